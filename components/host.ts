@@ -1,0 +1,175 @@
+// Host: how every component reaches a machine. The one place that builds the @pulumi/command connection.
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { shq } from "./shell";
+import { fail, HOST_NAME, checkPattern } from "./validate";
+
+export interface BastionArgs {
+    readonly address: pulumi.Input<string>;
+    /** @default 22 */
+    readonly port?: number;
+    /** @default "root" */
+    readonly user?: string;
+    /** Must be a Pulumi secret (`config.requireSecret`, `pulumi.secret`). */
+    readonly privateKey: pulumi.Output<string>;
+    /** The bastion's public host key (`ssh-ed25519 AAAA…`). */
+    readonly hostKey?: pulumi.Input<string>;
+}
+
+export interface HostArgs {
+    /** Logical name: used in child resource names and in `out/plan/<stack>/<name>/`. */
+    readonly name: string;
+    /** DNS name or IP address sshd listens on. */
+    readonly address: pulumi.Input<string>;
+    /** @default 22 */
+    readonly port?: number;
+    /** @default "root" */
+    readonly user?: string;
+    /** SSH private key. Must already be a Pulumi secret, or it would be stored in plain state. */
+    readonly privateKey: pulumi.Output<string>;
+    /**
+     * The host's public key (`ssh-ed25519 AAAA…`), pinned so a changed host is refused.
+     * @default - not pinned (the policy pack flags this)
+     */
+    readonly hostKey?: pulumi.Input<string>;
+    /** Optional jump host. */
+    readonly proxy?: BastionArgs;
+    /**
+     * Run scripts through `sudo -n` (passwordless sudo required).
+     * @default - true when `user` is not root
+     */
+    readonly sudo?: boolean;
+    /** What the host can do, as declared by its owner; components refuse features a host lacks. */
+    readonly facts?: HostFacts;
+}
+
+export interface HostFacts {
+    /** @default true */
+    readonly systemd?: boolean;
+    /** ZFS is available (`zfs` on PATH). @default false */
+    readonly zfs?: boolean;
+    /** The pool supports native encryption. @default false */
+    readonly zfsEncryption?: boolean;
+    /** Compression algorithms the pool supports. @default ["off","on","lzjb","gzip"] */
+    readonly zfsCompression?: readonly string[];
+}
+
+/** The connection fields of @pulumi/command, built from a Host. */
+export type Connection = command.types.input.remote.ConnectionArgs;
+
+function requireSecretOutput(value: unknown, arg: string): pulumi.Output<string> {
+    if (typeof value === "string") {
+        throw new pulumi.ResourceError(
+            `The '${arg}' argument must be a Pulumi secret (config.requireSecret or pulumi.secret), got a plain string; a plain key would be stored in state in clear text.`,
+            undefined,
+        );
+    }
+    if (!pulumi.Output.isInstance(value)) {
+        throw new pulumi.ResourceError(`The '${arg}' argument must be a Pulumi secret Output<string>.`, undefined);
+    }
+    return pulumi.secret(value as pulumi.Output<string>);
+}
+
+function checkPort(port: number | undefined, arg: string): number {
+    const p = port ?? 22;
+    if (!Number.isInteger(p) || p < 1 || p > 65535) fail(arg, p, "an integer from 1 to 65535");
+    return p;
+}
+
+const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
+
+export class Host {
+    readonly name: string;
+    readonly address: pulumi.Input<string>;
+    readonly port: number;
+    readonly user: string;
+    readonly sudo: boolean;
+    readonly hostKey?: pulumi.Input<string>;
+    readonly facts: Required<HostFacts>;
+    readonly connection: Connection;
+
+    constructor(args: HostArgs) {
+        this.name = checkPattern("host.name", args.name, HOST_NAME, "a lowercase DNS label (a-z, 0-9, '-', at most 63 characters)");
+        this.user = checkPattern("host.user", args.user ?? "root", USER, "a POSIX user name ([a-z_][a-z0-9_-]{0,31})");
+        this.port = checkPort(args.port, "host.port");
+        this.sudo = args.sudo ?? this.user !== "root";
+        this.address = args.address;
+        this.hostKey = args.hostKey;
+        this.facts = {
+            systemd: args.facts?.systemd ?? true,
+            zfs: args.facts?.zfs ?? false,
+            zfsEncryption: args.facts?.zfsEncryption ?? false,
+            zfsCompression: args.facts?.zfsCompression ?? ["off", "on", "lzjb", "gzip"],
+        };
+        const privateKey = requireSecretOutput(args.privateKey, "host.privateKey");
+        let proxy: command.types.input.remote.ProxyConnectionArgs | undefined;
+        if (args.proxy) {
+            proxy = {
+                host: args.proxy.address,
+                port: checkPort(args.proxy.port, "host.proxy.port"),
+                user: checkPattern("host.proxy.user", args.proxy.user ?? "root", USER, "a POSIX user name"),
+                privateKey: requireSecretOutput(args.proxy.privateKey, "host.proxy.privateKey"),
+                ...(args.proxy.hostKey !== undefined ? { hostKey: args.proxy.hostKey } : {}),
+            };
+        }
+        this.connection = {
+            host: args.address,
+            port: this.port,
+            user: this.user,
+            privateKey,
+            ...(args.hostKey !== undefined ? { hostKey: args.hostKey } : {}),
+            ...(proxy ? { proxy } : {}),
+            dialErrorLimit: 10,
+            perDialTimeout: 15,
+        };
+    }
+
+    /**
+     * The command line that runs a hearth script on this host: bash (never the login shell, which may be sh),
+     * under `sudo -n` for non-root users. The script is one quoted word; stdin stays free for file bodies.
+     */
+    wrap(script: string): string {
+        const bash = `bash --noprofile --norc -c ${shq(script)}`;
+        return this.sudo ? `sudo -n -- ${bash}` : bash;
+    }
+}
+
+export interface RemoteScriptArgs {
+    readonly host: Host;
+    /** Converges the host; runs on create and whenever `hash` or `stdin` changes. */
+    readonly script: string;
+    /** Undoes what `script` did, keeping data unless the component was told otherwise. */
+    readonly deleteScript?: string;
+    /** Framed payloads (file bodies, secrets); secret if any part is. */
+    readonly stdin?: pulumi.Input<string>;
+    /** Content hash of everything non-secret the script installs. */
+    readonly hash: string;
+}
+
+/**
+ * Registers the one remote command a component converges with. `triggers` hold the content hash and `update`
+ * is the same converge script, so a content change updates in place (never a replace, which would run the
+ * old delete after the new create) and an unchanged component runs nothing on `up`.
+ */
+export function remoteScript(
+    name: string,
+    args: RemoteScriptArgs,
+    opts: pulumi.CustomResourceOptions,
+): command.remote.Command {
+    const create = args.host.wrap(args.script);
+    return new command.remote.Command(
+        name,
+        {
+            connection: args.host.connection,
+            create,
+            update: create,
+            ...(args.deleteScript !== undefined ? { delete: args.host.wrap(args.deleteScript) } : {}),
+            ...(args.stdin !== undefined ? { stdin: args.stdin } : {}),
+            triggers: [args.hash],
+            addPreviousOutputInEnv: false,
+        },
+        opts,
+    );
+}
+
+export { fail };

@@ -1,0 +1,4 @@
+// hearth's public API: everything a user imports.
+export * from "./tokens";
+export { Host, HostArgs, HostFacts, BastionArgs, Connection, remoteScript, RemoteScriptArgs } from "./host";
+export { shq, Script, RenderedFile, frameStdin, contentHash } from "./shell";

@@ -1,0 +1,152 @@
+// Shell safety: the one quoting helper, the script builder, and the stdin framing that carries file bodies and secrets.
+//
+// Nothing here imports @pulumi/*: renderers build scripts with it and stay pure.
+import { createHash } from "crypto";
+
+/** POSIX single-quote a value for the shell. NUL cannot be carried by any shell word, so it is refused. */
+export function shq(value: string): string {
+    if (value.includes("\0")) {
+        throw new Error(`cannot quote a value containing NUL for the shell: ${JSON.stringify(value)}`);
+    }
+    if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(value) && !value.startsWith("-")) {
+        return value;
+    }
+    return "'" + value.replace(/'/g, `'"'"'`) + "'";
+}
+
+/** A file a component wants on a host. Its body travels over stdin, never inside the script. */
+export interface RenderedFile {
+    /** Absolute path on the host. */
+    readonly path: string;
+    readonly content: string;
+    /** Octal mode, e.g. 0o644. */
+    readonly mode: number;
+    /** @default "root" */
+    readonly owner?: string;
+    /** @default "root" */
+    readonly group?: string;
+}
+
+/**
+ * Frames a sequence of stdin payloads: each is `<byte length>\n<bytes>`. The script side reads a frame with
+ * `hearth_frame FILE`, which reads exactly that many bytes, so bodies may contain anything (other than NUL).
+ */
+export function frameStdin(payloads: readonly string[]): string {
+    return payloads.map((p) => `${Buffer.byteLength(p, "utf8")}\n${p}`).join("");
+}
+
+/** SHA-256 hex of the given parts, length-prefixed so that part boundaries matter. */
+export function contentHash(...parts: readonly string[]): string {
+    const h = createHash("sha256");
+    for (const p of parts) {
+        h.update(`${Buffer.byteLength(p, "utf8")}:`);
+        h.update(p, "utf8");
+    }
+    return h.digest("hex");
+}
+
+/**
+ * Bash functions every hearth script starts with. Files are installed atomically: the body is read into a
+ * sibling temp file named after the target (so an interrupted run leaves at most that one file, which the
+ * next run overwrites), given its mode and owner, compared, and renamed over the target only when it differs.
+ * `hearth_changed` counts what was rewritten, so callers restart only on change.
+ */
+const PRELUDE = String.raw`set -euo pipefail
+umask 077
+export LC_ALL=C
+hearth_changed=0
+hearth_tmp=
+trap 'if [ -n "$hearth_tmp" ]; then rm -f -- "$hearth_tmp"; fi' EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+hearth_frame() {
+  local len
+  IFS= read -r len || { echo "hearth: stdin ended before a frame for $1" >&2; exit 70; }
+  case $len in ''|*[!0-9]*) echo "hearth: bad stdin frame header for $1" >&2; exit 70 ;; esac
+  head -c "$len" > "$1"
+  if [ "$(stat -c %s -- "$1")" != "$len" ]; then echo "hearth: short stdin frame for $1" >&2; exit 70; fi
+}
+hearth_install() {
+  local path=$1 mode=$2 owner=$3 group=$4 dir base
+  dir=$(dirname -- "$path"); base=$(basename -- "$path")
+  mkdir -p -- "$dir"
+  hearth_tmp="$dir/.$base.hearth-new"
+  hearth_frame "$hearth_tmp"
+  chown -- "$owner:$group" "$hearth_tmp"
+  chmod -- "$mode" "$hearth_tmp"
+  if [ -f "$path" ] && [ ! -L "$path" ] && cmp -s -- "$hearth_tmp" "$path" \
+     && [ "$(stat -c '%a %U %G' -- "$path")" = "$(stat -c '%a %U %G' -- "$hearth_tmp")" ]; then
+    rm -f -- "$hearth_tmp"
+  else
+    sync -- "$hearth_tmp" 2>/dev/null || true
+    mv -f -T -- "$hearth_tmp" "$path"
+    hearth_changed=$((hearth_changed + 1))
+    echo "hearth: wrote $path"
+  fi
+  hearth_tmp=
+}
+hearth_remove() {
+  if [ -e "$1" ] || [ -L "$1" ]; then rm -f -- "$1"; hearth_changed=$((hearth_changed + 1)); echo "hearth: removed $1"; fi
+}`;
+
+/** Builds one idempotent bash script. Every interpolated value goes through `shq`. */
+export class Script {
+    private readonly lines: string[] = [];
+    private readonly files: RenderedFile[] = [];
+
+    constructor(private readonly title: string) {
+        if (/[\r\n]/.test(title)) throw new Error("script title must be one line");
+    }
+
+    /** Appends raw script text written by hearth itself (never user input without `shq`). */
+    raw(...lines: string[]): this {
+        this.lines.push(...lines);
+        return this;
+    }
+
+    /** Appends a command from argv words, each quoted. */
+    cmd(...argv: string[]): this {
+        this.lines.push(argv.map(shq).join(" "));
+        return this;
+    }
+
+    /** Installs a file atomically; its body is the next stdin frame. */
+    install(file: RenderedFile): this {
+        assertAbsolutePath(file.path, "path");
+        this.files.push(file);
+        const mode = file.mode.toString(8).padStart(4, "0");
+        this.lines.push(`hearth_install ${shq(file.path)} ${mode} ${shq(file.owner ?? "root")} ${shq(file.group ?? "root")}`);
+        return this;
+    }
+
+    /** Reads the next stdin frame into a file that only this script sees (for secrets); removed on exit. */
+    secretToFile(variable: string, into: string): this {
+        if (!/^[a-z_][a-z0-9_]*$/.test(variable)) throw new Error(`bad variable name ${variable}`);
+        this.lines.push(`${variable}=${shq(into)}`, `hearth_frame "$${variable}"`);
+        return this;
+    }
+
+    /** Files in the order the script reads them from stdin. */
+    get installedFiles(): readonly RenderedFile[] {
+        return this.files;
+    }
+
+    render(): string {
+        return [`# hearth: ${this.title}`, PRELUDE, ...this.lines, ""].join("\n");
+    }
+}
+
+/** Throws unless `p` is a normalized absolute path with no `..`, `.`, empty segments or control characters. */
+export function assertAbsolutePath(p: string, what: string): void {
+    if (!isSafeAbsolutePath(p)) {
+        throw new Error(`${what} must be a normalized absolute path without '..', '.', '//', control characters or whitespace, got ${JSON.stringify(p)}`);
+    }
+}
+
+export function isSafeAbsolutePath(p: string): boolean {
+    if (!p.startsWith("/") || p.length > 4096) return false;
+    if (/[\x00-\x20\x7f\\]/.test(p) || /[^\x21-\x7e]/.test(p)) return false;
+    if (p !== "/" && p.endsWith("/")) return false;
+    return p.split("/").slice(1).every((seg) => seg !== "" && seg !== "." && seg !== "..") || p === "/";
+}

@@ -1,0 +1,10 @@
+// Type tokens of every hearth component (`hearth:<module>:<Type>`), shared by components, mocks and policies.
+export const SERVICE_TYPE = "hearth:systemd:Service";
+export const DATASET_TYPE = "hearth:zfs:Dataset";
+export const CONTAINER_TYPE = "hearth:nspawn:Container";
+export const WIREGUARD_TYPE = "hearth:wireguard:Link";
+export const DATABASE_TYPE = "hearth:postgres:Database";
+export const ZONE_TYPE = "hearth:dns:Zone";
+
+/** The @pulumi/command resource every component converges a host with. */
+export const REMOTE_COMMAND_TYPE = "command:remote:Command";

@@ -1,0 +1,51 @@
+// Input validation shared by all components: anchored patterns and errors that name the argument, the value and what is allowed.
+import * as pulumi from "@pulumi/pulumi";
+
+/** Throws a ResourceError naming the argument, the bad value and what is allowed. */
+export function fail(arg: string, value: unknown, allowed: string, resource?: pulumi.Resource): never {
+    throw new pulumi.ResourceError(`The '${arg}' argument ${describe(value)} is not allowed: expected ${allowed}.`, resource);
+}
+
+/** A value shown in an error: JSON for strings (so control characters and lookalikes are visible), truncated. */
+export function describe(value: unknown): string {
+    let s: string;
+    try {
+        s = typeof value === "string" ? JSON.stringify(value).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`) : String(JSON.stringify(value) ?? value);
+    } catch {
+        s = String(value);
+    }
+    return s.length > 120 ? `${s.slice(0, 117)}...` : s;
+}
+
+/** Checks a string against an anchored pattern and returns it. */
+export function checkPattern(arg: string, value: unknown, pattern: RegExp, allowed: string): string {
+    if (!pattern.source.startsWith("^") || !pattern.source.endsWith("$")) {
+        throw new Error(`pattern for ${arg} must be anchored`);
+    }
+    if (typeof value !== "string" || !pattern.test(value)) fail(arg, value, allowed);
+    return value;
+}
+
+/** Checks an integer range and returns it. */
+export function checkInt(arg: string, value: unknown, min: number, max: number): number {
+    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+        fail(arg, value, `an integer from ${min} to ${max}`);
+    }
+    return value;
+}
+
+/** Checks membership in a fixed set and returns the value. */
+export function checkOneOf<T extends string>(arg: string, value: unknown, allowed: readonly T[]): T {
+    if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
+        fail(arg, value, `one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`);
+    }
+    return value as T;
+}
+
+/** A lowercase DNS label. */
+export const HOST_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** A reason written for a loosening: one line of printable ASCII, at least a few words. */
+export function checkReason(arg: string, value: unknown): string {
+    return checkPattern(arg, value, /^[\x20-\x7e]{8,200}$/, "a one-line reason of 8 to 200 printable ASCII characters");
+}

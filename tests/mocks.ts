@@ -1,0 +1,62 @@
+// Shared mock runtime for specs: records every registered resource with its inputs, and resolves outputs like the providers would.
+import * as pulumi from "@pulumi/pulumi";
+
+export interface RecordedResource {
+    type: string;
+    name: string;
+    urn: string;
+    inputs: Record<string, any>;
+}
+
+/** Every resource registered since the last `resetRecorded()`. */
+export const recorded: RecordedResource[] = [];
+
+export function resetRecorded(): void {
+    recorded.length = 0;
+}
+
+/** Installs the mocks. Call inside `before()`: setMocks is process-global. */
+export async function installMocks(project = "hearth", stack = "test"): Promise<void> {
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args: pulumi.runtime.MockResourceArgs) {
+                recorded.push({ type: args.type, name: args.name, urn: args.urn ?? "", inputs: args.inputs });
+                const state: Record<string, any> = { ...args.inputs };
+                if (args.type === "command:remote:Command") {
+                    state.stdout = "";
+                    state.stderr = "";
+                }
+                if (args.type === "random:index/randomPassword:RandomPassword") {
+                    state.result = "mock-password-" + args.name.replace(/[^a-z0-9]/gi, "").slice(0, 24);
+                }
+                if (args.type === "random:index/randomBytes:RandomBytes" || args.type === "random:index/randomId:RandomId") {
+                    state.base64 = Buffer.alloc(32, args.name.length).toString("base64");
+                    state.hex = Buffer.alloc(32, args.name.length).toString("hex");
+                    state.b64Std = state.base64;
+                }
+                return { id: `${args.name}-id`, state };
+            },
+            call(args: pulumi.runtime.MockCallArgs) {
+                return args.inputs;
+            },
+        },
+        project,
+        stack,
+        false,
+    );
+}
+
+/** Resolves an Output (or plain value) in tests. */
+export function resolve<T>(o: pulumi.Input<T>): Promise<T> {
+    return new Promise((res) => pulumi.output(o).apply((v) => { res(v as T); return v; }));
+}
+
+/** Whether an Output is marked secret. */
+export function isSecret(o: pulumi.Output<unknown>): Promise<boolean> {
+    return pulumi.isSecret(o);
+}
+
+/** Lets queued registrations settle. */
+export function settle(): Promise<void> {
+    return new Promise((r) => setTimeout(r, 50));
+}
