@@ -4,7 +4,6 @@ import * as pulumi from "@pulumi/pulumi";
 export interface RecordedResource {
     type: string;
     name: string;
-    urn: string;
     inputs: Record<string, any>;
 }
 
@@ -20,7 +19,7 @@ export async function installMocks(project = "hearth", stack = "test"): Promise<
     await pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
-                recorded.push({ type: args.type, name: args.name, urn: args.urn ?? "", inputs: args.inputs });
+                recorded.push({ type: args.type, name: args.name, inputs: args.inputs });
                 const state: Record<string, any> = { ...args.inputs };
                 if (args.type === "command:remote:Command") {
                     state.stdout = "";
