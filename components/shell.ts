@@ -150,3 +150,40 @@ export function isSafeAbsolutePath(p: string): boolean {
     if (p !== "/" && p.endsWith("/")) return false;
     return p.split("/").slice(1).every((seg) => seg !== "" && seg !== "." && seg !== "..") || p === "/";
 }
+
+/** A file as a script installs it, recovered from the script text and its framed stdin. */
+export interface InstalledFile extends Required<RenderedFile> {}
+
+/**
+ * Recovers the files a hearth script installs from its text and stdin, in the order it reads them. Used by the
+ * offline plan (to write what lands on each host) and by tests; secret frames (`hearth_frame` into a variable)
+ * are skipped, never returned.
+ */
+export function parseScriptFiles(script: string, stdin: string): InstalledFile[] {
+    const buf = Buffer.from(stdin, "utf8");
+    let off = 0;
+    const nextFrame = (): string => {
+        const nl = buf.indexOf(0x0a, off);
+        if (nl < 0) throw new Error("stdin ended before a frame header");
+        const len = Number(buf.subarray(off, nl).toString("ascii"));
+        if (!Number.isInteger(len) || len < 0) throw new Error("bad stdin frame header");
+        const body = buf.subarray(nl + 1, nl + 1 + len);
+        if (body.length !== len) throw new Error("short stdin frame");
+        off = nl + 1 + len;
+        return body.toString("utf8");
+    };
+    const files: InstalledFile[] = [];
+    for (const line of script.split("\n")) {
+        const m = /^hearth_install (\S+) ([0-7]{4}) (\S+) (\S+)$/.exec(line);
+        if (m) {
+            files.push({ path: unquote(m[1]), mode: parseInt(m[2], 8), owner: unquote(m[3]), group: unquote(m[4]), content: nextFrame() });
+        } else if (/^hearth_frame "\$[a-z_][a-z0-9_]*"$/.test(line)) {
+            nextFrame();
+        }
+    }
+    return files;
+}
+
+function unquote(word: string): string {
+    return word.startsWith("'") && word.endsWith("'") ? word.slice(1, -1).replace(/'"'"'/g, "'") : word;
+}
