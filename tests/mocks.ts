@@ -4,7 +4,35 @@ import * as pulumi from "@pulumi/pulumi";
 export interface RecordedResource {
     type: string;
     name: string;
+    /** Inputs with secrets unwrapped to their values. */
     inputs: Record<string, any>;
+    /** Inputs as the engine would receive them: secrets still wrapped in the secret signature. */
+    rawInputs: Record<string, any>;
+}
+
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+/** Whether a raw (engine-shaped) value is a secret. */
+export function isSecretValue(v: unknown): boolean {
+    return typeof v === "object" && v !== null && (v as any)[SIG_KEY] === SECRET_SIG;
+}
+
+/** Recursively replaces secret wrappers with their values. */
+export function unwrapSecrets(v: any): any {
+    if (isSecretValue(v)) return unwrapSecrets(v.value);
+    if (Array.isArray(v)) return v.map(unwrapSecrets);
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x)]));
+    return v;
+}
+
+/** Every plain (non-secret) string anywhere in a raw input tree: what state and policy props show in clear text. */
+export function plainStrings(v: any): string[] {
+    if (isSecretValue(v)) return [];
+    if (typeof v === "string") return [v];
+    if (Array.isArray(v)) return v.flatMap(plainStrings);
+    if (v && typeof v === "object") return Object.values(v).flatMap(plainStrings);
+    return [];
 }
 
 /** Every resource registered since the last `resetRecorded()`. */
@@ -19,7 +47,8 @@ export async function installMocks(project = "hearth", stack = "test"): Promise<
     await pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
-                recorded.push({ type: args.type, name: args.name, inputs: args.inputs });
+                const inputs = unwrapSecrets(args.inputs);
+                recorded.push({ type: args.type, name: args.name, inputs, rawInputs: args.inputs });
                 const state: Record<string, any> = { ...args.inputs };
                 if (args.type === "command:remote:Command") {
                     state.stdout = "";
