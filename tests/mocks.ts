@@ -38,6 +38,14 @@ export function plainStrings(v: any): string[] {
 /** Every resource registered since the last `resetRecorded()`. */
 export const recorded: RecordedResource[] = [];
 
+/** What a mocked remote command prints on stdout, by resource name and inputs (e.g. a public key a key script reports). */
+let commandStdout: (name: string, inputs: Record<string, any>) => string = () => "";
+
+/** Sets the stdout of mocked remote commands for the next registrations; `undefined` restores "". */
+export function setCommandStdout(fn?: (name: string, inputs: Record<string, any>) => string): void {
+    commandStdout = fn ?? (() => "");
+}
+
 export function resetRecorded(): void {
     recorded.length = 0;
 }
@@ -51,7 +59,7 @@ export async function installMocks(project = "hearth", stack = "test"): Promise<
                 recorded.push({ type: args.type, name: args.name, inputs, rawInputs: args.inputs });
                 const state: Record<string, any> = { ...args.inputs };
                 if (args.type === "command:remote:Command") {
-                    state.stdout = "";
+                    state.stdout = commandStdout(args.name, inputs);
                     state.stderr = "";
                 }
                 if (args.type === "random:index/randomPassword:RandomPassword") {
