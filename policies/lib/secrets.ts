@@ -1,0 +1,54 @@
+// Recognizes secret-looking material in text that Pulumi stores and shows in the clear.
+
+export interface SecretFinding {
+    /** What kind of secret it looks like. */
+    readonly kind: string;
+    /** A redacted excerpt: enough to find it, never the secret itself. */
+    readonly excerpt: string;
+}
+
+/** Names that carry a secret when something is assigned to them. */
+const SECRET_NAME = String.raw`[A-Za-z0-9_]*(?:PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|PSK|CREDENTIALS?)`;
+
+/** A value that is a reference or a placeholder, not a secret: `$VAR`, `$(cmd)`, `"$x"`, empty. */
+function isIndirect(value: string): boolean {
+    const v = value.replace(/^["']|["']$/g, "");
+    return v === "" || /^\$[{(A-Za-z_]/.test(v) || /^<[^>]*>$/.test(v) || /^\*+$/.test(v);
+}
+
+function redact(s: string): string {
+    return s.length <= 4 ? "****" : `${s.slice(0, 2)}…(${s.length} chars)`;
+}
+
+/**
+ * Finds private-key blocks, `PASSWORD=`-style assignments with literal values, connection URIs with a password, and
+ * WireGuard/age private keys in a text.
+ */
+export function findSecrets(text: string): SecretFinding[] {
+    const found: SecretFinding[] = [];
+    for (const m of text.matchAll(/-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----/g)) {
+        found.push({ kind: "private key block", excerpt: `-----BEGIN ${m[1]}-----` });
+    }
+    for (const m of text.matchAll(/AGE-SECRET-KEY-1[0-9A-Z]{20,}/g)) found.push({ kind: "age secret key", excerpt: redact(m[0]) });
+    const assign = new RegExp(String.raw`(?:^|[\s;&|('"{,])(?:export\s+)?(${SECRET_NAME})\s*[=:]\s*("[^"\n]*"|'[^'\n]*'|[^\s;&|)'"]+)`, "gi");
+    for (const m of text.matchAll(assign)) {
+        if (isIndirect(m[2])) continue;
+        found.push({ kind: `'${m[1]}=' assignment`, excerpt: `${m[1]}=${redact(m[2].replace(/^["']|["']$/g, ""))}` });
+    }
+    const option = new RegExp(String.raw`--(password|passwd|pass|token|secret|api-key)[= ]("[^"\n]*"|'[^'\n]*'|[^\s;&|)'"]+)`, "gi");
+    for (const m of text.matchAll(option)) {
+        if (isIndirect(m[2])) continue;
+        found.push({ kind: `--${m[1]} option`, excerpt: `--${m[1]} ${redact(m[2])}` });
+    }
+    for (const m of text.matchAll(/\b([a-z][a-z0-9+.-]*):\/\/([^\s:/@'"]+):([^\s@/'"]+)@/gi)) {
+        if (isIndirect(m[3])) continue;
+        found.push({ kind: "connection URI with a password", excerpt: `${m[1]}://${m[2]}:${redact(m[3])}@…` });
+    }
+    for (const m of text.matchAll(/^\s*PrivateKey\s*=\s*([A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=)\s*$/gm)) {
+        found.push({ kind: "WireGuard PrivateKey", excerpt: `PrivateKey = ${redact(m[1])}` });
+    }
+    return found;
+}
+
+/** A base64 WireGuard key: 32 bytes, 44 characters ending in '='. */
+export const WG_KEY = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;

@@ -1,0 +1,31 @@
+// hearth-postgres-scram-only: PostgreSQL authenticates with scram-sha-256 only: no trust, md5 or clear-text password.
+import { DATABASE_TYPE, REMOTE_COMMAND_TYPE } from "../../components/tokens";
+import { hearthPolicy } from "../lib/policy";
+import { keysIn } from "../lib/props";
+import { hbaMethod, postgresTexts, WEAK_METHODS } from "./hba";
+
+export const postgresScramOnly = hearthPolicy({
+    name: "hearth-postgres-scram-only",
+    description: "PostgreSQL access is authenticated with scram-sha-256 (or peer for local admin): no `trust`, `md5` or clear-text `password` in pg_hba entries, and password_encryption stays scram-sha-256.",
+    enforcementLevel: "mandatory",
+    types: [DATABASE_TYPE, REMOTE_COMMAND_TYPE],
+    remediationSteps: "Use method scram-sha-256 in pg_hba entries and leave password_encryption at scram-sha-256.",
+    check({ type, props, report }) {
+        if (type === DATABASE_TYPE) {
+            for (const { path, value } of keysIn(props, /^(auth|method|authMethod|hbaMethod)$/)) {
+                if (typeof value === "string" && WEAK_METHODS.includes(value.toLowerCase())) {
+                    report(`'${path}' is ${JSON.stringify(value)}; only scram-sha-256 is allowed for PostgreSQL logins.`);
+                }
+            }
+            return;
+        }
+        for (const { where, text } of postgresTexts(props)) {
+            for (const line of text.split("\n")) {
+                const method = hbaMethod(line);
+                if (method && WEAK_METHODS.includes(method)) report(`${where} has a pg_hba entry with method '${method}': ${line.trim()}`);
+            }
+            const enc = /\bpassword_encryption\s*(?:=|TO)\s*'?(md5|on|off)'?/i.exec(text);
+            if (enc) report(`${where} sets password_encryption to '${enc[1]}'; passwords must be stored as scram-sha-256.`);
+        }
+    },
+});

@@ -1,0 +1,49 @@
+// hearth-systemd-no-new-privileges: a rendered service unit says NoNewPrivileges=yes; remediation adds the line.
+import { REMOTE_COMMAND_TYPE } from "../../components/tokens";
+import { frameStdin } from "../../components/shell";
+import { hearthPolicy } from "../lib/policy";
+import { installFrameIndexes, splitFrames, unwrapCommand } from "../lib/commands";
+import { installedServices } from "./installed";
+
+/** Units that neither set NoNewPrivileges= nor get it implied (DynamicUser=yes implies it). */
+function unitsMissingNoNewPrivileges(props: Record<string, any>) {
+    return installedServices(props).filter(
+        (u) => !u.info.bools.NoNewPrivileges && !u.assignments.some((a) => a.section === "Service" && a.key === "NoNewPrivileges"),
+    );
+}
+
+/** Adds `NoNewPrivileges=yes` as the first line of the [Service] section (or a new section at the end). */
+export function addNoNewPrivileges(unitText: string): string {
+    const lines = unitText.split("\n");
+    const at = lines.findIndex((l) => l.trim() === "[Service]");
+    if (at < 0) return unitText.replace(/\n*$/, "\n") + "\n[Service]\nNoNewPrivileges=yes\n";
+    lines.splice(at + 1, 0, "NoNewPrivileges=yes");
+    return lines.join("\n");
+}
+
+export const systemdNoNewPrivileges = hearthPolicy({
+    name: "hearth-systemd-no-new-privileges",
+    description: "A service unit a hearth command installs sets NoNewPrivileges=yes (or DynamicUser=yes, which implies it); an explicit NoNewPrivileges=no is a loosening and is judged by its reason instead. Remediation adds the line.",
+    enforcementLevel: "remediate",
+    types: [REMOTE_COMMAND_TYPE],
+    remediationSteps: "Add NoNewPrivileges=yes to the unit's [Service] section (the `remediate` level does this).",
+    check({ props, report }) {
+        for (const u of unitsMissingNoNewPrivileges(props)) {
+            report(`Unit ${u.unit.name} does not set NoNewPrivileges=yes, so its processes can gain privileges through setuid binaries and file capabilities.`);
+        }
+    },
+    remediate({ props }) {
+        const missing = unitsMissingNoNewPrivileges(props);
+        if (missing.length === 0 || typeof props.stdin !== "string") return undefined;
+        const frames = splitFrames(props.stdin);
+        if (!frames) return undefined;
+        const indexes = installFrameIndexes(unwrapCommand(props.create));
+        for (const u of missing) {
+            const at = indexes.find((i) => i.path === u.unit.main!.path);
+            if (!at || at.frame >= frames.length) return undefined;
+            frames[at.frame] = addNoNewPrivileges(frames[at.frame]);
+        }
+        props.stdin = frameStdin(frames);
+        return props;
+    },
+});
