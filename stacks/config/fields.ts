@@ -1,0 +1,75 @@
+// Leaf validators of the site config: each carries the one sentence that says what is allowed, which every error repeats.
+import { z } from "zod";
+
+/** Builds a zod schema whose every failure (wrong type, range, pattern) reports `allowed`. */
+const say = (allowed: string) => ({ error: () => allowed });
+
+export function int(min: number, max: number, allowed = `an integer from ${min} to ${max}`) {
+    return z.int(say(allowed)).min(min, say(allowed)).max(max, say(allowed));
+}
+
+export function pattern(re: RegExp, allowed: string) {
+    if (!re.source.startsWith("^") || !re.source.endsWith("$")) throw new Error(`pattern for ${allowed} must be anchored`);
+    return z.string(say(allowed)).regex(re, say(allowed));
+}
+
+export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+    return z.enum(values, say(`one of ${values.map((v) => JSON.stringify(v)).join(", ")}`));
+}
+
+export function bool() {
+    return z.boolean(say("true or false"));
+}
+
+export function list<T extends z.ZodType>(item: T, allowed: string, max = 1000) {
+    return z.array(item, say(allowed)).max(max, say(`${allowed}, at most ${max} entries`));
+}
+
+/** A mapping with a fixed set of keys; an unknown key (a typo, usually) is an error that lists the known ones. */
+export function record<S extends z.ZodRawShape>(shape: S, what: string) {
+    const keys = Object.keys(shape).join(", ");
+    return z.strictObject(shape, { error: (iss) => (iss.code === "unrecognized_keys" ? `one of the keys of ${what}: ${keys}` : `${what} (a mapping with keys ${keys})`) });
+}
+
+/** A mapping from names to values, e.g. environment variables. */
+export function dict<V extends z.ZodType>(key: RegExp, keyAllowed: string, value: V, what: string) {
+    return z.record(pattern(key, keyAllowed), value, say(what));
+}
+
+/** Lowercase DNS label: hosts, services, containers and other names that reach shell, units and paths. */
+export const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+export const label = (what = "a lowercase DNS label (a-z, 0-9, inner '-', 1 to 63 characters)") => pattern(LABEL, what);
+
+/** A Pulumi config key name in this project's namespace that holds a secret. */
+export const SECRET_KEY = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
+export const secretKey = () => pattern(SECRET_KEY, "the name of a secret config key in the hearth namespace (letters, digits, '_', '.', '-'; set with `pulumi config set --secret`)");
+
+/** A normalized absolute path without `..`, `.`, `//`, whitespace or control characters. */
+export const ABS_PATH = /^(\/[A-Za-z0-9_@%+=:,.~-]+)+$/;
+export const absPath = () =>
+    pattern(ABS_PATH, "a normalized absolute path (no '..', '.', '//', trailing '/', spaces or control characters)").refine(
+        (p) => p.split("/").every((s) => s !== "." && s !== ".."),
+        say("a normalized absolute path (no '..', '.', '//', trailing '/', spaces or control characters)"),
+    );
+
+/** A hostname or an IPv4/IPv6 literal (what sshd or a DNS record points at). */
+const IPV4 = String.raw`(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}`;
+export const IPV4_RE = new RegExp(`^${IPV4}$`);
+export const IPV6_RE = /^(?=.*:)[0-9a-fA-F:]{2,39}(?<!:::.*)$/;
+export const HOSTNAME_RE = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+export const address = () =>
+    z.string(say("an IPv4 address, an IPv6 address or a lowercase DNS name")).refine(
+        (a) => IPV4_RE.test(a) || (IPV6_RE.test(a) && a.split("::").length <= 2) || (HOSTNAME_RE.test(a) && !/^\d+(\.\d+)*$/.test(a)),
+        say("an IPv4 address, an IPv6 address or a lowercase DNS name"),
+    );
+
+/** An OpenSSH public host key line: `<type> <base64>` (comment allowed). */
+export const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]{16,}={0,3}( [\x20-\x7e]{0,100})?$/;
+export const hostKey = () => pattern(HOST_KEY, "an OpenSSH public host key ('ssh-ed25519 AAAA...', as in ssh-keyscan output without the host name)");
+
+export const port = () => int(1, 65535);
+
+/** An argv word for ExecStart: no NUL or newline (systemd cannot carry them); everything else is escaped later. */
+export const argvWord = () => pattern(/^[^\x00\n\r]{1,4096}$/, "a non-empty string without NUL or newlines");
+
+export const reason = () => pattern(/^[\x20-\x7e]{8,200}$/, "a one-line reason of 8 to 200 printable ASCII characters");

@@ -1,0 +1,186 @@
+// Runs a site program under Pulumi's mock runtime the way the CLI would feed it, and records every resource it registers.
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import yaml = require("js-yaml");
+
+/** Pulumi's wire signature for a secret value (what the engine would receive). */
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Stands in for `secure:` values, which only the CLI can decrypt; obviously not a real credential. */
+export function placeholderSecret(key: string): string {
+    return `hearth-plan-placeholder-secret(${key})`;
+}
+
+export interface StackConfig {
+    /** Project name from Pulumi.yaml: the namespace of bare config keys. */
+    readonly project: string;
+    /** Fully qualified keys (`ns:key`) to the string the CLI would pass (objects as JSON). */
+    readonly config: Record<string, string>;
+    /** Keys whose value was `secure:` (replaced by a placeholder). */
+    readonly secretKeys: string[];
+}
+
+/** Reads `Pulumi.yaml` and `Pulumi.<stack>.yaml` from `dir` into the config map the CLI would hand the program. */
+export function loadStackConfig(dir: string, stack: string): StackConfig {
+    const project = readYaml(path.join(dir, "Pulumi.yaml"));
+    const name = project && typeof project === "object" && typeof (project as any).name === "string" ? (project as any).name : undefined;
+    if (!name) throw new Error(`${path.join(dir, "Pulumi.yaml")} has no project name`);
+    const file = path.join(dir, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(file)) {
+        const known = fs.readdirSync(dir).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => !!s);
+        throw new Error(`no stack '${stack}': ${file} does not exist (stacks here: ${known.join(", ") || "none"})`);
+    }
+    const doc = readYaml(file) ?? {};
+    if (typeof doc !== "object" || Array.isArray(doc)) throw new Error(`${file} must be a YAML mapping`);
+    const raw = (doc as any).config ?? {};
+    if (typeof raw !== "object" || Array.isArray(raw)) throw new Error(`${file}: 'config' must be a mapping`);
+    const config: Record<string, string> = {};
+    const secretKeys: string[] = [];
+    for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+        const key = k.includes(":") ? k : `${name}:${k}`;
+        const { value, secret } = substituteSecure(v, key);
+        if (secret) secretKeys.push(key);
+        // The CLI passes scalars as their text and structured values as JSON.
+        config[key] = typeof value === "string" ? value : typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);
+    }
+    return { project: name, config, secretKeys };
+}
+
+function readYaml(file: string): unknown {
+    return yaml.load(fs.readFileSync(file, "utf8"), { filename: file, schema: yaml.JSON_SCHEMA });
+}
+
+function substituteSecure(v: unknown, key: string): { value: unknown; secret: boolean } {
+    if (v && typeof v === "object" && !Array.isArray(v)) {
+        const o = v as Record<string, unknown>;
+        if (Object.keys(o).length === 1 && typeof o.secure === "string") return { value: placeholderSecret(key), secret: true };
+        let secret = false;
+        const out: Record<string, unknown> = {};
+        for (const [k, x] of Object.entries(o)) {
+            const r = substituteSecure(x, key);
+            secret ||= r.secret;
+            out[k] = r.value;
+        }
+        return { value: out, secret };
+    }
+    if (Array.isArray(v)) {
+        const rs = v.map((x) => substituteSecure(x, key));
+        return { value: rs.map((r) => r.value), secret: rs.some((r) => r.secret) };
+    }
+    return { value: v, secret: false };
+}
+
+/** One registered resource. `inputs` keep secrets wrapped; use `unwrap` to read them and `isSecret` to tell. */
+export interface PlannedResource {
+    readonly type: string;
+    readonly name: string;
+    readonly custom: boolean;
+    readonly inputs: Record<string, unknown>;
+    /** Parent's `type/name`, from the SDK's view of the resource tree. */
+    parent?: string;
+}
+
+export function isSecret(v: unknown): boolean {
+    return typeof v === "object" && v !== null && (v as any)[SIG_KEY] === SECRET_SIG;
+}
+
+export function unwrap(v: any): any {
+    if (isSecret(v)) return unwrap(v.value);
+    if (Array.isArray(v)) return v.map(unwrap);
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrap(x)]));
+    return v;
+}
+
+export interface RunOptions {
+    /** The stack (site) name: `Pulumi.<stack>.yaml`. */
+    readonly stack: string;
+    /** Directory holding Pulumi.yaml and the site files. */
+    readonly dir: string;
+    /** Module path of the site program. */
+    readonly program: string;
+    /** Outputs a StackReference to `name` returns (the referenced stack's planned outputs). */
+    readonly stackOutputs?: (name: string) => Record<string, unknown>;
+}
+
+export interface RunResult {
+    readonly config: StackConfig;
+    readonly resources: PlannedResource[];
+    /** The program's stack outputs, secrets wrapped. */
+    readonly outputs: Record<string, unknown>;
+}
+
+/**
+ * Runs the site program once in this process (setMocks is process-global: one run per process). Remote
+ * commands "succeed" with empty output, as a preview would leave them unknown; nothing leaves the process.
+ */
+export async function runProgram(opts: RunOptions): Promise<RunResult> {
+    const config = loadStackConfig(opts.dir, opts.stack);
+    pulumi.runtime.setAllConfig(config.config, config.secretKeys);
+    const resources: PlannedResource[] = [];
+    const byUrnTail = new Map<string, PlannedResource>();
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args) {
+                const r: PlannedResource = { type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs ?? {} };
+                resources.push(r);
+                byUrnTail.set(`${args.type}/${args.name}`, r);
+                return { id: `${args.name}-plan-id`, state: mockState(args, opts.stackOutputs) };
+            },
+            call(args) {
+                return args.inputs;
+            },
+        },
+        config.project,
+        opts.stack,
+        false,
+    );
+    const parents = new Map<string, string>();
+    const outputs = await pulumi.runtime.runInPulumiStack(async () => {
+        // Old-style stack transformations run in the SDK, so they see each resource's parent even under mocks.
+        pulumi.runtime.registerStackTransformation((t) => {
+            const p = t.opts.parent as any;
+            if (p && typeof p.__name === "string" && p.__pulumiType) parents.set(`${t.type}/${t.name}`, `${p.__pulumiType}/${p.__name}`);
+            return undefined;
+        });
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const mod = require(path.resolve(opts.program));
+        return mod && typeof mod === "object" ? { ...mod } : {};
+    });
+    await pulumi.runtime.disconnect();
+    for (const r of resources) r.parent = parents.get(`${r.type}/${r.name}`);
+    return { config, resources, outputs: (outputs ?? {}) as Record<string, unknown> };
+}
+
+function mockState(args: pulumi.runtime.MockResourceArgs, stackOutputs?: (name: string) => Record<string, unknown>): Record<string, unknown> {
+    const state: Record<string, unknown> = { ...args.inputs };
+    switch (args.type) {
+        case "command:remote:Command":
+        case "command:local:Command":
+            state.stdout = "";
+            state.stderr = "";
+            break;
+        case "pulumi:pulumi:StackReference": {
+            const name = String(args.inputs.name ?? args.name);
+            state.outputs = stackOutputs ? stackOutputs(name) : {};
+            state.secretOutputNames = [];
+            break;
+        }
+        case "random:index/randomPassword:RandomPassword":
+        case "random:index/randomString:RandomString":
+            // Deterministic so a re-plan hashes the same; never a usable password.
+            state.result = `plan-placeholder-${args.name}`.slice(0, 64);
+            break;
+        case "random:index/randomBytes:RandomBytes":
+        case "random:index/randomId:RandomId": {
+            const bytes = Buffer.alloc(32, args.name.length);
+            state.base64 = bytes.toString("base64");
+            state.hex = bytes.toString("hex");
+            state.b64Std = state.base64;
+            state.b64Url = bytes.toString("base64url");
+            break;
+        }
+    }
+    return state;
+}

@@ -1,0 +1,115 @@
+// The typed site config (`Pulumi.<site>.yaml`): one zod schema per `hearth:` key, cross-checks, and errors that name the key path.
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { describe } from "../components/validate";
+import { SECRET_KEY } from "./config/fields";
+import { DEFAULT_SSH_KEY, hostsSchema } from "./config/hosts";
+import { servicesSchema } from "./config/services";
+import { crossCheck, secretRefs } from "./config/refs";
+
+/** Every structured key a site may set, in the order a reader meets them. */
+export const SITE_SECTIONS = {
+    hosts: hostsSchema,
+    services: servicesSchema.optional(),
+};
+
+const siteSchema = z.object(SITE_SECTIONS).superRefine(crossCheck);
+
+export type SiteConfig = z.infer<typeof siteSchema>;
+
+/** One thing wrong with the config. */
+export interface ConfigProblem {
+    /** Key path as a user writes it: `hearth:services[2].memoryMaxMiB`. */
+    readonly path: string;
+    readonly message: string;
+}
+
+/** What the site program knows about its config: every key of the namespace, and which were set as secrets. */
+export interface RawSiteConfig {
+    /** Bare key (`services`) to its value (structured values already parsed from JSON). */
+    readonly values: Readonly<Record<string, unknown>>;
+    /** Keys set with `--secret`; undefined when the runtime cannot tell. */
+    readonly secretKeys?: ReadonlySet<string>;
+}
+
+/**
+ * Validates a site's config and returns it typed, or throws one `pulumi.ResourceError` listing every problem,
+ * each naming the key path, the bad value and what is allowed. Runs before any resource exists.
+ */
+export function parseSiteConfig(raw: RawSiteConfig, namespace = "hearth"): SiteConfig {
+    const problems = checkSiteConfig(raw, namespace);
+    if (problems.ok) return problems.site;
+    throw new pulumi.ResourceError(formatProblems(problems.problems), undefined);
+}
+
+export function formatProblems(problems: readonly ConfigProblem[]): string {
+    const head = problems.length === 1 ? "The site config has 1 error:" : `The site config has ${problems.length} errors:`;
+    return [head, ...problems.map((p) => `  '${p.path}' ${p.message}`)].join("\n");
+}
+
+export function checkSiteConfig(raw: RawSiteConfig, namespace = "hearth"): { ok: true; site: SiteConfig } | { ok: false; problems: ConfigProblem[] } {
+    const problems: ConfigProblem[] = [];
+    const sections: Record<string, unknown> = {};
+    const loose = new Set<string>();
+    for (const [key, value] of Object.entries(raw.values)) {
+        if (key in SITE_SECTIONS) sections[key] = value;
+        else loose.add(key);
+    }
+    const parsed = siteSchema.safeParse(sections, { reportInput: true });
+    if (!parsed.success) {
+        for (const issue of parsed.error.issues) problems.push(...toProblems(issue, namespace));
+    }
+    // Every other key must be a secret something refers to: a typo such as `hearth:service` must not be ignored.
+    const refs = secretRefs(sections);
+    for (const key of [...loose].sort()) {
+        if (!refs.has(key) && !(key === DEFAULT_SSH_KEY)) {
+            problems.push({
+                path: `${namespace}:${key}`,
+                message: `is not a known key: expected one of ${Object.keys(SITE_SECTIONS).map((k) => `${namespace}:${k}`).join(", ")}, or a secret that the config names (e.g. a host's sshKey)`,
+            });
+        }
+    }
+    for (const [key, where] of refs) {
+        if (!SECRET_KEY.test(key)) continue;
+        if (!(key in raw.values)) {
+            problems.push({ path: `${namespace}:${key}`, message: `is missing: expected a secret (named by ${where}), set with \`pulumi config set --secret ${key}\`` });
+        } else if (raw.secretKeys && !raw.secretKeys.has(key)) {
+            problems.push({
+                path: `${namespace}:${key}`,
+                message: `is set in plain text (value not shown): expected a secret, set with \`pulumi config set --secret ${key}\``,
+            });
+        }
+    }
+    problems.sort((a, b) => a.path.localeCompare(b.path));
+    if (problems.length > 0 || !parsed.success) return { ok: false, problems };
+    return { ok: true, site: parsed.data };
+}
+
+function toProblems(issue: z.core.$ZodIssue, namespace: string): ConfigProblem[] {
+    const at = keyPath(namespace, issue.path);
+    const input = (issue as { input?: unknown }).input;
+    if (issue.code === "unrecognized_keys") {
+        return issue.keys.map((k) => ({ path: keyPath(namespace, [...issue.path, k]), message: `is not a known key: expected ${issue.message}` }));
+    }
+    if (issue.code === "invalid_key") {
+        // The record's own message describes the whole mapping; the key's schema says what a key may be.
+        const inner = issue.issues[0]?.message ?? issue.message;
+        return [{ path: at, message: `is not an allowed name: expected ${inner}` }];
+    }
+    return [{ path: at, message: `${shown(input)}: expected ${issue.message}` }];
+}
+
+function shown(input: unknown): string {
+    return input === undefined ? "is missing" : `is ${describe(input)}`;
+}
+
+/** `hearth:services[2].environment["A B"]`: the path as a user would find it in the YAML. */
+export function keyPath(namespace: string, path: readonly PropertyKey[]): string {
+    let out = `${namespace}:${String(path[0] ?? "")}`;
+    for (const p of path.slice(1)) {
+        if (typeof p === "number") out += `[${p}]`;
+        else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(String(p))) out += `.${String(p)}`;
+        else out += `[${JSON.stringify(String(p))}]`;
+    }
+    return out;
+}
