@@ -1,0 +1,109 @@
+// The resolved, validated shape of a SystemdService that the pure renderer consumes (no Pulumi types in it).
+
+export type NetworkMode = "none" | "local" | "internet";
+export type RestartPolicy = "on-failure" | "always" | "no";
+export type OomPolicy = "kill" | "stop" | "continue";
+
+/** Who the service runs as. `packaged` = a drop-in keeps the packaged unit's own User=. */
+export type Identity =
+    | { readonly kind: "dynamic" }
+    | { readonly kind: "named"; readonly name: string; readonly reason: string }
+    | { readonly kind: "root"; readonly reason: string }
+    | { readonly kind: "packaged" };
+
+export interface BindPath {
+    readonly source: string;
+    readonly target: string;
+}
+
+/** Every way to loosen the default sandbox; each carries the reason written into the unit. */
+export interface ResolvedLoosenings {
+    readonly writablePaths?: { readonly paths: readonly string[]; readonly reason: string };
+    readonly capabilities?: { readonly caps: readonly string[]; readonly reason: string };
+    readonly addressFamilies?: { readonly families: readonly string[]; readonly reason: string };
+    readonly syscallGroups?: { readonly groups: readonly string[]; readonly reason: string };
+    readonly namespaces?: { readonly namespaces: readonly string[]; readonly reason: string };
+    readonly memoryDenyWriteExecute?: { readonly reason: string };
+    readonly privateDevices?: { readonly reason: string };
+    readonly privateUsers?: { readonly reason: string };
+    readonly protectHome?: { readonly reason: string };
+}
+
+export interface ResolvedTimer {
+    readonly onCalendar: string;
+    readonly persistent: boolean;
+    readonly randomizedDelaySec: number;
+}
+
+export interface ResolvedSocket {
+    /** The ListenStream= value, already validated. */
+    readonly listenStream: string;
+    /** The port the socket listens on, when it is a TCP socket (to keep targetPort off it). */
+    readonly listenPort?: number;
+    readonly idleStopSec: number;
+    /** Where the app listens, on 127.0.0.1 (inside its own network namespace when network is "none"). */
+    readonly targetPort: number;
+}
+
+export interface ResolvedService {
+    /** The Pulumi resource name, for the file header. */
+    readonly name: string;
+    /** The full unit name hearth manages: `web.service`, or the packaged unit a drop-in sits on. */
+    readonly unitName: string;
+    /** Present for a drop-in over a packaged unit. */
+    readonly dropIn?: { readonly unit: string; readonly name: string };
+    readonly description?: string;
+    /** argv; empty for a drop-in. */
+    readonly execStart: readonly string[];
+    /** Sorted by name. */
+    readonly environment: readonly (readonly [string, string])[];
+    readonly identity: Identity;
+    readonly stateDirectory?: string;
+    readonly cacheDirectory?: string;
+    readonly runtimeDirectory?: string;
+    readonly logsDirectory?: string;
+    readonly bindPaths: readonly BindPath[];
+    readonly bindReadOnlyPaths: readonly BindPath[];
+    readonly readWritePaths: readonly string[];
+    readonly network: NetworkMode;
+    readonly listenPorts: readonly number[];
+    readonly memoryMaxMiB?: number;
+    readonly cpuQuotaPercent?: number;
+    readonly tasksMax?: number;
+    readonly oomPolicy: OomPolicy;
+    readonly restart: RestartPolicy;
+    readonly restartSec: number;
+    /** Credential names, sorted; their values travel as secret stdin frames in this order. */
+    readonly credentials: readonly string[];
+    readonly timer?: ResolvedTimer;
+    readonly socket?: ResolvedSocket;
+    readonly loosen: ResolvedLoosenings;
+    readonly hostname?: string;
+    readonly enable: boolean;
+}
+
+/** First line of every file hearth writes for a service: the converge and delete scripts only touch files carrying it. */
+export const MANAGED_MARKER = "# Managed by hearth (hearth:systemd:Service): local edits are overwritten.";
+
+export const UNIT_DIR = "/etc/systemd/system";
+export const CREDSTORE_DIR = "/etc/credstore";
+export const SOCKET_PROXYD = "/lib/systemd/systemd-socket-proxyd";
+
+/** The base of a unit name: `web.service` → `web`. */
+export function unitBase(unitName: string): string {
+    return unitName.replace(/\.service$/, "");
+}
+
+/** Names of the units a socket-activated service adds: the socket and the idle-stopping proxy it starts. */
+export function proxyUnits(unitName: string): { socket: string; proxy: string } {
+    const base = unitBase(unitName);
+    return { socket: `${base}-proxy.socket`, proxy: `${base}-proxy.service` };
+}
+
+export function timerUnit(unitName: string): string {
+    return `${unitBase(unitName)}.timer`;
+}
+
+export function credentialPath(unitName: string, cred: string): string {
+    return `${CREDSTORE_DIR}/${unitName}/${cred}`;
+}

@@ -1,0 +1,209 @@
+// Pure renderer of a SystemdService: resolved args in; unit files, the converge and delete scripts, and their hash out.
+import { contentHash, RenderedFile } from "../shell";
+import { IniLine, IniSection, renderIni, systemdExecLine, systemdQuote, systemdSpecifierEscape } from "./ini";
+import { LOCAL_ADDRESSES, sandboxLines, SandboxSpec } from "./hardening";
+import { credentialPath, MANAGED_MARKER, proxyUnits, ResolvedService, SOCKET_PROXYD, timerUnit, UNIT_DIR } from "./model";
+import { convergeScript, deleteScript, UnitPlan } from "./script";
+
+export interface RenderedService {
+    /** The unit hearth manages (for a drop-in: the packaged unit it sits on). */
+    readonly unitName: string;
+    /** The main file: the service unit, or the drop-in. */
+    readonly unitText: string;
+    /** Every file the converge script installs, in stdin order (credentials are not files here: they are secret). */
+    readonly files: readonly RenderedFile[];
+    readonly script: string;
+    readonly deleteScript: string;
+    /** SHA-256 over the scripts and file contents: the remote command's trigger. */
+    readonly hash: string;
+}
+
+const HEADER = MANAGED_MARKER.replace(/^# /, "");
+
+// A drop-in's list settings would otherwise be merged with the packaged unit's; an empty assignment resets them first.
+const RESET_IN_DROP_IN = new Set(["CapabilityBoundingSet", "AmbientCapabilities", "RestrictAddressFamilies", "SystemCallFilter", "IPAddressAllow", "IPAddressDeny"]);
+
+function withResets(lines: readonly IniLine[]): IniLine[] {
+    const seen = new Set<string>();
+    const out: IniLine[] = [];
+    for (const line of lines) {
+        if (!("comment" in line)) {
+            const key = (line as readonly [string, string])[0];
+            if (RESET_IN_DROP_IN.has(key) && !seen.has(key)) {
+                seen.add(key);
+                out.push([key, ""]);
+            }
+        }
+        out.push(line);
+    }
+    return out;
+}
+
+function limitLines(r: ResolvedService): IniLine[] {
+    const lines: IniLine[] = [];
+    if (r.memoryMaxMiB !== undefined) lines.push(["MemoryMax", `${r.memoryMaxMiB}M`]);
+    if (r.cpuQuotaPercent !== undefined) lines.push(["CPUQuota", `${r.cpuQuotaPercent}%`]);
+    if (r.tasksMax !== undefined) lines.push(["TasksMax", String(r.tasksMax)]);
+    // Written even at systemd's default, so a changed distribution default cannot change what a service does on OOM.
+    lines.push(["OOMPolicy", r.oomPolicy]);
+    return lines;
+}
+
+function directoryLines(r: ResolvedService): IniLine[] {
+    const lines: IniLine[] = [];
+    if (r.stateDirectory) lines.push(["StateDirectory", r.stateDirectory]);
+    if (r.cacheDirectory) lines.push(["CacheDirectory", r.cacheDirectory]);
+    if (r.runtimeDirectory) lines.push(["RuntimeDirectory", r.runtimeDirectory]);
+    if (r.logsDirectory) lines.push(["LogsDirectory", r.logsDirectory]);
+    return lines;
+}
+
+function appSandbox(r: ResolvedService): SandboxSpec {
+    return {
+        identity: r.identity,
+        network: r.network,
+        loopbackInet: r.socket !== undefined && r.network === "none",
+        listenPorts: r.listenPorts,
+        readWritePaths: r.readWritePaths,
+        bindPaths: r.bindPaths,
+        bindReadOnlyPaths: r.bindReadOnlyPaths,
+        loosen: r.loosen,
+    };
+}
+
+/** The readiness wait: the proxy connects once, so the app must be listening before the proxy starts. */
+function readinessProbe(port: number): string[] {
+    return ["/bin/bash", "-c", `until (exec 3<>/dev/tcp/127.0.0.1/${port}) 2>/dev/null; do sleep 0.1; done`];
+}
+
+function serviceUnit(r: ResolvedService): string {
+    const unit: IniLine[] = [["Description", systemdSpecifierEscape(r.description ?? r.unitName)]];
+    if (r.network !== "none") unit.push(["After", "network.target"]);
+    // Scale to zero: once the idle proxy exits, nothing needs the app any more and systemd stops it.
+    if (r.socket) unit.push(["StopWhenUnneeded", "yes"]);
+
+    const service: IniLine[] = [["Type", r.timer ? "oneshot" : "exec"], ["ExecStart", systemdExecLine(r.execStart)]];
+    if (r.socket) service.push(["ExecStartPost", systemdExecLine(readinessProbe(r.socket.targetPort))]);
+    for (const [k, v] of r.environment) service.push(["Environment", systemdQuote(`${k}=${v}`)]);
+    for (const c of r.credentials) service.push(["LoadCredential", `${c}:${credentialPath(r.unitName, c)}`]);
+    service.push(["Restart", r.restart]);
+    if (r.restart !== "no") service.push(["RestartSec", `${r.restartSec}s`]);
+    service.push(...directoryLines(r), ...sandboxLines(appSandbox(r)), ...limitLines(r));
+
+    const sections: IniSection[] = [{ name: "Unit", lines: unit }, { name: "Service", lines: service }];
+    if (!r.timer && !r.socket) sections.push({ name: "Install", lines: [["WantedBy", "multi-user.target"]] });
+    return renderIni(sections, [HEADER]);
+}
+
+function dropInUnit(r: ResolvedService): string {
+    const service = withResets([...directoryLines(r), ...sandboxLines(appSandbox(r)), ...limitLines(r)]);
+    const header = [HEADER, `Drop-in over the packaged ${r.unitName}: hardening and limits only.`];
+    if (r.description) header.push(systemdSpecifierEscape(r.description));
+    return renderIni([{ name: "Service", lines: service }], header);
+}
+
+function timerFile(r: ResolvedService): string {
+    const t = r.timer!;
+    const timer: IniLine[] = [["OnCalendar", t.onCalendar], ["Persistent", t.persistent ? "yes" : "no"]];
+    if (t.randomizedDelaySec > 0) timer.push(["RandomizedDelaySec", `${t.randomizedDelaySec}s`]);
+    return renderIni(
+        [
+            { name: "Unit", lines: [["Description", `Schedule of ${r.unitName}`]] },
+            { name: "Timer", lines: timer },
+            { name: "Install", lines: [["WantedBy", "timers.target"]] },
+        ],
+        [HEADER],
+    );
+}
+
+function socketFile(r: ResolvedService): string {
+    const s = r.socket!;
+    const socket: IniLine[] = [["ListenStream", s.listenStream]];
+    if (r.network === "local") {
+        // The socket's own filter guards who may connect; the proxy's applies only to sockets the proxy opens.
+        socket.push(["IPAddressAllow", LOCAL_ADDRESSES], ["IPAddressDeny", "any"]);
+    }
+    return renderIni(
+        [
+            { name: "Unit", lines: [["Description", `Socket of ${r.unitName} (starts it on demand)`]] },
+            { name: "Socket", lines: socket },
+            { name: "Install", lines: [["WantedBy", "sockets.target"]] },
+        ],
+        [HEADER],
+    );
+}
+
+function proxyFile(r: ResolvedService): string {
+    const s = r.socket!;
+    const { socket } = proxyUnits(r.unitName);
+    const unit: IniLine[] = [
+        ["Description", `Idle-stopping proxy in front of ${r.unitName}`],
+        ["BindsTo", r.unitName],
+        ["After", r.unitName],
+        ["Requires", socket],
+        ["After", socket],
+    ];
+    // With a private network the app's 127.0.0.1 exists only in its namespace: the proxy joins it.
+    if (r.network === "none") unit.push(["JoinsNamespaceOf", r.unitName]);
+    const sandbox: SandboxSpec = {
+        identity: { kind: "dynamic" },
+        network: r.network === "none" ? "none" : "internet",
+        loopbackInet: true,
+        listenPorts: [],
+        readWritePaths: [],
+        bindPaths: [],
+        bindReadOnlyPaths: [],
+        loosen: {},
+    };
+    const service: IniLine[] = [
+        ["Type", "exec"],
+        ["ExecStart", systemdExecLine([SOCKET_PROXYD, `--exit-idle-time=${s.idleStopSec}s`, `127.0.0.1:${s.targetPort}`])],
+        ...sandboxLines(sandbox),
+        ["TasksMax", "32"],
+        ["OOMPolicy", "kill"],
+    ];
+    return renderIni([{ name: "Unit", lines: unit }, { name: "Service", lines: service }], [HEADER]);
+}
+
+/** Unit names and files of a resolved service, main file first. */
+function plan(r: ResolvedService): { units: UnitPlan; files: RenderedFile[]; unitText: string } {
+    const file = (path: string, content: string): RenderedFile => ({ path, content, mode: 0o644 });
+    if (r.dropIn) {
+        const text = dropInUnit(r);
+        const path = `${UNIT_DIR}/${r.unitName}.d/${r.dropIn.name}.conf`;
+        return { units: { kind: "dropIn", unit: r.unitName, file: path, enable: r.enable }, files: [file(path, text)], unitText: text };
+    }
+    const text = serviceUnit(r);
+    const files = [file(`${UNIT_DIR}/${r.unitName}`, text)];
+    const timer = timerUnit(r.unitName);
+    const { socket, proxy } = proxyUnits(r.unitName);
+    if (r.timer) files.push(file(`${UNIT_DIR}/${timer}`, timerFile(r)));
+    if (r.socket) files.push(file(`${UNIT_DIR}/${socket}`, socketFile(r)), file(`${UNIT_DIR}/${proxy}`, proxyFile(r)));
+    const kind = r.timer ? "timer" : r.socket ? "socket" : "service";
+    const all = [r.unitName, timer, socket, proxy];
+    return {
+        units: {
+            kind,
+            unit: r.unitName,
+            timer: r.timer ? timer : undefined,
+            socket: r.socket ? socket : undefined,
+            proxy: r.socket ? proxy : undefined,
+            // Files an earlier shape of this service may have left (a timer or socket since removed).
+            stale: all.filter((u) => !files.some((f) => f.path === `${UNIT_DIR}/${u}`)).map((u) => ({ unit: u, file: `${UNIT_DIR}/${u}` })),
+            enable: r.enable,
+        },
+        files,
+        unitText: text,
+    };
+}
+
+/** Renders everything a service puts on its host. Deterministic: the same resolved args give the same bytes. */
+export function renderService(r: ResolvedService): RenderedService {
+    const { units, files, unitText } = plan(r);
+    const credentials = r.credentials.map((c) => ({ name: c, path: credentialPath(r.unitName, c) }));
+    const credentialDir = `/etc/credstore/${r.unitName}`;
+    const script = convergeScript(units, files, credentials, r.dropIn ? undefined : credentialDir);
+    const del = deleteScript(units, files, credentials, r.dropIn ? undefined : credentialDir);
+    const hash = contentHash(script, del, ...files.flatMap((f) => [f.path, f.mode.toString(8), f.content]));
+    return { unitName: r.unitName, unitText, files, script, deleteScript: del, hash };
+}

@@ -1,0 +1,166 @@
+// The converge and delete scripts of a SystemdService: install atomically, reload and restart only on change.
+//
+// Pure: built with Script from shell.ts, every interpolated value through shq.
+import { RenderedFile, Script, shq } from "../shell";
+import { MANAGED_MARKER } from "./model";
+
+export type UnitPlan =
+    | { readonly kind: "dropIn"; readonly unit: string; readonly file: string; readonly enable: boolean }
+    | {
+          readonly kind: "service" | "timer" | "socket";
+          readonly unit: string;
+          readonly timer?: string;
+          readonly socket?: string;
+          readonly proxy?: string;
+          readonly stale: readonly { readonly unit: string; readonly file: string }[];
+          readonly enable: boolean;
+      };
+
+export interface CredentialFile {
+    readonly name: string;
+    readonly path: string;
+}
+
+const PUT_SECRET = String.raw`hearth_put_secret() {
+  chown -- root:root "$hearth_tmp"
+  chmod -- 0600 "$hearth_tmp"
+  if [ -f "$1" ] && [ ! -L "$1" ] && cmp -s -- "$hearth_tmp" "$1" && [ "$(stat -c '%a %U %G' -- "$1")" = "600 root root" ]; then
+    rm -f -- "$hearth_tmp"
+  else
+    mv -f -T -- "$hearth_tmp" "$1"
+    hearth_changed=$((hearth_changed + 1))
+    echo "hearth: wrote $1"
+  fi
+  hearth_tmp=
+}`;
+
+/** `if` guard: the file exists and carries hearth's marker line, so it is ours to stop, disable and remove. */
+function ours(file: string): string {
+    return `[ -f ${shq(file)} ] && grep -qxF ${shq(MANAGED_MARKER)} ${shq(file)}`;
+}
+
+function isTemplate(unit: string): boolean {
+    return unit.includes("@.");
+}
+
+function credentialLines(s: Script, credentials: readonly CredentialFile[], dir: string | undefined): void {
+    if (!dir) return;
+    if (credentials.length) {
+        s.raw(PUT_SECRET, `mkdir -p -m 0700 -- ${shq(dir)}`, `chmod 0700 -- ${shq(dir)}`);
+        for (const c of credentials) {
+            // The secret goes straight from stdin into a root-only temp file beside its target; never through argv.
+            s.secretToFile("hearth_tmp", `${dir}/.${c.name}.hearth-new`);
+            s.raw(`hearth_put_secret ${shq(c.path)}`);
+        }
+    }
+    // The directory belongs to this service: a credential dropped from its args is removed too.
+    const keep = credentials.map((c) => shq(c.name)).join("|");
+    s.raw(
+        `if [ -d ${shq(dir)} ]; then`,
+        `  for hearth_f in ${shq(dir)}/* ${shq(dir)}/.[!.]*; do`,
+        `    if [ ! -f "$hearth_f" ] && [ ! -L "$hearth_f" ]; then continue; fi`,
+        `    case \${hearth_f##*/} in`,
+        ...(keep ? [`      ${keep}) ;;`] : []),
+        `      *) hearth_remove "$hearth_f" ;;`,
+        `    esac`,
+        `  done`,
+        ...(credentials.length ? [] : [`  rmdir --ignore-fail-on-non-empty -- ${shq(dir)}`]),
+        `fi`,
+    );
+}
+
+function reload(s: Script): void {
+    s.raw(`if [ "$hearth_changed" -gt 0 ]; then systemctl daemon-reload; fi`);
+}
+
+/** Start on every run (a no-op when running); restart only when a file changed. */
+function startOrRestart(s: Script, unit: string): void {
+    s.raw(`if [ "$hearth_changed" -gt 0 ]; then systemctl restart ${shq(unit)}; else systemctl start ${shq(unit)}; fi`);
+}
+
+export function convergeScript(plan: UnitPlan, files: readonly RenderedFile[], credentials: readonly CredentialFile[], credentialDir: string | undefined): string {
+    const s = new Script(`converge ${plan.unit}`);
+    for (const f of files) s.install(f);
+    credentialLines(s, credentials, credentialDir);
+
+    if (plan.kind === "dropIn") {
+        reload(s);
+        if (isTemplate(plan.unit)) {
+            // A template cannot be enabled or started; restart the instances that run.
+            const instances = plan.unit.replace("@.", "@*.");
+            s.raw(`if [ "$hearth_changed" -gt 0 ]; then systemctl try-restart ${shq(instances)}; fi`);
+        } else if (plan.enable) {
+            s.raw(`systemctl enable -q ${shq(plan.unit)}`);
+            startOrRestart(s, plan.unit);
+        } else {
+            // The packaged unit's enablement is the distribution's; only apply the change where it already runs.
+            s.raw(`if [ "$hearth_changed" -gt 0 ]; then systemctl try-restart ${shq(plan.unit)}; fi`);
+        }
+        return s.render();
+    }
+
+    for (const st of plan.stale) {
+        s.raw(`if ${ours(st.file)}; then`, `  systemctl disable -q --now ${shq(st.unit)} || true`, `  hearth_remove ${shq(st.file)}`, `fi`);
+    }
+    reload(s);
+    if (plan.kind === "service") {
+        if (plan.enable) {
+            s.raw(`systemctl enable -q ${shq(plan.unit)}`);
+            startOrRestart(s, plan.unit);
+        } else {
+            s.raw(`systemctl disable -q --now ${shq(plan.unit)}`);
+        }
+    } else if (plan.kind === "timer") {
+        const timer = plan.timer!;
+        if (plan.enable) {
+            s.raw(`systemctl enable -q ${shq(timer)}`);
+            startOrRestart(s, timer);
+        } else {
+            s.raw(`systemctl disable -q --now ${shq(timer)}`);
+        }
+    } else {
+        const socket = plan.socket!;
+        const proxy = plan.proxy!;
+        // A socket cannot be restarted under a running service; stop both, and the next connection starts the new ones.
+        s.raw(`if [ "$hearth_changed" -gt 0 ]; then systemctl stop ${shq(proxy)} ${shq(plan.unit)}; fi`);
+        if (plan.enable) {
+            s.raw(`systemctl enable -q ${shq(socket)}`);
+            startOrRestart(s, socket);
+        } else {
+            s.raw(`systemctl disable -q --now ${shq(socket)}`);
+            s.cmd("systemctl", "stop", proxy, plan.unit);
+        }
+    }
+    return s.render();
+}
+
+/** Stops, disables and removes exactly the files hearth wrote (checked by their marker line), then reloads. */
+export function deleteScript(plan: UnitPlan, files: readonly RenderedFile[], credentials: readonly CredentialFile[], credentialDir: string | undefined): string {
+    const s = new Script(`delete ${plan.unit}`);
+    if (plan.kind === "dropIn") {
+        // The packaged unit stays as the distribution shipped it, running until its next restart.
+        const file = plan.file;
+        s.raw(`if ${ours(file)}; then hearth_remove ${shq(file)}; fi`);
+        const dir = file.slice(0, file.lastIndexOf("/"));
+        s.raw(`if [ -d ${shq(dir)} ]; then rmdir --ignore-fail-on-non-empty -- ${shq(dir)}; fi`);
+        reload(s);
+        return s.render();
+    }
+    // Triggers first (timer, socket), so nothing starts the service again while it is being stopped.
+    const units = [plan.timer, plan.socket, plan.proxy, plan.unit].filter((u): u is string => u !== undefined);
+    for (const u of units) {
+        const file = files.find((f) => f.path.endsWith(`/${u}`))!.path;
+        s.raw(`if ${ours(file)}; then systemctl disable -q --now ${shq(u)} || true; fi`);
+    }
+    for (const u of units) {
+        const file = files.find((f) => f.path.endsWith(`/${u}`))!.path;
+        s.raw(`if ${ours(file)}; then hearth_remove ${shq(file)}; fi`);
+    }
+    if (credentialDir) {
+        for (const c of credentials) s.raw(`hearth_remove ${shq(c.path)}`);
+        s.raw(`if [ -d ${shq(credentialDir)} ]; then rmdir --ignore-fail-on-non-empty -- ${shq(credentialDir)}; fi`);
+    }
+    reload(s);
+    s.raw(`systemctl reset-failed ${units.map(shq).join(" ")} 2>/dev/null || true`);
+    return s.render();
+}
