@@ -1,0 +1,98 @@
+// PostgresDb: a role and its database on a host's PostgreSQL, with pg_hba, optional ZFS tablespace and pgbouncer entry.
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import * as command from "@pulumi/command";
+import { remoteScript } from "../host";
+import { DATABASE_TYPE } from "../tokens";
+import { ZfsDataset } from "../zfs";
+import { PostgresDbArgs, PostgresGrant, PostgresPooler, PostgresTablespace, ResolvedPostgres, resolvePostgresDbArgs } from "./args";
+import { convergeStdin, renderScripts } from "./render";
+import { scramVerifier } from "./scram";
+
+export { PostgresDbArgs, PostgresGrant, PostgresPooler, PostgresTablespace, ResolvedPostgres, resolvePostgresDbArgs };
+export { renderScripts as renderPostgresScripts, PostgresSpec, PostgresPaths } from "./render";
+export { scramVerifier } from "./scram";
+export { quoteIdent, quoteLiteral, SQL_IDENT } from "./sql";
+
+/** `postgresql://user:password@host:port/database`, with an IPv6 host in brackets. */
+export function postgresUri(host: string, port: number, database: string, user: string, password: string): string {
+    const h = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+    return `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${h}:${port}/${encodeURIComponent(database)}`;
+}
+
+const LOOPBACK = ["127.0.0.1", "::1"];
+
+export class PostgresDb extends pulumi.ComponentResource {
+    /** The address clients connect to. */
+    readonly host: pulumi.Output<string>;
+    readonly port: pulumi.Output<number>;
+    readonly database: pulumi.Output<string>;
+    readonly user: pulumi.Output<string>;
+    /** The role's password (secret); it changes only when `passwordVersion` does. */
+    readonly password: pulumi.Output<string>;
+    /** Direct connection URI (secret). */
+    readonly uri: pulumi.Output<string>;
+    /** Connection URI through pgbouncer (secret); undefined without a pooler. */
+    readonly pooledUri: pulumi.Output<string | undefined>;
+    /** The tablespace's dataset, when the database has its own. */
+    readonly dataset?: ZfsDataset;
+    /** The command that converges the database; depend on it to run after the database exists. */
+    readonly command: command.remote.Command;
+
+    constructor(name: string, args: PostgresDbArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        const r = resolvePostgresDbArgs(args);
+        const { spec } = r;
+        const db = spec.db;
+        super(DATABASE_TYPE, name, {
+            host: r.host.name,
+            database: db.database,
+            user: db.user,
+            port: spec.port,
+            extensions: db.extensions,
+            schemas: db.schemas,
+            grants: db.grants,
+            clients: spec.clients,
+            authMethod: "scram-sha-256",
+            pooler: spec.pooler,
+            tablespaceDataset: spec.tablespaceDataset,
+            passwordVersion: r.passwordVersion,
+            adopt: db.adopt,
+            destroyOnDelete: spec.destroyOnDelete,
+        }, opts);
+
+        if (r.dataset) this.dataset = new ZfsDataset(`${name}-tablespace`, r.dataset.args, { parent: this });
+        const password = new random.RandomPassword(
+            `${name}-password`,
+            // Letters and digits only: the password goes into URIs and pgbouncer's quoted userlist unescaped.
+            { length: 32, special: false, minLower: 1, minUpper: 1, minNumeric: 1, keepers: { version: String(r.passwordVersion) } },
+            { parent: this },
+        );
+        const rendered = renderScripts(spec);
+        const stdin = pulumi.secret(password.result.apply((pw) => convergeStdin(rendered, spec, scramVerifier(pw, db.user))));
+        this.command = remoteScript(
+            `${name}-database`,
+            { host: r.host, script: rendered.script, deleteScript: rendered.deleteScript, stdin, hash: rendered.hash },
+            { parent: this, dependsOn: this.dataset ? [this.dataset.command] : [] },
+        );
+
+        // Every output waits for the converge command, so a consumer never gets credentials for a role not yet there.
+        const done = this.command.stdout;
+        this.host = pulumi.all([r.address, done]).apply(([a]) => a);
+        this.port = done.apply(() => spec.port);
+        this.database = done.apply(() => db.database);
+        this.user = done.apply(() => db.user);
+        this.password = pulumi.secret(pulumi.all([password.result, done]).apply(([pw]) => pw));
+        this.uri = pulumi.secret(pulumi.all([r.address, password.result, done]).apply(([a, pw]) => postgresUri(a, spec.port, db.database, db.user, pw)));
+        const pooler = spec.pooler;
+        this.pooledUri = pooler
+            ? pulumi.secret(pulumi.all([r.address, password.result, done]).apply(([a, pw]) => {
+                const h = LOOPBACK.includes(pooler.listenAddress) ? pooler.listenAddress : a;
+                return postgresUri(h, pooler.port, db.database, db.user, pw);
+            }))
+            : pulumi.output(undefined);
+        this.registerOutputs({
+            host: this.host, port: this.port, database: this.database, user: this.user,
+            password: this.password, uri: this.uri, pooledUri: this.pooledUri,
+        });
+    }
+}
