@@ -1,0 +1,152 @@
+// The ssh client side of host tests: a per-run client key, pinned known_hosts, and running one command like the command provider does.
+import { spawn, spawnSync, ChildProcess } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+/** Every address a host test may reach: the blackholed test range (see TESTHOST.md, network safety). */
+export const TEST_NET = "10.231.0.0/16";
+const TEST_ADDRESS = /^10\.231\.(25[0-4]|2[0-4]\d|1\d\d|[1-9]\d?)\.([2-9]|[1-9]\d|1\d\d|2[0-4]\d|25[0-4])$/;
+
+export function isTestAddress(address: string): boolean {
+    return TEST_ADDRESS.test(address);
+}
+
+let tempDir: string | undefined;
+
+/** A private directory for keys and known_hosts files of this test process, removed when it exits. */
+export function sshTempDir(): string {
+    if (!tempDir) {
+        tempDir = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-ssh-"));
+        fs.chmodSync(tempDir, 0o700);
+        const dir = tempDir;
+        process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+    }
+    return tempDir;
+}
+
+export interface KeyPair {
+    /** OpenSSH private key text. */
+    readonly privateKey: string;
+    /** `ssh-ed25519 AAAA… comment` */
+    readonly publicKey: string;
+    /** A 0600 file holding `privateKey`. */
+    readonly privateKeyPath: string;
+}
+
+/** Generates an ed25519 key pair with ssh-keygen into `dir/name` (the private half stays 0600). */
+export function generateKey(dir: string, name: string, comment: string): KeyPair {
+    const file = path.join(dir, name);
+    fs.rmSync(file, { force: true });
+    fs.rmSync(`${file}.pub`, { force: true });
+    const r = spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`ssh-keygen failed (${r.status}): ${r.stderr}`);
+    return { privateKey: fs.readFileSync(file, "utf8"), publicKey: fs.readFileSync(`${file}.pub`, "utf8").trim(), privateKeyPath: file };
+}
+
+let clientKey: KeyPair | undefined;
+
+/** The client key of this test run: fresh per process, so no key outlives the hosts it opened. */
+export function runClientKey(): KeyPair {
+    clientKey ??= generateKey(sshTempDir(), "client", `hearth-test-${process.pid}`);
+    return clientKey;
+}
+
+/** Writes a private key given as text to a 0600 file (reusing the run's client key file when it is that key). */
+export function keyFile(privateKey: string): string {
+    if (clientKey && clientKey.privateKey.trim() === privateKey.trim()) return clientKey.privateKeyPath;
+    const file = path.join(sshTempDir(), `key-${Buffer.from(privateKey).toString("base64url").slice(-24)}`);
+    fs.writeFileSync(file, privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`, { mode: 0o600 });
+    return file;
+}
+
+export interface SshTarget {
+    readonly address: string;
+    readonly port: number;
+    readonly user: string;
+    readonly privateKeyPath: string;
+    /** The host's public key, `ssh-ed25519 AAAA…`; the connection is refused unless the host presents it. */
+    readonly hostKey: string;
+}
+
+function knownHostsFile(t: SshTarget): string {
+    const key = t.hostKey.trim().split(/\s+/).slice(0, 2).join(" ");
+    if (!/^ssh-ed25519 [A-Za-z0-9+/=]+$/.test(key)) throw new Error(`refusing to ssh: host key is not an ed25519 public key: ${JSON.stringify(t.hostKey)}`);
+    const host = t.port === 22 ? t.address : `[${t.address}]:${t.port}`;
+    const file = path.join(sshTempDir(), `known_hosts-${t.address}-${t.port}`);
+    fs.writeFileSync(file, `${host} ${key}\n`, { mode: 0o600 });
+    return file;
+}
+
+/** The ssh argv for one command: no config files, no agent, no prompts, the host key pinned. */
+export function sshArgv(t: SshTarget, command: string, env: Record<string, string> = {}, connectTimeoutSec = 5): string[] {
+    if (!isTestAddress(t.address)) throw new Error(`refusing to ssh to ${JSON.stringify(t.address)}: host tests only reach ${TEST_NET}`);
+    const setEnv = Object.entries(env).map(([k, v]) => {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || /["\\\n]/.test(v)) throw new Error(`cannot pass environment variable ${k} over ssh`);
+        return ["-o", `SetEnv=${k}="${v}"`];
+    });
+    return [
+        "-F", "/dev/null",
+        "-i", t.privateKeyPath,
+        "-p", String(t.port),
+        "-o", "BatchMode=yes",
+        "-o", "IdentitiesOnly=yes",
+        "-o", "IdentityAgent=none",
+        "-o", "StrictHostKeyChecking=yes",
+        "-o", `UserKnownHostsFile=${knownHostsFile(t)}`,
+        "-o", "GlobalKnownHostsFile=/dev/null",
+        "-o", "UpdateHostKeys=no",
+        "-o", "ControlMaster=no",
+        "-o", "ControlPath=none",
+        "-o", `ConnectTimeout=${connectTimeoutSec}`,
+        "-o", "ServerAliveInterval=5",
+        "-o", "LogLevel=ERROR",
+        ...setEnv.flat(),
+        "-T",
+        "--",
+        `${t.user}@${t.address}`,
+        // One word: sshd hands it verbatim to the user's login shell (`$SHELL -c`), as the command provider's session.Run does.
+        command,
+    ];
+}
+
+export interface SshResult {
+    /** Exit status of the remote command; 255 when ssh itself failed; -1 when killed locally. */
+    readonly code: number;
+    readonly stdout: string;
+    readonly stderr: string;
+}
+
+export interface SshOptions {
+    /** Written to the remote command's stdin, which is then closed. Without it, stdin is empty. */
+    readonly stdin?: string;
+    readonly env?: Record<string, string>;
+    /** @default 300000 */
+    readonly timeoutMs?: number;
+    readonly connectTimeoutSec?: number;
+    /** Called with the ssh process once started (tests use it to cut a connection mid-script). */
+    readonly onSpawn?: (child: ChildProcess) => void;
+}
+
+/** Runs one command on a test host over ssh and collects its output. */
+export function runSsh(t: SshTarget, command: string, opts: SshOptions = {}): Promise<SshResult> {
+    const argv = sshArgv(t, command, opts.env, opts.connectTimeoutSec);
+    return new Promise((resolve, reject) => {
+        const child = spawn("ssh", argv, { stdio: ["pipe", "pipe", "pipe"] });
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        child.stdout.on("data", (b: Buffer) => out.push(b));
+        child.stderr.on("data", (b: Buffer) => err.push(b));
+        // The remote side may exit before reading all of stdin; that is its answer, not ours to fail on.
+        child.stdin.on("error", () => undefined);
+        const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 300_000);
+        child.on("error", (e) => { clearTimeout(timer); reject(e); });
+        child.on("close", (code) => {
+            clearTimeout(timer);
+            resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") });
+        });
+        if (opts.stdin !== undefined && opts.stdin.length > 0) child.stdin.end(opts.stdin);
+        else child.stdin.end();
+        opts.onSpawn?.(child);
+    });
+}
