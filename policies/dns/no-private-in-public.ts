@@ -1,7 +1,7 @@
 // hearth-dns-no-private-in-public: public zones publish no private, loopback or link-local addresses.
 import { hearthPolicy } from "../lib/policy";
 import { nonPublicRange } from "../lib/addresses";
-import { DNS_TYPES, recordsOf } from "./records";
+import { DNS_TYPES, isZoneChild, recordsOf } from "./records";
 
 export const dnsNoPrivateInPublic = hearthPolicy({
     name: "hearth-dns-no-private-in-public",
@@ -9,7 +9,8 @@ export const dnsNoPrivateInPublic = hearthPolicy({
     enforcementLevel: "mandatory",
     types: DNS_TYPES,
     remediationSteps: "Put internal names in an internal zone served by a host, or publish the public address.",
-    check({ type, props, report }) {
+    check({ type, props, parent, report }) {
+        if (isZoneChild(parent)) return;
         const { records, isPublic } = recordsOf(type, props);
         if (isPublic !== true) return;
         for (const r of records) {

@@ -29,6 +29,8 @@ export interface CheckArgs<C> {
     readonly name: string;
     readonly urn: string;
     readonly props: Record<string, any>;
+    /** URN of the parent resource, when there is one. */
+    readonly parent?: string;
     readonly config: C & WaiverConfig;
     /** Reports one finding; it becomes a violation unless a waiver with a reason covers the resource. */
     report(message: string): void;
@@ -102,7 +104,7 @@ export function hearthPolicy<C = {}>(spec: HearthPolicySpec<C>): ResourceValidat
         if (!spec.types.includes(args.type)) return;
         const config = resolveConfig(spec, args.getConfig<Record<string, unknown>>());
         const findings: string[] = [];
-        spec.check({ type: args.type, name: args.name, urn: args.urn, props: args.props, config, report: (m) => findings.push(m) });
+        spec.check({ type: args.type, name: args.name, urn: args.urn, props: args.props, parent: args.opts?.parent, config, report: (m) => findings.push(m) });
         const { valid, unreasoned } = matchingWaivers(config.waivers, args);
         for (const w of unreasoned) {
             reportViolation(`The waiver of '${spec.name}' for '${w.resource}' has no usable reason (${REASON_RULE}); it waives nothing until it has one.`);
@@ -125,7 +127,7 @@ export function hearthPolicy<C = {}>(spec: HearthPolicySpec<C>): ResourceValidat
             if (!spec.types.includes(args.type)) return undefined;
             const config = resolveConfig(spec, args.getConfig<Record<string, unknown>>());
             if (matchingWaivers(config.waivers, args).valid.length > 0) return undefined;
-            return remediate({ type: args.type, name: args.name, urn: args.urn, props: args.props, config });
+            return remediate({ type: args.type, name: args.name, urn: args.urn, props: args.props, parent: args.opts?.parent, config });
         };
     }
     return policy;
