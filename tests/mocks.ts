@@ -46,6 +46,14 @@ export function setCommandStdout(fn?: (name: string, inputs: Record<string, any>
     commandStdout = fn ?? (() => "");
 }
 
+/** What a mocked invoke (a data source such as getZone) returns, by token and inputs; undefined echoes the inputs. */
+let callResult: (token: string, inputs: Record<string, any>) => Record<string, any> | undefined = () => undefined;
+
+/** Sets what mocked invokes return for the next calls; `undefined` restores echoing the inputs. */
+export function setCallResult(fn?: (token: string, inputs: Record<string, any>) => Record<string, any> | undefined): void {
+    callResult = fn ?? (() => undefined);
+}
+
 export function resetRecorded(): void {
     recorded.length = 0;
 }
@@ -73,7 +81,7 @@ export async function installMocks(project = "hearth", stack = "test"): Promise<
                 return { id: `${args.name}-id`, state };
             },
             call(args: pulumi.runtime.MockCallArgs) {
-                return args.inputs;
+                return callResult(args.token, args.inputs) ?? args.inputs;
             },
         },
         project,

@@ -1,0 +1,67 @@
+// DnsZone (hearth:dns:Zone): one provider-neutral set of records, published on Cloudflare, Route53, or a hearth host running Knot DNS.
+import * as pulumi from "@pulumi/pulumi";
+import { ZONE_TYPE } from "../tokens";
+import { DnsZoneArgs, resolveDnsZoneArgs, ResolvedDnsZone, ZoneDelegation } from "./args";
+import { cloudflareRecords, route53Records } from "./cloud";
+import { absolute } from "./names";
+import { rdataText } from "./render";
+import { hostServer, knotServiceArgs } from "./server";
+import { resolveServiceArgs } from "../systemd";
+
+export {
+    DnsZoneArgs, DnsBackendArgs, CloudflareBackendArgs, Route53BackendArgs, HostBackendArgs, DnsNameserverArgs, ZoneDelegation,
+    resolveDnsZoneArgs, ResolvedDnsZone,
+} from "./args";
+export {
+    AddressSource, DnsRecordArgs, AddressRecordArgs, TargetRecordArgs, TxtRecordArgs, MxRecordArgs, SrvRecordArgs, CaaRecordArgs, ServiceRecordArgs,
+} from "./model";
+export { DnsRecordType, ZoneRecord } from "./types";
+
+export class DnsZone extends pulumi.ComponentResource {
+    /** The zone's name, without a trailing dot. */
+    readonly zoneName: pulumi.Output<string>;
+    /** Every name that has a record, absolute, sorted (including delegations, glue and name server addresses). */
+    readonly fqdns: pulumi.Output<string[]>;
+    /** The zone's name servers: the provider's for cloudflare/route53, the declared ones for host. */
+    readonly nameservers: pulumi.Output<string[]>;
+    /**
+     * What a parent zone needs to delegate to this one (host backend only): pass it in the parent's `delegations`.
+     * Plain data, so a parent on another host (or in another stack, through its outputs) can use it.
+     */
+    readonly delegation?: ZoneDelegation;
+
+    constructor(name: string, args: DnsZoneArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        const z: ResolvedDnsZone = resolveDnsZoneArgs(args);
+        if (z.backend.kind === "host") resolveServiceArgs(`${name}-knot`, knotServiceArgs(z, z.backend));
+        // A summary, not the args: the host backend's Host carries a key, and policies want the records in one readable form.
+        super(ZONE_TYPE, name, {
+            zone: z.zone, backend: z.backend.kind, ttl: z.ttl, public: z.public, allowPrivate: z.allowPrivate, allowWildcard: z.allowWildcard,
+            records: z.records.map((r) => ({ name: r.owner, fqdn: absolute(r.owner, z.zone), type: r.type, ttl: r.ttl, value: rdataText(r) })),
+            serviceRecords: z.pending.map((p) => ({ name: p.owner, fqdn: absolute(p.owner, z.zone), ttl: p.ttl })),
+        }, opts);
+
+        const owners = new Set([...z.records.map((r) => r.owner), ...z.pending.map((p) => p.owner)]);
+        this.zoneName = pulumi.output(z.zone);
+        this.fqdns = pulumi.output([...owners].map((o) => absolute(o, z.zone)).sort());
+
+        const b = z.backend;
+        switch (b.kind) {
+            case "cloudflare":
+                this.nameservers = cloudflareRecords(name, z, b.zoneId, this).nameservers;
+                break;
+            case "route53":
+                this.nameservers = route53Records(name, z, b, this).nameservers;
+                break;
+            case "host":
+                hostServer(name, z, b, this);
+                this.nameservers = pulumi.output(b.nameservers.map((n) => n.name));
+                this.delegation = {
+                    zone: z.zone,
+                    nameservers: b.nameservers.map((n) => ({ name: n.name, ...(n.addresses ? { addresses: [...n.addresses] } : {}) })),
+                };
+                break;
+        }
+
+        this.registerOutputs({ zoneName: this.zoneName, fqdns: this.fqdns, nameservers: this.nameservers });
+    }
+}

@@ -1,0 +1,83 @@
+// The host backend: renders the zone once every address is known and converges Knot DNS on the host in one remote command.
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { remoteScript } from "../host";
+import { SystemdService, SystemdServiceArgs } from "../systemd";
+import { contentHash, frameStdin } from "../shell";
+import { ResolvedDnsZone } from "./args";
+import { checkRecordSet } from "./check";
+import { KNOTD, renderServerDeleteScript, renderServerScript, serverFiles, serverLayout } from "./knot";
+import { addressData } from "./model";
+import { renderZoneFile } from "./render";
+import { ZoneRecord } from "./types";
+
+type HostBackend = Extract<ResolvedDnsZone["backend"], { kind: "host" }>;
+
+/** Every record of the zone, once the pending service addresses resolve; re-checked as a whole. */
+export function zoneRecords(z: ResolvedDnsZone): pulumi.Output<ZoneRecord[]> {
+    return pulumi.all(z.pending.map((p) => pulumi.output(p.addresses))).apply((lists) => {
+        const extra = lists.flatMap((addrs, i): ZoneRecord[] => {
+            const p = z.pending[i];
+            if (!Array.isArray(addrs) || addrs.length === 0) {
+                throw new pulumi.ResourceError(`The '${p.arg}.service.addresses' argument resolved to ${JSON.stringify(addrs)}: expected a non-empty list of IP addresses.`, undefined);
+            }
+            return addrs.map((a, j) => {
+                const arg = `${p.arg}.service.addresses[${j}]`;
+                return { owner: p.owner, ttl: p.ttl, proxied: p.proxied, arg, ...addressData(arg, a) };
+            });
+        });
+        const all = [...z.records, ...extra];
+        if (extra.length > 0) checkRecordSet(all, { zone: z.zone, public: z.public, allowPrivate: z.allowPrivate });
+        return all;
+    });
+}
+
+/** The zone file text and its serial, as an Output (known at once when no record waits on an Output). */
+export function renderHostZone(z: ResolvedDnsZone, backend: HostBackend): pulumi.Output<{ text: string; serial: number }> {
+    return zoneRecords(z).apply((records) =>
+        renderZoneFile({ zone: z.zone, ttl: z.ttl, hostmaster: backend.hostmaster, nameservers: backend.nameservers.map((n) => n.name), records }));
+}
+
+/** The knotd unit's arguments (checked with the zone's, before anything registers). */
+export function knotServiceArgs(z: ResolvedDnsZone, backend: HostBackend): SystemdServiceArgs {
+    const layout = serverLayout(z.zone);
+    return {
+        host: backend.host,
+        unitName: layout.id,
+        description: `hearth authoritative DNS for ${z.zone} (Knot DNS)`,
+        execStart: [KNOTD, "-c", layout.conf],
+        stateDirectory: layout.id,
+        runtimeDirectory: layout.id,
+        network: z.public ? "internet" : "local",
+        listenPorts: [backend.port],
+        restart: "on-failure",
+    };
+}
+
+/**
+ * The zone's files (one remote command) and knotd as a SystemdService after them: a dynamic user with only
+ * CAP_NET_BIND_SERVICE, answering only site-local clients unless the zone is public.
+ */
+export function hostServer(name: string, z: ResolvedDnsZone, backend: HostBackend, parent: pulumi.Resource): { files: command.remote.Command; service: SystemdService } {
+    const layout = serverLayout(z.zone);
+    const files = (zoneText: string) => serverFiles(layout, backend.listen, backend.port, zoneText);
+    const statics = files("");
+    // The script text does not depend on file bodies (they travel on stdin), so it is rendered once, up front.
+    const { script } = renderServerScript(layout, statics);
+    const zone = renderHostZone(z, backend);
+    const stdin = zone.apply((zf) => frameStdin(renderServerScript(layout, files(zf.text)).installed.map((f) => f.content)));
+    const filesCmd = remoteScript(
+        `${name}-zone`,
+        {
+            host: backend.host,
+            script,
+            deleteScript: renderServerDeleteScript(layout),
+            stdin,
+            // stdin carries the zone itself; the hash covers what is fixed when the zone is declared.
+            hash: contentHash(script, statics.knotConf, statics.checkConf),
+        },
+        { parent },
+    );
+    const service = new SystemdService(`${name}-knot`, knotServiceArgs(z, backend), { parent, dependsOn: [filesCmd] });
+    return { files: filesCmd, service };
+}
