@@ -1,0 +1,46 @@
+// Turns a component's argument error into a config error at the key path the argument came from.
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigProblem, formatProblems } from "../schema";
+
+const ARG_ERROR = /^The '([^']+)' argument ([\s\S]*) is not allowed: expected ([\s\S]*?)\.?$/;
+
+/**
+ * Collects problems from checks that run per config entry (component resolvers), so one run reports them all,
+ * then throws them together: nothing is registered while any entry is wrong.
+ */
+export class ProblemCollector {
+    readonly problems: ConfigProblem[] = [];
+
+    /**
+     * Runs `check`; a component error naming argument `a` becomes a problem at `${prefix}.${a}` (after `strip`
+     * is removed from the argument's front). Returns the check's value, or undefined when it failed.
+     */
+    run<T>(prefix: string, check: () => T, strip = ""): T | undefined {
+        try {
+            return check();
+        } catch (e) {
+            this.problems.push(toProblem(prefix, e, strip));
+            return undefined;
+        }
+    }
+
+    /** Throws every collected problem as one ResourceError. */
+    throwIfAny(): void {
+        if (this.problems.length) throw new pulumi.ResourceError(formatProblems(this.problems), undefined);
+    }
+}
+
+export function toProblem(prefix: string, e: unknown, strip = ""): ConfigProblem {
+    const message = e instanceof Error ? e.message : String(e);
+    const m = ARG_ERROR.exec(message);
+    if (!m) return { path: prefix, message: `is not allowed: ${message}` };
+    let arg = m[1];
+    if (strip && arg.startsWith(strip)) arg = arg.slice(strip.length);
+    return { path: joinPath(prefix, arg), message: `is ${m[2]}: expected ${m[3]}` };
+}
+
+/** `hearth:services[2]` + `socket.targetPort` / `execStart[0]`. */
+function joinPath(prefix: string, arg: string): string {
+    if (arg === "" || arg === "args") return prefix;
+    return arg.startsWith("[") ? prefix + arg : `${prefix}.${arg}`;
+}

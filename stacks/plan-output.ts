@@ -1,0 +1,188 @@
+// Writes a plan to out/plan/<stack>/ for review (files as they land on each host, scripts beside them) and prints it.
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Plan, PlannedCommand } from "./plan-report";
+
+/** Marks a directory the plan wrote, so a re-plan may clear it and nothing else. */
+const MARKER = ".hearth-plan";
+
+/** Clears `<root>/<stack>` (only if an earlier plan made it) and writes the plan there. Returns the directory. */
+export function writePlan(plan: Plan, root: string): string {
+    const dir = path.join(root, plan.stack);
+    if (fs.existsSync(dir)) {
+        if (!fs.existsSync(path.join(dir, MARKER)) && fs.readdirSync(dir).length > 0) {
+            throw new Error(`${dir} exists and was not written by the plan; refusing to clear it`);
+        }
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, MARKER), "Written by `npm run plan`; cleared and rewritten on every plan.\n");
+    for (const host of plan.hosts) {
+        const hostDir = path.join(dir, host.name);
+        for (const c of host.commands) {
+            for (const f of c.files) {
+                const to = path.join(hostDir, f.path);
+                // Paths were checked (absolute, normalized) when parsed; this keeps a bad one from escaping anyway.
+                if (!to.startsWith(hostDir + path.sep)) throw new Error(`refusing to write ${f.path} outside ${hostDir}`);
+                fs.mkdirSync(path.dirname(to), { recursive: true });
+                fs.writeFileSync(to, f.content);
+            }
+            const scripts = path.join(hostDir, "_scripts");
+            fs.mkdirSync(scripts, { recursive: true });
+            fs.writeFileSync(path.join(scripts, `${c.name}.create.sh`), withShebang(c.create));
+            if (c.update) fs.writeFileSync(path.join(scripts, `${c.name}.update.sh`), withShebang(c.update));
+            if (c.delete) fs.writeFileSync(path.join(scripts, `${c.name}.delete.sh`), withShebang(c.delete));
+        }
+        // Modes and owners are not carried by a checkout; the manifest shows them to a reviewer.
+        const manifest = host.commands.flatMap((c) => c.files.map((f) => `${f.path}\t${f.mode.toString(8).padStart(4, "0")}\t${f.owner}:${f.group}\t${f.sha256}\t${c.name}`));
+        fs.writeFileSync(path.join(hostDir, "_files.tsv"), ["# path\tmode\towner\tsha256\tresource", ...manifest.sort()].join("\n") + "\n");
+    }
+    fs.writeFileSync(path.join(dir, "plan.json"), JSON.stringify(planSummary(plan), null, 2) + "\n");
+    return dir;
+}
+
+function withShebang(script: string): string {
+    return script.startsWith("#!") ? script : `#!/bin/bash\n${script}`;
+}
+
+/** What plan.json holds: everything but file bodies and script text (those are files of their own). */
+export function planSummary(plan: Plan) {
+    return {
+        stack: plan.stack,
+        hosts: plan.hosts.map((h) => ({
+            name: h.name,
+            target: h.target,
+            commands: h.commands.map((c) => ({
+                name: c.name,
+                component: c.component,
+                trigger: c.trigger,
+                sudo: c.sudo,
+                createBytes: Buffer.byteLength(c.create),
+                deleteBytes: c.delete === undefined ? undefined : Buffer.byteLength(c.delete),
+                secretFrames: c.secretFrames,
+                files: c.files.map((f) => ({ path: f.path, mode: f.mode.toString(8).padStart(4, "0"), owner: `${f.owner}:${f.group}`, bytes: Buffer.byteLength(f.content), sha256: f.sha256 })),
+                warning: c.warning,
+            })),
+        })),
+        resources: plan.others,
+        components: plan.components,
+    };
+}
+
+function size(bytes: number): string {
+    return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+function commandLines(c: PlannedCommand): string[] {
+    const parts = [`trigger ${c.trigger ? c.trigger.slice(0, 12) : "(none: runs on every up)"}`, `create ${size(Buffer.byteLength(c.create))}`];
+    if (c.update) parts.push(`update ${size(Buffer.byteLength(c.update))}`);
+    parts.push(c.delete ? `delete ${size(Buffer.byteLength(c.delete))}` : "no delete");
+    if (c.sudo) parts.push("via sudo");
+    if (c.secretFrames) parts.push(`${c.secretFrames} secret(s) over stdin`);
+    const lines = [`    ~ ${c.name}  ${parts.join(", ")}`];
+    for (const f of c.files) lines.push(`        ${f.path}  ${f.mode.toString(8).padStart(4, "0")} ${f.owner}:${f.group}  ${size(Buffer.byteLength(f.content))}`);
+    if (c.warning) lines.push(`        ! ${c.warning}`);
+    return lines;
+}
+
+/** The human summary: per host, per component, each remote command with its trigger, scripts and files. */
+export function formatPlan(plan: Plan): string {
+    const out: string[] = [];
+    const nCommands = plan.hosts.reduce((n, h) => n + h.commands.length, 0);
+    out.push(`Plan of stack '${plan.stack}': ${plan.hosts.length} host(s), ${plan.components.length} component(s), ${nCommands} remote command(s), ${plan.others.length} other resource(s)`);
+    for (const h of plan.hosts) {
+        out.push("", `host ${h.name} (${h.target})`);
+        const byComponent = new Map<string, PlannedCommand[]>();
+        for (const c of h.commands) {
+            const k = c.component ?? "(no component)";
+            byComponent.set(k, [...(byComponent.get(k) ?? []), c]);
+        }
+        for (const [component, commands] of byComponent) {
+            out.push(`  + ${component.replace("/", "  ")}`);
+            for (const c of commands) out.push(...commandLines(c));
+        }
+    }
+    if (plan.others.length) {
+        out.push("", "other resources");
+        for (const o of plan.others) out.push(`  + ${o.type}  ${o.name}${o.component ? `  (in ${o.component})` : ""}  ${brief(o.inputs)}`);
+    }
+    return out.join("\n");
+}
+
+function brief(inputs: Record<string, unknown>): string {
+    const s = JSON.stringify(inputs);
+    return s.length > 160 ? `${s.slice(0, 157)}...` : s;
+}
+
+export interface SecurityRow {
+    readonly host: string;
+    readonly unit: string;
+    readonly exposure?: number;
+    readonly note: string;
+}
+
+/**
+ * `systemd-analyze security --offline=true` on every `.service` the plan wrote (with its drop-ins beside it), and on
+ * each packaged unit a drop-in targets when that unit is installed on this machine. Undefined when the tool is missing.
+ */
+export function securityTable(plan: Plan, planDir: string): SecurityRow[] | undefined {
+    if (spawnSync("systemd-analyze", ["--version"], { encoding: "utf8" }).error) return undefined;
+    const rows: SecurityRow[] = [];
+    for (const h of plan.hosts) {
+        const paths = h.commands.flatMap((c) => c.files.map((f) => f.path));
+        for (const p of paths.filter((p) => p.endsWith(".service")).sort()) {
+            rows.push({ host: h.name, unit: path.basename(p), ...score(path.join(planDir, h.name, p)) });
+        }
+        for (const p of paths.filter((p) => /\.service\.d\/[^/]+\.conf$/.test(p)).sort()) {
+            const unit = path.basename(path.dirname(p)).replace(/\.d$/, "");
+            if (paths.some((q) => q.endsWith(`/${unit}`))) continue; // scored with its own unit above
+            rows.push({ host: h.name, unit, ...scorePackaged(unit, path.join(planDir, h.name, p)) });
+        }
+    }
+    return rows;
+}
+
+function analyze(file: string): { exposure?: number; note: string } {
+    const r = spawnSync("systemd-analyze", ["security", "--offline=true", "--no-pager", file], { encoding: "utf8", env: { ...process.env, SYSTEMD_LOG_COLOR: "0" } });
+    const m = /Overall exposure level for \S+: (\d+\.\d+) (\S+)/.exec(`${r.stdout}${r.stderr}`);
+    if (!m) return { note: `not scored: ${(r.stderr || r.stdout).trim().split("\n").pop()}` };
+    return { exposure: Number(m[1]), note: m[2] };
+}
+
+function score(file: string): { exposure?: number; note: string } {
+    return analyze(file);
+}
+
+/** A drop-in over a packaged unit scores only with that unit: copy it beside the drop-in when this machine has it. */
+function scorePackaged(unit: string, dropIn: string): { exposure?: number; note: string } {
+    const packaged = ["/lib/systemd/system", "/usr/lib/systemd/system"].map((d) => path.join(d, unit)).find((f) => fs.existsSync(f));
+    if (!packaged) return { note: `drop-in only: ${unit} is not installed on this machine, so it cannot be scored here` };
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-score-"));
+    try {
+        fs.copyFileSync(packaged, path.join(tmp, unit));
+        fs.mkdirSync(path.join(tmp, `${unit}.d`));
+        fs.copyFileSync(dropIn, path.join(tmp, `${unit}.d`, path.basename(dropIn)));
+        const before = analyze(path.join(tmp, unit));
+        fs.rmSync(path.join(tmp, `${unit}.d`), { recursive: true });
+        const without = analyze(path.join(tmp, unit));
+        return { exposure: before.exposure, note: `${before.note} (packaged unit + hearth drop-in; packaged alone: ${without.exposure ?? "?"})` };
+    } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+    }
+}
+
+export function formatSecurity(rows: SecurityRow[] | undefined, budget: number): string {
+    if (rows === undefined) return "systemd-analyze is not installed: exposure scores skipped (apt-get install systemd).";
+    if (rows.length === 0) return "No .service files in this plan: nothing to score.";
+    const w = Math.max(4, ...rows.map((r) => r.host.length));
+    const u = Math.max(4, ...rows.map((r) => r.unit.length));
+    const lines = [`systemd-analyze security --offline=true (exposure 0.0 best .. 10.0 worst; budget ${budget})`, `  ${"host".padEnd(w)}  ${"unit".padEnd(u)}  exposure  verdict`];
+    for (const r of rows) {
+        const exp = r.exposure === undefined ? "-" : r.exposure.toFixed(1);
+        const verdict = r.exposure === undefined ? r.note : `${r.exposure <= budget ? "within budget" : "OVER BUDGET"} (${r.note})`;
+        lines.push(`  ${r.host.padEnd(w)}  ${r.unit.padEnd(u)}  ${exp.padStart(8)}  ${verdict}`);
+    }
+    return lines.join("\n");
+}

@@ -1,0 +1,111 @@
+// `npm run plan [-- --stack NAME]`: runs a site offline under the mock runtime and shows, per host, what would land there.
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { loadStackConfig, runProgram } from "./plan-runtime";
+import { buildPlan, redact } from "./plan-report";
+import { formatPlan, formatSecurity, securityTable, writePlan } from "./plan-output";
+
+const USAGE = `usage: npm run plan [-- --stack NAME] [--out DIR] [--dir SITE_DIR] [--budget N]
+  --stack NAME   the site: Pulumi.NAME.yaml (default: example)
+  --out DIR      where the plan goes: DIR/NAME/<host>/<absolute path> (default: out/plan)
+  --dir DIR      the directory with Pulumi.yaml and the site files (default: the current directory)
+  --budget N     exposure budget for the systemd-analyze table (default: 1.5)
+  --outputs      print only the stack outputs as JSON (used to answer StackReferences to this stack)`;
+
+interface Args {
+    stack: string;
+    out: string;
+    dir: string;
+    budget: number;
+    outputsOnly: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+    const a: Args = { stack: "example", out: "out/plan", dir: ".", budget: 1.5, outputsOnly: false };
+    for (let i = 0; i < argv.length; i++) {
+        const flag = argv[i];
+        const value = () => {
+            const v = argv[++i];
+            if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
+            return v;
+        };
+        if (flag === "--stack") a.stack = value();
+        else if (flag === "--out") a.out = value();
+        else if (flag === "--dir") a.dir = value();
+        else if (flag === "--budget") a.budget = Number(value());
+        else if (flag === "--outputs") a.outputsOnly = true;
+        else if (flag === "--help" || flag === "-h") {
+            console.log(USAGE);
+            process.exit(0);
+        } else throw new Error(`unknown argument ${JSON.stringify(flag)}\n${USAGE}`);
+    }
+    if (!/^[A-Za-z0-9_.-]{1,100}$/.test(a.stack)) throw new Error(`--stack must be a stack name (letters, digits, _ . -), got ${JSON.stringify(a.stack)}`);
+    if (!Number.isFinite(a.budget) || a.budget < 0 || a.budget > 10) throw new Error(`--budget must be a number from 0 to 10`);
+    return a;
+}
+
+/** The site program Pulumi.yaml names (`main`, a file or a directory with index.ts). */
+function programOf(dir: string): string {
+    const text = fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8");
+    const main = /^main:\s*(\S+)\s*$/m.exec(text)?.[1] ?? ".";
+    const p = path.resolve(dir, main);
+    return fs.existsSync(p) && fs.statSync(p).isDirectory() ? path.join(p, "index.ts") : p;
+}
+
+/**
+ * A StackReference to another site of this project gets that site's planned outputs: its plan runs in a child
+ * process (the mock runtime is process-global), whose own references stay empty, so two sites that refer to each
+ * other do not recurse. A reference to a stack with no site file here gets no outputs.
+ */
+function referencedOutputs(dir: string, self: string, nested: boolean) {
+    const cache = new Map<string, Record<string, unknown>>();
+    return (name: string): Record<string, unknown> => {
+        const stack = name.split("/").pop()!;
+        if (nested || stack === self || !/^[A-Za-z0-9_.-]+$/.test(stack) || !fs.existsSync(path.join(dir, `Pulumi.${stack}.yaml`))) return {};
+        if (!cache.has(stack)) {
+            const r = spawnSync(process.execPath, [...process.execArgv, __filename, "--stack", stack, "--dir", dir, "--outputs"], {
+                encoding: "utf8",
+                env: { ...process.env, HEARTH_PLAN_NESTED: "1" },
+            });
+            if (r.status !== 0) throw new Error(`planning stack '${stack}' (referenced by '${self}') failed:\n${r.stderr}`);
+            cache.set(stack, JSON.parse(r.stdout));
+        }
+        return cache.get(stack)!;
+    };
+}
+
+async function main(): Promise<void> {
+    const args = parseArgs(process.argv.slice(2));
+    const dir = path.resolve(args.dir);
+    const nested = process.env.HEARTH_PLAN_NESTED === "1";
+    loadStackConfig(dir, args.stack); // fail early, with the list of stacks, before the runtime starts
+    const run = await runProgram({ stack: args.stack, dir, program: programOf(dir), stackOutputs: referencedOutputs(dir, args.stack, nested) });
+    if (args.outputsOnly) {
+        // Secret outputs stay placeholders: the referencing plan sees that a value exists, never a real secret.
+        process.stdout.write(JSON.stringify(redact(run.outputs)));
+        return;
+    }
+    const targets = (run.outputs.hosts ?? {}) as Record<string, string>;
+    const plan = buildPlan(args.stack, run.resources, targets);
+    const started = Date.now();
+    const outDir = writePlan(plan, path.resolve(args.out));
+    console.log(formatPlan(plan));
+    console.log("");
+    console.log(formatSecurity(securityTable(plan, outDir), args.budget));
+    console.log("");
+    console.log(`Stack outputs: ${JSON.stringify(redact(run.outputs))}`);
+    console.log(`Wrote ${path.relative(process.cwd(), outDir) || outDir}/ (files per host, _scripts/, _files.tsv, plan.json) in ${Date.now() - started} ms.`);
+}
+
+process.on("unhandledRejection", (e) => fatal(e));
+main().then(
+    () => process.exit(0),
+    (e) => fatal(e),
+);
+
+function fatal(e: unknown): never {
+    const message = e instanceof Error ? e.message : String(e);
+    console.error(`error: ${message}`);
+    process.exit(1);
+}
