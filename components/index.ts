@@ -3,3 +3,4 @@ export * from "./tokens";
 export { Host, HostArgs, HostFacts, BastionArgs, Connection, remoteScript, RemoteScriptArgs } from "./host";
 export { shq, Script, RenderedFile, frameStdin, contentHash } from "./shell";
 export * from "./net";
+export * from "./wireguard";

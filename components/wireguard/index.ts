@@ -1,0 +1,131 @@
+// WireguardLink: a site-to-site or hub-and-peers WireGuard tunnel whose private keys are made on, and never leave, each host.
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import * as command from "@pulumi/command";
+import { remoteScript } from "../host";
+import { contentHash, frameStdin } from "../shell";
+import { WIREGUARD_TYPE } from "../tokens";
+import { ResolvedLink, ResolvedSide, WireguardLinkArgs, WireguardSideArgs, allowedIpsFor, checkEndpoint, checkPublicKey, isWgKey, resolveWireguardLinkArgs } from "./args";
+import { WgInterface, parsePublicKey, renderConverge, renderDeleteScript, renderKeyDeleteScript, renderKeyScript } from "./render";
+
+export { WireguardLinkArgs, WireguardSideArgs, resolveWireguardLinkArgs };
+
+/** A syntactically valid stand-in key: the converge script text must not depend on real keys, so it is rendered with this. */
+const SHAPE_KEY = "A".repeat(43) + "=";
+
+/** The interface one managed side gets, once every peer's public key and endpoint is known. */
+function sideInterface(link: ResolvedLink, linkName: string, self: ResolvedSide, keys: Record<string, string>, endpoints: Record<string, string | undefined>): WgInterface {
+    const others = self.role === "hub" ? link.peers : [link.hub];
+    return {
+        link: linkName,
+        side: self.name,
+        interfaceName: link.interfaceName,
+        addresses: self.addresses,
+        listenPort: self.listenPort,
+        mtu: link.mtu,
+        keyVersion: link.keyVersion,
+        peers: others.map((o) => ({
+            name: o.name,
+            publicKey: keys[o.name],
+            endpoint: endpoints[o.name],
+            allowedIps: allowedIpsFor(link, self, o),
+            keepaliveSec: link.keepaliveSec,
+            presharedKey: link.presharedKey !== "none",
+        })),
+    };
+}
+
+export class WireguardLink extends pulumi.ComponentResource {
+    readonly interfaceName: string;
+    /** The tunnel network (IPv6 /64). */
+    readonly network: string;
+    /** Side name -> its tunnel addresses (`addr/len`), known before anything runs. */
+    readonly addresses: Readonly<Record<string, readonly string[]>>;
+    /** Side name -> public key: generated on the host for managed sides, as given for the others. */
+    readonly publicKeys: pulumi.Output<Record<string, string>>;
+    /** The commands that bring each managed side's interface up, by side name; depend on them to use the tunnel. */
+    readonly interfaces: Readonly<Record<string, command.remote.Command>>;
+
+    constructor(name: string, args: WireguardLinkArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        const link = resolveWireguardLinkArgs(args);
+        const sides = [link.hub, ...link.peers];
+        super(WIREGUARD_TYPE, name, {
+            interfaceName: link.interfaceName,
+            network: link.network,
+            mtu: link.mtu,
+            keepaliveSec: link.keepaliveSec,
+            keyVersion: link.keyVersion,
+            presharedKey: typeof link.presharedKey === "string" ? link.presharedKey : "given",
+            sides: sides.map((s) => ({ name: s.name, role: s.role, host: s.host?.name, endpoint: s.endpoint, listenPort: s.listenPort, subnets: s.subnets, addresses: s.addresses })),
+        }, opts);
+        this.interfaceName = link.interfaceName;
+        this.network = link.network;
+        this.addresses = Object.fromEntries(sides.map((s) => [s.name, s.addresses]));
+
+        const keys: Record<string, pulumi.Output<string>> = {};
+        for (const s of sides) {
+            if (s.host) {
+                const script = renderKeyScript(link.interfaceName, link.keyVersion).render();
+                const cmd = remoteScript(`${name}-${s.name}-key`, {
+                    host: s.host,
+                    script,
+                    deleteScript: renderKeyDeleteScript(link.interfaceName).render(),
+                    hash: contentHash(script),
+                }, { parent: this });
+                keys[s.name] = cmd.stdout.apply((out) => {
+                    const k = parsePublicKey(out);
+                    if (!k) throw new pulumi.ResourceError(`WireGuard key step on ${s.host!.name} printed no public key (stdout: ${JSON.stringify(out.slice(0, 200))}).`, this);
+                    return k;
+                });
+            } else {
+                keys[s.name] = pulumi.output(s.publicKey!).apply((k) => checkPublicKey(`${s.role === "hub" ? "hub" : s.name}.publicKey`, k));
+            }
+        }
+        const endpoints = pulumi.all(Object.fromEntries(sides.map((s) => [s.name, pulumi.output(s.endpoint).apply((e) => (e === undefined || e === "" ? undefined : checkEndpoint(`${s.name}.endpoint`, e)))])));
+        const allKeys = pulumi.all(keys);
+
+        const psks: Record<string, pulumi.Output<string>> = {};
+        if (link.presharedKey === "random") {
+            for (const p of link.peers) {
+                psks[p.name] = pulumi.secret(new random.RandomBytes(`${name}-psk-${p.name}`, { length: 32 }, { parent: this }).base64);
+            }
+        } else if (link.presharedKey !== "none") {
+            const given = link.presharedKey.apply((k) => {
+                // Never echo the value: it is a secret.
+                if (!isWgKey(k)) throw new pulumi.ResourceError("The 'presharedKey' argument (value hidden) is not allowed: expected 32 bytes in base64 (44 characters, as `wg genpsk` prints).", this);
+                return k;
+            });
+            for (const p of link.peers) psks[p.name] = given;
+        }
+
+        const interfaces: Record<string, command.remote.Command> = {};
+        for (const s of sides.filter((x) => x.host)) {
+            const shapeKeys = Object.fromEntries(sides.map((x) => [x.name, SHAPE_KEY]));
+            const shape = renderConverge(sideInterface(link, name, s, shapeKeys, {}));
+            const pairPsks = shape.pskPeers.map((p) => psks[s.role === "hub" ? p : s.name]);
+            const stdin = pulumi.all([allKeys, endpoints, pulumi.all(pairPsks)]).apply(([k, e, secrets]) => {
+                const r = renderConverge(sideInterface(link, name, s, k, e));
+                if (r.script !== shape.script) throw new Error("hearth bug: WireGuard converge script depends on peer keys");
+                return frameStdin([...r.files.map((f) => f.content), ...secrets]);
+            });
+            interfaces[s.name] = remoteScript(`${name}-${s.name}-interface`, {
+                host: s.host!,
+                script: shape.script,
+                deleteScript: renderDeleteScript(sideInterface(link, name, s, shapeKeys, {})).render(),
+                stdin: pairPsks.length ? pulumi.secret(stdin) : stdin,
+                hash: contentHash(shape.script),
+            }, { parent: this });
+        }
+        this.interfaces = interfaces;
+        this.publicKeys = allKeys;
+        this.registerOutputs({ publicKeys: this.publicKeys, network: this.network, addresses: this.addresses });
+    }
+
+    /** One side's public key, e.g. to `export` for the other site's StackReference. */
+    publicKey(side: string): pulumi.Output<string> {
+        return this.publicKeys.apply((k) => {
+            if (!(side in k)) throw new pulumi.ResourceError(`The 'side' argument ${JSON.stringify(side)} is not a side of this link: expected one of ${JSON.stringify(Object.keys(k))}.`, this);
+            return k[side];
+        });
+    }
+}

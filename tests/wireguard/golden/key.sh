@@ -1,0 +1,56 @@
+# hearth: WireGuard key for wg-sites
+set -euo pipefail
+umask 077
+export LC_ALL=C
+hearth_changed=0
+hearth_tmp=
+trap 'if [ -n "$hearth_tmp" ]; then rm -f -- "$hearth_tmp"; fi' EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+hearth_frame() {
+  local len
+  IFS= read -r len || { echo "hearth: stdin ended before a frame for $1" >&2; exit 70; }
+  case $len in ''|*[!0-9]*) echo "hearth: bad stdin frame header for $1" >&2; exit 70 ;; esac
+  head -c "$len" > "$1"
+  if [ "$(stat -c %s -- "$1")" != "$len" ]; then echo "hearth: short stdin frame for $1" >&2; exit 70; fi
+}
+hearth_install() {
+  local path=$1 mode=$2 owner=$3 group=$4 dir base
+  dir=$(dirname -- "$path"); base=$(basename -- "$path")
+  mkdir -p -- "$dir"
+  hearth_tmp="$dir/.$base.hearth-new"
+  hearth_frame "$hearth_tmp"
+  chown -- "$owner:$group" "$hearth_tmp"
+  chmod -- "$mode" "$hearth_tmp"
+  if [ -f "$path" ] && [ ! -L "$path" ] && cmp -s -- "$hearth_tmp" "$path" \
+     && [ "$(stat -c '%a %U %G' -- "$path")" = "$(stat -c '%a %U %G' -- "$hearth_tmp")" ]; then
+    rm -f -- "$hearth_tmp"
+  else
+    sync -- "$hearth_tmp" 2>/dev/null || true
+    mv -f -T -- "$hearth_tmp" "$path"
+    hearth_changed=$((hearth_changed + 1))
+    echo "hearth: wrote $path"
+  fi
+  hearth_tmp=
+}
+hearth_remove() {
+  if [ -e "$1" ] || [ -L "$1" ]; then rm -f -- "$1"; hearth_changed=$((hearth_changed + 1)); echo "hearth: removed $1"; fi
+}
+for hearth_tool in wg wg-quick ip; do
+  command -v "$hearth_tool" >/dev/null || { echo "hearth: $hearth_tool is missing: install wireguard-tools and iproute2" >&2; exit 69; }
+done
+hearth_key=/etc/wireguard/wg-sites.key
+hearth_version=/etc/wireguard/wg-sites.key-version
+hearth_want=3
+mkdir -p /etc/wireguard && chmod 0700 /etc/wireguard
+if [ ! -s "$hearth_key" ] || [ "$(cat -- "$hearth_version" 2>/dev/null)" != "$hearth_want" ]; then
+  wg genkey > "$hearth_key.new"
+  mv -f -T -- "$hearth_key.new" "$hearth_key"
+  echo "$hearth_want" > "$hearth_version"
+  echo "hearth: generated a private key (version $hearth_want) in $hearth_key" >&2
+  if ip link show dev wg-sites >/dev/null 2>&1; then
+    wg set wg-sites private-key "$hearth_key"
+  fi
+fi
+echo "hearth-wg-public-key: $(wg pubkey < "$hearth_key")"
