@@ -9,7 +9,7 @@ function capabilityGrants(props: Record<string, any>): { arg: string; caps: unkn
     const read = (arg: string, v: any) => {
         if (v === undefined || v === null) return;
         if (Array.isArray(v) || typeof v === "string") out.push({ arg, caps: v, reason: undefined });
-        else if (typeof v === "object") out.push({ arg, caps: v.add ?? v.names ?? v.capabilities ?? v.list, reason: v.reason });
+        else if (typeof v === "object") out.push({ arg, caps: v.add ?? v.caps ?? v.names ?? v.capabilities ?? v.list, reason: v.reason });
     };
     read("capabilities", props.capabilities);
     read("addCapabilities", props.addCapabilities);

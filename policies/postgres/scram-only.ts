@@ -21,8 +21,10 @@ export const postgresScramOnly = hearthPolicy({
         }
         for (const { where, text } of postgresTexts(props)) {
             for (const line of text.split("\n")) {
-                const method = hbaMethod(line);
-                if (method && WEAK_METHODS.includes(method)) report(`${where} has a pg_hba entry with method '${method}': ${line.trim()}`);
+                // A script may write an entry from a quoted string (echo '...' >> pg_hba.conf).
+                const candidates = [line, ...[...line.matchAll(/'([^']*)'|"([^"]*)"/g)].map((m) => m[1] ?? m[2])];
+                const weak = candidates.map((c) => ({ c, method: hbaMethod(c) })).find((x) => x.method && WEAK_METHODS.includes(x.method));
+                if (weak) report(`${where} has a pg_hba entry with method '${weak.method}': ${weak.c.trim()}`);
             }
             const enc = /\bpassword_encryption\s*(?:=|TO)\s*'?(md5|on|off)'?/i.exec(text);
             if (enc) report(`${where} sets password_encryption to '${enc[1]}'; passwords must be stored as scram-sha-256.`);

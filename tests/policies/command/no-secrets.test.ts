@@ -1,0 +1,38 @@
+// hearth-command-no-secrets: nothing secret-looking in create/update/delete text.
+import { strict as assert } from "assert";
+import { commandNoSecrets as policy } from "../../../policies/command/no-secrets";
+import { commandArgs, unitFile, violations } from "../fixtures";
+import { assertMetadata } from "../metadata";
+
+describe("hearth-command-no-secrets", () => {
+    it("has its metadata", () => assertMetadata(policy, "hearth-command-no-secrets", "mandatory"));
+
+    it("passes secrets that travel over stdin", async () => {
+        const args = commandArgs({ files: [unitFile("a.service", "[Service]\nLoadCredential=db:/etc/credstore/a/db\n")], secrets: ["PASSWORD=hunter22"], lines: ['DB_PASSWORD="$(cat "$secret_0")"'] });
+        assert.deepEqual(await violations(policy, args), []);
+    });
+
+    it("flags a private key block in create and update", async () => {
+        const v = await violations(policy, commandArgs({ lines: ["cat > /root/.ssh/id_ed25519 <<'EOF'", "-----BEGIN OPENSSH PRIVATE KEY-----", "EOF"] }));
+        assert.deepEqual(v, [
+            "The 'create' command text contains a private key block (-----BEGIN OPENSSH PRIVATE KEY-----); secrets must travel over stdin as Pulumi secrets, never in command text.",
+            "The 'update' command text contains a private key block (-----BEGIN OPENSSH PRIVATE KEY-----); secrets must travel over stdin as Pulumi secrets, never in command text.",
+        ]);
+    });
+
+    it("flags a PASSWORD= assignment", async () => {
+        const v = await violations(policy, commandArgs({ lines: ["PGPASSWORD=hunter22 psql -c 'select 1'"] }));
+        assert.match(v[0], /contains a 'PGPASSWORD=' assignment \(PGPASSWORD=hu…\(8 chars\)\)/);
+        assert.ok(!v.join().includes("hunter22"), "the message does not repeat the secret");
+    });
+
+    it("flags a connection URI with a password, in the delete text too", async () => {
+        const v = await violations(policy, commandArgs({ deleteLines: ["psql postgresql://admin:hunter22@127.0.0.1/app -c 'drop table t'"] }));
+        assert.deepEqual(v.map((m) => m.split(" ")[1]), ["'delete'"]);
+        assert.match(v[0], /connection URI with a password/);
+    });
+
+    it("flags a password option under sudo", async () => {
+        assert.match((await violations(policy, commandArgs({ sudo: true, lines: ["mysqladmin --password=hunter22 ping"] }))).join(), /--password option/);
+    });
+});
