@@ -8,7 +8,7 @@ export interface SecretFinding {
 }
 
 /** Names that carry a secret when something is assigned to them. */
-const SECRET_NAME = String.raw`[A-Za-z0-9_]*(?:PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|PSK|CREDENTIALS?)`;
+const SECRET_NAME = String.raw`[A-Za-z0-9_]*(?:PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|PSK)`;
 
 /** A value that is a reference or a placeholder, not a secret: `$VAR`, `$(cmd)`, `"$x"`, empty. */
 function isIndirect(value: string): boolean {
@@ -39,6 +39,10 @@ export function findSecrets(text: string): SecretFinding[] {
     for (const m of text.matchAll(option)) {
         if (isIndirect(m[2])) continue;
         found.push({ kind: `--${m[1]} option`, excerpt: `--${m[1]} ${redact(m[2])}` });
+    }
+    // A unit's SetCredential= carries the secret itself (LoadCredential= only names a file).
+    for (const m of text.matchAll(/^\s*SetCredential\s*=\s*([^:\s]+):(.+)$/gm)) {
+        found.push({ kind: "SetCredential= value", excerpt: `SetCredential=${m[1]}:${redact(m[2].trim())}` });
     }
     // SQL: CREATE/ALTER ROLE … PASSWORD 'literal' (a psql variable, :'pw', is the safe form).
     for (const m of text.matchAll(/\bPASSWORD\s+(?:E)?'((?:[^']|'')+)'/gi)) {

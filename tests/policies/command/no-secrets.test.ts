@@ -32,6 +32,13 @@ describe("hearth-command-no-secrets", () => {
         assert.match(v[0], /connection URI with a password/);
     });
 
+    it("flags a secret in a file the command installs, but not in its secret frames", async () => {
+        const unit = unitFile("a.service", "[Service]\nEnvironment=DB_PASSWORD=hunter22\n");
+        assert.deepEqual(await violations(policy, commandArgs({ files: [unit], secrets: ["DB_PASSWORD=other"] })), [
+            "/etc/systemd/system/a.service (installed by this command) contains a 'DB_PASSWORD=' assignment (DB_PASSWORD=hu…(8 chars)); put the secret in a credential (LoadCredential=), not in the file.",
+        ]);
+    });
+
     it("flags a password option under sudo", async () => {
         assert.match((await violations(policy, commandArgs({ sudo: true, lines: ["mysqladmin --password=hunter22 ping"] }))).join(), /--password option/);
     });

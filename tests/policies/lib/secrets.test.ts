@@ -19,6 +19,7 @@ describe("shared detectors", () => {
             ["[Interface]\nPrivateKey = yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\n", "WireGuard PrivateKey"],
             ["ALTER ROLE app PASSWORD 'hunter22'", "SQL PASSWORD literal"],
             ["password: hunter22", "'password=' assignment"],
+            ["[Service]\nSetCredential=db:hunter22\n", "SetCredential= value"],
             ["AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ", "age secret key"],
         ];
         for (const [text, kind] of cases) {
@@ -36,6 +37,7 @@ describe("shared detectors", () => {
             "hearth_frame \"$secret_0\"",
             "ALTER ROLE app PASSWORD :'pw'",
             "TOKEN=",
+            "LoadCredential=db:/etc/credstore/web.service/db",
             "https://example.org/path",
         ];
         for (const text of clean) it(`leaves ${JSON.stringify(text)} alone`, () => assert.deepEqual(findSecrets(text), []));
