@@ -2,9 +2,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as command from "@pulumi/command";
-import { remoteScript } from "../host";
 import { DATABASE_TYPE } from "../tokens";
-import { ZfsDataset } from "../zfs";
+import { ZfsDataset, statefulCommands } from "../zfs";
 import { PostgresDbArgs, PostgresGrant, PostgresPooler, PostgresTablespace, ResolvedPostgres, resolvePostgresDbArgs } from "./args";
 import { convergeStdin, renderScripts } from "./render";
 import { scramVerifier } from "./scram";
@@ -69,11 +68,18 @@ export class PostgresDb extends pulumi.ComponentResource {
         );
         const rendered = renderScripts(spec);
         const stdin = pulumi.secret(password.result.apply((pw) => convergeStdin(rendered, spec, scramVerifier(pw, db.user))));
-        this.command = remoteScript(
+        const policy = spec.destroyOnDelete
+            ? `deleting this resource drops database ${db.database} and role ${db.user} after a final pg_dump into ${spec.dumpDir}`
+            : `deleting this resource keeps database ${db.database}, its data and role ${db.user} (only hearth's marks and access entries go)`;
+        this.command = statefulCommands(
             `${name}-database`,
-            { host: r.host, script: rendered.script, deleteScript: rendered.deleteScript, stdin, hash: rendered.hash },
+            {
+                host: r.host, script: rendered.script, stdin, deleteScript: rendered.deleteScript, policy,
+                // The database leaves its tablespace before the dataset under it is released or destroyed.
+                deleteBefore: this.dataset ? [this.dataset.lifecycle] : [],
+            },
             { parent: this, dependsOn: this.dataset ? [this.dataset.command] : [] },
-        );
+        ).converge;
 
         // Every output waits for the converge command, so a consumer never gets credentials for a role not yet there.
         const done = this.command.stdout;

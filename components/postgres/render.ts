@@ -132,11 +132,11 @@ hearth_assemble() {
 }
 # The server reloads asynchronously; wait until a new session sees the reload so the next login uses the new rules.
 hearth_reload_pg() {
-  local since i
-  since=$(hearth_psql -d postgres -At -c 'SELECT now()')
+  local before i
+  before=$(hearth_psql -d postgres -At -c 'SELECT pg_conf_load_time()')
   hearth_psql -d postgres -At -c 'SELECT pg_reload_conf()' >/dev/null
   for i in $(seq 1 50); do
-    if [ "$(hearth_psql -d postgres -At -v since="$since" -c "SELECT pg_conf_load_time() >= :'since'::timestamptz")" = t ]; then return 0; fi
+    if [ "$(hearth_psql -d postgres -At -c 'SELECT pg_conf_load_time()')" != "$before" ]; then return 0; fi
     sleep 0.1
   done
   echo "hearth: PostgreSQL did not report the reload within 5s" >&2
@@ -311,7 +311,7 @@ export function renderScripts(spec: PostgresSpec): RenderedPostgres {
             "fi",
         );
     }
-    d.raw('hearth_psql -d postgres -f "$hearth_sql"', `echo "hearth: ${spec.destroyOnDelete ? `dropped database ${db.database} (after a final dump)` : `kept database ${db.database} and role ${db.user}; no longer managed by hearth`}"`);
+    d.raw('hearth_psql -d postgres < "$hearth_sql"', `echo "hearth: ${spec.destroyOnDelete ? `dropped database ${db.database} (after a final dump)` : `kept database ${db.database} and role ${db.user}; no longer managed by hearth`}"`);
 
     const script = s.render();
     const deleteScript = d.render();

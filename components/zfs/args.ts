@@ -195,7 +195,7 @@ export function resolveZfsDatasetArgs(args: ZfsDatasetArgs, prefix = ""): Resolv
 
     return {
         host: args.host,
-        spec: { dataset, properties, userProperties, encryption, adopt, previousNames, origin, destroyOnDelete, recursive },
+        spec: { dataset, properties, userProperties, encryption, adopt, previousNames, origin, destroyOnDelete, recursive, autosnap: snapshots !== undefined },
         snapshots,
         mountpoint: properties.mountpoint ?? `/${dataset}`,
     };

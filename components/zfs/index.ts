@@ -1,14 +1,42 @@
 // ZfsDataset: a hearth-owned ZFS dataset created, adopted, renamed or cloned in place, with scheduled snapshots.
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { remoteScript } from "../host";
+import { Host } from "../host";
+import { contentHash } from "../shell";
+import { SystemdService, SystemdServiceArgs, resolveServiceArgs } from "../systemd";
 import { DATASET_TYPE } from "../tokens";
 import { ResolvedDataset, ZfsDatasetArgs, ZfsSnapshotPolicy, resolveZfsDatasetArgs } from "./args";
 import { renderDataset } from "./render";
+import { SnapshotSchedule, autosnapArgs } from "./snapshots";
+import { statefulCommands } from "./stateful";
 
 export { ZfsDatasetArgs, ZfsSnapshotPolicy, resolveZfsDatasetArgs, ResolvedDataset };
 export { DATASET_NAME, MANAGED_PROP, PROPS_PROP, renderDataset, DatasetSpec } from "./render";
 export { AUTOSNAP_TOOL, SnapshotEvery, SnapshotSchedule } from "./snapshots";
+export { statefulCommands, StatefulCommands, StatefulCommandsArgs } from "./stateful";
+
+/** A unit name for a dataset's snapshot timer: readable, and unique per dataset through a hash suffix. */
+export function snapshotUnitName(dataset: string): string {
+    const slug = dataset.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 36).replace(/-+$/, "");
+    return `zfs-snapshot-${slug}-${contentHash(dataset).slice(0, 8)}`;
+}
+
+/** The hardened timer job that takes and prunes a dataset's scheduled snapshots. */
+export function snapshotServiceArgs(host: Host, dataset: string, schedule: SnapshotSchedule): SystemdServiceArgs {
+    return {
+        host,
+        unitName: snapshotUnitName(dataset),
+        description: `hearth scheduled snapshots of ZFS dataset ${dataset}`,
+        execStart: autosnapArgs(dataset, schedule),
+        runAsRoot: { reason: "ZFS snapshot and destroy are root-only (the zfs ioctls, or the zfs-fuse socket)" },
+        network: "none",
+        timer: { onCalendar: schedule.every, persistent: true },
+        loosen: {
+            privateDevices: { reason: "the zfs command reaches the kernel module through /dev/zfs" },
+            capabilities: { caps: ["CAP_SYS_ADMIN"], reason: "ZFS checks CAP_SYS_ADMIN before it takes or destroys a snapshot" },
+        },
+    };
+}
 
 /** The mountpoint the converge script reports (`hearth: mountpoint=…`), if it ran. */
 export function reportedMountpoint(stdout: string | undefined): string | undefined {
@@ -25,10 +53,17 @@ export class ZfsDataset extends pulumi.ComponentResource {
     readonly hash: pulumi.Output<string>;
     /** The command that converges the dataset; depend on it to run after the dataset exists. */
     readonly command: command.remote.Command;
+    /** The command whose delete keeps (or destroys) the dataset; depend on it to be deleted before the dataset is. */
+    readonly lifecycle: command.remote.Command;
+    /** The timer job taking scheduled snapshots, when `snapshots` is set. */
+    readonly snapshotService?: SystemdService;
 
     constructor(name: string, args: ZfsDatasetArgs, opts: pulumi.ComponentResourceOptions = {}) {
         const r = resolveZfsDatasetArgs(args);
         const { spec } = r;
+        const svcArgs = r.snapshots ? snapshotServiceArgs(r.host, spec.dataset, r.snapshots) : undefined;
+        // The timer's own checks run now too, so nothing registers if they would fail.
+        if (svcArgs) resolveServiceArgs(`${name}-snapshots`, svcArgs);
         super(DATASET_TYPE, name, {
             host: r.host.name,
             dataset: spec.dataset,
@@ -43,11 +78,17 @@ export class ZfsDataset extends pulumi.ComponentResource {
             recursive: spec.recursive,
         }, opts);
         const rendered = renderDataset(spec);
-        this.command = remoteScript(
+        const policy = spec.destroyOnDelete
+            ? `deleting this resource destroys ${spec.dataset}${spec.recursive ? " with its children and clones" : ""}`
+            : `deleting this resource keeps ${spec.dataset} and its data (only the hearth mark is removed)`;
+        const cmds = statefulCommands(
             `${name}-dataset`,
-            { host: r.host, script: rendered.script, deleteScript: rendered.deleteScript, hash: rendered.hash },
+            { host: r.host, script: rendered.script, stdin: rendered.stdin || undefined, deleteScript: rendered.deleteScript, policy },
             { parent: this },
         );
+        this.command = cmds.converge;
+        this.lifecycle = cmds.lifecycle;
+        if (svcArgs) this.snapshotService = new SystemdService(`${name}-snapshots`, svcArgs, { parent: this, dependsOn: [cmds.converge] });
         this.name = this.command.stdout.apply(() => spec.dataset);
         this.mountpoint = this.command.stdout.apply((out) => reportedMountpoint(out) ?? r.mountpoint);
         this.hash = pulumi.output(rendered.hash);

@@ -1,5 +1,6 @@
 // ZfsDataset renderer: resolved dataset spec in, converge and delete scripts out (pure, no Pulumi).
-import { Script, contentHash, shq } from "../shell";
+import { Script, contentHash, frameStdin, shq } from "../shell";
+import { AUTOSNAP_SCRIPT, AUTOSNAP_TOOL } from "./snapshots";
 
 /** A dataset path `pool/child[/…]`: no `..`, `@`, spaces, leading `-` or trailing `/` can match. */
 export const DATASET_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,254}(\/[A-Za-z0-9_][A-Za-z0-9_.:-]{0,254})+$/;
@@ -32,10 +33,14 @@ export interface DatasetSpec {
     readonly origin?: string;
     readonly destroyOnDelete: boolean;
     readonly recursive: boolean;
+    /** Install the shared scheduled-snapshot tool (the dataset has a snapshot timer). */
+    readonly autosnap: boolean;
 }
 
 export interface RenderedDataset {
     readonly script: string;
+    /** The converge script's stdin: the bodies of the files it installs. */
+    readonly stdin: string;
     readonly deleteScript: string;
     readonly hash: string;
 }
@@ -111,7 +116,7 @@ function ownedOrAdopted(spec: DatasetSpec, v: string, verb: string): string[] {
     ];
 }
 
-export function renderConverge(spec: DatasetSpec): string {
+function convergeScript(spec: DatasetSpec): Script {
     const s = new Script(`zfs dataset ${spec.dataset}`);
     const pool = poolOf(spec.dataset);
     s.raw(
@@ -212,7 +217,13 @@ export function renderConverge(spec: DatasetSpec): string {
         "fi",
         `echo "hearth: mountpoint=$(hearth_get mountpoint "$ds")"`,
     );
-    return s.render();
+    // Installed after the dataset converged: the timer that runs it is created after this command.
+    if (spec.autosnap) s.install({ path: AUTOSNAP_TOOL, content: AUTOSNAP_SCRIPT, mode: 0o755 });
+    return s;
+}
+
+export function renderConverge(spec: DatasetSpec): string {
+    return convergeScript(spec).render();
 }
 
 export function renderDelete(spec: DatasetSpec): string {
@@ -256,7 +267,9 @@ export function renderDelete(spec: DatasetSpec): string {
 }
 
 export function renderDataset(spec: DatasetSpec): RenderedDataset {
-    const script = renderConverge(spec);
+    const s = convergeScript(spec);
+    const script = s.render();
+    const bodies = s.installedFiles.map((f) => f.content);
     const deleteScript = renderDelete(spec);
-    return { script, deleteScript, hash: contentHash(script, deleteScript) };
+    return { script, stdin: frameStdin(bodies), deleteScript, hash: contentHash(script, deleteScript, ...bodies) };
 }
