@@ -13,7 +13,7 @@ export const SITE_SECTIONS = {
     services: servicesSchema.optional(),
 };
 
-const siteSchema = z.object(SITE_SECTIONS).superRefine(crossCheck);
+const siteSchema = z.object(SITE_SECTIONS);
 
 export type SiteConfig = z.infer<typeof siteSchema>;
 
@@ -58,6 +58,8 @@ export function checkSiteConfig(raw: RawSiteConfig, namespace = "hearth"): { ok:
     const parsed = siteSchema.safeParse(sections, { reportInput: true });
     if (!parsed.success) {
         for (const issue of parsed.error.issues) problems.push(...toProblems(issue, namespace));
+    } else {
+        for (const issue of crossCheck(parsed.data)) problems.push({ path: keyPath(namespace, issue.path), message: `${shown(issue.input)}: expected ${issue.message}` });
     }
     // Every other key must be a secret something refers to: a typo such as `hearth:service` must not be ignored.
     const refs = secretRefs(sections);

@@ -1,8 +1,14 @@
 // Cross-checks of the site config: names that must be unique, references that must point at something, secrets named by key.
-import { z } from "zod";
 import { DEFAULT_SSH_KEY } from "./hosts";
 
-type Ctx = z.core.$RefinementCtx<any>;
+/** A cross-check failure: where (path under the namespace), the value found, and what is allowed. */
+export interface CrossIssue {
+    readonly path: (string | number)[];
+    readonly input: unknown;
+    readonly message: string;
+}
+
+type Ctx = { addIssue(issue: CrossIssue): void };
 
 interface Named {
     readonly name: string;
@@ -14,7 +20,7 @@ export function unique(ctx: Ctx, section: string, items: readonly Named[] | unde
     (items ?? []).forEach((item, i) => {
         const first = seen.get(item.name);
         if (first !== undefined) {
-            ctx.addIssue({ code: "custom", path: [section, i, "name"], input: item.name, message: `a ${what} name not used before (${section}[${first}] has it)` });
+            ctx.addIssue({ path: [section, i, "name"], input: item.name, message: `a ${what} name not used before (${section}[${first}] has it)` });
         } else {
             seen.set(item.name, i);
         }
@@ -27,17 +33,21 @@ export function refersTo(ctx: Ctx, path: (string | number)[], value: string | un
     const names = (targets ?? []).map((t) => t.name);
     if (!names.includes(value)) {
         const list = names.length ? names.map((n) => JSON.stringify(n)).join(", ") : "none defined";
-        ctx.addIssue({ code: "custom", path, input: value, message: `the name of an entry in hearth:${section} (${list})` });
+        ctx.addIssue({ path, input: value, message: `the name of an entry in hearth:${section} (${list})` });
     }
 }
 
-/** Cross-checks across sections; runs once every section has the right shape. */
-export function crossCheck(site: any, ctx: Ctx): void {
-    // zod runs this even when a section failed its own shape check, so every section is looked at defensively.
-    for (const k of Object.keys(site)) if (site[k] !== undefined && !Array.isArray(site[k])) return;
+/**
+ * Cross-checks across sections. Runs only once every section has the right shape: a reference to a host whose own
+ * entry is malformed would only repeat that entry's error.
+ */
+export function crossCheck(site: any): CrossIssue[] {
+    const issues: CrossIssue[] = [];
+    const ctx: Ctx = { addIssue: (i) => issues.push(i) };
     unique(ctx, "hosts", site.hosts, "host");
     unique(ctx, "services", site.services, "service");
     (site.services ?? []).forEach((s: any, i: number) => refersTo(ctx, ["services", i, "host"], s.host, site.hosts, "hosts"));
+    return issues;
 }
 
 /** Secret config keys the site names, each with the key path that names it (the first one). */

@@ -15,15 +15,15 @@ const withReason = <S extends z.ZodRawShape>(shape: S, what: string) => record({
 
 const loosenSchema = record(
     {
-        writablePaths: withReason({ paths: list(text("an absolute path"), "a list of absolute paths", 64) }, "a writable-paths loosening"),
-        capabilities: withReason({ caps: list(pattern(/^CAP_[A-Z_]{2,30}$/, "a capability name such as CAP_NET_RAW"), "a list of capability names", 40) }, "a capabilities loosening"),
-        addressFamilies: withReason({ families: list(pattern(/^AF_[A-Z0-9_]{2,20}$/, "an address family such as AF_NETLINK"), "a list of address families", 20) }, "an address-families loosening"),
-        syscallGroups: withReason({ groups: list(pattern(/^@[a-z-]{2,30}$/, "a syscall group such as @mount"), "a list of syscall groups", 20) }, "a syscall-groups loosening"),
-        namespaces: withReason({ namespaces: list(oneOf(["cgroup", "ipc", "net", "mnt", "pid", "user", "uts"]), "a list of namespace types", 7) }, "a namespaces loosening"),
-        memoryDenyWriteExecute: withReason({}, "a loosening with only a reason"),
-        privateDevices: withReason({}, "a loosening with only a reason"),
-        privateUsers: withReason({}, "a loosening with only a reason"),
-        protectHome: withReason({}, "a loosening with only a reason"),
+        writablePaths: withReason({ paths: list(text("an absolute path"), "a list of absolute paths", 64) }, "a writable-paths loosening").optional(),
+        capabilities: withReason({ caps: list(pattern(/^CAP_[A-Z_]{2,30}$/, "a capability name such as CAP_NET_RAW"), "a list of capability names", 40) }, "a capabilities loosening").optional(),
+        addressFamilies: withReason({ families: list(pattern(/^AF_[A-Z0-9_]{2,20}$/, "an address family such as AF_NETLINK"), "a list of address families", 20) }, "an address-families loosening").optional(),
+        syscallGroups: withReason({ groups: list(pattern(/^@[a-z-]{2,30}$/, "a syscall group such as @mount"), "a list of syscall groups", 20) }, "a syscall-groups loosening").optional(),
+        namespaces: withReason({ namespaces: list(oneOf(["cgroup", "ipc", "net", "mnt", "pid", "user", "uts"]), "a list of namespace types", 7) }, "a namespaces loosening").optional(),
+        memoryDenyWriteExecute: withReason({}, "a loosening with only a reason").optional(),
+        privateDevices: withReason({}, "a loosening with only a reason").optional(),
+        privateUsers: withReason({}, "a loosening with only a reason").optional(),
+        protectHome: withReason({}, "a loosening with only a reason").optional(),
     },
     "loosen",
 );

@@ -1,0 +1,155 @@
+// Site config validation: every bad config is refused with the key path, the value and what is allowed, before any resource exists.
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { parseSiteConfig, RawSiteConfig } from "../../stacks/schema";
+import { buildSite } from "../../stacks/site";
+import { installMocks, recorded, resetRecorded, settle } from "../mocks";
+
+type Values = Record<string, any>;
+
+function base(): Values {
+    return {
+        sshPrivateKey: "placeholder",
+        hosts: [{ name: "web1", address: "192.0.2.10" }],
+        services: [
+            { name: "app", host: "web1", description: "An app", execStart: ["/usr/bin/python3", "-m", "http.server", "8080"], network: "local", listenPorts: [8080] },
+            { name: "job", host: "web1", description: "A job", execStart: ["/usr/bin/true"], timer: { onCalendar: "daily" } },
+        ],
+    };
+}
+
+/** Runs the site program's validation and build the way stacks/index.ts does. */
+function site(values: Values, secretKeys: string[] = ["sshPrivateKey"]): void {
+    const raw: RawSiteConfig = { values, secretKeys: new Set(secretKeys) };
+    buildSite(parseSiteConfig(raw), () => pulumi.secret("fake-secret-value"));
+}
+
+function errorOf(values: Values, secretKeys?: string[]): string {
+    try {
+        site(values, secretKeys);
+    } catch (e) {
+        assert.ok(e instanceof pulumi.ResourceError, `expected a ResourceError, got ${e}`);
+        return (e as Error).message;
+    }
+    assert.fail("the config was accepted");
+}
+
+const HOST_KEYS = "name, address, port, user, hostKey, sshKey, sudo, proxy, facts";
+const LABEL = "a lowercase DNS label (a-z, 0-9, inner '-', 1 to 63 characters)";
+const ADDRESS = "an IPv4 address, an IPv6 address or a lowercase DNS name";
+
+/** [what, change to the base config, the exact line expected (or a pattern for messages the component words)]. */
+const cases: [string, (v: Values) => void, string | RegExp][] = [
+    ["no hosts at all", (v) => delete v.hosts, `'hearth:hosts' is missing: expected a list of hosts`],
+    ["hosts as a string", (v) => (v.hosts = "web1"), `'hearth:hosts' is "web1": expected a list of hosts`],
+    ["an empty host list", (v) => ((v.hosts = []), delete v.services), `'hearth:hosts' is []: expected a list of at least one host`],
+    ["an uppercase host name", (v) => (v.hosts[0].name = "Web1"), `'hearth:hosts[0].name' is "Web1": expected ${LABEL}`],
+    ["a host name with a dot", (v) => (v.hosts[0].name = "web.1"), `'hearth:hosts[0].name' is "web.1": expected ${LABEL}`],
+    ["shell in an address", (v) => (v.hosts[0].address = "192.0.2.10; reboot"), `'hearth:hosts[0].address' is "192.0.2.10; reboot": expected ${ADDRESS}`],
+    ["an IPv4 address out of range", (v) => (v.hosts[0].address = "192.0.2.300"), `'hearth:hosts[0].address' is "192.0.2.300": expected ${ADDRESS}`],
+    ["port 0", (v) => (v.hosts[0].port = 0), `'hearth:hosts[0].port' is 0: expected an integer from 1 to 65535`],
+    ["a port given as text", (v) => (v.hosts[0].port = "22"), `'hearth:hosts[0].port' is "22": expected an integer from 1 to 65535`],
+    ["a user with a semicolon", (v) => (v.hosts[0].user = "root;id"), `'hearth:hosts[0].user' is "root;id": expected a POSIX user name ([a-z_][a-z0-9_-]{0,31})`],
+    [
+        "a host key that is not one",
+        (v) => (v.hosts[0].hostKey = "AAAAC3NzaC1lZDI1NTE5"),
+        `'hearth:hosts[0].hostKey' is "AAAAC3NzaC1lZDI1NTE5": expected an OpenSSH public host key ('ssh-ed25519 AAAA...', as in ssh-keyscan output without the host name)`,
+    ],
+    ["a misspelt host key", (v) => (v.hosts[0].adress = "x"), `'hearth:hosts[0].adress' is not a known key: expected one of the keys of a host: ${HOST_KEYS}`],
+    ["a misspelt proxy key", (v) => (v.hosts[0].proxy = { address: "192.0.2.1", hostkey: "x" }), `'hearth:hosts[0].proxy.hostkey' is not a known key: expected one of the keys of a bastion (proxy): address, port, user, hostKey, sshKey`],
+    [
+        "a compression the schema does not know",
+        (v) => (v.hosts[0].facts = { zfsCompression: ["brotli"] }),
+        `'hearth:hosts[0].facts.zfsCompression[0]' is "brotli": expected one of "off", "on", "lzjb", "gzip", "lz4", "zstd"`,
+    ],
+    ["two hosts with one name", (v) => v.hosts.push({ name: "web1", address: "192.0.2.11" }), `'hearth:hosts[1].name' is "web1": expected a host name not used before (hosts[0] has it)`],
+    ["a misspelt top-level key", (v) => (v.service = []), `'hearth:service' is not a known key: expected one of hearth:hosts, hearth:services, or a secret that the config names (e.g. a host's sshKey)`],
+    ["no SSH key", (v) => delete v.sshPrivateKey, "'hearth:sshPrivateKey' is missing: expected a secret (named by hearth:hosts[0] by default), set with `pulumi config set --secret sshPrivateKey`"],
+    ["a host naming a key that is not set", (v) => (v.hosts[0].sshKey = "webKey"), "'hearth:webKey' is missing: expected a secret (named by hearth:hosts[0].sshKey), set with `pulumi config set --secret webKey`"],
+    ["a service on a host that does not exist", (v) => (v.services[0].host = "nas"), `'hearth:services[0].host' is "nas": expected the name of an entry in hearth:hosts ("web1")`],
+    ["memoryMaxMiB 0", (v) => (v.services[0].memoryMaxMiB = 0), `'hearth:services[0].memoryMaxMiB' is 0: expected an integer from 1 to 16777216`],
+    ["memoryMaxMiB with a unit", (v) => (v.services[1].memoryMaxMiB = "128M"), `'hearth:services[1].memoryMaxMiB' is "128M": expected an integer from 1 to 16777216`],
+    ["a fractional cpuQuotaPercent", (v) => (v.services[0].cpuQuotaPercent = 1.5), `'hearth:services[0].cpuQuotaPercent' is 1.5: expected an integer from 1 to 100000`],
+    ["an unknown oomPolicy", (v) => (v.services[0].oomPolicy = "restart"), `'hearth:services[0].oomPolicy' is "restart": expected one of "kill", "stop", "continue"`],
+    ["an unknown network mode", (v) => (v.services[0].network = "public"), `'hearth:services[0].network' is "public": expected one of "none", "local", "internet"`],
+    ["two services with one name", (v) => (v.services[1].name = "app"), `'hearth:services[1].name' is "app": expected a service name not used before (services[0] has it)`],
+    ["a lowercase environment name", (v) => (v.services[0].environment = { path: "/x" }), `'hearth:services[0].environment.path' is not an allowed name: expected a variable name matching [A-Z_][A-Z0-9_]*`],
+    ["an empty execStart", (v) => (v.services[0].execStart = []), `'hearth:services[0].execStart' is []: expected an argv list (program path first)`],
+    ["a newline in an argv word", (v) => (v.services[0].execStart[1] = "-m\nid"), `'hearth:services[0].execStart[1]' is "-m\\nid": expected a non-empty string without NUL or newlines`],
+    ["a misspelt service key", (v) => (v.services[0].memoryMax = 64), /^ {2}'hearth:services\[0\]\.memoryMax' is not a known key: expected one of the keys of a service: name, host, unitName, .*memoryMaxMiB/m],
+    [
+        "a loosening without a real reason",
+        (v) => (v.services[0].loosen = { capabilities: { caps: ["CAP_NET_RAW"], reason: "x" } }),
+        `'hearth:services[0].loosen.capabilities.reason' is "x": expected a one-line reason of 8 to 200 printable ASCII characters`,
+    ],
+    ["an idle stop of 0 s", (v) => (v.services[0] = { ...v.services[0], listenPorts: undefined, socket: { listenStream: 80, targetPort: 8080, idleStopSec: 0 } }), `'hearth:services[0].socket.idleStopSec' is 0: expected an integer from 1 to 86400`],
+    ["a credential naming an unset secret", (v) => (v.services[0].credentials = { token: "appToken" }), "'hearth:appToken' is missing: expected a secret (named by hearth:services[0].credentials.token), set with `pulumi config set --secret appToken`"],
+    // Rules the component owns, reported at the config key they came from.
+    ["a relative program path", (v) => (v.services[0].execStart[0] = "python3"), /^ {2}'hearth:services\[0\]\.execStart\[0\]' is "python3": expected an absolute program path/m],
+    ["a calendar systemd cannot parse", (v) => (v.services[1].timer.onCalendar = "every tuesday"), /^ {2}'hearth:services\[1\]\.timer\.onCalendar' is "every tuesday": expected a systemd calendar expression/m],
+    ["listen ports in a private network", (v) => (v.services[0].network = "none"), /^ {2}'hearth:services\[0\]\.listenPorts' is \[8080\]: expected no ports with network 'none'/m],
+    ["a service shadowing sshd", (v) => (v.services[0].name = "ssh"), /^ {2}'hearth:services\[0\]\.unitName' is "ssh": expected a name that does not shadow a system unit/m],
+    ["a drop-in with its own command", (v) => (v.services[1] = { name: "pg", host: "web1", dropIn: { unit: "postgresql.service" }, execStart: ["/bin/true"] }), /^ {2}'hearth:services\[1\]\.execStart' is \["\/bin\/true"\]: expected nothing: a drop-in carries hardening and limits only/m],
+    ["a writable system tree without a loosening", (v) => (v.services[0].readWritePaths = ["/etc"]), /^ {2}'hearth:services\[0\]\.readWritePaths\[0\]' is "\/etc": expected a path outside the system trees/m],
+];
+
+describe("site config", () => {
+    before(() => installMocks("hearth", "schema"));
+    beforeEach(() => resetRecorded());
+
+    it("accepts the base config and builds it", async () => {
+        site(base());
+        await settle();
+        assert.deepEqual(recorded.filter((r) => r.type === "hearth:systemd:Service").map((r) => r.name).sort(), ["app", "job"]);
+    });
+
+    for (const [what, change, expected] of cases) {
+        it(`refuses ${what}`, async () => {
+            const v = base();
+            change(v);
+            const message = errorOf(v);
+            if (typeof expected === "string") {
+                assert.equal(message, `The site config has 1 error:\n  ${expected}`);
+            } else {
+                assert.match(message, /^The site config has 1 error:\n/);
+                assert.match(message, expected);
+            }
+            await settle();
+            assert.deepEqual(recorded, [], "nothing may be registered for a bad config");
+        });
+    }
+
+    it(`has at least 25 bad-config cases (${cases.length})`, () => assert.ok(cases.length >= 25));
+
+    it("reports every problem at once, sorted by key path", () => {
+        const v = base();
+        v.hosts[0].port = 0;
+        v.services[1].memoryMaxMiB = -1;
+        v.services[0].oomPolicy = "later";
+        const lines = errorOf(v).split("\n");
+        assert.equal(lines[0], "The site config has 3 errors:");
+        assert.deepEqual(lines.slice(1).map((l) => l.trim().split("'")[1]), ["hearth:hosts[0].port", "hearth:services[0].oomPolicy", "hearth:services[1].memoryMaxMiB"]);
+    });
+
+    it("registers nothing when only a later service is bad", async () => {
+        const v = base();
+        v.services[1].execStart = ["relative/path"];
+        assert.match(errorOf(v), /'hearth:services\[1\]\.execStart\[0\]'/);
+        await settle();
+        assert.deepEqual(recorded, []);
+    });
+
+    it("refuses a private key set in plain text without showing it", () => {
+        const v = base();
+        v.sshPrivateKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nsecret-bytes";
+        const message = errorOf(v, []);
+        assert.equal(message, "The site config has 1 error:\n  'hearth:sshPrivateKey' is set in plain text (value not shown): expected a secret, set with `pulumi config set --secret sshPrivateKey`");
+        assert.ok(!message.includes("secret-bytes"));
+    });
+
+    it("shows control characters and lookalikes in values escaped", () => {
+        const v = base();
+        v.hosts[0].name = "we\u04311"; // Cyrillic be: looks like a Latin letter in some fonts
+        assert.match(errorOf(v), /'hearth:hosts\[0\]\.name' is "we\\u04311"/);
+    });
+});
