@@ -4,3 +4,4 @@ export { Host, HostArgs, HostFacts, BastionArgs, Connection, remoteScript, Remot
 export { shq, Script, RenderedFile, frameStdin, contentHash } from "./shell";
 export * from "./net";
 export * from "./wireguard";
+export * from "./systemd";

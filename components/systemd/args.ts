@@ -105,7 +105,11 @@ export interface SystemdServiceArgs {
     readonly loosen?: SystemdLoosenings;
     /** DNS name the service answers on (used by DNS records; not written to the unit). @default - none */
     readonly hostname?: string;
-    /** Enable and start it (for a timer or socket: the timer or socket). @default true */
+    /**
+     * Enable and start it (for a timer or socket: the timer or socket); `false` keeps it installed, disabled and
+     * stopped. For a drop-in, `false` leaves the packaged unit's enablement alone and only restarts it where it runs.
+     * @default true (false for a drop-in)
+     */
     readonly enable?: boolean;
 }
 
@@ -323,6 +327,6 @@ export function resolveServiceArgs(name: string, args: SystemdServiceArgs): Reso
         socket,
         loosen,
         hostname: args.hostname === undefined ? undefined : checkPattern("hostname", args.hostname, DNS_NAME, "a lowercase DNS name (labels of a-z, 0-9, '-', at most 253 characters)"),
-        enable: args.enable ?? true,
+        enable: args.enable ?? dropIn === undefined,
     };
 }

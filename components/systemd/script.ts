@@ -46,7 +46,7 @@ function isTemplate(unit: string): boolean {
 function credentialLines(s: Script, credentials: readonly CredentialFile[], dir: string | undefined): void {
     if (!dir) return;
     if (credentials.length) {
-        s.raw(PUT_SECRET, `mkdir -p -m 0700 -- ${shq(dir)}`, `chmod 0700 -- ${shq(dir)}`);
+        s.raw(PUT_SECRET, `mkdir -p -- ${shq(dir)}`, `chmod 0700 -- ${shq(dir)}`);
         for (const c of credentials) {
             // The secret goes straight from stdin into a root-only temp file beside its target; never through argv.
             s.secretToFile("hearth_tmp", `${dir}/.${c.name}.hearth-new`);
