@@ -1,0 +1,87 @@
+// NspawnContainer: a systemd-nspawn machine on a ZFS clone or a directory, with private users and network, that is itself a Host.
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { Host, remoteScript } from "../host";
+import { contentHash, frameStdin } from "../shell";
+import { CONTAINER_TYPE } from "../tokens";
+import { ZfsDataset } from "../zfs";
+import { NspawnBindMount, NspawnCapability, NspawnContainerArgs, resolveContainerArgs } from "./args";
+import { parseHostKey, renderConverge, renderDelete } from "./render";
+
+export { NspawnContainerArgs, NspawnBindMount, NspawnCapability };
+
+export class NspawnContainer extends pulumi.ComponentResource {
+    /** The machine name (`machinectl`, `systemd-nspawn@<machine>.service`). */
+    readonly machine: string;
+    /** Where the container's SSH answers (its first address, without prefix). */
+    readonly address: string;
+    /** The container's own SSH host key, made on its host for this clone (`ssh-ed25519 AAAA…`). */
+    readonly hostKey: pulumi.Output<string>;
+    /** The container as a Host: give it to other components (a SystemdService inside it). Usable once it runs. */
+    readonly host: Host;
+    /** The root filesystem dataset, when cloned from a ZFS snapshot. */
+    readonly dataset?: ZfsDataset;
+    /** The command that converges and starts the container. */
+    readonly command: command.remote.Command;
+
+    constructor(name: string, args: NspawnContainerArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        const r = resolveContainerArgs(name, args);
+        const { spec } = r;
+        super(CONTAINER_TYPE, name, {
+            host: r.host.name,
+            machine: spec.machine,
+            rootfs: spec.rootfs,
+            network: spec.network,
+            addresses: spec.addresses,
+            binds: spec.binds,
+            capabilities: spec.capabilities,
+            limits: { memoryMaxMiB: spec.memoryMaxMiB, cpuQuotaPercent: spec.cpuQuotaPercent, tasksMax: spec.tasksMax },
+            ephemeral: spec.ephemeral,
+            keepData: spec.keepData,
+        }, opts);
+        this.machine = spec.machine;
+        this.address = r.sshAddress;
+
+        if (r.zfs) {
+            this.dataset = new ZfsDataset(`${name}-rootfs`, {
+                host: r.host,
+                dataset: r.zfs.dataset,
+                origin: r.zfs.origin,
+                mountpoint: `/var/lib/machines/${spec.machine}`,
+                destroyOnDelete: !spec.keepData,
+            }, { parent: this });
+        }
+        const converge = renderConverge(spec);
+        this.command = remoteScript(`${name}-container`, {
+            host: r.host,
+            script: converge.script,
+            deleteScript: renderDelete(spec),
+            stdin: frameStdin(converge.files.map((f) => f.content)),
+            hash: contentHash(converge.script, ...converge.files.map((f) => `${f.path}\0${f.content}`)),
+        }, { parent: this, dependsOn: this.dataset ? [this.dataset] : [] });
+
+        this.hostKey = this.command.stdout.apply((out) => {
+            const k = parseHostKey(out);
+            if (!k) throw new pulumi.ResourceError(`container ${spec.machine} on ${r.host.name} reported no SSH host key (stdout: ${JSON.stringify(out.slice(-300))}).`, this);
+            return k;
+        });
+        const parent = r.host.connection;
+        this.host = new Host({
+            name: spec.machine,
+            // Through the command's output, so whatever targets this Host waits until the container runs.
+            address: this.command.stdout.apply(() => r.sshAddress),
+            privateKey: r.privateKey,
+            hostKey: this.hostKey,
+            ...(r.sshViaHost ? {
+                proxy: {
+                    address: parent.host,
+                    port: r.host.port,
+                    user: r.host.user,
+                    privateKey: pulumi.secret(pulumi.output(parent.privateKey).apply((k) => k ?? "")),
+                    ...(r.host.hostKey !== undefined ? { hostKey: r.host.hostKey } : {}),
+                },
+            } : {}),
+        });
+        this.registerOutputs({ machine: this.machine, address: this.address, hostKey: this.hostKey });
+    }
+}
