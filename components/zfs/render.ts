@@ -169,7 +169,8 @@ function convergeScript(spec: DatasetSpec): Script {
             s.raw(
                 `  hearth_key=${shq(key)}`,
                 `  if [ ! -s "$hearth_key" ]; then`,
-                `    mkdir -p -m 0700 -- "$(dirname -- "$hearth_key")"`,
+                `    mkdir -p -- "$(dirname -- "$hearth_key")"`,
+                `    chmod 0700 -- ${shq(KEY_DIR)}`,
                 `    head -c 32 /dev/urandom > "$hearth_key.new"`,
                 `    chmod 0400 -- "$hearth_key.new"`,
                 `    mv -f -T -- "$hearth_key.new" "$hearth_key"`,
@@ -202,16 +203,18 @@ function convergeScript(spec: DatasetSpec): Script {
     for (const [k, v] of wanted(spec)) s.raw(`hearth_want ${shq(k)} ${shq(v)}`);
     s.raw(
         `hearth_want ${PROPS_PROP} ${shq(propsList(spec))}`,
+        `hearth_props=${shq(`,${propsList(spec)},`)}`,
         `IFS=, read -r -a hearth_old <<< "$(hearth_get ${PROPS_PROP} "$ds")"`,
         `for p in "\${hearth_old[@]}"; do`,
         // The old list comes from the host; only plain property names are ever passed back to zfs.
         `  if [[ ! $p =~ ^[a-z0-9_][a-z0-9_.:+-]*$ ]] || [[ $p == hearth:* ]] || [ "$p" = none ]; then continue; fi`,
-        `  case ${shq(`,${propsList(spec)},`)} in *",$p,"*) ;; *) hearth_unsets+=("$p") ;; esac`,
+        `  case $hearth_props in *",$p,"*) ;; *) hearth_unsets+=("$p") ;; esac`,
         "done",
         `if [ "\${#hearth_sets[@]}" -gt 0 ] || [ "\${#hearth_unsets[@]}" -gt 0 ]; then`,
         `  if [ "$hearth_created" = 0 ]; then hearth_snapshot "$ds"; fi`,
-        `  for kv in "\${hearth_sets[@]}"; do zfs set "$kv" "$ds"; echo "hearth: set $kv"; done`,
+        // Inherits first: hearth:props (set last) keeps naming a dropped property until it really was inherited.
         `  for p in "\${hearth_unsets[@]}"; do zfs inherit "$p" "$ds"; echo "hearth: inherit $p"; done`,
+        `  for kv in "\${hearth_sets[@]}"; do zfs set "$kv" "$ds"; echo "hearth: set $kv"; done`,
         "elif [ \"$hearth_created\" = 0 ]; then",
         `  echo "hearth: $ds unchanged"`,
         "fi",

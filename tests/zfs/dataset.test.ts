@@ -1,0 +1,164 @@
+// ZfsDataset under the mock runtime: what it registers, its outputs, feature checks against host facts, and hostile input.
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { Host, HostFacts } from "../../components/host";
+import { ZfsDataset, ZfsDatasetArgs, reportedMountpoint, snapshotUnitName } from "../../components/zfs";
+import { installMocks, recorded, resetRecorded, resolve, setCommandStdout, settle } from "../mocks";
+import { verifyUnits } from "../tools";
+
+const key = () => pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nfake\n-----END OPENSSH PRIVATE KEY-----\n");
+const host = (facts: HostFacts = { zfs: true }) => new Host({ name: "nas", address: "10.0.0.5", privateKey: key(), hostKey: "ssh-ed25519 AAAA", facts });
+
+/** Constructs inside a fresh recording and returns what registered; the error, if construction threw. */
+async function build(args: ZfsDatasetArgs): Promise<{ error?: Error; count: number }> {
+    resetRecorded();
+    let error: Error | undefined;
+    try {
+        new ZfsDataset("data", args);
+    } catch (e) {
+        error = e as Error;
+    }
+    await settle();
+    return { error, count: recorded.length };
+}
+
+/** Hostile or impossible arguments: each must be refused with an error naming the argument, before any registration. */
+export const hostileDatasets: [string, Partial<ZfsDatasetArgs>, RegExp][] = [
+    ["a path with ..", { dataset: "tank/../etc" }, /'dataset' argument "tank\/..\/etc"/],
+    ["a path ending in ..", { dataset: "tank/a/.." }, /'dataset'/],
+    ["a snapshot name as dataset", { dataset: "tank/app@snap" }, /'dataset' argument "tank\/app@snap"/],
+    ["a space", { dataset: "tank/my app" }, /'dataset' argument "tank\/my app"/],
+    ["a leading dash", { dataset: "-tank/app" }, /'dataset' argument "-tank\/app"/],
+    ["a dash-led child", { dataset: "tank/-rf" }, /'dataset'/],
+    ["a trailing slash", { dataset: "tank/app/" }, /'dataset' argument "tank\/app\/"/],
+    ["a double slash", { dataset: "tank//app" }, /'dataset'/],
+    ["a bare pool", { dataset: "tank" }, /'dataset' argument "tank"/],
+    ["a newline", { dataset: "tank/app\nrm -rf /" }, /'dataset' argument "tank\/app\\nrm -rf \/"/],
+    ["shell substitution", { dataset: "tank/$(reboot)" }, /'dataset'/],
+    ["a quote", { dataset: "tank/it's" }, /'dataset'/],
+    ["an absolute path", { dataset: "/tank/app" }, /'dataset'/],
+    ["an overlong path", { dataset: `tank/${"a".repeat(260)}` }, /'dataset'/],
+    ["a hostile previous name", { previousNames: ["tank/old;reboot"] }, /'previousNames\[0\]' argument "tank\/old;reboot"/],
+    ["a previous name in another pool", { previousNames: ["other/app"] }, /'previousNames\[0\]'.*same pool 'tank'/],
+    ["a previous name that is a child", { previousNames: ["tank/app/sub"] }, /'previousNames\[0\]'/],
+    ["an origin without @", { origin: "tank/images/debian" }, /'origin' argument "tank\/images\/debian"/],
+    ["an origin with a hostile snapshot", { origin: "tank/images@v1 -R" }, /'origin'/],
+    ["an origin in another pool", { origin: "other/img@v1" }, /'origin'.*own pool 'tank'/],
+    ["a relative mountpoint", { mountpoint: "srv/app" }, /'mountpoint' argument "srv\/app"/],
+    ["a mountpoint with ..", { mountpoint: "/srv/../etc" }, /'mountpoint'/],
+    ["mountpoint /", { mountpoint: "/" }, /'mountpoint' argument "\/"/],
+    ["a hearth: user property", { userProperties: { "hearth:managed": "no" } }, /'userProperties\["hearth:managed"\]'/],
+    ["a user property without colon", { userProperties: { owner: "x" } }, /'userProperties\["owner"\]'/],
+    ["a user property value with newline", { userProperties: { "com.example:x": "a\nb" } }, /'userProperties\["com.example:x"\]'/],
+    ["recordsize not a power of two", { recordsizeKiB: 12 }, /'recordsizeKiB' argument 12/],
+    ["a negative quota", { quotaMiB: -1 }, /'quotaMiB' argument -1/],
+    ["an unknown compression", { compression: "brotli" }, /'compression' argument "brotli"/],
+    ["canmount maybe", { canmount: "maybe" as any }, /'canmount' argument "maybe"/],
+    ["recursive without destroy", { recursive: true }, /'recursive' argument true.*destroyOnDelete/],
+    ["hourly snapshots on a daily timer", { snapshots: { every: "daily", keep: { hourly: 24 } } }, /'snapshots.keep.hourly' argument 24/],
+    ["a schedule that keeps nothing", { snapshots: { every: "hourly", keep: {} } }, /'snapshots.keep'/],
+    ["an unknown schedule", { snapshots: { every: "minutely" as any, keep: { hourly: 1 } } }, /'snapshots.every' argument "minutely"/],
+];
+
+describe("ZfsDataset", () => {
+    before(() => installMocks());
+    afterEach(() => setCommandStdout());
+
+    describe("refuses hostile or impossible arguments before registering anything", () => {
+        for (const [what, over, re] of hostileDatasets) {
+            it(`refuses ${what}`, async () => {
+                const { error, count } = await build({ host: host(), dataset: "tank/app", ...over } as ZfsDatasetArgs);
+                assert.ok(error, "construction should throw");
+                assert.ok(error instanceof pulumi.ResourceError, `a ResourceError, got ${error}`);
+                assert.match(error.message, re);
+                assert.match(error.message, /expected /, "the error says what is allowed");
+                assert.equal(count, 0, "no resource registered");
+            });
+        }
+    });
+
+    describe("checks what the pool can do against the host's facts", () => {
+        it("refuses lz4 on a pool whose facts list only the legacy algorithms, naming what it supports", async () => {
+            const { error, count } = await build({ host: host(), dataset: "tank/app", compression: "lz4" });
+            assert.match(error!.message, /'compression' argument "lz4" .*supports \(off, on, lzjb, gzip\)/);
+            assert.equal(count, 0);
+        });
+        it("refuses zstd-3 unless the facts list zstd, and accepts it when they do", async () => {
+            assert.match((await build({ host: host({ zfs: true, zfsCompression: ["off", "lz4"] }), dataset: "tank/app", compression: "zstd-3" })).error!.message, /'compression' argument "zstd-3"/);
+            const ok = await build({ host: host({ zfs: true, zfsCompression: ["off", "lz4", "zstd"] }), dataset: "tank/app", compression: "zstd-3" });
+            assert.equal(ok.error, undefined);
+        });
+        it("refuses encryption on a pool without the feature", async () => {
+            const { error, count } = await build({ host: host(), dataset: "tank/app", encryption: true });
+            assert.match(error!.message, /'encryption' argument true .*does not support native encryption/);
+            assert.equal(count, 0);
+        });
+        it("refuses a host that has no ZFS at all", async () => {
+            const { error, count } = await build({ host: host({}), dataset: "tank/app" });
+            assert.match(error!.message, /'host' argument "nas" .*zfs: true/);
+            assert.equal(count, 0);
+        });
+    });
+
+    it("registers the component, a converge command without triggers and a lifecycle command that keeps the data", async () => {
+        resetRecorded();
+        const ds = new ZfsDataset("data", { host: host(), dataset: "tank/app", quotaMiB: 1024, atime: false });
+        await settle();
+        const types = recorded.map((r) => `${r.type} ${r.name}`);
+        assert.deepEqual(types, ["hearth:zfs:Dataset data", "command:remote:Command data-dataset", "command:remote:Command data-dataset-lifecycle"]);
+        const converge = recorded[1].inputs;
+        assert.equal(converge.triggers, undefined, "no triggers: a change is an update, never a replacement");
+        assert.equal(converge.delete, undefined, "the converge command never deletes");
+        assert.equal(converge.create, converge.update);
+        assert.match(converge.create, /zfs create -p -o hearth:managed=yes -o atime=off -o quota=1073741824/);
+        const life = recorded[2].inputs;
+        assert.match(life.delete, /zfs inherit hearth:managed/);
+        assert.doesNotMatch(life.delete, /zfs destroy/);
+        assert.match(life.create, /deleting this resource keeps tank\/app and its data/);
+        assert.deepEqual(recorded[0].inputs.properties, { atime: "off", quota: "1073741824" });
+        assert.equal(await resolve(ds.name), "tank/app");
+        assert.equal(await resolve(ds.mountpoint), "/tank/app");
+        assert.match(await resolve(ds.hash), /^[0-9a-f]{64}$/);
+    });
+
+    it("reports the mountpoint the host printed", async () => {
+        setCommandStdout((name) => (name === "data-dataset" ? "hearth: created tank/app\nhearth: mountpoint=/mnt/tank/app\n" : ""));
+        const ds = new ZfsDataset("data", { host: host(), dataset: "tank/app" });
+        assert.equal(await resolve(ds.mountpoint), "/mnt/tank/app");
+        assert.equal(reportedMountpoint("hearth: mountpoint=none\n"), "none");
+        assert.equal(reportedMountpoint(""), undefined);
+    });
+
+    it("destroys only on opt-in, and says so in the lifecycle log line", async () => {
+        resetRecorded();
+        new ZfsDataset("data", { host: host(), dataset: "tank/app", destroyOnDelete: true, recursive: true });
+        await settle();
+        const life = recorded.find((r) => r.name === "data-dataset-lifecycle")!.inputs;
+        assert.match(life.delete, /zfs destroy -R "\$ds"/);
+        assert.match(life.create, /destroys tank\/app with its children and clones/);
+    });
+
+    it("adds a hardened snapshot timer whose unit passes systemd-analyze verify", async () => {
+        resetRecorded();
+        const ds = new ZfsDataset("data", { host: host(), dataset: "tank/app", snapshots: { every: "hourly", keep: { hourly: 24, daily: 7, weekly: 4 } } });
+        await settle();
+        assert.ok(ds.snapshotService);
+        const unit = snapshotUnitName("tank/app");
+        assert.match(unit, /^zfs-snapshot-tank-app-[0-9a-f]{8}$/);
+        const svc = recorded.find((r) => r.type === "hearth:systemd:Service")!;
+        assert.equal(svc.name, "data-snapshots");
+        const text: string = svc.inputs.unitText;
+        assert.match(text, /^ExecStart=\/usr\/local\/lib\/hearth\/zfs-autosnap tank\/app 24 7 4$/m);
+        assert.match(text, /^PrivateNetwork=yes$/m);
+        assert.match(text, /^CapabilityBoundingSet=CAP_SYS_ADMIN$/m);
+        assert.match(text, /^ProtectSystem=strict$/m);
+        const timer = recorded.find((r) => r.name === "data-dataset")!.inputs;
+        assert.match(timer.create, /hearth_install \/usr\/local\/lib\/hearth\/zfs-autosnap 0755 root root/);
+        assert.deepEqual(verifyUnits({ [`${unit}.service`]: text }).filter((l) => !/zfs-autosnap.*(No such file|not executable|is not executable)/.test(l)), []);
+    });
+
+    it("gives distinct timer units to datasets whose names differ only in punctuation", () => {
+        assert.notEqual(snapshotUnitName("tank/a-b"), snapshotUnitName("tank/a/b"));
+        assert.ok(snapshotUnitName(`tank/${"x".repeat(200)}`).length <= 63);
+    });
+});

@@ -1,0 +1,57 @@
+#!/bin/bash
+# hearth: scheduled snapshots with retention for one hearth-managed ZFS dataset
+set -euo pipefail
+export LC_ALL=C
+if [ "$#" -ne 4 ]; then echo "usage: zfs-autosnap DATASET KEEP_HOURLY KEEP_DAILY KEEP_WEEKLY" >&2; exit 64; fi
+ds=$1
+declare -A keep=([hourly]=$2 [daily]=$3 [weekly]=$4)
+if [[ ! $ds =~ ^[A-Za-z][A-Za-z0-9_.:-]*(/[A-Za-z0-9_][A-Za-z0-9_.:-]*)+$ ]]; then echo "zfs-autosnap: bad dataset name $ds" >&2; exit 64; fi
+for c in hourly daily weekly; do
+  if [[ ! ${keep[$c]} =~ ^[0-9]{1,4}$ ]]; then echo "zfs-autosnap: bad keep count for $c: ${keep[$c]}" >&2; exit 64; fi
+done
+if [ "$(zfs get -H -o value hearth:managed "$ds")" != yes ]; then
+  echo "zfs-autosnap: $ds is not marked hearth:managed=yes; not touching it" >&2
+  exit 1
+fi
+# HEARTH_NOW pins the clock (format 20240131T235900Z) so retention can be replayed over simulated days.
+now=${HEARTH_NOW:-$(date -u +%Y%m%dT%H%M%SZ)}
+if [[ ! $now =~ ^[0-9]{8}T[0-9]{6}Z$ ]]; then echo "zfs-autosnap: bad time $now" >&2; exit 64; fi
+today=${now%%T*}
+week=$(date -u -d "$today" +%G%V)
+mapfile -t all < <(zfs list -H -o name -t snapshot -r "$ds")
+# Snapshots of class $1, oldest first (names sort by their embedded UTC time).
+class_snaps() {
+  local s
+  for s in "${all[@]}"; do
+    if [[ $s == "$ds@hearth-$1-"* ]] && [[ ${s#"$ds@hearth-$1-"} =~ ^[0-9]{8}T[0-9]{6}Z$ ]]; then echo "$s"; fi
+  done | sort
+}
+take() {
+  zfs snapshot "$ds@hearth-$1-$now"
+  all+=("$ds@hearth-$1-$now")
+  echo "zfs-autosnap: took $ds@hearth-$1-$now"
+}
+if [ "${keep[hourly]}" -gt 0 ]; then take hourly; fi
+if [ "${keep[daily]}" -gt 0 ]; then
+  last=$(class_snaps daily | tail -n 1)
+  if [ -z "$last" ] || [[ ${last##*-} < "$today" ]]; then take daily; fi
+fi
+if [ "${keep[weekly]}" -gt 0 ]; then
+  last=$(class_snaps weekly | tail -n 1)
+  if [ -z "$last" ]; then take weekly; else
+    t=${last##*-}
+    if [ "$(date -u -d "${t%%T*}" +%G%V)" != "$week" ]; then take weekly; fi
+  fi
+fi
+failed=0
+for c in hourly daily weekly; do
+  n=${keep[$c]}
+  if [ "$n" -eq 0 ]; then continue; fi
+  mapfile -t snaps < <(class_snaps "$c")
+  excess=$(( ${#snaps[@]} - n ))
+  for (( i = 0; i < excess; i++ )); do
+    # A snapshot with clones cannot go; it stays and the run reports failure so the unit shows it.
+    if zfs destroy "${snaps[$i]}"; then echo "zfs-autosnap: pruned ${snaps[$i]}"; else failed=1; fi
+  done
+done
+exit "$failed"
