@@ -27,7 +27,8 @@ export function checkRecordSet(records: readonly ZoneRecord[], ctx: SetContext):
         if ((r.type === "A" || r.type === "AAAA") && ctx.public && !ctx.allowPrivate) {
             const a = parseAddress(r.address);
             if (a && a.class === "private") {
-                fail(r.arg, r.address, `a public address in the public zone ${ctx.zone}: it is in ${a.range}; set allowPrivate: true to publish it anyway`);
+                // A user's own A/AAAA record names its value; service and glue addresses already carry their own path.
+                fail(/^records\[\d+\]$/.test(r.arg) ? `${r.arg}.value` : r.arg, r.address, `a public address in the public zone ${ctx.zone}: it is in ${a.range}; set allowPrivate: true to publish it anyway`);
             }
         }
         if (r.type === "NS" && r.owner === "@" && r.arg.startsWith("records")) {

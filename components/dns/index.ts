@@ -36,8 +36,8 @@ export class DnsZone extends pulumi.ComponentResource {
         // A summary, not the args: the host backend's Host carries a key, and policies want the records in one readable form.
         super(ZONE_TYPE, name, {
             zone: z.zone, backend: z.backend.kind, ttl: z.ttl, public: z.public, allowPrivate: z.allowPrivate, allowWildcard: z.allowWildcard,
-            records: z.records.map((r) => ({ name: r.owner, fqdn: absolute(r.owner, z.zone), type: r.type, ttl: r.ttl, value: rdataText(r) })),
-            serviceRecords: z.pending.map((p) => ({ name: p.owner, fqdn: absolute(p.owner, z.zone), ttl: p.ttl })),
+            records: z.records.map((r) => ({ name: absolute(r.owner, z.zone), type: r.type, ttl: r.ttl, value: rdataText(r) })),
+            serviceRecords: z.pending.map((p) => ({ name: absolute(p.owner, z.zone), ttl: p.ttl })),
         }, opts);
 
         const owners = new Set([...z.records.map((r) => r.owner), ...z.pending.map((p) => p.owner)]);

@@ -36,22 +36,34 @@ function listenWord(address: string, port: number): string {
     return `"${address}@${port}"`;
 }
 
+export interface KnotConfSpec {
+    readonly zone: string;
+    readonly listen: readonly string[];
+    readonly port: number;
+    /** knotd's control socket and pid live here. */
+    readonly rundir: string;
+    /** knotd's timer and journal databases. */
+    readonly database: string;
+    /** The directory holding `<zone>.zone`. */
+    readonly storage: string;
+}
+
 /**
  * knot.conf for one zone. Knot answers authoritatively only (it has no recursion), refuses CHAOS identity and
  * version queries, allows no zone transfer or update (no ACL at all), loads the zone file whole and never writes
  * it back, and keeps no journal: the file hearth installs is the whole truth.
  */
-export function renderKnotConf(layout: ServerLayout, listen: readonly string[], port: number, storage: string): string {
+export function renderKnotConf(c: KnotConfSpec): string {
     return [
-        `# hearth: Knot DNS for ${layout.zone}, rendered by DnsZone; edits here are overwritten`,
+        `# hearth: Knot DNS for ${c.zone}, rendered by DnsZone; edits here are overwritten`,
         "server:",
-        `    rundir: "/run/${layout.id}"`,
-        `    listen: [ ${listen.map((a) => listenWord(a, port)).join(", ")} ]`,
+        `    rundir: "${c.rundir}"`,
+        `    listen: [ ${c.listen.map((a) => listenWord(a, c.port)).join(", ")} ]`,
         `    identity: ""`,
         `    version: ""`,
         "",
         "database:",
-        `    storage: "/var/lib/${layout.id}"`,
+        `    storage: "${c.database}"`,
         "",
         "log:",
         "  - target: stderr",
@@ -59,7 +71,7 @@ export function renderKnotConf(layout: ServerLayout, listen: readonly string[], 
         "",
         "template:",
         "  - id: default",
-        `    storage: "${storage}"`,
+        `    storage: "${c.storage}"`,
         `    file: "%s.zone"`,
         "    zonefile-sync: -1",
         "    zonefile-load: whole",
@@ -67,7 +79,7 @@ export function renderKnotConf(layout: ServerLayout, listen: readonly string[], 
         "    semantic-checks: on",
         "",
         "zone:",
-        `  - domain: "${layout.zone}"`,
+        `  - domain: "${c.zone}"`,
         "",
     ].join("\n");
 }
@@ -79,9 +91,10 @@ export interface ServerFiles {
 }
 
 export function serverFiles(layout: ServerLayout, listen: readonly string[], port: number, zoneFile: string): ServerFiles {
+    const common = { zone: layout.zone, listen, port, rundir: `/run/${layout.id}`, database: `/var/lib/${layout.id}` };
     return {
-        knotConf: renderKnotConf(layout, listen, port, layout.live),
-        checkConf: renderKnotConf(layout, listen, port, layout.staged),
+        knotConf: renderKnotConf({ ...common, storage: layout.live }),
+        checkConf: renderKnotConf({ ...common, storage: layout.staged }),
         zoneFile,
     };
 }
