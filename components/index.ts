@@ -5,3 +5,4 @@ export { shq, Script, RenderedFile, frameStdin, contentHash } from "./shell";
 export * from "./net";
 export * from "./wireguard";
 export * from "./systemd";
+export * from "./nspawn";
