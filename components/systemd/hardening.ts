@@ -15,7 +15,10 @@ export interface SandboxSpec {
      * front of it. Adds AF_INET/AF_INET6 and limits IP traffic to localhost.
      */
     readonly loopbackInet: boolean;
+    /** Ports the process may bind (SocketBindAllow=); every other port is denied once IP is allowed at all. */
     readonly listenPorts: readonly number[];
+    /** Ports it may bind that need no CAP_NET_BIND_SERVICE accounting (the socket-activated app's target port). */
+    readonly bindPorts?: readonly number[];
     readonly readWritePaths: readonly string[];
     readonly bindPaths: readonly BindPath[];
     readonly bindReadOnlyPaths: readonly BindPath[];
@@ -63,6 +66,11 @@ function networkLines(spec: SandboxSpec): IniLine[] {
     if (spec.network === "local") lines.push(["IPAddressAllow", LOCAL_ADDRESSES]);
     else if (spec.loopbackInet) lines.push(["IPAddressAllow", "localhost"]);
     if (spec.network !== "internet" || spec.loopbackInet) lines.push(["IPAddressDeny", "any"]);
+    // bind() is limited to the declared ports in any namespace; ephemeral (port 0) binds stay allowed.
+    if (families.includes("AF_INET")) {
+        for (const p of [...spec.listenPorts, ...(spec.bindPorts ?? [])]) lines.push(["SocketBindAllow", String(p)]);
+        lines.push(["SocketBindDeny", "any"]);
+    }
     return lines;
 }
 

@@ -21,7 +21,7 @@ export interface RenderedService {
 const HEADER = MANAGED_MARKER.replace(/^# /, "");
 
 // A drop-in's list settings would otherwise be merged with the packaged unit's; an empty assignment resets them first.
-const RESET_IN_DROP_IN = new Set(["CapabilityBoundingSet", "AmbientCapabilities", "RestrictAddressFamilies", "SystemCallFilter", "IPAddressAllow", "IPAddressDeny"]);
+const RESET_IN_DROP_IN = new Set(["CapabilityBoundingSet", "AmbientCapabilities", "RestrictAddressFamilies", "SystemCallFilter", "IPAddressAllow", "IPAddressDeny", "SocketBindAllow", "SocketBindDeny"]);
 
 function withResets(lines: readonly IniLine[]): IniLine[] {
     const seen = new Set<string>();
@@ -64,6 +64,7 @@ function appSandbox(r: ResolvedService): SandboxSpec {
         network: r.network,
         loopbackInet: r.socket !== undefined && r.network === "none",
         listenPorts: r.listenPorts,
+        bindPorts: r.socket ? [r.socket.targetPort] : [],
         readWritePaths: r.readWritePaths,
         bindPaths: r.bindPaths,
         bindReadOnlyPaths: r.bindReadOnlyPaths,

@@ -2,21 +2,15 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
-import { Host } from "../../components/host";
 import { parseScriptFiles, frameStdin } from "../../components/shell";
 import { renderService, resolveServiceArgs, RenderedService } from "../../components/systemd";
 import { checkScript, securityScore, verifyUnits } from "../tools";
-import { scenarios } from "./scenarios";
+import { scenarios, testHost } from "./scenarios";
 
 const GOLDEN = path.join(__dirname, "golden");
 const UNIT_DIR = "/etc/systemd/system/";
 /** Debian bookworm's nginx.service with its binaries swapped for ones this machine has (verify checks they exist). */
 const NGINX_FIXTURE = fs.readFileSync(path.join(__dirname, "fixtures", "nginx.service"), "utf8");
-
-export function testHost(): Host {
-    return new Host({ name: "box", address: "192.0.2.10", privateKey: pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nk\n-----END OPENSSH PRIVATE KEY-----\n") });
-}
 
 function goldenText(name: string, r: RenderedService): string {
     const parts = [`# scenario ${name}: ${r.unitName}`, `# hash ${r.hash}`];
