@@ -132,10 +132,10 @@ hearth_assemble() {
 }
 # The server reloads asynchronously; wait until a new session sees the reload so the next login uses the new rules.
 hearth_reload_pg() {
-  local before i
+  local before
   before=$(hearth_psql -d postgres -At -c 'SELECT pg_conf_load_time()')
   hearth_psql -d postgres -At -c 'SELECT pg_reload_conf()' >/dev/null
-  for i in $(seq 1 50); do
+  for _ in $(seq 1 50); do
     if [ "$(hearth_psql -d postgres -At -c 'SELECT pg_conf_load_time()')" != "$before" ]; then return 0; fi
     sleep 0.1
   done
@@ -169,8 +169,7 @@ hearth_update_hba() {
   hearth_reload_pg
 }
 hearth_wait_pg() {
-  local i
-  for i in $(seq 1 30); do
+  for _ in $(seq 1 30); do
     if hearth_psql -d postgres -At -c 'SELECT 1' >/dev/null 2>&1; then return 0; fi
     sleep 1
   done
@@ -183,8 +182,7 @@ function common(s: Script, spec: PostgresSpec): void {
         `pg_port=${spec.port}`,
         `pg_socket=${shq(spec.socketDir)}`,
         `pg_hba_dir=${shq(`${spec.paths.hearthDir}/postgres/${spec.port}/hba.d`)}`,
-        `bouncer_dir=${shq(spec.paths.pgbouncerDir)}`,
-        `bouncer_frag=${shq(`${spec.paths.hearthDir}/pgbouncer`)}`,
+        ...(spec.pooler ? [`bouncer_dir=${shq(spec.paths.pgbouncerDir)}`, `bouncer_frag=${shq(`${spec.paths.hearthDir}/pgbouncer`)}`] : []),
         HELPERS,
         `exec 9>>${shq(spec.paths.lockFile)}`,
         "flock 9",
@@ -269,7 +267,8 @@ export function renderScripts(spec: PostgresSpec): RenderedPostgres {
             'hearth_user="$hearth_work/user.txt"',
             'hearth_frame "$hearth_user"',
             `hearth_user_dest=${shq(bouncerUserPath(spec))}`,
-            'mkdir -p -m 0700 -- "$(dirname -- "$hearth_user_dest")"',
+            'mkdir -p -- "$(dirname -- "$hearth_user_dest")"',
+            'chmod 0700 -- "$(dirname -- "$hearth_user_dest")"',
             'if ! cmp -s -- "$hearth_user" "$hearth_user_dest"; then',
             '  install -m 0600 -- "$hearth_user" "$hearth_user_dest.hearth-new"',
             '  mv -f -T -- "$hearth_user_dest.hearth-new" "$hearth_user_dest"',
@@ -287,7 +286,7 @@ export function renderScripts(spec: PostgresSpec): RenderedPostgres {
     common(d, spec);
     d.raw(
         "hearth_wait_pg",
-        "hearth_bouncer_before=$hearth_changed",
+        ...(spec.pooler ? ["hearth_bouncer_before=$hearth_changed"] : []),
         `hearth_remove ${shq(hbaPath(spec))}`,
         `hearth_remove ${shq(bouncerDbPath(spec))}`,
         `hearth_remove ${shq(bouncerUserPath(spec))}`,

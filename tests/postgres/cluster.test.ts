@@ -1,0 +1,168 @@
+// PostgresDb scripts run for real against a throwaway local PostgreSQL 15: logins, re-runs, rotation, grants, adoption, delete.
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { PostgresSpec, convergeStdin, renderScripts } from "../../components/postgres/render";
+import { scramVerifier } from "../../components/postgres/scram";
+import { DbSpec } from "../../components/postgres/sql";
+import { LocalCluster, startCluster } from "./cluster";
+import { pgSpec } from "./specs";
+
+function bash(script: string, stdin = ""): { code: number | null; out: string; err: string } {
+    const r = spawnSync("bash", ["--noprofile", "--norc", "-c", script], { input: stdin, encoding: "utf8" });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe("postgres scripts on a real PostgreSQL 15", function () {
+    this.timeout(120_000);
+    let c: LocalCluster;
+    let tmp: string;
+
+    before(async () => {
+        c = await startCluster();
+        // Every statement is logged, so the spec can prove the cleartext password never reached the server.
+        c.sql("ALTER SYSTEM SET log_statement = 'all'; SELECT pg_reload_conf();");
+        tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-pgscripts-"));
+    });
+    after(() => {
+        c?.stop();
+        if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    });
+
+    function spec(db: Partial<DbSpec> & { database: string }, over: Partial<PostgresSpec> = {}): PostgresSpec {
+        return pgSpec({
+            port: c.port,
+            socketDir: c.socketDir,
+            clients: [{ cidr: "127.0.0.1/32", ssl: false }],
+            dumpDir: path.join(tmp, "dumps"),
+            paths: { hearthDir: path.join(tmp, "etc"), pgbouncerDir: path.join(tmp, "pgbouncer"), lockFile: path.join(tmp, "lock") },
+            ...over,
+            db: { user: db.database, ...db },
+        });
+    }
+    const outputs: string[] = [];
+    function converge(s: PostgresSpec, password: string) {
+        const r = renderScripts(s);
+        const res = bash(r.script, convergeStdin(r, s, scramVerifier(password, s.db.user)));
+        outputs.push(res.out, res.err);
+        return res;
+    }
+    function remove(s: PostgresSpec) {
+        return bash(renderScripts(s).deleteScript);
+    }
+    const hba = () => fs.readFileSync(c.sql("SHOW hba_file"), "utf8");
+    const log = () => fs.readFileSync(path.join(c.dir, "log"), "utf8");
+
+    const pw1 = "FirstPassword0123456789abcdefABC";
+    const pw2 = "SecondPassword0123456789abcdefAB";
+
+    it("creates the role and database; the role logs in over TCP with scram and writes rows", () => {
+        const s = spec({ database: "shop", extensions: ["pgcrypto"], schemas: ["sales"] });
+        const r = converge(s, pw1);
+        assert.equal(r.code, 0, r.err);
+        assert.match(r.out, /database shop and role shop converged/);
+        assert.match(hba(), /^host "shop" "shop" 127\.0\.0\.1\/32 scram-sha-256$/m);
+        c.tcp("shop", pw1, "shop", "CREATE TABLE sales.orders(id int PRIMARY KEY, item text); INSERT INTO sales.orders VALUES (1, 'tea'), (2, 'cake');");
+        assert.equal(c.tcp("shop", pw1, "shop", "SELECT count(*) FROM sales.orders"), "2");
+        assert.equal(c.sql("SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = 'shop'"), "f|f|f");
+        assert.equal(c.sql("SELECT extname FROM pg_extension WHERE extname = 'pgcrypto'", "shop"), "pgcrypto");
+        assert.match(c.sql("SELECT rolpassword FROM pg_authid WHERE rolname = 'shop'"), /^SCRAM-SHA-256\$4096:/);
+    });
+
+    it("never lets the cleartext password reach the server, its log or the script output", () => {
+        assert.doesNotMatch(log(), new RegExp(pw1));
+        assert.ok(outputs.length > 0 && outputs.every((o) => !o.includes(pw1) && !o.includes("SCRAM-SHA-256$")), "no password or verifier in what the script printed");
+        assert.match(log(), /ALTER ROLE "shop" WITH LOGIN .* PASSWORD 'SCRAM-SHA-256\$4096:/, "the log shows only the verifier");
+    });
+
+    it("re-running changes nothing and keeps the rows", () => {
+        const before = hba();
+        const r = converge(spec({ database: "shop", extensions: ["pgcrypto"], schemas: ["sales"] }), pw1);
+        assert.equal(r.code, 0, r.err);
+        assert.doesNotMatch(r.out, /hearth: (wrote|updated)/);
+        assert.equal(hba(), before);
+        assert.equal(c.tcp("shop", pw1, "shop", "SELECT string_agg(item, ',' ORDER BY id) FROM sales.orders"), "tea,cake");
+    });
+
+    it("rotates the password in place: the old one stops working, the rows stay", () => {
+        const r = converge(spec({ database: "shop", extensions: ["pgcrypto"], schemas: ["sales"] }), pw2);
+        assert.equal(r.code, 0, r.err);
+        assert.throws(() => c.tcp("shop", pw1, "shop", "SELECT 1"), /password authentication failed/);
+        assert.equal(c.tcp("shop", pw2, "shop", "SELECT count(*) FROM sales.orders"), "2");
+    });
+
+    it("grants exactly what is declared on managed schemas, and takes back what is no longer declared", () => {
+        c.sql("CREATE ROLE auditor LOGIN PASSWORD 'AuditorPass123'");
+        const granted = spec({ database: "shop", schemas: ["sales"], grants: [{ role: "auditor", schema: "sales", privileges: ["USAGE"], tables: ["SELECT"] }] });
+        assert.equal(converge(granted, pw2).code, 0);
+        assert.equal(c.tcp("auditor", "AuditorPass123", "shop", "SELECT count(*) FROM sales.orders"), "2");
+        assert.throws(() => c.tcp("auditor", "AuditorPass123", "shop", "INSERT INTO sales.orders VALUES (3, 'x')"), /permission denied/);
+        // Tables created later are covered by default privileges.
+        c.tcp("shop", pw2, "shop", "CREATE TABLE sales.refunds(id int); INSERT INTO sales.refunds VALUES (1);");
+        assert.equal(c.tcp("auditor", "AuditorPass123", "shop", "SELECT count(*) FROM sales.refunds"), "1");
+        assert.equal(converge(spec({ database: "shop", schemas: ["sales"] }), pw2).code, 0);
+        assert.throws(() => c.tcp("auditor", "AuditorPass123", "shop", "SELECT count(*) FROM sales.orders"), /permission denied/);
+        assert.equal(c.tcp("shop", pw2, "shop", "SELECT count(*) FROM sales.orders"), "2", "the owner's rows are untouched");
+    });
+
+    it("refuses a database hearth does not own, changing nothing, and adopts it only when told to", () => {
+        c.sql("CREATE ROLE legacy LOGIN; CREATE DATABASE legacy OWNER legacy;");
+        c.sql("SET ROLE legacy; CREATE TABLE keep(v text); INSERT INTO keep VALUES ('precious');", "legacy");
+        const s = spec({ database: "legacy" });
+        const refused = converge(s, pw1);
+        assert.notEqual(refused.code, 0);
+        assert.match(refused.err, /role "legacy" exists and is not managed by hearth; set adopt: true/);
+        assert.equal(c.sql("SELECT rolpassword IS NULL FROM pg_authid WHERE rolname = 'legacy'"), "t", "nothing was changed");
+        assert.doesNotMatch(hba(), /"legacy"/);
+        const adopted = converge(spec({ database: "legacy", adopt: true }), pw1);
+        assert.equal(adopted.code, 0, adopted.err);
+        assert.equal(c.tcp("legacy", pw1, "legacy", "SELECT v FROM keep"), "precious");
+    });
+
+    it("by default a delete keeps the database, its rows and the role, and removes only hearth's marks and access entry", () => {
+        const r = remove(spec({ database: "shop" }));
+        assert.equal(r.code, 0, r.err);
+        assert.match(r.out, /kept database shop and role shop/);
+        assert.equal(c.sql("SELECT count(*) FROM sales.orders", "shop"), "2");
+        assert.equal(c.sql("SELECT count(*) FROM pg_roles WHERE rolname = 'shop'"), "1");
+        assert.equal(c.sql("SELECT shobj_description(oid, 'pg_database') IS NULL FROM pg_database WHERE datname = 'shop'"), "t");
+        assert.doesNotMatch(hba(), /"shop"/);
+        // Unmarked now: a new hearth resource must adopt it explicitly.
+        assert.match(converge(spec({ database: "shop" }), pw2).err, /not managed by hearth/);
+    });
+
+    it("with destroyOnDelete takes a complete final dump, then drops the database and the role", () => {
+        const s = spec({ database: "scratch" }, { destroyOnDelete: true });
+        assert.equal(converge(s, pw1).code, 0);
+        c.tcp("scratch", pw1, "scratch", "CREATE TABLE notes(n text); INSERT INTO notes VALUES ('last words');");
+        const r = remove(s);
+        assert.equal(r.code, 0, r.err);
+        const dumps = fs.readdirSync(path.join(tmp, "dumps")).filter((f) => f.startsWith("scratch-"));
+        assert.equal(dumps.length, 1);
+        assert.match(dumps[0], /^scratch-\d{8}T\d{6}Z\.dump$/);
+        const listing = spawnSync("pg_restore", ["-l", path.join(tmp, "dumps", dumps[0])], { encoding: "utf8" });
+        assert.match(listing.stdout, /TABLE DATA public notes/);
+        assert.equal(c.sql("SELECT count(*) FROM pg_database WHERE datname = 'scratch'"), "0");
+        assert.equal(c.sql("SELECT count(*) FROM pg_roles WHERE rolname = 'scratch'"), "0");
+        // And the dump restores the rows.
+        c.sql("CREATE DATABASE restored");
+        const restore = spawnSync("runuser", ["-u", "postgres", "--", "pg_restore", "-h", c.socketDir, "-p", String(c.port), "-d", "restored", "--no-owner"], { input: fs.readFileSync(path.join(tmp, "dumps", dumps[0])) });
+        assert.equal(restore.status, 0, restore.stderr?.toString());
+        assert.equal(c.sql("SELECT n FROM notes", "restored"), "last words");
+    });
+
+    it("a destroy never drops a database hearth does not own", () => {
+        c.sql("CREATE DATABASE foreign_db");
+        const r = remove(spec({ database: "foreign_db" }, { destroyOnDelete: true }));
+        assert.equal(r.code, 0, r.err);
+        assert.equal(c.sql("SELECT count(*) FROM pg_database WHERE datname = 'foreign_db'"), "1");
+    });
+
+    it("after every step above, the server log holds neither cleartext password", () => {
+        const text = log();
+        assert.ok(text.includes("ALTER ROLE"), "statements were logged");
+        for (const pw of [pw1, pw2]) assert.ok(!text.includes(pw), "a cleartext password reached the server log");
+    });
+});

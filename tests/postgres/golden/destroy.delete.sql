@@ -1,0 +1,17 @@
+-- hearth: drop database app and role app
+\set ON_ERROR_STOP on
+SET client_min_messages = warning;
+SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'app' AND shobj_description(oid, 'pg_database') = 'hearth:managed') AS hearth_db_marked \gset
+SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'app' AND shobj_description(oid, 'pg_authid') = 'hearth:managed') AS hearth_role_marked \gset
+\if :hearth_db_marked
+DROP DATABASE "app" WITH (FORCE);
+\endif
+\if :hearth_role_marked
+DO $hearth$
+BEGIN
+  EXECUTE 'DROP ROLE "app"';
+EXCEPTION WHEN dependent_objects_still_exist THEN
+  RAISE WARNING 'hearth: role "app" still owns objects or privileges elsewhere; it was kept';
+END
+$hearth$;
+\endif
