@@ -2,8 +2,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as command from "@pulumi/command";
-import { remoteScript } from "../host";
-import { contentHash, frameStdin } from "../shell";
+import { frameStdin } from "../shell";
+import { statefulCommands } from "../zfs/stateful";
 import { WIREGUARD_TYPE } from "../tokens";
 import { ResolvedLink, ResolvedSide, WireguardLinkArgs, WireguardSideArgs, allowedIpsFor, checkEndpoint, checkPublicKey, isWgKey, resolveWireguardLinkArgs } from "./args";
 import { WgInterface, parsePublicKey, renderConverge, renderDeleteScript, renderKeyDeleteScript, renderKeyScript } from "./render";
@@ -63,15 +63,18 @@ export class WireguardLink extends pulumi.ComponentResource {
         this.addresses = Object.fromEntries(sides.map((s) => [s.name, s.addresses]));
 
         const keys: Record<string, pulumi.Output<string>> = {};
+        const keyLifecycles: Record<string, pulumi.Resource> = {};
         for (const s of sides) {
             if (s.host) {
-                const script = renderKeyScript(link.interfaceName, link.keyVersion).render();
-                const cmd = remoteScript(`${name}-${s.name}-key`, {
+                // No triggers: a replacement would run the old delete (removing the key) after the new create.
+                const key = statefulCommands(`${name}-${s.name}-key`, {
                     host: s.host,
-                    script,
+                    script: renderKeyScript(link.interfaceName, link.keyVersion).render(),
                     deleteScript: renderKeyDeleteScript(link.interfaceName).render(),
-                    hash: contentHash(script),
+                    policy: `${link.interfaceName}: delete removes the private key`,
                 }, { parent: this });
+                keyLifecycles[s.name] = key.lifecycle;
+                const cmd = key.converge;
                 keys[s.name] = cmd.stdout.apply((out) => {
                     const k = parsePublicKey(out);
                     if (!k) throw new pulumi.ResourceError(`WireGuard key step on ${s.host!.name} printed no public key (stdout: ${JSON.stringify(out.slice(0, 200))}).`, this);
@@ -108,13 +111,15 @@ export class WireguardLink extends pulumi.ComponentResource {
                 if (r.script !== shape.script) throw new Error("hearth bug: WireGuard converge script depends on peer keys");
                 return frameStdin([...r.files.map((f) => f.content), ...secrets]);
             });
-            interfaces[s.name] = remoteScript(`${name}-${s.name}-interface`, {
+            interfaces[s.name] = statefulCommands(`${name}-${s.name}-interface`, {
                 host: s.host!,
                 script: shape.script,
                 deleteScript: renderDeleteScript(sideInterface(link, name, s, shapeKeys, {})).render(),
                 stdin: pairPsks.length ? pulumi.secret(stdin) : stdin,
-                hash: contentHash(shape.script),
-            }, { parent: this });
+                policy: `${link.interfaceName}: delete stops the interface and removes its config`,
+                // The interface goes down before its key is removed.
+                deleteBefore: [keyLifecycles[s.name]],
+            }, { parent: this }).converge;
         }
         this.interfaces = interfaces;
         this.publicKeys = allKeys;

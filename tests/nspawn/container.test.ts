@@ -39,12 +39,15 @@ describe("NspawnContainer", () => {
         assert.equal(await resolve(ct.hostKey), HOSTKEY);
         await waitRegistrations();
         const cmds = recorded.filter((r) => r.type === "command:remote:Command");
-        assert.deepEqual(cmds.map((c) => c.name), ["web-container"]);
+        assert.deepEqual(cmds.map((c) => c.name), ["web-container", "web-container-lifecycle"]);
+        assert.equal(cmds[0].inputs.triggers, undefined, "no triggers: a change updates in place, never replaces");
+        assert.equal(cmds[0].inputs.delete, undefined, "the delete lives on the lifecycle command only");
         const files = parseScriptFiles(cmds[0].inputs.create, cmds[0].inputs.stdin);
         assert.equal(files[0].path, "/etc/systemd/nspawn/web.nspawn");
         assert.match(files[0].content, /^Capability=CAP_NET_ADMIN$/m);
         assert.deepEqual(checkScript(cmds[0].inputs.create), []);
-        assert.deepEqual(checkScript(cmds[0].inputs.delete), []);
+        assert.deepEqual(checkScript(cmds[1].inputs.delete), []);
+        assert.match(cmds[1].inputs.delete, /rm -rf --one-file-system -- \/var\/lib\/machines\/web/);
         assert.equal(ct.host.name, "web");
         assert.equal(await resolve(ct.host.connection.host as pulumi.Input<string>), "10.231.40.2");
         assert.equal(await resolve(ct.host.connection.hostKey as pulumi.Input<string>), HOSTKEY);

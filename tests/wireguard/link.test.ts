@@ -43,14 +43,22 @@ describe("WireguardLink", () => {
         });
         const keys = await resolve(link.publicKeys);
         await settle();
-        assert.deepEqual(commands().map((c) => c.name).sort(), ["sites-cabin-interface", "sites-cabin-key", "sites-rack-interface", "sites-rack-key"]);
+        assert.deepEqual(commands().map((c) => c.name).sort(), [
+            "sites-cabin-interface", "sites-cabin-interface-lifecycle", "sites-cabin-key", "sites-cabin-key-lifecycle",
+            "sites-rack-interface", "sites-rack-interface-lifecycle", "sites-rack-key", "sites-rack-key-lifecycle",
+        ]);
         assert.deepEqual(keys, { rack: mockKey("sites-rack-key"), cabin: mockKey("sites-cabin-key") });
         const rackConf = files("sites-rack-interface")[0].content;
         const cabinConf = files("sites-cabin-interface")[0].content;
         assert.match(rackConf, new RegExp(`PublicKey = ${escape(keys.cabin)}\nAllowedIPs = ${escape(link.addresses.cabin[0].replace("/64", "/128"))}, 10\\.20\\.0\\.0/24\n`));
         assert.match(cabinConf, new RegExp(`PublicKey = ${escape(keys.rack)}\nAllowedIPs = [^\n]*10\\.10\\.0\\.0/16\nEndpoint = 10\\.231\\.1\\.2:51820\n`));
         assert.ok(link.addresses.rack[0].startsWith(link.network.replace("::/64", ":")), "tunnel address inside the planned network");
-        for (const c of commands()) assert.deepEqual(checkScript(c.inputs.create), [], c.name);
+        for (const c of commands()) {
+            assert.deepEqual(checkScript(c.inputs.create), [], c.name);
+            if (c.inputs.delete) assert.deepEqual(checkScript(c.inputs.delete), [], `${c.name} delete`);
+            assert.equal(c.inputs.triggers, undefined, `${c.name}: no triggers, so a change never replaces (and never runs the old delete)`);
+        }
+        assert.match(recorded.find((r) => r.name === "sites-rack-key-lifecycle")!.inputs.delete, /hearth_remove \/etc\/wireguard\/wg-sites\.key/);
     });
 
     it("keeps key material off plain inputs: no private key anywhere, preshared keys only inside a secret stdin", async () => {
@@ -101,7 +109,7 @@ describe("WireguardLink", () => {
         });
         assert.equal(await resolve(link.publicKey("rack")), EXTERNAL);
         await new Promise((r) => setTimeout(r, 100));
-        assert.deepEqual(commands().map((c) => c.name).sort(), ["sites-cabin-interface", "sites-cabin-key"]);
+        assert.deepEqual(commands().map((c) => c.name).sort(), ["sites-cabin-interface", "sites-cabin-interface-lifecycle", "sites-cabin-key", "sites-cabin-key-lifecycle"]);
         const conf = files("sites-cabin-interface")[0].content;
         assert.match(conf, new RegExp(`PublicKey = ${escape(EXTERNAL)}\nAllowedIPs = [^\n]+\nEndpoint = 10\\.231\\.1\\.2:51820`));
         // The other stack computes the same tunnel addresses from the same names: no coordination needed.
@@ -125,9 +133,10 @@ describe("WireguardLink", () => {
         };
         const a = await make(0);
         const b = await make(1);
-        assert.notDeepEqual(a["sites-rack-key"].triggers, b["sites-rack-key"].triggers);
+        assert.notEqual(a["sites-rack-key"].create, b["sites-rack-key"].create);
         assert.match(b["sites-rack-key"].create, /hearth_want=1/);
-        assert.deepEqual(a["sites-rack-interface"].triggers, b["sites-rack-interface"].triggers);
+        assert.equal(a["sites-rack-interface"].create, b["sites-rack-interface"].create);
+        assert.deepEqual(a["sites-rack-key-lifecycle"], b["sites-rack-key-lifecycle"], "the delete side never changes with a rotation");
     });
 
     describe("rejects hostile input before registering anything", () => {
