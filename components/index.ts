@@ -6,3 +6,5 @@ export * from "./net";
 export * from "./wireguard";
 export * from "./systemd";
 export * from "./nspawn";
+export * from "./zfs";
+export * from "./postgres";
