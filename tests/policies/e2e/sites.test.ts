@@ -16,7 +16,8 @@ function exampleWith(service: string, change: (svc: Record<string, any>) => void
     const doc = yaml.load(exampleStacks().find((s) => s.stack === "example")!.yaml) as any;
     const svc = doc.config["hearth:services"].find((s: any) => s.name === service);
     change(svc);
-    return yaml.dump(doc);
+    // YAML is a superset of JSON, and js-yaml here is typed for loading only.
+    return JSON.stringify(doc, null, 1);
 }
 
 const summary = (f: Finding[]) => f.map((x) => `${x.policy} ${x.resource}: ${x.message}`);
