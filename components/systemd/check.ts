@@ -61,6 +61,18 @@ const DAY_NAMES: Record<string, number> = Object.fromEntries(
 );
 const TIMEZONE = /^(UTC|[A-Za-z][A-Za-z_]*(\/[A-Za-z0-9][A-Za-z0-9_+-]*){1,2})$/;
 
+/** A timezone systemd can load: UTC, or an IANA name the runtime's time zone database knows. */
+function knownTimezone(token: string): boolean {
+    if (!TIMEZONE.test(token)) return false;
+    if (token === "UTC") return true;
+    try {
+        new Intl.DateTimeFormat("en", { timeZone: token });
+        return true;
+    } catch {
+        return false;
+    }
+}
+
 function checkDays(token: string): boolean {
     return token.split(",").every((item) => {
         const m = /^([A-Za-z]+)(?:\.\.([A-Za-z]+))?$/.exec(item);
@@ -112,14 +124,14 @@ function checkTime(token: string): boolean {
 /**
  * Checks an `OnCalendar=` expression against systemd.time(7): a shorthand (`daily`), `@epoch`, or
  * `[DayOfWeek] [[Year-]Month-Day] [Hour:Minute[:Second]] [Timezone]`. Conservative: every expression it accepts,
- * `systemd-analyze calendar` accepts too (the spec checks both on a corpus); timezones must exist on the host.
+ * `systemd-analyze calendar` accepts too (the spec checks both on a corpus); timezones must be IANA names (the host needs them in its tzdata).
  */
 export function isCalendarExpression(value: unknown): value is string {
     if (typeof value !== "string" || value.length === 0 || value.length > 128 || !/^[\x21-\x7e]+( [\x21-\x7e]+)*$/.test(value)) return false;
     if (/^@\d{1,12}$/.test(value)) return true;
     const tokens = value.split(" ");
     if (SHORTHANDS.includes(tokens[0].toLowerCase())) {
-        return tokens.length === 1 || (tokens.length === 2 && TIMEZONE.test(tokens[1]));
+        return tokens.length === 1 || (tokens.length === 2 && knownTimezone(tokens[1]));
     }
     let i = 0;
     let parts = 0;
@@ -139,7 +151,7 @@ export function isCalendarExpression(value: unknown): value is string {
         i++;
         parts++;
     }
-    if (parts > 0 && i < tokens.length && TIMEZONE.test(tokens[i])) i++;
+    if (parts > 0 && i < tokens.length && knownTimezone(tokens[i])) i++;
     return parts > 0 && i === tokens.length;
 }
 

@@ -69,13 +69,32 @@ function credentialLines(s: Script, credentials: readonly CredentialFile[], dir:
     );
 }
 
-function reload(s: Script): void {
-    s.raw(`if [ "$hearth_changed" -gt 0 ]; then systemctl daemon-reload; fi`);
+/** Where a converge run notes that a reload and restart are owed: set before them, cleared after them. */
+export const PENDING_DIR = "/run/hearth";
+
+/**
+ * Turns "a file changed" into a marker that outlives a failed run, so the re-run still reloads and restarts even
+ * though its files are already in place. /run is cleared at boot, when every unit starts from its files anyway.
+ */
+function pending(s: Script, unit: string): void {
+    s.raw(
+        `hearth_pending=${shq(`${PENDING_DIR}/${unit}.pending`)}`,
+        `if [ "$hearth_changed" -gt 0 ]; then mkdir -p -- ${PENDING_DIR}; : > "$hearth_pending"; fi`,
+        `if [ -e "$hearth_pending" ]; then systemctl daemon-reload; fi`,
+    );
 }
 
-/** Start on every run (a no-op when running); restart only when a file changed. */
+function whenPending(command: string): string {
+    return `if [ -e "$hearth_pending" ]; then ${command}; fi`;
+}
+
+/** Start on every run (a no-op when running); restart only when something changed. */
 function startOrRestart(s: Script, unit: string): void {
-    s.raw(`if [ "$hearth_changed" -gt 0 ]; then systemctl restart ${shq(unit)}; else systemctl start ${shq(unit)}; fi`);
+    s.raw(`if [ -e "$hearth_pending" ]; then systemctl restart ${shq(unit)}; else systemctl start ${shq(unit)}; fi`);
+}
+
+function done(s: Script): void {
+    s.raw(`rm -f -- "$hearth_pending"`);
 }
 
 export function convergeScript(plan: UnitPlan, files: readonly RenderedFile[], credentials: readonly CredentialFile[], credentialDir: string | undefined): string {
@@ -84,25 +103,26 @@ export function convergeScript(plan: UnitPlan, files: readonly RenderedFile[], c
     credentialLines(s, credentials, credentialDir);
 
     if (plan.kind === "dropIn") {
-        reload(s);
+        pending(s, plan.unit);
         if (isTemplate(plan.unit)) {
             // A template cannot be enabled or started; restart the instances that run.
             const instances = plan.unit.replace("@.", "@*.");
-            s.raw(`if [ "$hearth_changed" -gt 0 ]; then systemctl try-restart ${shq(instances)}; fi`);
+            s.raw(whenPending(`systemctl try-restart ${shq(instances)}`));
         } else if (plan.enable) {
             s.raw(`systemctl enable -q ${shq(plan.unit)}`);
             startOrRestart(s, plan.unit);
         } else {
             // The packaged unit's enablement is the distribution's; only apply the change where it already runs.
-            s.raw(`if [ "$hearth_changed" -gt 0 ]; then systemctl try-restart ${shq(plan.unit)}; fi`);
+            s.raw(whenPending(`systemctl try-restart ${shq(plan.unit)}`));
         }
+        done(s);
         return s.render();
     }
 
     for (const st of plan.stale) {
         s.raw(`if ${ours(st.file)}; then`, `  systemctl disable -q --now ${shq(st.unit)} || true`, `  hearth_remove ${shq(st.file)}`, `fi`);
     }
-    reload(s);
+    pending(s, plan.unit);
     if (plan.kind === "service") {
         if (plan.enable) {
             s.raw(`systemctl enable -q ${shq(plan.unit)}`);
@@ -122,7 +142,7 @@ export function convergeScript(plan: UnitPlan, files: readonly RenderedFile[], c
         const socket = plan.socket!;
         const proxy = plan.proxy!;
         // A socket cannot be restarted under a running service; stop both, and the next connection starts the new ones.
-        s.raw(`if [ "$hearth_changed" -gt 0 ]; then systemctl stop ${shq(proxy)} ${shq(plan.unit)}; fi`);
+        s.raw(whenPending(`systemctl stop ${shq(proxy)} ${shq(plan.unit)}`));
         if (plan.enable) {
             s.raw(`systemctl enable -q ${shq(socket)}`);
             startOrRestart(s, socket);
@@ -131,6 +151,7 @@ export function convergeScript(plan: UnitPlan, files: readonly RenderedFile[], c
             s.cmd("systemctl", "stop", proxy, plan.unit);
         }
     }
+    done(s);
     return s.render();
 }
 
@@ -143,7 +164,8 @@ export function deleteScript(plan: UnitPlan, files: readonly RenderedFile[], cre
         s.raw(`if ${ours(file)}; then hearth_remove ${shq(file)}; fi`);
         const dir = file.slice(0, file.lastIndexOf("/"));
         s.raw(`if [ -d ${shq(dir)} ]; then rmdir --ignore-fail-on-non-empty -- ${shq(dir)}; fi`);
-        reload(s);
+        // Always: a re-run after a failure past the removal must still reload.
+        s.raw("systemctl daemon-reload");
         return s.render();
     }
     // Triggers first (timer, socket), so nothing starts the service again while it is being stopped.
@@ -160,7 +182,7 @@ export function deleteScript(plan: UnitPlan, files: readonly RenderedFile[], cre
         for (const c of credentials) s.raw(`hearth_remove ${shq(c.path)}`);
         s.raw(`if [ -d ${shq(credentialDir)} ]; then rmdir --ignore-fail-on-non-empty -- ${shq(credentialDir)}; fi`);
     }
-    reload(s);
+    s.raw("systemctl daemon-reload", `rm -f -- ${shq(`${PENDING_DIR}/${plan.unit}.pending`)}`);
     s.raw(`systemctl reset-failed ${units.map(shq).join(" ")} 2>/dev/null || true`);
     return s.render();
 }
