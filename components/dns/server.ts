@@ -1,9 +1,9 @@
 // The host backend: renders the zone once every address is known and converges Knot DNS on the host in one remote command.
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { remoteScript } from "../host";
 import { SystemdService, SystemdServiceArgs } from "../systemd";
-import { contentHash, frameStdin } from "../shell";
+import { frameStdin } from "../shell";
+import { statefulCommands } from "../zfs/stateful";
 import { ResolvedDnsZone } from "./args";
 import { checkRecordSet } from "./check";
 import { KNOTD, renderServerDeleteScript, renderServerScript, serverFiles, serverLayout } from "./knot";
@@ -66,18 +66,19 @@ export function hostServer(name: string, z: ResolvedDnsZone, backend: HostBacken
     const { script } = renderServerScript(layout, statics);
     const zone = renderHostZone(z, backend);
     const stdin = zone.apply((zf) => frameStdin(renderServerScript(layout, files(zf.text)).installed.map((f) => f.content)));
-    const filesCmd = remoteScript(
+    // No triggers (a replacement would run the old delete, removing the zone, after the new create): any change of
+    // the script or of the zone on stdin updates in place, and the delete lives on a lifecycle command.
+    const filesCmd = statefulCommands(
         `${name}-zone`,
         {
             host: backend.host,
             script,
-            deleteScript: renderServerDeleteScript(layout),
             stdin,
-            // stdin carries the zone itself; the hash covers what is fixed when the zone is declared.
-            hash: contentHash(script, statics.knotConf, statics.checkConf),
+            deleteScript: renderServerDeleteScript(layout),
+            policy: `zone ${z.zone}: delete removes its files and knotd's state (the zone is declared in code)`,
         },
         { parent },
-    );
+    ).converge;
     const service = new SystemdService(`${name}-knot`, knotServiceArgs(z, backend), { parent, dependsOn: [filesCmd] });
     return { files: filesCmd, service };
 }

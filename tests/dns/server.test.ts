@@ -49,7 +49,11 @@ describe("DnsZone host backend", () => {
         assert.equal(files[2].content, zoneFileOf(homeZone()).text);
         assert.deepEqual(kzonecheck("home.example.org", files[2].content), []);
         assert.deepEqual(checkScript(script), []);
-        const del = unwrap(cmd.inputs.delete);
+        const lifecycle = recorded.find((r) => r.name === "home-zone-lifecycle")!;
+        assert.equal(cmd.inputs.delete, undefined, "the delete lives on the lifecycle command only");
+        assert.equal(cmd.inputs.triggers, undefined, "no triggers: a replacement would run the old delete after the new create");
+        const del = unwrap(lifecycle.inputs.delete);
+        assert.match(del, /rm -rf -- \/etc\/hearth\/dns\/home\.example\.org /);
         assert.deepEqual(checkScript(del), []);
         assert.equal(cmd.inputs.update, cmd.inputs.create);
         assert.ok(!plainStrings(cmd.rawInputs).some((v) => v.includes("ssh-key-material")), "the SSH key only as a secret");
@@ -125,7 +129,6 @@ describe("DnsZone host backend", () => {
         resetRecorded();
         new DnsZone("home", homeZone([...(homeZone().records ?? [])].reverse()));
         const b = await landed("home");
-        assert.deepEqual(b.cmd.inputs.triggers, a.cmd.inputs.triggers);
         assert.equal(b.cmd.inputs.stdin, a.cmd.inputs.stdin);
         assert.equal(b.cmd.inputs.create, a.cmd.inputs.create);
     });
