@@ -300,6 +300,9 @@ export function resolveServiceArgs(name: string, args: SystemdServiceArgs): Reso
     const paths = resolvePaths(args);
     const loosen = resolveLoosenings(args.loosen);
     if (args.enable !== undefined && typeof args.enable !== "boolean") fail("enable", args.enable, "a boolean");
+    const restart = args.restart === undefined ? (timer || dropIn ? "no" : "on-failure") : checkOneOf("restart", args.restart, ["on-failure", "always", "no"] as const);
+    // systemd refuses to load a oneshot unit that restarts on success.
+    if (timer && restart === "always") fail("restart", restart, "'on-failure' or 'no' for a timer job (a oneshot service)");
 
     return {
         name,
@@ -320,7 +323,7 @@ export function resolveServiceArgs(name: string, args: SystemdServiceArgs): Reso
         cpuQuotaPercent: args.cpuQuotaPercent === undefined ? undefined : checkInt("cpuQuotaPercent", args.cpuQuotaPercent, 1, 100000),
         tasksMax: args.tasksMax === undefined ? undefined : checkInt("tasksMax", args.tasksMax, 1, 4194304),
         oomPolicy: args.oomPolicy === undefined ? "kill" : checkOneOf("oomPolicy", args.oomPolicy, ["kill", "stop", "continue"] as const),
-        restart: args.restart === undefined ? (timer || dropIn ? "no" : "on-failure") : checkOneOf("restart", args.restart, ["on-failure", "always", "no"] as const),
+        restart,
         restartSec: args.restartSec === undefined ? 5 : checkInt("restartSec", args.restartSec, 0, 3600),
         credentials: resolveCredentials(args.credentials),
         timer,

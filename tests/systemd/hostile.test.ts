@@ -86,6 +86,7 @@ const cases: Case[] = [
     ["a CPU quota as text", { cpuQuotaPercent: "50%" }, "cpuQuotaPercent"],
     ["an unknown OOM policy", { oomPolicy: "ignore" }, "oomPolicy"],
     ["an unknown restart policy", { restart: "sometimes" }, "restart"],
+    ["a timer job that restarts always", { timer: { onCalendar: "daily" }, restart: "always" }, "restart"],
     ["a misspelled argument", { execstart: ["/bin/true"] }, "execstart"],
     ["a timer and a socket at once", { timer: { onCalendar: "daily" }, socket: { listenStream: 8081, idleStopSec: 1, targetPort: 8080 } }, "socket"],
 ];
