@@ -99,7 +99,7 @@ function serviceUnit(r: ResolvedService): string {
 function dropInUnit(r: ResolvedService): string {
     const service = withResets([...directoryLines(r), ...sandboxLines(appSandbox(r)), ...limitLines(r)]);
     const header = [HEADER, `Drop-in over the packaged ${r.unitName}: hardening and limits only.`];
-    if (r.description) header.push(systemdSpecifierEscape(r.description));
+    if (r.description) header.push(r.description);
     return renderIni([{ name: "Service", lines: service }], header);
 }
 

@@ -104,6 +104,16 @@ describe("SystemdService rendering", () => {
         assert.ok(verifyUnits(units).some((l) => /ProtectSystm/.test(l)), "verify saw the drop-in");
     });
 
+    it("a drop-in over a template restarts the running instances, never enabling the template", () => {
+        const r = renderService(resolveServiceArgs("pg", { host: testHost(), dropIn: { unit: "postgresql@.service" }, memoryMaxMiB: 1024 }));
+        assert.equal(r.files[0].path, "/etc/systemd/system/postgresql@.service.d/50-hearth.conf");
+        assert.ok(r.script.includes(`systemctl try-restart 'postgresql@*.service'`));
+        assert.ok(!/systemctl (enable|start|restart) /.test(r.script));
+        assert.deepEqual(checkScript(r.script), []);
+        const fixture = "[Service]\nExecStart=/bin/sleep infinity\n";
+        assert.deepEqual(verifyUnits({ "postgresql@.service": fixture, "postgresql@.service.d/50-hearth.conf": r.files[0].content }), []);
+    });
+
     it("every default unit names the sandbox settings it promises", () => {
         const text = rendered.find((x) => x.s.name === "plain")!.r.unitText;
         for (const line of [
