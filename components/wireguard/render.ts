@@ -121,10 +121,11 @@ export function renderRestartStamp(i: WgInterface): string {
 }
 
 /**
- * Drops endpoints given by DNS name before the probe: `wg setconf` would resolve them (and retry for a minute when
- * DNS is down), which proves nothing about the config. IP literal endpoints stay and are checked.
+ * What the probe leaves out: the listen port (the live interface holds it: "Address already in use"; hearth checked
+ * the number) and endpoints given by DNS name (`wg setconf` would resolve them, and retry for a minute when DNS is
+ * down, which proves nothing about the config). IP literal endpoints stay and are checked.
  */
-export const PROBE_FILTER = String.raw`sed -E '/^Endpoint = /{/^Endpoint = (\[|[0-9.]+:)/!d}'`;
+export const PROBE_FILTER = String.raw`sed -E -e '/^ListenPort = /d' -e '/^Endpoint = /{/^Endpoint = (\[|[0-9.]+:)/!d}'`;
 
 /** Bash function that fails unless a host has wg, wg-quick and a WireGuard implementation. */
 const TOOLS = String.raw`for hearth_tool in wg wg-quick ip; do

@@ -65,7 +65,7 @@ else
   echo "hearth: no WireGuard here: neither the kernel module nor wireguard-go" >&2; exit 69
 fi
 hearth_ok=0
-if wg-quick strip /etc/wireguard/.hearth/wg-sites.conf | sed -E '/^Endpoint = /{/^Endpoint = (\[|[0-9.]+:)/!d}' | wg setconf "$hearth_probe" /dev/stdin; then hearth_ok=1; fi
+if wg-quick strip /etc/wireguard/.hearth/wg-sites.conf | sed -E -e '/^ListenPort = /d' -e '/^Endpoint = /{/^Endpoint = (\[|[0-9.]+:)/!d}' | wg setconf "$hearth_probe" /dev/stdin; then hearth_ok=1; fi
 if [ -n "$hearth_pid" ]; then kill "$hearth_pid" 2>/dev/null || true; wait "$hearth_pid" 2>/dev/null || true; fi
 ip link del dev "$hearth_probe" 2>/dev/null || true
 [ "$hearth_ok" = 1 ] || { echo "hearth: wg setconf rejected the config for wg-sites; the live one is untouched" >&2; exit 65; }

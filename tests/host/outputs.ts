@@ -1,0 +1,38 @@
+// For host specs whose components read a command's stdout (a public key, a host key): the mock runs that command on its test host, as the engine would.
+import { spawnSync } from "child_process";
+import { setCommandStdout } from "../mocks";
+import { liveAddresses } from "./harness";
+import { keyFile, sshArgv } from "./ssh";
+
+/**
+ * Makes mocked commands whose name matches `pattern` return the stdout of really running their create (with their
+ * stdin) on the test host they target. The runner runs them again afterwards, which a hearth script must survive
+ * unchanged (that is its idempotence). Results are cached per command text and stdin, so an unchanged command runs
+ * once, like an unchanged resource in a real `up`.
+ */
+export function commandOutputsFromHosts(pattern: RegExp): void {
+    const cache = new Map<string, string>();
+    setCommandStdout((name, inputs) => {
+        if (!pattern.test(name)) return "";
+        const key = `${name}\0${inputs.create}\0${inputs.stdin ?? ""}`;
+        const hit = cache.get(key);
+        if (hit !== undefined) return hit;
+        const c = inputs.connection;
+        if (!liveAddresses().includes(c?.host)) throw new Error(`${name}: refusing to run on ${c?.host}: not a test host this process started`);
+        const argv = sshArgv({ address: c.host, port: c.port ?? 22, user: c.user ?? "root", privateKeyPath: keyFile(c.privateKey), hostKey: c.hostKey }, inputs.create);
+        const r = spawnSync("ssh", argv, { input: inputs.stdin ?? "", encoding: "utf8", timeout: 300_000 });
+        if (r.status !== 0) throw new Error(`${name} exited ${r.status} while resolving its outputs:\n${r.stdout}\n${r.stderr}`);
+        cache.set(key, r.stdout);
+        return r.stdout;
+    });
+}
+
+export function resetCommandOutputs(): void {
+    setCommandStdout();
+}
+
+/** `rtt min/avg/max/mdev = a/b/c/d ms` from ping's summary: the average, in ms. */
+export function pingAvgMs(out: string): number | undefined {
+    const m = /= [\d.]+\/([\d.]+)\/[\d.]+\/[\d.]+ ms/.exec(out);
+    return m ? Number(m[1]) : undefined;
+}
