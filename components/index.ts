@@ -8,3 +8,4 @@ export * from "./systemd";
 export * from "./nspawn";
 export * from "./zfs";
 export * from "./postgres";
+export * from "./dns";
