@@ -2,10 +2,20 @@
 import { REMOTE_COMMAND_TYPE } from "../../components/tokens";
 import { hearthPolicy } from "../lib/policy";
 import { words } from "./unitfile";
+import { isReason } from "../lib/reason";
 import { installedServices, LoadedUnit } from "./installed";
 
 /** Directories too broad to count as a named writable path: granting one is granting most of the system. */
 const BROAD_PATHS = new Set(["/", "/etc", "/usr", "/var", "/home", "/root", "/boot", "/opt", "/srv", "/run", "/dev", "/proc", "/sys", "/var/lib"]);
+
+/** Loosenings SystemdService explains in the unit itself: `# hearth loosening '<name>': <reason>`. */
+export function explainedLoosenings(texts: readonly (string | undefined)[]): Set<string> {
+    const out = new Set<string>();
+    for (const t of texts) {
+        for (const m of (t ?? "").matchAll(/^#\s*hearth loosening '([A-Za-z]+)':\s*(.+)$/gm)) if (isReason(m[2].trim())) out.add(m[1]);
+    }
+    return out;
+}
 
 /** What a unit grants without naming it; one message per kind. */
 export function unnamedGrants(u: LoadedUnit): string[] {
@@ -28,7 +38,8 @@ export function unnamedGrants(u: LoadedUnit): string[] {
         .filter((a) => a.section === "Service" && ["ReadWritePaths", "BindPaths"].includes(a.key))
         .flatMap((a) => words(a.value).map((w) => w.replace(/^[-+]/, "").split(":")[0].replace(/\/+$/, "") || "/"))
         .filter((p) => BROAD_PATHS.has(p));
-    if (broad.length > 0) out.push(`makes ${[...new Set(broad)].join(", ")} writable, which names no particular path`);
+    const explained = explainedLoosenings([u.source.main, ...Object.values(u.source.dropIns ?? {})]);
+    if (broad.length > 0 && !explained.has("writablePaths")) out.push(`makes ${[...new Set(broad)].join(", ")} writable, which names no particular path`);
     if (!info.addressFamilies || !info.addressFamilies.allowList) {
         out.push("may open sockets of any address family it does not deny; set RestrictAddressFamilies= to the families it uses");
     }

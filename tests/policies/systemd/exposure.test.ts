@@ -65,9 +65,10 @@ describe("systemd exposure scorer", () => {
     it("uses the syscall groups and libseccomp names of this machine's systemd", function () {
         this.timeout(20000);
         const live = generateSyscallTable();
-        assert.equal(live.source, committedTable.source, "regenerate policies/systemd/syscalls.json for this systemd");
-        assert.deepEqual(live.groups, committedTable.groups);
-        assert.deepEqual(live.unresolved, committedTable.unresolved);
+        // A point release may change the version line without changing a group; the groups are what the score uses.
+        const hint = `regenerate policies/systemd/syscalls.json (table from ${committedTable.source}, machine has ${live.source})`;
+        assert.deepEqual(live.groups, committedTable.groups, hint);
+        assert.deepEqual(live.unresolved, committedTable.unresolved, hint);
     });
 
     describe("hand-written units", () => {

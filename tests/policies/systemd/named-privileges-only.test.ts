@@ -34,6 +34,12 @@ describe("hearth-systemd-named-privileges-only", () => {
         assert.match((await run(lockedWith({ ReadWritePaths: ["ReadWritePaths=/var -/etc/"] }))).join(), /makes \/var, \/etc writable/);
     });
 
+    it("accepts a broad writable path that SystemdService explains in the unit", async () => {
+        const text = lockedWith({ ReadWritePaths: ["# hearth loosening 'writablePaths': rotates the host's TLS certificates in /etc", "ReadWritePaths=/etc"] });
+        assert.deepEqual(await run(text), []);
+        assert.equal((await run(text.replace("rotates the host's TLS certificates in /etc", "todo"))).length, 1);
+    });
+
     it("flags address families left open", async () => {
         assert.match((await run(lockedWith({ RestrictAddressFamilies: [] }))).join(), /any address family/);
         assert.match((await run(lockedWith({ RestrictAddressFamilies: ["RestrictAddressFamilies=~AF_PACKET"] }))).join(), /any address family/);
