@@ -151,6 +151,8 @@ function convergeScript(spec: DatasetSpec): Script {
             `  hearth_prev=${shq(prev)}`,
             ...ownedOrAdopted(spec, "hearth_prev", "rename"),
             `  hearth_snapshot "$hearth_prev"`,
+            // Unmounted first: zfs-fuse refuses to rename a mounted dataset ("dataset is busy"); it is mounted again below.
+            `  if [ "$(hearth_get mounted "$hearth_prev")" = yes ]; then zfs unmount "$hearth_prev"; fi`,
             `  zfs rename -p "$hearth_prev" "$ds"`,
             `  echo "hearth: renamed $hearth_prev to $ds"`,
         );
@@ -214,9 +216,19 @@ function convergeScript(spec: DatasetSpec): Script {
         `  if [ "$hearth_created" = 0 ]; then hearth_snapshot "$ds"; fi`,
         // Inherits first: hearth:props (set last) keeps naming a dropped property until it really was inherited.
         `  for p in "\${hearth_unsets[@]}"; do zfs inherit "$p" "$ds"; echo "hearth: inherit $p"; done`,
-        `  for kv in "\${hearth_sets[@]}"; do zfs set "$kv" "$ds"; echo "hearth: set $kv"; done`,
+        `  for kv in "\${hearth_sets[@]}"; do`,
+        // A new mountpoint on a mounted dataset means a remount, which zfs-fuse refuses while mounted.
+        `    if [[ $kv == mountpoint=* ]] && [ "$(hearth_get mounted "$ds")" = yes ]; then zfs unmount "$ds"; fi`,
+        `    zfs set "$kv" "$ds"`,
+        `    echo "hearth: set $kv"`,
+        "  done",
         "elif [ \"$hearth_created\" = 0 ]; then",
         `  echo "hearth: $ds unchanged"`,
+        "fi",
+        // Whatever an earlier, interrupted run left unmounted (a rename, a mountpoint change) is mounted again here.
+        `if [ "$(hearth_get canmount "$ds")" = on ] && [[ $(hearth_get mountpoint "$ds") == /* ]] && [ "$(hearth_get mounted "$ds")" = no ]; then`,
+        `  zfs mount "$ds"`,
+        `  echo "hearth: mounted $ds"`,
         "fi",
         `echo "hearth: mountpoint=$(hearth_get mountpoint "$ds")"`,
     );

@@ -98,8 +98,16 @@ done
 if [ "${#hearth_sets[@]}" -gt 0 ] || [ "${#hearth_unsets[@]}" -gt 0 ]; then
   if [ "$hearth_created" = 0 ]; then hearth_snapshot "$ds"; fi
   for p in "${hearth_unsets[@]}"; do zfs inherit "$p" "$ds"; echo "hearth: inherit $p"; done
-  for kv in "${hearth_sets[@]}"; do zfs set "$kv" "$ds"; echo "hearth: set $kv"; done
+  for kv in "${hearth_sets[@]}"; do
+    if [[ $kv == mountpoint=* ]] && [ "$(hearth_get mounted "$ds")" = yes ]; then zfs unmount "$ds"; fi
+    zfs set "$kv" "$ds"
+    echo "hearth: set $kv"
+  done
 elif [ "$hearth_created" = 0 ]; then
   echo "hearth: $ds unchanged"
+fi
+if [ "$(hearth_get canmount "$ds")" = on ] && [[ $(hearth_get mountpoint "$ds") == /* ]] && [ "$(hearth_get mounted "$ds")" = no ]; then
+  zfs mount "$ds"
+  echo "hearth: mounted $ds"
 fi
 echo "hearth: mountpoint=$(hearth_get mountpoint "$ds")"
