@@ -136,40 +136,69 @@ export class Host {
 
 export interface RemoteScriptArgs {
     readonly host: Host;
-    /** Converges the host; runs on create and whenever `hash` or `stdin` changes. */
+    /** Converges the host; runs on create and whenever the script or `stdin` changes. */
     readonly script: string;
     /** Undoes what `script` did, keeping data unless the component was told otherwise. */
     readonly deleteScript?: string;
     /** Framed payloads (file bodies, secrets); secret if any part is. */
     readonly stdin?: pulumi.Input<string>;
-    /** Content hash of everything non-secret the script installs. */
+    /** Content hash of everything non-secret the script installs; written as the script's first line. */
     readonly hash: string;
+    /** Resources whose delete must run after this one's (e.g. the dataset a database lives on). */
+    readonly deleteBefore?: readonly pulumi.Resource[];
+}
+
+export interface RemoteScript {
+    /** Runs the converge script on create and on every change; never deletes anything. */
+    readonly converge: command.remote.Command;
+    /** Holds the delete script; runs nothing until the component itself is deleted. */
+    readonly lifecycle?: command.remote.Command;
 }
 
 /**
- * Registers the one remote command a component converges with. `triggers` hold the content hash and `update`
- * is the same converge script, so a content change updates in place (never a replace, which would run the
- * old delete after the new create) and an unchanged component runs nothing on `up`.
+ * Registers the remote commands a component converges with.
+ *
+ * Why no `triggers`: @pulumi/command marks `triggers` replaceOnChanges, and a replacement runs the new create and
+ * then the *old* delete, which would remove what the new create just converged. So the content hash goes into the
+ * script's first line instead: the converge command's `create`/`update` text changes exactly when the content does,
+ * which is an in-place update, and an unchanged component runs nothing on `up`.
+ *
+ * Why a second command for delete: the converge command has no delete at all, so nothing (not even a provider
+ * that replaces on a connection change) can run a delete while the component lives. The delete sits on a
+ * `-lifecycle` command with no create or update (it opens no SSH session until it is deleted) that ignores
+ * connection changes, so it is never replaced; its delete runs exactly once, when the component is deleted, with
+ * the script of the last `up`.
  */
-export function remoteScript(
-    name: string,
-    args: RemoteScriptArgs,
-    opts: pulumi.CustomResourceOptions,
-): command.remote.Command {
-    const create = args.host.wrap(args.script);
-    return new command.remote.Command(
+export function remoteScript(name: string, args: RemoteScriptArgs, opts: pulumi.CustomResourceOptions): RemoteScript {
+    if (!/^[0-9a-f]{64}$/.test(args.hash)) throw new Error(`remoteScript ${name}: hash must be a sha256 hex digest`);
+    const create = args.host.wrap(`# hearth-content: ${args.hash}\n${args.script}`);
+    const converge = new command.remote.Command(
         name,
         {
             connection: args.host.connection,
             create,
             update: create,
-            ...(args.deleteScript !== undefined ? { delete: args.host.wrap(args.deleteScript) } : {}),
             ...(args.stdin !== undefined ? { stdin: args.stdin } : {}),
-            triggers: [args.hash],
             addPreviousOutputInEnv: false,
         },
         opts,
     );
+    if (args.deleteScript === undefined) return { converge };
+    const lifecycle = new command.remote.Command(
+        `${name}-lifecycle`,
+        {
+            connection: args.host.connection,
+            delete: args.host.wrap(args.deleteScript),
+            addPreviousOutputInEnv: false,
+        },
+        { ...opts, dependsOn: [converge, ...(args.deleteBefore ?? [])], ignoreChanges: ["connection"] },
+    );
+    return { converge, lifecycle };
+}
+
+/** The content hash a converge command carries on its first line, or undefined for other commands. */
+export function scriptHash(createCommand: string | undefined): string | undefined {
+    return /# hearth-content: ([0-9a-f]{64})/.exec(createCommand ?? "")?.[1];
 }
 
 export { fail };

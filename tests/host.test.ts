@@ -2,7 +2,7 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { spawnSync } from "child_process";
-import { Host, remoteScript } from "../components/host";
+import { Host, remoteScript, scriptHash } from "../components/host";
 import { Script } from "../components/shell";
 import { installMocks, plainStrings, recorded, resetRecorded, resolve, settle } from "./mocks";
 
@@ -43,20 +43,33 @@ describe("Host", () => {
         assert.equal(r.stdout, "it's 2");
     });
 
-    it("registers one command with create = update, a content-hash trigger and a secret key", async () => {
+    it("registers a converge command (create = update, hash on its first line, no triggers) and a delete-only lifecycle command", async () => {
         const host = new Host({ name: "box", address: "10.0.0.1", privateKey: key(), hostKey: "ssh-ed25519 AAAA" });
+        const hash = "a".repeat(64);
         const s = new Script("t").raw("true");
-        const cmd = remoteScript("t-converge", { host, script: s.render(), deleteScript: "true", hash: "abc", stdin: "0\n" }, {});
+        const { converge, lifecycle } = remoteScript("t-converge", { host, script: s.render(), deleteScript: "rm -f /x", hash, stdin: "0\n" }, {});
         await settle();
-        assert.equal(await pulumi.isSecret(cmd.connection.apply((c) => c.privateKey)), true);
+        assert.equal(await pulumi.isSecret(converge.connection.apply((c) => c.privateKey)), true);
         const rec = recorded.find((r) => r.name === "t-converge");
         assert.ok(rec, "command recorded");
         assert.equal(rec!.type, "command:remote:Command");
         assert.equal(rec!.inputs.create, rec!.inputs.update);
-        assert.deepEqual(rec!.inputs.triggers, ["abc"]);
+        assert.equal(scriptHash(rec!.inputs.create), hash);
+        assert.equal(rec!.inputs.triggers, undefined, "triggers are replaceOnChanges: a content change must update, not replace");
+        assert.equal(rec!.inputs.delete, undefined, "the converge command never deletes");
         assert.equal(rec!.inputs.addPreviousOutputInEnv, false);
         assert.equal(rec!.inputs.connection.hostKey, "ssh-ed25519 AAAA");
         assert.ok(!plainStrings(rec!.rawInputs).some((s) => s.includes("PRIVATE KEY")), "private key only as a secret");
-        assert.equal(await resolve(cmd.stdin), "0\n");
+        assert.equal(await resolve(converge.stdin), "0\n");
+        const life = recorded.find((r) => r.name === "t-converge-lifecycle");
+        assert.ok(lifecycle && life, "lifecycle command recorded");
+        assert.equal(life!.inputs.create, undefined, "the lifecycle command opens no SSH session on create");
+        assert.equal(life!.inputs.update, undefined);
+        assert.equal(life!.inputs.delete, host.wrap("rm -f /x"));
+    });
+
+    it("refuses a hash that is not a sha256 digest", () => {
+        const host = new Host({ name: "box", address: "h", privateKey: key() });
+        assert.throws(() => remoteScript("x", { host, script: "true", hash: "abc" }, {}), /sha256/);
     });
 });

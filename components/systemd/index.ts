@@ -17,7 +17,7 @@ export class SystemdService extends pulumi.ComponentResource {
     readonly unitName: pulumi.Output<string>;
     /** The rendered main file (the service unit, or the drop-in). */
     readonly unitText: pulumi.Output<string>;
-    /** Content hash of everything installed except secret values; the remote command's trigger. */
+    /** Content hash of everything installed except secret values; the first line of the converge command. */
     readonly hash: pulumi.Output<string>;
     /** The DNS name the service answers on, if given. */
     readonly hostname?: string;

@@ -14,7 +14,7 @@ export interface RenderedService {
     readonly files: readonly RenderedFile[];
     readonly script: string;
     readonly deleteScript: string;
-    /** SHA-256 over the scripts and file contents: the remote command's trigger. */
+    /** SHA-256 over the scripts and file contents: the first line of the converge command. */
     readonly hash: string;
 }
 

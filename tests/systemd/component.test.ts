@@ -1,13 +1,14 @@
-// SystemdService under Pulumi mocks: outputs, one converge command, secrets kept secret, triggers stable and specific.
+// SystemdService under Pulumi mocks: outputs, one converge command (plus its delete-only lifecycle), secrets kept secret, content hashes stable and specific.
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
+import { scriptHash } from "../../components/host";
 import { parseScriptFiles } from "../../components/shell";
 import { renderService, resolveServiceArgs, SystemdService } from "../../components/systemd";
 import { REMOTE_COMMAND_TYPE, SERVICE_TYPE } from "../../components/tokens";
 import { installMocks, isSecret, plainStrings, recorded, resetRecorded, resolve, settle } from "../mocks";
 import { SCENARIO_SECRETS, scenarios, testHost } from "./scenarios";
 
-/** Every scenario on one host, as a site stack would declare them; returns the recorded converge triggers by service. */
+/** Every scenario on one host, as a site stack would declare them; returns the content hash each converge command carries, by service. */
 async function declareAll(edit?: (name: string, args: any) => any): Promise<{ services: Map<string, SystemdService>; triggers: Map<string, string> }> {
     resetRecorded();
     const host = testHost();
@@ -15,21 +16,21 @@ async function declareAll(edit?: (name: string, args: any) => any): Promise<{ se
     for (const s of scenarios()) services.set(s.name, new SystemdService(s.name, { host, ...(edit ? edit(s.name, s.args) : s.args) }));
     await settle();
     const triggers = new Map<string, string>();
-    for (const r of recorded.filter((r) => r.type === REMOTE_COMMAND_TYPE)) triggers.set(r.name.replace(/-converge$/, ""), r.inputs.triggers[0]);
+    for (const r of recorded.filter((r) => r.type === REMOTE_COMMAND_TYPE && r.name.endsWith("-converge"))) triggers.set(r.name.replace(/-converge$/, ""), scriptHash(r.inputs.create)!);
     return { services, triggers };
 }
 
 describe("SystemdService component", () => {
     before(() => installMocks());
 
-    it("registers one hearth:systemd:Service and exactly one converge command per service, parented to it", async () => {
+    it("registers one hearth:systemd:Service, one converge command and one delete-only lifecycle command per service", async () => {
         const { services } = await declareAll();
         for (const name of services.keys()) {
             const commands = recorded.filter((r) => r.type === REMOTE_COMMAND_TYPE && r.name.startsWith(`${name}-`));
-            assert.deepEqual(commands.map((c) => c.name), [`${name}-converge`]);
+            assert.deepEqual(commands.map((c) => c.name), [`${name}-converge`, `${name}-converge-lifecycle`]);
             assert.equal(recorded.filter((r) => r.type === SERVICE_TYPE && r.name === name).length, 1);
         }
-        assert.equal(recorded.length, 2 * services.size);
+        assert.equal(recorded.length, 3 * services.size);
     });
 
     it("outputs the unit name, the rendered unit text and the content hash", async () => {
@@ -42,10 +43,13 @@ describe("SystemdService component", () => {
             assert.equal(await resolve(svc.unitText), r.unitText);
             assert.equal(await resolve(svc.hash), r.hash);
             const cmd = recorded.find((x) => x.name === `${s.name}-converge`)!;
-            assert.deepEqual(cmd.inputs.triggers, [r.hash]);
+            assert.equal(cmd.inputs.triggers, undefined, "no triggers: they are replaceOnChanges");
+            assert.equal(scriptHash(cmd.inputs.create), r.hash);
             assert.equal(cmd.inputs.create, cmd.inputs.update, "update re-runs the converge script");
-            assert.equal(cmd.inputs.create, host.wrap(r.script));
-            assert.equal(cmd.inputs.delete, host.wrap(r.deleteScript));
+            assert.equal(cmd.inputs.create, host.wrap(`# hearth-content: ${r.hash}\n${r.script}`));
+            assert.equal(cmd.inputs.delete, undefined);
+            const life = recorded.find((x) => x.name === `${s.name}-converge-lifecycle`)!;
+            assert.equal(life.inputs.delete, host.wrap(r.deleteScript));
         }
         assert.equal(await resolve(services.get("nginx")!.unitName), "nginx.service");
         assert.equal(services.get("web")!.hostname, "www.example.org");
