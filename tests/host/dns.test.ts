@@ -72,7 +72,7 @@ describeHost("DnsZone on test hosts", function () {
 
     it("first up: installs both zones and starts knotd under their SystemdServices", async () => {
         const r = await runner.up(program());
-        assert.deepEqual(r.created.sort(), ["home-knot-converge", "home-zone", "home-zone-lifecycle", "top-knot-converge", "top-zone", "top-zone-lifecycle"]);
+        assert.deepEqual(r.created.sort(), ["home-knot-converge", "home-knot-converge-lifecycle", "home-zone", "home-zone-lifecycle", "top-knot-converge", "top-knot-converge-lifecycle", "top-zone", "top-zone-lifecycle"]);
         const ans = await answered(child.address, `www.${CHILD}`, "A");
         assert.equal(ans.status, "NOERROR", JSON.stringify(ans));
     });
@@ -146,7 +146,7 @@ describeHost("DnsZone on test hosts", function () {
 
     it("destroy stops the servers and removes their files", async () => {
         const r = await runner.destroy();
-        assert.deepEqual(r.deleted.sort(), ["home-knot-converge", "home-zone", "home-zone-lifecycle", "top-knot-converge", "top-zone", "top-zone-lifecycle"]);
+        assert.deepEqual(r.deleted.sort(), ["home-knot-converge", "home-knot-converge-lifecycle", "home-zone", "home-zone-lifecycle", "top-knot-converge", "top-knot-converge-lifecycle", "top-zone", "top-zone-lifecycle"]);
         const layout = serverLayout(CHILD);
         const left = await child.exec(`systemctl is-active ${layout.unit}; test -e ${layout.dir} && echo files-left || echo files-gone`);
         assert.match(left.stdout, /^(inactive|unknown)\nfiles-gone\n$/);

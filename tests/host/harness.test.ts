@@ -95,21 +95,26 @@ describeHost("test hosts", function () {
         assert.equal(ba.code, 0, ba.stdout + ba.stderr);
     });
 
-    it("runs a hearth Script through the runner: installs, then a no-op runs nothing, then destroy removes", async () => {
+    it("runs a hearth Script through the runner: installs, a no-op runs nothing, a change updates in place, destroy removes", async () => {
         const runner = new ProgramRunner();
         const first = await runner.up(smokeProgram(a, "hello from hearth\n"));
-        assert.deepEqual(first.created, ["smoke-file"]);
-        assert.equal(first.runs.length, 1);
+        assert.deepEqual(first.created, ["smoke-file", "smoke-file-lifecycle"]);
+        assert.equal(first.runs.length, 1, "the lifecycle command holds the delete and runs nothing on create");
         assert.match(first.runs[0].stdout, /hearth: wrote \/etc\/hearth-smoke\/hello.txt[\s\S]*changed=1/);
         const file = await a.exec(`stat -c '%a %U' ${SMOKE_FILE} && cat ${SMOKE_FILE}`);
         assert.equal(file.stdout, "640 root\nhello from hearth\n");
 
         const again = await runner.up(smokeProgram(a, "hello from hearth\n"));
-        assert.deepEqual(again.unchanged, ["smoke-file"]);
+        assert.deepEqual(again.unchanged, ["smoke-file", "smoke-file-lifecycle"]);
         assert.equal(again.runs.length, 0, "a no-op up runs no remote command");
 
+        const changed = await runner.up(smokeProgram(a, "hello again\n"));
+        assert.deepEqual([changed.updated, changed.replaced, changed.deleted], [["smoke-file"], [], []]);
+        assert.equal(changed.runs.length, 1);
+        assert.equal((await a.exec(`cat ${SMOKE_FILE}`)).stdout, "hello again\n");
+
         const gone = await runner.destroy();
-        assert.deepEqual(gone.deleted, ["smoke-file"]);
+        assert.deepEqual(gone.deleted, ["smoke-file-lifecycle", "smoke-file"]);
         assert.equal(gone.runs.length, 1);
         assert.equal((await a.exec(`test -e ${SMOKE_FILE}`)).code, 1);
     });

@@ -7,7 +7,7 @@ import { Host } from "../../components/host";
 import { HOST_NAME } from "../../components/validate";
 import { cacheDir, ensureImage, ensureLowerDir, imagePackages } from "./image";
 import { claimIndex, cgroupRoots, ensureBlackhole, HostRecord, procStart, run, saveRecord, teardownRecord } from "./machine";
-import { generateKey, runClientKey, runSsh, SshOptions, SshResult, SshTarget, sshTempDir } from "./ssh";
+import { closeMaster, generateKey, runClientKey, runSsh, SshOptions, SshResult, SshTarget, sshTempDir } from "./ssh";
 
 export interface StartHostArgs {
     /** The host's name: its hostname and the hearth `Host` name (a lowercase DNS label). */
@@ -46,13 +46,14 @@ export interface TestHost {
     readonly veth: string;
     readonly cgroups: readonly string[];
     readonly timings: { readonly imageSeconds: number; readonly imageBuilt: boolean; readonly sshReadySeconds: number };
-    /** Runs a command as root through ssh (the login shell), stdin written then closed. */
+    /** Runs a command as root through ssh (the login shell), stdin written then closed; calls share one connection. */
     exec(command: string, opts?: SshOptions): Promise<ExecResult>;
     /** Powers the host off and removes its processes, cgroups, veth and rootfs. Throws if anything is left. */
     stop(): Promise<void>;
 }
 
 const live = new Map<number, HostRecord>();
+const masters = new Map<number, SshTarget>();
 /** The nspawn processes this process started, by host index: stop() waits for them to be reaped. */
 const exits = new Map<number, Promise<void>>();
 
@@ -224,12 +225,13 @@ export async function startHost(args: StartHostArgs): Promise<TestHost> {
         process.stderr.write(`hearth host: ${args.name} (${rec.machine}, ${address}) answers SSH ${sshReadySeconds.toFixed(1)} s after start` +
             `${image.built ? `; image built cold in ${image.seconds.toFixed(1)} s` : " (cached image)"}\n`);
         const host = new Host({ name: args.name, address, privateKey: pulumi.secret(key.privateKey), hostKey });
+        masters.set(rec.index, ssh);
         return {
             name: args.name, machine: rec.machine, index: rec.index, address, port: 22,
             privateKey: key.privateKey, hostKey, host, ssh,
             pid: rec.nspawnPid!, rootDir: path.join(rec.root, "fs"), stateDir: rec.root, veth: rec.veth, cgroups: rec.cgroups,
             timings: { imageSeconds: image.seconds, imageBuilt: image.built, sshReadySeconds },
-            exec: (command, opts) => runSsh(ssh, command, opts),
+            exec: (command, opts) => runSsh(ssh, command, { multiplex: true, ...opts }),
             stop: async () => {
                 stopRecord(rec);
                 // Teardown waited for nspawn synchronously; let Node reap it so no zombie outlives stop().
@@ -247,6 +249,9 @@ export async function startHost(args: StartHostArgs): Promise<TestHost> {
 
 function stopRecord(rec: HostRecord): void {
     if (!live.has(rec.index)) return;
+    const ssh = masters.get(rec.index);
+    if (ssh) closeMaster(ssh);
+    masters.delete(rec.index);
     const problems = teardownRecord(rec);
     live.delete(rec.index);
     if (problems.length) throw new Error(`test host ${rec.name} left things behind: ${problems.join("; ")}`);

@@ -19,6 +19,8 @@ export interface RegisteredCommand {
     readonly name: string;
     readonly inputs: Record<string, any>;
     readonly replaceOnChanges: readonly string[];
+    /** Inputs whose new value the engine ignores, keeping the old one (top-level names). */
+    readonly ignoreChanges: readonly string[];
     readonly deleteBeforeReplace: boolean;
     readonly retainOnDelete: boolean;
 }
@@ -101,6 +103,7 @@ export async function registeredCommands(program: () => unknown): Promise<Regist
             name: r.name,
             inputs: r.inputs,
             replaceOnChanges: (o as pulumi.CustomResourceOptions).replaceOnChanges ?? [],
+            ignoreChanges: (o.ignoreChanges ?? []).map(topLevel),
             deleteBeforeReplace: (o as pulumi.CustomResourceOptions).deleteBeforeReplace ?? false,
             retainOnDelete: o.retainOnDelete ?? false,
         });
@@ -119,6 +122,17 @@ function needsReplace(cmd: RegisteredCommand, olds: Record<string, any>, news: R
     return [...keys].some((k) => !isDeepStrictEqual(olds[k], news[k]));
 }
 
+/** The engine diffs and stores an ignored input with its old value. */
+function withIgnoredChanges(cmd: RegisteredCommand, olds: Record<string, any>): RegisteredCommand {
+    if (cmd.ignoreChanges.length === 0) return cmd;
+    const inputs = { ...cmd.inputs };
+    for (const k of cmd.ignoreChanges) {
+        if (k in olds) inputs[k] = olds[k];
+        else delete inputs[k];
+    }
+    return { ...cmd, inputs };
+}
+
 function target(inputs: Record<string, any>, resource: string): SshTarget {
     const c = inputs.connection;
     if (!c || typeof c.host !== "string") throw new Error(`${resource}: no connection.host`);
@@ -135,8 +149,15 @@ function target(inputs: Record<string, any>, resource: string): SshTarget {
 export class ProgramRunner {
     private state = new Map<string, State>();
     private order: string[] = [];
+    /** Replaced resources whose delete has not run yet (an up failed first): the next up deletes them, as the engine does. */
+    private pendingDeletes: State[] = [];
 
-    constructor(private readonly opts: RunnerOptions = {}) {}
+    /** Called with each ssh process as it starts; settable between runs (a test cuts one connection, then retries). */
+    onSpawn: RunnerOptions["onSpawn"];
+
+    constructor(opts: RunnerOptions = {}) {
+        this.onSpawn = opts.onSpawn;
+    }
 
     /** Resources the last `up` left in place, in registration order. */
     get resources(): readonly RegisteredCommand[] {
@@ -153,16 +174,31 @@ export class ProgramRunner {
         return this.apply([]);
     }
 
+    /**
+     * Runs every current resource's `create` again, as the provider would (same connection and stdin), leaving the
+     * state alone: what a re-applied create does on a host that already converged.
+     */
+    async rerunCreate(): Promise<RemoteRun[]> {
+        const result: UpResult = { created: [], updated: [], replaced: [], deleted: [], unchanged: [], runs: [] };
+        for (const name of this.order) {
+            const s = this.state.get(name)!;
+            if (s.inputs.create !== undefined) await this.exec(name, "create", s.inputs, s.inputs.create, { ...(s.inputs.environment ?? {}) }, result);
+        }
+        return result.runs;
+    }
+
     private async apply(cmds: RegisteredCommand[]): Promise<UpResult> {
         const result: UpResult = { created: [], updated: [], replaced: [], deleted: [], unchanged: [], runs: [] };
         const wanted = new Set(cmds.map((c) => c.name));
         const oldOrder = this.order;
-        const pendingDeletes: State[] = [];
+        const pendingDeletes = this.pendingDeletes;
+        this.pendingDeletes = [];
         const newOrder: string[] = [];
         try {
-            for (const cmd of cmds) {
-                newOrder.push(cmd.name);
-                const prev = this.state.get(cmd.name);
+            for (const given of cmds) {
+                newOrder.push(given.name);
+                const prev = this.state.get(given.name);
+                const cmd = prev ? withIgnoredChanges(given, prev.inputs) : given;
                 if (!prev) {
                     await this.createOrUpdate(cmd, "create", result);
                     result.created.push(cmd.name);
@@ -182,13 +218,18 @@ export class ProgramRunner {
             }
             // The engine deletes replaced and vanished resources last, dependents before what they depend on.
             const gone = oldOrder.filter((n) => !wanted.has(n)).map((n) => this.state.get(n)!);
-            for (const s of [...pendingDeletes, ...gone].sort((a, b) => oldOrder.indexOf(b.cmd.name) - oldOrder.indexOf(a.cmd.name))) {
+            const deletes = [...pendingDeletes, ...gone].sort((a, b) => oldOrder.indexOf(b.cmd.name) - oldOrder.indexOf(a.cmd.name));
+            while (deletes.length) {
+                const s = deletes[0];
                 await this.remove(s, result);
-                if (!wanted.has(s.cmd.name)) {
-                    this.state.delete(s.cmd.name);
-                    result.deleted.push(s.cmd.name);
-                }
+                deletes.shift();
+                if (pendingDeletes.includes(s)) continue;
+                this.state.delete(s.cmd.name);
+                result.deleted.push(s.cmd.name);
             }
+        } catch (e) {
+            this.pendingDeletes = pendingDeletes.filter((s) => !result.runs.some((r) => r.op === "delete" && r.resource === s.cmd.name && r.code === 0));
+            throw e;
         } finally {
             // Whatever ran is in the state, as in a real stack after a failed up; what did not run keeps its old place.
             this.order = [...newOrder, ...oldOrder.filter((n) => !newOrder.includes(n) && this.state.has(n))];
@@ -221,7 +262,7 @@ export class ProgramRunner {
         const r = await runSsh(target(inputs, resource), script, {
             stdin: typeof inputs.stdin === "string" ? inputs.stdin : undefined,
             env,
-            onSpawn: this.opts.onSpawn ? (c) => this.opts.onSpawn!(c, resource, op) : undefined,
+            onSpawn: this.onSpawn ? (c) => this.onSpawn!(c, resource, op) : undefined,
         });
         const run: RemoteRun = { ...r, resource, op, seconds: (Date.now() - started) / 1000 };
         result.runs.push(run);

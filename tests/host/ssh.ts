@@ -78,8 +78,12 @@ function knownHostsFile(t: SshTarget): string {
     return file;
 }
 
+function controlPath(t: SshTarget): string {
+    return path.join(sshTempDir(), `cm-${t.user}@${t.address}:${t.port}`);
+}
+
 /** The ssh argv for one command: no config files, no agent, no prompts, the host key pinned. */
-export function sshArgv(t: SshTarget, command: string, env: Record<string, string> = {}, connectTimeoutSec = 5): string[] {
+export function sshArgv(t: SshTarget, command: string, env: Record<string, string> = {}, connectTimeoutSec = 5, multiplex = false): string[] {
     if (!isTestAddress(t.address)) throw new Error(`refusing to ssh to ${JSON.stringify(t.address)}: host tests only reach ${TEST_NET}`);
     const setEnv = Object.entries(env).map(([k, v]) => {
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || /["\\\n]/.test(v)) throw new Error(`cannot pass environment variable ${k} over ssh`);
@@ -96,8 +100,9 @@ export function sshArgv(t: SshTarget, command: string, env: Record<string, strin
         "-o", `UserKnownHostsFile=${knownHostsFile(t)}`,
         "-o", "GlobalKnownHostsFile=/dev/null",
         "-o", "UpdateHostKeys=no",
-        "-o", "ControlMaster=no",
-        "-o", "ControlPath=none",
+        // Test probes share one connection (a fresh login per probe costs ~0.4 s on a busy machine); remote commands
+        // under test never do, each dials anew as the command provider does.
+        ...(multiplex ? ["-o", "ControlMaster=auto", "-o", `ControlPath=${controlPath(t)}`, "-o", "ControlPersist=60"] : ["-o", "ControlMaster=no", "-o", "ControlPath=none"]),
         "-o", `ConnectTimeout=${connectTimeoutSec}`,
         "-o", "ServerAliveInterval=5",
         "-o", "LogLevel=ERROR",
@@ -124,13 +129,15 @@ export interface SshOptions {
     /** @default 300000 */
     readonly timeoutMs?: number;
     readonly connectTimeoutSec?: number;
+    /** Reuse one master connection per host (for test probes, never for the commands under test). @default false */
+    readonly multiplex?: boolean;
     /** Called with the ssh process once started (tests use it to cut a connection mid-script). */
     readonly onSpawn?: (child: ChildProcess) => void;
 }
 
 /** Runs one command on a test host over ssh and collects its output. */
 export function runSsh(t: SshTarget, command: string, opts: SshOptions = {}): Promise<SshResult> {
-    const argv = sshArgv(t, command, opts.env, opts.connectTimeoutSec);
+    const argv = sshArgv(t, command, opts.env, opts.connectTimeoutSec, opts.multiplex);
     return new Promise((resolve, reject) => {
         const child = spawn("ssh", argv, { stdio: ["pipe", "pipe", "pipe"] });
         const out: Buffer[] = [];
@@ -149,4 +156,10 @@ export function runSsh(t: SshTarget, command: string, opts: SshOptions = {}): Pr
         else child.stdin.end();
         opts.onSpawn?.(child);
     });
+}
+
+/** Ends the shared master connection to a host, if one runs (before the host is stopped). */
+export function closeMaster(t: SshTarget): void {
+    if (!fs.existsSync(controlPath(t))) return;
+    spawnSync("ssh", ["-F", "/dev/null", "-o", `ControlPath=${controlPath(t)}`, "-O", "exit", `${t.user}@${t.address}`], { stdio: "ignore", timeout: 5000 });
 }

@@ -1,0 +1,175 @@
+// NspawnContainer inside a real test host: boots from a zfs-fuse clone, answers SSH at its planned address, runs a hearth SystemdService, settings checked from inside.
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { Host } from "../../components/host";
+import { ipv4HostAddress } from "../../components/net";
+import { NspawnContainer, NspawnContainerArgs } from "../../components/nspawn";
+import { parseStartMs } from "../../components/nspawn/render";
+import { SystemdService } from "../../components/systemd";
+import { describeHost, startHost, TestHost } from "./harness";
+import { commandOutputsFromHosts, resetCommandOutputs } from "./outputs";
+import { ProgramRunner, registeredCommands } from "./runner";
+import { generateKey, runSsh, SshTarget, sshTempDir } from "./ssh";
+
+/** The test host's own tree, trimmed of what a container never runs (PostgreSQL's JIT, its server), as a ZFS base snapshot. */
+const BASE = String.raw`set -euo pipefail
+truncate -s 3G /var/lib/hearth-tank.img
+zpool create tank /var/lib/hearth-tank.img
+zfs create -o mountpoint=/var/lib/hearth-base tank/base
+cd /var/lib/hearth-base
+tar -C / --one-file-system -cf - \
+  --exclude=./usr/lib/x86_64-linux-gnu/libLLVM-14.so.1 --exclude='./usr/lib/x86_64-linux-gnu/libz3.so*' \
+  --exclude=./usr/lib/postgresql --exclude=./var/lib/postgresql --exclude=./var/cache --exclude=./var/log/journal \
+  --exclude='./var/lib/hearth-*' --exclude=./var/lib/machines --exclude=./var/lib/zfs --exclude=./etc/zfs \
+  ./usr ./etc ./var | tar -xpf -
+for l in bin sbin lib lib64; do ln -s "usr/$l" "$l"; done
+mkdir -p proc sys dev run tmp root home srv mnt opt media boot var/cache var/log/journal
+chmod 1777 tmp; chmod 0700 root
+: > etc/machine-id
+rm -f etc/ssh/ssh_host_* etc/systemd/network/10-hearth-host0.network root/.ssh/authorized_keys
+for u in postgresql zfs-fuse knot pgbouncer; do ln -sf /dev/null "etc/systemd/system/$u.service"; done
+# zfs-fuse has no idmapped mounts and nspawn's own recursive chown fails on it (EINVAL), so the cached base is
+# shifted once, here: nspawn's PrivateUsers=pick takes the range the root directory is owned by.
+python3 - <<'PY'
+import os
+BASE = 0x00A00000
+for d, dirs, files in os.walk(".", topdown=False):
+    for n in dirs + files:
+        p = os.path.join(d, n); st = os.lstat(p)
+        os.lchown(p, BASE + st.st_uid % 65536, BASE + st.st_gid % 65536)
+        if not os.path.islink(p): os.chmod(p, st.st_mode & 0o7777)
+st = os.lstat("."); os.lchown(".", BASE, BASE)
+PY
+zfs snapshot tank/base@bookworm`;
+
+describeHost("NspawnContainer in a test host", function () {
+    this.timeout(600_000);
+    let h: TestHost;
+    let zfsHost: Host;
+    let target: SshTarget;
+    let address: string;
+    const key = generateKey(sshTempDir(), "container-root", "hearth-container-test");
+    const runner = new ProgramRunner();
+    const sh = async (cmd: string): Promise<string> => {
+        const r = await h.exec(cmd);
+        assert.equal(r.code, 0, `${cmd}\n${r.stdout}${r.stderr}`);
+        return r.stdout;
+    };
+    const args = (): NspawnContainerArgs => ({
+        host: zfsHost,
+        machine: "web",
+        rootfs: { zfs: { origin: "tank/base@bookworm", dataset: "tank/machines/web" } },
+        // On the test host's own LAN, so the build machine reaches it directly (its veth end is on this /24).
+        network: { macvlan: "host0" },
+        addresses: [address],
+        bindMounts: [{ source: "/srv/shared" }],
+        capabilities: [{ name: "CAP_IPC_LOCK", reason: "locks its cache in memory" }],
+        // zfs-fuse has no idmapped mounts: nspawn shifts the clone's ownership once, on first boot.
+        privateUsersOwnership: "chown",
+        memoryMaxMiB: 768,
+        tasksMax: 512,
+        ssh: { authorizedKey: key.publicKey, privateKey: pulumi.secret(key.privateKey) },
+    });
+    const inside = async (cmd: string) => {
+        const r = await runSsh(target, cmd);
+        assert.equal(r.code, 0, `${cmd}\n${r.stdout}${r.stderr}`);
+        return r.stdout;
+    };
+
+    before(async () => {
+        h = await startHost({ name: "ctho" });
+        zfsHost = new Host({ name: h.name, address: h.address, privateKey: pulumi.secret(h.privateKey), hostKey: h.hostKey, facts: { zfs: true } });
+        address = ipv4HostAddress(`10.231.${h.index}.0/24`, 50);
+        const t0 = Date.now();
+        await sh(BASE);
+        await sh("mkdir -p /srv/shared && echo 'from the host' > /srv/shared/hello.txt");
+        process.stderr.write(`hearth nspawn: base snapshot built in ${((Date.now() - t0) / 1000).toFixed(1)} s (${(await sh("zfs get -Hp -o value used tank/base")).trim()} bytes)\n`);
+        // The component reads its container's host key from the converge command: run it for real, as the engine would.
+        commandOutputsFromHosts(/-container$/, {
+            ready: () => runner.resources.some((r) => r.name === "web-container"),
+            placeholder: "hearth-nspawn-hostkey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPlaceholderUntilTheContainerExists000000\n",
+        });
+    });
+    after(async () => {
+        resetCommandOutputs();
+        await h?.stop();
+    });
+
+    it("boots from a clone of the base snapshot and reports its start time", async () => {
+        const up = await runner.up(() => new NspawnContainer("web", args()));
+        assert.deepEqual(up.created.sort(), ["web-container", "web-container-lifecycle", "web-rootfs-dataset", "web-rootfs-dataset-lifecycle"]);
+        assert.equal((await sh("zfs get -H -o value origin tank/machines/web")).trim(), "tank/base@bookworm");
+        assert.equal((await sh("systemctl is-active systemd-nspawn@web.service")).trim(), "active");
+        assert.equal((await sh("systemctl is-enabled systemd-nspawn@web.service")).trim(), "enabled");
+        const limits = await sh("systemctl show -p MemoryMax -p TasksMax systemd-nspawn@web.service");
+        assert.match(limits, /MemoryMax=805306368/);
+        assert.match(limits, /TasksMax=512/);
+        address = address.split("/")[0];
+        target = { address, port: 22, user: "root", privateKeyPath: key.privateKeyPath, hostKey: (await sh("cut -d' ' -f1,2 /var/lib/machines/web/etc/ssh/ssh_host_ed25519_key.pub")).trim() };
+        // The converge ran twice (resolving outputs, then the runner): the first started it; the second changed nothing.
+        const second = up.runs.find((r) => r.resource === "web-container")!;
+        assert.doesNotMatch(second.stdout, /hearth: wrote|running \d+ ms/);
+    });
+
+    it("measures start time from systemctl start to the container's systemd running", async () => {
+        const times: number[] = [];
+        for (let i = 0; i < 3; i++) {
+            const out = await sh(String.raw`systemctl stop systemd-nspawn@web.service
+t0=$(date +%s%N); systemctl start systemd-nspawn@web.service
+state=
+for _ in $(seq 1200); do state=$(timeout 60 systemctl -M web is-system-running --wait 2>/dev/null || true); [ -n "$state" ] && break; sleep 0.05; done
+echo "$state $(( ($(date +%s%N) - t0) / 1000000 ))"`);
+            const [state, ms] = out.trim().split(" ");
+            assert.equal(state, "running", out);
+            times.push(Number(ms));
+        }
+        process.stderr.write(`hearth nspawn: container start (systemctl start -> running) ${times.join(", ")} ms\n`);
+        assert.ok(parseStartMs("hearth: container web running 1 ms after systemctl start") === 1);
+    });
+
+    it("answers SSH at its planned address with its own pinned host key", async () => {
+        assert.equal((await inside("hostname; cat /etc/.hearth-container")).trim(), "web\nweb");
+        assert.match(await inside("ip -4 -o addr show"), new RegExp(`inet ${address.replace(/\./g, "\\.")}/24`));
+    });
+
+    it("runs with the .nspawn settings: a picked uid range, the named capability only, read-only binds", async () => {
+        const uidMap = (await inside("cat /proc/self/uid_map")).trim().split(/\s+/).map(Number);
+        assert.equal(uidMap[0], 0);
+        assert.equal(uidMap[1], 0x00a00000, "container root is the base's range on the host, not uid 0");
+        assert.equal(uidMap[2], 65536);
+        const bnd = BigInt(`0x${(await inside("grep CapBnd /proc/1/status")).trim().split(/\s+/)[1]}`);
+        const has = (bit: number) => (bnd >> BigInt(bit)) & 1n;
+        assert.equal(has(14), 1n, "CAP_IPC_LOCK was named");
+        assert.equal(has(16), 0n, "CAP_SYS_MODULE was not");
+        assert.equal(has(25), 0n, "CAP_SYS_TIME was not");
+        assert.equal((await inside("cat /srv/shared/hello.txt")).trim(), "from the host");
+        const w = await runSsh(target, "touch /srv/shared/nope");
+        assert.notEqual(w.code, 0);
+        assert.match(w.stderr, /Read-only file system/);
+    });
+
+    it("runs a hearth SystemdService inside the container", async () => {
+        const program = () => {
+            const ct = new NspawnContainer("web", args());
+            new SystemdService("hello", { host: ct.host, description: "Says hello inside the container", execStart: ["/bin/sh", "-c", "echo hello from hearth; exec sleep infinity"] });
+        };
+        const cmds = await registeredCommands(program);
+        const svc = cmds.filter((c) => c.inputs.connection.host === address);
+        assert.ok(svc.length > 0, "the service targets the container");
+        for (const c of svc) {
+            // The runner only connects to test hosts it started; the container is reached the same way, directly.
+            const r = await runSsh({ ...target, hostKey: c.inputs.connection.hostKey }, c.inputs.create, { stdin: c.inputs.stdin });
+            assert.equal(r.code, 0, `${c.name}\n${r.stdout}${r.stderr}`);
+        }
+        assert.equal((await inside("systemctl is-active hello.service")).trim(), "active");
+        assert.match(await inside("journalctl -u hello.service --no-pager -o cat"), /hello from hearth/);
+    });
+
+    it("delete stops the container and destroys the clone, keeping the base", async () => {
+        await runner.destroy();
+        assert.equal((await h.exec("systemctl is-active systemd-nspawn@web.service")).stdout.trim(), "inactive");
+        const ls = await sh("zfs list -H -o name -r tank; ls /etc/systemd/nspawn");
+        assert.doesNotMatch(ls, /tank\/machines\/web|web\.nspawn/);
+        assert.match(ls, /tank\/base/);
+    });
+});
