@@ -250,7 +250,8 @@ export function renderScripts(spec: PostgresSpec): RenderedPostgres {
     if (spec.pooler) {
         s.raw(
             // One pgbouncer serves every PostgresDb on the host, so its listen settings must agree across them.
-            `hearth_others=$(find "$bouncer_frag/databases.d" -name '*.ini' ! -name ${shq(`${db.database}.ini`)} 2>/dev/null | wc -l)`,
+            "hearth_others=0",
+            `if [ -d "$bouncer_frag/databases.d" ]; then hearth_others=$(find "$bouncer_frag/databases.d" -name '*.ini' ! -name ${shq(`${db.database}.ini`)} | wc -l); fi`,
             `if [ "$hearth_others" -gt 0 ] && [ -f "$bouncer_dir/pgbouncer.ini" ] && ! { grep -qx ${shq(`listen_port = ${spec.pooler.port}`)} "$bouncer_dir/pgbouncer.ini" && grep -qx ${shq(`listen_addr = ${spec.pooler.listenAddress}`)} "$bouncer_dir/pgbouncer.ini"; }; then`,
             `  echo "hearth: pgbouncer on this host already listens elsewhere for other databases; every PostgresDb pooler on a host must use port ${spec.pooler.port} and address ${spec.pooler.listenAddress} alike" >&2`,
             "  exit 1",

@@ -263,20 +263,32 @@ export function renderDelete(spec: DatasetSpec): string {
         // Clones can live anywhere in the pool; their origin property names the snapshot they depend on.
         `hearth_clones=$(zfs list -H -o name,origin -r "$pool" | awk -F '\\t' -v p="$ds@" 'index($2, p) == 1 { print $1 }' | wc -l)`,
     );
-    if (spec.recursive) {
-        s.raw(
-            `echo "hearth: destroying $ds with $hearth_children children and $hearth_clones clones (recursive)"`,
-            `zfs destroy -R "$ds"`,
-        );
-    } else {
+    if (!spec.recursive) {
         s.raw(
             `if [ "$hearth_children" -gt 0 ] || [ "$hearth_clones" -gt 0 ]; then`,
             `  echo "hearth: refusing to destroy $ds: it has $hearth_children child datasets and $hearth_clones clones (set recursive: true to destroy them too)" >&2`,
             "  exit 1",
             "fi",
-            `zfs destroy -r "$ds"`,
         );
+    } else {
+        s.raw(`echo "hearth: destroying $ds with $hearth_children children and $hearth_clones clones (recursive)"`);
     }
+    s.raw(
+        // zfs-fuse refuses to destroy a mounted dataset ("dataset is busy"); a file just closed can hold it a moment.
+        "hearth_unmount() {",
+        '  if [ "$(zfs get -H -o value mounted "$1")" != yes ]; then return 0; fi',
+        '  for _ in $(seq 1 50); do zfs unmount "$1" 2>/dev/null && return 0; sleep 0.2; done',
+        '  zfs unmount "$1"',
+        "}",
+        ...(spec.recursive
+            ? [`zfs list -H -o name,origin -r "$pool" | awk -F '\\t' -v p="$ds@" 'index($2, p) == 1 { print $1 }' | while IFS= read -r d; do hearth_unmount "$d"; done`]
+            : []),
+        `zfs list -H -o name -r "$ds" | awk 'index($0, "@") == 0' | sort -r | while IFS= read -r d; do hearth_unmount "$d"; done`,
+        // zfs-fuse may report a dataset busy for a moment after its unmount.
+        "hearth_gone=0",
+        `for _ in $(seq 1 50); do if zfs destroy ${spec.recursive ? "-R" : "-r"} "$ds" 2>/dev/null; then hearth_gone=1; break; fi; sleep 0.2; done`,
+        `if [ "$hearth_gone" = 0 ]; then zfs destroy ${spec.recursive ? "-R" : "-r"} "$ds"; fi`,
+    );
     s.raw(`echo "hearth: destroyed $ds"`);
     return s.render();
 }

@@ -122,7 +122,8 @@ install -d -o postgres -g postgres -m 0700 -- "$hearth_loc"
 cat -- "$hearth_secret_sql" "$hearth_sql" | hearth_psql -d postgres -v "hearth_ts_location=$hearth_loc"
 echo "hearth: database app and role app converged"
 hearth_install /etc/hearth/postgres/5432/hba.d/app.conf 0644 root root
-hearth_others=$(find "$bouncer_frag/databases.d" -name '*.ini' ! -name app.ini 2>/dev/null | wc -l)
+hearth_others=0
+if [ -d "$bouncer_frag/databases.d" ]; then hearth_others=$(find "$bouncer_frag/databases.d" -name '*.ini' ! -name app.ini | wc -l); fi
 if [ "$hearth_others" -gt 0 ] && [ -f "$bouncer_dir/pgbouncer.ini" ] && ! { grep -qx 'listen_port = 6432' "$bouncer_dir/pgbouncer.ini" && grep -qx 'listen_addr = 127.0.0.1' "$bouncer_dir/pgbouncer.ini"; }; then
   echo "hearth: pgbouncer on this host already listens elsewhere for other databases; every PostgresDb pooler on a host must use port 6432 and address 127.0.0.1 alike" >&2
   exit 1

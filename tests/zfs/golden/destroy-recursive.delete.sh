@@ -45,5 +45,14 @@ if [ "$(zfs get -H -o value hearth:managed "$ds")" != yes ]; then echo "hearth: 
 hearth_children=$(zfs list -H -o name -r "$ds" | awk -v ds="$ds" '$0 != ds && index($0, "@") == 0' | wc -l)
 hearth_clones=$(zfs list -H -o name,origin -r "$pool" | awk -F '\t' -v p="$ds@" 'index($2, p) == 1 { print $1 }' | wc -l)
 echo "hearth: destroying $ds with $hearth_children children and $hearth_clones clones (recursive)"
-zfs destroy -R "$ds"
+hearth_unmount() {
+  if [ "$(zfs get -H -o value mounted "$1")" != yes ]; then return 0; fi
+  for _ in $(seq 1 50); do zfs unmount "$1" 2>/dev/null && return 0; sleep 0.2; done
+  zfs unmount "$1"
+}
+zfs list -H -o name,origin -r "$pool" | awk -F '\t' -v p="$ds@" 'index($2, p) == 1 { print $1 }' | while IFS= read -r d; do hearth_unmount "$d"; done
+zfs list -H -o name -r "$ds" | awk 'index($0, "@") == 0' | sort -r | while IFS= read -r d; do hearth_unmount "$d"; done
+hearth_gone=0
+for _ in $(seq 1 50); do if zfs destroy -R "$ds" 2>/dev/null; then hearth_gone=1; break; fi; sleep 0.2; done
+if [ "$hearth_gone" = 0 ]; then zfs destroy -R "$ds"; fi
 echo "hearth: destroyed $ds"

@@ -48,5 +48,13 @@ if [ "$hearth_children" -gt 0 ] || [ "$hearth_clones" -gt 0 ]; then
   echo "hearth: refusing to destroy $ds: it has $hearth_children child datasets and $hearth_clones clones (set recursive: true to destroy them too)" >&2
   exit 1
 fi
-zfs destroy -r "$ds"
+hearth_unmount() {
+  if [ "$(zfs get -H -o value mounted "$1")" != yes ]; then return 0; fi
+  for _ in $(seq 1 50); do zfs unmount "$1" 2>/dev/null && return 0; sleep 0.2; done
+  zfs unmount "$1"
+}
+zfs list -H -o name -r "$ds" | awk 'index($0, "@") == 0' | sort -r | while IFS= read -r d; do hearth_unmount "$d"; done
+hearth_gone=0
+for _ in $(seq 1 50); do if zfs destroy -r "$ds" 2>/dev/null; then hearth_gone=1; break; fi; sleep 0.2; done
+if [ "$hearth_gone" = 0 ]; then zfs destroy -r "$ds"; fi
 echo "hearth: destroyed $ds"
