@@ -31,7 +31,7 @@ export function writePlan(plan: Plan, root: string): string {
             }
             const scripts = path.join(hostDir, "_scripts");
             fs.mkdirSync(scripts, { recursive: true });
-            fs.writeFileSync(path.join(scripts, `${c.name}.create.sh`), withShebang(c.create));
+            if (c.create) fs.writeFileSync(path.join(scripts, `${c.name}.create.sh`), withShebang(c.create));
             if (c.update) fs.writeFileSync(path.join(scripts, `${c.name}.update.sh`), withShebang(c.update));
             if (c.delete) fs.writeFileSync(path.join(scripts, `${c.name}.delete.sh`), withShebang(c.delete));
         }
@@ -58,8 +58,9 @@ export function planSummary(plan: Plan) {
                 name: c.name,
                 component: c.component,
                 trigger: c.trigger,
+                triggerSource: c.triggerSource,
                 sudo: c.sudo,
-                createBytes: Buffer.byteLength(c.create),
+                createBytes: c.create ? Buffer.byteLength(c.create) : undefined,
                 deleteBytes: c.delete === undefined ? undefined : Buffer.byteLength(c.delete),
                 secretFrames: c.secretFrames,
                 files: c.files.map((f) => ({ path: f.path, mode: f.mode.toString(8).padStart(4, "0"), owner: `${f.owner}:${f.group}`, bytes: Buffer.byteLength(f.content), sha256: f.sha256 })),
@@ -76,7 +77,7 @@ function size(bytes: number): string {
 }
 
 function commandLines(c: PlannedCommand): string[] {
-    const parts = [`trigger ${c.trigger ? c.trigger.slice(0, 12) : "(none: runs on every up)"}`, `create ${size(Buffer.byteLength(c.create))}`];
+    const parts = c.create === "" ? ["delete only (runs when its component is removed)"] : [`${c.triggerSource} ${c.trigger.slice(0, 12)}`, `create ${size(Buffer.byteLength(c.create))}`];
     if (c.update) parts.push(`update ${size(Buffer.byteLength(c.update))}`);
     parts.push(c.delete ? `delete ${size(Buffer.byteLength(c.delete))}` : "no delete");
     if (c.sudo) parts.push("via sudo");

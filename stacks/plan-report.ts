@@ -19,7 +19,13 @@ export interface PlannedCommand {
     readonly name: string;
     /** The component it belongs to (`type/name`), if any. */
     readonly component?: string;
-    readonly trigger?: string;
+    /**
+     * What makes the command run again: the content hash on the script's first line (`# hearth-content:`), else its
+     * `triggers`, else a hash of its inputs (the engine updates a command whose inputs changed).
+     */
+    readonly trigger: string;
+    readonly triggerSource: "content" | "triggers" | "inputs";
+    /** Empty for a command that only holds a delete (it runs nothing until its component is removed). */
     readonly create: string;
     readonly update?: string;
     readonly delete?: string;
@@ -55,6 +61,9 @@ export interface Plan {
     readonly others: PlannedOther[];
     readonly components: { readonly type: string; readonly name: string; readonly parent?: string }[];
 }
+
+/** What the plan writes instead of a private file that came over a secret stdin. */
+export const WITHHELD = "# hearth plan: content withheld (installed owner-only from a secret stdin)\n";
 
 const WRAP = /^(sudo -n -- )?bash --noprofile --norc -c ('(?:[^']|'"'"')*')$/s;
 
@@ -120,11 +129,14 @@ export function buildPlan(stack: string, resources: readonly PlannedResource[], 
 }
 
 function planCommand(r: PlannedResource, component: string | undefined): PlannedCommand {
-    const create = unwrapCommand(String(unwrap(r.inputs.create) ?? ""));
+    const create = r.inputs.create === undefined ? { script: "", sudo: false } : unwrapCommand(String(unwrap(r.inputs.create)));
     const update = r.inputs.update === undefined ? undefined : unwrapCommand(String(unwrap(r.inputs.update)));
     const del = r.inputs.delete === undefined ? undefined : unwrapCommand(String(unwrap(r.inputs.delete)));
     const stdin = r.inputs.stdin === undefined ? "" : String(unwrap(r.inputs.stdin));
     const triggers = unwrap(r.inputs.triggers);
+    const content = /^# hearth-content: ([0-9a-f]{64})$/m.exec(create.script)?.[1];
+    const explicit = Array.isArray(triggers) && triggers.length ? triggers.map(String).join(",") : undefined;
+    const inputs = createHash("sha256").update(JSON.stringify([create.script, update?.script, del?.script, stdin, explicit ?? null])).digest("hex");
     let files: InstalledFile[] = [];
     let warning: string | undefined;
     try {
@@ -137,18 +149,23 @@ function planCommand(r: PlannedResource, component: string | undefined): Planned
         warning = `files not written: unsafe path ${JSON.stringify(unsafe.path)}`;
         files = [];
     }
+    const stdinSecret = isSecret(r.inputs.stdin);
+    // A file installed from a secret stdin and readable by its owner alone may be made of the secret (a userlist of
+    // password verifiers): the plan shows that it lands, not what it holds.
+    files = files.map((f) => (stdinSecret && (f.mode & 0o077) === 0 ? { ...f, content: WITHHELD } : f));
     const secretFrames = (create.script.match(/^hearth_frame "\$[a-z_][a-z0-9_]*"$/gm) ?? []).length;
     return {
         name: r.name,
         component,
-        trigger: Array.isArray(triggers) && triggers.length ? triggers.map(String).join(",") : undefined,
+        trigger: content ?? explicit ?? inputs,
+        triggerSource: content ? "content" : explicit ? "triggers" : "inputs",
         create: create.script,
         update: update && update.script !== create.script ? update.script : undefined,
         delete: del?.script,
         sudo: create.sudo,
         files: files.map((f) => ({ ...f, sha256: createHash("sha256").update(f.content, "utf8").digest("hex") })),
         secretFrames,
-        stdinSecret: isSecret(r.inputs.stdin),
+        stdinSecret,
         warning,
     };
 }

@@ -1,4 +1,5 @@
 // Runs a site program under Pulumi's mock runtime the way the CLI would feed it, and records every resource it registers.
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
@@ -100,15 +101,35 @@ export interface RunOptions {
     readonly dir: string;
     /** Module path of the site program. */
     readonly program: string;
-    /** Outputs a StackReference to `name` returns (the referenced stack's planned outputs). */
-    readonly stackOutputs?: (name: string) => Record<string, unknown>;
+    /**
+     * Outputs a StackReference to `name` returns (the referenced stack's planned outputs), or "unknown" to leave
+     * them unknown as a preview does.
+     */
+    readonly stackOutputs?: (name: string) => Record<string, unknown> | "unknown";
+    /** Run as a preview: unknown values stay unknown and the applies waiting on them never run. @default false */
+    readonly preview?: boolean;
 }
 
 export interface RunResult {
     readonly config: StackConfig;
     readonly resources: PlannedResource[];
-    /** The program's stack outputs, secrets wrapped. */
+    /** The program's stack outputs, resolved, with every secret output replaced by "[secret]". */
     readonly outputs: Record<string, unknown>;
+}
+
+/** Resolves a stack output for display: secrets become "[secret]", values still unknown become "[unknown]". */
+export async function reveal(v: unknown): Promise<unknown> {
+    if (pulumi.Output.isInstance(v)) {
+        if (await pulumi.isSecret(v)) return "[secret]";
+        if (!(await (v as unknown as { isKnown: Promise<boolean> }).isKnown)) return "[unknown]";
+        return reveal(await new Promise((res) => v.apply((x) => { res(x); return x; })));
+    }
+    if (Array.isArray(v)) return Promise.all(v.map(reveal));
+    if (v && typeof v === "object" && !(v instanceof pulumi.Resource)) {
+        const entries = await Promise.all(Object.entries(v).map(async ([k, x]) => [k, await reveal(x)] as const));
+        return Object.fromEntries(entries.filter(([, x]) => x !== undefined));
+    }
+    return v;
 }
 
 /**
@@ -134,10 +155,11 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
         },
         config.project,
         opts.stack,
-        false,
+        opts.preview ?? false,
     );
     const parents = new Map<string, string>();
-    const outputs = await pulumi.runtime.runInPulumiStack(async () => {
+    let exported: Record<string, unknown> = {};
+    await pulumi.runtime.runInPulumiStack(async () => {
         // Old-style stack transformations run in the SDK, so they see each resource's parent even under mocks.
         pulumi.runtime.registerStackTransformation((t) => {
             const p = t.opts.parent as any;
@@ -146,24 +168,53 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
         });
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const mod = require(path.resolve(opts.program));
-        return mod && typeof mod === "object" ? { ...mod } : {};
+        exported = mod && typeof mod === "object" ? { ...mod } : {};
+        return exported;
     });
+    // Read from the module's own Outputs: the stack's resolved outputs no longer say which values were secret.
+    const outputs = (await reveal(exported)) as Record<string, unknown>;
     await pulumi.runtime.disconnect();
     for (const r of resources) r.parent = parents.get(`${r.type}/${r.name}`);
-    return { config, resources, outputs: (outputs ?? {}) as Record<string, unknown> };
+    return { config, resources, outputs };
 }
 
-function mockState(args: pulumi.runtime.MockResourceArgs, stackOutputs?: (name: string) => Record<string, unknown>): Record<string, unknown> {
+/** A stand-in for what a host would print: fixed by `seed`, so a re-plan hashes the same, and never a real key. */
+function fakeBytes(seed: string, n: number): Buffer {
+    return createHash("sha512").update(`hearth-plan:${seed}`).digest().subarray(0, n);
+}
+
+/** The placeholder WireGuard public key a plan gives the key step named `seed` (valid base64 of 32 bytes). */
+export function planPublicKey(seed: string): string {
+    return fakeBytes(seed, 32).toString("base64");
+}
+
+/**
+ * What a converge script reports on stdout that components read back (public halves of keys generated on the host).
+ * A plan has no host, so these are placeholders derived from the resource name.
+ */
+export function simulatedStdout(name: string, create: string): string {
+    const lines: string[] = [];
+    if (create.includes("hearth-wg-public-key: ")) lines.push(`hearth-wg-public-key: ${planPublicKey(name)}`);
+    if (create.includes("hearth-nspawn-hostkey: ")) {
+        const blob = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from("ssh-ed25519"), Buffer.from([0, 0, 0, 32]), fakeBytes(name, 32)]);
+        lines.push(`hearth-nspawn-hostkey: ssh-ed25519 ${blob.toString("base64")}`);
+    }
+    return lines.length ? lines.join("\n") + "\n" : "";
+}
+
+function mockState(args: pulumi.runtime.MockResourceArgs, stackOutputs?: RunOptions["stackOutputs"]): Record<string, unknown> {
     const state: Record<string, unknown> = { ...args.inputs };
     switch (args.type) {
         case "command:remote:Command":
         case "command:local:Command":
-            state.stdout = "";
+            state.stdout = simulatedStdout(args.name, String(unwrap(args.inputs.create) ?? ""));
             state.stderr = "";
             break;
         case "pulumi:pulumi:StackReference": {
             const name = String(args.inputs.name ?? args.name);
-            state.outputs = stackOutputs ? stackOutputs(name) : {};
+            const outputs = stackOutputs ? stackOutputs(name) : {};
+            // The runtime's unknown sentinel: in a preview, everything read from the reference stays unknown.
+            state.outputs = outputs === "unknown" ? pulumi.runtime.unknownValue : outputs;
             state.secretOutputNames = [];
             break;
         }

@@ -2,8 +2,8 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { loadStackConfig, runProgram } from "./plan-runtime";
-import { buildPlan, redact } from "./plan-report";
+import { loadStackConfig, planPublicKey, runProgram } from "./plan-runtime";
+import { buildPlan } from "./plan-report";
 import { formatPlan, formatSecurity, securityTable, writePlan } from "./plan-output";
 
 const USAGE = `usage: npm run plan [-- --stack NAME] [--out DIR] [--dir SITE_DIR] [--budget N]
@@ -54,15 +54,35 @@ function programOf(dir: string): string {
 }
 
 /**
+ * What a site exports for the other end of its WireGuard links, read from its config alone: the sides it manages, with
+ * the placeholder key its plan gives each (the key step of side S of link L is named `L-S-key`) and their endpoints.
+ * Used inside a referenced site's plan, so that two sites referring to each other do not recurse.
+ */
+function outputsFromConfig(dir: string, stack: string): Record<string, unknown> {
+    const raw = loadStackConfig(dir, stack).config["hearth:wireguard"];
+    const links: any[] = raw ? JSON.parse(raw) : [];
+    const wireguard: Record<string, unknown> = {};
+    for (const l of Array.isArray(links) ? links : []) {
+        const own = [l?.hub, ...(Array.isArray(l?.peers) ? l.peers : [])].filter((s) => s && typeof s.host === "string");
+        wireguard[l.name] = {
+            publicKeys: Object.fromEntries(own.map((s) => [s.name ?? s.host, planPublicKey(`${l.name}-${s.name ?? s.host}-key`)])),
+            endpoints: Object.fromEntries(own.filter((s) => typeof s.endpoint === "string").map((s) => [s.name ?? s.host, s.endpoint])),
+        };
+    }
+    return { wireguard };
+}
+
+/**
  * A StackReference to another site of this project gets that site's planned outputs: its plan runs in a child
- * process (the mock runtime is process-global), whose own references stay empty, so two sites that refer to each
- * other do not recurse. A reference to a stack with no site file here gets no outputs.
+ * process (the mock runtime is process-global). Inside that child, references are answered from the referenced
+ * site's config (`outputsFromConfig`). A stack with no site file here has no outputs.
  */
 function referencedOutputs(dir: string, self: string, nested: boolean) {
     const cache = new Map<string, Record<string, unknown>>();
     return (name: string): Record<string, unknown> => {
         const stack = name.split("/").pop()!;
-        if (nested || stack === self || !/^[A-Za-z0-9_.-]+$/.test(stack) || !fs.existsSync(path.join(dir, `Pulumi.${stack}.yaml`))) return {};
+        if (!/^[A-Za-z0-9_.-]+$/.test(stack) || !fs.existsSync(path.join(dir, `Pulumi.${stack}.yaml`))) return {};
+        if (nested || stack === self) return outputsFromConfig(dir, stack);
         if (!cache.has(stack)) {
             const r = spawnSync(process.execPath, [...process.execArgv, __filename, "--stack", stack, "--dir", dir, "--outputs"], {
                 encoding: "utf8",
@@ -82,8 +102,8 @@ async function main(): Promise<void> {
     loadStackConfig(dir, args.stack); // fail early, with the list of stacks, before the runtime starts
     const run = await runProgram({ stack: args.stack, dir, program: programOf(dir), stackOutputs: referencedOutputs(dir, args.stack, nested) });
     if (args.outputsOnly) {
-        // Secret outputs stay placeholders: the referencing plan sees that a value exists, never a real secret.
-        process.stdout.write(JSON.stringify(redact(run.outputs)));
+        // Secret outputs arrive as "[secret]": the referencing plan sees that a value exists, never what it is.
+        process.stdout.write(JSON.stringify(run.outputs));
         return;
     }
     const targets = (run.outputs.hosts ?? {}) as Record<string, string>;
@@ -94,7 +114,7 @@ async function main(): Promise<void> {
     console.log("");
     console.log(formatSecurity(securityTable(plan, outDir), args.budget));
     console.log("");
-    console.log(`Stack outputs: ${JSON.stringify(redact(run.outputs))}`);
+    console.log(`Stack outputs: ${JSON.stringify(run.outputs)}`);
     console.log(`Wrote ${path.relative(process.cwd(), outDir) || outDir}/ (files per host, _scripts/, _files.tsv, plan.json) in ${Date.now() - started} ms.`);
 }
 

@@ -5,12 +5,19 @@ import { describe } from "../components/validate";
 import { SECRET_KEY } from "./config/fields";
 import { DEFAULT_SSH_KEY, hostsSchema } from "./config/hosts";
 import { servicesSchema } from "./config/services";
+import { containersSchema, databasesSchema, datasetsSchema } from "./config/storage";
+import { wireguardSchema, zonesSchema } from "./config/network";
 import { crossCheck, secretRefs } from "./config/refs";
 
 /** Every structured key a site may set, in the order a reader meets them. */
 export const SITE_SECTIONS = {
     hosts: hostsSchema,
     services: servicesSchema.optional(),
+    datasets: datasetsSchema.optional(),
+    databases: databasesSchema.optional(),
+    containers: containersSchema.optional(),
+    wireguard: wireguardSchema.optional(),
+    zones: zonesSchema.optional(),
 };
 
 const siteSchema = z.object(SITE_SECTIONS);

@@ -1,26 +1,93 @@
 // The site program's body: validated config in, hearth components out. Everything is checked before the first resource.
 import * as pulumi from "@pulumi/pulumi";
+import { Host } from "../components/host";
 import { SiteConfig } from "./schema";
 import { ProblemCollector } from "./config/remap";
+import { STACK_NAME } from "./config/network";
 import { buildHosts, hostAddresses, SecretSource } from "./build/hosts";
 import { createServices, planServices } from "./build/services";
+import { createContainers, createStorage, databaseOutputs, planContainers, planDatabases, planDatasets } from "./build/storage";
+import { AddressOwner, createLinks, createZones, literalAddresses, planLinks, planZones, RemoteLinks, wireguardOutputs } from "./build/network";
 
 export interface SiteOutputs {
-    /** Host name → `user@address:port`. */
-    readonly hosts: Record<string, string>;
+    /** Host (and container) name → `user@address:port`. */
+    readonly hosts: Record<string, pulumi.Input<string>>;
     /** Service name → the unit hearth manages. */
     readonly services: Record<string, pulumi.Output<string>>;
+    /** Dataset name → its mountpoint as the host reports it. */
+    readonly datasets: Record<string, pulumi.Output<string>>;
+    /** Database name → connection details (secret: they hold the password). */
+    readonly databases: Record<string, Record<string, pulumi.Output<unknown>>>;
+    /** Link name → public keys, endpoints and tunnel addresses: what the sites at the other end read. */
+    readonly wireguard: Record<string, unknown>;
+    /** Zone name → its name servers. */
+    readonly zones: Record<string, pulumi.Output<string[]>>;
 }
 
-export function buildSite(site: SiteConfig, secret: SecretSource): SiteOutputs {
+export interface SiteEnv {
+    /** A secret config value, as a Pulumi secret. */
+    readonly secret: SecretSource;
+    /** Another site's exported WireGuard links (a StackReference in a real program). */
+    readonly remoteSite?: (stack: string) => RemoteLinks;
+}
+
+/** One StackReference per referenced site, reading its `wireguard` output. */
+export function stackReferences(): (stack: string) => RemoteLinks {
+    const refs = new Map<string, pulumi.StackReference>();
+    return (stack) => {
+        if (!STACK_NAME.test(stack)) throw new Error(`bad stack name ${stack}`);
+        let ref = refs.get(stack);
+        if (!ref) refs.set(stack, (ref = new pulumi.StackReference(`site-${stack.replace(/[^A-Za-z0-9_.-]/g, "-")}`, { name: stack })));
+        return ref.getOutput("wireguard") as RemoteLinks;
+    };
+}
+
+export function buildSite(site: SiteConfig, env: SiteEnv): SiteOutputs {
+    const { secret } = env;
     const problems = new ProblemCollector();
     const hosts = buildHosts(site.hosts, secret, problems);
-    const services = planServices(site.services ?? [], hosts, secret, problems);
+
+    // Check everything first: a bad entry anywhere means nothing registers anywhere.
+    const containers = planContainers(site.containers ?? [], hosts, secret, problems);
+    const standIns = new Map(containers.map((c) => [c.name, c.standIn]));
+    const services = planServices(site.services ?? [], (n) => hosts.get(n) ?? standIns.get(n), secret, problems);
+    const datasets = planDatasets(site.datasets ?? [], hosts, problems);
+    const databases = planDatabases(site.databases ?? [], hosts, problems);
+    const links = planLinks(site.wireguard ?? [], hosts, secret, problems);
+    const zones = planZones(site.zones ?? [], hosts, addressOwners(site, containers), problems);
     problems.throwIfAny();
 
-    const created = createServices(services);
+    const createdContainers = createContainers(containers);
+    const hostFor = (n: string): Host => hosts.get(n) ?? createdContainers.get(n)!.host;
+    const createdServices = createServices(services, hostFor, secret);
+    const storage = createStorage(datasets, databases);
+    const createdLinks = createLinks(links, hosts, secret, env.remoteSite ?? stackReferences());
+    const createdZones = createZones(zones);
+
     return {
-        hosts: hostAddresses(site.hosts),
-        services: Object.fromEntries([...created].map(([name, svc]) => [name, svc.unitName])),
+        hosts: { ...hostAddresses(site.hosts), ...Object.fromEntries([...createdContainers].map(([n, c]) => [n, `root@${c.address}:22`])) },
+        services: Object.fromEntries([...createdServices].map(([name, svc]) => [name, svc.unitName])),
+        datasets: Object.fromEntries([...storage.datasets].map(([name, d]) => [name, d.mountpoint])),
+        databases: databaseOutputs(storage.databases),
+        wireguard: wireguardOutputs(links, createdLinks),
+        zones: Object.fromEntries([...createdZones].map(([name, z]) => [name, z.nameservers])),
     };
+}
+
+/** Services and containers that DNS records may name, with the addresses their records get. */
+function addressOwners(site: SiteConfig, containers: ReturnType<typeof planContainers>): Map<string, AddressOwner> {
+    const owners = new Map<string, AddressOwner>();
+    const containerIps = new Map(containers.map((c) => [c.name, c.ips]));
+    for (const c of site.containers ?? []) owners.set(c.name, { hostname: c.hostname ?? c.machine ?? c.name, addresses: containerIps.get(c.name) ?? [] });
+    for (const s of site.services ?? []) {
+        const host = site.hosts.find((h) => h.name === s.host);
+        const addresses = host ? literalAddresses(host.address) : containerIps.get(s.host) ?? [];
+        const problem = s.hostname === undefined
+            ? "a service with a 'hostname' (the name its records get)"
+            : addresses.length === 0
+              ? `a service whose host has an IP address (host '${s.host}' is reached by name, so there is no address to publish)`
+              : undefined;
+        owners.set(s.name, { hostname: s.hostname, addresses, ...(problem ? { problem } : {}) });
+    }
+    return owners;
 }

@@ -14,18 +14,19 @@ export function serviceArgs(s: ServiceConfig, host: Host, secret: SecretSource):
     };
 }
 
-/** Resolves every service first (collecting errors), so a bad entry anywhere registers nothing anywhere. */
-export function planServices(services: readonly ServiceConfig[], hosts: Map<string, Host>, secret: SecretSource, problems: ProblemCollector): [string, SystemdServiceArgs][] {
-    const planned: [string, SystemdServiceArgs][] = [];
-    services.forEach((s, i) => {
-        const host = hosts.get(s.host);
-        if (!host) return; // the host's own entry already reported why it is missing
-        const args = serviceArgs(s, host, secret);
-        if (problems.run(`hearth:services[${i}]`, () => resolveServiceArgs(s.name, args))) planned.push([s.name, args]);
+/**
+ * Resolves every service first (collecting errors), so a bad entry anywhere registers nothing anywhere. `hostFor`
+ * gives a host of the site, or a stand-in for a container's own Host (which exists only once the container does).
+ */
+export function planServices(services: readonly ServiceConfig[], hostFor: (name: string) => Host | undefined, secret: SecretSource, problems: ProblemCollector): ServiceConfig[] {
+    return services.filter((s, i) => {
+        const host = hostFor(s.host);
+        // A missing host was reported by its own entry (or by the cross-checks).
+        return host !== undefined && problems.run(`hearth:services[${i}]`, () => resolveServiceArgs(s.name, serviceArgs(s, host, secret))) !== undefined;
     });
-    return planned;
 }
 
-export function createServices(planned: readonly [string, SystemdServiceArgs][]): Map<string, SystemdService> {
-    return new Map(planned.map(([name, args]) => [name, new SystemdService(name, args)]));
+/** Creates the checked services, each on its real Host (a container's once the container exists). */
+export function createServices(services: readonly ServiceConfig[], hostFor: (name: string) => Host, secret: SecretSource): Map<string, SystemdService> {
+    return new Map(services.map((s) => [s.name, new SystemdService(s.name, serviceArgs(s, hostFor(s.host), secret))]));
 }

@@ -44,9 +44,42 @@ export function refersTo(ctx: Ctx, path: (string | number)[], value: string | un
 export function crossCheck(site: any): CrossIssue[] {
     const issues: CrossIssue[] = [];
     const ctx: Ctx = { addIssue: (i) => issues.push(i) };
-    unique(ctx, "hosts", site.hosts, "host");
-    unique(ctx, "services", site.services, "service");
-    (site.services ?? []).forEach((s: any, i: number) => refersTo(ctx, ["services", i, "host"], s.host, site.hosts, "hosts"));
+    const hosts = site.hosts ?? [];
+    const containers = site.containers ?? [];
+    for (const [section, what] of [["hosts", "host"], ["services", "service"], ["datasets", "dataset"], ["databases", "database"], ["containers", "container"], ["wireguard", "link"], ["zones", "zone"]]) {
+        unique(ctx, section, site[section], what);
+    }
+    // Services may run on a host or inside a container of the site, so the two share one name space.
+    containers.forEach((c: any, i: number) => {
+        if (hosts.some((h: any) => h.name === c.name)) ctx.addIssue({ path: ["containers", i, "name"], input: c.name, message: "a name no host of hearth:hosts has (services name hosts and containers alike)" });
+    });
+    for (const section of ["datasets", "databases", "containers"]) {
+        (site[section] ?? []).forEach((x: any, i: number) => refersTo(ctx, [section, i, "host"], x.host, hosts, "hosts"));
+    }
+    (site.services ?? []).forEach((s: any, i: number) => refersTo(ctx, ["services", i, "host"], s.host, [...hosts, ...containers], "hosts or hearth:containers"));
+    (site.wireguard ?? []).forEach((l: any, i: number) => {
+        [["hub"], ...l.peers.map((_: unknown, j: number) => ["peers", j])].forEach((at: (string | number)[]) => {
+            const side = at.length === 1 ? l.hub : l.peers[at[1] as number];
+            const kinds = ["host", "stack", "publicKey"].filter((k) => side[k] !== undefined);
+            if (kinds.length !== 1) {
+                ctx.addIssue({ path: ["wireguard", i, ...at], input: side, message: "exactly one of host (a host of this site), stack (the site that manages it) or publicKey" });
+            }
+            if (side.host === undefined && side.name === undefined && kinds.length === 1) {
+                ctx.addIssue({ path: ["wireguard", i, ...at, "name"], input: undefined, message: "a side name (the same in every stack) for a side managed elsewhere" });
+            }
+            refersTo(ctx, ["wireguard", i, ...at, "host"], side.host, hosts, "hosts");
+        });
+    });
+    const zones = site.zones ?? [];
+    zones.forEach((z: any, i: number) => {
+        if (z.backend.kind === "host") refersTo(ctx, ["zones", i, "backend", "host"], z.backend.host, hosts, "hosts");
+        (z.records ?? []).forEach((r: any, j: number) => refersTo(ctx, ["zones", i, "records", j, "service"], r.service, [...(site.services ?? []), ...containers], "services or hearth:containers"));
+        (z.delegations ?? []).forEach((d: any, j: number) => {
+            if (d.child === undefined) return;
+            const hostZones = zones.filter((c: any, k: number) => k !== i && c.backend.kind === "host");
+            refersTo(ctx, ["zones", i, "delegations", j, "child"], d.child, hostZones, "zones with a host backend (other than this one)");
+        });
+    });
     return issues;
 }
 
@@ -67,5 +100,9 @@ export function secretRefs(sections: Record<string, any>): Map<string, string> {
         const creds = s && typeof s === "object" && s.credentials && typeof s.credentials === "object" ? s.credentials : {};
         for (const [name, key] of Object.entries(creds)) add(key, `hearth:services[${i}].credentials.${name}`);
     });
+    const containers = Array.isArray(sections.containers) ? sections.containers : [];
+    containers.forEach((c: any, i: number) => add(c?.ssh?.privateKey, `hearth:containers[${i}].ssh.privateKey`));
+    const links = Array.isArray(sections.wireguard) ? sections.wireguard : [];
+    links.forEach((l: any, i: number) => add(l?.presharedKey, `hearth:wireguard[${i}].presharedKey`));
     return refs;
 }

@@ -63,7 +63,8 @@ describe("offline plan", function () {
 
     it("writes each remote command's create and delete script, and they pass bash -n and shellcheck", () => {
         const scripts = walk(path.join(outA, "example", "web1", "_scripts"));
-        assert.deepEqual(scripts, ["notes", "pgbouncer-sandbox", "web", "web-probe"].flatMap((s) => [`${s}-converge.create.sh`, `${s}-converge.delete.sh`]));
+        // One converge command per service, and a lifecycle command that holds its delete.
+        assert.deepEqual(scripts, ["notes", "pgbouncer-sandbox", "web", "web-probe"].flatMap((s) => [`${s}-converge-lifecycle.delete.sh`, `${s}-converge.create.sh`]).sort());
         for (const s of scripts) {
             const text = fs.readFileSync(path.join(outA, "example", "web1", "_scripts", s), "utf8");
             assert.match(text, /^#!\/bin\/bash\n# hearth: /);
@@ -96,15 +97,16 @@ describe("offline plan", function () {
     });
 
     it("prints per host each command with its trigger, script sizes and files", () => {
-        assert.match(first.stdout, /^Plan of stack 'example': 1 host\(s\), 4 component\(s\), 4 remote command\(s\), 0 other resource\(s\)$/m);
+        assert.match(first.stdout, /^Plan of stack 'example': 1 host\(s\), 4 component\(s\), 8 remote command\(s\), 0 other resource\(s\)$/m);
         assert.match(first.stdout, /^host web1 \(root@192\.0\.2\.10:22\)$/m);
-        assert.match(first.stdout, /^ {4}~ web-converge {2}trigger [0-9a-f]{12}, create \d+\.\d KiB, delete \d+\.\d KiB$/m);
+        assert.match(first.stdout, /^ {4}~ web-converge {2}content [0-9a-f]{12}, create \d+\.\d KiB, no delete$/m);
+        assert.match(first.stdout, /^ {4}~ web-converge-lifecycle {2}delete only \(runs when its component is removed\), delete \d+\.\d KiB$/m);
         assert.match(first.stdout, /^ {8}\/etc\/systemd\/system\/web\.service {2}0644 root:root {2}\d+\.\d KiB$/m);
     });
 
     it("gives identical triggers and identical files on a re-plan", () => {
         const a = triggers(readPlan(outA, "example"));
-        assert.equal(Object.keys(a).length, 4);
+        assert.equal(Object.keys(a).length, 8);
         for (const t of Object.values(a)) assert.match(t ?? "", /^[0-9a-f]{64}$/);
         assert.deepEqual(triggers(readPlan(outB, "example")), a);
         const files = walk(path.join(outA, "example"));

@@ -21,7 +21,7 @@ function base(): Values {
 /** Runs the site program's validation and build the way stacks/index.ts does. */
 function site(values: Values, secretKeys: string[] = ["sshPrivateKey"]): void {
     const raw: RawSiteConfig = { values, secretKeys: new Set(secretKeys) };
-    buildSite(parseSiteConfig(raw), () => pulumi.secret("fake-secret-value"));
+    buildSite(parseSiteConfig(raw), { secret: () => pulumi.secret("fake-secret-value") });
 }
 
 function errorOf(values: Values, secretKeys?: string[]): string {
@@ -63,10 +63,10 @@ const cases: [string, (v: Values) => void, string | RegExp][] = [
         `'hearth:hosts[0].facts.zfsCompression[0]' is "brotli": expected one of "off", "on", "lzjb", "gzip", "lz4", "zstd"`,
     ],
     ["two hosts with one name", (v) => v.hosts.push({ name: "web1", address: "192.0.2.11" }), `'hearth:hosts[1].name' is "web1": expected a host name not used before (hosts[0] has it)`],
-    ["a misspelt top-level key", (v) => (v.service = []), `'hearth:service' is not a known key: expected one of hearth:hosts, hearth:services, or a secret that the config names (e.g. a host's sshKey)`],
+    ["a misspelt top-level key", (v) => (v.service = []), `'hearth:service' is not a known key: expected one of hearth:hosts, hearth:services, hearth:datasets, hearth:databases, hearth:containers, hearth:wireguard, hearth:zones, or a secret that the config names (e.g. a host's sshKey)`],
     ["no SSH key", (v) => delete v.sshPrivateKey, "'hearth:sshPrivateKey' is missing: expected a secret (named by hearth:hosts[0] by default), set with `pulumi config set --secret sshPrivateKey`"],
     ["a host naming a key that is not set", (v) => (v.hosts[0].sshKey = "webKey"), "'hearth:webKey' is missing: expected a secret (named by hearth:hosts[0].sshKey), set with `pulumi config set --secret webKey`"],
-    ["a service on a host that does not exist", (v) => (v.services[0].host = "nas"), `'hearth:services[0].host' is "nas": expected the name of an entry in hearth:hosts ("web1")`],
+    ["a service on a host that does not exist", (v) => (v.services[0].host = "nas"), `'hearth:services[0].host' is "nas": expected the name of an entry in hearth:hosts or hearth:containers ("web1")`],
     ["memoryMaxMiB 0", (v) => (v.services[0].memoryMaxMiB = 0), `'hearth:services[0].memoryMaxMiB' is 0: expected an integer from 1 to 16777216`],
     ["memoryMaxMiB with a unit", (v) => (v.services[1].memoryMaxMiB = "128M"), `'hearth:services[1].memoryMaxMiB' is "128M": expected an integer from 1 to 16777216`],
     ["a fractional cpuQuotaPercent", (v) => (v.services[0].cpuQuotaPercent = 1.5), `'hearth:services[0].cpuQuotaPercent' is 1.5: expected an integer from 1 to 100000`],

@@ -1,0 +1,140 @@
+// WireGuard links and DNS zones from the site config; sides managed by another site come from that stack's outputs.
+import { isIP } from "net";
+import * as pulumi from "@pulumi/pulumi";
+import { Host } from "../../components/host";
+import { DnsRecordArgs, DnsZone, DnsZoneArgs, resolveDnsZoneArgs, ZoneDelegation } from "../../components/dns";
+import { knotServiceArgs } from "../../components/dns/server";
+import { resolveServiceArgs } from "../../components/systemd";
+import { resolveWireguardLinkArgs, WireguardLink, WireguardLinkArgs, WireguardSideArgs } from "../../components/wireguard";
+import { RecordConfig, SideConfig, WireguardConfig, ZoneConfig } from "../config/network";
+import { ProblemCollector } from "../config/remap";
+import { SecretSource } from "./hosts";
+
+/** What another site's stack exports about its WireGuard links (see `wireguardOutputs`). */
+export type RemoteLinks = pulumi.Output<Record<string, { publicKeys?: Record<string, string>; endpoints?: Record<string, string> } | undefined> | undefined>;
+
+/** Reads another site's exported links; one StackReference per site. */
+export type RemoteSite = (stack: string) => RemoteLinks;
+
+function sideArgs(link: string, side: SideConfig, hosts: Map<string, Host>, remote: RemoteSite | undefined): WireguardSideArgs {
+    const { host, stack, publicKey, endpoint, ...rest } = side;
+    if (host !== undefined) return { ...rest, host: hosts.get(host), ...(endpoint !== undefined ? { endpoint } : {}) };
+    if (publicKey !== undefined) return { ...rest, publicKey, ...(endpoint !== undefined ? { endpoint } : {}) };
+    const name = side.name!;
+    // While the site is checked, no StackReference exists yet: an Output stands in for the key the other site exports.
+    if (!remote) return { ...rest, publicKey: pulumi.output(""), endpoint: endpoint ?? pulumi.output("") };
+    const links = remote(stack!);
+    const key = links.apply((l) => {
+        const k = l?.[link]?.publicKeys?.[name];
+        if (!k) throw new pulumi.ResourceError(`Site '${stack}' exports no WireGuard public key for side '${name}' of link '${link}' yet: run \`pulumi up\` on '${stack}' first, or give the side's publicKey in this site's config.`, undefined);
+        return k;
+    });
+    const theirs = links.apply((l) => l?.[link]?.endpoints?.[name] ?? "");
+    return { ...rest, publicKey: key, endpoint: endpoint ?? theirs };
+}
+
+function linkArgs(l: WireguardConfig, hosts: Map<string, Host>, secret: SecretSource, remote: RemoteSite | undefined): WireguardLinkArgs {
+    const { name, hub, peers, presharedKey, ...rest } = l;
+    return {
+        ...rest,
+        hub: sideArgs(name, hub, hosts, remote),
+        peers: peers.map((p) => sideArgs(name, p, hosts, remote)),
+        ...(presharedKey !== undefined ? { presharedKey: typeof presharedKey === "string" ? secret(presharedKey) : presharedKey } : {}),
+    };
+}
+
+export function planLinks(links: readonly WireguardConfig[], hosts: Map<string, Host>, secret: SecretSource, problems: ProblemCollector): WireguardConfig[] {
+    return links.filter((l, i) => problems.run(`hearth:wireguard[${i}]`, () => resolveWireguardLinkArgs(linkArgs(l, hosts, secret, undefined))) !== undefined);
+}
+
+export function createLinks(links: readonly WireguardConfig[], hosts: Map<string, Host>, secret: SecretSource, remote: RemoteSite): Map<string, WireguardLink> {
+    return new Map(links.map((l) => [l.name, new WireguardLink(l.name, linkArgs(l, hosts, secret, remote))]));
+}
+
+/** What this site exports for the sites on the other end of its links: public keys and the endpoints of its own sides. */
+export function wireguardOutputs(configs: readonly WireguardConfig[], links: Map<string, WireguardLink>) {
+    return Object.fromEntries(
+        configs.map((c) => {
+            const own = [c.hub, ...c.peers].filter((s) => s.host !== undefined && s.endpoint !== undefined);
+            return [c.name, { publicKeys: links.get(c.name)!.publicKeys, endpoints: Object.fromEntries(own.map((s) => [s.name ?? s.host!, s.endpoint!])), addresses: links.get(c.name)!.addresses }];
+        }),
+    );
+}
+
+/** Where a service or container of the site answers: its DNS name and the addresses its records get. */
+export interface AddressOwner {
+    readonly hostname?: string;
+    readonly addresses: readonly string[];
+    /** Why it has no usable address, if so. */
+    readonly problem?: string;
+}
+
+function recordArgs(r: RecordConfig, owners: Map<string, AddressOwner>): DnsRecordArgs {
+    const { service, ...rest } = r;
+    if (service === undefined) return rest as DnsRecordArgs;
+    const o = owners.get(service)!;
+    return { ...(rest.name !== undefined ? { name: rest.name } : {}), ...(rest.ttl !== undefined ? { ttl: rest.ttl } : {}), ...(rest.proxied !== undefined ? { proxied: rest.proxied } : {}), service: { hostname: o.hostname!, addresses: [...o.addresses] } };
+}
+
+function zoneArgs(z: ZoneConfig, hosts: Map<string, Host>, owners: Map<string, AddressOwner>, delegations: Map<string, ZoneDelegation>): DnsZoneArgs {
+    const { name: _n, backend, records, delegations: dels, ...rest } = z;
+    return {
+        ...rest,
+        backend: backend.kind === "host" ? { ...backend, host: hosts.get(backend.host)! } : backend,
+        records: (records ?? []).map((r) => recordArgs(r, owners)),
+        delegations: (dels ?? []).map((d) => ("child" in d ? delegations.get(d.child)! : d)),
+    };
+}
+
+export interface PlannedZone {
+    readonly config: ZoneConfig;
+    readonly args: DnsZoneArgs;
+}
+
+/**
+ * Checks every zone (and the knotd unit of host zones) before anything exists. A delegation to a zone of this
+ * site uses that zone's resolved name servers, which is what DnsZone.delegation will say.
+ */
+export function planZones(zones: readonly ZoneConfig[], hosts: Map<string, Host>, owners: Map<string, AddressOwner>, problems: ProblemCollector): PlannedZone[] {
+    zones.forEach((z, i) =>
+        (z.records ?? []).forEach((r, j) => {
+            const o = r.service === undefined ? undefined : owners.get(r.service);
+            if (o?.problem) problems.problems.push({ path: `hearth:zones[${i}].records[${j}].service`, message: `is ${JSON.stringify(r.service)}: expected ${o.problem}` });
+        }),
+    );
+    const delegations = new Map<string, ZoneDelegation>();
+    for (const z of zones) {
+        if (z.backend.kind !== "host") continue;
+        try {
+            // A zone's own delegations do not change its name servers, so they are left out here.
+            const r = resolveDnsZoneArgs(zoneArgs({ ...z, delegations: [] }, hosts, owners, new Map()));
+            if (r.backend.kind === "host") delegations.set(z.name, { zone: r.zone, nameservers: r.backend.nameservers.map((n) => ({ name: n.name, ...(n.addresses ? { addresses: [...n.addresses] } : {}) })) });
+        } catch {
+            // Reported with its key path below.
+        }
+    }
+    const planned: PlannedZone[] = [];
+    zones.forEach((z, i) => {
+        if ((z.delegations ?? []).some((d) => "child" in d && !delegations.has(d.child))) {
+            // The child's own entry reports why it does not resolve.
+            return;
+        }
+        const args = zoneArgs(z, hosts, owners, delegations);
+        const ok = problems.run(`hearth:zones[${i}]`, () => {
+            const r = resolveDnsZoneArgs(args);
+            if (r.backend.kind === "host") resolveServiceArgs(`${z.name}-knot`, knotServiceArgs(r, r.backend));
+            return r;
+        });
+        if (ok) planned.push({ config: z, args });
+    });
+    return planned;
+}
+
+export function createZones(planned: readonly PlannedZone[]): Map<string, DnsZone> {
+    return new Map(planned.map((p) => [p.config.name, new DnsZone(p.config.name, p.args)]));
+}
+
+/** The addresses of a host as records can carry them: only an IP literal is an address. */
+export function literalAddresses(address: string): string[] {
+    return isIP(address) ? [address] : [];
+}
