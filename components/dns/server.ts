@@ -2,8 +2,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { SystemdService, SystemdServiceArgs } from "../systemd";
-import { frameStdin } from "../shell";
-import { statefulCommands } from "../zfs/stateful";
+import { remoteScript } from "../host";
+import { contentHash, frameStdin } from "../shell";
 import { ResolvedDnsZone } from "./args";
 import { checkRecordSet } from "./check";
 import { KNOTD, renderServerDeleteScript, renderServerScript, serverFiles, serverLayout } from "./knot";
@@ -66,16 +66,16 @@ export function hostServer(name: string, z: ResolvedDnsZone, backend: HostBacken
     const { script } = renderServerScript(layout, statics);
     const zone = renderHostZone(z, backend);
     const stdin = zone.apply((zf) => frameStdin(renderServerScript(layout, files(zf.text)).installed.map((f) => f.content)));
-    // No triggers (a replacement would run the old delete, removing the zone, after the new create): any change of
-    // the script or of the zone on stdin updates in place, and the delete lives on a lifecycle command.
-    const filesCmd = statefulCommands(
+    // remoteScript keeps the delete on a lifecycle command no update can run; the zone itself travels on stdin, so
+    // a record change is an in-place update of this one command.
+    const filesCmd = remoteScript(
         `${name}-zone`,
         {
             host: backend.host,
             script,
             stdin,
             deleteScript: renderServerDeleteScript(layout),
-            policy: `zone ${z.zone}: delete removes its files and knotd's state (the zone is declared in code)`,
+            hash: contentHash(script, statics.knotConf, statics.checkConf),
         },
         { parent },
     ).converge;

@@ -52,6 +52,7 @@ describe("DnsZone host backend", () => {
         const lifecycle = recorded.find((r) => r.name === "home-zone-lifecycle")!;
         assert.equal(cmd.inputs.delete, undefined, "the delete lives on the lifecycle command only");
         assert.equal(cmd.inputs.triggers, undefined, "no triggers: a replacement would run the old delete after the new create");
+        assert.equal(lifecycle.inputs.create, undefined, "the lifecycle command runs nothing until the zone is deleted");
         const del = unwrap(lifecycle.inputs.delete);
         assert.match(del, /rm -rf -- \/etc\/hearth\/dns\/home\.example\.org /);
         assert.deepEqual(checkScript(del), []);
