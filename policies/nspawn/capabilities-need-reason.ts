@@ -8,7 +8,10 @@ function capabilityGrants(props: Record<string, any>): { arg: string; caps: unkn
     const out: { arg: string; caps: unknown; reason: unknown }[] = [];
     const read = (arg: string, v: any) => {
         if (v === undefined || v === null) return;
-        if (Array.isArray(v) || typeof v === "string") out.push({ arg, caps: v, reason: undefined });
+        // NspawnContainer records each capability with its own reason: [{ name, reason }].
+        if (Array.isArray(v) && v.some((c) => c && typeof c === "object")) {
+            v.forEach((c, i) => out.push({ arg: `${arg}[${i}]`, caps: [c?.name ?? c?.cap ?? null], reason: c?.reason }));
+        } else if (Array.isArray(v) || typeof v === "string") out.push({ arg, caps: v, reason: undefined });
         else if (typeof v === "object") out.push({ arg, caps: v.add ?? v.caps ?? v.names ?? v.capabilities ?? v.list, reason: v.reason });
     };
     read("capabilities", props.capabilities);

@@ -57,8 +57,11 @@ export function runSite(stackYaml: string, stack = "example"): { project: string
     const root = path.join(__dirname, "../../..");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-site-"));
     try {
-        fs.copyFileSync(path.join(root, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        // The other sites come along: a site answers StackReferences to them from their config.
+        for (const f of fs.readdirSync(root).filter((f) => /^Pulumi(\..+)?\.yaml$/.test(f))) fs.copyFileSync(path.join(root, f), path.join(dir, f));
         fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), stackYaml);
+        // Pulumi.yaml's `main` is relative to the project directory; referenced sites are planned from it too.
+        fs.symlinkSync(path.join(root, "stacks"), path.join(dir, "stacks"));
         const tsx = path.join(root, "node_modules/.bin/tsx");
         const r = spawnSync(tsx, [path.join(__dirname, "run-site.ts"), dir, stack], { encoding: "utf8", cwd: root, maxBuffer: 64 << 20 });
         if (r.status !== 0) throw new Error(`site program failed: ${r.stderr}`);

@@ -55,6 +55,13 @@ describe("nspawn policies", () => {
             assert.deepEqual(await violations(policy, container({ capabilities: { add: ["CAP_NET_ADMIN"], reason: "runs its own WireGuard interface" } })), []);
             assert.deepEqual(await violations(policy, container({ loosen: { capabilities: { caps: ["CAP_NET_ADMIN"], reason: "runs its own WireGuard interface" } } })), []);
         });
+        it("reads NspawnContainer's per-capability reasons", async () => {
+            assert.deepEqual(await violations(policy, container({ capabilities: [{ name: "CAP_NET_ADMIN", reason: "runs its own WireGuard interface" }] })), []);
+            assert.deepEqual(await violations(policy, container({ capabilities: [{ name: "CAP_NET_ADMIN", reason: "runs its own WireGuard interface" }, { name: "CAP_SYS_ADMIN", reason: "tbd" }] })), [
+                "The container adds capabilities [\"CAP_SYS_ADMIN\"] ('capabilities[1]') without a recorded reason: the reason must be a one-line reason of 8 to 200 printable ASCII characters that says why.",
+            ]);
+        });
+
         it("flags a bare capability list", async () => {
             assert.deepEqual(await violations(policy, container({ capabilities: ["CAP_SYS_ADMIN"] })), [
                 "The container adds capabilities [\"CAP_SYS_ADMIN\"] ('capabilities') without a recorded reason: the reason must be a one-line reason of 8 to 200 printable ASCII characters that says why.",
