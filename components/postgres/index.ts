@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as command from "@pulumi/command";
 import { DATABASE_TYPE } from "../tokens";
-import { ZfsDataset, statefulCommands } from "../zfs";
+import { remoteScript } from "../host";
+import { ZfsDataset } from "../zfs";
 import { PostgresDbArgs, PostgresGrant, PostgresPooler, PostgresTablespace, ResolvedPostgres, resolvePostgresDbArgs } from "./args";
 import { convergeStdin, renderScripts } from "./render";
 import { scramVerifier } from "./scram";
@@ -68,13 +69,10 @@ export class PostgresDb extends pulumi.ComponentResource {
         );
         const rendered = renderScripts(spec);
         const stdin = pulumi.secret(password.result.apply((pw) => convergeStdin(rendered, spec, scramVerifier(pw, db.user))));
-        const policy = spec.destroyOnDelete
-            ? `deleting this resource drops database ${db.database} and role ${db.user} after a final pg_dump into ${spec.dumpDir}`
-            : `deleting this resource keeps database ${db.database}, its data and role ${db.user} (only hearth's marks and access entries go)`;
-        this.command = statefulCommands(
+        this.command = remoteScript(
             `${name}-database`,
             {
-                host: r.host, script: rendered.script, stdin, deleteScript: rendered.deleteScript, policy,
+                host: r.host, script: rendered.script, stdin, deleteScript: rendered.deleteScript, hash: rendered.hash,
                 // The database leaves its tablespace before the dataset under it is released or destroyed.
                 deleteBefore: this.dataset ? [this.dataset.lifecycle] : [],
             },

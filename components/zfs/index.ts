@@ -1,14 +1,13 @@
 // ZfsDataset: a hearth-owned ZFS dataset created, adopted, renamed or cloned in place, with scheduled snapshots.
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { Host } from "../host";
+import { Host, remoteScript } from "../host";
 import { contentHash } from "../shell";
 import { SystemdService, SystemdServiceArgs, resolveServiceArgs } from "../systemd";
 import { DATASET_TYPE } from "../tokens";
 import { ResolvedDataset, ZfsDatasetArgs, ZfsSnapshotPolicy, resolveZfsDatasetArgs } from "./args";
 import { renderDataset } from "./render";
 import { SnapshotSchedule, autosnapArgs } from "./snapshots";
-import { statefulCommands } from "./stateful";
 
 export { ZfsDatasetArgs, ZfsSnapshotPolicy, resolveZfsDatasetArgs, ResolvedDataset };
 export { DATASET_NAME, MANAGED_PROP, PROPS_PROP, renderDataset, DatasetSpec } from "./render";
@@ -78,16 +77,15 @@ export class ZfsDataset extends pulumi.ComponentResource {
             recursive: spec.recursive,
         }, opts);
         const rendered = renderDataset(spec);
-        const policy = spec.destroyOnDelete
-            ? `deleting this resource destroys ${spec.dataset}${spec.recursive ? " with its children and clones" : ""}`
-            : `deleting this resource keeps ${spec.dataset} and its data (only the hearth mark is removed)`;
-        const cmds = statefulCommands(
+        // The converge command only ever updates in place; the delete (keep, or destroy on opt-in) lives on the
+        // lifecycle command, which no replacement can run.
+        const cmds = remoteScript(
             `${name}-dataset`,
-            { host: r.host, script: rendered.script, stdin: rendered.stdin || undefined, deleteScript: rendered.deleteScript, policy },
+            { host: r.host, script: rendered.script, stdin: rendered.stdin || undefined, deleteScript: rendered.deleteScript, hash: rendered.hash },
             { parent: this },
         );
         this.command = cmds.converge;
-        this.lifecycle = cmds.lifecycle;
+        this.lifecycle = cmds.lifecycle!;
         if (svcArgs) this.snapshotService = new SystemdService(`${name}-snapshots`, svcArgs, { parent: this, dependsOn: [cmds.converge] });
         this.name = this.command.stdout.apply(() => spec.dataset);
         this.mountpoint = this.command.stdout.apply((out) => reportedMountpoint(out) ?? r.mountpoint);

@@ -23,6 +23,9 @@ export interface StatefulCommands {
 }
 
 /**
+ * Kept for the components that adopted it (nspawn, wireguard); ZfsDataset and PostgresDb now use the core
+ * `remoteScript`, which took the same design (converge without triggers, delete on a lifecycle command).
+ *
  * Why two commands and no `triggers`. @pulumi/command marks `triggers` replaceOnChanges, and a replacement runs the
  * new create and then the *old* delete: for a dataset or a database that delete would unmark (or drop) what the new
  * create just converged. So the converge command has no triggers (any change of its script or stdin is an in-place
