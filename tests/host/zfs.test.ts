@@ -133,6 +133,19 @@ describeHost("ZfsDataset on a zfs-fuse host", function () {
         assert.equal(await sh("zfs get -H -o value atime,hearth:managed tank/legacy"), "off\nyes\n");
     });
 
+    it("destroys on opt-in only: children block it unless recursive, and then everything goes", async () => {
+        const runner = new ProgramRunner();
+        const program = (recursive: boolean) => dataset({ dataset: "tank/scratch", destroyOnDelete: true, recursive }, "scratch");
+        await runner.up(program(false));
+        await sh("zfs create tank/scratch/child && echo data > /tank/scratch/child/f");
+        await assert.rejects(runner.destroy(), (e: unknown) => e instanceof RemoteCommandError && /refusing to destroy tank\/scratch: it has 1 child datasets and 0 clones/.test(e.run.stderr));
+        assert.equal(await sh("cat /tank/scratch/child/f"), "data\n");
+        await runner.up(program(true));
+        const gone = await runner.destroy();
+        assert.match(gone.runs.map((r) => r.stdout).join(""), /destroying tank\/scratch with 1 children and 0 clones \(recursive\)[\s\S]*destroyed tank\/scratch/);
+        assert.equal((await h.exec("zfs list tank/scratch")).code, 1);
+    });
+
     it("checks the pool at run time too: lz4 on zfs-fuse fails before any change, naming what the pool supports", async () => {
         const liar = zfsHost(h, { zfs: true, zfsCompression: ["off", "on", "lzjb", "gzip", "lz4"] });
         const runner = new ProgramRunner();
