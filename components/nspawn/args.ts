@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../host";
 import { isSafeAbsolutePath } from "../shell";
-import { checkInt, checkPattern, checkReason, fail, HOST_NAME } from "../validate";
+import { checkInt, checkOneOf, checkPattern, checkReason, fail, HOST_NAME } from "../validate";
 import { parseIPv4, parseIPv4Cidr } from "../net/ipv4";
 import { parseIPv6, parseIPv6Cidr } from "../net/ipv6";
 import { resolveZfsDatasetArgs } from "../zfs/args";
@@ -53,6 +53,12 @@ export interface NspawnContainerArgs {
     readonly cpuQuotaPercent?: number;
     /** @default 4096 */
     readonly tasksMax?: number;
+    /**
+     * How the picked uid range is applied to the rootfs: `map` (idmapped mount, files untouched), `chown` (a
+     * recursive chown on first boot; for filesystems without idmapped mounts, such as FUSE), or `auto` (map where the
+     * kernel and filesystem can). @default "auto"
+     */
+    readonly privateUsersOwnership?: "auto" | "chown" | "map";
     /** Run on a throwaway copy of the rootfs that vanishes when the container stops. @default false */
     readonly ephemeral?: boolean;
     /** Root's login: the public key is authorized inside; the private key (a secret) is how `host` connects. */
@@ -185,6 +191,7 @@ export function resolveContainerArgs(name: string, args: NspawnContainerArgs): R
         cpuQuotaPercent: args.cpuQuotaPercent === undefined ? undefined : checkInt("cpuQuotaPercent", args.cpuQuotaPercent, 1, 100 * 1024),
         tasksMax: checkInt("tasksMax", args.tasksMax ?? 4096, 16, 4194304),
         ephemeral: args.ephemeral === true,
+        ownership: checkOneOf("privateUsersOwnership", args.privateUsersOwnership ?? "auto", ["auto", "chown", "map"] as const),
         authorizedKey,
         keepData: args.keepData === true,
     };

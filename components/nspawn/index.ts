@@ -1,11 +1,10 @@
 // NspawnContainer: a systemd-nspawn machine on a ZFS clone or a directory, with private users and network, that is itself a Host.
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { Host } from "../host";
-import { frameStdin } from "../shell";
+import { Host, remoteScript } from "../host";
+import { contentHash, frameStdin } from "../shell";
 import { CONTAINER_TYPE } from "../tokens";
 import { ZfsDataset } from "../zfs";
-import { statefulCommands } from "../zfs/stateful";
 import { NspawnBindMount, NspawnCapability, NspawnContainerArgs, resolveContainerArgs } from "./args";
 import { parseHostKey, renderConverge, renderDelete } from "./render";
 
@@ -53,13 +52,12 @@ export class NspawnContainer extends pulumi.ComponentResource {
             }, { parent: this });
         }
         const converge = renderConverge(spec);
-        // No triggers: a replacement would run the old delete (stop, remove the rootfs) after the new create.
-        this.command = statefulCommands(`${name}-container`, {
+        this.command = remoteScript(`${name}-container`, {
             host: r.host,
             script: converge.script,
             stdin: frameStdin(converge.files.map((f) => f.content)),
             deleteScript: renderDelete(spec),
-            policy: `container ${spec.machine}: delete stops it and ${spec.keepData || spec.rootfs.kind === "existing" ? "keeps" : "removes"} its root filesystem`,
+            hash: contentHash(converge.script, ...converge.files.map((f) => `${f.path}\0${f.content}`)),
             // The container stops before its dataset is destroyed.
             deleteBefore: this.dataset ? [this.dataset] : [],
         }, { parent: this, dependsOn: this.dataset ? [this.dataset] : [] }).converge;

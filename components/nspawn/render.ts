@@ -19,6 +19,7 @@ export interface ContainerSpec {
     readonly cpuQuotaPercent?: number;
     readonly tasksMax: number;
     readonly ephemeral: boolean;
+    readonly ownership: "auto" | "chown" | "map";
     readonly authorizedKey: string;
     readonly keepData: boolean;
 }
@@ -54,7 +55,7 @@ export function renderNspawnFile(c: ContainerSpec): string {
     const exec: Section["lines"][number][] = [["Boot", "yes"], ["Hostname", c.hostname], ["PrivateUsers", "pick"]];
     for (const cap of c.capabilities) exec.push(cap.reason, ["Capability", cap.name]);
     if (c.ephemeral) exec.push(["Ephemeral", "yes"]);
-    const files: Section["lines"][number][] = [["PrivateUsersOwnership", "auto"]];
+    const files: Section["lines"][number][] = [["PrivateUsersOwnership", c.ownership]];
     for (const b of c.binds) files.push([b.readWrite ? "Bind" : "BindReadOnly", b.source === b.target ? b.source : `${b.source}:${b.target}`]);
     const network: Section["lines"][number][] = c.network.kind === "bridge"
         ? [["Private", "yes"], ["VirtualEthernet", "yes"], ["Bridge", c.network.iface]]
@@ -162,8 +163,14 @@ systemctl is-enabled --quiet "$hearth_unit" || systemctl enable --quiet "$hearth
 systemctl is-enabled --quiet machines.target || systemctl enable --quiet machines.target
 if ! systemctl is-active --quiet "$hearth_unit"; then
   hearth_t0=$(date +%s%N)
-  systemctl start "$hearth_unit"
-  hearth_state=$(timeout 90 systemctl -M ${shq(m)} is-system-running --wait 2>/dev/null || true)
+  systemctl start "$hearth_unit" || { echo "hearth: container ${m} failed to start" >&2; journalctl -u "$hearth_unit" -n 40 --no-pager >&2 || true; exit 75; }
+  # Until the container's bus answers, systemctl -M prints nothing; then --wait blocks until boot has finished.
+  hearth_state=
+  for _ in $(seq 1800); do
+    hearth_state=$(timeout 90 systemctl -M ${shq(m)} is-system-running --wait 2>/dev/null || true)
+    [ -n "$hearth_state" ] && break
+    sleep 0.05
+  done
   hearth_ms=$(( ($(date +%s%N) - hearth_t0) / 1000000 ))
   case $hearth_state in
     running) echo "hearth: container ${m} running $hearth_ms ms after systemctl start" ;;

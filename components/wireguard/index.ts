@@ -2,8 +2,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as command from "@pulumi/command";
-import { frameStdin } from "../shell";
-import { statefulCommands } from "../zfs/stateful";
+import { remoteScript } from "../host";
+import { contentHash, frameStdin } from "../shell";
 import { WIREGUARD_TYPE } from "../tokens";
 import { ResolvedLink, ResolvedSide, WireguardLinkArgs, WireguardSideArgs, allowedIpsFor, checkEndpoint, checkPublicKey, isWgKey, resolveWireguardLinkArgs } from "./args";
 import { WgInterface, parsePublicKey, renderConverge, renderDeleteScript, renderKeyDeleteScript, renderKeyScript } from "./render";
@@ -66,14 +66,14 @@ export class WireguardLink extends pulumi.ComponentResource {
         const keyLifecycles: Record<string, pulumi.Resource> = {};
         for (const s of sides) {
             if (s.host) {
-                // No triggers: a replacement would run the old delete (removing the key) after the new create.
-                const key = statefulCommands(`${name}-${s.name}-key`, {
+                const script = renderKeyScript(link.interfaceName, link.keyVersion).render();
+                const key = remoteScript(`${name}-${s.name}-key`, {
                     host: s.host,
-                    script: renderKeyScript(link.interfaceName, link.keyVersion).render(),
+                    script,
                     deleteScript: renderKeyDeleteScript(link.interfaceName).render(),
-                    policy: `${link.interfaceName}: delete removes the private key`,
+                    hash: contentHash(script),
                 }, { parent: this });
-                keyLifecycles[s.name] = key.lifecycle;
+                keyLifecycles[s.name] = key.lifecycle!;
                 const cmd = key.converge;
                 keys[s.name] = cmd.stdout.apply((out) => {
                     const k = parsePublicKey(out);
@@ -111,12 +111,13 @@ export class WireguardLink extends pulumi.ComponentResource {
                 if (r.script !== shape.script) throw new Error("hearth bug: WireGuard converge script depends on peer keys");
                 return frameStdin([...r.files.map((f) => f.content), ...secrets]);
             });
-            interfaces[s.name] = statefulCommands(`${name}-${s.name}-interface`, {
+            interfaces[s.name] = remoteScript(`${name}-${s.name}-interface`, {
                 host: s.host!,
                 script: shape.script,
                 deleteScript: renderDeleteScript(sideInterface(link, name, s, shapeKeys, {})).render(),
                 stdin: pairPsks.length ? pulumi.secret(stdin) : stdin,
-                policy: `${link.interfaceName}: delete stops the interface and removes its config`,
+                // Peer keys and endpoints travel in stdin, so a change there is an update of this same script.
+                hash: contentHash(shape.script),
                 // The interface goes down before its key is removed.
                 deleteBefore: [keyLifecycles[s.name]],
             }, { parent: this }).converge;

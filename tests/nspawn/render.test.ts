@@ -25,6 +25,7 @@ export function webSpec(over: Partial<ContainerSpec> = {}): ContainerSpec {
         cpuQuotaPercent: 150,
         tasksMax: 1024,
         ephemeral: false,
+        ownership: "auto",
         authorizedKey: KEY,
         keepData: false,
         ...over,

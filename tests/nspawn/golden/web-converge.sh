@@ -90,8 +90,14 @@ systemctl is-enabled --quiet "$hearth_unit" || systemctl enable --quiet "$hearth
 systemctl is-enabled --quiet machines.target || systemctl enable --quiet machines.target
 if ! systemctl is-active --quiet "$hearth_unit"; then
   hearth_t0=$(date +%s%N)
-  systemctl start "$hearth_unit"
-  hearth_state=$(timeout 90 systemctl -M web is-system-running --wait 2>/dev/null || true)
+  systemctl start "$hearth_unit" || { echo "hearth: container web failed to start" >&2; journalctl -u "$hearth_unit" -n 40 --no-pager >&2 || true; exit 75; }
+  # Until the container's bus answers, systemctl -M prints nothing; then --wait blocks until boot has finished.
+  hearth_state=
+  for _ in $(seq 1800); do
+    hearth_state=$(timeout 90 systemctl -M web is-system-running --wait 2>/dev/null || true)
+    [ -n "$hearth_state" ] && break
+    sleep 0.05
+  done
   hearth_ms=$(( ($(date +%s%N) - hearth_t0) / 1000000 ))
   case $hearth_state in
     running) echo "hearth: container web running $hearth_ms ms after systemctl start" ;;
