@@ -54,7 +54,7 @@ describe("offline plan safety", function () {
         const cmd = readPlan(out, "secret").hosts[0].commands[0];
         assert.equal(cmd.name, "api-converge");
         assert.equal(cmd.secretFrames, 1, "the credential travels as a secret stdin frame");
-        assert.match(good.stdout, /~ api-converge {2}trigger [0-9a-f]{12}, .*via sudo, 1 secret\(s\) over stdin$/m);
+        assert.match(good.stdout, /~ api-converge {2}content [0-9a-f]{12}, .*via sudo, 1 secret\(s\) over stdin$/m);
     });
 
     it("writes no secret value, not even the placeholder, into any file, script or the printed plan", () => {

@@ -67,7 +67,8 @@ describe("offline plan", function () {
         assert.deepEqual(scripts, ["notes", "pgbouncer-sandbox", "web", "web-probe"].flatMap((s) => [`${s}-converge-lifecycle.delete.sh`, `${s}-converge.create.sh`]).sort());
         for (const s of scripts) {
             const text = fs.readFileSync(path.join(outA, "example", "web1", "_scripts", s), "utf8");
-            assert.match(text, /^#!\/bin\/bash\n# hearth: /);
+            assert.match(text, s.endsWith(".create.sh") ? /^#!\/bin\/bash\n# hearth-content: [0-9a-f]{64}\n# hearth: / : /^#!\/bin\/bash\n# hearth: /);
+            assert.match(text, /^set -euo pipefail$/m);
             assert.deepEqual(checkScript(text), [], s);
         }
     });

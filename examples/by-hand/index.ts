@@ -1,0 +1,55 @@
+// A hand-written hearth program: the components used directly, without the site config schema.
+//
+// A user's program imports them from "hearth"; this one imports the same module by path so it runs from the repo.
+import * as pulumi from "@pulumi/pulumi";
+import { Host, PostgresDb, SystemdService, ZfsDataset } from "../../components";
+
+const config = new pulumi.Config();
+
+// How to reach the machine. The private key must be a Pulumi secret: `pulumi config set --secret sshPrivateKey < key`.
+const nas = new Host({
+    name: "nas",
+    address: config.get("address") ?? "192.0.2.50",
+    user: "ops",
+    privateKey: config.requireSecret("sshPrivateKey"),
+    hostKey: config.get("hostKey"),
+    facts: { zfs: true, zfsCompression: ["off", "on", "lzjb", "gzip", "lz4"] },
+});
+
+// Family photos on their own dataset, snapshotted every hour; deleting this resource keeps the data.
+const photos = new ZfsDataset("photos", {
+    host: nas,
+    dataset: "tank/photos",
+    mountpoint: "/srv/photos",
+    compression: "lz4",
+    snapshots: { every: "hourly", keep: { hourly: 24, daily: 14 } },
+});
+
+// A gallery that may read the photos and nothing else, reachable from the LAN only.
+const gallery = new SystemdService(
+    "gallery",
+    {
+        host: nas,
+        description: "Photo gallery (read-only)",
+        execStart: ["/usr/bin/python3", "-m", "http.server", "8080", "--directory", "/srv/photos"],
+        bindReadOnlyPaths: ["/srv/photos"],
+        network: "local",
+        listenPorts: [8080],
+        memoryMaxMiB: 256,
+    },
+    { dependsOn: [photos] },
+);
+
+// Its database, on a dataset of its own (8 KiB records, like PostgreSQL's pages), with a pooled connection.
+const db = new PostgresDb("gallery-db", {
+    host: nas,
+    database: "gallery",
+    clients: ["192.168.1.0/24"],
+    tablespace: { dataset: "tank/pg/gallery", compression: "lz4" },
+    pooler: { port: 6432 },
+});
+
+export const hosts = { nas: "ops@192.0.2.50:22" };
+export const galleryUnit = gallery.unitName;
+export const photosPath = photos.mountpoint;
+export const databaseUri = db.uri; // a secret: `pulumi stack output --show-secrets databaseUri`
