@@ -100,10 +100,10 @@ export function serverFiles(layout: ServerLayout, listen: readonly string[], por
 }
 
 /**
- * The converge script. The zone is staged and checked by knot itself before it replaces the served copy, so a zone
- * knot would refuse never goes live. Once the unit exists (its SystemdService runs after this script), a config
- * change restarts knotd, a zone change reloads just the zone, and the script ends only when knotd serves the serial
- * of the served file. A failed run leaves at most a staged file, which the next run replaces.
+ * The converge script, run after the knotd unit's SystemdService. The zone is staged and checked by knot itself
+ * before it replaces the served copy, so a zone knot would refuse never goes live. A config change restarts knotd,
+ * a zone change reloads just the zone, and the script ends only when knotd serves the serial of the served file.
+ * A failed run leaves at most a staged file, which the next run replaces.
  */
 export function renderServerScript(layout: ServerLayout, files: ServerFiles): { script: string; installed: readonly RenderedFile[] } {
     const s = new Script(`authoritative DNS for ${layout.zone}`);
@@ -135,12 +135,12 @@ export function renderServerScript(layout: ServerLayout, files: ServerFiles): { 
         "  zone_changed=1",
         `  echo "hearth: serving a new ${layout.zoneFile}"`,
         "fi",
-        `if [ ! -f ${shq(layout.unitPath)} ]; then`,
-        `  echo "hearth: ${layout.unit} is not installed yet; its SystemdService starts it"`,
-        "  exit 0",
-        "fi",
+        `if [ ! -f ${shq(layout.unitPath)} ]; then echo "hearth: ${layout.unit} is not installed (its SystemdService comes first)" >&2; exit 1; fi`,
+        // On a first deploy, or after a unit change that the old config could not run under (a new port), knotd
+        // has been failing without this config: start it afresh.
         `if ! systemctl is-active --quiet ${unit}; then`,
-        `  systemctl start ${unit}`,
+        `  systemctl reset-failed ${unit} 2>/dev/null || true`,
+        `  systemctl restart ${unit}`,
         `elif [ "$conf_changed" -gt 0 ]; then`,
         `  systemctl restart ${unit}`,
         `elif [ "$zone_changed" -eq 1 ]; then`,

@@ -55,8 +55,8 @@ export function knotServiceArgs(z: ResolvedDnsZone, backend: HostBackend): Syste
 }
 
 /**
- * The zone's files (one remote command) and knotd as a SystemdService after them: a dynamic user with only
- * CAP_NET_BIND_SERVICE, answering only site-local clients unless the zone is public.
+ * knotd as a SystemdService (a dynamic user with only CAP_NET_BIND_SERVICE, answering only site-local clients
+ * unless the zone is public), then the zone's files and the reload in one remote command.
  */
 export function hostServer(name: string, z: ResolvedDnsZone, backend: HostBackend, parent: pulumi.Resource): { files: command.remote.Command; service: SystemdService } {
     const layout = serverLayout(z.zone);
@@ -66,6 +66,9 @@ export function hostServer(name: string, z: ResolvedDnsZone, backend: HostBacken
     const { script } = renderServerScript(layout, statics);
     const zone = renderHostZone(z, backend);
     const stdin = zone.apply((zf) => frameStdin(renderServerScript(layout, files(zf.text)).installed.map((f) => f.content)));
+    // The unit first: a config change that needs a new unit (a port) then restarts knotd under the unit that allows
+    // it. On a first deploy knotd fails until this config exists; the zone script starts it and waits for the serial.
+    const service = new SystemdService(`${name}-knot`, knotServiceArgs(z, backend), { parent });
     // remoteScript keeps the delete on a lifecycle command no update can run; the zone itself travels on stdin, so
     // a record change is an in-place update of this one command.
     const filesCmd = remoteScript(
@@ -77,8 +80,7 @@ export function hostServer(name: string, z: ResolvedDnsZone, backend: HostBacken
             deleteScript: renderServerDeleteScript(layout),
             hash: contentHash(script, statics.knotConf, statics.checkConf),
         },
-        { parent },
+        { parent, dependsOn: [service] },
     ).converge;
-    const service = new SystemdService(`${name}-knot`, knotServiceArgs(z, backend), { parent, dependsOn: [filesCmd] });
     return { files: filesCmd, service };
 }
