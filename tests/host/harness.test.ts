@@ -47,8 +47,7 @@ describeHost("test hosts", function () {
         process.stderr.write(`hearth host: warm start to SSH: alpha ${a.timings.sshReadySeconds.toFixed(1)} s, beta ${b.timings.sshReadySeconds.toFixed(1)} s\n`);
     });
     after(async () => {
-        await a?.stop();
-        await b?.stop();
+        await Promise.all([a?.stop(), b?.stop()]);
     });
 
     it("boots systemd as PID 1 and finishes booting", async () => {

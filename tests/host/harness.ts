@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../components/host";
 import { HOST_NAME } from "../../components/validate";
 import { cacheDir, ensureImage, ensureLowerDir, imagePackages } from "./image";
-import { claimIndex, cgroupRoots, ensureBlackhole, HostRecord, procStart, run, saveRecord, teardownRecord } from "./machine";
+import { cgroupPids, claimIndex, cgroupRoots, ensureBlackhole, HostRecord, procStart, removeCgroup, requestHalt, run, saveRecord, teardownRecord } from "./machine";
 import { closeMaster, generateKey, runClientKey, runSsh, SshOptions, SshResult, SshTarget, sshTempDir } from "./ssh";
 
 export interface StartHostArgs {
@@ -139,7 +139,15 @@ function logTail(rec: HostRecord): string {
 
 /** Starts nspawn and configures the build machine's end of the veth; returns how to ask whether nspawn has exited. */
 async function boot(rec: HostRecord): Promise<() => number | null | undefined> {
-    for (const cg of rec.cgroups) fs.mkdirSync(cg);
+    for (const cg of rec.cgroups) {
+        // Our index lock is held, so an empty tree here is what a killed run of ours left; one with processes is not.
+        if (fs.existsSync(cg)) {
+            if (cgroupPids([cg]).length) throw new Error(`cgroup ${cg} already has processes: ${cgroupPids([cg]).join(" ")}`);
+            const left = removeCgroup(cg);
+            if (left.length) throw new Error(left.join("; "));
+        }
+        fs.mkdirSync(cg);
+    }
     const logFd = fs.openSync(rec.log, "w");
     // The launching shell joins the host's own cgroups, then becomes nspawn: a second container otherwise fails
     // ("Failed to create /init.scope control group").
@@ -233,9 +241,11 @@ export async function startHost(args: StartHostArgs): Promise<TestHost> {
             timings: { imageSeconds: image.seconds, imageBuilt: image.built, sshReadySeconds },
             exec: (command, opts) => runSsh(ssh, command, { multiplex: true, ...opts }),
             stop: async () => {
+                // Halt without blocking, so hosts stopped together (Promise.all) power off in parallel.
+                if (live.has(rec.index) && requestHalt(rec)) await waitFor(exits.get(rec.index), 20_000);
                 stopRecord(rec);
-                // Teardown waited for nspawn synchronously; let Node reap it so no zombie outlives stop().
-                await Promise.race([exits.get(rec.index), new Promise((r) => setTimeout(r, 5000))]);
+                // Let Node reap nspawn, so no zombie outlives stop().
+                await waitFor(exits.get(rec.index), 5000);
                 exits.delete(rec.index);
             },
         };
@@ -245,6 +255,13 @@ export async function startHost(args: StartHostArgs): Promise<TestHost> {
         const extra = problems.length ? `\n(teardown also failed: ${problems.join("; ")})` : "";
         throw new Error(`starting test host ${args.name}: ${(e as Error).message}${extra}`);
     }
+}
+
+/** Waits for `p` at most `ms`, leaving no timer behind (mocha waits for pending timers before it exits). */
+async function waitFor(p: Promise<void> | undefined, ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([p, new Promise<void>((r) => { timer = setTimeout(r, ms); })]);
+    clearTimeout(timer);
 }
 
 function stopRecord(rec: HostRecord): void {
@@ -265,6 +282,7 @@ export function liveAddresses(): string[] {
 /** Stops every host this process started; used on exit, on signals and by mocha's root after hook. */
 export function stopAllHosts(): void {
     const problems: string[] = [];
+    for (const rec of live.values()) requestHalt(rec);
     for (const rec of [...live.values()]) {
         try { stopRecord(rec); } catch (e) { problems.push((e as Error).message); }
     }

@@ -154,6 +154,15 @@ function cgroupTree(dir: string): string[] {
     return out;
 }
 
+/** Removes an empty cgroup tree, deepest first; returns what could not be removed. */
+export function removeCgroup(dir: string): string[] {
+    const problems: string[] = [];
+    for (const d of cgroupTree(dir)) {
+        try { fs.rmdirSync(d); } catch (e) { problems.push(`cannot remove cgroup ${d}: ${(e as Error).message}`); }
+    }
+    return problems;
+}
+
 /** PIDs in a cgroup tree: the container's processes, all descendants of the nspawn this harness started. */
 export function cgroupPids(dirs: readonly string[]): number[] {
     const pids = new Set<number>();
@@ -185,17 +194,23 @@ export function mountsUnder(dir: string): string[] {
 }
 
 /**
+ * Asks the container to power off without waiting (so several hosts halt at once); false when it is not running.
+ * nspawn turns SIGTERM into SIGRTMIN+3 for the container's systemd: an orderly halt.
+ */
+export function requestHalt(rec: HostRecord): boolean {
+    if (!isAlive(rec.nspawnPid, rec.nspawnStart)) return false;
+    try { process.kill(rec.nspawnPid!, "SIGTERM"); } catch { return false; }
+    return true;
+}
+
+/**
  * Powers the container off and removes everything the host held. Returns what could not be cleaned (empty when
  * all is gone). Every process it signals is the nspawn this harness started or inside that nspawn's cgroups.
  */
 export function teardownRecord(rec: HostRecord, haltTimeoutMs = 20_000): string[] {
     const problems: string[] = [];
     const nspawnAlive = () => isAlive(rec.nspawnPid, rec.nspawnStart);
-    if (nspawnAlive()) {
-        // nspawn turns SIGTERM into SIGRTMIN+3 for the container's systemd: an orderly halt.
-        try { process.kill(rec.nspawnPid!, "SIGTERM"); } catch { /* exited meanwhile */ }
-        waitUntil(() => !nspawnAlive(), haltTimeoutMs);
-    }
+    if (requestHalt(rec)) waitUntil(() => !nspawnAlive(), haltTimeoutMs);
     if (nspawnAlive() || cgroupPids(rec.cgroups).length > 0) {
         for (const cg of rec.cgroups) {
             try { fs.writeFileSync(path.join(cg, "cgroup.kill"), "1"); } catch { /* v1 hierarchies have no cgroup.kill */ }
@@ -210,11 +225,7 @@ export function teardownRecord(rec: HostRecord, haltTimeoutMs = 20_000): string[
             problems.push(`processes still running in ${rec.cgroups.join(", ")}: ${cgroupPids(rec.cgroups).join(" ")}`);
         }
     }
-    for (const cg of rec.cgroups) {
-        for (const d of cgroupTree(cg)) {
-            try { fs.rmdirSync(d); } catch (e) { problems.push(`cannot remove cgroup ${d}: ${(e as Error).message}`); }
-        }
-    }
+    for (const cg of rec.cgroups) problems.push(...removeCgroup(cg));
     if (fs.existsSync(`/sys/class/net/${rec.veth}`)) {
         const r = run("ip", ["link", "del", rec.veth]);
         if (r.status !== 0 && fs.existsSync(`/sys/class/net/${rec.veth}`)) problems.push(`cannot delete ${rec.veth}: ${r.out}`);
