@@ -96,7 +96,10 @@ export function checkSiteConfig(raw: RawSiteConfig, namespace = "hearth"): { ok:
 
 function toProblems(issue: z.core.$ZodIssue, namespace: string): ConfigProblem[] {
     const at = keyPath(namespace, issue.path);
-    const input = (issue as { input?: unknown }).input;
+    let input = (issue as { input?: unknown }).input;
+    // A discriminated union reports at its discriminator (`backend.kind`) but carries the whole object.
+    const last = issue.path[issue.path.length - 1];
+    if (issue.code === "invalid_union" && typeof last === "string" && input && typeof input === "object" && last in input) input = (input as Record<string, unknown>)[last];
     if (issue.code === "unrecognized_keys") {
         return issue.keys.map((k) => ({ path: keyPath(namespace, [...issue.path, k]), message: `is not a known key: expected ${issue.message}` }));
     }

@@ -82,11 +82,7 @@ function addressOwners(site: SiteConfig, containers: ReturnType<typeof planConta
     for (const s of site.services ?? []) {
         const host = site.hosts.find((h) => h.name === s.host);
         const addresses = host ? literalAddresses(host.address) : containerIps.get(s.host) ?? [];
-        const problem = s.hostname === undefined
-            ? "a service with a 'hostname' (the name its records get)"
-            : addresses.length === 0
-              ? `a service whose host has an IP address (host '${s.host}' is reached by name, so there is no address to publish)`
-              : undefined;
+        const problem = addresses.length === 0 ? `a service whose host has an IP address (host '${s.host}' is reached by name, so there is no address to publish)` : undefined;
         owners.set(s.name, { hostname: s.hostname, addresses, ...(problem ? { problem } : {}) });
     }
     return owners;

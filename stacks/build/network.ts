@@ -73,7 +73,8 @@ function recordArgs(r: RecordConfig, owners: Map<string, AddressOwner>): DnsReco
     const { service, ...rest } = r;
     if (service === undefined) return rest as DnsRecordArgs;
     const o = owners.get(service)!;
-    return { ...(rest.name !== undefined ? { name: rest.name } : {}), ...(rest.ttl !== undefined ? { ttl: rest.ttl } : {}), ...(rest.proxied !== undefined ? { proxied: rest.proxied } : {}), service: { hostname: o.hostname!, addresses: [...o.addresses] } };
+    const hostname = o.hostname ?? rest.name!;
+    return { ...(rest.name !== undefined ? { name: rest.name } : {}), ...(rest.ttl !== undefined ? { ttl: rest.ttl } : {}), ...(rest.proxied !== undefined ? { proxied: rest.proxied } : {}), service: { hostname, addresses: [...o.addresses] } };
 }
 
 function zoneArgs(z: ZoneConfig, hosts: Map<string, Host>, owners: Map<string, AddressOwner>, delegations: Map<string, ZoneDelegation>): DnsZoneArgs {
@@ -96,10 +97,16 @@ export interface PlannedZone {
  * site uses that zone's resolved name servers, which is what DnsZone.delegation will say.
  */
 export function planZones(zones: readonly ZoneConfig[], hosts: Map<string, Host>, owners: Map<string, AddressOwner>, problems: ProblemCollector): PlannedZone[] {
+    // Records naming a service are checked here, where the service's config is known; such a zone goes no further.
+    const badZones = new Set<number>();
     zones.forEach((z, i) =>
         (z.records ?? []).forEach((r, j) => {
             const o = r.service === undefined ? undefined : owners.get(r.service);
-            if (o?.problem) problems.problems.push({ path: `hearth:zones[${i}].records[${j}].service`, message: `is ${JSON.stringify(r.service)}: expected ${o.problem}` });
+            const problem = o?.problem ?? (o && o.hostname === undefined && r.name === undefined ? "a service with a 'hostname' (the name its records get), or a 'name' on the record" : undefined);
+            if (problem) {
+                problems.problems.push({ path: `hearth:zones[${i}].records[${j}].service`, message: `is ${JSON.stringify(r.service)}: expected ${problem}` });
+                badZones.add(i);
+            }
         }),
     );
     const delegations = new Map<string, ZoneDelegation>();
@@ -115,6 +122,7 @@ export function planZones(zones: readonly ZoneConfig[], hosts: Map<string, Host>
     }
     const planned: PlannedZone[] = [];
     zones.forEach((z, i) => {
+        if (badZones.has(i)) return;
         if ((z.delegations ?? []).some((d) => "child" in d && !delegations.has(d.child))) {
             // The child's own entry reports why it does not resolve.
             return;

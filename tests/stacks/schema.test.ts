@@ -19,7 +19,7 @@ function base(): Values {
 }
 
 /** Runs the site program's validation and build the way stacks/index.ts does. */
-function site(values: Values, secretKeys: string[] = ["sshPrivateKey"]): void {
+function site(values: Values, secretKeys: string[] = ["sshPrivateKey", "ctKey"]): void {
     const raw: RawSiteConfig = { values, secretKeys: new Set(secretKeys) };
     buildSite(parseSiteConfig(raw), { secret: () => pulumi.secret("fake-secret-value") });
 }
@@ -91,7 +91,36 @@ const cases: [string, (v: Values) => void, string | RegExp][] = [
     ["a service shadowing sshd", (v) => (v.services[0].name = "ssh"), /^ {2}'hearth:services\[0\]\.unitName' is "ssh": expected a name that does not shadow a system unit/m],
     ["a drop-in with its own command", (v) => (v.services[1] = { name: "pg", host: "web1", dropIn: { unit: "postgresql.service" }, execStart: ["/bin/true"] }), /^ {2}'hearth:services\[1\]\.execStart' is \["\/bin\/true"\]: expected nothing: a drop-in carries hardening and limits only/m],
     ["a writable system tree without a loosening", (v) => (v.services[0].readWritePaths = ["/etc"]), /^ {2}'hearth:services\[0\]\.readWritePaths\[0\]' is "\/etc": expected a path outside the system trees/m],
+    // Datasets, databases, containers, links and zones: the same rules, the same kind of message.
+    ["a dataset on a host without ZFS", (v) => (v.datasets = [{ name: "media", host: "web1", dataset: "tank/media" }]), /^ {2}'hearth:datasets\[0\]\.host' is "web1": expected a host whose facts declare zfs: true$/m],
+    ["a dataset path with '..'", (v) => ((v.hosts[0].facts = { zfs: true }), (v.datasets = [{ name: "media", host: "web1", dataset: "tank/../etc" }])), /^ {2}'hearth:datasets\[0\]\.dataset' is "tank\/\.\.\/etc": expected a dataset path/m],
+    ["a snapshot policy with an unknown period", (v) => ((v.hosts[0].facts = { zfs: true }), (v.datasets = [{ name: "media", host: "web1", dataset: "tank/media", snapshots: { every: "minutely", keep: { hourly: 1 } } }])), `'hearth:datasets[0].snapshots.every' is "minutely": expected one of "hourly", "daily", "weekly"`],
+    ["a database named with a quote", (v) => (v.databases = [{ name: "app-db", host: "web1", database: "app'; DROP" }]), /^ {2}'hearth:databases\[0\]\.database' is "app'; DROP": expected a lowercase SQL name/m],
+    ["a database client that is not a network", (v) => (v.databases = [{ name: "app-db", host: "web1", database: "app", clients: ["everyone"] }]), /^ {2}'hearth:databases\[0\]\.clients\[0\]' is "everyone": expected an IPv4 or IPv6 network in CIDR form/m],
+    ["a database on a host that does not exist", (v) => (v.databases = [{ name: "app-db", host: "db9", database: "app" }]), `'hearth:databases[0].host' is "db9": expected the name of an entry in hearth:hosts ("web1")`],
+    ["a container named like a host", (v) => ((v.ctKey = "k"), (v.containers = [{ ...container(), name: "web1" }])), `'hearth:containers[0].name' is "web1": expected a name no host of hearth:hosts has (services name hosts and containers alike)`],
+    ["a container without its SSH key secret", (v) => (v.containers = [container()]), "'hearth:ctKey' is missing: expected a secret (named by hearth:containers[0].ssh.privateKey), set with `pulumi config set --secret ctKey`"],
+    ["a container address without a prefix", (v) => ((v.ctKey = "k"), (v.containers = [{ ...container(), addresses: ["10.0.0.5"] }])), /^ {2}'hearth:containers\[0\]\.addresses\[0\]' is "10\.0\.0\.5": expected an interface address with its prefix/m],
+    ["a WireGuard side both here and elsewhere", (v) => (v.wireguard = [{ ...link(), hub: { host: "web1", stack: "vps" } }]), `'hearth:wireguard[0].hub' is {"host":"web1","stack":"vps"}: expected exactly one of host (a host of this site), stack (the site that manages it) or publicKey`],
+    ["a remote WireGuard side without a name", (v) => (v.wireguard = [{ ...link(), peers: [{ stack: "home" }] }]), `'hearth:wireguard[0].peers[0].name' is missing: expected a side name (the same in every stack) for a side managed elsewhere`],
+    ["an interface name over 15 characters", (v) => (v.wireguard = [{ ...link(), interfaceName: "wg-a-very-long-name" }]), /^ {2}'hearth:wireguard\[0\]\.interfaceName' is "wg-a-very-long-name": expected/m],
+    ["a stack name with a space", (v) => (v.wireguard = [{ ...link(), peers: [{ name: "home", stack: "my home" }] }]), `'hearth:wireguard[0].peers[0].stack' is "my home": expected a stack name ('vps' or 'org/project/vps')`],
+    ["an unknown DNS backend", (v) => (v.zones = [{ name: "pub", zone: "example.org", backend: { kind: "bind9" } }]), `'hearth:zones[0].backend.kind' is "bind9": expected a backend { kind: "cloudflare" | "route53" | "host", ... }`],
+    ["a private address in a public zone", (v) => (v.zones = [{ ...zone(), records: [{ name: "nas", type: "A", value: "192.168.1.5" }] }]), /^ {2}'hearth:zones\[0\]\.records\[0\]\.value' is "192\.168\.1\.5": expected a public address in the public zone example\.org/m],
+    ["a record for a service without a hostname", (v) => (v.zones = [{ ...zone(), records: [{ service: "app" }] }]), `'hearth:zones[0].records[0].service' is "app": expected a service with a 'hostname' (the name its records get), or a 'name' on the record`],
+    ["a record for a service whose host has no address", (v) => ((v.hosts[0].address = "web1.example.net"), (v.services[0].hostname = "app"), (v.zones = [{ ...zone(), records: [{ service: "app" }] }])), `'hearth:zones[0].records[0].service' is "app": expected a service whose host has an IP address (host 'web1' is reached by name, so there is no address to publish)`],
+    ["a TTL of one second", (v) => (v.zones = [{ ...zone(), ttl: 1 }]), `'hearth:zones[0].ttl' is 1: expected an integer from 60 to 86400`],
 ];
+
+function container() {
+    return { name: "ct", host: "web1", rootfs: { copyFrom: "/srv/base" }, network: { bridge: "br0" }, addresses: ["10.0.0.5/24"], ssh: { authorizedKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPlaceholderKeyForTests0000000000000000 me", privateKey: "ctKey" } };
+}
+function link() {
+    return { name: "sites", interfaceName: "wg-sites", hub: { host: "web1", endpoint: "192.0.2.10:51820" }, peers: [{ name: "home", stack: "home" }] };
+}
+function zone() {
+    return { name: "pub", zone: "example.org", backend: { kind: "cloudflare", zoneId: "0123456789abcdef0123456789abcdef" } };
+}
 
 describe("site config", () => {
     before(() => installMocks("hearth", "schema"));
