@@ -29,10 +29,6 @@ export function freePort(): Promise<number> {
     });
 }
 
-export function havePostgres(): boolean {
-    return fs.existsSync(`${BIN}/initdb`) && fs.existsSync(`${BIN}/pg_ctl`) && spawnSync("id", ["postgres"]).status === 0;
-}
-
 export async function startCluster(): Promise<LocalCluster> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-pg-"));
     fs.chmodSync(dir, 0o755);
