@@ -115,6 +115,7 @@ async function main(): Promise<void> {
     console.log(formatSecurity(securityTable(plan, outDir), args.budget));
     console.log("");
     console.log(`Stack outputs: ${JSON.stringify(run.outputs)}`);
+    console.log("Offline: secure config values are placeholders and never written; what hosts would print (public keys, host keys) is simulated.");
     console.log(`Wrote ${path.relative(process.cwd(), outDir) || outDir}/ (files per host, _scripts/, _files.tsv, plan.json) in ${Date.now() - started} ms.`);
 }
 
