@@ -112,7 +112,9 @@ export function renderServerScript(layout: ServerLayout, files: ServerFiles): { 
     const liveFile = shq(`${layout.live}/${layout.zoneFile}`);
     const stagedFile = shq(`${layout.staged}/${layout.zoneFile}`);
     const liveTmp = shq(`${layout.live}/.${layout.zoneFile}.hearth-new`);
-    const knotc = (conf: string) => `${KNOTC} -c ${shq(conf)}`;
+    const knotc = (c: string) => `${KNOTC} -c ${shq(c)}`;
+    const conf = shq(layout.conf);
+    const applied = shq(`${layout.dir}/.knot.conf.applied`);
     s.raw(
         `if [ ! -x ${KNOTD} ] || [ ! -x ${KNOTC} ]; then echo "hearth: knotd not found on this host: install the Debian package knot" >&2; exit 69; fi`,
         // /etc/hearth may exist with mode 0700 (hearth scripts run under umask 077); knotd's dynamic user only needs to traverse it.
@@ -121,36 +123,36 @@ export function renderServerScript(layout: ServerLayout, files: ServerFiles): { 
     );
     s.install({ path: layout.conf, content: files.knotConf, mode: 0o644 });
     s.install({ path: layout.checkConf, content: files.checkConf, mode: 0o644 });
-    s.raw("conf_changed=$hearth_changed");
     s.install({ path: `${layout.staged}/${layout.zoneFile}`, content: files.zoneFile, mode: 0o644 });
     s.raw(
         `if ! check_out=$(${knotc(layout.checkConf)} zone-check ${zone} 2>&1); then`,
         `  printf 'hearth: knot refused the zone %s; the served zone is unchanged:\\n%s\\n' ${zone} "$check_out" >&2`,
         "  exit 65",
         "fi",
-        "zone_changed=0",
         `if ! cmp -s -- ${stagedFile} ${liveFile}; then`,
         `  install -m 0644 -- ${stagedFile} ${liveTmp}`,
         `  mv -f -T -- ${liveTmp} ${liveFile}`,
-        "  zone_changed=1",
         `  echo "hearth: serving a new ${layout.zoneFile}"`,
         "fi",
         `if [ ! -f ${shq(layout.unitPath)} ]; then echo "hearth: ${layout.unit} is not installed (its SystemdService comes first)" >&2; exit 1; fi`,
-        // On a first deploy, or after a unit change that the old config could not run under (a new port), knotd
-        // has been failing without this config: start it afresh.
-        `if ! systemctl is-active --quiet ${unit}; then`,
-        `  systemctl reset-failed ${unit} 2>/dev/null || true`,
-        `  systemctl restart ${unit}`,
-        `elif [ "$conf_changed" -gt 0 ]; then`,
-        `  systemctl restart ${unit}`,
-        `elif [ "$zone_changed" -eq 1 ]; then`,
-        `  ${knotc(layout.conf)} zone-reload ${zone} >/dev/null`,
-        "fi",
         // The serial comes from the served file, so the script text stays the same while record data arrives later.
         `serial=$(awk '$4 == "SOA" { print $7; exit }' ${liveFile})`,
+        `served_serial() { ${knotc(layout.conf)} zone-status ${zone} 2>/dev/null | sed -n 's/.*| serial: \\([0-9]*\\).*/\\1/p' || true; }`,
+        // What knotd runs with is compared with what it last ran with, not with the previous file: a run that wrote
+        // the config and then failed still leaves the restart to the next run.
+        `if ! systemctl is-active --quiet ${unit}; then`,
+        // A first deploy (the unit started before this config existed), or a unit change the old config could not
+        // run under (a new port): start afresh.
+        `  systemctl reset-failed ${unit} 2>/dev/null || true`,
+        `  systemctl restart ${unit}`,
+        `elif ! cmp -s -- ${conf} ${applied}; then`,
+        `  systemctl restart ${unit}`,
+        `elif [ "$(served_serial)" != "$serial" ]; then`,
+        `  ${knotc(layout.conf)} zone-reload ${zone} >/dev/null`,
+        "fi",
         "served=",
         "for _ in $(seq 1 100); do",
-        `  served=$(${knotc(layout.conf)} zone-status ${zone} 2>/dev/null | sed -n 's/.*| serial: \\([0-9]*\\).*/\\1/p') || true`,
+        '  served=$(served_serial)',
         `  if [ "$served" = "$serial" ]; then break; fi`,
         "  sleep 0.1",
         "done",
@@ -159,6 +161,7 @@ export function renderServerScript(layout: ServerLayout, files: ServerFiles): { 
         `  journalctl -u ${unit} -n 20 --no-pager >&2 || true`,
         "  exit 1",
         "fi",
+        `install -m 0644 -- ${conf} ${applied}`,
         `echo "hearth: ${layout.zone} served with serial $serial"`,
     );
     return { script: s.render(), installed: s.installedFiles };

@@ -150,6 +150,19 @@ describeHost("DnsZone on test hosts", function () {
         assert.equal(dig(child.address, 53, `www.${CHILD}`, "A").status, "NOERROR");
     });
 
+    it("a config written by a run that failed before the restart is applied by the next run", async () => {
+        const layout = serverLayout(CHILD);
+        const invocation = async () => (await child.exec(`systemctl show -p InvocationID --value ${layout.unit}`)).stdout.trim();
+        const before = await invocation();
+        // What a run cut between writing knot.conf and restarting knotd leaves: knotd running an older config.
+        await child.exec(`echo '# an older config' > ${layout.dir}/.knot.conf.applied`);
+        const again = await runner.rerunCreate();
+        assert.ok(again.every((x) => x.code === 0));
+        assert.notEqual(await invocation(), before, "knotd was restarted onto the written config");
+        assert.equal((await child.exec(`cmp ${layout.conf} ${layout.dir}/.knot.conf.applied`)).code, 0);
+        assert.deepEqual(rdata(dig(child.address, 53, `new.${CHILD}`, "A").answer), ["10.231.99.90"]);
+    });
+
     it("a port change rewrites the config and the unit in one up, and knotd answers on the new port only", async () => {
         const extra: DnsRecordArgs[] = [{ name: "new", type: "A", value: "10.231.99.90" }];
         const moved = await runner.up(program(extra, 5353));
