@@ -104,8 +104,9 @@ export function sandboxLines(spec: SandboxSpec): IniLine[] {
         ["ProtectClock", "yes"],
         ["ProtectHostname", "yes"],
         ["ProtectProc", "invisible"],
-        ["ProcSubset", "pid"],
     );
+    if (l.procSubset) lines.push(loosening("procSubset", l.procSubset.reason), ["ProcSubset", "all"]);
+    else lines.push(["ProcSubset", "pid"]);
     if (l.privateUsers) {
         lines.push(loosening("privateUsers", l.privateUsers.reason), ["PrivateUsers", "no"]);
     } else if (caps.length > 0) {

@@ -28,6 +28,8 @@ export interface SystemdLoosenings {
     readonly privateUsers?: { readonly reason: string };
     /** `ProtectHome=read-only` instead of hiding /home, /root and /run/user. */
     readonly protectHome?: { readonly reason: string };
+    /** `ProcSubset=all`: the service sees /proc's system files (e.g. zfs-fuse's `zfs` reads /proc/mounts). */
+    readonly procSubset?: { readonly reason: string };
 }
 
 export const CAPABILITIES = [
@@ -59,7 +61,7 @@ export function checkReasonText(arg: string, v: unknown): string {
     return reason.trim();
 }
 
-const LOOSENINGS = ["writablePaths", "capabilities", "addressFamilies", "syscallGroups", "namespaces", "memoryDenyWriteExecute", "privateDevices", "privateUsers", "protectHome"];
+const LOOSENINGS = ["writablePaths", "capabilities", "addressFamilies", "syscallGroups", "namespaces", "memoryDenyWriteExecute", "privateDevices", "privateUsers", "protectHome", "procSubset"];
 
 function obj(arg: string, v: unknown, shape: string, keys: readonly string[]): Record<string, unknown> {
     if (typeof v !== "object" || v === null || Array.isArray(v) || pulumi.Output.isInstance(v)) fail(arg, v, shape);
@@ -105,7 +107,7 @@ export function resolveLoosenings(v: unknown): ResolvedLoosenings {
         const o = obj("loosen.namespaces", l.namespaces, "{ namespaces, reason }", ["namespaces", "reason"]);
         out.namespaces = { namespaces: list("loosen.namespaces.namespaces", o.namespaces, NAMESPACES), reason: checkReasonText("loosen.namespaces.reason", o.reason) };
     }
-    for (const k of ["memoryDenyWriteExecute", "privateDevices", "privateUsers", "protectHome"] as const) {
+    for (const k of ["memoryDenyWriteExecute", "privateDevices", "privateUsers", "protectHome", "procSubset"] as const) {
         if (l[k] !== undefined) out[k] = reasonOnly(`loosen.${k}`, l[k]);
     }
     return out as ResolvedLoosenings;

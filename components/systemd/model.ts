@@ -25,6 +25,7 @@ export interface ResolvedLoosenings {
     readonly namespaces?: { readonly namespaces: readonly string[]; readonly reason: string };
     readonly memoryDenyWriteExecute?: { readonly reason: string };
     readonly privateDevices?: { readonly reason: string };
+    readonly procSubset?: { readonly reason: string };
     readonly privateUsers?: { readonly reason: string };
     readonly protectHome?: { readonly reason: string };
 }

@@ -33,6 +33,7 @@ export function snapshotServiceArgs(host: Host, dataset: string, schedule: Snaps
         loosen: {
             privateDevices: { reason: "the zfs command reaches the kernel module through /dev/zfs" },
             capabilities: { caps: ["CAP_SYS_ADMIN"], reason: "ZFS checks CAP_SYS_ADMIN before it takes or destroys a snapshot" },
+            procSubset: { reason: "zfs (zfs-fuse's in particular) reads /proc/mounts, which ProcSubset=pid hides" },
         },
     };
 }

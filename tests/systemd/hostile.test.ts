@@ -101,7 +101,7 @@ describe("SystemdService hostile inputs", () => {
     it("accepts the baseline the cases start from (so each refusal is the hostile field's doing)", async () => {
         new SystemdService("svc", { host, ...ok });
         await settle();
-        assert.deepEqual(recorded.map((r) => r.type).sort(), ["command:remote:Command", "hearth:systemd:Service"]);
+        assert.deepEqual(recorded.map((r) => r.name).sort(), ["svc", "svc-converge", "svc-converge-lifecycle"]);
     });
 
     for (const [what, over, arg, name] of cases) {
