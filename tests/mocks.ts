@@ -1,5 +1,6 @@
 // Shared mock runtime for specs: records every registered resource with its inputs, and resolves outputs like the providers would.
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
 
 export interface RecordedResource {
     type: string;
@@ -58,6 +59,12 @@ export function resetRecorded(): void {
     recorded.length = 0;
 }
 
+/** What the mock RandomPassword named `name` returns; keepers change it, as they make the real provider generate a new one. */
+export function mockPassword(name: string, keepers?: Record<string, unknown>): string {
+    const suffix = keepers ? createHash("sha256").update(JSON.stringify(keepers)).digest("hex").slice(0, 8) : "";
+    return "mock-password-" + name.replace(/[^a-z0-9]/gi, "").slice(0, 24) + suffix;
+}
+
 /** Installs the mocks. Call inside `before()`: setMocks is process-global. */
 export async function installMocks(project = "hearth", stack = "test"): Promise<void> {
     await pulumi.runtime.setMocks(
@@ -71,7 +78,7 @@ export async function installMocks(project = "hearth", stack = "test"): Promise<
                     state.stderr = "";
                 }
                 if (args.type === "random:index/randomPassword:RandomPassword") {
-                    state.result = "mock-password-" + args.name.replace(/[^a-z0-9]/gi, "").slice(0, 24);
+                    state.result = mockPassword(args.name, inputs.keepers);
                 }
                 if (args.type === "random:index/randomBytes:RandomBytes" || args.type === "random:index/randomId:RandomId") {
                     state.base64 = Buffer.alloc(32, args.name.length).toString("base64");

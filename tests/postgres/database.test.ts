@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../components/host";
 import { PostgresDb, PostgresDbArgs, postgresUri } from "../../components/postgres";
 import { scramVerifier } from "../../components/postgres/scram";
-import { installMocks, isSecret, plainStrings, recorded, resetRecorded, resolve, settle } from "../mocks";
+import { installMocks, isSecret, mockPassword, plainStrings, recorded, resetRecorded, resolve, settle } from "../mocks";
 
 const key = () => pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nfake\n-----END OPENSSH PRIVATE KEY-----\n");
 const host = () => new Host({ name: "db1", address: "10.0.0.7", privateKey: key(), hostKey: "ssh-ed25519 AAAA", facts: { zfs: true } });
@@ -22,7 +22,7 @@ async function build(args: PostgresDbArgs): Promise<{ error?: Error; count: numb
 }
 
 /** The mock RandomPassword's result for resource `app-password` (tests/mocks.ts). */
-const MOCK_PASSWORD = "mock-password-apppassword";
+const MOCK_PASSWORD = mockPassword("app-password", { version: "1" });
 
 export const hostileDatabases: [string, Partial<PostgresDbArgs>, RegExp][] = [
     ["a database name with a quote", { database: 'app"; DROP DATABASE postgres; --' }, /'database' argument "app\\"; DROP DATABASE postgres; --"/],
@@ -131,9 +131,13 @@ describe("PostgresDb", () => {
 
     it("rotates by replacing the password resource: passwordVersion is its keeper", async () => {
         resetRecorded();
-        new PostgresDb("app", { host: host(), database: "app", passwordVersion: 2 });
+        const rotated = new PostgresDb("app", { host: host(), database: "app", passwordVersion: 2 });
         await settle();
         assert.deepEqual(recorded.find((r) => r.name === "app-password")!.inputs.keepers, { version: "2" });
+        assert.notEqual(await resolve(rotated.password), MOCK_PASSWORD, "a new keeper gives a new password");
+        const stdin = recorded.find((r) => r.name === "app-database")?.inputs.stdin ?? "";
+        assert.ok(stdin.includes(scramVerifier(await resolve(rotated.password), "app")), "the rotated verifier travels in stdin");
+        assert.ok(!stdin.includes(scramVerifier(MOCK_PASSWORD, "app")), "the old verifier does not");
     });
 
     it("puts the database on its own dataset, deleted only after the database leaves it", async () => {
