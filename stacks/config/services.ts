@@ -24,6 +24,7 @@ const loosenSchema = record(
         privateDevices: withReason({}, "a loosening with only a reason").optional(),
         privateUsers: withReason({}, "a loosening with only a reason").optional(),
         protectHome: withReason({}, "a loosening with only a reason").optional(),
+        procSubset: withReason({}, "a loosening with only a reason").optional(),
     },
     "loosen",
 );

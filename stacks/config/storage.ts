@@ -115,6 +115,7 @@ export const containerSchema = record(
         cpuQuotaPercent: int(1, 100000).optional(),
         tasksMax: int(1, 4194304).optional(),
         ephemeral: bool().optional(),
+        privateUsersOwnership: oneOf(["auto", "chown", "map"]).optional(),
         /** Root's login: the public key authorized inside, and the secret config key holding the private half. */
         ssh: record({ authorizedKey: text("an OpenSSH public key line"), privateKey: secretKey() }, "the container's SSH login"),
         sshViaHost: bool().optional(),
