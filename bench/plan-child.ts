@@ -23,11 +23,13 @@ export interface PlanSample {
 }
 
 /**
- * `site`: the benchmark site through hearth's components. `floor`: per service the same resource shape hearth
- * registers (one component, a converge and a lifecycle command) with trivial inputs and no hearth code: what the
- * Pulumi SDK costs for that shape alone.
+ * `site`: the benchmark site through hearth's components. `stack`: the same site as a site config, through the stacks
+ * layer (config schema, cross-checks, buildSite) as `npm run plan` runs a site. `floor`: per service the same resource
+ * shape hearth registers (one component, a converge and a lifecycle command) with trivial inputs and no hearth code:
+ * what the Pulumi SDK costs for that shape alone.
  */
-export type ChildMode = "site" | "floor";
+export type ChildMode = "site" | "stack" | "floor";
+const MODES: readonly ChildMode[] = ["site", "stack", "floor"];
 
 export interface ChildOptions {
     readonly services: number;
@@ -46,7 +48,7 @@ function parseChildArgs(argv: string[]): ChildOptions {
     const [n, mode, ...rest] = argv;
     const services = Number(n);
     if (!Number.isInteger(services) || services < 0 || services > 100_000) throw new Error(`services must be an integer from 0 to 100000, got ${n}`);
-    if (mode !== "site" && mode !== "floor") throw new Error(`mode must be site or floor, got ${mode}`);
+    if (!MODES.includes(mode as ChildMode)) throw new Error(`mode must be one of ${MODES.join(", ")}, got ${mode}`);
     let stackLimit: number | undefined;
     let noSourceMaps = false;
     for (let i = 0; i < rest.length; i++) {
@@ -55,7 +57,7 @@ function parseChildArgs(argv: string[]): ChildOptions {
         else throw new Error(`unknown argument ${rest[i]}`);
     }
     if (stackLimit !== undefined && (!Number.isInteger(stackLimit) || stackLimit < 0)) throw new Error("--stack-limit must be an integer >= 0");
-    return { services, mode, stackLimit, noSourceMaps };
+    return { services, mode: mode as ChildMode, stackLimit, noSourceMaps };
 }
 
 const mib = (kib: number) => kib / 1024;
@@ -72,6 +74,10 @@ async function main(): Promise<void> {
     const { Host } = require("../components/host") as typeof import("../components/host");
     const { installMocks, recorded } = require("../tests/mocks") as typeof import("../tests/mocks");
     const { declareSite } = require("./site") as typeof import("./site");
+    const stacks = opts.mode === "stack"
+        ? { ...(require("../stacks/schema") as typeof import("../stacks/schema")), ...(require("../stacks/site") as typeof import("../stacks/site")) }
+        : undefined;
+    const { siteConfigValues, SECRET_KEYS } = require("./site-config") as typeof import("./site-config");
     require("../components/systemd");
     require("../components/zfs");
     require("../components/postgres");
@@ -93,6 +99,11 @@ async function main(): Promise<void> {
         }));
         if (opts.mode === "site") {
             declareSite({ hosts, services: opts.services, dbClient: "10.231.0.0/16", variety: true });
+            return undefined;
+        }
+        if (stacks) {
+            const site = stacks.parseSiteConfig({ values: siteConfigValues(opts.services), secretKeys: new Set(SECRET_KEYS) });
+            stacks.buildSite(site, { secret: (key: string) => pulumi.secret(`bench-placeholder-${key}`) });
             return undefined;
         }
         class Floor extends pulumi.ComponentResource {

@@ -3,12 +3,14 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { childArgs, ChildOptions, PlanSample } from "./plan-child";
+import { childArgs, ChildMode, ChildOptions, PlanSample } from "./plan-child";
 import { finishMachine, formatMachine, machineInfo, median, table } from "./machine";
 import { formatProfile, summariseProfile } from "./profile";
 
-const USAGE = `usage: npm run bench:plan [-- --sizes 10,50,200,1000] [--runs N] [--variants] [--profile N] [--json FILE]
+const USAGE = `usage: npm run bench:plan [-- --sizes 10,50,200,1000] [--modes stack,site] [--runs N] [--variants] [--profile N] [--json FILE]
   --sizes LIST   service counts to plan (default 10,50,200,1000)
+  --modes LIST   stack: the site config through the stacks layer, as \`npm run plan\` does; site: the components
+                 called directly (default stack,site)
   --runs N       fresh processes per size; medians are reported (default 3)
   --variants     also plan 200 services as the bare SDK floor, with Error.stackTraceLimit=0 and without source maps
   --profile N    run N services once under --cpu-prof and print where the time went
@@ -16,6 +18,7 @@ const USAGE = `usage: npm run bench:plan [-- --sizes 10,50,200,1000] [--runs N] 
 
 interface Args {
     sizes: number[];
+    modes: ChildMode[];
     runs: number;
     variants: boolean;
     profile?: number;
@@ -23,7 +26,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-    const a: Args = { sizes: [10, 50, 200, 1000], runs: 3, variants: false };
+    const a: Args = { sizes: [10, 50, 200, 1000], modes: ["stack", "site"], runs: 3, variants: false };
     for (let i = 0; i < argv.length; i++) {
         const flag = argv[i];
         const value = () => {
@@ -32,6 +35,7 @@ function parseArgs(argv: string[]): Args {
             return v;
         };
         if (flag === "--sizes") a.sizes = value().split(",").map(Number);
+        else if (flag === "--modes") a.modes = value().split(",") as ChildMode[];
         else if (flag === "--runs") a.runs = Number(value());
         else if (flag === "--variants") a.variants = true;
         else if (flag === "--profile") a.profile = Number(value());
@@ -42,6 +46,7 @@ function parseArgs(argv: string[]): Args {
         } else throw new Error(`unknown argument ${JSON.stringify(flag)}\n${USAGE}`);
     }
     if (!a.sizes.length || a.sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 20_000)) throw new Error(`--sizes must be integers from 1 to 20000\n${USAGE}`);
+    if (!a.modes.length || a.modes.some((m) => m !== "stack" && m !== "site")) throw new Error(`--modes must list stack and/or site\n${USAGE}`);
     if (!Number.isInteger(a.runs) || a.runs < 1 || a.runs > 20) throw new Error(`--runs must be an integer from 1 to 20\n${USAGE}`);
     if (a.profile !== undefined && (!Number.isInteger(a.profile) || a.profile < 1)) throw new Error(`--profile must be a service count\n${USAGE}`);
     a.sizes.sort((x, y) => x - y);
@@ -59,6 +64,7 @@ function sample(o: ChildOptions, nodeFlags: string[] = []): PlanSample {
 }
 
 interface Row {
+    readonly mode: ChildMode;
     readonly services: number;
     readonly samples: readonly PlanSample[];
     readonly m: { boot: number; import: number; plan: number; cpu: number; rss: number; importRss: number; resources: number; commands: number };
@@ -72,6 +78,7 @@ function measure(o: ChildOptions, runs: number): Row {
     }
     const med = (f: (s: PlanSample) => number) => median(samples.map(f));
     return {
+        mode: o.mode,
         services: o.services,
         samples,
         m: {
@@ -101,14 +108,14 @@ function verdicts(rows: readonly Row[]): string[] {
     const r200 = rows.find((r) => r.services === 200);
     if (r200) {
         const ok = r200.m.plan <= 1000;
-        out.push(`target (200 services plan in ≤ 1 s beyond import): ${ok ? "met" : "NOT met"}: ${ms(r200.m.plan)} ms wall, ${ms(r200.m.cpu)} ms CPU (median of ${r200.samples.length}).`);
+        out.push(`${rows[0].mode}: target (200 services plan in ≤ 1 s beyond import): ${ok ? "met" : "NOT met"}: ${ms(r200.m.plan)} ms wall, ${ms(r200.m.cpu)} ms CPU (median of ${r200.samples.length}).`);
     }
     if (rows.length >= 3) {
         const slope = (a: Row, b: Row) => (b.m.cpu - a.m.cpu) / (b.services - a.services);
         const first = slope(rows[0], rows[1]);
         const last = slope(rows[rows.length - 2], rows[rows.length - 1]);
         const ratio = last / first;
-        out.push(`scaling: CPU per added service ${first.toFixed(1)} ms (${rows[0].services}→${rows[1].services}) vs ${last.toFixed(1)} ms ` +
+        out.push(`${rows[0].mode}: scaling: CPU per added service ${first.toFixed(1)} ms (${rows[0].services}→${rows[1].services}) vs ${last.toFixed(1)} ms ` +
             `(${rows[rows.length - 2].services}→${rows[rows.length - 1].services}): ×${ratio.toFixed(2)} ` +
             `(${ratio <= 1.3 ? "linear within noise" : "grows with size: super-linear"}).`);
     }
@@ -118,11 +125,12 @@ function verdicts(rows: readonly Row[]): string[] {
 function variantRows(runs: number): string {
     const n = 200;
     const variants: [string, ChildOptions][] = [
-        ["hearth site (as `npm run plan` runs it)", { services: n, mode: "site" }],
+        ["site config through stacks (as `npm run plan` runs it)", { services: n, mode: "stack" }],
+        ["components called directly", { services: n, mode: "site" }],
         ["SDK floor: same resource shape, no hearth code", { services: n, mode: "floor" }],
-        ["hearth site, Error.stackTraceLimit = 0", { services: n, mode: "site", stackLimit: 0 }],
-        ["hearth site, source maps off", { services: n, mode: "site", noSourceMaps: true }],
-        ["hearth site, both", { services: n, mode: "site", stackLimit: 0, noSourceMaps: true }],
+        ["through stacks, Error.stackTraceLimit = 0", { services: n, mode: "stack", stackLimit: 0 }],
+        ["through stacks, source maps off", { services: n, mode: "stack", noSourceMaps: true }],
+        ["through stacks, both", { services: n, mode: "stack", stackLimit: 0, noSourceMaps: true }],
     ];
     const rows = variants.map(([name, o]) => {
         const r = measure(o, runs);
@@ -133,7 +141,7 @@ function variantRows(runs: number): string {
 
 function profile(n: number): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-bench-prof-"));
-    const s = sample({ services: n, mode: "site" }, ["--cpu-prof", `--cpu-prof-dir=${dir}`]);
+    const s = sample({ services: n, mode: "stack" }, ["--cpu-prof", `--cpu-prof-dir=${dir}`]);
     // The biggest profile is the main thread's (the loader's worker thread writes its own, smaller one).
     const file = fs.readdirSync(dir).map((f) => path.join(dir, f)).sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0];
     return `${n} services under --cpu-prof: plan ${ms(s.planMs)} ms wall, import ${ms(s.importMs)} ms (profile: ${file})\n${formatProfile(summariseProfile(file))}`;
@@ -142,8 +150,8 @@ function profile(n: number): string {
 function main(): void {
     const args = parseArgs(process.argv.slice(2));
     const machine = machineInfo();
-    process.stderr.write(`bench:plan: ${args.sizes.join(", ")} services, ${args.runs} fresh process(es) each `);
-    const rows = args.sizes.map((n) => measure({ services: n, mode: "site" }, args.runs));
+    process.stderr.write(`bench:plan: ${args.sizes.join(", ")} services (${args.modes.join(", ")}), ${args.runs} fresh process(es) each `);
+    const byMode = args.modes.map((mode) => args.sizes.map((n) => measure({ services: n, mode }, args.runs)));
     const variants = args.variants ? variantRows(args.runs) : undefined;
     process.stderr.write("\n");
     finishMachine(machine);
@@ -153,11 +161,15 @@ function main(): void {
     console.log("Each site: N hardened SystemdServices (1 in 10 with a secret credential, 1 in 7 a timer, 1 in 11 socket-activated) on 3 hosts,");
     console.log("2 ZfsDatasets and a PostgresDb with its role. Medians of fresh processes; \"+…/service\" is the growth from the size above.");
     console.log("");
-    console.log(scaleTable(rows));
-    console.log("");
-    for (const v of verdicts(rows)) console.log(v);
-    if (variants) {
+    for (const rows of byMode) {
+        console.log(`### ${rows[0].mode === "stack" ? "Site config through the stacks layer (what \`npm run plan\` runs)" : "Components called directly"}`);
         console.log("");
+        console.log(scaleTable(rows));
+        console.log("");
+        for (const v of verdicts(rows)) console.log(v);
+        console.log("");
+    }
+    if (variants) {
         console.log("Where the time goes (same machine, same run):");
         console.log("");
         console.log(variants);
@@ -166,7 +178,10 @@ function main(): void {
         console.log("");
         console.log(profile(args.profile));
     }
-    if (args.json) fs.writeFileSync(args.json, JSON.stringify({ machine, rows: rows.map((r) => ({ services: r.services, medians: r.m, samples: r.samples })) }, null, 2));
+    if (args.json) {
+        const rows = byMode.flat().map((r) => ({ mode: r.mode, services: r.services, medians: r.m, samples: r.samples }));
+        fs.writeFileSync(args.json, JSON.stringify({ machine, rows }, null, 2));
+    }
 }
 
 try {
