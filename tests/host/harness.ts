@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../components/host";
 import { HOST_NAME } from "../../components/validate";
 import { cacheDir, ensureImage, ensureLowerDir, imagePackages } from "./image";
-import { cgroupPids, claimIndex, cgroupRoots, ensureBlackhole, HostRecord, procStart, removeCgroup, requestHalt, run, saveRecord, teardownRecord } from "./machine";
+import { cgroupPids, claimIndex, cgroupRoots, ensureBlackhole, HostRecord, mountsUnder, procStart, removeCgroup, requestHalt, run, saveRecord, teardownRecord } from "./machine";
 import { closeMaster, generateKey, runClientKey, runSsh, SshOptions, SshResult, SshTarget, sshTempDir } from "./ssh";
 
 export interface StartHostArgs {
@@ -89,7 +89,7 @@ function writeFile(root: string, rel: string, content: string, mode = 0o644): vo
     fs.chmodSync(p, mode);
 }
 
-function exec(cmd: string, args: string[]): Promise<void> {
+function runChecked(cmd: string, args: string[]): Promise<void> {
     return new Promise((resolve, reject) => {
         const c = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"] });
         let err = "";
@@ -220,10 +220,13 @@ export async function startHost(args: StartHostArgs): Promise<TestHost> {
     live.set(rec.index, rec);
     try {
         const lower = await ensureLowerDir(image);
+        // The index lock is ours, so anything still mounted here is an overlay a killed run of ours left.
+        for (const m of mountsUnder(rec.root)) run("umount", ["-l", m]);
+        if (mountsUnder(rec.root).length) throw new Error(`${rec.root} is still mounted`);
         fs.rmSync(rec.root, { recursive: true, force: true });
         for (const d of ["", "upper", "work", "fs"]) fs.mkdirSync(path.join(rec.root, d), { mode: 0o755 });
         // A fresh writable tree per host over the shared unpacked image; the image itself is never written.
-        await exec("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${lower},upperdir=${rec.root}/upper,workdir=${rec.root}/work`, path.join(rec.root, "fs")]);
+        await runChecked("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${lower},upperdir=${rec.root}/upper,workdir=${rec.root}/work`, path.join(rec.root, "fs")]);
         const hostKey = configureRoot(rec, key.publicKey);
         const nspawnExit = await boot(rec);
         const address = `10.231.${rec.index}.2`;
