@@ -32,6 +32,8 @@ function withResets(lines: readonly IniLine[]): IniLine[] {
             if (RESET_IN_DROP_IN.has(key) && !seen.has(key)) {
                 seen.add(key);
                 out.push([key, ""]);
+                // An empty value is the reset itself: writing it twice says nothing more.
+                if ((line as readonly [string, string])[1] === "") continue;
             }
         }
         out.push(line);
