@@ -14,7 +14,7 @@ export { WireguardLinkArgs, WireguardSideArgs, resolveWireguardLinkArgs };
 const SHAPE_KEY = "A".repeat(43) + "=";
 
 /** The interface one managed side gets, once every peer's public key and endpoint is known. */
-function sideInterface(link: ResolvedLink, linkName: string, self: ResolvedSide, keys: Record<string, string>, endpoints: Record<string, string | undefined>): WgInterface {
+function sideInterface(link: ResolvedLink, linkName: string, self: ResolvedSide, keys: Record<string, string | undefined>, endpoints: Record<string, string | undefined>): WgInterface {
     const others = self.role === "hub" ? link.peers : [link.hub];
     return {
         link: linkName,
@@ -62,7 +62,7 @@ export class WireguardLink extends pulumi.ComponentResource {
         this.network = link.network;
         this.addresses = Object.fromEntries(sides.map((s) => [s.name, s.addresses]));
 
-        const keys: Record<string, pulumi.Output<string>> = {};
+        const keys: Record<string, pulumi.Output<string | undefined>> = {};
         const keyLifecycles: Record<string, pulumi.Resource> = {};
         for (const s of sides) {
             if (s.host) {
@@ -81,7 +81,15 @@ export class WireguardLink extends pulumi.ComponentResource {
                     return k;
                 });
             } else {
-                keys[s.name] = pulumi.output(s.publicKey!).apply((k) => checkPublicKey(`${s.role === "hub" ? "hub" : s.name}.publicKey`, k));
+                // A key another stack exports is undefined until that stack's first `up` (two sites that refer to each
+                // other cannot both go first): the peer is pending, left out of the config, and added by the next `up`.
+                keys[s.name] = pulumi.output(s.publicKey!).apply((k) => {
+                    if (k === undefined) {
+                        pulumi.log.warn(`WireGuard peer '${s.name}' has no public key yet (its stack has not exported one): the tunnel is configured without it; run 'pulumi up' again once it has.`, this);
+                        return undefined;
+                    }
+                    return checkPublicKey(`${s.role === "hub" ? "hub" : s.name}.publicKey`, k);
+                });
             }
         }
         const endpoints = pulumi.all(Object.fromEntries(sides.map((s) => [s.name, pulumi.output(s.endpoint).apply((e) => (e === undefined || e === "" ? undefined : checkEndpoint(`${s.name}.endpoint`, e)))])));
@@ -123,7 +131,8 @@ export class WireguardLink extends pulumi.ComponentResource {
             }, { parent: this }).converge;
         }
         this.interfaces = interfaces;
-        this.publicKeys = allKeys;
+        // Pending peers have no key to show.
+        this.publicKeys = allKeys.apply((k) => Object.fromEntries(Object.entries(k).filter((e): e is [string, string] => e[1] !== undefined)));
         this.registerOutputs({ publicKeys: this.publicKeys, network: this.network, addresses: this.addresses });
     }
 

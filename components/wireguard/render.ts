@@ -1,11 +1,12 @@
 // WireGuard renderer: the wg-quick config (no key inside), the key script, the converge and delete scripts. Pure.
 import { RenderedFile, Script, shq } from "../shell";
 
-/** A peer as one side's config lists it (everything resolved: public keys are known here). */
+/** A peer as one side's config lists it (everything resolved: public keys are known here, unless pending). */
 export interface WgPeer {
     /** Side name, written as a comment so a person can tell peers apart. */
     readonly name: string;
-    readonly publicKey: string;
+    /** The peer's public key; undefined while pending (its stack has not run yet), and then it is left out. */
+    readonly publicKey?: string;
     /** `host:port` / `[v6]:port`, or undefined when this peer dials in. */
     readonly endpoint?: string;
     readonly allowedIps: readonly string[];
@@ -25,6 +26,11 @@ export interface WgInterface {
     readonly mtu: number;
     readonly keyVersion: number;
     readonly peers: readonly WgPeer[];
+}
+
+/** The peers whose keys are known: a pending peer is left out of every file, but not out of the script's shape. */
+export function livePeers(i: Pick<WgInterface, "peers">): (WgPeer & { readonly publicKey: string })[] {
+    return i.peers.filter((p): p is WgPeer & { readonly publicKey: string } => p.publicKey !== undefined);
 }
 
 export const WG_DIR = "/etc/wireguard";
@@ -76,7 +82,7 @@ export function renderKeyLoader(i: WgInterface): string {
         `# hearth: loads the keys of ${i.interfaceName} (link ${oneLine(i.link)}); run by wg-quick PostUp and after a reload.`,
         "set -euo pipefail",
         `wg set "$1" private-key ${shq(keyPath(i.interfaceName))}`,
-        ...i.peers.filter((p) => p.presharedKey).map((p) => `wg set "$1" peer ${shq(p.publicKey)} preshared-key ${shq(pskPath(i.interfaceName, p.name))}`),
+        ...livePeers(i).filter((p) => p.presharedKey).map((p) => `wg set "$1" peer ${shq(p.publicKey)} preshared-key ${shq(pskPath(i.interfaceName, p.name))}`),
         "",
     ].join("\n");
 }
@@ -97,7 +103,7 @@ export function renderConfig(i: WgInterface): string {
                     ["PostUp", `${loaderPath(i.interfaceName)} %i`],
                 ],
             },
-            ...i.peers.map((p) => ({
+            ...livePeers(i).map((p) => ({
                 header: "Peer",
                 comment: p.name,
                 entries: [
@@ -117,7 +123,7 @@ export function renderConfig(i: WgInterface): string {
  * AllowedIPs entry only when it brings the interface up). Keys, endpoints and keepalives reload in place.
  */
 export function renderRestartStamp(i: WgInterface): string {
-    return [`addresses ${i.addresses.join(" ")}`, `mtu ${i.mtu}`, ...i.peers.map((p) => `routes ${p.name} ${p.allowedIps.join(" ")}`)].join("\n") + "\n";
+    return [`addresses ${i.addresses.join(" ")}`, `mtu ${i.mtu}`, ...livePeers(i).map((p) => `routes ${p.name} ${p.allowedIps.join(" ")}`)].join("\n") + "\n";
 }
 
 /**

@@ -24,11 +24,9 @@ function sideArgs(link: string, side: SideConfig, hosts: Map<string, Host>, remo
     // While the site is checked, no StackReference exists yet: an Output stands in for the key the other site exports.
     if (!remote) return { ...rest, publicKey: pulumi.output(""), endpoint: endpoint ?? pulumi.output("") };
     const links = remote(stack!);
-    const key = links.apply((l) => {
-        const k = l?.[link]?.publicKeys?.[name];
-        if (!k) throw new pulumi.ResourceError(`Site '${stack}' exports no WireGuard public key for side '${name}' of link '${link}' yet: run \`pulumi up\` on '${stack}' first, or give the side's publicKey in this site's config.`, undefined);
-        return k;
-    });
+    // Until that site's first `up` it exports no key: the side is pending (WireguardLink leaves it out and warns),
+    // and the next `up` here adds it. So two sites that refer to each other can each go first.
+    const key = links.apply((l) => l?.[link]?.publicKeys?.[name]) as pulumi.Output<string>;
     const theirs = links.apply((l) => l?.[link]?.endpoints?.[name] ?? "");
     return { ...rest, publicKey: key, endpoint: endpoint ?? theirs };
 }

@@ -123,6 +123,28 @@ describe("WireguardLink", () => {
         assert.equal(await resolve(other.publicKey("cabin")), mockKey("sites-cabin-key"));
     });
 
+    it("first up of two sites: a peer whose stack has not exported a key yet is left out, and added by the next up", async () => {
+        const make = (publicKey: pulumi.Input<string | undefined>) => new WireguardLink("sites", {
+            interfaceName: "wg-sites",
+            hub: { name: "rack", publicKey: publicKey as pulumi.Input<string>, endpoint: "10.231.1.2:51820", subnets: ["10.10.0.0/16"] },
+            peers: [{ host: host("cabin", "10.231.2.2"), subnets: ["10.20.0.0/24"] }],
+        });
+        const pending = make(pulumi.output(undefined));
+        assert.deepEqual(await resolve(pending.publicKeys), { cabin: mockKey("sites-cabin-key") }, "a pending peer has no key to show");
+        await settle();
+        const before = recorded.find((r) => r.name === "sites-cabin-interface")!.inputs;
+        const conf = parseScriptFiles(before.create, before.stdin)[0].content;
+        assert.doesNotMatch(conf, /\[Peer\]/, "no peer section without a key");
+        assert.match(conf, /^\[Interface\]/m);
+        resetRecorded();
+        make(pulumi.output(EXTERNAL));
+        await settle();
+        const after = recorded.find((r) => r.name === "sites-cabin-interface")!.inputs;
+        assert.equal(after.create, before.create, "the script keeps its shape: the next up is an in-place update");
+        assert.notEqual(after.stdin, before.stdin);
+        assert.match(parseScriptFiles(after.create, after.stdin)[0].content, new RegExp(`# rack\n\\[Peer\\]\nPublicKey = ${escape(EXTERNAL)}`));
+    });
+
     it("rotates keys by keyVersion: only the key step's script changes", async () => {
         const make = async (v: number) => {
             await settle();
