@@ -5,6 +5,8 @@
 // else `create`); a change in `triggers` (the SDK marks it replaceOnChanges) or in `connection` (the provider's
 // schema does) is a replacement: the new `create` runs, and the old resource's `delete` runs after every other step
 // (before the new create under deleteBeforeReplace). Deletes use the old inputs (connection, stdin) like the provider.
+// `ignoreChanges` keeps the old value of an input, `retainOnDelete` skips the delete, and a command that failed is
+// run again (as an update) by the next up, as the engine does for a resource with initialization errors.
 import * as pulumi from "@pulumi/pulumi";
 import { ChildProcess } from "child_process";
 import { isDeepStrictEqual } from "util";
