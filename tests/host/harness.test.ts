@@ -138,6 +138,18 @@ describeHost("test hosts", function () {
         assert.deepEqual(lines, ["create-one v1", "create-two v1", "update-one v2", "create-one v3", "delete-two v1", "delete-one v2"]);
     });
 
+    it("replaces a command whose connection changed, unless the connection is an ignored change", async () => {
+        const runner = new ProgramRunner();
+        const version = (perDialTimeout: number) => () => {
+            const connection = { ...a.host.connection, perDialTimeout };
+            new command.remote.Command("pinned", { connection, create: "true", addPreviousOutputInEnv: false }, { ignoreChanges: ["connection"] });
+            new command.remote.Command("follows", { connection, create: "true", addPreviousOutputInEnv: false });
+        };
+        await runner.up(version(15));
+        const r = await runner.up(version(20));
+        assert.deepEqual([r.unchanged, r.replaced, r.runs.map((x) => x.resource)], [["pinned"], ["follows"], ["follows"]]);
+    });
+
     it("retries a command whose connection was cut mid-script, and it converges", async () => {
         let cut = false;
         const runner = new ProgramRunner({
