@@ -154,6 +154,9 @@ describeHost("SystemdService on a real host", function () {
         assert.equal((await h.exec("systemctl is-active notes.service")).stdout.trim(), "inactive");
         assert.match(await sh("curl -sS -o /dev/null -w '%{http_code}' http://127.0.0.1:8080/"), /^200$/);
         assert.equal((await h.exec("systemctl is-active notes.service")).stdout.trim(), "active");
+        const status = await sh(`cat /proc/${await mainPid("notes.service")}/status`);
+        assert.ok(Number(/^Uid:\s+(\d+)/m.exec(status)![1]) >= 61184, "notes.service runs as a dynamic user");
+        assert.equal(/^CapEff:\s+(\w+)/m.exec(status)![1], "0000000000000000");
         const deadline = Date.now() + 20_000;
         let state = "active";
         while (state !== "inactive" && Date.now() < deadline) {
