@@ -89,7 +89,7 @@ export function databaseArgs(spec: SiteSpec): PostgresDbArgs {
  * Declares the site. The component modules are loaded here, not at the top of the file, so the plan benchmark can
  * time importing them apart from running the program.
  */
-export function declareSite(spec: SiteSpec): void {
+export function declareSite(spec: SiteSpec): { readonly database: import("../components/postgres").PostgresDb } {
     /* eslint-disable @typescript-eslint/no-require-imports */
     const { SystemdService } = require("../components/systemd") as typeof import("../components/systemd");
     const { ZfsDataset } = require("../components/zfs") as typeof import("../components/zfs");
@@ -97,5 +97,5 @@ export function declareSite(spec: SiteSpec): void {
     /* eslint-enable @typescript-eslint/no-require-imports */
     for (let i = 1; i <= spec.services; i++) new SystemdService(serviceName(i), serviceArgs(i, spec));
     DATASETS.forEach((d, k) => new ZfsDataset(d.dataset.replace(/^tank\//, ""), datasetArgs(k, spec)));
-    new PostgresDb(DB.database, databaseArgs(spec));
+    return { database: new PostgresDb(DB.database, databaseArgs(spec)) };
 }

@@ -1,0 +1,132 @@
+// Runs a program's remote commands against test hosts with the engine's concurrency: every step as soon as what it depends on is done.
+//
+// Not an engine: it keeps the previous inputs of each command (in memory) and decides per command the way `pulumi up`
+// does for command:remote:Command, for the cases the benchmark produces: new → create, inputs changed → update,
+// unchanged → nothing. A replacement (connection or triggers changed) or a delete is refused: the benchmark never
+// asks for one, and tests/host/runner.ts covers those one at a time. Steps run in parallel, bounded only by the
+// dependencies the SDK registered (the CLI's default --parallel is unbounded).
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { isDeepStrictEqual } from "util";
+import { liveAddresses } from "../tests/host/harness";
+import { sshArgv, sshTempDir, SshResult, SshTarget } from "../tests/host/ssh";
+import type { GraphCommand } from "./converge-program";
+
+export interface Step extends SshResult {
+    readonly resource: string;
+    readonly component: string;
+    readonly op: "create" | "update";
+    /** When the step started and ended, in ms from the start of the apply. */
+    readonly startMs: number;
+    readonly endMs: number;
+    /** SSH dials refused before the script ran (sshd's MaxStartups), retried as the provider's dialErrorLimit does. */
+    readonly dialRetries: number;
+}
+
+export interface ApplyResult {
+    readonly steps: readonly Step[];
+    readonly wallMs: number;
+    /** Commands registered but left alone (unchanged, or nothing to run on create). */
+    readonly skipped: number;
+}
+
+/** ssh exits 255 when it could not connect or log in; only then did the script certainly not run. */
+const DIAL_FAILURE = /kex_exchange_identification|Connection (closed|reset) by|Connection refused|Connection timed out|banner exchange/;
+/** The provider's dial retries (host.ts sets dialErrorLimit: 10). */
+const DIAL_LIMIT = 10;
+
+export class ConcurrentApplier {
+    private readonly state = new Map<string, Record<string, any>>();
+
+    /** @param keyPath the client key the hosts accept (connection.privateKey is not carried in the graph). */
+    constructor(private readonly keyPath: string) {}
+
+    async apply(commands: readonly GraphCommand[]): Promise<ApplyResult> {
+        const names = new Set(commands.map((c) => c.name));
+        const gone = [...this.state.keys()].filter((n) => !names.has(n));
+        if (gone.length) throw new Error(`the benchmark executor does not delete; the program dropped ${gone.join(", ")}`);
+        const plan = commands.map((c) => ({ c, op: this.decide(c) }));
+        const started = Date.now();
+        const steps: Step[] = [];
+        const done = new Map<string, Promise<void>>();
+        const failures: Error[] = [];
+        const run = async (c: GraphCommand, op: "create" | "update" | undefined): Promise<void> => {
+            await Promise.all(c.dependsOn.map((d) => done.get(d)));
+            if (failures.length) return;
+            const script: string | undefined = op === "update" ? (c.inputs.update ?? c.inputs.create) : op === "create" ? c.inputs.create : undefined;
+            if (op !== undefined && script !== undefined) {
+                try {
+                    steps.push(await this.exec(c, op, script, started));
+                } catch (e) {
+                    failures.push(e as Error);
+                    return;
+                }
+            }
+            if (op !== undefined) this.state.set(c.name, c.inputs);
+        };
+        // Registration order, as the engine receives them; each waits only for its own dependencies.
+        for (const { c, op } of plan) done.set(c.name, run(c, op));
+        await Promise.all(done.values());
+        if (failures.length) throw failures[0];
+        return { steps: steps.sort((a, b) => a.startMs - b.startMs), wallMs: Date.now() - started, skipped: commands.length - steps.length };
+    }
+
+    private decide(c: GraphCommand): "create" | "update" | undefined {
+        const prev = this.state.get(c.name);
+        if (!prev) return "create";
+        for (const key of ["connection", "triggers", ...c.replaceOnChanges.map((k) => k.split(/[.[]/)[0])]) {
+            if (!isDeepStrictEqual(prev[key], c.inputs[key])) throw new Error(`${c.name}: '${key}' changed, which replaces the command; the benchmark never asks for that`);
+        }
+        return isDeepStrictEqual(prev, c.inputs) ? undefined : "update";
+    }
+
+    private async exec(c: GraphCommand, op: "create" | "update", script: string, t0: number): Promise<Step> {
+        const conn = c.inputs.connection ?? {};
+        if (!liveAddresses().includes(conn.host)) throw new Error(`${c.name}: refusing to connect to ${conn.host}: not a test host this process started`);
+        if (typeof conn.hostKey !== "string") throw new Error(`${c.name}: the host key is not pinned`);
+        const target: SshTarget = { address: conn.host, port: conn.port ?? 22, user: conn.user ?? "root", privateKeyPath: this.keyPath, hostKey: conn.hostKey };
+        const startMs = Date.now() - t0;
+        let dialRetries = 0;
+        for (;;) {
+            const r = await runConcurrentSsh(target, script, typeof c.inputs.stdin === "string" ? c.inputs.stdin : "");
+            if (r.code === 255 && r.stdout === "" && DIAL_FAILURE.test(r.stderr) && dialRetries < DIAL_LIMIT) {
+                dialRetries++;
+                await new Promise((res) => setTimeout(res, 100 * dialRetries));
+                continue;
+            }
+            const step: Step = { ...r, resource: c.name, component: c.component, op, startMs, endMs: Date.now() - t0, dialRetries };
+            if (r.code !== 0) throw new Error(`${op} of ${c.name} exited ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+            return step;
+        }
+    }
+}
+
+/**
+ * One ssh session, as the harness's runSsh opens it (same options: no config, pinned host key, no multiplexing), but
+ * with a known_hosts file written once per host: runSsh rewrites its file on every call, and an ssh started a moment
+ * earlier can read it empty when many start at once.
+ */
+function runConcurrentSsh(t: SshTarget, command: string, stdin: string): Promise<SshResult> {
+    const known = path.join(sshTempDir(), `bench-known_hosts-${t.address}-${t.port}`);
+    if (!fs.existsSync(known)) {
+        fs.writeFileSync(`${known}.new`, `${t.address} ${t.hostKey.trim().split(/\s+/).slice(0, 2).join(" ")}\n`, { mode: 0o600 });
+        fs.renameSync(`${known}.new`, known);
+    }
+    const argv = sshArgv(t, command).map((a) => (a.startsWith("UserKnownHostsFile=") ? `UserKnownHostsFile=${known}` : a));
+    return new Promise((resolve, reject) => {
+        const child = spawn("ssh", argv, { stdio: ["pipe", "pipe", "pipe"] });
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        child.stdout.on("data", (b: Buffer) => out.push(b));
+        child.stderr.on("data", (b: Buffer) => err.push(b));
+        child.stdin.on("error", () => undefined);
+        const timer = setTimeout(() => child.kill("SIGKILL"), 300_000);
+        child.on("error", (e) => { clearTimeout(timer); reject(e); });
+        child.on("close", (code) => {
+            clearTimeout(timer);
+            resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") });
+        });
+        child.stdin.end(stdin);
+    });
+}
