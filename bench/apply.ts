@@ -109,8 +109,10 @@ export class ConcurrentApplier {
  */
 function runConcurrentSsh(t: SshTarget, command: string, stdin: string): Promise<SshResult> {
     const known = path.join(sshTempDir(), `bench-known_hosts-${t.address}-${t.port}`);
-    if (!fs.existsSync(known)) {
-        fs.writeFileSync(`${known}.new`, `${t.address} ${t.hostKey.trim().split(/\s+/).slice(0, 2).join(" ")}\n`, { mode: 0o600 });
+    const line = `${t.address} ${t.hostKey.trim().split(/\s+/).slice(0, 2).join(" ")}\n`;
+    // Rewritten only when the key differs (a new host on the same address), and by rename: never seen half-written.
+    if (!fs.existsSync(known) || fs.readFileSync(known, "utf8") !== line) {
+        fs.writeFileSync(`${known}.new`, line, { mode: 0o600 });
         fs.renameSync(`${known}.new`, known);
     }
     const argv = sshArgv(t, command).map((a) => (a.startsWith("UserKnownHostsFile=") ? `UserKnownHostsFile=${known}` : a));
