@@ -103,6 +103,26 @@ export class ConcurrentApplier {
 }
 
 /**
+ * The connection floor: `n` sessions opened at once that run only `true`, as the fresh converge opens them (dial
+ * retries included). What is left of a step's time beyond this is the script's own work.
+ */
+export async function loginFloor(t: SshTarget, n: number): Promise<{ wallMs: number; retries: number }> {
+    if (!liveAddresses().includes(t.address)) throw new Error(`refusing to connect to ${t.address}: not a test host this process started`);
+    const started = Date.now();
+    let retries = 0;
+    await Promise.all(Array.from({ length: n }, async () => {
+        for (let attempt = 0; ; attempt++) {
+            const r = await runConcurrentSsh(t, "true", "");
+            if (r.code === 0) return;
+            if (r.code !== 255 || !DIAL_FAILURE.test(r.stderr) || attempt >= DIAL_LIMIT) throw new Error(`ssh true on ${t.address} exited ${r.code}: ${r.stderr}`);
+            retries++;
+            await new Promise((res) => setTimeout(res, 100 * (attempt + 1)));
+        }
+    }));
+    return { wallMs: Date.now() - started, retries };
+}
+
+/**
  * One ssh session, as the harness's runSsh opens it (same options: no config, pinned host key, no multiplexing), but
  * with a known_hosts file written once per host: runSsh rewrites its file on every call, and an ssh started a moment
  * earlier can read it empty when many start at once.

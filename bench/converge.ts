@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { hostPreflight, startHost, stopAllHosts, TestHost } from "../tests/host/harness";
 import { AnsibleRun, AnsibleTarget, ansiblePreflight } from "./ansible";
-import { ConcurrentApplier } from "./apply";
+import { ConcurrentApplier, loginFloor } from "./apply";
 import { ProgramInput, ProgramOutput } from "./converge-program";
 import { checkEquivalent, prepareHost } from "./converge-hosts";
 import { concurrencyLine, HearthPhase, phaseTable, PhaseSamples, roundTripTable } from "./converge-report";
@@ -123,6 +123,9 @@ async function main(): Promise<void> {
         };
         const base: SiteChanges = {};
         const bumped: SiteChanges = { memoryMiB: { [CHANGED]: 96 } };
+        // Before anything converges: what opening as many sessions as the fresh converge does costs by itself.
+        const floorOne = await loginFloor(hh.ssh, 1);
+        const floorAll = await loginFloor(hh.ssh, SERVICES + 3);
         const fresh = await both("fresh converge", [base]);
         await checkEquivalent(hh, ah, SERVICES, hearth.dbPassword!);
         const noop = await both("no-op re-run", Array.from({ length: args.repeat }, () => base));
@@ -149,6 +152,8 @@ async function main(): Promise<void> {
         console.log(phaseTable(phases));
         console.log("");
         console.log(concurrencyLine(fresh.hearth[0]));
+        console.log(`Connection floor on the same host: one SSH session running \`true\` ${(floorOne.wallMs / 1000).toFixed(2)} s; ` +
+            `${SERVICES + 3} at once ${(floorAll.wallMs / 1000).toFixed(2)} s (${floorAll.retries} dials refused and retried).`);
         console.log("");
         console.log("Remote round trips per hearth component (SSH sessions it opened):");
         console.log("");
