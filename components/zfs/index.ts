@@ -12,7 +12,6 @@ import { SnapshotSchedule, autosnapArgs } from "./snapshots";
 export { ZfsDatasetArgs, ZfsSnapshotPolicy, resolveZfsDatasetArgs, ResolvedDataset };
 export { DATASET_NAME, MANAGED_PROP, PROPS_PROP, renderDataset, DatasetSpec } from "./render";
 export { AUTOSNAP_TOOL, SnapshotEvery, SnapshotSchedule } from "./snapshots";
-export { statefulCommands, StatefulCommands, StatefulCommandsArgs } from "./stateful";
 
 /** A unit name for a dataset's snapshot timer: readable, and unique per dataset through a hash suffix. */
 export function snapshotUnitName(dataset: string): string {
