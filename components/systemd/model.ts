@@ -1,4 +1,5 @@
 // The resolved, validated shape of a SystemdService that the pure renderer consumes (no Pulumi types in it).
+import type { SystemdLoosenings } from "./loosen";
 
 export type NetworkMode = "none" | "local" | "internet";
 export type RestartPolicy = "on-failure" | "always" | "no";
@@ -16,19 +17,8 @@ export interface BindPath {
     readonly target: string;
 }
 
-/** Every way to loosen the default sandbox; each carries the reason written into the unit. */
-export interface ResolvedLoosenings {
-    readonly writablePaths?: { readonly paths: readonly string[]; readonly reason: string };
-    readonly capabilities?: { readonly caps: readonly string[]; readonly reason: string };
-    readonly addressFamilies?: { readonly families: readonly string[]; readonly reason: string };
-    readonly syscallGroups?: { readonly groups: readonly string[]; readonly reason: string };
-    readonly namespaces?: { readonly namespaces: readonly string[]; readonly reason: string };
-    readonly memoryDenyWriteExecute?: { readonly reason: string };
-    readonly privateDevices?: { readonly reason: string };
-    readonly procSubset?: { readonly reason: string };
-    readonly privateUsers?: { readonly reason: string };
-    readonly protectHome?: { readonly reason: string };
-}
+/** Every way to loosen the default sandbox; each carries the reason written into the unit. Resolved, it has the arguments' shape. */
+export type ResolvedLoosenings = SystemdLoosenings;
 
 export interface ResolvedTimer {
     readonly onCalendar: string;
