@@ -26,10 +26,10 @@ export interface PlanSample {
  * `site`: the benchmark site through hearth's components. `stack`: the same site as a site config, through the stacks
  * layer (config schema, cross-checks, buildSite) as `npm run plan` runs a site. `floor`: per service the same resource
  * shape hearth registers (one component, a converge and a lifecycle command) with trivial inputs and no hearth code:
- * what the Pulumi SDK costs for that shape alone.
+ * what the Pulumi SDK costs for that shape alone. `floor-converge-only`: the same without the lifecycle command.
  */
-export type ChildMode = "site" | "stack" | "floor";
-const MODES: readonly ChildMode[] = ["site", "stack", "floor"];
+export type ChildMode = "site" | "stack" | "floor" | "floor-converge-only";
+const MODES: readonly ChildMode[] = ["site", "stack", "floor", "floor-converge-only"];
 
 export interface ChildOptions {
     readonly services: number;
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
                 super("hearth:bench:Floor", `floor-${i}`, {}, {});
                 const connection = hosts[i % hosts.length].connection;
                 const converge = new command.remote.Command(`floor-${i}-converge`, { connection, create: "true", update: "true", stdin: "", addPreviousOutputInEnv: false }, { parent: this });
-                new command.remote.Command(`floor-${i}-converge-lifecycle`, { connection, delete: "true", addPreviousOutputInEnv: false }, { parent: this, dependsOn: [converge] });
+                if (opts.mode === "floor") new command.remote.Command(`floor-${i}-converge-lifecycle`, { connection, delete: "true", addPreviousOutputInEnv: false }, { parent: this, dependsOn: [converge] });
                 this.registerOutputs({});
             }
         }

@@ -12,7 +12,8 @@ const USAGE = `usage: npm run bench:plan [-- --sizes 10,50,200,1000] [--modes st
   --modes LIST   stack: the site config through the stacks layer, as \`npm run plan\` does; site: the components
                  called directly (default stack,site)
   --runs N       fresh processes per size; medians are reported (default 3)
-  --variants     also plan 200 services as the bare SDK floor, with Error.stackTraceLimit=0 and without source maps
+  --variants     also plan 200 services as the bare SDK floor (with and without the lifecycle command), with
+                 Error.stackTraceLimit=0 and without source maps
   --profile N    run N services once under --cpu-prof and print where the time went
   --json FILE    also write every sample as JSON`;
 
@@ -128,9 +129,11 @@ function variantRows(runs: number): string {
         ["site config through stacks (as `npm run plan` runs it)", { services: n, mode: "stack" }],
         ["components called directly", { services: n, mode: "site" }],
         ["SDK floor: same resource shape, no hearth code", { services: n, mode: "floor" }],
+        ["SDK floor without the lifecycle command", { services: n, mode: "floor-converge-only" }],
         ["through stacks, Error.stackTraceLimit = 0", { services: n, mode: "stack", stackLimit: 0 }],
         ["through stacks, source maps off", { services: n, mode: "stack", noSourceMaps: true }],
         ["through stacks, both", { services: n, mode: "stack", stackLimit: 0, noSourceMaps: true }],
+        ["SDK floor without the lifecycle command, both", { services: n, mode: "floor-converge-only", stackLimit: 0, noSourceMaps: true }],
     ];
     const rows = variants.map(([name, o]) => {
         const r = measure(o, runs);
