@@ -42,9 +42,12 @@ export interface SecurityResult {
     text: string;
 }
 
-/** `systemd-analyze security --offline=true` on one unit file: its overall exposure (0.0–10.0). */
-export function securityScore(unitName: string, text: string): SecurityResult {
-    const dir = writeUnits({ [unitName]: text });
+/**
+ * `systemd-analyze security --offline=true` on one unit file: its overall exposure (0.0–10.0). `extra` holds files
+ * beside it, e.g. `{ "x.service.d/50-hearth.conf": dropIn }`, which systemd reads with the unit.
+ */
+export function securityScore(unitName: string, text: string, extra: Record<string, string> = {}): SecurityResult {
+    const dir = writeUnits({ ...extra, [unitName]: text });
     try {
         const r = run("systemd-analyze", ["security", "--offline=true", "--no-pager", path.join(dir, unitName)]);
         const m = /Overall exposure level for \S+: (\d+\.\d+)/.exec(r.out);
