@@ -26,6 +26,7 @@ export interface Step extends SshResult {
 
 export interface ApplyResult {
     readonly steps: readonly Step[];
+    /** From deciding the steps to the end of the last one; 0 when none ran. */
     readonly wallMs: number;
     /** Commands registered but left alone (unchanged, or nothing to run on create). */
     readonly skipped: number;
@@ -49,10 +50,16 @@ export class ConcurrentApplier {
         const plan = commands.map((c) => ({ c, op: this.decide(c) }));
         const started = Date.now();
         const steps: Step[] = [];
-        const done = new Map<string, Promise<void>>();
+        // One gate per command, opened when its step is over, so a step can wait for a command listed after it.
+        const gates = new Map<string, { promise: Promise<void>; open: () => void }>();
+        for (const c of commands) {
+            let open!: () => void;
+            const promise = new Promise<void>((resolve) => { open = resolve; });
+            gates.set(c.name, { promise, open });
+        }
         const failures: Error[] = [];
         const run = async (c: GraphCommand, op: "create" | "update" | undefined): Promise<void> => {
-            await Promise.all(c.dependsOn.map((d) => done.get(d)));
+            await Promise.all(c.dependsOn.map((d) => gates.get(d)?.promise));
             if (failures.length) return;
             const script: string | undefined = op === "update" ? (c.inputs.update ?? c.inputs.create) : op === "create" ? c.inputs.create : undefined;
             if (op !== undefined && script !== undefined) {
@@ -66,10 +73,11 @@ export class ConcurrentApplier {
             if (op !== undefined) this.state.set(c.name, c.inputs);
         };
         // Registration order, as the engine receives them; each waits only for its own dependencies.
-        for (const { c, op } of plan) done.set(c.name, run(c, op));
-        await Promise.all(done.values());
+        await Promise.all(plan.map(({ c, op }) => run(c, op).finally(() => gates.get(c.name)!.open())));
         if (failures.length) throw failures[0];
-        return { steps: steps.sort((a, b) => a.startMs - b.startMs), wallMs: Date.now() - started, skipped: commands.length - steps.length };
+        // Deciding that nothing runs is not remote time.
+        const wallMs = steps.length ? Date.now() - started : 0;
+        return { steps: steps.sort((a, b) => a.startMs - b.startMs), wallMs, skipped: commands.length - steps.length };
     }
 
     private decide(c: GraphCommand): "create" | "update" | undefined {

@@ -49,33 +49,35 @@ export function phaseTable(phases: readonly PhaseSamples[]): string {
     ], rows);
 }
 
-/** SSH sessions per component instance, for the phase where it was created and the phases where it was updated. */
-export function roundTripTable(fresh: HearthPhase, updates: readonly { readonly what: string; readonly phase: HearthPhase }[], noop: HearthPhase): string {
-    const kinds = new Map<string, { create: number[]; update: number[] }>();
+/**
+ * SSH sessions per component instance: in the phase that created it, in the phases where it was the one changed, and
+ * in the no-op phases (every instance, including those that opened none).
+ */
+export function roundTripTable(fresh: HearthPhase, updates: readonly HearthPhase[], noops: readonly HearthPhase[]): string {
     const perComponent = (steps: readonly Step[]) => {
         const m = new Map<string, number>();
         for (const st of steps) m.set(st.component, (m.get(st.component) ?? 0) + 1);
         return m;
     };
     const kindOf = (component: string) => component.split("/")[0];
-    for (const [component, n] of perComponent(fresh.steps)) {
-        const k = kinds.get(kindOf(component)) ?? { create: [], update: [] };
-        k.create.push(n);
-        kinds.set(kindOf(component), k);
-    }
-    for (const u of updates) {
-        for (const [component, n] of perComponent(u.phase.steps)) kinds.get(kindOf(component))?.update.push(n);
-    }
-    const rows = [...kinds].map(([kind, k]) => [kind, `${counts(k.create)} (${k.create.length} created)`, k.update.length ? counts(k.update) : "not measured", "0"]);
-    rows.push(["whole site, no-op", "", "", String(noop.steps.length)]);
+    const created = perComponent(fresh.steps);
+    const kinds = [...new Set([...created.keys()].map(kindOf))];
+    const rows = kinds.map((kind) => {
+        const instances = [...created.keys()].filter((c) => kindOf(c) === kind);
+        const create = instances.map((c) => created.get(c)!);
+        const update = updates.flatMap((u) => [...perComponent(u.steps)].filter(([c]) => kindOf(c) === kind).map(([, n]) => n));
+        const unchanged = noops.flatMap((n) => instances.map((c) => perComponent(n.steps).get(c) ?? 0));
+        return [kind, `${counts(create)} (${instances.length} created)`, update.length ? counts(update) : "not measured", counts(unchanged)];
+    });
+    rows.push(["whole site, no-op", "", "", counts(noops.map((n) => n.steps.length))]);
     return table(["component", "SSH sessions to create", "SSH sessions to update", "SSH sessions unchanged"], rows);
 }
 
-/** When each of the fresh converge's steps ran: how much the concurrency bought over running them one by one. */
+/** How the fresh converge's steps overlapped: what the engine's concurrency bought, and what got in its way. */
 export function concurrencyLine(fresh: HearthPhase): string {
-    const serial = fresh.steps.reduce((a, st) => a + (st.endMs - st.startMs), 0);
+    const busy = fresh.steps.reduce((a, st) => a + (st.endMs - st.startMs), 0);
     const longest = fresh.steps.reduce((a, st) => Math.max(a, st.endMs - st.startMs), 0);
     const retries = fresh.steps.reduce((a, st) => a + st.dialRetries, 0);
-    return `hearth fresh converge: ${fresh.steps.length} steps in ${s(fresh.remoteMs)} s concurrently (${s(serial)} s if run one after another; ` +
-        `longest step ${s(longest)} s; ${retries} SSH dial${retries === 1 ? "" : "s"} refused by sshd and retried).`;
+    return `hearth fresh converge: ${fresh.steps.length} steps in ${s(fresh.remoteMs)} s, ${(busy / fresh.remoteMs).toFixed(1)} running at once on average; ` +
+        `longest step ${s(longest)} s; ${retries} SSH dial${retries === 1 ? "" : "s"} refused by sshd and retried.`;
 }
