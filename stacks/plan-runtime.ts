@@ -137,6 +137,10 @@ export async function reveal(v: unknown): Promise<unknown> {
  * commands "succeed" with empty output, as a preview would leave them unknown; nothing leaves the process.
  */
 export async function runProgram(opts: RunOptions): Promise<RunResult> {
+    // The SDK records a stack trace for each of the ~50 promises behind every resource, and formatting them through
+    // source maps was most of a plan's time (bench/plan.ts). A plan reports errors by their message, so this
+    // single-purpose process records no traces.
+    Error.stackTraceLimit = 0;
     const config = loadStackConfig(opts.dir, opts.stack);
     pulumi.runtime.setAllConfig(config.config, config.secretKeys);
     const resources: PlannedResource[] = [];

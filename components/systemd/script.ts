@@ -109,7 +109,7 @@ export function convergeScript(plan: UnitPlan, files: readonly RenderedFile[], c
             const instances = plan.unit.replace("@.", "@*.");
             s.raw(whenPending(`systemctl try-restart ${shq(instances)}`));
         } else if (plan.enable) {
-            s.raw(`systemctl enable -q ${shq(plan.unit)}`);
+            s.raw(`systemctl enable -q --no-reload ${shq(plan.unit)}`);
             startOrRestart(s, plan.unit);
         } else {
             // The packaged unit's enablement is the distribution's; only apply the change where it already runs.
@@ -125,7 +125,7 @@ export function convergeScript(plan: UnitPlan, files: readonly RenderedFile[], c
     pending(s, plan.unit);
     if (plan.kind === "service") {
         if (plan.enable) {
-            s.raw(`systemctl enable -q ${shq(plan.unit)}`);
+            s.raw(`systemctl enable -q --no-reload ${shq(plan.unit)}`);
             startOrRestart(s, plan.unit);
         } else {
             s.raw(`systemctl disable -q --now ${shq(plan.unit)}`);
@@ -133,7 +133,7 @@ export function convergeScript(plan: UnitPlan, files: readonly RenderedFile[], c
     } else if (plan.kind === "timer") {
         const timer = plan.timer!;
         if (plan.enable) {
-            s.raw(`systemctl enable -q ${shq(timer)}`);
+            s.raw(`systemctl enable -q --no-reload ${shq(timer)}`);
             startOrRestart(s, timer);
         } else {
             s.raw(`systemctl disable -q --now ${shq(timer)}`);
@@ -144,7 +144,7 @@ export function convergeScript(plan: UnitPlan, files: readonly RenderedFile[], c
         // A socket cannot be restarted under a running service; stop both, and the next connection starts the new ones.
         s.raw(whenPending(`systemctl stop ${shq(proxy)} ${shq(plan.unit)}`));
         if (plan.enable) {
-            s.raw(`systemctl enable -q ${shq(socket)}`);
+            s.raw(`systemctl enable -q --no-reload ${shq(socket)}`);
             startOrRestart(s, socket);
         } else {
             s.raw(`systemctl disable -q --now ${shq(socket)}`);

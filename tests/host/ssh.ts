@@ -74,7 +74,19 @@ function knownHostsFile(t: SshTarget): string {
     if (!/^ssh-ed25519 [A-Za-z0-9+/=]+$/.test(key)) throw new Error(`refusing to ssh: host key is not an ed25519 public key: ${JSON.stringify(t.hostKey)}`);
     const host = t.port === 22 ? t.address : `[${t.address}]:${t.port}`;
     const file = path.join(sshTempDir(), `known_hosts-${t.address}-${t.port}`);
-    fs.writeFileSync(file, `${host} ${key}\n`, { mode: 0o600 });
+    const line = `${host} ${key}\n`;
+    // Concurrent ssh runs read this file: write only on change, and atomically, so none ever reads it half-written.
+    let current: string | undefined;
+    try {
+        current = fs.readFileSync(file, "utf8");
+    } catch {
+        current = undefined;
+    }
+    if (current !== line) {
+        const tmp = `${file}.${process.pid}.tmp`;
+        fs.writeFileSync(tmp, line, { mode: 0o600 });
+        fs.renameSync(tmp, file);
+    }
     return file;
 }
 
