@@ -85,6 +85,8 @@ async function main(): Promise<void> {
     const importMs = performance.now() - bootMs;
     const importRssMiB = mib(process.resourceUsage().maxRSS);
 
+    // The stack mode is what `npm run plan` runs, so it runs in the same lean process (stacks/plan-runtime.ts).
+    if (stacks) (require("../stacks/plan-runtime") as typeof import("../stacks/plan-runtime")).leanPlanProcess();
     if (opts.stackLimit !== undefined) Error.stackTraceLimit = opts.stackLimit;
     const started = performance.now();
     const cpu0 = process.cpuUsage();
