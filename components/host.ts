@@ -191,7 +191,7 @@ export function remoteScript(name: string, args: RemoteScriptArgs, opts: pulumi.
             delete: args.host.wrap(args.deleteScript),
             addPreviousOutputInEnv: false,
         },
-        { ...opts, dependsOn: [...(args.deleteBefore ?? [])], ignoreChanges: ["connection"] },
+        { ...opts, dependsOn: [converge, ...(args.deleteBefore ?? [])], ignoreChanges: ["connection"] },
     );
     return { converge, lifecycle };
 }
