@@ -122,7 +122,7 @@ function convergeScript(spec: DatasetSpec): Script {
     s.raw(
         `ds=${shq(spec.dataset)}`,
         `pool=${shq(pool)}`,
-        "hearth_now=$(date -u +%Y%m%dT%H%M%SZ)",
+        "hearth_now=$(date -u +%Y%m%dT%H%M%S.%NZ)",
         "hearth_sets=()",
         "hearth_unsets=()",
         "hearth_created=0",

@@ -66,7 +66,7 @@ describeHost("ZfsDataset on a zfs-fuse host", function () {
             const { atime: _dropped, ...rest } = v1;
             const r = await runner.up(dataset({ ...rest, compression: "lzjb", quotaMiB: 128 }));
             assert.deepEqual([r.updated, r.created, r.replaced, r.deleted], [["data-dataset"], [], [], []]);
-            assert.match(r.runs[0].stdout, /hearth: snapshot tank\/app@hearth-\d{8}T\d{6}Z/);
+            assert.match(r.runs[0].stdout, /hearth: snapshot tank\/app@hearth-\d{8}T\d{6}\.\d{9}Z/);
             assert.match(r.runs[0].stdout, /hearth: inherit atime/);
             assert.equal(await props("tank/app", "compression,quota,atime"), "compression\tlzjb\tlocal\nquota\t134217728\tlocal\natime\ton\tdefault\n");
             assert.equal(await sh("cat /srv/app/keep.txt"), "written before the change\n");

@@ -39,7 +39,7 @@ hearth_remove() {
 }
 ds=tank/scratch
 pool=tank
-hearth_now=$(date -u +%Y%m%dT%H%M%SZ)
+hearth_now=$(date -u +%Y%m%dT%H%M%S.%NZ)
 hearth_sets=()
 hearth_unsets=()
 hearth_created=0
