@@ -5,12 +5,9 @@
 // unchanged → nothing. A replacement (connection or triggers changed) or a delete is refused: the benchmark never
 // asks for one, and tests/host/runner.ts covers those one at a time. Steps run in parallel, bounded only by the
 // dependencies the SDK registered (the CLI's default --parallel is unbounded).
-import { spawn } from "child_process";
-import * as fs from "fs";
-import * as path from "path";
 import { isDeepStrictEqual } from "util";
 import { liveAddresses } from "../tests/host/harness";
-import { sshArgv, sshTempDir, SshResult, SshTarget } from "../tests/host/ssh";
+import { runSsh, SshResult, SshTarget } from "../tests/host/ssh";
 import type { GraphCommand } from "./converge-program";
 
 export interface Step extends SshResult {
@@ -97,7 +94,7 @@ export class ConcurrentApplier {
         const startMs = Date.now() - t0;
         let dialRetries = 0;
         for (;;) {
-            const r = await runConcurrentSsh(target, script, typeof c.inputs.stdin === "string" ? c.inputs.stdin : "");
+            const r = await runSsh(target, script, { stdin: typeof c.inputs.stdin === "string" ? c.inputs.stdin : "" });
             if (r.code === 255 && r.stdout === "" && DIAL_FAILURE.test(r.stderr) && dialRetries < DIAL_LIMIT) {
                 dialRetries++;
                 await new Promise((res) => setTimeout(res, 100 * dialRetries));
@@ -120,7 +117,7 @@ export async function loginFloor(t: SshTarget, n: number): Promise<{ wallMs: num
     let retries = 0;
     await Promise.all(Array.from({ length: n }, async () => {
         for (let attempt = 0; ; attempt++) {
-            const r = await runConcurrentSsh(t, "true", "");
+            const r = await runSsh(t, "true");
             if (r.code === 0) return;
             if (r.code !== 255 || !DIAL_FAILURE.test(r.stderr) || attempt >= DIAL_LIMIT) throw new Error(`ssh true on ${t.address} exited ${r.code}: ${r.stderr}`);
             retries++;
@@ -130,33 +127,3 @@ export async function loginFloor(t: SshTarget, n: number): Promise<{ wallMs: num
     return { wallMs: Date.now() - started, retries };
 }
 
-/**
- * One ssh session, as the harness's runSsh opens it (same options: no config, pinned host key, no multiplexing), but
- * with a known_hosts file written once per host: runSsh rewrites its file on every call, and an ssh started a moment
- * earlier can read it empty when many start at once.
- */
-function runConcurrentSsh(t: SshTarget, command: string, stdin: string): Promise<SshResult> {
-    const known = path.join(sshTempDir(), `bench-known_hosts-${t.address}-${t.port}`);
-    const line = `${t.address} ${t.hostKey.trim().split(/\s+/).slice(0, 2).join(" ")}\n`;
-    // Rewritten only when the key differs (a new host on the same address), and by rename: never seen half-written.
-    if (!fs.existsSync(known) || fs.readFileSync(known, "utf8") !== line) {
-        fs.writeFileSync(`${known}.new`, line, { mode: 0o600 });
-        fs.renameSync(`${known}.new`, known);
-    }
-    const argv = sshArgv(t, command).map((a) => (a.startsWith("UserKnownHostsFile=") ? `UserKnownHostsFile=${known}` : a));
-    return new Promise((resolve, reject) => {
-        const child = spawn("ssh", argv, { stdio: ["pipe", "pipe", "pipe"] });
-        const out: Buffer[] = [];
-        const err: Buffer[] = [];
-        child.stdout.on("data", (b: Buffer) => out.push(b));
-        child.stderr.on("data", (b: Buffer) => err.push(b));
-        child.stdin.on("error", () => undefined);
-        const timer = setTimeout(() => child.kill("SIGKILL"), 300_000);
-        child.on("error", (e) => { clearTimeout(timer); reject(e); });
-        child.on("close", (code) => {
-            clearTimeout(timer);
-            resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") });
-        });
-        child.stdin.end(stdin);
-    });
-}
