@@ -201,4 +201,3 @@ export function scriptHash(createCommand: string | undefined): string | undefine
     return /# hearth-content: ([0-9a-f]{64})/.exec(createCommand ?? "")?.[1];
 }
 
-export { fail };
