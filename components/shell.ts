@@ -2,6 +2,8 @@
 //
 // Nothing here imports @pulumi/*: renderers build scripts with it and stay pure.
 import { createHash } from "crypto";
+import { RUNTIME } from "./core/runtime";
+import { OwnerMark } from "./core/owner";
 
 /** POSIX single-quote a value for the shell. NUL cannot be carried by any shell word, so it is refused. */
 export function shq(value: string): string {
@@ -45,55 +47,11 @@ export function contentHash(...parts: readonly string[]): string {
     return h.digest("hex");
 }
 
-/**
- * Bash functions every hearth script starts with. Files are installed atomically: the body is read into a
- * sibling temp file named after the target (so an interrupted run leaves at most that one file, which the
- * next run overwrites), given its mode and owner, compared, and renamed over the target only when it differs.
- * `hearth_changed` counts what was rewritten, so callers restart only on change.
- */
-const PRELUDE = String.raw`set -euo pipefail
-umask 077
-export LC_ALL=C
-hearth_changed=0
-hearth_tmp=
-trap 'if [ -n "$hearth_tmp" ]; then rm -f -- "$hearth_tmp"; fi' EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
-hearth_frame() {
-  local len
-  IFS= read -r len || { echo "hearth: stdin ended before a frame for $1" >&2; exit 70; }
-  case $len in ''|*[!0-9]*) echo "hearth: bad stdin frame header for $1" >&2; exit 70 ;; esac
-  head -c "$len" > "$1"
-  if [ "$(stat -c %s -- "$1")" != "$len" ]; then echo "hearth: short stdin frame for $1" >&2; exit 70; fi
-}
-hearth_install() {
-  local path=$1 mode=$2 owner=$3 group=$4 dir base
-  dir=$(dirname -- "$path"); base=$(basename -- "$path")
-  mkdir -p -- "$dir"
-  hearth_tmp="$dir/.$base.hearth-new"
-  hearth_frame "$hearth_tmp"
-  chown -- "$owner:$group" "$hearth_tmp"
-  chmod -- "$mode" "$hearth_tmp"
-  if [ -f "$path" ] && [ ! -L "$path" ] && cmp -s -- "$hearth_tmp" "$path" \
-     && [ "$(stat -c '%a %U %G' -- "$path")" = "$(stat -c '%a %U %G' -- "$hearth_tmp")" ]; then
-    rm -f -- "$hearth_tmp"
-  else
-    sync -- "$hearth_tmp" 2>/dev/null || true
-    mv -f -T -- "$hearth_tmp" "$path"
-    hearth_changed=$((hearth_changed + 1))
-    echo "hearth: wrote $path"
-  fi
-  hearth_tmp=
-}
-hearth_remove() {
-  if [ -e "$1" ] || [ -L "$1" ]; then rm -f -- "$1"; hearth_changed=$((hearth_changed + 1)); echo "hearth: removed $1"; fi
-}`;
-
 /** Builds one idempotent bash script. Every interpolated value goes through `shq`. */
 export class Script {
     private readonly lines: string[] = [];
     private readonly files: RenderedFile[] = [];
+    private ownerLines: string[] = [];
 
     constructor(private readonly title: string) {
         if (/[\r\n]/.test(title)) throw new Error("script title must be one line");
@@ -132,8 +90,21 @@ export class Script {
         return this.files;
     }
 
+    /**
+     * Names the resource that owns what this script manages (see core/owner.ts): `hearth_claim` and `hearth_mine`
+     * compare host marks against it.
+     */
+    owner(mark: OwnerMark): this {
+        this.ownerLines = [
+            `hearth_owner=${shq(mark.id)}`,
+            `hearth_aliases=(${mark.aliases.map(shq).join(" ")})`,
+            `hearth_adopt=${mark.adopt ? 1 : 0}`,
+        ];
+        return this;
+    }
+
     render(): string {
-        return [`# hearth: ${this.title}`, PRELUDE, ...this.lines, ""].join("\n");
+        return [`# hearth: ${this.title}`, RUNTIME, ...this.ownerLines, ...this.lines, ""].join("\n");
     }
 }
 

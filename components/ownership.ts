@@ -1,0 +1,36 @@
+// Wiring for ownership marks: a component's mark from the running program's project and stack and its options.
+import * as pulumi from "@pulumi/pulumi";
+import { claim, ownerId, OwnerMark } from "./core/owner";
+import { ArgumentError } from "./core/errors";
+import { fail } from "./validate";
+
+export { OwnerMark } from "./core/owner";
+
+/** The mark of a component resource named `name` of type `type`, accepting the marks of its aliases. */
+export function ownerMark(type: string, name: string, opts: pulumi.ComponentResourceOptions | undefined, adopt: boolean | undefined): OwnerMark {
+    const project = pulumi.getProject();
+    const stack = pulumi.getStack();
+    const aliases: string[] = [];
+    for (const a of opts?.aliases ?? []) {
+        if (typeof a === "string") {
+            // urn:pulumi:<stack>::<project>::<qualified type>::<name>
+            const m = /^urn:pulumi:([^:]*)::([^:]*)::([^:]*(?::[^:]+)*?)::(.*)$/.exec(a);
+            if (m) aliases.push(ownerId(m[2], m[1], m[3].split("$").pop()!, m[4]));
+        } else if (a && typeof a === "object" && !pulumi.Output.isInstance(a)) {
+            const al = a as pulumi.Alias;
+            const str = (v: unknown, d: string) => (typeof v === "string" ? v : d);
+            aliases.push(ownerId(str(al.project, project), str(al.stack, stack), str(al.type, type), str(al.name, name)));
+        }
+    }
+    return { id: ownerId(project, stack, type, name), aliases: aliases.filter((x, i, all) => all.indexOf(x) === i), adopt: adopt ?? false };
+}
+
+/** Plan-time: refuses a second resource on the same host claiming `object` (names the argument that chose it). */
+export function claimOnHost(host: object, object: string, mark: OwnerMark, arg: string, value: unknown): void {
+    try {
+        claim(host, object, mark.id, arg, value);
+    } catch (e) {
+        if (e instanceof ArgumentError) fail(e.arg, e.value, e.allowed);
+        throw e;
+    }
+}
