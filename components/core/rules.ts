@@ -1,0 +1,130 @@
+// One rule per kind of argument, shared by every component: host paths, names and free text.
+//
+// Pure: no Pulumi import. Each rule returns the checked value or throws an ArgumentError naming the argument, the value
+// and what is allowed; components turn that into a pulumi.ResourceError (validate.ts `check`), site schemas into a
+// config problem.
+import { ArgumentError } from "./errors";
+
+// ---- host paths ------------------------------------------------------------------------------------------------
+
+/**
+ * One path segment: letters, digits and `. _ + @ = , -`, not starting with `-` (an option to the tool that gets it).
+ * Everything else is refused: whitespace and control characters, shell characters (`$ \` " ' \ ; & | < > ( ) ! #`),
+ * glob characters (`* ? [ ]`, `{ }`), `~` (home expansion), `%` (systemd specifiers), `:` (the bind separator of
+ * systemd, nspawn and scp) and anything outside printable ASCII (lookalikes).
+ */
+const SEGMENT = /^[A-Za-z0-9._+@=,][A-Za-z0-9._+@=,-]{0,254}$/;
+const MAX_PATH = 1024;
+
+export const HOST_PATH_ALLOWED =
+    "a normalized absolute path other than '/' (at most 1024 characters) whose segments are letters, digits and . _ + @ = , - " +
+    "(not starting with '-'); no '..', '.', '//' or trailing '/', no whitespace, control, shell, glob or specifier characters ($ ` \" ' \\ * ? [ ] { } ~ % : ; & | < > ( ) ! #)";
+
+/** Mountpoints that would shadow the system or another manager's tree: these exact paths. */
+const SYSTEM_EXACT = [
+    "/", "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot", "/efi", "/dev", "/proc", "/sys", "/run",
+    "/var", "/var/lib", "/var/lib/postgresql", "/var/lib/machines", "/root", "/home",
+];
+/** ...and everything below these (on merged-/usr systems /bin, /sbin and /lib* lead into /usr). */
+const SYSTEM_BELOW = [
+    "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot", "/efi", "/dev", "/proc", "/sys", "/run",
+    "/var/lib/postgresql", "/var/lib/systemd",
+];
+
+export const SYSTEM_TREE_ALLOWED =
+    "a path that does not shadow the system: not /, /etc, /usr, /bin, /sbin, /lib*, /boot, /efi, /dev, /proc, /sys, /run, /var, /var/lib, " +
+    "/var/lib/postgresql, /var/lib/machines, /root or /home, nor anything below /etc, /usr, /bin, /sbin, /lib*, /boot, /efi, /dev, /proc, /sys, " +
+    "/run, /var/lib/postgresql or /var/lib/systemd";
+
+/** Whether a (checked) path is a system tree a mountpoint must not cover. */
+export function isSystemTree(p: string): boolean {
+    return SYSTEM_EXACT.includes(p) || SYSTEM_BELOW.some((t) => p.startsWith(`${t}/`));
+}
+
+export interface HostPathOptions {
+    /** Refuse system trees (`/etc`, `/usr`, `/var/lib/postgresql`, ...): for mountpoints and other things that cover a tree. */
+    readonly notSystemTree?: boolean;
+}
+
+/** Whether `value` passes the path rule (without the system-tree option). */
+export function isHostPath(value: unknown): value is string {
+    if (typeof value !== "string" || value.length < 2 || value.length > MAX_PATH || !value.startsWith("/")) return false;
+    return value
+        .slice(1)
+        .split("/")
+        .every((seg) => seg !== "." && seg !== ".." && SEGMENT.test(seg));
+}
+
+/**
+ * A path on a host, as hearth puts it into scripts, units and settings files: normalized, absolute, and made only of
+ * characters no shell, glob, systemd specifier or bind syntax gives a meaning to.
+ */
+export function hostPath(arg: string, value: unknown, opts: HostPathOptions = {}): string {
+    if (!isHostPath(value)) throw new ArgumentError(arg, value, HOST_PATH_ALLOWED);
+    if (opts.notSystemTree && isSystemTree(value)) throw new ArgumentError(arg, value, SYSTEM_TREE_ALLOWED);
+    return value;
+}
+
+// ---- names -----------------------------------------------------------------------------------------------------
+
+/** An identifier checked against an anchored pattern (`allowed` says what the pattern means, in words). */
+export function name(arg: string, value: unknown, pattern: RegExp, allowed: string): string {
+    if (!pattern.source.startsWith("^") || !pattern.source.endsWith("$") || pattern.global || pattern.sticky) {
+        throw new Error(`the pattern for ${arg} must be anchored (^...$) and neither global nor sticky`);
+    }
+    if (typeof value !== "string" || !pattern.test(value)) throw new ArgumentError(arg, value, allowed);
+    return value;
+}
+
+// ---- free text -------------------------------------------------------------------------------------------------
+
+/** C0 controls other than TAB and LF, DEL and C1. */
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
+const LINE_CONTROL = /[\t\n]/;
+/** Direction marks, embeddings, overrides and isolates that reorder what a reader sees. */
+const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+/** Characters that render as nothing and so hide text. */
+const ZERO_WIDTH = /[\u200b-\u200d\u2060\ufeff]/;
+const SEPARATOR = /[\u2028\u2029]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+export interface FreeTextOptions {
+    /** At most this many UTF-16 code units. */
+    readonly maxLength: number;
+    /** @default 0 */
+    readonly minLength?: number;
+    /** Refuse TAB and LF too. @default true */
+    readonly oneLine?: boolean;
+}
+
+/** What is wrong with a text, or undefined: used by freeText and by callers that add rules of their own. */
+export function freeTextProblem(value: string, opts: FreeTextOptions): string | undefined {
+    const oneLine = opts.oneLine ?? true;
+    if (value.length < (opts.minLength ?? 0) || value.length > opts.maxLength) return "length";
+    if (CONTROL.test(value) || (oneLine && LINE_CONTROL.test(value))) return "a control character";
+    if (BIDI.test(value)) return "a bidirectional control character";
+    if (ZERO_WIDTH.test(value)) return "a zero-width character";
+    if (SEPARATOR.test(value)) return "a line or paragraph separator";
+    if (LONE_SURROGATE.test(value)) return "an unpaired surrogate";
+    return undefined;
+}
+
+export function freeTextAllowed(opts: FreeTextOptions): string {
+    const min = opts.minLength ?? 0;
+    const size = min > 0 ? `${min} to ${opts.maxLength}` : `at most ${opts.maxLength}`;
+    const lines = opts.oneLine ?? true ? "one line of" : "text of";
+    return (
+        `${lines} ${size} characters without control characters${opts.oneLine ?? true ? "" : " (other than tab and newline)"}, ` +
+        "bidirectional overrides, embeddings, isolates or marks, zero-width characters, line or paragraph separators or unpaired surrogates"
+    );
+}
+
+/**
+ * Text a person reads (a description, an argument, an environment value): no control characters (C0, DEL, C1), no
+ * bidi overrides, embeddings, isolates or marks (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C), no
+ * zero-width characters (U+200B–U+200D, U+2060, U+FEFF), no U+2028/U+2029 and no unpaired surrogates.
+ */
+export function freeText(arg: string, value: unknown, opts: FreeTextOptions): string {
+    if (typeof value !== "string" || freeTextProblem(value, opts) !== undefined) throw new ArgumentError(arg, value, freeTextAllowed(opts));
+    return value;
+}
