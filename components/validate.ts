@@ -1,5 +1,6 @@
 // Input validation shared by all components: anchored patterns and errors that name the argument, the value and what is allowed.
 import * as pulumi from "@pulumi/pulumi";
+import { ArgumentError } from "./core/errors";
 
 /** Throws a ResourceError naming the argument, the bad value and what is allowed. */
 export function fail(arg: string, value: unknown, allowed: string, resource?: pulumi.Resource): never {
@@ -48,4 +49,17 @@ export const HOST_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** A reason written for a loosening: one line of printable ASCII, at least a few words. */
 export function checkReason(arg: string, value: unknown): string {
     return checkPattern(arg, value, /^[\x20-\x7e]{8,200}$/, "a one-line reason of 8 to 200 printable ASCII characters");
+}
+
+/**
+ * Runs a core rule (components/core/rules.ts) and turns its ArgumentError into the ResourceError `fail` throws, with
+ * the same message: components call the shared rules through this.
+ */
+export function check<T>(fn: () => T, resource?: pulumi.Resource): T {
+    try {
+        return fn();
+    } catch (e) {
+        if (e instanceof ArgumentError) fail(e.arg, e.value, e.allowed, resource);
+        throw e;
+    }
 }
