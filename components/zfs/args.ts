@@ -1,7 +1,7 @@
 // ZfsDataset arguments: their documented shape, and resolving them into a checked DatasetSpec before any resource exists.
 import { Host } from "../host";
-import { isSafeAbsolutePath } from "../shell";
-import { checkInt, checkOneOf, checkPattern, fail } from "../validate";
+import { hostPath } from "../core/rules";
+import { check, checkInt, checkOneOf, checkPattern, fail } from "../validate";
 import { DATASET_NAME, DatasetSpec, MAX_DATASET_LENGTH, SNAPSHOT_LABEL, USER_PROPERTY, compressionFamily, poolOf } from "./render";
 import { SNAPSHOT_CLASSES, SnapshotEvery, SnapshotSchedule } from "./snapshots";
 
@@ -140,10 +140,8 @@ export function resolveZfsDatasetArgs(args: ZfsDatasetArgs, prefix = ""): Resolv
     }
     if (args.mountpoint !== undefined) {
         const m = args.mountpoint;
-        if (typeof m !== "string" || !(m === "none" || m === "legacy" || (m !== "/" && isSafeAbsolutePath(m)))) {
-            fail(a("mountpoint"), m, "'none', 'legacy' or a normalized absolute path other than / (no '..', spaces or trailing '/')");
-        }
-        properties.mountpoint = m;
+        // A mountpoint covers a tree: one over /etc or /var/lib/postgresql would shadow the system or another manager.
+        properties.mountpoint = m === "none" || m === "legacy" ? m : check(() => hostPath(a("mountpoint"), m, { notSystemTree: true }));
     }
     if (args.canmount !== undefined) properties.canmount = checkOneOf(a("canmount"), args.canmount, ["on", "off", "noauto"]);
     if (args.atime !== undefined) properties.atime = checkBool(a("atime"), args.atime) ? "on" : "off";
