@@ -1,8 +1,8 @@
 // NspawnContainer arguments: their documented shape, and resolving them into a checked spec before any resource exists.
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../host";
-import { isSafeAbsolutePath } from "../shell";
-import { checkInt, checkOneOf, checkPattern, checkReason, fail, HOST_NAME } from "../validate";
+import { hostPath } from "../core/rules";
+import { check, checkInt, checkOneOf, checkPattern, checkReason, fail, HOST_NAME } from "../validate";
 import { parseIPv4, parseIPv4Cidr } from "../net/ipv4";
 import { parseIPv6, parseIPv6Cidr } from "../net/ipv6";
 import { resolveZfsDatasetArgs } from "../zfs/args";
@@ -92,12 +92,12 @@ export const CAPABILITIES = [
 const IFNAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/;
 const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/]{20,8192}={0,3}( [\x21-\x7e][\x20-\x7e]{0,199})?$/;
 
-/** A path nspawn can take in a `Bind=` line: absolute, normalized, no ':' (its separator). */
+/**
+ * A host or container path (a `Bind=` side, the base tree to copy): the shared host-path rule, which also keeps out
+ * ':' (nspawn's separator), shell, glob and specifier characters.
+ */
 function checkBindPath(arg: string, value: unknown): string {
-    if (typeof value !== "string" || !isSafeAbsolutePath(value) || value.includes(":") || value === "/") {
-        fail(arg, value, "a normalized absolute path other than '/' without ':', '..', '.', '//', whitespace or control characters");
-    }
-    return value;
+    return check(() => hostPath(arg, value));
 }
 
 function checkAddress(arg: string, value: unknown): { text: string; ip: string; v6: boolean } {
@@ -158,10 +158,12 @@ export function resolveContainerArgs(name: string, args: NspawnContainerArgs): R
 
     const binds = (args.bindMounts ?? []).map((b, i) => {
         if (!b || typeof b !== "object") fail(`bindMounts[${i}]`, b, "{ source, target?, readWrite? }");
-        const source = checkBindPath(`bindMounts[${i}].source`, b.source);
-        const target = checkBindPath(`bindMounts[${i}].target`, b.target ?? source);
         if (b.readWrite !== undefined && typeof b.readWrite !== "boolean") fail(`bindMounts[${i}].readWrite`, b.readWrite, "true or false");
-        return { source, target, readWrite: b.readWrite === true };
+        const readWrite = b.readWrite === true;
+        // A writable bind of a system tree hands the container's root the host's /etc, /usr, ... .
+        const source = check(() => hostPath(`bindMounts[${i}].source`, b.source, { notSystemTree: readWrite }));
+        const target = checkBindPath(`bindMounts[${i}].target`, b.target ?? source);
+        return { source, target, readWrite };
     });
     const targets = new Set<string>();
     binds.forEach((b, i) => {
