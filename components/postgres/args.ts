@@ -2,8 +2,8 @@
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../host";
-import { isSafeAbsolutePath } from "../shell";
-import { checkInt, checkOneOf, checkPattern, fail } from "../validate";
+import { hostPath } from "../core/rules";
+import { check, checkInt, checkOneOf, checkPattern, checkReason, fail } from "../validate";
 import { ResolvedDataset, ZfsDatasetArgs, resolveZfsDatasetArgs } from "../zfs/args";
 import { DEFAULT_PATHS, HbaClient, PoolerSpec, PostgresSpec } from "./render";
 import { EXTENSION_NAME, ResolvedGrant, SCHEMA_PRIVILEGES, SQL_IDENT, SchemaPrivilege, TABLE_PRIVILEGES, TablePrivilege } from "./sql";
@@ -28,6 +28,14 @@ export interface PostgresPooler {
     readonly poolMode?: "session" | "transaction";
 }
 
+/** An untrusted procedural language the database may have, and why. */
+export interface PostgresUntrustedLanguage {
+    /** The extension name, as in `extensions` (e.g. `plpython3u`). */
+    readonly name: string;
+    /** Why the database needs it: one line, 8 to 200 printable ASCII characters (the policy pack reads it). */
+    readonly reason: string;
+}
+
 /** The database's own dataset: a ZfsDataset (on the same host) holding its tablespace. */
 export type PostgresTablespace = Omit<ZfsDatasetArgs, "host" | "destroyOnDelete" | "recursive">;
 
@@ -44,8 +52,16 @@ export interface PostgresDbArgs {
     readonly socketDir?: string;
     /** The address clients use in `uri`. @default - the host's address */
     readonly address?: pulumi.Input<string>;
-    /** Extensions created in the database (never dropped when removed from this list). @default [] */
+    /**
+     * Extensions created in the database (never dropped when removed from this list). An untrusted procedural
+     * language (`plpython3u`, `plperlu`, `pltclu`, ...) also needs an entry in `untrustedLanguages`. @default []
+     */
     readonly extensions?: readonly string[];
+    /**
+     * The explicit, reasoned opt-in for each untrusted procedural language in `extensions`: code in such a language
+     * runs unsandboxed as the server's OS user. @default []
+     */
+    readonly untrustedLanguages?: readonly PostgresUntrustedLanguage[];
     /** Schemas created in the database, owned by the role. @default [] */
     readonly schemas?: readonly string[];
     /** Privileges for other roles; on every schema named here or in `schemas`, these are exactly the grants. @default [] */
@@ -73,6 +89,8 @@ export interface ResolvedPostgres {
     readonly spec: PostgresSpec;
     readonly passwordVersion: number;
     readonly address: pulumi.Input<string>;
+    /** Untrusted procedural languages in `spec.db.extensions`, each with its reason. */
+    readonly untrustedLanguages: readonly PostgresUntrustedLanguage[];
     /** Args of the tablespace's ZfsDataset, already checked. */
     readonly dataset?: { readonly args: ZfsDatasetArgs; readonly resolved: ResolvedDataset };
 }
@@ -87,6 +105,38 @@ function ident(arg: string, value: unknown, reserved: readonly string[] = []): s
     if (v.startsWith("pg_")) fail(arg, v, "a name not starting with 'pg_' (reserved by PostgreSQL)");
     if (reserved.includes(v)) fail(arg, v, `a name other than ${reserved.map((r) => `'${r}'`).join(", ")} (hearth never manages those)`);
     return v;
+}
+
+/**
+ * Procedural languages whose functions run unsandboxed as the server's OS user (PostgreSQL calls them untrusted):
+ * the `u` variants, and extensions that are untrusted only (PL/R, PL/sh) or bring one (PL/Java's `javau`).
+ */
+export const UNTRUSTED_LANGUAGES = ["plpythonu", "plpython2u", "plpython3u", "plperlu", "pltclu", "plluau", "plv8u", "pljavau", "pljava", "plr", "plsh", "plrustu"];
+
+/** A known untrusted language, or any `pl…u` (the naming PostgreSQL uses for untrusted variants). */
+export function isUntrustedLanguage(extension: string): boolean {
+    return UNTRUSTED_LANGUAGES.includes(extension) || /^pl[a-z0-9_]*u$/.test(extension);
+}
+
+function resolveUntrustedLanguages(value: unknown, extensions: readonly string[]): PostgresUntrustedLanguage[] {
+    const given = list("untrustedLanguages", value).map((u0, i) => {
+        const u = u0 as PostgresUntrustedLanguage;
+        if (!u || typeof u !== "object" || Array.isArray(u)) fail(`untrustedLanguages[${i}]`, u, "{ name, reason }");
+        for (const k of Object.keys(u)) if (k !== "name" && k !== "reason") fail(`untrustedLanguages[${i}].${k}`, (u as any)[k], "one of the fields name, reason");
+        const name = checkPattern(`untrustedLanguages[${i}].name`, u.name, EXTENSION_NAME, "an extension name");
+        if (!isUntrustedLanguage(name)) fail(`untrustedLanguages[${i}].name`, name, `an untrusted procedural language (${UNTRUSTED_LANGUAGES.join(", ")}); trusted extensions need no opt-in`);
+        if (!extensions.includes(name)) fail(`untrustedLanguages[${i}].name`, name, "a language that 'extensions' also lists (an opt-in for nothing is a stale loosening)");
+        const reason = checkReason(`untrustedLanguages[${i}].reason`, u.reason);
+        if (!/[A-Za-z]{3}/.test(reason)) fail(`untrustedLanguages[${i}].reason`, reason, "a reason in words (8 to 200 printable ASCII characters)");
+        return { name, reason: reason.trim() };
+    });
+    unique("untrustedLanguages", given.map((u) => u.name));
+    extensions.forEach((e, i) => {
+        if (isUntrustedLanguage(e) && !given.some((u) => u.name === e)) {
+            fail(`extensions[${i}]`, e, `a trusted extension; '${e}' is an untrusted procedural language (its functions run unsandboxed as the server's OS user) and needs untrustedLanguages: [{ name: "${e}", reason: "..." }]`);
+        }
+    });
+    return given;
 }
 
 function list(arg: string, value: unknown): readonly unknown[] {
@@ -139,13 +189,13 @@ export function resolvePostgresDbArgs(args: PostgresDbArgs): ResolvedPostgres {
     const database = ident("database", args.database, RESERVED_DATABASES);
     const user = ident("user", args.user ?? database, RESERVED_ROLES);
     const port = checkInt("port", args.port ?? 5432, 1, 65535);
-    const socketDir = args.socketDir ?? "/var/run/postgresql";
-    if (typeof socketDir !== "string" || !isSafeAbsolutePath(socketDir)) fail("socketDir", socketDir, "a normalized absolute path");
-    const dumpDir = args.dumpDir ?? "/var/backups/hearth/postgres";
-    if (typeof dumpDir !== "string" || !isSafeAbsolutePath(dumpDir) || dumpDir === "/") fail("dumpDir", dumpDir, "a normalized absolute path other than /");
+    const socketDir = check(() => hostPath("socketDir", args.socketDir ?? "/var/run/postgresql"));
+    // Root writes the final dump there: not into a system tree, nor into PostgreSQL's own (the postgres user's) tree.
+    const dumpDir = check(() => hostPath("dumpDir", args.dumpDir ?? "/var/backups/hearth/postgres", { notSystemTree: true }));
 
     const extensions = unique("extensions", list("extensions", args.extensions).map((e, i) =>
         checkPattern(`extensions[${i}]`, e, EXTENSION_NAME, "an extension name: lowercase letters, digits, '_' or '-', at most 63 characters")));
+    const untrustedLanguages = resolveUntrustedLanguages(args.untrustedLanguages, extensions);
     const schemas = unique("schemas", list("schemas", args.schemas).map((s, i) => ident(`schemas[${i}]`, s, ["public", "information_schema"])));
     const grants: ResolvedGrant[] = list("grants", args.grants).map((g0, i) => {
         const g = g0 as PostgresGrant;
@@ -189,6 +239,7 @@ export function resolvePostgresDbArgs(args: PostgresDbArgs): ResolvedPostgres {
         host: args.host,
         passwordVersion,
         address: args.address ?? args.host.address,
+        untrustedLanguages,
         dataset,
         spec: {
             db: { database, user, extensions, schemas, grants, tablespace, connectionLimit, adopt },

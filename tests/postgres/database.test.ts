@@ -2,7 +2,8 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../components/host";
-import { PostgresDb, PostgresDbArgs, postgresUri } from "../../components/postgres";
+import { PostgresDb, PostgresDbArgs, postgresUri, resolvePostgresDbArgs } from "../../components/postgres";
+import { isUntrustedLanguage } from "../../components/postgres/args";
 import { scramVerifier } from "../../components/postgres/scram";
 import { installMocks, isSecret, mockPassword, plainStrings, recorded, resetRecorded, resolve, settle } from "../mocks";
 
@@ -54,6 +55,35 @@ export const hostileDatabases: [string, Partial<PostgresDbArgs>, RegExp][] = [
     ["a pooler on the server's port", { pooler: { port: 5432 } }, /'pooler.port' argument 5432/],
     ["a pooler on a host name", { pooler: { listenAddress: "localhost; rm" } }, /'pooler.listenAddress'/],
     ["a relative dump dir", { dumpDir: "backups" }, /'dumpDir' argument "backups"/],
+    ["a dump dir with command substitution", { dumpDir: "/var/backups/$(touch CANARY)" }, /'dumpDir' argument "\/var\/backups\/\$\(touch CANARY\)"/],
+    ["a dump dir with backticks", { dumpDir: "/var/backups/`id`" }, /'dumpDir'/],
+    ["a dump dir with a glob", { dumpDir: "/var/backups/*" }, /'dumpDir'/],
+    ["a dump dir with a %", { dumpDir: "/var/backups/%Y" }, /'dumpDir'/],
+    ["a dump dir with a tilde", { dumpDir: "~postgres/dumps" }, /'dumpDir'/],
+    ["a dump dir with a space", { dumpDir: "/var/backups/my dumps" }, /'dumpDir'/],
+    ["a dump dir in PostgreSQL's own tree", { dumpDir: "/var/lib/postgresql/dumps" }, /'dumpDir' argument "\/var\/lib\/postgresql\/dumps".*does not shadow the system/],
+    ["a dump dir in /etc", { dumpDir: "/etc/cron.d" }, /'dumpDir'/],
+    ["a dump dir of /", { dumpDir: "/" }, /'dumpDir' argument "\/"/],
+    ["a socket dir with command substitution", { socketDir: "/run/$(id)" }, /'socketDir'/],
+    ["a tablespace mounted over PostgreSQL's data", { tablespace: { dataset: "tank/pg/app", mountpoint: "/var/lib/postgresql" } }, /'tablespace.mountpoint' argument "\/var\/lib\/postgresql"/],
+    ["a tablespace mounted over /etc", { tablespace: { dataset: "tank/pg/app", mountpoint: "/etc/postgresql" } }, /'tablespace.mountpoint'/],
+    ["a tablespace mountpoint with a glob", { tablespace: { dataset: "tank/pg/app", mountpoint: "/srv/pg*" } }, /'tablespace.mountpoint'/],
+    ["plpython3u without an opt-in", { extensions: ["plpython3u"] }, /'extensions\[0\]' argument "plpython3u".*untrustedLanguages/],
+    ["plperlu without an opt-in", { extensions: ["pgcrypto", "plperlu"] }, /'extensions\[1\]' argument "plperlu"/],
+    ["pltclu without an opt-in", { extensions: ["pltclu"] }, /'extensions\[0\]' argument "pltclu"/],
+    ["plpythonu without an opt-in", { extensions: ["plpythonu"] }, /'extensions\[0\]'/],
+    ["plv8u without an opt-in", { extensions: ["plv8u"] }, /'extensions\[0\]'/],
+    ["PL/sh (untrusted only) without an opt-in", { extensions: ["plsh"] }, /'extensions\[0\]' argument "plsh"/],
+    ["PL/R (untrusted only) without an opt-in", { extensions: ["plr"] }, /'extensions\[0\]' argument "plr"/],
+    ["an unknown pl…u language without an opt-in", { extensions: ["plfoou"] }, /'extensions\[0\]' argument "plfoou"/],
+    ["an untrusted language opted in for another", { extensions: ["plpython3u"], untrustedLanguages: [{ name: "plperlu", reason: "reports in Perl" }] }, /'untrustedLanguages\[0\].name' argument "plperlu"/],
+    ["an opt-in without a reason", { extensions: ["plpython3u"], untrustedLanguages: [{ name: "plpython3u" } as any] }, /'untrustedLanguages\[0\].reason'/],
+    ["an opt-in with a one-word reason", { extensions: ["plpython3u"], untrustedLanguages: [{ name: "plpython3u", reason: "x" }] }, /'untrustedLanguages\[0\].reason'/],
+    ["an opt-in whose reason is punctuation", { extensions: ["plpython3u"], untrustedLanguages: [{ name: "plpython3u", reason: "........" }] }, /'untrustedLanguages\[0\].reason'/],
+    ["an opt-in with a newline in its reason", { extensions: ["plpython3u"], untrustedLanguages: [{ name: "plpython3u", reason: "ml models\nin SQL" }] }, /'untrustedLanguages\[0\].reason'/],
+    ["an opt-in for a trusted extension", { extensions: ["pgcrypto"], untrustedLanguages: [{ name: "pgcrypto", reason: "because we can" }] }, /'untrustedLanguages\[0\].name' argument "pgcrypto"/],
+    ["an opt-in with an unknown field", { extensions: ["plpython3u"], untrustedLanguages: [{ name: "plpython3u", reason: "ml models in SQL", superuser: true } as any] }, /'untrustedLanguages\[0\].superuser'/],
+    ["the same opt-in twice", { extensions: ["plpython3u"], untrustedLanguages: [{ name: "plpython3u", reason: "ml models in SQL" }, { name: "plpython3u", reason: "ml models in SQL" }] }, /'untrustedLanguages' argument "plpython3u"/],
     ["a tablespace on a hostile dataset", { tablespace: { dataset: "tank/../pg" } }, /'tablespace.dataset' argument "tank\/..\/pg"/],
     ["a tablespace asking for lz4 the pool lacks", { tablespace: { dataset: "tank/pg/app", compression: "lz4" } }, /'tablespace.compression' argument "lz4"/],
     ["a password version of 0", { passwordVersion: 0 }, /'passwordVersion' argument 0/],
@@ -72,6 +102,23 @@ describe("PostgresDb", () => {
                 assert.equal(count, 0, "no resource registered");
             });
         }
+    });
+
+    it("creates an untrusted language only with its reasoned opt-in, and keeps trusted ones free of it", async () => {
+        const r = resolvePostgresDbArgs({
+            host: host(),
+            database: "app",
+            extensions: ["pgcrypto", "plpython3u", "plpgsql"],
+            untrustedLanguages: [{ name: "plpython3u", reason: "scoring models run in SQL" }],
+        });
+        assert.deepEqual(r.spec.db.extensions, ["pgcrypto", "plpython3u", "plpgsql"]);
+        assert.deepEqual(r.untrustedLanguages, [{ name: "plpython3u", reason: "scoring models run in SQL" }]);
+        assert.deepEqual(resolvePostgresDbArgs({ host: host(), database: "app", extensions: ["pgcrypto", "plpgsql", "plperl", "pltcl", "plv8"] }).untrustedLanguages, []);
+        for (const e of ["plpython3u", "plperlu", "pltclu", "plr", "plsh", "pljava"]) assert.ok(isUntrustedLanguage(e), e);
+        for (const e of ["plpgsql", "plperl", "pltcl", "plv8", "pgcrypto", "uuid-ossp"]) assert.ok(!isUntrustedLanguage(e), e);
+        const { error, count } = await build({ host: host(), database: "app", extensions: ["plpython3u"], untrustedLanguages: [{ name: "plpython3u", reason: "scoring models run in SQL" }] });
+        assert.equal(error, undefined);
+        assert.ok(count > 0);
     });
 
     it("registers the component, a random password, a converge command and a lifecycle command", async () => {
