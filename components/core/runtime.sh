@@ -85,8 +85,8 @@ hearth_dir() {
     [ -n "$part" ] || continue
     p=$p/$part
     if [ ! -e "$p" ] && [ ! -L "$p" ]; then
-      mkdir -m "$mode" -- "$p"
-      hearth_step
+      # Another script may create it at the same moment: that one is as good.
+      if mkdir -m "$mode" -- "$p" 2>/dev/null; then hearth_step; fi
     fi
     hearth_root_only "$p" || hearth_die 65 "refusing to write below $p: it is a link, not a directory, or someone other than root can change it"
   done
@@ -97,15 +97,16 @@ hearth_parent() {
   printf '%s\n' "${d:-/}"
 }
 
-# hearth_tmp_in DIR: a new empty file with a random name in DIR (a root-only directory), removed on exit unless used.
+# hearth_tmp_in DIR: sets hearth_tmp to a new empty file with a random name in DIR (a root-only directory), removed
+# on exit unless renamed. Functions that change state return through variables, never $(...), so that their steps
+# and clean-ups happen in the main shell.
+hearth_tmp=
 hearth_tmp_in() {
-  local t
-  t=$(mktemp -- "$1/.hearth.XXXXXXXXXX")
-  hearth_tmps+=("$t")
-  printf '%s\n' "$t"
+  hearth_tmp=$(mktemp -- "$1/.hearth.XXXXXXXXXX")
+  hearth_tmps+=("$hearth_tmp")
 }
 
-# hearth_private_tmp: a root-only scratch file outside any tree someone else controls.
+# hearth_private_tmp: sets hearth_tmp to a root-only scratch file outside any tree someone else controls.
 hearth_private_tmp() {
   hearth_dir /run/hearth/tmp 0700
   hearth_tmp_in /run/hearth/tmp
@@ -131,12 +132,12 @@ hearth_put() {
 
 # hearth_install PATH MODE OWNER GROUP: installs the next stdin frame at PATH (below a root-only directory).
 hearth_install() {
-  local dir tmp
+  local dir
   dir=$(hearth_parent "$1")
   hearth_dir "$dir"
-  tmp=$(hearth_tmp_in "$dir")
-  hearth_frame "$tmp"
-  hearth_put "$tmp" "$1" "$2" "$3" "$4"
+  hearth_tmp_in "$dir"
+  hearth_frame "$hearth_tmp"
+  hearth_put "$hearth_tmp" "$1" "$2" "$3" "$4"
 }
 
 # hearth_install_secret PATH [MODE [OWNER [GROUP]]]: as hearth_install, 0600 root:root unless told; the body never
@@ -169,12 +170,12 @@ hearth_rmdir() {
 
 # hearth_assemble TARGET MODE OWNER GROUP HEADER DIR SUFFIX: TARGET is HEADER then every DIR/*SUFFIX (sorted).
 hearth_assemble() {
-  local dir tmp f
+  local dir
   dir=$(hearth_parent "$1")
   hearth_dir "$dir"
-  tmp=$(hearth_tmp_in "$dir")
-  hearth_concat "$5" "$6" "$7" >"$tmp"
-  hearth_put "$tmp" "$1" "$2" "$3" "$4"
+  hearth_tmp_in "$dir"
+  hearth_concat "$5" "$6" "$7" >"$hearth_tmp"
+  hearth_put "$hearth_tmp" "$1" "$2" "$3" "$4"
 }
 
 # hearth_concat HEADER DIR SUFFIX: prints HEADER, then every regular DIR/*SUFFIX file (sorted; links skipped).
@@ -211,13 +212,13 @@ hearth_applied() {
 # hearth_record KEY VALUE: records VALUE for KEY (atomically; a step).
 hearth_record() {
   hearth_key "$1"
-  local f=/var/lib/hearth/applied/$1 dir tmp
+  local f=/var/lib/hearth/applied/$1 dir
   if [ "$(hearth_applied "$1")" = "$2" ]; then return 0; fi
   dir=$(hearth_parent "$f")
   hearth_dir "$dir" 0700
-  tmp=$(hearth_tmp_in "$dir")
-  printf '%s\n' "$2" >"$tmp"
-  mv -f -T -- "$tmp" "$f"
+  hearth_tmp_in "$dir"
+  printf '%s\n' "$2" >"$hearth_tmp"
+  mv -f -T -- "$hearth_tmp" "$f"
   hearth_step
 }
 
@@ -347,7 +348,7 @@ hearth_run_below() {
   setpriv --reuid="${own%% *}" --regid="${own#* }" --clear-groups --no-new-privs -- "$@"
 }
 
-# hearth_put_below ROOT REL MODE [DIRMODE] < SRC: makes ROOT/REL hold stdin with MODE (as ROOT's owner; a step
+# hearth_put_below ROOT REL MODE [DIRMODE] < SRC (a redirect, never a pipe: it must run in the main shell): makes ROOT/REL hold stdin with MODE (as ROOT's owner; a step
 # when it changed).
 hearth_put_below() {
   local rc=0
@@ -366,10 +367,9 @@ hearth_below_write "$@"' hearth-below "$1" "$2" "$3" "${4:-0755}" || rc=$?
 
 # hearth_install_below ROOT REL MODE [DIRMODE]: hearth_put_below with the next stdin frame as the content.
 hearth_install_below() {
-  local tmp
-  tmp=$(hearth_private_tmp)
-  hearth_frame "$tmp"
-  hearth_put_below "$@" <"$tmp"
+  hearth_private_tmp
+  hearth_frame "$hearth_tmp"
+  hearth_put_below "$@" <"$hearth_tmp"
 }
 
 # hearth_read_below ROOT REL: prints ROOT/REL as ROOT's owner reads it (nothing when absent).
