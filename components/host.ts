@@ -3,6 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { shq } from "./shell";
 import { fail, HOST_NAME, checkPattern } from "./validate";
+import { ArgumentError } from "./core/errors";
+import { parseSshPublicKey } from "./core/sshkey";
 
 export interface BastionArgs {
     readonly address: pulumi.Input<string>;
@@ -12,8 +14,11 @@ export interface BastionArgs {
     readonly user?: string;
     /** Must be a Pulumi secret (`config.requireSecret`, `pulumi.secret`). */
     readonly privateKey: pulumi.Output<string>;
-    /** The bastion's public host key (`ssh-ed25519 AAAA…`). */
-    readonly hostKey?: pulumi.Input<string>;
+    /**
+     * The bastion's public host key (`ssh-ed25519 AAAA…`, its /etc/ssh/ssh_host_ed25519_key.pub), pinned like the
+     * host's: required, and checked as an OpenSSH public key.
+     */
+    readonly hostKey: pulumi.Input<string>;
 }
 
 export interface HostArgs {
@@ -28,10 +33,13 @@ export interface HostArgs {
     /** SSH private key. Must already be a Pulumi secret, or it would be stored in plain state. */
     readonly privateKey: pulumi.Output<string>;
     /**
-     * The host's public key (`ssh-ed25519 AAAA…`), pinned so a changed host is refused.
-     * @default - not pinned (the policy pack flags this)
+     * The host's public key, pinned so that no other machine can pose as it: an OpenSSH public key line
+     * `<type> <base64> [comment]` (the host's /etc/ssh/ssh_host_ed25519_key.pub, or a line of
+     * `ssh-keyscan -t ed25519 <address>` without the host name, checked against the host). Required: an unpinned
+     * connection accepts any host key, so a man in the middle would get every stdin secret and forge stdout.
+     * A plain string is checked here; an Output is checked when it resolves, failing the resources that use it.
      */
-    readonly hostKey?: pulumi.Input<string>;
+    readonly hostKey: pulumi.Input<string>;
     /** Optional jump host. */
     readonly proxy?: BastionArgs;
     /**
@@ -78,13 +86,33 @@ function checkPort(port: number | undefined, arg: string): number {
 
 const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 
+/**
+ * Checks a host key: a plain string now (throwing a ResourceError), an Output when it resolves (the Output then
+ * fails, and with it every resource whose connection carries it). Returns the key as given.
+ */
+function checkHostKey(value: unknown, arg: string): pulumi.Input<string> {
+    const check = (v: unknown): string => {
+        try {
+            parseSshPublicKey(arg, v);
+        } catch (e) {
+            if (e instanceof ArgumentError) fail(e.arg, e.value, e.allowed);
+            throw e;
+        }
+        return v as string;
+    };
+    const isPromise = value !== null && typeof value === "object" && typeof (value as PromiseLike<unknown>).then === "function";
+    if (pulumi.Output.isInstance(value) || isPromise) return pulumi.output(value as pulumi.Input<unknown>).apply(check);
+    return check(value);
+}
+
 export class Host {
     readonly name: string;
     readonly address: pulumi.Input<string>;
     readonly port: number;
     readonly user: string;
     readonly sudo: boolean;
-    readonly hostKey?: pulumi.Input<string>;
+    /** The pinned host key, as given (an Output is checked when it resolves). */
+    readonly hostKey: pulumi.Input<string>;
     readonly facts: Required<HostFacts>;
     readonly connection: Connection;
 
@@ -94,7 +122,7 @@ export class Host {
         this.port = checkPort(args.port, "host.port");
         this.sudo = args.sudo ?? this.user !== "root";
         this.address = args.address;
-        this.hostKey = args.hostKey;
+        this.hostKey = checkHostKey(args.hostKey, "host.hostKey");
         this.facts = {
             systemd: args.facts?.systemd ?? true,
             zfs: args.facts?.zfs ?? false,
@@ -109,7 +137,7 @@ export class Host {
                 port: checkPort(args.proxy.port, "host.proxy.port"),
                 user: checkPattern("host.proxy.user", args.proxy.user ?? "root", USER, "a POSIX user name"),
                 privateKey: requireSecretOutput(args.proxy.privateKey, "host.proxy.privateKey"),
-                ...(args.proxy.hostKey !== undefined ? { hostKey: args.proxy.hostKey } : {}),
+                hostKey: checkHostKey(args.proxy.hostKey, "host.proxy.hostKey"),
             };
         }
         this.connection = {
@@ -117,7 +145,7 @@ export class Host {
             port: this.port,
             user: this.user,
             privateKey,
-            ...(args.hostKey !== undefined ? { hostKey: args.hostKey } : {}),
+            hostKey: this.hostKey,
             ...(proxy ? { proxy } : {}),
             dialErrorLimit: 10,
             perDialTimeout: 15,
@@ -163,11 +191,15 @@ export interface RemoteScript {
  * script's first line instead: the converge command's `create`/`update` text changes exactly when the content does,
  * which is an in-place update, and an unchanged component runs nothing on `up`.
  *
- * Why a second command for delete: the converge command has no delete at all, so nothing (not even a provider
- * that replaces on a connection change) can run a delete while the component lives. The delete sits on a
- * `-lifecycle` command with no create or update (it opens no SSH session until it is deleted) that ignores
- * connection changes, so it is never replaced; its delete runs exactly once, when the component is deleted, with
- * the script of the last `up`.
+ * Why a second command for delete: the converge command has no delete at all, so nothing can run a delete while
+ * the component lives. The delete sits on a `-lifecycle` command with no create or update (it opens no SSH session
+ * until it is deleted); its delete runs exactly once, when the component is deleted, with the script of the last `up`.
+ *
+ * Why the lifecycle command follows connection changes (no `ignoreChanges: ["connection"]`): in @pulumi/command
+ * 1.2.1 a connection change is an in-place update (only `triggers` is replaceOnChanges), and an update of a command
+ * without `update` runs nothing. So it costs no SSH session, and the delete always carries the host's current
+ * connection: after a key rotation it logs in with the new key, after re-addressing it reaches the host at its new
+ * address, and a re-pinned host key is the one it checks, instead of whatever answers at the old address.
  */
 export function remoteScript(name: string, args: RemoteScriptArgs, opts: pulumi.CustomResourceOptions): RemoteScript {
     if (!/^[0-9a-f]{64}$/.test(args.hash)) throw new Error(`remoteScript ${name}: hash must be a sha256 hex digest`);
@@ -191,7 +223,7 @@ export function remoteScript(name: string, args: RemoteScriptArgs, opts: pulumi.
             delete: args.host.wrap(args.deleteScript),
             addPreviousOutputInEnv: false,
         },
-        { ...opts, dependsOn: [converge, ...(args.deleteBefore ?? [])], ignoreChanges: ["connection"] },
+        { ...opts, dependsOn: [converge, ...(args.deleteBefore ?? [])] },
     );
     return { converge, lifecycle };
 }

@@ -1,21 +1,13 @@
 // Input validation shared by all components: anchored patterns and errors that name the argument, the value and what is allowed.
 import * as pulumi from "@pulumi/pulumi";
 import { ArgumentError } from "./core/errors";
+import { describe } from "./core/errors";
+
+export { describe };
 
 /** Throws a ResourceError naming the argument, the bad value and what is allowed. */
 export function fail(arg: string, value: unknown, allowed: string, resource?: pulumi.Resource): never {
     throw new pulumi.ResourceError(`The '${arg}' argument ${describe(value)} is not allowed: expected ${allowed}.`, resource);
-}
-
-/** A value shown in an error: JSON for strings (so control characters and lookalikes are visible), truncated. */
-export function describe(value: unknown): string {
-    let s: string;
-    try {
-        s = typeof value === "string" ? JSON.stringify(value).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`) : String(JSON.stringify(value) ?? value);
-    } catch {
-        s = String(value);
-    }
-    return s.length > 120 ? `${s.slice(0, 117)}...` : s;
 }
 
 /** Checks a string against an anchored pattern and returns it. */

@@ -36,6 +36,11 @@ export function plainStrings(v: any): string[] {
     return [];
 }
 
+/** A real ed25519 public key (from ssh-keygen) for hosts in specs: every Host is pinned, and the key is checked. */
+export const TEST_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBMY4iXCEbVxMIRsQEyneFrlFR4/Gkmv4mMZLffxY3vv test-host";
+/** Another one, for bastions (proxies) in specs. */
+export const TEST_BASTION_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKAGQHaQrSRNj8gCSRIwod7AB6xhhrrEgZae19FSCIdo test-bastion";
+
 /** Every resource registered since the last `resetRecorded()`. */
 export const recorded: RecordedResource[] = [];
 

@@ -76,7 +76,7 @@ export function commandProps(f: CommandFixture = {}): Record<string, any> {
     const create = wrap(s.render());
     const connection: Record<string, any> = { host: "10.231.0.2", port: 22, user: f.sudo ? "deploy" : "root", privateKey: "ssh-private-key-is-a-secret", dialErrorLimit: 10, perDialTimeout: 15 };
     if (f.hostKey !== null) connection.hostKey = f.hostKey ?? HOST_KEY;
-    if (f.proxy) connection.proxy = { host: f.proxy.host, port: 22, user: "root", privateKey: "k", ...(f.proxy.hostKey ? { hostKey: f.proxy.hostKey } : {}) };
+    if (f.proxy) connection.proxy = { host: f.proxy.host, port: 22, user: "root", privateKey: "k", ...(f.proxy.hostKey !== undefined ? { hostKey: f.proxy.hostKey } : {}) };
     const props: Record<string, any> = {
         connection,
         create,

@@ -1,0 +1,25 @@
+// Argument errors shared by components, the site schema and the policy pack. No Pulumi import: the wiring turns an
+// ArgumentError into a pulumi.ResourceError with the same message.
+
+/** A value shown in an error: JSON for strings (so control characters and lookalikes are visible), truncated. */
+export function describe(value: unknown): string {
+    let s: string;
+    try {
+        s = typeof value === "string" ? JSON.stringify(value).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`) : String(JSON.stringify(value) ?? value);
+    } catch {
+        s = String(value);
+    }
+    return s.length > 120 ? `${s.slice(0, 117)}...` : s;
+}
+
+/** A bad argument: names the argument, the value and what is allowed. */
+export class ArgumentError extends Error {
+    constructor(
+        readonly arg: string,
+        readonly value: unknown,
+        readonly allowed: string,
+    ) {
+        super(`The '${arg}' argument ${describe(value)} is not allowed: expected ${allowed}.`);
+        this.name = "ArgumentError";
+    }
+}
