@@ -392,3 +392,126 @@ hearth_daemon_reload() {
     fi
   done
 }
+
+# --- ZFS datasets ----------------------------------------------------------------------------------------------
+# A dataset's mark is its own (local) user property hearth:owner: children inherit user properties, so an inherited
+# value marks nothing. Datasets of earlier releases carry hearth:managed=yes instead, read as the "legacy" mark.
+
+# hearth_zfs_exists NAME: NAME (a dataset or a snapshot) exists.
+hearth_zfs_exists() { zfs list -H -o name "$1" >/dev/null 2>&1; }
+
+# hearth_zfs_get DS PROP: PROP's value as `zfs get -Hp` prints it.
+hearth_zfs_get() { zfs get -H -p -o value "$2" "$1"; }
+
+# hearth_zfs_feature POOL FEATURE: POOL has FEATURE enabled or active.
+hearth_zfs_feature() {
+  local state
+  state=$(zpool get -H -o value "feature@$2" "$1" 2>/dev/null) || return 1
+  [ "$state" = enabled ] || [ "$state" = active ]
+}
+
+# hearth_zfs_mark DS: the owner id DS itself carries, "legacy" for an earlier release's mark, or nothing.
+hearth_zfs_mark() {
+  local v
+  v=$(zfs get -H -o value -s local hearth:owner "$1")
+  if [ -n "$v" ]; then
+    printf '%s\n' "$v"
+  elif [ "$(zfs get -H -o value -s local hearth:managed "$1")" = yes ]; then
+    echo legacy
+  fi
+}
+
+# hearth_zfs_own DS: marks DS as this resource's (hearth:owner) and drops an earlier release's mark (a step each).
+hearth_zfs_own() {
+  if [ "$(zfs get -H -o value -s local hearth:owner "$1")" != "$hearth_owner" ]; then
+    zfs set "hearth:owner=$hearth_owner" "$1"
+    hearth_step
+    hearth_say "marked $1 as owned by $hearth_owner"
+  fi
+  if [ -n "$(zfs get -H -o value -s local hearth:managed "$1")" ]; then
+    zfs inherit hearth:managed "$1"
+    hearth_step
+  fi
+}
+
+# hearth_zfs_disown DS: removes every hearth:* property DS carries itself, hearth:owner last (so a run killed on the
+# way is finished by the next, which still finds the mark).
+hearth_zfs_disown() {
+  local p props
+  props=$(zfs get -H -o property -s local all "$1")
+  for p in $props; do
+    case $p in hearth:owner | hearth:*[!a-z0-9_.:+-]*) ;; hearth:*)
+      zfs inherit "$p" "$1"
+      hearth_step
+      ;;
+    esac
+  done
+  if [ -n "$(zfs get -H -o value -s local hearth:owner "$1")" ]; then
+    zfs inherit hearth:owner "$1"
+    hearth_step
+  fi
+}
+
+# hearth_zfs_set DS PROP=VALUE: sets PROP on DS unless DS already has VALUE as its own (local) value (a step).
+hearth_zfs_set() {
+  local p=${2%%=*} v=${2#*=}
+  if [ "$(zfs get -H -p -o value,source "$p" "$1")" != "$v"$'\t'local ]; then
+    zfs set "$2" "$1"
+    hearth_step
+    hearth_say "set $2 on $1"
+  fi
+}
+
+# hearth_zfs_inherit DS PROP: drops DS's own value of PROP (a step when it had one).
+hearth_zfs_inherit() {
+  if [ "$(zfs get -H -o source "$2" "$1")" = local ]; then
+    zfs inherit "$2" "$1"
+    hearth_step
+    hearth_say "inherit $2 on $1"
+  fi
+}
+
+# hearth_zfs_unmount DS: unmounts DS when it is mounted (zfs-fuse calls a dataset busy for a moment after a file on
+# it was closed, so it is tried for a while).
+hearth_zfs_unmount() {
+  if [ "$(zfs get -H -o value mounted "$1")" != yes ]; then return 0; fi
+  for _ in $(seq 1 50); do
+    if zfs unmount "$1" 2>/dev/null; then
+      hearth_step
+      return 0
+    fi
+    sleep 0.2
+  done
+  zfs unmount "$1"
+  hearth_step
+}
+
+# hearth_zfs_mount DS: mounts DS when ZFS would (canmount=on, an absolute mountpoint) and it is not mounted.
+hearth_zfs_mount() {
+  if [ "$(zfs get -H -o value canmount "$1")" = on ] && [[ $(zfs get -H -o value mountpoint "$1") == /* ]] &&
+    [ "$(zfs get -H -o value mounted "$1")" = no ]; then
+    zfs mount "$1"
+    hearth_step
+    hearth_say "mounted $1"
+  fi
+}
+
+# hearth_zfs_snapshot_before DS REASON: takes DS@hearth-<UTC time to the nanosecond> before a change, once per
+# REASON (a word naming the change, e.g. a digest of what is set): the snapshot's name is recorded before it is
+# taken, so a run killed after taking it takes no second one, and a run killed before finds none and takes it.
+hearth_zfs_snapshot_before() {
+  local key rec label
+  key=zfs-before/${1//\//+}
+  rec=$(hearth_applied "$key")
+  if [ "${rec% *}" = "$2" ] && hearth_zfs_exists "$1@${rec##* }"; then return 0; fi
+  label=hearth-$(date -u +%Y%m%dT%H%M%S.%NZ)
+  hearth_record "$key" "$2 $label"
+  zfs snapshot "$1@$label"
+  hearth_step
+  hearth_say "snapshot $1@$label"
+}
+
+# hearth_zfs_forget DS: drops what hearth_zfs_snapshot_before recorded for DS.
+hearth_zfs_forget() {
+  hearth_forget "zfs-before/${1//\//+}"
+}
