@@ -1,9 +1,10 @@
 // The arguments of a SystemdService, and resolveServiceArgs: every check and default, run before anything registers.
 import * as pulumi from "@pulumi/pulumi";
 import type { Host } from "../host";
-import { checkInt, checkOneOf, checkPattern, fail } from "../validate";
+import { freeText, freeTextProblem } from "../core/rules";
+import { check, checkInt, checkOneOf, checkPattern, fail } from "../validate";
 import { isCalendarExpression, isProtectedUnitBase, isUnitPath, listenStreamText, PACKAGED_SERVICE, parseListenStream, UNIT_BASE, UNIT_PATH_ALLOWED } from "./check";
-import { Identity, NetworkMode, OomPolicy, ResolvedService, ResolvedSocket, ResolvedTimer, RestartPolicy } from "./model";
+import { Identity, isLifelineUnit, NetworkMode, OomPolicy, ResolvedService, ResolvedSocket, ResolvedTimer, RestartPolicy } from "./model";
 import { checkReasonText, resolveLoosenings, resolvePaths, SystemdLoosenings } from "./loosen";
 
 export { SystemdLoosenings } from "./loosen";
@@ -118,8 +119,6 @@ const DIRECTORY_ALLOWED = "a relative path of 1 to 4 segments, each starting wit
 const ENV_NAME = /^[A-Z_][A-Z0-9_]{0,127}$/;
 // Loader hooks would run code in the service; the others are set by systemd itself and overriding them misleads it.
 const RESERVED_ENV = /^(LD_.*|CREDENTIALS_DIRECTORY|STATE_DIRECTORY|CACHE_DIRECTORY|LOGS_DIRECTORY|RUNTIME_DIRECTORY|CONFIGURATION_DIRECTORY|LISTEN_FDS|LISTEN_PID|LISTEN_FDNAMES|NOTIFY_SOCKET|WATCHDOG_PID|WATCHDOG_USEC|INVOCATION_ID|JOURNAL_STREAM|MAINPID|SERVICE_RESULT|EXIT_CODE|EXIT_STATUS|MONITOR_.*|TRIGGER_.*)$/;
-// Free text: no control characters (C0, DEL, C1) and no invisible or direction-changing characters that hide text.
-const TEXT = /^[^\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]*$/u;
 const CRED_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
 const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -139,8 +138,9 @@ function checkKeys(arg: string, v: Record<string, unknown>, known: readonly stri
     for (const k of Object.keys(v)) if (!known.includes(k)) fail(`${arg}.${k}`, v[k], `one of the known fields ${known.join(", ")}`);
 }
 
+/** Free text by the shared rule (no control, bidi or zero-width characters), plus what a unit line needs. */
 function checkText(arg: string, v: unknown, max: number): string {
-    if (typeof v !== "string" || v.length === 0 || v.length > max || !TEXT.test(v) || v !== v.trim() || v.endsWith("\\")) {
+    if (typeof v !== "string" || freeTextProblem(v, { maxLength: max, minLength: 1 }) !== undefined || v !== v.trim() || v.endsWith("\\")) {
         fail(arg, v, `one line of 1 to ${max} visible characters, without control or invisible characters, surrounding spaces or a trailing backslash`);
     }
     return v;
@@ -186,9 +186,11 @@ function resolveExecStart(v: unknown): string[] {
     if (!Array.isArray(v) || v.length === 0 || v.length > 256) fail("execStart", v, "an argv array of 1 to 256 strings");
     if (!isUnitPath(v[0])) fail("execStart[0]", v[0], `an absolute program path: ${UNIT_PATH_ALLOWED}`);
     v.forEach((a, i) => {
-        if (typeof a !== "string" || a.length > 4096 || /[\x00-\x1f\x7f]/.test(a)) {
+        if (typeof a !== "string") {
             fail(`execStart[${i}]`, pulumi.Output.isInstance(a) ? "<Output>" : a, "a plain string of at most 4096 characters without control characters (secrets go in 'credentials')");
         }
+        // An argument is read in the unit and in `systemctl status`: no hidden or reordered text either.
+        check(() => freeText(`execStart[${i}]`, a, { maxLength: 4096 }));
     });
     return [...v];
 }
@@ -201,7 +203,7 @@ function resolveEnvironment(v: unknown): [string, string][] {
         if (RESERVED_ENV.test(k)) fail(`environment.${k}`, k, "a name not reserved by systemd or the dynamic loader (LD_*, CREDENTIALS_DIRECTORY, LISTEN_FDS, ...)");
         const val = v[k];
         if (pulumi.Output.isInstance(val)) fail(`environment.${k}`, "<Output>", "a plain string; secrets go in 'credentials', never in Environment=");
-        if (typeof val !== "string" || val.length > 4096 || /[\x00-\x1f\x7f]/.test(val)) fail(`environment.${k}`, val, "a string of at most 4096 characters without control characters");
+        check(() => freeText(`environment.${k}`, val, { maxLength: 4096 }));
         return [k, val] as [string, string];
     });
 }
@@ -260,6 +262,19 @@ function resolveSocket(v: unknown, network: NetworkMode): ResolvedSocket | undef
 }
 
 /**
+ * A drop-in over the SSH daemon, journald, logind, D-Bus, networkd or resolved may harden the unit but not cut it
+ * off. Its network lines come from `network` alone (a drop-in has no socket): "none" writes PrivateNetwork=yes and
+ * RestrictAddressFamilies=AF_UNIX, "local" writes IPAddressDeny=any; only "internet" keeps AF_UNIX, AF_INET and
+ * AF_INET6 with no IP filter (loosen.addressFamilies only adds families). hearth never restarts these units
+ * (script.ts): the drop-in applies at their next restart.
+ */
+function checkLifeline(unit: string, network: NetworkMode): void {
+    const allowed = `"internet" for a drop-in over ${unit}, which hearth may harden but never cut off`;
+    if (network === "none") fail("network", network, `${allowed} ("none", the default, writes PrivateNetwork=yes and drops AF_INET/AF_INET6)`);
+    if (network === "local") fail("network", network, `${allowed} ("local" writes IPAddressDeny=any)`);
+}
+
+/**
  * Validates a SystemdService's arguments and resolves every default. Throws a ResourceError naming the argument,
  * the value and what is allowed; the component calls it before `super()`, so a bad input registers nothing.
  */
@@ -291,6 +306,7 @@ export function resolveServiceArgs(name: string, args: SystemdServiceArgs): Reso
     if (!dropIn && description === undefined) fail("description", undefined, "one line saying what the service is");
     const execStart = dropIn ? [] : resolveExecStart(args.execStart);
     const network = args.network === undefined ? "none" : checkOneOf("network", args.network, ["none", "local", "internet"] as const);
+    if (dropIn && isLifelineUnit(dropIn.unit)) checkLifeline(dropIn.unit, network);
     const listenPorts = resolveListenPorts(args.listenPorts);
     if (listenPorts.length && network === "none") fail("listenPorts", args.listenPorts, "no ports with network 'none' (a private network namespace); use network 'local' or 'internet', or 'socket'");
     if (args.timer !== undefined && args.socket !== undefined) fail("socket", "<socket>", "not both 'timer' and 'socket'");

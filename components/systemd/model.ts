@@ -98,3 +98,15 @@ export function timerUnit(unitName: string): string {
 export function credentialPath(unitName: string, cred: string): string {
     return `${CREDSTORE_DIR}/${unitName}/${cred}`;
 }
+
+/**
+ * Units an operator reaches the host through, or that log, name and connect it: the SSH daemon, journald, logind,
+ * D-Bus, networkd and resolved. A drop-in may harden them but never cut them off (no private network, no IP deny,
+ * no address-family list without IP), and hearth never restarts them: the drop-in applies at their next restart.
+ */
+const LIFELINE_UNIT =
+    /^(sshd?(@[A-Za-z0-9:_.-]*)?\.(service|socket)|systemd-journald([@-][A-Za-z0-9:_.-]*)?\.(service|socket)|systemd-logind\.service|dbus(-broker)?\.(service|socket)|systemd-networkd\.(service|socket)|systemd-resolved\.service)$/;
+
+export function isLifelineUnit(unit: string): boolean {
+    return LIFELINE_UNIT.test(unit);
+}

@@ -2,7 +2,7 @@
 //
 // Pure: built with Script from shell.ts, every interpolated value through shq.
 import { RenderedFile, Script, shq } from "../shell";
-import { MANAGED_MARKER } from "./model";
+import { isLifelineUnit, MANAGED_MARKER } from "./model";
 
 export type UnitPlan =
     | { readonly kind: "dropIn"; readonly unit: string; readonly file: string; readonly enable: boolean }
@@ -104,7 +104,12 @@ export function convergeScript(plan: UnitPlan, files: readonly RenderedFile[], c
 
     if (plan.kind === "dropIn") {
         pending(s, plan.unit);
-        if (isTemplate(plan.unit)) {
+        if (isLifelineUnit(plan.unit)) {
+            // Never restarted by hearth (the operator's way in, or the host's logging and naming): the drop-in applies
+            // at the unit's next restart. Enabling and starting a stopped one cuts nothing off.
+            if (plan.enable && !isTemplate(plan.unit)) s.raw(`systemctl enable -q --no-reload ${shq(plan.unit)}`, `systemctl start ${shq(plan.unit)}`);
+            s.raw(whenPending(`echo ${shq(`hearth: ${plan.unit} is not restarted; the drop-in applies at its next restart`)}`));
+        } else if (isTemplate(plan.unit)) {
             // A template cannot be enabled or started; restart the instances that run.
             const instances = plan.unit.replace("@.", "@*.");
             s.raw(whenPending(`systemctl try-restart ${shq(instances)}`));

@@ -81,6 +81,34 @@ const cases: Case[] = [
     ["a drop-in over a traversal", { dropIn: { unit: "../nginx.service" }, execStart: undefined }, "dropIn.unit"],
     ["a drop-in that changes the command", { dropIn: { unit: "nginx.service" } }, "execStart"],
     ["a drop-in name with .conf", { dropIn: { unit: "nginx.service", name: "50-hearth.conf" }, execStart: undefined }, "dropIn.name"],
+    ["a right-to-left override in an argument", { execStart: ["/bin/echo", "safe \u202eexe.sh"] }, "execStart[1]"],
+    ["a left-to-right isolate in an argument", { execStart: ["/bin/echo", "a\u2066b"] }, "execStart[1]"],
+    ["an Arabic letter mark in an argument", { execStart: ["/bin/echo", "a\u061cb"] }, "execStart[1]"],
+    ["a zero-width space in an argument", { execStart: ["/bin/rm", "-rf", "/srv/data\u200b"] }, "execStart[2]"],
+    ["a zero-width joiner in an argument", { execStart: ["/bin/echo", "a\u200db"] }, "execStart[1]"],
+    ["a byte order mark in an argument", { execStart: ["/bin/echo", "\ufeffa"] }, "execStart[1]"],
+    ["a line separator in an argument", { execStart: ["/bin/echo", "a\u2028b"] }, "execStart[1]"],
+    ["a C1 control in an argument", { execStart: ["/bin/echo", "a\x9bb"] }, "execStart[1]"],
+    ["an unpaired surrogate in an argument", { execStart: ["/bin/echo", "a\ud800b"] }, "execStart[1]"],
+    ["a right-to-left override in a variable value", { environment: { A: "safe \u202eexe.sh" } }, "environment.A"],
+    ["a pop-directional isolate in a variable value", { environment: { A: "a\u2069b" } }, "environment.A"],
+    ["a zero-width non-joiner in a variable value", { environment: { URL: "https://exa\u200cmple.org" } }, "environment.URL"],
+    ["a word joiner in a variable value", { environment: { A: "a\u2060b" } }, "environment.A"],
+    ["a paragraph separator in a variable value", { environment: { A: "a\u2029b" } }, "environment.A"],
+    ["a C1 control in a variable value", { environment: { A: "a\x85b" } }, "environment.A"],
+    ["an Arabic letter mark in description", { description: "web \u061cshop" }, "description"],
+    ["an unpaired surrogate in description", { description: "web \udc00 shop" }, "description"],
+    ["a private network over ssh.service (the default network)", { dropIn: { unit: "ssh.service" }, execStart: undefined }, "network"],
+    ["a private network over sshd.service", { dropIn: { unit: "sshd.service" }, execStart: undefined, network: "none" }, "network"],
+    ["an IP deny over ssh.service", { dropIn: { unit: "ssh.service" }, execStart: undefined, network: "local" }, "network"],
+    ["a private network over ssh@.service", { dropIn: { unit: "ssh@.service" }, execStart: undefined }, "network"],
+    ["a private network over journald", { dropIn: { unit: "systemd-journald.service" }, execStart: undefined }, "network"],
+    ["an IP deny over journald", { dropIn: { unit: "systemd-journald.service" }, execStart: undefined, network: "local" }, "network"],
+    ["a private network over logind", { dropIn: { unit: "systemd-logind.service" }, execStart: undefined }, "network"],
+    ["a private network over dbus", { dropIn: { unit: "dbus.service" }, execStart: undefined }, "network"],
+    ["an IP deny over networkd", { dropIn: { unit: "systemd-networkd.service" }, execStart: undefined, network: "local" }, "network"],
+    ["a private network over resolved", { dropIn: { unit: "systemd-resolved.service" }, execStart: undefined }, "network"],
+    ["a restart policy on a drop-in over ssh.service", { dropIn: { unit: "ssh.service" }, execStart: undefined, network: "internet", restart: "always" }, "restart"],
     ["an uppercase hostname", { hostname: "Web.Example.com" }, "hostname"],
     ["a negative memory limit", { memoryMaxMiB: -1 }, "memoryMaxMiB"],
     ["a CPU quota as text", { cpuQuotaPercent: "50%" }, "cpuQuotaPercent"],
@@ -120,6 +148,32 @@ describe("SystemdService hostile inputs", () => {
             assert.deepEqual(recorded.map((r) => `${r.type} ${r.name}`), []);
         });
     }
+
+    it("hardens ssh.service and journald with network 'internet' but never restarts them (the drop-in applies at their next restart)", () => {
+        for (const unit of ["ssh.service", "sshd.service", "ssh@.service", "systemd-journald.service", "systemd-logind.service", "dbus.service", "systemd-networkd.service", "systemd-resolved.service"]) {
+            for (const enable of [false, true]) {
+                const svc = new SystemdService(`hard-${unit.replace(/[@.]/g, "-")}-${enable}`, { host, dropIn: { unit }, network: "internet", enable } as SystemdServiceArgs);
+                const { renderService } = require("../../components/systemd") as typeof import("../../components/systemd");
+                const r = renderService(svc.resolved);
+                assert.doesNotMatch(r.unitText, /^PrivateNetwork=yes/m, unit);
+                assert.doesNotMatch(r.unitText, /^IPAddressDeny=\S/m, unit);
+                const families = r.unitText.match(/^RestrictAddressFamilies=(.+)$/m)![1].split(" ");
+                for (const f of ["AF_UNIX", "AF_INET", "AF_INET6"]) assert.ok(families.includes(f), `${unit}: ${f}`);
+                assert.doesNotMatch(r.script, /systemctl (try-)?restart|systemctl stop|systemctl reload-or-restart|--now/, `${unit} is never restarted or stopped`);
+                assert.match(r.script, /systemctl daemon-reload/);
+                assert.match(r.script, /is not restarted; the drop-in applies at its next restart/);
+                assert.doesNotMatch(r.deleteScript, /systemctl (try-)?restart|systemctl stop|--now/, `${unit}: the delete restarts nothing`);
+            }
+        }
+        // Any other packaged unit still gets its change applied where it runs.
+        const nginx = new SystemdService("hard-nginx", { host, dropIn: { unit: "nginx.service" } } as SystemdServiceArgs);
+        const { renderService } = require("../../components/systemd") as typeof import("../../components/systemd");
+        assert.match(renderService(nginx.resolved).script, /systemctl try-restart nginx\.service/);
+    });
+
+    it("keeps pointing a full unit named after a system unit at dropIn", () => {
+        assert.throws(() => new SystemdService("ssh", { host, ...ok } as unknown as SystemdServiceArgs), /use 'dropIn' to harden a packaged unit/);
+    });
 
     it("the bad calendar strings are bad for systemd too", () => {
         const bad = cases.filter(([, , arg]) => arg === "timer.onCalendar").map(([, o]) => (o.timer as { onCalendar: string }).onCalendar);
