@@ -515,3 +515,46 @@ hearth_zfs_snapshot_before() {
 hearth_zfs_forget() {
   hearth_forget "zfs-before/${1//\//+}"
 }
+
+# --- finding what a resource owns by its mark --------------------------------------------------------------------
+# hearth_marked FILE...: prints each FILE (a regular file, not a link) whose "# hearth-owner:" (or "; hearth-owner:")
+# line names this resource or one of its aliases. What a renamed object left behind is found by its mark, never by
+# a name that another resource's object may carry too.
+hearth_marked() {
+  local pats=() id f
+  [ "$#" -gt 0 ] || return 0
+  for id in "$hearth_owner" "${hearth_aliases[@]}"; do
+    [ -n "$id" ] || continue
+    pats+=(-e "# hearth-owner: $id" -e "; hearth-owner: $id")
+  done
+  [ "${#pats[@]}" -gt 0 ] || return 0
+  while IFS= read -r f; do
+    if [ -f "$f" ] && [ ! -L "$f" ]; then printf '%s\n' "$f"; fi
+  done < <(grep -lsxF "${pats[@]}" -- "$@" || true)
+}
+
+# hearth_clear DIR [NAME...]: removes every file and link directly in DIR (below a root-only directory) except the
+# NAMEs; given no NAME, then DIR itself once it is empty. Subdirectories are left alone.
+hearth_clear() {
+  local dir=$1 f n keep
+  shift
+  if [ ! -d "$dir" ] || [ -L "$dir" ]; then return 0; fi
+  for f in "$dir"/* "$dir"/.[!.]* "$dir"/..?*; do
+    if [ ! -f "$f" ] && [ ! -L "$f" ]; then continue; fi
+    keep=0
+    for n in "$@"; do
+      if [ "${f##*/}" = "$n" ]; then keep=1; fi
+    done
+    if [ "$keep" = 0 ]; then hearth_remove "$f"; fi
+  done
+  if [ "$#" = 0 ]; then hearth_rmdir "$dir"; fi
+}
+
+# hearth_applied_keys PREFIX: prints every key recorded directly under PREFIX (e.g. "systemd" -> "systemd/web.service").
+hearth_applied_keys() {
+  hearth_key "$1"
+  local f
+  for f in "/var/lib/hearth/applied/$1"/*; do
+    if [ -f "$f" ] && [ ! -L "$f" ]; then printf '%s\n' "$1/${f##*/}"; fi
+  done
+}
