@@ -1,25 +1,49 @@
 // Executes the remote commands a Pulumi program registers (under the mock runtime) over real SSH, as the command provider would.
 //
-// Not an engine: it keeps only the previous run's inputs, in memory, to decide create/update/replace/delete the way
-// `pulumi up` does for command:remote:Command (provider 1.x): any input change is an update (the `update` script,
-// else `create`); a change in `triggers` (the SDK marks it replaceOnChanges) or in `connection` (the provider's
-// schema does) is a replacement: the new `create` runs, and the old resource's `delete` runs after every other step
-// (before the new create under deleteBeforeReplace). Deletes use the old inputs (connection, stdin) like the provider.
-// `ignoreChanges` keeps the old value of an input, `retainOnDelete` skips the delete, and a command that failed is
-// run again (as an update) by the next up, as the engine does for a resource with initialization errors.
+// Not an engine, but it chooses create, update or delete and stores state the way `pulumi up` does for
+// command:remote:Command (@pulumi/command 1.2.1, read against its schema, pulumi-go-provider's infer Diff/Create/Update
+// and the engine's steps). It keeps one state per resource, in memory:
+// - Any input change is an in-place update (the `update` script, else `create`), including a `connection` change:
+//   the provider's schema marks only `triggers` replaceOnChanges (the SDK adds `replaceOnChanges: ["triggers[*]"]`).
+//   A replacement happens only for `triggers` and for inputs in the resource's own `replaceOnChanges` option: the new
+//   `create` runs, and the old resource's `delete` runs after every other step (before the new create under
+//   `deleteBeforeReplace`). Deletes use the stored inputs (connection, stdin) like the provider.
+// - A failed create stores nothing: the next up creates again. A failed update keeps the PREVIOUS inputs and outputs:
+//   the next up diffs against them, so a program reverted to those inputs after a failed update runs nothing and the
+//   host stays half-applied (as in a real stack; see README.md, "Recovering from a failed up"). A replacement whose new
+//   create failed keeps the old resource as it was; one whose create succeeded but whose old delete did not run
+//   (a later step failed) is deleted by the next up. A failed delete keeps the resource.
+// - Stored stdout/stderr lose one trailing newline, as the provider stores them, and reach the next update or delete as
+//   PULUMI_COMMAND_STDOUT/STDERR only when non-empty (unless `addPreviousOutputInEnv: false`).
+// - `ignoreChanges` keeps the old value of an input, `retainOnDelete` skips the delete.
+// - Every run's stdout and stderr is checked for secrets: the provider stores both as plain state and streams them to
+//   the log. The runner knows which inputs were Pulumi secrets (the connection's private key or password, any secret
+//   input such as a secret stdin, frame by frame); a secret value, or a line longer than 8 characters of a multi-line
+//   one, found in either stream throws SecretInOutputError naming the resource, the stream and the input, never the
+//   value. A RemoteCommandError's message redacts secret values too.
 import * as pulumi from "@pulumi/pulumi";
 import { ChildProcess } from "child_process";
 import { isDeepStrictEqual } from "util";
-import { installMocks, recorded } from "../mocks";
+import { installMocks, isSecretValue, recorded, unwrapSecrets } from "../mocks";
 import { liveAddresses } from "./harness";
 import { keyFile, runSsh, SshResult, SshTarget } from "./ssh";
 
 const COMMAND = "command:remote:Command";
 
+/** A secret input value (or one part of one), named by where it came from, e.g. `stdin frame 2`, `connection.privateKey`. */
+export interface SecretInput {
+    /** The top-level input it is part of (`stdin`, `connection`, …). */
+    readonly input: string;
+    readonly label: string;
+    readonly value: string;
+}
+
 /** A remote command the program registered, with its resolved inputs (secrets unwrapped) and resource options. */
 export interface RegisteredCommand {
     readonly name: string;
     readonly inputs: Record<string, any>;
+    /** The parts of its inputs that were Pulumi secrets (what stdout, stderr and error messages must never show). */
+    readonly secrets: readonly SecretInput[];
     readonly replaceOnChanges: readonly string[];
     /** Inputs whose new value the engine ignores, keeping the old one (top-level names). */
     readonly ignoreChanges: readonly string[];
@@ -45,9 +69,21 @@ export interface UpResult {
     readonly runs: RemoteRun[];
 }
 
+/** A remote command exited non-zero. The message shows its stdout and stderr with every secret value redacted. */
 export class RemoteCommandError extends Error {
-    constructor(readonly run: RemoteRun, readonly result: UpResult) {
-        super(`${run.op} of ${run.resource} exited ${run.code}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`);
+    constructor(readonly run: RemoteRun, readonly result: UpResult, secrets: readonly SecretInput[] = []) {
+        super(`${run.op} of ${run.resource} exited ${run.code}\n--- stdout\n${redactSecrets(run.stdout, secrets)}\n--- stderr\n${redactSecrets(run.stderr, secrets)}`);
+    }
+}
+
+/** A run printed a secret input on stdout or stderr, which the provider stores as plain state and logs. */
+export class SecretInOutputError extends Error {
+    constructor(readonly run: RemoteRun, readonly result: UpResult, readonly stream: "stdout" | "stderr", readonly secret: SecretInput, secrets: readonly SecretInput[]) {
+        super(
+            `${run.op} of ${run.resource} printed a secret on ${stream}: ${secret.label} (a Pulumi secret) appears in it. ` +
+            `@pulumi/command stores stdout and stderr as plain state and streams them to the log, so a script must never print a secret.\n` +
+            `--- ${stream} (redacted)\n${redactSecrets(run[stream], secrets)}`,
+        );
     }
 }
 
@@ -56,13 +92,105 @@ export interface RunnerOptions {
     readonly onSpawn?: (child: ChildProcess, resource: string, op: Operation) => void;
 }
 
+/** What the engine keeps for a resource: its inputs (and options) and the provider's stored outputs. */
 interface State {
     inputs: Record<string, any>;
     cmd: RegisteredCommand;
-    /** The last create/update failed: the engine retries it on the next up even with unchanged inputs. */
-    failed: boolean;
     stdout: string;
     stderr: string;
+}
+
+/** The shortest whole secret value, and the shortest line of a multi-line one, that the output check looks for. */
+const MIN_SECRET_VALUE = 8;
+const MIN_SECRET_LINE = 9;
+
+/**
+ * Splits a framed stdin (`<byte length>\n<bytes>`, repeated; see frameStdin) into its frames, or undefined when it is
+ * not one. Every frame of a secret stdin counts as secret: secret-ness covers the whole input.
+ */
+export function stdinFrames(stdin: string): string[] | undefined {
+    const buf = Buffer.from(stdin, "utf8");
+    const frames: string[] = [];
+    let at = 0;
+    while (at < buf.length) {
+        const nl = buf.indexOf(10, at);
+        if (nl < 0) return undefined;
+        const header = buf.subarray(at, nl).toString("utf8");
+        if (!/^\d{1,10}$/.test(header)) return undefined;
+        const end = nl + 1 + Number(header);
+        if (end > buf.length) return undefined;
+        frames.push(buf.subarray(nl + 1, end).toString("utf8"));
+        at = end;
+    }
+    return frames;
+}
+
+/** The secret parts of a command's raw (engine-shaped) inputs. */
+export function secretInputs(rawInputs: Record<string, any>): SecretInput[] {
+    const out: SecretInput[] = [];
+    const add = (input: string, label: string, v: unknown) => {
+        if (typeof v !== "string" || v === "") return;
+        const frames = input === "stdin" ? stdinFrames(v) : undefined;
+        if (frames && frames.length > 0) frames.forEach((f, i) => { if (f !== "") out.push({ input, label: `${label} frame ${i + 1}`, value: f }); });
+        else out.push({ input, label, value: v });
+    };
+    /** Every string under a secret wrapper, with its path. */
+    const walk = (input: string, path: string, v: any, secret: boolean) => {
+        if (isSecretValue(v)) return walk(input, path, v.value, true);
+        if (typeof v === "string") { if (secret) add(input, path, v); return; }
+        if (Array.isArray(v)) return v.forEach((x, i) => walk(input, `${path}[${i}]`, x, secret));
+        if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(input, `${path}.${k}`, x, secret);
+    };
+    for (const [k, v] of Object.entries(rawInputs)) {
+        if (k === "connection") {
+            // The SDK makes the whole connection a secret; what is secret in it is the credential, not the address.
+            const c = unwrapSecrets(v) ?? {};
+            for (const [obj, at] of [[c, "connection"], [c.proxy, "connection.proxy"]] as const) {
+                if (!obj) continue;
+                add(k, `${at}.privateKey`, obj.privateKey);
+                add(k, `${at}.privateKeyPassword`, obj.privateKeyPassword);
+                add(k, `${at}.password`, obj.password);
+            }
+            continue;
+        }
+        walk(k, k, v, false);
+    }
+    return out;
+}
+
+/** The strings the output check looks for: each whole secret value, and each line of a multi-line one. */
+function needles(secrets: readonly SecretInput[]): { needle: string; secret: SecretInput }[] {
+    const out: { needle: string; secret: SecretInput }[] = [];
+    const seen = new Set<string>();
+    const push = (needle: string, secret: SecretInput) => {
+        if (seen.has(needle)) return;
+        seen.add(needle);
+        out.push({ needle, secret });
+    };
+    for (const s of secrets) {
+        const whole = s.value.trim();
+        if (whole.length >= MIN_SECRET_VALUE) push(whole, s);
+        const lines = whole.split(/\r?\n/).map((l) => l.trim());
+        if (lines.length < 2) continue;
+        for (const line of lines) {
+            // PEM armour is the same in every key; it marks a key but is not one.
+            if (line.length >= MIN_SECRET_LINE && !/^-----(BEGIN|END) [A-Z0-9 ]+-----$/.test(line)) push(line, s);
+        }
+    }
+    // Longest first, so a redaction replaces a whole value before any of its lines.
+    return out.sort((a, b) => b.needle.length - a.needle.length);
+}
+
+/** The first secret (whole value, or a line of a multi-line one) that `text` contains. */
+export function findSecret(text: string, secrets: readonly SecretInput[]): SecretInput | undefined {
+    return needles(secrets).find((n) => text.includes(n.needle))?.secret;
+}
+
+/** `text` with every secret value and every line of a multi-line secret replaced by `[secret <label>]`. */
+export function redactSecrets(text: string, secrets: readonly SecretInput[]): string {
+    let out = text;
+    for (const n of needles(secrets)) out = out.split(n.needle).join(`[secret ${n.secret.label}]`);
+    return out;
 }
 
 async function settleRpcs(): Promise<void> {
@@ -104,6 +232,7 @@ export async function registeredCommands(program: () => unknown): Promise<Regist
         out.push({
             name: r.name,
             inputs: r.inputs,
+            secrets: secretInputs(r.rawInputs),
             replaceOnChanges: (o as pulumi.CustomResourceOptions).replaceOnChanges ?? [],
             ignoreChanges: (o.ignoreChanges ?? []).map(topLevel),
             deleteBeforeReplace: (o as pulumi.CustomResourceOptions).deleteBeforeReplace ?? false,
@@ -117,22 +246,28 @@ function topLevel(pathExpr: string): string {
     return pathExpr.split(/[.[]/)[0];
 }
 
-/** Whether new inputs force a replacement: the resource's replaceOnChanges plus the provider's own (`connection`). */
-function needsReplace(cmd: RegisteredCommand, olds: Record<string, any>, news: Record<string, any>): boolean {
-    const keys = new Set(["connection", ...cmd.replaceOnChanges.map(topLevel)]);
-    if (keys.has("*")) return true;
+/**
+ * Whether new inputs force a replacement: only the inputs in the resource's replaceOnChanges option, which for a
+ * Command always holds `triggers[*]` (the SDK adds it; the provider's schema marks nothing else). A `connection`
+ * change is an update.
+ */
+export function needsReplace(cmd: Pick<RegisteredCommand, "replaceOnChanges">, olds: Record<string, any>, news: Record<string, any>): boolean {
+    const keys = new Set(cmd.replaceOnChanges.map(topLevel));
+    if (keys.has("*")) return !isDeepStrictEqual(olds, news);
     return [...keys].some((k) => !isDeepStrictEqual(olds[k], news[k]));
 }
 
-/** The engine diffs and stores an ignored input with its old value. */
-function withIgnoredChanges(cmd: RegisteredCommand, olds: Record<string, any>): RegisteredCommand {
+/** The engine diffs and stores an ignored input with its old value (and so its old secret-ness). */
+function withIgnoredChanges(cmd: RegisteredCommand, prev: State): RegisteredCommand {
     if (cmd.ignoreChanges.length === 0) return cmd;
     const inputs = { ...cmd.inputs };
+    let secrets = cmd.secrets;
     for (const k of cmd.ignoreChanges) {
-        if (k in olds) inputs[k] = olds[k];
+        if (k in prev.inputs) inputs[k] = prev.inputs[k];
         else delete inputs[k];
+        secrets = [...secrets.filter((s) => s.input !== k), ...prev.cmd.secrets.filter((s) => s.input === k)];
     }
-    return { ...cmd, inputs };
+    return { ...cmd, inputs, secrets };
 }
 
 function target(inputs: Record<string, any>, resource: string): SshTarget {
@@ -145,6 +280,20 @@ function target(inputs: Record<string, any>, resource: string): SshTarget {
     if (typeof c.hostKey !== "string") throw new Error(`${resource}: connection.hostKey is not pinned; test hosts are only reached with a pinned key`);
     if (typeof c.privateKey !== "string") throw new Error(`${resource}: connection.privateKey is missing`);
     return { address: c.host, port: c.port ?? 22, user: c.user ?? "root", privateKeyPath: keyFile(c.privateKey), hostKey: c.hostKey };
+}
+
+/** PULUMI_COMMAND_STDOUT/STDERR as the provider sets them: from the stored outputs, only when non-empty. */
+function previousOutputEnv(inputs: Record<string, any>, stored: { stdout: string; stderr: string }): Record<string, string> {
+    if (inputs.addPreviousOutputInEnv === false) return {};
+    return {
+        ...(stored.stdout !== "" ? { PULUMI_COMMAND_STDOUT: stored.stdout } : {}),
+        ...(stored.stderr !== "" ? { PULUMI_COMMAND_STDERR: stored.stderr } : {}),
+    };
+}
+
+/** The provider stores stdout and stderr without one trailing newline. */
+function stored(out: string): string {
+    return out.endsWith("\n") ? out.slice(0, -1) : out;
 }
 
 /** Executes successive versions of a program against test hosts. One runner per test: it is the only state. */
@@ -161,9 +310,14 @@ export class ProgramRunner {
         this.onSpawn = opts.onSpawn;
     }
 
-    /** Resources the last `up` left in place, in registration order. */
+    /** Resources the last `up` left in the state, in registration order (a failed create is not among them). */
     get resources(): readonly RegisteredCommand[] {
         return this.order.map((n) => this.state.get(n)!.cmd);
+    }
+
+    /** The inputs the state holds for a resource (after a failed update: the previous ones), or undefined. */
+    storedInputs(name: string): Record<string, any> | undefined {
+        return this.state.get(name)?.inputs;
     }
 
     /** Like `pulumi up`: converges from the previous version of the program (none at first) to this one. */
@@ -184,7 +338,7 @@ export class ProgramRunner {
         const result: UpResult = { created: [], updated: [], replaced: [], deleted: [], unchanged: [], runs: [] };
         for (const name of this.order) {
             const s = this.state.get(name)!;
-            if (s.inputs.create !== undefined) await this.exec(name, "create", s.inputs, s.inputs.create, { ...(s.inputs.environment ?? {}) }, result);
+            if (s.inputs.create !== undefined) await this.exec(s.cmd, "create", s.inputs, s.inputs.create, { ...(s.inputs.environment ?? {}) }, result);
         }
         return result.runs;
     }
@@ -200,21 +354,27 @@ export class ProgramRunner {
             for (const given of cmds) {
                 newOrder.push(given.name);
                 const prev = this.state.get(given.name);
-                const cmd = prev ? withIgnoredChanges(given, prev.inputs) : given;
+                const cmd = prev ? withIgnoredChanges(given, prev) : given;
                 if (!prev) {
-                    await this.createOrUpdate(cmd, "create", result);
+                    await this.create(cmd, result);
                     result.created.push(cmd.name);
                 } else if (needsReplace(cmd, prev.inputs, cmd.inputs)) {
-                    if (cmd.deleteBeforeReplace) await this.remove(prev, result);
-                    else pendingDeletes.push(prev);
-                    this.state.delete(cmd.name);
-                    await this.createOrUpdate(cmd, "create", result);
+                    if (cmd.deleteBeforeReplace) {
+                        await this.remove(prev, result);
+                        this.state.delete(cmd.name);
+                        await this.create(cmd, result);
+                    } else {
+                        // Create before delete: a failed create leaves the old resource as it was (not pending delete).
+                        await this.create(cmd, result);
+                        pendingDeletes.push(prev);
+                    }
                     result.replaced.push(cmd.name);
-                } else if (prev.failed || !isDeepStrictEqual(prev.inputs, cmd.inputs)) {
-                    await this.createOrUpdate(cmd, "update", result, prev);
+                } else if (!isDeepStrictEqual(prev.inputs, cmd.inputs)) {
+                    await this.update(cmd, prev, result);
                     result.updated.push(cmd.name);
                 } else {
-                    prev.cmd = cmd;
+                    // A same step keeps the stored inputs and outputs; the options are the program's.
+                    prev.cmd = { ...cmd, inputs: prev.inputs };
                     result.unchanged.push(cmd.name);
                 }
             }
@@ -233,33 +393,46 @@ export class ProgramRunner {
             this.pendingDeletes = pendingDeletes.filter((s) => !result.runs.some((r) => r.op === "delete" && r.resource === s.cmd.name && r.code === 0));
             throw e;
         } finally {
-            // Whatever ran is in the state, as in a real stack after a failed up; what did not run keeps its old place.
-            this.order = [...newOrder, ...oldOrder.filter((n) => !newOrder.includes(n) && this.state.has(n))];
+            // What is in the state after a failed up: every resource that has a state, the new ones in program order.
+            this.order = [...newOrder, ...oldOrder.filter((n) => !newOrder.includes(n))].filter((n, i, all) => this.state.has(n) && all.indexOf(n) === i);
         }
         return result;
     }
 
-    private async createOrUpdate(cmd: RegisteredCommand, op: "create" | "update", result: UpResult, prev?: State): Promise<void> {
+    /** A create stores the resource only when it succeeded (the provider returns a plain error, not a partial state). */
+    private async create(cmd: RegisteredCommand, result: UpResult): Promise<void> {
         const inputs = cmd.inputs;
-        const script: string | undefined = op === "update" ? (inputs.update ?? inputs.create) : inputs.create;
-        const st: State = { inputs, cmd, failed: true, stdout: prev?.stdout ?? "", stderr: prev?.stderr ?? "" };
-        this.state.set(cmd.name, st);
-        if (script !== undefined) {
-            const env = { ...(inputs.environment ?? {}), ...(op === "update" && inputs.addPreviousOutputInEnv !== false ? { PULUMI_COMMAND_STDOUT: st.stdout, PULUMI_COMMAND_STDERR: st.stderr } : {}) };
-            const r = await this.exec(cmd.name, op, inputs, script, env, result);
-            st.stdout = r.stdout;
-            st.stderr = r.stderr;
+        const out = { stdout: "", stderr: "" };
+        if (inputs.create !== undefined) {
+            const r = await this.exec(cmd, "create", inputs, inputs.create, { ...(inputs.environment ?? {}) }, result);
+            out.stdout = stored(r.stdout);
+            out.stderr = stored(r.stderr);
         }
-        st.failed = false;
+        this.state.set(cmd.name, { inputs, cmd, ...out });
+    }
+
+    /** An update replaces the stored inputs and outputs only when it succeeded; a failed one keeps the previous ones. */
+    private async update(cmd: RegisteredCommand, prev: State, result: UpResult): Promise<void> {
+        const inputs = cmd.inputs;
+        const script: string | undefined = inputs.update ?? inputs.create;
+        const out = { stdout: prev.stdout, stderr: prev.stderr };
+        if (script !== undefined) {
+            const env = { ...(inputs.environment ?? {}), ...previousOutputEnv(inputs, prev) };
+            const r = await this.exec(cmd, "update", inputs, script, env, result);
+            out.stdout = stored(r.stdout);
+            out.stderr = stored(r.stderr);
+        }
+        this.state.set(cmd.name, { inputs, cmd, ...out });
     }
 
     private async remove(s: State, result: UpResult): Promise<void> {
         if (s.cmd.retainOnDelete || s.inputs.delete === undefined) return;
-        const env = { ...(s.inputs.environment ?? {}), ...(s.inputs.addPreviousOutputInEnv !== false ? { PULUMI_COMMAND_STDOUT: s.stdout, PULUMI_COMMAND_STDERR: s.stderr } : {}) };
-        await this.exec(s.cmd.name, "delete", s.inputs, s.inputs.delete, env, result);
+        const env = { ...(s.inputs.environment ?? {}), ...previousOutputEnv(s.inputs, s) };
+        await this.exec(s.cmd, "delete", s.inputs, s.inputs.delete, env, result);
     }
 
-    private async exec(resource: string, op: Operation, inputs: Record<string, any>, script: string, env: Record<string, string>, result: UpResult): Promise<RemoteRun> {
+    private async exec(cmd: RegisteredCommand, op: Operation, inputs: Record<string, any>, script: string, env: Record<string, string>, result: UpResult): Promise<RemoteRun> {
+        const resource = cmd.name;
         const started = Date.now();
         const r = await runSsh(target(inputs, resource), script, {
             stdin: typeof inputs.stdin === "string" ? inputs.stdin : undefined,
@@ -268,7 +441,11 @@ export class ProgramRunner {
         });
         const run: RemoteRun = { ...r, resource, op, seconds: (Date.now() - started) / 1000 };
         result.runs.push(run);
-        if (r.code !== 0) throw new RemoteCommandError(run, result);
+        for (const stream of ["stdout", "stderr"] as const) {
+            const leaked = findSecret(run[stream], cmd.secrets);
+            if (leaked) throw new SecretInOutputError(run, result, stream, leaked, cmd.secrets);
+        }
+        if (r.code !== 0) throw new RemoteCommandError(run, result, cmd.secrets);
         return run;
     }
 }
