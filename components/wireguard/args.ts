@@ -43,6 +43,11 @@ export interface WireguardLinkArgs {
     readonly presharedKey?: boolean | pulumi.Output<string>;
     /** Raise to rotate every managed side's private key. @default 0 */
     readonly keyVersion?: number;
+    /**
+     * Take over an interface whose config another resource (or nothing hearth knows) owns, rewriting its mark; that
+     * resource's delete then leaves it alone. To rename this resource, use Pulumi's `aliases` instead. @default false
+     */
+    readonly adopt?: boolean;
 }
 
 export interface ResolvedSide {
