@@ -558,3 +558,11 @@ hearth_applied_keys() {
     if [ -f "$f" ] && [ ! -L "$f" ]; then printf '%s\n' "$1/${f##*/}"; fi
   done
 }
+
+# hearth_private_tmpdir: sets hearth_tmp to a new root-only scratch directory outside any tree someone else controls,
+# removed on exit (e.g. to make keys that are then put below a tree as its owner).
+hearth_private_tmpdir() {
+  hearth_dir /run/hearth/tmp 0700
+  hearth_tmp=$(mktemp -d -- /run/hearth/tmp/.hearth.XXXXXXXXXX)
+  hearth_tmps+=("$hearth_tmp")
+}
