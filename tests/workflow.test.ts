@@ -1,0 +1,216 @@
+// The CI workflow never hands secrets or the in-LAN runner to unapproved pull-request code: its jobs are evaluated
+// (conditions, matrix, environment, runner) for a push to main, a pull request from this repository and one from a fork.
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import yaml = require("js-yaml");
+
+const WORKFLOW = path.join(__dirname, "../.github/workflows/hearth.yml");
+const REPO = "home-lab/site";
+
+type Ctx = Record<string, any>;
+
+/** A GitHub Actions expression (the subset workflows use here): literals, context paths, ! == != && || ( ), format, fromJSON, contains. */
+export function evaluate(expr: string, ctx: Ctx): any {
+    const tokens = expr.match(/'(?:[^']|'')*'|==|!=|&&|\|\||[!(),]|[A-Za-z_][\w-]*(?:\.[\w-]+|\[\*\])*|\d+(?:\.\d+)?|\S/g) ?? [];
+    let i = 0;
+    const peek = () => tokens[i];
+    const take = (want?: string) => {
+        const t = tokens[i++];
+        if (want !== undefined && t !== want) throw new Error(`expression ${JSON.stringify(expr)}: expected ${want}, got ${t}`);
+        return t;
+    };
+    const or = (): any => { let v = and(); while (peek() === "||") { take(); const r = and(); v = v || r; } return v; };
+    const and = (): any => { let v = cmp(); while (peek() === "&&") { take(); const r = cmp(); v = v && r; } return v; };
+    const cmp = (): any => {
+        const l = unary();
+        if (peek() === "==" || peek() === "!=") {
+            const op = take();
+            const r = unary();
+            const eq = typeof l === "string" && typeof r === "string" ? l.toLowerCase() === r.toLowerCase() : l === r;
+            return op === "==" ? eq : !eq;
+        }
+        return l;
+    };
+    const unary = (): any => (peek() === "!" ? (take(), !unary()) : primary());
+    const primary = (): any => {
+        const t = take();
+        if (t === undefined) throw new Error(`expression ${JSON.stringify(expr)} ends early`);
+        if (t === "(") { const v = or(); take(")"); return v; }
+        if (t.startsWith("'")) return t.slice(1, -1).replace(/''/g, "'");
+        if (/^\d/.test(t)) return Number(t);
+        if (t === "true" || t === "false") return t === "true";
+        if (t === "null") return null;
+        if (peek() === "(") {
+            take("(");
+            const args: any[] = [];
+            while (peek() !== ")") { args.push(or()); if (peek() === ",") take(","); }
+            take(")");
+            switch (t.toLowerCase()) {
+                case "format": return String(args[0]).replace(/\{(\d+)\}/g, (_, n) => String(args[Number(n) + 1]));
+                case "fromjson": return JSON.parse(args[0]);
+                case "contains": return Array.isArray(args[0]) ? args[0].includes(args[1]) : String(args[0]).toLowerCase().includes(String(args[1]).toLowerCase());
+                default: throw new Error(`expression ${JSON.stringify(expr)}: function ${t} is not supported here`);
+            }
+        }
+        return t.split(".").reduce((o: any, k) => (o == null ? undefined : o[k]), ctx);
+    };
+    const v = or();
+    if (i !== tokens.length) throw new Error(`expression ${JSON.stringify(expr)}: unexpected ${tokens[i]}`);
+    return v;
+}
+
+/** A workflow value: a whole `${{ … }}` gives its value, text with `${{ … }}` inside gives a string. */
+function value(v: unknown, ctx: Ctx): any {
+    if (typeof v !== "string") return v;
+    const whole = /^\s*\$\{\{([\s\S]*)\}\}\s*$/.exec(v);
+    if (whole && !whole[1].includes("}}")) return evaluate(whole[1], ctx);
+    return v.replace(/\$\{\{([\s\S]*?)\}\}/g, (_, e) => String(evaluate(e, ctx) ?? ""));
+}
+
+/** A job-level `if`: an expression with or without `${{ }}`; none means it runs. */
+function condition(v: unknown, ctx: Ctx): boolean {
+    if (v === undefined) return true;
+    const s = String(v).trim();
+    return Boolean(s.startsWith("${{") ? value(s, ctx) : evaluate(s, ctx));
+}
+
+interface Event { readonly name: string; readonly ctx: Ctx }
+
+const EVENTS: Event[] = [
+    { name: "push to main", ctx: { github: { event_name: "push", ref: "refs/heads/main", repository: REPO, event: {} } } },
+    {
+        name: "pull request from a branch of this repository",
+        ctx: { github: { event_name: "pull_request", ref: "refs/pull/7/merge", repository: REPO, event: { pull_request: { head: { repo: { full_name: REPO } } } } } },
+    },
+    {
+        name: "pull request from a fork",
+        ctx: { github: { event_name: "pull_request", ref: "refs/pull/8/merge", repository: REPO, event: { pull_request: { head: { repo: { full_name: "mallory/site" } } } } } },
+    },
+];
+
+interface JobRun {
+    readonly job: string;
+    readonly event: Event;
+    readonly matrix: Record<string, any>;
+    readonly runsOn: string[];
+    /** The environment the job deploys to (its reviewers and its secrets), or undefined. */
+    readonly environment: string | undefined;
+    readonly usesSecrets: boolean;
+}
+
+function matrixEntries(job: any): Record<string, any>[] {
+    const m = job.strategy?.matrix;
+    if (!m) return [{}];
+    if (m.include && Object.keys(m).length === 1) return m.include;
+    const axes = Object.entries(m).filter(([k]) => k !== "include" && k !== "exclude") as [string, any[]][];
+    let out: Record<string, any>[] = [{}];
+    for (const [k, vs] of axes) out = out.flatMap((o) => vs.map((v) => ({ ...o, [k]: v })));
+    return out;
+}
+
+/** Every job (per matrix entry) that runs for an event, with what it gets. */
+function jobRuns(wf: any, event: Event): JobRun[] {
+    const out: JobRun[] = [];
+    const workflowSecrets = /\bsecrets\./.test(JSON.stringify(wf.env ?? {}));
+    for (const [name, job] of Object.entries<any>(wf.jobs)) {
+        for (const matrix of matrixEntries(job)) {
+            const ctx = { ...event.ctx, matrix, vars: {}, secrets: {} };
+            if (!condition(job.if, ctx)) continue;
+            const runsOn = value(job["runs-on"], ctx);
+            const env = job.environment === undefined ? undefined : value(typeof job.environment === "object" ? job.environment.name : job.environment, ctx);
+            out.push({
+                job: name, event, matrix,
+                runsOn: (Array.isArray(runsOn) ? runsOn : [runsOn]).map(String),
+                environment: env || undefined,
+                usesSecrets: workflowSecrets || /\bsecrets\./.test(JSON.stringify(job)),
+            });
+        }
+    }
+    return out;
+}
+
+const label = (r: JobRun) => `${r.job}${Object.keys(r.matrix).length ? ` (${r.matrix.site ?? JSON.stringify(r.matrix)})` : ""} on a ${r.event.name}`;
+
+/** Everything in a workflow that hands secrets or the in-LAN runner to pull-request code without approval. */
+export function violations(wf: any): string[] {
+    const out: string[] = [];
+    if (wf.on?.pull_request_target !== undefined) out.push("the workflow runs on pull_request_target (base-repository secrets for fork code)");
+    for (const event of EVENTS) {
+        const pr = event.ctx.github.event_name === "pull_request";
+        const fork = pr && event.ctx.github.event.pull_request.head.repo.full_name !== REPO;
+        for (const r of jobRuns(wf, event)) {
+            const selfHosted = r.runsOn.includes("self-hosted");
+            if (pr && r.usesSecrets && !r.environment) out.push(`${label(r)} references secrets.* without an environment`);
+            if (pr && r.usesSecrets && r.environment && !/^preview-/.test(r.environment)) out.push(`${label(r)} uses the environment ${r.environment}, not a preview-<site> one with reviewers`);
+            if (pr && selfHosted && !r.environment) out.push(`${label(r)} runs on the self-hosted runner without an environment`);
+            if (fork && selfHosted) out.push(`${label(r)} runs fork code on the self-hosted runner`);
+            if (fork && r.usesSecrets) out.push(`${label(r)} runs fork code with secrets`);
+        }
+    }
+    return out;
+}
+
+describe("the CI workflow (.github/workflows/hearth.yml)", () => {
+    const wf = yaml.load(fs.readFileSync(WORKFLOW, "utf8")) as any;
+    const runs = (name: string) => jobRuns(wf, EVENTS.find((e) => e.name.startsWith(name))!);
+
+    it("hands no secret and no self-hosted runner to pull-request code without an approved environment; forks never", () => {
+        assert.deepEqual(violations(wf), []);
+    });
+
+    it("gives every pull request (forks too) the offline plan on a GitHub-hosted runner, with no secret", () => {
+        const plan = wf.jobs.plan;
+        assert.doesNotMatch(JSON.stringify(plan), /\bsecrets\./);
+        assert.doesNotMatch(JSON.stringify(wf.env ?? {}), /\bsecrets\./);
+        assert.equal(plan.environment, undefined);
+        assert.deepEqual(plan.permissions, { contents: "read" });
+        assert.ok(plan.steps.some((s: any) => s.run === "npm run plan -- --stack ${{ matrix.site }}"));
+        for (const event of ["pull request from a fork", "pull request from a branch"]) {
+            const p = runs(event).filter((r) => r.job === "plan");
+            assert.deepEqual(p.map((r) => r.matrix.site).sort(), ["home", "vps"], event);
+            for (const r of p) assert.deepEqual(r.runsOn, ["ubuntu-latest"], label(r));
+        }
+        const sites = wf.jobs.site.strategy.matrix.include.map((i: any) => i.site).sort();
+        assert.deepEqual([...plan.strategy.matrix.site].sort(), sites, "the plan covers every site the site job does");
+    });
+
+    it("runs the home preview on the self-hosted runner only for this repository's branches, behind preview-home", () => {
+        const site = wf.jobs.site;
+        assert.match(site.if, /github\.event\.pull_request\.head\.repo\.full_name == github\.repository/);
+        assert.deepEqual(runs("pull request from a fork").filter((r) => r.job === "site"), []);
+        const same = runs("pull request from a branch").filter((r) => r.job === "site");
+        assert.deepEqual(same.map((r) => [r.matrix.site, r.environment, r.runsOn.includes("self-hosted")]).sort(), [
+            ["home", "preview-home", true],
+            ["vps", "preview-vps", false],
+        ]);
+    });
+
+    it("keeps pull_request and push on main, and runs `pulumi up` on main in each site's environment", () => {
+        assert.deepEqual(Object.keys(wf.on).sort(), ["pull_request", "push"]);
+        assert.deepEqual(wf.on.push.branches, ["main"]);
+        const up = runs("push to main").filter((r) => r.job === "site");
+        assert.deepEqual(up.map((r) => [r.matrix.site, r.environment]).sort(), [["home", "home"], ["vps", "vps"]]);
+        assert.ok(wf.jobs.site.steps.some((s: any) => s.with?.command === "up"));
+    });
+
+    it("catches each way of getting this wrong (the checks are not vacuous)", () => {
+        const broken = (change: (w: any) => void) => { const w = structuredClone(wf); change(w); return violations(w); };
+        // The workflow as it was: secrets and the home runner for every pull request, forks included.
+        assert.ok(broken((w) => { delete w.jobs.site.environment; delete w.jobs.site.if; }).some((v) => /site \(home\) on a pull request from a fork runs fork code on the self-hosted runner/.test(v)));
+        assert.ok(broken((w) => { delete w.jobs.site.environment; }).some((v) => /site \(vps\) on a pull request from a branch of this repository references secrets\.\* without an environment/.test(v)));
+        assert.ok(broken((w) => { w.jobs.site.environment = { name: "${{ matrix.site }}" }; }).some((v) => /uses the environment home, not a preview-<site> one/.test(v)));
+        assert.ok(broken((w) => { w.jobs.plan.env = { T: "${{ secrets.PULUMI_ACCESS_TOKEN }}" }; }).some((v) => /plan \(vps\) on a pull request from a fork runs fork code with secrets/.test(v)));
+        assert.ok(broken((w) => { w.env = { P: "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}" }; }).some((v) => /plan \(home\) on a pull request from a branch of this repository references secrets/.test(v)));
+        assert.ok(broken((w) => { w.jobs.plan["runs-on"] = ["self-hosted", "hearth-home"]; }).some((v) => /plan \(home\) on a pull request from a branch of this repository runs on the self-hosted runner without an environment/.test(v)));
+        assert.ok(broken((w) => { w.on.pull_request_target = null; }).some((v) => /pull_request_target/.test(v)));
+    });
+
+    it("evaluates the expressions it relies on", () => {
+        const ctx = { github: { event_name: "pull_request" }, matrix: { site: "home", runner: '["self-hosted", "x"]' } };
+        assert.equal(evaluate("github.event_name == 'push' && matrix.site || format('preview-{0}', matrix.site)", ctx), "preview-home");
+        assert.deepEqual(evaluate("fromJSON(matrix.runner)", ctx), ["self-hosted", "x"]);
+        assert.equal(evaluate("!(github.event_name != 'PULL_REQUEST')", ctx), true);
+        assert.throws(() => evaluate("toJSON(github)", ctx), /not supported/);
+    });
+});
