@@ -3,6 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as command from "@pulumi/command";
 import { remoteScript } from "../host";
+import { OwnerMark, claimOnHost, ownerMark } from "../ownership";
+import { fail } from "../validate";
 import { contentHash, frameStdin } from "../shell";
 import { WIREGUARD_TYPE } from "../tokens";
 import { ResolvedLink, ResolvedSide, WireguardLinkArgs, WireguardSideArgs, allowedIpsFor, checkEndpoint, checkPublicKey, isWgKey, resolveWireguardLinkArgs } from "./args";
@@ -14,7 +16,7 @@ export { WireguardLinkArgs, WireguardSideArgs, resolveWireguardLinkArgs };
 const SHAPE_KEY = "A".repeat(43) + "=";
 
 /** The interface one managed side gets, once every peer's public key and endpoint is known. */
-function sideInterface(link: ResolvedLink, linkName: string, self: ResolvedSide, keys: Record<string, string | undefined>, endpoints: Record<string, string | undefined>): WgInterface {
+function sideInterface(link: ResolvedLink, linkName: string, self: ResolvedSide, keys: Record<string, string | undefined>, endpoints: Record<string, string | undefined>, mark: OwnerMark): WgInterface {
     const others = self.role === "hub" ? link.peers : [link.hub];
     return {
         link: linkName,
@@ -24,6 +26,7 @@ function sideInterface(link: ResolvedLink, linkName: string, self: ResolvedSide,
         listenPort: self.listenPort,
         mtu: link.mtu,
         keyVersion: link.keyVersion,
+        mark,
         peers: others.map((o) => ({
             name: o.name,
             publicKey: keys[o.name],
@@ -48,7 +51,12 @@ export class WireguardLink extends pulumi.ComponentResource {
 
     constructor(name: string, args: WireguardLinkArgs, opts: pulumi.ComponentResourceOptions = {}) {
         const link = resolveWireguardLinkArgs(args);
+        if (args.adopt !== undefined && typeof args.adopt !== "boolean") fail("adopt", args.adopt, "true or false");
+        const adopt = args.adopt ?? false;
         const sides = [link.hub, ...link.peers];
+        const mark = ownerMark(WIREGUARD_TYPE, name, opts, adopt);
+        // One resource per interface on a host: a second claimant is refused before anything runs.
+        for (const s of sides) if (s.host) claimOnHost(s.host, `wireguard interface ${link.interfaceName}`, mark, "interfaceName", link.interfaceName);
         super(WIREGUARD_TYPE, name, {
             interfaceName: link.interfaceName,
             network: link.network,
@@ -66,11 +74,11 @@ export class WireguardLink extends pulumi.ComponentResource {
         const keyLifecycles: Record<string, pulumi.Resource> = {};
         for (const s of sides) {
             if (s.host) {
-                const script = renderKeyScript(link.interfaceName, link.keyVersion).render();
+                const script = renderKeyScript(link.interfaceName, link.keyVersion, mark, name, s.name).render();
                 const key = remoteScript(`${name}-${s.name}-key`, {
                     host: s.host,
                     script,
-                    deleteScript: renderKeyDeleteScript(link.interfaceName).render(),
+                    deleteScript: renderKeyDeleteScript(link.interfaceName, mark, name, s.name).render(),
                     hash: contentHash(script),
                 }, { parent: this });
                 keyLifecycles[s.name] = key.lifecycle!;
@@ -112,17 +120,17 @@ export class WireguardLink extends pulumi.ComponentResource {
         const interfaces: Record<string, command.remote.Command> = {};
         for (const s of sides.filter((x) => x.host)) {
             const shapeKeys = Object.fromEntries(sides.map((x) => [x.name, SHAPE_KEY]));
-            const shape = renderConverge(sideInterface(link, name, s, shapeKeys, {}));
+            const shape = renderConverge(sideInterface(link, name, s, shapeKeys, {}, mark));
             const pairPsks = shape.pskPeers.map((p) => psks[s.role === "hub" ? p : s.name]);
             const stdin = pulumi.all([allKeys, endpoints, pulumi.all(pairPsks)]).apply(([k, e, secrets]) => {
-                const r = renderConverge(sideInterface(link, name, s, k, e));
+                const r = renderConverge(sideInterface(link, name, s, k, e, mark));
                 if (r.script !== shape.script) throw new Error("hearth bug: WireGuard converge script depends on peer keys");
                 return frameStdin([...r.files.map((f) => f.content), ...secrets]);
             });
             interfaces[s.name] = remoteScript(`${name}-${s.name}-interface`, {
                 host: s.host!,
                 script: shape.script,
-                deleteScript: renderDeleteScript(sideInterface(link, name, s, shapeKeys, {})).render(),
+                deleteScript: renderDeleteScript(sideInterface(link, name, s, shapeKeys, {}, mark)).render(),
                 stdin: pairPsks.length ? pulumi.secret(stdin) : stdin,
                 // Peer keys and endpoints travel in stdin, so a change there is an update of this same script.
                 hash: contentHash(shape.script),

@@ -5,11 +5,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../components/host";
 import { parseScriptFiles } from "../../components/shell";
 import { WireguardLink, WireguardLinkArgs } from "../../components/wireguard";
-import { installMocks, isSecretValue, plainStrings, recorded, resetRecorded, resolve, setCommandStdout, settle } from "../mocks";
+import { installMocks, isSecretValue, plainStrings, recorded, resetRecorded, resolve, setCommandStdout, settle, TEST_HOST_KEY } from "../mocks";
 import { checkScript } from "../tools";
 
 const sshKey = () => pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nfake\n-----END OPENSSH PRIVATE KEY-----\n");
-const host = (name: string, address: string) => new Host({ name, address, privateKey: sshKey(), hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeHostKeyForTests000000000000000000000" });
+const host = (name: string, address: string) => new Host({ name, address, privateKey: sshKey(), hostKey: TEST_HOST_KEY });
 /** What a key script on `host` would print: a real 32-byte key, derived from the command's name. */
 const mockKey = (resource: string) => createHash("sha256").update(resource).digest("base64");
 const EXTERNAL = "yFBApxHlqZV2r32SzjVII0ZXAOQcZvyVlFFRbaifYWw=";
@@ -58,7 +58,54 @@ describe("WireguardLink", () => {
             if (c.inputs.delete) assert.deepEqual(checkScript(c.inputs.delete), [], `${c.name} delete`);
             assert.equal(c.inputs.triggers, undefined, `${c.name}: no triggers, so a change never replaces (and never runs the old delete)`);
         }
-        assert.match(recorded.find((r) => r.name === "sites-rack-key-lifecycle")!.inputs.delete, /hearth_remove \/etc\/wireguard\/wg-sites\.key/);
+        assert.match(recorded.find((r) => r.name === "sites-rack-key-lifecycle")!.inputs.delete, /for hearth_f in \/etc\/wireguard\/wg-sites\.key \/etc\/wireguard\/wg-sites\.key\.v\*/);
+    });
+
+    it("marks every interface with its resource's owner id, and every script carries that id", async () => {
+        new WireguardLink("sites", {
+            interfaceName: "wg-sites",
+            hub: { host: host("rack", "10.231.1.2"), endpoint: "10.231.1.2:51820" },
+            peers: [{ host: host("cabin", "10.231.2.2") }],
+        });
+        await settle();
+        const id = `${pulumi.getProject()}/${pulumi.getStack()}/hearth:wireguard:Link/sites`;
+        for (const side of ["rack", "cabin"]) {
+            const [conf, loader] = files(`sites-${side}-interface`);
+            assert.match(conf.content, new RegExp(`^# hearth-owner: ${escape(id)}$`, "m"), `${side} config`);
+            assert.match(loader.content, new RegExp(`^# hearth-owner: ${escape(id)}$`, "m"), `${side} key loader`);
+            for (const name of [`sites-${side}-interface`, `sites-${side}-key`]) {
+                assert.match(recorded.find((r) => r.name === name)!.inputs.create, new RegExp(`hearth_owner=${escape(id)}\n`), name);
+                assert.match(recorded.find((r) => r.name === `${name}-lifecycle`)!.inputs.delete, new RegExp(`hearth_owner=${escape(id)}\n`), `${name} delete`);
+            }
+        }
+    });
+
+    it("refuses, before anything registers, a second link claiming the same interface on a host", async () => {
+        const rack = host("rack", "10.231.1.2");
+        new WireguardLink("one", { interfaceName: "wg0", hub: { host: rack, endpoint: "10.231.1.2:51820" }, peers: [{ name: "x", publicKey: EXTERNAL }] });
+        await settle();
+        const before = recorded.length;
+        assert.throws(
+            () => new WireguardLink("two", { interfaceName: "wg0", hub: { host: rack, endpoint: "10.231.1.2:51821" }, peers: [{ name: "y", publicKey: EXTERNAL }] }),
+            (e: unknown) => e instanceof pulumi.ResourceError && /'interfaceName' argument "wg0".*wireguard interface wg0 is already managed by .*\/one/.test((e as Error).message),
+        );
+        await settle();
+        assert.equal(recorded.length, before, "nothing registered for the second link");
+        // Another interface name on the same host, or the same name on another host, is fine.
+        new WireguardLink("three", { interfaceName: "wg1", hub: { host: rack, endpoint: "10.231.1.2:51822" }, peers: [{ name: "z", publicKey: EXTERNAL }] });
+        new WireguardLink("four", { interfaceName: "wg0", hub: { host: host("other", "10.231.3.2"), endpoint: "10.231.3.2:51820" }, peers: [{ name: "z", publicKey: EXTERNAL }] });
+    });
+
+    it("adopt: true is written into the scripts as an explicit takeover; aliases are accepted marks", async () => {
+        new WireguardLink("sites", {
+            interfaceName: "wg0", adopt: true,
+            hub: { host: host("rack", "10.231.1.2"), endpoint: "10.231.1.2:51820" },
+            peers: [{ name: "x", publicKey: EXTERNAL }],
+        }, { aliases: [{ name: "old-sites" }] });
+        await settle();
+        const create: string = recorded.find((r) => r.name === "sites-rack-interface")!.inputs.create;
+        assert.match(create, /\nhearth_adopt=1\n/);
+        assert.match(create, new RegExp(`\\nhearth_aliases=\\(${escape(`${pulumi.getProject()}/${pulumi.getStack()}/hearth:wireguard:Link/old-sites`)}\\)\\n`));
     });
 
     it("keeps key material off plain inputs: no private key anywhere, preshared keys only inside a secret stdin", async () => {
@@ -200,6 +247,7 @@ describe("WireguardLink", () => {
             ["side name with a dot", (a) => ({ ...a, peers: [{ name: "cabin.lan", publicKey: EXTERNAL }] }), /'peers\[0\]\.name' argument "cabin\.lan"/],
             ["no peers", (a) => ({ ...a, peers: [] }), /'peers' argument \[\]/],
             ["network not a /64", (a) => ({ ...a, network: "fd00:1:2::/48" }), /'network' argument "fd00:1:2::\/48"/],
+            ["adopt not a boolean", (a) => ({ ...a, adopt: "yes" }), /'adopt' argument "yes".*true or false/],
             ["no managed side", (a) => ({ ...a, hub: { name: "r", publicKey: EXTERNAL, endpoint: "10.0.0.1:1" }, peers: [{ name: "c", publicKey: EXTERNAL.replace("y", "z") }] }), /at least one side managed/],
         ];
         for (const [what, mutate, re] of cases) {

@@ -4,6 +4,7 @@ import {
     WgInterface, parsePublicKey, renderConfig, renderConverge, renderDeleteScript, renderKeyDeleteScript, renderKeyLoader, renderKeyScript, renderRestartStamp,
 } from "../../components/wireguard/render";
 import { parseScriptFiles, frameStdin } from "../../components/shell";
+import { OwnerMark } from "../../components/core/owner";
 import { checkScript } from "../tools";
 import { canProbeWireguard, golden, openProbe, Probe } from "./wg";
 
@@ -13,8 +14,11 @@ const KEYS = {
     vps: "Ll+A+0iQlADroMLeMfY7y08yZkioBvsHEEKzBy2UUB0=",
 };
 
+const MARK: OwnerMark = { id: "hearth/dev/hearth:wireguard:Link/sites", aliases: [], adopt: false };
+
 function hub(keys = KEYS): WgInterface {
     return {
+        mark: MARK,
         link: "sites",
         side: "rack",
         interfaceName: "wg-sites",
@@ -31,7 +35,7 @@ function hub(keys = KEYS): WgInterface {
 
 function spoke(): WgInterface {
     return {
-        link: "sites", side: "cabin", interfaceName: "wg-sites", addresses: ["fd6b:17a4:4a6c::1/64", "10.99.0.2/30"], listenPort: 51820, mtu: 1380, keyVersion: 3,
+        mark: MARK, link: "sites", side: "cabin", interfaceName: "wg-sites", addresses: ["fd6b:17a4:4a6c::1/64", "10.99.0.2/30"], listenPort: 51820, mtu: 1380, keyVersion: 3,
         peers: [{ name: "rack", publicKey: KEYS.rack, endpoint: "203.0.113.9:51820", allowedIps: ["fd6b:17a4:4a6c:0:d1f3:be6f:5a2c:a1e7/128", "10.10.0.0/16", "fd6b:17a4:4a6c::2/128"], keepaliveSec: 25, presharedKey: false }],
     };
 }
@@ -49,8 +53,8 @@ describe("wireguard/render", () => {
 
     it("renders the key, converge and delete scripts (golden), and they pass bash -n and shellcheck", () => {
         const scripts: Record<string, string> = {
-            "key.sh": renderKeyScript("wg-sites", 3).render(),
-            "key-delete.sh": renderKeyDeleteScript("wg-sites").render(),
+            "key.sh": renderKeyScript("wg-sites", 3, MARK, "sites", "rack").render(),
+            "key-delete.sh": renderKeyDeleteScript("wg-sites", MARK, "sites", "rack").render(),
             "converge-hub.sh": renderConverge(hub()).script,
             "converge-spoke.sh": renderConverge(spoke()).script,
             "delete-hub.sh": renderDeleteScript(hub()).render(),
