@@ -1,12 +1,16 @@
 // Site config for services: each entry maps onto SystemdServiceArgs, plus the host it runs on and credentials by secret key name.
 import { z } from "zod";
 import { argvWord, bool, dict, int, label, list, oneOf, pattern, reason, record, secretKey } from "./fields";
+import { freeTextField, hostPathField } from "./rules";
 
-/** Rules the component owns in full (paths, calendar syntax) are left to it; its errors are mapped back to the key path. */
+/**
+ * Rules the component owns in full (unit names, calendar syntax) are left to it; its errors are mapped back to the key
+ * path. Paths, environment values and arguments are checked here too, by the same core rules the component uses.
+ */
 const text = (allowed: string) => z.string({ error: () => allowed });
 
 const bindPath = z.union(
-    [text("a path"), record({ source: text("an absolute path"), target: text("an absolute path") }, "a bind path")],
+    [hostPathField(), record({ source: hostPathField(), target: hostPathField() }, "a bind path")],
     { error: () => "an absolute path, or { source, target } with two absolute paths" },
 );
 const bindPaths = list(bindPath, "a list of absolute paths or { source, target } mappings", 64);
@@ -15,7 +19,7 @@ const withReason = <S extends z.ZodRawShape>(shape: S, what: string) => record({
 
 const loosenSchema = record(
     {
-        writablePaths: withReason({ paths: list(text("an absolute path"), "a list of absolute paths", 64) }, "a writable-paths loosening").optional(),
+        writablePaths: withReason({ paths: list(hostPathField(), "a list of absolute paths", 64) }, "a writable-paths loosening").optional(),
         capabilities: withReason({ caps: list(pattern(/^CAP_[A-Z_]{2,30}$/, "a capability name such as CAP_NET_RAW"), "a list of capability names", 40) }, "a capabilities loosening").optional(),
         addressFamilies: withReason({ families: list(pattern(/^AF_[A-Z0-9_]{2,20}$/, "an address family such as AF_NETLINK"), "a list of address families", 20) }, "an address-families loosening").optional(),
         syscallGroups: withReason({ groups: list(pattern(/^@[a-z-]{2,30}$/, "a syscall group such as @mount"), "a list of syscall groups", 20) }, "a syscall-groups loosening").optional(),
@@ -36,9 +40,9 @@ export const serviceSchema = record(
         /** Name of the host in `hearth:hosts` it runs on. */
         host: label("the name of a host in hearth:hosts"),
         unitName: text("a unit base name").optional(),
-        description: text("one line saying what the service is").optional(),
-        execStart: list(argvWord(), "an argv list (program path first)", 256).min(1, { error: () => "an argv list (program path first)" }).optional(),
-        environment: dict(/^[A-Z_][A-Z0-9_]{0,127}$/, "a variable name matching [A-Z_][A-Z0-9_]*", text("a string (secrets go in credentials)"), "a mapping of NAME: value").optional(),
+        description: freeTextField({ maxLength: 200, minLength: 1 }).optional(),
+        execStart: list(argvWord().pipe(freeTextField({ maxLength: 4096 })), "an argv list (program path first)", 256).min(1, { error: () => "an argv list (program path first)" }).optional(),
+        environment: dict(/^[A-Z_][A-Z0-9_]{0,127}$/, "a variable name matching [A-Z_][A-Z0-9_]*", freeTextField({ maxLength: 4096 }), "a mapping of NAME: value").optional(),
         user: z
             .union([record({ dynamic: z.literal(true, { error: () => "true" }) }, "a user"), record({ name: text("a POSIX user name"), reason: reason() }, "a user")], {
                 error: () => "{ dynamic: true } or { name, reason }",
@@ -51,7 +55,7 @@ export const serviceSchema = record(
         logsDirectory: text("a relative directory name").optional(),
         bindPaths: bindPaths.optional(),
         bindReadOnlyPaths: bindPaths.optional(),
-        readWritePaths: list(text("an absolute path"), "a list of absolute paths", 64).optional(),
+        readWritePaths: list(hostPathField(), "a list of absolute paths", 64).optional(),
         network: oneOf(["none", "local", "internet"]).optional(),
         listenPorts: list(int(1, 65535), "a list of ports", 64).optional(),
         memoryMaxMiB: int(1, 16 * 1024 * 1024).optional(),

@@ -2,8 +2,12 @@
 import { z } from "zod";
 import { SCHEMA_PRIVILEGES, TABLE_PRIVILEGES } from "../../components/postgres/sql";
 import { bool, dict, int, label, list, oneOf, reason, record, secretKey } from "./fields";
+import { hostPathField } from "./rules";
 
-/** Rules the component owns in full (dataset paths, CIDRs, SQL names) are left to it; its errors come back at the key path. */
+/**
+ * Rules the component owns in full (dataset names, CIDRs, SQL names) are left to it; its errors come back at the key
+ * path. Host paths are checked here too, by the same core rule the component uses.
+ */
 const text = (allowed: string) => z.string({ error: () => allowed });
 const MAX_MIB = 2 ** 30;
 
@@ -15,7 +19,7 @@ const datasetFields = {
     quotaMiB: int(1, MAX_MIB).optional(),
     refquotaMiB: int(1, MAX_MIB).optional(),
     reservationMiB: int(1, MAX_MIB).optional(),
-    mountpoint: text("an absolute path, 'none' or 'legacy'").optional(),
+    mountpoint: hostPathField({ notSystemTree: true }, ["none", "legacy"]).optional(),
     canmount: oneOf(["on", "off", "noauto"]).optional(),
     atime: bool().optional(),
     readonly: bool().optional(),
@@ -59,9 +63,10 @@ export const databaseSchema = record(
         database: text("a lowercase SQL name"),
         user: text("a lowercase SQL name").optional(),
         port: int(1, 65535).optional(),
-        socketDir: text("an absolute path").optional(),
+        socketDir: hostPathField().optional(),
         address: text("the address clients use").optional(),
         extensions: list(text("an extension name"), "a list of extension names", 64).optional(),
+        untrustedLanguages: list(record({ name: text("an extension name"), reason: reason() }, "an untrusted language opt-in"), "a list of { name, reason }", 16).optional(),
         schemas: list(text("a lowercase SQL name"), "a list of schema names", 64).optional(),
         grants: list(
             record(
@@ -83,7 +88,7 @@ export const databaseSchema = record(
         pooler: record({ port: int(1, 65535).optional(), listenAddress: text("an IP address or '*'").optional(), poolMode: oneOf(["session", "transaction"]).optional() }, "a pooler").optional(),
         adopt: bool().optional(),
         destroyOnDelete: bool().optional(),
-        dumpDir: text("an absolute path").optional(),
+        dumpDir: hostPathField({ notSystemTree: true }).optional(),
     },
     "a database",
 );
@@ -98,7 +103,7 @@ export const containerSchema = record(
         rootfs: z.union(
             [
                 record({ zfs: record({ origin: text("a snapshot 'pool/dataset@name'"), dataset: text("a dataset path") }, "a ZFS clone") }, "a rootfs"),
-                record({ copyFrom: text("an absolute path") }, "a rootfs"),
+                record({ copyFrom: hostPathField() }, "a rootfs"),
                 record({ existing: z.literal(true, { error: () => "true" }) }, "a rootfs"),
             ],
             { error: () => "one of { zfs: { origin, dataset } }, { copyFrom: path } or { existing: true }" },
@@ -109,7 +114,7 @@ export const containerSchema = record(
         }),
         addresses: list(text("an address with its prefix"), "a list of addresses with their prefix", 16).min(1, { error: () => "a list of at least one address with its prefix" }),
         gateways: list(text("an IP address"), "a list of gateway addresses", 2).optional(),
-        bindMounts: list(record({ source: text("an absolute path"), target: text("an absolute path").optional(), readWrite: bool().optional() }, "a bind mount"), "a list of bind mounts", 64).optional(),
+        bindMounts: list(record({ source: hostPathField(), target: hostPathField().optional(), readWrite: bool().optional() }, "a bind mount"), "a list of bind mounts", 64).optional(),
         capabilities: list(record({ name: text("a capability name"), reason: reason() }, "a capability"), "a list of capabilities", 40).optional(),
         memoryMaxMiB: int(32, 1 << 24).optional(),
         cpuQuotaPercent: int(1, 100000).optional(),
