@@ -76,6 +76,12 @@ export interface DnsZoneArgs {
     readonly allowPrivate?: boolean;
     /** Allow `*` as the leftmost label of record names. @default false */
     readonly allowWildcard?: boolean;
+    /**
+     * Host backend: take over a zone whose files another resource (or nothing hearth knows) owns, rewriting its mark;
+     * that resource's delete then leaves it alone. To rename this resource, use Pulumi's `aliases` instead.
+     * @default false
+     */
+    readonly adopt?: boolean;
 }
 
 export type ResolvedBackend =
