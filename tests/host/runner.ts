@@ -20,7 +20,8 @@
 //   the log. The runner knows which inputs were Pulumi secrets (the connection's private key or password, any secret
 //   input such as a secret stdin, frame by frame); a secret value, or a line longer than 8 characters of a multi-line
 //   one, found in either stream throws SecretInOutputError naming the resource, the stream and the input, never the
-//   value. A RemoteCommandError's message redacts secret values too.
+//   value (the step's state is then not stored: a leak fails the test outright). A RemoteCommandError's message
+//   redacts secret values too.
 import * as pulumi from "@pulumi/pulumi";
 import { ChildProcess } from "child_process";
 import { isDeepStrictEqual } from "util";
