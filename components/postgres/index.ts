@@ -4,6 +4,7 @@ import * as random from "@pulumi/random";
 import * as command from "@pulumi/command";
 import { DATABASE_TYPE } from "../tokens";
 import { remoteScript } from "../host";
+import { claimOnHost, ownerMark } from "../ownership";
 import { ZfsDataset } from "../zfs";
 import { PostgresDbArgs, PostgresGrant, PostgresPooler, PostgresTablespace, ResolvedPostgres, resolvePostgresDbArgs } from "./args";
 import { convergeStdin, renderScripts } from "./render";
@@ -43,6 +44,15 @@ export class PostgresDb extends pulumi.ComponentResource {
         const r = resolvePostgresDbArgs(args);
         const { spec } = r;
         const db = spec.db;
+        // The one resource that owns the role, the database and their access entries on the host (core/owner.ts).
+        const mark = ownerMark(DATABASE_TYPE, name, opts, args.adopt);
+        claimOnHost(r.host, `postgres database ${spec.port}/${db.database}`, mark, "database", db.database);
+        claimOnHost(r.host, `postgres role ${spec.port}/${db.user}`, mark, "user", db.user);
+        claimOnHost(r.host, `pg_hba fragment ${spec.port}/${db.database}`, mark, "database", db.database);
+        if (spec.pooler) {
+            claimOnHost(r.host, `pgbouncer database ${db.database}`, mark, "database", db.database);
+            claimOnHost(r.host, `pgbouncer user ${db.user}`, mark, "user", db.user);
+        }
         super(DATABASE_TYPE, name, {
             host: r.host.name,
             database: db.database,
@@ -67,7 +77,7 @@ export class PostgresDb extends pulumi.ComponentResource {
             { length: 32, special: false, minLower: 1, minUpper: 1, minNumeric: 1, keepers: { version: String(r.passwordVersion) } },
             { parent: this },
         );
-        const rendered = renderScripts(spec);
+        const rendered = renderScripts(spec, mark);
         const stdin = pulumi.secret(password.result.apply((pw) => convergeStdin(rendered, spec, scramVerifier(pw, db.user))));
         this.command = remoteScript(
             `${name}-database`,

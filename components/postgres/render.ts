@@ -1,6 +1,11 @@
-// PostgresDb renderer: resolved spec in, converge/delete scripts, pg_hba and pgbouncer fragments and stdin frames out (pure).
+// PostgresDb renderer: resolved spec and owner mark in, converge/delete scripts, pg_hba and pgbouncer fragments and
+// stdin frames out (pure). Scripts are call sequences over the one runtime (components/core/runtime.sh).
+import { OwnerMark } from "../core/owner";
 import { Script, contentHash, frameStdin, shq } from "../shell";
-import { DbSpec, quoteLiteral, renderConvergeSql, renderDeleteSql } from "./sql";
+import {
+    DbSpec, quoteLiteral, renderConvergeSql, renderCreateDatabaseSql, renderCreateRoleSql, renderDeleteSql, renderMoveBackSql, renderTablespaceSql,
+    tempDatabaseName,
+} from "./sql";
 
 export interface PoolerSpec {
     readonly port: number;
@@ -13,16 +18,16 @@ export interface HbaClient {
     readonly ssl: boolean;
 }
 
-/** Where hearth keeps its fragments and what it locks; tests point these at a temp dir. */
+/** Where hearth keeps its fragments and state; tests point these at a root-only temp dir. */
 export interface PostgresPaths {
     /** Fragments of pg_hba and pgbouncer, per database (`<dir>/postgres/<port>/hba.d`, `<dir>/pgbouncer/…`). */
     readonly hearthDir: string;
     readonly pgbouncerDir: string;
-    /** Serialises every PostgresDb script on a host (they share pg_hba.conf and pgbouncer's files). */
-    readonly lockFile: string;
+    /** Root-only state: the previous pg_hba.conf per cluster, kept for a rollback (`<dir>/<port>/pg_hba.conf.prev`). */
+    readonly stateDir: string;
 }
 
-export const DEFAULT_PATHS: PostgresPaths = { hearthDir: "/etc/hearth", pgbouncerDir: "/etc/pgbouncer", lockFile: "/run/hearth-postgres.lock" };
+export const DEFAULT_PATHS: PostgresPaths = { hearthDir: "/etc/hearth", pgbouncerDir: "/etc/pgbouncer", stateDir: "/var/lib/hearth/postgres" };
 
 export interface PostgresSpec {
     readonly db: DbSpec;
@@ -51,8 +56,11 @@ export interface RenderedPostgres {
 
 const BOUNCER_MARK = ";; hearth: pgbouncer configuration written by hearth (PostgresDb pooler)";
 
+function hbaDir(spec: PostgresSpec): string {
+    return `${spec.paths.hearthDir}/postgres/${spec.port}/hba.d`;
+}
 function hbaPath(spec: PostgresSpec): string {
-    return `${spec.paths.hearthDir}/postgres/${spec.port}/hba.d/${spec.db.database}.conf`;
+    return `${hbaDir(spec)}/${spec.db.database}.conf`;
 }
 function bouncerDbPath(spec: PostgresSpec): string {
     return `${spec.paths.hearthDir}/pgbouncer/databases.d/${spec.db.database}.ini`;
@@ -61,8 +69,8 @@ function bouncerUserPath(spec: PostgresSpec): string {
     return `${spec.paths.hearthDir}/pgbouncer/users.d/${spec.db.user}.txt`;
 }
 
-export function renderHbaFragment(spec: PostgresSpec): string {
-    const lines = [`# hearth: database ${spec.db.database}, role ${spec.db.user}`];
+export function renderHbaFragment(spec: PostgresSpec, mark: OwnerMark): string {
+    const lines = [`# hearth: database ${spec.db.database}, role ${spec.db.user}`, `# hearth-owner: ${mark.id}`];
     const clients = [...spec.clients];
     // pgbouncer logs in over loopback TCP with the client's SCRAM proof, so loopback needs its own scram line.
     if (spec.pooler && !clients.some((c) => c.cidr === "127.0.0.1/32")) clients.push({ cidr: "127.0.0.1/32", ssl: false });
@@ -91,8 +99,8 @@ export function renderPgbouncerIni(spec: PostgresSpec, pooler: PoolerSpec): stri
     ].join("\n");
 }
 
-export function renderPgbouncerDatabase(spec: PostgresSpec, pooler: PoolerSpec): string {
-    return `${spec.db.database} = host=127.0.0.1 port=${spec.port} dbname=${spec.db.database} pool_mode=${pooler.poolMode}\n`;
+export function renderPgbouncerDatabase(spec: PostgresSpec, pooler: PoolerSpec, mark: OwnerMark): string {
+    return `; hearth-owner: ${mark.id}\n${spec.db.database} = host=127.0.0.1 port=${spec.port} dbname=${spec.db.database} pool_mode=${pooler.poolMode}\n`;
 }
 
 /** The secret stdin frames, in the order the converge script reads them: psql's verifier variable, then the pgbouncer user line. */
@@ -110,208 +118,351 @@ export function convergeStdin(r: RenderedPostgres, spec: PostgresSpec, verifier:
     return frameStdin([pw, r.convergeSql, ...files, ...(user !== undefined ? [user] : [])]);
 }
 
-const HELPERS = String.raw`cd /
-hearth_work=$(mktemp -d)
-trap 'rm -rf -- "$hearth_work"; if [ -n "$hearth_tmp" ]; then rm -f -- "$hearth_tmp"; fi' EXIT
-hearth_psql() { runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -h "$pg_socket" -p "$pg_port" "$@"; }
-# hearth_assemble TARGET MODE OWNER GROUP HEADER DIR SUFFIX: HEADER, then every DIR/*SUFFIX fragment (sorted), only when it changes.
-hearth_assemble() {
-  local target=$1 new="$1.hearth-new" f
-  shopt -s nullglob
-  { printf '%s\n' "$5"; for f in "$6"/*"$7"; do cat -- "$f"; done; } > "$new"
-  shopt -u nullglob
-  chown -- "$3:$4" "$new"
-  chmod -- "$2" "$new"
-  if [ -f "$target" ] && cmp -s -- "$new" "$target" && [ "$(stat -c '%a %U %G' -- "$target")" = "$(stat -c '%a %U %G' -- "$new")" ]; then
-    rm -f -- "$new"
-  else
-    mv -f -T -- "$new" "$target"
-    hearth_changed=$((hearth_changed + 1))
-    echo "hearth: wrote $target"
-  fi
+// The component's own functions over the runtime (`$\{` in the source is bash's `${`). None writes a file itself:
+// pg_hba.conf (in a directory the postgres user owns) is written as postgres with hearth_put_below; everything else
+// goes through hearth_install/put/remove below root-only directories.
+const HELPERS = String.raw`pg_psql() { runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -h "$pg_socket" -p "$pg_port" -d postgres "$@"; }
+# pg_q: runs the SQL on stdin, prints unaligned tuples.
+pg_q() { pg_psql -At "$@"; }
+# pg_mark role|database NAME: prints the owner the object's comment names ("legacy" for the mark of earlier
+# releases, nothing for none); fails when there is no such object.
+pg_mark() {
+  local r
+  case $1 in
+    role) r=$(pg_q -v "name=$2" <<<"SELECT 'x' || coalesce(shobj_description(oid, 'pg_authid'), '') FROM pg_roles WHERE rolname = :'name'") ;;
+    database) r=$(pg_q -v "name=$2" <<<"SELECT 'x' || coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = :'name'") ;;
+    *) hearth_die 70 "pg_mark: unknown kind $1" ;;
+  esac
+  [ -n "$r" ] || return 1
+  r=$\{r#x}
+  case $r in
+    'hearth-owner: '*) printf '%s\n' "$\{r#hearth-owner: }" ;;
+    hearth:managed) echo legacy ;;
+    *) echo ;;
+  esac
 }
-# The server reloads asynchronously; wait until a new session sees the reload so the next login uses the new rules.
-hearth_reload_pg() {
-  local before
-  before=$(hearth_psql -d postgres -At -c 'SELECT pg_conf_load_time()')
-  hearth_psql -d postgres -At -c 'SELECT pg_reload_conf()' >/dev/null
-  for _ in $(seq 1 50); do
-    if [ "$(hearth_psql -d postgres -At -c 'SELECT pg_conf_load_time()')" != "$before" ]; then return 0; fi
-    sleep 0.1
-  done
-  echo "hearth: PostgreSQL did not report the reload within 5s" >&2
+# pg_fragment_owner FILE: the owner a fragment names; a fragment in hearth's own directories without a line is legacy.
+pg_fragment_owner() {
+  local found
+  found=$(hearth_file_owner "$1")
+  printf '%s\n' "$\{found:-legacy}"
 }
-# Rebuilds hearth's block at the top of pg_hba.conf from the fragments, keeping every other line of the file as it is.
-hearth_update_hba() {
-  local hba new
-  hba=$(hearth_psql -d postgres -At -c 'SHOW hba_file')
-  new="$hba.hearth-new"
-  shopt -s nullglob
-  {
-    echo "# BEGIN hearth: PostgresDb entries (change the components, not these lines)"
-    for f in "$pg_hba_dir"/*.conf; do cat -- "$f"; done
-    echo "# END hearth"
-    awk '/^# BEGIN hearth: /{skip=1; next} skip && /^# END hearth$/{skip=0; next} !skip' "$hba"
-  } > "$new"
-  shopt -u nullglob
-  chown --reference="$hba" -- "$new"
-  chmod --reference="$hba" -- "$new"
-  if cmp -s -- "$new" "$hba"; then rm -f -- "$new"; return 0; fi
-  cp -p -- "$hba" "$hba.hearth-prev"
-  mv -f -T -- "$new" "$hba"
-  # pg_hba_file_rules parses the file on disk: a rule the server would reject is caught before the reload.
-  if [ "$(hearth_psql -d postgres -At -c 'SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL')" != 0 ]; then
-    mv -f -T -- "$hba.hearth-prev" "$hba"
-    echo "hearth: the new pg_hba.conf has errors; the previous one was restored" >&2
-    exit 1
-  fi
-  echo "hearth: updated $hba"
-  hearth_reload_pg
+# pg_drop_strays DIR SUFFIX KEEP: removes the DIR/*SUFFIX fragments this resource marked (found by its mark, under
+# any name), except DIR/KEEP: a renamed database or role leaves no access behind.
+pg_drop_strays() {
+  local f
+  [ -d "$1" ] || return 0
+  while IFS= read -r f; do
+    if [ "$f" != "$1/$3" ]; then hearth_remove "$f"; fi
+  done < <(hearth_marked "$1"/*"$2")
 }
-hearth_wait_pg() {
+pg_wait() {
   for _ in $(seq 1 30); do
-    if hearth_psql -d postgres -At -c 'SELECT 1' >/dev/null 2>&1; then return 0; fi
+    if pg_q <<<'SELECT 1' >/dev/null 2>&1; then return 0; fi
     sleep 1
   done
-  echo "hearth: cannot reach PostgreSQL on $pg_socket port $pg_port" >&2
-  exit 1
-}`;
+  hearth_die 1 "cannot reach PostgreSQL on $pg_socket port $pg_port"
+}
+# The server reloads asynchronously; wait until a new session sees the reload so the next login uses the new rules.
+pg_reload() {
+  local before
+  before=$(pg_q <<<'SELECT pg_conf_load_time()')
+  pg_q <<<'SELECT pg_reload_conf()' >/dev/null
+  hearth_step
+  for _ in $(seq 1 50); do
+    if [ "$(pg_q <<<'SELECT pg_conf_load_time()')" != "$before" ]; then
+      hearth_say "reloaded PostgreSQL"
+      return 0
+    fi
+    sleep 0.1
+  done
+  hearth_warn "PostgreSQL did not report the reload within 5s"
+}
+# pg_update_hba: hearth's block at the top of the server's hba_file is every fragment of this cluster; every other
+# line of the file stays. The file's directory belongs to postgres: it is read and written as postgres (a link planted
+# or swapped in there reaches nothing postgres could not reach itself); the text is assembled by root in a private
+# temp, and the previous version is kept in root-only state for a rollback. The reload is decided from state: the
+# assembled text's digest against what was last applied, and the file against the server's pg_conf_load_time.
+pg_update_hba() {
+  local hba dir base cur new prev want loaded mtime
+  hba=$(pg_q <<<'SHOW hba_file')
+  case $hba in /*/*) ;; *) hearth_die 65 "the server reports hba_file '$hba', not an absolute path" ;; esac
+  dir=$\{hba%/*}
+  base=$\{hba##*/}
+  if [ ! -d "$dir" ] || [ -L "$dir" ] || [ "$(stat -c %U -- "$dir")" != postgres ]; then
+    hearth_die 65 "refusing to write $hba: $dir is not a directory owned by postgres"
+  fi
+  hearth_private_tmp
+  cur=$hearth_tmp
+  hearth_read_below "$dir" "$base" >"$cur"
+  if [ ! -s "$cur" ]; then hearth_die 65 "refusing to rebuild $hba: it is missing, empty or not a regular file"; fi
+  hearth_private_tmp
+  new=$hearth_tmp
+  {
+    hearth_concat '# BEGIN hearth: PostgresDb entries (change the components, not these lines)' "$pg_hba_dir" .conf
+    echo '# END hearth'
+    awk '/^# BEGIN hearth: /{skip=1; next} skip && /^# END hearth$/{skip=0; next} !skip' "$cur"
+  } >"$new"
+  if ! cmp -s -- "$new" "$cur"; then
+    hearth_dir "$pg_state" 0700
+    hearth_tmp_in "$pg_state"
+    prev=$hearth_tmp
+    cat -- "$cur" >"$prev"
+    hearth_put "$prev" "$pg_state/pg_hba.conf.prev" 0600 root root
+    hearth_put_below "$dir" "$base" 0640 <"$new"
+  fi
+  want=$(sha256sum <"$new" | cut -d' ' -f1)
+  loaded=$(pg_q <<<'SELECT floor(extract(epoch FROM pg_conf_load_time()))::bigint')
+  mtime=$(hearth_run_below "$dir" stat -c %Y -- "$hba")
+  if [ "$(hearth_applied "postgres/$pg_port/hba")" != "$want" ] || [ "$mtime" -gt "$loaded" ]; then
+    # pg_hba_file_rules parses the file on disk: a rule the server would reject is caught before the reload.
+    if [ "$(pg_q <<<'SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL')" != 0 ]; then
+      if [ -f "$pg_state/pg_hba.conf.prev" ]; then hearth_put_below "$dir" "$base" 0640 <"$pg_state/pg_hba.conf.prev"; fi
+      hearth_die 1 "the new $hba has errors; the previous one was restored"
+    fi
+    pg_reload
+    hearth_record "postgres/$pg_port/hba" "$want"
+  fi
+}
+# bouncer_apply POOLER: when pgbouncer.ini is hearth's, reassembles pgbouncer's database list and userlist from the
+# fragments and makes pgbouncer see them, decided from state: a restart (POOLER=1 only) when pgbouncer.ini differs from
+# what was last applied or pgbouncer is not running, a reload when the lists do.
+bouncer_apply() {
+  local ini=$bouncer_dir/pgbouncer.ini first='' lists conf
+  if [ -f "$ini" ] && [ ! -L "$ini" ]; then IFS= read -r first <"$ini" || true; fi
+  case $first in ';; hearth: '*) ;; *) return 0 ;; esac
+  hearth_assemble "$bouncer_dir/hearth-databases.ini" 0640 root postgres '[databases]' "$bouncer_frag/databases.d" .ini
+  hearth_assemble "$bouncer_dir/hearth-userlist.txt" 0600 postgres postgres ';; hearth: pgbouncer users (SCRAM verifiers)' "$bouncer_frag/users.d" .txt
+  lists=$(hearth_digest "$bouncer_dir/hearth-databases.ini" "$bouncer_dir/hearth-userlist.txt")
+  conf=$(hearth_digest "$ini")
+  if [ "$1" = 1 ] && { [ "$(hearth_applied pgbouncer/ini)" != "$conf" ] || ! systemctl is-active -q pgbouncer; }; then
+    if ! systemctl is-enabled -q pgbouncer; then
+      systemctl enable -q pgbouncer
+      hearth_step
+    fi
+    systemctl restart pgbouncer
+    hearth_step
+    hearth_say "restarted pgbouncer"
+    hearth_record pgbouncer/ini "$conf"
+    hearth_record pgbouncer/lists "$lists"
+  elif [ "$(hearth_applied pgbouncer/lists)" != "$lists" ]; then
+    if systemctl is-active -q pgbouncer; then
+      systemctl reload pgbouncer
+      hearth_step
+      hearth_say "reloaded pgbouncer"
+    fi
+    hearth_record pgbouncer/lists "$lists"
+  fi
+}`.replace(/\$\\\{/g, "${");
 
-function common(s: Script, spec: PostgresSpec): void {
+function common(s: Script, spec: PostgresSpec, mark: OwnerMark): void {
+    s.owner(mark);
     s.raw(
         `pg_port=${spec.port}`,
         `pg_socket=${shq(spec.socketDir)}`,
-        `pg_hba_dir=${shq(`${spec.paths.hearthDir}/postgres/${spec.port}/hba.d`)}`,
-        ...(spec.pooler ? [`bouncer_dir=${shq(spec.paths.pgbouncerDir)}`, `bouncer_frag=${shq(`${spec.paths.hearthDir}/pgbouncer`)}`] : []),
+        `pg_hba_dir=${shq(hbaDir(spec))}`,
+        `pg_state=${shq(`${spec.paths.stateDir}/${spec.port}`)}`,
+        `bouncer_dir=${shq(spec.paths.pgbouncerDir)}`,
+        `bouncer_frag=${shq(`${spec.paths.hearthDir}/pgbouncer`)}`,
         HELPERS,
-        `exec 9>>${shq(spec.paths.lockFile)}`,
-        "flock 9",
+        // Every PostgresDb script on a host shares pg_hba.conf and pgbouncer's files.
+        "hearth_lock postgres",
+        "pg_wait",
     );
 }
 
-/**
- * Reassembles pgbouncer's database list and userlist from the fragments and makes pgbouncer see them: a restart when
- * pgbouncer.ini changed (listen settings are read only at start), a reload when only fragments did. Changes are
- * counted from `$hearth_bouncer_before`, set before any pgbouncer file was touched.
- */
-function bouncerApply(s: Script, converge: boolean): void {
-    s.raw(
-        `hearth_assemble "$bouncer_dir/hearth-databases.ini" 0640 root postgres '[databases]' "$bouncer_frag/databases.d" .ini`,
-        `hearth_assemble "$bouncer_dir/hearth-userlist.txt" 0600 postgres postgres ';; hearth: pgbouncer users (SCRAM verifiers)' "$bouncer_frag/users.d" .txt`,
-        `if [ -f "$bouncer_dir/pgbouncer.ini" ] && head -n 1 "$bouncer_dir/pgbouncer.ini" | grep -q '^;; hearth: '; then`,
-    );
-    if (converge) {
-        s.raw(
-            '  if [ "$hearth_ini_changed" -gt 0 ] || ! systemctl is-active -q pgbouncer; then',
-            "    systemctl enable -q pgbouncer",
-            "    systemctl restart pgbouncer",
-            "    echo 'hearth: restarted pgbouncer'",
-            '  elif [ "$hearth_changed" -gt "$hearth_bouncer_before" ]; then',
+/** Removes this resource's fragments: those it marked under any name, and legacy ones under its own names. */
+function dropOwnFragments(d: Script, spec: PostgresSpec): void {
+    for (const f of [hbaPath(spec), bouncerDbPath(spec), bouncerUserPath(spec)]) {
+        d.raw(
+            `if [ -f ${shq(f)} ]; then`,
+            `  hearth_found=$(pg_fragment_owner ${shq(f)})`,
+            '  if hearth_mine "$hearth_found"; then',
+            `    hearth_remove ${shq(f)}`,
+            "  else",
+            `    hearth_say ${shq(`leaving ${f}: it is owned by `)}"$hearth_found"`,
+            "  fi",
+            "fi",
         );
-    } else {
-        s.raw('  if [ "$hearth_changed" -gt "$hearth_bouncer_before" ] && systemctl is-active -q pgbouncer; then');
     }
-    s.raw("    systemctl reload pgbouncer", "    echo 'hearth: reloaded pgbouncer'", "  fi", "fi");
+    d.raw(
+        'pg_drop_strays "$pg_hba_dir" .conf -',
+        'pg_drop_strays "$bouncer_frag/databases.d" .ini -',
+        'pg_drop_strays "$bouncer_frag/users.d" .txt -',
+    );
 }
 
-export function renderScripts(spec: PostgresSpec): RenderedPostgres {
+export function renderScripts(spec: PostgresSpec, mark: OwnerMark): RenderedPostgres {
     const db = spec.db;
-    const convergeSql = renderConvergeSql(db);
-    const deleteSql = renderDeleteSql(db, spec.destroyOnDelete);
-    const hbaFragment = renderHbaFragment(spec);
+    const convergeSql = renderConvergeSql(db, mark);
+    const deleteSql = renderDeleteSql(db, spec.destroyOnDelete, mark);
+    const hbaFragment = renderHbaFragment(spec, mark);
     const pgbouncerIni = spec.pooler ? renderPgbouncerIni(spec, spec.pooler) : undefined;
-    const pgbouncerDatabase = spec.pooler ? renderPgbouncerDatabase(spec, spec.pooler) : undefined;
+    const pgbouncerDatabase = spec.pooler ? renderPgbouncerDatabase(spec, spec.pooler, mark) : undefined;
+    const role = shq(`role "${db.user}"`);
+    const database = shq(`database "${db.database}"`);
+    // The tablespace a database of this name gets (args.ts): the one to leave when `tablespace` is no longer declared.
+    const ownTablespace = db.tablespace ?? `hearth_${db.database}`.slice(0, 63);
 
     const s = new Script(`postgres database ${db.database}`);
-    common(s, spec);
+    common(s, spec, mark);
     s.raw(
-        'hearth_secret_sql="$hearth_work/secret.sql"',
+        "hearth_private_tmp",
+        "hearth_secret_sql=$hearth_tmp",
         'hearth_frame "$hearth_secret_sql"',
-        'hearth_sql="$hearth_work/converge.sql"',
+        "hearth_private_tmp",
+        "hearth_sql=$hearth_tmp",
         'hearth_frame "$hearth_sql"',
-        "hearth_wait_pg",
+        // Ownership first: nothing is changed on a role or database another resource (or no one) owns.
+        `if hearth_found=$(pg_mark role ${shq(db.user)}); then hearth_claim ${role} "$hearth_found"; hearth_role_new=0; else hearth_role_new=1; fi`,
+        `if hearth_found=$(pg_mark database ${shq(db.database)}); then hearth_claim ${database} "$hearth_found"; hearth_db_new=0; else hearth_db_new=1; fi`,
     );
-    const psqlVars: string[] = [];
-    if (spec.tablespaceDataset !== undefined) {
+    if (spec.tablespaceDataset !== undefined && db.tablespace !== undefined) {
         s.raw(
             `hearth_ds=${shq(spec.tablespaceDataset)}`,
-            `if [ "$(zfs get -H -o value mounted "$hearth_ds")" != yes ]; then echo "hearth: dataset $hearth_ds is not mounted; refusing to place tablespace ${db.tablespace} on the directory beneath it" >&2; exit 1; fi`,
+            `if [ "$(zfs get -H -o value mounted "$hearth_ds")" != yes ]; then hearth_die 1 "dataset $hearth_ds is not mounted; refusing to place tablespace ${db.tablespace} on the directory beneath it"; fi`,
             // A subdirectory, not the mountpoint itself: if the dataset is ever unmounted, it is missing instead of empty.
-            'hearth_loc="$(zfs get -H -o value mountpoint "$hearth_ds")/pg"',
-            'install -d -o postgres -g postgres -m 0700 -- "$hearth_loc"',
+            'hearth_mnt=$(zfs get -H -o value mountpoint "$hearth_ds")',
+            'hearth_dir "$hearth_mnt"',
+            'hearth_loc="$hearth_mnt/pg"',
+            'if [ ! -e "$hearth_loc" ] && [ ! -L "$hearth_loc" ]; then',
+            '  mkdir -m 0700 -- "$hearth_loc"',
+            "  hearth_step",
+            "fi",
+            'if [ ! -d "$hearth_loc" ] || [ -L "$hearth_loc" ]; then hearth_die 65 "$hearth_loc is not a directory"; fi',
+            'if [ "$(stat -c \'%a %U %G\' -- "$hearth_loc")" != "700 postgres postgres" ]; then',
+            // The parent is root-only (hearth_dir above), so nobody can swap the directory between the check and here.
+            '  chown postgres:postgres -- "$hearth_loc"',
+            '  chmod 0700 -- "$hearth_loc"',
+            "  hearth_step",
+            "fi",
+            `printf '%s' ${shq(renderTablespaceSql(db.tablespace, mark))} | pg_psql -v "hearth_ts_location=$hearth_loc"`,
+            "hearth_step",
         );
-        psqlVars.push('-v "hearth_ts_location=$hearth_loc"');
+    } else {
+        s.raw(
+            '# A database that lost its tablespace moves back to pg_default before its dataset can be released.',
+            'if [ "$hearth_db_new" = 0 ]; then',
+            `  printf '%s' ${shq(renderMoveBackSql(db, ownTablespace, mark))} | pg_psql`,
+            "  hearth_step",
+            "fi",
+        );
     }
+    const create = renderCreateDatabaseSql(db, mark);
     s.raw(
-        `cat -- "$hearth_secret_sql" "$hearth_sql" | hearth_psql -d postgres ${psqlVars.join(" ")}`.trimEnd(),
-        `echo "hearth: database ${db.database} and role ${db.user} converged"`,
+        'if [ "$hearth_role_new" = 1 ]; then',
+        `  pg_psql -c ${shq(renderCreateRoleSql(db, mark))}`,
+        "  hearth_step",
+        `  hearth_say ${shq(`created role ${db.user}`)}`,
+        "fi",
+        // Created under a name of this resource's own, marked, then renamed into place: a run stopped in between
+        // leaves no unmarked database under the real name, and the re-run drops the leftover and starts over.
+        'if [ "$hearth_db_new" = 1 ]; then',
+        `  if [ -n "$(pg_q -v name=${shq(tempDatabaseName(db, mark))} <<<"SELECT 1 FROM pg_database WHERE datname = :'name'")" ]; then`,
+        `    pg_psql -c ${shq(create.dropLeftover)}`,
+        "    hearth_step",
+        "  fi",
+        `  pg_psql -c ${shq(create.create)}`,
+        "  hearth_step",
+        `  pg_psql -c ${shq(create.mark)}`,
+        "  hearth_step",
+        `  pg_psql -c ${shq(create.rename)}`,
+        "  hearth_step",
+        `  hearth_say ${shq(`created database ${db.database}`)}`,
+        "fi",
+        'cat -- "$hearth_secret_sql" "$hearth_sql" | pg_psql',
+        "hearth_step",
+        `hearth_say ${shq(`database ${db.database} and role ${db.user} converged`)}`,
+    );
+    s.raw(
+        `hearth_found=$(if [ -f ${shq(hbaPath(spec))} ]; then pg_fragment_owner ${shq(hbaPath(spec))}; fi)`,
+        `if [ -n "$hearth_found" ]; then hearth_claim ${shq(`pg_hba fragment ${hbaPath(spec)}`)} "$hearth_found"; fi`,
     );
     s.install({ path: hbaPath(spec), content: hbaFragment, mode: 0o644 });
+    s.raw(`pg_drop_strays "$pg_hba_dir" .conf ${shq(`${db.database}.conf`)}`);
     if (spec.pooler) {
         s.raw(
             // One pgbouncer serves every PostgresDb on the host, so its listen settings must agree across them.
             "hearth_others=0",
             `if [ -d "$bouncer_frag/databases.d" ]; then hearth_others=$(find "$bouncer_frag/databases.d" -name '*.ini' ! -name ${shq(`${db.database}.ini`)} | wc -l); fi`,
             `if [ "$hearth_others" -gt 0 ] && [ -f "$bouncer_dir/pgbouncer.ini" ] && ! { grep -qx ${shq(`listen_port = ${spec.pooler.port}`)} "$bouncer_dir/pgbouncer.ini" && grep -qx ${shq(`listen_addr = ${spec.pooler.listenAddress}`)} "$bouncer_dir/pgbouncer.ini"; }; then`,
-            `  echo "hearth: pgbouncer on this host already listens elsewhere for other databases; every PostgresDb pooler on a host must use port ${spec.pooler.port} and address ${spec.pooler.listenAddress} alike" >&2`,
-            "  exit 1",
+            `  hearth_die 1 ${shq(`pgbouncer on this host already listens elsewhere for other databases; every PostgresDb pooler on a host must use port ${spec.pooler.port} and address ${spec.pooler.listenAddress} alike`)}`,
             "fi",
-            `if [ -f "$bouncer_dir/pgbouncer.ini" ] && ! head -n 1 "$bouncer_dir/pgbouncer.ini" | grep -q '^;; hearth: ' && [ ! -e "$bouncer_dir/pgbouncer.ini.hearth-orig" ]; then`,
-            '  cp -p -- "$bouncer_dir/pgbouncer.ini" "$bouncer_dir/pgbouncer.ini.hearth-orig"',
+            // The package's own pgbouncer.ini is kept once (atomically: a partial copy would be kept forever).
+            'hearth_first=""',
+            'if [ -f "$bouncer_dir/pgbouncer.ini" ] && [ ! -L "$bouncer_dir/pgbouncer.ini" ]; then IFS= read -r hearth_first <"$bouncer_dir/pgbouncer.ini" || true; fi',
+            'if [ -f "$bouncer_dir/pgbouncer.ini" ] && [ "${hearth_first#;; hearth: }" = "$hearth_first" ] && [ ! -e "$bouncer_dir/pgbouncer.ini.hearth-orig" ]; then',
+            '  hearth_dir "$bouncer_dir"',
+            '  hearth_tmp_in "$bouncer_dir"',
+            '  hearth_orig=$hearth_tmp',
+            '  cp -p -- "$bouncer_dir/pgbouncer.ini" "$hearth_orig"',
+            '  mv -f -T -- "$hearth_orig" "$bouncer_dir/pgbouncer.ini.hearth-orig"',
+            "  hearth_step",
             "fi",
-            "hearth_bouncer_before=$hearth_changed",
+            `hearth_found=$(if [ -f ${shq(bouncerDbPath(spec))} ]; then pg_fragment_owner ${shq(bouncerDbPath(spec))}; fi)`,
+            `if [ -n "$hearth_found" ]; then hearth_claim ${shq(`pgbouncer entry ${db.database}`)} "$hearth_found"; fi`,
+            `hearth_found=$(if [ -f ${shq(bouncerUserPath(spec))} ]; then pg_fragment_owner ${shq(bouncerUserPath(spec))}; fi)`,
+            `if [ -n "$hearth_found" ]; then hearth_claim ${shq(`pgbouncer user ${db.user}`)} "$hearth_found"; fi`,
         );
         s.install({ path: `${spec.paths.pgbouncerDir}/pgbouncer.ini`, content: pgbouncerIni!, mode: 0o640, group: "postgres" });
-        s.raw("hearth_ini_changed=$((hearth_changed - hearth_bouncer_before))");
         s.install({ path: bouncerDbPath(spec), content: pgbouncerDatabase!, mode: 0o644 });
         s.raw(
-            'hearth_user="$hearth_work/user.txt"',
-            'hearth_frame "$hearth_user"',
+            // The user line is a secret frame; the owner line goes above it.
             `hearth_user_dest=${shq(bouncerUserPath(spec))}`,
-            'mkdir -p -- "$(dirname -- "$hearth_user_dest")"',
-            'chmod 0700 -- "$(dirname -- "$hearth_user_dest")"',
-            'if ! cmp -s -- "$hearth_user" "$hearth_user_dest"; then',
-            '  install -m 0600 -- "$hearth_user" "$hearth_user_dest.hearth-new"',
-            '  mv -f -T -- "$hearth_user_dest.hearth-new" "$hearth_user_dest"',
-            "  hearth_changed=$((hearth_changed + 1))",
-            "fi",
-            "hearth_update_hba",
+            'hearth_dir "${hearth_user_dest%/*}" 0700',
+            "hearth_private_tmp",
+            "hearth_user=$hearth_tmp",
+            'hearth_frame "$hearth_user"',
+            'hearth_tmp_in "${hearth_user_dest%/*}"',
+            'hearth_user_new=$hearth_tmp',
+            `{ printf '; hearth-owner: %s\\n' "$hearth_owner"; cat -- "$hearth_user"; } >"$hearth_user_new"`,
+            'hearth_put "$hearth_user_new" "$hearth_user_dest" 0600 root root',
         );
-        bouncerApply(s, true);
-    } else {
-        s.raw("hearth_update_hba");
     }
-    s.raw(`echo "hearth: uri host port ${spec.port} database ${db.database} user ${db.user}"`);
+    s.raw(
+        `pg_drop_strays "$bouncer_frag/databases.d" .ini ${spec.pooler ? shq(`${db.database}.ini`) : "-"}`,
+        `pg_drop_strays "$bouncer_frag/users.d" .txt ${spec.pooler ? shq(`${db.user}.txt`) : "-"}`,
+        "pg_update_hba",
+        `bouncer_apply ${spec.pooler ? 1 : 0}`,
+        `hearth_say ${shq(`uri host port ${spec.port} database ${db.database} user ${db.user}`)}`,
+    );
 
     const d = new Script(`postgres database ${db.database} (delete)`);
-    common(d, spec);
+    common(d, spec, mark);
+    dropOwnFragments(d, spec);
+    d.raw("pg_update_hba", "bouncer_apply 0");
     d.raw(
-        "hearth_wait_pg",
-        ...(spec.pooler ? ["hearth_bouncer_before=$hearth_changed"] : []),
-        `hearth_remove ${shq(hbaPath(spec))}`,
-        `hearth_remove ${shq(bouncerDbPath(spec))}`,
-        `hearth_remove ${shq(bouncerUserPath(spec))}`,
-        "hearth_update_hba",
+        `hearth_db_mark=$(pg_mark database ${shq(db.database)} || true)`,
+        `if [ -n "$(pg_q -v name=${shq(db.database)} <<<"SELECT 1 FROM pg_database WHERE datname = :'name'")" ] && ! hearth_mine "$hearth_db_mark"; then`,
+        `  hearth_say ${shq(`database ${db.database} is not this resource's (mark: `)}"\${hearth_db_mark:-none}); the delete leaves it alone"`,
+        "fi",
+        `hearth_role_mark=$(pg_mark role ${shq(db.user)} || true)`,
+        `if [ -n "$(pg_q -v name=${shq(db.user)} <<<"SELECT 1 FROM pg_roles WHERE rolname = :'name'")" ] && ! hearth_mine "$hearth_role_mark"; then`,
+        `  hearth_say ${shq(`role ${db.user} is not this resource's (mark: `)}"\${hearth_role_mark:-none}); the delete leaves it alone"`,
+        "fi",
     );
-    if (spec.pooler) {
-        bouncerApply(d, false);
-    }
-    d.raw('hearth_sql="$hearth_work/delete.sql"', `printf '%s' ${shq(deleteSql)} > "$hearth_sql"`);
     if (spec.destroyOnDelete) {
         d.raw(
-            `hearth_mark=$(hearth_psql -d postgres -At -c ${shq(`SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = ${quoteLiteral(db.database)}`)})`,
-            'if [ "$hearth_mark" = hearth:managed ]; then',
-            `  install -d -m 0700 -- ${shq(spec.dumpDir)}`,
+            'if [ -n "$hearth_db_mark" ] && hearth_mine "$hearth_db_mark"; then',
+            `  hearth_dir ${shq(spec.dumpDir)} 0700`,
             `  hearth_dump=${shq(`${spec.dumpDir}/${db.database}-`)}"$(date -u +%Y%m%dT%H%M%SZ).dump"`,
             // The final dump is written by root from pg_dump's stdout; the drop runs only once it is complete.
-            `  runuser -u postgres -- pg_dump -h "$pg_socket" -p "$pg_port" -Fc -d ${shq(db.database)} > "$hearth_dump.partial"`,
-            '  if [ ! -s "$hearth_dump.partial" ]; then echo "hearth: the final dump is empty; not dropping anything" >&2; exit 1; fi',
-            '  mv -f -T -- "$hearth_dump.partial" "$hearth_dump"',
-            '  echo "hearth: final dump written to $hearth_dump"',
+            `  hearth_tmp_in ${shq(spec.dumpDir)}`,
+            '  hearth_partial=$hearth_tmp',
+            `  runuser -u postgres -- pg_dump -h "$pg_socket" -p "$pg_port" -Fc -d ${shq(db.database)} >"$hearth_partial"`,
+            '  if [ ! -s "$hearth_partial" ]; then hearth_die 1 "the final dump is empty; not dropping anything"; fi',
+            '  chmod 0600 -- "$hearth_partial"',
+            '  mv -f -T -- "$hearth_partial" "$hearth_dump"',
+            "  hearth_step",
+            '  hearth_say "final dump written to $hearth_dump"',
             "fi",
         );
     }
-    d.raw('hearth_psql -d postgres < "$hearth_sql"', `echo "hearth: ${spec.destroyOnDelete ? `dropped database ${db.database} (after a final dump)` : `kept database ${db.database} and role ${db.user}; no longer managed by hearth`}"`);
+    d.raw(
+        `printf '%s' ${shq(deleteSql)} | pg_psql`,
+        "hearth_step",
+        `hearth_say ${shq(spec.destroyOnDelete ? `dropped what this resource owned of database ${db.database} and role ${db.user} (after a final dump)` : `kept database ${db.database} and role ${db.user}; no longer managed by hearth`)}`,
+    );
 
     const script = s.render();
     const deleteScript = d.render();

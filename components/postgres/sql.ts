@@ -1,11 +1,26 @@
 // PostgresDb SQL: identifier and literal quoting, and the psql scripts that converge and delete a database (pure).
 
+import { createHash } from "crypto";
+
 /** Role, database and schema names hearth accepts: lowercase, so the quoted and unquoted forms name the same thing. */
 export const SQL_IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 /** Extension names (`uuid-ossp` has a dash). */
 export const EXTENSION_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
-/** The comment that marks a role or database as hearth's: hearth only alters, unmarks or drops what carries it. */
-export const MANAGED_COMMENT = "hearth:managed";
+/** The comment earlier releases put on every role and database hearth made: adopted and rewritten (see markComment). */
+export const LEGACY_COMMENT = "hearth:managed";
+
+/**
+ * The comment that names the one resource owning a role, database or tablespace (its owner id, see core/owner.ts):
+ * hearth only alters, unmarks or drops what carries its own mark.
+ */
+export function markComment(ownerId: string): string {
+    return `hearth-owner: ${ownerId}`;
+}
+
+/** The comments a delete accepts as its own: its mark, its aliases' marks and the legacy mark. */
+export function ownComments(mark: { readonly id: string; readonly aliases: readonly string[] }): string[] {
+    return [markComment(mark.id), ...mark.aliases.map(markComment), LEGACY_COMMENT];
+}
 
 export const SCHEMA_PRIVILEGES = ["USAGE", "CREATE"] as const;
 export const TABLE_PRIVILEGES = ["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"] as const;
@@ -54,29 +69,27 @@ function array(values: readonly string[]): string {
     return values.length ? `ARRAY[${values.map(quoteLiteral).join(", ")}]::text[]` : "ARRAY[]::text[]";
 }
 
-/** Refuses a role or database that exists without hearth's mark, unless the user chose to adopt it. */
-function ownershipCheck(spec: DbSpec): string[] {
-    if (spec.adopt) return [];
-    const role = quoteLiteral(spec.user);
-    const db = quoteLiteral(spec.database);
-    return [
-        "DO $hearth$",
-        "BEGIN",
-        `  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${role} AND coalesce(shobj_description(oid, 'pg_authid'), '') <> ${quoteLiteral(MANAGED_COMMENT)}) THEN`,
-        `    RAISE EXCEPTION ${quoteLiteral(`hearth: role "${spec.user}" exists and is not managed by hearth; set adopt: true to take it over`)};`,
-        "  END IF;",
-        `  IF EXISTS (SELECT 1 FROM pg_database WHERE datname = ${db} AND coalesce(shobj_description(oid, 'pg_database'), '') <> ${quoteLiteral(MANAGED_COMMENT)}) THEN`,
-        `    RAISE EXCEPTION ${quoteLiteral(`hearth: database "${spec.database}" exists and is not managed by hearth; set adopt: true to take it over`)};`,
-        "  END IF;",
-        "END",
-        "$hearth$;",
-    ];
+/** The owner marks as a SQL array, for `= ANY (...)`. */
+function marksArray(mark: OwnerMarkLike): string {
+    return array([mark.id, ...mark.aliases].map(markComment));
 }
 
-/** Creates the tablespace on the dataset (psql variable `hearth_ts_location`) and refuses one found elsewhere. */
-function tablespaceSql(ts: string): string[] {
+/** What the SQL renderers need of an owner mark (core/owner.ts's OwnerMark). */
+export interface OwnerMarkLike {
+    readonly id: string;
+    readonly aliases: readonly string[];
+}
+
+/**
+ * Creates the tablespace on the dataset (psql variable `hearth_ts_location`), marks it, and refuses one found
+ * elsewhere. CREATE TABLESPACE cannot run in a transaction; a run stopped before the COMMENT re-runs the COMMENT.
+ */
+export function renderTablespaceSql(ts: string, mark: OwnerMarkLike): string {
     const name = quoteLiteral(ts);
     return [
+        `-- hearth: tablespace ${ts} on the database's dataset`,
+        "\\set ON_ERROR_STOP on",
+        "SET client_min_messages = warning;",
         `SELECT NOT EXISTS (SELECT 1 FROM pg_tablespace WHERE spcname = ${name}) AS hearth_new_ts \\gset`,
         "\\if :hearth_new_ts",
         `CREATE TABLESPACE ${quoteIdent(ts)} OWNER postgres LOCATION :'hearth_ts_location';`,
@@ -90,6 +103,85 @@ function tablespaceSql(ts: string): string[] {
         "  IF loc <> current_setting('hearth.ts_location') THEN",
         `    RAISE EXCEPTION 'hearth: tablespace ${ts} is at %, not on the dataset at %; move it by hand', loc, current_setting('hearth.ts_location');`,
         "  END IF;",
+        "END",
+        "$hearth$;",
+        `COMMENT ON TABLESPACE ${quoteIdent(ts)} IS ${quoteLiteral(markComment(mark.id))};`,
+        "",
+    ].join("\n");
+}
+
+/**
+ * Without a tablespace: a database still in hearth's tablespace (`tablespace` was dropped from the resource) moves
+ * back to pg_default, and the then empty tablespace is dropped, before anything else; a tablespace that still holds
+ * anything stops the run (ON_ERROR_STOP), so the dataset under it is never released while it holds data.
+ */
+export function renderMoveBackSql(spec: DbSpec, ts: string, mark: OwnerMarkLike): string {
+    return [
+        `-- hearth: database ${spec.database} leaves tablespace ${ts} (no longer declared) for pg_default`,
+        "\\set ON_ERROR_STOP on",
+        "SET client_min_messages = warning;",
+        `SELECT EXISTS (SELECT 1 FROM pg_database d JOIN pg_tablespace t ON t.oid = d.dattablespace WHERE d.datname = ${quoteLiteral(spec.database)} AND t.spcname = ${quoteLiteral(ts)}) AS hearth_move_back \\gset`,
+        "\\if :hearth_move_back",
+        `ALTER DATABASE ${quoteIdent(spec.database)} SET TABLESPACE pg_default;`,
+        "\\endif",
+        // Only hearth's own tablespace (earlier releases did not mark tablespaces).
+        `SELECT EXISTS (SELECT 1 FROM pg_tablespace WHERE spcname = ${quoteLiteral(ts)} AND coalesce(shobj_description(oid, 'pg_tablespace'), ${quoteLiteral(LEGACY_COMMENT)}) = ANY (${array(ownComments(mark))})) AS hearth_old_ts \\gset`,
+        "\\if :hearth_old_ts",
+        `DROP TABLESPACE ${quoteIdent(ts)};`,
+        "\\endif",
+        "",
+    ].join("\n");
+}
+
+/** The role, created and marked in one transaction: a run stopped anywhere leaves either nothing or a marked role. */
+export function renderCreateRoleSql(spec: DbSpec, mark: OwnerMarkLike): string {
+    return `BEGIN; CREATE ROLE ${quoteIdent(spec.user)} NOLOGIN; COMMENT ON ROLE ${quoteIdent(spec.user)} IS ${quoteLiteral(markComment(mark.id))}; COMMIT;`;
+}
+
+/**
+ * The name a new database is created under before it is marked and renamed into place (CREATE DATABASE cannot share
+ * a transaction with its COMMENT). It is derived from the owner and the database, so it is this resource's alone: a
+ * database by this name is a leftover of an interrupted create (never used: nothing connects to it) and is dropped.
+ */
+export function tempDatabaseName(spec: DbSpec, mark: OwnerMarkLike): string {
+    return `hearth_new_${createHash("sha256").update(`${mark.id}\0${spec.database}`).digest("hex").slice(0, 24)}`;
+}
+
+/** The statements (one per psql call, none may share a transaction) that create the database under its temp name. */
+export function renderCreateDatabaseSql(spec: DbSpec, mark: OwnerMarkLike): { dropLeftover: string; create: string; mark: string; rename: string } {
+    const tmp = quoteIdent(tempDatabaseName(spec, mark));
+    return {
+        dropLeftover: `DROP DATABASE IF EXISTS ${tmp} WITH (FORCE);`,
+        create: `CREATE DATABASE ${tmp} OWNER ${quoteIdent(spec.user)}${spec.tablespace !== undefined ? ` TABLESPACE ${quoteIdent(spec.tablespace)}` : ""};`,
+        mark: `COMMENT ON DATABASE ${tmp} IS ${quoteLiteral(markComment(mark.id))};`,
+        rename: `ALTER DATABASE ${tmp} RENAME TO ${quoteIdent(spec.database)};`,
+    };
+}
+
+/**
+ * A role or database this resource marked under another name (the `database` or `user` argument changed) is released:
+ * the role may no longer log in, both lose the mark, and the database and its data stay.
+ */
+function releaseRenamedSql(spec: DbSpec, mark: OwnerMarkLike): string[] {
+    const marks = marksArray(mark);
+    return [
+        "DO $hearth$",
+        "DECLARE r record;",
+        "BEGIN",
+        "  FOR r IN",
+        `    SELECT datname FROM pg_database WHERE datname <> ${quoteLiteral(spec.database)} AND datname NOT LIKE 'hearth\\_new\\_%' ESCAPE '\\'`,
+        `      AND shobj_description(oid, 'pg_database') = ANY (${marks})`,
+        "  LOOP",
+        "    EXECUTE format('COMMENT ON DATABASE %I IS NULL', r.datname);",
+        "    RAISE WARNING 'hearth: database % is no longer declared by this resource (renamed); it was kept, with its data, and released', r.datname;",
+        "  END LOOP;",
+        "  FOR r IN",
+        `    SELECT rolname FROM pg_roles WHERE rolname <> ${quoteLiteral(spec.user)} AND shobj_description(oid, 'pg_authid') = ANY (${marks})`,
+        "  LOOP",
+        "    EXECUTE format('ALTER ROLE %I NOLOGIN', r.rolname);",
+        "    EXECUTE format('COMMENT ON ROLE %I IS NULL', r.rolname);",
+        "    RAISE WARNING 'hearth: role % is no longer declared by this resource (renamed); it may no longer log in and was released', r.rolname;",
+        "  END LOOP;",
         "END",
         "$hearth$;",
     ];
@@ -183,38 +275,27 @@ function databaseAclSql(spec: DbSpec): string[] {
 }
 
 /**
- * The converge script for `psql -X -v ON_ERROR_STOP=1` as the postgres superuser, connected to `postgres`. It expects
- * the psql variable `hearth_verifier` (set by the secret stdin frame read before it) and, with a tablespace,
- * `hearth_ts_location`. Every step is idempotent: re-running it on a converged cluster changes nothing.
+ * The settings script for `psql -X -v ON_ERROR_STOP=1` as the postgres superuser, connected to `postgres`, run once
+ * the role and the database exist (and were claimed by the script). It expects the psql variable `hearth_verifier`
+ * (set by the secret stdin frame read before it). Every step is idempotent: re-running it changes nothing.
  */
-export function renderConvergeSql(spec: DbSpec): string {
+export function renderConvergeSql(spec: DbSpec, mark: OwnerMarkLike): string {
     const role = quoteIdent(spec.user);
     const db = quoteIdent(spec.database);
+    const own = quoteLiteral(markComment(mark.id));
     const lines = [
         `-- hearth: converge database ${spec.database} owned by role ${spec.user}`,
         "\\set ON_ERROR_STOP on",
         "SET client_min_messages = warning;",
-        ...ownershipCheck(spec),
-        `SELECT NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${quoteLiteral(spec.user)}) AS hearth_new_role \\gset`,
-        "\\if :hearth_new_role",
-        `CREATE ROLE ${role} LOGIN;`,
-        "\\endif",
         // A pre-computed SCRAM verifier is stored as is, whatever password_encryption says.
         `ALTER ROLE ${role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'hearth_verifier';`,
-        `COMMENT ON ROLE ${role} IS ${quoteLiteral(MANAGED_COMMENT)};`,
-    ];
-    if (spec.tablespace !== undefined) lines.push(...tablespaceSql(spec.tablespace));
-    lines.push(
-        `SELECT NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = ${quoteLiteral(spec.database)}) AS hearth_new_db \\gset`,
-        "\\if :hearth_new_db",
-        `CREATE DATABASE ${db} OWNER ${role}${spec.tablespace !== undefined ? ` TABLESPACE ${quoteIdent(spec.tablespace)}` : ""};`,
-        "\\endif",
+        `COMMENT ON ROLE ${role} IS ${own};`,
         `ALTER DATABASE ${db} OWNER TO ${role};`,
         `ALTER DATABASE ${db} WITH CONNECTION LIMIT ${spec.connectionLimit};`,
-        `COMMENT ON DATABASE ${db} IS ${quoteLiteral(MANAGED_COMMENT)};`,
-    );
+        `COMMENT ON DATABASE ${db} IS ${own};`,
+    ];
     if (spec.tablespace !== undefined) lines.push(...moveToTablespaceSql(spec, spec.tablespace));
-    lines.push(...databaseAclSql(spec), `\\connect ${db}`, "SET client_min_messages = warning;");
+    lines.push(...releaseRenamedSql(spec, mark), ...databaseAclSql(spec), `\\connect ${db}`, "SET client_min_messages = warning;");
     for (const e of spec.extensions) lines.push(`CREATE EXTENSION IF NOT EXISTS ${quoteIdent(e)};`);
     for (const s of spec.schemas) lines.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(s)} AUTHORIZATION ${role};`);
     lines.push(...grantsSql(spec), "");
@@ -222,15 +303,17 @@ export function renderConvergeSql(spec: DbSpec): string {
 }
 
 /**
- * The delete script. By default it only removes hearth's marks: the database, its data, the role and its password
- * stay. With `destroy` (run only after the caller took a dump) it drops the database, the tablespace and the role,
- * each only if hearth's mark is on it; a role that still owns objects elsewhere is kept with a warning.
+ * The delete script. By default it only removes this resource's marks: the database, its data, the role and its
+ * password stay. With `destroy` (run only after the caller took a dump) it drops the database, its tablespace and
+ * the role, each only if it carries this resource's mark (or an alias's, or the legacy mark); a role that still owns
+ * objects elsewhere is kept with a warning. Objects marked by another resource are left alone.
  */
-export function renderDeleteSql(spec: DbSpec, destroy: boolean): string {
+export function renderDeleteSql(spec: DbSpec, destroy: boolean, mark: OwnerMarkLike): string {
     const role = quoteIdent(spec.user);
     const db = quoteIdent(spec.database);
+    const mine = array(ownComments(mark));
     const marked = (catalog: string, col: string, name: string, kind: string) =>
-        `SELECT EXISTS (SELECT 1 FROM ${catalog} WHERE ${col} = ${quoteLiteral(name)} AND shobj_description(oid, '${kind}') = ${quoteLiteral(MANAGED_COMMENT)})`;
+        `SELECT EXISTS (SELECT 1 FROM ${catalog} WHERE ${col} = ${quoteLiteral(name)} AND shobj_description(oid, '${kind}') = ANY (${mine}))`;
     const lines = [
         `-- hearth: ${destroy ? "drop" : "release"} database ${spec.database} and role ${spec.user}`,
         "\\set ON_ERROR_STOP on",
@@ -246,20 +329,30 @@ export function renderDeleteSql(spec: DbSpec, destroy: boolean): string {
             "\\if :hearth_role_marked",
             `COMMENT ON ROLE ${role} IS NULL;`,
             "\\endif",
-            "",
         );
+        if (spec.tablespace !== undefined) {
+            lines.push(
+                `${marked("pg_tablespace", "spcname", spec.tablespace, "pg_tablespace")} AS hearth_ts_marked \\gset`,
+                "\\if :hearth_ts_marked",
+                `COMMENT ON TABLESPACE ${quoteIdent(spec.tablespace)} IS NULL;`,
+                "\\endif",
+            );
+        }
+        lines.push("");
         return lines.join("\n");
     }
-    lines.push("\\if :hearth_db_marked", `DROP DATABASE ${db} WITH (FORCE);`, "\\endif");
+    lines.push("\\if :hearth_db_marked", `DROP DATABASE ${db} WITH (FORCE);`);
     if (spec.tablespace !== undefined) {
+        // The tablespace goes with the database it was made for (earlier releases did not mark tablespaces).
         lines.push(
-            `SELECT EXISTS (SELECT 1 FROM pg_tablespace WHERE spcname = ${quoteLiteral(spec.tablespace)}) AS hearth_ts_exists \\gset`,
+            `SELECT EXISTS (SELECT 1 FROM pg_tablespace WHERE spcname = ${quoteLiteral(spec.tablespace)} AND coalesce(shobj_description(oid, 'pg_tablespace'), ${quoteLiteral(LEGACY_COMMENT)}) = ANY (${mine})) AS hearth_ts_exists \\gset`,
             "\\if :hearth_ts_exists",
             `DROP TABLESPACE ${quoteIdent(spec.tablespace)};`,
             "\\endif",
         );
     }
     lines.push(
+        "\\endif",
         "\\if :hearth_role_marked",
         "DO $hearth$",
         "BEGIN",

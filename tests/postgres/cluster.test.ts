@@ -7,6 +7,7 @@ import * as path from "path";
 import { PostgresSpec, convergeStdin, renderScripts } from "../../components/postgres/render";
 import { scramVerifier } from "../../components/postgres/scram";
 import { DbSpec } from "../../components/postgres/sql";
+import { OwnerMark } from "../../components/core/owner";
 import { LocalCluster, startCluster } from "./cluster";
 import { pgSpec } from "./specs";
 
@@ -24,7 +25,8 @@ describe("postgres scripts on a real PostgreSQL 15", function () {
         c = await startCluster();
         // Every statement is logged, so the spec can prove the cleartext password never reached the server.
         c.sql("ALTER SYSTEM SET log_statement = 'all'; SELECT pg_reload_conf();");
-        tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-pgscripts-"));
+        // Root-only, as on a host: hearth writes its fragments only below directories nobody else can change.
+        tmp = fs.mkdtempSync(path.join("/var/lib", "hearth-pgscripts-"));
     });
     after(() => {
         c?.stop();
@@ -37,20 +39,21 @@ describe("postgres scripts on a real PostgreSQL 15", function () {
             socketDir: c.socketDir,
             clients: [{ cidr: "127.0.0.1/32", ssl: false }],
             dumpDir: path.join(tmp, "dumps"),
-            paths: { hearthDir: path.join(tmp, "etc"), pgbouncerDir: path.join(tmp, "pgbouncer"), lockFile: path.join(tmp, "lock") },
+            paths: { hearthDir: path.join(tmp, "etc"), pgbouncerDir: path.join(tmp, "pgbouncer"), stateDir: path.join(tmp, "state") },
             ...over,
             db: { user: db.database, ...db },
         });
     }
+    const markOf = (name: string, more: Partial<OwnerMark> = {}): OwnerMark => ({ id: `spec/local/hearth:postgres:Database/${name}`, aliases: [], adopt: false, ...more });
     const outputs: string[] = [];
-    function converge(s: PostgresSpec, password: string) {
-        const r = renderScripts(s);
+    function converge(s: PostgresSpec, password: string, mark = markOf(s.db.database)) {
+        const r = renderScripts(s, mark);
         const res = bash(r.script, convergeStdin(r, s, scramVerifier(password, s.db.user)));
         outputs.push(res.out, res.err);
         return res;
     }
-    function remove(s: PostgresSpec) {
-        return bash(renderScripts(s).deleteScript);
+    function remove(s: PostgresSpec, mark = markOf(s.db.database)) {
+        return bash(renderScripts(s, mark).deleteScript);
     }
     const hba = () => fs.readFileSync(c.sql("SHOW hba_file"), "utf8");
     const log = () => fs.readFileSync(path.join(c.dir, "log"), "utf8");
@@ -116,7 +119,7 @@ describe("postgres scripts on a real PostgreSQL 15", function () {
         assert.match(refused.err, /role "legacy" exists and is not managed by hearth; set adopt: true/);
         assert.equal(c.sql("SELECT rolpassword IS NULL FROM pg_authid WHERE rolname = 'legacy'"), "t", "nothing was changed");
         assert.doesNotMatch(hba(), /"legacy"/);
-        const adopted = converge(spec({ database: "legacy", adopt: true }), pw1);
+        const adopted = converge(spec({ database: "legacy", adopt: true }), pw1, markOf("legacy", { adopt: true }));
         assert.equal(adopted.code, 0, adopted.err);
         assert.equal(c.tcp("legacy", pw1, "legacy", "SELECT v FROM keep"), "precious");
     });
