@@ -452,10 +452,14 @@ hearth_zfs_disown() {
   fi
 }
 
-# hearth_zfs_set DS PROP=VALUE: sets PROP on DS unless DS already has VALUE as its own (local) value (a step).
+# hearth_zfs_has DS PROP=VALUE: DS has VALUE (as `zfs get -Hp` prints it) as its own (local) value of PROP.
+hearth_zfs_has() {
+  [ "$(zfs get -H -p -o value,source "${2%%=*}" "$1")" = "${2#*=}"$'\t'local ]
+}
+
+# hearth_zfs_set DS PROP=VALUE: sets PROP on DS unless hearth_zfs_has it already (a step).
 hearth_zfs_set() {
-  local p=${2%%=*} v=${2#*=}
-  if [ "$(zfs get -H -p -o value,source "$p" "$1")" != "$v"$'\t'local ]; then
+  if ! hearth_zfs_has "$1" "$2"; then
     zfs set "$2" "$1"
     hearth_step
     hearth_say "set $2 on $1"

@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { Host, remoteScript } from "../host";
+import { claimOnHost, ownerMark } from "../ownership";
 import { contentHash } from "../shell";
 import { SystemdService, SystemdServiceArgs, resolveServiceArgs } from "../systemd";
 import { DATASET_TYPE } from "../tokens";
@@ -10,7 +11,7 @@ import { renderDataset } from "./render";
 import { SnapshotSchedule, autosnapArgs } from "./snapshots";
 
 export { ZfsDatasetArgs, ZfsSnapshotPolicy, resolveZfsDatasetArgs, ResolvedDataset };
-export { DATASET_NAME, MANAGED_PROP, PROPS_PROP, renderDataset, DatasetSpec } from "./render";
+export { DATASET_NAME, LEGACY_PROP, MANAGED_PROP, OWNER_PROP, PROPS_PROP, renderDataset, DatasetSpec } from "./render";
 export { AUTOSNAP_TOOL, SnapshotEvery, SnapshotSchedule } from "./snapshots";
 
 /** A unit name for a dataset's snapshot timer: readable, and unique per dataset through a hash suffix. */
@@ -63,6 +64,10 @@ export class ZfsDataset extends pulumi.ComponentResource {
         const svcArgs = r.snapshots ? snapshotServiceArgs(r.host, spec.dataset, r.snapshots) : undefined;
         // The timer's own checks run now too, so nothing registers if they would fail.
         if (svcArgs) resolveServiceArgs(`${name}-snapshots`, svcArgs);
+        // One resource per dataset on a host: a second one naming it (or a previous name of it) is refused now.
+        const mark = ownerMark(DATASET_TYPE, name, opts, spec.adopt);
+        claimOnHost(r.host, `dataset ${spec.dataset}`, mark, "dataset", spec.dataset);
+        spec.previousNames.forEach((p, i) => claimOnHost(r.host, `dataset ${p}`, mark, `previousNames[${i}]`, p));
         super(DATASET_TYPE, name, {
             host: r.host.name,
             dataset: spec.dataset,
@@ -76,7 +81,7 @@ export class ZfsDataset extends pulumi.ComponentResource {
             destroyOnDelete: spec.destroyOnDelete,
             recursive: spec.recursive,
         }, opts);
-        const rendered = renderDataset(spec);
+        const rendered = renderDataset(spec, mark);
         // The converge command only ever updates in place; the delete (keep, or destroy on opt-in) lives on the
         // lifecycle command, which no replacement can run.
         const cmds = remoteScript(
@@ -86,7 +91,14 @@ export class ZfsDataset extends pulumi.ComponentResource {
         );
         this.command = cmds.converge;
         this.lifecycle = cmds.lifecycle!;
-        if (svcArgs) this.snapshotService = new SystemdService(`${name}-snapshots`, svcArgs, { parent: this, dependsOn: [cmds.converge] });
+        if (svcArgs) {
+            // The timer follows the dataset resource's renames: under an alias of this resource, the timer's old
+            // name is an alias of the timer (so its ownership mark on the unit files is accepted as its own).
+            const aliases = (opts.aliases ?? [])
+                .filter((a): a is pulumi.Alias => typeof a === "object" && a !== null && !pulumi.Output.isInstance(a) && typeof (a as pulumi.Alias).name === "string")
+                .map((a): pulumi.Alias => ({ ...(a.stack !== undefined ? { stack: a.stack } : {}), ...(a.project !== undefined ? { project: a.project } : {}), name: `${a.name as string}-snapshots` }));
+            this.snapshotService = new SystemdService(`${name}-snapshots`, svcArgs, { parent: this, dependsOn: [cmds.converge], ...(aliases.length ? { aliases } : {}) });
+        }
         this.name = this.command.stdout.apply(() => spec.dataset);
         this.mountpoint = this.command.stdout.apply((out) => reportedMountpoint(out) ?? r.mountpoint);
         this.hash = pulumi.output(rendered.hash);

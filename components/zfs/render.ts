@@ -1,5 +1,6 @@
 // ZfsDataset renderer: resolved dataset spec in, converge and delete scripts out (pure, no Pulumi).
 import { Script, contentHash, frameStdin, shq } from "../shell";
+import { OwnerMark } from "../core/owner";
 import { AUTOSNAP_SCRIPT, AUTOSNAP_TOOL } from "./snapshots";
 
 /** A dataset path `pool/child[/…]`: no `..`, `@`, spaces, leading `-` or trailing `/` can match. */
@@ -11,8 +12,12 @@ export const USER_PROPERTY = /^[a-z0-9_][a-z0-9_.+-]*:[a-z0-9_.:+-]{1,200}$/;
 /** Longest dataset name ZFS accepts (ZFS_MAX_DATASET_NAME_LEN - 1). */
 export const MAX_DATASET_LENGTH = 255;
 
-/** The ownership mark: hearth changes, renames or destroys only datasets that carry it. */
-export const MANAGED_PROP = "hearth:managed";
+/** The ownership mark: the owner id of the one resource that manages the dataset, as the dataset's own property. */
+export const OWNER_PROP = "hearth:owner";
+/** The shared mark of earlier releases: read as "legacy", adopted by the one resource that declares the dataset. */
+export const LEGACY_PROP = "hearth:managed";
+/** @deprecated the earlier release's mark; see OWNER_PROP. */
+export const MANAGED_PROP = LEGACY_PROP;
 /** Which properties hearth set last time, so a property dropped from the args is inherited again. */
 export const PROPS_PROP = "hearth:props";
 /** Where keys of encrypted datasets live: generated on the host, never leaving it. */
@@ -80,223 +85,228 @@ function propsList(spec: DatasetSpec): string {
     return keys.length ? keys.join(",") : "none";
 }
 
-const HELPERS = String.raw`hearth_exists() { zfs list -H -o name "$1" >/dev/null 2>&1; }
-hearth_get() { zfs get -H -o value "$1" "$2"; }
-hearth_has_feature() {
-  local state
-  state=$(zpool get -H -o value "feature@$1" "$pool" 2>/dev/null) || return 1
-  [ "$state" = enabled ] || [ "$state" = active ]
-}
-hearth_pool_compression() {
-  local s="off on lzjb gzip gzip-1..gzip-9 zle"
-  if hearth_has_feature lz4_compress; then s="$s lz4"; fi
-  if hearth_has_feature zstd_compress; then s="$s zstd zstd-1..zstd-19"; fi
-  echo "$s"
-}
-hearth_snapshot() {
-  if ! hearth_exists "$1@hearth-$hearth_now"; then
-    zfs snapshot "$1@hearth-$hearth_now"
-    echo "hearth: snapshot $1@hearth-$hearth_now"
-  fi
-}
-hearth_want() {
-  local cur
-  cur=$(zfs get -Hp -o value,source "$1" "$ds")
-  if [ "$cur" != "$2"$'\t'local ]; then hearth_sets+=("$1=$2"); fi
-}`;
 
-/** Checks (read-only) that the dataset in shell variable `v` is hearth's, or that the user chose to adopt it. */
-function ownedOrAdopted(spec: DatasetSpec, v: string, verb: string): string[] {
-    if (spec.adopt) return [`  echo "hearth: adopting $${v}"`];
-    return [
-        `  if [ "$(hearth_get ${MANAGED_PROP} "$${v}")" != yes ]; then`,
-        `    echo "hearth: $${v} exists but is not marked ${MANAGED_PROP}=yes; refusing to ${verb} a dataset hearth does not own (set adopt: true to take it over)" >&2`,
-        "    exit 1",
-        "  fi",
-    ];
+/** The word that names one desired property state: a pre-change snapshot is taken once per such change. */
+function changeId(sets: readonly string[]): string {
+    return contentHash(...sets).slice(0, 32);
 }
 
-function convergeScript(spec: DatasetSpec): Script {
-    const s = new Script(`zfs dataset ${spec.dataset}`);
-    const pool = poolOf(spec.dataset);
+function poolCheck(s: Script): void {
+    // A failing `zfs list` of the pool means ZFS itself is unusable; every later "does not exist" would be a lie.
+    s.raw(`if ! zfs list -H -o name "$pool" >/dev/null; then hearth_die 69 "pool $pool is not available (is ZFS running and the pool imported?)"; fi`);
+}
+
+function convergeScript(spec: DatasetSpec, mark: OwnerMark): Script {
+    const s = new Script(`zfs dataset ${spec.dataset}`).owner(mark);
+    const sets = [...wanted(spec).map(([k, v]) => `${k}=${v}`), `${PROPS_PROP}=${propsList(spec)}`];
     s.raw(
+        // Dataset scripts on one host run one at a time: renames, clones and destroys look across the pool.
+        "hearth_lock zfs",
         `ds=${shq(spec.dataset)}`,
-        `pool=${shq(pool)}`,
-        "hearth_now=$(date -u +%Y%m%dT%H%M%S.%NZ)",
-        "hearth_sets=()",
-        "hearth_unsets=()",
-        "hearth_created=0",
-        HELPERS,
-        // A failing `zfs list` of the pool means ZFS itself is unusable; every later "does not exist" would be a lie.
-        `if ! zfs list -H -o name "$pool" >/dev/null; then`,
-        `  echo "hearth: pool $pool is not available (is ZFS running and the pool imported?)" >&2`,
-        "  exit 1",
-        "fi",
+        `pool=${shq(poolOf(spec.dataset))}`,
     );
+    poolCheck(s);
     // Feature checks come first: a pool that cannot do what was asked is refused before anything changes.
     for (const f of requiredFeatures(spec)) {
-        const supported = f.property === "compression" ? "it supports compression $(hearth_pool_compression)" : "it supports no native encryption";
-        s.raw(
-            `if ! hearth_has_feature ${f.feature}; then`,
-            `  echo "hearth: property '${f.property}' = ${f.value} needs the pool feature ${f.feature}, which pool $pool does not have; ${supported}" >&2`,
-            "  exit 1",
-            "fi",
-        );
+        s.raw(`if ! hearth_zfs_feature "$pool" ${shq(f.feature)}; then`);
+        let supported = "it supports no native encryption";
+        if (f.property === "compression") {
+            s.raw(
+                `  zfs_supported='off on lzjb gzip gzip-1..gzip-9 zle'`,
+                `  if hearth_zfs_feature "$pool" lz4_compress; then zfs_supported="$zfs_supported lz4"; fi`,
+                `  if hearth_zfs_feature "$pool" zstd_compress; then zfs_supported="$zfs_supported zstd zstd-1..zstd-19"; fi`,
+            );
+            supported = "it supports compression ";
+        }
+        const msg = `property '${f.property}' = ${f.value} needs the pool feature ${f.feature}, which pool `;
+        s.raw(`  hearth_die 65 ${shq(msg)}"$pool"${shq(` does not have; ${supported}`)}${f.property === "compression" ? '"$zfs_supported"' : ""}`, "fi");
     }
-    const createOpts = [`-o ${MANAGED_PROP}=yes`, ...wanted(spec).map(([k, v]) => `-o ${shq(`${k}=${v}`)}`), `-o ${shq(`${PROPS_PROP}=${propsList(spec)}`)}`];
-    s.raw(`if hearth_exists "$ds"; then`, "  :");
+    const create = [`-o "${OWNER_PROP}=$hearth_owner"`, ...sets.map((kv) => `-o ${shq(kv)}`)].join(" ");
+    s.raw(
+        "zfs_created=0",
+        `if hearth_zfs_exists "$ds"; then`,
+        `  zfs_found=$(hearth_zfs_mark "$ds")`,
+        `  hearth_claim "dataset $ds" "$zfs_found"`,
+        `  hearth_zfs_own "$ds"`,
+    );
     for (const prev of spec.previousNames) {
         s.raw(
-            `elif hearth_exists ${shq(prev)}; then`,
-            `  hearth_prev=${shq(prev)}`,
-            ...ownedOrAdopted(spec, "hearth_prev", "rename"),
-            `  hearth_snapshot "$hearth_prev"`,
-            // Unmounted first: zfs-fuse refuses to rename a mounted dataset ("dataset is busy"); it is mounted again below.
-            `  if [ "$(hearth_get mounted "$hearth_prev")" = yes ]; then zfs unmount "$hearth_prev"; fi`,
-            `  zfs rename -p "$hearth_prev" "$ds"`,
-            `  echo "hearth: renamed $hearth_prev to $ds"`,
+            `elif hearth_zfs_exists ${shq(prev)}; then`,
+            `  zfs_prev=${shq(prev)}`,
+            `  zfs_found=$(hearth_zfs_mark "$zfs_prev")`,
+            `  hearth_claim "dataset $zfs_prev" "$zfs_found"`,
+            // The mark is written before the rename, which carries it (and the data and snapshots) along.
+            `  hearth_zfs_own "$zfs_prev"`,
+            `  hearth_zfs_snapshot_before "$zfs_prev" "rename:$ds"`,
+            // zfs-fuse refuses to rename a mounted dataset ("dataset is busy"); it is mounted again below.
+            `  hearth_zfs_unmount "$zfs_prev"`,
+            `  zfs rename -p "$zfs_prev" "$ds"`,
+            "  hearth_step",
+            `  hearth_say "renamed $zfs_prev to $ds"`,
         );
     }
     s.raw("else");
     if (spec.origin !== undefined) {
         s.raw(
-            `  hearth_origin=${shq(spec.origin)}`,
-            `  if ! hearth_exists "$hearth_origin"; then echo "hearth: origin snapshot $hearth_origin does not exist" >&2; exit 1; fi`,
-            `  zfs clone -p ${createOpts.join(" ")} "$hearth_origin" "$ds"`,
-            `  echo "hearth: cloned $hearth_origin to $ds"`,
+            `  zfs_origin=${shq(spec.origin)}`,
+            `  if ! hearth_zfs_exists "$zfs_origin"; then hearth_die 66 "origin snapshot $zfs_origin does not exist"; fi`,
+            `  zfs clone -p ${create} "$zfs_origin" "$ds"`,
+            "  hearth_step",
+            `  hearth_say "cloned $zfs_origin to $ds"`,
         );
     } else {
         if (spec.encryption) {
             const key = keyPath(spec.dataset);
             s.raw(
-                `  hearth_key=${shq(key)}`,
-                `  if [ ! -s "$hearth_key" ]; then`,
-                `    mkdir -p -- "$(dirname -- "$hearth_key")"`,
-                `    chmod 0700 -- ${shq(KEY_DIR)}`,
-                `    head -c 32 /dev/urandom > "$hearth_key.new"`,
-                `    chmod 0400 -- "$hearth_key.new"`,
-                `    mv -f -T -- "$hearth_key.new" "$hearth_key"`,
+                // The key is made on the host and never leaves it; an existing one is never replaced.
+                `  zfs_key=${shq(key)}`,
+                "  hearth_dir /etc/hearth",
+                `  hearth_dir ${shq(key.slice(0, key.lastIndexOf("/")))} 0700`,
+                `  if [ ! -s "$zfs_key" ]; then`,
+                `    hearth_tmp_in ${shq(key.slice(0, key.lastIndexOf("/")))}`,
+                `    head -c 32 /dev/urandom >"$hearth_tmp"`,
+                `    hearth_put "$hearth_tmp" "$zfs_key" 0400 root root`,
                 "  fi",
-                `  zfs create -p -o encryption=aes-256-gcm -o keyformat=raw -o "keylocation=file://$hearth_key" ${createOpts.join(" ")} "$ds"`,
+                `  zfs create -p -o encryption=aes-256-gcm -o keyformat=raw -o "keylocation=file://$zfs_key" ${create} "$ds"`,
             );
         } else {
-            s.raw(`  zfs create -p ${createOpts.join(" ")} "$ds"`);
+            s.raw(`  zfs create -p ${create} "$ds"`);
         }
-        s.raw(`  echo "hearth: created $ds"`);
+        s.raw("  hearth_step", `  hearth_say "created $ds"`);
     }
-    s.raw("  hearth_created=1", "fi");
+    s.raw("  zfs_created=1", "fi");
     if (spec.previousNames.length) {
         s.raw(
-            `for hearth_prev in ${spec.previousNames.map(shq).join(" ")}; do`,
-            `  if hearth_exists "$hearth_prev"; then echo "hearth: warning: $hearth_prev still exists beside $ds; left untouched" >&2; fi`,
+            `zfs_prevs=(${spec.previousNames.map(shq).join(" ")})`,
+            `for zfs_prev in "\${zfs_prevs[@]}"; do`,
+            `  if hearth_zfs_exists "$zfs_prev"; then hearth_warn "warning: $zfs_prev still exists beside $ds"; else hearth_zfs_forget "$zfs_prev"; fi`,
             "done",
         );
     }
-    s.raw(`if [ "$hearth_created" = 0 ]; then`, ...ownedOrAdopted(spec, "ds", "change"), "fi");
     if (spec.encryption) {
         s.raw(
-            `if [ "$(hearth_get encryption "$ds")" = off ]; then`,
-            `  echo "hearth: property 'encryption' can only be chosen when a dataset is created; $ds exists unencrypted (copy the data into a new encrypted dataset instead)" >&2`,
-            "  exit 1",
+            `if [ "$(hearth_zfs_get "$ds" encryption)" = off ]; then`,
+            `  hearth_die 65 "property 'encryption' can only be chosen when a dataset is created; $ds exists unencrypted (copy the data into a new encrypted dataset instead)"`,
             "fi",
         );
     }
-    s.raw(`hearth_want ${MANAGED_PROP} yes`);
-    for (const [k, v] of wanted(spec)) s.raw(`hearth_want ${shq(k)} ${shq(v)}`);
     s.raw(
-        `hearth_want ${PROPS_PROP} ${shq(propsList(spec))}`,
-        `hearth_props=${shq(`,${propsList(spec)},`)}`,
-        `IFS=, read -r -a hearth_old <<< "$(hearth_get ${PROPS_PROP} "$ds")"`,
-        `for p in "\${hearth_old[@]}"; do`,
-        // The old list comes from the host; only plain property names are ever passed back to zfs.
-        `  if [[ ! $p =~ ^[a-z0-9_][a-z0-9_.:+-]*$ ]] || [[ $p == hearth:* ]] || [ "$p" = none ]; then continue; fi`,
-        `  case $hearth_props in *",$p,"*) ;; *) hearth_unsets+=("$p") ;; esac`,
+        // What differs comes from the host, so a run killed half-way finds the rest still to do.
+        "# shellcheck disable=SC2054 # commas inside one property value (hearth:props), not separators",
+        `zfs_want=(${sets.map(shq).join(" ")})`,
+        "zfs_sets=()",
+        `for zfs_kv in "\${zfs_want[@]}"; do`,
+        `  if ! hearth_zfs_has "$ds" "$zfs_kv"; then zfs_sets+=("$zfs_kv"); fi`,
         "done",
-        `if [ "\${#hearth_sets[@]}" -gt 0 ] || [ "\${#hearth_unsets[@]}" -gt 0 ]; then`,
-        `  if [ "$hearth_created" = 0 ]; then hearth_snapshot "$ds"; fi`,
+        `zfs_keep=${shq(`,${propsList(spec)},`)}`,
+        "zfs_unsets=()",
+        `IFS=, read -r -a zfs_old <<<"$(hearth_zfs_get "$ds" ${PROPS_PROP})"`,
+        `for zfs_p in "\${zfs_old[@]}"; do`,
+        // The old list comes from the host; only plain property names are ever passed back to zfs.
+        `  if [[ ! $zfs_p =~ ^[a-z0-9_][a-z0-9_.:+-]*$ ]] || [[ $zfs_p == hearth:* ]]; then continue; fi`,
+        `  case $zfs_keep in *",$zfs_p,"*) continue ;; esac`,
+        `  if [ "$(zfs get -H -o source "$zfs_p" "$ds")" = local ]; then zfs_unsets+=("$zfs_p"); fi`,
+        "done",
+        `if [ "\${#zfs_sets[@]}" -gt 0 ] || [ "\${#zfs_unsets[@]}" -gt 0 ]; then`,
+        `  if [ "$zfs_created" = 0 ]; then hearth_zfs_snapshot_before "$ds" ${changeId(sets)}; fi`,
         // Inherits first: hearth:props (set last) keeps naming a dropped property until it really was inherited.
-        `  for p in "\${hearth_unsets[@]}"; do zfs inherit "$p" "$ds"; echo "hearth: inherit $p"; done`,
-        `  for kv in "\${hearth_sets[@]}"; do`,
+        `  for zfs_p in "\${zfs_unsets[@]}"; do hearth_zfs_inherit "$ds" "$zfs_p"; done`,
+        `  for zfs_kv in "\${zfs_sets[@]}"; do`,
         // A new mountpoint on a mounted dataset means a remount, which zfs-fuse refuses while mounted.
-        `    if [[ $kv == mountpoint=* ]] && [ "$(hearth_get mounted "$ds")" = yes ]; then zfs unmount "$ds"; fi`,
-        `    zfs set "$kv" "$ds"`,
-        `    echo "hearth: set $kv"`,
+        `    if [[ $zfs_kv == mountpoint=* ]]; then hearth_zfs_unmount "$ds"; fi`,
+        `    hearth_zfs_set "$ds" "$zfs_kv"`,
         "  done",
-        "elif [ \"$hearth_created\" = 0 ]; then",
-        `  echo "hearth: $ds unchanged"`,
+        `elif [ "$zfs_created" = 0 ]; then`,
+        `  hearth_say "$ds unchanged"`,
         "fi",
         // Whatever an earlier, interrupted run left unmounted (a rename, a mountpoint change) is mounted again here.
-        `if [ "$(hearth_get canmount "$ds")" = on ] && [[ $(hearth_get mountpoint "$ds") == /* ]] && [ "$(hearth_get mounted "$ds")" = no ]; then`,
-        `  zfs mount "$ds"`,
-        `  echo "hearth: mounted $ds"`,
-        "fi",
-        `echo "hearth: mountpoint=$(hearth_get mountpoint "$ds")"`,
+        `hearth_zfs_mount "$ds"`,
+        // Level-triggered clean-up after a change of 'dataset' without previousNames: any other dataset carrying this
+        // resource's mark is no longer its dataset. Its data is kept; only the mark goes.
+        `zfs_marked=$(zfs get -H -o name,value -s local ${OWNER_PROP})`,
+        `while IFS=$'\\t' read -r zfs_name zfs_mark; do`,
+        `  if [ "$zfs_mark" = "$hearth_owner" ] && [ "$zfs_name" != "$ds" ] && [[ $zfs_name != *@* ]]; then`,
+        `    hearth_zfs_forget "$zfs_name"`,
+        `    hearth_zfs_disown "$zfs_name"`,
+        `    hearth_say "$zfs_name carried this resource's mark but is no longer its dataset: kept with its data and snapshots, no longer managed by hearth"`,
+        "  fi",
+        `done <<<"$zfs_marked"`,
     );
     // Installed after the dataset converged: the timer that runs it is created after this command.
     if (spec.autosnap) s.install({ path: AUTOSNAP_TOOL, content: AUTOSNAP_SCRIPT, mode: 0o755 });
+    s.raw(`hearth_say "mountpoint=$(hearth_zfs_get "$ds" mountpoint)"`);
     return s;
 }
 
-export function renderConverge(spec: DatasetSpec): string {
-    return convergeScript(spec).render();
+export function renderConverge(spec: DatasetSpec, mark: OwnerMark): string {
+    return convergeScript(spec, mark).render();
 }
 
-export function renderDelete(spec: DatasetSpec): string {
-    const s = new Script(`zfs dataset ${spec.dataset} (delete)`);
+export function renderDelete(spec: DatasetSpec, mark: OwnerMark): string {
+    const s = new Script(`zfs dataset ${spec.dataset} (delete)`).owner(mark);
+    s.raw("hearth_lock zfs", `ds=${shq(spec.dataset)}`, `pool=${shq(poolOf(spec.dataset))}`);
+    poolCheck(s);
     s.raw(
-        `ds=${shq(spec.dataset)}`,
-        `pool=${shq(poolOf(spec.dataset))}`,
-        `if ! zfs list -H -o name "$pool" >/dev/null; then echo "hearth: pool $pool is not available" >&2; exit 1; fi`,
-        `if ! zfs list -H -o name "$ds" >/dev/null 2>&1; then echo "hearth: $ds does not exist; nothing to do"; exit 0; fi`,
-        `if [ "$(zfs get -H -o value ${MANAGED_PROP} "$ds")" != yes ]; then echo "hearth: $ds is not managed by hearth; left untouched"; exit 0; fi`,
+        `if ! hearth_zfs_exists "$ds"; then hearth_say "$ds does not exist; nothing to do"; exit 0; fi`,
+        `zfs_found=$(hearth_zfs_mark "$ds")`,
+        // Only what this resource owns is touched: a dataset another resource took over stays as it is.
+        `if ! hearth_mine "$zfs_found"; then`,
+        `  if [ -z "$zfs_found" ]; then hearth_say "$ds is not managed by hearth; left untouched"; else hearth_say "$ds is owned by $zfs_found, not by $hearth_owner; left untouched"; fi`,
+        "  exit 0",
+        "fi",
     );
     if (!spec.destroyOnDelete) {
         s.raw(
-            `zfs inherit ${MANAGED_PROP} "$ds"`,
-            `zfs inherit ${PROPS_PROP} "$ds"`,
-            `echo "hearth: $ds kept with its data and snapshots; it is no longer managed by hearth"`,
+            `hearth_zfs_forget "$ds"`,
+            `hearth_zfs_disown "$ds"`,
+            `hearth_say "$ds kept with its data and snapshots; it is no longer managed by hearth"`,
         );
         return s.render();
     }
     s.raw(
-        `hearth_children=$(zfs list -H -o name -r "$ds" | awk -v ds="$ds" '$0 != ds && index($0, "@") == 0' | wc -l)`,
+        `zfs_children=$(zfs list -H -o name -r "$ds" | awk -v ds="$ds" '$0 != ds && index($0, "@") == 0')`,
         // Clones can live anywhere in the pool; their origin property names the snapshot they depend on.
-        `hearth_clones=$(zfs list -H -o name,origin -r "$pool" | awk -F '\\t' -v p="$ds@" 'index($2, p) == 1 { print $1 }' | wc -l)`,
+        `zfs_clones=$(zfs list -H -o name,origin -r "$pool" | awk -F '\\t' -v p="$ds@" 'index($2, p) == 1 { print $1 }')`,
+        `zfs_nchildren=$(printf '%s' "$zfs_children" | grep -c . || true)`,
+        `zfs_nclones=$(printf '%s' "$zfs_clones" | grep -c . || true)`,
     );
     if (!spec.recursive) {
         s.raw(
-            `if [ "$hearth_children" -gt 0 ] || [ "$hearth_clones" -gt 0 ]; then`,
-            `  echo "hearth: refusing to destroy $ds: it has $hearth_children child datasets and $hearth_clones clones (set recursive: true to destroy them too)" >&2`,
-            "  exit 1",
+            `if [ "$zfs_nchildren" -gt 0 ] || [ "$zfs_nclones" -gt 0 ]; then`,
+            `  hearth_die 65 "refusing to destroy $ds: it has $zfs_nchildren child datasets and $zfs_nclones clones (set recursive: true to destroy them too)"`,
             "fi",
         );
     } else {
-        s.raw(`echo "hearth: destroying $ds with $hearth_children children and $hearth_clones clones (recursive)"`);
+        s.raw(
+            // recursive widens the destroy to children and clones, but never to a dataset another resource owns.
+            `while IFS= read -r zfs_d; do`,
+            `  if [ -z "$zfs_d" ]; then continue; fi`,
+            `  zfs_found=$(hearth_zfs_mark "$zfs_d")`,
+            `  if [ -n "$zfs_found" ] && ! hearth_mine "$zfs_found"; then hearth_die 65 "refusing to destroy $ds: $zfs_d below or cloned from it is owned by $zfs_found"; fi`,
+            `done <<<"$zfs_children"$'\\n'"$zfs_clones"`,
+            `hearth_say "destroying $ds with $zfs_nchildren children and $zfs_nclones clones (recursive)"`,
+            // zfs-fuse refuses to destroy a mounted dataset ("dataset is busy").
+            `while IFS= read -r zfs_d; do if [ -n "$zfs_d" ]; then hearth_zfs_unmount "$zfs_d"; fi; done <<<"$zfs_clones"`,
+        );
     }
     s.raw(
-        // zfs-fuse refuses to destroy a mounted dataset ("dataset is busy"); a file just closed can hold it a moment.
-        "hearth_unmount() {",
-        '  if [ "$(zfs get -H -o value mounted "$1")" != yes ]; then return 0; fi',
-        '  for _ in $(seq 1 50); do zfs unmount "$1" 2>/dev/null && return 0; sleep 0.2; done',
-        '  zfs unmount "$1"',
-        "}",
-        ...(spec.recursive
-            ? [`zfs list -H -o name,origin -r "$pool" | awk -F '\\t' -v p="$ds@" 'index($2, p) == 1 { print $1 }' | while IFS= read -r d; do hearth_unmount "$d"; done`]
-            : []),
-        `zfs list -H -o name -r "$ds" | awk 'index($0, "@") == 0' | sort -r | while IFS= read -r d; do hearth_unmount "$d"; done`,
+        `zfs_all=$(zfs list -H -o name -r "$ds" | awk 'index($0, "@") == 0' | sort -r)`,
+        `while IFS= read -r zfs_d; do if [ -n "$zfs_d" ]; then hearth_zfs_unmount "$zfs_d"; fi; done <<<"$zfs_all"`,
+        `hearth_zfs_forget "$ds"`,
         // zfs-fuse may report a dataset busy for a moment after its unmount.
-        "hearth_gone=0",
-        `for _ in $(seq 1 50); do if zfs destroy ${spec.recursive ? "-R" : "-r"} "$ds" 2>/dev/null; then hearth_gone=1; break; fi; sleep 0.2; done`,
-        `if [ "$hearth_gone" = 0 ]; then zfs destroy ${spec.recursive ? "-R" : "-r"} "$ds"; fi`,
+        "zfs_gone=0",
+        `for _ in $(seq 1 50); do if zfs destroy ${spec.recursive ? "-R" : "-r"} "$ds" 2>/dev/null; then zfs_gone=1; break; fi; sleep 0.2; done`,
+        `if [ "$zfs_gone" = 0 ]; then zfs destroy ${spec.recursive ? "-R" : "-r"} "$ds"; fi`,
+        "hearth_step",
+        `hearth_say "destroyed $ds"`,
     );
-    s.raw(`echo "hearth: destroyed $ds"`);
     return s.render();
 }
 
-export function renderDataset(spec: DatasetSpec): RenderedDataset {
-    const s = convergeScript(spec);
+export function renderDataset(spec: DatasetSpec, mark: OwnerMark): RenderedDataset {
+    const s = convergeScript(spec, mark);
     const script = s.render();
     const bodies = s.installedFiles.map((f) => f.content);
-    const deleteScript = renderDelete(spec);
+    const deleteScript = renderDelete(spec, mark);
     return { script, stdin: frameStdin(bodies), deleteScript, hash: contentHash(script, deleteScript, ...bodies) };
 }

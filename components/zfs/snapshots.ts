@@ -34,8 +34,9 @@ if [[ ! $ds =~ ^[A-Za-z][A-Za-z0-9_.:-]*(/[A-Za-z0-9_][A-Za-z0-9_.:-]*)+$ ]]; th
 for c in hourly daily weekly; do
   if [[ ! \${keep[$c]} =~ ^[0-9]{1,4}$ ]]; then echo "zfs-autosnap: bad keep count for $c: \${keep[$c]}" >&2; exit 64; fi
 done
-if [ "$(zfs get -H -o value hearth:managed "$ds")" != yes ]; then
-  echo "zfs-autosnap: $ds is not marked hearth:managed=yes; not touching it" >&2
+# Only a dataset that carries a hearth:owner mark of its own (not one inherited from a parent) is touched.
+if [ -z "$(zfs get -H -o value -s local hearth:owner "$ds")" ]; then
+  echo "zfs-autosnap: $ds carries no hearth:owner mark of its own; not touching it" >&2
   exit 1
 fi
 # HEARTH_NOW pins the clock (format 20240131T235900Z) so retention can be replayed over simulated days.

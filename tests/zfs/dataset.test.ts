@@ -3,11 +3,11 @@ import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { Host, HostFacts } from "../../components/host";
 import { ZfsDataset, ZfsDatasetArgs, reportedMountpoint, snapshotUnitName } from "../../components/zfs";
-import { installMocks, recorded, resetRecorded, resolve, setCommandStdout, settle } from "../mocks";
+import { installMocks, recorded, resetRecorded, resolve, setCommandStdout, settle, TEST_HOST_KEY } from "../mocks";
 import { verifyUnits } from "../tools";
 
 const key = () => pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nfake\n-----END OPENSSH PRIVATE KEY-----\n");
-const host = (facts: HostFacts = { zfs: true }) => new Host({ name: "nas", address: "10.0.0.5", privateKey: key(), hostKey: "ssh-ed25519 AAAA", facts });
+const host = (facts: HostFacts = { zfs: true }) => new Host({ name: "nas", address: "10.0.0.5", privateKey: key(), hostKey: TEST_HOST_KEY, facts });
 
 /** Constructs inside a fresh recording and returns what registered; the error, if construction threw. */
 async function build(args: ZfsDatasetArgs): Promise<{ error?: Error; count: number }> {
@@ -133,11 +133,13 @@ describe("ZfsDataset", () => {
         assert.equal(converge.triggers, undefined, "no triggers: a change is an update, never a replacement");
         assert.equal(converge.delete, undefined, "the converge command never deletes");
         assert.equal(converge.create, converge.update);
-        assert.match(converge.create, /zfs create -p -o hearth:managed=yes -o atime=off -o quota=1073741824/);
+        assert.match(converge.create, /zfs create -p -o "hearth:owner=\$hearth_owner" -o atime=off -o quota=1073741824/);
+        assert.match(converge.create, /^hearth_owner=hearth\/test\/hearth:zfs:Dataset\/data$/m, "the mark names this resource");
         assert.match(converge.create, new RegExp(`# hearth-content: ${await resolve(ds.hash)}`), "the content hash heads the script");
         const life = recorded[2].inputs;
         assert.equal(life.create, undefined, "the lifecycle command runs nothing until the dataset is deleted");
-        assert.match(life.delete, /zfs inherit hearth:managed/);
+        assert.match(life.delete, /^hearth_zfs_disown "\$ds"$/m);
+        assert.match(life.delete, /^hearth_owner=hearth\/test\/hearth:zfs:Dataset\/data$/m, "the delete knows whose dataset it may touch");
         assert.doesNotMatch(life.delete, /zfs destroy/);
         assert.deepEqual(recorded[0].inputs.properties, { atime: "off", quota: "1073741824" });
         assert.equal(await resolve(ds.name), "tank/app");
@@ -179,6 +181,41 @@ describe("ZfsDataset", () => {
         const timer = recorded.find((r) => r.name === "data-dataset")!.inputs;
         assert.match(timer.create, /hearth_install \/usr\/local\/lib\/hearth\/zfs-autosnap 0755 root root/);
         assert.deepEqual(verifyUnits({ [`${unit}.service`]: text }).filter((l) => !/zfs-autosnap.*(No such file|not executable|is not executable)/.test(l)), []);
+    });
+
+    describe("ownership", () => {
+        it("refuses, before anything registers, a second resource naming the same dataset on the host", async () => {
+            resetRecorded();
+            const h = host();
+            new ZfsDataset("one", { host: h, dataset: "tank/app" });
+            assert.throws(() => new ZfsDataset("two", { host: h, dataset: "tank/app" }),
+                (e: Error) => e instanceof pulumi.ResourceError && /'dataset' argument "tank\/app".*dataset tank\/app is already managed by hearth\/test\/hearth:zfs:Dataset\/one/.test(e.message));
+            await settle();
+            assert.deepEqual(recorded.filter((r) => r.type === "hearth:zfs:Dataset").map((r) => r.name), ["one"]);
+        });
+        it("refuses a previous name that another resource declares as its dataset", () => {
+            const h = host();
+            new ZfsDataset("old", { host: h, dataset: "tank/old" });
+            assert.throws(() => new ZfsDataset("new", { host: h, dataset: "tank/new", previousNames: ["tank/old"] }), /'previousNames\[0\]' argument "tank\/old"/);
+        });
+        it("lets two hosts each have the dataset, and one resource name it once", () => {
+            new ZfsDataset("a", { host: host(), dataset: "tank/app" });
+            new ZfsDataset("a", { host: host(), dataset: "tank/app" });
+        });
+        it("carries aliases and adopt into both scripts, and the timer follows the resource's aliases", async () => {
+            resetRecorded();
+            new ZfsDataset("data2", { host: host(), dataset: "tank/app", adopt: true, snapshots: { every: "daily", keep: { daily: 7 } } }, { aliases: [{ name: "data" }] });
+            await settle();
+            for (const name of ["data2-dataset", "data2-dataset-lifecycle"]) {
+                const r = recorded.find((x) => x.name === name)!.inputs;
+                const script: string = r.create ?? r.delete;
+                assert.match(script, /^hearth_owner=hearth\/test\/hearth:zfs:Dataset\/data2$/m);
+                assert.match(script, /^hearth_aliases=\(hearth\/test\/hearth:zfs:Dataset\/data\)$/m);
+                assert.match(script, /^hearth_adopt=1$/m);
+            }
+            const svc = recorded.find((r) => r.type === "hearth:systemd:Service")!;
+            assert.equal(svc.name, "data2-snapshots");
+        });
     });
 
     it("gives distinct timer units to datasets whose names differ only in punctuation", () => {
