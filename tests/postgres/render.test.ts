@@ -5,11 +5,16 @@ import { PostgresSpec, convergeStdin, renderScripts, secretFrames } from "../../
 import { scramVerifier } from "../../components/postgres/scram";
 import { quoteIdent, quoteLiteral } from "../../components/postgres/sql";
 import { parseScriptFiles } from "../../components/shell";
+import { RUNTIME } from "../../components/core/runtime";
+import { OwnerMark } from "../../components/core/owner";
 import { checkScript } from "../tools";
 import { golden } from "../zfs/golden";
 import { pgSpec } from "./specs";
 
 const GOLDEN = path.join(__dirname, "golden");
+/** A script without the runtime it starts with (the runtime has its own specs): what this component adds. */
+const own = (script: string) => script.slice(0, script.indexOf(RUNTIME)) + script.slice(script.indexOf(RUNTIME) + RUNTIME.length);
+const MARK: OwnerMark = { id: "site/prod/hearth:postgres:Database/app", aliases: ["site/prod/hearth:postgres:Database/old-app"], adopt: false };
 
 const cases: Record<string, PostgresSpec> = {
     minimal: pgSpec({}),
@@ -25,12 +30,13 @@ const cases: Record<string, PostgresSpec> = {
 describe("postgres render", () => {
     for (const [name, spec] of Object.entries(cases)) {
         describe(name, () => {
-            const r = renderScripts(spec);
+            const r = renderScripts(spec, MARK);
             it("matches the golden SQL, scripts and fragments", () => {
                 golden(GOLDEN, `${name}.converge.sql`, r.convergeSql);
                 golden(GOLDEN, `${name}.delete.sql`, r.deleteSql);
-                golden(GOLDEN, `${name}.converge.sh`, r.script);
-                golden(GOLDEN, `${name}.delete.sh`, r.deleteScript);
+                assert.ok(r.script.includes(RUNTIME) && r.deleteScript.includes(RUNTIME));
+                golden(GOLDEN, `${name}.converge.sh`, own(r.script));
+                golden(GOLDEN, `${name}.delete.sh`, own(r.deleteScript));
                 golden(GOLDEN, `${name}.pg_hba.conf`, r.hbaFragment);
                 if (r.pgbouncerIni) golden(GOLDEN, `${name}.pgbouncer.ini`, r.pgbouncerIni + r.pgbouncerDatabase);
             });
@@ -49,9 +55,46 @@ describe("postgres render", () => {
                     assert.match(r.deleteSql, /COMMENT ON DATABASE "app" IS NULL;/);
                 } else {
                     const dump = r.deleteScript.indexOf("pg_dump");
-                    const drop = r.deleteScript.indexOf('hearth_psql -d postgres < "$hearth_sql"');
+                    const drop = r.deleteScript.indexOf("DROP DATABASE");
                     assert.ok(dump > 0 && drop > dump, "the final dump comes before the SQL that drops");
                     assert.match(r.deleteSql, /DROP DATABASE "app" WITH \(FORCE\);/);
+                }
+            });
+            it("is a call sequence over the runtime: no own copy of a primitive, no own lock, no edge-triggered decision", () => {
+                for (const text of [r.script, r.deleteScript]) {
+                    const own = text.slice(text.indexOf(RUNTIME) + RUNTIME.length);
+                    assert.ok(text.includes(RUNTIME), "the runtime is included verbatim");
+                    assert.doesNotMatch(own, /^hearth_[a-z_]+\(\) \{/m, "no runtime function is redefined");
+                    assert.doesNotMatch(own, /hearth_changed|flock|exec [0-9]|\.hearth-(new|prev)/, "no own lock, no fixed temp names, no decision from what this run wrote");
+                    assert.match(own, /^hearth_lock postgres$/m);
+                    assert.match(own, /^hearth_owner=site\/prod\/hearth:postgres:Database\/app$/m);
+                }
+            });
+            it("writes pg_hba.conf only as its directory's owner, and keeps the rollback copy in root-only state", () => {
+                const own = r.script.slice(r.script.indexOf(RUNTIME) + RUNTIME.length);
+                assert.match(own, /hearth_put_below "\$dir" "\$base" 0640 <"\$new"/);
+                assert.match(own, /hearth_read_below "\$dir" "\$base" >"\$cur"/);
+                assert.match(own, /hearth_put "\$prev" "\$pg_state\/pg_hba\.conf\.prev" 0600 root root/);
+                assert.match(own, /^pg_state=\/var\/lib\/hearth\/postgres\/5432$/m);
+                assert.match(own, /\[ "\$\(hearth_applied "postgres\/\$pg_port\/hba"\)" != "\$want" \] \|\| \[ "\$mtime" -gt "\$loaded" \]/, "the reload is decided from state");
+            });
+            it("marks what it creates with its owner id, in the same transaction as the role, before the database gets its name", () => {
+                assert.match(r.script, /BEGIN; CREATE ROLE "app" NOLOGIN; COMMENT ON ROLE "app" IS '"'"'hearth-owner: site\/prod\/hearth:postgres:Database\/app'"'"'; COMMIT;/);
+                const create = r.script.search(/CREATE DATABASE "hearth_new_[0-9a-f]{24}" OWNER "app"/);
+                const mark = r.script.search(/COMMENT ON DATABASE "hearth_new_[0-9a-f]{24}" IS/);
+                const rename = r.script.search(/ALTER DATABASE "hearth_new_[0-9a-f]{24}" RENAME TO "app"/);
+                assert.ok(create > 0 && mark > create && rename > mark, "created under its temp name, marked, then renamed");
+                assert.match(r.hbaFragment, /^# hearth-owner: site\/prod\/hearth:postgres:Database\/app$/m);
+                assert.match(r.convergeSql, /COMMENT ON DATABASE "app" IS 'hearth-owner: site\/prod\/hearth:postgres:Database\/app';/);
+                assert.match(r.deleteSql, /ARRAY\['hearth-owner: site\/prod\/hearth:postgres:Database\/app', 'hearth-owner: site\/prod\/hearth:postgres:Database\/old-app', 'hearth:managed'\]/, "a delete touches only its own, its aliases' and legacy marks");
+            });
+            it("moves a database that lost its tablespace back to pg_default before anything else changes", () => {
+                const back = r.script.indexOf('ALTER DATABASE "app" SET TABLESPACE pg_default');
+                if (spec.db.tablespace !== undefined) {
+                    assert.equal(back, -1);
+                } else {
+                    assert.ok(back > 0 && back < r.script.indexOf("CREATE ROLE") && back < r.script.indexOf('cat -- "$hearth_secret_sql"'));
+                    assert.doesNotMatch(r.script + r.deleteScript, /zfs destroy/);
                 }
             });
             it("reads every stdin frame it is sent, in order, and installs only non-secret files", () => {
@@ -69,11 +112,11 @@ describe("postgres render", () => {
     }
 
     it("makes pgbouncer's entry only with a pooler, and pgbouncer logs in over loopback with scram", () => {
-        const r = renderScripts(cases.full);
+        const r = renderScripts(cases.full, MARK);
         assert.match(r.hbaFragment, /^host "app" "app" 127\.0\.0\.1\/32 scram-sha-256$/m);
         assert.match(r.pgbouncerIni!, /^auth_type = scram-sha-256$/m);
         assert.match(r.pgbouncerDatabase!, /^app = host=127\.0\.0\.1 port=5432 dbname=app pool_mode=transaction$/m);
-        assert.equal(renderScripts(cases.minimal).pgbouncerIni, undefined);
+        assert.equal(renderScripts(cases.minimal, MARK).pgbouncerIni, undefined);
         assert.deepEqual(secretFrames(cases.full, scramVerifier("Abcdefgh12345678", "app")).length, 2);
         assert.deepEqual(secretFrames(cases.minimal, scramVerifier("Abcdefgh12345678", "app")).length, 1);
     });

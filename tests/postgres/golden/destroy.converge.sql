@@ -1,29 +1,30 @@
 -- hearth: converge database app owned by role app
 \set ON_ERROR_STOP on
 SET client_min_messages = warning;
-DO $hearth$
-BEGIN
-  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'app' AND coalesce(shobj_description(oid, 'pg_authid'), '') <> 'hearth:managed') THEN
-    RAISE EXCEPTION 'hearth: role "app" exists and is not managed by hearth; set adopt: true to take it over';
-  END IF;
-  IF EXISTS (SELECT 1 FROM pg_database WHERE datname = 'app' AND coalesce(shobj_description(oid, 'pg_database'), '') <> 'hearth:managed') THEN
-    RAISE EXCEPTION 'hearth: database "app" exists and is not managed by hearth; set adopt: true to take it over';
-  END IF;
-END
-$hearth$;
-SELECT NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'app') AS hearth_new_role \gset
-\if :hearth_new_role
-CREATE ROLE "app" LOGIN;
-\endif
 ALTER ROLE "app" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'hearth_verifier';
-COMMENT ON ROLE "app" IS 'hearth:managed';
-SELECT NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'app') AS hearth_new_db \gset
-\if :hearth_new_db
-CREATE DATABASE "app" OWNER "app";
-\endif
+COMMENT ON ROLE "app" IS 'hearth-owner: site/prod/hearth:postgres:Database/app';
 ALTER DATABASE "app" OWNER TO "app";
 ALTER DATABASE "app" WITH CONNECTION LIMIT -1;
-COMMENT ON DATABASE "app" IS 'hearth:managed';
+COMMENT ON DATABASE "app" IS 'hearth-owner: site/prod/hearth:postgres:Database/app';
+DO $hearth$
+DECLARE r record;
+BEGIN
+  FOR r IN
+    SELECT datname FROM pg_database WHERE datname <> 'app' AND datname NOT LIKE 'hearth\_new\_%' ESCAPE '\'
+      AND shobj_description(oid, 'pg_database') = ANY (ARRAY['hearth-owner: site/prod/hearth:postgres:Database/app', 'hearth-owner: site/prod/hearth:postgres:Database/old-app']::text[])
+  LOOP
+    EXECUTE format('COMMENT ON DATABASE %I IS NULL', r.datname);
+    RAISE WARNING 'hearth: database % is no longer declared by this resource (renamed); it was kept, with its data, and released', r.datname;
+  END LOOP;
+  FOR r IN
+    SELECT rolname FROM pg_roles WHERE rolname <> 'app' AND shobj_description(oid, 'pg_authid') = ANY (ARRAY['hearth-owner: site/prod/hearth:postgres:Database/app', 'hearth-owner: site/prod/hearth:postgres:Database/old-app']::text[])
+  LOOP
+    EXECUTE format('ALTER ROLE %I NOLOGIN', r.rolname);
+    EXECUTE format('COMMENT ON ROLE %I IS NULL', r.rolname);
+    RAISE WARNING 'hearth: role % is no longer declared by this resource (renamed); it may no longer log in and was released', r.rolname;
+  END LOOP;
+END
+$hearth$;
 REVOKE ALL ON DATABASE "app" FROM PUBLIC;
 DO $hearth$
 DECLARE r record;

@@ -1,120 +1,200 @@
 # hearth: postgres database app
-set -euo pipefail
-umask 077
-export LC_ALL=C
-hearth_changed=0
-hearth_tmp=
-trap 'if [ -n "$hearth_tmp" ]; then rm -f -- "$hearth_tmp"; fi' EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
-hearth_frame() {
-  local len
-  IFS= read -r len || { echo "hearth: stdin ended before a frame for $1" >&2; exit 70; }
-  case $len in ''|*[!0-9]*) echo "hearth: bad stdin frame header for $1" >&2; exit 70 ;; esac
-  head -c "$len" > "$1"
-  if [ "$(stat -c %s -- "$1")" != "$len" ]; then echo "hearth: short stdin frame for $1" >&2; exit 70; fi
-}
-hearth_install() {
-  local path=$1 mode=$2 owner=$3 group=$4 dir base
-  dir=$(dirname -- "$path"); base=$(basename -- "$path")
-  mkdir -p -- "$dir"
-  hearth_tmp="$dir/.$base.hearth-new"
-  hearth_frame "$hearth_tmp"
-  chown -- "$owner:$group" "$hearth_tmp"
-  chmod -- "$mode" "$hearth_tmp"
-  if [ -f "$path" ] && [ ! -L "$path" ] && cmp -s -- "$hearth_tmp" "$path" \
-     && [ "$(stat -c '%a %U %G' -- "$path")" = "$(stat -c '%a %U %G' -- "$hearth_tmp")" ]; then
-    rm -f -- "$hearth_tmp"
-  else
-    sync -- "$hearth_tmp" 2>/dev/null || true
-    mv -f -T -- "$hearth_tmp" "$path"
-    hearth_changed=$((hearth_changed + 1))
-    echo "hearth: wrote $path"
-  fi
-  hearth_tmp=
-}
-hearth_remove() {
-  if [ -e "$1" ] || [ -L "$1" ]; then rm -f -- "$1"; hearth_changed=$((hearth_changed + 1)); echo "hearth: removed $1"; fi
-}
+
+hearth_owner=site/prod/hearth:postgres:Database/app
+hearth_aliases=(site/prod/hearth:postgres:Database/old-app)
+hearth_adopt=0
 pg_port=5432
 pg_socket=/var/run/postgresql
 pg_hba_dir=/etc/hearth/postgres/5432/hba.d
-cd /
-hearth_work=$(mktemp -d)
-trap 'rm -rf -- "$hearth_work"; if [ -n "$hearth_tmp" ]; then rm -f -- "$hearth_tmp"; fi' EXIT
-hearth_psql() { runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -h "$pg_socket" -p "$pg_port" "$@"; }
-# hearth_assemble TARGET MODE OWNER GROUP HEADER DIR SUFFIX: HEADER, then every DIR/*SUFFIX fragment (sorted), only when it changes.
-hearth_assemble() {
-  local target=$1 new="$1.hearth-new" f
-  shopt -s nullglob
-  { printf '%s\n' "$5"; for f in "$6"/*"$7"; do cat -- "$f"; done; } > "$new"
-  shopt -u nullglob
-  chown -- "$3:$4" "$new"
-  chmod -- "$2" "$new"
-  if [ -f "$target" ] && cmp -s -- "$new" "$target" && [ "$(stat -c '%a %U %G' -- "$target")" = "$(stat -c '%a %U %G' -- "$new")" ]; then
-    rm -f -- "$new"
-  else
-    mv -f -T -- "$new" "$target"
-    hearth_changed=$((hearth_changed + 1))
-    echo "hearth: wrote $target"
-  fi
+pg_state=/var/lib/hearth/postgres/5432
+bouncer_dir=/etc/pgbouncer
+bouncer_frag=/etc/hearth/pgbouncer
+pg_psql() { runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -h "$pg_socket" -p "$pg_port" -d postgres "$@"; }
+# pg_q: runs the SQL on stdin, prints unaligned tuples.
+pg_q() { pg_psql -At "$@"; }
+# pg_mark role|database NAME: prints the owner the object's comment names ("legacy" for the mark of earlier
+# releases, nothing for none); fails when there is no such object.
+pg_mark() {
+  local r
+  case $1 in
+    role) r=$(pg_q -v "name=$2" <<<"SELECT 'x' || coalesce(shobj_description(oid, 'pg_authid'), '') FROM pg_roles WHERE rolname = :'name'") ;;
+    database) r=$(pg_q -v "name=$2" <<<"SELECT 'x' || coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = :'name'") ;;
+    *) hearth_die 70 "pg_mark: unknown kind $1" ;;
+  esac
+  [ -n "$r" ] || return 1
+  r=${r#x}
+  case $r in
+    'hearth-owner: '*) printf '%s\n' "${r#hearth-owner: }" ;;
+    hearth:managed) echo legacy ;;
+    *) echo ;;
+  esac
 }
-# The server reloads asynchronously; wait until a new session sees the reload so the next login uses the new rules.
-hearth_reload_pg() {
-  local before
-  before=$(hearth_psql -d postgres -At -c 'SELECT pg_conf_load_time()')
-  hearth_psql -d postgres -At -c 'SELECT pg_reload_conf()' >/dev/null
-  for _ in $(seq 1 50); do
-    if [ "$(hearth_psql -d postgres -At -c 'SELECT pg_conf_load_time()')" != "$before" ]; then return 0; fi
-    sleep 0.1
-  done
-  echo "hearth: PostgreSQL did not report the reload within 5s" >&2
+# pg_fragment_owner FILE: the owner a fragment names; a fragment in hearth's own directories without a line is legacy.
+pg_fragment_owner() {
+  local found
+  found=$(hearth_file_owner "$1")
+  printf '%s\n' "${found:-legacy}"
 }
-# Rebuilds hearth's block at the top of pg_hba.conf from the fragments, keeping every other line of the file as it is.
-hearth_update_hba() {
-  local hba new
-  hba=$(hearth_psql -d postgres -At -c 'SHOW hba_file')
-  new="$hba.hearth-new"
-  shopt -s nullglob
-  {
-    echo "# BEGIN hearth: PostgresDb entries (change the components, not these lines)"
-    for f in "$pg_hba_dir"/*.conf; do cat -- "$f"; done
-    echo "# END hearth"
-    awk '/^# BEGIN hearth: /{skip=1; next} skip && /^# END hearth$/{skip=0; next} !skip' "$hba"
-  } > "$new"
-  shopt -u nullglob
-  chown --reference="$hba" -- "$new"
-  chmod --reference="$hba" -- "$new"
-  if cmp -s -- "$new" "$hba"; then rm -f -- "$new"; return 0; fi
-  cp -p -- "$hba" "$hba.hearth-prev"
-  mv -f -T -- "$new" "$hba"
-  # pg_hba_file_rules parses the file on disk: a rule the server would reject is caught before the reload.
-  if [ "$(hearth_psql -d postgres -At -c 'SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL')" != 0 ]; then
-    mv -f -T -- "$hba.hearth-prev" "$hba"
-    echo "hearth: the new pg_hba.conf has errors; the previous one was restored" >&2
-    exit 1
-  fi
-  echo "hearth: updated $hba"
-  hearth_reload_pg
+# pg_drop_strays DIR SUFFIX KEEP: removes the DIR/*SUFFIX fragments this resource marked (found by its mark, under
+# any name), except DIR/KEEP: a renamed database or role leaves no access behind.
+pg_drop_strays() {
+  local f
+  [ -d "$1" ] || return 0
+  while IFS= read -r f; do
+    if [ "$f" != "$1/$3" ]; then hearth_remove "$f"; fi
+  done < <(hearth_marked "$1"/*"$2")
 }
-hearth_wait_pg() {
+pg_wait() {
   for _ in $(seq 1 30); do
-    if hearth_psql -d postgres -At -c 'SELECT 1' >/dev/null 2>&1; then return 0; fi
+    if pg_q <<<'SELECT 1' >/dev/null 2>&1; then return 0; fi
     sleep 1
   done
-  echo "hearth: cannot reach PostgreSQL on $pg_socket port $pg_port" >&2
-  exit 1
+  hearth_die 1 "cannot reach PostgreSQL on $pg_socket port $pg_port"
 }
-exec 9>>/run/hearth-postgres.lock
-flock 9
-hearth_secret_sql="$hearth_work/secret.sql"
+# The server reloads asynchronously; wait until a new session sees the reload so the next login uses the new rules.
+pg_reload() {
+  local before
+  before=$(pg_q <<<'SELECT pg_conf_load_time()')
+  pg_q <<<'SELECT pg_reload_conf()' >/dev/null
+  hearth_step
+  for _ in $(seq 1 50); do
+    if [ "$(pg_q <<<'SELECT pg_conf_load_time()')" != "$before" ]; then
+      hearth_say "reloaded PostgreSQL"
+      return 0
+    fi
+    sleep 0.1
+  done
+  hearth_warn "PostgreSQL did not report the reload within 5s"
+}
+# pg_update_hba: hearth's block at the top of the server's hba_file is every fragment of this cluster; every other
+# line of the file stays. The file's directory belongs to postgres: it is read and written as postgres (a link planted
+# or swapped in there reaches nothing postgres could not reach itself); the text is assembled by root in a private
+# temp, and the previous version is kept in root-only state for a rollback. The reload is decided from state: the
+# assembled text's digest against what was last applied, and the file against the server's pg_conf_load_time.
+pg_update_hba() {
+  local hba dir base cur new prev want loaded mtime
+  hba=$(pg_q <<<'SHOW hba_file')
+  case $hba in /*/*) ;; *) hearth_die 65 "the server reports hba_file '$hba', not an absolute path" ;; esac
+  dir=${hba%/*}
+  base=${hba##*/}
+  if [ ! -d "$dir" ] || [ -L "$dir" ] || [ "$(stat -c %U -- "$dir")" != postgres ]; then
+    hearth_die 65 "refusing to write $hba: $dir is not a directory owned by postgres"
+  fi
+  hearth_private_tmp
+  cur=$hearth_tmp
+  hearth_read_below "$dir" "$base" >"$cur"
+  if [ ! -s "$cur" ]; then hearth_die 65 "refusing to rebuild $hba: it is missing, empty or not a regular file"; fi
+  hearth_private_tmp
+  new=$hearth_tmp
+  {
+    hearth_concat '# BEGIN hearth: PostgresDb entries (change the components, not these lines)' "$pg_hba_dir" .conf
+    echo '# END hearth'
+    awk '/^# BEGIN hearth: /{skip=1; next} skip && /^# END hearth$/{skip=0; next} !skip' "$cur"
+  } >"$new"
+  if ! cmp -s -- "$new" "$cur"; then
+    hearth_dir "$pg_state" 0700
+    hearth_tmp_in "$pg_state"
+    prev=$hearth_tmp
+    cat -- "$cur" >"$prev"
+    hearth_put "$prev" "$pg_state/pg_hba.conf.prev" 0600 root root
+    hearth_put_below "$dir" "$base" 0640 <"$new"
+  fi
+  want=$(sha256sum <"$new" | cut -d' ' -f1)
+  loaded=$(pg_q <<<'SELECT floor(extract(epoch FROM pg_conf_load_time()))::bigint')
+  mtime=$(hearth_run_below "$dir" stat -c %Y -- "$hba")
+  if [ "$(hearth_applied "postgres/$pg_port/hba")" != "$want" ] || [ "$mtime" -gt "$loaded" ]; then
+    # pg_hba_file_rules parses the file on disk: a rule the server would reject is caught before the reload.
+    if [ "$(pg_q <<<'SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL')" != 0 ]; then
+      if [ -f "$pg_state/pg_hba.conf.prev" ]; then hearth_put_below "$dir" "$base" 0640 <"$pg_state/pg_hba.conf.prev"; fi
+      hearth_die 1 "the new $hba has errors; the previous one was restored"
+    fi
+    pg_reload
+    hearth_record "postgres/$pg_port/hba" "$want"
+  fi
+}
+# bouncer_apply POOLER: when pgbouncer.ini is hearth's, reassembles pgbouncer's database list and userlist from the
+# fragments and makes pgbouncer see them, decided from state: a restart (POOLER=1 only) when pgbouncer.ini differs from
+# what was last applied or pgbouncer is not running, a reload when the lists do.
+bouncer_apply() {
+  local ini=$bouncer_dir/pgbouncer.ini first='' lists conf
+  if [ -f "$ini" ] && [ ! -L "$ini" ]; then IFS= read -r first <"$ini" || true; fi
+  case $first in ';; hearth: '*) ;; *) return 0 ;; esac
+  hearth_assemble "$bouncer_dir/hearth-databases.ini" 0640 root postgres '[databases]' "$bouncer_frag/databases.d" .ini
+  hearth_assemble "$bouncer_dir/hearth-userlist.txt" 0600 postgres postgres ';; hearth: pgbouncer users (SCRAM verifiers)' "$bouncer_frag/users.d" .txt
+  lists=$(hearth_digest "$bouncer_dir/hearth-databases.ini" "$bouncer_dir/hearth-userlist.txt")
+  conf=$(hearth_digest "$ini")
+  if [ "$1" = 1 ] && { [ "$(hearth_applied pgbouncer/ini)" != "$conf" ] || ! systemctl is-active -q pgbouncer; }; then
+    if ! systemctl is-enabled -q pgbouncer; then
+      systemctl enable -q pgbouncer
+      hearth_step
+    fi
+    systemctl restart pgbouncer
+    hearth_step
+    hearth_say "restarted pgbouncer"
+    hearth_record pgbouncer/ini "$conf"
+    hearth_record pgbouncer/lists "$lists"
+  elif [ "$(hearth_applied pgbouncer/lists)" != "$lists" ]; then
+    if systemctl is-active -q pgbouncer; then
+      systemctl reload pgbouncer
+      hearth_step
+      hearth_say "reloaded pgbouncer"
+    fi
+    hearth_record pgbouncer/lists "$lists"
+  fi
+}
+hearth_lock postgres
+pg_wait
+hearth_private_tmp
+hearth_secret_sql=$hearth_tmp
 hearth_frame "$hearth_secret_sql"
-hearth_sql="$hearth_work/converge.sql"
+hearth_private_tmp
+hearth_sql=$hearth_tmp
 hearth_frame "$hearth_sql"
-hearth_wait_pg
-cat -- "$hearth_secret_sql" "$hearth_sql" | hearth_psql -d postgres
-echo "hearth: database app and role app converged"
+if hearth_found=$(pg_mark role app); then hearth_claim 'role "app"' "$hearth_found"; hearth_role_new=0; else hearth_role_new=1; fi
+if hearth_found=$(pg_mark database app); then hearth_claim 'database "app"' "$hearth_found"; hearth_db_new=0; else hearth_db_new=1; fi
+# A database that lost its tablespace moves back to pg_default before its dataset can be released.
+if [ "$hearth_db_new" = 0 ]; then
+  printf '%s' '-- hearth: database app leaves tablespace hearth_app (no longer declared) for pg_default
+\set ON_ERROR_STOP on
+SET client_min_messages = warning;
+SELECT EXISTS (SELECT 1 FROM pg_database d JOIN pg_tablespace t ON t.oid = d.dattablespace WHERE d.datname = '"'"'app'"'"' AND t.spcname = '"'"'hearth_app'"'"') AS hearth_move_back \gset
+\if :hearth_move_back
+ALTER DATABASE "app" SET TABLESPACE pg_default;
+\endif
+SELECT EXISTS (SELECT 1 FROM pg_tablespace WHERE spcname = '"'"'hearth_app'"'"' AND coalesce(shobj_description(oid, '"'"'pg_tablespace'"'"'), '"'"'hearth:managed'"'"') = ANY (ARRAY['"'"'hearth-owner: site/prod/hearth:postgres:Database/app'"'"', '"'"'hearth-owner: site/prod/hearth:postgres:Database/old-app'"'"', '"'"'hearth:managed'"'"']::text[])) AS hearth_old_ts \gset
+\if :hearth_old_ts
+DROP TABLESPACE "hearth_app";
+\endif
+' | pg_psql
+  hearth_step
+fi
+if [ "$hearth_role_new" = 1 ]; then
+  pg_psql -c 'BEGIN; CREATE ROLE "app" NOLOGIN; COMMENT ON ROLE "app" IS '"'"'hearth-owner: site/prod/hearth:postgres:Database/app'"'"'; COMMIT;'
+  hearth_step
+  hearth_say 'created role app'
+fi
+if [ "$hearth_db_new" = 1 ]; then
+  if [ -n "$(pg_q -v name=hearth_new_2fc4808dc439e5f0a5f99f55 <<<"SELECT 1 FROM pg_database WHERE datname = :'name'")" ]; then
+    pg_psql -c 'DROP DATABASE IF EXISTS "hearth_new_2fc4808dc439e5f0a5f99f55" WITH (FORCE);'
+    hearth_step
+  fi
+  pg_psql -c 'CREATE DATABASE "hearth_new_2fc4808dc439e5f0a5f99f55" OWNER "app";'
+  hearth_step
+  pg_psql -c 'COMMENT ON DATABASE "hearth_new_2fc4808dc439e5f0a5f99f55" IS '"'"'hearth-owner: site/prod/hearth:postgres:Database/app'"'"';'
+  hearth_step
+  pg_psql -c 'ALTER DATABASE "hearth_new_2fc4808dc439e5f0a5f99f55" RENAME TO "app";'
+  hearth_step
+  hearth_say 'created database app'
+fi
+cat -- "$hearth_secret_sql" "$hearth_sql" | pg_psql
+hearth_step
+hearth_say 'database app and role app converged'
+hearth_found=$(if [ -f /etc/hearth/postgres/5432/hba.d/app.conf ]; then pg_fragment_owner /etc/hearth/postgres/5432/hba.d/app.conf; fi)
+if [ -n "$hearth_found" ]; then hearth_claim 'pg_hba fragment /etc/hearth/postgres/5432/hba.d/app.conf' "$hearth_found"; fi
 hearth_install /etc/hearth/postgres/5432/hba.d/app.conf 0644 root root
-hearth_update_hba
-echo "hearth: uri host port 5432 database app user app"
+pg_drop_strays "$pg_hba_dir" .conf app.conf
+pg_drop_strays "$bouncer_frag/databases.d" .ini -
+pg_drop_strays "$bouncer_frag/users.d" .txt -
+pg_update_hba
+bouncer_apply 0
+hearth_say 'uri host port 5432 database app user app'
