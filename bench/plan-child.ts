@@ -72,7 +72,7 @@ async function main(): Promise<void> {
     const command = require("@pulumi/command") as typeof import("@pulumi/command");
     require("@pulumi/random");
     const { Host } = require("../components/host") as typeof import("../components/host");
-    const { installMocks, recorded } = require("../tests/mocks") as typeof import("../tests/mocks");
+    const { installMocks, recorded, TEST_HOST_KEY } = require("../tests/mocks") as typeof import("../tests/mocks");
     const { declareSite } = require("./site") as typeof import("./site");
     const stacks = opts.mode === "stack"
         ? { ...(require("../stacks/schema") as typeof import("../stacks/schema")), ...(require("../stacks/site") as typeof import("../stacks/site")) }
@@ -97,6 +97,7 @@ async function main(): Promise<void> {
             name: `node${n}`,
             address: `10.231.200.${n + 1}`,
             privateKey: pulumi.secret("bench-placeholder-key"),
+            hostKey: TEST_HOST_KEY,
             facts: { zfs: true },
         }));
         if (opts.mode === "site") {

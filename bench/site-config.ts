@@ -4,7 +4,7 @@ import { BASE_MEMORY_MIB, BASE_QUOTA_MIB, DATASETS, DB, serviceName, servicePort
 /** Secret config keys the generated config names; their values come from the program's `secret` function. */
 export const SECRET_KEYS = ["sshPrivateKey", "benchToken"] as const;
 
-const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHearthBenchPlaceholderHostKeyNotReal000001";
+const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEMQeiOWssDexNK5MS0vq9mNh4pb4fRm9x7f56yl0rCY bench-placeholder";
 
 /** The same services, datasets and database as `declareSite` with `variety`, as the values of `Pulumi.<site>.yaml`. */
 export function siteConfigValues(services: number): Record<string, unknown> {

@@ -7,12 +7,14 @@ import { Host, PostgresDb, SystemdService, ZfsDataset } from "../../components";
 const config = new pulumi.Config();
 
 // How to reach the machine. The private key must be a Pulumi secret: `pulumi config set --secret sshPrivateKey < key`.
+// The host key is required and pins the machine: `pulumi config set hostKey "$(cat /etc/ssh/ssh_host_ed25519_key.pub)"`
+// with the file copied from the NAS (or `ssh-keyscan -t ed25519 <address>` without the host name, checked on the NAS).
 const nas = new Host({
     name: "nas",
     address: config.get("address") ?? "192.0.2.50",
     user: "ops",
     privateKey: config.requireSecret("sshPrivateKey"),
-    hostKey: config.get("hostKey"),
+    hostKey: config.require("hostKey"),
     facts: { zfs: true, zfsCompression: ["off", "on", "lzjb", "gzip", "lz4"] },
 });
 

@@ -1,5 +1,7 @@
 // Leaf validators of the site config: each carries the one sentence that says what is allowed, which every error repeats.
 import { z } from "zod";
+import { ArgumentError } from "../../components/core/errors";
+import { parseSshPublicKey, SSH_HOST_KEY_HINT } from "../../components/core/sshkey";
 
 /** Builds a zod schema whose every failure (wrong type, range, pattern) reports `allowed`. */
 const say = (allowed: string) => ({ error: () => allowed });
@@ -63,9 +65,20 @@ export const address = () =>
         say("an IPv4 address, an IPv6 address or a lowercase DNS name"),
     );
 
-/** An OpenSSH public host key line: `<type> <base64>` (comment allowed). */
-export const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]{16,}={0,3}( [\x20-\x7e]{0,100})?$/;
-export const hostKey = () => pattern(HOST_KEY, "an OpenSSH public host key ('ssh-ed25519 AAAA...', as in ssh-keyscan output without the host name)");
+/**
+ * A host's OpenSSH public key line, `<type> <base64> [comment]`, checked by the same parser as Host (the base64 must
+ * decode to a key blob of the named type). Required wherever a host is reached: it pins the host.
+ */
+export const hostKey = () =>
+    z.string(say(SSH_HOST_KEY_HINT)).superRefine((value, ctx) => {
+        try {
+            parseSshPublicKey("hostKey", value);
+        } catch (e) {
+            if (!(e instanceof ArgumentError)) throw e;
+            // The shown value is the parser's: a pasted private key is never echoed.
+            ctx.addIssue({ code: "custom", message: e.allowed, input: e.value });
+        }
+    });
 
 export const port = () => int(1, 65535);
 

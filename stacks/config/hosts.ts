@@ -12,7 +12,8 @@ export const bastionSchema = record(
         address: address(),
         port: port().optional(),
         user: user().optional(),
-        hostKey: hostKey().optional(),
+        /** The bastion's public key, pinned like a host's (required). */
+        hostKey: hostKey(),
         /** Secret config key holding the bastion's SSH private key. @default "sshPrivateKey" */
         sshKey: secretKey().optional(),
     },
@@ -35,8 +36,8 @@ export const hostSchema = record(
         address: address(),
         port: port().optional(),
         user: user().optional(),
-        /** The host's public key, pinned. */
-        hostKey: hostKey().optional(),
+        /** The host's public key, pinned (required): its /etc/ssh/ssh_host_ed25519_key.pub. */
+        hostKey: hostKey(),
         /** Secret config key holding this host's SSH private key. @default "sshPrivateKey" */
         sshKey: secretKey().optional(),
         sudo: bool().optional(),

@@ -3,8 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { DnsZoneArgs, resolveDnsZoneArgs } from "../../components/dns";
 import { renderZoneFile } from "../../components/dns/render";
 import { Host } from "../../components/host";
+import { TEST_HOST_KEY } from "../mocks";
 
-const host = new Host({ name: "ns", address: "10.0.0.2", privateKey: pulumi.secret("test-key") });
+const host = new Host({ name: "ns", address: "10.0.0.2", privateKey: pulumi.secret("test-key"), hostKey: TEST_HOST_KEY });
 export const LONG_TXT = `v=DKIM1; k=rsa; p=${"MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA".repeat(7)}; n="quoted \\ note"`;
 
 export function homeZone(records: DnsZoneArgs["records"] = RECORDS): DnsZoneArgs {

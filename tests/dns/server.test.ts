@@ -6,12 +6,12 @@ import { serverLayout } from "../../components/dns/knot";
 import { zoneRecords } from "../../components/dns/server";
 import { Host } from "../../components/host";
 import { parseScriptFiles } from "../../components/shell";
-import { installMocks, plainStrings, recorded, resetRecorded, resolve, settle } from "../mocks";
+import { installMocks, plainStrings, recorded, resetRecorded, resolve, settle, TEST_HOST_KEY } from "../mocks";
 import { checkScript, securityScore, verifyUnits } from "../tools";
 import { golden, knotConfCheck, kzonecheck } from "./tools";
 import { homeZone, zoneFileOf } from "./fixtures";
 
-const host = new Host({ name: "ns", address: "10.0.0.2", privateKey: pulumi.secret("ssh-key-material-1234") });
+const host = new Host({ name: "ns", address: "10.0.0.2", privateKey: pulumi.secret("ssh-key-material-1234"), hostKey: TEST_HOST_KEY });
 
 function internal(records: DnsZoneArgs["records"]): DnsZoneArgs {
     return { zone: "home.example.org", backend: { kind: "host", host, nameservers: [{ name: "ns1", addresses: ["10.0.0.2"] }] }, records };

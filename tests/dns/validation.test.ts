@@ -3,9 +3,9 @@ import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { DnsZone, DnsZoneArgs } from "../../components/dns";
 import { Host } from "../../components/host";
-import { installMocks, recorded, resetRecorded, settle } from "../mocks";
+import { installMocks, recorded, resetRecorded, settle, TEST_HOST_KEY } from "../mocks";
 
-const host = () => new Host({ name: "ns", address: "10.0.0.2", privateKey: pulumi.secret("test-key") });
+const host = () => new Host({ name: "ns", address: "10.0.0.2", privateKey: pulumi.secret("test-key"), hostKey: TEST_HOST_KEY });
 const CF = { kind: "cloudflare", zoneId: "0123456789abcdef0123456789abcdef" } as const;
 const cf = (records: unknown[], extra: object = {}): DnsZoneArgs => ({ zone: "example.org", backend: CF, records: records as any, ...extra });
 const internal = (records: unknown[], extra: object = {}): DnsZoneArgs => ({

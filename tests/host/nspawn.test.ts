@@ -89,7 +89,7 @@ describeHost("NspawnContainer in a test host", function () {
         // The component reads its container's host key from the converge command: run it for real, as the engine would.
         commandOutputsFromHosts(/-container$/, {
             ready: () => runner.resources.some((r) => r.name === "web-container"),
-            placeholder: "hearth-nspawn-hostkey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPlaceholderUntilTheContainerExists000000\n",
+            placeholder: "hearth-nspawn-hostkey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICpphTQTyBuoTwSQJGzwWA703Ud4M8gTV8bBzF7Hs9FW\n",
         });
     });
     after(async () => {

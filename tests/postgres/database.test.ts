@@ -5,10 +5,10 @@ import { Host } from "../../components/host";
 import { PostgresDb, PostgresDbArgs, postgresUri, resolvePostgresDbArgs } from "../../components/postgres";
 import { isUntrustedLanguage } from "../../components/postgres/args";
 import { scramVerifier } from "../../components/postgres/scram";
-import { installMocks, isSecret, mockPassword, plainStrings, recorded, resetRecorded, resolve, settle } from "../mocks";
+import { installMocks, isSecret, mockPassword, plainStrings, recorded, resetRecorded, resolve, settle, TEST_HOST_KEY } from "../mocks";
 
 const key = () => pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nfake\n-----END OPENSSH PRIVATE KEY-----\n");
-const host = () => new Host({ name: "db1", address: "10.0.0.7", privateKey: key(), hostKey: "ssh-ed25519 AAAA", facts: { zfs: true } });
+const host = () => new Host({ name: "db1", address: "10.0.0.7", privateKey: key(), hostKey: TEST_HOST_KEY, facts: { zfs: true } });
 
 async function build(args: PostgresDbArgs): Promise<{ error?: Error; count: number }> {
     resetRecorded();

@@ -14,6 +14,7 @@ const SECRET_SITE = `config:
     - name: app1
       address: 192.0.2.20
       user: deploy
+      hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBMY4iXCEbVxMIRsQEyneFrlFR4/Gkmv4mMZLffxY3vv app1
   hearth:services:
     - name: api
       host: app1

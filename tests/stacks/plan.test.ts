@@ -5,6 +5,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import yaml = require("js-yaml");
 import { Host } from "../../components/host";
+import { TEST_HOST_KEY } from "../mocks";
 import { renderService, resolveServiceArgs } from "../../components/systemd";
 import { serviceArgs } from "../../stacks/build/services";
 import { parseSiteConfig } from "../../stacks/schema";
@@ -19,7 +20,7 @@ function expectedExampleFiles(): Map<string, string> {
     const doc = yaml.load(exampleYaml()) as { config: Record<string, unknown> };
     const values = Object.fromEntries(Object.entries(doc.config).map(([k, v]) => [k.replace(/^hearth:/, ""), v]));
     const site = parseSiteConfig({ values, secretKeys: new Set(["sshPrivateKey"]) });
-    const host = new Host({ name: "web1", address: "192.0.2.10", privateKey: pulumi.secret("k") });
+    const host = new Host({ name: "web1", address: "192.0.2.10", privateKey: pulumi.secret("k"), hostKey: TEST_HOST_KEY });
     const files = new Map<string, string>();
     for (const s of site.services ?? []) {
         for (const f of renderService(resolveServiceArgs(s.name, serviceArgs(s, host, () => pulumi.secret("x")))).files) files.set(`web1${f.path}`, f.content);

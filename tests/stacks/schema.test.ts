@@ -3,14 +3,14 @@ import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { parseSiteConfig, RawSiteConfig } from "../../stacks/schema";
 import { buildSite } from "../../stacks/site";
-import { installMocks, recorded, resetRecorded, settle } from "../mocks";
+import { installMocks, recorded, resetRecorded, settle, TEST_BASTION_KEY, TEST_HOST_KEY } from "../mocks";
 
 type Values = Record<string, any>;
 
 function base(): Values {
     return {
         sshPrivateKey: "placeholder",
-        hosts: [{ name: "web1", address: "192.0.2.10" }],
+        hosts: [{ name: "web1", address: "192.0.2.10", hostKey: TEST_HOST_KEY }],
         services: [
             { name: "app", host: "web1", description: "An app", execStart: ["/usr/bin/python3", "-m", "http.server", "8080"], network: "local", listenPorts: [8080] },
             { name: "job", host: "web1", description: "A job", execStart: ["/usr/bin/true"], timer: { onCalendar: "daily" } },
@@ -37,6 +37,10 @@ function errorOf(values: Values, secretKeys?: string[]): string {
 const HOST_KEYS = "name, address, port, user, hostKey, sshKey, sudo, proxy, facts";
 const LABEL = "a lowercase DNS label (a-z, 0-9, inner '-', 1 to 63 characters)";
 const ADDRESS = "an IPv4 address, an IPv6 address or a lowercase DNS name";
+const KEY_LINE = "an OpenSSH public key line '<type> <base64> [comment]' with type one of ssh-ed25519, ecdsa-sha2-nistp256, ecdsa-sha2-nistp384, ecdsa-sha2-nistp521, ssh-rsa, sk-ssh-ed25519@openssh.com, sk-ecdsa-sha2-nistp256@openssh.com, e.g. the host's /etc/ssh/ssh_host_ed25519_key.pub, or a line of `ssh-keyscan -t ed25519 <address>` without the host name";
+const HOW_TO_GET =
+    "the host's public key, which pins it so that no other machine can pose as it: copy /etc/ssh/ssh_host_ed25519_key.pub from the host (over a channel you trust), or run `ssh-keyscan -t ed25519 <address>` and check its fingerprint against `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the host";
+const ED25519_BLOB = TEST_HOST_KEY.split(" ")[1];
 
 /** [what, change to the base config, the exact line expected (or a pattern for messages the component words)]. */
 const cases: [string, (v: Values) => void, string | RegExp][] = [
@@ -50,19 +54,24 @@ const cases: [string, (v: Values) => void, string | RegExp][] = [
     ["port 0", (v) => (v.hosts[0].port = 0), `'hearth:hosts[0].port' is 0: expected an integer from 1 to 65535`],
     ["a port given as text", (v) => (v.hosts[0].port = "22"), `'hearth:hosts[0].port' is "22": expected an integer from 1 to 65535`],
     ["a user with a semicolon", (v) => (v.hosts[0].user = "root;id"), `'hearth:hosts[0].user' is "root;id": expected a POSIX user name ([a-z_][a-z0-9_-]{0,31})`],
-    [
-        "a host key that is not one",
-        (v) => (v.hosts[0].hostKey = "AAAAC3NzaC1lZDI1NTE5"),
-        `'hearth:hosts[0].hostKey' is "AAAAC3NzaC1lZDI1NTE5": expected an OpenSSH public host key ('ssh-ed25519 AAAA...', as in ssh-keyscan output without the host name)`,
-    ],
+    // Every host is pinned, bastions too: the same parser as Host, so what the schema accepts Host accepts.
+    ["a host without a host key", (v) => delete v.hosts[0].hostKey, `'hearth:hosts[0].hostKey' is missing: expected ${HOW_TO_GET}`],
+    ["an empty host key", (v) => (v.hosts[0].hostKey = ""), `'hearth:hosts[0].hostKey' is "": expected ${HOW_TO_GET}`],
+    ["a host key that is only a base64 prefix", (v) => (v.hosts[0].hostKey = "AAAAC3NzaC1lZDI1NTE5"), `'hearth:hosts[0].hostKey' is "AAAAC3NzaC1lZDI1NTE5": expected ${KEY_LINE} (the type and the base64 part, separated by one space, with nothing before them)`],
+    ["a host key whose type is not its blob's", (v) => (v.hosts[0].hostKey = `ssh-rsa ${ED25519_BLOB}`), `'hearth:hosts[0].hostKey' is "ssh-rsa ${ED25519_BLOB}": expected ${KEY_LINE} (the base64 part is a "ssh-ed25519" key, not ssh-rsa)`],
+    ["a truncated host key", (v) => (v.hosts[0].hostKey = `ssh-ed25519 ${ED25519_BLOB.slice(0, 48)}`), `'hearth:hosts[0].hostKey' is "ssh-ed25519 ${ED25519_BLOB.slice(0, 48)}": expected ${KEY_LINE} (the base64 part is not an SSH key blob: it is truncated or its lengths are wrong)`],
+    ["the placeholder the example site used to carry", (v) => (v.hosts[0].hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHearthExamplePlaceholderHostKeyReplaceMe01"), /^ {2}'hearth:hosts\[0\]\.hostKey' is "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHearth.*not whole base64/m],
+    ["a host key with a second line", (v) => (v.hosts[0].hostKey = `${TEST_HOST_KEY}\n@cert-authority * ${TEST_BASTION_KEY}`), /^ {2}'hearth:hosts\[0\]\.hostKey' is "ssh-ed25519 .*\\n@cert-authority.*no newline/m],
+    ["a bastion without a host key", (v) => (v.hosts[0].proxy = { address: "192.0.2.1" }), `'hearth:hosts[0].proxy.hostKey' is missing: expected ${HOW_TO_GET}`],
+    ["a bastion host key that is not a key", (v) => (v.hosts[0].proxy = { address: "192.0.2.1", hostKey: "ssh-ed25519 AAAA" }), `'hearth:hosts[0].proxy.hostKey' is "ssh-ed25519 AAAA": expected ${KEY_LINE} (the base64 part is not an SSH key blob: it is truncated or its lengths are wrong)`],
     ["a misspelt host key", (v) => (v.hosts[0].adress = "x"), `'hearth:hosts[0].adress' is not a known key: expected one of the keys of a host: ${HOST_KEYS}`],
-    ["a misspelt proxy key", (v) => (v.hosts[0].proxy = { address: "192.0.2.1", hostkey: "x" }), `'hearth:hosts[0].proxy.hostkey' is not a known key: expected one of the keys of a bastion (proxy): address, port, user, hostKey, sshKey`],
+    ["a misspelt proxy key", (v) => (v.hosts[0].proxy = { address: "192.0.2.1", hostKey: TEST_BASTION_KEY, hostkey: "x" }), `'hearth:hosts[0].proxy.hostkey' is not a known key: expected one of the keys of a bastion (proxy): address, port, user, hostKey, sshKey`],
     [
         "a compression the schema does not know",
         (v) => (v.hosts[0].facts = { zfsCompression: ["brotli"] }),
         `'hearth:hosts[0].facts.zfsCompression[0]' is "brotli": expected one of "off", "on", "lzjb", "gzip", "lz4", "zstd"`,
     ],
-    ["two hosts with one name", (v) => v.hosts.push({ name: "web1", address: "192.0.2.11" }), `'hearth:hosts[1].name' is "web1": expected a host name not used before (hosts[0] has it)`],
+    ["two hosts with one name", (v) => v.hosts.push({ name: "web1", address: "192.0.2.11", hostKey: TEST_BASTION_KEY }), `'hearth:hosts[1].name' is "web1": expected a host name not used before (hosts[0] has it)`],
     ["a misspelt top-level key", (v) => (v.service = []), `'hearth:service' is not a known key: expected one of hearth:hosts, hearth:services, hearth:datasets, hearth:databases, hearth:containers, hearth:wireguard, hearth:zones, or a secret that the config names (e.g. a host's sshKey)`],
     ["no SSH key", (v) => delete v.sshPrivateKey, "'hearth:sshPrivateKey' is missing: expected a secret (named by hearth:hosts[0] by default), set with `pulumi config set --secret sshPrivateKey`"],
     ["a host naming a key that is not set", (v) => (v.hosts[0].sshKey = "webKey"), "'hearth:webKey' is missing: expected a secret (named by hearth:hosts[0].sshKey), set with `pulumi config set --secret webKey`"],
@@ -113,7 +122,7 @@ const cases: [string, (v: Values) => void, string | RegExp][] = [
 ];
 
 function container() {
-    return { name: "ct", host: "web1", rootfs: { copyFrom: "/srv/base" }, network: { bridge: "br0" }, addresses: ["10.0.0.5/24"], ssh: { authorizedKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPlaceholderKeyForTests0000000000000000 me", privateKey: "ctKey" } };
+    return { name: "ct", host: "web1", rootfs: { copyFrom: "/srv/base" }, network: { bridge: "br0" }, addresses: ["10.0.0.5/24"], ssh: { authorizedKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMHP0rnHYlQm9yr6Lk3ALEcrrwORdxW6oZsHCIu1dB2Z me", privateKey: "ctKey" } };
 }
 function link() {
     return { name: "sites", interfaceName: "wg-sites", hub: { host: "web1", endpoint: "192.0.2.10:51820" }, peers: [{ name: "home", stack: "home" }] };
@@ -174,6 +183,25 @@ describe("site config", () => {
         const message = errorOf(v, []);
         assert.equal(message, "The site config has 1 error:\n  'hearth:sshPrivateKey' is set in plain text (value not shown): expected a secret, set with `pulumi config set --secret sshPrivateKey`");
         assert.ok(!message.includes("secret-bytes"));
+    });
+
+    it("refuses a private key pasted as a host key without showing it", () => {
+        const v = base();
+        v.hosts[0].hostKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----\n";
+        const message = errorOf(v);
+        assert.match(message, /^ {2}'hearth:hosts\[0\]\.hostKey' is "<a private key, not shown>": expected .*this is a private key/m);
+        assert.ok(!message.includes("b3BlbnNzaC1rZXkt"), message);
+    });
+
+    it("accepts a host and a bastion pinned with each common key type", async () => {
+        const v = base();
+        v.hosts[0].hostKey = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBIboypIehrWkvBA9k5VmVgykw5AUSvXXREvz9DQs0iFvPURhdkVhYTBQCNyBgOIFg/aod8zN9fSmdjQK0NO6PWU= root@web1";
+        v.hosts[0].proxy = { address: "192.0.2.1", hostKey: TEST_BASTION_KEY };
+        site(v);
+        await settle();
+        const cmd = recorded.find((r) => r.type === "command:remote:Command")!;
+        assert.equal(cmd.inputs.connection.hostKey, v.hosts[0].hostKey);
+        assert.equal(cmd.inputs.connection.proxy.hostKey, TEST_BASTION_KEY);
     });
 
     it("shows control characters and lookalikes in values escaped", () => {

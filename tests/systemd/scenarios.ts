@@ -1,11 +1,12 @@
 // Named SystemdService argument sets shared by the golden, tool and mock specs (and usable by host tests).
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../components/host";
+import { TEST_HOST_KEY } from "../mocks";
 import type { SystemdServiceArgs } from "../../components/systemd";
 
-/** A host for specs: a documentation address (never contacted under mocks) and a secret key. */
+/** A host for specs: a documentation address (never contacted under mocks), a secret key and a pinned host key. */
 export function testHost(name = "box"): Host {
-    return new Host({ name, address: "192.0.2.10", privateKey: pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nk\n-----END OPENSSH PRIVATE KEY-----\n") });
+    return new Host({ name, address: "192.0.2.10", privateKey: pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nk\n-----END OPENSSH PRIVATE KEY-----\n"), hostKey: TEST_HOST_KEY });
 }
 
 export type ScenarioArgs = Omit<SystemdServiceArgs, "host">;

@@ -11,7 +11,7 @@ import committedTable from "../../../policies/systemd/syscalls.json";
 import { Host } from "../../../components/host";
 import { resolveServiceArgs, renderService, SystemdServiceArgs } from "../../../components/systemd";
 import { securityScore } from "../../tools";
-import { installMocks } from "../../mocks";
+import { installMocks, TEST_HOST_KEY } from "../../mocks";
 import { UNIT_FIXTURES } from "./unit-fixtures";
 
 const BUDGET = 1.5;
@@ -94,7 +94,7 @@ describe("systemd exposure scorer", () => {
         let host: Host;
         before(async () => {
             await installMocks();
-            host = new Host({ name: "h1", address: "10.231.0.2", privateKey: pulumi.secret("key") });
+            host = new Host({ name: "h1", address: "10.231.0.2", privateKey: pulumi.secret("key"), hostKey: TEST_HOST_KEY });
         });
 
         const cases: Record<string, Omit<SystemdServiceArgs, "host">> = {
