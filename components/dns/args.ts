@@ -228,7 +228,7 @@ function resolveHostBackend(b: Record<string, unknown>, zone: string, ttl: numbe
 /** Resolves defaults and checks everything; throws a ResourceError naming the argument on the first problem. */
 export function resolveDnsZoneArgs(args: DnsZoneArgs): ResolvedDnsZone {
     if (typeof args !== "object" || args === null) fail("args", args, "DnsZoneArgs");
-    checkKeys("args", args, ["zone", "backend", "records", "delegations", "ttl", "public", "allowPrivate", "allowWildcard"]);
+    checkKeys("args", args, ["zone", "backend", "records", "delegations", "ttl", "public", "allowPrivate", "allowWildcard", "adopt"]);
     const zone = checkZoneName("zone", args.zone);
     const ttl = args.ttl === undefined ? 300 : checkInt("ttl", args.ttl, TTL_MIN, TTL_MAX);
     const { backend, records: nsRecords } = resolveBackend(args.backend, zone, ttl);
