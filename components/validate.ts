@@ -1,6 +1,7 @@
 // Input validation shared by all components: anchored patterns and errors that name the argument, the value and what is allowed.
 import * as pulumi from "@pulumi/pulumi";
 import { ArgumentError } from "./core/errors";
+import { name } from "./core/rules";
 import { describe } from "./core/errors";
 
 export { describe };
@@ -10,13 +11,9 @@ export function fail(arg: string, value: unknown, allowed: string, resource?: pu
     throw new pulumi.ResourceError(`The '${arg}' argument ${describe(value)} is not allowed: expected ${allowed}.`, resource);
 }
 
-/** Checks a string against an anchored pattern and returns it. */
+/** Checks a string against an anchored pattern and returns it: the core `name` rule. */
 export function checkPattern(arg: string, value: unknown, pattern: RegExp, allowed: string): string {
-    if (!pattern.source.startsWith("^") || !pattern.source.endsWith("$")) {
-        throw new Error(`pattern for ${arg} must be anchored`);
-    }
-    if (typeof value !== "string" || !pattern.test(value)) fail(arg, value, allowed);
-    return value;
+    return check(() => name(arg, value, pattern, allowed));
 }
 
 /** Checks an integer range and returns it. */
