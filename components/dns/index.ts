@@ -7,6 +7,8 @@ import { absolute } from "./names";
 import { rdataText } from "./render";
 import { hostServer, knotServiceArgs } from "./server";
 import { resolveServiceArgs } from "../systemd";
+import { claimOnHost, ownerMark } from "../ownership";
+import { fail } from "../validate";
 
 export {
     DnsZoneArgs, DnsBackendArgs, CloudflareBackendArgs, Route53BackendArgs, HostBackendArgs, DnsNameserverArgs, ZoneDelegation,
@@ -32,7 +34,12 @@ export class DnsZone extends pulumi.ComponentResource {
 
     constructor(name: string, args: DnsZoneArgs, opts: pulumi.ComponentResourceOptions = {}) {
         const z: ResolvedDnsZone = resolveDnsZoneArgs(args);
+        if (args.adopt !== undefined && typeof args.adopt !== "boolean") fail("adopt", args.adopt, "true or false");
+        if (args.adopt !== undefined && z.backend.kind !== "host") fail("adopt", args.adopt, "only with backend kind 'host' (a cloud zone's records carry no hearth mark)");
         if (z.backend.kind === "host") resolveServiceArgs(`${name}-knot`, knotServiceArgs(z, z.backend));
+        const mark = ownerMark(ZONE_TYPE, name, opts, args.adopt);
+        // One resource per zone on a host: a second claimant is refused before anything registers.
+        if (z.backend.kind === "host") claimOnHost(z.backend.host, `dns zone ${z.zone}`, mark, "zone", z.zone);
         // A summary, not the args: the host backend's Host carries a key, and policies want the records in one readable form.
         super(ZONE_TYPE, name, {
             zone: z.zone, backend: z.backend.kind, ttl: z.ttl, public: z.public, allowPrivate: z.allowPrivate, allowWildcard: z.allowWildcard,
@@ -53,7 +60,7 @@ export class DnsZone extends pulumi.ComponentResource {
                 this.nameservers = route53Records(name, z, b, this).nameservers;
                 break;
             case "host":
-                hostServer(name, z, b, this);
+                hostServer(name, z, b, this, mark);
                 this.nameservers = pulumi.output(b.nameservers.map((n) => n.name));
                 this.delegation = {
                     zone: z.zone,

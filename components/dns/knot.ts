@@ -1,4 +1,10 @@
 // Pure rendering for the host backend: Knot DNS configuration and the scripts that install, check and serve a zone (the unit is a SystemdService).
+//
+// The scripts are call sequences over the runtime (components/core/runtime.sh). knotd is restarted when the digest of
+// its config differs from the one recorded (`hearth_applied knot/<zone>`) after the last restart that served the
+// zone, and the zone reloaded when knotd serves another serial than the served file's: both levels, so a run killed
+// at any step is finished by the next. knot.conf and the zone files carry the owning resource's mark.
+import { OwnerMark } from "../core/owner";
 import { contentHash, RenderedFile, Script, shq } from "../shell";
 
 /** Where one zone's server lives on a host. */
@@ -17,6 +23,7 @@ export interface ServerLayout {
     readonly zoneFile: string;
 }
 
+export const DNS_ROOT = "/etc/hearth/dns";
 export const KNOTD = "/usr/sbin/knotd";
 export const KNOTC = "/usr/sbin/knotc";
 
@@ -25,7 +32,7 @@ export function serverLayout(zone: string): ServerLayout {
     let slug = zone.replace(/\./g, "-");
     if (slug.length > 48) slug = `${slug.slice(0, 39)}-${contentHash(zone).slice(0, 8)}`;
     const id = `hearth-dns-${slug}`;
-    const dir = `/etc/hearth/dns/${zone}`;
+    const dir = `${DNS_ROOT}/${zone}`;
     return {
         zone, id, unit: `${id}.service`, unitPath: `/etc/systemd/system/${id}.service`, dir,
         conf: `${dir}/knot.conf`, checkConf: `${dir}/check.conf`, staged: `${dir}/staged`, live: `${dir}/live`, zoneFile: `${zone}.zone`,
@@ -46,6 +53,18 @@ export interface KnotConfSpec {
     readonly database: string;
     /** The directory holding `<zone>.zone`. */
     readonly storage: string;
+    /** The owning resource's mark, written as a comment. */
+    readonly owner?: string;
+}
+
+/** The first line of knot.conf: the whole mark of earlier releases (shared by every resource). */
+export function legacyConfMark(zone: string): string {
+    return `# hearth: Knot DNS for ${zone}, rendered by DnsZone; edits here are overwritten`;
+}
+
+function oneLine(s: string): string {
+    if (/[\r\n]/.test(s)) throw new Error(`must be one line: ${JSON.stringify(s)}`);
+    return s;
 }
 
 /**
@@ -55,7 +74,8 @@ export interface KnotConfSpec {
  */
 export function renderKnotConf(c: KnotConfSpec): string {
     return [
-        `# hearth: Knot DNS for ${c.zone}, rendered by DnsZone; edits here are overwritten`,
+        legacyConfMark(c.zone),
+        ...(c.owner === undefined ? [] : [`# hearth-owner: ${oneLine(c.owner)}`]),
         "server:",
         `    rundir: "${c.rundir}"`,
         `    listen: [ ${c.listen.map((a) => listenWord(a, c.port)).join(", ")} ]`,
@@ -90,86 +110,151 @@ export interface ServerFiles {
     readonly zoneFile: string;
 }
 
-export function serverFiles(layout: ServerLayout, listen: readonly string[], port: number, zoneFile: string): ServerFiles {
-    const common = { zone: layout.zone, listen, port, rundir: `/run/${layout.id}`, database: `/var/lib/${layout.id}` };
+/** The files of one zone; the zone file is prefixed with the owner's mark (a comment: the serial does not change). */
+export function serverFiles(layout: ServerLayout, listen: readonly string[], port: number, zoneFile: string, mark: OwnerMark): ServerFiles {
+    const common = { zone: layout.zone, listen, port, rundir: `/run/${layout.id}`, database: `/var/lib/${layout.id}`, owner: mark.id };
     return {
         knotConf: renderKnotConf({ ...common, storage: layout.live }),
         checkConf: renderKnotConf({ ...common, storage: layout.staged }),
-        zoneFile,
+        zoneFile: `; hearth-owner: ${oneLine(mark.id)}\n${zoneFile}`,
     };
 }
 
+
 /**
- * The converge script, run after the knotd unit's SystemdService. The zone is staged and checked by knot itself
- * before it replaces the served copy, so a zone knot would refuse never goes live. A config change restarts knotd,
- * a zone change reloads just the zone, and the script ends only when knotd serves the serial of the served file.
- * A failed run leaves at most a staged file, which the next run replaces.
+ * Removes everything the zone in directory `$hearth_zdir` installed, and knotd's state `$hearth_zid` (when set),
+ * knot.conf (which carries the mark) last, so a run killed on the way finds it again.
  */
-export function renderServerScript(layout: ServerLayout, files: ServerFiles): { script: string; installed: readonly RenderedFile[] } {
-    const s = new Script(`authoritative DNS for ${layout.zone}`);
+function retireLines(): string[] {
+    return [
+        'hearth_clear "$hearth_zdir/live"',
+        'hearth_clear "$hearth_zdir/staged"',
+        'hearth_remove "$hearth_zdir/check.conf"',
+        'hearth_remove "$hearth_zdir/.knot.conf.applied"',
+        'if [ -n "$hearth_zid" ]; then',
+        '  if [ -e "/var/lib/private/$hearth_zid" ] || [ -L "/var/lib/private/$hearth_zid" ]; then',
+        '    rm -rf -- "/var/lib/private/$hearth_zid"',
+        "    hearth_step",
+        "  fi",
+        '  hearth_remove "/var/lib/$hearth_zid"',
+        "fi",
+        'hearth_forget "knot/${hearth_zdir##*/}"',
+        'hearth_remove "$hearth_zdir/knot.conf"',
+        'hearth_clear "$hearth_zdir"',
+        'hearth_say "removed the zone files of ${hearth_zdir##*/}"',
+    ];
+}
+
+/** knotd's state directory name, read from a knot.conf hearth wrote (`$hearth_zdir/knot.conf`). */
+const STATE_ID = String.raw`hearth_zid=$(sed -n 's|^    storage: "/var/lib/\(hearth-dns-[a-z0-9-]*\)"$|\1|p' -- "$hearth_zdir/knot.conf" | head -n 1)`;
+
+/**
+ * The converge script, run after the knotd unit's SystemdService. It refuses a zone another resource owns, removes
+ * the files of a zone this resource served under another name, stages the zone and has knot check it before it
+ * replaces the served copy (a zone knot would refuse never goes live), then restarts knotd when its config differs
+ * from the one it was last restarted on, reloads the zone when knotd serves another serial than the served file's,
+ * and ends only when knotd serves that serial. A failed run leaves at most a staged file, which the next run replaces.
+ */
+export function renderServerScript(layout: ServerLayout, files: ServerFiles, mark: OwnerMark): { script: string; installed: readonly RenderedFile[] } {
+    const s = new Script(`authoritative DNS for ${layout.zone}`).owner(mark);
     const zone = shq(layout.zone);
     const unit = shq(layout.unit);
     const liveFile = shq(`${layout.live}/${layout.zoneFile}`);
     const stagedFile = shq(`${layout.staged}/${layout.zoneFile}`);
-    const liveTmp = shq(`${layout.live}/.${layout.zoneFile}.hearth-new`);
     const knotc = (c: string) => `${KNOTC} -c ${shq(c)}`;
     const conf = shq(layout.conf);
-    const applied = shq(`${layout.dir}/.knot.conf.applied`);
+    const key = shq(`knot/${layout.zone}`);
+    const served = `${knotc(layout.conf)} zone-status ${zone} 2>/dev/null | sed -n 's/.*| serial: \\([0-9]*\\).*/\\1/p' || true`;
     s.raw(
-        `if [ ! -x ${KNOTD} ] || [ ! -x ${KNOTC} ]; then echo "hearth: knotd not found on this host: install the Debian package knot" >&2; exit 69; fi`,
+        `if [ ! -x ${KNOTD} ] || [ ! -x ${KNOTC} ]; then hearth_die 69 "knotd not found on this host: install the Debian package knot"; fi`,
+        "hearth_lock knot",
+        `hearth_found=$(hearth_file_owner ${conf} ${shq(legacyConfMark(layout.zone))})`,
+        `if [ -e ${conf} ] || [ -L ${conf} ]; then hearth_claim ${shq(`the zone ${layout.zone} (${layout.conf})`)} "$hearth_found"; fi`,
+        // The zone was renamed within this resource: what the old name installed goes (found by this resource's mark).
+        `mapfile -t hearth_olds < <(hearth_marked ${shq(DNS_ROOT)}/*/knot.conf)`,
+        'for hearth_old in "${hearth_olds[@]}"; do',
+        `  if [ "$hearth_old" = ${conf} ]; then continue; fi`,
+        "  hearth_zdir=${hearth_old%/knot.conf}",
+        `  ${STATE_ID}`,
+        ...retireLines().map((l) => `  ${l}`),
+        "done",
+        `hearth_dir ${shq(layout.staged)} 0755`,
+        `hearth_dir ${shq(layout.live)} 0755`,
         // /etc/hearth may exist with mode 0700 (hearth scripts run under umask 077); knotd's dynamic user only needs to traverse it.
-        `install -d -m 0755 /etc/hearth/dns ${shq(layout.dir)} ${shq(layout.staged)} ${shq(layout.live)}`,
-        "chmod go+x /etc/hearth /etc/hearth/dns",
+        `for hearth_d in /etc/hearth ${shq(DNS_ROOT)} ${shq(layout.dir)}; do`,
+        '  if (((8#$(stat -c %a -- "$hearth_d") & 8#011) != 8#011)); then',
+        '    chmod go+x -- "$hearth_d"',
+        "    hearth_step",
+        "  fi",
+        "done",
     );
     s.install({ path: layout.conf, content: files.knotConf, mode: 0o644 });
     s.install({ path: layout.checkConf, content: files.checkConf, mode: 0o644 });
     s.install({ path: `${layout.staged}/${layout.zoneFile}`, content: files.zoneFile, mode: 0o644 });
     s.raw(
-        `if ! check_out=$(${knotc(layout.checkConf)} zone-check ${zone} 2>&1); then`,
-        `  printf 'hearth: knot refused the zone %s; the served zone is unchanged:\\n%s\\n' ${zone} "$check_out" >&2`,
-        "  exit 65",
+        `if ! hearth_check=$(${knotc(layout.checkConf)} zone-check ${zone} 2>&1); then`,
+        `  hearth_die 65 "$(printf 'knot refused the zone %s; the served zone is unchanged:\\n%s' ${zone} "$hearth_check")"`,
         "fi",
-        `if ! cmp -s -- ${stagedFile} ${liveFile}; then`,
-        `  install -m 0644 -- ${stagedFile} ${liveTmp}`,
-        `  mv -f -T -- ${liveTmp} ${liveFile}`,
-        `  echo "hearth: serving a new ${layout.zoneFile}"`,
-        "fi",
-        `if [ ! -f ${shq(layout.unitPath)} ]; then echo "hearth: ${layout.unit} is not installed (its SystemdService comes first)" >&2; exit 1; fi`,
+        `hearth_tmp_in ${shq(layout.live)}`,
+        `cat -- ${stagedFile} >"$hearth_tmp"`,
+        `hearth_put "$hearth_tmp" ${liveFile} 0644 root root`,
+        `if [ ! -f ${shq(layout.unitPath)} ]; then hearth_die 1 ${shq(`${layout.unit} is not installed (its SystemdService comes first)`)}; fi`,
         // The serial comes from the served file, so the script text stays the same while record data arrives later.
-        `serial=$(awk '$4 == "SOA" { print $7; exit }' ${liveFile})`,
-        `served_serial() { ${knotc(layout.conf)} zone-status ${zone} 2>/dev/null | sed -n 's/.*| serial: \\([0-9]*\\).*/\\1/p' || true; }`,
-        // What knotd runs with is compared with what it last ran with, not with the previous file: a run that wrote
-        // the config and then failed still leaves the restart to the next run.
+        `hearth_serial=$(awk '$4 == "SOA" { print $7; exit }' ${liveFile})`,
+        `hearth_want=$(hearth_digest ${conf})`,
+        `hearth_was=$(hearth_applied ${key})`,
+        // An earlier release kept a copy of the config knotd last ran with.
+        `if [ -z "$hearth_was" ] && cmp -s -- ${conf} ${shq(`${layout.dir}/.knot.conf.applied`)}; then hearth_was=$hearth_want; fi`,
         `if ! systemctl is-active --quiet ${unit}; then`,
         // A first deploy (the unit started before this config existed), or a unit change the old config could not
         // run under (a new port): start afresh.
         `  systemctl reset-failed ${unit} 2>/dev/null || true`,
         `  systemctl restart ${unit}`,
-        `elif ! cmp -s -- ${conf} ${applied}; then`,
+        "  hearth_step",
+        'elif [ "$hearth_was" != "$hearth_want" ]; then',
         `  systemctl restart ${unit}`,
-        `elif [ "$(served_serial)" != "$serial" ]; then`,
+        "  hearth_step",
+        `elif [ "$(${served})" != "$hearth_serial" ]; then`,
         `  ${knotc(layout.conf)} zone-reload ${zone} >/dev/null`,
+        "  hearth_step",
         "fi",
-        "served=",
+        "hearth_served=",
         "for _ in $(seq 1 100); do",
-        '  served=$(served_serial)',
-        `  if [ "$served" = "$serial" ]; then break; fi`,
+        `  hearth_served=$(${served})`,
+        '  if [ "$hearth_served" = "$hearth_serial" ]; then break; fi',
         "  sleep 0.1",
         "done",
-        `if [ "$served" != "$serial" ]; then`,
-        `  echo "hearth: knotd serves serial '\${served:-none}' for ${layout.zone}, expected $serial" >&2`,
+        'if [ "$hearth_served" != "$hearth_serial" ]; then',
         `  journalctl -u ${unit} -n 20 --no-pager >&2 || true`,
-        "  exit 1",
+        `  hearth_die 1 "knotd serves serial '\${hearth_served:-none}' for ${layout.zone}, expected $hearth_serial"`,
         "fi",
-        `install -m 0644 -- ${conf} ${applied}`,
-        `echo "hearth: ${layout.zone} served with serial $serial"`,
+        `hearth_record ${key} "$hearth_want"`,
+        `hearth_remove ${shq(`${layout.dir}/.knot.conf.applied`)}`,
+        `hearth_say "${layout.zone} served with serial $hearth_serial"`,
     );
     return { script: s.render(), installed: s.installedFiles };
 }
 
-/** Removes the zone's files and knotd's state: the zone is declared in code, so nothing here is data a user could lose. */
-export function renderServerDeleteScript(layout: ServerLayout): string {
-    return new Script(`remove the zone files of ${layout.zone}`)
-        .raw(`rm -rf -- ${shq(layout.dir)} ${shq(`/var/lib/private/${layout.id}`)}`, `rm -f -- ${shq(`/var/lib/${layout.id}`)}`)
-        .render();
+/**
+ * Removes the zone's files and knotd's state when this resource owns them (the zone is declared in code, so
+ * nothing here is data a user could lose); otherwise touches nothing and says so.
+ */
+export function renderServerDeleteScript(layout: ServerLayout, mark: OwnerMark): string {
+    const conf = shq(layout.conf);
+    return new Script(`remove the zone files of ${layout.zone}`).owner(mark).raw(
+        "hearth_lock knot",
+        `hearth_zdir=${shq(layout.dir)}`,
+        `if [ ! -e ${conf} ]; then`,
+        '  hearth_rmdir "$hearth_zdir"',
+        `  hearth_say ${shq(`nothing of the zone ${layout.zone} is left to remove`)}`,
+        "  exit 0",
+        "fi",
+        `hearth_found=$(hearth_file_owner ${conf} ${shq(legacyConfMark(layout.zone))})`,
+        'if ! hearth_mine "$hearth_found"; then',
+        `  hearth_say ${shq(`leaving the zone ${layout.zone} alone: it is owned by`)}" \${hearth_found:-no hearth resource}, not $hearth_owner"`,
+        "  exit 0",
+        "fi",
+        `hearth_zid=${shq(layout.id)}`,
+        ...retireLines(),
+    ).render();
 }

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { SystemdService, SystemdServiceArgs } from "../systemd";
 import { remoteScript } from "../host";
+import { OwnerMark } from "../ownership";
 import { contentHash, frameStdin } from "../shell";
 import { ResolvedDnsZone } from "./args";
 import { checkRecordSet } from "./check";
@@ -58,14 +59,14 @@ export function knotServiceArgs(z: ResolvedDnsZone, backend: HostBackend): Syste
  * knotd as a SystemdService (a dynamic user with only CAP_NET_BIND_SERVICE, answering only site-local clients
  * unless the zone is public), then the zone's files and the reload in one remote command.
  */
-export function hostServer(name: string, z: ResolvedDnsZone, backend: HostBackend, parent: pulumi.Resource): { files: command.remote.Command; service: SystemdService } {
+export function hostServer(name: string, z: ResolvedDnsZone, backend: HostBackend, parent: pulumi.Resource, mark: OwnerMark): { files: command.remote.Command; service: SystemdService } {
     const layout = serverLayout(z.zone);
-    const files = (zoneText: string) => serverFiles(layout, backend.listen, backend.port, zoneText);
+    const files = (zoneText: string) => serverFiles(layout, backend.listen, backend.port, zoneText, mark);
     const statics = files("");
     // The script text does not depend on file bodies (they travel on stdin), so it is rendered once, up front.
-    const { script } = renderServerScript(layout, statics);
+    const { script } = renderServerScript(layout, statics, mark);
     const zone = renderHostZone(z, backend);
-    const stdin = zone.apply((zf) => frameStdin(renderServerScript(layout, files(zf.text)).installed.map((f) => f.content)));
+    const stdin = zone.apply((zf) => frameStdin(renderServerScript(layout, files(zf.text), mark).installed.map((f) => f.content)));
     // The unit first: a config change that needs a new unit (a port) then restarts knotd under the unit that allows
     // it. On a first deploy knotd fails until this config exists; the zone script starts it and waits for the serial.
     const service = new SystemdService(`${name}-knot`, knotServiceArgs(z, backend), { parent });
@@ -77,7 +78,7 @@ export function hostServer(name: string, z: ResolvedDnsZone, backend: HostBacken
             host: backend.host,
             script,
             stdin,
-            deleteScript: renderServerDeleteScript(layout),
+            deleteScript: renderServerDeleteScript(layout, mark),
             hash: contentHash(script, statics.knotConf, statics.checkConf),
         },
         { parent, dependsOn: [service] },

@@ -12,6 +12,8 @@ import { golden, knotConfCheck, kzonecheck } from "./tools";
 import { homeZone, zoneFileOf } from "./fixtures";
 
 const host = new Host({ name: "ns", address: "10.0.0.2", privateKey: pulumi.secret("ssh-key-material-1234"), hostKey: TEST_HOST_KEY });
+/** Another machine: a zone on it claims nothing on `host`. */
+const otherHost = () => new Host({ name: "ns9", address: "10.0.0.9", privateKey: pulumi.secret("ssh-key-material-1234"), hostKey: TEST_HOST_KEY });
 
 function internal(records: DnsZoneArgs["records"]): DnsZoneArgs {
     return { zone: "home.example.org", backend: { kind: "host", host, nameservers: [{ name: "ns1", addresses: ["10.0.0.2"] }] }, records };
@@ -46,7 +48,9 @@ describe("DnsZone host backend", () => {
         golden("knot.conf", files[0].content);
         assert.deepEqual(knotConfCheck(files[0].content), []);
         assert.equal(files[1].content, files[0].content.replace(`storage: "${layout.live}"`, `storage: "${layout.staged}"`));
-        assert.equal(files[2].content, zoneFileOf(homeZone()).text);
+        const id = `${pulumi.getProject()}/${pulumi.getStack()}/hearth:dns:Zone/home`;
+        assert.equal(files[2].content, `; hearth-owner: ${id}\n${zoneFileOf(homeZone()).text}`, "the zone file, marked with its owner");
+        assert.match(files[0].content, new RegExp(`^# hearth-owner: ${id.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$`, "m"));
         assert.deepEqual(kzonecheck("home.example.org", files[2].content), []);
         assert.deepEqual(checkScript(script), []);
         const lifecycle = recorded.find((r) => r.name === "home-zone-lifecycle")!;
@@ -54,7 +58,9 @@ describe("DnsZone host backend", () => {
         assert.equal(cmd.inputs.triggers, undefined, "no triggers: a replacement would run the old delete after the new create");
         assert.equal(lifecycle.inputs.create, undefined, "the lifecycle command runs nothing until the zone is deleted");
         const del = unwrap(lifecycle.inputs.delete);
-        assert.match(del, /rm -rf -- \/etc\/hearth\/dns\/home\.example\.org /);
+        assert.match(del, /^hearth_zdir=\/etc\/hearth\/dns\/home\.example\.org$/m);
+        assert.match(del, new RegExp(`^hearth_owner=${id.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$`, "m"));
+        assert.match(del, /if ! hearth_mine "\$hearth_found"; then/, "a delete touches only its own zone");
         assert.deepEqual(checkScript(del), []);
         assert.equal(cmd.inputs.update, cmd.inputs.create);
         assert.ok(!plainStrings(cmd.rawInputs).some((v) => v.includes("ssh-key-material")), "the SSH key only as a secret");
@@ -79,7 +85,7 @@ describe("DnsZone host backend", () => {
     });
 
     it("lets a public host zone answer anyone", async () => {
-        new DnsZone("pubns", { ...internal([{ name: "www", type: "A", value: "203.0.113.9" }]), public: true, backend: { kind: "host", host, nameservers: [{ name: "ns1", addresses: ["203.0.113.53"] }] } });
+        new DnsZone("pubns", { ...internal([{ name: "www", type: "A", value: "203.0.113.9" }]), public: true, backend: { kind: "host", host: otherHost(), nameservers: [{ name: "ns1", addresses: ["203.0.113.53"] }] } });
         await settle();
         const unit: string = recorded.find((r) => r.name === "pubns-knot")!.inputs.unitText;
         assert.doesNotMatch(unit, /^IPAddressDeny=/m);
@@ -122,6 +128,24 @@ describe("DnsZone host backend", () => {
         assert.match(zone, /^ns1\.home\t300\tIN\tA\t10\.0\.0\.2$/m);
         assert.match(zone, /^ns1\.home\t300\tIN\tAAAA\tfd00::2$/m);
         assert.deepEqual(kzonecheck("example.org", zone), []);
+    });
+
+    it("refuses, before anything registers, a second zone resource serving the same zone on a host", async () => {
+        const h = otherHost();
+        new DnsZone("first", { ...internal([]), backend: { kind: "host", host: h, nameservers: [{ name: "ns1", addresses: ["10.0.0.9"] }] } });
+        await settle();
+        const before = recorded.length;
+        assert.throws(
+            () => new DnsZone("second", { ...internal([]), backend: { kind: "host", host: h, nameservers: [{ name: "ns1", addresses: ["10.0.0.9"] }] } }),
+            (e: unknown) => e instanceof pulumi.ResourceError && /'zone' argument "home\.example\.org".*dns zone home\.example\.org is already managed by .*\/first/.test((e as Error).message),
+        );
+        await settle();
+        assert.equal(recorded.length, before, "nothing registered for the second zone");
+    });
+
+    it("adopt is refused on a cloud backend and must be a boolean", () => {
+        assert.throws(() => new DnsZone("c", { zone: "example.org", backend: { kind: "cloudflare", zoneId: "0123456789abcdef0123456789abcdef" }, adopt: true }), /'adopt' argument true.*only with backend kind 'host'/);
+        assert.throws(() => new DnsZone("h", { ...internal([]), adopt: "yes" as any }), /'adopt' argument "yes".*true or false/);
     });
 
     it("renders the same command for the same zone, so an unchanged zone runs nothing", async () => {
