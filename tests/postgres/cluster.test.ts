@@ -163,6 +163,121 @@ describe("postgres scripts on a real PostgreSQL 15", function () {
         assert.equal(c.sql("SELECT count(*) FROM pg_database WHERE datname = 'foreign_db'"), "1");
     });
 
+    const comment = (kind: "database" | "role", name: string) =>
+        kind === "database"
+            ? c.sql(`SELECT coalesce(shobj_description(oid, 'pg_database'), '-') FROM pg_database WHERE datname = '${name}'`)
+            : c.sql(`SELECT coalesce(shobj_description(oid, 'pg_authid'), '-') FROM pg_roles WHERE rolname = '${name}'`);
+    const hbaFragments = () => fs.readdirSync(path.join(tmp, "etc", "postgres", String(c.port), "hba.d")).sort();
+
+    it("marks the role and database with the owner's id, and adopts (and rewrites) the mark of an earlier release, saying so", () => {
+        c.sql("CREATE ROLE older LOGIN; COMMENT ON ROLE older IS 'hearth:managed'; CREATE DATABASE older OWNER older; COMMENT ON DATABASE older IS 'hearth:managed';");
+        const r = converge(spec({ database: "older" }), pw1);
+        assert.equal(r.code, 0, r.err);
+        assert.match(r.out, /taking over role "older" from an earlier release of hearth \(the mark is rewritten to spec\/local\/hearth:postgres:Database\/older\)/);
+        assert.match(r.out, /taking over database "older" from an earlier release of hearth/);
+        assert.equal(comment("role", "older"), "hearth-owner: spec/local/hearth:postgres:Database/older");
+        assert.equal(comment("database", "older"), "hearth-owner: spec/local/hearth:postgres:Database/older");
+        assert.equal(c.tcp("older", pw1, "older", "SELECT current_user"), "older");
+    });
+
+    it("refuses a database another resource owns, takes it over under an alias, and another owner's delete touches nothing", () => {
+        const s = spec({ database: "owned" });
+        assert.equal(converge(s, pw1, markOf("first")).code, 0);
+        const refused = converge(s, pw1, markOf("second"));
+        assert.notEqual(refused.code, 0);
+        assert.match(refused.err, /role "owned" is owned by another resource \(spec\/local\/hearth:postgres:Database\/first\), not by spec\/local\/hearth:postgres:Database\/second.*aliases/);
+        assert.equal(comment("role", "owned"), "hearth-owner: spec/local/hearth:postgres:Database/first", "nothing was rewritten");
+        const other = remove(s, markOf("second"));
+        assert.equal(other.code, 0, other.err);
+        assert.match(other.out, /database owned is not this resource's \(mark: spec\/local\/hearth:postgres:Database\/first\); the delete leaves it alone/);
+        assert.match(other.out, /leaving .*hba\.d\/owned\.conf: it is owned by spec\/local\/hearth:postgres:Database\/first/);
+        assert.equal(comment("database", "owned"), "hearth-owner: spec/local/hearth:postgres:Database/first");
+        assert.match(hba(), /^host "owned" "owned" 127\.0\.0\.1\/32 scram-sha-256$/m, "its access entry stays");
+        const renamed = converge(s, pw1, markOf("second", { aliases: [markOf("first").id] }));
+        assert.equal(renamed.code, 0, renamed.err);
+        assert.equal(comment("database", "owned"), "hearth-owner: spec/local/hearth:postgres:Database/second");
+        assert.match(fs.readFileSync(path.join(tmp, "etc", "postgres", String(c.port), "hba.d", "owned.conf"), "utf8"), /^# hearth-owner: spec\/local\/hearth:postgres:Database\/second$/m);
+    });
+
+    it("finishes a create killed after any step (after CREATE ROLE, after CREATE DATABASE, ...) when the same script runs again", () => {
+        const s = spec({ database: "crashy", schemas: ["app"] });
+        const r = renderScripts(s, markOf("crashy"));
+        const stdin = convergeStdin(r, s, scramVerifier(pw1, "crashy"));
+        const reset = () => {
+            c.sql("DROP DATABASE IF EXISTS crashy WITH (FORCE)");
+            for (const d of c.sql("SELECT datname FROM pg_database WHERE datname LIKE 'hearth_new_%'").split("\n").filter(Boolean)) c.sql(`DROP DATABASE "${d}" WITH (FORCE)`);
+            c.sql("DROP ROLE IF EXISTS crashy");
+            fs.rmSync(path.join(tmp, "etc", "postgres", String(c.port), "hba.d", "crashy.conf"), { force: true });
+        };
+        const state = () => [
+            comment("role", "crashy"), comment("database", "crashy"),
+            c.sql("SELECT count(*) FROM pg_database WHERE datname LIKE 'hearth_new_%'"),
+            c.sql("SELECT nspname FROM pg_namespace WHERE nspname = 'app'", "crashy"),
+            c.tcp("crashy", pw1, "crashy", "SELECT current_user"),
+            hba().includes('host "crashy" "crashy" 127.0.0.1/32 scram-sha-256'),
+        ];
+        reset();
+        assert.equal(bash(r.script, stdin).code, 0);
+        const reference = state();
+        let points = 0;
+        const seen: string[] = [];
+        for (let k = 1; k < 100; k++) {
+            reset();
+            const killed = spawnSync("bash", ["--noprofile", "--norc", "-c", r.script], { input: stdin, encoding: "utf8", env: { ...process.env, HEARTH_CRASH_AT: String(k) } });
+            if (!/hearth-crash: step \d+/.test(killed.stderr)) {
+                assert.equal(killed.status, 0, killed.stderr);
+                break;
+            }
+            seen.push(c.sql("SELECT (SELECT count(*) FROM pg_roles WHERE rolname = 'crashy') || '/' || (SELECT count(*) FROM pg_database WHERE datname = 'crashy' OR datname LIKE 'hearth_new_%')"));
+            const again = bash(r.script, stdin);
+            assert.equal(again.code, 0, `re-run after a kill at step ${k}: ${again.err}`);
+            assert.deepEqual(state(), reference, `after a kill at step ${k} and a re-run`);
+            points = k;
+        }
+        assert.ok(points >= 6, `killed at ${points} points`);
+        assert.ok(seen.includes("1/0"), "one kill came right after CREATE ROLE (role, no database)");
+        assert.ok(seen.includes("1/1"), "kills came right after CREATE DATABASE (under its temp name) and after the rename");
+    });
+
+    it("moves a database whose tablespace is no longer declared back to pg_default, then drops the empty tablespace", () => {
+        const s = spec({ database: "tsdb" });
+        assert.equal(converge(s, pw1).code, 0);
+        c.tcp("tsdb", pw1, "tsdb", "CREATE TABLE t(v text); INSERT INTO t VALUES ('kept');");
+        const loc = path.join(c.dir, "ts");
+        fs.mkdirSync(loc);
+        spawnSync("chown", ["postgres:postgres", loc]);
+        c.sql(`CREATE TABLESPACE hearth_tsdb LOCATION '${loc}'`);
+        c.sql("ALTER DATABASE tsdb SET TABLESPACE hearth_tsdb");
+        const r = converge(s, pw1);
+        assert.equal(r.code, 0, r.err);
+        assert.equal(c.sql("SELECT t.spcname FROM pg_database d JOIN pg_tablespace t ON t.oid = d.dattablespace WHERE d.datname = 'tsdb'"), "pg_default");
+        assert.equal(c.sql("SELECT count(*) FROM pg_tablespace WHERE spcname = 'hearth_tsdb'"), "0");
+        assert.equal(c.tcp("tsdb", pw1, "tsdb", "SELECT v FROM t"), "kept");
+        // A tablespace that still holds something stops the converge (and so the dataset's release after it).
+        c.sql(`CREATE TABLESPACE hearth_tsdb LOCATION '${loc}'`);
+        c.sql("CREATE TABLE elsewhere(v int) TABLESPACE hearth_tsdb", "postgres");
+        const stopped = converge(s, pw1);
+        assert.notEqual(stopped.code, 0);
+        assert.match(stopped.err, /tablespace "hearth_tsdb" is not empty/);
+        c.sql("DROP TABLE elsewhere; DROP TABLESPACE hearth_tsdb;");
+    });
+
+    it("a renamed database leaves no access behind: the old fragment goes, the old role may no longer log in, its data stays", () => {
+        const mark = markOf("renaming");
+        assert.equal(converge(spec({ database: "before_rename" }), pw1, mark).code, 0);
+        c.tcp("before_rename", pw1, "before_rename", "CREATE TABLE t(v text); INSERT INTO t VALUES ('old data');");
+        assert.ok(hbaFragments().includes("before_rename.conf"));
+        const r = converge(spec({ database: "after_rename" }), pw1, mark);
+        assert.equal(r.code, 0, r.err);
+        assert.ok(!hbaFragments().includes("before_rename.conf"), "the old name's fragment is removed");
+        assert.doesNotMatch(hba(), /"before_rename"/);
+        assert.throws(() => c.tcp("before_rename", pw1, "before_rename", "SELECT 1"));
+        assert.equal(c.sql("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'before_rename'"), "f");
+        assert.equal(comment("database", "before_rename"), "-", "released");
+        assert.equal(c.sql("SELECT v FROM t", "before_rename"), "old data", "kept");
+        assert.equal(c.tcp("after_rename", pw1, "after_rename", "SELECT current_user"), "after_rename");
+    });
+
     it("after every step above, the server log holds neither cleartext password", () => {
         const text = log();
         assert.ok(text.includes("ALTER ROLE"), "statements were logged");
