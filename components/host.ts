@@ -101,7 +101,7 @@ function checkHostKey(value: unknown, arg: string): pulumi.Input<string> {
         return v as string;
     };
     const isPromise = value !== null && typeof value === "object" && typeof (value as PromiseLike<unknown>).then === "function";
-    if (pulumi.Output.isInstance(value) || isPromise) return pulumi.output(value as pulumi.Input<unknown>).apply(check);
+    if (pulumi.Output.isInstance(value) || isPromise) return pulumi.output(value as pulumi.Input<string>).apply(check);
     return check(value);
 }
 
