@@ -1,16 +1,43 @@
 // SystemdService (hearth:systemd:Service): a hardened unit, or a drop-in over a packaged one, converged by one remote command.
 import * as pulumi from "@pulumi/pulumi";
 import { remoteScript } from "../host";
+import { claimOnHost, ownerMark } from "../ownership";
 import { frameStdin } from "../shell";
 import { SERVICE_TYPE } from "../tokens";
+import { fail } from "../validate";
 import { resolveServiceArgs, SystemdServiceArgs } from "./args";
-import { ResolvedService } from "./model";
+import { proxyUnits, ResolvedService, timerUnit, UNIT_DIR } from "./model";
 import { renderService } from "./render";
 
 export { resolveServiceArgs, SystemdServiceArgs, SystemdBindPath, SystemdLoosenings } from "./args";
 export { renderService, RenderedService } from "./render";
 export { renderIni, IniLine, IniSection, systemdExecArg, systemdExecLine, systemdQuote } from "./ini";
 export { ResolvedService } from "./model";
+
+/** Taking over unit files another resource (or nothing hearth knows) wrote. */
+export interface SystemdServiceOwnership {
+    /**
+     * Take over the unit files even when their owner line names another resource (or there is none), rewriting it
+     * to this one; the other resource's delete then leaves them alone. A resource renamed in the program should list
+     * its old name in `aliases` instead. @default false
+     */
+    readonly adopt?: boolean;
+}
+
+/** Plan-time: every file the service writes is claimed on its host, so two resources on one unit are refused. */
+function claimUnits(host: object, r: ResolvedService, mark: ReturnType<typeof ownerMark>): void {
+    if (r.dropIn) {
+        claimOnHost(host, `systemd drop-in ${UNIT_DIR}/${r.unitName}.d/${r.dropIn.name}.conf`, mark, "dropIn", r.dropIn);
+        return;
+    }
+    claimOnHost(host, `systemd unit ${r.unitName}`, mark, "unitName", r.unitName);
+    if (r.timer) claimOnHost(host, `systemd unit ${timerUnit(r.unitName)}`, mark, "timer", timerUnit(r.unitName));
+    if (r.socket) {
+        const { socket, proxy } = proxyUnits(r.unitName);
+        claimOnHost(host, `systemd unit ${socket}`, mark, "socket", socket);
+        claimOnHost(host, `systemd unit ${proxy}`, mark, "socket", proxy);
+    }
+}
 
 export class SystemdService extends pulumi.ComponentResource {
     /** The unit hearth manages: `<name>.service`, or for a drop-in the packaged unit it sits on. */
@@ -24,9 +51,13 @@ export class SystemdService extends pulumi.ComponentResource {
     /** The resolved arguments the unit was rendered from. */
     readonly resolved: ResolvedService;
 
-    constructor(name: string, args: SystemdServiceArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        const resolved = resolveServiceArgs(name, args);
-        const rendered = renderService(resolved);
+    constructor(name: string, args: SystemdServiceArgs & SystemdServiceOwnership, opts: pulumi.ComponentResourceOptions = {}) {
+        const { adopt, ...serviceArgs } = args;
+        if (adopt !== undefined && typeof adopt !== "boolean") fail("adopt", adopt, "true or false");
+        const resolved = resolveServiceArgs(name, serviceArgs);
+        const mark = ownerMark(SERVICE_TYPE, name, opts, adopt);
+        claimUnits(args.host, resolved, mark);
+        const rendered = renderService(resolved, mark);
         // Recorded as the component's inputs (state, policy props): resolved plain data, credential names only.
         super(SERVICE_TYPE, name, { ...resolved, host: args.host.name, unitText: rendered.unitText, hash: rendered.hash }, opts);
         this.resolved = resolved;

@@ -1,9 +1,10 @@
 // Pure renderer of a SystemdService: resolved args in; unit files, the converge and delete scripts, and their hash out.
+import type { OwnerMark } from "../core/owner";
 import { contentHash, RenderedFile } from "../shell";
 import { IniLine, IniSection, renderIni, systemdExecLine, systemdQuote, systemdSpecifierEscape } from "./ini";
 import { LOCAL_ADDRESSES, sandboxLines, SandboxSpec } from "./hardening";
-import { credentialPath, MANAGED_MARKER, proxyUnits, ResolvedService, SOCKET_PROXYD, timerUnit, UNIT_DIR } from "./model";
-import { convergeScript, deleteScript, UnitPlan } from "./script";
+import { credentialPath, CREDSTORE_DIR, isLifelineUnit, MANAGED_MARKER, proxyUnits, ResolvedService, SOCKET_PROXYD, timerUnit, UNIT_DIR } from "./model";
+import { convergeScript, deleteScript, ServicePlan } from "./script";
 
 export interface RenderedService {
     /** The unit hearth manages (for a drop-in: the packaged unit it sits on). */
@@ -19,6 +20,14 @@ export interface RenderedService {
 }
 
 const HEADER = MANAGED_MARKER.replace(/^# /, "");
+
+/**
+ * The header of every file hearth writes: the marker of earlier releases (which the scripts read as the legacy mark)
+ * and the owner line naming the one resource that owns the file.
+ */
+function header(mark: OwnerMark): string[] {
+    return [HEADER, `hearth-owner: ${mark.id}`];
+}
 
 // A drop-in's list settings would otherwise be merged with the packaged unit's; an empty assignment resets them first.
 const RESET_IN_DROP_IN = new Set(["CapabilityBoundingSet", "AmbientCapabilities", "RestrictAddressFamilies", "SystemCallFilter", "IPAddressAllow", "IPAddressDeny", "SocketBindAllow", "SocketBindDeny"]);
@@ -79,7 +88,7 @@ function readinessProbe(port: number): string[] {
     return ["/bin/bash", "-c", `until (exec 3<>/dev/tcp/127.0.0.1/${port}) 2>/dev/null; do sleep 0.1; done`];
 }
 
-function serviceUnit(r: ResolvedService): string {
+function serviceUnit(r: ResolvedService, mark: OwnerMark): string {
     const unit: IniLine[] = [["Description", systemdSpecifierEscape(r.description ?? r.unitName)]];
     if (r.network !== "none") unit.push(["After", "network.target"]);
     // Scale to zero: once the idle proxy exits, nothing needs the app any more and systemd stops it.
@@ -95,17 +104,17 @@ function serviceUnit(r: ResolvedService): string {
 
     const sections: IniSection[] = [{ name: "Unit", lines: unit }, { name: "Service", lines: service }];
     if (!r.timer && !r.socket) sections.push({ name: "Install", lines: [["WantedBy", "multi-user.target"]] });
-    return renderIni(sections, [HEADER]);
+    return renderIni(sections, header(mark));
 }
 
-function dropInUnit(r: ResolvedService): string {
+function dropInUnit(r: ResolvedService, mark: OwnerMark): string {
     const service = withResets([...directoryLines(r), ...sandboxLines(appSandbox(r)), ...limitLines(r)]);
-    const header = [HEADER, `Drop-in over the packaged ${r.unitName}: hardening and limits only.`];
-    if (r.description) header.push(r.description);
-    return renderIni([{ name: "Service", lines: service }], header);
+    const lines = [...header(mark), `Drop-in over the packaged ${r.unitName}: hardening and limits only.`];
+    if (r.description) lines.push(r.description);
+    return renderIni([{ name: "Service", lines: service }], lines);
 }
 
-function timerFile(r: ResolvedService): string {
+function timerFile(r: ResolvedService, mark: OwnerMark): string {
     const t = r.timer!;
     const timer: IniLine[] = [["OnCalendar", t.onCalendar], ["Persistent", t.persistent ? "yes" : "no"]];
     if (t.randomizedDelaySec > 0) timer.push(["RandomizedDelaySec", `${t.randomizedDelaySec}s`]);
@@ -115,11 +124,11 @@ function timerFile(r: ResolvedService): string {
             { name: "Timer", lines: timer },
             { name: "Install", lines: [["WantedBy", "timers.target"]] },
         ],
-        [HEADER],
+        header(mark),
     );
 }
 
-function socketFile(r: ResolvedService): string {
+function socketFile(r: ResolvedService, mark: OwnerMark): string {
     const s = r.socket!;
     const socket: IniLine[] = [["ListenStream", s.listenStream]];
     if (r.network === "local") {
@@ -132,11 +141,11 @@ function socketFile(r: ResolvedService): string {
             { name: "Socket", lines: socket },
             { name: "Install", lines: [["WantedBy", "sockets.target"]] },
         ],
-        [HEADER],
+        header(mark),
     );
 }
 
-function proxyFile(r: ResolvedService): string {
+function proxyFile(r: ResolvedService, mark: OwnerMark): string {
     const s = r.socket!;
     const { socket } = proxyUnits(r.unitName);
     const unit: IniLine[] = [
@@ -165,48 +174,49 @@ function proxyFile(r: ResolvedService): string {
         ["TasksMax", "32"],
         ["OOMPolicy", "kill"],
     ];
-    return renderIni([{ name: "Unit", lines: unit }, { name: "Service", lines: service }], [HEADER]);
+    return renderIni([{ name: "Unit", lines: unit }, { name: "Service", lines: service }], header(mark));
 }
 
 /** Unit names and files of a resolved service, main file first. */
-function plan(r: ResolvedService): { units: UnitPlan; files: RenderedFile[]; unitText: string } {
+function plan(r: ResolvedService, mark: OwnerMark): { plan: ServicePlan; unitText: string } {
     const file = (path: string, content: string): RenderedFile => ({ path, content, mode: 0o644 });
+    const base = { enable: r.enable, mark, neverRestart: isLifelineUnit(r.unitName) };
     if (r.dropIn) {
-        const text = dropInUnit(r);
+        const text = dropInUnit(r, mark);
         const path = `${UNIT_DIR}/${r.unitName}.d/${r.dropIn.name}.conf`;
-        return { units: { kind: "dropIn", unit: r.unitName, file: path, enable: r.enable }, files: [file(path, text)], unitText: text };
+        return { plan: { ...base, kind: "dropIn", unit: r.unitName, files: [file(path, text)], credentials: [] }, unitText: text };
     }
-    const text = serviceUnit(r);
+    const text = serviceUnit(r, mark);
     const files = [file(`${UNIT_DIR}/${r.unitName}`, text)];
     const timer = timerUnit(r.unitName);
     const { socket, proxy } = proxyUnits(r.unitName);
-    if (r.timer) files.push(file(`${UNIT_DIR}/${timer}`, timerFile(r)));
-    if (r.socket) files.push(file(`${UNIT_DIR}/${socket}`, socketFile(r)), file(`${UNIT_DIR}/${proxy}`, proxyFile(r)));
-    const kind = r.timer ? "timer" : r.socket ? "socket" : "service";
-    const all = [r.unitName, timer, socket, proxy];
+    if (r.timer) files.push(file(`${UNIT_DIR}/${timer}`, timerFile(r, mark)));
+    if (r.socket) files.push(file(`${UNIT_DIR}/${socket}`, socketFile(r, mark)), file(`${UNIT_DIR}/${proxy}`, proxyFile(r, mark)));
     return {
-        units: {
-            kind,
+        plan: {
+            ...base,
+            kind: r.timer ? "timer" : r.socket ? "socket" : "service",
             unit: r.unitName,
             timer: r.timer ? timer : undefined,
             socket: r.socket ? socket : undefined,
             proxy: r.socket ? proxy : undefined,
-            // Files an earlier shape of this service may have left (a timer or socket since removed).
-            stale: all.filter((u) => !files.some((f) => f.path === `${UNIT_DIR}/${u}`)).map((u) => ({ unit: u, file: `${UNIT_DIR}/${u}` })),
-            enable: r.enable,
+            files,
+            credentials: r.credentials.map((c) => ({ name: c, path: credentialPath(r.unitName, c) })),
+            credentialDir: `${CREDSTORE_DIR}/${r.unitName}`,
         },
-        files,
         unitText: text,
     };
 }
 
-/** Renders everything a service puts on its host. Deterministic: the same resolved args give the same bytes. */
-export function renderService(r: ResolvedService): RenderedService {
-    const { units, files, unitText } = plan(r);
-    const credentials = r.credentials.map((c) => ({ name: c, path: credentialPath(r.unitName, c) }));
-    const credentialDir = `/etc/credstore/${r.unitName}`;
-    const script = convergeScript(units, files, credentials, r.dropIn ? undefined : credentialDir);
-    const del = deleteScript(units, files, credentials, r.dropIn ? undefined : credentialDir);
+/**
+ * Renders everything a service puts on its host, marked as owned by `mark` (the resource's owner mark). Deterministic:
+ * the same resolved args and mark give the same bytes.
+ */
+export function renderService(r: ResolvedService, mark: OwnerMark): RenderedService {
+    const { plan: p, unitText } = plan(r, mark);
+    const script = convergeScript(p);
+    const del = deleteScript(p);
+    const files = p.files;
     const hash = contentHash(script, del, ...files.flatMap((f) => [f.path, f.mode.toString(8), f.content]));
     return { unitName: r.unitName, unitText, files, script, deleteScript: del, hash };
 }

@@ -1,193 +1,316 @@
-// The converge and delete scripts of a SystemdService: install atomically, reload and restart only on change.
+// The converge and delete scripts of a SystemdService: short call sequences over the shared runtime (core/runtime.sh).
 //
-// Pure: built with Script from shell.ts, every interpolated value through shq.
+// Level-triggered: a daemon-reload comes from systemd's own state (hearth_daemon_reload), a restart from comparing the
+// digest of what is installed (unit files, drop-in, credentials) with the digest recorded after the last restart
+// that succeeded. So a run killed at any line (or whose SSH reader went away) finishes on the next run.
+// Owned per resource: every file carries "# hearth-owner: <id>"; a converge claims each file before writing any, a
+// rename within the resource removes what its mark is on but it no longer declares, a delete touches only files its
+// mark is on. Pure: built with Script from shell.ts, every interpolated value through shq.
+import type { OwnerMark } from "../core/owner";
 import { RenderedFile, Script, shq } from "../shell";
-import { isLifelineUnit, MANAGED_MARKER } from "./model";
-
-export type UnitPlan =
-    | { readonly kind: "dropIn"; readonly unit: string; readonly file: string; readonly enable: boolean }
-    | {
-          readonly kind: "service" | "timer" | "socket";
-          readonly unit: string;
-          readonly timer?: string;
-          readonly socket?: string;
-          readonly proxy?: string;
-          readonly stale: readonly { readonly unit: string; readonly file: string }[];
-          readonly enable: boolean;
-      };
+import { CREDSTORE_DIR, MANAGED_MARKER, UNIT_DIR } from "./model";
 
 export interface CredentialFile {
     readonly name: string;
     readonly path: string;
 }
 
-const PUT_SECRET = String.raw`hearth_put_secret() {
-  chown -- root:root "$hearth_tmp"
-  chmod -- 0600 "$hearth_tmp"
-  if [ -f "$1" ] && [ ! -L "$1" ] && cmp -s -- "$hearth_tmp" "$1" && [ "$(stat -c '%a %U %G' -- "$1")" = "600 root root" ]; then
-    rm -f -- "$hearth_tmp"
-  else
-    mv -f -T -- "$hearth_tmp" "$1"
-    hearth_changed=$((hearth_changed + 1))
-    echo "hearth: wrote $1"
-  fi
-  hearth_tmp=
-}`;
+/** Everything a SystemdService puts on its host, as the scripts need it. */
+export interface ServicePlan {
+    readonly kind: "service" | "timer" | "socket" | "dropIn";
+    /** The unit hearth manages: the service, or for a drop-in the packaged unit it sits on. */
+    readonly unit: string;
+    readonly timer?: string;
+    readonly socket?: string;
+    readonly proxy?: string;
+    readonly enable: boolean;
+    /** The files hearth writes, the main one first (unit files or the drop-in). */
+    readonly files: readonly RenderedFile[];
+    /** Secrets, installed from the stdin frames after the files', in this order. */
+    readonly credentials: readonly CredentialFile[];
+    /** The service's credential directory (none for a drop-in). */
+    readonly credentialDir?: string;
+    /** Never restarted by hearth (the SSH daemon, journald, ...): the drop-in applies at the unit's next restart. */
+    readonly neverRestart: boolean;
+    readonly mark: OwnerMark;
+}
 
-/** `if` guard: the file exists and carries hearth's marker line, so it is ours to stop, disable and remove. */
-function ours(file: string): string {
-    return `[ -f ${shq(file)} ] && grep -qxF ${shq(MANAGED_MARKER)} ${shq(file)}`;
+/** Where the digest of what was last applied (restarted) is recorded: `systemd/<file below UNIT_DIR, / as +>`. */
+export function appliedKey(mainFile: string): string {
+    return `systemd/${mainFile.slice(UNIT_DIR.length + 1).replace(/\//g, "+")}`;
 }
 
 function isTemplate(unit: string): boolean {
     return unit.includes("@.");
 }
 
-function credentialLines(s: Script, credentials: readonly CredentialFile[], dir: string | undefined): void {
-    if (!dir) return;
-    if (credentials.length) {
-        s.raw(PUT_SECRET, `mkdir -p -- ${shq(dir)}`, `chmod 0700 -- ${shq(dir)}`);
-        for (const c of credentials) {
-            // The secret goes straight from stdin into a root-only temp file beside its target; never through argv.
-            s.secretToFile("hearth_tmp", `${dir}/.${c.name}.hearth-new`);
-            s.raw(`hearth_put_secret ${shq(c.path)}`);
-        }
-    }
-    // The directory belongs to this service: a credential dropped from its args is removed too.
-    const keep = credentials.map((c) => shq(c.name)).join("|");
+const q = (words: readonly string[]) => words.map(shq).join(" ");
+
+/** Enables UNIT unless it is (a level: a run killed after enabling finds it enabled). */
+function enable(s: Script, unit: string): void {
+    s.raw(`if ! systemctl is-enabled -q -- ${shq(unit)}; then`, `  systemctl enable -q --no-reload -- ${shq(unit)}`, `  hearth_step`, `fi`);
+}
+
+/** Disables and stops UNIT if it is enabled or running. */
+function disable(s: Script, unit: string): void {
     s.raw(
-        `if [ -d ${shq(dir)} ]; then`,
-        `  for hearth_f in ${shq(dir)}/* ${shq(dir)}/.[!.]*; do`,
-        `    if [ ! -f "$hearth_f" ] && [ ! -L "$hearth_f" ]; then continue; fi`,
-        `    case \${hearth_f##*/} in`,
-        ...(keep ? [`      ${keep}) ;;`] : []),
-        `      *) hearth_remove "$hearth_f" ;;`,
-        `    esac`,
-        `  done`,
-        ...(credentials.length ? [] : [`  rmdir --ignore-fail-on-non-empty -- ${shq(dir)}`]),
+        `if systemctl is-enabled -q -- ${shq(unit)} || systemctl is-active -q -- ${shq(unit)}; then`,
+        `  systemctl disable -q --now -- ${shq(unit)}`,
+        `  hearth_step`,
         `fi`,
     );
 }
 
-/** Where a converge run notes that a reload and restart are owed: set before them, cleared after them. */
-export const PENDING_DIR = "/run/hearth";
+function stopIfActive(s: Script, unit: string): void {
+    s.raw(`if systemctl is-active -q -- ${shq(unit)}; then`, `  systemctl stop -- ${shq(unit)}`, `  hearth_step`, `fi`);
+}
+
+/** Sets hearth_d to the digest of what is installed now: unit files or drop-in, and credentials. */
+function digest(s: Script, p: ServicePlan): void {
+    const paths = [...p.files.map((f) => f.path), ...p.credentials.map((c) => c.path)];
+    s.raw(`hearth_d=$(hearth_digest ${q(paths)})`);
+}
 
 /**
- * Turns "a file changed" into a marker that outlives a failed run, so the re-run still reloads and restarts even
- * though its files are already in place. /run is cleared at boot, when every unit starts from its files anyway.
+ * The restart decision: restart (the `whenChanged` lines) when the installed digest differs from the one recorded
+ * after the last restart that succeeded, otherwise the `otherwise` lines; then record the digest.
  */
-function pending(s: Script, unit: string): void {
+function applyOnce(s: Script, p: ServicePlan, whenChanged: readonly string[], otherwise: readonly string[] = []): void {
+    const key = shq(appliedKey(p.files[0].path));
+    digest(s, p);
+    s.raw(`if [ "$hearth_d" != "$(hearth_applied ${key})" ]; then`, ...whenChanged.map((l) => `  ${l}`));
+    if (otherwise.length) s.raw(...otherwise);
+    s.raw(`fi`, `hearth_record ${key} "$hearth_d"`);
+}
+
+/** Restart UNIT when what it runs changed, else start it when it is not running. */
+function restartOrStart(s: Script, p: ServicePlan, unit: string): void {
+    applyOnce(s, p, [`systemctl restart -- ${shq(unit)}`, `hearth_step`], [
+        `elif ! systemctl is-active -q -- ${shq(unit)}; then`,
+        `  systemctl start -- ${shq(unit)}`,
+        `  hearth_step`,
+    ]);
+}
+
+/** Claims every file before any is written: a file another resource owns stops the run here, with nothing changed. */
+function claims(s: Script, paths: readonly string[]): void {
     s.raw(
-        `hearth_pending=${shq(`${PENDING_DIR}/${unit}.pending`)}`,
-        `if [ "$hearth_changed" -gt 0 ]; then mkdir -p -- ${PENDING_DIR}; : > "$hearth_pending"; fi`,
-        `if [ -e "$hearth_pending" ]; then systemctl daemon-reload; fi`,
+        `hearth_legacy=${shq(MANAGED_MARKER)}`,
+        `hearth_files=(${q(paths)})`,
+        `for hearth_f in "\${hearth_files[@]}"; do`,
+        `  if [ -e "$hearth_f" ] || [ -L "$hearth_f" ]; then hearth_claim "$hearth_f" "$(hearth_file_owner "$hearth_f" "$hearth_legacy")"; fi`,
+        `done`,
     );
 }
 
-function whenPending(command: string): string {
-    return `if [ -e "$hearth_pending" ]; then ${command}; fi`;
+/** Credentials: installed 0600 root in a 0700 directory; any the service no longer declares are removed. */
+function credentialLines(s: Script, p: ServicePlan): void {
+    const dir = p.credentialDir;
+    if (!dir) return;
+    if (p.credentials.length) {
+        s.raw(`hearth_dir ${shq(dir)} 0700`, `if [ "$(stat -c %a -- ${shq(dir)})" != 700 ]; then`, `  chmod 0700 -- ${shq(dir)}`, `  hearth_step`, `fi`);
+        // Each secret goes straight from its stdin frame into a random temp name beside its target; never through argv.
+        for (const c of p.credentials) s.raw(`hearth_install_secret ${shq(c.path)}`);
+    }
+    s.raw(`hearth_clear ${q([dir, ...p.credentials.map((c) => c.name)])}`);
 }
 
-/** Start on every run (a no-op when running); restart only when something changed. */
-function startOrRestart(s: Script, unit: string): void {
-    s.raw(`if [ -e "$hearth_pending" ]; then systemctl restart ${shq(unit)}; else systemctl start ${shq(unit)}; fi`);
+/**
+ * Files this resource's mark is on that it no longer declares (a renamed unit, a dropped timer or socket, a moved
+ * drop-in): stopped (triggers first), their credentials removed, then the files. Found by mark, never by name, so a
+ * unit of another resource (a service named `web-proxy` beside `web`) is never touched.
+ */
+function staleLines(s: Script, p: ServicePlan): void {
+    const globs = ["*.service", "*.timer", "*.socket", "*.d/*.conf"].map((g) => `${UNIT_DIR}/${g}`).join(" ");
+    s.raw(
+        `hearth_stale=()`,
+        `while IFS= read -r hearth_f; do`,
+        `  case $hearth_f in`,
+        `    ${p.files.map((f) => shq(f.path)).join(" | ")}) ;;`,
+        `    *) hearth_stale+=("$hearth_f") ;;`,
+        `  esac`,
+        `done < <(hearth_marked ${globs})`,
+        `for hearth_f in "\${hearth_stale[@]}"; do`,
+        `  case $hearth_f in *.timer | *.socket)`,
+        `    systemctl disable -q --now -- "\${hearth_f##*/}" || true`,
+        `    hearth_step`,
+        `    ;;`,
+        `  esac`,
+        `done`,
+        `for hearth_f in "\${hearth_stale[@]}"; do`,
+        `  case $hearth_f in *.service)`,
+        `    systemctl disable -q --now -- "\${hearth_f##*/}" || true`,
+        `    hearth_step`,
+        `    hearth_clear ${shq(CREDSTORE_DIR)}/"\${hearth_f##*/}"`,
+        `    ;;`,
+        `  esac`,
+        `done`,
+        `for hearth_f in "\${hearth_stale[@]}"; do`,
+        `  hearth_remove "$hearth_f"`,
+        `  case $hearth_f in *.d/*.conf) hearth_rmdir "\${hearth_f%/*}" ;; esac`,
+        `done`,
+    );
 }
 
-function done(s: Script): void {
-    s.raw(`rm -f -- "$hearth_pending"`);
+/**
+ * A digest recorded for a file that is gone means a removal that may not have been reloaded yet (a run killed between
+ * removing a unit file and the daemon-reload): reload, then forget it. A level, shared by converge and delete.
+ */
+function forgetRemoved(s: Script): void {
+    s.raw(
+        `hearth_gone=()`,
+        `while IFS= read -r hearth_k; do`,
+        `  hearth_f=\${hearth_k#systemd/}`,
+        `  if [ ! -e ${shq(UNIT_DIR)}/"\${hearth_f//+//}" ]; then hearth_gone+=("$hearth_k"); fi`,
+        `done < <(hearth_applied_keys systemd)`,
+        `if [ "\${#hearth_gone[@]}" -gt 0 ]; then`,
+        `  systemctl daemon-reload`,
+        `  hearth_step`,
+        `  for hearth_k in "\${hearth_gone[@]}"; do hearth_forget "$hearth_k"; done`,
+        `fi`,
+    );
 }
 
-export function convergeScript(plan: UnitPlan, files: readonly RenderedFile[], credentials: readonly CredentialFile[], credentialDir: string | undefined): string {
-    const s = new Script(`converge ${plan.unit}`);
-    for (const f of files) s.install(f);
-    credentialLines(s, credentials, credentialDir);
+export function convergeScript(p: ServicePlan): string {
+    const s = new Script(`converge ${p.unit}`).owner(p.mark);
+    claims(s, p.files.map((f) => f.path));
+    for (const f of p.files) s.install(f);
+    credentialLines(s, p);
+    staleLines(s, p);
+    forgetRemoved(s);
 
-    if (plan.kind === "dropIn") {
-        pending(s, plan.unit);
-        if (isLifelineUnit(plan.unit)) {
-            // Never restarted by hearth (the operator's way in, or the host's logging and naming): the drop-in applies
-            // at the unit's next restart. Enabling and starting a stopped one cuts nothing off.
-            if (plan.enable && !isTemplate(plan.unit)) s.raw(`systemctl enable -q --no-reload ${shq(plan.unit)}`, `systemctl start ${shq(plan.unit)}`);
-            s.raw(whenPending(`echo ${shq(`hearth: ${plan.unit} is not restarted; the drop-in applies at its next restart`)}`));
-        } else if (isTemplate(plan.unit)) {
-            // A template cannot be enabled or started; restart the instances that run.
-            const instances = plan.unit.replace("@.", "@*.");
-            s.raw(whenPending(`systemctl try-restart ${shq(instances)}`));
-        } else if (plan.enable) {
-            s.raw(`systemctl enable -q --no-reload ${shq(plan.unit)}`);
-            startOrRestart(s, plan.unit);
+    if (p.kind === "dropIn") {
+        if (isTemplate(p.unit)) {
+            // A template cannot be enabled or started: reload if a loaded instance is stale, restart the running ones.
+            const instances = p.unit.replace("@.", "@*.");
+            s.raw(
+                `mapfile -t hearth_units < <(systemctl list-units --all --plain --no-legend -- ${shq(instances)} | cut -d' ' -f1)`,
+                `if [ "\${#hearth_units[@]}" -gt 0 ]; then hearth_daemon_reload "\${hearth_units[@]}"; fi`,
+            );
         } else {
-            // The packaged unit's enablement is the distribution's; only apply the change where it already runs.
-            s.raw(whenPending(`systemctl try-restart ${shq(plan.unit)}`));
+            s.raw(`hearth_daemon_reload ${shq(p.unit)}`);
         }
-        done(s);
+        if (p.neverRestart) {
+            // The operator's way in, or the host's logging and naming: never restarted, stopped or try-restarted by
+            // hearth. Enabling and starting a stopped one cuts nothing off.
+            if (p.enable && !isTemplate(p.unit)) {
+                enable(s, p.unit);
+                s.raw(`if ! systemctl is-active -q -- ${shq(p.unit)}; then`, `  systemctl start -- ${shq(p.unit)}`, `  hearth_step`, `fi`);
+            }
+            applyOnce(s, p, [`hearth_say ${shq(`${p.unit} is not restarted; the drop-in applies at its next restart (hearth never restarts it)`)}`]);
+        } else if (isTemplate(p.unit)) {
+            applyOnce(s, p, [`systemctl try-restart -- ${shq(p.unit.replace("@.", "@*."))}`, `hearth_step`]);
+        } else if (p.enable) {
+            enable(s, p.unit);
+            restartOrStart(s, p, p.unit);
+        } else {
+            // The packaged unit's enablement is the distribution's; the change applies where it already runs.
+            applyOnce(s, p, [`systemctl try-restart -- ${shq(p.unit)}`, `hearth_step`]);
+        }
         return s.render();
     }
 
-    for (const st of plan.stale) {
-        s.raw(`if ${ours(st.file)}; then`, `  systemctl disable -q --now ${shq(st.unit)} || true`, `  hearth_remove ${shq(st.file)}`, `fi`);
-    }
-    pending(s, plan.unit);
-    if (plan.kind === "service") {
-        if (plan.enable) {
-            s.raw(`systemctl enable -q --no-reload ${shq(plan.unit)}`);
-            startOrRestart(s, plan.unit);
+    const units = [p.unit, p.timer, p.socket, p.proxy].filter((u): u is string => u !== undefined);
+    s.raw(`hearth_daemon_reload ${q(units)}`);
+    if (p.kind === "service") {
+        if (p.enable) {
+            enable(s, p.unit);
+            restartOrStart(s, p, p.unit);
         } else {
-            s.raw(`systemctl disable -q --now ${shq(plan.unit)}`);
+            disable(s, p.unit);
+            applyOnce(s, p, []);
         }
-    } else if (plan.kind === "timer") {
-        const timer = plan.timer!;
-        if (plan.enable) {
-            s.raw(`systemctl enable -q --no-reload ${shq(timer)}`);
-            startOrRestart(s, timer);
+    } else if (p.kind === "timer") {
+        const timer = p.timer!;
+        if (p.enable) {
+            enable(s, timer);
+            restartOrStart(s, p, timer);
         } else {
-            s.raw(`systemctl disable -q --now ${shq(timer)}`);
+            disable(s, timer);
+            applyOnce(s, p, []);
         }
     } else {
-        const socket = plan.socket!;
-        const proxy = plan.proxy!;
-        // A socket cannot be restarted under a running service; stop both, and the next connection starts the new ones.
-        s.raw(whenPending(`systemctl stop ${shq(proxy)} ${shq(plan.unit)}`));
-        if (plan.enable) {
-            s.raw(`systemctl enable -q --no-reload ${shq(socket)}`);
-            startOrRestart(s, socket);
+        const socket = p.socket!;
+        const proxy = p.proxy!;
+        if (p.enable) {
+            enable(s, socket);
+            // A socket cannot be restarted under a running service: stop both; the next connection starts the new ones.
+            applyOnce(s, p, [`systemctl stop -- ${shq(proxy)} ${shq(p.unit)}`, `hearth_step`, `systemctl restart -- ${shq(socket)}`, `hearth_step`], [
+                `elif ! systemctl is-active -q -- ${shq(socket)}; then`,
+                `  systemctl start -- ${shq(socket)}`,
+                `  hearth_step`,
+            ]);
         } else {
-            s.raw(`systemctl disable -q --now ${shq(socket)}`);
-            s.cmd("systemctl", "stop", proxy, plan.unit);
+            disable(s, socket);
+            stopIfActive(s, proxy);
+            stopIfActive(s, p.unit);
+            applyOnce(s, p, []);
         }
     }
-    done(s);
     return s.render();
 }
 
-/** Stops, disables and removes exactly the files hearth wrote (checked by their marker line), then reloads. */
-export function deleteScript(plan: UnitPlan, files: readonly RenderedFile[], credentials: readonly CredentialFile[], credentialDir: string | undefined): string {
-    const s = new Script(`delete ${plan.unit}`);
-    if (plan.kind === "dropIn") {
+/**
+ * Stops, disables and removes the files this resource's mark is on (or the mark of an earlier release), credentials
+ * with the service; a file another resource owns is left alone, and the run says so. Then reloads.
+ */
+export function deleteScript(p: ServicePlan): string {
+    const s = new Script(`delete ${p.unit}`).owner(p.mark);
+    s.raw(`hearth_legacy=${shq(MANAGED_MARKER)}`);
+    const main = p.files[0].path;
+    // Triggers first (timer, socket), so nothing starts the service again while it is being stopped; the main file last.
+    const paths = [...p.files.slice(1).map((f) => f.path), main];
+    s.raw(
+        `hearth_ours=()`,
+        `hearth_files=(${q(paths)})`,
+        `for hearth_f in "\${hearth_files[@]}"; do`,
+        `  if [ -e "$hearth_f" ] || [ -L "$hearth_f" ]; then`,
+        `    hearth_o=$(hearth_file_owner "$hearth_f" "$hearth_legacy")`,
+        `    if hearth_mine "$hearth_o"; then`,
+        `      hearth_ours+=("$hearth_f")`,
+        `    else`,
+        `      hearth_say "leaving $hearth_f alone: it is owned by \${hearth_o:-no hearth resource}, not by $hearth_owner"`,
+        `    fi`,
+        `  fi`,
+        `done`,
+    );
+    if (p.kind === "dropIn") {
         // The packaged unit stays as the distribution shipped it, running until its next restart.
-        const file = plan.file;
-        s.raw(`if ${ours(file)}; then hearth_remove ${shq(file)}; fi`);
-        const dir = file.slice(0, file.lastIndexOf("/"));
-        s.raw(`if [ -d ${shq(dir)} ]; then rmdir --ignore-fail-on-non-empty -- ${shq(dir)}; fi`);
-        // Always: a re-run after a failure past the removal must still reload.
-        s.raw("systemctl daemon-reload");
+        s.raw(`for hearth_f in "\${hearth_ours[@]}"; do`, `  hearth_remove "$hearth_f"`, `  hearth_rmdir "\${hearth_f%/*}"`, `done`);
+        forgetRemoved(s);
         return s.render();
     }
-    // Triggers first (timer, socket), so nothing starts the service again while it is being stopped.
-    const units = [plan.timer, plan.socket, plan.proxy, plan.unit].filter((u): u is string => u !== undefined);
-    for (const u of units) {
-        const file = files.find((f) => f.path.endsWith(`/${u}`))!.path;
-        s.raw(`if ${ours(file)}; then systemctl disable -q --now ${shq(u)} || true; fi`);
+    s.raw(
+        `for hearth_f in "\${hearth_ours[@]}"; do`,
+        `  systemctl disable -q --now -- "\${hearth_f##*/}" || true`,
+        `  hearth_step`,
+        `done`,
+    );
+    if (p.credentialDir) {
+        // Before the main file: once it is gone, nothing says these are this resource's.
+        s.raw(`case " \${hearth_ours[*]} " in *${shq(` ${main} `)}*) hearth_clear ${shq(p.credentialDir)} ;; esac`);
     }
-    for (const u of units) {
-        const file = files.find((f) => f.path.endsWith(`/${u}`))!.path;
-        s.raw(`if ${ours(file)}; then hearth_remove ${shq(file)}; fi`);
-    }
-    if (credentialDir) {
-        for (const c of credentials) s.raw(`hearth_remove ${shq(c.path)}`);
-        s.raw(`if [ -d ${shq(credentialDir)} ]; then rmdir --ignore-fail-on-non-empty -- ${shq(credentialDir)}; fi`);
-    }
-    s.raw("systemctl daemon-reload", `rm -f -- ${shq(`${PENDING_DIR}/${plan.unit}.pending`)}`);
-    s.raw(`systemctl reset-failed ${units.map(shq).join(" ")} 2>/dev/null || true`);
+    s.raw(`for hearth_f in "\${hearth_ours[@]}"; do hearth_remove "$hearth_f"; done`);
+    forgetRemoved(s);
+    const units = paths.map((f) => f.slice(UNIT_DIR.length + 1));
+    // A unit whose file is gone but that systemd still holds loaded (NeedDaemonReload) was removed without a reload.
+    s.raw(
+        `hearth_units=(${q(units)})`,
+        `for hearth_u in "\${hearth_units[@]}"; do`,
+        `  if [ ! -e ${shq(UNIT_DIR)}/"$hearth_u" ] && [ "$(systemctl show -p NeedDaemonReload --value -- "$hearth_u")" = yes ]; then`,
+        `    systemctl daemon-reload`,
+        `    hearth_step`,
+        `    break`,
+        `  fi`,
+        `done`,
+    );
+    s.raw(
+        `for hearth_u in "\${hearth_units[@]}"; do`,
+        `  if [ ! -e ${shq(UNIT_DIR)}/"$hearth_u" ] && [ "$(systemctl show -p ActiveState --value -- "$hearth_u")" = failed ]; then`,
+        `    systemctl reset-failed -- "$hearth_u"`,
+        `    hearth_step`,
+        `  fi`,
+        `done`,
+    );
     return s.render();
 }

@@ -7,6 +7,7 @@ import { renderService, resolveServiceArgs, SystemdService } from "../../compone
 import { REMOTE_COMMAND_TYPE, SERVICE_TYPE } from "../../components/tokens";
 import { installMocks, isSecret, plainStrings, recorded, resetRecorded, resolve, settle } from "../mocks";
 import { SCENARIO_SECRETS, scenarios, testHost } from "./scenarios";
+import { markOf } from "./marks";
 
 /** Every scenario on one host, as a site stack would declare them; returns the content hash each converge command carries, by service. */
 async function declareAll(edit?: (name: string, args: any) => any): Promise<{ services: Map<string, SystemdService>; triggers: Map<string, string> }> {
@@ -37,7 +38,7 @@ describe("SystemdService component", () => {
         const { services } = await declareAll();
         const host = testHost();
         for (const s of scenarios()) {
-            const r = renderService(resolveServiceArgs(s.name, { host, ...s.args }));
+            const r = renderService(resolveServiceArgs(s.name, { host, ...s.args }), markOf(s.name));
             const svc = services.get(s.name)!;
             assert.equal(await resolve(svc.unitName), r.unitName);
             assert.equal(await resolve(svc.unitText), r.unitText);
@@ -58,7 +59,7 @@ describe("SystemdService component", () => {
     it("sends unit files over stdin, recoverable by parseScriptFiles, with credentials as trailing secret frames", async () => {
         await declareAll();
         const api = recorded.find((x) => x.name === "api-converge")!;
-        const files = parseScriptFiles(renderService(resolveServiceArgs("api", { host: testHost(), ...scenarios().find((s) => s.name === "api")!.args })).script, api.inputs.stdin);
+        const files = parseScriptFiles(renderService(resolveServiceArgs("api", { host: testHost(), ...scenarios().find((s) => s.name === "api")!.args }), markOf("api")).script, api.inputs.stdin);
         assert.deepEqual(files.map((f) => f.path), ["/etc/systemd/system/api.service"]);
         assert.ok(api.inputs.stdin.endsWith(`${SCENARIO_SECRETS[0].length}\n${SCENARIO_SECRETS[0]}${SCENARIO_SECRETS[1].length}\n${SCENARIO_SECRETS[1]}`), "credentials follow the files in name order");
         assert.ok(!files.some((f) => SCENARIO_SECRETS.some((v) => f.content.includes(v))), "no secret becomes a file body");

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { SystemdService, SystemdServiceArgs } from "../../components/systemd";
 import { installMocks, recorded, resetRecorded, settle } from "../mocks";
 import { testHost } from "./scenarios";
+import { markOf } from "./marks";
 
 type Case = [what: string, args: Record<string, unknown>, arg: string, name?: string];
 
@@ -152,14 +153,21 @@ describe("SystemdService hostile inputs", () => {
     it("hardens ssh.service and journald with network 'internet' but never restarts them (the drop-in applies at their next restart)", () => {
         for (const unit of ["ssh.service", "sshd.service", "ssh@.service", "systemd-journald.service", "systemd-logind.service", "dbus.service", "systemd-networkd.service", "systemd-resolved.service"]) {
             for (const enable of [false, true]) {
-                const svc = new SystemdService(`hard-${unit.replace(/[@.]/g, "-")}-${enable}`, { host, dropIn: { unit }, network: "internet", enable } as SystemdServiceArgs);
+                const svc = new SystemdService(`hard-${unit.replace(/[@.]/g, "-")}-${enable}`, { host, dropIn: { unit, name: `hard-${enable}` }, network: "internet", enable } as SystemdServiceArgs);
                 const { renderService } = require("../../components/systemd") as typeof import("../../components/systemd");
-                const r = renderService(svc.resolved);
+                const r = renderService(svc.resolved, markOf(`hard-${unit.replace(/[@.]/g, "-")}-${enable}`));
                 assert.doesNotMatch(r.unitText, /^PrivateNetwork=yes/m, unit);
                 assert.doesNotMatch(r.unitText, /^IPAddressDeny=\S/m, unit);
                 const families = r.unitText.match(/^RestrictAddressFamilies=(.+)$/m)![1].split(" ");
                 for (const f of ["AF_UNIX", "AF_INET", "AF_INET6"]) assert.ok(families.includes(f), `${unit}: ${f}`);
-                assert.doesNotMatch(r.script, /systemctl (try-)?restart|systemctl stop|systemctl reload-or-restart|--now/, `${unit} is never restarted or stopped`);
+                // No line that restarts or stops names the unit (the generic clean-up of units this resource no longer
+                // declares works on the files its own mark is on, never on the packaged unit).
+                const esc = unit.replace(/[.@*]/g, (c) => `\\${c}`);
+                const names = new RegExp(`(^|[ '"])${esc}('|$| )`);
+                for (const line of r.script.split("\n").filter((l) => /systemctl (try-)?restart|systemctl stop|systemctl reload-or-restart|--now/.test(l))) {
+                    assert.doesNotMatch(line, names, `${unit} is never restarted or stopped: ${line}`);
+                    assert.doesNotMatch(line, /systemctl (try-)?restart -- /, `${unit}: no restart at all in its converge: ${line}`);
+                }
                 assert.match(r.script, /systemctl daemon-reload/);
                 assert.match(r.script, /is not restarted; the drop-in applies at its next restart/);
                 assert.doesNotMatch(r.deleteScript, /systemctl (try-)?restart|systemctl stop|--now/, `${unit}: the delete restarts nothing`);
@@ -168,7 +176,7 @@ describe("SystemdService hostile inputs", () => {
         // Any other packaged unit still gets its change applied where it runs.
         const nginx = new SystemdService("hard-nginx", { host, dropIn: { unit: "nginx.service" } } as SystemdServiceArgs);
         const { renderService } = require("../../components/systemd") as typeof import("../../components/systemd");
-        assert.match(renderService(nginx.resolved).script, /systemctl try-restart nginx\.service/);
+        assert.match(renderService(nginx.resolved, markOf("hard-nginx")).script, /systemctl try-restart -- nginx\.service/);
     });
 
     it("keeps pointing a full unit named after a system unit at dropIn", () => {

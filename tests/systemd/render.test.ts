@@ -3,9 +3,11 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parseScriptFiles, frameStdin } from "../../components/shell";
+import { RUNTIME } from "../../components/core/runtime";
 import { renderService, resolveServiceArgs, RenderedService } from "../../components/systemd";
 import { checkScript, securityScore, verifyUnits } from "../tools";
 import { scenarios, testHost } from "./scenarios";
+import { markOf } from "./marks";
 
 const GOLDEN = path.join(__dirname, "golden");
 const UNIT_DIR = "/etc/systemd/system/";
@@ -15,7 +17,12 @@ const NGINX_FIXTURE = fs.readFileSync(path.join(__dirname, "fixtures", "nginx.se
 function goldenText(name: string, r: RenderedService): string {
     const parts = [`# scenario ${name}: ${r.unitName}`, `# hash ${r.hash}`];
     for (const f of r.files) parts.push(`==> ${f.path} (${f.mode.toString(8).padStart(4, "0")} ${f.owner ?? "root"}:${f.group ?? "root"}) <==`, f.content);
-    parts.push("==> converge script <==", r.script, "==> delete script <==", r.deleteScript);
+    // The runtime is the same in every script (and specified on its own): the golden shows the component's calls.
+    const calls = (script: string) => {
+        assert.ok(script.includes(RUNTIME), "the script carries the runtime");
+        return script.replace(RUNTIME, "# <components/core/runtime.sh>");
+    };
+    parts.push("==> converge script <==", calls(r.script), "==> delete script <==", calls(r.deleteScript));
     return parts.join("\n");
 }
 
@@ -31,7 +38,7 @@ describe("SystemdService rendering", () => {
     const host = testHost();
     const rendered = scenarios().map((s) => {
         const resolved = resolveServiceArgs(s.name, { host, ...s.args });
-        return { s, resolved, r: renderService(resolved) };
+        return { s, resolved, r: renderService(resolved, markOf(s.name)) };
     });
     const table: string[] = [];
 
@@ -78,9 +85,12 @@ describe("SystemdService rendering", () => {
                 const stdin = frameStdin([...r.files.map((f) => f.content), ...secrets]);
                 const got = parseScriptFiles(r.script, stdin);
                 assert.deepEqual(got.map((f) => [f.path, f.mode, f.content]), r.files.map((f) => [f.path, f.mode, f.content]));
-                for (const f of r.files) assert.ok(f.content.startsWith("# Managed by hearth"), `${f.path} carries the marker`);
+                for (const f of r.files) {
+                    assert.ok(f.content.startsWith("# Managed by hearth"), `${f.path} carries the marker`);
+                    assert.equal(f.content.split("\n")[1], `# hearth-owner: ${markOf(s.name).id}`, `${f.path} names its owner`);
+                }
                 for (const c of resolved.credentials) {
-                    assert.ok(r.script.includes(`hearth_put_secret /etc/credstore/${r.unitName}/${c}`), `credential ${c} installed`);
+                    assert.ok(r.script.includes(`hearth_install_secret /etc/credstore/${r.unitName}/${c}`), `credential ${c} installed`);
                     assert.ok(r.unitText.includes(`LoadCredential=${c}:/etc/credstore/${r.unitName}/${c}`));
                 }
             });
@@ -105,9 +115,9 @@ describe("SystemdService rendering", () => {
     });
 
     it("a drop-in over a template restarts the running instances, never enabling the template", () => {
-        const r = renderService(resolveServiceArgs("pg", { host: testHost(), dropIn: { unit: "postgresql@.service" }, memoryMaxMiB: 1024 }));
+        const r = renderService(resolveServiceArgs("pg", { host: testHost(), dropIn: { unit: "postgresql@.service" }, memoryMaxMiB: 1024 }), markOf("pg"));
         assert.equal(r.files[0].path, "/etc/systemd/system/postgresql@.service.d/50-hearth.conf");
-        assert.ok(r.script.includes(`systemctl try-restart 'postgresql@*.service'`));
+        assert.ok(r.script.includes(`systemctl try-restart -- 'postgresql@*.service'`));
         assert.ok(!/systemctl (enable|start|restart) /.test(r.script));
         assert.deepEqual(checkScript(r.script), []);
         const fixture = "[Service]\nExecStart=/bin/sleep infinity\n";
