@@ -9,7 +9,7 @@ import { TEST_HOST_KEY } from "../mocks";
 import { describeHost, startHost, TestHost } from "./harness";
 import {
     findSecret, needsReplace, ProgramRunner, redactSecrets, registeredCommands, RemoteCommandError, RemoteRun,
-    SecretInOutputError, SecretInput, secretInputs, stdinFrames,
+    SecretInOutputError, SecretInput, stdinFrames,
 } from "./runner";
 
 const PEM = [
