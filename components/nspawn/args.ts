@@ -65,8 +65,18 @@ export interface NspawnContainerArgs {
     readonly ssh: { readonly authorizedKey: string; readonly privateKey: pulumi.Output<string> };
     /** Reach the container's SSH through `host` as a jump host (for a bridge the workstation cannot route to). @default false */
     readonly sshViaHost?: boolean;
-    /** Keep the root filesystem (clone or copy) when the container is deleted. @default false */
+    /**
+     * Destroy the root filesystem (the copied tree, or the ZFS clone) when the container is deleted. Container data is
+     * kept unless asked; an `existing` tree is never removed. @default false
+     */
+    readonly destroyOnDelete?: boolean;
+    /** @deprecated Data is kept by default now; `true` is accepted (and changes nothing), `false` is refused. */
     readonly keepData?: boolean;
+    /**
+     * Take over a machine whose `.nspawn` file another resource (or nobody) owns, rewriting its mark so the other
+     * resource's delete leaves it alone. A renamed resource needs `aliases` instead. @default false
+     */
+    readonly adopt?: boolean;
 }
 
 export interface ResolvedContainer {
@@ -195,7 +205,10 @@ export function resolveContainerArgs(name: string, args: NspawnContainerArgs): R
         ephemeral: args.ephemeral === true,
         ownership: checkOneOf("privateUsersOwnership", args.privateUsersOwnership ?? "auto", ["auto", "chown", "map"] as const),
         authorizedKey,
-        keepData: args.keepData === true,
+        destroyOnDelete: args.destroyOnDelete === true,
     };
+    for (const k of ["destroyOnDelete", "adopt"] as const) if (args[k] !== undefined && typeof args[k] !== "boolean") fail(k, args[k], "true or false");
+    if (args.keepData !== undefined && args.keepData !== true) fail("keepData", args.keepData, "true or unset: container data is kept on delete by default; set destroyOnDelete: true to destroy it");
+    if (args.keepData === true && spec.destroyOnDelete) fail("destroyOnDelete", true, "false or unset when keepData is true");
     return { host: args.host, spec, zfs, privateKey: pulumi.secret(args.ssh.privateKey), sshViaHost: args.sshViaHost === true, sshAddress: addresses[0].ip };
 }

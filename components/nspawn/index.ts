@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { Host, remoteScript } from "../host";
+import { claimOnHost, ownerMark } from "../ownership";
 import { contentHash, frameStdin } from "../shell";
 import { CONTAINER_TYPE } from "../tokens";
 import { ZfsDataset } from "../zfs";
@@ -27,6 +28,8 @@ export class NspawnContainer extends pulumi.ComponentResource {
     constructor(name: string, args: NspawnContainerArgs, opts: pulumi.ComponentResourceOptions = {}) {
         const r = resolveContainerArgs(name, args);
         const { spec } = r;
+        const mark = ownerMark(CONTAINER_TYPE, name, opts, args.adopt);
+        claimOnHost(r.host, `machine ${spec.machine}`, mark, "machine", spec.machine);
         super(CONTAINER_TYPE, name, {
             host: r.host.name,
             machine: spec.machine,
@@ -37,7 +40,8 @@ export class NspawnContainer extends pulumi.ComponentResource {
             capabilities: spec.capabilities,
             limits: { memoryMaxMiB: spec.memoryMaxMiB, cpuQuotaPercent: spec.cpuQuotaPercent, tasksMax: spec.tasksMax },
             ephemeral: spec.ephemeral,
-            keepData: spec.keepData,
+            destroyOnDelete: spec.destroyOnDelete,
+            owner: mark.id,
         }, opts);
         this.machine = spec.machine;
         this.address = r.sshAddress;
@@ -48,15 +52,16 @@ export class NspawnContainer extends pulumi.ComponentResource {
                 dataset: r.zfs.dataset,
                 origin: r.zfs.origin,
                 mountpoint: `/var/lib/machines/${spec.machine}`,
-                destroyOnDelete: !spec.keepData,
-            }, { parent: this });
+                destroyOnDelete: spec.destroyOnDelete,
+                ...(args.adopt !== undefined ? { adopt: args.adopt } : {}),
+            }, { parent: this, aliases: rootfsAliases(opts) });
         }
-        const converge = renderConverge(spec);
+        const converge = renderConverge(spec, mark);
         this.command = remoteScript(`${name}-container`, {
             host: r.host,
             script: converge.script,
             stdin: frameStdin(converge.files.map((f) => f.content)),
-            deleteScript: renderDelete(spec),
+            deleteScript: renderDelete(spec, mark),
             hash: contentHash(converge.script, ...converge.files.map((f) => `${f.path}\0${f.content}`)),
             // The container stops before its dataset is destroyed.
             deleteBefore: this.dataset ? [this.dataset] : [],
@@ -80,10 +85,21 @@ export class NspawnContainer extends pulumi.ComponentResource {
                     port: r.host.port,
                     user: r.host.user,
                     privateKey: pulumi.secret(pulumi.output(parent.privateKey).apply((k) => k ?? "")),
-                    ...(r.host.hostKey !== undefined ? { hostKey: r.host.hostKey } : {}),
+                    hostKey: r.host.hostKey,
                 },
             } : {}),
         });
         this.registerOutputs({ machine: this.machine, address: this.address, hostKey: this.hostKey });
     }
+}
+
+/** The rootfs dataset of a renamed container was named after the old name: its mark follows the container's aliases. */
+function rootfsAliases(opts: pulumi.ComponentResourceOptions): pulumi.Input<pulumi.Alias | string>[] {
+    const out: pulumi.Alias[] = [];
+    for (const a of opts.aliases ?? []) {
+        if (a && typeof a === "object" && !pulumi.Output.isInstance(a) && typeof (a as pulumi.Alias).name === "string") {
+            out.push({ name: `${(a as pulumi.Alias).name}-rootfs` });
+        }
+    }
+    return out;
 }

@@ -1,10 +1,15 @@
 // NspawnContainer renderer: the .nspawn file, the unit drop-in, the files put inside the rootfs, converge and delete scripts. Pure.
+import { OwnerMark } from "../core/owner";
 import { RenderedFile, Script, shq } from "../shell";
 
 export const MACHINES_DIR = "/var/lib/machines";
 export const NSPAWN_DIR = "/etc/systemd/nspawn";
-/** Host-side copies of what goes inside the rootfs: the script compares and copies them in with the container's owner. */
+/** Host-side copies of what goes inside the rootfs: the script copies them in as the container's owner. */
 export const STAGE_DIR = "/var/lib/hearth/nspawn";
+/** Applied-state keys (hearth_applied / hearth_record). */
+export const appliedKey = (machine: string) => `nspawn/${machine}`;
+export const identityKey = (machine: string) => `nspawn-identity/${machine}`;
+export const hostKeyKey = (machine: string) => `nspawn-hostkey/${machine}`;
 
 export interface ContainerSpec {
     readonly machine: string;
@@ -21,7 +26,8 @@ export interface ContainerSpec {
     readonly ephemeral: boolean;
     readonly ownership: "auto" | "chown" | "map";
     readonly authorizedKey: string;
-    readonly keepData: boolean;
+    /** Remove a copied rootfs on delete (a ZFS clone is its ZfsDataset's to destroy). Kept unless asked. */
+    readonly destroyOnDelete: boolean;
 }
 
 type Section = { readonly name: string; readonly lines: ReadonlyArray<readonly [string, string] | string> };
@@ -50,8 +56,13 @@ export function dropInPath(machine: string): string {
     return `/etc/systemd/system/systemd-nspawn@${machine}.service.d/50-hearth.conf`;
 }
 
+/** The header line of .nspawn files written by earlier releases (their shared ownership mark). */
+export function legacyNspawnHeader(machine: string): string {
+    return `# hearth: container ${machine}. Managed by hearth: edits are overwritten.`;
+}
+
 /** The .nspawn settings: booted, private users, private network, read-only binds unless asked, added capabilities with reasons. */
-export function renderNspawnFile(c: ContainerSpec): string {
+export function renderNspawnFile(c: ContainerSpec, mark: OwnerMark): string {
     const exec: Section["lines"][number][] = [["Boot", "yes"], ["Hostname", c.hostname], ["PrivateUsers", "pick"]];
     for (const cap of c.capabilities) exec.push(cap.reason, ["Capability", cap.name]);
     if (c.ephemeral) exec.push(["Ephemeral", "yes"]);
@@ -60,7 +71,7 @@ export function renderNspawnFile(c: ContainerSpec): string {
     const network: Section["lines"][number][] = c.network.kind === "bridge"
         ? [["Private", "yes"], ["VirtualEthernet", "yes"], ["Bridge", c.network.iface]]
         : [["Private", "yes"], ["VirtualEthernet", "no"], ["MACVLAN", c.network.iface]];
-    return ini([`hearth: container ${c.machine}. Managed by hearth: edits are overwritten.`], [
+    return ini([`hearth: container ${c.machine}. Managed by hearth: edits are overwritten.`, `hearth-owner: ${mark.id}`], [
         { name: "Exec", lines: exec },
         { name: "Files", lines: files },
         { name: "Network", lines: network },
@@ -68,10 +79,10 @@ export function renderNspawnFile(c: ContainerSpec): string {
 }
 
 /** Resource limits on systemd-nspawn@<machine>.service. */
-export function renderDropIn(c: ContainerSpec): string {
+export function renderDropIn(c: ContainerSpec, mark: OwnerMark): string {
     const lines: Array<readonly [string, string]> = [["MemoryMax", `${c.memoryMaxMiB}M`], ["TasksMax", String(c.tasksMax)]];
     if (c.cpuQuotaPercent !== undefined) lines.push(["CPUQuota", `${c.cpuQuotaPercent}%`]);
-    return ini([`hearth: resource limits of container ${c.machine}.`], [{ name: "Service", lines }]);
+    return ini([`hearth: resource limits of container ${c.machine}.`, `hearth-owner: ${mark.id}`], [{ name: "Service", lines }]);
 }
 
 /** The container side of the network: systemd-networkd inside gives the interface its planned addresses. */
@@ -92,108 +103,202 @@ export function innerFiles(c: ContainerSpec): Array<{ rel: string; content: stri
     ];
 }
 
+/** The header line of drop-ins written by earlier releases (their shared ownership mark). */
+export function legacyDropInHeader(machine: string): string {
+    return `# hearth: resource limits of container ${machine}.`;
+}
+
+/** Where a staged inner file lives on the host (root-only), copied into the tree from there. */
+export function stagedPath(machine: string, rel: string): string {
+    return `${STAGE_DIR}/${machine}/${rel.replace(/\//g, "_")}`;
+}
+
 /** The rendered files: .nspawn, drop-in, then the staged inner files, in the order the script reads them. */
-export function renderFiles(c: ContainerSpec): RenderedFile[] {
+export function renderFiles(c: ContainerSpec, mark: OwnerMark): RenderedFile[] {
     return [
-        { path: nspawnPath(c.machine), content: renderNspawnFile(c), mode: 0o644 },
-        { path: dropInPath(c.machine), content: renderDropIn(c), mode: 0o644 },
-        ...innerFiles(c).map((f) => ({ path: `${STAGE_DIR}/${c.machine}/${f.rel.replace(/\//g, "_")}`, content: f.content, mode: 0o600 })),
+        { path: nspawnPath(c.machine), content: renderNspawnFile(c, mark), mode: 0o644 },
+        { path: dropInPath(c.machine), content: renderDropIn(c, mark), mode: 0o644 },
+        ...innerFiles(c).map((f) => ({ path: stagedPath(c.machine, f.rel), content: f.content, mode: 0o600 })),
     ];
 }
 
+const mode8 = (m: number) => m.toString(8).padStart(4, "0");
+
 /**
- * Converges the container: rootfs present, settings and limits installed, identity made once per clone (empty
- * machine-id, fresh SSH host keys), inner files copied in with the container root's owner while it is stopped,
- * enabled, (re)started only on change, and waited for until its systemd reports running. Prints its SSH host key.
+ * Converges the container, level-triggered: the settings and staged inner files are installed on the host (the
+ * .nspawn file first: it carries the ownership mark), and when their digest differs from what was last applied
+ * (`hearth_applied nspawn/<machine>`), or the tree's identity mark is not this tree's, the container is stopped, its
+ * tree brought up to date, started, waited for, and only then the digest recorded. Everything below the tree is read
+ * and written as the tree's owner (hearth_*_below); a tree owned by root (a fresh copy before its first boot, or an
+ * id-mapped one) only while the container is stopped. The identity (an empty machine-id, fresh SSH host keys) is
+ * made once per tree: its mark inside holds a random token recorded on the host. Prints the SSH host key recorded
+ * when the identity was read.
  */
-export function renderConverge(c: ContainerSpec): { script: string; files: RenderedFile[] } {
+export function renderConverge(c: ContainerSpec, mark: OwnerMark): { script: string; files: RenderedFile[] } {
     const m = c.machine;
     const root = `${MACHINES_DIR}/${m}`;
     const unit = `systemd-nspawn@${m}.service`;
-    const s = new Script(`container ${m}`);
-    s.raw(`for hearth_tool in systemd-nspawn systemctl ssh-keygen ip; do command -v "$hearth_tool" >/dev/null || { echo "hearth: $hearth_tool is missing (systemd-container, openssh-client, iproute2)" >&2; exit 69; }; done`);
-    s.raw(`ip link show dev ${shq(c.network.iface)} >/dev/null 2>&1 || { echo "hearth: host interface ${c.network.iface} for container ${m} does not exist" >&2; exit 68; }`);
-    s.raw(`hearth_root=${shq(root)} hearth_unit=${shq(unit)}`);
+    const nspawn = nspawnPath(m);
+    const dropIn = dropInPath(m);
+    const files = renderFiles(c, mark);
+    const inner = innerFiles(c);
+    const what = `container ${m}`;
+    const s = new Script(what).owner(mark);
+    s.raw(
+        `for hearth_tool in systemd-nspawn systemctl ssh-keygen ip setpriv; do command -v "$hearth_tool" >/dev/null || hearth_die 69 "$hearth_tool is missing (systemd-container, openssh-client, iproute2, util-linux)"; done`,
+        `ip link show dev ${shq(c.network.iface)} >/dev/null 2>&1 || hearth_die 68 ${shq(`host interface ${c.network.iface} for ${what} does not exist`)}`,
+        // Only this script says when the tree is idle, never the caller's environment.
+        "HEARTH_TREE_IDLE=0",
+        `hearth_root=${shq(root)} hearth_unit=${shq(unit)}`,
+        `hearth_lock ${shq(`nspawn-${m}`)}`,
+        // The machine is this resource's (or an earlier release's, or adopted): refused before anything changes.
+        `if [ -e ${shq(nspawn)} ] || [ -L ${shq(nspawn)} ]; then hearth_claim ${shq(what)} "$(hearth_file_owner ${shq(nspawn)} ${shq(legacyNspawnHeader(m))})"; fi`,
+        `if [ -e ${shq(dropIn)} ] || [ -L ${shq(dropIn)} ]; then hearth_claim ${shq(what)} "$(hearth_file_owner ${shq(dropIn)} ${shq(legacyDropInHeader(m))})"; fi`,
+    );
+    for (const f of files) s.install(f);
+    s.raw(`hearth_dir ${shq(MACHINES_DIR)} 0700`);
     if (c.rootfs.kind === "copy") {
-        s.raw(String.raw`if [ ! -e "$hearth_root" ]; then
-  [ -d ${shq(c.rootfs.from)}/usr ] || { echo "hearth: base tree ${c.rootfs.from} has no /usr" >&2; exit 66; }
-  rm -rf -- "$hearth_root.hearth-new"
-  cp -a --reflink=auto -- ${shq(c.rootfs.from)} "$hearth_root.hearth-new"
-  rm -f -- "$hearth_root.hearth-new/etc/.hearth-container"
-  mv -T -- "$hearth_root.hearth-new" "$hearth_root"
-  echo "hearth: copied ${c.rootfs.from} to $hearth_root"
-fi`);
+        const from = c.rootfs.from;
+        const tmp = `${MACHINES_DIR}/.hearth-new-${m}`;
+        s.raw(
+            `if [ ! -e "$hearth_root" ] && [ ! -L "$hearth_root" ]; then`,
+            `  [ -d ${shq(`${from}/usr`)} ] || hearth_die 66 ${shq(`base tree ${from} has no /usr`)}`,
+            `  if [ -e ${shq(tmp)} ] || [ -L ${shq(tmp)} ]; then rm -rf --one-file-system -- ${shq(tmp)}; hearth_step; fi`,
+            `  cp -a --reflink=auto -- ${shq(from)} ${shq(tmp)}`,
+            "  hearth_step",
+            `  mv -T -- ${shq(tmp)} "$hearth_root"`,
+            "  hearth_step",
+            `  hearth_say ${shq(`copied ${from} to ${root}`)}`,
+            "fi",
+        );
     }
-    s.raw(`[ -d "$hearth_root/usr" ] && [ ! -L "$hearth_root" ] || { echo "hearth: $hearth_root is not an OS tree (no /usr)" >&2; exit 66; }`);
-    for (const f of renderFiles(c)) s.install(f);
-    s.raw(String.raw`hearth_owner=$(stat -c %u:%g -- "$hearth_root")
-hearth_identity=0
-[ "$(cat -- "$hearth_root/etc/.hearth-container" 2>/dev/null || true)" = ${shq(m)} ] || hearth_identity=1
-# Never follow a link the container could have planted: every component below the rootfs must be real.
-hearth_safe() {
-  local rel=$1 p=$hearth_root part
-  local IFS=/
-  for part in $rel; do p=$p/$part; if [ -L "$p" ]; then echo "hearth: refusing to write through symlink $p" >&2; exit 65; fi; done
-}
-hearth_inner=0
-hearth_differs() { # staged, rel, mode
-  [ -f "$hearth_root/$2" ] && cmp -s -- "$1" "$hearth_root/$2" && [ "$(stat -c '%a %u:%g' -- "$hearth_root/$2")" = "$3 $hearth_owner" ] && return 1
-  return 0
-}`);
-    const inner = innerFiles(c).map((f) => ({ ...f, staged: `${STAGE_DIR}/${m}/${f.rel.replace(/\//g, "_")}`, mode8: f.mode.toString(8) }));
-    for (const f of inner) s.raw(`hearth_safe ${shq(f.rel)}; if hearth_differs ${shq(f.staged)} ${shq(f.rel)} ${f.mode8}; then hearth_inner=1; fi`);
-    s.raw(String.raw`if [ "$hearth_changed" != 0 ] || [ "$hearth_inner" != 0 ] || [ "$hearth_identity" != 0 ]; then
-  if systemctl is-active --quiet "$hearth_unit"; then systemctl stop "$hearth_unit"; fi
-  systemctl daemon-reload
-fi
-if [ "$hearth_identity" != 0 ]; then
-  hearth_safe etc/ssh; hearth_safe etc/machine-id
-  : > "$hearth_root/etc/machine-id"
-  rm -f -- "$hearth_root"/etc/ssh/ssh_host_*
-  ssh-keygen -q -A -f "$hearth_root"
-  chown -- "$hearth_owner" "$hearth_root/etc/machine-id" "$hearth_root"/etc/ssh/ssh_host_*
-fi`);
+    s.raw(
+        `if [ ! -d "$hearth_root" ] || [ -L "$hearth_root" ]; then hearth_die 66 ${shq(`${root} is not a directory: the rootfs is missing`)}; fi`,
+        // The identity token: the tree carries "<machine> <token>" in etc/.hearth-container once its identity is made.
+        `hearth_token=$(hearth_applied ${shq(identityKey(m))})`,
+        `if [ -z "$hearth_token" ]; then hearth_token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \\n'); hearth_record ${shq(identityKey(m))} "$hearth_token"; fi`,
+        `hearth_want=$(hearth_digest ${files.map((f) => shq(f.path)).join(" ")})`,
+        "hearth_apply=0",
+        `if [ "$(hearth_applied ${shq(appliedKey(m))})" != "$hearth_want" ] || [ -z "$(hearth_applied ${shq(hostKeyKey(m))})" ]; then`,
+        "  hearth_apply=1",
+        `elif ! systemctl is-active --quiet "$hearth_unit"; then`,
+        "  HEARTH_TREE_IDLE=1",
+        `  hearth_mark=$(hearth_read_below "$hearth_root" etc/.hearth-container) || hearth_mark=`,
+        "  HEARTH_TREE_IDLE=0",
+        `  [ "$hearth_mark" = ${shq(m)}" $hearth_token" ] || hearth_apply=1`,
+        `elif [ "$(stat -c %u -- "$hearth_root")" != 0 ]; then`,
+        // Running, so only a tree its owner (not root) owns is read now; a root-owned one is trusted to the record.
+        `  hearth_mark=$(hearth_read_below "$hearth_root" etc/.hearth-container) || hearth_mark=`,
+        `  [ "$hearth_mark" = ${shq(m)}" $hearth_token" ] || hearth_apply=1`,
+        "fi",
+        `if [ "$hearth_apply" = 1 ]; then`,
+        `  if systemctl is-active --quiet "$hearth_unit"; then systemctl stop "$hearth_unit"; hearth_step; fi`,
+        // Stopped: nothing runs in the tree, so a root-owned one may be touched now (still as its owner, never via a link).
+        "  HEARTH_TREE_IDLE=1",
+        `  hearth_run_below "$hearth_root" test -d ${shq(`${root}/usr`)} || hearth_die 66 ${shq(`${root} is not an OS tree (no /usr)`)}`,
+        `  hearth_mark=$(hearth_read_below "$hearth_root" etc/.hearth-container) || hearth_mark=`,
+        // An earlier release's mark was the machine name alone: its identity is kept.
+        `  if [ "$hearth_mark" != ${shq(m)}" $hearth_token" ] && [ "$hearth_mark" != ${shq(m)} ]; then`,
+        // systemd derives the machine id from the container's UUID when etc/machine-id is empty.
+        `    hearth_put_below "$hearth_root" etc/machine-id 0444 </dev/null`,
+        "    # shellcheck disable=SC2016 # expanded by the inner shell, from its own arguments",
+        `    hearth_run_below "$hearth_root" bash --noprofile --norc -c 'cd -P -- "$1" && rm -f -- etc/ssh/ssh_host_*' hearth-keys "$hearth_root"`,
+        "    hearth_step",
+        // Keys are made by root in a root-only scratch directory, then put into the tree as its owner.
+        "    hearth_private_tmpdir",
+        "    hearth_keys=$hearth_tmp",
+        `    mkdir -p -- "$hearth_keys/etc/ssh"`,
+        `    ssh-keygen -q -A -f "$hearth_keys"`,
+        `    for hearth_k in "$hearth_keys"/etc/ssh/ssh_host_*; do`,
+        `      case $hearth_k in *.pub) hearth_kmode=0644 ;; *) hearth_kmode=0600 ;; esac`,
+        `      hearth_put_below "$hearth_root" "etc/ssh/\${hearth_k##*/}" "$hearth_kmode" <"$hearth_k"`,
+        "    done",
+        "  fi",
+    );
     for (const f of inner) {
-        const dir = f.rel.includes("/") ? f.rel.slice(0, f.rel.lastIndexOf("/")) : "";
         const dirMode = f.rel.startsWith("root/.ssh/") ? "0700" : "0755";
-        s.raw(`if hearth_differs ${shq(f.staged)} ${shq(f.rel)} ${f.mode8}; then hearth_safe ${shq(f.rel)}; install -d -m ${dirMode} -o "\${hearth_owner%:*}" -g "\${hearth_owner#*:}" -- "$hearth_root"/${shq(dir)}; install -m ${f.mode8} -o "\${hearth_owner%:*}" -g "\${hearth_owner#*:}" -- ${shq(f.staged)} "$hearth_root"/${shq(f.rel)}; echo "hearth: wrote $hearth_root/${f.rel}"; fi`);
+        s.raw(`  hearth_put_below "$hearth_root" ${shq(f.rel)} ${mode8(f.mode)} ${dirMode} <${shq(stagedPath(m, f.rel))}`);
     }
-    s.raw(String.raw`if [ "$hearth_identity" != 0 ]; then printf '%s\n' ${shq(m)} > "$hearth_root/etc/.hearth-container"; chown -- "$hearth_owner" "$hearth_root/etc/.hearth-container"; fi
-systemctl is-enabled --quiet "$hearth_unit" || systemctl enable --quiet "$hearth_unit"
-systemctl is-enabled --quiet machines.target || systemctl enable --quiet machines.target
-if ! systemctl is-active --quiet "$hearth_unit"; then
-  hearth_t0=$(date +%s%N)
-  systemctl start "$hearth_unit" || { echo "hearth: container ${m} failed to start" >&2; journalctl -u "$hearth_unit" -n 40 --no-pager >&2 || true; exit 75; }
-  # Until the container's bus answers, systemctl -M prints nothing; then --wait blocks until boot has finished.
-  hearth_state=
-  for _ in $(seq 1800); do
-    hearth_state=$(timeout 90 systemctl -M ${shq(m)} is-system-running --wait 2>/dev/null || true)
-    [ -n "$hearth_state" ] && break
-    sleep 0.05
-  done
-  hearth_ms=$(( ($(date +%s%N) - hearth_t0) / 1000000 ))
-  case $hearth_state in
-    running) echo "hearth: container ${m} running $hearth_ms ms after systemctl start" ;;
-    degraded) echo "hearth: container ${m} up but degraded $hearth_ms ms after start: $(systemctl -M ${shq(m)} --failed --no-legend --plain 2>/dev/null | cut -d' ' -f1 | tr '\n' ' ')" >&2 ;;
-    *) echo "hearth: container ${m} did not reach running (state: $hearth_state)" >&2; journalctl -u "$hearth_unit" -n 30 --no-pager >&2 || true; exit 75 ;;
-  esac
-fi
-echo "hearth-nspawn-hostkey: $(cut -d' ' -f1,2 -- "$hearth_root/etc/ssh/ssh_host_ed25519_key.pub")"`);
+    s.raw(
+        `  hearth_put_below "$hearth_root" etc/.hearth-container 0644 <<<${shq(m)}" $hearth_token"`,
+        `  hearth_hostkey=$(hearth_read_below "$hearth_root" etc/ssh/ssh_host_ed25519_key.pub) || hearth_hostkey=`,
+        `  if ! [[ $hearth_hostkey =~ ^(ssh-ed25519\\ [A-Za-z0-9+/]+=*)(\\ .*)?$ ]]; then hearth_die 65 ${shq(`${root}/etc/ssh/ssh_host_ed25519_key.pub is not an ed25519 public key`)}; fi`,
+        `  hearth_record ${shq(hostKeyKey(m))} "\${BASH_REMATCH[1]}"`,
+        "  HEARTH_TREE_IDLE=0",
+        "fi",
+        `hearth_daemon_reload "$hearth_unit"`,
+        `if ! systemctl is-enabled --quiet "$hearth_unit"; then systemctl enable --quiet "$hearth_unit"; hearth_step; fi`,
+        "if ! systemctl is-enabled --quiet machines.target; then systemctl enable --quiet machines.target; hearth_step; fi",
+        `if ! systemctl is-active --quiet "$hearth_unit"; then`,
+        "  hearth_t0=$(date +%s%N)",
+        `  systemctl start "$hearth_unit" || { hearth_warn ${shq(`${what} failed to start`)}; journalctl -u "$hearth_unit" -n 40 --no-pager >&2 || true; exit 75; }`,
+        "  hearth_step",
+        // Until the container's bus answers, systemctl -M prints nothing; then --wait blocks until boot has finished.
+        "  hearth_state=",
+        "  for _ in $(seq 1800); do",
+        `    hearth_state=$(timeout 90 systemctl -M ${shq(m)} is-system-running --wait 2>/dev/null || true)`,
+        `    [ -n "$hearth_state" ] && break`,
+        "    sleep 0.05",
+        "  done",
+        "  hearth_ms=$(( ($(date +%s%N) - hearth_t0) / 1000000 ))",
+        "  case $hearth_state in",
+        `    running) hearth_say ${shq(what)}" running $hearth_ms ms after systemctl start" ;;`,
+        `    degraded) hearth_warn ${shq(what)}" up but degraded $hearth_ms ms after start: $(systemctl -M ${shq(m)} --failed --no-legend --plain 2>/dev/null | cut -d' ' -f1 | tr '\\n' ' ')" ;;`,
+        `    *) hearth_warn ${shq(what)}" did not reach running (state: $hearth_state)"; journalctl -u "$hearth_unit" -n 30 --no-pager >&2 || true; exit 75 ;;`,
+        "  esac",
+        "fi",
+        // Recorded only now that the container runs with it: a run killed before this line restarts it next time.
+        `if [ "$hearth_apply" = 1 ]; then hearth_record ${shq(appliedKey(m))} "$hearth_want"; fi`,
+        `printf 'hearth-nspawn-hostkey: %s\\n' "$(hearth_applied ${shq(hostKeyKey(m))})"`,
+    );
     return { script: s.render(), files: s.installedFiles as RenderedFile[] };
 }
 
-/** Stops and disables the container, removes its settings, and its copied rootfs unless `keepData` (a ZFS clone is the dataset's to remove). */
-export function renderDelete(c: ContainerSpec): string {
+/**
+ * Removes the container when its .nspawn file carries this resource's mark (or an alias's, or an earlier release's):
+ * stops and disables it, removes the staged files, the applied state and the drop-in, the copied rootfs only with
+ * `destroyOnDelete`, and the .nspawn file last (so a run killed anywhere still knows the machine is its own). A
+ * machine marked by another resource is left alone, and the script says so. A ZFS clone is its dataset's to remove.
+ */
+export function renderDelete(c: ContainerSpec, mark: OwnerMark): string {
     const m = c.machine;
-    const s = new Script(`remove container ${m}`);
-    s.raw(`hearth_unit=${shq(`systemd-nspawn@${m}.service`)}`);
-    s.raw(String.raw`if systemctl list-unit-files --quiet systemd-nspawn@.service >/dev/null 2>&1; then
-  systemctl disable --now --quiet "$hearth_unit" 2>/dev/null || true
-fi`);
-    for (const f of renderFiles(c)) s.raw(`hearth_remove ${shq(f.path)}`);
-    s.raw(`rmdir -- ${shq(`/etc/systemd/system/systemd-nspawn@${m}.service.d`)} ${shq(`${STAGE_DIR}/${m}`)} 2>/dev/null || true`);
-    s.raw(`if [ "$hearth_changed" != 0 ]; then systemctl daemon-reload; fi`);
-    if (c.rootfs.kind === "copy" && !c.keepData) s.raw(`if [ -d ${shq(`${MACHINES_DIR}/${m}`)} ]; then rm -rf --one-file-system -- ${shq(`${MACHINES_DIR}/${m}`)}; echo "hearth: removed ${MACHINES_DIR}/${m}"; fi`);
+    const root = `${MACHINES_DIR}/${m}`;
+    const nspawn = nspawnPath(m);
+    const dropIn = dropInPath(m);
+    const what = `container ${m}`;
+    const s = new Script(`remove ${what}`).owner(mark);
+    s.raw(
+        `hearth_unit=${shq(`systemd-nspawn@${m}.service`)}`,
+        `hearth_lock ${shq(`nspawn-${m}`)}`,
+        `if [ ! -e ${shq(nspawn)} ] && [ ! -L ${shq(nspawn)} ]; then hearth_say ${shq(`${what}: ${nspawn} is gone; nothing of it to remove`)}; exit 0; fi`,
+        `hearth_found=$(hearth_file_owner ${shq(nspawn)} ${shq(legacyNspawnHeader(m))})`,
+        `if ! hearth_mine "$hearth_found"; then hearth_say ${shq(`${what} is not this resource's (${mark.id}): its ${nspawn} is marked`)}" '\${hearth_found:-by no hearth resource}'; leaving it alone"; exit 0; fi`,
+        "hearth_template=0",
+        "if systemctl list-unit-files --quiet systemd-nspawn@.service >/dev/null 2>&1; then hearth_template=1; fi",
+        `if [ "$hearth_template" = 1 ]; then`,
+        `  if systemctl is-enabled --quiet "$hearth_unit" 2>/dev/null; then systemctl disable --quiet "$hearth_unit"; hearth_step; fi`,
+        `  if systemctl is-active --quiet "$hearth_unit"; then systemctl stop "$hearth_unit"; hearth_step; fi`,
+        "fi",
+    );
+    for (const f of innerFiles(c)) s.raw(`hearth_remove ${shq(stagedPath(m, f.rel))}`);
+    s.raw(
+        `hearth_rmdir ${shq(`${STAGE_DIR}/${m}`)}`,
+        `hearth_forget ${shq(appliedKey(m))}`,
+        `hearth_forget ${shq(identityKey(m))}`,
+        `hearth_forget ${shq(hostKeyKey(m))}`,
+    );
+    if (c.rootfs.kind === "copy" && c.destroyOnDelete) {
+        // Stopped above: nothing runs in the tree; rm never follows a link out of it, nor crosses into another filesystem.
+        s.raw(`if [ -e ${shq(root)} ] || [ -L ${shq(root)} ]; then rm -rf --one-file-system -- ${shq(root)}; hearth_step; hearth_say ${shq(`removed ${root} (destroyOnDelete)`)}; fi`);
+    } else if (c.rootfs.kind === "copy") {
+        s.raw(`if [ -e ${shq(root)} ]; then hearth_say ${shq(`kept ${root} (set destroyOnDelete to remove a copied rootfs with its container)`)}; fi`);
+    }
+    s.raw(
+        `hearth_remove ${shq(dropIn)}`,
+        `hearth_rmdir ${shq(dropIn.slice(0, dropIn.lastIndexOf("/")))}`,
+        `if [ "$hearth_template" = 1 ]; then hearth_daemon_reload "$hearth_unit"; fi`,
+        `hearth_remove ${shq(nspawn)}`,
+    );
     return s.render();
 }
 

@@ -47,7 +47,7 @@ describe("NspawnContainer", () => {
         assert.match(files[0].content, /^Capability=CAP_NET_ADMIN$/m);
         assert.deepEqual(checkScript(cmds[0].inputs.create), []);
         assert.deepEqual(checkScript(cmds[1].inputs.delete), []);
-        assert.match(cmds[1].inputs.delete, /rm -rf --one-file-system -- \/var\/lib\/machines\/web/);
+        assert.doesNotMatch(cmds[1].inputs.delete, /rm -rf --one-file-system/, "a copied rootfs is kept on delete unless destroyOnDelete");
         assert.equal(ct.host.name, "web");
         assert.equal(await resolve(ct.host.connection.host as pulumi.Input<string>), "10.231.40.2");
         assert.equal(await resolve(ct.host.connection.hostKey as pulumi.Input<string>), HOSTKEY);
@@ -66,18 +66,18 @@ describe("NspawnContainer", () => {
         assert.ok(!plainStrings(svc!.rawInputs).some((s) => s.includes("PRIVATE KEY")));
     });
 
-    it("clones its rootfs from a ZFS snapshot as a child ZfsDataset mounted where nspawn looks, removed on delete unless keepData", async () => {
+    it("clones its rootfs from a ZFS snapshot as a child ZfsDataset mounted where nspawn looks, kept on delete unless destroyOnDelete", async () => {
         new NspawnContainer("web", args({ host: box(true), rootfs: { zfs: { origin: "tank/base@bookworm", dataset: "tank/machines/web" } } }));
         await waitRegistrations();
         const ds = recorded.find((r) => r.type === "hearth:zfs:Dataset");
         assert.ok(ds, "a ZfsDataset child");
         assert.equal(ds!.inputs.origin, "tank/base@bookworm");
-        assert.equal(ds!.inputs.destroyOnDelete, true);
+        assert.equal(ds!.inputs.destroyOnDelete, false);
         assert.equal(ds!.inputs.properties.mountpoint, "/var/lib/machines/web");
         resetRecorded();
-        new NspawnContainer("kept", args({ host: box(true), keepData: true, rootfs: { zfs: { origin: "tank/base@bookworm", dataset: "tank/machines/kept" } } }));
+        new NspawnContainer("scratch", args({ host: box(true), destroyOnDelete: true, rootfs: { zfs: { origin: "tank/base@bookworm", dataset: "tank/machines/scratch" } } }));
         await waitRegistrations();
-        assert.equal(recorded.find((r) => r.type === "hearth:zfs:Dataset")!.inputs.destroyOnDelete, false);
+        assert.equal(recorded.find((r) => r.type === "hearth:zfs:Dataset")!.inputs.destroyOnDelete, true);
     });
 
     it("reaches the container through its host as a jump host when asked", async () => {

@@ -4,10 +4,18 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ContainerSpec, parseHostKey, parseStartMs, renderConverge, renderDelete, renderDropIn, renderFiles, renderNetworkFile, renderNspawnFile } from "../../components/nspawn/render";
+import { OwnerMark } from "../../components/core/owner";
+import { ContainerSpec, parseHostKey, parseStartMs, renderConverge as converge, renderDelete as del, renderDropIn as dropIn, renderFiles as files, renderNetworkFile, renderNspawnFile as nspawnFile } from "../../components/nspawn/render";
 import { parseScriptFiles, frameStdin } from "../../components/shell";
 import { checkScript, verifyUnits } from "../tools";
 import { golden } from "./golden";
+
+export const MARK: OwnerMark = { id: "hearth/home/hearth:nspawn:Container/web", aliases: ["hearth/home/hearth:nspawn:Container/old-web"], adopt: false };
+const renderConverge = (c: ContainerSpec, m: OwnerMark = MARK) => converge(c, m);
+const renderDelete = (c: ContainerSpec, m: OwnerMark = MARK) => del(c, m);
+const renderDropIn = (c: ContainerSpec) => dropIn(c, MARK);
+const renderFiles = (c: ContainerSpec) => files(c, MARK);
+const renderNspawnFile = (c: ContainerSpec) => nspawnFile(c, MARK);
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA+qnnike2m5POlPYFnbDLTNtnYYVDkPmTOStlmpVbyN ops@example";
 
@@ -27,7 +35,7 @@ export function webSpec(over: Partial<ContainerSpec> = {}): ContainerSpec {
         ephemeral: false,
         ownership: "auto",
         authorizedKey: KEY,
-        keepData: false,
+        destroyOnDelete: false,
         ...over,
     };
 }
@@ -88,11 +96,11 @@ describe("nspawn/render", () => {
         assert.equal(files[4].content, `${KEY}\n`);
     });
 
-    it("keeps a copied rootfs only when asked, and never removes an existing or ZFS one itself", () => {
-        assert.match(renderDelete(webSpec()), /rm -rf --one-file-system -- \/var\/lib\/machines\/web/);
-        assert.doesNotMatch(renderDelete(webSpec({ keepData: true })), /rm -rf/);
-        assert.doesNotMatch(renderDelete(macvlan()), /rm -rf/);
-        assert.doesNotMatch(renderDelete(webSpec({ rootfs: { kind: "existing" } })), /rm -rf/);
+    it("keeps a copied rootfs unless destroyOnDelete, and never removes an existing or ZFS one itself", () => {
+        assert.match(renderDelete(webSpec({ destroyOnDelete: true })), /rm -rf --one-file-system -- \/var\/lib\/machines\/web/);
+        assert.doesNotMatch(renderDelete(webSpec()), /rm -rf --one-file-system/);
+        assert.doesNotMatch(renderDelete(macvlan()), /rm -rf --one-file-system/);
+        assert.doesNotMatch(renderDelete(webSpec({ rootfs: { kind: "existing" } })), /rm -rf --one-file-system/);
     });
 
     it("the drop-in passes systemd-analyze verify over the real systemd-nspawn@.service", function () {

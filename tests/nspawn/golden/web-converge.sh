@@ -1,97 +1,651 @@
 # hearth: container web
+# hearth's bash runtime: every hearth script is "# hearth: <title>", this file, then the component's calls over it.
+# No component carries its own copy of a primitive. What the primitives enforce, so no script has to remember it:
+# - Level-triggered: nothing here reports "this run changed a file" for a caller to decide on. Decisions come from
+#   host state: hearth_digest of what is installed against hearth_applied, recorded with hearth_record only after
+#   the step it stands for succeeded (a restart, a reload). hearth_changed counts writes for messages only.
+# - Privilege boundaries: hearth_install, hearth_put, hearth_remove and hearth_assemble write only below directories
+#   that root alone can change, and refuse otherwise; below a tree a less privileged principal owns (a container's
+#   rootfs, PostgreSQL's config directory) writes go through hearth_put_below / hearth_install_below /
+#   hearth_run_below, which run as that owner, so a planted or raced link reaches nothing the owner could not reach
+#   itself. Temp names are random (mktemp), never predictable.
+# - Crash points: every state-changing command is followed by hearth_step. With HEARTH_CRASH_AT=N in the
+#   environment the script is killed right after its Nth step; host specs kill every script at every step and prove
+#   that the re-run finishes the job.
+# - Ownership: hearth_owner (set by the script) names the one resource that owns what the script manages;
+#   hearth_claim refuses an object another resource owns, hearth_mine tells a delete whether to touch it.
+# shellcheck shell=bash
 set -euo pipefail
 umask 077
 export LC_ALL=C
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+cd /
+# Counts writes for messages only: no decision may depend on it (a re-run after a crash sees nothing to write).
 hearth_changed=0
-hearth_tmp=
-trap 'if [ -n "$hearth_tmp" ]; then rm -f -- "$hearth_tmp"; fi' EXIT
+hearth_steps=0
+hearth_owner=
+hearth_aliases=()
+hearth_adopt=0
+hearth_tmps=()
+hearth_cleanup() {
+  local t
+  for t in "${hearth_tmps[@]}"; do rm -rf -- "$t" 2>/dev/null || true; done
+}
+trap hearth_cleanup EXIT
 trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# Messages never decide anything, and a closed stdout (a dropped SSH reader) must not stop the run.
+hearth_say() { printf 'hearth: %s\n' "$*" 2>/dev/null || true; }
+hearth_warn() { printf 'hearth: %s\n' "$*" >&2 2>/dev/null || true; }
+hearth_die() {
+  local code=$1
+  shift
+  printf 'hearth: %s\n' "$*" >&2 2>/dev/null || true
+  exit "$code"
+}
+
+# hearth_step: called right after every state-changing command, in the main shell.
+hearth_step() {
+  if [ "$BASHPID" != "$$" ]; then hearth_die 70 "hearth_step called outside the main shell"; fi
+  hearth_steps=$((hearth_steps + 1))
+  if [ "${HEARTH_CRASH_AT:-0}" = "$hearth_steps" ]; then
+    printf 'hearth-crash: step %s\n' "$hearth_steps" >&2 2>/dev/null || true
+    kill -KILL "$$"
+  fi
+}
+
+# hearth_frame FILE: reads the next stdin frame ("<byte length>\n<bytes>") into FILE, which must exist already.
 hearth_frame() {
   local len
-  IFS= read -r len || { echo "hearth: stdin ended before a frame for $1" >&2; exit 70; }
-  case $len in ''|*[!0-9]*) echo "hearth: bad stdin frame header for $1" >&2; exit 70 ;; esac
-  head -c "$len" > "$1"
-  if [ "$(stat -c %s -- "$1")" != "$len" ]; then echo "hearth: short stdin frame for $1" >&2; exit 70; fi
+  IFS= read -r len || hearth_die 70 "stdin ended before a frame for $1"
+  case $len in '' | *[!0-9]*) hearth_die 70 "bad stdin frame header for $1" ;; esac
+  head -c "$len" >"$1"
+  if [ "$(stat -c %s -- "$1")" != "$len" ]; then hearth_die 70 "short stdin frame for $1"; fi
 }
-hearth_install() {
-  local path=$1 mode=$2 owner=$3 group=$4 dir base
-  dir=$(dirname -- "$path"); base=$(basename -- "$path")
-  mkdir -p -- "$dir"
-  hearth_tmp="$dir/.$base.hearth-new"
-  hearth_frame "$hearth_tmp"
-  chown -- "$owner:$group" "$hearth_tmp"
-  chmod -- "$mode" "$hearth_tmp"
-  if [ -f "$path" ] && [ ! -L "$path" ] && cmp -s -- "$hearth_tmp" "$path" \
-     && [ "$(stat -c '%a %U %G' -- "$path")" = "$(stat -c '%a %U %G' -- "$hearth_tmp")" ]; then
-    rm -f -- "$hearth_tmp"
+
+# hearth_root_only DIR: DIR is a real directory (not a link) owned by root that nobody else may change.
+hearth_root_only() {
+  local st
+  if [ ! -d "$1" ] || [ -L "$1" ]; then return 1; fi
+  st=$(stat -c '%u %a' -- "$1")
+  [ "${st%% *}" = 0 ] || return 1
+  (((8#${st#* } & 8#022) == 0))
+}
+
+# hearth_dir DIR [MODE]: makes DIR (MODE for what it creates, default 0755) and proves that it and every directory
+# above it are real directories only root can change; dies otherwise. Every root write goes below such a directory.
+hearth_dir() {
+  local dir=$1 mode=${2:-0755} p='' part parts
+  case $dir in /*) ;; *) hearth_die 70 "not an absolute path: $dir" ;; esac
+  hearth_root_only / || hearth_die 65 "/ is not a root-only directory"
+  IFS=/ read -r -a parts <<<"$dir"
+  for part in "${parts[@]}"; do
+    [ -n "$part" ] || continue
+    p=$p/$part
+    if [ ! -e "$p" ] && [ ! -L "$p" ]; then
+      # Another script may create it at the same moment: that one is as good.
+      if mkdir -m "$mode" -- "$p" 2>/dev/null; then hearth_step; fi
+    fi
+    hearth_root_only "$p" || hearth_die 65 "refusing to write below $p: it is a link, not a directory, or someone other than root can change it"
+  done
+}
+
+hearth_parent() {
+  local d=${1%/*}
+  printf '%s\n' "${d:-/}"
+}
+
+# hearth_tmp_in DIR: sets hearth_tmp to a new empty file with a random name in DIR (a root-only directory), removed
+# on exit unless renamed. Functions that change state return through variables, never $(...), so that their steps
+# and clean-ups happen in the main shell.
+hearth_tmp=
+hearth_tmp_in() {
+  hearth_tmp=$(mktemp -- "$1/.hearth.XXXXXXXXXX")
+  hearth_tmps+=("$hearth_tmp")
+}
+
+# hearth_private_tmp: sets hearth_tmp to a root-only scratch file outside any tree someone else controls.
+hearth_private_tmp() {
+  hearth_dir /run/hearth/tmp 0700
+  hearth_tmp_in /run/hearth/tmp
+}
+
+# hearth_put SRC PATH MODE OWNER GROUP: gives SRC (a temp file in PATH's directory) its mode and owner and renames it
+# over PATH unless PATH already has that content, mode and owner. Renaming replaces a link, never follows it.
+hearth_put() {
+  local src=$1 path=$2
+  chown -- "$4:$5" "$src"
+  chmod -- "$3" "$src"
+  if [ -f "$path" ] && [ ! -L "$path" ] && cmp -s -- "$src" "$path" &&
+    [ "$(stat -c '%a %U %G' -- "$path")" = "$(stat -c '%a %U %G' -- "$src")" ]; then
+    rm -f -- "$src"
   else
-    sync -- "$hearth_tmp" 2>/dev/null || true
-    mv -f -T -- "$hearth_tmp" "$path"
+    sync -- "$src" 2>/dev/null || true
+    mv -f -T -- "$src" "$path"
+    hearth_step
     hearth_changed=$((hearth_changed + 1))
-    echo "hearth: wrote $path"
+    hearth_say "wrote $path"
   fi
-  hearth_tmp=
 }
+
+# hearth_install PATH MODE OWNER GROUP: installs the next stdin frame at PATH (below a root-only directory).
+hearth_install() {
+  local dir
+  dir=$(hearth_parent "$1")
+  hearth_dir "$dir"
+  hearth_tmp_in "$dir"
+  hearth_frame "$hearth_tmp"
+  hearth_put "$hearth_tmp" "$1" "$2" "$3" "$4"
+}
+
+# hearth_install_secret PATH [MODE [OWNER [GROUP]]]: as hearth_install, 0600 root:root unless told; the body never
+# appears in argv, output or the script.
+hearth_install_secret() {
+  hearth_install "$1" "${2:-0600}" "${3:-root}" "${4:-root}"
+}
+
+# hearth_remove PATH: removes a file or link (never what a link points to) below a root-only directory.
 hearth_remove() {
-  if [ -e "$1" ] || [ -L "$1" ]; then rm -f -- "$1"; hearth_changed=$((hearth_changed + 1)); echo "hearth: removed $1"; fi
+  local dir
+  dir=$(hearth_parent "$1")
+  [ -e "$dir" ] || return 0
+  hearth_root_only "$dir" || hearth_die 65 "refusing to remove $1: $dir is not a root-only directory"
+  if [ -e "$1" ] || [ -L "$1" ]; then
+    rm -f -- "$1"
+    hearth_step
+    hearth_changed=$((hearth_changed + 1))
+    hearth_say "removed $1"
+  fi
 }
-for hearth_tool in systemd-nspawn systemctl ssh-keygen ip; do command -v "$hearth_tool" >/dev/null || { echo "hearth: $hearth_tool is missing (systemd-container, openssh-client, iproute2)" >&2; exit 69; }; done
-ip link show dev br-ct >/dev/null 2>&1 || { echo "hearth: host interface br-ct for container web does not exist" >&2; exit 68; }
+
+# hearth_rmdir DIR: removes DIR when it is empty.
+hearth_rmdir() {
+  if [ -d "$1" ] && [ ! -L "$1" ] && [ -z "$(ls -A -- "$1")" ]; then
+    rmdir -- "$1"
+    hearth_step
+  fi
+}
+
+# hearth_assemble TARGET MODE OWNER GROUP HEADER DIR SUFFIX: TARGET is HEADER then every DIR/*SUFFIX (sorted).
+hearth_assemble() {
+  local dir
+  dir=$(hearth_parent "$1")
+  hearth_dir "$dir"
+  hearth_tmp_in "$dir"
+  hearth_concat "$5" "$6" "$7" >"$hearth_tmp"
+  hearth_put "$hearth_tmp" "$1" "$2" "$3" "$4"
+}
+
+# hearth_concat HEADER DIR SUFFIX: prints HEADER, then every regular DIR/*SUFFIX file (sorted; links skipped).
+hearth_concat() {
+  local f
+  printf '%s\n' "$1"
+  if [ -d "$2" ]; then
+    for f in "$2"/*"$3"; do
+      if [ -f "$f" ] && [ ! -L "$f" ]; then cat -- "$f"; fi
+    done
+  fi
+}
+
+# hearth_lock NAME: holds a per-host lock (until the script exits) shared by every script that takes NAME.
+hearth_lock() {
+  case $1 in '' | *[!A-Za-z0-9._-]*) hearth_die 70 "bad lock name: $1" ;; esac
+  hearth_dir /run/hearth/lock 0700
+  exec {hearth_lock_fd}>>"/run/hearth/lock/$1.lock"
+  flock "$hearth_lock_fd"
+}
+
+# --- applied state: what hearth last applied successfully, recorded only after it took effect -------------------
+hearth_key() {
+  if ! [[ $1 =~ ^[A-Za-z0-9][A-Za-z0-9@._:+-]*(/[A-Za-z0-9][A-Za-z0-9@._:+-]*)*$ ]]; then hearth_die 70 "bad state key: $1"; fi
+}
+
+# hearth_applied KEY: prints the value recorded for KEY, or nothing.
+hearth_applied() {
+  hearth_key "$1"
+  local f=/var/lib/hearth/applied/$1
+  if [ -f "$f" ] && [ ! -L "$f" ]; then cat -- "$f"; fi
+}
+
+# hearth_record KEY VALUE: records VALUE for KEY (atomically; a step).
+hearth_record() {
+  hearth_key "$1"
+  local f=/var/lib/hearth/applied/$1 dir
+  if [ "$(hearth_applied "$1")" = "$2" ]; then return 0; fi
+  dir=$(hearth_parent "$f")
+  hearth_dir "$dir" 0700
+  hearth_tmp_in "$dir"
+  printf '%s\n' "$2" >"$hearth_tmp"
+  mv -f -T -- "$hearth_tmp" "$f"
+  hearth_step
+}
+
+# hearth_forget KEY: drops what was recorded for KEY.
+hearth_forget() {
+  hearth_key "$1"
+  hearth_remove "/var/lib/hearth/applied/$1"
+}
+
+# hearth_digest PATH...: one SHA-256 over each path's name, type, mode, owner and content ("absent" when missing).
+hearth_digest() {
+  local p
+  for p in "$@"; do
+    if [ -L "$p" ]; then
+      printf '%s link %s\n' "$p" "$(readlink -- "$p")"
+    elif [ -f "$p" ]; then
+      printf '%s file %s %s\n' "$p" "$(stat -c '%a %U %G' -- "$p")" "$(sha256sum <"$p" | cut -d' ' -f1)"
+    else
+      printf '%s absent\n' "$p"
+    fi
+  done | sha256sum | cut -d' ' -f1
+}
+
+# --- ownership marks -------------------------------------------------------------------------------------------
+# A mark is the owner id of the one resource that manages an object: "<project>/<stack>/<type>/<name>", or
+# "legacy" for the shared mark of earlier releases, or empty when the object carries none.
+
+# hearth_mine FOUND: true when FOUND names this resource (or one of its aliases), or is a legacy mark.
+hearth_mine() {
+  local a
+  if [ "$1" = "$hearth_owner" ] || [ "$1" = legacy ]; then return 0; fi
+  for a in "${hearth_aliases[@]}"; do [ "$1" = "$a" ] && return 0; done
+  return 1
+}
+
+# hearth_claim WHAT FOUND: may this resource manage WHAT, whose mark is FOUND? Yes when it is ours (or an alias's,
+# or the legacy mark, which the caller then rewrites), or with adopt. Otherwise dies, touching nothing.
+hearth_claim() {
+  if [ -n "$2" ] && hearth_mine "$2"; then
+    if [ "$2" != "$hearth_owner" ]; then hearth_say "taking over $1 from ${2/#legacy/an earlier release of hearth} (the mark is rewritten to $hearth_owner)"; fi
+    return 0
+  fi
+  if [ "$hearth_adopt" = 1 ]; then
+    hearth_say "adopting $1 (mark was '${2:-none}'; now $hearth_owner)"
+    return 0
+  fi
+  if [ -z "$2" ]; then
+    hearth_die 65 "$1 exists and is not managed by hearth; set adopt: true to take it over"
+  fi
+  hearth_die 65 "$1 is owned by another resource ($2), not by $hearth_owner. If you renamed the resource, add aliases: [{ name: \"<old name>\" }] to its options; to take it over on purpose, set adopt: true (the other resource's delete then leaves it alone)"
+}
+
+# hearth_file_owner FILE: the owner id in FILE's "# hearth-owner: <id>" line; "legacy" when FILE carries only LEGACY
+# (the second argument, a whole line); empty when neither (or no such file).
+hearth_file_owner() {
+  local line
+  if [ ! -f "$1" ] || [ -L "$1" ]; then return 0; fi
+  line=$(grep -m1 '^[#;] hearth-owner: ' -- "$1" || true)
+  if [ -n "$line" ]; then
+    printf '%s\n' "${line#* hearth-owner: }"
+  elif [ -n "${2:-}" ] && grep -qxF -- "$2" "$1"; then
+    echo legacy
+  fi
+}
+
+# --- below a tree someone less privileged owns ----------------------------------------------------------------
+# The tree's root directory itself must be a real directory; everything below it is done as the tree's owner, so a
+# link planted or swapped in below it reaches only what that owner can reach anyway. A tree whose owner is root
+# (a container's tree before its first boot, or an id-mapped one) is only touched while nothing runs in it: the
+# caller says so with HEARTH_TREE_IDLE=1, and then no path component below the root may be a link.
+# hearth_below_write ROOT REL MODE DIRMODE < SRC: runs in a child shell as the tree's owner (see hearth_put_below);
+# exits 0 when ROOT/REL already held SRC, 10 when it wrote it.
+hearth_below_write() {
+  set -euo pipefail
+  umask 077
+  local root=$1 rel=$2 mode=$3 dmode=$4 dir=. p=. part parts tmp
+  cd -P -- "$root"
+  case $rel in */*) dir=${rel%/*} ;; esac
+  if [ "$(id -u)" = 0 ]; then
+    IFS=/ read -r -a parts <<<"$rel"
+    for part in "${parts[@]}"; do
+      p=$p/$part
+      if [ -L "$p" ]; then
+        echo "hearth: refusing to write through link $root/${p#./}" >&2
+        exit 65
+      fi
+    done
+  fi
+  if [ "$dir" != . ]; then
+    p=.
+    IFS=/ read -r -a parts <<<"$dir"
+    for part in "${parts[@]}"; do
+      p=$p/$part
+      if [ ! -d "$p" ]; then mkdir -m "$dmode" -- "$p"; fi
+    done
+  fi
+  tmp=$(mktemp -- "$dir/.hearth.XXXXXXXXXX")
+  # shellcheck disable=SC2064 # the name is fixed now
+  trap "rm -f -- '$tmp'" EXIT
+  cat >"$tmp"
+  chmod -- "$mode" "$tmp"
+  if [ -f "$rel" ] && [ ! -L "$rel" ] && cmp -s -- "$tmp" "$rel" &&
+    [ "$(stat -c '%a %u %g' -- "$rel")" = "$(stat -c '%a %u %g' -- "$tmp")" ]; then
+    exit 0
+  fi
+  mv -f -T -- "$tmp" "$rel"
+  trap - EXIT
+  exit 10
+}
+
+# hearth_tree_owner ROOT: "<uid> <gid>" of ROOT, a real directory; dies when ROOT is root-owned and not idle.
+hearth_tree_owner() {
+  local own
+  if [ ! -d "$1" ] || [ -L "$1" ]; then hearth_die 65 "$1 is not a directory (or is a link)"; fi
+  own=$(stat -c '%u %g' -- "$1")
+  if [ "${own%% *}" = 0 ] && [ "${HEARTH_TREE_IDLE:-0}" != 1 ]; then
+    hearth_die 65 "refusing to write below $1: it is owned by root while something may run in it"
+  fi
+  printf '%s\n' "$own"
+}
+
+# hearth_run_below ROOT CMD...: runs CMD as ROOT's owner (no supplementary groups, no new privileges).
+hearth_run_below() {
+  local own
+  own=$(hearth_tree_owner "$1")
+  shift
+  setpriv --reuid="${own%% *}" --regid="${own#* }" --clear-groups --no-new-privs -- "$@"
+}
+
+# hearth_put_below ROOT REL MODE [DIRMODE] < SRC (a redirect, never a pipe: it must run in the main shell): makes ROOT/REL hold stdin with MODE (as ROOT's owner; a step
+# when it changed).
+hearth_put_below() {
+  local rc=0
+  hearth_run_below "$1" bash --noprofile --norc -c "$(declare -f hearth_below_write)"'
+hearth_below_write "$@"' hearth-below "$1" "$2" "$3" "${4:-0755}" || rc=$?
+  case $rc in
+    0) ;;
+    10)
+      hearth_step
+      hearth_changed=$((hearth_changed + 1))
+      hearth_say "wrote $1/$2"
+      ;;
+    *) hearth_die 65 "could not write $1/$2 (exit $rc)" ;;
+  esac
+}
+
+# hearth_install_below ROOT REL MODE [DIRMODE]: hearth_put_below with the next stdin frame as the content.
+hearth_install_below() {
+  hearth_private_tmp
+  hearth_frame "$hearth_tmp"
+  hearth_put_below "$@" <"$hearth_tmp"
+}
+
+# hearth_read_below ROOT REL: prints ROOT/REL as ROOT's owner reads it (nothing when absent).
+hearth_read_below() {
+  # shellcheck disable=SC2016 # expanded by the inner shell, from its own arguments
+  hearth_run_below "$1" bash --noprofile --norc -c 'cd -P -- "$1" && if [ -f "$2" ] && [ ! -L "$2" ]; then cat -- "$2"; fi' hearth-read "$1" "$2"
+}
+
+# --- systemd ---------------------------------------------------------------------------------------------------
+# hearth_daemon_reload UNIT...: reloads systemd when any UNIT's loaded state is stale (NeedDaemonReload) or it is
+# not loaded from its file; a level, so a run killed between a write and the reload still reloads next time.
+hearth_daemon_reload() {
+  local u
+  for u in "$@"; do
+    if [ "$(systemctl show -p NeedDaemonReload --value -- "$u" 2>/dev/null)" != no ] ||
+      [ "$(systemctl show -p LoadState --value -- "$u" 2>/dev/null)" != loaded ]; then
+      systemctl daemon-reload
+      hearth_step
+      return 0
+    fi
+  done
+}
+
+# --- ZFS datasets ----------------------------------------------------------------------------------------------
+# A dataset's mark is its own (local) user property hearth:owner: children inherit user properties, so an inherited
+# value marks nothing. Datasets of earlier releases carry hearth:managed=yes instead, read as the "legacy" mark.
+
+# hearth_zfs_exists NAME: NAME (a dataset or a snapshot) exists.
+hearth_zfs_exists() { zfs list -H -o name "$1" >/dev/null 2>&1; }
+
+# hearth_zfs_get DS PROP: PROP's value as `zfs get -Hp` prints it.
+hearth_zfs_get() { zfs get -H -p -o value "$2" "$1"; }
+
+# hearth_zfs_feature POOL FEATURE: POOL has FEATURE enabled or active.
+hearth_zfs_feature() {
+  local state
+  state=$(zpool get -H -o value "feature@$2" "$1" 2>/dev/null) || return 1
+  [ "$state" = enabled ] || [ "$state" = active ]
+}
+
+# hearth_zfs_mark DS: the owner id DS itself carries, "legacy" for an earlier release's mark, or nothing.
+hearth_zfs_mark() {
+  local v
+  v=$(zfs get -H -o value -s local hearth:owner "$1")
+  if [ -n "$v" ]; then
+    printf '%s\n' "$v"
+  elif [ "$(zfs get -H -o value -s local hearth:managed "$1")" = yes ]; then
+    echo legacy
+  fi
+}
+
+# hearth_zfs_own DS: marks DS as this resource's (hearth:owner) and drops an earlier release's mark (a step each).
+hearth_zfs_own() {
+  if [ "$(zfs get -H -o value -s local hearth:owner "$1")" != "$hearth_owner" ]; then
+    zfs set "hearth:owner=$hearth_owner" "$1"
+    hearth_step
+    hearth_say "marked $1 as owned by $hearth_owner"
+  fi
+  if [ -n "$(zfs get -H -o value -s local hearth:managed "$1")" ]; then
+    zfs inherit hearth:managed "$1"
+    hearth_step
+  fi
+}
+
+# hearth_zfs_disown DS: removes every hearth:* property DS carries itself, hearth:owner last (so a run killed on the
+# way is finished by the next, which still finds the mark).
+hearth_zfs_disown() {
+  local p props
+  props=$(zfs get -H -o property -s local all "$1")
+  for p in $props; do
+    case $p in hearth:owner | hearth:*[!a-z0-9_.:+-]*) ;; hearth:*)
+      zfs inherit "$p" "$1"
+      hearth_step
+      ;;
+    esac
+  done
+  if [ -n "$(zfs get -H -o value -s local hearth:owner "$1")" ]; then
+    zfs inherit hearth:owner "$1"
+    hearth_step
+  fi
+}
+
+# hearth_zfs_has DS PROP=VALUE: DS has VALUE (as `zfs get -Hp` prints it) as its own (local) value of PROP.
+hearth_zfs_has() {
+  [ "$(zfs get -H -p -o value,source "${2%%=*}" "$1")" = "${2#*=}"$'\t'local ]
+}
+
+# hearth_zfs_set DS PROP=VALUE: sets PROP on DS unless hearth_zfs_has it already (a step).
+hearth_zfs_set() {
+  if ! hearth_zfs_has "$1" "$2"; then
+    zfs set "$2" "$1"
+    hearth_step
+    hearth_say "set $2 on $1"
+  fi
+}
+
+# hearth_zfs_inherit DS PROP: drops DS's own value of PROP (a step when it had one).
+hearth_zfs_inherit() {
+  if [ "$(zfs get -H -o source "$2" "$1")" = local ]; then
+    zfs inherit "$2" "$1"
+    hearth_step
+    hearth_say "inherit $2 on $1"
+  fi
+}
+
+# hearth_zfs_unmount DS: unmounts DS when it is mounted (zfs-fuse calls a dataset busy for a moment after a file on
+# it was closed, so it is tried for a while).
+hearth_zfs_unmount() {
+  if [ "$(zfs get -H -o value mounted "$1")" != yes ]; then return 0; fi
+  for _ in $(seq 1 50); do
+    if zfs unmount "$1" 2>/dev/null; then
+      hearth_step
+      return 0
+    fi
+    sleep 0.2
+  done
+  zfs unmount "$1"
+  hearth_step
+}
+
+# hearth_zfs_mount DS: mounts DS when ZFS would (canmount=on, an absolute mountpoint) and it is not mounted.
+hearth_zfs_mount() {
+  if [ "$(zfs get -H -o value canmount "$1")" = on ] && [[ $(zfs get -H -o value mountpoint "$1") == /* ]] &&
+    [ "$(zfs get -H -o value mounted "$1")" = no ]; then
+    zfs mount "$1"
+    hearth_step
+    hearth_say "mounted $1"
+  fi
+}
+
+# hearth_zfs_snapshot_before DS REASON: takes DS@hearth-<UTC time to the nanosecond> before a change, once per
+# REASON (a word naming the change, e.g. a digest of what is set): the snapshot's name is recorded before it is
+# taken, so a run killed after taking it takes no second one, and a run killed before finds none and takes it.
+hearth_zfs_snapshot_before() {
+  local key rec label
+  key=zfs-before/${1//\//+}
+  rec=$(hearth_applied "$key")
+  if [ "${rec% *}" = "$2" ] && hearth_zfs_exists "$1@${rec##* }"; then return 0; fi
+  label=hearth-$(date -u +%Y%m%dT%H%M%S.%NZ)
+  hearth_record "$key" "$2 $label"
+  zfs snapshot "$1@$label"
+  hearth_step
+  hearth_say "snapshot $1@$label"
+}
+
+# hearth_zfs_forget DS: drops what hearth_zfs_snapshot_before recorded for DS.
+hearth_zfs_forget() {
+  hearth_forget "zfs-before/${1//\//+}"
+}
+
+# --- finding what a resource owns by its mark --------------------------------------------------------------------
+# hearth_marked FILE...: prints each FILE (a regular file, not a link) whose "# hearth-owner:" (or "; hearth-owner:")
+# line names this resource or one of its aliases. What a renamed object left behind is found by its mark, never by
+# a name that another resource's object may carry too.
+hearth_marked() {
+  local pats=() id f
+  [ "$#" -gt 0 ] || return 0
+  for id in "$hearth_owner" "${hearth_aliases[@]}"; do
+    [ -n "$id" ] || continue
+    pats+=(-e "# hearth-owner: $id" -e "; hearth-owner: $id")
+  done
+  [ "${#pats[@]}" -gt 0 ] || return 0
+  while IFS= read -r f; do
+    if [ -f "$f" ] && [ ! -L "$f" ]; then printf '%s\n' "$f"; fi
+  done < <(grep -lsxF "${pats[@]}" -- "$@" || true)
+}
+
+# hearth_clear DIR [NAME...]: removes every file and link directly in DIR (below a root-only directory) except the
+# NAMEs; given no NAME, then DIR itself once it is empty. Subdirectories are left alone.
+hearth_clear() {
+  local dir=$1 f n keep
+  shift
+  if [ ! -d "$dir" ] || [ -L "$dir" ]; then return 0; fi
+  for f in "$dir"/* "$dir"/.[!.]* "$dir"/..?*; do
+    if [ ! -f "$f" ] && [ ! -L "$f" ]; then continue; fi
+    keep=0
+    for n in "$@"; do
+      if [ "${f##*/}" = "$n" ]; then keep=1; fi
+    done
+    if [ "$keep" = 0 ]; then hearth_remove "$f"; fi
+  done
+  if [ "$#" = 0 ]; then hearth_rmdir "$dir"; fi
+}
+
+# hearth_applied_keys PREFIX: prints every key recorded directly under PREFIX (e.g. "systemd" -> "systemd/web.service").
+hearth_applied_keys() {
+  hearth_key "$1"
+  local f
+  for f in "/var/lib/hearth/applied/$1"/*; do
+    if [ -f "$f" ] && [ ! -L "$f" ]; then printf '%s\n' "$1/${f##*/}"; fi
+  done
+}
+
+# hearth_private_tmpdir: sets hearth_tmp to a new root-only scratch directory outside any tree someone else controls,
+# removed on exit (e.g. to make keys that are then put below a tree as its owner).
+hearth_private_tmpdir() {
+  hearth_dir /run/hearth/tmp 0700
+  hearth_tmp=$(mktemp -d -- /run/hearth/tmp/.hearth.XXXXXXXXXX)
+  hearth_tmps+=("$hearth_tmp")
+}
+hearth_owner=hearth/home/hearth:nspawn:Container/web
+hearth_aliases=(hearth/home/hearth:nspawn:Container/old-web)
+hearth_adopt=0
+for hearth_tool in systemd-nspawn systemctl ssh-keygen ip setpriv; do command -v "$hearth_tool" >/dev/null || hearth_die 69 "$hearth_tool is missing (systemd-container, openssh-client, iproute2, util-linux)"; done
+ip link show dev br-ct >/dev/null 2>&1 || hearth_die 68 'host interface br-ct for container web does not exist'
+HEARTH_TREE_IDLE=0
 hearth_root=/var/lib/machines/web hearth_unit=systemd-nspawn@web.service
-if [ ! -e "$hearth_root" ]; then
-  [ -d /var/lib/machines/.base-bookworm/usr ] || { echo "hearth: base tree /var/lib/machines/.base-bookworm has no /usr" >&2; exit 66; }
-  rm -rf -- "$hearth_root.hearth-new"
-  cp -a --reflink=auto -- /var/lib/machines/.base-bookworm "$hearth_root.hearth-new"
-  rm -f -- "$hearth_root.hearth-new/etc/.hearth-container"
-  mv -T -- "$hearth_root.hearth-new" "$hearth_root"
-  echo "hearth: copied /var/lib/machines/.base-bookworm to $hearth_root"
-fi
-[ -d "$hearth_root/usr" ] && [ ! -L "$hearth_root" ] || { echo "hearth: $hearth_root is not an OS tree (no /usr)" >&2; exit 66; }
+hearth_lock nspawn-web
+if [ -e /etc/systemd/nspawn/web.nspawn ] || [ -L /etc/systemd/nspawn/web.nspawn ]; then hearth_claim 'container web' "$(hearth_file_owner /etc/systemd/nspawn/web.nspawn '# hearth: container web. Managed by hearth: edits are overwritten.')"; fi
+if [ -e /etc/systemd/system/systemd-nspawn@web.service.d/50-hearth.conf ] || [ -L /etc/systemd/system/systemd-nspawn@web.service.d/50-hearth.conf ]; then hearth_claim 'container web' "$(hearth_file_owner /etc/systemd/system/systemd-nspawn@web.service.d/50-hearth.conf '# hearth: resource limits of container web.')"; fi
 hearth_install /etc/systemd/nspawn/web.nspawn 0644 root root
 hearth_install /etc/systemd/system/systemd-nspawn@web.service.d/50-hearth.conf 0644 root root
 hearth_install /var/lib/hearth/nspawn/web/etc_systemd_network_10-hearth.network 0600 root root
 hearth_install /var/lib/hearth/nspawn/web/etc_hostname 0600 root root
 hearth_install /var/lib/hearth/nspawn/web/root_.ssh_authorized_keys 0600 root root
-hearth_owner=$(stat -c %u:%g -- "$hearth_root")
-hearth_identity=0
-[ "$(cat -- "$hearth_root/etc/.hearth-container" 2>/dev/null || true)" = web ] || hearth_identity=1
-# Never follow a link the container could have planted: every component below the rootfs must be real.
-hearth_safe() {
-  local rel=$1 p=$hearth_root part
-  local IFS=/
-  for part in $rel; do p=$p/$part; if [ -L "$p" ]; then echo "hearth: refusing to write through symlink $p" >&2; exit 65; fi; done
-}
-hearth_inner=0
-hearth_differs() { # staged, rel, mode
-  [ -f "$hearth_root/$2" ] && cmp -s -- "$1" "$hearth_root/$2" && [ "$(stat -c '%a %u:%g' -- "$hearth_root/$2")" = "$3 $hearth_owner" ] && return 1
-  return 0
-}
-hearth_safe etc/systemd/network/10-hearth.network; if hearth_differs /var/lib/hearth/nspawn/web/etc_systemd_network_10-hearth.network etc/systemd/network/10-hearth.network 644; then hearth_inner=1; fi
-hearth_safe etc/hostname; if hearth_differs /var/lib/hearth/nspawn/web/etc_hostname etc/hostname 644; then hearth_inner=1; fi
-hearth_safe root/.ssh/authorized_keys; if hearth_differs /var/lib/hearth/nspawn/web/root_.ssh_authorized_keys root/.ssh/authorized_keys 600; then hearth_inner=1; fi
-if [ "$hearth_changed" != 0 ] || [ "$hearth_inner" != 0 ] || [ "$hearth_identity" != 0 ]; then
-  if systemctl is-active --quiet "$hearth_unit"; then systemctl stop "$hearth_unit"; fi
-  systemctl daemon-reload
+hearth_dir /var/lib/machines 0700
+if [ ! -e "$hearth_root" ] && [ ! -L "$hearth_root" ]; then
+  [ -d /var/lib/machines/.base-bookworm/usr ] || hearth_die 66 'base tree /var/lib/machines/.base-bookworm has no /usr'
+  if [ -e /var/lib/machines/.hearth-new-web ] || [ -L /var/lib/machines/.hearth-new-web ]; then rm -rf --one-file-system -- /var/lib/machines/.hearth-new-web; hearth_step; fi
+  cp -a --reflink=auto -- /var/lib/machines/.base-bookworm /var/lib/machines/.hearth-new-web
+  hearth_step
+  mv -T -- /var/lib/machines/.hearth-new-web "$hearth_root"
+  hearth_step
+  hearth_say 'copied /var/lib/machines/.base-bookworm to /var/lib/machines/web'
 fi
-if [ "$hearth_identity" != 0 ]; then
-  hearth_safe etc/ssh; hearth_safe etc/machine-id
-  : > "$hearth_root/etc/machine-id"
-  rm -f -- "$hearth_root"/etc/ssh/ssh_host_*
-  ssh-keygen -q -A -f "$hearth_root"
-  chown -- "$hearth_owner" "$hearth_root/etc/machine-id" "$hearth_root"/etc/ssh/ssh_host_*
+if [ ! -d "$hearth_root" ] || [ -L "$hearth_root" ]; then hearth_die 66 '/var/lib/machines/web is not a directory: the rootfs is missing'; fi
+hearth_token=$(hearth_applied nspawn-identity/web)
+if [ -z "$hearth_token" ]; then hearth_token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n'); hearth_record nspawn-identity/web "$hearth_token"; fi
+hearth_want=$(hearth_digest /etc/systemd/nspawn/web.nspawn /etc/systemd/system/systemd-nspawn@web.service.d/50-hearth.conf /var/lib/hearth/nspawn/web/etc_systemd_network_10-hearth.network /var/lib/hearth/nspawn/web/etc_hostname /var/lib/hearth/nspawn/web/root_.ssh_authorized_keys)
+hearth_apply=0
+if [ "$(hearth_applied nspawn/web)" != "$hearth_want" ] || [ -z "$(hearth_applied nspawn-hostkey/web)" ]; then
+  hearth_apply=1
+elif ! systemctl is-active --quiet "$hearth_unit"; then
+  HEARTH_TREE_IDLE=1
+  hearth_mark=$(hearth_read_below "$hearth_root" etc/.hearth-container) || hearth_mark=
+  HEARTH_TREE_IDLE=0
+  [ "$hearth_mark" = web" $hearth_token" ] || hearth_apply=1
+elif [ "$(stat -c %u -- "$hearth_root")" != 0 ]; then
+  hearth_mark=$(hearth_read_below "$hearth_root" etc/.hearth-container) || hearth_mark=
+  [ "$hearth_mark" = web" $hearth_token" ] || hearth_apply=1
 fi
-if hearth_differs /var/lib/hearth/nspawn/web/etc_systemd_network_10-hearth.network etc/systemd/network/10-hearth.network 644; then hearth_safe etc/systemd/network/10-hearth.network; install -d -m 0755 -o "${hearth_owner%:*}" -g "${hearth_owner#*:}" -- "$hearth_root"/etc/systemd/network; install -m 644 -o "${hearth_owner%:*}" -g "${hearth_owner#*:}" -- /var/lib/hearth/nspawn/web/etc_systemd_network_10-hearth.network "$hearth_root"/etc/systemd/network/10-hearth.network; echo "hearth: wrote $hearth_root/etc/systemd/network/10-hearth.network"; fi
-if hearth_differs /var/lib/hearth/nspawn/web/etc_hostname etc/hostname 644; then hearth_safe etc/hostname; install -d -m 0755 -o "${hearth_owner%:*}" -g "${hearth_owner#*:}" -- "$hearth_root"/etc; install -m 644 -o "${hearth_owner%:*}" -g "${hearth_owner#*:}" -- /var/lib/hearth/nspawn/web/etc_hostname "$hearth_root"/etc/hostname; echo "hearth: wrote $hearth_root/etc/hostname"; fi
-if hearth_differs /var/lib/hearth/nspawn/web/root_.ssh_authorized_keys root/.ssh/authorized_keys 600; then hearth_safe root/.ssh/authorized_keys; install -d -m 0700 -o "${hearth_owner%:*}" -g "${hearth_owner#*:}" -- "$hearth_root"/root/.ssh; install -m 600 -o "${hearth_owner%:*}" -g "${hearth_owner#*:}" -- /var/lib/hearth/nspawn/web/root_.ssh_authorized_keys "$hearth_root"/root/.ssh/authorized_keys; echo "hearth: wrote $hearth_root/root/.ssh/authorized_keys"; fi
-if [ "$hearth_identity" != 0 ]; then printf '%s\n' web > "$hearth_root/etc/.hearth-container"; chown -- "$hearth_owner" "$hearth_root/etc/.hearth-container"; fi
-systemctl is-enabled --quiet "$hearth_unit" || systemctl enable --quiet "$hearth_unit"
-systemctl is-enabled --quiet machines.target || systemctl enable --quiet machines.target
+if [ "$hearth_apply" = 1 ]; then
+  if systemctl is-active --quiet "$hearth_unit"; then systemctl stop "$hearth_unit"; hearth_step; fi
+  HEARTH_TREE_IDLE=1
+  hearth_run_below "$hearth_root" test -d /var/lib/machines/web/usr || hearth_die 66 '/var/lib/machines/web is not an OS tree (no /usr)'
+  hearth_mark=$(hearth_read_below "$hearth_root" etc/.hearth-container) || hearth_mark=
+  if [ "$hearth_mark" != web" $hearth_token" ] && [ "$hearth_mark" != web ]; then
+    hearth_put_below "$hearth_root" etc/machine-id 0444 </dev/null
+    # shellcheck disable=SC2016 # expanded by the inner shell, from its own arguments
+    hearth_run_below "$hearth_root" bash --noprofile --norc -c 'cd -P -- "$1" && rm -f -- etc/ssh/ssh_host_*' hearth-keys "$hearth_root"
+    hearth_step
+    hearth_private_tmpdir
+    hearth_keys=$hearth_tmp
+    mkdir -p -- "$hearth_keys/etc/ssh"
+    ssh-keygen -q -A -f "$hearth_keys"
+    for hearth_k in "$hearth_keys"/etc/ssh/ssh_host_*; do
+      case $hearth_k in *.pub) hearth_kmode=0644 ;; *) hearth_kmode=0600 ;; esac
+      hearth_put_below "$hearth_root" "etc/ssh/${hearth_k##*/}" "$hearth_kmode" <"$hearth_k"
+    done
+  fi
+  hearth_put_below "$hearth_root" etc/systemd/network/10-hearth.network 0644 0755 </var/lib/hearth/nspawn/web/etc_systemd_network_10-hearth.network
+  hearth_put_below "$hearth_root" etc/hostname 0644 0755 </var/lib/hearth/nspawn/web/etc_hostname
+  hearth_put_below "$hearth_root" root/.ssh/authorized_keys 0600 0700 </var/lib/hearth/nspawn/web/root_.ssh_authorized_keys
+  hearth_put_below "$hearth_root" etc/.hearth-container 0644 <<<web" $hearth_token"
+  hearth_hostkey=$(hearth_read_below "$hearth_root" etc/ssh/ssh_host_ed25519_key.pub) || hearth_hostkey=
+  if ! [[ $hearth_hostkey =~ ^(ssh-ed25519\ [A-Za-z0-9+/]+=*)(\ .*)?$ ]]; then hearth_die 65 '/var/lib/machines/web/etc/ssh/ssh_host_ed25519_key.pub is not an ed25519 public key'; fi
+  hearth_record nspawn-hostkey/web "${BASH_REMATCH[1]}"
+  HEARTH_TREE_IDLE=0
+fi
+hearth_daemon_reload "$hearth_unit"
+if ! systemctl is-enabled --quiet "$hearth_unit"; then systemctl enable --quiet "$hearth_unit"; hearth_step; fi
+if ! systemctl is-enabled --quiet machines.target; then systemctl enable --quiet machines.target; hearth_step; fi
 if ! systemctl is-active --quiet "$hearth_unit"; then
   hearth_t0=$(date +%s%N)
-  systemctl start "$hearth_unit" || { echo "hearth: container web failed to start" >&2; journalctl -u "$hearth_unit" -n 40 --no-pager >&2 || true; exit 75; }
-  # Until the container's bus answers, systemctl -M prints nothing; then --wait blocks until boot has finished.
+  systemctl start "$hearth_unit" || { hearth_warn 'container web failed to start'; journalctl -u "$hearth_unit" -n 40 --no-pager >&2 || true; exit 75; }
+  hearth_step
   hearth_state=
   for _ in $(seq 1800); do
     hearth_state=$(timeout 90 systemctl -M web is-system-running --wait 2>/dev/null || true)
@@ -100,9 +654,10 @@ if ! systemctl is-active --quiet "$hearth_unit"; then
   done
   hearth_ms=$(( ($(date +%s%N) - hearth_t0) / 1000000 ))
   case $hearth_state in
-    running) echo "hearth: container web running $hearth_ms ms after systemctl start" ;;
-    degraded) echo "hearth: container web up but degraded $hearth_ms ms after start: $(systemctl -M web --failed --no-legend --plain 2>/dev/null | cut -d' ' -f1 | tr '\n' ' ')" >&2 ;;
-    *) echo "hearth: container web did not reach running (state: $hearth_state)" >&2; journalctl -u "$hearth_unit" -n 30 --no-pager >&2 || true; exit 75 ;;
+    running) hearth_say 'container web'" running $hearth_ms ms after systemctl start" ;;
+    degraded) hearth_warn 'container web'" up but degraded $hearth_ms ms after start: $(systemctl -M web --failed --no-legend --plain 2>/dev/null | cut -d' ' -f1 | tr '\n' ' ')" ;;
+    *) hearth_warn 'container web'" did not reach running (state: $hearth_state)"; journalctl -u "$hearth_unit" -n 30 --no-pager >&2 || true; exit 75 ;;
   esac
 fi
-echo "hearth-nspawn-hostkey: $(cut -d' ' -f1,2 -- "$hearth_root/etc/ssh/ssh_host_ed25519_key.pub")"
+if [ "$hearth_apply" = 1 ]; then hearth_record nspawn/web "$hearth_want"; fi
+printf 'hearth-nspawn-hostkey: %s\n' "$(hearth_applied nspawn-hostkey/web)"
