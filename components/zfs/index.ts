@@ -97,7 +97,9 @@ export class ZfsDataset extends pulumi.ComponentResource {
             const aliases = (opts.aliases ?? [])
                 .filter((a): a is pulumi.Alias => typeof a === "object" && a !== null && !pulumi.Output.isInstance(a) && typeof (a as pulumi.Alias).name === "string")
                 .map((a): pulumi.Alias => ({ ...(a.stack !== undefined ? { stack: a.stack } : {}), ...(a.project !== undefined ? { project: a.project } : {}), name: `${a.name as string}-snapshots` }));
-            this.snapshotService = new SystemdService(`${name}-snapshots`, svcArgs, { parent: this, dependsOn: [cmds.converge], ...(aliases.length ? { aliases } : {}) });
+            // Taking a dataset over takes its timer over too (its unit name comes from the dataset's name).
+            this.snapshotService = new SystemdService(`${name}-snapshots`, { ...svcArgs, ...(spec.adopt ? { adopt: true } : {}) },
+                { parent: this, dependsOn: [cmds.converge], ...(aliases.length ? { aliases } : {}) });
         }
         this.name = this.command.stdout.apply(() => spec.dataset);
         this.mountpoint = this.command.stdout.apply((out) => reportedMountpoint(out) ?? r.mountpoint);
