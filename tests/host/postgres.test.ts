@@ -3,8 +3,7 @@ import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../components/host";
-import { PostgresDb, PostgresDbArgs, resolvePostgresDbArgs } from "../../components/postgres";
-import { convergeStdin, renderScripts } from "../../components/postgres/render";
+import { PostgresDb, PostgresDbArgs } from "../../components/postgres";
 import { scramVerifier } from "../../components/postgres/scram";
 import { describeHost, startHost, TestHost } from "./harness";
 import { ProgramRunner } from "./runner";
@@ -73,7 +72,8 @@ describeHost("PostgresDb on a PostgreSQL 15 + pgbouncer + zfs-fuse host", functi
             assert.equal(w.code, 0, w.err);
             assert.equal(w.out, "2");
             assert.equal(await asPostgres("shop", "SELECT pg_tablespace_location(dattablespace) FROM pg_database WHERE datname = 'shop'"), "/tank/pg/shop/pg\n");
-            assert.equal(await sh("zfs get -Hp -o value recordsize,hearth:managed tank/pg/shop"), "8192\nyes\n");
+            assert.match(await sh("zfs get -Hp -o value recordsize,hearth:owner tank/pg/shop"), /^8192\n.*\/shop-tablespace\n$/);
+            assert.match(await asPostgres("postgres", "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = 'shop'"), /^hearth-owner: .*\/hearth:postgres:Database\/shop\n$/);
             assert.match(await sh("cat /etc/postgresql/15/main/pg_hba.conf"), new RegExp(`^host "shop" "shop" ${client.replace(/\./g, "\\.")} scram-sha-256$`, "m"));
             assert.equal(await sh("stat -c '%a %U' /etc/pgbouncer/hearth-userlist.txt"), "600 postgres\n");
             assert.doesNotMatch(await sh("cat /etc/pgbouncer/hearth-userlist.txt /etc/pgbouncer/pgbouncer.ini /etc/postgresql/15/main/pg_hba.conf"), new RegExp(out.password!));
@@ -96,10 +96,11 @@ describeHost("PostgresDb on a PostgreSQL 15 + pgbouncer + zfs-fuse host", functi
         });
 
         it("rotates the password in place: the old one is refused directly and through pgbouncer, the rows stay", async () => {
-            const resolved = resolvePostgresDbArgs(args);
-            const rendered = renderScripts(resolved.spec);
             const cmd = runner.resources.find((c) => c.name === "shop-database")!.inputs;
-            const r = await h.exec(cmd.create, { stdin: convergeStdin(rendered, resolved.spec, scramVerifier(pw2, "shop")) });
+            // The same command with the rotated verifier in its secret frames (a verifier's length is fixed).
+            const stdin = (cmd.stdin as string).split(scramVerifier(out.password!, "shop")).join(scramVerifier(pw2, "shop"));
+            assert.notEqual(stdin, cmd.stdin);
+            const r = await h.exec(cmd.create, { stdin });
             assert.equal(r.code, 0, r.stderr);
             assert.match(r.stdout, /hearth: reloaded pgbouncer/);
             assert.match(psql(out.uri!, "SELECT 1").err, /password authentication failed/);
@@ -113,7 +114,7 @@ describeHost("PostgresDb on a PostgreSQL 15 + pgbouncer + zfs-fuse host", functi
             assert.deepEqual(gone.deleted.sort(), ["shop-database", "shop-database-lifecycle", "shop-tablespace-dataset", "shop-tablespace-dataset-lifecycle"]);
             assert.equal(await asPostgres("shop", "SELECT string_agg(item, ',' ORDER BY id) FROM orders"), "tea,cake,scone\n");
             assert.equal(await asPostgres("postgres", "SELECT count(*) FROM pg_roles WHERE rolname = 'shop'"), "1\n");
-            assert.equal(await sh("zfs get -H -o value hearth:managed,mounted tank/pg/shop"), "-\nyes\n");
+            assert.equal(await sh("zfs get -H -o value hearth:owner,mounted tank/pg/shop"), "-\nyes\n");
             assert.doesNotMatch(await sh("cat /etc/postgresql/15/main/pg_hba.conf"), /"shop"/);
             assert.doesNotMatch(await sh("cat /etc/pgbouncer/hearth-databases.ini"), /shop/);
         });
@@ -134,5 +135,117 @@ describeHost("PostgresDb on a PostgreSQL 15 + pgbouncer + zfs-fuse host", functi
         assert.equal(await asPostgres("postgres", "SELECT count(*) FROM pg_database WHERE datname = 'scratch'"), "0\n");
         assert.equal(await asPostgres("postgres", "SELECT count(*) FROM pg_roles WHERE rolname = 'scratch'"), "0\n");
         assert.equal((await h.exec("zfs list tank/pg/scratch")).code, 1, "the dataset went after the database left it");
+    });
+    describe("the postgres user cannot make a converge write as root (finding 2)", () => {
+        const CANARY = "/root/hearth-canary";
+        const canary = () => sh(`stat -c '%a %U %G' ${CANARY} && sha256sum < ${CANARY}`);
+        const runner = new ProgramRunner();
+        let cmd: { create: string; stdin: string };
+        let canaryBefore: string;
+
+        before(async () => {
+            await sh(`head -c 4096 /dev/urandom > ${CANARY} && chmod 0600 ${CANARY}`);
+            canaryBefore = await canary();
+            await runner.up(() => { new PostgresDb("guarded", { host, database: "guarded", clients: [client] }); });
+            cmd = runner.resources.find((c) => c.name === "guarded-database")!.inputs as { create: string; stdin: string };
+        });
+        after(async () => {
+            await sh(`rm -f ${CANARY}`);
+            await runner.destroy();
+        });
+
+        it("links planted in the config dir (at the old temp names and as pg_hba.conf itself) reach nothing of root's", async () => {
+            await sh([
+                "cd /etc/postgresql/15/main",
+                `runuser -u postgres -- ln -sfn ${CANARY} pg_hba.conf.hearth-new`,
+                `runuser -u postgres -- ln -sfn ${CANARY} pg_hba.conf.hearth-prev`,
+                "echo 'host all all 10.231.250.0/24 scram-sha-256' >> pg_hba.conf",
+            ].join(" && "));
+            const r = await h.exec(cmd.create, { stdin: cmd.stdin });
+            assert.equal(r.code, 0, r.stderr);
+            assert.equal(await canary(), canaryBefore);
+            assert.equal(await sh("stat -c '%a %U %G' /etc/postgresql/15/main/pg_hba.conf"), "640 postgres postgres\n");
+            assert.match(await sh("cat /etc/postgresql/15/main/pg_hba.conf"), /^host all all 10\.231\.250\.0\/24 scram-sha-256$/m, "other lines stay");
+            // pg_hba.conf itself a link to a root file: refused (postgres cannot read it), nothing of root's touched.
+            await sh(`cd /etc/postgresql/15/main && cp -p pg_hba.conf /root/hba.saved && runuser -u postgres -- ln -sfn ${CANARY} pg_hba.conf`);
+            const refused = await h.exec(cmd.create, { stdin: cmd.stdin });
+            assert.notEqual(refused.code, 0);
+            assert.equal(await canary(), canaryBefore);
+            assert.equal(await sh("stat -c '%U' /var/lib/hearth/postgres/5432/pg_hba.conf.prev"), "root\n", "the rollback copy lives in root-only state");
+            await sh("cd /etc/postgresql/15/main && rm -f pg_hba.conf pg_hba.conf.hearth-new pg_hba.conf.hearth-prev && cp -p /root/hba.saved pg_hba.conf");
+        });
+
+        it("a postgres-user loop swapping links in and out of the config dir during converges changes no root file", async () => {
+            // The attacker swaps pg_hba.conf for a link to the canary and back, and the cluster's config dir for a link
+            // to /root and back, as fast as it can, while converges run.
+            const attacker = [
+                "cd /etc/postgresql/15",
+                "while :; do",
+                "  cp -p main/pg_hba.conf main/.real 2>/dev/null",
+                `  ln -sfn ${CANARY} main/.lnk && mv -fT main/.lnk main/pg_hba.conf 2>/dev/null`,
+                "  mv -fT main/.real main/pg_hba.conf 2>/dev/null",
+                "  mv -T main main.x 2>/dev/null && ln -sfn /root main && rm -f main && mv -T main.x main",
+                "done",
+            ].join("\n");
+            await sh(`runuser -u postgres -- bash -c ${JSON.stringify(attacker)} >/dev/null 2>&1 & echo $! > /root/attacker.pid`);
+            const codes: (number | null)[] = [];
+            try {
+                for (let i = 0; i < 6; i++) {
+                    // Each run changes the fragment, so each one rebuilds pg_hba.conf.
+                    const stdin = cmd.stdin.replace(/host "guarded" "guarded" 10\.231\.\d+\.1\/32/, (m) => m);
+                    const r = await h.exec(cmd.create, { stdin });
+                    codes.push(r.code);
+                    await sh("rm -f /etc/hearth/postgres/5432/hba.d/guarded.conf");
+                }
+            } finally {
+                await sh("kill $(cat /root/attacker.pid); sleep 0.5; cd /etc/postgresql/15 && { [ -d main.x ] && rm -f main && mv -T main.x main || true; } && rm -f main/.real main/.lnk && if [ -L main/pg_hba.conf ]; then cp -p /root/hba.saved main/pg_hba.conf.r && mv -fT main/pg_hba.conf.r main/pg_hba.conf; fi; chown postgres:postgres main/pg_hba.conf");
+            }
+            assert.equal(codes.length, 6);
+            assert.equal(await canary(), canaryBefore, "the root-owned canary kept its bytes, owner and mode");
+            assert.equal(await sh("ls -A /root | grep -v -e '^hearth-canary$' -e '^hba.saved$' -e '^attacker.pid$' -e '^\\.' || true"), "", "nothing new in /root");
+            const again = await h.exec(cmd.create, { stdin: cmd.stdin });
+            assert.equal(again.code, 0, again.stderr);
+            assert.match(await sh("cat /etc/postgresql/15/main/pg_hba.conf"), /^host "guarded" "guarded" /m);
+        });
+    });
+
+    it("dropping tablespace (with destroyOnDelete) moves the database back to pg_default before its dataset goes (finding 8)", async () => {
+        const runner = new ProgramRunner();
+        const out: Outputs = {};
+        const program = (ts: boolean) => () => {
+            const db = new PostgresDb("moving", { host, database: "moving", clients: [client], destroyOnDelete: true, ...(ts ? { tablespace: { dataset: "tank/pg/moving" } } : {}) });
+            db.uri.apply((uri) => { out.uri = uri; });
+        };
+        await runner.up(program(true));
+        assert.equal(psql(out.uri!, "CREATE TABLE t(v text); INSERT INTO t VALUES ('still here');").code, 0);
+        assert.equal(await asPostgres("postgres", "SELECT spcname FROM pg_database d JOIN pg_tablespace t ON t.oid = d.dattablespace WHERE datname = 'moving'"), "hearth_moving\n");
+        const r = await runner.up(program(false));
+        const order = r.runs.map((x) => `${x.op} ${x.resource}`);
+        assert.ok(order.indexOf("update moving-database") >= 0 && order.indexOf("update moving-database") < order.findIndex((o) => o.startsWith("delete moving-tablespace")), `the database moved before the dataset went: ${order}`);
+        assert.equal(await asPostgres("postgres", "SELECT spcname FROM pg_database d JOIN pg_tablespace t ON t.oid = d.dattablespace WHERE datname = 'moving'"), "pg_default\n");
+        assert.equal(await asPostgres("postgres", "SELECT count(*) FROM pg_tablespace WHERE spcname = 'hearth_moving'"), "0\n");
+        assert.equal(psql(out.uri!, "SELECT v FROM t").out, "still here", "the rows survived the dataset");
+        await runner.destroy();
+    });
+
+    it("renaming the database within one resource removes the old name's hba and pgbouncer entries (finding 9)", async () => {
+        const runner = new ProgramRunner();
+        const out: Outputs = {};
+        const program = (database: string) => () => {
+            const db = new PostgresDb("renamed", { host, database, clients: [client], pooler: { listenAddress: "*" } });
+            pulumi.all([db.uri, db.pooledUri]).apply(([uri, pooledUri]) => { Object.assign(out, { uri, pooledUri }); });
+        };
+        await runner.up(program("shopold"));
+        const oldUri = out.uri!;
+        const oldPooled = out.pooledUri!;
+        assert.equal(psql(oldPooled, "SELECT 1").out, "1");
+        await runner.up(program("shopnew"));
+        assert.equal(psql(out.uri!, "SELECT current_database()").out, "shopnew");
+        assert.equal(psql(out.pooledUri!, "SELECT current_database()").out, "shopnew");
+        assert.equal((await h.exec("ls /etc/hearth/postgres/5432/hba.d/shopold.conf /etc/hearth/pgbouncer/databases.d/shopold.ini /etc/hearth/pgbouncer/users.d/shopold.txt")).code, 2, "the old name's fragments are gone");
+        assert.doesNotMatch(await sh("cat /etc/postgresql/15/main/pg_hba.conf /etc/pgbouncer/hearth-userlist.txt /etc/pgbouncer/hearth-databases.ini"), /shopold/);
+        assert.notEqual(psql(oldUri, "SELECT 1").code, 0, "the old role cannot log in directly");
+        assert.notEqual(psql(oldPooled, "SELECT 1").code, 0, "nor through pgbouncer");
+        await runner.destroy();
     });
 });

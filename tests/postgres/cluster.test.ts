@@ -2,7 +2,6 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { PostgresSpec, convergeStdin, renderScripts } from "../../components/postgres/render";
 import { scramVerifier } from "../../components/postgres/scram";
