@@ -3,8 +3,14 @@ import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { Host, HostFacts } from "../../components/host";
 import { ZfsDataset, ZfsDatasetArgs, snapshotUnitName } from "../../components/zfs";
+import { AUTOSNAP_SCRIPT } from "../../components/zfs/snapshots";
 import { describeHost, startHost, TestHost } from "./harness";
-import { ProgramRunner, RemoteCommandError } from "./runner";
+import { ProgramRunner, RemoteCommandError, registeredCommands } from "./runner";
+import { runSsh } from "./ssh";
+import { createHash } from "crypto";
+
+/** The owner id the runner's program gives ZfsDataset `name` (project hearth, stack test). */
+const owner = (name: string) => `hearth/test/hearth:zfs:Dataset/${name}`;
 
 /** The test host as a hearth Host whose facts declare ZFS (zfs-fuse: legacy compression only, no encryption). */
 function zfsHost(h: TestHost, facts: HostFacts = { zfs: true }): Host {
@@ -14,7 +20,6 @@ function zfsHost(h: TestHost, facts: HostFacts = { zfs: true }): Host {
 describeHost("ZfsDataset on a zfs-fuse host", function () {
     this.timeout(600_000);
     let h: TestHost;
-    let host: Host;
     const sh = async (cmd: string): Promise<string> => {
         const r = await h.exec(cmd);
         assert.equal(r.code, 0, `${cmd}\n${r.stdout}${r.stderr}`);
@@ -22,11 +27,13 @@ describeHost("ZfsDataset on a zfs-fuse host", function () {
     };
     const props = (ds: string, list: string) => sh(`zfs get -Hp -o property,value,source ${list} ${ds}`);
     const snapshots = async (ds: string) => (await sh(`zfs list -H -o name -t snapshot -r ${ds}`)).split("\n").filter((l) => l.startsWith(`${ds}@`));
-    const dataset = (args: Omit<ZfsDatasetArgs, "host">, name = "data") => () => { new ZfsDataset(name, { host, ...args }); };
+    // A fresh Host per program run, as each `pulumi up` is a fresh process (plan-time claims are per Host).
+    const dataset = (args: Omit<ZfsDatasetArgs, "host">, name = "data", opts: pulumi.ComponentResourceOptions = {}) => () => {
+        new ZfsDataset(name, { host: zfsHost(h), ...args }, opts);
+    };
 
     before(async () => {
         h = await startHost({ name: "zfshost" });
-        host = zfsHost(h);
         await sh("systemctl is-active zfs-fuse && truncate -s 512M /var/lib/hearth-tank.img && zpool create tank /var/lib/hearth-tank.img");
     });
     after(async () => { await h?.stop(); });
@@ -38,13 +45,14 @@ describeHost("ZfsDataset on a zfs-fuse host", function () {
             userProperties: { "com.example:owner": "ops" },
         };
 
-        it("creates the dataset with its properties and hearth's mark", async () => {
+        it("creates the dataset with its properties and this resource's mark", async () => {
             const r = await runner.up(dataset(v1));
             assert.deepEqual(r.created, ["data-dataset", "data-dataset-lifecycle"]);
             assert.match(r.runs[0].stdout, /hearth: created tank\/app[\s\S]*hearth: mountpoint=\/srv\/app/);
-            assert.equal(await props("tank/app", "compression,recordsize,quota,atime,mountpoint,com.example:owner,hearth:managed,hearth:props"), [
+            assert.equal(await props("tank/app", "compression,recordsize,quota,atime,mountpoint,com.example:owner,hearth:owner,hearth:managed,hearth:props"), [
                 "compression\tgzip\tlocal", "recordsize\t16384\tlocal", "quota\t67108864\tlocal", "atime\toff\tlocal", "mountpoint\t/srv/app\tlocal",
-                "com.example:owner\tops\tlocal", "hearth:managed\tyes\tlocal", "hearth:props\tatime,compression,mountpoint,quota,recordsize,com.example:owner\tlocal", "",
+                "com.example:owner\tops\tlocal", `hearth:owner\t${owner("data")}\tlocal`, "hearth:managed\t-\t-",
+                "hearth:props\tatime,compression,mountpoint,quota,recordsize,com.example:owner\tlocal", "",
             ].join("\n"));
             assert.equal(await sh("findmnt -n -o SOURCE /srv/app"), "tank/app\n");
             assert.deepEqual(await snapshots("tank/app"), [], "a new dataset needs no pre-change snapshot");
@@ -67,7 +75,7 @@ describeHost("ZfsDataset on a zfs-fuse host", function () {
             const r = await runner.up(dataset({ ...rest, compression: "lzjb", quotaMiB: 128 }));
             assert.deepEqual([r.updated, r.created, r.replaced, r.deleted], [["data-dataset"], [], [], []]);
             assert.match(r.runs[0].stdout, /hearth: snapshot tank\/app@hearth-\d{8}T\d{6}\.\d{9}Z/);
-            assert.match(r.runs[0].stdout, /hearth: inherit atime/);
+            assert.match(r.runs[0].stdout, /hearth: inherit atime on tank\/app/);
             assert.equal(await props("tank/app", "compression,quota,atime"), "compression\tlzjb\tlocal\nquota\t134217728\tlocal\natime\ton\tdefault\n");
             assert.equal(await sh("cat /srv/app/keep.txt"), "written before the change\n");
             const snaps = await snapshots("tank/app");
@@ -100,7 +108,7 @@ describeHost("ZfsDataset on a zfs-fuse host", function () {
             assert.equal(await sh("zfs get -H -o value origin tank/apps/copy"), "tank/apps/main@base\n");
             assert.equal(await sh("cat /srv/copy/keep.txt"), "written before the change\n");
             await clone.destroy();
-            assert.equal(await sh("zfs get -H -o value hearth:managed tank/apps/copy"), "-\n", "the clone is kept, unmarked");
+            assert.equal(await sh("zfs get -H -o value hearth:owner tank/apps/copy"), "-\n", "the clone is kept, unmarked");
         });
 
         it("refuses, when destroyOnDelete is set, to destroy a dataset that has clones, and keeps it", async () => {
@@ -117,7 +125,7 @@ describeHost("ZfsDataset on a zfs-fuse host", function () {
             assert.deepEqual(gone.deleted.sort(), ["data-dataset", "data-dataset-lifecycle"]);
             assert.match(gone.runs.map((x) => x.stdout).join(""), /tank\/apps\/main kept with its data and snapshots/);
             assert.equal(await sh("cat /srv/app/keep.txt"), "written before the change\n");
-            assert.equal(await sh("zfs get -Hp -o value hearth:managed,quota tank/apps/main"), "-\n134217728\n");
+            assert.equal(await sh("zfs get -Hp -o value hearth:owner,hearth:props,quota tank/apps/main"), "-\n-\n134217728\n");
         });
     });
 
@@ -125,12 +133,12 @@ describeHost("ZfsDataset on a zfs-fuse host", function () {
         await sh("zfs create -o mountpoint=/srv/legacy tank/legacy && echo precious > /srv/legacy/data.txt");
         const runner = new ProgramRunner();
         await assert.rejects(runner.up(dataset({ dataset: "tank/legacy", atime: false }, "legacy")),
-            (e: unknown) => e instanceof RemoteCommandError && /tank\/legacy exists but is not marked hearth:managed=yes; refusing to change/.test(e.run.stderr));
+            (e: unknown) => e instanceof RemoteCommandError && /dataset tank\/legacy exists and is not managed by hearth; set adopt: true to take it over/.test(e.run.stderr));
         assert.equal(await sh("zfs get -H -o value,source atime tank/legacy"), "on\tdefault\n", "nothing changed");
         const r = await runner.up(dataset({ dataset: "tank/legacy", atime: false, adopt: true }, "legacy"));
-        assert.match(r.runs[0].stdout, /hearth: adopting tank\/legacy[\s\S]*hearth: snapshot tank\/legacy@hearth-/);
+        assert.match(r.runs[0].stdout, /hearth: adopting dataset tank\/legacy \(mark was 'none'[\s\S]*hearth: snapshot tank\/legacy@hearth-/);
         assert.equal(await sh("cat /srv/legacy/data.txt"), "precious\n");
-        assert.equal(await sh("zfs get -H -o value atime,hearth:managed tank/legacy"), "off\nyes\n");
+        assert.equal(await sh("zfs get -H -o value atime,hearth:owner tank/legacy"), `off\n${owner("legacy")}\n`);
     });
 
     it("destroys on opt-in only: children block it unless recursive, and then everything goes", async () => {
@@ -176,7 +184,7 @@ describeHost("ZfsDataset on a zfs-fuse host", function () {
         await sh("zfs create tank/foreign");
         const foreign = await h.exec("/usr/local/lib/hearth/zfs-autosnap tank/foreign 2 0 0");
         assert.equal(foreign.code, 1);
-        assert.match(foreign.stderr, /not marked hearth:managed=yes; not touching it/);
+        assert.match(foreign.stderr, /carries no hearth:owner mark of its own; not touching it/);
         assert.deepEqual(await snapshots("tank/foreign"), []);
         await runner.destroy();
     });
@@ -186,6 +194,9 @@ describeHost("ZfsDataset on a zfs-fuse host", function () {
         await runner.up(dataset({ dataset: "tank/snapped", snapshots: { every: "hourly", keep: { hourly: 2, daily: 2, weekly: 1 } } }, "snapped"));
         const unit = snapshotUnitName("tank/snapped");
         assert.equal((await sh(`systemctl is-active ${unit}.timer`)).trim(), "active");
+        for (const f of [`${unit}.service`, `${unit}.timer`]) {
+            assert.match(await sh(`cat /etc/systemd/system/${f}`), /^# hearth-owner: hearth\/test\/hearth:systemd:Service\/snapped-snapshots$/m, `${f} carries its owner`);
+        }
         const run = await h.exec(`systemctl start ${unit}.service`);
         const journal = await h.exec(`journalctl -u ${unit}.service --no-pager -o cat | tail -n 5`);
         assert.equal(run.code, 0, `the timer's service failed:\n${journal.stdout}`);
@@ -193,6 +204,71 @@ describeHost("ZfsDataset on a zfs-fuse host", function () {
         assert.deepEqual(taken.map((s) => s.replace(/\d{8}T\d{6}Z$/, "T")).sort(), ["tank/snapped@hearth-daily-T", "tank/snapped@hearth-hourly-T", "tank/snapped@hearth-weekly-T"]);
         await runner.destroy();
         assert.equal((await h.exec(`systemctl cat ${unit}.timer`)).code, 1, "the timer goes with the dataset resource");
-        assert.equal(await sh("zfs get -H -o value hearth:managed tank/snapped"), "-\n");
+        assert.equal(await sh("zfs get -H -o value hearth:owner tank/snapped"), "-\n");
+    });
+
+    describe("ownership per resource (finding 6)", () => {
+        it("adopts a dataset carrying the earlier release's shared mark, rewrites the mark and says so", async () => {
+            await sh("zfs create -o hearth:managed=yes -o hearth:props=atime -o atime=off tank/old-release");
+            const runner = new ProgramRunner();
+            const r = await runner.up(dataset({ dataset: "tank/old-release", atime: false }, "oldrel"));
+            assert.match(r.runs[0].stdout, /hearth: taking over dataset tank\/old-release from an earlier release of hearth \(the mark is rewritten to hearth\/test\/hearth:zfs:Dataset\/oldrel\)/);
+            assert.equal(await props("tank/old-release", "hearth:owner,hearth:managed,atime"), `hearth:owner\t${owner("oldrel")}\tlocal\nhearth:managed\t-\t-\natime\toff\tlocal\n`);
+            assert.doesNotMatch(r.runs[0].stdout, /hearth: snapshot/, "nothing but the mark changed");
+        });
+
+        it("refuses a dataset another resource owns, names it and says how to rename or take over; an alias takes over; the old resource's delete is then a no-op", async () => {
+            const alpha = new ProgramRunner();
+            await alpha.up(dataset({ dataset: "tank/owned", destroyOnDelete: true, mountpoint: "/srv/owned" }, "alpha"));
+            await sh("echo mine > /srv/owned/f");
+            // A renamed resource without aliases: a new resource, which must not take over the live dataset.
+            const beta = new ProgramRunner();
+            await assert.rejects(beta.up(dataset({ dataset: "tank/owned", mountpoint: "/srv/owned", atime: false }, "beta")),
+                (e: unknown) => e instanceof RemoteCommandError &&
+                    /dataset tank\/owned is owned by another resource \(hearth\/test\/hearth:zfs:Dataset\/alpha\), not by hearth\/test\/hearth:zfs:Dataset\/beta\. If you renamed the resource, add aliases.*set adopt: true/.test(e.run.stderr));
+            assert.equal(await props("tank/owned", "hearth:owner,atime"), `hearth:owner\t${owner("alpha")}\tlocal\natime\ton\tdefault\n`, "nothing changed");
+            // With the alias, the renamed resource takes the dataset over and rewrites the mark.
+            const r = await beta.up(dataset({ dataset: "tank/owned", mountpoint: "/srv/owned", atime: false }, "beta", { aliases: [{ name: "alpha" }] }));
+            assert.match(r.runs[0].stdout, /taking over dataset tank\/owned from hearth\/test\/hearth:zfs:Dataset\/alpha/);
+            assert.equal(await props("tank/owned", "hearth:owner,atime"), `hearth:owner\t${owner("beta")}\tlocal\natime\toff\tlocal\n`);
+            // The old resource's delete (destroyOnDelete!) touches nothing that is no longer its own.
+            const gone = await alpha.destroy();
+            assert.match(gone.runs.map((x) => x.stdout).join(""), /tank\/owned is owned by hearth\/test\/hearth:zfs:Dataset\/beta, not by hearth\/test\/hearth:zfs:Dataset\/alpha; left untouched/);
+            assert.equal(await sh("cat /srv/owned/f"), "mine\n");
+            assert.equal(await sh("zfs get -H -o value hearth:owner tank/owned"), `${owner("beta")}\n`);
+            await beta.destroy();
+        });
+
+        it("a changed 'dataset' without previousNames leaves the old dataset with its data but without this resource's mark", async () => {
+            const runner = new ProgramRunner();
+            await runner.up(dataset({ dataset: "tank/moved1" }, "mover"));
+            const r = await runner.up(dataset({ dataset: "tank/moved2" }, "mover"));
+            assert.match(r.runs[0].stdout, /tank\/moved1 carried this resource's mark but is no longer its dataset: kept/);
+            assert.equal(await sh("zfs get -H -o value hearth:owner tank/moved1 tank/moved2"), `-\n${owner("mover")}\n`);
+            await runner.destroy();
+        });
+    });
+
+    it("runs 50 converges of two snapshot-enabled datasets at once with no failure (finding 11)", async () => {
+        // sshd's default MaxStartups drops concurrent logins beyond 10; the host takes them all, as a busy server would be set up.
+        await sh("printf 'MaxStartups 100:30:200\\n' > /etc/ssh/sshd_config.d/zz-many.conf && systemctl reload ssh");
+        const cmds = await registeredCommands(() => {
+            const host = zfsHost(h);
+            new ZfsDataset("race-a", { host, dataset: "tank/race/a", snapshots: { every: "daily", keep: { daily: 7 } } });
+            new ZfsDataset("race-b", { host, dataset: "tank/race/b", snapshots: { every: "daily", keep: { daily: 7 } } });
+        });
+        const runs = ["race-a-dataset", "race-b-dataset"].map((n) => cmds.find((c) => c.name === n)!.inputs);
+        // From nothing: no tool, no lock directory, no parent dataset, so the first runs race on creating all three.
+        await sh("rm -rf /usr/local/lib/hearth /run/hearth/lock");
+        const results = await Promise.all(Array.from({ length: 50 }, (_, i) =>
+            runSsh(h.ssh, runs[i % 2].create as string, { stdin: runs[i % 2].stdin as string, timeoutMs: 300_000 })));
+        const failed = results.map((r, i) => ({ i, ...r })).filter((r) => r.code !== 0).map((r) => `run ${r.i}: exit ${r.code}: ${r.stderr.slice(-400)}`);
+        assert.deepEqual(failed, [], `${failed.length} of 50 concurrent converges failed`);
+        assert.equal(await sh("sha256sum < /usr/local/lib/hearth/zfs-autosnap | cut -c1-64"), `${createHash("sha256").update(AUTOSNAP_SCRIPT).digest("hex")}\n`);
+        assert.equal(await sh("stat -c '%a %U' /usr/local/lib/hearth/zfs-autosnap"), "755 root\n");
+        assert.equal(await sh("find /usr/local/lib/hearth -name '.hearth.*' | wc -l"), "0\n", "no temp file left behind");
+        assert.equal(await sh("zfs get -H -o value hearth:owner tank/race/a tank/race/b"), `${owner("race-a")}\n${owner("race-b")}\n`);
+        assert.equal(results.filter((r) => /hearth: created tank\/race\/a/.test(r.stdout)).length, 1, "exactly one run created each dataset");
+        assert.equal(results.filter((r) => /hearth: wrote \/usr\/local\/lib\/hearth\/zfs-autosnap/.test(r.stdout)).length, 1, "exactly one run wrote the tool");
     });
 });

@@ -178,6 +178,7 @@ describe("ZfsDataset", () => {
         assert.match(text, /^PrivateNetwork=yes$/m);
         assert.match(text, /^CapabilityBoundingSet=CAP_SYS_ADMIN$/m);
         assert.match(text, /^ProtectSystem=strict$/m);
+        assert.match(text, /^# hearth-owner: hearth\/test\/hearth:systemd:Service\/data-snapshots$/m, "the timer's unit files carry their owner");
         const timer = recorded.find((r) => r.name === "data-dataset")!.inputs;
         assert.match(timer.create, /hearth_install \/usr\/local\/lib\/hearth\/zfs-autosnap 0755 root root/);
         assert.deepEqual(verifyUnits({ [`${unit}.service`]: text }).filter((l) => !/zfs-autosnap.*(No such file|not executable|is not executable)/.test(l)), []);
