@@ -138,7 +138,7 @@ describeHost("test hosts", function () {
         assert.deepEqual(lines, ["create-one v1", "create-two v1", "update-one v2", "create-one v3", "delete-two v1", "delete-one v2"]);
     });
 
-    it("replaces a command whose connection changed, unless the connection is an ignored change", async () => {
+    it("updates a command whose connection changed in place (the provider replaces only on triggers), unless it is an ignored change", async () => {
         const runner = new ProgramRunner();
         const version = (perDialTimeout: number) => () => {
             const connection = { ...a.host.connection, perDialTimeout };
@@ -147,7 +147,7 @@ describeHost("test hosts", function () {
         };
         await runner.up(version(15));
         const r = await runner.up(version(20));
-        assert.deepEqual([r.unchanged, r.replaced, r.runs.map((x) => x.resource)], [["pinned"], ["follows"], ["follows"]]);
+        assert.deepEqual([r.unchanged, r.updated, r.replaced, r.runs.map((x) => x.resource)], [["pinned"], ["follows"], [], ["follows"]]);
     });
 
     it("retries a command whose connection was cut mid-script, and it converges", async () => {
@@ -161,7 +161,8 @@ describeHost("test hosts", function () {
         await a.exec("rm -f /root/slow-once");
         await assert.rejects(runner.up(program), (e: unknown) => e instanceof RemoteCommandError && e.run.op === "create");
         const retry = await runner.up(program);
-        assert.deepEqual(retry.updated, ["slow"]);
+        // A failed create stores nothing: the next up creates again.
+        assert.deepEqual(retry.created, ["slow"]);
         assert.equal(retry.runs[0].stdout, "converged\n");
         assert.equal((await runner.up(program)).runs.length, 0);
     });
