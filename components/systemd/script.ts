@@ -180,16 +180,31 @@ export function convergeScript(p: ServicePlan): string {
     forgetRemoved(s);
 
     if (p.kind === "dropIn") {
+        const dropIn = p.files[0].path;
         if (isTemplate(p.unit)) {
             // A template cannot be enabled or started: reload if a loaded instance is stale, restart the running ones.
             const instances = p.unit.replace("@.", "@*.");
-            s.raw(
-                `mapfile -t hearth_units < <(systemctl list-units --all --plain --no-legend -- ${shq(instances)} | cut -d' ' -f1)`,
-                `if [ "\${#hearth_units[@]}" -gt 0 ]; then hearth_daemon_reload "\${hearth_units[@]}"; fi`,
-            );
+            s.raw(`mapfile -t hearth_units < <(systemctl list-units --all --plain --no-legend -- ${shq(instances)} | cut -d' ' -f1)`);
         } else {
-            s.raw(`hearth_daemon_reload ${shq(p.unit)}`);
+            s.raw(`hearth_units=(${shq(p.unit)})`);
         }
+        // systemd finds a drop-in directory created since its last reload only on the next reload, and NeedDaemonReload
+        // does not say so: a loaded unit whose drop-ins do not include this one is stale too.
+        s.raw(
+            `for hearth_u in "\${hearth_units[@]}"; do`,
+            `  if [ "$(systemctl show -p LoadState --value -- "$hearth_u")" = loaded ]; then`,
+            `    case " $(systemctl show -p DropInPaths --value -- "$hearth_u") " in`,
+            `      *${shq(` ${dropIn} `)}*) ;;`,
+            `      *)`,
+            `        systemctl daemon-reload`,
+            `        hearth_step`,
+            `        break`,
+            `        ;;`,
+            `    esac`,
+            `  fi`,
+            `done`,
+            `if [ "\${#hearth_units[@]}" -gt 0 ]; then hearth_daemon_reload "\${hearth_units[@]}"; fi`,
+        );
         if (p.neverRestart) {
             // The operator's way in, or the host's logging and naming: never restarted, stopped or try-restarted by
             // hearth. Enabling and starting a stopped one cuts nothing off.

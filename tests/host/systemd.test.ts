@@ -10,7 +10,7 @@ import { parseSiteConfig } from "../../stacks/schema";
 import { buildSite } from "../../stacks/site";
 import { securityScore } from "../tools";
 import { describeHost, startHost, TestHost } from "./harness";
-import { ProgramRunner, RegisteredCommand, RemoteCommandError } from "./runner";
+import { ProgramRunner, RegisteredCommand, registeredCommands, RemoteCommandError } from "./runner";
 
 type ServiceConfig = Record<string, any>;
 
@@ -194,7 +194,9 @@ describeHost("SystemdService on a real host", function () {
         await assert.rejects(runner.up(siteProgram(h, next)), (e: unknown) => e instanceof RemoteCommandError && e.run.resource === "web-converge");
         runner.onSpawn = undefined;
         assert.equal(await sh("find / -xdev -name '*.hearth-new' -print"), "", "a temp file survived the cut");
-        const after = new Map(allFiles().map((f) => [f.path, f.content]));
+        // A failed update keeps the previous inputs in the state (as the engine does): the new files come from the program.
+        const after = new Map((await registeredCommands(siteProgram(h, next))).filter((c) => c.inputs.create !== undefined).flatMap(installedFiles).map((f) => [f.path, f.content]));
+        assert.notEqual(after.get("/etc/systemd/system/web.service"), before.get("/etc/systemd/system/web.service"), "the new version differs");
         for (const [p, content] of after) {
             const onHost = await sh(`cat ${p}`);
             assert.ok(onHost === content || onHost === before.get(p), `${p} is neither the old nor the new version`);
@@ -203,6 +205,10 @@ describeHost("SystemdService on a real host", function () {
         assert.deepEqual(retry.updated, ["web-converge"]);
         for (const [p, content] of after) assert.equal(await sh(`cat ${p}`), content, p);
         assert.equal((await h.exec("systemctl is-active web.service")).stdout.trim(), "active");
+        // The cut came after the file landed and before the restart: the retry restarted into the new version.
+        const started = Number((await sh("date -d \"$(systemctl show -p ActiveEnterTimestamp --value web.service)\" +%s")).trim());
+        const written = Number((await sh("stat -c %Y /etc/systemd/system/web.service")).trim());
+        assert.ok(started >= written, `web.service runs since ${started}, before its file was written at ${written}`);
         assert.equal((await runner.up(siteProgram(h, next))).runs.length, 0);
         services = next;
     });
