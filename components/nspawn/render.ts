@@ -178,31 +178,33 @@ export function renderConverge(c: ContainerSpec, mark: OwnerMark): { script: str
         `hearth_token=$(hearth_applied ${shq(identityKey(m))})`,
         `if [ -z "$hearth_token" ]; then hearth_token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \\n'); hearth_record ${shq(identityKey(m))} "$hearth_token"; fi`,
         `hearth_want=$(hearth_digest ${files.map((f) => shq(f.path)).join(" ")})`,
+        // The tree's owner cannot search /var/lib/machines (0700): root enters the tree's root directory (a real
+        // directory in a root-only one, checked above) and the *_below primitives work on "." from there, as the owner.
+        `cd -P -- "$hearth_root"`,
         "hearth_apply=0",
         `if [ "$(hearth_applied ${shq(appliedKey(m))})" != "$hearth_want" ] || [ -z "$(hearth_applied ${shq(hostKeyKey(m))})" ]; then`,
         "  hearth_apply=1",
         `elif ! systemctl is-active --quiet "$hearth_unit"; then`,
         "  HEARTH_TREE_IDLE=1",
-        `  hearth_mark=$(hearth_read_below "$hearth_root" etc/.hearth-container) || hearth_mark=`,
+        `  hearth_mark=$(hearth_read_below . etc/.hearth-container) || hearth_mark=`,
         "  HEARTH_TREE_IDLE=0",
         `  [ "$hearth_mark" = ${shq(m)}" $hearth_token" ] || hearth_apply=1`,
         `elif [ "$(stat -c %u -- "$hearth_root")" != 0 ]; then`,
         // Running, so only a tree its owner (not root) owns is read now; a root-owned one is trusted to the record.
-        `  hearth_mark=$(hearth_read_below "$hearth_root" etc/.hearth-container) || hearth_mark=`,
+        `  hearth_mark=$(hearth_read_below . etc/.hearth-container) || hearth_mark=`,
         `  [ "$hearth_mark" = ${shq(m)}" $hearth_token" ] || hearth_apply=1`,
         "fi",
         `if [ "$hearth_apply" = 1 ]; then`,
         `  if systemctl is-active --quiet "$hearth_unit"; then systemctl stop "$hearth_unit"; hearth_step; fi`,
         // Stopped: nothing runs in the tree, so a root-owned one may be touched now (still as its owner, never via a link).
         "  HEARTH_TREE_IDLE=1",
-        `  hearth_run_below "$hearth_root" test -d ${shq(`${root}/usr`)} || hearth_die 66 ${shq(`${root} is not an OS tree (no /usr)`)}`,
-        `  hearth_mark=$(hearth_read_below "$hearth_root" etc/.hearth-container) || hearth_mark=`,
+        `  hearth_run_below . test -d usr || hearth_die 66 ${shq(`${root} is not an OS tree (no /usr)`)}`,
+        `  hearth_mark=$(hearth_read_below . etc/.hearth-container) || hearth_mark=`,
         // An earlier release's mark was the machine name alone: its identity is kept.
         `  if [ "$hearth_mark" != ${shq(m)}" $hearth_token" ] && [ "$hearth_mark" != ${shq(m)} ]; then`,
         // systemd derives the machine id from the container's UUID when etc/machine-id is empty.
-        `    hearth_put_below "$hearth_root" etc/machine-id 0444 </dev/null`,
-        "    # shellcheck disable=SC2016 # expanded by the inner shell, from its own arguments",
-        `    hearth_run_below "$hearth_root" bash --noprofile --norc -c 'cd -P -- "$1" && rm -f -- etc/ssh/ssh_host_*' hearth-keys "$hearth_root"`,
+        `    hearth_put_below . etc/machine-id 0444 </dev/null`,
+        `    hearth_run_below . bash --noprofile --norc -c 'rm -f -- etc/ssh/ssh_host_*'`,
         "    hearth_step",
         // Keys are made by root in a root-only scratch directory, then put into the tree as its owner.
         "    hearth_private_tmpdir",
@@ -211,21 +213,22 @@ export function renderConverge(c: ContainerSpec, mark: OwnerMark): { script: str
         `    ssh-keygen -q -A -f "$hearth_keys"`,
         `    for hearth_k in "$hearth_keys"/etc/ssh/ssh_host_*; do`,
         `      case $hearth_k in *.pub) hearth_kmode=0644 ;; *) hearth_kmode=0600 ;; esac`,
-        `      hearth_put_below "$hearth_root" "etc/ssh/\${hearth_k##*/}" "$hearth_kmode" <"$hearth_k"`,
+        `      hearth_put_below . "etc/ssh/\${hearth_k##*/}" "$hearth_kmode" <"$hearth_k"`,
         "    done",
         "  fi",
     );
     for (const f of inner) {
         const dirMode = f.rel.startsWith("root/.ssh/") ? "0700" : "0755";
-        s.raw(`  hearth_put_below "$hearth_root" ${shq(f.rel)} ${mode8(f.mode)} ${dirMode} <${shq(stagedPath(m, f.rel))}`);
+        s.raw(`  hearth_put_below . ${shq(f.rel)} ${mode8(f.mode)} ${dirMode} <${shq(stagedPath(m, f.rel))}`);
     }
     s.raw(
-        `  hearth_put_below "$hearth_root" etc/.hearth-container 0644 <<<${shq(m)}" $hearth_token"`,
-        `  hearth_hostkey=$(hearth_read_below "$hearth_root" etc/ssh/ssh_host_ed25519_key.pub) || hearth_hostkey=`,
+        `  hearth_put_below . etc/.hearth-container 0644 <<<${shq(m)}" $hearth_token"`,
+        `  hearth_hostkey=$(hearth_read_below . etc/ssh/ssh_host_ed25519_key.pub) || hearth_hostkey=`,
         `  if ! [[ $hearth_hostkey =~ ^(ssh-ed25519\\ [A-Za-z0-9+/]+=*)(\\ .*)?$ ]]; then hearth_die 65 ${shq(`${root}/etc/ssh/ssh_host_ed25519_key.pub is not an ed25519 public key`)}; fi`,
         `  hearth_record ${shq(hostKeyKey(m))} "\${BASH_REMATCH[1]}"`,
         "  HEARTH_TREE_IDLE=0",
         "fi",
+        "cd /",
         `hearth_daemon_reload "$hearth_unit"`,
         `if ! systemctl is-enabled --quiet "$hearth_unit"; then systemctl enable --quiet "$hearth_unit"; hearth_step; fi`,
         "if ! systemctl is-enabled --quiet machines.target; then systemctl enable --quiet machines.target; hearth_step; fi",

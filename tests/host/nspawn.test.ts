@@ -10,37 +10,8 @@ import { describeHost, startHost, TestHost } from "./harness";
 import { commandOutputsFromHosts, resetCommandOutputs } from "./outputs";
 import { ProgramRunner, registeredCommands } from "./runner";
 import { generateKey, runSsh, SshTarget, sshTempDir } from "./ssh";
+import { BASE } from "./nspawn-base";
 
-/** The test host's own tree, trimmed of what a container never runs (PostgreSQL's JIT, its server), as a ZFS base snapshot. */
-const BASE = String.raw`set -euo pipefail
-truncate -s 3G /var/lib/hearth-tank.img
-zpool create tank /var/lib/hearth-tank.img
-zfs create -o mountpoint=/var/lib/hearth-base tank/base
-cd /var/lib/hearth-base
-tar -C / --one-file-system -cf - \
-  --exclude=./usr/lib/x86_64-linux-gnu/libLLVM-14.so.1 --exclude='./usr/lib/x86_64-linux-gnu/libz3.so*' \
-  --exclude=./usr/lib/postgresql --exclude=./var/lib/postgresql --exclude=./var/cache --exclude=./var/log/journal \
-  --exclude='./var/lib/hearth-*' --exclude=./var/lib/machines --exclude=./var/lib/zfs --exclude=./etc/zfs \
-  ./usr ./etc ./var | tar -xpf -
-for l in bin sbin lib lib64; do ln -s "usr/$l" "$l"; done
-mkdir -p proc sys dev run tmp root home srv mnt opt media boot var/cache var/log/journal
-chmod 1777 tmp; chmod 0700 root
-: > etc/machine-id
-rm -f etc/ssh/ssh_host_* etc/systemd/network/10-hearth-host0.network root/.ssh/authorized_keys
-for u in postgresql zfs-fuse knot pgbouncer; do ln -sf /dev/null "etc/systemd/system/$u.service"; done
-# zfs-fuse has no idmapped mounts and nspawn's own recursive chown fails on it (EINVAL), so the cached base is
-# shifted once, here: nspawn's PrivateUsers=pick takes the range the root directory is owned by.
-python3 - <<'PY'
-import os
-BASE = 0x00A00000
-for d, dirs, files in os.walk(".", topdown=False):
-    for n in dirs + files:
-        p = os.path.join(d, n); st = os.lstat(p)
-        os.lchown(p, BASE + st.st_uid % 65536, BASE + st.st_gid % 65536)
-        if not os.path.islink(p): os.chmod(p, st.st_mode & 0o7777)
-st = os.lstat("."); os.lchown(".", BASE, BASE)
-PY
-zfs snapshot tank/base@bookworm`;
 
 describeHost("NspawnContainer in a test host", function () {
     this.timeout(600_000);
@@ -135,7 +106,7 @@ echo "$state $(( ($(date +%s%N) - t0) / 1000000 ))"`);
     });
 
     it("answers SSH at its planned address with its own pinned host key", async () => {
-        assert.equal((await inside("hostname; cat /etc/.hearth-container")).trim(), "web\nweb");
+        assert.match((await inside("hostname; cat /etc/.hearth-container")).trim(), /^web\nweb [0-9a-f]{32}$/);
         assert.match(await inside("ip -4 -o addr show"), new RegExp(`inet ${address.replace(/\./g, "\\.")}/24`));
     });
 
@@ -172,11 +143,63 @@ echo "$state $(( ($(date +%s%N) - t0) / 1000000 ))"`);
         assert.match(await inside("journalctl -u hello.service --no-pager -o cat"), /hello from hearth/);
     });
 
-    it("delete stops the container and destroys the clone, keeping the base", async () => {
+    /** A root-owned 0600 host file the container's uid must never reach: its sha256, owner and mode. */
+    const SECRET = "/root/hearth-nspawn-secret";
+    const secretFacts = async () => (await sh(`sha256sum < ${SECRET} | cut -c1-64; stat -c '%a %U %G %h' -- ${SECRET}`)).trim();
+    const treeUid = async () => (await sh("stat -c %u /var/lib/machines/web")).trim();
+    const asTree = (uid: string, cmd: string) => `setpriv --reuid=${uid} --regid=${uid} --clear-groups --no-new-privs -- bash -c '${cmd.replace(/'/g, `'"'"'`)}'`;
+
+    it("finding 1: links planted at etc/.hearth-container and etc/hostname reach no host file; the converge replaces them", async () => {
+        await sh(`head -c 64 /dev/urandom | base64 -w0 > ${SECRET}; chmod 0600 ${SECRET}`);
+        const before = await secretFacts();
+        const uid = await treeUid();
+        assert.notEqual(uid, "0", "the tree belongs to the container's uid range");
+        // The container's root plants the links (as its uid on the host; the container itself would do the same).
+        await sh(asTree(uid, `cd /var/lib/machines/web/etc && ln -sfn ${SECRET} .hearth-container && ln -sfn ${SECRET} hostname`));
+        // A changed setting makes the converge stop the container and rewrite its tree (the path the old script took).
+        const up = await runner.up(() => new NspawnContainer("web", { ...args(), memoryMaxMiB: 800 }));
+        assert.deepEqual(up.updated, ["web-container"]);
+        assert.equal(await secretFacts(), before, "the host file is unchanged (content, mode, owner)");
+        assert.equal((await sh("stat -c '%F %u %a' /var/lib/machines/web/etc/hostname /var/lib/machines/web/etc/.hearth-container")).trim(), `regular file ${uid} 644\nregular file ${uid} 644`);
+        assert.equal((await sh("cat /var/lib/machines/web/etc/hostname")).trim(), "web");
+        assert.equal((await sh("systemctl is-active systemd-nspawn@web.service")).trim(), "active");
+    });
+
+    it("finding 1: an attacker racing as the container's uid (swapping a file and a link) while converges run changes nothing outside the tree", async () => {
+        const before = await secretFacts();
+        const uid = await treeUid();
+        const loop = `cd /var/lib/machines/web/etc; while :; do
+  ln -sfn ${SECRET} .hc.l; mv -fT .hc.l .hearth-container; ln -sfn ${SECRET} .hn.l; mv -fT .hn.l hostname
+  echo race > .hc.f; mv -fT .hc.f .hearth-container; echo race > .hn.f; mv -fT .hn.f hostname
+done`;
+        const pid = (await sh(`nohup ${asTree(uid, loop)} >/dev/null 2>&1 & echo $!`)).trim();
+        assert.match(pid, /^\d+$/);
+        try {
+            for (const mem of [801, 802, 803]) {
+                const up = await runner.up(() => new NspawnContainer("web", { ...args(), memoryMaxMiB: mem }));
+                assert.deepEqual(up.updated, ["web-container"], `converge with memoryMaxMiB ${mem}`);
+                assert.equal(await secretFacts(), before, `the host file is unchanged after the converge with memoryMaxMiB ${mem}`);
+            }
+        } finally {
+            await h.exec(`kill ${pid}`);
+        }
+        assert.equal(await secretFacts(), before);
+        // Without the attacker, the unchanged script puts the tree right again.
+        await sh(asTree(uid, "cd /var/lib/machines/web/etc && rm -f .hc.l .hc.f .hn.l .hn.f"));
+        const converge = runner.resources.find((r) => r.name === "web-container")!.inputs;
+        const again = await h.exec(converge.create, { stdin: converge.stdin });
+        assert.equal(again.code, 0, again.stderr);
+        assert.equal((await sh("cat /var/lib/machines/web/etc/hostname")).trim(), "web");
+        assert.equal((await sh("stat -c '%F %u' /var/lib/machines/web/etc/hostname")).trim(), `regular file ${uid}`);
+        assert.equal(await secretFacts(), before);
+    });
+
+    it("delete stops the container and removes its settings, keeping the clone (destroyOnDelete is not set) and the base", async () => {
         await runner.destroy();
         assert.equal((await h.exec("systemctl is-active systemd-nspawn@web.service")).stdout.trim(), "inactive");
-        const ls = await sh("zfs list -H -o name -r tank; ls /etc/systemd/nspawn");
-        assert.doesNotMatch(ls, /tank\/machines\/web|web\.nspawn/);
+        const ls = await sh("zfs list -H -o name -r tank; ls /etc/systemd/nspawn /var/lib/hearth/applied/nspawn 2>/dev/null || true");
+        assert.doesNotMatch(ls, /web\.nspawn|^web$/m);
+        assert.match(ls, /tank\/machines\/web/);
         assert.match(ls, /tank\/base/);
     });
 });

@@ -59,6 +59,19 @@ describe("nspawn scripts against stub tools", function () {
         assert.equal(again.stdout.match(/^hearth-nspawn-hostkey: .*$/m)?.[0], first.stdout.match(/^hearth-nspawn-hostkey: .*$/m)?.[0], "the same host key");
     });
 
+    it("a tree owned by the container's uid range (below a 0700 /var/lib/machines) is read and written as that uid", () => {
+        const spec = webSpec({ rootfs: { kind: "copy", from: "/srv/base" } });
+        const c = converge(spec);
+        const [first, again] = stubRuns(`${baseSetup("/srv/base")}\nchown -R 10485760:10485760 /srv/base`, [c, c]);
+        ok(first, "first converge");
+        for (const f of ["etc/hostname", "etc/.hearth-container", "etc/machine-id", "etc/ssh/ssh_host_ed25519_key", "root/.ssh/authorized_keys"]) {
+            assert.match(first.tree, new RegExp(`^/var/lib/machines/web/${f.replace(/\./g, "\\.")} f \\d+ 10485760$`, "m"), f);
+        }
+        ok(again, "re-run");
+        assert.doesNotMatch(again.stdout, /wrote|copied/);
+        assert.doesNotMatch(again.log, /systemctl stop/);
+    });
+
     it("a settings change stops the running container before its tree changes", () => {
         const a = converge(webSpec({ rootfs: { kind: "copy", from: "/srv/base" } }));
         const b = converge(webSpec({ rootfs: { kind: "copy", from: "/srv/base" }, memoryMaxMiB: 1024, hostname: "web2" }));
@@ -70,7 +83,7 @@ describe("nspawn scripts against stub tools", function () {
         assert.ok(stop >= 0, changed.log);
         // The stub reports the unit active throughout, so no start: the point is the stop before the tree changes.
         assert.equal(start, -1);
-        assert.match(changed.stdout, /wrote \/var\/lib\/machines\/web\/etc\/hostname/);
+        assert.match(changed.stdout, /wrote \.\/etc\/hostname/);
     });
 
     it("delete keeps a copied rootfs unless destroyOnDelete; leaves another resource's machine alone", () => {

@@ -599,27 +599,27 @@ if [ ! -d "$hearth_root" ] || [ -L "$hearth_root" ]; then hearth_die 66 '/var/li
 hearth_token=$(hearth_applied nspawn-identity/web)
 if [ -z "$hearth_token" ]; then hearth_token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n'); hearth_record nspawn-identity/web "$hearth_token"; fi
 hearth_want=$(hearth_digest /etc/systemd/nspawn/web.nspawn /etc/systemd/system/systemd-nspawn@web.service.d/50-hearth.conf /var/lib/hearth/nspawn/web/etc_systemd_network_10-hearth.network /var/lib/hearth/nspawn/web/etc_hostname /var/lib/hearth/nspawn/web/root_.ssh_authorized_keys)
+cd -P -- "$hearth_root"
 hearth_apply=0
 if [ "$(hearth_applied nspawn/web)" != "$hearth_want" ] || [ -z "$(hearth_applied nspawn-hostkey/web)" ]; then
   hearth_apply=1
 elif ! systemctl is-active --quiet "$hearth_unit"; then
   HEARTH_TREE_IDLE=1
-  hearth_mark=$(hearth_read_below "$hearth_root" etc/.hearth-container) || hearth_mark=
+  hearth_mark=$(hearth_read_below . etc/.hearth-container) || hearth_mark=
   HEARTH_TREE_IDLE=0
   [ "$hearth_mark" = web" $hearth_token" ] || hearth_apply=1
 elif [ "$(stat -c %u -- "$hearth_root")" != 0 ]; then
-  hearth_mark=$(hearth_read_below "$hearth_root" etc/.hearth-container) || hearth_mark=
+  hearth_mark=$(hearth_read_below . etc/.hearth-container) || hearth_mark=
   [ "$hearth_mark" = web" $hearth_token" ] || hearth_apply=1
 fi
 if [ "$hearth_apply" = 1 ]; then
   if systemctl is-active --quiet "$hearth_unit"; then systemctl stop "$hearth_unit"; hearth_step; fi
   HEARTH_TREE_IDLE=1
-  hearth_run_below "$hearth_root" test -d /var/lib/machines/web/usr || hearth_die 66 '/var/lib/machines/web is not an OS tree (no /usr)'
-  hearth_mark=$(hearth_read_below "$hearth_root" etc/.hearth-container) || hearth_mark=
+  hearth_run_below . test -d usr || hearth_die 66 '/var/lib/machines/web is not an OS tree (no /usr)'
+  hearth_mark=$(hearth_read_below . etc/.hearth-container) || hearth_mark=
   if [ "$hearth_mark" != web" $hearth_token" ] && [ "$hearth_mark" != web ]; then
-    hearth_put_below "$hearth_root" etc/machine-id 0444 </dev/null
-    # shellcheck disable=SC2016 # expanded by the inner shell, from its own arguments
-    hearth_run_below "$hearth_root" bash --noprofile --norc -c 'cd -P -- "$1" && rm -f -- etc/ssh/ssh_host_*' hearth-keys "$hearth_root"
+    hearth_put_below . etc/machine-id 0444 </dev/null
+    hearth_run_below . bash --noprofile --norc -c 'rm -f -- etc/ssh/ssh_host_*'
     hearth_step
     hearth_private_tmpdir
     hearth_keys=$hearth_tmp
@@ -627,18 +627,19 @@ if [ "$hearth_apply" = 1 ]; then
     ssh-keygen -q -A -f "$hearth_keys"
     for hearth_k in "$hearth_keys"/etc/ssh/ssh_host_*; do
       case $hearth_k in *.pub) hearth_kmode=0644 ;; *) hearth_kmode=0600 ;; esac
-      hearth_put_below "$hearth_root" "etc/ssh/${hearth_k##*/}" "$hearth_kmode" <"$hearth_k"
+      hearth_put_below . "etc/ssh/${hearth_k##*/}" "$hearth_kmode" <"$hearth_k"
     done
   fi
-  hearth_put_below "$hearth_root" etc/systemd/network/10-hearth.network 0644 0755 </var/lib/hearth/nspawn/web/etc_systemd_network_10-hearth.network
-  hearth_put_below "$hearth_root" etc/hostname 0644 0755 </var/lib/hearth/nspawn/web/etc_hostname
-  hearth_put_below "$hearth_root" root/.ssh/authorized_keys 0600 0700 </var/lib/hearth/nspawn/web/root_.ssh_authorized_keys
-  hearth_put_below "$hearth_root" etc/.hearth-container 0644 <<<web" $hearth_token"
-  hearth_hostkey=$(hearth_read_below "$hearth_root" etc/ssh/ssh_host_ed25519_key.pub) || hearth_hostkey=
+  hearth_put_below . etc/systemd/network/10-hearth.network 0644 0755 </var/lib/hearth/nspawn/web/etc_systemd_network_10-hearth.network
+  hearth_put_below . etc/hostname 0644 0755 </var/lib/hearth/nspawn/web/etc_hostname
+  hearth_put_below . root/.ssh/authorized_keys 0600 0700 </var/lib/hearth/nspawn/web/root_.ssh_authorized_keys
+  hearth_put_below . etc/.hearth-container 0644 <<<web" $hearth_token"
+  hearth_hostkey=$(hearth_read_below . etc/ssh/ssh_host_ed25519_key.pub) || hearth_hostkey=
   if ! [[ $hearth_hostkey =~ ^(ssh-ed25519\ [A-Za-z0-9+/]+=*)(\ .*)?$ ]]; then hearth_die 65 '/var/lib/machines/web/etc/ssh/ssh_host_ed25519_key.pub is not an ed25519 public key'; fi
   hearth_record nspawn-hostkey/web "${BASH_REMATCH[1]}"
   HEARTH_TREE_IDLE=0
 fi
+cd /
 hearth_daemon_reload "$hearth_unit"
 if ! systemctl is-enabled --quiet "$hearth_unit"; then systemctl enable --quiet "$hearth_unit"; hearth_step; fi
 if ! systemctl is-enabled --quiet machines.target; then systemctl enable --quiet machines.target; hearth_step; fi
