@@ -38,6 +38,7 @@ describeHost("PostgresDb on a PostgreSQL 15 + pgbouncer + zfs-fuse host", functi
         assert.equal(r.code, 0, `${cmd}\n${r.stdout}${r.stderr}`);
         return r.stdout;
     };
+    const q = (v: string) => `'${v.replace(/'/g, `'"'"'`)}'`;
     const asPostgres = (db: string, sql: string) => sh(`runuser -u postgres -- psql -X -q -A -t -d ${db} -c ${JSON.stringify(sql)}`);
 
     before(async () => {
@@ -187,20 +188,20 @@ describeHost("PostgresDb on a PostgreSQL 15 + pgbouncer + zfs-fuse host", functi
                 "  mv -T main main.x 2>/dev/null && ln -sfn /root main && rm -f main && mv -T main.x main",
                 "done",
             ].join("\n");
-            await sh(`runuser -u postgres -- bash -c ${JSON.stringify(attacker)} >/dev/null 2>&1 & echo $! > /root/attacker.pid`);
+            await sh(`setsid runuser -u postgres -- bash -c ${q(attacker)} </dev/null >/dev/null 2>&1 & echo $! > /root/attacker.pid`);
             const codes: (number | null)[] = [];
             try {
                 for (let i = 0; i < 6; i++) {
-                    // Each run changes the fragment, so each one rebuilds pg_hba.conf.
-                    const stdin = cmd.stdin.replace(/host "guarded" "guarded" 10\.231\.\d+\.1\/32/, (m) => m);
-                    const r = await h.exec(cmd.create, { stdin });
+                    // hearth's block is taken out before each run (as postgres), so each run rebuilds pg_hba.conf.
+                    await h.exec("runuser -u postgres -- sed -i '/^# BEGIN hearth/,/^# END hearth$/d' /etc/postgresql/15/main/pg_hba.conf");
+                    const r = await h.exec(cmd.create, { stdin: cmd.stdin });
                     codes.push(r.code);
-                    await sh("rm -f /etc/hearth/postgres/5432/hba.d/guarded.conf");
                 }
             } finally {
-                await sh("kill $(cat /root/attacker.pid); sleep 0.5; cd /etc/postgresql/15 && { [ -d main.x ] && rm -f main && mv -T main.x main || true; } && rm -f main/.real main/.lnk && if [ -L main/pg_hba.conf ]; then cp -p /root/hba.saved main/pg_hba.conf.r && mv -fT main/pg_hba.conf.r main/pg_hba.conf; fi; chown postgres:postgres main/pg_hba.conf");
+                await sh("kill -- -$(cat /root/attacker.pid); sleep 0.5; cd /etc/postgresql/15 && { [ -d main.x ] && rm -f main && mv -T main.x main || true; } && rm -f main/.real main/.lnk && if [ -L main/pg_hba.conf ]; then cp -p /root/hba.saved main/pg_hba.conf.r && mv -fT main/pg_hba.conf.r main/pg_hba.conf; fi; chown postgres:postgres main/pg_hba.conf");
             }
             assert.equal(codes.length, 6);
+            process.stderr.write(`postgres: converges under a racing attacker exited ${codes.join(", ")}\n`);
             assert.equal(await canary(), canaryBefore, "the root-owned canary kept its bytes, owner and mode");
             assert.equal(await sh("ls -A /root | grep -v -e '^hearth-canary$' -e '^hba.saved$' -e '^attacker.pid$' -e '^\\.' || true"), "", "nothing new in /root");
             const again = await h.exec(cmd.create, { stdin: cmd.stdin });
