@@ -11,7 +11,8 @@ describe("package", function () {
     this.timeout(180000);
     let consumer: string;
     before(() => {
-        execFileSync(process.execPath, [path.join(root, "node_modules/typescript/bin/tsc"), "-p", path.join(root, "tsconfig.build.json")], { stdio: "pipe" });
+        // `npm run build`: the compiler, then the bash runtime beside the JS that loads it.
+        execFileSync("npm", ["run", "-s", "build"], { cwd: root, stdio: "pipe" });
         consumer = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-consumer-"));
         fs.mkdirSync(path.join(consumer, "node_modules"));
         fs.symlinkSync(root, path.join(consumer, "node_modules", "hearth"));
@@ -24,6 +25,13 @@ describe("package", function () {
         assert.equal(resolved, path.join(root, "dist/components/index.js"));
         assert.equal(hostType, "function");
         assert.equal(token, "hearth:systemd:Service");
+    });
+
+    it("ships the bash runtime beside the built code, byte for byte", () => {
+        assert.equal(fs.readFileSync(path.join(root, "dist/components/core/runtime.sh"), "utf8"), fs.readFileSync(path.join(root, "components/core/runtime.sh"), "utf8"));
+        const built = path.join(root, "dist/components/core/runtime.js");
+        const out = execFileSync(process.execPath, ["-e", `process.stdout.write(String(require(${JSON.stringify(built)}).RUNTIME.length))`], { cwd: consumer, encoding: "utf8" });
+        assert.ok(Number(out) > 1000);
     });
 
     it("type-checks a consumer program against the shipped .d.ts", () => {

@@ -53,7 +53,9 @@ export function planContainers(items: readonly ContainerConfig[], hosts: Map<str
         const args: NspawnContainerArgs = { ...rest, host, ssh: { authorizedKey: ssh.authorizedKey, privateKey: secret(ssh.privateKey) } };
         const r = problems.run(`hearth:containers[${i}]`, () => resolveContainerArgs(name, args));
         if (!r) return;
-        const standIn = new Host({ name: r.spec.machine, address: r.sshAddress, privateKey: r.privateKey });
+        // Used only to check the services placed in the container; it never connects. The container's host key exists
+        // only once it has booted, so it is an unknown here.
+        const standIn = new Host({ name: r.spec.machine, address: r.sshAddress, privateKey: r.privateKey, hostKey: pulumi.output(pulumi.unknown as unknown as string) });
         out.push({ name, args, standIn, ips: r.spec.addresses.map((a) => a.split("/")[0]) });
     });
     return out;
