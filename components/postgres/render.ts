@@ -383,9 +383,12 @@ export function renderScripts(spec: PostgresSpec, mark: OwnerMark): RenderedPost
     if (spec.pooler) {
         s.raw(
             // One pgbouncer serves every PostgresDb on the host, so its listen settings must agree across them.
+            // Other resources' entries count; this resource's own (under any name) do not.
             "hearth_others=0",
-            `if [ -d "$bouncer_frag/databases.d" ]; then hearth_others=$(find "$bouncer_frag/databases.d" -name '*.ini' ! -name ${shq(`${db.database}.ini`)} | wc -l); fi`,
-            `if [ "$hearth_others" -gt 0 ] && [ -f "$bouncer_dir/pgbouncer.ini" ] && ! { grep -qx ${shq(`listen_port = ${spec.pooler.port}`)} "$bouncer_dir/pgbouncer.ini" && grep -qx ${shq(`listen_addr = ${spec.pooler.listenAddress}`)} "$bouncer_dir/pgbouncer.ini"; }; then`,
+            'for hearth_f in "$bouncer_frag/databases.d"/*.ini; do',
+            '  if [ -f "$hearth_f" ] && [ -z "$(hearth_marked "$hearth_f")" ]; then hearth_others=$((hearth_others + 1)); fi',
+            "done",
+            `if [ "$hearth_others" -gt 0 ] && [ -f "$bouncer_dir/pgbouncer.ini" ] && ! { grep -qxF ${shq(`listen_port = ${spec.pooler.port}`)} "$bouncer_dir/pgbouncer.ini" && grep -qxF ${shq(`listen_addr = ${spec.pooler.listenAddress}`)} "$bouncer_dir/pgbouncer.ini"; }; then`,
             `  hearth_die 1 ${shq(`pgbouncer on this host already listens elsewhere for other databases; every PostgresDb pooler on a host must use port ${spec.pooler.port} and address ${spec.pooler.listenAddress} alike`)}`,
             "fi",
             // The package's own pgbouncer.ini is kept once (atomically: a partial copy would be kept forever).

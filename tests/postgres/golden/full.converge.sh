@@ -213,8 +213,10 @@ if [ -n "$hearth_found" ]; then hearth_claim 'pg_hba fragment /etc/hearth/postgr
 hearth_install /etc/hearth/postgres/5432/hba.d/app.conf 0644 root root
 pg_drop_strays "$pg_hba_dir" .conf app.conf
 hearth_others=0
-if [ -d "$bouncer_frag/databases.d" ]; then hearth_others=$(find "$bouncer_frag/databases.d" -name '*.ini' ! -name app.ini | wc -l); fi
-if [ "$hearth_others" -gt 0 ] && [ -f "$bouncer_dir/pgbouncer.ini" ] && ! { grep -qx 'listen_port = 6432' "$bouncer_dir/pgbouncer.ini" && grep -qx 'listen_addr = 127.0.0.1' "$bouncer_dir/pgbouncer.ini"; }; then
+for hearth_f in "$bouncer_frag/databases.d"/*.ini; do
+  if [ -f "$hearth_f" ] && [ -z "$(hearth_marked "$hearth_f")" ]; then hearth_others=$((hearth_others + 1)); fi
+done
+if [ "$hearth_others" -gt 0 ] && [ -f "$bouncer_dir/pgbouncer.ini" ] && ! { grep -qxF 'listen_port = 6432' "$bouncer_dir/pgbouncer.ini" && grep -qxF 'listen_addr = 127.0.0.1' "$bouncer_dir/pgbouncer.ini"; }; then
   hearth_die 1 'pgbouncer on this host already listens elsewhere for other databases; every PostgresDb pooler on a host must use port 6432 and address 127.0.0.1 alike'
 fi
 hearth_first=""
