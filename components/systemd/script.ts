@@ -166,7 +166,11 @@ function forgetRemoved(s: Script): void {
         `if [ "\${#hearth_gone[@]}" -gt 0 ]; then`,
         `  systemctl daemon-reload`,
         `  hearth_step`,
-        `  for hearth_k in "\${hearth_gone[@]}"; do hearth_forget "$hearth_k"; done`,
+        `  for hearth_k in "\${hearth_gone[@]}"; do`,
+        `    hearth_f=\${hearth_k#systemd/}`,
+        `    case $hearth_f in *+*) hearth_rmdir ${shq(UNIT_DIR)}/"\${hearth_f%%+*}" ;; esac`,
+        `    hearth_forget "$hearth_k"`,
+        `  done`,
         `fi`,
     );
 }
@@ -291,7 +295,9 @@ export function deleteScript(p: ServicePlan): string {
     );
     if (p.kind === "dropIn") {
         // The packaged unit stays as the distribution shipped it, running until its next restart.
-        s.raw(`for hearth_f in "\${hearth_ours[@]}"; do`, `  hearth_remove "$hearth_f"`, `  hearth_rmdir "\${hearth_f%/*}"`, `done`);
+        const dir = main.slice(0, main.lastIndexOf("/"));
+        // The directory goes when it is empty, whoever emptied it (a run killed right after removing the file too).
+        s.raw(`for hearth_f in "\${hearth_ours[@]}"; do hearth_remove "$hearth_f"; done`, `hearth_rmdir ${shq(dir)}`);
         forgetRemoved(s);
         return s.render();
     }

@@ -74,6 +74,57 @@ describeHost("SystemdService crash points", function () {
             return { from: [c.converge], run: c.del, min: 4 };
         }],
     ];
+    // A drop-in over Debian's running pgbouncer.service: try-restart applies it, proven by the running process's
+    // NoNewPrivs flag (the packaged unit leaves it off, the drop-in turns it on).
+    async function dropInCommands(memoryMaxMiB: number): Promise<{ converge: CrashRun; del: CrashRun }> {
+        const cmds = await registeredCommands(() => {
+            const host = new Host({ name: h.name, address: h.address, privateKey: pulumi.secret(h.privateKey), hostKey: h.hostKey });
+            new SystemdService("pgb", {
+                host,
+                dropIn: { unit: "pgbouncer.service" },
+                network: "internet",
+                readWritePaths: ["/var/log/postgresql", "/run/postgresql"],
+                memoryMaxMiB,
+            });
+        });
+        const get = (n: string) => cmds.find((c) => c.name === n)!.inputs;
+        return { converge: { command: get("pgb-converge").create, stdin: get("pgb-converge").stdin }, del: { command: get("pgb-converge-lifecycle").delete } };
+    }
+    const DROP_IN = "/etc/systemd/system/pgbouncer.service.d/50-hearth.conf";
+    const dropInFingerprint = async () => [
+        ...(await fileFacts(h, [DROP_IN, "/etc/systemd/system/pgbouncer.service.d"], { trees: ["/var/lib/hearth/applied/systemd"] })),
+        JSON.stringify(await unitFacts(h, ["pgbouncer.service"])),
+        await sh([
+            "systemctl show -p DropInPaths -p MemoryMax pgbouncer.service",
+            "pid=$(systemctl show -p MainPID --value pgbouncer.service)",
+            `if [ "$pid" != 0 ]; then grep '^NoNewPrivs:' /proc/$pid/status; else echo stopped; fi`,
+        ].join("\n")),
+    ];
+    const dropInCases: [string, () => Promise<{ from: CrashRun[]; run: CrashRun; min: number; expect: RegExp[] }>][] = [
+        ["drop-in converge over a running packaged unit", async () => ({
+            from: [(await dropInCommands(64)).del, { command: "systemctl restart pgbouncer.service" }],
+            run: (await dropInCommands(64)).converge,
+            min: 3,
+            expect: [/^NoNewPrivs:\s+1$/m, /^MemoryMax=67108864$/m, /DropInPaths=.*50-hearth\.conf/],
+        })],
+        ["drop-in delete", async () => ({
+            from: [(await dropInCommands(64)).converge],
+            run: (await dropInCommands(64)).del,
+            min: 2,
+            expect: [/^MemoryMax=infinity$/m, /^DropInPaths=$/m],
+        })],
+    ];
+    for (const [name, make] of dropInCases) {
+        it(`${name}: every kill point finishes on the re-run`, async () => {
+            const c = await make();
+            const report = await crashPoints(h, { name, reset: () => runClean(...c.from), run: c.run, fingerprint: dropInFingerprint });
+            assert.ok(report.points >= c.min, `${name}: only ${report.points} kill points`);
+            process.stderr.write(`crash-systemd: ${name}: ${report.points} points in ${report.seconds.toFixed(0)} s\n`);
+            const fp = (await dropInFingerprint()).join("\n");
+            for (const e of c.expect) assert.match(fp, e);
+        });
+    }
+
     for (const [name, make] of cases) {
         it(`${name}: every kill point finishes on the re-run`, async () => {
             const c = await make();
