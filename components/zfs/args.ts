@@ -48,7 +48,10 @@ export interface ZfsDatasetArgs {
      * @default false
      */
     readonly encryption?: boolean;
-    /** Take over an existing dataset that has no `hearth:managed` mark (its data is never touched). @default false */
+    /**
+     * Take over an existing dataset whose `hearth:owner` mark names another resource, or that has none (its data is
+     * never touched; the mark is rewritten to this resource). @default false
+     */
     readonly adopt?: boolean;
     /** Earlier values of `dataset`: the first that exists is renamed (`zfs rename`) to `dataset`. @default [] */
     readonly previousNames?: readonly string[];
