@@ -7,6 +7,8 @@ import yaml = require("js-yaml");
 import { Host } from "../../components/host";
 import { TEST_HOST_KEY } from "../mocks";
 import { renderService, resolveServiceArgs } from "../../components/systemd";
+import { ownerId } from "../../components/core/owner";
+import { SERVICE_TYPE } from "../../components/tokens";
 import { serviceArgs } from "../../stacks/build/services";
 import { parseSiteConfig } from "../../stacks/schema";
 import { writePlan } from "../../stacks/plan-output";
@@ -23,7 +25,10 @@ function expectedExampleFiles(): Map<string, string> {
     const host = new Host({ name: "web1", address: "192.0.2.10", privateKey: pulumi.secret("k"), hostKey: TEST_HOST_KEY });
     const files = new Map<string, string>();
     for (const s of site.services ?? []) {
-        for (const f of renderService(resolveServiceArgs(s.name, serviceArgs(s, host, () => pulumi.secret("x")))).files) files.set(`web1${f.path}`, f.content);
+        // The mark the plan's program gives it: project (Pulumi.yaml), stack, type and name.
+        const project = (yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { name: string }).name;
+        const mark = { id: ownerId(project, "example", SERVICE_TYPE, s.name), aliases: [], adopt: false };
+        for (const f of renderService(resolveServiceArgs(s.name, serviceArgs(s, host, () => pulumi.secret("x"))), mark).files) files.set(`web1${f.path}`, f.content);
     }
     return files;
 }
