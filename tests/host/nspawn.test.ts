@@ -6,6 +6,7 @@ import { ipv4HostAddress } from "../../components/net";
 import { NspawnContainer, NspawnContainerArgs } from "../../components/nspawn";
 import { parseStartMs } from "../../components/nspawn/render";
 import { SystemdService } from "../../components/systemd";
+import { shq } from "../../components/shell";
 import { describeHost, startHost, TestHost } from "./harness";
 import { commandOutputsFromHosts, resetCommandOutputs } from "./outputs";
 import { ProgramRunner, registeredCommands } from "./runner";
@@ -147,7 +148,9 @@ echo "$state $(( ($(date +%s%N) - t0) / 1000000 ))"`);
     const SECRET = "/root/hearth-nspawn-secret";
     const secretFacts = async () => (await sh(`sha256sum < ${SECRET} | cut -c1-64; stat -c '%a %U %G %h' -- ${SECRET}`)).trim();
     const treeUid = async () => (await sh("stat -c %u /var/lib/machines/web")).trim();
-    const asTree = (uid: string, cmd: string) => `setpriv --reuid=${uid} --regid=${uid} --clear-groups --no-new-privs -- bash -c '${cmd.replace(/'/g, `'"'"'`)}'`;
+    /** Runs `cmd` as the tree's uid in the tree's etc (that uid cannot search the 0700 /var/lib/machines: root enters first). */
+    const asTree = (uid: string, cmd: string) =>
+        `cd /var/lib/machines/web/etc && env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin setpriv --reuid=${uid} --regid=${uid} --clear-groups --no-new-privs -- bash --noprofile --norc -c '${cmd.replace(/'/g, `'"'"'`)}'`;
 
     it("finding 1: links planted at etc/.hearth-container and etc/hostname reach no host file; the converge replaces them", async () => {
         await sh(`head -c 64 /dev/urandom | base64 -w0 > ${SECRET}; chmod 0600 ${SECRET}`);
@@ -155,7 +158,7 @@ echo "$state $(( ($(date +%s%N) - t0) / 1000000 ))"`);
         const uid = await treeUid();
         assert.notEqual(uid, "0", "the tree belongs to the container's uid range");
         // The container's root plants the links (as its uid on the host; the container itself would do the same).
-        await sh(asTree(uid, `cd /var/lib/machines/web/etc && ln -sfn ${SECRET} .hearth-container && ln -sfn ${SECRET} hostname`));
+        await sh(asTree(uid, `ln -sfn ${SECRET} .hearth-container && ln -sfn ${SECRET} hostname && [ -L hostname ]`));
         // A changed setting makes the converge stop the container and rewrite its tree (the path the old script took).
         const up = await runner.up(() => new NspawnContainer("web", { ...args(), memoryMaxMiB: 800 }));
         assert.deepEqual(up.updated, ["web-container"]);
@@ -168,12 +171,15 @@ echo "$state $(( ($(date +%s%N) - t0) / 1000000 ))"`);
     it("finding 1: an attacker racing as the container's uid (swapping a file and a link) while converges run changes nothing outside the tree", async () => {
         const before = await secretFacts();
         const uid = await treeUid();
-        const loop = `cd /var/lib/machines/web/etc; while :; do
+        const loop = `while :; do
   ln -sfn ${SECRET} .hc.l; mv -fT .hc.l .hearth-container; ln -sfn ${SECRET} .hn.l; mv -fT .hn.l hostname
   echo race > .hc.f; mv -fT .hc.f .hearth-container; echo race > .hn.f; mv -fT .hn.f hostname
 done`;
-        const pid = (await sh(`nohup ${asTree(uid, loop)} >/dev/null 2>&1 & echo $!`)).trim();
+        const pid = (await sh(`(${asTree(uid, `exec bash --noprofile --norc -c ${shq(loop)}`)}) >/dev/null 2>&1 & echo $!`)).trim();
         assert.match(pid, /^\d+$/);
+        // The attacker is really at work: within a moment the path has been a link and a file.
+        await sh(`for _ in $(seq 50); do [ -L /var/lib/machines/web/etc/hostname ] && break; sleep 0.05; done; [ -L /var/lib/machines/web/etc/hostname ]`);
+        await sh(`for _ in $(seq 50); do [ -f /var/lib/machines/web/etc/hostname ] && [ ! -L /var/lib/machines/web/etc/hostname ] && break; sleep 0.05; done; [ ! -L /var/lib/machines/web/etc/hostname ]`);
         try {
             for (const mem of [801, 802, 803]) {
                 const up = await runner.up(() => new NspawnContainer("web", { ...args(), memoryMaxMiB: mem }));
@@ -181,11 +187,11 @@ done`;
                 assert.equal(await secretFacts(), before, `the host file is unchanged after the converge with memoryMaxMiB ${mem}`);
             }
         } finally {
-            await h.exec(`kill ${pid}`);
+            await h.exec(`pkill -P ${pid}; kill ${pid}; sleep 0.3`);
         }
         assert.equal(await secretFacts(), before);
         // Without the attacker, the unchanged script puts the tree right again.
-        await sh(asTree(uid, "cd /var/lib/machines/web/etc && rm -f .hc.l .hc.f .hn.l .hn.f"));
+        await sh(asTree(uid, "rm -f .hc.l .hc.f .hn.l .hn.f"));
         const converge = runner.resources.find((r) => r.name === "web-container")!.inputs;
         const again = await h.exec(converge.create, { stdin: converge.stdin });
         assert.equal(again.code, 0, again.stderr);
