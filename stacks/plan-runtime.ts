@@ -1,6 +1,7 @@
 // Runs a site program under Pulumi's mock runtime the way the CLI would feed it, and records every resource it registers.
 import { createHash } from "crypto";
 import * as fs from "fs";
+import { createRequire } from "module";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import yaml = require("js-yaml");
@@ -177,6 +178,7 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
             if (p && typeof p.__name === "string" && p.__pulumiType) parents.set(`${t.type}/${t.name}`, `${p.__pulumiType}/${p.__name}`);
             return undefined;
         });
+        loadTypeScriptFrom(opts.dir, opts.program);
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const mod = require(path.resolve(opts.program));
         exported = mod && typeof mod === "object" ? { ...mod } : {};
@@ -187,6 +189,30 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
     await pulumi.runtime.disconnect();
     for (const r of resources) r.parent = parents.get(`${r.type}/${r.name}`);
     return { config, resources, outputs };
+}
+
+/**
+ * A TypeScript site program needs a loader: under tsx (this repository) there is one; installed as a package the plan
+ * compiles `.ts` files with the site's own `typescript` (every Pulumi TypeScript project has it), transpile-only, as
+ * the Pulumi CLI's `typescript: true` does.
+ */
+export function loadTypeScriptFrom(dir: string, program: string): void {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const extensions = require.extensions as NodeJS.RequireExtensions;
+    if (!program.endsWith(".ts") || extensions[".ts"]) return;
+    let ts: typeof import("typescript");
+    try {
+        ts = createRequire(path.join(path.resolve(dir), "package.json"))("typescript");
+    } catch {
+        throw new Error(`the site program ${program} is TypeScript, and the site has no 'typescript' package: npm install --save-dev typescript`);
+    }
+    extensions[".ts"] = (module, filename) => {
+        const out = ts.transpileModule(fs.readFileSync(filename, "utf8"), {
+            fileName: filename,
+            compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, sourceMap: false, inlineSourceMap: false },
+        });
+        (module as unknown as { _compile(code: string, file: string): void })._compile(out.outputText, filename);
+    };
 }
 
 /** A stand-in for what a host would print: fixed by `seed`, so a re-plan hashes the same, and never a real key. */

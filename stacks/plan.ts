@@ -1,16 +1,22 @@
-// `npm run plan [-- --stack NAME]`: runs a site offline under the mock runtime and shows, per host, what would land there.
+// `npm run plan [-- --stack NAME]` (`npx pulumi-hearth plan` in a site repository): runs a site offline under the mock
+// runtime, shows per host what would land there, and runs the policy pack over it.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { loadStackConfig, planPublicKey, runProgram } from "./plan-runtime";
+import { loadStackConfig, planPublicKey, runProgram, unwrap } from "./plan-runtime";
 import { buildPlan } from "./plan-report";
 import { formatPlan, formatSecurity, securityTable, writePlan } from "./plan-output";
+import { formatPolicies, loadPolicyPack, policyConfigFile, readPolicyConfig } from "./plan-policies";
 
 const USAGE = `usage: npm run plan [-- --stack NAME] [--out DIR] [--dir SITE_DIR] [--budget N]
   --stack NAME   the site: Pulumi.NAME.yaml (default: example)
   --out DIR      where the plan goes: DIR/NAME/<host>/<absolute path> (default: out/plan)
   --dir DIR      the directory with Pulumi.yaml and the site files (default: the current directory)
   --budget N     exposure budget for the systemd-analyze table (default: 1.5)
+  --policy-config FILE
+                 the policy pack's config (waivers, levels) as --policy-pack-config takes it
+                 (default: policy-config.NAME.json, else policies/examples/NAME.json, in the site directory)
+  --no-policies  skip the policy pack (a mandatory violation otherwise fails the plan)
   --outputs      print only the stack outputs as JSON (used to answer StackReferences to this stack)`;
 
 interface Args {
@@ -19,10 +25,12 @@ interface Args {
     dir: string;
     budget: number;
     outputsOnly: boolean;
+    policyConfig?: string;
+    policies: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-    const a: Args = { stack: "example", out: "out/plan", dir: ".", budget: 1.5, outputsOnly: false };
+    const a: Args = { stack: "example", out: "out/plan", dir: ".", budget: 1.5, outputsOnly: false, policies: true };
     for (let i = 0; i < argv.length; i++) {
         const flag = argv[i];
         const value = () => {
@@ -35,6 +43,8 @@ function parseArgs(argv: string[]): Args {
         else if (flag === "--dir") a.dir = value();
         else if (flag === "--budget") a.budget = Number(value());
         else if (flag === "--outputs") a.outputsOnly = true;
+        else if (flag === "--policy-config") a.policyConfig = value();
+        else if (flag === "--no-policies") a.policies = false;
         else if (flag === "--help" || flag === "-h") {
             console.log(USAGE);
             process.exit(0);
@@ -95,16 +105,20 @@ function referencedOutputs(dir: string, self: string, nested: boolean) {
     };
 }
 
-async function main(): Promise<void> {
-    const args = parseArgs(process.argv.slice(2));
+/** Runs the plan; resolves to the exit code (1: a mandatory policy violation). */
+async function main(argv: string[]): Promise<number> {
+    const args = parseArgs(argv);
     const dir = path.resolve(args.dir);
     const nested = process.env.HEARTH_PLAN_NESTED === "1";
     loadStackConfig(dir, args.stack); // fail early, with the list of stacks, before the runtime starts
+    // Also before the run: a missing or mismatched pack, or a broken config, is reported before anything is planned.
+    const policyConfig = policyConfigFile(dir, args.stack, args.policyConfig);
+    const pack = args.policies && !args.outputsOnly ? { ...loadPolicyPack(dir), config: readPolicyConfig(policyConfig) } : undefined;
     const run = await runProgram({ stack: args.stack, dir, program: programOf(dir), stackOutputs: referencedOutputs(dir, args.stack, nested) });
     if (args.outputsOnly) {
         // Secret outputs arrive as "[secret]": the referencing plan sees that a value exists, never what it is.
         process.stdout.write(JSON.stringify(run.outputs));
-        return;
+        return 0;
     }
     const targets = (run.outputs.hosts ?? {}) as Record<string, string>;
     const plan = buildPlan(args.stack, run.resources, targets);
@@ -117,13 +131,33 @@ async function main(): Promise<void> {
     console.log(`Stack outputs: ${JSON.stringify(run.outputs)}`);
     console.log("Offline: secure config values are placeholders and never written; what hosts would print (public keys, host keys) is simulated.");
     console.log(`Wrote ${path.relative(process.cwd(), outDir) || outDir}/ (files per host, _scripts/, _files.tsv, plan.json) in ${Date.now() - started} ms.`);
+    if (!pack) {
+        console.log("");
+        console.log("Policies: skipped (--no-policies).");
+        return 0;
+    }
+    const report = await pack.pack.evaluatePolicies(
+        run.resources.map((r) => ({ type: r.type, name: r.name, parent: r.parent, inputs: unwrap(r.inputs) })),
+        { project: run.config.project, stack: args.stack, config: pack.config },
+    );
+    console.log("");
+    console.log(formatPolicies(report, pack.source, policyConfig));
+    const failing = pack.pack.mandatory(report);
+    if (failing.length === 0) return 0;
+    console.error(`error: ${failing.length} mandatory policy violation(s) (${[...new Set(failing.map((v) => v.policy))].join(", ")}): the preview would fail the same way`);
+    return 1;
 }
 
-process.on("unhandledRejection", (e) => fatal(e));
-main().then(
-    () => process.exit(0),
-    (e) => fatal(e),
-);
+/** The command line: `plan [flags]`, as `npm run plan --` and `pulumi-hearth plan` pass it. */
+export function cli(argv: string[]): void {
+    process.on("unhandledRejection", (e) => fatal(e));
+    main(argv).then(
+        (code) => process.exit(code),
+        (e) => fatal(e),
+    );
+}
+
+if (require.main === module) cli(process.argv.slice(2));
 
 function fatal(e: unknown): never {
     const message = e instanceof Error ? e.message : String(e);
