@@ -2,10 +2,11 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { DnsRecordArgs, DnsZone } from "../../components/dns";
+import { Host } from "../../components/host";
 import { serverLayout } from "../../components/dns/knot";
 import { dig, DigAnswer, rdata } from "../dns/tools";
 import { describeHost, startHost, TestHost } from "./harness";
-import { ProgramRunner } from "./runner";
+import { ProgramRunner, registeredCommands } from "./runner";
 
 const CHILD = "home.hearth.test";
 const PARENT = "hearth.test";
@@ -154,12 +155,18 @@ describeHost("DnsZone on test hosts", function () {
         const layout = serverLayout(CHILD);
         const invocation = async () => (await child.exec(`systemctl show -p InvocationID --value ${layout.unit}`)).stdout.trim();
         const before = await invocation();
-        // What a run cut between writing knot.conf and restarting knotd leaves: knotd running an older config.
-        await child.exec(`echo '# an older config' > ${layout.dir}/.knot.conf.applied`);
+        // What a run cut between writing knot.conf and restarting knotd leaves: knotd running an older config, so the
+        // digest recorded after the last restart is not the installed config's.
+        const applied = `/var/lib/hearth/applied/knot/${CHILD}`;
+        await child.exec(`echo an-older-config > ${applied}`);
         const again = await runner.rerunCreate();
         assert.ok(again.every((x) => x.code === 0));
-        assert.notEqual(await invocation(), before, "knotd was restarted onto the written config");
-        assert.equal((await child.exec(`cmp ${layout.conf} ${layout.dir}/.knot.conf.applied`)).code, 0);
+        const restarted = await invocation();
+        assert.notEqual(restarted, before, "knotd was restarted onto the written config");
+        assert.notEqual((await child.exec(`cat ${applied}`)).stdout.trim(), "an-older-config", "the restart was recorded");
+        const again2 = await runner.rerunCreate();
+        assert.ok(again2.every((x) => x.code === 0));
+        assert.equal(await invocation(), restarted, "a re-run on the converged host restarts nothing");
         assert.deepEqual(rdata(dig(child.address, 53, `new.${CHILD}`, "A").answer), ["10.231.99.90"]);
     });
 
@@ -173,6 +180,34 @@ describeHost("DnsZone on test hosts", function () {
         const back = await runner.up(program(extra));
         assert.deepEqual(back.updated.sort(), ["home-knot-converge", "home-zone"]);
         assert.deepEqual(rdata(dig(child.address, 53, `new.${CHILD}`, "A").answer), ["10.231.99.90"]);
+    });
+
+    it("another resource serving the same zone is refused, touching nothing; its delete leaves the zone alone", async () => {
+        const layout = serverLayout(CHILD);
+        // Within one program the second claimant is refused before anything registers.
+        await assert.rejects(registeredCommands(() => {
+            program()();
+            new DnsZone("intruder", { zone: CHILD, backend: { kind: "host", host: child.host, nameservers: [{ name: "ns1", addresses: [child.address] }] } });
+        }), /The 'zone' argument "home\.hearth\.test" is not allowed: .*dns zone home\.hearth\.test is already managed by .*\/home/);
+        // Another stack's program (its own Host object): the host's mark refuses it.
+        const elsewhere = new Host({ name: child.name, address: child.address, privateKey: pulumi.secret(child.privateKey), hostKey: child.hostKey });
+        const other = await registeredCommands(() => new DnsZone("intruder", {
+            zone: CHILD,
+            backend: { kind: "host", host: elsewhere, nameservers: [{ name: "ns1", addresses: [child.address] }] },
+            records: [{ name: "www", type: "A", value: "10.231.99.66" }],
+        }));
+        const conv = other.find((c) => c.name === "intruder-zone")!.inputs;
+        const del = other.find((c) => c.name === "intruder-zone-lifecycle")!.inputs;
+        const facts = async () => (await child.exec(`sha256sum ${layout.conf} ${layout.live}/${CHILD}.zone; cat /var/lib/hearth/applied/knot/${CHILD}`)).stdout;
+        const before = await facts();
+        const r = await child.exec(conv.create, { stdin: conv.stdin });
+        assert.equal(r.code, 65, r.stdout + r.stderr);
+        assert.match(r.stderr, /is owned by another resource \(.*\/home\), not by .*\/intruder.*aliases.*adopt: true/);
+        const d = await child.exec(del.delete);
+        assert.equal(d.code, 0, d.stderr);
+        assert.match(d.stdout, /leaving the zone home\.hearth\.test alone: it is owned by .*\/home/);
+        assert.equal(await facts(), before, "nothing of the zone changed");
+        assert.deepEqual(rdata(dig(child.address, 53, `www.${CHILD}`, "A").answer), ["10.231.99.80"]);
     });
 
     it("destroy stops the servers and removes their files", async () => {
