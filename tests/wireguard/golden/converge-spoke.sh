@@ -100,9 +100,19 @@ hearth_parent() {
 # hearth_tmp_in DIR: sets hearth_tmp to a new empty file with a random name in DIR (a root-only directory), removed
 # on exit unless renamed. Functions that change state return through variables, never $(...), so that their steps
 # and clean-ups happen in the main shell.
+# The name carries the script's PID: a script killed before its exit trap ran (SIGKILL, power loss) leaves its temp
+# files behind, and the next script to use that directory removes those whose script is gone.
 hearth_tmp=
 hearth_tmp_in() {
-  hearth_tmp=$(mktemp -- "$1/.hearth.XXXXXXXXXX")
+  local t pid
+  for t in "$1"/.hearth.*.*; do
+    if [ ! -f "$t" ] || [ -L "$t" ]; then continue; fi
+    pid=${t##*/.hearth.}
+    pid=${pid%%.*}
+    case $pid in '' | *[!0-9]*) continue ;; esac
+    if [ "$pid" != "$$" ] && ! kill -0 "$pid" 2>/dev/null; then rm -f -- "$t"; fi
+  done
+  hearth_tmp=$(mktemp -- "$1/.hearth.$$.XXXXXXXXXX")
   hearth_tmps+=("$hearth_tmp")
 }
 
@@ -378,6 +388,17 @@ hearth_read_below() {
   hearth_run_below "$1" bash --noprofile --norc -c 'cd -P -- "$1" && if [ -f "$2" ] && [ ! -L "$2" ]; then cat -- "$2"; fi' hearth-read "$1" "$2"
 }
 
+# hearth_unit_file_exists UNIT: a unit file for UNIT (or its template) is installed; a unit that is not installed
+# (a drop-in over a package that is absent) is not made loadable by a reload, so it must not cost one every run.
+hearth_unit_file_exists() {
+  local d t=$1
+  case $1 in *@*.*) t=${1%%@*}@.${1##*.} ;; esac
+  for d in /etc/systemd/system /run/systemd/system /usr/local/lib/systemd/system /usr/lib/systemd/system /lib/systemd/system; do
+    if [ -e "$d/$1" ] || [ -e "$d/$t" ]; then return 0; fi
+  done
+  return 1
+}
+
 # --- systemd ---------------------------------------------------------------------------------------------------
 # hearth_daemon_reload UNIT...: reloads systemd when any UNIT's loaded state is stale (NeedDaemonReload) or it is
 # not loaded from its file; a level, so a run killed between a write and the reload still reloads next time.
@@ -385,7 +406,7 @@ hearth_daemon_reload() {
   local u
   for u in "$@"; do
     if [ "$(systemctl show -p NeedDaemonReload --value -- "$u" 2>/dev/null)" != no ] ||
-      [ "$(systemctl show -p LoadState --value -- "$u" 2>/dev/null)" != loaded ]; then
+      { [ "$(systemctl show -p LoadState --value -- "$u" 2>/dev/null)" != loaded ] && hearth_unit_file_exists "$u"; }; then
       systemctl daemon-reload
       hearth_step
       return 0
