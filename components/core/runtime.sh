@@ -104,16 +104,21 @@ hearth_parent() {
 # files behind, and the next script to use that directory removes those whose script is gone.
 hearth_tmp=
 hearth_tmp_in() {
+  hearth_reap "$1"
+  hearth_tmp=$(mktemp -- "$1/.hearth.$$.XXXXXXXXXX")
+  hearth_tmps+=("$hearth_tmp")
+}
+
+# hearth_reap DIR: removes the temp files and directories in DIR (a root-only directory) of scripts that are gone.
+hearth_reap() {
   local t pid
   for t in "$1"/.hearth.*.*; do
-    if [ ! -f "$t" ] || [ -L "$t" ]; then continue; fi
+    if [ ! -e "$t" ] || [ -L "$t" ]; then continue; fi
     pid=${t##*/.hearth.}
     pid=${pid%%.*}
     case $pid in '' | *[!0-9]*) continue ;; esac
-    if [ "$pid" != "$$" ] && ! kill -0 "$pid" 2>/dev/null; then rm -f -- "$t"; fi
+    if [ "$pid" != "$$" ] && ! kill -0 "$pid" 2>/dev/null; then rm -rf -- "$t"; fi
   done
-  hearth_tmp=$(mktemp -- "$1/.hearth.$$.XXXXXXXXXX")
-  hearth_tmps+=("$hearth_tmp")
 }
 
 # hearth_private_tmp: sets hearth_tmp to a root-only scratch file outside any tree someone else controls.
@@ -299,13 +304,12 @@ hearth_file_owner() {
 # link planted or swapped in below it reaches only what that owner can reach anyway. A tree whose owner is root
 # (a container's tree before its first boot, or an id-mapped one) is only touched while nothing runs in it: the
 # caller says so with HEARTH_TREE_IDLE=1, and then no path component below the root may be a link.
-# hearth_below_write ROOT REL MODE DIRMODE < SRC: runs in a child shell as the tree's owner (see hearth_put_below);
-# exits 0 when ROOT/REL already held SRC, 10 when it wrote it.
+# hearth_below_write ROOT REL MODE DIRMODE < SRC: runs in a child shell as the tree's owner, in ROOT (see
+# hearth_run_below); ROOT is for messages. Exits 0 when ROOT/REL already held SRC, 10 when it wrote it.
 hearth_below_write() {
   set -euo pipefail
   umask 077
   local root=$1 rel=$2 mode=$3 dmode=$4 dir=. p=. part parts tmp
-  cd -P -- "$root"
   case $rel in */*) dir=${rel%/*} ;; esac
   if [ "$(id -u)" = 0 ]; then
     IFS=/ read -r -a parts <<<"$rel"
@@ -354,8 +358,13 @@ hearth_tree_owner() {
 hearth_run_below() {
   local own
   own=$(hearth_tree_owner "$1")
-  shift
-  setpriv --reuid="${own%% *}" --regid="${own#* }" --clear-groups --no-new-privs -- "$@"
+  # Root enters the tree (its owner may not be able to pass through the directories above it), then drops to the
+  # owner: whatever the path resolves to by now, the command can reach only what that owner can.
+  (
+    cd -P -- "$1"
+    shift
+    exec setpriv --reuid="${own%% *}" --regid="${own#* }" --clear-groups --no-new-privs -- "$@"
+  )
 }
 
 # hearth_put_below ROOT REL MODE [DIRMODE] < SRC (a redirect, never a pipe: it must run in the main shell): makes ROOT/REL hold stdin with MODE (as ROOT's owner; a step
@@ -385,7 +394,7 @@ hearth_install_below() {
 # hearth_read_below ROOT REL: prints ROOT/REL as ROOT's owner reads it (nothing when absent).
 hearth_read_below() {
   # shellcheck disable=SC2016 # expanded by the inner shell, from its own arguments
-  hearth_run_below "$1" bash --noprofile --norc -c 'cd -P -- "$1" && if [ -f "$2" ] && [ ! -L "$2" ]; then cat -- "$2"; fi' hearth-read "$1" "$2"
+  hearth_run_below "$1" bash --noprofile --norc -c 'if [ -f "$1" ] && [ ! -L "$1" ]; then cat -- "$1"; fi' hearth-read "$2"
 }
 
 # hearth_unit_file_exists UNIT: a unit file for UNIT (or its template) is installed; a unit that is not installed
@@ -588,6 +597,7 @@ hearth_applied_keys() {
 # removed on exit (e.g. to make keys that are then put below a tree as its owner).
 hearth_private_tmpdir() {
   hearth_dir /run/hearth/tmp 0700
-  hearth_tmp=$(mktemp -d -- /run/hearth/tmp/.hearth.XXXXXXXXXX)
+  hearth_reap /run/hearth/tmp
+  hearth_tmp=$(mktemp -d -- "/run/hearth/tmp/.hearth.$$.XXXXXXXXXX")
   hearth_tmps+=("$hearth_tmp")
 }

@@ -8,11 +8,13 @@
 // file a canary would create never appears, and a glob value never grows into more words than it is.
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
 import { Host } from "../../components/host";
 import { NspawnContainer, PostgresDb, SystemdService, WireguardLink, ZfsDataset, DnsZone } from "../../components";
 import { shq } from "../../components/shell";
 import { describeHost, startHost, TestHost } from "./harness";
 import { registeredCommands } from "./runner";
+import { setCommandStdout } from "../mocks";
 import { runSsh } from "./ssh";
 
 const AUTH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA+qnnike2m5POlPYFnbDLTNtnYYVDkPmTOStlmpVbyN ops@example";
@@ -42,8 +44,12 @@ const SUBJECTS: Subject[] = [
             execStart: ["/usr/bin/python3", "-m", "http.server", "8080"],
             environment: { GREETING: "hello world", MODE: "prod" },
             credentials: { token: secret("s3cret-token-value") },
-            workingDirectory: "/srv/app",
+            unitName: "canary-web",
+            stateDirectory: "canary",
+            bindReadOnlyPaths: ["/srv/app/static", { source: "/srv/app/conf", target: "/etc/app" }],
             readWritePaths: ["/srv/app/data"],
+            hostname: "web.home.example.org",
+            timer: { onCalendar: "daily" },
         }),
         make: (host, args) => new SystemdService("canary", { host, ...args }),
     },
@@ -163,50 +169,79 @@ describeHost("canaries: argument values stay one quoted word", function () {
         ].join("\n");
         const r = await h.exec(setup);
         assert.equal(r.code, 0, r.stderr);
+        // What a key command prints when it has run (a WireGuard side waits for its public key).
+        setCommandStdout((name) => (name.endsWith("-key") ? `hearth-wg-public-key: ${WG_KEY}\n` : ""));
     });
     after(async () => {
+        setCommandStdout();
         await h?.stop();
+    });
+
+    /** Registers every value's commands (refused values register none), runs them all, and returns what executed. */
+    async function attack(subject: Subject): Promise<{ leaves: number; values: number; accepted: number; refused: number; witnesses: string[] }> {
+        let n = 0;
+        let refused = 0;
+        // The test host, declared with every fact a component may ask for.
+        const host = new Host({ name: "canary", address: h.address, privateKey: pulumi.secret(h.privateKey), hostKey: h.hostKey, facts: { zfs: true } });
+        const base = subject.base(host);
+        const leaves = stringLeaves(base);
+        // The base itself must be accepted, or the walk proves nothing.
+        await registeredCommands(() => subject.make(host, base));
+        const runs: Array<{ label: string; command: string; stdin: string }> = [];
+        const labels = new Map<number, string>();
+        for (const leaf of leaves) {
+            for (const raw of [...CANARIES.flatMap((c) => [c, `${leaf.value}${c}`]), ...GLOBS]) {
+                n++;
+                const value = raw.replace(/CANARY-N/g, `CANARY-${n}`);
+                const label = `${leaf.path.join(".")} = ${JSON.stringify(value)}`;
+                labels.set(n, label);
+                let cmds;
+                try {
+                    cmds = await registeredCommands(() => subject.make(host, withValue(base, leaf.path, value)));
+                } catch {
+                    refused++;
+                    continue;
+                }
+                for (const c of cmds) {
+                    for (const op of ["create", "update", "delete"] as const) {
+                        const text = c.inputs[op];
+                        if (typeof text !== "string" || text === "" || (op === "update" && text === c.inputs.create)) continue;
+                        runs.push({ label: `${label} (${c.name} ${op})`, command: unstoppable(text), stdin: c.inputs.stdin ?? "" });
+                    }
+                }
+            }
+        }
+        // Six at a time: each value's witness file is its own, so runs need no isolation from each other.
+        const queue = [...runs];
+        await Promise.all(Array.from({ length: 6 }, async () => {
+            for (let r = queue.shift(); r; r = queue.shift()) await runSsh(h.ssh, r.command, { stdin: r.stdin, timeoutMs: 120_000 });
+        }));
+        const found = await h.exec("ls /tmp/ | grep '^CANARY-' ; grep -h 'GLOB-WITNESS-[12]' /tmp/stub.log; rm -f /tmp/CANARY-*; : > /tmp/stub.log");
+        const witnesses = found.stdout.split("\n").filter((l) => l !== "").map((l) => {
+            const m = /^CANARY-(\d+)$/.exec(l);
+            return m ? `executed: ${labels.get(Number(m[1]))}` : `glob expanded: ${l}`;
+        });
+        return { leaves: leaves.length, values: n, accepted: n - refused, refused, witnesses };
+    }
+
+    it("catches a value that reaches a script unquoted (control: a command that interpolates raw)", async () => {
+        const control: Subject = {
+            name: "control",
+            base: () => ({ word: "hello", path: "/srv/x" }),
+            make: (host, args) => new command.remote.Command("control", { connection: host.connection, create: host.wrap(`echo ${args.word}; ls ${args.path}`) }),
+        };
+        const r = await attack(control);
+        assert.ok(r.witnesses.some((w) => w.startsWith("executed: word")), `the control's canaries did not fire: ${JSON.stringify(r)}`);
+        assert.ok(r.witnesses.some((w) => w.startsWith("glob expanded")), `the control's globs did not expand: ${JSON.stringify(r)}`);
     });
 
     for (const subject of SUBJECTS) {
         it(`${subject.name}: every string argument, every canary`, async () => {
-            let n = 0;
-            let accepted = 0;
-            let refused = 0;
-            // The test host, declared with every fact a component may ask for.
-            const host = new Host({ name: "canary", address: h.address, privateKey: pulumi.secret(h.privateKey), hostKey: h.hostKey, facts: { zfs: true } });
-            const base = subject.base(host);
-            const leaves = stringLeaves(base);
-            assert.ok(leaves.length >= 3, `${subject.name}: found only ${leaves.length} string arguments`);
-            // The base itself must be accepted, or the walk proves nothing.
-            await registeredCommands(() => subject.make(host, base));
-            for (const leaf of leaves) {
-                const values = [...CANARIES.flatMap((c) => [c, `${leaf.value}${c}`]), ...GLOBS];
-                for (const raw of values) {
-                    n++;
-                    const value = raw.replace(/N/g, String(n));
-                    const args = withValue(base, leaf.path, value);
-                    let cmds;
-                    try {
-                        cmds = await registeredCommands(() => subject.make(host, args));
-                    } catch {
-                        refused++;
-                        continue;
-                    }
-                    accepted++;
-                    for (const c of cmds) {
-                        for (const op of ["create", "update", "delete"] as const) {
-                            const text = c.inputs[op];
-                            if (typeof text !== "string" || text === "" || (op === "update" && text === c.inputs.create)) continue;
-                            await runSsh(h.ssh, unstoppable(text), { stdin: c.inputs.stdin ?? "", timeoutMs: 60_000 });
-                        }
-                    }
-                    const witness = await h.exec(`ls /tmp/CANARY-* 2>/dev/null; grep -h 'GLOB-WITNESS-[12]' /tmp/stub.log 2>/dev/null; : > /tmp/stub.log`);
-                    assert.equal(witness.stdout, "", `${subject.name} ${leaf.path.join(".")} = ${JSON.stringify(value)}: a canary executed or a glob expanded:\n${witness.stdout}`);
-                }
-            }
-            // Report the split so a run that refuses everything is visible.
-            console.log(`      ${subject.name}: ${leaves.length} string arguments, ${n} values, ${accepted} accepted and run, ${refused} refused`);
+            const r = await attack(subject);
+            assert.ok(r.leaves >= 3, `${subject.name}: found only ${r.leaves} string arguments`);
+            assert.deepEqual(r.witnesses, [], `${subject.name}: a canary executed or a glob expanded`);
+            // The split, so that a run that refuses everything is visible.
+            console.log(`      ${subject.name}: ${r.leaves} string arguments, ${r.values} values, ${r.accepted} accepted and run, ${r.refused} refused`);
         });
     }
 });

@@ -86,20 +86,21 @@ export async function crashPoints(h: TestHost, c: CrashCase): Promise<CrashRepor
 }
 
 /** A host script that prints one line per path: type, mode, owner, and content hash (files), or "absent". */
-const FACTS = String.raw`
-for p in "$@"; do
-  case $p in
-    random:*) p=${p#random:}; r=1 ;;
-    *) r=0 ;;
-  esac
-  if [ -L "$p" ]; then printf '%s\tlink\t%s\n' "$p" "$(readlink -- "$p")"
-  elif [ -d "$p" ]; then printf '%s\tdir\t%s\n' "$p" "$(stat -c '%a %U %G' -- "$p")"
-  elif [ -f "$p" ]; then
-    if [ "$r" = 1 ]; then printf '%s\tfile\t%s\trandom\n' "$p" "$(stat -c '%a %U %G' -- "$p")"
-    else printf '%s\tfile\t%s\t%s\n' "$p" "$(stat -c '%a %U %G' -- "$p")" "$(sha256sum < "$p" | cut -c1-64)"; fi
-  elif [ -e "$p" ]; then printf '%s\tother\n' "$p"
-  else printf '%s\tabsent\n' "$p"; fi
-done`;
+const FACTS = [
+    'for p in "$@"; do',
+    "  case $p in",
+    "    random:*) p=${p#random:}; r=1 ;;",
+    "    *) r=0 ;;",
+    "  esac",
+    `  if [ -L "$p" ]; then printf '%s\tlink\t%s\n' "$p" "$(readlink -- "$p")"`,
+    `  elif [ -d "$p" ]; then printf '%s\tdir\t%s\n' "$p" "$(stat -c '%a %U %G' -- "$p")"`,
+    `  elif [ -f "$p" ]; then`,
+    `    if [ "$r" = 1 ]; then printf '%s\tfile\t%s\trandom\n' "$p" "$(stat -c '%a %U %G' -- "$p")"`,
+    `    else printf '%s\tfile\t%s\t%s\n' "$p" "$(stat -c '%a %U %G' -- "$p")" "$(sha256sum < "$p" | cut -c1-64)"; fi`,
+    `  elif [ -e "$p" ]; then printf '%s\tother\n' "$p"`,
+    `  else printf '%s\tabsent\n' "$p"; fi`,
+    "done",
+].join("\n");
 
 export interface FileFactsOptions {
     /** Paths whose bytes are random (keys, machine-id): compared by presence, type, mode and owner only. */
