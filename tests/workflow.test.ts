@@ -171,35 +171,75 @@ describe("the CI workflow (.github/workflows/hearth.yml)", () => {
             assert.deepEqual(p.map((r) => r.matrix.site).sort(), ["home", "vps"], event);
             for (const r of p) assert.deepEqual(r.runsOn, ["ubuntu-latest"], label(r));
         }
-        const sites = wf.jobs.site.strategy.matrix.include.map((i: any) => i.site).sort();
-        assert.deepEqual([...plan.strategy.matrix.site].sort(), sites, "the plan covers every site the site job does");
+        const sites = wf.jobs.preview.strategy.matrix.include.map((i: any) => i.site).sort();
+        assert.deepEqual([...plan.strategy.matrix.site].sort(), sites, "the plan covers every site the preview does");
     });
 
     it("runs the home preview on the self-hosted runner only for this repository's branches, behind preview-home", () => {
-        const site = wf.jobs.site;
-        assert.match(site.if, /github\.event\.pull_request\.head\.repo\.full_name == github\.repository/);
-        assert.deepEqual(runs("pull request from a fork").filter((r) => r.job === "site"), []);
-        const same = runs("pull request from a branch").filter((r) => r.job === "site");
-        assert.deepEqual(same.map((r) => [r.matrix.site, r.environment, r.runsOn.includes("self-hosted")]).sort(), [
-            ["home", "preview-home", true],
-            ["vps", "preview-vps", false],
+        assert.match(wf.jobs.preview.if, /github\.event\.pull_request\.head\.repo\.full_name == github\.repository/);
+        assert.deepEqual(runs("pull request from a fork").filter((r) => r.job !== "plan"), []);
+        const same = runs("pull request from a branch").filter((r) => r.job !== "plan");
+        assert.deepEqual(same.map((r) => [r.job, r.matrix.site, r.environment, r.runsOn.includes("self-hosted")]).sort(), [
+            ["preview", "home", "preview-home", true],
+            ["preview", "vps", "preview-vps", false],
         ]);
     });
 
-    it("keeps pull_request and push on main, and runs `pulumi up` on main in each site's environment", () => {
+    it("keeps pull_request and push on main, and runs `pulumi up` on main in each site's environment, home -> vps -> home", () => {
         assert.deepEqual(Object.keys(wf.on).sort(), ["pull_request", "push"]);
         assert.deepEqual(wf.on.push.branches, ["main"]);
-        const up = runs("push to main").filter((r) => r.job === "site");
-        assert.deepEqual(up.map((r) => [r.matrix.site, r.environment]).sort(), [["home", "home"], ["vps", "vps"]]);
-        assert.ok(wf.jobs.site.steps.some((s: any) => s.with?.command === "up"));
+        const up = runs("push to main").filter((r) => r.job !== "plan");
+        assert.deepEqual(up.map((r) => [r.job, r.matrix.site, r.environment]), [["up-home", "home", "home"], ["up-vps", "vps", "vps"], ["up-home-again", "home", "home"]]);
+        // The order is the `needs` chain: each up waits for the one before it.
+        const chain: string[] = [];
+        for (let job: string | undefined = "up-home-again"; job; job = [wf.jobs[job].needs].flat().find((n: string) => n.startsWith("up-"))) chain.unshift(job);
+        assert.deepEqual(chain, ["up-home", "up-vps", "up-home-again"]);
+        for (const r of up) {
+            assert.ok(wf.jobs[r.job].steps.some((s: any) => s.with?.command === "up"), r.job);
+            assert.equal(value(wf.jobs[r.job].concurrency["cancel-in-progress"], { github: {}, matrix: r.matrix }), false, `${r.job} is never cancelled half-way`);
+        }
+    });
+
+    it("passes every site's waiver file to the policy pack in every preview and up, and the plan finds the same file", () => {
+        const jobs = ["preview", "up-home", "up-vps", "up-home-again"];
+        for (const job of jobs) {
+            const pulumiSteps = wf.jobs[job].steps.filter((s: any) => String(s.uses ?? "").startsWith("pulumi/actions@"));
+            assert.deepEqual(pulumiSteps.map((s: any) => s.with.command).sort(), ["preview", "up"], job);
+            for (const event of EVENTS) {
+                for (const r of jobRuns(wf, event).filter((x) => x.job === job)) {
+                    const ctx = { ...event.ctx, matrix: r.matrix, vars: {}, env: { SITE: value(wf.jobs[job].env.SITE, { matrix: r.matrix }) } };
+                    for (const step of pulumiSteps) {
+                        assert.equal(value(step.with.policyPacks, ctx), "policies", job);
+                        const file = value(step.with.policyPackConfigs, ctx);
+                        assert.equal(file, `policies/examples/${r.matrix.site}.json`, job);
+                        assert.ok(fs.existsSync(path.join(__dirname, "..", file)), `${file} exists`);
+                    }
+                }
+            }
+            assert.ok(wf.jobs[job].steps.some((s: any) => s.run === "npm run build"), `${job} builds the pack that --policy-pack loads`);
+        }
+    });
+
+    it("names stacks and cross-site references with PULUMI_ORG, and hands the S3 backend its AWS credentials", () => {
+        for (const job of ["preview", "up-home", "up-vps", "up-home-again"]) {
+            const env = wf.jobs[job].env;
+            for (const [vars, want] of [[{ PULUMI_ORG: "acme" }, "acme/home"], [{}, "home"]] as const) {
+                assert.equal(value(env.STACK, { vars, matrix: { site: "home" } }), want, job);
+            }
+            assert.equal(value(env.PULUMI_ORG, { vars: { PULUMI_ORG: "acme" } }), "acme", `${job}: the program sees the org for its StackReferences`);
+            for (const k of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]) assert.equal(env[k], `\${{ secrets.${k} }}`, `${job}: ${k}`);
+            assert.equal(env.AWS_REGION, "${{ vars.AWS_REGION }}");
+            assert.equal(env.PULUMI_BACKEND_URL, "${{ vars.PULUMI_BACKEND_URL }}");
+        }
     });
 
     it("catches each way of getting this wrong (the checks are not vacuous)", () => {
         const broken = (change: (w: any) => void) => { const w = structuredClone(wf); change(w); return violations(w); };
         // The workflow as it was: secrets and the home runner for every pull request, forks included.
-        assert.ok(broken((w) => { delete w.jobs.site.environment; delete w.jobs.site.if; }).some((v) => /site \(home\) on a pull request from a fork runs fork code on the self-hosted runner/.test(v)));
-        assert.ok(broken((w) => { delete w.jobs.site.environment; }).some((v) => /site \(vps\) on a pull request from a branch of this repository references secrets\.\* without an environment/.test(v)));
-        assert.ok(broken((w) => { w.jobs.site.environment = { name: "${{ matrix.site }}" }; }).some((v) => /uses the environment home, not a preview-<site> one/.test(v)));
+        assert.ok(broken((w) => { delete w.jobs.preview.environment; delete w.jobs.preview.if; }).some((v) => /preview \(home\) on a pull request from a fork runs fork code on the self-hosted runner/.test(v)));
+        assert.ok(broken((w) => { delete w.jobs.preview.environment; }).some((v) => /preview \(vps\) on a pull request from a branch of this repository references secrets\.\* without an environment/.test(v)));
+        assert.ok(broken((w) => { w.jobs.preview.environment = { name: "${{ matrix.site }}" }; }).some((v) => /uses the environment home, not a preview-<site> one/.test(v)));
+        assert.ok(broken((w) => { w.jobs["up-vps"].if = "true"; }).some((v) => /up-vps \(vps\) on a pull request from a fork runs fork code with secrets/.test(v)));
         assert.ok(broken((w) => { w.jobs.plan.env = { T: "${{ secrets.PULUMI_ACCESS_TOKEN }}" }; }).some((v) => /plan \(vps\) on a pull request from a fork runs fork code with secrets/.test(v)));
         assert.ok(broken((w) => { w.env = { P: "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}" }; }).some((v) => /plan \(home\) on a pull request from a branch of this repository references secrets/.test(v)));
         assert.ok(broken((w) => { w.jobs.plan["runs-on"] = ["self-hosted", "hearth-home"]; }).some((v) => /plan \(home\) on a pull request from a branch of this repository runs on the self-hosted runner without an environment/.test(v)));
