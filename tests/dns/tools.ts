@@ -1,22 +1,16 @@
 // The real DNS tools the dns specs check with: golden files, kzonecheck, knotc, a knotd on loopback, and dig.
-import { strict as assert } from "assert";
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { renderKnotConf } from "../../components/dns/knot";
+import { golden as compare } from "../golden";
 
 const GOLDEN = path.join(__dirname, "golden");
 
-/** Compares with a golden file; `UPDATE_GOLDEN=1` rewrites it, a missing file is a failure. */
+/** Compares with a golden file through the one golden-file helper; `UPDATE_GOLDEN=1` rewrites it. */
 export function golden(name: string, actual: string): void {
-    const file = path.join(GOLDEN, name);
-    if (process.env.UPDATE_GOLDEN === "1") {
-        fs.mkdirSync(GOLDEN, { recursive: true });
-        fs.writeFileSync(file, actual);
-    }
-    assert.ok(fs.existsSync(file), `golden file ${file} is missing (run with UPDATE_GOLDEN=1 to write it)`);
-    assert.equal(actual, fs.readFileSync(file, "utf8"), `differs from golden ${file} (UPDATE_GOLDEN=1 rewrites it)`);
+    compare(GOLDEN, name, actual);
 }
 
 function run(cmd: string, args: string[]): { status: number | null; out: string } {

@@ -1,22 +1,16 @@
 // Spec helpers for WireGuard: golden files, and the real `wg` reading a rendered config on a throwaway wireguard-go interface.
-import { strict as assert } from "assert";
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PROBE_FILTER } from "../../components/wireguard/render";
+import { golden as compare } from "../golden";
 
 const GOLDEN = path.join(__dirname, "golden");
 
-/** Compares with a golden file; `UPDATE_GOLDEN=1` rewrites it. */
+/** Compares with a golden file through the one golden-file helper; `UPDATE_GOLDEN=1` rewrites it. */
 export function golden(name: string, actual: string): void {
-    const p = path.join(GOLDEN, name);
-    if (process.env.UPDATE_GOLDEN === "1" || !fs.existsSync(p)) {
-        if (process.env.CI === "true" && !fs.existsSync(p)) assert.fail(`golden file ${name} is missing`);
-        fs.mkdirSync(GOLDEN, { recursive: true });
-        fs.writeFileSync(p, actual);
-    }
-    assert.equal(actual, fs.readFileSync(p, "utf8"), `differs from golden ${name} (UPDATE_GOLDEN=1 rewrites)`);
+    compare(GOLDEN, name, actual);
 }
 
 /** A real key pair from the local `wg`. */
