@@ -5,13 +5,13 @@ import { Host } from "../../components/host";
 import { NspawnContainer, NspawnContainerArgs } from "../../components/nspawn";
 import { SystemdService } from "../../components/systemd";
 import { parseScriptFiles } from "../../components/shell";
-import { installMocks, isSecretValue, plainStrings, recorded, resetRecorded, resolve, setCommandStdout, settle } from "../mocks";
+import { installMocks, isSecretValue, plainStrings, recorded, resetRecorded, resolve, setCommandStdout, settle, TEST_HOST_KEY } from "../mocks";
 import { checkScript } from "../tools";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA+qnnike2m5POlPYFnbDLTNtnYYVDkPmTOStlmpVbyN ops@example";
-const HOSTKEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyOfTheContainerForTests0000000000000";
+const HOSTKEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDbCWF202/kce4QiluiXIhRGJ/YxgtoebzeBse/KYQWV";
 const secretKey = () => pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nfake\n-----END OPENSSH PRIVATE KEY-----\n");
-const box = (zfs = false) => new Host({ name: "box", address: "10.231.1.2", privateKey: secretKey(), hostKey: "ssh-ed25519 AAAAboxkey", facts: { zfs } });
+const box = (zfs = false) => new Host({ name: "box", address: "10.231.1.2", privateKey: secretKey(), hostKey: TEST_HOST_KEY, facts: { zfs } });
 
 function args(over: Partial<NspawnContainerArgs> = {}): NspawnContainerArgs {
     return {
@@ -84,7 +84,7 @@ describe("NspawnContainer", () => {
         const ct = new NspawnContainer("web", args({ sshViaHost: true }));
         const proxy = await resolve(ct.host.connection.proxy as any) as any;
         assert.equal(proxy.host, "10.231.1.2");
-        assert.equal(proxy.hostKey, "ssh-ed25519 AAAAboxkey");
+        assert.equal(proxy.hostKey, TEST_HOST_KEY);
         await waitRegistrations();
     });
 
