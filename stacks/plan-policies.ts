@@ -71,13 +71,16 @@ export function loadPolicyPack(siteDir: string): LoadedPack {
     return { source: `${POLICY_PACKAGE} ${version}`, pack: createRequire(manifest)(`${POLICY_PACKAGE}/evaluate`) };
 }
 
-/** The policy config (waivers, levels) of a stack: the given file, else the site's conventional one, else none. */
+/**
+ * The policy config (waivers, levels) of a stack: the given file, else the site's `policy-config.<stack>.json`, its
+ * `policy-config.json`, this repository's `policies/examples/<stack>.json`, else none.
+ */
 export function policyConfigFile(siteDir: string, stack: string, given?: string): string | undefined {
     if (given !== undefined) {
         if (!fs.existsSync(given)) throw new Error(`--policy-config ${given} does not exist`);
         return given;
     }
-    return [`policy-config.${stack}.json`, `policies/examples/${stack}.json`].map((f) => path.join(siteDir, f)).find((f) => fs.existsSync(f));
+    return [`policy-config.${stack}.json`, "policy-config.json", `policies/examples/${stack}.json`].map((f) => path.join(siteDir, f)).find((f) => fs.existsSync(f));
 }
 
 export function readPolicyConfig(file: string | undefined): Record<string, unknown> {

@@ -15,7 +15,8 @@ const USAGE = `usage: npm run plan [-- --stack NAME] [--out DIR] [--dir SITE_DIR
   --budget N     exposure budget for the systemd-analyze table (default: 1.5)
   --policy-config FILE
                  the policy pack's config (waivers, levels) as --policy-pack-config takes it
-                 (default: policy-config.NAME.json, else policies/examples/NAME.json, in the site directory)
+                 (default: policy-config.NAME.json, else policy-config.json, else policies/examples/NAME.json,
+                 in the site directory)
   --no-policies  skip the policy pack (a mandatory violation otherwise fails the plan)
   --outputs      print only the stack outputs as JSON (used to answer StackReferences to this stack)`;
 
