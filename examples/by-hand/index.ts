@@ -1,8 +1,8 @@
 // A hand-written hearth program: the components used directly, without the site config schema.
 //
-// A user's program imports them from "hearth"; this one imports the same module by path so it runs from the repo.
+// It imports the package as any site does; in this repository tsconfig.json maps "pulumi-hearth" to components/.
 import * as pulumi from "@pulumi/pulumi";
-import { Host, PostgresDb, SystemdService, ZfsDataset } from "../../components";
+import { Host, PostgresDb, SystemdService, ZfsDataset } from "pulumi-hearth";
 
 const config = new pulumi.Config();
 
@@ -51,7 +51,7 @@ const db = new PostgresDb("gallery-db", {
     pooler: { port: 6432 },
 });
 
-export const hosts = { nas: "ops@192.0.2.50:22" };
+export const hosts = { nas: pulumi.interpolate`${nas.user}@${nas.address}:${nas.port}` };
 export const galleryUnit = gallery.unitName;
 export const photosPath = photos.mountpoint;
 export const databaseUri = db.uri; // a secret: `pulumi stack output --show-secrets databaseUri`
