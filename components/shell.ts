@@ -127,8 +127,8 @@ export interface InstalledFile extends Required<RenderedFile> {}
 
 /**
  * Recovers the files a hearth script installs from its text and stdin, in the order it reads them. Used by the
- * offline plan (to write what lands on each host) and by tests; secret frames (`hearth_frame` into a variable)
- * are skipped, never returned.
+ * offline plan (to write what lands on each host) and by tests; secret frames (`hearth_frame` into a variable,
+ * `hearth_install_secret`) are skipped, never returned.
  */
 export function parseScriptFiles(script: string, stdin: string): InstalledFile[] {
     const buf = Buffer.from(stdin, "utf8");
@@ -146,13 +146,28 @@ export function parseScriptFiles(script: string, stdin: string): InstalledFile[]
     const files: InstalledFile[] = [];
     for (const line of script.split("\n")) {
         const m = /^hearth_install (\S+) ([0-7]{4}) (\S+) (\S+)$/.exec(line);
+        const below = /^hearth_install_below (\S+) (\S+) ([0-7]{4})(?: [0-7]{4})?$/.exec(line);
         if (m) {
             files.push({ path: unquote(m[1]), mode: parseInt(m[2], 8), owner: unquote(m[3]), group: unquote(m[4]), content: nextFrame() });
-        } else if (/^hearth_frame "\$[a-z_][a-z0-9_]*"$/.test(line)) {
+        } else if (below) {
+            // Written as the owner of the tree it lands in, whoever that is on the host.
+            files.push({ path: `${unquote(below[1])}/${unquote(below[2])}`, mode: parseInt(below[3], 8), owner: TREE_OWNER, group: TREE_OWNER, content: nextFrame() });
+        } else if (SECRET_FRAME_LINE.test(line)) {
             nextFrame();
         }
     }
     return files;
+}
+
+/** The owner shown for a file written below a less privileged tree (it is whoever owns that tree). */
+export const TREE_OWNER = "(tree owner)";
+
+/** A script line that reads a secret stdin frame: into a variable's file, or straight into a secret file. */
+const SECRET_FRAME_LINE = /^(?:hearth_frame "\$[a-z_][a-z0-9_]*"|hearth_install_secret \S+(?: \S+){0,3})$/;
+
+/** How many secret stdin frames a hearth script reads (their bodies are never parsed or shown). */
+export function countSecretFrames(script: string): number {
+    return script.split("\n").filter((l) => SECRET_FRAME_LINE.test(l)).length;
 }
 
 function unquote(word: string): string {

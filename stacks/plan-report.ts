@@ -1,6 +1,6 @@
 // Turns the resources a site registered into a per-host plan: remote commands, the files they install, and their triggers.
 import { createHash } from "crypto";
-import { InstalledFile, isSafeAbsolutePath, parseScriptFiles } from "../components/shell";
+import { countSecretFrames, InstalledFile, isSafeAbsolutePath, parseScriptFiles } from "../components/shell";
 import { isSecret, PlannedResource, unwrap } from "./plan-runtime";
 
 const REMOTE_COMMAND = "command:remote:Command";
@@ -153,7 +153,7 @@ function planCommand(r: PlannedResource, component: string | undefined): Planned
     // A file installed from a secret stdin and readable by its owner alone may be made of the secret (a userlist of
     // password verifiers): the plan shows that it lands, not what it holds.
     files = files.map((f) => (stdinSecret && (f.mode & 0o077) === 0 ? { ...f, content: WITHHELD } : f));
-    const secretFrames = (create.script.match(/^hearth_frame "\$[a-z_][a-z0-9_]*"$/gm) ?? []).length;
+    const secretFrames = countSecretFrames(create.script);
     return {
         name: r.name,
         component,

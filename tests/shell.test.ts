@@ -30,7 +30,11 @@ describe("shell", () => {
 
     describe("Script", () => {
         let dir: string;
-        beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-shell-")); });
+        // The runtime writes only below directories root alone can change: /tmp is not one, so specs work below /run.
+        beforeEach(() => {
+            fs.mkdirSync("/run/hearth-spec", { recursive: true, mode: 0o700 });
+            dir = fs.mkdtempSync("/run/hearth-spec/shell-");
+        });
         afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
         function installScript(files: { p: string; body: string; mode: number }[]): { script: string; stdin: string } {
@@ -77,6 +81,30 @@ describe("shell", () => {
             assert.match(r.stderr, /short stdin frame/);
             assert.equal(fs.readFileSync(a, "utf8"), "old");
             assert.deepEqual(fs.readdirSync(dir), ["a"]);
+        });
+
+        it("refuses to write below a directory that someone other than root can change", () => {
+            const open = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-shell-"));
+            try {
+                const { script, stdin } = installScript([{ p: path.join(open, "a"), body: "x", mode: 0o644 }]);
+                const r = bash(script, stdin);
+                assert.equal(r.status, 65, r.stderr);
+                assert.match(r.stderr, /refusing to write below \/tmp: .*someone other than root/);
+                assert.equal(fs.existsSync(path.join(open, "a")), false);
+            } finally {
+                fs.rmSync(open, { recursive: true, force: true });
+            }
+        });
+
+        it("removes the temp files a killed script left, and only those", () => {
+            const a = path.join(dir, "a");
+            const dead = path.join(dir, ".hearth.999999.AAAAAAAAAA");
+            const alive = path.join(dir, `.hearth.${process.pid}.BBBBBBBBBB`);
+            fs.writeFileSync(dead, "left by a killed run");
+            fs.writeFileSync(alive, "being written by a running script");
+            const { script, stdin } = installScript([{ p: a, body: "x", mode: 0o644 }]);
+            assert.equal(bash(script, stdin).status, 0);
+            assert.deepEqual(fs.readdirSync(dir).sort(), [alive.slice(dir.length + 1), "a"].sort());
         });
 
         it("refuses relative or dotted paths", () => {

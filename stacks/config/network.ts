@@ -36,10 +36,11 @@ export const wireguardLinkSchema = record(
         peers: list(sideSchema, "a list of WireGuard sides", 250).min(1, { error: () => "a list of at least one WireGuard side" }),
         network: text("an IPv6 /64").optional(),
         mtu: int(1280, 9000).optional(),
-        keepaliveSec: int(0, 3600).optional(),
+        keepaliveSec: int(0, 65535).optional(),
         /** `true`: random per pair (all sides here); a secret config key: one key shared with the other site. */
         presharedKey: z.union([bool(), secretKey()], { error: () => "true, false, or the name of a secret config key" }).optional(),
         keyVersion: int(0, 1_000_000).optional(),
+        adopt: bool().optional(),
     },
     "a WireGuard link",
 );
@@ -116,6 +117,7 @@ export const zoneSchema = record(
         public: bool().optional(),
         allowPrivate: bool().optional(),
         allowWildcard: bool().optional(),
+        adopt: bool().optional(),
     },
     "a DNS zone",
 );

@@ -125,6 +125,8 @@ export const containerSchema = record(
         ssh: record({ authorizedKey: text("an OpenSSH public key line"), privateKey: secretKey() }, "the container's SSH login"),
         sshViaHost: bool().optional(),
         keepData: bool().optional(),
+        destroyOnDelete: bool().optional(),
+        adopt: bool().optional(),
     },
     "a container",
 );
