@@ -19,6 +19,7 @@ export interface PolicyReport {
 
 /** What the plan needs from the pack (`pulumi-hearth-policies/evaluate`, or this repository's policies/). */
 export interface PolicyPackModule {
+    checkPackConfig(config: unknown): string[];
     evaluatePolicies(resources: readonly PlannedResourceInput[], opts: { project: string; stack: string; config?: Record<string, unknown> }): Promise<PolicyReport>;
     mandatory(report: PolicyReport): PolicyReport["violations"][number][];
 }

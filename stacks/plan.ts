@@ -115,6 +115,8 @@ async function main(argv: string[]): Promise<number> {
     // Also before the run: a missing or mismatched pack, or a broken config, is reported before anything is planned.
     const policyConfig = policyConfigFile(dir, args.stack, args.policyConfig);
     const pack = args.policies && !args.outputsOnly ? { ...loadPolicyPack(dir), config: readPolicyConfig(policyConfig) } : undefined;
+    const configProblems = pack ? pack.pack.checkPackConfig(pack.config) : [];
+    if (configProblems.length > 0) throw new Error(`the policy config ${policyConfig} is not valid:\n  ${configProblems.join("\n  ")}`);
     const run = await runProgram({ stack: args.stack, dir, program: programOf(dir), stackOutputs: referencedOutputs(dir, args.stack, nested) });
     if (args.outputsOnly) {
         // Secret outputs arrive as "[secret]": the referencing plan sees that a value exists, never what it is.
