@@ -52,6 +52,8 @@ export function knotServiceArgs(z: ResolvedDnsZone, backend: HostBackend): Syste
         network: z.public ? "internet" : "local",
         listenPorts: [backend.port],
         restart: "on-failure",
+        // The zone's command writes the config after the unit exists; until then a start is skipped, not failed.
+        startWhenExists: layout.conf,
     };
 }
 
@@ -68,7 +70,8 @@ export function hostServer(name: string, z: ResolvedDnsZone, backend: HostBacken
     const zone = renderHostZone(z, backend);
     const stdin = zone.apply((zf) => frameStdin(renderServerScript(layout, files(zf.text), mark).installed.map((f) => f.content)));
     // The unit first: a config change that needs a new unit (a port) then restarts knotd under the unit that allows
-    // it. On a first deploy knotd fails until this config exists; the zone script starts it and waits for the serial.
+    // it. On a first deploy the unit's condition skips the start until this config exists; the zone script then
+    // starts knotd and waits for the serial.
     const service = new SystemdService(`${name}-knot`, knotServiceArgs(z, backend), { parent });
     // remoteScript keeps the delete on a lifecycle command no update can run; the zone itself travels on stdin, so
     // a record change is an in-place update of this one command.

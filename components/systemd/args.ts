@@ -1,7 +1,7 @@
 // The arguments of a SystemdService, and resolveServiceArgs: every check and default, run before anything registers.
 import * as pulumi from "@pulumi/pulumi";
 import type { Host } from "../host";
-import { freeText, freeTextProblem } from "../core/rules";
+import { freeText, freeTextProblem, hostPath } from "../core/rules";
 import { check, checkInt, checkOneOf, checkPattern, fail } from "../validate";
 import { isCalendarExpression, isProtectedUnitBase, isUnitPath, listenStreamText, PACKAGED_SERVICE, parseListenStream, UNIT_BASE, UNIT_PATH_ALLOWED } from "./check";
 import { Identity, isLifelineUnit, NetworkMode, OomPolicy, ResolvedService, ResolvedSocket, ResolvedTimer, RestartPolicy } from "./model";
@@ -107,6 +107,12 @@ export interface SystemdServiceArgs {
     /** DNS name the service answers on (used by DNS records; not written to the unit). @default - none */
     readonly hostname?: string;
     /**
+     * Start only once this file exists (`ConditionPathExists=`): until then a start is skipped, not failed. For a
+     * service whose configuration another component writes after the unit (knotd and its zone). Not with `dropIn`.
+     * @default - always start
+     */
+    readonly startWhenExists?: string;
+    /**
      * Enable and start it (for a timer or socket: the timer or socket); `false` keeps it installed, disabled and
      * stopped. For a drop-in, `false` leaves the packaged unit's enablement alone and only restarts it where it runs.
      * @default true (false for a drop-in)
@@ -127,7 +133,7 @@ const KNOWN_ARGS = new Set([
     "host", "unitName", "description", "execStart", "environment", "user", "runAsRoot", "stateDirectory", "cacheDirectory",
     "runtimeDirectory", "logsDirectory", "bindPaths", "bindReadOnlyPaths", "readWritePaths", "network", "listenPorts",
     "memoryMaxMiB", "cpuQuotaPercent", "tasksMax", "oomPolicy", "restart", "restartSec", "credentials", "timer", "socket",
-    "dropIn", "loosen", "hostname", "enable",
+    "dropIn", "loosen", "hostname", "enable", "startWhenExists",
 ]);
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -347,5 +353,12 @@ export function resolveServiceArgs(name: string, args: SystemdServiceArgs): Reso
         loosen,
         hostname: args.hostname === undefined ? undefined : checkPattern("hostname", args.hostname, DNS_NAME, "a lowercase DNS name (labels of a-z, 0-9, '-', at most 253 characters)"),
         enable: args.enable ?? dropIn === undefined,
+        startWhenExists: resolveStartWhenExists(args.startWhenExists, dropIn !== undefined),
     };
+}
+
+function resolveStartWhenExists(value: unknown, dropIn: boolean): string | undefined {
+    if (value === undefined) return undefined;
+    if (dropIn) fail("startWhenExists", value, "no value with 'dropIn' (the packaged unit decides when it starts)");
+    return check(() => hostPath("startWhenExists", value));
 }

@@ -71,6 +71,8 @@ export interface ResolvedService {
     readonly loosen: ResolvedLoosenings;
     readonly hostname?: string;
     readonly enable: boolean;
+    /** ConditionPathExists= of the service unit. */
+    readonly startWhenExists?: string;
 }
 
 /** First line of every file hearth writes for a service: the converge and delete scripts only touch files carrying it. */

@@ -93,6 +93,7 @@ function serviceUnit(r: ResolvedService, mark: OwnerMark): string {
     if (r.network !== "none") unit.push(["After", "network.target"]);
     // Scale to zero: once the idle proxy exits, nothing needs the app any more and systemd stops it.
     if (r.socket) unit.push(["StopWhenUnneeded", "yes"]);
+    if (r.startWhenExists) unit.push(["ConditionPathExists", r.startWhenExists]);
 
     const service: IniLine[] = [["Type", r.timer ? "oneshot" : "exec"], ["ExecStart", systemdExecLine(r.execStart)]];
     if (r.socket) service.push(["ExecStartPost", systemdExecLine(readinessProbe(r.socket.targetPort))]);

@@ -79,6 +79,7 @@ export const serviceSchema = record(
         loosen: loosenSchema.optional(),
         hostname: text("a DNS name").optional(),
         enable: bool().optional(),
+        startWhenExists: hostPathField().optional(),
     },
     "a service",
 );

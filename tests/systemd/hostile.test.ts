@@ -14,6 +14,10 @@ const reason = "a reason that is long enough";
 
 const cases: Case[] = [
     ["shell metacharacters in unitName", { unitName: "web;rm -rf /" }, "unitName"],
+    ["a relative startWhenExists", { startWhenExists: "etc/knot.conf" }, "startWhenExists"],
+    ["a command substitution in startWhenExists", { startWhenExists: "/etc/$(id).conf" }, "startWhenExists"],
+    ["a % specifier in startWhenExists", { startWhenExists: "/etc/%n.conf" }, "startWhenExists"],
+    ["a glob in startWhenExists", { startWhenExists: "/etc/*.conf" }, "startWhenExists"],
     ["newline injecting a unit key", { unitName: "web\nExecStart=/bin/sh" }, "unitName"],
     ["path traversal in unitName", { unitName: "../../etc/passwd" }, "unitName"],
     ["template '@' in unitName", { unitName: "web@.service" }, "unitName"],
