@@ -171,17 +171,17 @@ describe("the CI workflow (.github/workflows/hearth.yml)", () => {
             assert.deepEqual(p.map((r) => r.matrix.site).sort(), ["home", "vps"], event);
             for (const r of p) assert.deepEqual(r.runsOn, ["ubuntu-latest"], label(r));
         }
-        const sites = wf.jobs.preview.strategy.matrix.include.map((i: any) => i.site).sort();
+        const sites = wf.jobs.site.strategy.matrix.include.map((i: any) => i.site).sort();
         assert.deepEqual([...plan.strategy.matrix.site].sort(), sites, "the plan covers every site the preview does");
     });
 
-    it("runs the home preview on the self-hosted runner only for this repository's branches, behind preview-home", () => {
-        assert.match(wf.jobs.preview.if, /github\.event\.pull_request\.head\.repo\.full_name == github\.repository/);
+    it("runs the home preview (job `site`) on the self-hosted runner only for this repository's branches, behind preview-home", () => {
+        assert.match(wf.jobs.site.if, /github\.event\.pull_request\.head\.repo\.full_name == github\.repository/);
         assert.deepEqual(runs("pull request from a fork").filter((r) => r.job !== "plan"), []);
         const same = runs("pull request from a branch").filter((r) => r.job !== "plan");
         assert.deepEqual(same.map((r) => [r.job, r.matrix.site, r.environment, r.runsOn.includes("self-hosted")]).sort(), [
-            ["preview", "home", "preview-home", true],
-            ["preview", "vps", "preview-vps", false],
+            ["site", "home", "preview-home", true],
+            ["site", "vps", "preview-vps", false],
         ]);
     });
 
@@ -201,13 +201,13 @@ describe("the CI workflow (.github/workflows/hearth.yml)", () => {
     });
 
     it("passes every site's waiver file to the policy pack in every preview and up, and the plan finds the same file", () => {
-        const jobs = ["preview", "up-home", "up-vps", "up-home-again"];
+        const jobs = ["site", "up-home", "up-vps", "up-home-again"];
         for (const job of jobs) {
             const pulumiSteps = wf.jobs[job].steps.filter((s: any) => String(s.uses ?? "").startsWith("pulumi/actions@"));
             assert.deepEqual(pulumiSteps.map((s: any) => s.with.command).sort(), ["preview", "up"], job);
             for (const event of EVENTS) {
                 for (const r of jobRuns(wf, event).filter((x) => x.job === job)) {
-                    const ctx = { ...event.ctx, matrix: r.matrix, vars: {}, env: { SITE: value(wf.jobs[job].env.SITE, { matrix: r.matrix }) } };
+                    const ctx = { ...event.ctx, matrix: r.matrix, vars: {} };
                     for (const step of pulumiSteps) {
                         assert.equal(value(step.with.policyPacks, ctx), "policies", job);
                         const file = value(step.with.policyPackConfigs, ctx);
@@ -221,7 +221,7 @@ describe("the CI workflow (.github/workflows/hearth.yml)", () => {
     });
 
     it("names stacks and cross-site references with PULUMI_ORG, and hands the S3 backend its AWS credentials", () => {
-        for (const job of ["preview", "up-home", "up-vps", "up-home-again"]) {
+        for (const job of ["site", "up-home", "up-vps", "up-home-again"]) {
             const env = wf.jobs[job].env;
             for (const [vars, want] of [[{ PULUMI_ORG: "acme" }, "acme/home"], [{}, "home"]] as const) {
                 assert.equal(value(env.STACK, { vars, matrix: { site: "home" } }), want, job);
@@ -236,9 +236,9 @@ describe("the CI workflow (.github/workflows/hearth.yml)", () => {
     it("catches each way of getting this wrong (the checks are not vacuous)", () => {
         const broken = (change: (w: any) => void) => { const w = structuredClone(wf); change(w); return violations(w); };
         // The workflow as it was: secrets and the home runner for every pull request, forks included.
-        assert.ok(broken((w) => { delete w.jobs.preview.environment; delete w.jobs.preview.if; }).some((v) => /preview \(home\) on a pull request from a fork runs fork code on the self-hosted runner/.test(v)));
-        assert.ok(broken((w) => { delete w.jobs.preview.environment; }).some((v) => /preview \(vps\) on a pull request from a branch of this repository references secrets\.\* without an environment/.test(v)));
-        assert.ok(broken((w) => { w.jobs.preview.environment = { name: "${{ matrix.site }}" }; }).some((v) => /uses the environment home, not a preview-<site> one/.test(v)));
+        assert.ok(broken((w) => { delete w.jobs.site.environment; delete w.jobs.site.if; }).some((v) => /site \(home\) on a pull request from a fork runs fork code on the self-hosted runner/.test(v)));
+        assert.ok(broken((w) => { delete w.jobs.site.environment; }).some((v) => /site \(vps\) on a pull request from a branch of this repository references secrets\.\* without an environment/.test(v)));
+        assert.ok(broken((w) => { w.jobs.site.environment = { name: "${{ matrix.site }}" }; }).some((v) => /uses the environment home, not a preview-<site> one/.test(v)));
         assert.ok(broken((w) => { w.jobs["up-vps"].if = "true"; }).some((v) => /up-vps \(vps\) on a pull request from a fork runs fork code with secrets/.test(v)));
         assert.ok(broken((w) => { w.jobs.plan.env = { T: "${{ secrets.PULUMI_ACCESS_TOKEN }}" }; }).some((v) => /plan \(vps\) on a pull request from a fork runs fork code with secrets/.test(v)));
         assert.ok(broken((w) => { w.env = { P: "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}" }; }).some((v) => /plan \(home\) on a pull request from a branch of this repository references secrets/.test(v)));
