@@ -168,6 +168,9 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
         config.project,
         opts.stack,
         opts.preview ?? false,
+        // The organization the real CLI would run in: PULUMI_ORG (as the workflow sets it), else a self-managed
+        // backend's own name for it.
+        process.env.PULUMI_ORG || "organization",
     );
     const parents = new Map<string, string>();
     let exported: Record<string, unknown> = {};

@@ -31,13 +31,25 @@ export interface SiteEnv {
     readonly remoteSite?: (stack: string) => RemoteLinks;
 }
 
+/**
+ * The fully qualified name of a referenced site: a bare `<stack>` is a sibling stack of this project in this stack's
+ * organization (so `PULUMI_ORG` in CI, or the backend's own organization, carries over); `<project>/<stack>` gets
+ * this organization; `<org>/<project>/<stack>` is taken as it is.
+ */
+export function qualifiedStack(stack: string, org: string = pulumi.getOrganization(), project: string = pulumi.getProject()): string {
+    const parts = stack.split("/");
+    if (parts.length === 3) return stack;
+    if (parts.length === 2) return `${org}/${stack}`;
+    return `${org}/${project}/${stack}`;
+}
+
 /** One StackReference per referenced site, reading its `wireguard` output. */
 export function stackReferences(): (stack: string) => RemoteLinks {
     const refs = new Map<string, pulumi.StackReference>();
     return (stack) => {
         if (!STACK_NAME.test(stack)) throw new Error(`bad stack name ${stack}`);
         let ref = refs.get(stack);
-        if (!ref) refs.set(stack, (ref = new pulumi.StackReference(`site-${stack.replace(/[^A-Za-z0-9_.-]/g, "-")}`, { name: stack })));
+        if (!ref) refs.set(stack, (ref = new pulumi.StackReference(`site-${stack.replace(/[^A-Za-z0-9_.-]/g, "-")}`, { name: qualifiedStack(stack) })));
         return ref.getOutput("wireguard") as RemoteLinks;
     };
 }

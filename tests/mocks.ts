@@ -99,6 +99,7 @@ export async function installMocks(project = "hearth", stack = "test"): Promise<
         project,
         stack,
         false,
+        "organization",
     );
 }
 

@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import yaml = require("js-yaml");
 import { PlanJson, PlanRun, readPlan, ROOT, runPlan, tmpDir, triggers, walk } from "./plan-run";
+import { qualifiedStack } from "../../stacks/site";
 
 /** `[Peer]` sections of a wg-quick config: public key and endpoint by the comment naming the side. */
 function peers(conf: string): Record<string, { key?: string; endpoint?: string }> {
@@ -80,7 +81,10 @@ describe("example sites", function () {
         const www = records.find((r) => r.name === "www.example.org");
         assert.deepEqual({ type: www.type, content: www.content, zoneId: www.zoneId }, { type: "A", content: "203.0.113.10", zoneId: "0123456789abcdef0123456789abcdef" });
         assert.deepEqual(records.map((r) => `${r.type} ${r.name}`).sort(), ["A edge.example.org", "A example.org", "A www.example.org", "CAA example.org", "MX example.org", "TXT example.org"]);
-        assert.ok(readPlan(out, "vps").resources.some((r) => r.type === "pulumi:pulumi:StackReference" && (r.inputs as any).name === "home"));
+        // The sibling site, fully qualified with this stack's organization and project.
+        const refs = readPlan(out, "vps").resources.filter((r) => r.type === "pulumi:pulumi:StackReference").map((r) => (r.inputs as any).name);
+        assert.equal(refs.length, 1);
+        assert.match(refs[0], /^[^/]+\/hearth\/home$/);
     });
 
     it("keeps the database password out of the outputs, the printed plan and every file", () => {
@@ -128,5 +132,13 @@ describe("example sites", function () {
         assert.equal(up.if, "github.event_name == 'push' && github.ref == 'refs/heads/main'");
         for (const s of [preview, up]) assert.equal(s.with.policyPacks, "policies");
         assert.ok(steps.some((s) => s.run === "npm run plan -- --stack ${{ matrix.site }}"));
+    });
+});
+
+describe("cross-site references", () => {
+    it("qualify a bare site name with this organization and project, and keep qualified names", () => {
+        assert.equal(qualifiedStack("home", "acme", "hearth"), "acme/hearth/home");
+        assert.equal(qualifiedStack("infra/home", "acme", "hearth"), "acme/infra/home");
+        assert.equal(qualifiedStack("other/infra/home", "acme", "hearth"), "other/infra/home");
     });
 });
