@@ -228,7 +228,7 @@ describeHost("canaries: argument values stay one quoted word", function () {
         const control: Subject = {
             name: "control",
             base: () => ({ word: "hello", path: "/srv/x" }),
-            make: (host, args) => new command.remote.Command("control", { connection: host.connection, create: host.wrap(`echo ${args.word}; ls ${args.path}`) }),
+            make: (host, args) => new command.remote.Command("control", { connection: host.connection, create: host.wrap(`echo ${args.word}; systemctl status ${args.path}`) }),
         };
         const r = await attack(control);
         assert.ok(r.witnesses.some((w) => w.startsWith("executed: word")), `the control's canaries did not fire: ${JSON.stringify(r)}`);
