@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ArgumentError } from "./core/errors";
 import { name } from "./core/rules";
 import { describe } from "./core/errors";
+import type { Host } from "./host";
 
 export { describe };
 
@@ -30,6 +31,14 @@ export function checkOneOf<T extends string>(arg: string, value: unknown, allowe
         fail(arg, value, `one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`);
     }
     return value as T;
+}
+
+/**
+ * A hearth Host, recognised by its shape rather than `instanceof`: two loaded copies of hearth (a site and a library
+ * each depending on it) have two Host classes, and a resolver must not load the SSH wiring just to check an argument.
+ */
+export function isHost(value: unknown): value is Host {
+    return typeof value === "object" && value !== null && typeof (value as Host).wrap === "function" && "connection" in value;
 }
 
 /** A lowercase DNS label. */

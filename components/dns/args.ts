@@ -1,7 +1,7 @@
 // DnsZone's arguments and their resolution: defaults, backend settings, delegations and every record, all checked before any resource exists.
 import * as pulumi from "@pulumi/pulumi";
-import { Host } from "../host";
-import { checkInt, fail } from "../validate";
+import type { Host } from "../host";
+import { checkInt, fail, isHost } from "../validate";
 import { parseAddress } from "./addresses";
 import { checkRecordSet } from "./check";
 import { checkKeys, DnsRecordArgs, normalizeRecord, PendingAddressRecords, RecordContext, resolveOwner, TTL_MAX, TTL_MIN } from "./model";
@@ -188,7 +188,7 @@ function resolveBackend(raw: unknown, zone: string, ttl: number): { backend: Res
 
 function resolveHostBackend(b: Record<string, unknown>, zone: string, ttl: number): { backend: ResolvedBackend; records: ZoneRecord[] } {
     checkKeys("backend", b, ["kind", "host", "nameservers", "listen", "port", "hostmaster"]);
-    if (!(b.host instanceof Host)) fail("backend.host", b.host === undefined ? undefined : "(not a Host)", "a Host from hearth");
+    if (!isHost(b.host)) fail("backend.host", b.host === undefined ? undefined : "(not a Host)", "a Host from hearth");
     const nss = b.nameservers;
     if (!Array.isArray(nss) || nss.length === 0) fail("backend.nameservers", nss, "a non-empty list of { name, addresses? }");
     const ctx: RecordContext = { zone, ttl, allowWildcard: false, cloudflare: false };

@@ -1,5 +1,5 @@
 // IPv4 subnet allocation from private ranges: pinned existing allocations, best-fit for new ones, order-independent.
-import { fail } from "../validate";
+import { ArgumentError } from "../core/errors";
 
 export interface Ipv4Cidr {
     /** Network address as an unsigned 32-bit number. */
@@ -175,4 +175,9 @@ export function ipv4HostAddress(network: string, index: number): string {
     const first = c.prefixLength >= 31 ? 0 : 1;
     if (!Number.isInteger(index) || index < first || index > last) fail("index", index, `a host index from ${first} to ${last} in ${network}`);
     return `${formatIPv4(c.base + index)}/${c.prefixLength}`;
+}
+
+/** A bad argument (core's ArgumentError: the wiring that calls this turns it into a ResourceError). */
+function fail(arg: string, value: unknown, allowed: string): never {
+    throw new ArgumentError(arg, value, allowed);
 }

@@ -1,6 +1,6 @@
 // Deterministic IPv6 ULA addressing: BLAKE3 of stable names gives prefixes, subnet ids and interface ids with no coordination.
 import { blake3 } from "@noble/hashes/blake3";
-import { fail } from "../validate";
+import { ArgumentError } from "../core/errors";
 import { formatIPv6, formatIPv6Cidr, ipv6Mask, parseIPv6Cidr } from "./ipv6";
 
 /** Versioned contexts: changing a derivation must change its context, never silently renumber. */
@@ -130,4 +130,9 @@ export function ulaPlan(identity: string, interfaces: readonly string[] = []): U
             return ulaAddress(s, member);
         },
     };
+}
+
+/** A bad argument (core's ArgumentError: the wiring that calls this turns it into a ResourceError). */
+function fail(arg: string, value: unknown, allowed: string): never {
+    throw new ArgumentError(arg, value, allowed);
 }

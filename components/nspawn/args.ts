@@ -1,8 +1,8 @@
 // NspawnContainer arguments: their documented shape, and resolving them into a checked spec before any resource exists.
 import * as pulumi from "@pulumi/pulumi";
-import { Host } from "../host";
+import type { Host } from "../host";
 import { hostPath } from "../core/rules";
-import { check, checkInt, checkOneOf, checkPattern, checkReason, fail, HOST_NAME } from "../validate";
+import { check, checkInt, checkOneOf, checkPattern, checkReason, fail, HOST_NAME, isHost } from "../validate";
 import { parseIPv4, parseIPv4Cidr } from "../net/ipv4";
 import { parseIPv6, parseIPv6Cidr } from "../net/ipv6";
 import { resolveZfsDatasetArgs } from "../zfs/args";
@@ -122,7 +122,7 @@ function checkAddress(arg: string, value: unknown): { text: string; ip: string; 
 /** Resolves and checks every argument (the rootfs dataset too); throws a ResourceError naming the first bad one. */
 export function resolveContainerArgs(name: string, args: NspawnContainerArgs): ResolvedContainer {
     if (!args || typeof args !== "object") fail("args", args, "NspawnContainerArgs");
-    if (!(args.host instanceof Host)) fail("host", typeof args.host, "a hearth Host");
+    if (!isHost(args.host)) fail("host", typeof args.host, "a hearth Host");
     const machine = checkPattern("machine", args.machine ?? name, HOST_NAME, "a machine name: a lowercase DNS label of 1 to 63 characters (a-z, 0-9, '-'; no dots or slashes)");
     const hostname = checkPattern("hostname", args.hostname ?? machine, HOST_NAME, "a lowercase DNS label");
     const root = `${MACHINES_DIR}/${machine}`;

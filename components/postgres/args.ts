@@ -1,9 +1,9 @@
 // PostgresDb arguments: their documented shape, and resolving them into a checked PostgresSpec before any resource exists.
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
-import { Host } from "../host";
+import type { Host } from "../host";
 import { hostPath } from "../core/rules";
-import { check, checkInt, checkOneOf, checkPattern, checkReason, fail } from "../validate";
+import { check, checkInt, checkOneOf, checkPattern, checkReason, fail, isHost } from "../validate";
 import { ResolvedDataset, ZfsDatasetArgs, resolveZfsDatasetArgs } from "../zfs/args";
 import { DEFAULT_PATHS, HbaClient, PoolerSpec, PostgresSpec } from "./render";
 import { EXTENSION_NAME, ResolvedGrant, SCHEMA_PRIVILEGES, SQL_IDENT, SchemaPrivilege, TABLE_PRIVILEGES, TablePrivilege } from "./sql";
@@ -185,7 +185,7 @@ function resolvePooler(p: PostgresPooler | undefined, serverPort: number): Poole
 /** Checks every argument and resolves defaults; throws a ResourceError naming the argument before anything is registered. */
 export function resolvePostgresDbArgs(args: PostgresDbArgs): ResolvedPostgres {
     if (!args || typeof args !== "object") fail("args", args, "an object with at least 'host' and 'database'");
-    if (!(args.host instanceof Host)) fail("host", typeof args.host, "a hearth Host");
+    if (!isHost(args.host)) fail("host", typeof args.host, "a hearth Host");
     const database = ident("database", args.database, RESERVED_DATABASES);
     const user = ident("user", args.user ?? database, RESERVED_ROLES);
     const port = checkInt("port", args.port ?? 5432, 1, 65535);

@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Host } from "../host";
 import { freeText, freeTextProblem, hostPath } from "../core/rules";
-import { check, checkInt, checkOneOf, checkPattern, fail } from "../validate";
+import { check, checkInt, checkOneOf, checkPattern, fail, isHost } from "../validate";
 import { isCalendarExpression, isProtectedUnitBase, isUnitPath, listenStreamText, PACKAGED_SERVICE, parseListenStream, UNIT_BASE, UNIT_PATH_ALLOWED } from "./check";
 import { Identity, isLifelineUnit, NetworkMode, OomPolicy, ResolvedService, ResolvedSocket, ResolvedTimer, RestartPolicy } from "./model";
 import { checkReasonText, resolveLoosenings, resolvePaths, SystemdLoosenings } from "./loosen";
@@ -288,7 +288,7 @@ export function resolveServiceArgs(name: string, args: SystemdServiceArgs): Reso
     if (!isPlainObject(args)) fail("args", args, "an object of SystemdServiceArgs");
     for (const k of Object.keys(args)) if (!KNOWN_ARGS.has(k)) fail(k, (args as any)[k], "no such argument (see SystemdServiceArgs)");
     const host = args.host as unknown;
-    if (typeof host !== "object" || host === null || typeof (host as Host).wrap !== "function" || !("connection" in host)) {
+    if (!isHost(host)) {
         fail("host", host === undefined ? "undefined" : typeof host, "a Host");
     }
 

@@ -1,7 +1,7 @@
 // WireguardLink arguments: their documented shape, and resolving them into checked sides before any resource exists.
 import * as pulumi from "@pulumi/pulumi";
-import { Host } from "../host";
-import { checkInt, checkPattern, fail, HOST_NAME } from "../validate";
+import type { Host } from "../host";
+import { check, checkInt, checkPattern, fail, HOST_NAME, isHost } from "../validate";
 import { formatIPv4Cidr, parseIPv4Cidr } from "../net/ipv4";
 import { formatIPv6Cidr, ipv6Mask, parseIPv6, parseIPv6Cidr } from "../net/ipv6";
 import { ulaAddress, ulaPrefix, ulaSubnet } from "../net/ula";
@@ -125,7 +125,7 @@ export function checkEndpoint(arg: string, value: unknown): string {
 
 function resolveSide(link: Omit<ResolvedLink, "hub" | "peers">, s: WireguardSideArgs, arg: string, role: "hub" | "peer"): ResolvedSide {
     if (typeof s !== "object" || s === null) fail(arg, s, "an object with `host`, or `name` and `publicKey`");
-    if (s.host !== undefined && !(s.host instanceof Host)) fail(`${arg}.host`, s.host, "a hearth Host");
+    if (s.host !== undefined && !isHost(s.host)) fail(`${arg}.host`, s.host, "a hearth Host");
     if ((s.host === undefined) === (s.publicKey === undefined)) fail(arg, Object.keys(s), "exactly one of `host` (managed here) or `publicKey` (managed by another stack)");
     const name = checkPattern(`${arg}.name`, s.name ?? s.host?.name, HOST_NAME, "a side name: a lowercase DNS label");
     if (typeof s.publicKey === "string") checkPublicKey(`${arg}.publicKey`, s.publicKey);
@@ -140,7 +140,7 @@ function resolveSide(link: Omit<ResolvedLink, "hub" | "peers">, s: WireguardSide
             if (!p || p.len === 0 || p.len === (p.v6 ? 128 : 32)) fail(`${arg}.addresses[${i}]`, t, "an interface address with its prefix, e.g. \"10.99.0.1/24\"");
             return p.text;
         })
-        : [ulaAddress(link.network, name)];
+        : [check(() => ulaAddress(link.network, name))];
     return { name, role, host: s.host, publicKey: s.publicKey, endpoint: s.endpoint, listenPort, subnets, addresses };
 }
 
@@ -148,7 +148,7 @@ function resolveSide(link: Omit<ResolvedLink, "hub" | "peers">, s: WireguardSide
 export function resolveWireguardLinkArgs(args: WireguardLinkArgs): ResolvedLink {
     if (typeof args !== "object" || args === null) fail("args", args, "WireguardLinkArgs");
     const interfaceName = checkPattern("interfaceName", args.interfaceName, INTERFACE_NAME, "an interface name of 1 to 15 characters: a-z, 0-9, '_' or '-', starting with a letter (no '/', '.', or spaces)");
-    const defaultNetwork = ulaSubnet(ulaPrefix(`wireguard:${interfaceName}`), 0);
+    const defaultNetwork = check(() => ulaSubnet(ulaPrefix(`wireguard:${interfaceName}`), 0));
     const net = args.network === undefined ? parsePrefix(defaultNetwork, true)! : parsePrefix(args.network, true);
     if (!net || !net.v6 || net.len !== 64) fail("network", args.network, "an IPv6 /64 network with no host bits, e.g. \"fd12:3456:789a::/64\"");
     const mtu = checkInt("mtu", args.mtu ?? 1420, 1280, 9000);

@@ -1,7 +1,7 @@
 // ZfsDataset arguments: their documented shape, and resolving them into a checked DatasetSpec before any resource exists.
-import { Host } from "../host";
+import type { Host } from "../host";
 import { hostPath } from "../core/rules";
-import { check, checkInt, checkOneOf, checkPattern, fail } from "../validate";
+import { check, checkInt, checkOneOf, checkPattern, fail, isHost } from "../validate";
 import { DATASET_NAME, DatasetSpec, MAX_DATASET_LENGTH, SNAPSHOT_LABEL, USER_PROPERTY, compressionFamily, poolOf } from "./render";
 import { SNAPSHOT_CLASSES, SnapshotEvery, SnapshotSchedule } from "./snapshots";
 
@@ -113,7 +113,7 @@ function resolveSnapshots(p: ZfsSnapshotPolicy | undefined, a: (arg: string) => 
 export function resolveZfsDatasetArgs(args: ZfsDatasetArgs, prefix = ""): ResolvedDataset {
     const a = (arg: string) => prefix + arg;
     if (!args || typeof args !== "object") fail(a("args"), args, "an object with at least 'host' and 'dataset'");
-    if (!(args.host instanceof Host)) fail(a("host"), typeof args.host, "a hearth Host");
+    if (!isHost(args.host)) fail(a("host"), typeof args.host, "a hearth Host");
     const facts = args.host.facts;
     if (!facts.zfs) fail(a("host"), args.host.name, "a host whose facts declare zfs: true");
     const dataset = checkDataset(a("dataset"), args.dataset);

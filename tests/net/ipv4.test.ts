@@ -1,7 +1,7 @@
 // The IPv4 allocator: best fit, no overlaps, order-independent, pinned existing allocations, errors naming the request.
 import { strict as assert } from "assert";
 import * as fc from "fast-check";
-import * as pulumi from "@pulumi/pulumi";
+import { ArgumentError } from "../../components/core/errors";
 import { allocateIpv4, parseIPv4Cidr, ipv4Overlaps, ipv4Contains, formatIPv4Cidr, ipv4HostAddress, Ipv4Request, parseIPv4 } from "../../components/net/ipv4";
 
 const POOL = "10.231.0.0/16";
@@ -29,7 +29,7 @@ function tryAllocate(args: Parameters<typeof allocateIpv4>[0]): Record<string, s
     try {
         return allocateIpv4(args);
     } catch (e) {
-        if (e instanceof pulumi.ResourceError && /exhausted/.test(e.message)) return undefined;
+        if (e instanceof ArgumentError && /exhausted/.test(e.message)) return undefined;
         throw e;
     }
 }
@@ -104,7 +104,7 @@ describe("net/ipv4", () => {
     it("names the request when the pool is exhausted", () => {
         assert.throws(
             () => allocateIpv4({ pools: ["192.168.7.0/24"], requests: [{ key: "web", prefixLength: 25 }, { key: "db", prefixLength: 25 }, { key: "cache", prefixLength: 26 }] }),
-            (e: unknown) => e instanceof pulumi.ResourceError && /'requests\[2\]' argument "cache".*exhausted/.test((e as Error).message),
+            (e: unknown) => e instanceof ArgumentError && /'requests\[2\]' argument "cache".*exhausted/.test((e as Error).message),
         );
     });
 
@@ -128,7 +128,7 @@ describe("net/ipv4", () => {
             ["existing overlapping taken", () => allocateIpv4({ pools: [POOL], taken: ["10.231.0.0/16"], requests: [{ key: "a", prefixLength: 24 }], existing: { a: "10.231.0.0/24" } }), /'existing\.a'/],
         ];
         for (const [what, f, re] of cases) {
-            it(what, () => assert.throws(f, (e: unknown) => e instanceof pulumi.ResourceError && re.test((e as Error).message)));
+            it(what, () => assert.throws(f, (e: unknown) => e instanceof ArgumentError && re.test((e as Error).message)));
         }
     });
 });

@@ -1,7 +1,7 @@
 // The ULA plan: deterministic, collision-free, inside fd00::/8, canonically formatted (fast-check properties).
 import { strict as assert } from "assert";
 import * as fc from "fast-check";
-import * as pulumi from "@pulumi/pulumi";
+import { ArgumentError } from "../../components/core/errors";
 import { parseIPv6, formatIPv6, parseIPv6Cidr, ipv6Mask } from "../../components/net/ipv6";
 import { ulaPrefix, ulaInterfaceId, ulaSubnetIds, ulaSubnet, ulaAddress, ulaPlan } from "../../components/net/ula";
 
@@ -140,7 +140,7 @@ describe("net/ula", () => {
             ["unknown interface", () => ulaPlan("m", ["br0"]).address("br1", "x"), /'iface'.*"br1"/],
         ];
         for (const [what, f, re] of cases) {
-            it(what, () => assert.throws(f, (e: unknown) => e instanceof pulumi.ResourceError && re.test((e as Error).message)));
+            it(what, () => assert.throws(f, (e: unknown) => e instanceof ArgumentError && re.test((e as Error).message)));
         }
     });
 });
