@@ -2,7 +2,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { shq } from "./shell";
-import { fail, HOST_NAME, checkPattern } from "./validate";
+import { check, fail, HOST_NAME, checkPattern } from "./validate";
+import { hostAddress } from "./core/rules";
 import { ArgumentError } from "./core/errors";
 import { parseSshPublicKey } from "./core/sshkey";
 
@@ -105,6 +106,14 @@ function checkHostKey(value: unknown, arg: string): pulumi.Input<string> {
     return check(value);
 }
 
+/** Checks an address (a plain value now, an Output when it resolves): an IP literal or a DNS name. */
+function checkAddress(value: unknown, arg: string): pulumi.Input<string> {
+    const checkOne = (v: unknown): string => check(() => hostAddress(arg, v));
+    const isPromise = value !== null && typeof value === "object" && typeof (value as PromiseLike<unknown>).then === "function";
+    if (pulumi.Output.isInstance(value) || isPromise) return pulumi.output(value as pulumi.Input<string>).apply(checkOne);
+    return checkOne(value);
+}
+
 export class Host {
     readonly name: string;
     readonly address: pulumi.Input<string>;
@@ -121,7 +130,7 @@ export class Host {
         this.user = checkPattern("host.user", args.user ?? "root", USER, "a POSIX user name ([a-z_][a-z0-9_-]{0,31})");
         this.port = checkPort(args.port, "host.port");
         this.sudo = args.sudo ?? this.user !== "root";
-        this.address = args.address;
+        this.address = checkAddress(args.address, "host.address");
         this.hostKey = checkHostKey(args.hostKey, "host.hostKey");
         this.facts = {
             systemd: args.facts?.systemd ?? true,
@@ -133,7 +142,7 @@ export class Host {
         let proxy: command.types.input.remote.ProxyConnectionArgs | undefined;
         if (args.proxy) {
             proxy = {
-                host: args.proxy.address,
+                host: checkAddress(args.proxy.address, "host.proxy.address"),
                 port: checkPort(args.proxy.port, "host.proxy.port"),
                 user: checkPattern("host.proxy.user", args.proxy.user ?? "root", USER, "a POSIX user name"),
                 privateKey: requireSecretOutput(args.proxy.privateKey, "host.proxy.privateKey"),
@@ -141,7 +150,7 @@ export class Host {
             };
         }
         this.connection = {
-            host: args.address,
+            host: this.address,
             port: this.port,
             user: this.user,
             privateKey,

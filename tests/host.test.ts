@@ -207,3 +207,40 @@ describe("Host: every host is pinned, bastions too", () => {
         assert.ok(messages.some((m) => /^The 'host.proxy.hostKey' argument "" is not allowed/.test(m)), messages.join("\n"));
     });
 });
+
+describe("Host: addresses are IP literals or DNS names", () => {
+    before(() => installMocks());
+
+    const hostile: Array<[string, unknown]> = [
+        ["empty", ""],
+        ["a newline", "10.0.0.1\nProxyCommand=sh"],
+        ["NUL", "10.0.0.1\0"],
+        ["a command substitution", "$(id)"],
+        ["a leading dash (an ssh option)", "-oProxyCommand=sh"],
+        ["a user@ part", "root@10.0.0.1"],
+        ["a port suffix", "10.0.0.1:22"],
+        ["a URI", "x@evil:1/db?sslmode=disable#"],
+        ["a bidi override", "host\u202eexample.org"],
+        ["a zero-width space", "ho\u200bst.example.org"],
+        ["an IPv6 zone index", "fe80::1%eth0"],
+        ["a malformed IPv4 address", "10.0.0.256"],
+        ["a label starting with a dash", "-a.example.org"],
+        ["an overlong name", `${"a".repeat(63)}.`.repeat(5)],
+        ["a number", 10],
+    ];
+    for (const [what, address] of hostile) {
+        it(`refuses ${what} in host.address, and in host.proxy.address`, () => {
+            assert.throws(() => new Host({ name: "box", address: address as string, privateKey: pulumi.secret("k"), hostKey: TEST_HOST_KEY }), (e: unknown) => e instanceof pulumi.ResourceError && /'host\.address' argument .* is not allowed: expected an IPv4 or IPv6 address, or a DNS name/.test((e as Error).message));
+            assert.throws(
+                () => new Host({ name: "box", address: "10.0.0.2", privateKey: pulumi.secret("k"), hostKey: TEST_HOST_KEY, proxy: { address: address as string, privateKey: pulumi.secret("k"), hostKey: TEST_BASTION_KEY } }),
+                (e: unknown) => e instanceof pulumi.ResourceError && /'host\.proxy\.address' argument/.test((e as Error).message),
+            );
+        });
+    }
+
+    it("accepts IPv4, IPv6 and DNS names", () => {
+        for (const address of ["10.0.0.1", "fd00::1", "2001:db8::7", "rack1", "rack1.home.example.org", "Box-2.Example.ORG"]) {
+            assert.equal(new Host({ name: "box", address, privateKey: pulumi.secret("k"), hostKey: TEST_HOST_KEY }).address, address);
+        }
+    });
+});

@@ -4,6 +4,7 @@
 // and what is allowed; components turn that into a pulumi.ResourceError (validate.ts `check`), site schemas into a
 // config problem.
 import { ArgumentError } from "./errors";
+import { isIP } from "net";
 
 // ---- host paths ------------------------------------------------------------------------------------------------
 
@@ -126,5 +127,25 @@ export function freeTextAllowed(opts: FreeTextOptions): string {
  */
 export function freeText(arg: string, value: unknown, opts: FreeTextOptions): string {
     if (typeof value !== "string" || freeTextProblem(value, opts) !== undefined) throw new ArgumentError(arg, value, freeTextAllowed(opts));
+    return value;
+}
+
+/** What a host address may be: an IP literal or a DNS name. */
+export const HOST_ADDRESS_ALLOWED = "an IPv4 or IPv6 address, or a DNS name (labels of letters, digits and '-', at most 253 characters)";
+
+const DNS_LABEL = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
+/** Whether a value is an IP literal (no zone index) or a DNS name. */
+export function isHostAddress(value: unknown): value is string {
+    if (typeof value !== "string" || value.length === 0 || value.length > 253) return false;
+    if (isIP(value) !== 0) return !value.includes("%");
+    const labels = value.split(".");
+    // A name whose last label is all digits would be read as a (malformed) IPv4 address.
+    return labels.every((l) => DNS_LABEL.test(l)) && !/^[0-9]+$/.test(labels[labels.length - 1]);
+}
+
+/** An address to connect to (ssh, a database URI): an IP literal or a DNS name, nothing a URI or a shell reads more into. */
+export function hostAddress(arg: string, value: unknown): string {
+    if (!isHostAddress(value)) throw new ArgumentError(arg, value, HOST_ADDRESS_ALLOWED);
     return value;
 }

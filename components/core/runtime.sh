@@ -291,7 +291,8 @@ hearth_claim() {
 hearth_file_owner() {
   local line
   if [ ! -f "$1" ] || [ -L "$1" ]; then return 0; fi
-  line=$(grep -m1 '^[#;] hearth-owner: ' -- "$1" || true)
+  # The mark is in a file's header (its first lines); a comment further down never counts, whatever it says.
+  line=$(head -n 5 -- "$1" | grep -m1 '^[#;] hearth-owner: ' || true)
   if [ -n "$line" ]; then
     printf '%s\n' "${line#* hearth-owner: }"
   elif [ -n "${2:-}" ] && grep -qxF -- "$2" "$1"; then
@@ -555,16 +556,17 @@ hearth_zfs_forget() {
 # line names this resource or one of its aliases. What a renamed object left behind is found by its mark, never by
 # a name that another resource's object may carry too.
 hearth_marked() {
-  local pats=() id f
-  [ "$#" -gt 0 ] || return 0
-  for id in "$hearth_owner" "${hearth_aliases[@]}"; do
-    [ -n "$id" ] || continue
-    pats+=(-e "# hearth-owner: $id" -e "; hearth-owner: $id")
+  local f found a
+  for f in "$@"; do
+    if [ ! -f "$f" ] || [ -L "$f" ]; then continue; fi
+    # Only the file's owner line counts (the first one), never a comment further down that repeats its words.
+    found=$(hearth_file_owner "$f")
+    if [ -z "$found" ] || [ "$found" = legacy ]; then continue; fi
+    if [ "$found" = "$hearth_owner" ]; then printf '%s\n' "$f"; continue; fi
+    for a in "${hearth_aliases[@]}"; do
+      if [ "$found" = "$a" ]; then printf '%s\n' "$f"; break; fi
+    done
   done
-  [ "${#pats[@]}" -gt 0 ] || return 0
-  while IFS= read -r f; do
-    if [ -f "$f" ] && [ ! -L "$f" ]; then printf '%s\n' "$f"; fi
-  done < <(grep -lsxF "${pats[@]}" -- "$@" || true)
 }
 
 # hearth_clear DIR [NAME...]: removes every file and link directly in DIR (below a root-only directory) except the

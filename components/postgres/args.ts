@@ -2,7 +2,7 @@
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
 import type { Host } from "../host";
-import { hostPath } from "../core/rules";
+import { hostAddress, hostPath } from "../core/rules";
 import { check, checkInt, checkOneOf, checkPattern, checkReason, fail, isHost } from "../validate";
 import { ResolvedDataset, ZfsDatasetArgs, resolveZfsDatasetArgs } from "../zfs/args";
 import { DEFAULT_PATHS, HbaClient, PoolerSpec, PostgresSpec } from "./render";
@@ -238,7 +238,7 @@ export function resolvePostgresDbArgs(args: PostgresDbArgs): ResolvedPostgres {
     return {
         host: args.host,
         passwordVersion,
-        address: args.address ?? args.host.address,
+        address: args.address === undefined ? args.host.address : checkAddress(args.address),
         untrustedLanguages,
         dataset,
         spec: {
@@ -253,4 +253,11 @@ export function resolvePostgresDbArgs(args: PostgresDbArgs): ResolvedPostgres {
             paths: DEFAULT_PATHS,
         },
     };
+}
+
+/** `address` goes into the `uri` outputs: an IP literal or a DNS name, never anything a URI parser reads more into. */
+function checkAddress(value: unknown): pulumi.Input<string> {
+    const one = (v: unknown): string => check(() => hostAddress("address", v));
+    if (pulumi.Output.isInstance(value)) return (value as pulumi.Output<string>).apply(one);
+    return one(value);
 }

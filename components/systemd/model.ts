@@ -75,8 +75,15 @@ export interface ResolvedService {
     readonly startWhenExists?: string;
 }
 
-/** First line of every file hearth writes for a service: the converge and delete scripts only touch files carrying it. */
+/**
+ * The first line of every file earlier releases wrote for a service, read now as the legacy mark. Files written by
+ * this release never carry it: a delete of an earlier release still stored in some state (it removes files carrying
+ * exactly this line) must never remove a file that a resource of this release owns.
+ */
 export const MANAGED_MARKER = "# Managed by hearth (hearth:systemd:Service): local edits are overwritten.";
+
+/** The first line of every file this release writes for a service (its owner line follows). */
+export const MANAGED_HEADER = "# Managed by hearth: local edits are overwritten.";
 
 export const UNIT_DIR = "/etc/systemd/system";
 export const CREDSTORE_DIR = "/etc/credstore";

@@ -3,7 +3,7 @@ import type { OwnerMark } from "../core/owner";
 import { contentHash, RenderedFile } from "../shell";
 import { IniLine, IniSection, renderIni, systemdExecLine, systemdQuote, systemdSpecifierEscape } from "./ini";
 import { LOCAL_ADDRESSES, sandboxLines, SandboxSpec } from "./hardening";
-import { credentialPath, CREDSTORE_DIR, isLifelineUnit, MANAGED_MARKER, proxyUnits, ResolvedService, SOCKET_PROXYD, timerUnit, UNIT_DIR } from "./model";
+import { credentialPath, CREDSTORE_DIR, isLifelineUnit, MANAGED_HEADER, proxyUnits, ResolvedService, SOCKET_PROXYD, timerUnit, UNIT_DIR } from "./model";
 import { convergeScript, deleteScript, ServicePlan } from "./script";
 
 export interface RenderedService {
@@ -19,11 +19,11 @@ export interface RenderedService {
     readonly hash: string;
 }
 
-const HEADER = MANAGED_MARKER.replace(/^# /, "");
+const HEADER = MANAGED_HEADER.replace(/^# /, "");
 
 /**
- * The header of every file hearth writes: the marker of earlier releases (which the scripts read as the legacy mark)
- * and the owner line naming the one resource that owns the file.
+ * The header of every file hearth writes: what it is, and the owner line naming the one resource that owns the file.
+ * Not the earlier releases' marker line, which their deletes match exactly (see MANAGED_MARKER).
  */
 function header(mark: OwnerMark): string[] {
     return [HEADER, `hearth-owner: ${mark.id}`];

@@ -7,6 +7,7 @@
 // rename within the resource removes what its mark is on but it no longer declares, a delete touches only files its
 // mark is on. Pure: built with Script from shell.ts, every interpolated value through shq.
 import type { OwnerMark } from "../core/owner";
+import { createHash } from "crypto";
 import { RenderedFile, Script, shq } from "../shell";
 import { CREDSTORE_DIR, MANAGED_MARKER, UNIT_DIR } from "./model";
 
@@ -177,6 +178,7 @@ function forgetRemoved(s: Script): void {
 
 export function convergeScript(p: ServicePlan): string {
     const s = new Script(`converge ${p.unit}`).owner(p.mark);
+    lock(s, p);
     claims(s, p.files.map((f) => f.path));
     for (const f of p.files) s.install(f);
     credentialLines(s, p);
@@ -275,6 +277,7 @@ export function convergeScript(p: ServicePlan): string {
  */
 export function deleteScript(p: ServicePlan): string {
     const s = new Script(`delete ${p.unit}`).owner(p.mark);
+    lock(s, p);
     s.raw(`hearth_legacy=${shq(MANAGED_MARKER)}`);
     const main = p.files[0].path;
     // Triggers first (timer, socket), so nothing starts the service again while it is being stopped; the main file last.
@@ -334,4 +337,13 @@ export function deleteScript(p: ServicePlan): string {
         `done`,
     );
     return s.render();
+}
+
+/**
+ * One script per unit at a time: a converge whose SSH client died keeps running on the host, and must not record its
+ * digest after a newer run recorded its own. The lock is per unit (so services still converge in parallel), named by
+ * a hash because unit names may hold characters lock names may not.
+ */
+function lock(s: Script, p: ServicePlan): void {
+    s.raw(`hearth_lock ${shq(`systemd-${createHash("sha256").update(p.unit).digest("hex").slice(0, 16)}`)}`);
 }
