@@ -1,7 +1,7 @@
 // The typed site config (`Pulumi.<site>.yaml`): one zod schema per `hearth:` key, cross-checks, and errors that name the key path.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { describe } from "../components/validate";
+import { describe } from "../components/core/errors";
 import { SECRET_KEY } from "./config/fields";
 import { DEFAULT_SSH_KEY, hostsSchema } from "./config/hosts";
 import { servicesSchema } from "./config/services";

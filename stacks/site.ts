@@ -1,6 +1,6 @@
 // The site program's body: validated config in, hearth components out. Everything is checked before the first resource.
 import * as pulumi from "@pulumi/pulumi";
-import { Host } from "../components/host";
+import { Host } from "../components";
 import { SiteConfig } from "./schema";
 import { ProblemCollector } from "./config/remap";
 import { STACK_NAME } from "./config/network";

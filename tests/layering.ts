@@ -6,7 +6,8 @@
 //  - components/ never imports stacks/, policies/, tests/ or bench/;
 //  - stacks/ imports components/ only through components/index.ts (the public API), save the exceptions listed below;
 //  - policies/ import from outside policies/ only the core and components/tokens.ts, directly or transitively.
-// Type-only imports count: they are a dependency of the source even when the compiled code drops them.
+// A pure file may not name @pulumi/* or wiring even in a type-only import; beyond its own imports, the check follows
+// what loads at run time (value imports), since a type-only import of a type-only import loads nothing.
 //
 // Run: `tsx tests/layering.ts [root]` (exit status 1 and one line per violation when the rule is broken).
 import * as fs from "fs";
@@ -34,10 +35,9 @@ export const STACKS_EXCEPTIONS: Record<string, string> = {
     "stacks/config/fields.ts -> components/core/sshkey.ts": "the host key rule is shared with Host",
     "stacks/config/rules.ts -> components/core/errors.ts": "site config errors are core ArgumentErrors",
     "stacks/config/rules.ts -> components/core/rules.ts": "the site config applies the components' own text and path rules",
+    "stacks/schema.ts -> components/core/errors.ts": "site config problems show values as component errors do (describe)",
     // The privilege tables the PostgresDb grants are checked against.
     "stacks/config/storage.ts -> components/postgres/sql.ts": "the grantable privilege lists come from the component",
-    // The resolver of a container's arguments, run by the site before constructing it (to map errors to config paths).
-    "stacks/build/storage.ts -> components/nspawn/args.ts": "resolveContainerArgs is not public API",
     // The knot service the DNS server runs as is built from the component's template.
     "stacks/build/network.ts -> components/dns/server.ts": "knotServiceArgs is not public API",
     // The offline planner reads installed files and secret frames with the same parser the policies use.
@@ -60,22 +60,41 @@ function walk(root: string, dir: string, out: string[]): void {
     }
 }
 
+/** A module specifier a file names, and whether only types come through it (erased from the compiled code). */
+export interface Specifier {
+    spec: string;
+    typeOnly: boolean;
+}
+
+/** True when an import/export declaration carries types only: `import type`, `export type`, or every binding `type`. */
+function declarationIsTypeOnly(node: ts.ImportDeclaration | ts.ExportDeclaration): boolean {
+    if (ts.isExportDeclaration(node)) {
+        if (node.isTypeOnly) return true;
+        return !!node.exportClause && ts.isNamedExports(node.exportClause) && node.exportClause.elements.length > 0 && node.exportClause.elements.every((e) => e.isTypeOnly);
+    }
+    const clause = node.importClause;
+    if (!clause) return false; // a side-effect import
+    if (clause.isTypeOnly) return true;
+    if (clause.name || !clause.namedBindings || !ts.isNamedImports(clause.namedBindings)) return false;
+    return clause.namedBindings.elements.length > 0 && clause.namedBindings.elements.every((e) => e.isTypeOnly);
+}
+
 /** Every module specifier a file names: import/export ... from, import x = require(), require(), import(), import("x").T. */
-export function specifiers(fileName: string, text: string): string[] {
+export function specifiers(fileName: string, text: string): Specifier[] {
     const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
-    const out: string[] = [];
+    const out: Specifier[] = [];
     const visit = (node: ts.Node): void => {
         if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
-            out.push(node.moduleSpecifier.text);
+            out.push({ spec: node.moduleSpecifier.text, typeOnly: declarationIsTypeOnly(node) });
         } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference) && ts.isStringLiteral(node.moduleReference.expression)) {
-            out.push(node.moduleReference.expression.text);
+            out.push({ spec: node.moduleReference.expression.text, typeOnly: node.isTypeOnly });
         } else if (ts.isCallExpression(node) && node.arguments.length >= 1 && ts.isStringLiteralLike(node.arguments[0])) {
             const callee = node.expression;
             if (callee.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(callee) && callee.text === "require")) {
-                out.push(node.arguments[0].text);
+                out.push({ spec: node.arguments[0].text, typeOnly: false });
             }
         } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
-            out.push(node.argument.literal.text);
+            out.push({ spec: node.argument.literal.text, typeOnly: true });
         }
         ts.forEachChild(node, visit);
     };
@@ -94,7 +113,7 @@ function resolveRelative(root: string, from: string, spec: string): string | und
 }
 
 /** An import edge: a source file in the tree, or a package. */
-type Target = { kind: "file"; file: string } | { kind: "package"; name: string };
+type Target = ({ kind: "file"; file: string } | { kind: "package"; name: string }) & { typeOnly?: boolean };
 
 function resolve(root: string, from: string, spec: string): Target {
     if (spec.startsWith(".")) {
@@ -126,7 +145,7 @@ export function checkLayering(root: string): Violation[] {
         if (!e) {
             const abs = path.join(root, file);
             const text = fs.existsSync(abs) ? fs.readFileSync(abs, "utf8") : "";
-            e = specifiers(file, text).map((s) => resolve(root, file, s));
+            e = specifiers(file, text).map((s) => ({ ...resolve(root, file, s.spec), typeOnly: s.typeOnly }));
             edges.set(file, e);
         }
         return e;
@@ -145,6 +164,8 @@ export function checkLayering(root: string): Violation[] {
         while (queue.length) {
             const { file, via } = queue.shift()!;
             for (const t of edgesOf(file)) {
+                // Beyond the start file's own imports, only what loads at run time.
+                if (t.typeOnly && file !== start) continue;
                 if (bad(t)) {
                     const key = label(t);
                     if (!reported.has(key)) {
@@ -154,7 +175,7 @@ export function checkLayering(root: string): Violation[] {
                     }
                     continue;
                 }
-                if (t.kind === "file" && follow(t.file) && !seen.has(t.file)) {
+                if (t.kind === "file" && !t.typeOnly && follow(t.file) && !seen.has(t.file)) {
                     seen.add(t.file);
                     queue.push({ file: t.file, via: [...via, file] });
                 }

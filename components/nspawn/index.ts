@@ -9,7 +9,7 @@ import { ZfsDataset } from "../zfs";
 import { NspawnBindMount, NspawnCapability, NspawnContainerArgs, resolveContainerArgs } from "./args";
 import { parseHostKey, renderConverge, renderDelete } from "./render";
 
-export { NspawnContainerArgs, NspawnBindMount, NspawnCapability };
+export { NspawnContainerArgs, NspawnBindMount, NspawnCapability, resolveContainerArgs };
 
 export class NspawnContainer extends pulumi.ComponentResource {
     /** The machine name (`machinectl`, `systemd-nspawn@<machine>.service`). */

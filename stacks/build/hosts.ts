@@ -1,6 +1,6 @@
 // Hosts from the site config: plain Host objects (no resources), checked before anything is registered.
 import * as pulumi from "@pulumi/pulumi";
-import { Host } from "../../components/host";
+import { Host } from "../../components";
 import { DEFAULT_SSH_KEY, HostConfig } from "../config/hosts";
 import { ProblemCollector } from "../config/remap";
 

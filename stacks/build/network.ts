@@ -1,11 +1,20 @@
 // WireGuard links and DNS zones from the site config; sides managed by another site come from that stack's outputs.
 import { isIP } from "net";
 import * as pulumi from "@pulumi/pulumi";
-import { Host } from "../../components/host";
-import { DnsRecordArgs, DnsZone, DnsZoneArgs, resolveDnsZoneArgs, ZoneDelegation } from "../../components/dns";
+import {
+    DnsRecordArgs,
+    DnsZone,
+    DnsZoneArgs,
+    Host,
+    resolveDnsZoneArgs,
+    resolveServiceArgs,
+    resolveWireguardLinkArgs,
+    WireguardLink,
+    WireguardLinkArgs,
+    WireguardSideArgs,
+    ZoneDelegation,
+} from "../../components";
 import { knotServiceArgs } from "../../components/dns/server";
-import { resolveServiceArgs } from "../../components/systemd";
-import { resolveWireguardLinkArgs, WireguardLink, WireguardLinkArgs, WireguardSideArgs } from "../../components/wireguard";
 import { RecordConfig, SideConfig, WireguardConfig, ZoneConfig } from "../config/network";
 import { ProblemCollector } from "../config/remap";
 import { SecretSource } from "./hosts";

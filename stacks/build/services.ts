@@ -1,6 +1,5 @@
 // Services from the site config: SystemdServiceArgs with the host looked up and credentials read from secret config keys.
-import { Host } from "../../components/host";
-import { resolveServiceArgs, SystemdService, SystemdServiceArgs } from "../../components/systemd";
+import { Host, resolveServiceArgs, SystemdService, SystemdServiceArgs } from "../../components";
 import { ServiceConfig } from "../config/services";
 import { ProblemCollector } from "../config/remap";
 import { SecretSource } from "./hosts";

@@ -1,10 +1,17 @@
 // Datasets, databases and containers from the site config: args checked by each component's resolver first, created after.
 import * as pulumi from "@pulumi/pulumi";
-import { Host } from "../../components/host";
-import { NspawnContainer, NspawnContainerArgs } from "../../components/nspawn";
-import { resolveContainerArgs } from "../../components/nspawn/args";
-import { PostgresDb, PostgresDbArgs, resolvePostgresDbArgs } from "../../components/postgres";
-import { resolveZfsDatasetArgs, ZfsDataset, ZfsDatasetArgs } from "../../components/zfs";
+import {
+    Host,
+    NspawnContainer,
+    NspawnContainerArgs,
+    PostgresDb,
+    PostgresDbArgs,
+    resolveContainerArgs,
+    resolvePostgresDbArgs,
+    resolveZfsDatasetArgs,
+    ZfsDataset,
+    ZfsDatasetArgs,
+} from "../../components";
 import { ContainerConfig, DatabaseConfig, DatasetConfig } from "../config/storage";
 import { ProblemCollector } from "../config/remap";
 import { SecretSource } from "./hosts";

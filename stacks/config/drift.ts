@@ -1,10 +1,14 @@
 // Compile-time checks that each config section offers exactly the arguments of its component (so neither drifts).
-import type { DnsZoneArgs } from "../../components/dns";
-import type { NspawnContainerArgs } from "../../components/nspawn";
-import type { PostgresDbArgs } from "../../components/postgres";
-import type { SystemdLoosenings, SystemdServiceArgs } from "../../components/systemd";
-import type { WireguardLinkArgs, WireguardSideArgs } from "../../components/wireguard";
-import type { ZfsDatasetArgs } from "../../components/zfs";
+import type {
+    DnsZoneArgs,
+    NspawnContainerArgs,
+    PostgresDbArgs,
+    SystemdLoosenings,
+    SystemdServiceArgs,
+    WireguardLinkArgs,
+    WireguardSideArgs,
+    ZfsDatasetArgs,
+} from "../../components";
 import type { ContainerConfig, DatabaseConfig, DatasetConfig } from "./storage";
 import type { ServiceConfig } from "./services";
 import type { SideConfig, WireguardConfig, ZoneConfig } from "./network";
