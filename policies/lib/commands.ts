@@ -1,5 +1,5 @@
 // Reading hearth's remote commands back: the script inside the wrapped command line, and the files it installs.
-import { parseScriptFiles, InstalledFile } from "../../components/shell";
+import { parseScriptFiles, InstalledFile } from "../../components/core/shell";
 
 /**
  * Undoes `Host.wrap`: `[sudo -n -- ]bash --noprofile --norc -c <one shell word>` back to the script. Returns the text

@@ -1,6 +1,6 @@
 // hearth-systemd-no-new-privileges: a rendered service unit says NoNewPrivileges=yes; remediation adds the line.
 import { REMOTE_COMMAND_TYPE } from "../../components/tokens";
-import { frameStdin } from "../../components/shell";
+import { frameStdin } from "../../components/core/shell";
 import { hearthPolicy } from "../lib/policy";
 import { installFrameIndexes, splitFrames, unwrapCommand } from "../lib/commands";
 import { installedServices } from "./installed";

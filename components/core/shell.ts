@@ -1,0 +1,175 @@
+// Shell safety: the one quoting helper, the script builder, and the stdin framing that carries file bodies and secrets.
+//
+// Part of the core: nothing here imports @pulumi/*; renderers build scripts with it and the policy pack reads them back.
+import { createHash } from "crypto";
+import { RUNTIME } from "./runtime";
+import { OwnerMark } from "./owner";
+
+/** POSIX single-quote a value for the shell. NUL cannot be carried by any shell word, so it is refused. */
+export function shq(value: string): string {
+    if (value.includes("\0")) {
+        throw new Error(`cannot quote a value containing NUL for the shell: ${JSON.stringify(value)}`);
+    }
+    if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(value) && !value.startsWith("-")) {
+        return value;
+    }
+    return "'" + value.replace(/'/g, `'"'"'`) + "'";
+}
+
+/** A file a component wants on a host. Its body travels over stdin, never inside the script. */
+export interface RenderedFile {
+    /** Absolute path on the host. */
+    readonly path: string;
+    readonly content: string;
+    /** Octal mode, e.g. 0o644. */
+    readonly mode: number;
+    /** @default "root" */
+    readonly owner?: string;
+    /** @default "root" */
+    readonly group?: string;
+}
+
+/**
+ * Frames a sequence of stdin payloads: each is `<byte length>\n<bytes>`. The script side reads a frame with
+ * `hearth_frame FILE`, which reads exactly that many bytes, so bodies may contain anything (other than NUL).
+ */
+export function frameStdin(payloads: readonly string[]): string {
+    return payloads.map((p) => `${Buffer.byteLength(p, "utf8")}\n${p}`).join("");
+}
+
+/** SHA-256 hex of the given parts, length-prefixed so that part boundaries matter. */
+export function contentHash(...parts: readonly string[]): string {
+    const h = createHash("sha256");
+    for (const p of parts) {
+        h.update(`${Buffer.byteLength(p, "utf8")}:`);
+        h.update(p, "utf8");
+    }
+    return h.digest("hex");
+}
+
+/** Builds one idempotent bash script. Every interpolated value goes through `shq`. */
+export class Script {
+    private readonly lines: string[] = [];
+    private readonly files: RenderedFile[] = [];
+    private ownerLines: string[] = [];
+
+    constructor(private readonly title: string) {
+        if (/[\r\n]/.test(title)) throw new Error("script title must be one line");
+    }
+
+    /** Appends raw script text written by hearth itself (never user input without `shq`). */
+    raw(...lines: string[]): this {
+        this.lines.push(...lines);
+        return this;
+    }
+
+    /** Appends a command from argv words, each quoted. */
+    cmd(...argv: string[]): this {
+        this.lines.push(argv.map(shq).join(" "));
+        return this;
+    }
+
+    /** Installs a file atomically; its body is the next stdin frame. */
+    install(file: RenderedFile): this {
+        assertAbsolutePath(file.path, "path");
+        this.files.push(file);
+        const mode = file.mode.toString(8).padStart(4, "0");
+        this.lines.push(`hearth_install ${shq(file.path)} ${mode} ${shq(file.owner ?? "root")} ${shq(file.group ?? "root")}`);
+        return this;
+    }
+
+    /** Reads the next stdin frame into a file that only this script sees (for secrets); removed on exit. */
+    secretToFile(variable: string, into: string): this {
+        if (!/^[a-z_][a-z0-9_]*$/.test(variable)) throw new Error(`bad variable name ${variable}`);
+        this.lines.push(`${variable}=${shq(into)}`, `hearth_frame "$${variable}"`);
+        return this;
+    }
+
+    /** Files in the order the script reads them from stdin. */
+    get installedFiles(): readonly RenderedFile[] {
+        return this.files;
+    }
+
+    /**
+     * Names the resource that owns what this script manages (see core/owner.ts): `hearth_claim` and `hearth_mine`
+     * compare host marks against it.
+     */
+    owner(mark: OwnerMark): this {
+        this.ownerLines = [
+            `hearth_owner=${shq(mark.id)}`,
+            `hearth_aliases=(${mark.aliases.map(shq).join(" ")})`,
+            `hearth_adopt=${mark.adopt ? 1 : 0}`,
+        ];
+        return this;
+    }
+
+    render(): string {
+        return [`# hearth: ${this.title}`, RUNTIME, ...this.ownerLines, ...this.lines, ""].join("\n");
+    }
+}
+
+/** Throws unless `p` is a normalized absolute path with no `..`, `.`, empty segments or control characters. */
+export function assertAbsolutePath(p: string, what: string): void {
+    if (!isSafeAbsolutePath(p)) {
+        throw new Error(`${what} must be a normalized absolute path without '..', '.', '//', control characters or whitespace, got ${JSON.stringify(p)}`);
+    }
+}
+
+export function isSafeAbsolutePath(p: string): boolean {
+    if (!p.startsWith("/") || p.length > 4096) return false;
+    if (/[\x00-\x20\x7f\\]/.test(p) || /[^\x21-\x7e]/.test(p)) return false;
+    if (p !== "/" && p.endsWith("/")) return false;
+    return p.split("/").slice(1).every((seg) => seg !== "" && seg !== "." && seg !== "..") || p === "/";
+}
+
+/** A file as a script installs it, recovered from the script text and its framed stdin. */
+export interface InstalledFile extends Required<RenderedFile> {}
+
+/**
+ * Recovers the files a hearth script installs from its text and stdin, in the order it reads them. Used by the
+ * offline plan (to write what lands on each host) and by tests; secret frames (`hearth_frame` into a variable,
+ * `hearth_install_secret`) are skipped, never returned.
+ */
+export function parseScriptFiles(script: string, stdin: string): InstalledFile[] {
+    const buf = Buffer.from(stdin, "utf8");
+    let off = 0;
+    const nextFrame = (): string => {
+        const nl = buf.indexOf(0x0a, off);
+        if (nl < 0) throw new Error("stdin ended before a frame header");
+        const len = Number(buf.subarray(off, nl).toString("ascii"));
+        if (!Number.isInteger(len) || len < 0) throw new Error("bad stdin frame header");
+        const body = buf.subarray(nl + 1, nl + 1 + len);
+        if (body.length !== len) throw new Error("short stdin frame");
+        off = nl + 1 + len;
+        return body.toString("utf8");
+    };
+    const files: InstalledFile[] = [];
+    for (const line of script.split("\n")) {
+        const m = /^hearth_install (\S+) ([0-7]{4}) (\S+) (\S+)$/.exec(line);
+        const below = /^hearth_install_below (\S+) (\S+) ([0-7]{4})(?: [0-7]{4})?$/.exec(line);
+        if (m) {
+            files.push({ path: unquote(m[1]), mode: parseInt(m[2], 8), owner: unquote(m[3]), group: unquote(m[4]), content: nextFrame() });
+        } else if (below) {
+            // Written as the owner of the tree it lands in, whoever that is on the host.
+            files.push({ path: `${unquote(below[1])}/${unquote(below[2])}`, mode: parseInt(below[3], 8), owner: TREE_OWNER, group: TREE_OWNER, content: nextFrame() });
+        } else if (SECRET_FRAME_LINE.test(line)) {
+            nextFrame();
+        }
+    }
+    return files;
+}
+
+/** The owner shown for a file written below a less privileged tree (it is whoever owns that tree). */
+export const TREE_OWNER = "(tree owner)";
+
+/** A script line that reads a secret stdin frame: into a variable's file, or straight into a secret file. */
+const SECRET_FRAME_LINE = /^(?:hearth_frame "\$[a-z_][a-z0-9_]*"|hearth_install_secret \S+(?: \S+){0,3})$/;
+
+/** How many secret stdin frames a hearth script reads (their bodies are never parsed or shown). */
+export function countSecretFrames(script: string): number {
+    return script.split("\n").filter((l) => SECRET_FRAME_LINE.test(l)).length;
+}
+
+function unquote(word: string): string {
+    return word.startsWith("'") && word.endsWith("'") ? word.slice(1, -1).replace(/'"'"'/g, "'") : word;
+}
