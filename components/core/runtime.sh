@@ -409,6 +409,15 @@ hearth_unit_file_exists() {
   return 1
 }
 
+# hearth_unit_idle UNIT: nothing runs in UNIT (inactive or failed, with no main process), not even while it starts
+# or stops ("activating", "deactivating" are not idle).
+hearth_unit_idle() {
+  case $(systemctl show -p ActiveState --value -- "$1" 2>/dev/null) in
+    inactive | failed) [ "$(systemctl show -p MainPID --value -- "$1" 2>/dev/null)" = 0 ] ;;
+    *) return 1 ;;
+  esac
+}
+
 # --- systemd ---------------------------------------------------------------------------------------------------
 # hearth_daemon_reload UNIT...: reloads systemd when any UNIT's loaded state is stale (NeedDaemonReload) or it is
 # not loaded from its file; a level, so a run killed between a write and the reload still reloads next time.

@@ -184,7 +184,7 @@ export function renderConverge(c: ContainerSpec, mark: OwnerMark): { script: str
         "hearth_apply=0",
         `if [ "$(hearth_applied ${shq(appliedKey(m))})" != "$hearth_want" ] || [ -z "$(hearth_applied ${shq(hostKeyKey(m))})" ]; then`,
         "  hearth_apply=1",
-        `elif ! systemctl is-active --quiet "$hearth_unit"; then`,
+        `elif hearth_unit_idle "$hearth_unit"; then`,
         "  HEARTH_TREE_IDLE=1",
         `  hearth_mark=$(hearth_read_below . etc/.hearth-container) || hearth_mark=`,
         "  HEARTH_TREE_IDLE=0",
@@ -195,7 +195,8 @@ export function renderConverge(c: ContainerSpec, mark: OwnerMark): { script: str
         `  [ "$hearth_mark" = ${shq(m)}" $hearth_token" ] || hearth_apply=1`,
         "fi",
         `if [ "$hearth_apply" = 1 ]; then`,
-        `  if systemctl is-active --quiet "$hearth_unit"; then systemctl stop "$hearth_unit"; hearth_step; fi`,
+        `  if ! hearth_unit_idle "$hearth_unit"; then systemctl stop "$hearth_unit"; hearth_step; fi`,
+        `  hearth_unit_idle "$hearth_unit" || hearth_die 75 ${shq(`container ${m} did not stop`)}`,
         // Stopped: nothing runs in the tree, so a root-owned one may be touched now (still as its owner, never via a link).
         "  HEARTH_TREE_IDLE=1",
         `  hearth_run_below . test -d usr || hearth_die 66 ${shq(`${root} is not an OS tree (no /usr)`)}`,
@@ -280,7 +281,8 @@ export function renderDelete(c: ContainerSpec, mark: OwnerMark): string {
         "if systemctl list-unit-files --quiet systemd-nspawn@.service >/dev/null 2>&1; then hearth_template=1; fi",
         `if [ "$hearth_template" = 1 ]; then`,
         `  if systemctl is-enabled --quiet "$hearth_unit" 2>/dev/null; then systemctl disable --quiet "$hearth_unit"; hearth_step; fi`,
-        `  if systemctl is-active --quiet "$hearth_unit"; then systemctl stop "$hearth_unit"; hearth_step; fi`,
+        `  if ! hearth_unit_idle "$hearth_unit"; then systemctl stop "$hearth_unit"; hearth_step; fi`,
+        `  hearth_unit_idle "$hearth_unit" || hearth_die 75 ${shq(`container ${m} did not stop`)}`,
         "fi",
     );
     for (const f of innerFiles(c)) s.raw(`hearth_remove ${shq(stagedPath(m, f.rel))}`);

@@ -12,6 +12,9 @@ const STUBS: Record<string, string> = {
 printf 'systemctl %s\n' "$*" >> /run/stub.log
 case "$*" in
   *"is-active"*) [ -e /run/stub-active ] && exit 0; exit 3 ;;
+  *"ActiveState"*) if [ -e /run/stub-active ]; then echo active; else echo inactive; fi ;;
+  *"MainPID"*) if [ -e /run/stub-active ]; then echo 4242; else echo 0; fi ;;
+  stop\ *) rm -f /run/stub-active ;;
   *"is-enabled"*) exit 1 ;;
   *"NeedDaemonReload"*) echo no ;;
   *"LoadState"*) echo loaded ;;

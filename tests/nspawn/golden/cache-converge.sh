@@ -24,7 +24,7 @@ cd -P -- "$hearth_root"
 hearth_apply=0
 if [ "$(hearth_applied nspawn/cache)" != "$hearth_want" ] || [ -z "$(hearth_applied nspawn-hostkey/cache)" ]; then
   hearth_apply=1
-elif ! systemctl is-active --quiet "$hearth_unit"; then
+elif hearth_unit_idle "$hearth_unit"; then
   HEARTH_TREE_IDLE=1
   hearth_mark=$(hearth_read_below . etc/.hearth-container) || hearth_mark=
   HEARTH_TREE_IDLE=0
@@ -34,7 +34,8 @@ elif [ "$(stat -c %u -- "$hearth_root")" != 0 ]; then
   [ "$hearth_mark" = cache" $hearth_token" ] || hearth_apply=1
 fi
 if [ "$hearth_apply" = 1 ]; then
-  if systemctl is-active --quiet "$hearth_unit"; then systemctl stop "$hearth_unit"; hearth_step; fi
+  if ! hearth_unit_idle "$hearth_unit"; then systemctl stop "$hearth_unit"; hearth_step; fi
+  hearth_unit_idle "$hearth_unit" || hearth_die 75 'container cache did not stop'
   HEARTH_TREE_IDLE=1
   hearth_run_below . test -d usr || hearth_die 66 '/var/lib/machines/cache is not an OS tree (no /usr)'
   hearth_mark=$(hearth_read_below . etc/.hearth-container) || hearth_mark=

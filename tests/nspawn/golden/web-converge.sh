@@ -33,7 +33,7 @@ cd -P -- "$hearth_root"
 hearth_apply=0
 if [ "$(hearth_applied nspawn/web)" != "$hearth_want" ] || [ -z "$(hearth_applied nspawn-hostkey/web)" ]; then
   hearth_apply=1
-elif ! systemctl is-active --quiet "$hearth_unit"; then
+elif hearth_unit_idle "$hearth_unit"; then
   HEARTH_TREE_IDLE=1
   hearth_mark=$(hearth_read_below . etc/.hearth-container) || hearth_mark=
   HEARTH_TREE_IDLE=0
@@ -43,7 +43,8 @@ elif [ "$(stat -c %u -- "$hearth_root")" != 0 ]; then
   [ "$hearth_mark" = web" $hearth_token" ] || hearth_apply=1
 fi
 if [ "$hearth_apply" = 1 ]; then
-  if systemctl is-active --quiet "$hearth_unit"; then systemctl stop "$hearth_unit"; hearth_step; fi
+  if ! hearth_unit_idle "$hearth_unit"; then systemctl stop "$hearth_unit"; hearth_step; fi
+  hearth_unit_idle "$hearth_unit" || hearth_die 75 'container web did not stop'
   HEARTH_TREE_IDLE=1
   hearth_run_below . test -d usr || hearth_die 66 '/var/lib/machines/web is not an OS tree (no /usr)'
   hearth_mark=$(hearth_read_below . etc/.hearth-container) || hearth_mark=

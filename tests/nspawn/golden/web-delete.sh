@@ -12,7 +12,8 @@ hearth_template=0
 if systemctl list-unit-files --quiet systemd-nspawn@.service >/dev/null 2>&1; then hearth_template=1; fi
 if [ "$hearth_template" = 1 ]; then
   if systemctl is-enabled --quiet "$hearth_unit" 2>/dev/null; then systemctl disable --quiet "$hearth_unit"; hearth_step; fi
-  if systemctl is-active --quiet "$hearth_unit"; then systemctl stop "$hearth_unit"; hearth_step; fi
+  if ! hearth_unit_idle "$hearth_unit"; then systemctl stop "$hearth_unit"; hearth_step; fi
+  hearth_unit_idle "$hearth_unit" || hearth_die 75 'container web did not stop'
 fi
 hearth_remove /var/lib/hearth/nspawn/web/etc_systemd_network_10-hearth.network
 hearth_remove /var/lib/hearth/nspawn/web/etc_hostname
