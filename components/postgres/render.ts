@@ -59,14 +59,37 @@ const BOUNCER_MARK = ";; hearth: pgbouncer configuration written by hearth (Post
 function hbaDir(spec: PostgresSpec): string {
     return `${spec.paths.hearthDir}/postgres/${spec.port}/hba.d`;
 }
+// Fragment names: `<database>.db.conf`, `<database>.db.ini`, `<user>.role.txt`. Earlier releases wrote `<database>.conf`,
+// `<database>.ini` and `<user>.txt`, and their deletes (still stored in some state after an upgrade) remove those
+// names without looking at any mark: a fragment of this release must never carry one of them. Names are SQL
+// identifiers (no dots), so the two sets never meet.
 function hbaPath(spec: PostgresSpec): string {
-    return `${hbaDir(spec)}/${spec.db.database}.conf`;
+    return `${hbaDir(spec)}/${spec.db.database}.db.conf`;
 }
 function bouncerDbPath(spec: PostgresSpec): string {
-    return `${spec.paths.hearthDir}/pgbouncer/databases.d/${spec.db.database}.ini`;
+    return `${spec.paths.hearthDir}/pgbouncer/databases.d/${spec.db.database}.db.ini`;
 }
 function bouncerUserPath(spec: PostgresSpec): string {
-    return `${spec.paths.hearthDir}/pgbouncer/users.d/${spec.db.user}.txt`;
+    return `${spec.paths.hearthDir}/pgbouncer/users.d/${spec.db.user}.role.txt`;
+}
+/** The names earlier releases gave this database's fragments: taken over (removed) by the converge. */
+function legacyFragmentPaths(spec: PostgresSpec): string[] {
+    return [
+        `${hbaDir(spec)}/${spec.db.database}.conf`,
+        `${spec.paths.hearthDir}/pgbouncer/databases.d/${spec.db.database}.ini`,
+        `${spec.paths.hearthDir}/pgbouncer/users.d/${spec.db.user}.txt`,
+    ];
+}
+
+/** Removes the fragments earlier releases wrote under this database's names, when they are this resource's to take. */
+function dropLegacyFragments(s: Script, spec: PostgresSpec): void {
+    for (const f of legacyFragmentPaths(spec)) {
+        s.raw(
+            `if [ -f ${shq(f)} ] && hearth_mine "$(pg_fragment_owner ${shq(f)})"; then`,
+            `  hearth_remove ${shq(f)}`,
+            "fi",
+        );
+    }
 }
 
 export function renderHbaFragment(spec: PostgresSpec, mark: OwnerMark): string {
@@ -273,7 +296,7 @@ function common(s: Script, spec: PostgresSpec, mark: OwnerMark): void {
 
 /** Removes this resource's fragments: those it marked under any name, and legacy ones under its own names. */
 function dropOwnFragments(d: Script, spec: PostgresSpec): void {
-    for (const f of [hbaPath(spec), bouncerDbPath(spec), bouncerUserPath(spec)]) {
+    for (const f of [hbaPath(spec), bouncerDbPath(spec), bouncerUserPath(spec), ...legacyFragmentPaths(spec)]) {
         d.raw(
             `if [ -f ${shq(f)} ]; then`,
             `  hearth_found=$(pg_fragment_owner ${shq(f)})`,
@@ -379,7 +402,7 @@ export function renderScripts(spec: PostgresSpec, mark: OwnerMark): RenderedPost
         `if [ -n "$hearth_found" ]; then hearth_claim ${shq(`pg_hba fragment ${hbaPath(spec)}`)} "$hearth_found"; fi`,
     );
     s.install({ path: hbaPath(spec), content: hbaFragment, mode: 0o644 });
-    s.raw(`pg_drop_strays "$pg_hba_dir" .conf ${shq(`${db.database}.conf`)}`);
+    s.raw(`pg_drop_strays "$pg_hba_dir" .conf ${shq(`${db.database}.db.conf`)}`);
     if (spec.pooler) {
         s.raw(
             // One pgbouncer serves every PostgresDb on the host, so its listen settings must agree across them.
@@ -423,8 +446,11 @@ export function renderScripts(spec: PostgresSpec, mark: OwnerMark): RenderedPost
         );
     }
     s.raw(
-        `pg_drop_strays "$bouncer_frag/databases.d" .ini ${spec.pooler ? shq(`${db.database}.ini`) : "-"}`,
-        `pg_drop_strays "$bouncer_frag/users.d" .txt ${spec.pooler ? shq(`${db.user}.txt`) : "-"}`,
+        `pg_drop_strays "$bouncer_frag/databases.d" .ini ${spec.pooler ? shq(`${db.database}.db.ini`) : "-"}`,
+        `pg_drop_strays "$bouncer_frag/users.d" .txt ${spec.pooler ? shq(`${db.user}.role.txt`) : "-"}`,
+    );
+    dropLegacyFragments(s, spec);
+    s.raw(
         "pg_update_hba",
         `bouncer_apply ${spec.pooler ? 1 : 0}`,
         `hearth_say ${shq(`uri host port ${spec.port} database ${db.database} user ${db.user}`)}`,

@@ -243,7 +243,7 @@ describeHost("PostgresDb on a PostgreSQL 15 + pgbouncer + zfs-fuse host", functi
         await runner.up(program("shopnew"));
         assert.equal(psql(out.uri!, "SELECT current_database()").out, "shopnew");
         assert.equal(psql(out.pooledUri!, "SELECT current_database()").out, "shopnew");
-        assert.equal((await h.exec("ls /etc/hearth/postgres/5432/hba.d/shopold.conf /etc/hearth/pgbouncer/databases.d/shopold.ini /etc/hearth/pgbouncer/users.d/shopold.txt")).code, 2, "the old name's fragments are gone");
+        assert.equal((await h.exec("ls /etc/hearth/postgres/5432/hba.d/shopold.db.conf /etc/hearth/pgbouncer/databases.d/shopold.db.ini /etc/hearth/pgbouncer/users.d/shopold.role.txt")).code, 2, "the old name's fragments are gone");
         assert.doesNotMatch(await sh("cat /etc/postgresql/15/main/pg_hba.conf /etc/pgbouncer/hearth-userlist.txt /etc/pgbouncer/hearth-databases.ini"), /shopold/);
         assert.notEqual(psql(oldUri, "SELECT 1").code, 0, "the old role cannot log in directly");
         assert.notEqual(psql(oldPooled, "SELECT 1").code, 0, "nor through pgbouncer");

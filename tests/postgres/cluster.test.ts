@@ -179,6 +179,22 @@ describe("postgres scripts on a real PostgreSQL 15", function () {
         assert.equal(c.tcp("older", pw1, "older", "SELECT current_user"), "older");
     });
 
+    it("takes over the fragments an earlier release wrote under the old names, so that release's stored delete cannot remove this one's", () => {
+        const dir = path.join(tmp, "etc", "postgres", String(c.port), "hba.d");
+        fs.mkdirSync(dir, { recursive: true });
+        // An earlier release's fragment: no owner line, named <database>.conf (its delete removes exactly that name).
+        fs.writeFileSync(path.join(dir, "oldfrag.conf"), '# hearth: database oldfrag, role oldfrag\nhost "oldfrag" "oldfrag" 10.9.9.0/24 scram-sha-256\n');
+        const r = converge(spec({ database: "oldfrag" }), pw1);
+        assert.equal(r.code, 0, r.err);
+        assert.ok(hbaFragments().includes("oldfrag.db.conf"));
+        assert.ok(!hbaFragments().includes("oldfrag.conf"), "the old name is gone");
+        assert.doesNotMatch(hba(), /10\.9\.9\.0\/24/, "its old entry is no longer served");
+        // What the earlier release's delete does first: remove <database>.conf. This release's access stays.
+        fs.rmSync(path.join(dir, "oldfrag.conf"), { force: true });
+        assert.equal(c.tcp("oldfrag", pw1, "oldfrag", "SELECT current_user"), "oldfrag");
+        assert.ok(hbaFragments().includes("oldfrag.db.conf"));
+    });
+
     it("refuses a database another resource owns, takes it over under an alias, and another owner's delete touches nothing", () => {
         const s = spec({ database: "owned" });
         assert.equal(converge(s, pw1, markOf("first")).code, 0);
@@ -189,13 +205,13 @@ describe("postgres scripts on a real PostgreSQL 15", function () {
         const other = remove(s, markOf("second"));
         assert.equal(other.code, 0, other.err);
         assert.match(other.out, /database owned is not this resource's \(mark: spec\/local\/hearth:postgres:Database\/first\); the delete leaves it alone/);
-        assert.match(other.out, /leaving .*hba\.d\/owned\.conf: it is owned by spec\/local\/hearth:postgres:Database\/first/);
+        assert.match(other.out, /leaving .*hba\.d\/owned\.db\.conf: it is owned by spec\/local\/hearth:postgres:Database\/first/);
         assert.equal(comment("database", "owned"), "hearth-owner: spec/local/hearth:postgres:Database/first");
         assert.match(hba(), /^host "owned" "owned" 127\.0\.0\.1\/32 scram-sha-256$/m, "its access entry stays");
         const renamed = converge(s, pw1, markOf("second", { aliases: [markOf("first").id] }));
         assert.equal(renamed.code, 0, renamed.err);
         assert.equal(comment("database", "owned"), "hearth-owner: spec/local/hearth:postgres:Database/second");
-        assert.match(fs.readFileSync(path.join(tmp, "etc", "postgres", String(c.port), "hba.d", "owned.conf"), "utf8"), /^# hearth-owner: spec\/local\/hearth:postgres:Database\/second$/m);
+        assert.match(fs.readFileSync(path.join(tmp, "etc", "postgres", String(c.port), "hba.d", "owned.db.conf"), "utf8"), /^# hearth-owner: spec\/local\/hearth:postgres:Database\/second$/m);
     });
 
     it("finishes a create killed after any step (after CREATE ROLE, after CREATE DATABASE, ...) when the same script runs again", () => {
@@ -206,7 +222,7 @@ describe("postgres scripts on a real PostgreSQL 15", function () {
             c.sql("DROP DATABASE IF EXISTS crashy WITH (FORCE)");
             for (const d of c.sql("SELECT datname FROM pg_database WHERE datname LIKE 'hearth_new_%'").split("\n").filter(Boolean)) c.sql(`DROP DATABASE "${d}" WITH (FORCE)`);
             c.sql("DROP ROLE IF EXISTS crashy");
-            fs.rmSync(path.join(tmp, "etc", "postgres", String(c.port), "hba.d", "crashy.conf"), { force: true });
+            fs.rmSync(path.join(tmp, "etc", "postgres", String(c.port), "hba.d", "crashy.db.conf"), { force: true });
         };
         const state = () => [
             comment("role", "crashy"), comment("database", "crashy"),
@@ -265,10 +281,10 @@ describe("postgres scripts on a real PostgreSQL 15", function () {
         const mark = markOf("renaming");
         assert.equal(converge(spec({ database: "before_rename" }), pw1, mark).code, 0);
         c.tcp("before_rename", pw1, "before_rename", "CREATE TABLE t(v text); INSERT INTO t VALUES ('old data');");
-        assert.ok(hbaFragments().includes("before_rename.conf"));
+        assert.ok(hbaFragments().includes("before_rename.db.conf"));
         const r = converge(spec({ database: "after_rename" }), pw1, mark);
         assert.equal(r.code, 0, r.err);
-        assert.ok(!hbaFragments().includes("before_rename.conf"), "the old name's fragment is removed");
+        assert.ok(!hbaFragments().includes("before_rename.db.conf"), "the old name's fragment is removed");
         assert.doesNotMatch(hba(), /"before_rename"/);
         assert.throws(() => c.tcp("before_rename", pw1, "before_rename", "SELECT 1"));
         assert.equal(c.sql("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'before_rename'"), "f");

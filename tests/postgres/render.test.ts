@@ -102,8 +102,8 @@ describe("postgres render", () => {
                 const stdin = convergeStdin(r, spec, v);
                 const files = parseScriptFiles(r.script, stdin);
                 assert.deepEqual(files.map((f) => f.path), [
-                    `/etc/hearth/postgres/5432/hba.d/app.conf`,
-                    ...(spec.pooler ? ["/etc/pgbouncer/pgbouncer.ini", "/etc/hearth/pgbouncer/databases.d/app.ini"] : []),
+                    `/etc/hearth/postgres/5432/hba.d/app.db.conf`,
+                    ...(spec.pooler ? ["/etc/pgbouncer/pgbouncer.ini", "/etc/hearth/pgbouncer/databases.d/app.db.ini"] : []),
                 ]);
                 assert.ok(files.every((f) => !f.content.includes(v)), "the verifier is never in an installed file");
                 assert.ok(!r.script.includes(v) && !r.deleteScript.includes(v), "nor in a script");

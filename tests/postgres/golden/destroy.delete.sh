@@ -144,6 +144,30 @@ bouncer_apply() {
 }
 hearth_lock postgres
 pg_wait
+if [ -f /etc/hearth/postgres/5432/hba.d/app.db.conf ]; then
+  hearth_found=$(pg_fragment_owner /etc/hearth/postgres/5432/hba.d/app.db.conf)
+  if hearth_mine "$hearth_found"; then
+    hearth_remove /etc/hearth/postgres/5432/hba.d/app.db.conf
+  else
+    hearth_say 'leaving /etc/hearth/postgres/5432/hba.d/app.db.conf: it is owned by '"$hearth_found"
+  fi
+fi
+if [ -f /etc/hearth/pgbouncer/databases.d/app.db.ini ]; then
+  hearth_found=$(pg_fragment_owner /etc/hearth/pgbouncer/databases.d/app.db.ini)
+  if hearth_mine "$hearth_found"; then
+    hearth_remove /etc/hearth/pgbouncer/databases.d/app.db.ini
+  else
+    hearth_say 'leaving /etc/hearth/pgbouncer/databases.d/app.db.ini: it is owned by '"$hearth_found"
+  fi
+fi
+if [ -f /etc/hearth/pgbouncer/users.d/app.role.txt ]; then
+  hearth_found=$(pg_fragment_owner /etc/hearth/pgbouncer/users.d/app.role.txt)
+  if hearth_mine "$hearth_found"; then
+    hearth_remove /etc/hearth/pgbouncer/users.d/app.role.txt
+  else
+    hearth_say 'leaving /etc/hearth/pgbouncer/users.d/app.role.txt: it is owned by '"$hearth_found"
+  fi
+fi
 if [ -f /etc/hearth/postgres/5432/hba.d/app.conf ]; then
   hearth_found=$(pg_fragment_owner /etc/hearth/postgres/5432/hba.d/app.conf)
   if hearth_mine "$hearth_found"; then

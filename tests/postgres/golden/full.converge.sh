@@ -208,10 +208,10 @@ fi
 cat -- "$hearth_secret_sql" "$hearth_sql" | pg_psql
 hearth_step
 hearth_say 'database app and role app converged'
-hearth_found=$(if [ -f /etc/hearth/postgres/5432/hba.d/app.conf ]; then pg_fragment_owner /etc/hearth/postgres/5432/hba.d/app.conf; fi)
-if [ -n "$hearth_found" ]; then hearth_claim 'pg_hba fragment /etc/hearth/postgres/5432/hba.d/app.conf' "$hearth_found"; fi
-hearth_install /etc/hearth/postgres/5432/hba.d/app.conf 0644 root root
-pg_drop_strays "$pg_hba_dir" .conf app.conf
+hearth_found=$(if [ -f /etc/hearth/postgres/5432/hba.d/app.db.conf ]; then pg_fragment_owner /etc/hearth/postgres/5432/hba.d/app.db.conf; fi)
+if [ -n "$hearth_found" ]; then hearth_claim 'pg_hba fragment /etc/hearth/postgres/5432/hba.d/app.db.conf' "$hearth_found"; fi
+hearth_install /etc/hearth/postgres/5432/hba.d/app.db.conf 0644 root root
+pg_drop_strays "$pg_hba_dir" .conf app.db.conf
 hearth_others=0
 for hearth_f in "$bouncer_frag/databases.d"/*.ini; do
   if [ -f "$hearth_f" ] && [ -z "$(hearth_marked "$hearth_f")" ]; then hearth_others=$((hearth_others + 1)); fi
@@ -229,13 +229,13 @@ if [ -f "$bouncer_dir/pgbouncer.ini" ] && [ "${hearth_first#;; hearth: }" = "$he
   mv -f -T -- "$hearth_orig" "$bouncer_dir/pgbouncer.ini.hearth-orig"
   hearth_step
 fi
-hearth_found=$(if [ -f /etc/hearth/pgbouncer/databases.d/app.ini ]; then pg_fragment_owner /etc/hearth/pgbouncer/databases.d/app.ini; fi)
+hearth_found=$(if [ -f /etc/hearth/pgbouncer/databases.d/app.db.ini ]; then pg_fragment_owner /etc/hearth/pgbouncer/databases.d/app.db.ini; fi)
 if [ -n "$hearth_found" ]; then hearth_claim 'pgbouncer entry app' "$hearth_found"; fi
-hearth_found=$(if [ -f /etc/hearth/pgbouncer/users.d/app.txt ]; then pg_fragment_owner /etc/hearth/pgbouncer/users.d/app.txt; fi)
+hearth_found=$(if [ -f /etc/hearth/pgbouncer/users.d/app.role.txt ]; then pg_fragment_owner /etc/hearth/pgbouncer/users.d/app.role.txt; fi)
 if [ -n "$hearth_found" ]; then hearth_claim 'pgbouncer user app' "$hearth_found"; fi
 hearth_install /etc/pgbouncer/pgbouncer.ini 0640 root postgres
-hearth_install /etc/hearth/pgbouncer/databases.d/app.ini 0644 root root
-hearth_user_dest=/etc/hearth/pgbouncer/users.d/app.txt
+hearth_install /etc/hearth/pgbouncer/databases.d/app.db.ini 0644 root root
+hearth_user_dest=/etc/hearth/pgbouncer/users.d/app.role.txt
 hearth_dir "${hearth_user_dest%/*}" 0700
 hearth_private_tmp
 hearth_user=$hearth_tmp
@@ -244,8 +244,17 @@ hearth_tmp_in "${hearth_user_dest%/*}"
 hearth_user_new=$hearth_tmp
 { printf '; hearth-owner: %s\n' "$hearth_owner"; cat -- "$hearth_user"; } >"$hearth_user_new"
 hearth_put "$hearth_user_new" "$hearth_user_dest" 0600 root root
-pg_drop_strays "$bouncer_frag/databases.d" .ini app.ini
-pg_drop_strays "$bouncer_frag/users.d" .txt app.txt
+pg_drop_strays "$bouncer_frag/databases.d" .ini app.db.ini
+pg_drop_strays "$bouncer_frag/users.d" .txt app.role.txt
+if [ -f /etc/hearth/postgres/5432/hba.d/app.conf ] && hearth_mine "$(pg_fragment_owner /etc/hearth/postgres/5432/hba.d/app.conf)"; then
+  hearth_remove /etc/hearth/postgres/5432/hba.d/app.conf
+fi
+if [ -f /etc/hearth/pgbouncer/databases.d/app.ini ] && hearth_mine "$(pg_fragment_owner /etc/hearth/pgbouncer/databases.d/app.ini)"; then
+  hearth_remove /etc/hearth/pgbouncer/databases.d/app.ini
+fi
+if [ -f /etc/hearth/pgbouncer/users.d/app.txt ] && hearth_mine "$(pg_fragment_owner /etc/hearth/pgbouncer/users.d/app.txt)"; then
+  hearth_remove /etc/hearth/pgbouncer/users.d/app.txt
+fi
 pg_update_hba
 bouncer_apply 1
 hearth_say 'uri host port 5432 database app user app'

@@ -189,12 +189,21 @@ fi
 cat -- "$hearth_secret_sql" "$hearth_sql" | pg_psql
 hearth_step
 hearth_say 'database app and role app converged'
-hearth_found=$(if [ -f /etc/hearth/postgres/5432/hba.d/app.conf ]; then pg_fragment_owner /etc/hearth/postgres/5432/hba.d/app.conf; fi)
-if [ -n "$hearth_found" ]; then hearth_claim 'pg_hba fragment /etc/hearth/postgres/5432/hba.d/app.conf' "$hearth_found"; fi
-hearth_install /etc/hearth/postgres/5432/hba.d/app.conf 0644 root root
-pg_drop_strays "$pg_hba_dir" .conf app.conf
+hearth_found=$(if [ -f /etc/hearth/postgres/5432/hba.d/app.db.conf ]; then pg_fragment_owner /etc/hearth/postgres/5432/hba.d/app.db.conf; fi)
+if [ -n "$hearth_found" ]; then hearth_claim 'pg_hba fragment /etc/hearth/postgres/5432/hba.d/app.db.conf' "$hearth_found"; fi
+hearth_install /etc/hearth/postgres/5432/hba.d/app.db.conf 0644 root root
+pg_drop_strays "$pg_hba_dir" .conf app.db.conf
 pg_drop_strays "$bouncer_frag/databases.d" .ini -
 pg_drop_strays "$bouncer_frag/users.d" .txt -
+if [ -f /etc/hearth/postgres/5432/hba.d/app.conf ] && hearth_mine "$(pg_fragment_owner /etc/hearth/postgres/5432/hba.d/app.conf)"; then
+  hearth_remove /etc/hearth/postgres/5432/hba.d/app.conf
+fi
+if [ -f /etc/hearth/pgbouncer/databases.d/app.ini ] && hearth_mine "$(pg_fragment_owner /etc/hearth/pgbouncer/databases.d/app.ini)"; then
+  hearth_remove /etc/hearth/pgbouncer/databases.d/app.ini
+fi
+if [ -f /etc/hearth/pgbouncer/users.d/app.txt ] && hearth_mine "$(pg_fragment_owner /etc/hearth/pgbouncer/users.d/app.txt)"; then
+  hearth_remove /etc/hearth/pgbouncer/users.d/app.txt
+fi
 pg_update_hba
 bouncer_apply 0
 hearth_say 'uri host port 5432 database app user app'
