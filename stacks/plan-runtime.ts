@@ -5,6 +5,7 @@ import { createRequire } from "module";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import yaml = require("js-yaml");
+import { NSPAWN_HOST_KEY, WG_PUBLIC_KEY } from "../components/core/protocols";
 
 /** Pulumi's wire signature for a secret value (what the engine would receive). */
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -234,10 +235,10 @@ export function planPublicKey(seed: string): string {
  */
 export function simulatedStdout(name: string, create: string): string {
     const lines: string[] = [];
-    if (create.includes("hearth-wg-public-key: ")) lines.push(`hearth-wg-public-key: ${planPublicKey(name)}`);
-    if (create.includes("hearth-nspawn-hostkey: ")) {
+    if (WG_PUBLIC_KEY.printedBy(create)) lines.push(WG_PUBLIC_KEY.line(planPublicKey(name)));
+    if (NSPAWN_HOST_KEY.printedBy(create)) {
         const blob = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from("ssh-ed25519"), Buffer.from([0, 0, 0, 32]), fakeBytes(name, 32)]);
-        lines.push(`hearth-nspawn-hostkey: ssh-ed25519 ${blob.toString("base64")}`);
+        lines.push(NSPAWN_HOST_KEY.line(`ssh-ed25519 ${blob.toString("base64")}`));
     }
     return lines.length ? lines.join("\n") + "\n" : "";
 }

@@ -3,11 +3,12 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { Host, remoteScript } from "../host";
 import { claimOnHost, ownerMark } from "../ownership";
+import { NSPAWN_HOST_KEY } from "../core/protocols";
 import { contentHash, frameStdin } from "../shell";
 import { CONTAINER_TYPE } from "../tokens";
 import { ZfsDataset } from "../zfs";
 import { NspawnBindMount, NspawnCapability, NspawnContainerArgs, resolveContainerArgs } from "./args";
-import { parseHostKey, renderConverge, renderDelete } from "./render";
+import { renderConverge, renderDelete } from "./render";
 
 export { NspawnContainerArgs, NspawnBindMount, NspawnCapability, resolveContainerArgs };
 
@@ -68,7 +69,7 @@ export class NspawnContainer extends pulumi.ComponentResource {
         }, { parent: this, dependsOn: this.dataset ? [this.dataset] : [] }).converge;
 
         this.hostKey = this.command.stdout.apply((out) => {
-            const k = parseHostKey(out);
+            const k = NSPAWN_HOST_KEY.parse(out);
             if (!k) throw new pulumi.ResourceError(`container ${spec.machine} on ${r.host.name} reported no SSH host key (stdout: ${JSON.stringify(out.slice(-300))}).`, this);
             return k;
         });

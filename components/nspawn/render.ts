@@ -1,5 +1,6 @@
 // NspawnContainer renderer: the .nspawn file, the unit drop-in, the files put inside the rootfs, converge and delete scripts. Pure.
 import { OwnerMark } from "../core/owner";
+import { NSPAWN_HOST_KEY } from "../core/protocols";
 import { RenderedFile, Script, shq } from "../shell";
 
 export const MACHINES_DIR = "/var/lib/machines";
@@ -253,7 +254,7 @@ export function renderConverge(c: ContainerSpec, mark: OwnerMark): { script: str
         "fi",
         // Recorded only now that the container runs with it: a run killed before this line restarts it next time.
         `if [ "$hearth_apply" = 1 ]; then hearth_record ${shq(appliedKey(m))} "$hearth_want"; fi`,
-        `printf 'hearth-nspawn-hostkey: %s\\n' "$(hearth_applied ${shq(hostKeyKey(m))})"`,
+        NSPAWN_HOST_KEY.emit(`"$(hearth_applied ${shq(hostKeyKey(m))})"`),
     );
     return { script: s.render(), files: s.installedFiles as RenderedFile[] };
 }
@@ -305,11 +306,6 @@ export function renderDelete(c: ContainerSpec, mark: OwnerMark): string {
         `hearth_remove ${shq(nspawn)}`,
     );
     return s.render();
-}
-
-/** Parses the converge script's stdout for the container's SSH host key (`ssh-ed25519 AAAA…`). */
-export function parseHostKey(stdout: string): string | undefined {
-    return /^hearth-nspawn-hostkey: (ssh-ed25519 [A-Za-z0-9+/]+={0,2})$/m.exec(stdout)?.[1];
 }
 
 /** Parses the measured start time, when the script started the container. */

@@ -5,10 +5,11 @@ import * as command from "@pulumi/command";
 import { remoteScript } from "../host";
 import { OwnerMark, claimOnHost, ownerMark } from "../ownership";
 import { fail } from "../validate";
+import { WG_PUBLIC_KEY } from "../core/protocols";
 import { contentHash, frameStdin } from "../shell";
 import { WIREGUARD_TYPE } from "../tokens";
 import { ResolvedLink, ResolvedSide, WireguardLinkArgs, WireguardSideArgs, allowedIpsFor, checkEndpoint, checkPublicKey, isWgKey, resolveWireguardLinkArgs } from "./args";
-import { WgInterface, parsePublicKey, renderConverge, renderDeleteScript, renderKeyDeleteScript, renderKeyScript } from "./render";
+import { WgInterface, renderConverge, renderDeleteScript, renderKeyDeleteScript, renderKeyScript } from "./render";
 
 export { WireguardLinkArgs, WireguardSideArgs, resolveWireguardLinkArgs };
 
@@ -84,7 +85,7 @@ export class WireguardLink extends pulumi.ComponentResource {
                 keyLifecycles[s.name] = key.lifecycle!;
                 const cmd = key.converge;
                 keys[s.name] = cmd.stdout.apply((out) => {
-                    const k = parsePublicKey(out);
+                    const k = WG_PUBLIC_KEY.parse(out);
                     if (!k) throw new pulumi.ResourceError(`WireGuard key step on ${s.host!.name} printed no public key (stdout: ${JSON.stringify(out.slice(0, 200))}).`, this);
                     return k;
                 });

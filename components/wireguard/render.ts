@@ -6,7 +6,11 @@
 // against the key file's. A private key is generated only when its file is absent, so no crash can regenerate one.
 // The interface config carries its owner's mark (`# hearth-owner: <id>`); another owner's interface is refused.
 import { OwnerMark } from "../core/owner";
+import { WG_PUBLIC_KEY } from "../core/protocols";
 import { RenderedFile, Script, shq } from "../shell";
+
+/** The key script's stdout protocol parser (components/core/protocols.ts), under the name the host specs use. */
+export const parsePublicKey = WG_PUBLIC_KEY.parse;
 
 /** A peer as one side's config lists it (everything resolved: public keys are known here, unless pending). */
 export interface WgPeer {
@@ -259,7 +263,7 @@ fi
 for hearth_f in ${shq(WG_DIR)}/${shq(ifname)}.key.v* ${shq(`${key}-version`)}; do
   if [ "$hearth_f" != "$hearth_vkey" ]; then hearth_remove "$hearth_f"; fi
 done
-printf 'hearth-wg-public-key: %s\n' "$hearth_pub"`,
+${WG_PUBLIC_KEY.emit('"$hearth_pub"')}`,
     );
     return s;
 }
@@ -279,12 +283,6 @@ export function renderKeyDeleteScript(ifname: string, mark: OwnerMark, link: str
         '  hearth_remove "$hearth_f"',
         "done",
     );
-}
-
-/** Parses the key script's stdout. */
-export function parsePublicKey(stdout: string): string | undefined {
-    const m = /^hearth-wg-public-key: ([A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=)$/m.exec(stdout);
-    return m?.[1];
 }
 
 export interface WgConverge {

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { Host, remoteScript } from "../host";
 import { claimOnHost, ownerMark } from "../ownership";
+import { ZFS_MOUNTPOINT } from "../core/protocols";
 import { contentHash } from "../shell";
 import { SystemdService, SystemdServiceArgs, resolveServiceArgs } from "../systemd";
 import { DATASET_TYPE } from "../tokens";
@@ -40,8 +41,7 @@ export function snapshotServiceArgs(host: Host, dataset: string, schedule: Snaps
 
 /** The mountpoint the converge script reports (`hearth: mountpoint=…`), if it ran. */
 export function reportedMountpoint(stdout: string | undefined): string | undefined {
-    const m = /^hearth: mountpoint=(.+)$/m.exec(stdout ?? "");
-    return m ? m[1] : undefined;
+    return ZFS_MOUNTPOINT.parse(stdout);
 }
 
 export class ZfsDataset extends pulumi.ComponentResource {

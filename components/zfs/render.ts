@@ -1,6 +1,7 @@
 // ZfsDataset renderer: resolved dataset spec in, converge and delete scripts out (pure, no Pulumi).
 import { Script, contentHash, frameStdin, shq } from "../shell";
 import { OwnerMark } from "../core/owner";
+import { ZFS_MOUNTPOINT } from "../core/protocols";
 import { AUTOSNAP_SCRIPT, AUTOSNAP_TOOL } from "./snapshots";
 
 /** A dataset path `pool/child[/…]`: no `..`, `@`, spaces, leading `-` or trailing `/` can match. */
@@ -234,7 +235,7 @@ function convergeScript(spec: DatasetSpec, mark: OwnerMark): Script {
     );
     // Installed after the dataset converged: the timer that runs it is created after this command.
     if (spec.autosnap) s.install({ path: AUTOSNAP_TOOL, content: AUTOSNAP_SCRIPT, mode: 0o755 });
-    s.raw(`hearth_say "mountpoint=$(hearth_zfs_get "$ds" mountpoint)"`);
+    s.raw(ZFS_MOUNTPOINT.emit(`$(hearth_zfs_get "$ds" mountpoint)`));
     return s;
 }
 

@@ -5,7 +5,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { OwnerMark } from "../../components/core/owner";
-import { ContainerSpec, parseHostKey, parseStartMs, renderConverge as converge, renderDelete as del, renderDropIn as dropIn, renderFiles as files, renderNetworkFile, renderNspawnFile as nspawnFile } from "../../components/nspawn/render";
+import { NSPAWN_HOST_KEY } from "../../components/core/protocols";
+import { ContainerSpec, parseStartMs, renderConverge as converge, renderDelete as del, renderDropIn as dropIn, renderFiles as files, renderNetworkFile, renderNspawnFile as nspawnFile } from "../../components/nspawn/render";
 import { parseScriptFiles, frameStdin } from "../../components/shell";
 import { checkScript, verifyUnits } from "../tools";
 import { golden } from "./golden";
@@ -126,9 +127,9 @@ describe("nspawn/render", () => {
 
     it("parses the host key and start time from the script's stdout", () => {
         const out = "hearth: wrote x\nhearth: container web running 734 ms after systemctl start\nhearth-nspawn-hostkey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA+qnnike2m5POlPYFnbDLTNtnYYVDkPmTOStlmpVbyN\n";
-        assert.equal(parseHostKey(out), "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA+qnnike2m5POlPYFnbDLTNtnYYVDkPmTOStlmpVbyN");
+        assert.equal(NSPAWN_HOST_KEY.parse(out), "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA+qnnike2m5POlPYFnbDLTNtnYYVDkPmTOStlmpVbyN");
         assert.equal(parseStartMs(out), 734);
-        assert.equal(parseHostKey("hearth-nspawn-hostkey: ssh-rsa AAAA"), undefined);
+        assert.equal(NSPAWN_HOST_KEY.parse("hearth-nspawn-hostkey: ssh-rsa AAAA"), undefined);
         assert.equal(parseStartMs("hearth: wrote x"), undefined);
     });
 

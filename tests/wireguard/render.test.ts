@@ -1,7 +1,8 @@
 // WireGuard renderer: golden files, shellcheck on every script, and the real wg reading each rendered config.
 import { strict as assert } from "assert";
+import { WG_PUBLIC_KEY } from "../../components/core/protocols";
 import {
-    WgInterface, parsePublicKey, renderConfig, renderConverge, renderDeleteScript, renderKeyDeleteScript, renderKeyLoader, renderKeyScript, renderRestartStamp,
+    WgInterface, renderConfig, renderConverge, renderDeleteScript, renderKeyDeleteScript, renderKeyLoader, renderKeyScript, renderRestartStamp,
 } from "../../components/wireguard/render";
 import { parseScriptFiles, frameStdin } from "../../components/shell";
 import { OwnerMark } from "../../components/core/owner";
@@ -94,11 +95,11 @@ describe("wireguard/render", () => {
     });
 
     it("parses only a well-formed public key line", () => {
-        assert.equal(parsePublicKey(`hearth: generated\nhearth-wg-public-key: ${KEYS.rack}\n`), KEYS.rack);
-        assert.equal(parsePublicKey("hearth-wg-public-key: short="), undefined);
+        assert.equal(WG_PUBLIC_KEY.parse(`hearth: generated\nhearth-wg-public-key: ${KEYS.rack}\n`), KEYS.rack);
+        assert.equal(WG_PUBLIC_KEY.parse("hearth-wg-public-key: short="), undefined);
         // 43rd character not allowed for a 32-byte key: its low bits would be non-zero.
-        assert.equal(parsePublicKey(`hearth-wg-public-key: ${KEYS.rack.slice(0, 42)}B=`), undefined);
-        assert.equal(parsePublicKey(""), undefined);
+        assert.equal(WG_PUBLIC_KEY.parse(`hearth-wg-public-key: ${KEYS.rack.slice(0, 42)}B=`), undefined);
+        assert.equal(WG_PUBLIC_KEY.parse(""), undefined);
     });
 
     it("refuses a config value that would break the file", () => {
