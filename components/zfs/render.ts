@@ -239,10 +239,6 @@ function convergeScript(spec: DatasetSpec, mark: OwnerMark): Script {
     return s;
 }
 
-export function renderConverge(spec: DatasetSpec, mark: OwnerMark): string {
-    return convergeScript(spec, mark).render();
-}
-
 export function renderDelete(spec: DatasetSpec, mark: OwnerMark): string {
     const s = new Script(`zfs dataset ${spec.dataset} (delete)`).owner(mark);
     s.raw("hearth_lock zfs", `ds=${shq(spec.dataset)}`, `pool=${shq(poolOf(spec.dataset))}`);

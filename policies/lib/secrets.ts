@@ -57,6 +57,3 @@ export function findSecrets(text: string): SecretFinding[] {
     }
     return found;
 }
-
-/** A base64 WireGuard key: 32 bytes, 44 characters ending in '='. */
-export const WG_KEY = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;

@@ -21,10 +21,6 @@ export function expandSyscalls(name: string, seen: Set<string> = new Set()): str
     return unresolved.has(name) || !/^[a-z0-9_]+$/.test(name) ? [] : [name];
 }
 
-export function isSyscallGroup(name: string): boolean {
-    return Object.prototype.hasOwnProperty.call(groups, name);
-}
-
 /** Builds the filter from the SystemCallFilter= values in order (an empty value resets, so callers pass what follows it). */
 export function syscallFilter(lines: readonly string[]): SyscallFilter {
     let allowList: boolean | undefined;

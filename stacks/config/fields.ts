@@ -46,14 +46,6 @@ export const label = (what = "a lowercase DNS label (a-z, 0-9, inner '-', 1 to 6
 export const SECRET_KEY = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
 export const secretKey = () => pattern(SECRET_KEY, "the name of a secret config key in the hearth namespace (letters, digits, '_', '.', '-'; set with `pulumi config set --secret`)");
 
-/** A normalized absolute path without `..`, `.`, `//`, whitespace or control characters. */
-export const ABS_PATH = /^(\/[A-Za-z0-9_@%+=:,.~-]+)+$/;
-export const absPath = () =>
-    pattern(ABS_PATH, "a normalized absolute path (no '..', '.', '//', trailing '/', spaces or control characters)").refine(
-        (p) => p.split("/").every((s) => s !== "." && s !== ".."),
-        say("a normalized absolute path (no '..', '.', '//', trailing '/', spaces or control characters)"),
-    );
-
 /** A hostname or an IPv4/IPv6 literal (what sshd or a DNS record points at). */
 const IPV4 = String.raw`(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}`;
 export const IPV4_RE = new RegExp(`^${IPV4}$`);
