@@ -6,7 +6,7 @@ import { DnsRecordArgs, DnsZone } from "../../components/dns";
 import { serverLayout } from "../../components/dns/knot";
 import { Host } from "../../components/host";
 import { describeHost, startHost, TestHost } from "./harness";
-import { CrashRun, crashPoints, fileFacts, unitFacts } from "./crash";
+import { CrashRun, crashPoints, fileFacts, unitFacts, mustExec, runAll } from "./crash";
 import { registeredCommands } from "./runner";
 
 const ZONE = "crash.hearth.test";
@@ -15,11 +15,7 @@ describeHost("DnsZone crash points", function () {
     this.timeout(1_800_000);
     let h: TestHost;
     const layout = serverLayout(ZONE);
-    const sh = async (cmd: string): Promise<string> => {
-        const r = await h.exec(cmd);
-        assert.equal(r.code, 0, `${cmd}\n${r.stdout}${r.stderr}`);
-        return r.stdout;
-    };
+    const sh = (cmd: string): Promise<string> => mustExec(h, cmd);
 
     /** The knotd unit's converge, the zone converge and the zone delete for `records`. */
     async function commands(records: DnsRecordArgs[]): Promise<{ unit: CrashRun; zone: CrashRun; del: CrashRun }> {
@@ -43,12 +39,7 @@ describeHost("DnsZone crash points", function () {
         `systemctl reset-failed ${layout.unit} 2>/dev/null || true`,
         `rm -rf ${layout.dir} /var/lib/hearth/applied/knot /var/lib/private/${layout.id} /var/lib/${layout.id}`,
     ].join("\n"));
-    const runClean = async (...runs: CrashRun[]) => {
-        for (const r of runs) {
-            const x = await h.exec(r.command, { stdin: r.stdin });
-            assert.equal(x.code, 0, `start state: ${x.stdout}${x.stderr}`);
-        }
-    };
+    const runClean = (...runs: CrashRun[]) => runAll(h, runs);
 
     const fingerprint = async () => [
         ...(await fileFacts(h, [layout.dir], { trees: [layout.dir, "/var/lib/hearth/applied/knot"] })),

@@ -9,7 +9,7 @@ import { Host } from "../../components/host";
 import { ipv4HostAddress } from "../../components/net";
 import { NspawnContainer } from "../../components/nspawn";
 import { setCommandStdout } from "../mocks";
-import { cleanRun, crashPoints, fileFacts, unitFacts } from "./crash";
+import { cleanRun, crashPoints, fileFacts, unitFacts, mustExec } from "./crash";
 import { describeHost, startHost, TestHost } from "./harness";
 import { BASE } from "./nspawn-base";
 import { registeredCommands } from "./runner";
@@ -55,11 +55,7 @@ describeHost("NspawnContainer crash points", function () {
     let h: TestHost;
     let converge: { command: string; stdin?: string };
     let del: { command: string; stdin?: string };
-    const sh = async (cmd: string): Promise<string> => {
-        const r = await h.exec(cmd);
-        assert.equal(r.code, 0, `${cmd}\n${r.stdout}${r.stderr}`);
-        return r.stdout;
-    };
+    const sh = (cmd: string): Promise<string> => mustExec(h, cmd);
     const fingerprint = async () => ({
         files: await fileFacts(h, [...HOST_FILES, ROOT, ...[...INNER, ...KEYS].map((f) => `${ROOT}/${f}`)], { random: RANDOM }),
         unit: (await unitFacts(h, [UNIT]))[UNIT],

@@ -8,17 +8,13 @@ import { Host } from "../../components/host";
 import { PostgresDb, PostgresDbArgs } from "../../components/postgres";
 import { mockPassword } from "../mocks";
 import { describeHost, startHost, TestHost } from "./harness";
-import { CrashRun, crashPoints, fileFacts, unitFacts } from "./crash";
+import { CrashRun, crashPoints, fileFacts, unitFacts, mustExec, startState } from "./crash";
 import { registeredCommands } from "./runner";
 
 describeHost("PostgresDb crash points", function () {
     this.timeout(3_600_000);
     let h: TestHost;
-    const sh = async (cmd: string): Promise<string> => {
-        const r = await h.exec(cmd);
-        assert.equal(r.code, 0, `${cmd}\n${r.stdout}${r.stderr}`);
-        return r.stdout;
-    };
+    const sh = (cmd: string): Promise<string> => mustExec(h, cmd);
     const q = (s: string) => `'${s.replace(/'/g, `'"'"'`)}'`;
     const asPostgres = (sql: string) => sh(`runuser -u postgres -- psql -X -q -A -t -d postgres -c ${q(sql)}`);
 
@@ -61,13 +57,7 @@ describeHost("PostgresDb crash points", function () {
         "runuser -u postgres -- psql -X -q -d postgres -c 'SELECT pg_reload_conf()' >/dev/null",
         "systemctl reset-failed pgbouncer && systemctl restart pgbouncer",
     ].join("\n"));
-    const start = async (from?: CrashRun) => {
-        await wipe();
-        if (from) {
-            const r = await h.exec(from.command, { stdin: from.stdin });
-            assert.equal(r.code, 0, `start state: ${r.stdout}${r.stderr}`);
-        }
-    };
+    const start = (from?: CrashRun) => startState(h, wipe, from);
 
     /** Can `password` log in as shop over TCP, directly and through pgbouncer? (what the server and pgbouncer loaded) */
     const logins = async (password: string) => {

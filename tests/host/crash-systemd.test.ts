@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../components/host";
 import { SystemdService } from "../../components/systemd";
 import { describeHost, startHost, TestHost } from "./harness";
-import { CrashRun, crashPoints, fileFacts, unitFacts } from "./crash";
+import { CrashRun, crashPoints, fileFacts, unitFacts, mustExec } from "./crash";
 import { registeredCommands } from "./runner";
 
 const UNIT = "crashy.service";
@@ -14,11 +14,7 @@ const UNIT = "crashy.service";
 describeHost("SystemdService crash points", function () {
     this.timeout(1_800_000);
     let h: TestHost;
-    const sh = async (cmd: string): Promise<string> => {
-        const r = await h.exec(cmd);
-        assert.equal(r.code, 0, `${cmd}\n${r.stdout}${r.stderr}`);
-        return r.stdout;
-    };
+    const sh = (cmd: string): Promise<string> => mustExec(h, cmd);
 
     /** The converge and delete of the service at `version` (its environment and its credential both change with it). */
     async function commands(version: number): Promise<{ converge: CrashRun; del: CrashRun }> {

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../components/host";
 import { WireguardLink } from "../../components/wireguard";
 import { describeHost, startHost, TestHost } from "./harness";
-import { CrashRun, crashPoints, fileFacts, unitFacts } from "./crash";
+import { CrashRun, crashPoints, fileFacts, unitFacts, mustExec, runAll } from "./crash";
 import { registeredCommands } from "./runner";
 import { setCommandStdout } from "../mocks";
 
@@ -18,11 +18,7 @@ const PSK = "Ll+A+0iQlADroMLeMfY7y08yZkioBvsHEEKzBy2UUB0=";
 describeHost("WireguardLink crash points", function () {
     this.timeout(1_800_000);
     let h: TestHost;
-    const sh = async (cmd: string): Promise<string> => {
-        const r = await h.exec(cmd);
-        assert.equal(r.code, 0, `${cmd}\n${r.stdout}${r.stderr}`);
-        return r.stdout;
-    };
+    const sh = (cmd: string): Promise<string> => mustExec(h, cmd);
 
     interface Shape { readonly peerKey?: string; readonly subnets?: string[]; readonly keyVersion?: number }
     /** The key, interface and delete commands of a one-host link (the peer is managed elsewhere). */
@@ -52,12 +48,7 @@ describeHost("WireguardLink crash points", function () {
         `ip link del dev ${IF} 2>/dev/null || true`,
         `rm -rf /etc/wireguard/${IF}.* /etc/wireguard/.hearth /var/lib/hearth/applied/wireguard`,
     ].join("\n"));
-    const runClean = async (...runs: CrashRun[]) => {
-        for (const r of runs) {
-            const x = await h.exec(r.command, { stdin: r.stdin });
-            assert.equal(x.code, 0, `start state: ${x.stdout}${x.stderr}`);
-        }
-    };
+    const runClean = (...runs: CrashRun[]) => runAll(h, runs);
 
     /**
      * Files (keys by presence and mode), applied state, the unit, and what the live interface holds (keys as a match;

@@ -5,17 +5,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../components/host";
 import { ZfsDataset, ZfsDatasetArgs } from "../../components/zfs";
 import { describeHost, startHost, TestHost } from "./harness";
-import { CrashRun, crashPoints, fileFacts } from "./crash";
+import { CrashRun, crashPoints, fileFacts, mustExec, startState } from "./crash";
 import { registeredCommands } from "./runner";
 
 describeHost("ZfsDataset crash points", function () {
     this.timeout(1_800_000);
     let h: TestHost;
-    const sh = async (cmd: string): Promise<string> => {
-        const r = await h.exec(cmd);
-        assert.equal(r.code, 0, `${cmd}\n${r.stdout}${r.stderr}`);
-        return r.stdout;
-    };
+    const sh = (cmd: string): Promise<string> => mustExec(h, cmd);
 
     /** The converge (create) and delete commands ZfsDataset `name` registers for `args`. */
     async function commands(args: Omit<ZfsDatasetArgs, "host">, name = "app"): Promise<{ converge: CrashRun; del: CrashRun }> {
@@ -39,13 +35,7 @@ describeHost("ZfsDataset crash points", function () {
         "zfs list tank/c >/dev/null 2>&1 && exit 1",
         "rm -rf /usr/local/lib/hearth /var/lib/hearth/applied/zfs-before",
     ].join("\n"));
-    const start = async (from?: CrashRun) => {
-        await wipe();
-        if (from) {
-            const r = await h.exec(from.command, { stdin: from.stdin });
-            assert.equal(r.code, 0, `start state: ${r.stdout}${r.stderr}`);
-        }
-    };
+    const start = (from?: CrashRun) => startState(h, wipe, from);
 
     /** Datasets, snapshots (pre-change ones by kind, their time taken out), own properties, mounts, tool, state. */
     const fingerprint = async () => {

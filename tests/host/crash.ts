@@ -135,3 +135,25 @@ export async function unitFacts(h: TestHost, units: readonly string[]): Promise<
     }
     return out;
 }
+
+/** Runs a command on the host as root and returns its stdout; a failure fails the spec with the output. */
+export async function mustExec(h: TestHost, cmd: string): Promise<string> {
+    const r = await h.exec(cmd);
+    assert.equal(r.code, 0, `${cmd}\n${r.stdout}${r.stderr}`);
+    return r.stdout;
+}
+
+/** Runs scripts cleanly, in order, to build a start state; any failure fails the spec. */
+export async function runAll(h: TestHost, runs: readonly (CrashRun | undefined)[]): Promise<void> {
+    for (const run of runs) {
+        if (!run) continue;
+        const r = await h.exec(run.command, { stdin: run.stdin });
+        assert.equal(r.code, 0, `start state: ${r.stdout}${r.stderr}`);
+    }
+}
+
+/** A crash case's start state: `wipe`, then (for an update or a delete) a clean run of `from`. */
+export async function startState(h: TestHost, wipe: () => Promise<unknown>, from?: CrashRun): Promise<void> {
+    await wipe();
+    await runAll(h, [from]);
+}

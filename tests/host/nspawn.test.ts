@@ -7,6 +7,7 @@ import { NspawnContainer, NspawnContainerArgs } from "../../components/nspawn";
 import { parseStartMs } from "../../components/nspawn/render";
 import { SystemdService } from "../../components/systemd";
 import { shq } from "../../components/shell";
+import { mustExec } from "./crash";
 import { describeHost, startHost, TestHost } from "./harness";
 import { commandOutputsFromHosts, resetCommandOutputs } from "./outputs";
 import { ProgramRunner, registeredCommands } from "./runner";
@@ -23,11 +24,7 @@ describeHost("NspawnContainer in a test host", function () {
     let address: string;
     const key = generateKey(sshTempDir(), "container-root", "hearth-container-test");
     const runner = new ProgramRunner();
-    const sh = async (cmd: string): Promise<string> => {
-        const r = await h.exec(cmd);
-        assert.equal(r.code, 0, `${cmd}\n${r.stdout}${r.stderr}`);
-        return r.stdout;
-    };
+    const sh = (cmd: string): Promise<string> => mustExec(h, cmd);
     const args = (): NspawnContainerArgs => ({
         host: zfsHost,
         machine: "web",

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../components/host";
 import { PostgresDb, PostgresDbArgs } from "../../components/postgres";
 import { scramVerifier } from "../../components/postgres/scram";
+import { mustExec } from "./crash";
 import { describeHost, startHost, TestHost } from "./harness";
 import { ProgramRunner } from "./runner";
 
@@ -33,11 +34,7 @@ describeHost("PostgresDb on a PostgreSQL 15 + pgbouncer + zfs-fuse host", functi
     let h: TestHost;
     let host: Host;
     let client: string;
-    const sh = async (cmd: string): Promise<string> => {
-        const r = await h.exec(cmd);
-        assert.equal(r.code, 0, `${cmd}\n${r.stdout}${r.stderr}`);
-        return r.stdout;
-    };
+    const sh = (cmd: string): Promise<string> => mustExec(h, cmd);
     const q = (v: string) => `'${v.replace(/'/g, `'"'"'`)}'`;
     const asPostgres = (db: string, sql: string) => sh(`runuser -u postgres -- psql -X -q -A -t -d ${db} -c ${JSON.stringify(sql)}`);
 

@@ -12,7 +12,7 @@ import { SystemdService, SystemdServiceArgs } from "../../components/systemd";
 import { MANAGED_MARKER } from "../../components/systemd/model";
 import { SERVICE_TYPE } from "../../components/tokens";
 import { describeHost, startHost, TestHost } from "./harness";
-import { CrashRun } from "./crash";
+import { CrashRun, mustExec } from "./crash";
 import { ProgramRunner, registeredCommands, RemoteCommandError } from "./runner";
 import { runSsh, SshResult } from "./ssh";
 
@@ -27,11 +27,7 @@ describeHost("SystemdService trust on a real host", function () {
     this.timeout(900_000);
     let h: TestHost;
 
-    const sh = async (cmd: string): Promise<string> => {
-        const r = await h.exec(cmd);
-        assert.equal(r.code, 0, `${cmd}\n${r.stdout}${r.stderr}`);
-        return r.stdout;
-    };
+    const sh = (cmd: string): Promise<string> => mustExec(h, cmd);
     const program = (decls: Decl[]) => () => {
         const host = new Host({ name: h.name, address: h.address, privateKey: pulumi.secret(h.privateKey), hostKey: h.hostKey });
         for (const d of decls) new SystemdService(d.name, { host, ...d.args } as SystemdServiceArgs, d.opts);

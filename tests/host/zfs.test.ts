@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Host, HostFacts } from "../../components/host";
 import { ZfsDataset, ZfsDatasetArgs, snapshotUnitName } from "../../components/zfs";
 import { AUTOSNAP_SCRIPT } from "../../components/zfs/snapshots";
+import { mustExec } from "./crash";
 import { describeHost, startHost, TestHost } from "./harness";
 import { ProgramRunner, RemoteCommandError, registeredCommands } from "./runner";
 import { runSsh } from "./ssh";
@@ -20,11 +21,7 @@ function zfsHost(h: TestHost, facts: HostFacts = { zfs: true }): Host {
 describeHost("ZfsDataset on a zfs-fuse host", function () {
     this.timeout(600_000);
     let h: TestHost;
-    const sh = async (cmd: string): Promise<string> => {
-        const r = await h.exec(cmd);
-        assert.equal(r.code, 0, `${cmd}\n${r.stdout}${r.stderr}`);
-        return r.stdout;
-    };
+    const sh = (cmd: string): Promise<string> => mustExec(h, cmd);
     const props = (ds: string, list: string) => sh(`zfs get -Hp -o property,value,source ${list} ${ds}`);
     const snapshots = async (ds: string) => (await sh(`zfs list -H -o name -t snapshot -r ${ds}`)).split("\n").filter((l) => l.startsWith(`${ds}@`));
     // A fresh Host per program run, as each `pulumi up` is a fresh process (plan-time claims are per Host).
