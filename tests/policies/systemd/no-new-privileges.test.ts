@@ -40,7 +40,9 @@ describe("hearth-systemd-no-new-privileges", () => {
         assert.equal(files[1].content, OPEN.replace("[Service]\n", "[Service]\nNoNewPrivileges=yes\n"));
         assert.deepEqual(await violations(policy, { ...args, props: fixed }), []);
         // The real script still installs exactly these bodies from the rewritten stdin.
-        const root = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-nnp-"));
+        // The runtime writes only below directories root alone can change (not /tmp).
+        fs.mkdirSync("/run/hearth-spec", { recursive: true, mode: 0o700 });
+        const root = fs.mkdtempSync("/run/hearth-spec/nnp-");
         try {
             const script = unwrapCommand(fixed.create).replace(/hearth_install '?\/etc\//g, `hearth_install ${root}/etc/`).replace(/\/run\/fixture-secret/g, `${root}/secret`).replace(/ root root$/gm, ` ${os.userInfo().username} ${os.userInfo().username}`);
             const r = spawnSync("bash", ["-c", script], { input: fixed.stdin, encoding: "utf8" });
