@@ -109,6 +109,14 @@ function serviceUnit(r: ResolvedService, mark: OwnerMark): string {
 }
 
 function dropInUnit(r: ResolvedService, mark: OwnerMark): string {
+    if (isLifelineUnit(r.unitName)) {
+        // sshd's sandbox is every login session's (ProtectSystem, an empty capability set or NoNewPrivileges there lock
+        // administration out at the next restart), and journald, logind, dbus, networkd and resolved serve the whole
+        // system: over these a drop-in carries resource limits only.
+        const lines = [...header(mark), `Drop-in over ${r.unitName}, which hearth never cuts off: resource limits only, no sandbox.`];
+        if (r.description) lines.push(r.description);
+        return renderIni([{ name: "Service", lines: limitLines(r) }], lines);
+    }
     const service = withResets([...directoryLines(r), ...sandboxLines(appSandbox(r)), ...limitLines(r)]);
     const lines = [...header(mark), `Drop-in over the packaged ${r.unitName}: hardening and limits only.`];
     if (r.description) lines.push(r.description);
