@@ -41,14 +41,33 @@ export function loadStackConfig(dir: string, stack: string): StackConfig {
     if (typeof raw !== "object" || Array.isArray(raw)) throw new Error(`${file}: 'config' must be a mapping`);
     const config: Record<string, string> = {};
     const secretKeys: string[] = [];
+    noSharedNodes(raw, file);
     for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
         const key = k.includes(":") ? k : `${name}:${k}`;
+        if (key in config) throw new Error(`${file}: config key '${key}' is set twice (as '${k}' and with its namespace); keep one`);
+        const ns = key.slice(0, key.indexOf(":"));
+        if (ns !== name && ns.toLowerCase() === name.toLowerCase()) throw new Error(`${file}: config key '${k}' has the namespace '${ns}': expected '${name}' (namespaces are case-sensitive)`);
         const { value, secret } = substituteSecure(v, key);
         if (secret) secretKeys.push(key);
         // The CLI passes scalars as their text and structured values as JSON.
         config[key] = typeof value === "string" ? value : typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);
     }
     return { project: name, config, secretKeys };
+}
+
+/**
+ * Refuses a config in which one node is reached twice (YAML anchors and aliases): expanded, a few lines of aliases
+ * grow into gigabytes, and a site config has no use for them. Also refuses `__proto__` keys, which an object
+ * would take as its prototype rather than as a key.
+ */
+function noSharedNodes(v: unknown, file: string, seen = new Set<object>(), at = "config"): void {
+    if (v === null || typeof v !== "object") return;
+    if (seen.has(v)) throw new Error(`${file}: ${at} repeats another node (a YAML alias); anchors and aliases are not allowed in a site config`);
+    seen.add(v);
+    for (const [k, x] of Object.entries(v)) {
+        if (k === "__proto__") throw new Error(`${file}: ${at}.__proto__ is not an allowed key`);
+        noSharedNodes(x, file, seen, Array.isArray(v) ? `${at}[${k}]` : `${at}.${k}`);
+    }
 }
 
 function readYaml(file: string): unknown {
@@ -64,7 +83,7 @@ function substituteSecure(v: unknown, key: string): { value: unknown; secret: bo
         for (const [k, x] of Object.entries(o)) {
             const r = substituteSecure(x, key);
             secret ||= r.secret;
-            out[k] = r.value;
+            Object.defineProperty(out, k, { value: r.value, enumerable: true, writable: true, configurable: true });
         }
         return { value: out, secret };
     }

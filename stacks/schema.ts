@@ -68,6 +68,16 @@ export function checkSiteConfig(raw: RawSiteConfig, namespace = "hearth"): { ok:
     } else {
         for (const issue of crossCheck(parsed.data)) problems.push({ path: keyPath(namespace, issue.path), message: `${shown(issue.input)}: expected ${issue.message}` });
     }
+    // A section holds plain values only: a secret set inside one (`pulumi config set --secret --path ...`) would be
+    // written into unit files, scripts and state in clear. Secrets live in their own keys, named by the config.
+    for (const key of Object.keys(sections)) {
+        if (raw.secretKeys?.has(key)) {
+            problems.push({
+                path: `${namespace}:${key}`,
+                message: `holds a secret value: expected plain values only (a secret goes in its own key, set with \`pulumi config set --secret <key>\`, and the config names that key, e.g. credentials: { token: <key> })`,
+            });
+        }
+    }
     // Every other key must be a secret something refers to: a typo such as `hearth:service` must not be ignored.
     const refs = secretRefs(sections);
     for (const key of [...loose].sort()) {

@@ -418,6 +418,22 @@ hearth_unit_idle() {
   esac
 }
 
+# hearth_mount_safe PATH: a file system may be mounted at PATH: it is not a link, and every existing directory above it
+# is a real directory only root can change (a mount follows links: one below a directory a service user owns could
+# be pointed at /etc). Directories still missing are made by root, below ones that passed.
+hearth_mount_safe() {
+  local p='' part parts
+  case $1 in /*) ;; *) return 0 ;; esac
+  IFS=/ read -r -a parts <<<"$(hearth_parent "$1")"
+  for part in "${parts[@]}"; do
+    [ -n "$part" ] || continue
+    p=$p/$part
+    if [ ! -e "$p" ] && [ ! -L "$p" ]; then break; fi
+    hearth_root_only "$p" || hearth_die 65 "refusing to mount at $1: $p is a link, not a directory, or someone other than root can change it"
+  done
+  if [ -L "$1" ]; then hearth_die 65 "refusing to mount at $1: it is a link"; fi
+}
+
 # --- systemd ---------------------------------------------------------------------------------------------------
 # hearth_daemon_reload UNIT...: reloads systemd when any UNIT's loaded state is stale (NeedDaemonReload) or it is
 # not loaded from its file; a level, so a run killed between a write and the reload still reloads next time.
@@ -534,6 +550,7 @@ hearth_zfs_unmount() {
 hearth_zfs_mount() {
   if [ "$(zfs get -H -o value canmount "$1")" = on ] && [[ $(zfs get -H -o value mountpoint "$1") == /* ]] &&
     [ "$(zfs get -H -o value mounted "$1")" = no ]; then
+    hearth_mount_safe "$(zfs get -H -o value mountpoint "$1")"
     zfs mount "$1"
     hearth_step
     hearth_say "mounted $1"

@@ -123,6 +123,10 @@ function convergeScript(spec: DatasetSpec, mark: OwnerMark): Script {
         s.raw(`  hearth_die 65 ${shq(msg)}"$pool"${shq(` does not have; ${supported}`)}${f.property === "compression" ? '"$zfs_supported"' : ""}`, "fi");
     }
     const create = [`-o "${OWNER_PROP}=$hearth_owner"`, ...sets.map((kv) => `-o ${shq(kv)}`)].join(" ");
+    if (spec.properties.mountpoint?.startsWith("/")) {
+        // zfs mounts at create, clone, rename and a mountpoint change: the place is checked before any of them.
+        s.raw(`hearth_mount_safe ${shq(spec.properties.mountpoint)}`);
+    }
     s.raw(
         "zfs_created=0",
         `if hearth_zfs_exists "$ds"; then`,

@@ -27,6 +27,13 @@ const SECRET_SITE = `config:
 `;
 
 const BAD_SITE = SECRET_SITE.replace('listenPorts: [8000]', "listenPorts: [8000]\n      memoryMaxMiB: 0");
+/** A secret set inside a section (`pulumi config set --secret --path 'hearth:services[0].environment.FOO'`). */
+const NESTED_SECRET_SITE = SECRET_SITE.replace("      listenPorts: [8000]\n", "      listenPorts: [8000]\n      environment:\n        FOO:\n          secure: v1:CCCCfakeciphertext\n");
+/** Ten levels of aliases: a few hundred bytes that expand to billions of nodes. */
+const ALIAS_SITE = SECRET_SITE.replace("  hearth:services:\n", "  hearth:bomb:\n    - &a0 [x, x, x, x, x, x, x, x, x, x]\n" + Array.from({ length: 9 }, (_, i) => `    - &a${i + 1} [*a${i}, *a${i}, *a${i}, *a${i}, *a${i}, *a${i}, *a${i}, *a${i}, *a${i}, *a${i}]\n`).join("") + "  hearth:services:\n");
+const PROTO_SITE = SECRET_SITE.replace("      listenPorts: [8000]\n", "      listenPorts: [8000]\n      __proto__:\n        runAsRoot: { reason: smuggled past the schema }\n");
+const TWICE_SITE = SECRET_SITE.replace("  hearth:apiToken:\n", "  sshPrivateKey: plain-duplicate\n  hearth:apiToken:\n");
+const CASE_SITE = SECRET_SITE.replace("  hearth:services:\n", "  Hearth:hosts: []\n  hearth:services:\n");
 const PLAIN_KEY_SITE = SECRET_SITE.replace("  hearth:sshPrivateKey:\n    secure: v1:AAAAfakeciphertext\n", "  hearth:sshPrivateKey: not-a-secret-at-all\n");
 
 describe("offline plan safety", function () {
@@ -37,9 +44,10 @@ describe("offline plan safety", function () {
     let bad: PlanRun;
     let plainKey: PlanRun;
     let unknown: PlanRun;
+    let refused: Record<string, PlanRun>;
 
     before(async () => {
-        dir = siteDir({ secret: SECRET_SITE, bad: BAD_SITE, plain: PLAIN_KEY_SITE });
+        dir = siteDir({ secret: SECRET_SITE, bad: BAD_SITE, plain: PLAIN_KEY_SITE, nested: NESTED_SECRET_SITE, alias: ALIAS_SITE, proto: PROTO_SITE, twice: TWICE_SITE, cased: CASE_SITE });
         out = tmpDir("plan-out");
         [good, bad, plainKey, unknown] = await Promise.all([
             runPlan(["--stack", "secret", "--dir", dir, "--out", out]),
@@ -47,6 +55,9 @@ describe("offline plan safety", function () {
             runPlan(["--stack", "plain", "--dir", dir, "--out", out]),
             runPlan(["--stack", "nope", "--dir", dir, "--out", out]),
         ]);
+        const names = ["nested", "alias", "proto", "twice", "cased"];
+        const runs = await Promise.all(names.map((n) => runPlan(["--stack", n, "--dir", dir, "--out", out])));
+        refused = Object.fromEntries(names.map((n, i) => [n, runs[i]]));
     });
     after(() => [dir, out].forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
@@ -84,8 +95,30 @@ describe("offline plan safety", function () {
         assert.ok(!fs.existsSync(path.join(out, "plain")));
     });
 
+    it("refuses a secret set inside a section, naming the section, before writing anything", () => {
+        const r = refused.nested;
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stderr, /'hearth:services' holds a secret value: expected plain values only/);
+        assert.ok(!fs.existsSync(path.join(out, "nested")));
+    });
+
+    it("refuses YAML aliases (a few lines that expand to gigabytes), __proto__ keys, a key set twice and a miscased namespace", () => {
+        const expect: Record<string, RegExp> = {
+            alias: /repeats another node \(a YAML alias\); anchors and aliases are not allowed/,
+            proto: /config\.hearth:services\[0\]\.__proto__ is not an allowed key/,
+            twice: /config key 'hearth:sshPrivateKey' is set twice/,
+            cased: /config key 'Hearth:hosts' has the namespace 'Hearth': expected 'hearth'/,
+        };
+        for (const [name, re] of Object.entries(expect)) {
+            const r = refused[name];
+            assert.equal(r.code, 1, `${name}: ${r.stdout}${r.stderr}`);
+            assert.match(r.stderr, re, name);
+            assert.ok(!fs.existsSync(path.join(out, name)), `${name}: nothing is written`);
+        }
+    });
+
     it("names the stacks it knows when asked for one it does not", () => {
         assert.equal(unknown.code, 1);
-        assert.match(unknown.stderr, /^error: no stack 'nope': .*Pulumi\.nope\.yaml does not exist \(stacks here: bad, plain, secret\)$/m);
+        assert.match(unknown.stderr, /^error: no stack 'nope': .*Pulumi\.nope\.yaml does not exist \(stacks here: [a-z, ]*\bplain, [a-z, ]*secret[a-z, ]*\)$/m);
     });
 });
