@@ -126,6 +126,34 @@ describeHost("ZfsDataset on a zfs-fuse host", function () {
         });
     });
 
+    it("never mounts through a link or below a directory a service user controls (a mount there could land on /usr/local/bin)", async () => {
+        // The service user owns /srv/svc; it points two names at system directories.
+        await sh([
+            "id svcuser >/dev/null 2>&1 || useradd --system --uid 1500 svcuser",
+            "rm -rf /srv/svc && mkdir -p /srv/svc && chown 1500:1500 /srv/svc",
+            "setpriv --reuid=1500 --regid=1500 --clear-groups ln -s /usr/local/bin /srv/svc/bin",
+            "setpriv --reuid=1500 --regid=1500 --clear-groups ln -s /etc /srv/svc/etcl",
+        ].join("\n"));
+        const before = await sh("findmnt -rn -o TARGET | sort");
+        for (const [name, mountpoint] of [["mnt-link", "/srv/svc/bin"], ["mnt-parent", "/srv/svc/etcl/evil"], ["mnt-below", "/srv/svc/data"]] as const) {
+            const runner = new ProgramRunner();
+            const err = await runner.up(dataset({ dataset: `tank/${name}`, mountpoint }, name)).then(() => undefined, (e: unknown) => e);
+            assert.ok(err instanceof RemoteCommandError, `${mountpoint}: the converge must fail`);
+            assert.equal(err.run.code, 65, err.run.stderr);
+            assert.match(err.run.stderr, /refusing to mount at /);
+            assert.equal((await h.exec(`zfs list tank/${name}`)).code, 1, `${mountpoint}: nothing was created`);
+        }
+        assert.equal(await sh("findmnt -rn -o TARGET | sort"), before, "no new mount anywhere");
+        assert.equal((await h.exec("test -e /etc/evil")).code, 1);
+        // Moving an existing dataset there is refused the same way, before its mountpoint changes.
+        const runner = new ProgramRunner();
+        await runner.up(dataset({ dataset: "tank/mnt-move", mountpoint: "/srv/mnt-move" }, "mnt-move"));
+        const err = await runner.up(dataset({ dataset: "tank/mnt-move", mountpoint: "/srv/svc/bin" }, "mnt-move")).then(() => undefined, (e: unknown) => e);
+        assert.ok(err instanceof RemoteCommandError);
+        assert.equal(await sh("zfs get -H -o value mountpoint tank/mnt-move"), "/srv/mnt-move\n");
+        assert.equal((await h.exec("findmnt -n /usr/local/bin")).code, 1, "nothing is mounted over /usr/local/bin");
+    });
+
     it("refuses to touch a dataset it does not own unless told to adopt it, and adopting keeps the data", async () => {
         await sh("zfs create -o mountpoint=/srv/legacy tank/legacy && echo precious > /srv/legacy/data.txt");
         const runner = new ProgramRunner();
