@@ -394,8 +394,22 @@ hearth_install_below() {
 
 # hearth_read_below ROOT REL: prints ROOT/REL as ROOT's owner reads it (nothing when absent).
 hearth_read_below() {
-  # shellcheck disable=SC2016 # expanded by the inner shell, from its own arguments
-  hearth_run_below "$1" bash --noprofile --norc -c 'if [ -f "$1" ] && [ ! -L "$1" ]; then cat -- "$1"; fi' hearth-read "$2"
+  hearth_run_below "$1" bash --noprofile --norc -c "$(declare -f hearth_below_read)"'
+hearth_below_read "$@"' hearth-read "$2"
+}
+
+# hearth_below_read REL: in a child shell as the tree's owner, in the tree: prints REL, a regular file, or nothing.
+# As root (an idle root-owned tree) no component of REL may be a link.
+hearth_below_read() {
+  local p=. part parts
+  if [ "$(id -u)" = 0 ]; then
+    IFS=/ read -r -a parts <<<"$1"
+    for part in "${parts[@]}"; do
+      p=$p/$part
+      if [ -L "$p" ]; then return 0; fi
+    done
+  fi
+  if [ -f "$1" ] && [ ! -L "$1" ]; then cat -- "$1"; fi
 }
 
 # hearth_unit_file_exists UNIT: a unit file for UNIT (or its template) is installed; a unit that is not installed
