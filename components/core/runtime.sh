@@ -502,15 +502,24 @@ hearth_zfs_own() {
     zfs inherit hearth:managed "$1"
     hearth_step
   fi
+  if [ -n "$(zfs get -H -o value -s local hearth:kept "$1")" ]; then
+    zfs inherit hearth:kept "$1"
+    hearth_step
+  fi
 }
 
-# hearth_zfs_disown DS: removes every hearth:* property DS carries itself, hearth:owner last (so a run killed on the
-# way is finished by the next, which still finds the mark).
+# hearth_zfs_disown DS: releases DS, keeping its data: marks it hearth:kept (who kept it), then removes every other
+# hearth:* property it carries itself, hearth:owner last (so a run killed on the way is finished by the next, which
+# still finds the mark). A kept dataset belongs to no resource, and no recursive destroy of a parent takes it along.
 hearth_zfs_disown() {
   local p props
+  if [ "$(zfs get -H -o value -s local hearth:kept "$1")" != "$hearth_owner" ]; then
+    zfs set "hearth:kept=$hearth_owner" "$1"
+    hearth_step
+  fi
   props=$(zfs get -H -o property -s local all "$1")
   for p in $props; do
-    case $p in hearth:owner | hearth:*[!a-z0-9_.:+-]*) ;; hearth:*)
+    case $p in hearth:owner | hearth:kept | hearth:*[!a-z0-9_.:+-]*) ;; hearth:*)
       zfs inherit "$p" "$1"
       hearth_step
       ;;

@@ -156,6 +156,7 @@ export function renderConverge(c: ContainerSpec, mark: OwnerMark): { script: str
         `if [ -e ${shq(nspawn)} ] || [ -L ${shq(nspawn)} ]; then hearth_claim ${shq(what)} "$(hearth_file_owner ${shq(nspawn)} ${shq(legacyNspawnHeader(m))})"; fi`,
         `if [ -e ${shq(dropIn)} ] || [ -L ${shq(dropIn)} ]; then hearth_claim ${shq(what)} "$(hearth_file_owner ${shq(dropIn)} ${shq(legacyDropInHeader(m))})"; fi`,
     );
+    retireRenamed(s, m);
     for (const f of files) s.install(f);
     s.raw(`hearth_dir ${shq(MACHINES_DIR)} 0700`);
     if (c.rootfs.kind === "copy") {
@@ -312,4 +313,36 @@ export function renderDelete(c: ContainerSpec, mark: OwnerMark): string {
 export function parseStartMs(stdout: string): number | undefined {
     const m = /^hearth: container \S+ running (\d+) ms after systemctl start$/m.exec(stdout);
     return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * A renamed machine within one resource: every other machine whose .nspawn file carries this resource's mark is
+ * stopped, disabled and its settings, staged files and recorded state removed, before the new one starts (they would
+ * hold the same addresses). Its tree stays: data is never removed by a rename.
+ */
+function retireRenamed(s: Script, m: string): void {
+    s.raw(
+        `while IFS= read -r hearth_f; do`,
+        '  [ -n "$hearth_f" ] || continue',
+        '  hearth_old=${hearth_f##*/}',
+        '  hearth_old=${hearth_old%.nspawn}',
+        `  if [ "$hearth_old" = ${shq(m)} ]; then continue; fi`,
+        '  case $hearth_old in "" | *[!a-z0-9-]*) continue ;; esac',
+        `  hearth_new=${shq(m)}`,
+        '  hearth_say "retiring container $hearth_old (the machine of this resource is now $hearth_new); its tree is kept"',
+        '  hearth_old_unit="systemd-nspawn@$hearth_old.service"',
+        '  if systemctl is-enabled --quiet "$hearth_old_unit" 2>/dev/null; then systemctl disable --quiet "$hearth_old_unit"; hearth_step; fi',
+        '  if ! hearth_unit_idle "$hearth_old_unit"; then systemctl stop "$hearth_old_unit"; hearth_step; fi',
+        '  hearth_unit_idle "$hearth_old_unit" || hearth_die 75 "container $hearth_old did not stop"',
+        `  for hearth_s in ${shq(STAGE_DIR)}/"$hearth_old"/*; do if [ -f "$hearth_s" ] || [ -L "$hearth_s" ]; then hearth_remove "$hearth_s"; fi; done`,
+        `  hearth_rmdir ${shq(STAGE_DIR)}/"$hearth_old"`,
+        '  hearth_forget "nspawn/$hearth_old"',
+        '  hearth_forget "nspawn-identity/$hearth_old"',
+        '  hearth_forget "nspawn-hostkey/$hearth_old"',
+        '  hearth_remove "/etc/systemd/system/systemd-nspawn@$hearth_old.service.d/50-hearth.conf"',
+        '  hearth_rmdir "/etc/systemd/system/systemd-nspawn@$hearth_old.service.d"',
+        '  hearth_daemon_reload "$hearth_old_unit"',
+        '  hearth_remove "$hearth_f"',
+        `done < <(hearth_marked ${shq(NSPAWN_DIR)}/*.nspawn)`,
+    );
 }

@@ -284,6 +284,9 @@ export function renderDelete(spec: DatasetSpec, mark: OwnerMark): string {
             `  if [ -z "$zfs_d" ]; then continue; fi`,
             `  zfs_found=$(hearth_zfs_mark "$zfs_d")`,
             `  if [ -n "$zfs_found" ] && ! hearth_mine "$zfs_found"; then hearth_die 65 "refusing to destroy $ds: $zfs_d below or cloned from it is owned by $zfs_found"; fi`,
+            // Data a delete said it kept is never taken along by a parent's destroy.
+            `  zfs_kept=$(zfs get -H -o value -s local hearth:kept "$zfs_d")`,
+            `  if [ -n "$zfs_kept" ]; then hearth_die 65 "refusing to destroy $ds: $zfs_d below or cloned from it holds data kept when $zfs_kept was deleted (move it away, or destroy it by hand)"; fi`,
             `done <<<"$zfs_children"$'\\n'"$zfs_clones"`,
             `hearth_say "destroying $ds with $zfs_nchildren children and $zfs_nclones clones (recursive)"`,
             // zfs-fuse refuses to destroy a mounted dataset ("dataset is busy").

@@ -72,6 +72,22 @@ describe("nspawn scripts against stub tools", function () {
         assert.doesNotMatch(again.log, /systemctl stop/);
     });
 
+    it("renaming the machine within the resource retires the old one (stopped, disabled, settings gone) and keeps its tree", () => {
+        const a = converge(webSpec({ rootfs: { kind: "copy", from: "/srv/base" } }));
+        const b = converge(webSpec({ machine: "web2", hostname: "web2", rootfs: { kind: "copy", from: "/srv/base" } }));
+        const [, renamed, again] = stubRuns(`${baseSetup("/srv/base")}`, [a, { script: `touch /run/stub-active\n${b.script}`, stdin: b.stdin }, b]);
+        ok(renamed, "renamed converge");
+        assert.match(renamed.stdout, /retiring container web \(the machine of this resource is now web2\); its tree is kept/);
+        const log = renamed.log.split("\n");
+        assert.ok(log.indexOf("systemctl stop systemd-nspawn@web.service") >= 0, renamed.log);
+        assert.ok(log.indexOf("systemctl stop systemd-nspawn@web.service") < log.indexOf("systemctl start systemd-nspawn@web2.service"), "the old one stops before the new one starts");
+        assert.doesNotMatch(renamed.tree, /\/etc\/systemd\/nspawn\/web\.nspawn/);
+        assert.match(renamed.tree, /\/etc\/systemd\/nspawn\/web2\.nspawn/);
+        assert.match(renamed.tree, /\/var\/lib\/machines\/web\/usr/, "the old tree is kept");
+        ok(again, "re-run");
+        assert.doesNotMatch(again.stdout, /retiring/);
+    });
+
     it("a settings change stops the running container before its tree changes", () => {
         const a = converge(webSpec({ rootfs: { kind: "copy", from: "/srv/base" } }));
         const b = converge(webSpec({ rootfs: { kind: "copy", from: "/srv/base" }, memoryMaxMiB: 1024, hostname: "web2" }));

@@ -10,6 +10,28 @@ hearth_root=/var/lib/machines/web hearth_unit=systemd-nspawn@web.service
 hearth_lock nspawn-web
 if [ -e /etc/systemd/nspawn/web.nspawn ] || [ -L /etc/systemd/nspawn/web.nspawn ]; then hearth_claim 'container web' "$(hearth_file_owner /etc/systemd/nspawn/web.nspawn '# hearth: container web. Managed by hearth: edits are overwritten.')"; fi
 if [ -e /etc/systemd/system/systemd-nspawn@web.service.d/50-hearth.conf ] || [ -L /etc/systemd/system/systemd-nspawn@web.service.d/50-hearth.conf ]; then hearth_claim 'container web' "$(hearth_file_owner /etc/systemd/system/systemd-nspawn@web.service.d/50-hearth.conf '# hearth: resource limits of container web.')"; fi
+while IFS= read -r hearth_f; do
+  [ -n "$hearth_f" ] || continue
+  hearth_old=${hearth_f##*/}
+  hearth_old=${hearth_old%.nspawn}
+  if [ "$hearth_old" = web ]; then continue; fi
+  case $hearth_old in "" | *[!a-z0-9-]*) continue ;; esac
+  hearth_new=web
+  hearth_say "retiring container $hearth_old (the machine of this resource is now $hearth_new); its tree is kept"
+  hearth_old_unit="systemd-nspawn@$hearth_old.service"
+  if systemctl is-enabled --quiet "$hearth_old_unit" 2>/dev/null; then systemctl disable --quiet "$hearth_old_unit"; hearth_step; fi
+  if ! hearth_unit_idle "$hearth_old_unit"; then systemctl stop "$hearth_old_unit"; hearth_step; fi
+  hearth_unit_idle "$hearth_old_unit" || hearth_die 75 "container $hearth_old did not stop"
+  for hearth_s in /var/lib/hearth/nspawn/"$hearth_old"/*; do if [ -f "$hearth_s" ] || [ -L "$hearth_s" ]; then hearth_remove "$hearth_s"; fi; done
+  hearth_rmdir /var/lib/hearth/nspawn/"$hearth_old"
+  hearth_forget "nspawn/$hearth_old"
+  hearth_forget "nspawn-identity/$hearth_old"
+  hearth_forget "nspawn-hostkey/$hearth_old"
+  hearth_remove "/etc/systemd/system/systemd-nspawn@$hearth_old.service.d/50-hearth.conf"
+  hearth_rmdir "/etc/systemd/system/systemd-nspawn@$hearth_old.service.d"
+  hearth_daemon_reload "$hearth_old_unit"
+  hearth_remove "$hearth_f"
+done < <(hearth_marked /etc/systemd/nspawn/*.nspawn)
 hearth_install /etc/systemd/nspawn/web.nspawn 0644 root root
 hearth_install /etc/systemd/system/systemd-nspawn@web.service.d/50-hearth.conf 0644 root root
 hearth_install /var/lib/hearth/nspawn/web/etc_systemd_network_10-hearth.network 0600 root root
