@@ -34,3 +34,18 @@ export function claimOnHost(host: object, object: string, mark: OwnerMark, arg: 
         throw e;
     }
 }
+
+/**
+ * The aliases of a child resource named `<parent name><suffix>`: a renamed parent's child was named after the old
+ * name, so its mark follows the parent's name aliases (Pulumi carries the child's identity over by itself; the mark
+ * on the host must follow it too).
+ */
+export function childAliases(opts: pulumi.ComponentResourceOptions | undefined, suffix: string): pulumi.Alias[] {
+    const out: pulumi.Alias[] = [];
+    for (const a of opts?.aliases ?? []) {
+        if (a && typeof a === "object" && !pulumi.Output.isInstance(a) && typeof (a as pulumi.Alias).name === "string") {
+            out.push({ name: `${(a as pulumi.Alias).name}${suffix}` });
+        }
+    }
+    return out;
+}

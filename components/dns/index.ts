@@ -7,7 +7,7 @@ import { absolute } from "./names";
 import { rdataText } from "./render";
 import { hostServer, knotServiceArgs } from "./server";
 import { resolveServiceArgs } from "../systemd";
-import { claimOnHost, ownerMark } from "../ownership";
+import { childAliases, claimOnHost, ownerMark } from "../ownership";
 import { fail } from "../validate";
 
 export {
@@ -38,6 +38,8 @@ export class DnsZone extends pulumi.ComponentResource {
         if (args.adopt !== undefined && z.backend.kind !== "host") fail("adopt", args.adopt, "only with backend kind 'host' (a cloud zone's records carry no hearth mark)");
         if (z.backend.kind === "host") resolveServiceArgs(`${name}-knot`, knotServiceArgs(z, z.backend));
         const mark = ownerMark(ZONE_TYPE, name, opts, args.adopt);
+        // A renamed parent's child was named after the old name: its mark follows the parent's aliases.
+        const knotAliases = childAliases(opts, "-knot");
         // One resource per zone on a host: a second claimant is refused before anything registers.
         if (z.backend.kind === "host") claimOnHost(z.backend.host, `dns zone ${z.zone}`, mark, "zone", z.zone);
         // A summary, not the args: the host backend's Host carries a key, and policies want the records in one readable form.
@@ -60,7 +62,7 @@ export class DnsZone extends pulumi.ComponentResource {
                 this.nameservers = route53Records(name, z, b, this).nameservers;
                 break;
             case "host":
-                hostServer(name, z, b, this, mark);
+                hostServer(name, z, b, this, mark, knotAliases);
                 this.nameservers = pulumi.output(b.nameservers.map((n) => n.name));
                 this.delegation = {
                     zone: z.zone,

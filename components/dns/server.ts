@@ -61,7 +61,7 @@ export function knotServiceArgs(z: ResolvedDnsZone, backend: HostBackend): Syste
  * knotd as a SystemdService (a dynamic user with only CAP_NET_BIND_SERVICE, answering only site-local clients
  * unless the zone is public), then the zone's files and the reload in one remote command.
  */
-export function hostServer(name: string, z: ResolvedDnsZone, backend: HostBackend, parent: pulumi.Resource, mark: OwnerMark): { files: command.remote.Command; service: SystemdService } {
+export function hostServer(name: string, z: ResolvedDnsZone, backend: HostBackend, parent: pulumi.Resource, mark: OwnerMark, serviceAliases: pulumi.Alias[] = []): { files: command.remote.Command; service: SystemdService } {
     const layout = serverLayout(z.zone);
     const files = (zoneText: string) => serverFiles(layout, backend.listen, backend.port, zoneText, mark);
     const statics = files("");
@@ -72,7 +72,7 @@ export function hostServer(name: string, z: ResolvedDnsZone, backend: HostBacken
     // The unit first: a config change that needs a new unit (a port) then restarts knotd under the unit that allows
     // it. On a first deploy the unit's condition skips the start until this config exists; the zone script then
     // starts knotd and waits for the serial.
-    const service = new SystemdService(`${name}-knot`, knotServiceArgs(z, backend), { parent });
+    const service = new SystemdService(`${name}-knot`, knotServiceArgs(z, backend), { parent, aliases: serviceAliases });
     // remoteScript keeps the delete on a lifecycle command no update can run; the zone itself travels on stdin, so
     // a record change is an in-place update of this one command.
     const filesCmd = remoteScript(

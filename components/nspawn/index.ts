@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { Host, remoteScript } from "../host";
-import { claimOnHost, ownerMark } from "../ownership";
+import { childAliases, claimOnHost, ownerMark } from "../ownership";
 import { NSPAWN_HOST_KEY } from "../core/protocols";
 import { contentHash, frameStdin } from "../shell";
 import { CONTAINER_TYPE } from "../tokens";
@@ -30,6 +30,8 @@ export class NspawnContainer extends pulumi.ComponentResource {
         const r = resolveContainerArgs(name, args);
         const { spec } = r;
         const mark = ownerMark(CONTAINER_TYPE, name, opts, args.adopt);
+        // A renamed parent's child was named after the old name: its mark follows the parent's aliases.
+        const rootfsAliases = childAliases(opts, "-rootfs");
         claimOnHost(r.host, `machine ${spec.machine}`, mark, "machine", spec.machine);
         super(CONTAINER_TYPE, name, {
             host: r.host.name,
@@ -55,7 +57,7 @@ export class NspawnContainer extends pulumi.ComponentResource {
                 mountpoint: `/var/lib/machines/${spec.machine}`,
                 destroyOnDelete: spec.destroyOnDelete,
                 ...(args.adopt !== undefined ? { adopt: args.adopt } : {}),
-            }, { parent: this, aliases: rootfsAliases(opts) });
+            }, { parent: this, aliases: rootfsAliases });
         }
         const converge = renderConverge(spec, mark);
         this.command = remoteScript(`${name}-container`, {
@@ -94,13 +96,3 @@ export class NspawnContainer extends pulumi.ComponentResource {
     }
 }
 
-/** The rootfs dataset of a renamed container was named after the old name: its mark follows the container's aliases. */
-function rootfsAliases(opts: pulumi.ComponentResourceOptions): pulumi.Input<pulumi.Alias | string>[] {
-    const out: pulumi.Alias[] = [];
-    for (const a of opts.aliases ?? []) {
-        if (a && typeof a === "object" && !pulumi.Output.isInstance(a) && typeof (a as pulumi.Alias).name === "string") {
-            out.push({ name: `${(a as pulumi.Alias).name}-rootfs` });
-        }
-    }
-    return out;
-}

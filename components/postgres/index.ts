@@ -4,7 +4,7 @@ import * as random from "@pulumi/random";
 import * as command from "@pulumi/command";
 import { DATABASE_TYPE } from "../tokens";
 import { remoteScript } from "../host";
-import { claimOnHost, ownerMark } from "../ownership";
+import { childAliases, claimOnHost, ownerMark } from "../ownership";
 import { ZfsDataset } from "../zfs";
 import { PostgresDbArgs, PostgresGrant, PostgresPooler, PostgresTablespace, ResolvedPostgres, resolvePostgresDbArgs } from "./args";
 import { convergeStdin, renderScripts } from "./render";
@@ -46,6 +46,8 @@ export class PostgresDb extends pulumi.ComponentResource {
         const db = spec.db;
         // The one resource that owns the role, the database and their access entries on the host (core/owner.ts).
         const mark = ownerMark(DATABASE_TYPE, name, opts, args.adopt);
+        // A renamed parent's child was named after the old name: its mark follows the parent's aliases.
+        const tablespaceAliases = childAliases(opts, "-tablespace");
         claimOnHost(r.host, `postgres database ${spec.port}/${db.database}`, mark, "database", db.database);
         claimOnHost(r.host, `postgres role ${spec.port}/${db.user}`, mark, "user", db.user);
         claimOnHost(r.host, `pg_hba fragment ${spec.port}/${db.database}`, mark, "database", db.database);
@@ -70,7 +72,7 @@ export class PostgresDb extends pulumi.ComponentResource {
             destroyOnDelete: spec.destroyOnDelete,
         }, opts);
 
-        if (r.dataset) this.dataset = new ZfsDataset(`${name}-tablespace`, r.dataset.args, { parent: this });
+        if (r.dataset) this.dataset = new ZfsDataset(`${name}-tablespace`, r.dataset.args, { parent: this, aliases: tablespaceAliases });
         const password = new random.RandomPassword(
             `${name}-password`,
             // Letters and digits only: the password goes into URIs and pgbouncer's quoted userlist unescaped.
