@@ -151,6 +151,15 @@ function convergeScript(spec: DatasetSpec, mark: OwnerMark): Script {
         );
     }
     s.raw("else");
+    if (spec.properties.mountpoint?.startsWith("/")) {
+        // zfs would create the dataset and then fail to mount it on a non-empty directory, every run again: refuse first.
+        s.raw(
+            `  zfs_mp=${shq(spec.properties.mountpoint)}`,
+            `  if [ -d "$zfs_mp" ] && [ ! -L "$zfs_mp" ] && [ -n "$(ls -A -- "$zfs_mp")" ] && ! mountpoint -q -- "$zfs_mp"; then`,
+            `    hearth_die 65 "refusing to create $ds: its mountpoint $zfs_mp is a directory that is not empty (a dataset renamed without previousNames? list the old name in previousNames to rename it; or move the files away)"`,
+            "  fi",
+        );
+    }
     if (spec.origin !== undefined) {
         s.raw(
             `  zfs_origin=${shq(spec.origin)}`,

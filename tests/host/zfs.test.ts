@@ -154,6 +154,17 @@ describeHost("ZfsDataset on a zfs-fuse host", function () {
         assert.equal((await h.exec("findmnt -n /usr/local/bin")).code, 1, "nothing is mounted over /usr/local/bin");
     });
 
+    it("refuses to create a dataset over a non-empty directory (a rename without previousNames), before creating anything", async () => {
+        await sh("rm -rf /srv/full && mkdir -p /srv/full && echo kept > /srv/full/data");
+        const runner = new ProgramRunner();
+        const err = await runner.up(dataset({ dataset: "tank/full", mountpoint: "/srv/full" }, "full")).then(() => undefined, (e: unknown) => e);
+        assert.ok(err instanceof RemoteCommandError);
+        assert.equal(err.run.code, 65, err.run.stderr);
+        assert.match(err.run.stderr, /refusing to create tank\/full: its mountpoint \/srv\/full is a directory that is not empty .*previousNames/);
+        assert.equal((await h.exec("zfs list tank/full")).code, 1, "nothing was created");
+        assert.equal(await sh("cat /srv/full/data"), "kept\n");
+    });
+
     it("refuses to touch a dataset it does not own unless told to adopt it, and adopting keeps the data", async () => {
         await sh("zfs create -o mountpoint=/srv/legacy tank/legacy && echo precious > /srv/legacy/data.txt");
         const runner = new ProgramRunner();

@@ -43,6 +43,10 @@ elif hearth_zfs_exists tank/legacy/app; then
   hearth_step
   hearth_say "renamed $zfs_prev to $ds"
 else
+  zfs_mp=/srv/app
+  if [ -d "$zfs_mp" ] && [ ! -L "$zfs_mp" ] && [ -n "$(ls -A -- "$zfs_mp")" ] && ! mountpoint -q -- "$zfs_mp"; then
+    hearth_die 65 "refusing to create $ds: its mountpoint $zfs_mp is a directory that is not empty (a dataset renamed without previousNames? list the old name in previousNames to rename it; or move the files away)"
+  fi
   zfs_key=/etc/hearth/zfs-keys/tank/srv/app.key
   hearth_dir /etc/hearth
   hearth_dir /etc/hearth/zfs-keys/tank/srv 0700
