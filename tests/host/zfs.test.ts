@@ -165,6 +165,24 @@ describeHost("ZfsDataset on a zfs-fuse host", function () {
         assert.equal(await sh("cat /srv/full/data"), "kept\n");
     });
 
+    it("a recursive destroy of a parent never takes along a child whose delete kept it (a tablespace, a container's clone)", async () => {
+        const runner = new ProgramRunner();
+        const both = () => {
+            new ZfsDataset("par", { host: zfsHost(h), dataset: "tank/par", destroyOnDelete: true, recursive: true });
+            new ZfsDataset("kid", { host: zfsHost(h), dataset: "tank/par/kid" });
+        };
+        await runner.up(both);
+        await sh("echo precious > /tank/par/kid/data");
+        // The child's resource goes first: its delete keeps the dataset (and says so).
+        const kept = await runner.up(dataset({ dataset: "tank/par", destroyOnDelete: true, recursive: true }, "par"));
+        assert.match(kept.runs.map((r) => r.stdout).join(""), /tank\/par\/kid kept with its data/);
+        assert.match(await sh("zfs get -H -o value -s local hearth:kept tank/par/kid"), /hearth:zfs:Dataset\/kid/);
+        const err = await runner.destroy().then(() => undefined, (e: unknown) => e);
+        assert.ok(err instanceof RemoteCommandError, "the parent's destroy is refused");
+        assert.match(err.run.stderr, /refusing to destroy tank\/par: tank\/par\/kid below or cloned from it holds data kept when .*kid was deleted/);
+        assert.equal(await sh("cat /tank/par/kid/data"), "precious\n");
+    });
+
     it("refuses to touch a dataset it does not own unless told to adopt it, and adopting keeps the data", async () => {
         await sh("zfs create -o mountpoint=/srv/legacy tank/legacy && echo precious > /srv/legacy/data.txt");
         const runner = new ProgramRunner();
