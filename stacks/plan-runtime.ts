@@ -46,7 +46,10 @@ export function loadStackConfig(dir: string, stack: string): StackConfig {
         const key = k.includes(":") ? k : `${name}:${k}`;
         if (key in config) throw new Error(`${file}: config key '${key}' is set twice (as '${k}' and with its namespace); keep one`);
         const ns = key.slice(0, key.indexOf(":"));
-        if (ns !== name && ns.toLowerCase() === name.toLowerCase()) throw new Error(`${file}: config key '${k}' has the namespace '${ns}': expected '${name}' (namespaces are case-sensitive)`);
+        // The site program reads the `hearth` namespace whatever the project is called; a near miss would be ignored.
+        for (const want of new Set([name, "hearth"])) {
+            if (ns !== want && ns.toLowerCase() === want.toLowerCase()) throw new Error(`${file}: config key '${k}' has the namespace '${ns}': expected '${want}' (namespaces are case-sensitive)`);
+        }
         const { value, secret } = substituteSecure(v, key);
         if (secret) secretKeys.push(key);
         // The CLI passes scalars as their text and structured values as JSON.

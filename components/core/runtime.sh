@@ -470,6 +470,56 @@ hearth_daemon_reload() {
 # hearth_zfs_exists NAME: NAME (a dataset or a snapshot) exists.
 hearth_zfs_exists() { zfs list -H -o name "$1" >/dev/null 2>&1; }
 
+# hearth_zfs_dependents DS POOL: every file system a recursive (-R) destroy of DS would take along (DS not included): DS's
+# descendants, every clone of a snapshot of any of them, and their descendants and clones in turn.
+hearth_zfs_dependents() {
+  zfs list -H -o name,origin -t filesystem -r "$2" | awk -F '\t' -v ds="$1" '
+    { name[NR] = $1; origin[NR] = $2; n = NR }
+    END {
+      member[ds] = 1
+      changed = 1
+      while (changed) {
+        changed = 0
+        for (i = 1; i <= n; i++) {
+          x = name[i]
+          if (x in member) continue
+          p = x
+          while (index(p, "/") > 0) {
+            sub(/\/[^\/]*$/, "", p)
+            if (p in member) { member[x] = 1; changed = 1; break }
+          }
+          if (x in member) continue
+          if (origin[i] != "-") {
+            split(origin[i], o, "@")
+            if (o[1] in member) { member[x] = 1; changed = 1 }
+          }
+        }
+      }
+      for (x in member) if (x != ds) print x
+    }' | sort -r
+}
+
+# hearth_zfs_mount_places DS [MOUNTPOINT]: before DS is created, cloned or renamed into place (with any parent that
+# `-p` creates), every place zfs would mount them passes hearth_mount_safe: MOUNTPOINT (an explicit one) for DS, the
+# inherited one (below the nearest existing ancestor's mountpoint) for the rest.
+hearth_zfs_mount_places() {
+  local ds=$1 explicit=${2:-} a=$1 base d mp
+  local missing=()
+  while [ "$a" != "${a%/*}" ] && ! hearth_zfs_exists "$a"; do
+    missing+=("$a")
+    a=${a%/*}
+  done
+  base=$(zfs get -H -o value mountpoint "$a")
+  for d in "${missing[@]}"; do
+    if [ "$d" = "$ds" ] && [ -n "$explicit" ]; then
+      mp=$explicit
+    else
+      case $base in /*) mp=${base%/}/${d#"$a"/} ;; *) continue ;; esac
+    fi
+    case $mp in /*) hearth_mount_safe "$mp" ;; esac
+  done
+}
+
 # hearth_zfs_get DS PROP: PROP's value as `zfs get -Hp` prints it.
 hearth_zfs_get() { zfs get -H -p -o value "$2" "$1"; }
 

@@ -255,8 +255,9 @@ export function renderConverge(c: ContainerSpec, mark: OwnerMark): { script: str
         "fi",
         // Recorded only now that the container runs with it: a run killed before this line restarts it next time.
         `if [ "$hearth_apply" = 1 ]; then hearth_record ${shq(appliedKey(m))} "$hearth_want"; fi`,
-        NSPAWN_HOST_KEY.emit(`"$(hearth_applied ${shq(hostKeyKey(m))})"`),
     );
+    recordMachine(s, m);
+    s.raw(NSPAWN_HOST_KEY.emit(`"$(hearth_applied ${shq(hostKeyKey(m))})"`));
     return { script: s.render(), files: s.installedFiles as RenderedFile[] };
 }
 
@@ -293,6 +294,8 @@ export function renderDelete(c: ContainerSpec, mark: OwnerMark): string {
         `hearth_forget ${shq(appliedKey(m))}`,
         `hearth_forget ${shq(identityKey(m))}`,
         `hearth_forget ${shq(hostKeyKey(m))}`,
+        'hearth_by="nspawn-by/$(printf %s "$hearth_owner" | sha256sum | cut -c1-32)"',
+        `if [ "$(hearth_applied "$hearth_by")" = ${shq(m)} ]; then hearth_forget "$hearth_by"; fi`,
     );
     if (c.rootfs.kind === "copy" && c.destroyOnDelete) {
         // Stopped above: nothing runs in the tree; rm never follows a link out of it, nor crosses into another filesystem.
@@ -316,19 +319,21 @@ export function parseStartMs(stdout: string): number | undefined {
 }
 
 /**
- * A renamed machine within one resource: every other machine whose .nspawn file carries this resource's mark is
- * stopped, disabled and its settings, staged files and recorded state removed, before the new one starts (they would
- * hold the same addresses). Its tree stays: data is never removed by a rename.
+ * A renamed machine within one resource: the machine this resource last ran (recorded on the host, under a digest of
+ * its mark or an alias's) is stopped, disabled and its settings, staged files and recorded state removed, before the
+ * new one starts (they would hold the same addresses). Its tree stays: data is never removed by a rename. Only the
+ * recorded machine is retired, never another .nspawn file that merely carries the same owner line.
  */
 function retireRenamed(s: Script, m: string): void {
     s.raw(
-        `while IFS= read -r hearth_f; do`,
-        '  [ -n "$hearth_f" ] || continue',
-        '  hearth_old=${hearth_f##*/}',
-        '  hearth_old=${hearth_old%.nspawn}',
-        `  if [ "$hearth_old" = ${shq(m)} ]; then continue; fi`,
-        '  case $hearth_old in "" | *[!a-z0-9-]*) continue ;; esac',
-        `  hearth_new=${shq(m)}`,
+        `hearth_new=${shq(m)}`,
+        'for hearth_id in "$hearth_owner" "${hearth_aliases[@]}"; do',
+        '  [ -n "$hearth_id" ] || continue',
+        '  hearth_old=$(hearth_applied "nspawn-by/$(printf %s "$hearth_id" | sha256sum | cut -c1-32)")',
+        '  if [ -z "$hearth_old" ] || [ "$hearth_old" = "$hearth_new" ]; then continue; fi',
+        '  case $hearth_old in *[!a-z0-9-]*) continue ;; esac',
+        `  hearth_f=${shq(NSPAWN_DIR)}/"$hearth_old.nspawn"`,
+        '  if [ -e "$hearth_f" ] && ! hearth_mine "$(hearth_file_owner "$hearth_f")"; then continue; fi',
         '  hearth_say "retiring container $hearth_old (the machine of this resource is now $hearth_new); its tree is kept"',
         '  hearth_old_unit="systemd-nspawn@$hearth_old.service"',
         '  if systemctl is-enabled --quiet "$hearth_old_unit" 2>/dev/null; then systemctl disable --quiet "$hearth_old_unit"; hearth_step; fi',
@@ -343,6 +348,11 @@ function retireRenamed(s: Script, m: string): void {
         '  hearth_rmdir "/etc/systemd/system/systemd-nspawn@$hearth_old.service.d"',
         '  hearth_daemon_reload "$hearth_old_unit"',
         '  hearth_remove "$hearth_f"',
-        `done < <(hearth_marked ${shq(NSPAWN_DIR)}/*.nspawn)`,
+        "done",
     );
+}
+
+/** Records, under a digest of this resource's mark, the machine it runs (what a later rename retires). */
+function recordMachine(s: Script, m: string): void {
+    s.raw(`hearth_record "nspawn-by/$(printf %s "$hearth_owner" | sha256sum | cut -c1-32)" ${shq(m)}`);
 }

@@ -127,6 +127,9 @@ function convergeScript(spec: DatasetSpec, mark: OwnerMark): Script {
         // zfs mounts at create, clone, rename and a mountpoint change: the place is checked before any of them.
         s.raw(`hearth_mount_safe ${shq(spec.properties.mountpoint)}`);
     }
+    // Created, cloned or renamed into place, the dataset and every parent `-p` makes are mounted at once: where
+    // they inherit their mountpoints from is checked too.
+    s.raw(`if ! hearth_zfs_exists "$ds"; then hearth_zfs_mount_places "$ds" ${shq(spec.properties.mountpoint?.startsWith("/") ? spec.properties.mountpoint : "")}; fi`);
     s.raw(
         "zfs_created=0",
         `if hearth_zfs_exists "$ds"; then`,
@@ -288,7 +291,9 @@ export function renderDelete(spec: DatasetSpec, mark: OwnerMark): string {
         );
     } else {
         s.raw(
-            // recursive widens the destroy to children and clones, but never to a dataset another resource owns.
+            // recursive widens the destroy to what depends on the dataset (children, clones, their children and clones),
+            // but never to a dataset another resource owns or one a delete kept.
+            `zfs_doomed=$(hearth_zfs_dependents "$ds" "$pool")`,
             `while IFS= read -r zfs_d; do`,
             `  if [ -z "$zfs_d" ]; then continue; fi`,
             `  zfs_found=$(hearth_zfs_mark "$zfs_d")`,
@@ -296,10 +301,10 @@ export function renderDelete(spec: DatasetSpec, mark: OwnerMark): string {
             // Data a delete said it kept is never taken along by a parent's destroy.
             `  zfs_kept=$(zfs get -H -o value -s local hearth:kept "$zfs_d")`,
             `  if [ -n "$zfs_kept" ]; then hearth_die 65 "refusing to destroy $ds: $zfs_d below or cloned from it holds data kept when $zfs_kept was deleted (move it away, or destroy it by hand)"; fi`,
-            `done <<<"$zfs_children"$'\\n'"$zfs_clones"`,
+            `done <<<"$zfs_doomed"`,
             `hearth_say "destroying $ds with $zfs_nchildren children and $zfs_nclones clones (recursive)"`,
             // zfs-fuse refuses to destroy a mounted dataset ("dataset is busy").
-            `while IFS= read -r zfs_d; do if [ -n "$zfs_d" ]; then hearth_zfs_unmount "$zfs_d"; fi; done <<<"$zfs_clones"`,
+            `while IFS= read -r zfs_d; do if [ -n "$zfs_d" ]; then hearth_zfs_unmount "$zfs_d"; fi; done <<<"$zfs_doomed"`,
         );
     }
     s.raw(

@@ -75,7 +75,8 @@ describe("nspawn scripts against stub tools", function () {
     it("renaming the machine within the resource retires the old one (stopped, disabled, settings gone) and keeps its tree", () => {
         const a = converge(webSpec({ rootfs: { kind: "copy", from: "/srv/base" } }));
         const b = converge(webSpec({ machine: "web2", hostname: "web2", rootfs: { kind: "copy", from: "/srv/base" } }));
-        const [, renamed, again] = stubRuns(`${baseSetup("/srv/base")}`, [a, { script: `touch /run/stub-active\n${b.script}`, stdin: b.stdin }, b]);
+        // An operator's copy of the settings (same owner line) is not this resource's machine: it is never retired.
+        const [, renamed, again] = stubRuns(`${baseSetup("/srv/base")}`, [a, { script: `cp /etc/systemd/nspawn/web.nspawn /etc/systemd/nspawn/copy9.nspawn\ntouch /run/stub-active\n${b.script}`, stdin: b.stdin }, b]);
         ok(renamed, "renamed converge");
         assert.match(renamed.stdout, /retiring container web \(the machine of this resource is now web2\); its tree is kept/);
         const log = renamed.log.split("\n");
@@ -84,6 +85,8 @@ describe("nspawn scripts against stub tools", function () {
         assert.doesNotMatch(renamed.tree, /\/etc\/systemd\/nspawn\/web\.nspawn/);
         assert.match(renamed.tree, /\/etc\/systemd\/nspawn\/web2\.nspawn/);
         assert.match(renamed.tree, /\/var\/lib\/machines\/web\/usr/, "the old tree is kept");
+        assert.match(renamed.tree, /\/etc\/systemd\/nspawn\/copy9\.nspawn/, "a copy carrying the same owner line is left alone");
+        assert.doesNotMatch(renamed.log, /copy9/);
         ok(again, "re-run");
         assert.doesNotMatch(again.stdout, /retiring/);
     });

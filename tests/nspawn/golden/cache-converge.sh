@@ -10,13 +10,14 @@ hearth_root=/var/lib/machines/cache hearth_unit=systemd-nspawn@cache.service
 hearth_lock nspawn-cache
 if [ -e /etc/systemd/nspawn/cache.nspawn ] || [ -L /etc/systemd/nspawn/cache.nspawn ]; then hearth_claim 'container cache' "$(hearth_file_owner /etc/systemd/nspawn/cache.nspawn '# hearth: container cache. Managed by hearth: edits are overwritten.')"; fi
 if [ -e /etc/systemd/system/systemd-nspawn@cache.service.d/50-hearth.conf ] || [ -L /etc/systemd/system/systemd-nspawn@cache.service.d/50-hearth.conf ]; then hearth_claim 'container cache' "$(hearth_file_owner /etc/systemd/system/systemd-nspawn@cache.service.d/50-hearth.conf '# hearth: resource limits of container cache.')"; fi
-while IFS= read -r hearth_f; do
-  [ -n "$hearth_f" ] || continue
-  hearth_old=${hearth_f##*/}
-  hearth_old=${hearth_old%.nspawn}
-  if [ "$hearth_old" = cache ]; then continue; fi
-  case $hearth_old in "" | *[!a-z0-9-]*) continue ;; esac
-  hearth_new=cache
+hearth_new=cache
+for hearth_id in "$hearth_owner" "${hearth_aliases[@]}"; do
+  [ -n "$hearth_id" ] || continue
+  hearth_old=$(hearth_applied "nspawn-by/$(printf %s "$hearth_id" | sha256sum | cut -c1-32)")
+  if [ -z "$hearth_old" ] || [ "$hearth_old" = "$hearth_new" ]; then continue; fi
+  case $hearth_old in *[!a-z0-9-]*) continue ;; esac
+  hearth_f=/etc/systemd/nspawn/"$hearth_old.nspawn"
+  if [ -e "$hearth_f" ] && ! hearth_mine "$(hearth_file_owner "$hearth_f")"; then continue; fi
   hearth_say "retiring container $hearth_old (the machine of this resource is now $hearth_new); its tree is kept"
   hearth_old_unit="systemd-nspawn@$hearth_old.service"
   if systemctl is-enabled --quiet "$hearth_old_unit" 2>/dev/null; then systemctl disable --quiet "$hearth_old_unit"; hearth_step; fi
@@ -31,7 +32,7 @@ while IFS= read -r hearth_f; do
   hearth_rmdir "/etc/systemd/system/systemd-nspawn@$hearth_old.service.d"
   hearth_daemon_reload "$hearth_old_unit"
   hearth_remove "$hearth_f"
-done < <(hearth_marked /etc/systemd/nspawn/*.nspawn)
+done
 hearth_install /etc/systemd/nspawn/cache.nspawn 0644 root root
 hearth_install /etc/systemd/system/systemd-nspawn@cache.service.d/50-hearth.conf 0644 root root
 hearth_install /var/lib/hearth/nspawn/cache/etc_systemd_network_10-hearth.network 0600 root root
@@ -105,4 +106,5 @@ if ! systemctl is-active --quiet "$hearth_unit"; then
   esac
 fi
 if [ "$hearth_apply" = 1 ]; then hearth_record nspawn/cache "$hearth_want"; fi
+hearth_record "nspawn-by/$(printf %s "$hearth_owner" | sha256sum | cut -c1-32)" cache
 printf 'hearth-nspawn-hostkey: %s\n' "$(hearth_applied nspawn-hostkey/cache)"

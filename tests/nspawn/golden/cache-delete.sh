@@ -22,6 +22,8 @@ hearth_rmdir /var/lib/hearth/nspawn/cache
 hearth_forget nspawn/cache
 hearth_forget nspawn-identity/cache
 hearth_forget nspawn-hostkey/cache
+hearth_by="nspawn-by/$(printf %s "$hearth_owner" | sha256sum | cut -c1-32)"
+if [ "$(hearth_applied "$hearth_by")" = cache ]; then hearth_forget "$hearth_by"; fi
 hearth_remove /etc/systemd/system/systemd-nspawn@cache.service.d/50-hearth.conf
 hearth_rmdir /etc/systemd/system/systemd-nspawn@cache.service.d
 if [ "$hearth_template" = 1 ]; then hearth_daemon_reload "$hearth_unit"; fi

@@ -10,13 +10,14 @@ hearth_root=/var/lib/machines/web hearth_unit=systemd-nspawn@web.service
 hearth_lock nspawn-web
 if [ -e /etc/systemd/nspawn/web.nspawn ] || [ -L /etc/systemd/nspawn/web.nspawn ]; then hearth_claim 'container web' "$(hearth_file_owner /etc/systemd/nspawn/web.nspawn '# hearth: container web. Managed by hearth: edits are overwritten.')"; fi
 if [ -e /etc/systemd/system/systemd-nspawn@web.service.d/50-hearth.conf ] || [ -L /etc/systemd/system/systemd-nspawn@web.service.d/50-hearth.conf ]; then hearth_claim 'container web' "$(hearth_file_owner /etc/systemd/system/systemd-nspawn@web.service.d/50-hearth.conf '# hearth: resource limits of container web.')"; fi
-while IFS= read -r hearth_f; do
-  [ -n "$hearth_f" ] || continue
-  hearth_old=${hearth_f##*/}
-  hearth_old=${hearth_old%.nspawn}
-  if [ "$hearth_old" = web ]; then continue; fi
-  case $hearth_old in "" | *[!a-z0-9-]*) continue ;; esac
-  hearth_new=web
+hearth_new=web
+for hearth_id in "$hearth_owner" "${hearth_aliases[@]}"; do
+  [ -n "$hearth_id" ] || continue
+  hearth_old=$(hearth_applied "nspawn-by/$(printf %s "$hearth_id" | sha256sum | cut -c1-32)")
+  if [ -z "$hearth_old" ] || [ "$hearth_old" = "$hearth_new" ]; then continue; fi
+  case $hearth_old in *[!a-z0-9-]*) continue ;; esac
+  hearth_f=/etc/systemd/nspawn/"$hearth_old.nspawn"
+  if [ -e "$hearth_f" ] && ! hearth_mine "$(hearth_file_owner "$hearth_f")"; then continue; fi
   hearth_say "retiring container $hearth_old (the machine of this resource is now $hearth_new); its tree is kept"
   hearth_old_unit="systemd-nspawn@$hearth_old.service"
   if systemctl is-enabled --quiet "$hearth_old_unit" 2>/dev/null; then systemctl disable --quiet "$hearth_old_unit"; hearth_step; fi
@@ -31,7 +32,7 @@ while IFS= read -r hearth_f; do
   hearth_rmdir "/etc/systemd/system/systemd-nspawn@$hearth_old.service.d"
   hearth_daemon_reload "$hearth_old_unit"
   hearth_remove "$hearth_f"
-done < <(hearth_marked /etc/systemd/nspawn/*.nspawn)
+done
 hearth_install /etc/systemd/nspawn/web.nspawn 0644 root root
 hearth_install /etc/systemd/system/systemd-nspawn@web.service.d/50-hearth.conf 0644 root root
 hearth_install /var/lib/hearth/nspawn/web/etc_systemd_network_10-hearth.network 0600 root root
@@ -114,4 +115,5 @@ if ! systemctl is-active --quiet "$hearth_unit"; then
   esac
 fi
 if [ "$hearth_apply" = 1 ]; then hearth_record nspawn/web "$hearth_want"; fi
+hearth_record "nspawn-by/$(printf %s "$hearth_owner" | sha256sum | cut -c1-32)" web
 printf 'hearth-nspawn-hostkey: %s\n' "$(hearth_applied nspawn-hostkey/web)"

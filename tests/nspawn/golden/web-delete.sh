@@ -22,6 +22,8 @@ hearth_rmdir /var/lib/hearth/nspawn/web
 hearth_forget nspawn/web
 hearth_forget nspawn-identity/web
 hearth_forget nspawn-hostkey/web
+hearth_by="nspawn-by/$(printf %s "$hearth_owner" | sha256sum | cut -c1-32)"
+if [ "$(hearth_applied "$hearth_by")" = web ]; then hearth_forget "$hearth_by"; fi
 if [ -e /var/lib/machines/web ]; then hearth_say 'kept /var/lib/machines/web (set destroyOnDelete to remove a copied rootfs with its container)'; fi
 hearth_remove /etc/systemd/system/systemd-nspawn@web.service.d/50-hearth.conf
 hearth_rmdir /etc/systemd/system/systemd-nspawn@web.service.d

@@ -7,6 +7,7 @@ hearth_lock zfs
 ds=tank/scratch
 pool=tank
 if ! zfs list -H -o name "$pool" >/dev/null; then hearth_die 69 "pool $pool is not available (is ZFS running and the pool imported?)"; fi
+if ! hearth_zfs_exists "$ds"; then hearth_zfs_mount_places "$ds" ''; fi
 zfs_created=0
 if hearth_zfs_exists "$ds"; then
   zfs_found=$(hearth_zfs_mark "$ds")

@@ -17,15 +17,16 @@ zfs_children=$(zfs list -H -o name -r "$ds" | awk -v ds="$ds" '$0 != ds && index
 zfs_clones=$(zfs list -H -o name,origin -r "$pool" | awk -F '\t' -v p="$ds@" 'index($2, p) == 1 { print $1 }')
 zfs_nchildren=$(printf '%s' "$zfs_children" | grep -c . || true)
 zfs_nclones=$(printf '%s' "$zfs_clones" | grep -c . || true)
+zfs_doomed=$(hearth_zfs_dependents "$ds" "$pool")
 while IFS= read -r zfs_d; do
   if [ -z "$zfs_d" ]; then continue; fi
   zfs_found=$(hearth_zfs_mark "$zfs_d")
   if [ -n "$zfs_found" ] && ! hearth_mine "$zfs_found"; then hearth_die 65 "refusing to destroy $ds: $zfs_d below or cloned from it is owned by $zfs_found"; fi
   zfs_kept=$(zfs get -H -o value -s local hearth:kept "$zfs_d")
   if [ -n "$zfs_kept" ]; then hearth_die 65 "refusing to destroy $ds: $zfs_d below or cloned from it holds data kept when $zfs_kept was deleted (move it away, or destroy it by hand)"; fi
-done <<<"$zfs_children"$'\n'"$zfs_clones"
+done <<<"$zfs_doomed"
 hearth_say "destroying $ds with $zfs_nchildren children and $zfs_nclones clones (recursive)"
-while IFS= read -r zfs_d; do if [ -n "$zfs_d" ]; then hearth_zfs_unmount "$zfs_d"; fi; done <<<"$zfs_clones"
+while IFS= read -r zfs_d; do if [ -n "$zfs_d" ]; then hearth_zfs_unmount "$zfs_d"; fi; done <<<"$zfs_doomed"
 zfs_all=$(zfs list -H -o name -r "$ds" | awk 'index($0, "@") == 0' | sort -r)
 while IFS= read -r zfs_d; do if [ -n "$zfs_d" ]; then hearth_zfs_unmount "$zfs_d"; fi; done <<<"$zfs_all"
 hearth_zfs_forget "$ds"

@@ -17,6 +17,7 @@ if ! hearth_zfs_feature "$pool" encryption; then
   hearth_die 65 'property '"'"'encryption'"'"' = aes-256-gcm needs the pool feature encryption, which pool '"$pool"' does not have; it supports no native encryption'
 fi
 hearth_mount_safe /srv/app
+if ! hearth_zfs_exists "$ds"; then hearth_zfs_mount_places "$ds" /srv/app; fi
 zfs_created=0
 if hearth_zfs_exists "$ds"; then
   zfs_found=$(hearth_zfs_mark "$ds")
