@@ -148,7 +148,10 @@ function convergeScript(spec: DatasetSpec, mark: OwnerMark): Script {
             `  hearth_zfs_snapshot_before "$zfs_prev" "rename:$ds"`,
             // zfs-fuse refuses to rename a mounted dataset ("dataset is busy"); it is mounted again below.
             `  hearth_zfs_unmount "$zfs_prev"`,
-            `  zfs rename -p "$zfs_prev" "$ds"`,
+            // zfs-fuse may report a dataset busy for a moment after its unmount.
+            `  zfs_renamed=0`,
+            `  for _ in $(seq 1 50); do if zfs rename -p "$zfs_prev" "$ds" 2>/dev/null; then zfs_renamed=1; break; fi; sleep 0.2; done`,
+            `  if [ "$zfs_renamed" = 0 ]; then zfs rename -p "$zfs_prev" "$ds"; fi`,
             "  hearth_step",
             `  hearth_say "renamed $zfs_prev to $ds"`,
         );

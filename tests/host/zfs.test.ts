@@ -154,6 +154,43 @@ describeHost("ZfsDataset on a zfs-fuse host", function () {
         assert.equal((await h.exec("findmnt -n /usr/local/bin")).code, 1, "nothing is mounted over /usr/local/bin");
     });
 
+    it("checks inherited mountpoints too: a child, or a parent that -p creates, never mounts through a service user's link", async () => {
+        const runner = new ProgramRunner();
+        await runner.up(dataset({ dataset: "tank/svcdata", mountpoint: "/srv/svcdata" }, "svcdata"));
+        await sh([
+            "id svcuser >/dev/null 2>&1 || useradd --system --uid 1500 svcuser",
+            "chown 1500:1500 /srv/svcdata",
+            "setpriv --reuid=1500 --regid=1500 --clear-groups ln -s /usr/local/bin /srv/svcdata/child",
+            "setpriv --reuid=1500 --regid=1500 --clear-groups ln -s /usr/local/sbin /srv/svcdata/mid",
+        ].join("\n"));
+        for (const [name, args] of [["inh-child", { dataset: "tank/svcdata/child" }], ["inh-leaf", { dataset: "tank/svcdata/mid/leaf", mountpoint: "/srv/leaf" }]] as const) {
+            const r = new ProgramRunner();
+            const err = await r.up(dataset(args, name)).then(() => undefined, (e: unknown) => e);
+            assert.ok(err instanceof RemoteCommandError, `${name}: refused`);
+            assert.equal(err.run.code, 65, err.run.stderr);
+            assert.match(err.run.stderr, /refusing to mount at \/srv\/svcdata\//);
+        }
+        assert.equal((await h.exec("findmnt -n /usr/local/bin")).code, 1);
+        assert.equal((await h.exec("findmnt -n /usr/local/sbin")).code, 1);
+        assert.equal((await h.exec("zfs list tank/svcdata/child")).code, 1);
+        assert.equal((await h.exec("zfs list tank/svcdata/mid")).code, 1);
+    });
+
+    it("a recursive destroy checks clones of its children's snapshots, and clones of clones", async () => {
+        await sh("zfs create tank/rp && zfs create tank/rp/c && zfs snapshot tank/rp/c@s");
+        const keep = new ProgramRunner();
+        await keep.up(dataset({ dataset: "tank/rkept", origin: "tank/rp/c@s" }, "rkept"));
+        await keep.destroy();
+        const other = new ProgramRunner();
+        await other.up(dataset({ dataset: "tank/rother", origin: "tank/rp/c@s" }, "rother"));
+        const parent = new ProgramRunner();
+        await parent.up(dataset({ dataset: "tank/rp", adopt: true, destroyOnDelete: true, recursive: true }, "rp"));
+        const err = await parent.destroy().then(() => undefined, (e: unknown) => e);
+        assert.ok(err instanceof RemoteCommandError, "refused");
+        assert.match(err.run.stderr, /refusing to destroy tank\/rp: tank\/(rkept|rother) below or cloned from it/);
+        assert.equal((await h.exec("zfs list tank/rkept tank/rother")).code, 0, "both are still there");
+    });
+
     it("refuses to create a dataset over a non-empty directory (a rename without previousNames), before creating anything", async () => {
         await sh("rm -rf /srv/full && mkdir -p /srv/full && echo kept > /srv/full/data");
         const runner = new ProgramRunner();

@@ -30,7 +30,9 @@ elif hearth_zfs_exists tank/old-app; then
   hearth_zfs_own "$zfs_prev"
   hearth_zfs_snapshot_before "$zfs_prev" "rename:$ds"
   hearth_zfs_unmount "$zfs_prev"
-  zfs rename -p "$zfs_prev" "$ds"
+  zfs_renamed=0
+  for _ in $(seq 1 50); do if zfs rename -p "$zfs_prev" "$ds" 2>/dev/null; then zfs_renamed=1; break; fi; sleep 0.2; done
+  if [ "$zfs_renamed" = 0 ]; then zfs rename -p "$zfs_prev" "$ds"; fi
   hearth_step
   hearth_say "renamed $zfs_prev to $ds"
 elif hearth_zfs_exists tank/legacy/app; then
@@ -40,7 +42,9 @@ elif hearth_zfs_exists tank/legacy/app; then
   hearth_zfs_own "$zfs_prev"
   hearth_zfs_snapshot_before "$zfs_prev" "rename:$ds"
   hearth_zfs_unmount "$zfs_prev"
-  zfs rename -p "$zfs_prev" "$ds"
+  zfs_renamed=0
+  for _ in $(seq 1 50); do if zfs rename -p "$zfs_prev" "$ds" 2>/dev/null; then zfs_renamed=1; break; fi; sleep 0.2; done
+  if [ "$zfs_renamed" = 0 ]; then zfs rename -p "$zfs_prev" "$ds"; fi
   hearth_step
   hearth_say "renamed $zfs_prev to $ds"
 else
