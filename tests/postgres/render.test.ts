@@ -10,10 +10,16 @@ import { OwnerMark } from "../../components/core/owner";
 import { checkScript } from "../tools";
 import { golden } from "../zfs/golden";
 import { pgSpec } from "./specs";
+import { PG_HELPERS } from "../../components/postgres/helpers";
 
 const GOLDEN = path.join(__dirname, "golden");
 /** A script without the runtime it starts with (the runtime has its own specs): what this component adds. */
 const own = (script: string) => script.slice(0, script.indexOf(RUNTIME)) + script.slice(script.indexOf(RUNTIME) + RUNTIME.length);
+/** For goldens: the component's calls, with its shared shell functions (specified with the scripts) as one line. */
+const callsOnly = (script: string) => {
+    assert.ok(script.includes(PG_HELPERS), "the script carries the component's functions");
+    return own(script).split(PG_HELPERS).join("# <components/postgres/helpers.ts>");
+};
 const MARK: OwnerMark = { id: "site/prod/hearth:postgres:Database/app", aliases: ["site/prod/hearth:postgres:Database/old-app"], adopt: false };
 
 const cases: Record<string, PostgresSpec> = {
@@ -35,8 +41,8 @@ describe("postgres render", () => {
                 golden(GOLDEN, `${name}.converge.sql`, r.convergeSql);
                 golden(GOLDEN, `${name}.delete.sql`, r.deleteSql);
                 assert.ok(r.script.includes(RUNTIME) && r.deleteScript.includes(RUNTIME));
-                golden(GOLDEN, `${name}.converge.sh`, own(r.script));
-                golden(GOLDEN, `${name}.delete.sh`, own(r.deleteScript));
+                golden(GOLDEN, `${name}.converge.sh`, callsOnly(r.script));
+                golden(GOLDEN, `${name}.delete.sh`, callsOnly(r.deleteScript));
                 golden(GOLDEN, `${name}.pg_hba.conf`, r.hbaFragment);
                 if (r.pgbouncerIni) golden(GOLDEN, `${name}.pgbouncer.ini`, r.pgbouncerIni + r.pgbouncerDatabase);
             });
