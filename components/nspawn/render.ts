@@ -294,7 +294,7 @@ export function renderDelete(c: ContainerSpec, mark: OwnerMark): string {
         `hearth_forget ${shq(appliedKey(m))}`,
         `hearth_forget ${shq(identityKey(m))}`,
         `hearth_forget ${shq(hostKeyKey(m))}`,
-        'hearth_by="nspawn-by/$(printf %s "$hearth_owner" | sha256sum | cut -c1-32)"',
+        `hearth_by=${machineKey("hearth_owner")}`,
         `if [ "$(hearth_applied "$hearth_by")" = ${shq(m)} ]; then hearth_forget "$hearth_by"; fi`,
     );
     if (c.rootfs.kind === "copy" && c.destroyOnDelete) {
@@ -329,7 +329,7 @@ function retireRenamed(s: Script, m: string): void {
         `hearth_new=${shq(m)}`,
         'for hearth_id in "$hearth_owner" "${hearth_aliases[@]}"; do',
         '  [ -n "$hearth_id" ] || continue',
-        '  hearth_old=$(hearth_applied "nspawn-by/$(printf %s "$hearth_id" | sha256sum | cut -c1-32)")',
+        `  hearth_old=$(hearth_applied ${machineKey("hearth_id")})`,
         '  if [ -z "$hearth_old" ] || [ "$hearth_old" = "$hearth_new" ]; then continue; fi',
         '  case $hearth_old in *[!a-z0-9-]*) continue ;; esac',
         `  hearth_f=${shq(NSPAWN_DIR)}/"$hearth_old.nspawn"`,
@@ -352,7 +352,12 @@ function retireRenamed(s: Script, m: string): void {
     );
 }
 
+/** The state key (a shell word) under which the machine of the owner mark in shell variable `variable` is recorded. */
+function machineKey(variable: "hearth_owner" | "hearth_id"): string {
+    return `"nspawn-by/$(printf %s "$${variable}" | sha256sum | cut -c1-32)"`;
+}
+
 /** Records, under a digest of this resource's mark, the machine it runs (what a later rename retires). */
 function recordMachine(s: Script, m: string): void {
-    s.raw(`hearth_record "nspawn-by/$(printf %s "$hearth_owner" | sha256sum | cut -c1-32)" ${shq(m)}`);
+    s.raw(`hearth_record ${machineKey("hearth_owner")} ${shq(m)}`);
 }
