@@ -9,3 +9,7 @@ export * from "./nspawn";
 export * from "./zfs";
 export * from "./postgres";
 export * from "./dns";
+// Argument errors and the shared schema rules: site programs and libraries build their own config on them.
+export { ArgumentError, describe } from "./core/errors";
+export * as rules from "./core/schema";
+export * as ip from "./core/ip";

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ArgumentError } from "./core/errors";
 import { name } from "./core/rules";
 import { describe } from "./core/errors";
+import { parseArgs, z } from "./core/schema";
 import type { Host } from "./host";
 
 export { describe };
@@ -60,4 +61,38 @@ export function check<T>(fn: () => T, resource?: pulumi.Resource): T {
         if (e instanceof ArgumentError) fail(e.arg, e.value, e.allowed, resource);
         throw e;
     }
+}
+
+// ---- schema pieces that need the SDK or the Host shape (core/schema.ts has the pure ones) ---------------------
+
+/** A hearth Host argument (by shape: see isHost). */
+export const hostArg = () => z.custom<Host>(isHost, { error: () => "a hearth Host" });
+
+/** Whether a value is a Pulumi Output. */
+export const isOutput = (v: unknown): v is pulumi.Output<unknown> => pulumi.Output.isInstance(v);
+
+/** A Pulumi Output (checked when it resolves, by whoever applies it). */
+export const outputArg = <T = string>(allowed = "a Pulumi Output") => z.custom<pulumi.Output<T>>(isOutput, { error: () => allowed });
+
+/** A plain value checked by `schema`, or an Output (resolved later): `pulumi.Input<T>` with the plain case checked now. */
+export function inputArg<S extends z.ZodType>(schema: S) {
+    return z.union([outputArg<z.output<S>>(), schema]);
+}
+
+/**
+ * A secret that must already be a Pulumi Output (`config.requireSecret`, `pulumi.secret`, a StackReference secret):
+ * a plain string would be recorded in state in clear text. The error never shows a plain value.
+ */
+export function secretArg(allowed = "a Pulumi secret Output (a plain string would be stored in state in clear text)") {
+    return z.unknown().superRefine((v, ctx) => {
+        if (!isOutput(v)) ctx.addIssue({ code: "custom", message: allowed, input: typeof v === "string" ? "<a plain string>" : v === undefined ? undefined : typeof v });
+    }) as unknown as z.ZodType<pulumi.Output<string>, pulumi.Output<string>>;
+}
+
+/**
+ * Parses a component's arguments with its schema; the first problem becomes the ResourceError `fail` throws (naming
+ * the argument's path, the value and what is allowed). Pure resolvers call `parseArgs` (core) and throw ArgumentError.
+ */
+export function parse<S extends z.ZodType>(schema: S, input: unknown, resource?: pulumi.Resource): z.output<S> {
+    return check(() => parseArgs(schema, input), resource);
 }

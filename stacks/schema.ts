@@ -5,8 +5,11 @@ import { describe } from "../components/core/errors";
 import { SECRET_KEY } from "./config/fields";
 import { DEFAULT_SSH_KEY, hostsSchema } from "./config/hosts";
 import { servicesSchema } from "./config/services";
-import { containersSchema, databasesSchema, datasetsSchema } from "./config/storage";
-import { wireguardSchema, zonesSchema } from "./config/network";
+import { datasetsSchema } from "./config/datasets";
+import { databasesSchema } from "./config/databases";
+import { containersSchema } from "./config/containers";
+import { wireguardSchema } from "./config/wireguard";
+import { zonesSchema } from "./config/zones";
 import { crossCheck, secretRefs } from "./config/refs";
 
 /** Every structured key a site may set, in the order a reader meets them. */

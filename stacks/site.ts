@@ -2,12 +2,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../components";
 import { SiteConfig } from "./schema";
-import { ProblemCollector } from "./config/remap";
-import { STACK_NAME } from "./config/network";
+import { ProblemCollector } from "./config/problems";
+import { STACK_NAME } from "./config/wireguard";
 import { buildHosts, hostAddresses, SecretSource } from "./build/hosts";
 import { createServices, planServices } from "./build/services";
-import { createContainers, createStorage, databaseOutputs, planContainers, planDatabases, planDatasets } from "./build/storage";
-import { AddressOwner, createLinks, createZones, literalAddresses, planLinks, planZones, RemoteLinks, wireguardOutputs } from "./build/network";
+import { createStorage, databaseOutputs } from "./build/storage";
+import { planDatasets } from "./build/datasets";
+import { planDatabases } from "./build/databases";
+import { createContainers, planContainers } from "./build/containers";
+import { createLinks, planLinks, RemoteLinks, wireguardOutputs } from "./build/wireguard";
+import { AddressOwner, createZones, literalAddresses, planZones } from "./build/zones";
 
 export interface SiteOutputs {
     /** Host (and container) name → `user@address:port`. */

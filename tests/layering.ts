@@ -31,15 +31,14 @@ export interface Violation {
 export const STACKS_EXCEPTIONS: Record<string, string> = {
     // The site config's shared argument rules and errors (core, not Pulumi): the config checks call the same rules as
     // the components until the config schemas derive from the component schemas.
-    "stacks/config/fields.ts -> components/core/errors.ts": "site config errors are core ArgumentErrors",
     "stacks/config/fields.ts -> components/core/sshkey.ts": "the host key rule is shared with Host",
     "stacks/config/rules.ts -> components/core/errors.ts": "site config errors are core ArgumentErrors",
     "stacks/config/rules.ts -> components/core/rules.ts": "the site config applies the components' own text and path rules",
     "stacks/schema.ts -> components/core/errors.ts": "site config problems show values as component errors do (describe)",
     // The privilege tables the PostgresDb grants are checked against.
-    "stacks/config/storage.ts -> components/postgres/sql.ts": "the grantable privilege lists come from the component",
+    "stacks/config/databases.ts -> components/postgres/sql.ts": "the grantable privilege lists come from the component",
     // The knot service the DNS server runs as is built from the component's template.
-    "stacks/build/network.ts -> components/dns/server.ts": "knotServiceArgs is not public API",
+    "stacks/build/zones.ts -> components/dns/server.ts": "knotServiceArgs is not public API",
     // The offline planner simulates what converge scripts print (the stdout protocols) without a host.
     "stacks/plan-runtime.ts -> components/core/protocols.ts": "the stdout protocols are not public API",
     // The offline planner reads installed files and secret frames with the same parser the policies use.

@@ -12,14 +12,21 @@ export function describe(value: unknown): string {
     return s.length > 120 ? `${s.slice(0, 117)}...` : s;
 }
 
-/** A bad argument: names the argument, the value and what is allowed. */
+/**
+ * A bad argument: names the argument, the value and what is allowed. `path` is the argument's place as keys and
+ * indexes (`["peers", 0, "endpoint"]` for `peers[0].endpoint`), so a caller can move it under a config key path without
+ * reading the message.
+ */
 export class ArgumentError extends Error {
+    readonly path: readonly (string | number)[];
     constructor(
         readonly arg: string,
         readonly value: unknown,
         readonly allowed: string,
+        path?: readonly (string | number)[],
     ) {
         super(`The '${arg}' argument ${describe(value)} is not allowed: expected ${allowed}.`);
         this.name = "ArgumentError";
+        this.path = path ?? [arg];
     }
 }

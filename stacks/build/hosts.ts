@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../components";
 import { DEFAULT_SSH_KEY, HostConfig } from "../config/hosts";
-import { ProblemCollector } from "../config/remap";
+import { ProblemCollector } from "../config/problems";
 
 export type SecretSource = (key: string) => pulumi.Output<string>;
 

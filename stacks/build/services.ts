@@ -1,7 +1,7 @@
 // Services from the site config: SystemdServiceArgs with the host looked up and credentials read from secret config keys.
 import { Host, resolveServiceArgs, SystemdService, SystemdServiceArgs } from "../../components";
 import { ServiceConfig } from "../config/services";
-import { ProblemCollector } from "../config/remap";
+import { ProblemCollector } from "../config/problems";
 import { SecretSource } from "./hosts";
 
 export function serviceArgs(s: ServiceConfig, host: Host, secret: SecretSource): SystemdServiceArgs {

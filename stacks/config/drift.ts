@@ -9,9 +9,12 @@ import type {
     WireguardSideArgs,
     ZfsDatasetArgs,
 } from "../../components";
-import type { ContainerConfig, DatabaseConfig, DatasetConfig } from "./storage";
+import type { ContainerConfig } from "./containers";
+import type { DatabaseConfig } from "./databases";
+import type { DatasetConfig } from "./datasets";
 import type { ServiceConfig } from "./services";
-import type { SideConfig, WireguardConfig, ZoneConfig } from "./network";
+import type { SideConfig, WireguardConfig } from "./wireguard";
+import type { ZoneConfig } from "./zones";
 
 /** `true` only when A and B have the same keys; anything else fails to type-check below. */
 type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : { onlyInConfig: Exclude<keyof A, keyof B>; onlyInComponent: Exclude<keyof B, keyof A> };

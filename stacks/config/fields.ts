@@ -1,46 +1,12 @@
 // Leaf validators of the site config: each carries the one sentence that says what is allowed, which every error repeats.
 import { z } from "zod";
-import { ArgumentError } from "../../components/core/errors";
+import { ArgumentError, rules } from "../../components";
 import { parseSshPublicKey, SSH_HOST_KEY_HINT } from "../../components/core/sshkey";
 
-/** Builds a zod schema whose every failure (wrong type, range, pattern) reports `allowed`. */
-const say = (allowed: string) => ({ error: () => allowed });
+const { say } = rules;
+export const { int, pattern, oneOf, bool, list, record, dict, port, reason } = rules;
 
-export function int(min: number, max: number, allowed = `an integer from ${min} to ${max}`) {
-    return z.int(say(allowed)).min(min, say(allowed)).max(max, say(allowed));
-}
-
-export function pattern(re: RegExp, allowed: string) {
-    if (!re.source.startsWith("^") || !re.source.endsWith("$")) throw new Error(`pattern for ${allowed} must be anchored`);
-    return z.string(say(allowed)).regex(re, say(allowed));
-}
-
-export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
-    return z.enum(values, say(`one of ${values.map((v) => JSON.stringify(v)).join(", ")}`));
-}
-
-export function bool() {
-    return z.boolean(say("true or false"));
-}
-
-export function list<T extends z.ZodType>(item: T, allowed: string, max = 1000) {
-    return z.array(item, say(allowed)).max(max, say(`${allowed}, at most ${max} entries`));
-}
-
-/** A mapping with a fixed set of keys; an unknown key (a typo, usually) is an error that lists the known ones. */
-export function record<S extends z.ZodRawShape>(shape: S, what: string) {
-    const keys = Object.keys(shape).join(", ");
-    return z.strictObject(shape, { error: (iss) => (iss.code === "unrecognized_keys" ? `one of the keys of ${what}: ${keys}` : `${what} (a mapping with keys ${keys})`) });
-}
-
-/** A mapping from names to values, e.g. environment variables. */
-export function dict<V extends z.ZodType>(key: RegExp, keyAllowed: string, value: V, what: string) {
-    return z.record(pattern(key, keyAllowed), value, say(what));
-}
-
-/** Lowercase DNS label: hosts, services, containers and other names that reach shell, units and paths. */
-export const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-export const label = (what = "a lowercase DNS label (a-z, 0-9, inner '-', 1 to 63 characters)") => pattern(LABEL, what);
+export const { LABEL, label } = rules;
 
 /** A Pulumi config key name in this project's namespace that holds a secret. */
 export const SECRET_KEY = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
@@ -72,9 +38,6 @@ export const hostKey = () =>
         }
     });
 
-export const port = () => int(1, 65535);
 
 /** An argv word for ExecStart: no NUL or newline (systemd cannot carry them); everything else is escaped later. */
 export const argvWord = () => pattern(/^[^\x00\n\r]{1,4096}$/, "a non-empty string without NUL or newlines");
-
-export const reason = () => pattern(/^[\x20-\x7e]{8,200}$/, "a one-line reason of 8 to 200 printable ASCII characters");

@@ -1,5 +1,7 @@
-// Turns a component's argument error into a config error at the key path the argument came from.
+// Turns a component's argument error into a config error at the key path the argument came from: an ArgumentError
+// carries its argument's path (keys and indexes), which goes under the config entry's key path.
 import * as pulumi from "@pulumi/pulumi";
+import { ArgumentError, describe, rules } from "../../components";
 import { ConfigProblem, formatProblems } from "../schema";
 
 const ARG_ERROR = /^The '([^']+)' argument ([\s\S]*) is not allowed: expected ([\s\S]*?)\.?$/;
@@ -31,6 +33,10 @@ export class ProblemCollector {
 }
 
 export function toProblem(prefix: string, e: unknown, strip = ""): ConfigProblem {
+    if (e instanceof ArgumentError) {
+        const path = strip && e.path[0] === strip.replace(/\.$/, "") ? e.path.slice(1) : e.path;
+        return { path: joinPath(prefix, rules.argName(path)), message: `is ${describe(e.value)}: expected ${e.allowed}` };
+    }
     const message = e instanceof Error ? e.message : String(e);
     const m = ARG_ERROR.exec(message);
     if (!m) return { path: prefix, message: `is not allowed: ${message}` };

@@ -1,0 +1,169 @@
+// The zod building blocks every component schema and the site config share: one rule per kind of value, each carrying
+// the one sentence that says what is allowed, and one parser that turns the first problem into an ArgumentError
+// naming the argument's path, the value and that sentence.
+//
+// Pure: no Pulumi import. A component's schema (components/<c>/schema.ts) is its argument type (`z.input`), its
+// validation and the source of its README's argument table (`.describe()` on each field; `@default` in that text).
+import { z } from "zod";
+import { ArgumentError } from "./errors";
+import { parseCidr, parseIp } from "./ip";
+import { freeTextAllowed, FreeTextOptions, freeTextProblem, HOST_ADDRESS_ALLOWED, HOST_PATH_ALLOWED, HostPathOptions, isHostAddress, isHostPath, isSystemTree, SYSTEM_TREE_ALLOWED } from "./rules";
+
+export { z };
+
+/** zod params whose every failure (wrong type, range, pattern) reports `allowed`. */
+export const say = (allowed: string) => ({ error: () => allowed });
+
+export function int(min: number, max: number, allowed = `an integer from ${min} to ${max}`) {
+    return z.int(say(allowed)).min(min, say(allowed)).max(max, say(allowed));
+}
+
+export const port = () => int(1, 65535);
+
+/** A string matching an anchored pattern. */
+export function pattern(re: RegExp, allowed: string) {
+    if (!re.source.startsWith("^") || !re.source.endsWith("$") || re.global || re.sticky) throw new Error(`the pattern for ${allowed} must be anchored (^...$) and neither global nor sticky`);
+    return z.string(say(allowed)).regex(re, say(allowed));
+}
+
+export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+    return z.enum(values, say(`one of ${values.map((v) => JSON.stringify(v)).join(", ")}`));
+}
+
+export function bool() {
+    return z.boolean(say("true or false"));
+}
+
+/** An array of at most `max` items (and at least `min`). */
+export function list<T extends z.ZodType>(item: T, allowed: string, max = 1000, min = 0) {
+    const base = z.array(item, say(allowed)).max(max, say(`${allowed}, at most ${max} entries`));
+    return min > 0 ? base.min(min, say(`${allowed}, at least ${min} ${min === 1 ? "entry" : "entries"}`)) : base;
+}
+
+/** A mapping with a fixed set of keys; an unknown key (a typo, usually) is an error that lists the known ones. */
+export function record<S extends z.ZodRawShape>(shape: S, what: string) {
+    const keys = Object.keys(shape).join(", ");
+    return z.strictObject(shape, { error: (iss) => (iss.code === "unrecognized_keys" ? `one of the keys of ${what}: ${keys}` : `${what} (a mapping with keys ${keys})`) });
+}
+
+/** A mapping from names to values, e.g. environment variables. */
+export function dict<V extends z.ZodType>(key: RegExp, keyAllowed: string, value: V, what: string) {
+    return z.record(pattern(key, keyAllowed), value, say(what));
+}
+
+/** Lowercase DNS label: hosts, services, containers and other names that reach shell, units and paths. */
+export const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+export const LABEL_ALLOWED = "a lowercase DNS label (a-z, 0-9, inner '-', 1 to 63 characters)";
+export const label = (allowed = LABEL_ALLOWED) => pattern(LABEL, allowed);
+
+/** A reason written for a loosening or an opt-in: one line of printable ASCII, at least a few words. */
+export const REASON = /^[\x20-\x7e]{8,200}$/;
+export const REASON_ALLOWED = "a one-line reason of 8 to 200 printable ASCII characters";
+export const reason = () => pattern(REASON, REASON_ALLOWED);
+
+/** A string checked by a predicate; `allowed` is what every failure reports. */
+export function checked(allowed: string, ok: (v: string) => boolean) {
+    return z.string(say(allowed)).refine(ok, say(allowed));
+}
+
+/** A host path by the shared rule (core/rules.ts); `literals` are words the field also takes (a mountpoint's `none`). */
+export function hostPath(opts: HostPathOptions = {}, literals: readonly string[] = []) {
+    const base = literals.length ? `${literals.map((l) => `'${l}'`).join(", ")} or ${HOST_PATH_ALLOWED}` : HOST_PATH_ALLOWED;
+    return z.string(say(base)).superRefine((v, ctx) => {
+        if (literals.includes(v)) return;
+        if (!isHostPath(v)) ctx.addIssue({ code: "custom", message: base, input: v });
+        else if (opts.notSystemTree && isSystemTree(v)) ctx.addIssue({ code: "custom", message: SYSTEM_TREE_ALLOWED, input: v });
+    });
+}
+
+/** Free text by the shared rule (no control, bidi or zero-width characters). */
+export function freeText(opts: FreeTextOptions) {
+    const allowed = freeTextAllowed(opts);
+    return checked(allowed, (v) => freeTextProblem(v, opts) === undefined);
+}
+
+/** An IP literal or a DNS name: where ssh or a client connects. */
+export const hostAddress = () => checked(HOST_ADDRESS_ALLOWED, isHostAddress);
+
+/** An IPv4 or IPv6 address (core/ip.ts: strict, no zone index). */
+export const ipAddress = (allowed = "an IPv4 or IPv6 address, e.g. \"10.0.0.1\" or \"fd00::1\"") => checked(allowed, (v) => parseIp(v) !== undefined);
+
+/** A CIDR: `network` demands zero host bits. */
+export function cidr(opts: { network?: boolean; allowed?: string } = {}) {
+    const allowed = opts.allowed ?? (opts.network ? "a CIDR network with no host bits, e.g. \"10.20.0.0/24\" or \"fd12:3456:789a:1::/64\"" : "an address with its prefix, e.g. \"10.99.0.1/24\"");
+    return checked(allowed, (v) => parseCidr(v, { network: opts.network }) !== undefined);
+}
+
+// ---- parsing ---------------------------------------------------------------------------------------------------
+
+export type ArgPath = readonly (string | number)[];
+
+/** One problem with an argument: where (path and its text), what was given, what is allowed. */
+export interface ArgIssue {
+    readonly path: ArgPath;
+    readonly arg: string;
+    readonly value: unknown;
+    readonly allowed: string;
+}
+
+/** `["peers", 0, "endpoint"]` → `peers[0].endpoint`; keys that are not identifiers are quoted (`environment["A B"]`). */
+export function argName(path: ArgPath): string {
+    let out = "";
+    for (const p of path) {
+        if (typeof p === "number") out += `[${p}]`;
+        else if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(p)) out += out === "" ? p : `.${p}`;
+        else out += `[${JSON.stringify(p)}]`;
+    }
+    return out === "" ? "args" : out;
+}
+
+function at(input: unknown, path: readonly PropertyKey[]): unknown {
+    let v = input;
+    for (const p of path) {
+        if (v === null || typeof v !== "object") return undefined;
+        v = (v as Record<PropertyKey, unknown>)[p];
+    }
+    return v;
+}
+
+/** Turns zod's issues into argument issues: paths under `base`, the offending value, what is allowed. */
+export function toArgIssues(issues: readonly z.core.$ZodIssue[], input: unknown, base: ArgPath = []): ArgIssue[] {
+    const out: ArgIssue[] = [];
+    for (const issue of issues) {
+        const rel = issue.path.filter((p): p is string | number => typeof p !== "symbol");
+        if (issue.code === "unrecognized_keys") {
+            for (const k of issue.keys) out.push(make([...base, ...rel, k], at(input, [...rel, k]), issue.message));
+            continue;
+        }
+        if (issue.code === "invalid_key") {
+            out.push(make([...base, ...rel], (issue as { input?: unknown }).input, issue.issues[0]?.message ?? issue.message));
+            continue;
+        }
+        const value = "input" in issue ? (issue as { input?: unknown }).input : at(input, rel);
+        out.push(make([...base, ...rel], value === undefined ? at(input, rel) : value, issue.message));
+    }
+    return out;
+}
+
+function make(path: ArgPath, value: unknown, allowed: string): ArgIssue {
+    return { path, arg: argName(path), value, allowed };
+}
+
+/** Parses `input` with `schema`; the first problem throws an ArgumentError whose `path` is under `base`. */
+export function parseArgs<S extends z.ZodType>(schema: S, input: unknown, base: ArgPath = []): z.output<S> {
+    const r = schema.safeParse(input, { reportInput: true });
+    if (r.success) return r.data;
+    const [first] = toArgIssues(r.error.issues, input, base);
+    throw new ArgumentError(first.arg, first.value, first.allowed, first.path);
+}
+
+/** Parses and returns every problem instead of throwing (the site config reports them all at once). */
+export function checkArgs<S extends z.ZodType>(schema: S, input: unknown, base: ArgPath = []): { ok: true; value: z.output<S> } | { ok: false; issues: ArgIssue[] } {
+    const r = schema.safeParse(input, { reportInput: true });
+    return r.success ? { ok: true, value: r.data } : { ok: false, issues: toArgIssues(r.error.issues, input, base) };
+}
+
+/** Adds a cross-field problem from inside a `superRefine`: `path` is relative to the refined object. */
+export function problem(ctx: z.RefinementCtx, path: ArgPath, value: unknown, allowed: string): void {
+    ctx.addIssue({ code: "custom", path: [...path], message: allowed, input: value });
+}

@@ -1,0 +1,22 @@
+// PostgreSQL databases from the site config.
+import {
+    Host,
+    PostgresDbArgs,
+    resolvePostgresDbArgs,
+} from "../../components";
+import { DatabaseConfig } from "../config/databases";
+import { ProblemCollector } from "../config/problems";
+
+import { Planned } from "./datasets";
+
+export function planDatabases(items: readonly DatabaseConfig[], hosts: Map<string, Host>, problems: ProblemCollector): Planned<PostgresDbArgs>[] {
+    const out: Planned<PostgresDbArgs>[] = [];
+    items.forEach((d, i) => {
+        const host = hosts.get(d.host);
+        if (!host) return;
+        const { name, host: _h, ...rest } = d;
+        const args: PostgresDbArgs = { ...rest, host };
+        if (problems.run(`hearth:databases[${i}]`, () => resolvePostgresDbArgs(args))) out.push([name, args]);
+    });
+    return out;
+}
