@@ -14,6 +14,17 @@ import { SnapshotSchedule, autosnapArgs } from "./snapshots";
 export { ZfsDatasetArgs, ZfsSnapshotPolicy, resolveZfsDatasetArgs, ResolvedDataset };
 export { DATASET_NAME, LEGACY_PROP, MANAGED_PROP, OWNER_PROP, PROPS_PROP, renderDataset, DatasetSpec } from "./render";
 export { AUTOSNAP_TOOL, SnapshotEvery, SnapshotSchedule } from "./snapshots";
+export {
+    ZfsDatasetArgsSchema,
+    zfsDatasetShape,
+    zfsDatasetFields,
+    zfsSnapshotPolicySchema,
+    checkZfsDataset,
+    ZfsDatasetFieldValues,
+    datasetName,
+    snapshotName,
+    isSnapshotName,
+} from "./schema";
 
 /** A unit name for a dataset's snapshot timer: readable, and unique per dataset through a hash suffix. */
 export function snapshotUnitName(dataset: string): string {

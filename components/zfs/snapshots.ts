@@ -4,7 +4,7 @@
 export const AUTOSNAP_TOOL = "/usr/local/lib/hearth/zfs-autosnap";
 
 export type SnapshotEvery = "hourly" | "daily" | "weekly";
-export const SNAPSHOT_CLASSES: readonly SnapshotEvery[] = ["hourly", "daily", "weekly"];
+export const SNAPSHOT_CLASSES = ["hourly", "daily", "weekly"] as const;
 
 export interface SnapshotSchedule {
     readonly every: SnapshotEvery;
