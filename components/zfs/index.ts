@@ -7,6 +7,7 @@ import { ZFS_MOUNTPOINT } from "../core/protocols";
 import { contentHash } from "../shell";
 import { SystemdService, SystemdServiceArgs, resolveServiceArgs } from "../systemd";
 import { DATASET_TYPE } from "../tokens";
+import { check } from "../validate";
 import { ResolvedDataset, ZfsDatasetArgs, ZfsSnapshotPolicy, resolveZfsDatasetArgs } from "./args";
 import { renderDataset } from "./render";
 import { SnapshotSchedule, autosnapArgs } from "./snapshots";
@@ -70,7 +71,7 @@ export class ZfsDataset extends pulumi.ComponentResource {
     readonly snapshotService?: SystemdService;
 
     constructor(name: string, args: ZfsDatasetArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        const r = resolveZfsDatasetArgs(args);
+        const r = check(() => resolveZfsDatasetArgs(args));
         const { spec } = r;
         const svcArgs = r.snapshots ? snapshotServiceArgs(r.host, spec.dataset, r.snapshots) : undefined;
         // The timer's own checks run now too, so nothing registers if they would fail.

@@ -2,7 +2,8 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { Host, HostFacts } from "../../components/host";
-import { ZfsDataset, ZfsDatasetArgs, reportedMountpoint, snapshotUnitName } from "../../components/zfs";
+import { ZfsDataset, ZfsDatasetArgs, reportedMountpoint, resolveZfsDatasetArgs, snapshotUnitName } from "../../components/zfs";
+import { ArgumentError } from "../../components/core/errors";
 import { installMocks, recorded, resetRecorded, resolve, setCommandStdout, settle, TEST_HOST_KEY } from "../mocks";
 import { verifyUnits } from "../tools";
 
@@ -71,7 +72,19 @@ export const hostileDatasets: [string, Partial<ZfsDatasetArgs>, RegExp][] = [
     ["a mountpoint with a zero-width space", { mountpoint: "/srv/da\u200bta" }, /'mountpoint'/],
     ["a mountpoint that is a number", { mountpoint: 5 as any }, /'mountpoint' argument 5/],
     ["a hearth: user property", { userProperties: { "hearth:managed": "no" } }, /'userProperties\["hearth:managed"\]'/],
-    ["a user property without colon", { userProperties: { owner: "x" } }, /'userProperties\["owner"\]'/],
+    ["a user property without colon", { userProperties: { owner: "x" } }, /'userProperties\.owner' argument "owner"/],
+    ["a user property value '-'", { userProperties: { "com.example:x": "-" } }, /'userProperties\["com.example:x"\]' argument "-"/],
+    ["a dataset path of 256 characters", { dataset: `tank/${"abcdefghi/".repeat(25)}abcdefghi` }, /'dataset' argument .* at most 255 characters/],
+    ["a misspelt argument", { mountPoint: "/srv/app" } as any, /'mountPoint' argument "\/srv\/app" .*one of the keys of ZfsDatasetArgs: host, dataset/],
+    ["an origin that is a dataset", { origin: "tank/images" }, /'origin' argument "tank\/images" .*a snapshot name 'pool\/dataset@snapshot'/],
+    ["an origin inside the dataset", { origin: "tank/app@v1" }, /'origin' argument "tank\/app@v1" .*outside 'tank\/app'/],
+    ["encryption on a clone", { origin: "tank/images@v1", encryption: true }, /'encryption' argument true .*together with 'origin'/],
+    ["a previous name twice", { previousNames: ["tank/old", "tank/old"] }, /'previousNames\[1\]' argument "tank\/old"/],
+    ["a previous name that is the dataset", { previousNames: ["tank/app"] }, /'previousNames\[0\]' argument "tank\/app"/],
+    ["previousNames as a string", { previousNames: "tank/old" as any }, /'previousNames' argument "tank\/old" .*an array of dataset paths/],
+    ["a fractional quota", { quotaMiB: 1.5 }, /'quotaMiB' argument 1.5 .*an integer from 1 to 1073741824/],
+    ["a keep count of 1001", { snapshots: { every: "hourly", keep: { hourly: 1001 } } }, /'snapshots.keep.hourly' argument 1001/],
+    ["atime as a string", { atime: "on" as any }, /'atime' argument "on" .*true or false/],
     ["a user property value with newline", { userProperties: { "com.example:x": "a\nb" } }, /'userProperties\["com.example:x"\]'/],
     ["recordsize not a power of two", { recordsizeKiB: 12 }, /'recordsizeKiB' argument 12/],
     ["a negative quota", { quotaMiB: -1 }, /'quotaMiB' argument -1/],
@@ -120,6 +133,38 @@ describe("ZfsDataset", () => {
             const { error, count } = await build({ host: host({}), dataset: "tank/app" });
             assert.match(error!.message, /'host' argument "nas" .*zfs: true/);
             assert.equal(count, 0);
+        });
+    });
+
+    describe("resolveZfsDatasetArgs", () => {
+        it("throws an ArgumentError whose path sits under the parent's argument", () => {
+            for (const prefix of ["tablespace.", ["tablespace"]] as const) {
+                assert.throws(
+                    () => resolveZfsDatasetArgs({ host: host(), dataset: "tank/app", recordsizeKiB: 3 }, prefix),
+                    (e: unknown) => e instanceof ArgumentError && e.arg === "tablespace.recordsizeKiB" && assert.deepEqual(e.path, ["tablespace", "recordsizeKiB"]) === undefined,
+                );
+            }
+            assert.throws(
+                () => resolveZfsDatasetArgs({ host: host({}), dataset: "tank/m/web", origin: "tank/base@v1" }, "rootfs.zfs."),
+                (e: unknown) => e instanceof ArgumentError && assert.deepEqual(e.path, ["rootfs", "zfs", "host"]) === undefined && /'rootfs\.zfs\.host' argument "nas"/.test(e.message),
+            );
+        });
+        it("refuses a host that is not a hearth Host, and arguments that are not a mapping", () => {
+            assert.throws(() => resolveZfsDatasetArgs({ host: { name: "nas" } as any, dataset: "tank/app" }), /'host' argument \{"name":"nas"\} is not allowed: expected a hearth Host\./);
+            assert.throws(() => resolveZfsDatasetArgs("tank/app" as any), /'args' argument "tank\/app" is not allowed: expected ZfsDatasetArgs \(a mapping with keys host, dataset,/);
+        });
+        it("resolves sizes to bytes, booleans to on/off, gzip-6 to the form zfs prints, and fills the schedule's classes", () => {
+            const h = host({ zfs: true, zfsCompression: ["off", "gzip"] });
+            const r = resolveZfsDatasetArgs({
+                host: h, dataset: "tank/app", compression: "gzip-6", recordsizeKiB: 16, quotaMiB: 2, atime: false, readonly: true,
+                snapshots: { every: "daily", keep: { weekly: 4 } }, previousNames: ["tank/old"],
+            });
+            assert.deepEqual(r.spec.properties, { compression: "gzip", recordsize: "16384", quota: String(2 * 1024 * 1024), atime: "off", readonly: "on" });
+            assert.deepEqual(r.snapshots, { every: "daily", keep: { hourly: 0, daily: 0, weekly: 4 } });
+            assert.deepEqual(r.spec.previousNames, ["tank/old"]);
+            assert.equal(r.mountpoint, "/tank/app");
+            assert.equal(r.host, h);
+            assert.deepEqual([r.spec.encryption, r.spec.adopt, r.spec.destroyOnDelete, r.spec.recursive, r.spec.autosnap], [false, false, false, false, true]);
         });
     });
 
