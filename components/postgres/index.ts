@@ -6,11 +6,14 @@ import { DATABASE_TYPE } from "../tokens";
 import { remoteScript } from "../host";
 import { childAliases, claimOnHost, ownerMark } from "../ownership";
 import { ZfsDataset } from "../zfs";
-import { PostgresDbArgs, PostgresGrant, PostgresPooler, PostgresTablespace, ResolvedPostgres, resolvePostgresDbArgs } from "./args";
+import { check } from "../validate";
+import { ResolvedPostgres, resolvePostgresDbArgs } from "./args";
+import { PostgresDbArgs, PostgresGrant, PostgresPooler, PostgresTablespace, PostgresUntrustedLanguage } from "./schema";
 import { convergeStdin, renderScripts } from "./render";
 import { scramVerifier } from "./scram";
 
-export { PostgresDbArgs, PostgresGrant, PostgresPooler, PostgresTablespace, ResolvedPostgres, resolvePostgresDbArgs };
+export { PostgresDbArgs, PostgresGrant, PostgresPooler, PostgresTablespace, PostgresUntrustedLanguage, ResolvedPostgres, resolvePostgresDbArgs };
+export { PostgresDbArgsSchema, postgresDbShape, checkPostgresDb, isUntrustedLanguage, UNTRUSTED_LANGUAGES } from "./schema";
 export { renderScripts as renderPostgresScripts, PostgresSpec, PostgresPaths } from "./render";
 export { scramVerifier } from "./scram";
 export { quoteIdent, quoteLiteral, SQL_IDENT } from "./sql";
@@ -41,7 +44,7 @@ export class PostgresDb extends pulumi.ComponentResource {
     readonly command: command.remote.Command;
 
     constructor(name: string, args: PostgresDbArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        const r = resolvePostgresDbArgs(args);
+        const r = check(() => resolvePostgresDbArgs(args));
         const { spec } = r;
         const db = spec.db;
         // The one resource that owns the role, the database and their access entries on the host (core/owner.ts).

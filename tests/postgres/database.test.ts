@@ -3,7 +3,7 @@ import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../components/host";
 import { PostgresDb, PostgresDbArgs, postgresUri, resolvePostgresDbArgs } from "../../components/postgres";
-import { isUntrustedLanguage } from "../../components/postgres/args";
+import { isUntrustedLanguage } from "../../components/postgres/schema";
 import { scramVerifier } from "../../components/postgres/scram";
 import { installMocks, isSecret, mockPassword, plainStrings, recorded, resetRecorded, resolve, settle, TEST_HOST_KEY } from "../mocks";
 
