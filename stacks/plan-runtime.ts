@@ -6,10 +6,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import yaml = require("js-yaml");
 import { NSPAWN_HOST_KEY, WG_PUBLIC_KEY } from "../components/core/protocols";
-
-/** Pulumi's wire signature for a secret value (what the engine would receive). */
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+import { disconnect, isWireSecret, outputIsKnown, recordParents, runInStack, setStackConfig, UNKNOWN_STATE, unwrapSecrets } from "./sdk";
 
 /** Stands in for `secure:` values, which only the CLI can decrypt; obviously not a real credential. */
 export function placeholderSecret(key: string): string {
@@ -107,16 +104,11 @@ export interface PlannedResource {
     parent?: string;
 }
 
-export function isSecret(v: unknown): boolean {
-    return typeof v === "object" && v !== null && (v as any)[SIG_KEY] === SECRET_SIG;
-}
+/** Whether an input value is a secret (still wrapped as the engine would receive it). */
+export const isSecret: (v: unknown) => boolean = isWireSecret;
 
-export function unwrap(v: any): any {
-    if (isSecret(v)) return unwrap(v.value);
-    if (Array.isArray(v)) return v.map(unwrap);
-    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrap(x)]));
-    return v;
-}
+/** An input value with every secret replaced by what it holds. */
+export const unwrap: (v: unknown) => any = unwrapSecrets;
 
 export interface RunOptions {
     /** The stack (site) name: `Pulumi.<stack>.yaml`. */
@@ -145,7 +137,7 @@ export interface RunResult {
 export async function reveal(v: unknown): Promise<unknown> {
     if (pulumi.Output.isInstance(v)) {
         if (await pulumi.isSecret(v)) return "[secret]";
-        if (!(await (v as unknown as { isKnown: Promise<boolean> }).isKnown)) return "[unknown]";
+        if (!(await outputIsKnown(v))) return "[unknown]";
         return reveal(await new Promise((res) => v.apply((x) => { res(x); return x; })));
     }
     if (Array.isArray(v)) return Promise.all(v.map(reveal));
@@ -173,7 +165,7 @@ export function leanPlanProcess(): void {
 export async function runProgram(opts: RunOptions): Promise<RunResult> {
     leanPlanProcess();
     const config = loadStackConfig(opts.dir, opts.stack);
-    pulumi.runtime.setAllConfig(config.config, config.secretKeys);
+    setStackConfig(config.config, config.secretKeys);
     const resources: PlannedResource[] = [];
     const byUrnTail = new Map<string, PlannedResource>();
     await pulumi.runtime.setMocks(
@@ -195,15 +187,10 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
         // backend's own name for it.
         process.env.PULUMI_ORG || "organization",
     );
-    const parents = new Map<string, string>();
+    let parents = new Map<string, string>();
     let exported: Record<string, unknown> = {};
-    await pulumi.runtime.runInPulumiStack(async () => {
-        // Old-style stack transformations run in the SDK, so they see each resource's parent even under mocks.
-        pulumi.runtime.registerStackTransformation((t) => {
-            const p = t.opts.parent as any;
-            if (p && typeof p.__name === "string" && p.__pulumiType) parents.set(`${t.type}/${t.name}`, `${p.__pulumiType}/${p.__name}`);
-            return undefined;
-        });
+    await runInStack(async () => {
+        parents = recordParents();
         loadTypeScriptFrom(opts.dir, opts.program);
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const mod = require(path.resolve(opts.program));
@@ -212,7 +199,7 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
     });
     // Read from the module's own Outputs: the stack's resolved outputs no longer say which values were secret.
     const outputs = (await reveal(exported)) as Record<string, unknown>;
-    await pulumi.runtime.disconnect();
+    await disconnect();
     for (const r of resources) r.parent = parents.get(`${r.type}/${r.name}`);
     return { config, resources, outputs };
 }
@@ -277,7 +264,7 @@ function mockState(args: pulumi.runtime.MockResourceArgs, stackOutputs?: RunOpti
             const name = String(args.inputs.name ?? args.name);
             const outputs = stackOutputs ? stackOutputs(name) : {};
             // The runtime's unknown sentinel: in a preview, everything read from the reference stays unknown.
-            state.outputs = outputs === "unknown" ? pulumi.runtime.unknownValue : outputs;
+            state.outputs = outputs === "unknown" ? UNKNOWN_STATE : outputs;
             state.secretOutputNames = [];
             break;
         }
