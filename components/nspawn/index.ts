@@ -7,10 +7,12 @@ import { NSPAWN_HOST_KEY } from "../core/protocols";
 import { contentHash, frameStdin } from "../shell";
 import { CONTAINER_TYPE } from "../tokens";
 import { ZfsDataset } from "../zfs";
+import { check } from "../validate";
 import { NspawnBindMount, NspawnCapability, NspawnContainerArgs, resolveContainerArgs } from "./args";
 import { renderConverge, renderDelete } from "./render";
 
 export { NspawnContainerArgs, NspawnBindMount, NspawnCapability, resolveContainerArgs };
+export { checkNspawnContainer, nspawnContainerFields, nspawnContainerShape, NspawnContainerArgsSchema, nspawnSshSchema } from "./schema";
 
 export class NspawnContainer extends pulumi.ComponentResource {
     /** The machine name (`machinectl`, `systemd-nspawn@<machine>.service`). */
@@ -27,7 +29,7 @@ export class NspawnContainer extends pulumi.ComponentResource {
     readonly command: command.remote.Command;
 
     constructor(name: string, args: NspawnContainerArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        const r = resolveContainerArgs(name, args);
+        const r = check(() => resolveContainerArgs(name, args));
         const { spec } = r;
         const mark = ownerMark(CONTAINER_TYPE, name, opts, args.adopt);
         // A renamed parent's child was named after the old name: its mark follows the parent's aliases.
