@@ -25,28 +25,34 @@ function basePath(prefix: string | ArgPath): ArgPath {
 }
 
 /**
+ * The checks that need the host's facts: ZFS at all, the compression family, native encryption. Throws an
+ * ArgumentError whose path sits under `base`. The site config runs it after its schema (which already ran the rest).
+ */
+export function checkZfsHostFacts(host: Host, v: { readonly compression?: string; readonly encryption?: boolean }, base: ArgPath = []): void {
+    const fail = (arg: string, value: unknown, allowed: string): never => {
+        throw new ArgumentError(argName([...base, arg]), value, allowed, [...base, arg]);
+    };
+    const facts = host.facts;
+    if (!facts.zfs) fail("host", host.name, "a host whose facts declare zfs: true");
+    if (v.compression !== undefined && !facts.zfsCompression.includes(compressionFamily(v.compression))) {
+        fail("compression", v.compression, `an algorithm the pool on host '${host.name}' supports (${facts.zfsCompression.join(", ")}); declare more in host facts.zfsCompression only if the pool has the feature`);
+    }
+    if (v.encryption && !facts.zfsEncryption) {
+        fail("encryption", true, `false: the pool on host '${host.name}' does not support native encryption (host facts.zfsEncryption is false)`);
+    }
+}
+
+/**
  * Checks every argument (the schema, then the host's facts) and resolves defaults. Throws an ArgumentError whose path
  * sits under `prefix` (e.g. `tablespace.compression`) before anything is registered.
  */
 export function resolveZfsDatasetArgs(args: ZfsDatasetArgs, prefix: string | ArgPath = ""): ResolvedDataset {
     const base = basePath(prefix);
     const a = parseArgs(ZfsDatasetArgsSchema, args, base);
-    const fail = (path: ArgPath, value: unknown, allowed: string): never => {
-        throw new ArgumentError(argName([...base, ...path]), value, allowed, [...base, ...path]);
-    };
-    const host = a.host;
-    const facts = host.facts;
-    if (!facts.zfs) fail(["host"], host.name, "a host whose facts declare zfs: true");
-
+    checkZfsHostFacts(a.host, a, base);
     const properties: Record<string, string> = {};
-    if (a.compression !== undefined) {
-        const c = a.compression;
-        if (!facts.zfsCompression.includes(compressionFamily(c))) {
-            fail(["compression"], c, `an algorithm the pool on host '${host.name}' supports (${facts.zfsCompression.join(", ")}); declare more in host facts.zfsCompression only if the pool has the feature`);
-        }
-        // zfs prints gzip-6 as "gzip"; storing the printed form keeps a re-run from seeing a false change.
-        properties.compression = c === "gzip-6" ? "gzip" : c;
-    }
+    // zfs prints gzip-6 as "gzip"; storing the printed form keeps a re-run from seeing a false change.
+    if (a.compression !== undefined) properties.compression = a.compression === "gzip-6" ? "gzip" : a.compression;
     if (a.recordsizeKiB !== undefined) properties.recordsize = String(a.recordsizeKiB * 1024);
     if (a.quotaMiB !== undefined) properties.quota = String(a.quotaMiB * MIB);
     if (a.refquotaMiB !== undefined) properties.refquota = String(a.refquotaMiB * MIB);
@@ -57,17 +63,13 @@ export function resolveZfsDatasetArgs(args: ZfsDatasetArgs, prefix: string | Arg
     if (a.readonly !== undefined) properties.readonly = a.readonly ? "on" : "off";
     if (a.xattr !== undefined) properties.xattr = a.xattr;
 
-    const encryption = a.encryption ?? false;
-    if (encryption && !facts.zfsEncryption) {
-        fail(["encryption"], true, `false: the pool on host '${host.name}' does not support native encryption (host facts.zfsEncryption is false)`);
-    }
     const p = a.snapshots;
     const snapshots: SnapshotSchedule | undefined = p && { every: p.every, keep: { hourly: p.keep.hourly ?? 0, daily: p.keep.daily ?? 0, weekly: p.keep.weekly ?? 0 } };
     const spec: DatasetSpec = {
         dataset: a.dataset,
         properties,
         userProperties: { ...a.userProperties },
-        encryption,
+        encryption: a.encryption ?? false,
         adopt: a.adopt ?? false,
         previousNames: [...(a.previousNames ?? [])],
         origin: a.origin,
@@ -75,5 +77,5 @@ export function resolveZfsDatasetArgs(args: ZfsDatasetArgs, prefix: string | Arg
         recursive: a.recursive ?? false,
         autosnap: snapshots !== undefined,
     };
-    return { host, spec, snapshots, mountpoint: properties.mountpoint ?? `/${a.dataset}` };
+    return { host: a.host, spec, snapshots, mountpoint: properties.mountpoint ?? `/${a.dataset}` };
 }

@@ -8,11 +8,11 @@ import { contentHash } from "../shell";
 import { SystemdService, SystemdServiceArgs, resolveServiceArgs } from "../systemd";
 import { DATASET_TYPE } from "../tokens";
 import { check } from "../validate";
-import { ResolvedDataset, ZfsDatasetArgs, ZfsSnapshotPolicy, resolveZfsDatasetArgs } from "./args";
+import { ResolvedDataset, ZfsDatasetArgs, ZfsSnapshotPolicy, checkZfsHostFacts, resolveZfsDatasetArgs } from "./args";
 import { renderDataset } from "./render";
 import { SnapshotSchedule, autosnapArgs } from "./snapshots";
 
-export { ZfsDatasetArgs, ZfsSnapshotPolicy, resolveZfsDatasetArgs, ResolvedDataset };
+export { ZfsDatasetArgs, ZfsSnapshotPolicy, checkZfsHostFacts, resolveZfsDatasetArgs, ResolvedDataset };
 export { DATASET_NAME, LEGACY_PROP, MANAGED_PROP, OWNER_PROP, PROPS_PROP, renderDataset, DatasetSpec } from "./render";
 export { AUTOSNAP_TOOL, SnapshotEvery, SnapshotSchedule } from "./snapshots";
 export {

@@ -1,9 +1,6 @@
-// ZFS datasets from the site config.
-import {
-    Host,
-    resolveZfsDatasetArgs,
-    ZfsDatasetArgs,
-} from "../../components";
+// ZFS datasets from the site config: the config schema ran the component's own rules; what needs the Host (its
+// facts) runs here, before any component is constructed.
+import { checkZfsHostFacts, Host, ZfsDatasetArgs } from "../../components";
 import { DatasetConfig } from "../config/datasets";
 import { ProblemCollector } from "../config/problems";
 
@@ -15,8 +12,11 @@ export function planDatasets(items: readonly DatasetConfig[], hosts: Map<string,
         const host = hosts.get(d.host);
         if (!host) return;
         const { name, host: _h, ...rest } = d;
-        const args: ZfsDatasetArgs = { ...rest, host };
-        if (problems.run(`hearth:datasets[${i}]`, () => resolveZfsDatasetArgs(args))) out.push([name, args]);
+        const ok = problems.run(`hearth:datasets[${i}]`, () => {
+            checkZfsHostFacts(host, rest);
+            return true;
+        });
+        if (ok) out.push([name, { ...rest, host }]);
     });
     return out;
 }
