@@ -222,7 +222,7 @@ if (require.main === module) {
         });
 
         it("outputIsKnown fails by name on an Output without isKnown", () => {
-            const fake = Object.create(pulumi.Output.prototype ?? {}) as pulumi.Output<unknown>;
+            const fake = {} as pulumi.Output<unknown>;
             assert.throws(() => outputIsKnown(fake), /@pulumi\/pulumi .*: Output\.isKnown is no longer a promise/);
         });
 
