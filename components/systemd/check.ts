@@ -1,21 +1,9 @@
 // Validators for the values a SystemdService writes into units: paths, unit names, calendar events, listen addresses.
 //
-// Each returns a description of what went wrong (or undefined), so args.ts can name the argument in its error.
+// Each is a predicate or a parser, so the schema (schema.ts) can name the argument in its error. Paths follow the
+// shared host path rule (core/rules.ts): no character a unit, a shell or a bind list gives a meaning to.
 import { isIP } from "net";
-import { isSafeAbsolutePath } from "../shell";
-
-/**
- * A path as unit settings take it: absolute, normalized, and made only of characters that need no escaping in a
- * space-separated list (no `%` specifier, `$`, `:` bind separator, quote, backslash or whitespace).
- */
-const UNIT_PATH = /^(\/[A-Za-z0-9._+@=,-]{1,255})+$/;
-
-export function isUnitPath(p: unknown): p is string {
-    return typeof p === "string" && p.length <= 1024 && UNIT_PATH.test(p) && isSafeAbsolutePath(p);
-}
-
-export const UNIT_PATH_ALLOWED =
-    "a normalized absolute path (not '/') of letters, digits and . _ + @ = , - without '..' or '.' segments, at most 1024 characters";
+import { isHostPath } from "../core/rules";
 
 /** Trees a service must never write to without a written reason (ProtectSystem=strict keeps them read-only). */
 const SYSTEM_TREES = [
@@ -169,7 +157,7 @@ export function parseListenStream(value: unknown): ListenStream | undefined {
     if (typeof value !== "string") return undefined;
     if (value.startsWith("/")) {
         // sun_path holds 108 bytes including the terminating NUL.
-        return isUnitPath(value) && Buffer.byteLength(value) <= 107 ? { kind: "unix", path: value } : undefined;
+        return isHostPath(value) && Buffer.byteLength(value) <= 107 ? { kind: "unix", path: value } : undefined;
     }
     const m = /^(?:\[([0-9A-Fa-f:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):(\d{1,5})$/.exec(value);
     if (!m) return undefined;

@@ -1,15 +1,28 @@
 // SystemdService (hearth:systemd:Service): a hardened unit, or a drop-in over a packaged one, converged by one remote command.
+import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { remoteScript } from "../host";
 import { claimOnHost, ownerMark } from "../ownership";
 import { frameStdin } from "../shell";
 import { SERVICE_TYPE } from "../tokens";
-import { fail } from "../validate";
+import { check, fail } from "../validate";
 import { resolveServiceArgs, SystemdServiceArgs } from "./args";
 import { proxyUnits, ResolvedService, timerUnit, UNIT_DIR } from "./model";
 import { renderService } from "./render";
 
-export { resolveServiceArgs, SystemdServiceArgs, SystemdBindPath, SystemdLoosenings } from "./args";
+export { resolveServiceArgs, SystemdServiceArgs, SystemdFullServiceArgs, SystemdDropInArgs, SystemdServiceFields, SystemdBindPath, SystemdLoosenings } from "./args";
+export {
+    SystemdServiceArgsSchema,
+    systemdServiceShape,
+    systemdDropInShape,
+    checkSystemdService,
+    checkSystemdDropIn,
+    isSystemdDropIn,
+    systemdEither,
+    systemdCredentials,
+    systemdResourceUnitName,
+    systemdLoosenSchema,
+} from "./schema";
 export { renderService, RenderedService } from "./render";
 export { renderIni, IniLine, IniSection, systemdExecArg, systemdExecLine, systemdQuote } from "./ini";
 export { ResolvedService } from "./model";
@@ -50,11 +63,13 @@ export class SystemdService extends pulumi.ComponentResource {
     readonly hostname?: string;
     /** The resolved arguments the unit was rendered from. */
     readonly resolved: ResolvedService;
+    /** The command that converges the unit; depend on it to run after the service is installed. */
+    readonly command: command.remote.Command;
 
     constructor(name: string, args: SystemdServiceArgs & SystemdServiceOwnership, opts: pulumi.ComponentResourceOptions = {}) {
         const { adopt, ...serviceArgs } = args;
         if (adopt !== undefined && typeof adopt !== "boolean") fail("adopt", adopt, "true or false");
-        const resolved = resolveServiceArgs(name, serviceArgs);
+        const resolved = check(() => resolveServiceArgs(name, serviceArgs));
         const mark = ownerMark(SERVICE_TYPE, name, opts, adopt);
         claimUnits(args.host, resolved, mark);
         const rendered = renderService(resolved, mark);
@@ -68,15 +83,19 @@ export class SystemdService extends pulumi.ComponentResource {
         // pulumi.all keeps the secret mark: stdin is secret exactly when a credential is in it.
         const stdin = secrets.length ? pulumi.all(secrets).apply((values) => frameStdin([...bodies, ...values])) : frameStdin(bodies);
 
-        remoteScript(
+        this.command = remoteScript(
             `${name}-converge`,
             { host: args.host, script: rendered.script, deleteScript: rendered.deleteScript, stdin, hash: rendered.hash },
             { parent: this },
-        );
+        ).converge;
 
-        this.unitName = pulumi.output(rendered.unitName);
-        this.unitText = pulumi.output(rendered.unitText);
-        this.hash = pulumi.output(rendered.hash);
+        // Every output waits for the converge command, so a consumer never acts on a unit not yet installed. The
+        // command's stdout is secret when a credential went in on stdin; these values carry none (they are rendered
+        // without secret values), so they stay plain.
+        const done = <T>(value: T) => pulumi.unsecret(this.command.stdout.apply(() => value));
+        this.unitName = done(rendered.unitName);
+        this.unitText = done(rendered.unitText);
+        this.hash = done(rendered.hash);
         this.registerOutputs({ unitName: this.unitName, unitText: this.unitText, hash: this.hash });
     }
 }

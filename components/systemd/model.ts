@@ -1,5 +1,7 @@
 // The resolved, validated shape of a SystemdService that the pure renderer consumes (no Pulumi types in it).
-import type { SystemdLoosenings } from "./loosen";
+import type { ResolvedLoosenings } from "./schema";
+
+export type { ResolvedLoosenings };
 
 export type NetworkMode = "none" | "local" | "internet";
 export type RestartPolicy = "on-failure" | "always" | "no";
@@ -16,9 +18,6 @@ export interface BindPath {
     readonly source: string;
     readonly target: string;
 }
-
-/** Every way to loosen the default sandbox; each carries the reason written into the unit. Resolved, it has the arguments' shape. */
-export type ResolvedLoosenings = SystemdLoosenings;
 
 export interface ResolvedTimer {
     readonly onCalendar: string;

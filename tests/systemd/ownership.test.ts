@@ -4,13 +4,13 @@ import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { ownerId } from "../../components/core/owner";
 import { RUNTIME } from "../../components/core/runtime";
-import { renderService, SystemdService, SystemdServiceArgs } from "../../components/systemd";
+import { renderService, SystemdFullServiceArgs, SystemdService } from "../../components/systemd";
 import { REMOTE_COMMAND_TYPE, SERVICE_TYPE } from "../../components/tokens";
 import { installMocks, recorded, resetRecorded, settle } from "../mocks";
 import { markOf } from "./marks";
 import { testHost } from "./scenarios";
 
-const svc = (extra: Partial<SystemdServiceArgs> = {}) => ({ description: "A service", execStart: ["/bin/sleep", "infinity"], ...extra });
+const svc = (extra: Partial<SystemdFullServiceArgs> = {}) => ({ description: "A service", execStart: ["/bin/sleep", "infinity"], ...extra });
 
 function refusedNaming(arg: string) {
     return (e: unknown) => {

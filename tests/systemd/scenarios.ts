@@ -2,14 +2,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../components/host";
 import { TEST_HOST_KEY } from "../mocks";
-import type { SystemdServiceArgs } from "../../components/systemd";
+import type { SystemdServiceFields } from "../../components/systemd";
 
 /** A host for specs: a documentation address (never contacted under mocks), a secret key and a pinned host key. */
 export function testHost(name = "box"): Host {
     return new Host({ name, address: "192.0.2.10", privateKey: pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nk\n-----END OPENSSH PRIVATE KEY-----\n"), hostKey: TEST_HOST_KEY });
 }
 
-export type ScenarioArgs = Omit<SystemdServiceArgs, "host">;
+export type ScenarioArgs = SystemdServiceFields;
 
 export interface Scenario {
     /** Resource name. */

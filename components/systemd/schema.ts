@@ -1,0 +1,362 @@
+// The arguments of a SystemdService as one zod schema: the argument type, every check, and the text of the README's
+// argument table (each field's `.describe()`). A service is either a full unit (`description` and `execStart`
+// required) or a drop-in over a packaged unit (`dropIn` required; command, identity and restart policy absent).
+import { bool, int, oneOf, pattern, port, problem, reason, record, say, z } from "../core/schema";
+import { freeTextProblem, HOST_PATH_ALLOWED, isHostPath } from "../core/rules";
+import { CAPABILITIES, NAMESPACES, POSIX_USER, POSIX_USER_ALLOWED } from "../core/vocab";
+import { hostArg, isOutput, secretArg } from "../validate";
+import { isCalendarExpression, isHiddenTree, isProtectedUnitBase, isSystemTree, PACKAGED_SERVICE, parseListenStream, UNIT_BASE } from "./check";
+import { isLifelineUnit } from "./model";
+
+// ---- rules only a service has ------------------------------------------------------------------------------------
+
+export const ADDRESS_FAMILIES = [
+    "AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK", "AF_PACKET", "AF_ALG", "AF_BLUETOOTH", "AF_CAN", "AF_VSOCK", "AF_XDP", "AF_KEY", "AF_TIPC",
+] as const;
+
+/** systemd 252's named groups, as `systemd-analyze syscall-filter` lists them (@default and @known make no sense here). */
+export const SYSCALL_GROUPS = [
+    "@aio", "@basic-io", "@chown", "@clock", "@cpu-emulation", "@debug", "@file-system", "@io-event", "@ipc", "@keyring",
+    "@memlock", "@module", "@mount", "@network-io", "@obsolete", "@pkey", "@privileged", "@process", "@raw-io", "@reboot",
+    "@resources", "@setuid", "@signal", "@swap", "@sync", "@system-service", "@timer",
+] as const;
+
+const DIRECTORY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}(\/[A-Za-z0-9][A-Za-z0-9._-]{0,63}){0,3}$/;
+const DIRECTORY_ALLOWED = "a relative path of 1 to 4 segments, each starting with a letter or digit (letters, digits, . _ -), no '..'";
+const ENV_NAME = /^[A-Z_][A-Z0-9_]{0,127}$/;
+// Loader hooks would run code in the service; the others are set by systemd itself and overriding them misleads it.
+const RESERVED_ENV = /^(LD_.*|CREDENTIALS_DIRECTORY|STATE_DIRECTORY|CACHE_DIRECTORY|LOGS_DIRECTORY|RUNTIME_DIRECTORY|CONFIGURATION_DIRECTORY|LISTEN_FDS|LISTEN_PID|LISTEN_FDNAMES|NOTIFY_SOCKET|WATCHDOG_PID|WATCHDOG_USEC|INVOCATION_ID|JOURNAL_STREAM|MAINPID|SERVICE_RESULT|EXIT_CODE|EXIT_STATUS|MONITOR_.*|TRIGGER_.*)$/;
+const CRED_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const DROP_IN_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
+
+const DROP_IN_KEEPS = "nothing: a drop-in carries hardening and limits only, the packaged unit keeps its command, identity and restart policy";
+
+/**
+ * One of two schemas, chosen by `pick`. zod's own union reports a problem in neither option when both fail; this
+ * one reports the chosen option's problems at their own paths (`execStart` of a drop-in, `user.reason`).
+ */
+export function systemdEither<A extends z.ZodType, B extends z.ZodType>(pick: (v: unknown) => boolean, a: A, b: B) {
+    return z.unknown().transform((v, ctx) => {
+        const r = (pick(v) ? a : b).safeParse(v, { reportInput: true });
+        if (r.success) return r.data;
+        for (const issue of r.error.issues) ctx.addIssue(issue as unknown as Parameters<typeof ctx.addIssue>[0]);
+        return z.NEVER;
+    }) as unknown as z.ZodType<z.output<A> | z.output<B>, z.input<A> | z.input<B>>;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v) && !isOutput(v);
+
+/** A field that must be absent; `shown` replaces the value in the error (credentials are Outputs, never echoed). */
+function absent(allowed: string, shown?: string) {
+    return z
+        .custom<undefined>()
+        .superRefine((v, ctx) => {
+            if (v !== undefined) problem(ctx, [], shown ?? v, allowed);
+        })
+        .optional();
+}
+
+/** A plain string with no hidden or reordered text; an Output is refused without showing it. */
+function plainText(maxLength: number, allowed: string, outputAllowed: string) {
+    return z.custom<string>().superRefine((v, ctx) => {
+        if (typeof v !== "string") problem(ctx, [], isOutput(v) ? "<Output>" : v, outputAllowed);
+        else if (freeTextProblem(v, { maxLength }) !== undefined) problem(ctx, [], v, allowed);
+    });
+}
+
+const ARG_TEXT = "one line of at most 4096 characters without control characters, bidirectional overrides, embeddings, isolates or marks, zero-width characters, line or paragraph separators or unpaired surrogates";
+
+const DESCRIPTION_ALLOWED = "one line of 1 to 200 visible characters, without control or invisible characters, surrounding spaces or a trailing backslash";
+const description = () =>
+    z
+        .string({ error: (iss) => (iss.input === undefined ? "one line saying what the service is" : DESCRIPTION_ALLOWED) })
+        .refine((v) => freeTextProblem(v, { maxLength: 200, minLength: 1 }) === undefined && v === v.trim() && !v.endsWith("\\"), say(DESCRIPTION_ALLOWED));
+
+const UNIT_NAME_ALLOWED = "a unit base name (lowercase letters, digits, '-', '_', at most 63), optionally ending in '.service'";
+const RESOURCE_UNIT_NAME_ALLOWED =
+    "a unit base name (lowercase letters, digits, '-', '_', at most 63, optional '.service'); the resource name is used when 'unitName' is not given";
+const NOT_SHADOWING = "a name that does not shadow a system unit (ssh, dbus, getty, systemd-*, ...); use 'dropIn' to harden a packaged unit";
+const unitBaseOf = (v: string) => (v.endsWith(".service") ? v.slice(0, -".service".length) : v);
+const unitName = (allowed: string) =>
+    z
+        .string(say(allowed))
+        .refine((v) => UNIT_BASE.test(unitBaseOf(v)), say(allowed))
+        .refine((v) => !UNIT_BASE.test(unitBaseOf(v)) || !isProtectedUnitBase(unitBaseOf(v)), say(NOT_SHADOWING));
+
+/** The unit name a service gets from its resource name when `unitName` is not given: the same rule, said so. */
+export const systemdResourceUnitName = unitName(RESOURCE_UNIT_NAME_ALLOWED);
+
+const HIDDEN_ALLOWED = "a path outside /proc, /sys, /dev and the credential stores";
+const SYSTEM_ALLOWED = "a path outside the system trees (/etc, /usr, /home, /root, /boot, /var and /run themselves, ...); use 'loosen.writablePaths' with a reason";
+
+/** A path a unit setting takes (the shared host path rule); never a kernel interface or a credential store, and with `plainOnly` no system tree. */
+function unitPath(plainOnly: boolean) {
+    return z.string(say(HOST_PATH_ALLOWED)).superRefine((p, ctx) => {
+        if (!isHostPath(p)) problem(ctx, [], p, HOST_PATH_ALLOWED);
+        else if (isHiddenTree(p)) problem(ctx, [], p, HIDDEN_ALLOWED);
+        else if (plainOnly && isSystemTree(p)) problem(ctx, [], p, SYSTEM_ALLOWED);
+    });
+}
+
+function paths(plainOnly: boolean, min: number) {
+    const allowed = `an array of ${min} to 64 absolute paths`;
+    return z.array(unitPath(plainOnly), say(allowed)).min(min, say(allowed)).max(64, say(allowed));
+}
+
+function bindPaths(writable: boolean) {
+    const allowed = "an array of at most 64 paths or { source, target }";
+    const item = z.union([unitPath(writable), record({ source: unitPath(writable), target: unitPath(writable) }, "a path or { source, target }")], say("a path or { source, target }"));
+    return z.array(item, say(allowed)).max(64, say(allowed));
+}
+
+/** A reason that ends up in a unit comment: the shared reason rule, in words; trimmed. */
+const reasonText = () =>
+    reason()
+        .refine((v) => /[A-Za-z]{3}/.test(v), say("a reason in words (8 to 200 printable ASCII characters)"))
+        .transform((v) => v.trim());
+
+/** A non-empty set drawn from `values`, sorted. */
+function setOf<const T extends readonly [string, ...string[]]>(values: T) {
+    const allowed = `a non-empty list drawn from ${values.join(" ")}`;
+    return z
+        .array(z.enum(values, say(`one of ${values.join(" ")}`)), say(allowed))
+        .min(1, say(allowed))
+        .max(values.length, say(allowed))
+        .refine((v) => new Set(v).size === v.length, say("distinct entries"))
+        .transform((v) => [...v].sort());
+}
+
+const withReason = <S extends z.ZodRawShape>(shape: S, what: string, doc: string) => record({ ...shape, reason: reasonText().describe("Why the service needs it; written into the unit as a comment.") }, what).optional().describe(doc);
+
+export const systemdLoosenSchema = record(
+    {
+        writablePaths: withReason({ paths: paths(false, 1).describe("The paths, system trees allowed.") }, "{ paths, reason }", "Writable paths anywhere, system trees included (`ReadWritePaths=`). @default - none"),
+        capabilities: withReason({ caps: setOf(CAPABILITIES).describe("Capability names (`CAP_*`).") }, "{ caps, reason }", "Capabilities kept in the bounding set (and ambient for a non-root user); turns PrivateUsers off. @default - none"),
+        addressFamilies: withReason({ families: setOf(ADDRESS_FAMILIES).describe("Address families (`AF_*`).") }, "{ families, reason }", "Address families added to `RestrictAddressFamilies=` (e.g. AF_NETLINK). @default - none"),
+        syscallGroups: withReason({ groups: setOf(SYSCALL_GROUPS).describe("Syscall groups (`@*`).") }, "{ groups, reason }", "System call groups allowed again after `~@privileged @resources` (e.g. @setuid, @chown). @default - none"),
+        namespaces: withReason({ namespaces: setOf(NAMESPACES).describe("Namespace types.") }, "{ namespaces, reason }", "Namespace types the service may create (`RestrictNamespaces=` becomes this allow list). @default - none"),
+        memoryDenyWriteExecute: withReason({}, "{ reason }", "`MemoryDenyWriteExecute=no`, for JIT compilers. @default - denied"),
+        privateDevices: withReason({}, "{ reason }", "`PrivateDevices=no` and no DevicePolicy, for hardware access. @default - private /dev"),
+        privateUsers: withReason({}, "{ reason }", "`PrivateUsers=no`. @default - private users where the service allows it"),
+        protectHome: withReason({}, "{ reason }", "`ProtectHome=read-only` instead of hiding /home, /root and /run/user. @default - hidden"),
+        procSubset: withReason({}, "{ reason }", "`ProcSubset=all`: the service sees /proc's system files (e.g. zfs-fuse's `zfs` reads /proc/mounts). @default - pid"),
+    },
+    "an object of named loosenings",
+);
+
+/** Each loosening turns one default off or widens it; its `reason` is written into the unit (and read by the policy pack). */
+export type SystemdLoosenings = z.input<typeof systemdLoosenSchema>;
+export type ResolvedLoosenings = z.output<typeof systemdLoosenSchema>;
+
+const SECRET_ALLOWED = "a Pulumi secret (config.requireSecret or pulumi.secret); a plain string would be stored in state in clear text";
+
+/** Credentials by name; `value` is what each name maps to (a secret Output here, a secret key name in the site config). */
+export function systemdCredentials<V extends z.ZodType>(value: V) {
+    return z
+        .record(pattern(CRED_NAME, "a credential name of letters, digits, _ . - (starting with a letter or digit, at most 63)"), value, say("a record of credential name -> secret Output<string>"))
+        .refine((v) => Object.keys(v).length <= 64, say("at most 64 credentials"));
+}
+
+const CALENDAR_ALLOWED = "a systemd calendar expression (systemd.time(7)), e.g. 'daily', 'Mon..Fri 09:00', '*-*-* 03:30:00', '*:0/15'";
+const LISTEN_ALLOWED = "a port 1-65535, 'IPv4:port', '[IPv6]:port' or an absolute unix socket path (at most 107 bytes)";
+
+// ---- the arguments -----------------------------------------------------------------------------------------------
+
+/** Fields a full unit and a drop-in share: hardening, paths, network and limits. */
+const sharedShape = {
+    stateDirectory: pattern(DIRECTORY, DIRECTORY_ALLOWED).optional().describe("`StateDirectory=`: a relative name under /var/lib, kept across restarts and upgrades. @default - none"),
+    cacheDirectory: pattern(DIRECTORY, DIRECTORY_ALLOWED).optional().describe("`CacheDirectory=`: a relative name under /var/cache. @default - none"),
+    runtimeDirectory: pattern(DIRECTORY, DIRECTORY_ALLOWED).optional().describe("`RuntimeDirectory=`: a relative name under /run, removed when the service stops. @default - none"),
+    logsDirectory: pattern(DIRECTORY, DIRECTORY_ALLOWED).optional().describe("`LogsDirectory=`: a relative name under /var/log. @default - none"),
+    bindPaths: bindPaths(true).optional().describe("Writable bind mounts: a path, or `{ source, target }` (system trees need `loosen.writablePaths` instead). @default []"),
+    bindReadOnlyPaths: bindPaths(false).optional().describe("Read-only bind mounts: a path, or `{ source, target }`. @default []"),
+    readWritePaths: paths(true, 0).optional().describe("Paths left writable under ProtectSystem=strict (system trees need `loosen.writablePaths`). @default []"),
+    network: oneOf(["none", "local", "internet"])
+        .optional()
+        .describe(
+            "`none`: a private network namespace, AF_UNIX only. `local`: IPv4/IPv6 limited to loopback, link-local, multicast, RFC 1918 and ULA addresses. `internet`: IPv4/IPv6 anywhere. @default \"none\"",
+        ),
+    listenPorts: z
+        .array(port(), say("an array of at most 64 ports"))
+        .max(64, say("an array of at most 64 ports"))
+        .refine((v) => new Set(v).size === v.length, say("distinct ports"))
+        .optional()
+        .describe("Ports the service binds itself; one below 1024 grants CAP_NET_BIND_SERVICE (and turns PrivateUsers off). @default []"),
+    memoryMaxMiB: int(1, 16 * 1024 * 1024).optional().describe("`MemoryMax=` in MiB. @default - no limit"),
+    cpuQuotaPercent: int(1, 100000).optional().describe("`CPUQuota=` in percent of one CPU (200 = two CPUs). @default - no limit"),
+    tasksMax: int(1, 4194304).optional().describe("`TasksMax=`. @default - systemd's DefaultTasksMax"),
+    oomPolicy: oneOf(["kill", "stop", "continue"]).optional().describe("What systemd does when the kernel OOM-kills a process of the service; always written. @default \"kill\""),
+    loosen: systemdLoosenSchema.optional().describe("Explicit, explained loosenings of the default sandbox. @default {}"),
+    hostname: pattern(DNS_NAME, "a lowercase DNS name (labels of a-z, 0-9, '-', at most 253 characters)").optional().describe("DNS name the service answers on (used by DNS records; not written to the unit). @default - none"),
+};
+
+const HOST_DOC = "The machine the service runs on.";
+const ENABLE_DOC =
+    "Enable and start it (for a timer or socket: the timer or socket); `false` keeps it installed, disabled and stopped. For a drop-in, `false` leaves the packaged unit's enablement alone and only restarts it where it runs. @default true (false for a drop-in)";
+
+/** A full unit hearth writes: its own command, identity, restart policy, timer or socket. */
+export const systemdServiceShape = {
+    host: hostArg().describe(HOST_DOC),
+    unitName: unitName(UNIT_NAME_ALLOWED).optional().describe("Unit name, with or without `.service` (lowercase letters, digits, `-`, `_`; no template `@`). @default - the resource name"),
+    description: description().describe("One line saying what the service is."),
+    execStart: z
+        .array(plainText(4096, ARG_TEXT, "a plain string of at most 4096 characters without control characters (secrets go in 'credentials')"), say("an argv array of 1 to 256 strings"))
+        .min(1, say("an argv array of 1 to 256 strings"))
+        .max(256, say("an argv array of 1 to 256 strings"))
+        .superRefine((argv, ctx) => {
+            if (typeof argv[0] === "string" && !isHostPath(argv[0])) problem(ctx, [0], argv[0], `an absolute program path: ${HOST_PATH_ALLOWED}`);
+        })
+        .describe("The command as an argv array; `execStart[0]` is an absolute path."),
+    environment: z
+        .record(pattern(ENV_NAME, "a variable name matching [A-Z_][A-Z0-9_]*"), plainText(4096, ARG_TEXT, "a plain string; secrets go in 'credentials', never in Environment="), say("a record of NAME -> string"))
+        .superRefine((env, ctx) => {
+            for (const k of Object.keys(env)) if (RESERVED_ENV.test(k)) problem(ctx, [k], k, "a name not reserved by systemd or the dynamic loader (LD_*, CREDENTIALS_DIRECTORY, LISTEN_FDS, ...)");
+        })
+        .optional()
+        .describe("Plain environment variables (names `[A-Z_][A-Z0-9_]*`). Secrets go in `credentials`. @default {}"),
+    user: systemdEither(
+        (u) => isObject(u) && "dynamic" in u,
+        record({ dynamic: z.literal(true, say("true")) }, "a user: { dynamic: true } or { name, reason }"),
+        record(
+            {
+                name: pattern(POSIX_USER, POSIX_USER_ALLOWED).refine((n) => n !== "root", say("a non-root user; running as root needs 'runAsRoot: { reason }'")),
+                reason: reasonText(),
+            },
+            "a user: { dynamic: true } or { name, reason }",
+        ),
+    )
+        .optional()
+        .describe("Who the service runs as: a transient dynamic user, or a named system user (which needs a reason). @default { dynamic: true }"),
+    runAsRoot: record({ reason: reasonText() }, "{ reason }").optional().describe("Run as root. Only with a written reason; root still gets an empty capability bounding set. @default - not root"),
+    ...sharedShape,
+    restart: oneOf(["on-failure", "always", "no"]).optional().describe("`Restart=`. @default \"on-failure\" (\"no\" for a timer job)"),
+    restartSec: int(0, 3600).optional().describe("`RestartSec=` in seconds. @default 5"),
+    credentials: systemdCredentials(secretArg(SECRET_ALLOWED))
+        .optional()
+        .describe(
+            "Secrets, by credential name: each must be a Pulumi secret. Delivered over stdin into `/etc/credstore/<unit>/<name>` (0600 root) and handed to the service with `LoadCredential=`; the service reads `$CREDENTIALS_DIRECTORY/<name>`. @default {}",
+        ),
+    timer: record(
+        {
+            onCalendar: z.string(say(CALENDAR_ALLOWED)).refine(isCalendarExpression, say(CALENDAR_ALLOWED)).describe("`OnCalendar=`, e.g. `daily`, `Mon..Fri 09:00`, `*:0/15`."),
+            persistent: bool().optional().describe("Catch up a run missed while the host was off. @default true"),
+            randomizedDelaySec: int(0, 7 * 86400).optional().describe("Spread start times by up to this many seconds. @default 0"),
+        },
+        "a timer",
+    )
+        .optional()
+        .describe("Run as a job on a schedule (a `.timer`; the service becomes Type=oneshot and is not enabled itself). @default - no timer"),
+    socket: record(
+        {
+            listenStream: z
+                .custom<string | number>()
+                .refine((v) => parseListenStream(v) !== undefined, say(LISTEN_ALLOWED))
+                .describe("A port, `address:port` (`[v6]:port`), or an absolute unix socket path."),
+            idleStopSec: int(1, 86400).describe("Seconds without a connection before the app is stopped."),
+            targetPort: port().describe("The port the app listens on at 127.0.0.1 (inside its own network namespace when network is \"none\")."),
+        },
+        "a socket",
+    )
+        .optional()
+        .describe(
+            "Socket activation that scales to zero: systemd listens on `listenStream`; the first connection starts a `systemd-socket-proxyd` that starts the app and forwards to 127.0.0.1:`targetPort`; after `idleStopSec` without a connection the proxy exits and the app is stopped. @default - no socket",
+        ),
+    dropIn: z.undefined().optional().describe("Absent for a full unit (see the drop-in form)."),
+    startWhenExists: z
+        .string(say(HOST_PATH_ALLOWED))
+        .refine(isHostPath, say(HOST_PATH_ALLOWED))
+        .optional()
+        .describe("Start only once this file exists (`ConditionPathExists=`): until then a start is skipped, not failed. For a service whose configuration another component writes after the unit (knotd and its zone). @default - always start"),
+    enable: bool().optional().describe(ENABLE_DOC),
+};
+
+/** A drop-in over a packaged unit: hardening and limits only; the packaged unit keeps its command, identity and restart policy. */
+export const systemdDropInShape = {
+    host: hostArg().describe(HOST_DOC),
+    unitName: absent(DROP_IN_KEEPS),
+    description: description().optional().describe("One line saying what the drop-in is for (a comment in it). @default - none"),
+    execStart: absent(DROP_IN_KEEPS),
+    environment: absent(DROP_IN_KEEPS),
+    user: absent(DROP_IN_KEEPS),
+    runAsRoot: absent(DROP_IN_KEEPS),
+    ...sharedShape,
+    restart: absent(DROP_IN_KEEPS),
+    restartSec: absent(DROP_IN_KEEPS),
+    credentials: absent(DROP_IN_KEEPS, "<credentials>"),
+    timer: absent(DROP_IN_KEEPS),
+    socket: absent(DROP_IN_KEEPS),
+    dropIn: record(
+        {
+            unit: pattern(PACKAGED_SERVICE, "a packaged service unit name ending in '.service' (e.g. 'nginx.service', 'postgresql@15-main.service')").describe("The packaged unit, e.g. `nginx.service`."),
+            name: pattern(DROP_IN_NAME, "a drop-in name (lowercase letters, digits, _ . -, no '.conf')")
+                .refine((n) => !n.endsWith(".conf"), say("a name without the '.conf' suffix (hearth adds it)"))
+                .optional()
+                .describe("Drop-in file name without `.conf`. @default \"50-hearth\""),
+        },
+        "{ unit, name? }",
+    ).describe("Write a drop-in over a packaged unit (hardening and limits only) instead of a full unit."),
+    startWhenExists: absent("no value with 'dropIn' (the packaged unit decides when it starts)"),
+    enable: bool().optional().describe(ENABLE_DOC),
+};
+
+const fullRecord = record(systemdServiceShape, "SystemdServiceArgs");
+const dropInRecord = record(systemdDropInShape, "SystemdServiceArgs");
+type Full = z.output<typeof fullRecord>;
+type DropIn = z.output<typeof dropInRecord>;
+
+/** What a full unit's arguments must agree on among themselves. */
+export function checkSystemdService(v: Omit<Full, "host" | "credentials">, ctx: z.RefinementCtx): void {
+    if (v.user !== undefined && v.runAsRoot !== undefined) problem(ctx, ["runAsRoot"], v.runAsRoot, "not both 'user' and 'runAsRoot'");
+    const network = v.network ?? "none";
+    const ports = v.listenPorts ?? [];
+    if (ports.length && network === "none") {
+        problem(ctx, ["listenPorts"], v.listenPorts, "no ports with network 'none' (a private network namespace); use network 'local' or 'internet', or 'socket'");
+    }
+    if (v.timer !== undefined && v.socket !== undefined) problem(ctx, ["socket"], v.socket, "not both 'timer' and 'socket'");
+    else if (v.socket !== undefined) {
+        const listen = parseListenStream(v.socket.listenStream);
+        if (listen && listen.kind !== "unix" && network !== "none" && listen.port === v.socket.targetPort) {
+            problem(ctx, ["socket", "targetPort"], v.socket.targetPort, "a port other than the socket's own when the app shares the host network");
+        }
+        if (ports.length) problem(ctx, ["listenPorts"], v.listenPorts, "no ports with 'socket' (the socket unit listens; the app listens on socket.targetPort)");
+    }
+    // systemd refuses to load a oneshot unit that restarts on success.
+    if (v.timer !== undefined && v.restart === "always") problem(ctx, ["restart"], v.restart, "'on-failure' or 'no' for a timer job (a oneshot service)");
+}
+
+/**
+ * A drop-in over the SSH daemon, journald, logind, D-Bus, networkd or resolved may harden the unit but not cut it
+ * off. Its network lines come from `network` alone (a drop-in has no socket): "none" writes PrivateNetwork=yes and
+ * RestrictAddressFamilies=AF_UNIX, "local" writes IPAddressDeny=any; only "internet" keeps AF_UNIX, AF_INET and
+ * AF_INET6 with no IP filter (loosen.addressFamilies only adds families). hearth never restarts these units
+ * (script.ts): the drop-in applies at their next restart.
+ */
+export function checkSystemdDropIn(v: Omit<DropIn, "host" | "credentials">, ctx: z.RefinementCtx): void {
+    const unit = v.dropIn.unit;
+    if (!isLifelineUnit(unit)) return;
+    const network = v.network ?? "none";
+    const allowed = `"internet" for a drop-in over ${unit}, which hearth may harden but never cut off`;
+    if (network === "none") problem(ctx, ["network"], network, `${allowed} ("none", the default, writes PrivateNetwork=yes and drops AF_INET/AF_INET6)`);
+    if (network === "local") problem(ctx, ["network"], network, `${allowed} ("local" writes IPAddressDeny=any)`);
+}
+
+/** A full unit, or a drop-in when `dropIn` is given. */
+export const isSystemdDropIn = (v: unknown): boolean => isObject(v) && v.dropIn !== undefined;
+
+export const SystemdServiceArgsSchema = systemdEither(
+    isSystemdDropIn,
+    dropInRecord.superRefine(checkSystemdDropIn),
+    fullRecord.superRefine(checkSystemdService),
+);
+
+/** A SystemdService's arguments: a full unit (`description`, `execStart`) or a drop-in over a packaged unit (`dropIn`). */
+export type SystemdServiceArgs = z.input<typeof SystemdServiceArgsSchema>;
+/** A full unit's arguments (the type of the first form). */
+export type SystemdFullServiceArgs = z.input<typeof fullRecord>;
+/** A drop-in's arguments (the type of the second form). */
+export type SystemdDropInArgs = z.input<typeof dropInRecord>;
+/** The arguments without `host` (either form), for a service described once and placed on a host later. */
+export type SystemdServiceFields = SystemdServiceArgs extends infer T ? (T extends unknown ? Omit<T, "host"> : never) : never;
+/** A bind mount: the host `source` appears at `target` inside the service (same path when a plain string). */
+export type SystemdBindPath = NonNullable<SystemdServiceArgs["bindPaths"]>[number];
