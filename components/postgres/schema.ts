@@ -107,44 +107,53 @@ export const tablespaceSchema = record(tablespaceFields, "a tablespace dataset (
 export type PostgresTablespace = z.input<typeof tablespaceSchema>;
 
 export const postgresDbShape = {
-    host: hostArg().describe("The host running PostgreSQL (scripts connect as the `postgres` OS user over the unix socket)."),
-    database: sqlName(RESERVED_DATABASES).describe("Database name: lowercase letters, digits and `_`, at most 63 characters."),
-    user: sqlName(RESERVED_ROLES).optional().describe("The login role that owns the database. @default - the database name"),
+    host: hostArg().describe("The host running PostgreSQL (scripts connect as the `postgres` OS user over the unix socket, with `runuser`)."),
+    database: sqlName(RESERVED_DATABASES).describe("Database name: lowercase letters, digits and `_`, at most 63 characters; not `pg_*`, `postgres`, `template0` or `template1`."),
+    user: sqlName(RESERVED_ROLES).optional().describe("The login role that owns the database (one role per PostgresDb): the same rule as `database`; not `pg_*`, `postgres` or `public`. @default - the database name"),
     port: port().optional().describe("The server's port. @default 5432"),
     socketDir: hostPath().optional().describe("Directory of the server's unix socket. @default \"/var/run/postgresql\""),
     address: inputArg(hostAddress()).optional().describe("The address clients use in `uri`: an IP literal or a DNS name. @default - the host's address"),
     extensions: unique(extensionName(), "a list of extension names", 64)
         .optional()
         .describe(
-            "Extensions created in the database (never dropped when removed from this list). An untrusted procedural language " +
-                "(`plpython3u`, `plperlu`, `pltclu`, ...) also needs an entry in `untrustedLanguages`. @default []",
+            "Extensions created in the database (`CREATE EXTENSION IF NOT EXISTS`; never dropped when removed from this list, which " +
+                "could drop data). An untrusted procedural language (`plpython3u`, `plperlu`, `pltclu`, ...) also needs an entry in " +
+                "`untrustedLanguages`. @default []",
         ),
     untrustedLanguages: unique(untrustedLanguageSchema, "a list of { name, reason }", 16, (u) => u.name)
         .optional()
         .describe(
-            "The explicit, reasoned opt-in for each untrusted procedural language in `extensions`: code in such a language runs " +
-                "unsandboxed as the server's OS user. @default []",
+            "The explicit, reasoned opt-in for each untrusted procedural language in `extensions` (`plpython3u`, `plperlu`, `pltclu`, " +
+                "`plluau`, `plv8u`, `pljava`/`pljavau`, `plr`, `plsh` and any other `pl…u`): code in such a language runs unsandboxed as the " +
+                "server's OS user, with its access to every database's files. An entry that `extensions` does not list, or that names a " +
+                "trusted extension, is refused. @default []",
         ),
-    schemas: unique(sqlName(["public", "information_schema"]), "a list of schema names", 64).optional().describe("Schemas created in the database, owned by the role. @default []"),
+    schemas: unique(sqlName(["public", "information_schema"]), "a list of schema names", 64)
+        .optional()
+        .describe("Schemas created in the database, owned by the role (not `public` or `information_schema`). @default []"),
     grants: unique(grantSchema, "a list of grants", 64, (g) => `${g.role}@${g.schema ?? "public"}`)
         .optional()
-        .describe("Privileges for other roles; on every schema named here or in `schemas`, these are exactly the grants. @default []"),
+        .describe("Privileges for other roles; on every schema named here or in `schemas`, these are exactly the grants (schema, existing tables, " +
+                "default privileges for new tables), set in one transaction. Grantees get `CONNECT`; `PUBLIC` does not. @default []"),
     clients: unique(clientSchema, "a list of client networks", 64, (c) => parseCidr(typeof c === "string" ? c : c.cidr)?.text)
         .optional()
-        .describe("Networks (CIDR) allowed to log in as the role over TCP, with scram-sha-256 (`hostssl` when `ssl`). @default []"),
-    passwordVersion: int(1, 1_000_000).optional().describe("Bump to rotate the password in place (a new random password, same role and data). @default 1"),
-    connectionLimit: int(1, 100_000).optional().describe("Connections allowed to the database at once. @default - no limit"),
+        .describe("Networks (CIDR) allowed to log in as the role over TCP, with scram-sha-256 (`hostssl` when `ssl`): `host \"db\" \"user\" <cidr> " +
+                "scram-sha-256`; there is no way to ask for another method. @default []"),
+    passwordVersion: int(1, 1_000_000).optional().describe("Bump to rotate the password in place (a new random password applied with `ALTER ROLE … PASSWORD`, same role and data). @default 1"),
+    connectionLimit: int(1, 100_000).optional().describe("Connections allowed to the database at once (`ALTER DATABASE … CONNECTION LIMIT`). @default - no limit"),
     tablespace: tablespaceSchema
         .optional()
         .describe(
-            "Put the database on its own ZFS dataset, as its tablespace: ZfsDataset arguments without `host` (`recordsizeKiB` defaults to 8, " +
-                "PostgreSQL's page size). @default - the cluster's default tablespace",
+            "Put the database on its own ZFS dataset: ZfsDataset arguments without `host` (`recordsizeKiB` defaults to 8, PostgreSQL's page " +
+                "size). The database lives in tablespace `hearth_<database>` at `<mountpoint>/pg`; the dataset's snapshots are crash-consistent " +
+                "for the database's files (WAL stays in the cluster's data directory). @default - the cluster's default tablespace",
         ),
-    pooler: poolerSchema.optional().describe("List the database in the host's pgbouncer (userlist with SCRAM verifiers, 0600). @default - no pooler"),
+    pooler: poolerSchema.optional().describe("List the database in the host's pgbouncer (userlist with SCRAM verifiers, 0600); all PostgresDb poolers on a host share one " +
+            "pgbouncer and must agree on its port and address. @default - no pooler"),
     adopt: bool().optional().describe("Take over an existing role or database that has no hearth mark. @default false"),
-    destroyOnDelete: bool().optional().describe("Drop the database, role (and its dataset) on delete, after a final pg_dump into `dumpDir`. @default false"),
+    destroyOnDelete: bool().optional().describe("Drop the database, its tablespace and role (and destroy its dataset) on delete, after a final `pg_dump -Fc` into `dumpDir`. @default false (kept, marks removed)"),
     // Root writes the final dump there: not into a system tree, nor into PostgreSQL's own (the postgres user's) tree.
-    dumpDir: hostPath({ notSystemTree: true }).optional().describe("Where the final dump goes before a destroy. @default \"/var/backups/hearth/postgres\""),
+    dumpDir: hostPath({ notSystemTree: true }).optional().describe("Where the final dump goes before a destroy (0700 root): a host path outside the system trees and PostgreSQL's own `/var/lib/postgresql`. @default \"/var/backups/hearth/postgres\""),
 };
 
 type Shape = z.output<z.ZodObject<typeof postgresDbShape>>;
