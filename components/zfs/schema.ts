@@ -14,7 +14,10 @@ export const MAX_MIB = 2 ** 30;
 
 /** A dataset path `pool/child[/…]` of at most 255 characters (ZFS's own limit). */
 export function datasetName(allowed = DATASET_ALLOWED) {
-    return pattern(DATASET_NAME, allowed).max(MAX_DATASET_LENGTH, say(`a dataset path of at most ${MAX_DATASET_LENGTH} characters`));
+    return z.string(say(allowed)).superRefine((v, ctx) => {
+        if (!DATASET_NAME.test(v)) ctx.addIssue({ code: "custom", message: allowed, input: v });
+        else if (v.length > MAX_DATASET_LENGTH) ctx.addIssue({ code: "custom", message: `a dataset path of at most ${MAX_DATASET_LENGTH} characters`, input: v });
+    });
 }
 
 /** Whether `value` is a snapshot name `pool/dataset@label` ZFS accepts. */

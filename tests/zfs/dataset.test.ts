@@ -6,6 +6,7 @@ import { ZfsDataset, ZfsDatasetArgs, reportedMountpoint, resolveZfsDatasetArgs, 
 import { ArgumentError } from "../../components/core/errors";
 import { installMocks, recorded, resetRecorded, resolve, setCommandStdout, settle, TEST_HOST_KEY } from "../mocks";
 import { verifyUnits } from "../tools";
+import { hostileDatasets } from "./hostile";
 
 const key = () => pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nfake\n-----END OPENSSH PRIVATE KEY-----\n");
 const host = (facts: HostFacts = { zfs: true }) => new Host({ name: "nas", address: "10.0.0.5", privateKey: key(), hostKey: TEST_HOST_KEY, facts });
@@ -22,79 +23,6 @@ async function build(args: ZfsDatasetArgs): Promise<{ error?: Error; count: numb
     await settle();
     return { error, count: recorded.length };
 }
-
-/** Hostile or impossible arguments: each must be refused with an error naming the argument, before any registration. */
-export const hostileDatasets: [string, Partial<ZfsDatasetArgs>, RegExp][] = [
-    ["a path with ..", { dataset: "tank/../etc" }, /'dataset' argument "tank\/..\/etc"/],
-    ["a path ending in ..", { dataset: "tank/a/.." }, /'dataset'/],
-    ["a snapshot name as dataset", { dataset: "tank/app@snap" }, /'dataset' argument "tank\/app@snap"/],
-    ["a space", { dataset: "tank/my app" }, /'dataset' argument "tank\/my app"/],
-    ["a leading dash", { dataset: "-tank/app" }, /'dataset' argument "-tank\/app"/],
-    ["a dash-led child", { dataset: "tank/-rf" }, /'dataset'/],
-    ["a trailing slash", { dataset: "tank/app/" }, /'dataset' argument "tank\/app\/"/],
-    ["a double slash", { dataset: "tank//app" }, /'dataset'/],
-    ["a bare pool", { dataset: "tank" }, /'dataset' argument "tank"/],
-    ["a newline", { dataset: "tank/app\nrm -rf /" }, /'dataset' argument "tank\/app\\nrm -rf \/"/],
-    ["shell substitution", { dataset: "tank/$(reboot)" }, /'dataset'/],
-    ["a quote", { dataset: "tank/it's" }, /'dataset'/],
-    ["an absolute path", { dataset: "/tank/app" }, /'dataset'/],
-    ["an overlong path", { dataset: `tank/${"a".repeat(260)}` }, /'dataset'/],
-    ["a hostile previous name", { previousNames: ["tank/old;reboot"] }, /'previousNames\[0\]' argument "tank\/old;reboot"/],
-    ["a previous name in another pool", { previousNames: ["other/app"] }, /'previousNames\[0\]'.*same pool 'tank'/],
-    ["a previous name that is a child", { previousNames: ["tank/app/sub"] }, /'previousNames\[0\]'/],
-    ["an origin without @", { origin: "tank/images/debian" }, /'origin' argument "tank\/images\/debian"/],
-    ["an origin with a hostile snapshot", { origin: "tank/images@v1 -R" }, /'origin'/],
-    ["an origin in another pool", { origin: "other/img@v1" }, /'origin'.*own pool 'tank'/],
-    ["a relative mountpoint", { mountpoint: "srv/app" }, /'mountpoint' argument "srv\/app"/],
-    ["a mountpoint with ..", { mountpoint: "/srv/../etc" }, /'mountpoint'/],
-    ["mountpoint /", { mountpoint: "/" }, /'mountpoint' argument "\/"/],
-    ["mountpoint /etc (shadows the system)", { mountpoint: "/etc" }, /'mountpoint' argument "\/etc".*does not shadow the system/],
-    ["a mountpoint below /etc", { mountpoint: "/etc/ssh" }, /'mountpoint' argument "\/etc\/ssh"/],
-    ["mountpoint /var/lib/postgresql", { mountpoint: "/var/lib/postgresql" }, /'mountpoint' argument "\/var\/lib\/postgresql"/],
-    ["a mountpoint inside PostgreSQL's tree", { mountpoint: "/var/lib/postgresql/15/main" }, /'mountpoint'/],
-    ["mountpoint /usr/local", { mountpoint: "/usr/local" }, /'mountpoint'/],
-    ["mountpoint /var", { mountpoint: "/var" }, /'mountpoint'/],
-    ["mountpoint /var/lib/machines", { mountpoint: "/var/lib/machines" }, /'mountpoint'/],
-    ["mountpoint /home", { mountpoint: "/home" }, /'mountpoint'/],
-    ["mountpoint /root", { mountpoint: "/root" }, /'mountpoint'/],
-    ["mountpoint /boot", { mountpoint: "/boot" }, /'mountpoint'/],
-    ["mountpoint /run/sshd", { mountpoint: "/run/sshd" }, /'mountpoint'/],
-    ["a mountpoint with command substitution", { mountpoint: "/srv/$(touch CANARY)" }, /'mountpoint' argument "\/srv\/\$\(touch CANARY\)"/],
-    ["a mountpoint with backticks", { mountpoint: "/srv/`id`" }, /'mountpoint'/],
-    ["a mountpoint with a glob", { mountpoint: "/srv/*" }, /'mountpoint'/],
-    ["a mountpoint with a glob class", { mountpoint: "/srv/[ab]" }, /'mountpoint'/],
-    ["a mountpoint with a specifier", { mountpoint: "/srv/%n" }, /'mountpoint'/],
-    ["a mountpoint with a tilde", { mountpoint: "~/data" }, /'mountpoint'/],
-    ["a mountpoint with a tilde segment", { mountpoint: "/srv/~root" }, /'mountpoint'/],
-    ["a mountpoint with a semicolon", { mountpoint: "/srv/a;reboot" }, /'mountpoint'/],
-    ["a mountpoint with a quote", { mountpoint: "/srv/it's" }, /'mountpoint'/],
-    ["a mountpoint with a dash-led segment", { mountpoint: "/srv/-o" }, /'mountpoint'/],
-    ["a mountpoint with a zero-width space", { mountpoint: "/srv/da\u200bta" }, /'mountpoint'/],
-    ["a mountpoint that is a number", { mountpoint: 5 as any }, /'mountpoint' argument 5/],
-    ["a hearth: user property", { userProperties: { "hearth:managed": "no" } }, /'userProperties\["hearth:managed"\]'/],
-    ["a user property without colon", { userProperties: { owner: "x" } }, /'userProperties\.owner' argument "owner"/],
-    ["a user property value '-'", { userProperties: { "com.example:x": "-" } }, /'userProperties\["com.example:x"\]' argument "-"/],
-    ["a dataset path of 256 characters", { dataset: `tank/${"abcdefghi/".repeat(25)}abcdefghi` }, /'dataset' argument .* at most 255 characters/],
-    ["a misspelt argument", { mountPoint: "/srv/app" } as any, /'mountPoint' argument "\/srv\/app" .*one of the keys of ZfsDatasetArgs: host, dataset/],
-    ["an origin that is a dataset", { origin: "tank/images" }, /'origin' argument "tank\/images" .*a snapshot name 'pool\/dataset@snapshot'/],
-    ["an origin inside the dataset", { origin: "tank/app@v1" }, /'origin' argument "tank\/app@v1" .*outside 'tank\/app'/],
-    ["encryption on a clone", { origin: "tank/images@v1", encryption: true }, /'encryption' argument true .*together with 'origin'/],
-    ["a previous name twice", { previousNames: ["tank/old", "tank/old"] }, /'previousNames\[1\]' argument "tank\/old"/],
-    ["a previous name that is the dataset", { previousNames: ["tank/app"] }, /'previousNames\[0\]' argument "tank\/app"/],
-    ["previousNames as a string", { previousNames: "tank/old" as any }, /'previousNames' argument "tank\/old" .*an array of dataset paths/],
-    ["a fractional quota", { quotaMiB: 1.5 }, /'quotaMiB' argument 1.5 .*an integer from 1 to 1073741824/],
-    ["a keep count of 1001", { snapshots: { every: "hourly", keep: { hourly: 1001 } } }, /'snapshots.keep.hourly' argument 1001/],
-    ["atime as a string", { atime: "on" as any }, /'atime' argument "on" .*true or false/],
-    ["a user property value with newline", { userProperties: { "com.example:x": "a\nb" } }, /'userProperties\["com.example:x"\]'/],
-    ["recordsize not a power of two", { recordsizeKiB: 12 }, /'recordsizeKiB' argument 12/],
-    ["a negative quota", { quotaMiB: -1 }, /'quotaMiB' argument -1/],
-    ["an unknown compression", { compression: "brotli" }, /'compression' argument "brotli"/],
-    ["canmount maybe", { canmount: "maybe" as any }, /'canmount' argument "maybe"/],
-    ["recursive without destroy", { recursive: true }, /'recursive' argument true.*destroyOnDelete/],
-    ["hourly snapshots on a daily timer", { snapshots: { every: "daily", keep: { hourly: 24 } } }, /'snapshots.keep.hourly' argument 24/],
-    ["a schedule that keeps nothing", { snapshots: { every: "hourly", keep: {} } }, /'snapshots.keep'/],
-    ["an unknown schedule", { snapshots: { every: "minutely" as any, keep: { hourly: 1 } } }, /'snapshots.every' argument "minutely"/],
-];
 
 describe("ZfsDataset", () => {
     before(() => installMocks());
