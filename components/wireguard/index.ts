@@ -4,14 +4,31 @@ import * as random from "@pulumi/random";
 import * as command from "@pulumi/command";
 import { remoteScript } from "../host";
 import { OwnerMark, claimOnHost, ownerMark } from "../ownership";
-import { fail } from "../validate";
+import { check } from "../validate";
 import { WG_PUBLIC_KEY } from "../core/protocols";
+import { parseArgs } from "../core/schema";
+import { isWgKey } from "../core/vocab";
 import { contentHash, frameStdin } from "../shell";
 import { WIREGUARD_TYPE } from "../tokens";
-import { ResolvedLink, ResolvedSide, WireguardLinkArgs, WireguardSideArgs, allowedIpsFor, checkEndpoint, checkPublicKey, isWgKey, resolveWireguardLinkArgs } from "./args";
+import { ResolvedLink, ResolvedSide, allowedIpsFor, resolveWireguardLinkArgs } from "./args";
 import { WgInterface, renderConverge, renderDeleteScript, renderKeyDeleteScript, renderKeyScript } from "./render";
+import { WireguardLinkArgs, wgEndpoint, wgPublicKey } from "./schema";
 
-export { WireguardLinkArgs, WireguardSideArgs, resolveWireguardLinkArgs };
+export { resolveWireguardLinkArgs };
+export {
+    checkWireguardLink,
+    checkWireguardSide,
+    isEndpoint,
+    wgEndpoint,
+    wgPeerList,
+    wgPublicKey,
+    WHEN_FIELDS_VALID,
+    WireguardLinkArgsSchema,
+    wireguardLinkShape,
+    WireguardSideArgsSchema,
+    wireguardSideShape,
+} from "./schema";
+export type { WireguardLinkArgs, WireguardLinkView, WireguardSideArgs, WireguardSideView } from "./schema";
 
 /** A syntactically valid stand-in key: the converge script text must not depend on real keys, so it is rendered with this. */
 const SHAPE_KEY = "A".repeat(43) + "=";
@@ -51,11 +68,9 @@ export class WireguardLink extends pulumi.ComponentResource {
     readonly interfaces: Readonly<Record<string, command.remote.Command>>;
 
     constructor(name: string, args: WireguardLinkArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        const link = resolveWireguardLinkArgs(args);
-        if (args.adopt !== undefined && typeof args.adopt !== "boolean") fail("adopt", args.adopt, "true or false");
-        const adopt = args.adopt ?? false;
+        const link = check(() => resolveWireguardLinkArgs(args));
         const sides = [link.hub, ...link.peers];
-        const mark = ownerMark(WIREGUARD_TYPE, name, opts, adopt);
+        const mark = ownerMark(WIREGUARD_TYPE, name, opts, link.adopt);
         // One resource per interface on a host: a second claimant is refused before anything runs.
         for (const s of sides) if (s.host) claimOnHost(s.host, `wireguard interface ${link.interfaceName}`, mark, "interfaceName", link.interfaceName);
         super(WIREGUARD_TYPE, name, {
@@ -97,11 +112,13 @@ export class WireguardLink extends pulumi.ComponentResource {
                         pulumi.log.warn(`WireGuard peer '${s.name}' has no public key yet (its stack has not exported one): the tunnel is configured without it; run 'pulumi up' again once it has.`, this);
                         return undefined;
                     }
-                    return checkPublicKey(`${s.role === "hub" ? "hub" : s.name}.publicKey`, k);
+                    return check(() => parseArgs(wgPublicKey(), k, [...s.path, "publicKey"]), this);
                 });
             }
         }
-        const endpoints = pulumi.all(Object.fromEntries(sides.map((s) => [s.name, pulumi.output(s.endpoint).apply((e) => (e === undefined || e === "" ? undefined : checkEndpoint(`${s.name}.endpoint`, e)))])));
+        const endpoints = pulumi.all(
+            Object.fromEntries(sides.map((s) => [s.name, pulumi.output(s.endpoint).apply((e) => (e === undefined || e === "" ? undefined : check(() => parseArgs(wgEndpoint(), e, [...s.path, "endpoint"]), this)))])),
+        );
         const allKeys = pulumi.all(keys);
 
         const psks: Record<string, pulumi.Output<string>> = {};
@@ -110,7 +127,7 @@ export class WireguardLink extends pulumi.ComponentResource {
                 psks[p.name] = pulumi.secret(new random.RandomBytes(`${name}-psk-${p.name}`, { length: 32 }, { parent: this }).base64);
             }
         } else if (link.presharedKey !== "none") {
-            const given = link.presharedKey.apply((k) => {
+            const given = pulumi.secret(link.presharedKey).apply((k) => {
                 // Never echo the value: it is a secret.
                 if (!isWgKey(k)) throw new pulumi.ResourceError("The 'presharedKey' argument (value hidden) is not allowed: expected 32 bytes in base64 (44 characters, as `wg genpsk` prints).", this);
                 return k;

@@ -1,12 +1,6 @@
 // WireGuard links from the site config; sides managed by another site come from that stack's outputs.
 import * as pulumi from "@pulumi/pulumi";
-import {
-    Host,
-    resolveWireguardLinkArgs,
-    WireguardLink,
-    WireguardLinkArgs,
-    WireguardSideArgs,
-} from "../../components";
+import { Host, WireguardLink, WireguardLinkArgs, WireguardSideArgs } from "../../components";
 import { SideConfig, WireguardConfig } from "../config/wireguard";
 import { ProblemCollector } from "../config/problems";
 import { SecretSource } from "./hosts";
@@ -17,22 +11,22 @@ export type RemoteLinks = pulumi.Output<Record<string, { publicKeys?: Record<str
 /** Reads another site's exported links; one StackReference per site. */
 export type RemoteSite = (stack: string) => RemoteLinks;
 
-function sideArgs(link: string, side: SideConfig, hosts: Map<string, Host>, remote: RemoteSite | undefined): WireguardSideArgs {
+function sideArgs(link: string, side: SideConfig, hosts: Map<string, Host>, remote: RemoteSite): WireguardSideArgs {
     const { host, stack, publicKey, endpoint, ...rest } = side;
-    if (host !== undefined) return { ...rest, host: hosts.get(host), ...(endpoint !== undefined ? { endpoint } : {}) };
-    if (publicKey !== undefined) return { ...rest, publicKey, ...(endpoint !== undefined ? { endpoint } : {}) };
+    const at = endpoint !== undefined ? { endpoint } : {};
+    // The config's cross-checks made sure a named host exists and a side without one has a name.
+    if (host !== undefined) return { ...rest, ...at, host: hosts.get(host)! };
     const name = side.name!;
-    // While the site is checked, no StackReference exists yet: an Output stands in for the key the other site exports.
-    if (!remote) return { ...rest, publicKey: pulumi.output(""), endpoint: endpoint ?? pulumi.output("") };
+    if (publicKey !== undefined) return { ...rest, ...at, name, publicKey };
     const links = remote(stack!);
     // Until that site's first `up` it exports no key: the side is pending (WireguardLink leaves it out and warns),
     // and the next `up` here adds it. So two sites that refer to each other can each go first.
     const key = links.apply((l) => l?.[link]?.publicKeys?.[name]) as pulumi.Output<string>;
     const theirs = links.apply((l) => l?.[link]?.endpoints?.[name] ?? "");
-    return { ...rest, publicKey: key, endpoint: endpoint ?? theirs };
+    return { ...rest, name, publicKey: key, endpoint: endpoint ?? theirs };
 }
 
-function linkArgs(l: WireguardConfig, hosts: Map<string, Host>, secret: SecretSource, remote: RemoteSite | undefined): WireguardLinkArgs {
+function linkArgs(l: WireguardConfig, hosts: Map<string, Host>, secret: SecretSource, remote: RemoteSite): WireguardLinkArgs {
     const { name, hub, peers, presharedKey, ...rest } = l;
     return {
         ...rest,
@@ -42,8 +36,12 @@ function linkArgs(l: WireguardConfig, hosts: Map<string, Host>, secret: SecretSo
     };
 }
 
-export function planLinks(links: readonly WireguardConfig[], hosts: Map<string, Host>, secret: SecretSource, problems: ProblemCollector): WireguardConfig[] {
-    return links.filter((l, i) => problems.run(`hearth:wireguard[${i}]`, () => resolveWireguardLinkArgs(linkArgs(l, hosts, secret, undefined))) !== undefined);
+/**
+ * The links to create. The site schema already ran WireguardLink's own checks on every entry (hearth:wireguard is
+ * derived from its schema) and the cross-checks resolved every host, so nothing is left to check here.
+ */
+export function planLinks(links: readonly WireguardConfig[], _hosts: Map<string, Host>, _secret: SecretSource, _problems: ProblemCollector): WireguardConfig[] {
+    return [...links];
 }
 
 export function createLinks(links: readonly WireguardConfig[], hosts: Map<string, Host>, secret: SecretSource, remote: RemoteSite): Map<string, WireguardLink> {

@@ -171,9 +171,9 @@ describe("WireguardLink", () => {
     });
 
     it("first up of two sites: a peer whose stack has not exported a key yet is left out, and added by the next up", async () => {
-        const make = (publicKey: pulumi.Input<string | undefined>) => new WireguardLink("sites", {
+        const make = (publicKey: pulumi.Output<string | undefined>) => new WireguardLink("sites", {
             interfaceName: "wg-sites",
-            hub: { name: "rack", publicKey: publicKey as pulumi.Input<string>, endpoint: "10.231.1.2:51820", subnets: ["10.10.0.0/16"] },
+            hub: { name: "rack", publicKey: publicKey as pulumi.Output<string>, endpoint: "10.231.1.2:51820", subnets: ["10.10.0.0/16"] },
             peers: [{ host: host("cabin", "10.231.2.2"), subnets: ["10.20.0.0/24"] }],
         });
         const pending = make(pulumi.output(undefined));
