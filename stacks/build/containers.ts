@@ -1,11 +1,6 @@
 // nspawn containers from the site config.
 import * as pulumi from "@pulumi/pulumi";
-import {
-    NspawnContainer,
-    Host,
-    NspawnContainerArgs,
-    resolveContainerArgs,
-} from "../../components";
+import { NspawnContainer, Host, NspawnContainerArgs, resolveContainerArgs } from "../../components";
 import { ContainerConfig } from "../config/containers";
 import { ProblemCollector } from "../config/problems";
 import { SecretSource } from "./hosts";
@@ -13,12 +8,19 @@ import { SecretSource } from "./hosts";
 export interface PlannedContainer {
     readonly name: string;
     readonly args: NspawnContainerArgs;
-    /** Stands in for the container's own Host while the site is checked (resolvers only need a Host); no resource. */
+    /**
+     * Stands in for the container's own Host while the site's services are checked; no resource, it never connects.
+     * The services' config is checked by their schema without a Host, so this goes once the site no longer asks for it.
+     */
     readonly standIn: Host;
     /** Addresses without their prefix length, for DNS records. */
     readonly ips: string[];
 }
 
+/**
+ * The config schema has run every argument rule of the component on each entry; what is left needs the Host: a ZFS
+ * clone needs a host whose facts say zfs (the component's resolver checks it, with the ZfsDataset's own rules).
+ */
 export function planContainers(items: readonly ContainerConfig[], hosts: Map<string, Host>, secret: SecretSource, problems: ProblemCollector): PlannedContainer[] {
     const out: PlannedContainer[] = [];
     items.forEach((c, i) => {
@@ -26,12 +28,11 @@ export function planContainers(items: readonly ContainerConfig[], hosts: Map<str
         if (!host) return;
         const { name, host: _h, ssh, ...rest } = c;
         const args: NspawnContainerArgs = { ...rest, host, ssh: { authorizedKey: ssh.authorizedKey, privateKey: secret(ssh.privateKey) } };
-        const r = problems.run(`hearth:containers[${i}]`, () => resolveContainerArgs(name, args));
-        if (!r) return;
-        // Used only to check the services placed in the container; it never connects. The container's host key exists
-        // only once it has booted, so it is an unknown here.
-        const standIn = new Host({ name: r.spec.machine, address: r.sshAddress, privateKey: r.privateKey, hostKey: pulumi.output(pulumi.unknown as unknown as string) });
-        out.push({ name, args, standIn, ips: r.spec.addresses.map((a) => a.split("/")[0]) });
+        if ("zfs" in c.rootfs && problems.run(`hearth:containers[${i}]`, () => resolveContainerArgs(name, args)) === undefined) return;
+        const ips = c.addresses.map((a) => a.split("/")[0]);
+        // The container's host key exists only once it has booted, so it is an unknown here.
+        const standIn = new Host({ name: c.machine ?? name, address: ips[0], privateKey: pulumi.secret(args.ssh.privateKey), hostKey: pulumi.output(pulumi.unknown as unknown as string) });
+        out.push({ name, args, standIn, ips });
     });
     return out;
 }

@@ -64,7 +64,7 @@ describe("NspawnContainer ownership", () => {
         await settle();
         assert.match(commands()[1].inputs.delete, /rm -rf --one-file-system -- \/var\/lib\/machines\/scratch/);
         resetRecorded();
-        assert.throws(() => new NspawnContainer("old", args(box(), { keepData: false })), /'keepData' argument false.*destroyOnDelete: true/);
+        assert.throws(() => new NspawnContainer("old", args(box(), { keepData: false as any })), /'keepData' argument false.*destroyOnDelete: true/);
         assert.throws(() => new NspawnContainer("old", args(box(), { keepData: true, destroyOnDelete: true })), /'destroyOnDelete' argument true/);
         assert.throws(() => new NspawnContainer("old", args(box(), { destroyOnDelete: "yes" as any })), /'destroyOnDelete' argument "yes".*true or false/);
         assert.throws(() => new NspawnContainer("old", args(box(), { adopt: 1 as any })), /'adopt' argument 1/);
