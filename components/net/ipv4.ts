@@ -1,5 +1,6 @@
 // IPv4 subnet allocation from private ranges: pinned existing allocations, best-fit for new ones, order-independent.
 import { ArgumentError } from "../core/errors";
+import { formatIp, parseCidr, parseIp } from "../core/ip";
 
 export interface Ipv4Cidr {
     /** Network address as an unsigned 32-bit number. */
@@ -7,35 +8,24 @@ export interface Ipv4Cidr {
     readonly prefixLength: number;
 }
 
-/** Parses dotted-quad text (no leading zeros, which some tools read as octal). */
+/** Parses dotted-quad text (core/ip.ts: no leading zeros, which some tools read as octal) into an unsigned 32-bit number. */
 export function parseIPv4(text: string): number | undefined {
-    if (typeof text !== "string") return undefined;
-    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
-    if (!m) return undefined;
-    const parts = m.slice(1).map((p) => (p.length > 1 && p.startsWith("0") ? NaN : Number(p)));
-    if (parts.some((p) => !(p >= 0 && p <= 255))) return undefined;
-    return ((parts[0] << 24) >>> 0) + (parts[1] << 16) + (parts[2] << 8) + parts[3];
+    const ip = parseIp(text);
+    return ip?.family === 4 ? Number(ip.value) : undefined;
 }
 
 export function formatIPv4(n: number): string {
-    return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
+    return formatIp(4, BigInt(n >>> 0));
 }
 
 function size(prefixLength: number): number {
     return 2 ** (32 - prefixLength);
 }
 
-/** Parses `a.b.c.d/len`. With `strict`, host bits must be zero (a network, not an interface address). */
+/** Parses `a.b.c.d/len` (core/ip.ts). With `strict`, host bits must be zero (a network, not an interface address). */
 export function parseIPv4Cidr(text: string, strict = true): Ipv4Cidr | undefined {
-    if (typeof text !== "string") return undefined;
-    const m = /^([0-9.]+)\/(\d{1,2})$/.exec(text);
-    if (!m || String(Number(m[2])) !== m[2]) return undefined;
-    const addr = parseIPv4(m[1]);
-    const prefixLength = Number(m[2]);
-    if (addr === undefined || prefixLength > 32) return undefined;
-    const base = addr - (addr % size(prefixLength));
-    if (strict && base !== addr) return undefined;
-    return { base, prefixLength };
+    const c = parseCidr(text, { network: strict });
+    return c?.family === 4 ? { base: Number(c.base), prefixLength: c.prefixLength } : undefined;
 }
 
 export function formatIPv4Cidr(c: Ipv4Cidr): string {
