@@ -1,4 +1,5 @@
-// Host: connection building, secret private keys, sudo wrapping, and remoteScript's command shape under mocks.
+// Host (components/host.ts), under mocks: connection building, secret private keys, sudo wrapping, remoteScript's command
+// shape. A unit spec; the real-host harness is tests/host/.
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { spawnSync } from "child_process";
