@@ -32,12 +32,12 @@ export function snapshotName(allowed = SNAPSHOT_ALLOWED) {
 }
 
 const USER_VALUE = /^[\x21-\x7e][\x20-\x7e]{0,1023}$/;
-const keep = () => int(0, 1000).optional();
+const keep = (c: string) => int(0, 1000).optional().describe(`${c} snapshots to keep. @default 0`);
 
 export const zfsSnapshotPolicySchema = record(
     {
         every: oneOf(SNAPSHOT_CLASSES).describe("How often the timer runs; it also sets the finest class that can be kept."),
-        keep: record({ hourly: keep(), daily: keep(), weekly: keep() }, "a retention")
+        keep: record({ hourly: keep("Hourly"), daily: keep("Daily"), weekly: keep("Weekly") }, "a retention")
             .describe("How many snapshots of each class to keep; a class left out (or 0) is not taken."),
     },
     "a snapshot policy",
