@@ -1,71 +1,53 @@
 // Reading hearth's remote commands back: the script inside the wrapped command line, and the files it installs.
-import { parseScriptFiles, InstalledFile } from "../../components/core/shell";
+import type { RemoteCommandProps } from "../../components/core/props";
+import { countSecretFrames, frameStdin, InstalledFile, parseScriptFiles, shq } from "../../components/core/shell";
 
 /**
- * Undoes `Host.wrap`: `[sudo -n -- ]bash --noprofile --norc -c <one shell word>` back to the script. Returns the text
+ * Undoes `Host.wrap`: `[sudo -n -- ]bash --noprofile --norc -c <shq(script)>` back to the script. Returns the text
  * unchanged when it is not in that form (a command written by hand).
  */
 export function unwrapCommand(command: string): string {
     const m = /^(?:sudo -n -- )?bash --noprofile --norc -c ([\s\S]*)$/.exec(command);
     if (!m) return command;
-    const word = unquoteWord(m[1]);
-    return word ?? command;
-}
-
-/** Unquotes one POSIX shell word made of bare characters, '…' runs and "…" runs; undefined if it is more than one word. */
-export function unquoteWord(word: string): string | undefined {
-    let out = "";
-    let i = 0;
-    while (i < word.length) {
-        const c = word[i];
-        if (c === "'") {
-            const end = word.indexOf("'", i + 1);
-            if (end < 0) return undefined;
-            out += word.slice(i + 1, end);
-            i = end + 1;
-        } else if (c === '"') {
-            let j = i + 1;
-            while (j < word.length && word[j] !== '"') {
-                if (word[j] === "\\" && j + 1 < word.length && '$`"\\\n'.includes(word[j + 1])) {
-                    out += word[j + 1];
-                    j += 2;
-                } else {
-                    out += word[j++];
-                }
-            }
-            if (j >= word.length) return undefined;
-            i = j + 1;
-        } else if (/\s/.test(c)) {
-            return undefined;
-        } else if (c === "\\" && i + 1 < word.length) {
-            out += word[i + 1];
-            i += 2;
-        } else {
-            out += c;
-            i++;
-        }
-    }
-    return out;
+    // shq's single quoting, undone; accepted only when shq gives the word back.
+    const word = m[1];
+    const script = /^'[\s\S]*'$/.test(word) ? word.slice(1, -1).replace(/'"'"'/g, "'") : word;
+    return shq(script) === word ? script : command;
 }
 
 /** The command texts a remote command stores in plain state: create, update and delete. */
-export function commandTexts(props: Record<string, any>): { field: "create" | "update" | "delete"; text: string }[] {
-    return (["create", "update", "delete"] as const)
-        .filter((f) => typeof props[f] === "string")
-        .map((f) => ({ field: f, text: props[f] as string }));
+export function commandTexts(props: RemoteCommandProps): { field: "create" | "update" | "delete"; text: string }[] {
+    return (["create", "update", "delete"] as const).flatMap((field) => (typeof props[field] === "string" ? [{ field, text: props[field] }] : []));
 }
 
 /**
  * The files a hearth remote command installs, recovered from its create script and stdin. Empty for commands that
  * install nothing or whose stdin does not frame the installs (not a hearth script).
  */
-export function installedFiles(props: Record<string, any>): InstalledFile[] {
+export function installedFiles(props: RemoteCommandProps): InstalledFile[] {
     if (typeof props.create !== "string") return [];
-    const stdin = typeof props.stdin === "string" ? props.stdin : "";
     try {
-        return parseScriptFiles(unwrapCommand(props.create), stdin);
+        return parseScriptFiles(unwrapCommand(props.create), props.stdin ?? "");
     } catch {
         return [];
+    }
+}
+
+/**
+ * Rewrites files a hearth command installs: stdin framed again with `edit`'s new bodies, secret frames carried over as
+ * they are. Undefined when the command's stdin does not frame what its script reads.
+ */
+export function rewriteInstalledFiles(props: RemoteCommandProps, edit: (file: InstalledFile) => string): string | undefined {
+    if (typeof props.create !== "string") return undefined;
+    const lines = unwrapCommand(props.create).split("\n");
+    // Every frame in reading order, a secret frame read as a file no real path can name.
+    const SECRET = "(secret)";
+    const all = lines.map((l) => (countSecretFrames(l) > 0 ? `hearth_install ${SECRET} 0600 root root` : l)).join("\n");
+    try {
+        const frames = parseScriptFiles(all, props.stdin ?? "");
+        return frameStdin(frames.map((f) => (f.path === SECRET ? f.content : edit(f))));
+    } catch {
+        return undefined;
     }
 }
 
@@ -95,34 +77,4 @@ export function installedServiceUnits(files: readonly InstalledFile[]): Installe
         else if (dropIn) get(dropIn[1]).dropIns.push(f);
     }
     return [...units.values()];
-}
-
-/** Splits framed stdin (`<length>\n<bytes>` repeated) into its payloads; undefined if it is not framed. */
-export function splitFrames(stdin: string): string[] | undefined {
-    const buf = Buffer.from(stdin, "utf8");
-    const frames: string[] = [];
-    let off = 0;
-    while (off < buf.length) {
-        const nl = buf.indexOf(0x0a, off);
-        if (nl < 0) return undefined;
-        const header = buf.subarray(off, nl).toString("ascii");
-        if (!/^\d+$/.test(header)) return undefined;
-        const end = nl + 1 + Number(header);
-        if (end > buf.length) return undefined;
-        frames.push(buf.subarray(nl + 1, end).toString("utf8"));
-        off = end;
-    }
-    return frames;
-}
-
-/** For each file a script installs, the index of its stdin frame (secret frames count but are not listed). */
-export function installFrameIndexes(script: string): { path: string; frame: number }[] {
-    const out: { path: string; frame: number }[] = [];
-    let frame = 0;
-    for (const line of script.split("\n")) {
-        const m = /^hearth_install (\S+) [0-7]{4} \S+ \S+$/.exec(line);
-        if (m) out.push({ path: unquoteWord(m[1]) ?? m[1], frame: frame++ });
-        else if (/^hearth_frame "\$[a-z_][a-z0-9_]*"$/.test(line)) frame++;
-    }
-    return out;
 }

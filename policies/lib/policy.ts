@@ -12,6 +12,7 @@ import type {
 } from "@pulumi/policy";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { isReason, REASON_RULE } from "./reason";
+import type { PropsOf, TypedResource } from "./props";
 
 /** A waiver: the resource (its name, its URN, or its parent's name or URN) and why the rule does not apply to it. */
 export interface Waiver {
@@ -23,37 +24,39 @@ export interface WaiverConfig {
     readonly waivers: readonly Waiver[];
 }
 
-/** What a policy's check sees: the resource, its config with defaults applied, and a way to report findings. */
-export interface CheckArgs<C> {
-    readonly type: string;
+/** What a policy's remediation sees: the resource (its props typed by its type), and its config with defaults applied. */
+export type ResourceArgs<C, T extends string = string> = TypedResource<T> & {
     readonly name: string;
     readonly urn: string;
-    readonly props: Record<string, any>;
     /** URN of the parent resource, when there is one. */
     readonly parent?: string;
     readonly config: C & WaiverConfig;
+};
+
+/** What a policy's check sees: the resource and its config, and a way to report findings. */
+export type CheckArgs<C, T extends string = string> = ResourceArgs<C, T> & {
     /** Reports one finding; it becomes a violation unless a waiver with a reason covers the resource. */
     report(message: string): void;
-}
+};
 
 type ConfigProperty = PolicyConfigJSONSchema & { default: unknown };
 
-export interface HearthPolicySpec<C> {
+export interface HearthPolicySpec<C, T extends string = string> {
     /** `hearth-<area>-<rule>`. */
     readonly name: `hearth-${string}`;
     readonly description: string;
     readonly enforcementLevel: EnforcementLevel;
     /** Resource type tokens this policy checks; others are skipped. */
-    readonly types: readonly string[];
+    readonly types: readonly T[];
     /** Policy-specific config; every property has a default. */
     readonly config?: { readonly [K in keyof C]: ConfigProperty };
     readonly remediationSteps?: string;
-    check(args: CheckArgs<C>): void;
+    check(args: CheckArgs<C, T>): void;
     /**
      * Returns corrected props when the fix is safe and obvious, or undefined to leave the resource alone. Runs only when
      * the policy's enforcement level is `remediate`, and never for a waived resource.
      */
-    remediate?(args: Omit<CheckArgs<C>, "report">): Record<string, any> | undefined;
+    remediate?(args: ResourceArgs<C, T>): PropsOf<T> | undefined;
 }
 
 export const WAIVERS_SCHEMA: PolicyConfigJSONSchema = {
@@ -71,12 +74,12 @@ export const WAIVERS_SCHEMA: PolicyConfigJSONSchema = {
 };
 
 /** The config schema of a policy: its own properties plus `waivers`. */
-export function configSchemaOf<C>(spec: HearthPolicySpec<C>): PolicyConfigSchema {
+export function configSchemaOf<C>(spec: HearthPolicySpec<C, string>): PolicyConfigSchema {
     return { properties: { ...(spec.config ?? {}), waivers: WAIVERS_SCHEMA } as Record<string, PolicyConfigJSONSchema> };
 }
 
 /** Config as given, with each property's default where it is missing. */
-export function resolveConfig<C>(spec: HearthPolicySpec<C>, given: Record<string, unknown>): C & WaiverConfig {
+export function resolveConfig<C>(spec: HearthPolicySpec<C, string>, given: Record<string, unknown>): C & WaiverConfig {
     const out: Record<string, unknown> = { waivers: [] };
     for (const [k, p] of Object.entries(spec.config ?? {}) as [string, ConfigProperty][]) out[k] = structuredClone(p.default);
     for (const [k, v] of Object.entries(given ?? {})) if (v !== undefined && k !== "enforcementLevel") out[k] = v;
@@ -99,12 +102,16 @@ export function matchingWaivers(waivers: readonly Waiver[], args: Pick<ResourceV
 }
 
 /** Turns a spec into the Pulumi policy object the pack registers. */
-export function hearthPolicy<C = {}>(spec: HearthPolicySpec<C>): ResourceValidationPolicy & { readonly spec: HearthPolicySpec<C> } {
+export function hearthPolicy<C = {}, T extends string = string>(spec: HearthPolicySpec<C, T>): ResourceValidationPolicy & { readonly spec: HearthPolicySpec<C, T> } {
+    /** The resource as the check sees it: the engine gives props untyped; their type is what `args.type` records. */
+    const resource = (args: ResourceValidationArgs, config: C & WaiverConfig): ResourceArgs<C, T> =>
+        ({ type: args.type, name: args.name, urn: args.urn, props: args.props, parent: args.opts?.parent, config }) as ResourceArgs<C, T>;
+    const applies = (type: string): type is T => (spec.types as readonly string[]).includes(type);
     const validateResource = (args: ResourceValidationArgs, reportViolation: ReportViolation): void => {
-        if (!spec.types.includes(args.type)) return;
+        if (!applies(args.type)) return;
         const config = resolveConfig(spec, args.getConfig<Record<string, unknown>>());
         const findings: string[] = [];
-        spec.check({ type: args.type, name: args.name, urn: args.urn, props: args.props, parent: args.opts?.parent, config, report: (m) => findings.push(m) });
+        spec.check({ ...resource(args, config), report: (m: string) => findings.push(m) });
         const { valid, unreasoned } = matchingWaivers(config.waivers, args);
         for (const w of unreasoned) {
             reportViolation(`The waiver of '${spec.name}' for '${w.resource}' has no usable reason (${REASON_RULE}); it waives nothing until it has one.`);
@@ -112,7 +119,7 @@ export function hearthPolicy<C = {}>(spec: HearthPolicySpec<C>): ResourceValidat
         if (valid.length > 0) return;
         for (const m of findings) reportViolation(m);
     };
-    const policy: ResourceValidationPolicy & { spec: HearthPolicySpec<C> } = {
+    const policy: ResourceValidationPolicy & { spec: HearthPolicySpec<C, T> } = {
         name: spec.name,
         description: spec.description,
         enforcementLevel: spec.enforcementLevel,
@@ -124,10 +131,10 @@ export function hearthPolicy<C = {}>(spec: HearthPolicySpec<C>): ResourceValidat
     if (spec.remediate) {
         const remediate = spec.remediate;
         policy.remediateResource = (args: ResourceValidationArgs) => {
-            if (!spec.types.includes(args.type)) return undefined;
+            if (!applies(args.type)) return undefined;
             const config = resolveConfig(spec, args.getConfig<Record<string, unknown>>());
             if (matchingWaivers(config.waivers, args).valid.length > 0) return undefined;
-            return remediate({ type: args.type, name: args.name, urn: args.urn, props: args.props, parent: args.opts?.parent, config });
+            return remediate(resource(args, config)) as Record<string, any> | undefined;
         };
     }
     return policy;

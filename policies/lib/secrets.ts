@@ -1,4 +1,5 @@
 // Recognizes secret-looking material in text that Pulumi stores and shows in the clear.
+import { WG_KEY_TEXT } from "../../components/core/vocab";
 
 export interface SecretFinding {
     /** What kind of secret it looks like. */
@@ -52,7 +53,7 @@ export function findSecrets(text: string): SecretFinding[] {
         if (isIndirect(m[3])) continue;
         found.push({ kind: "connection URI with a password", excerpt: `${m[1]}://${m[2]}:${redact(m[3])}@…` });
     }
-    for (const m of text.matchAll(/^\s*PrivateKey\s*=\s*([A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=)\s*$/gm)) {
+    for (const m of text.matchAll(new RegExp(String.raw`^\s*PrivateKey\s*=\s*(${WG_KEY_TEXT})\s*$`, "gm"))) {
         found.push({ kind: "WireGuard PrivateKey", excerpt: `PrivateKey = ${redact(m[1])}` });
     }
     return found;

@@ -1,4 +1,5 @@
 // .nspawn files a hearth command installs, parsed with the unit file reader (same syntax).
+import type { RemoteCommandProps } from "../../components/core/props";
 import { installedFiles } from "../lib/commands";
 import { parseUnitFile, UnitAssignment } from "../systemd/unitfile";
 
@@ -8,7 +9,7 @@ export interface NspawnFile {
     readonly assignments: UnitAssignment[];
 }
 
-export function installedNspawnFiles(props: Record<string, any>): NspawnFile[] {
+export function installedNspawnFiles(props: RemoteCommandProps): NspawnFile[] {
     return installedFiles(props)
         .filter((f) => /^\/(etc|run)\/systemd\/nspawn\/[^/]+\.nspawn$/.test(f.path))
         .map((f) => ({ path: f.path, machine: f.path.slice(f.path.lastIndexOf("/") + 1, -".nspawn".length), assignments: parseUnitFile(f.content) }));

@@ -1,4 +1,5 @@
 // pg_hba.conf lines and role SQL found in a PostgreSQL component's props or in what a command installs or runs.
+import type { RemoteCommandProps } from "../../components/core/props";
 import { commandTexts, installedFiles, unwrapCommand } from "../lib/commands";
 
 const HBA_LINE = /^\s*(local|host|hostssl|hostnossl|hostgssenc|hostnogssenc)\s+(.+)$/;
@@ -17,7 +18,7 @@ export function hbaMethod(line: string): string | undefined {
 }
 
 /** Texts where SQL and pg_hba lines may appear: command texts and the bodies of files the command installs. */
-export function postgresTexts(props: Record<string, any>): { where: string; text: string }[] {
+export function postgresTexts(props: RemoteCommandProps): { where: string; text: string }[] {
     return [
         ...commandTexts(props).map((c) => ({ where: `'${c.field}' command`, text: unwrapCommand(c.text) })),
         ...installedFiles(props).map((f) => ({ where: f.path, text: f.content })),

@@ -1,24 +1,15 @@
 // hearth-postgres-scram-only: PostgreSQL authenticates with scram-sha-256 only: no trust, md5 or clear-text password.
-import { DATABASE_TYPE, REMOTE_COMMAND_TYPE } from "../../components/tokens";
+import { REMOTE_COMMAND_TYPE } from "../../components/tokens";
 import { hearthPolicy } from "../lib/policy";
-import { keysIn } from "../lib/props";
 import { hbaMethod, postgresTexts, WEAK_METHODS } from "./hba";
 
 export const postgresScramOnly = hearthPolicy({
     name: "hearth-postgres-scram-only",
-    description: "PostgreSQL access is authenticated with scram-sha-256 (or peer for local admin): no `trust`, `md5` or clear-text `password` in pg_hba entries, and password_encryption stays scram-sha-256.",
+    description: "PostgreSQL access is authenticated with scram-sha-256 (or peer for local admin): no `trust`, `md5` or clear-text `password` in the pg_hba entries a command installs or writes, and password_encryption stays scram-sha-256.",
     enforcementLevel: "mandatory",
-    types: [DATABASE_TYPE, REMOTE_COMMAND_TYPE],
+    types: [REMOTE_COMMAND_TYPE],
     remediationSteps: "Use method scram-sha-256 in pg_hba entries and leave password_encryption at scram-sha-256.",
-    check({ type, props, report }) {
-        if (type === DATABASE_TYPE) {
-            for (const { path, value } of keysIn(props, /^(auth|method|authMethod|hbaMethod)$/)) {
-                if (typeof value === "string" && WEAK_METHODS.includes(value.toLowerCase())) {
-                    report(`'${path}' is ${JSON.stringify(value)}; only scram-sha-256 is allowed for PostgreSQL logins.`);
-                }
-            }
-            return;
-        }
+    check({ props, report }) {
         for (const { where, text } of postgresTexts(props)) {
             for (const line of text.split("\n")) {
                 // A script may write an entry from a quoted string (echo '...' >> pg_hba.conf).

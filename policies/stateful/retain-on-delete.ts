@@ -2,7 +2,6 @@
 import { DATABASE_TYPE, DATASET_TYPE, REMOTE_COMMAND_TYPE } from "../../components/tokens";
 import { unwrapCommand } from "../lib/commands";
 import { hearthPolicy } from "../lib/policy";
-import { falsy, truthy } from "../lib/props";
 
 /** Delete-script commands that throw data away. */
 const DESTRUCTIVE: { what: string; re: RegExp }[] = [
@@ -20,20 +19,14 @@ export const statefulRetainOnDelete = hearthPolicy({
     enforcementLevel: "mandatory",
     types: [DATASET_TYPE, DATABASE_TYPE, REMOTE_COMMAND_TYPE],
     remediationSteps: "Leave `destroyOnDelete` unset; to really drop the data on delete, add a waiver naming the resource with the reason.",
-    check({ type, props, report }) {
-        if (type === REMOTE_COMMAND_TYPE) {
-            if (typeof props.delete !== "string") return;
-            const script = unwrapCommand(props.delete);
+    check(r) {
+        if (r.type === REMOTE_COMMAND_TYPE) {
+            if (typeof r.props.delete !== "string") return;
+            const script = unwrapCommand(r.props.delete);
             const hits = DESTRUCTIVE.filter((d) => d.re.test(script)).map((d) => d.what);
-            if (hits.length > 0) report(`The delete script destroys data (${hits.join(", ")}); deleting this resource would lose it.`);
+            if (hits.length > 0) r.report(`The delete script destroys data (${hits.join(", ")}); deleting this resource would lose it.`);
             return;
         }
-        const kind = type === DATASET_TYPE ? "dataset" : "database";
-        for (const key of ["destroyOnDelete", "deleteData", "destroy"]) {
-            if (truthy(props[key])) report(`The ${kind} is destroyed on delete ('${key}' is ${JSON.stringify(props[key])}); its data would be lost.`);
-        }
-        for (const key of ["retainOnDelete", "keepOnDelete"]) {
-            if (falsy(props[key])) report(`The ${kind} is not retained on delete ('${key}' is ${JSON.stringify(props[key])}); its data would be lost.`);
-        }
+        if (r.props.destroyOnDelete) r.report(`The ${r.type === DATASET_TYPE ? "dataset" : "database"} is destroyed on delete ('destroyOnDelete' is true); its data would be lost.`);
     },
 });

@@ -22,7 +22,7 @@ export function topContributors(e: Exposure, n = 4): string[] {
         .map((c) => `${c.field} ${c.share.toFixed(1)}`);
 }
 
-export const systemdExposureBudget = hearthPolicy<ExposureBudgetConfig>({
+export const systemdExposureBudget = hearthPolicy<ExposureBudgetConfig, typeof REMOTE_COMMAND_TYPE>({
     name: "hearth-systemd-exposure-budget",
     description: "Each service unit a hearth command installs has an exposure (as `systemd-analyze security` scores it, 0–10) within its budget (default 1.5).",
     enforcementLevel: "mandatory",

@@ -1,4 +1,5 @@
 // The service units a remote command installs, read back as systemd would load them.
+import type { RemoteCommandProps } from "../../components/core/props";
 import { installedFiles, installedServiceUnits, InstalledUnit } from "../lib/commands";
 import { SecurityInfo, securityInfo } from "./security-info";
 import { unitAssignments, UnitSource, UnitAssignment } from "./unitfile";
@@ -22,7 +23,7 @@ export function toUnitSource(u: InstalledUnit): UnitSource {
  * Full service units (a main file, with any drop-ins the same command installs) from a command's props. Drop-ins over
  * a packaged unit are left out: what they sit on is not known here.
  */
-export function installedServices(props: Record<string, any>): LoadedUnit[] {
+export function installedServices(props: RemoteCommandProps): LoadedUnit[] {
     return installedServiceUnits(installedFiles(props))
         .filter((u) => u.main !== undefined)
         .map((unit) => {

@@ -1,12 +1,12 @@
 // hearth-systemd-no-new-privileges: a rendered service unit says NoNewPrivileges=yes; remediation adds the line.
 import { REMOTE_COMMAND_TYPE } from "../../components/tokens";
-import { frameStdin } from "../../components/core/shell";
+import type { RemoteCommandProps } from "../../components/core/props";
 import { hearthPolicy } from "../lib/policy";
-import { installFrameIndexes, splitFrames, unwrapCommand } from "../lib/commands";
+import { rewriteInstalledFiles } from "../lib/commands";
 import { installedServices } from "./installed";
 
 /** Units that neither set NoNewPrivileges= nor get it implied (DynamicUser=yes implies it). */
-function unitsMissingNoNewPrivileges(props: Record<string, any>) {
+function unitsMissingNoNewPrivileges(props: RemoteCommandProps) {
     return installedServices(props).filter(
         (u) => !u.info.bools.NoNewPrivileges && !u.assignments.some((a) => a.section === "Service" && a.key === "NoNewPrivileges"),
     );
@@ -33,17 +33,9 @@ export const systemdNoNewPrivileges = hearthPolicy({
         }
     },
     remediate({ props }) {
-        const missing = unitsMissingNoNewPrivileges(props);
-        if (missing.length === 0 || typeof props.stdin !== "string") return undefined;
-        const frames = splitFrames(props.stdin);
-        if (!frames) return undefined;
-        const indexes = installFrameIndexes(unwrapCommand(props.create));
-        for (const u of missing) {
-            const at = indexes.find((i) => i.path === u.unit.main!.path);
-            if (!at || at.frame >= frames.length) return undefined;
-            frames[at.frame] = addNoNewPrivileges(frames[at.frame]);
-        }
-        props.stdin = frameStdin(frames);
-        return props;
+        const missing = new Set(unitsMissingNoNewPrivileges(props).map((u) => u.unit.main!.path));
+        if (missing.size === 0) return undefined;
+        const stdin = rewriteInstalledFiles(props, (f) => (missing.has(f.path) ? addNoNewPrivileges(f.content) : f.content));
+        return stdin === undefined ? undefined : { ...props, stdin };
     },
 });

@@ -1,12 +1,15 @@
 // hearth-command-host-key-pinned: remote commands pin the host key (and the jump host's) with a real OpenSSH public key; mandatory.
 import { strict as assert } from "assert";
 import { commandHostKeyPinned as policy } from "../../../policies/command/host-key-pinned";
+import { installMocks } from "../../mocks";
 import { commandArgs, HOST_KEY, violations } from "../fixtures";
 import { assertMetadata } from "../metadata";
 
 const ECDSA = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBIboypIehrWkvBA9k5VmVgykw5AUSvXXREvz9DQs0iFvPURhdkVhYTBQCNyBgOIFg/aod8zN9fSmdjQK0NO6PWU= bastion";
 
 describe("hearth-command-host-key-pinned", () => {
+    before(() => installMocks());
+
     it("has its metadata (mandatory)", () => assertMetadata(policy, "hearth-command-host-key-pinned", "mandatory"));
 
     it("passes a pinned host and jump host", async () => {

@@ -1,10 +1,13 @@
 // hearth-command-no-secrets: nothing secret-looking in create/update/delete text.
 import { strict as assert } from "assert";
 import { commandNoSecrets as policy } from "../../../policies/command/no-secrets";
+import { installMocks } from "../../mocks";
 import { commandArgs, unitFile, violations } from "../fixtures";
 import { assertMetadata } from "../metadata";
 
 describe("hearth-command-no-secrets", () => {
+    before(() => installMocks());
+
     it("has its metadata", () => assertMetadata(policy, "hearth-command-no-secrets", "mandatory"));
 
     it("passes secrets that travel over stdin", async () => {

@@ -1,9 +1,8 @@
-// Secret-looking material, addresses and command unwrapping: the detectors the policies share.
+// Secret-looking material and command unwrapping: the detectors the policies share.
 import { strict as assert } from "assert";
 import { findSecrets } from "../../../policies/lib/secrets";
-import { nonPublicRange, isIpAddress } from "../../../policies/lib/addresses";
-import { unquoteWord, unwrapCommand, splitFrames } from "../../../policies/lib/commands";
-import { shq, Script, frameStdin } from "../../../components/shell";
+import { rewriteInstalledFiles, unwrapCommand } from "../../../policies/lib/commands";
+import { shq, Script, frameStdin, parseScriptFiles } from "../../../components/core/shell";
 
 describe("shared detectors", () => {
     describe("findSecrets", () => {
@@ -44,30 +43,25 @@ describe("shared detectors", () => {
         it("leaves hearth's script prelude alone", () => assert.deepEqual(findSecrets(new Script("x").render()), []));
     });
 
-    describe("nonPublicRange", () => {
-        const priv = ["10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "100.64.0.1", "127.0.0.1", "169.254.1.1", "fd00::1", "fc12:3456::9", "fe80::1", "::1", "::ffff:192.168.0.1", "fd12:3456:789a::10.0.0.1"];
-        const pub = ["8.8.8.8", "172.32.0.1", "172.15.255.255", "100.128.0.1", "2001:db8::1", "2a01:4f8::1", "::ffff:8.8.8.8", "1.1.1.1"];
-        for (const a of priv) it(`${a} is not public`, () => assert.ok(nonPublicRange(a)));
-        for (const a of pub) it(`${a} is public`, () => assert.equal(nonPublicRange(a), undefined));
-        it("recognizes addresses", () => {
-            assert.ok(isIpAddress("::") && isIpAddress("1.2.3.4") && isIpAddress("2001:db8::1"));
-            assert.ok(!isIpAddress("1.2.3.256") && !isIpAddress("example.org") && !isIpAddress("1::2::3") && !isIpAddress("1:2:3:4:5:6:7:8:9"));
-        });
-    });
-
     describe("command unwrapping", () => {
         const hostile = ["plain", "it's", "a b\nc", "'\"'\"'", "$(id) `x` \\ \"q\""];
-        for (const s of hostile) it(`round-trips ${JSON.stringify(s)} through shq`, () => assert.equal(unquoteWord(shq(s)), s));
+        const bash = (script: string) => `bash --noprofile --norc -c ${shq(script)}`;
+        for (const s of hostile) it(`round-trips ${JSON.stringify(s)} through shq`, () => assert.equal(unwrapCommand(bash(s)), s));
         it("undoes Host.wrap with and without sudo", () => {
             const script = "echo 'hi there'\nhearth_install /etc/x 0644 root root";
-            assert.equal(unwrapCommand(`bash --noprofile --norc -c ${shq(script)}`), script);
-            assert.equal(unwrapCommand(`sudo -n -- bash --noprofile --norc -c ${shq(script)}`), script);
+            assert.equal(unwrapCommand(bash(script)), script);
+            assert.equal(unwrapCommand(`sudo -n -- ${bash(script)}`), script);
             assert.equal(unwrapCommand("systemctl restart x"), "systemctl restart x");
         });
-        it("splits framed stdin, multi-byte bodies included", () => {
-            assert.deepEqual(splitFrames(frameStdin(["é\n", "", "x"])), ["é\n", "", "x"]);
-            assert.equal(splitFrames("3\nab"), undefined);
-            assert.equal(splitFrames("x\n"), undefined);
+        it("leaves a command line that shq did not write as it is", () => {
+            for (const line of [`bash --noprofile --norc -c "echo hi"`, `bash --noprofile --norc -c 'a' 'b'`, `bash --noprofile --norc -c 'it'\''s'`]) assert.equal(unwrapCommand(line), line);
+        });
+        it("rewrites installed files, multi-byte bodies included, carrying secret frames over", () => {
+            const s = new Script("x").install({ path: "/etc/a", content: "é\n", mode: 0o644 }).secretToFile("secret_0", "/run/s").install({ path: "/etc/b", content: "", mode: 0o644 }).render();
+            const stdin = rewriteInstalledFiles({ connection: { host: "h" }, create: bash(s), stdin: frameStdin(["é\n", "pw", ""]) }, (f) => (f.path === "/etc/b" ? "ü" : f.content));
+            assert.equal(stdin, frameStdin(["é\n", "pw", "ü"]));
+            assert.deepEqual(parseScriptFiles(s, stdin!).map((f) => f.content), ["é\n", "ü"]);
+            assert.equal(rewriteInstalledFiles({ connection: { host: "h" }, create: bash(s), stdin: "3\nab" }, (f) => f.content), undefined, "a short frame");
         });
     });
 });

@@ -1,12 +1,15 @@
 // hearth-systemd-exposure-budget: rendered units stay within their exposure budget.
 import { strict as assert } from "assert";
 import { systemdExposureBudget as policy } from "../../../policies/systemd/exposure-budget";
+import { installMocks } from "../../mocks";
 import { commandArgs, unitFile, violations } from "../fixtures";
 import { assertMetadata } from "../metadata";
 import { LOCKED_UNIT, lockedWith } from "./unit-texts";
 import { UNIT_FIXTURES } from "./unit-fixtures";
 
 describe("hearth-systemd-exposure-budget", () => {
+    before(() => installMocks());
+
     it("has its metadata and a 1.5 default budget", () => {
         assertMetadata(policy, "hearth-systemd-exposure-budget", "mandatory");
         assert.equal((policy.configSchema!.properties.budget as any).default, 1.5);

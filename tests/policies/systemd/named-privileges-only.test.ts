@@ -1,6 +1,7 @@
 // hearth-systemd-named-privileges-only: capabilities, writable paths, address families and syscalls only by allow list.
 import { strict as assert } from "assert";
 import { systemdNamedPrivilegesOnly as policy } from "../../../policies/systemd/named-privileges-only";
+import { installMocks } from "../../mocks";
 import { commandArgs, unitFile, violations } from "../fixtures";
 import { assertMetadata } from "../metadata";
 import { LOCKED_UNIT, lockedWith } from "./unit-texts";
@@ -9,6 +10,8 @@ const run = (text: string, dropIns: Record<string, string> = {}) =>
     violations(policy, commandArgs({ files: [unitFile("app.service", text), ...Object.entries(dropIns).map(([n, t]) => unitFile(`app.service.d/${n}`, t))] }));
 
 describe("hearth-systemd-named-privileges-only", () => {
+    before(() => installMocks());
+
     it("has its metadata", () => assertMetadata(policy, "hearth-systemd-named-privileges-only", "mandatory"));
 
     it("passes a unit that grants only what it names", async () => {

@@ -6,6 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { systemdNoNewPrivileges as policy } from "../../../policies/systemd/no-new-privileges";
 import { installedFiles, unwrapCommand } from "../../../policies/lib/commands";
+import { installMocks } from "../../mocks";
 import { commandArgs, remediation, unitFile, violations } from "../fixtures";
 import { assertMetadata } from "../metadata";
 import { LOCKED_UNIT, lockedWith } from "./unit-texts";
@@ -13,6 +14,8 @@ import { LOCKED_UNIT, lockedWith } from "./unit-texts";
 const OPEN = "[Unit]\nDescription=open\n\n[Service]\nUser=app\nExecStart=/usr/bin/app\n";
 
 describe("hearth-systemd-no-new-privileges", () => {
+    before(() => installMocks());
+
     it("has its metadata (remediate by default)", () => assertMetadata(policy, "hearth-systemd-no-new-privileges", "remediate"));
 
     it("passes units that set it or get it from DynamicUser=", async () => {

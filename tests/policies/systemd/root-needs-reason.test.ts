@@ -1,44 +1,41 @@
-// hearth-systemd-root-needs-reason: root only with a recorded reason.
+// hearth-systemd-root-needs-reason: root only with a recorded reason, judged on the props a real SystemdService records.
 import { strict as assert } from "assert";
-import { SERVICE_TYPE } from "../../../components/tokens";
+import { SystemdService, SystemdServiceArgs } from "../../../components/systemd";
+import { ZfsDataset } from "../../../components/zfs";
 import { systemdRootNeedsReason as policy } from "../../../policies/systemd/root-needs-reason";
-import { resourceArgs, violations } from "../fixtures";
+import { installMocks } from "../../mocks";
+import { declare, fixtureHost, violations } from "../fixtures";
 import { assertMetadata } from "../metadata";
 
-/** SystemdService props as the component records them (resolved args). */
-function service(identity: Record<string, unknown>): Record<string, any> {
-    return { name: "web", unitName: "web.service", identity, loosen: {}, network: "none", host: "h1" };
+/** The recorded props of a real SystemdService named web. */
+async function service(extra: Partial<SystemdServiceArgs> = {}) {
+    const d = await declare(() => new SystemdService("web", { host: fixtureHost(), description: "web", execStart: ["/usr/bin/web"], ...extra } as SystemdServiceArgs));
+    return d.args("web");
 }
 
 describe("hearth-systemd-root-needs-reason", () => {
+    before(() => installMocks());
+
     it("has its metadata", () => assertMetadata(policy, "hearth-systemd-root-needs-reason", "mandatory"));
 
-    it("passes a dynamic-user service", async () => {
-        assert.deepEqual(await violations(policy, resourceArgs(SERVICE_TYPE, service({ kind: "dynamic" }))), []);
+    it("passes a dynamic-user service and a named user", async () => {
+        assert.deepEqual(await violations(policy, service()), []);
+        assert.deepEqual(await violations(policy, service({ user: { name: "app", reason: "owns files in /srv/app already" } })), []);
     });
 
     it("passes root with a reason", async () => {
-        assert.deepEqual(await violations(policy, resourceArgs(SERVICE_TYPE, service({ kind: "root", reason: "manages network interfaces on the host" }))), []);
+        assert.deepEqual(await violations(policy, service({ runAsRoot: { reason: "manages network interfaces on the host" } })), []);
     });
 
-    it("flags root without a reason", async () => {
-        const v = await violations(policy, resourceArgs(SERVICE_TYPE, service({ kind: "root" })));
-        assert.equal(v.length, 1);
-        assert.match(v[0], /runs as root without a recorded reason: 'runAsRoot.reason'.*got null/);
-    });
-
-    it("flags root whose reason is a placeholder", async () => {
-        const v = await violations(policy, resourceArgs(SERVICE_TYPE, service({ kind: "root", reason: "TODO: fixme later" })));
-        assert.match(v.join(), /got "TODO: fixme later"/);
-    });
-
-    it("flags raw args naming the root user", async () => {
-        assert.equal((await violations(policy, resourceArgs(SERVICE_TYPE, { user: { name: "root" } }))).length, 1);
-        assert.equal((await violations(policy, resourceArgs(SERVICE_TYPE, { user: "0" }))).length, 1);
-        assert.equal((await violations(policy, resourceArgs(SERVICE_TYPE, { runAsRoot: {} }))).length, 1);
+    it("flags root whose reason the component accepts but says nothing", async () => {
+        const v = await violations(policy, service({ runAsRoot: { reason: "TODO: fixme later" } }));
+        assert.deepEqual(v, [
+            "The service runs as root without a recorded reason: 'runAsRoot.reason' must be a one-line reason of 8 to 200 printable ASCII characters that says why in words (got \"TODO: fixme later\").",
+        ]);
     });
 
     it("ignores other resource types", async () => {
-        assert.deepEqual(await violations(policy, resourceArgs("hearth:zfs:Dataset", service({ kind: "root" }))), []);
+        const d = await declare(() => new ZfsDataset("data", { host: fixtureHost(), dataset: "tank/app" }));
+        assert.deepEqual(await violations(policy, d.args("data")), []);
     });
 });
