@@ -1,6 +1,7 @@
 // The stdout protocols: the lines a converge script prints for its component to read back (the public half of a key
 // generated on the host, a dataset's mountpoint). Each is defined once here: the renderer emits it, the wiring parses
 // it, and the offline plan recognises and simulates it. Pure: no @pulumi import.
+import { WG_KEY_TEXT } from "./vocab";
 
 /** One line a script prints on stdout: `<marker><value>`. */
 export interface StdoutProtocol {
@@ -17,11 +18,11 @@ export interface StdoutProtocol {
 }
 
 /**
- * `emitPrefix` + word + `emitSuffix` is the bash that prints the line; `signature` is text of that bash that survives
- * the script being single-quoted into a command (no `'` in it).
+ * `value` is the pattern text of a printed value; `emitPrefix` + word + `emitSuffix` is the bash that prints the line;
+ * `signature` is text of that bash that survives the script being single-quoted into a command (no `'` in it).
  */
-function protocol(marker: string, value: RegExp, emitPrefix: string, signature: string, emitSuffix = ""): StdoutProtocol {
-    const pattern = new RegExp(`^${marker.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(${value.source})$`, "m");
+function protocol(marker: string, value: string, emitPrefix: string, signature: string, emitSuffix = ""): StdoutProtocol {
+    const pattern = new RegExp(`^${marker.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(${value})$`, "m");
     return {
         marker,
         emit: (word) => `${emitPrefix}${word}${emitSuffix}`,
@@ -31,14 +32,14 @@ function protocol(marker: string, value: RegExp, emitPrefix: string, signature: 
     };
 }
 
-/** A WireGuard interface's public key, printed by its key script: `hearth-wg-public-key: <base64 of 32 bytes>`. */
-export const WG_PUBLIC_KEY = protocol("hearth-wg-public-key: ", /[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=/, "printf 'hearth-wg-public-key: %s\\n' ", "hearth-wg-public-key: ");
+/** A WireGuard interface's public key, printed by its key script: `hearth-wg-public-key: <base64 of 32 bytes>` (vocab's WG_KEY_TEXT). */
+export const WG_PUBLIC_KEY = protocol("hearth-wg-public-key: ", WG_KEY_TEXT, "printf 'hearth-wg-public-key: %s\\n' ", "hearth-wg-public-key: ");
 
 /** A container's SSH host key, printed by its converge script: `hearth-nspawn-hostkey: ssh-ed25519 <base64>`. */
-export const NSPAWN_HOST_KEY = protocol("hearth-nspawn-hostkey: ", /ssh-ed25519 [A-Za-z0-9+/]+={0,2}/, "printf 'hearth-nspawn-hostkey: %s\\n' ", "hearth-nspawn-hostkey: ");
+export const NSPAWN_HOST_KEY = protocol("hearth-nspawn-hostkey: ", "ssh-ed25519 [A-Za-z0-9+/]+={0,2}", "printf 'hearth-nspawn-hostkey: %s\\n' ", "hearth-nspawn-hostkey: ");
 
 /**
  * A dataset's mountpoint, reported by its converge script through `hearth_say` (which prefixes `hearth: `):
  * `hearth: mountpoint=<path or none or legacy>`. `emit` takes the expansion that yields the mountpoint.
  */
-export const ZFS_MOUNTPOINT = protocol("hearth: mountpoint=", /.+/, 'hearth_say "mountpoint=', 'hearth_say "mountpoint=', '"');
+export const ZFS_MOUNTPOINT = protocol("hearth: mountpoint=", ".+", 'hearth_say "mountpoint=', 'hearth_say "mountpoint=', '"');

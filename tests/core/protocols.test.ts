@@ -4,6 +4,8 @@ import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import { NSPAWN_HOST_KEY, StdoutProtocol, WG_PUBLIC_KEY, ZFS_MOUNTPOINT } from "../../components/core/protocols";
 import { RUNTIME } from "../../components/core/runtime";
+import { isWgKey } from "../../components/core/vocab";
+import * as fc from "fast-check";
 import { shq } from "../../components/shell";
 
 // The runtime's own hearth_say (the zfs mountpoint is printed through it).
@@ -74,5 +76,19 @@ describe("core/protocols: stdout protocols", () => {
                 if (a !== b) assert.ok(!b.p.printedBy(a.p.emit(a.word(a.value))), `${b.name} in ${a.name}`);
             }
         }
+    });
+
+    it("reads back exactly the WireGuard keys the argument rules accept (one pattern: vocab's WG_KEY_TEXT)", () => {
+        const b64 = fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".split(""));
+        const candidate = fc.oneof(
+            fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString("base64")),
+            fc.string({ unit: b64, minLength: 43, maxLength: 43 }).map((s) => `${s}=`),
+            fc.string({ unit: fc.oneof(b64, fc.constantFrom("=", " ", "-")), minLength: 40, maxLength: 46 }),
+        );
+        fc.assert(fc.property(candidate, (key) => {
+            assert.equal(WG_PUBLIC_KEY.parse(WG_PUBLIC_KEY.line(key)) === key, isWgKey(key), key);
+        }), { numRuns: 500 });
+        assert.equal(WG_PUBLIC_KEY.parse(WG_PUBLIC_KEY.line(WG_KEY)), WG_KEY);
+        assert.equal(isWgKey(WG_KEY), true);
     });
 });
