@@ -3,6 +3,7 @@ import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../components/host";
 import { PostgresDb, PostgresDbArgs, postgresUri, resolvePostgresDbArgs } from "../../components/postgres";
+import { hostileDatabases } from "./hostile";
 import { isUntrustedLanguage } from "../../components/postgres/schema";
 import { scramVerifier } from "../../components/postgres/scram";
 import { installMocks, isSecret, mockPassword, plainStrings, recorded, resetRecorded, resolve, settle, TEST_HOST_KEY } from "../mocks";
@@ -25,69 +26,6 @@ async function build(args: PostgresDbArgs): Promise<{ error?: Error; count: numb
 /** The mock RandomPassword's result for resource `app-password` (tests/mocks.ts). */
 const MOCK_PASSWORD = mockPassword("app-password", { version: "1" });
 
-export const hostileDatabases: [string, Partial<PostgresDbArgs>, RegExp][] = [
-    ["a database name with a quote", { database: 'app"; DROP DATABASE postgres; --' }, /'database' argument "app\\"; DROP DATABASE postgres; --"/],
-    ["a database name with a semicolon", { database: "app;drop" }, /'database' argument "app;drop"/],
-    ["a database name with a single quote", { database: "o'neil" }, /'database'/],
-    ["an uppercase database name", { database: "App" }, /'database' argument "App"/],
-    ["an overlong database name", { database: "a".repeat(64) }, /'database'.*at most 63/],
-    ["an empty database name", { database: "" }, /'database' argument ""/],
-    ["a database name with a space", { database: "my app" }, /'database'/],
-    ["a database name with a newline", { database: "app\n\\! id" }, /'database' argument "app\\n\\\\! id"/],
-    ["the postgres database", { database: "postgres" }, /'database' argument "postgres" .*never manages/],
-    ["template1", { database: "template1" }, /'database' argument "template1"/],
-    ["a pg_ database", { database: "pg_app" }, /'database' argument "pg_app" .*'pg_'/],
-    ["a user with a quote", { user: 'a"b' }, /'user' argument "a\\"b"/],
-    ["the postgres role", { user: "postgres" }, /'user' argument "postgres"/],
-    ["the public pseudo-role", { user: "public" }, /'user' argument "public"/],
-    ["a psql meta-command in a user", { user: "\\gexec" }, /'user'/],
-    ["an overlong user", { user: "u".repeat(70) }, /'user'/],
-    ["an extension with a quote", { extensions: ['pgcrypto" CASCADE'] }, /'extensions\[0\]' argument "pgcrypto\\" CASCADE"/],
-    ["an extension with a semicolon", { extensions: ["hstore;"] }, /'extensions\[0\]'/],
-    ["a schema with a dollar quote", { schemas: ["a$hearth$b"] }, /'schemas\[0\]' argument "a\$hearth\$b"/],
-    ["the public schema as own schema", { schemas: ["public"] }, /'schemas\[0\]' argument "public"/],
-    ["a grant to a hostile role", { grants: [{ role: "x; GRANT ALL" }] }, /'grants\[0\].role' argument "x; GRANT ALL"/],
-    ["a grant of an unknown privilege", { grants: [{ role: "reader", privileges: ["ALL" as any] }] }, /'grants\[0\].privileges\[0\]' argument "ALL"/],
-    ["a grant to the owner itself", { grants: [{ role: "app" }] }, /'grants\[0\].role' argument "app"/],
-    ["a client that is not a CIDR", { clients: ["0.0.0.0/0 trust"] }, /'clients\[0\]' argument "0.0.0.0\/0 trust"/],
-    ["a client with a host name", { clients: ["example.com/32"] }, /'clients\[0\]'/],
-    ["a client with an impossible prefix", { clients: ["10.0.0.0/33"] }, /'clients\[0\]'/],
-    ["a pooler on the server's port", { pooler: { port: 5432 } }, /'pooler.port' argument 5432/],
-    ["a pooler on a host name", { pooler: { listenAddress: "localhost; rm" } }, /'pooler.listenAddress'/],
-    ["a relative dump dir", { dumpDir: "backups" }, /'dumpDir' argument "backups"/],
-    ["a dump dir with command substitution", { dumpDir: "/var/backups/$(touch CANARY)" }, /'dumpDir' argument "\/var\/backups\/\$\(touch CANARY\)"/],
-    ["a dump dir with backticks", { dumpDir: "/var/backups/`id`" }, /'dumpDir'/],
-    ["a dump dir with a glob", { dumpDir: "/var/backups/*" }, /'dumpDir'/],
-    ["a dump dir with a %", { dumpDir: "/var/backups/%Y" }, /'dumpDir'/],
-    ["a dump dir with a tilde", { dumpDir: "~postgres/dumps" }, /'dumpDir'/],
-    ["a dump dir with a space", { dumpDir: "/var/backups/my dumps" }, /'dumpDir'/],
-    ["a dump dir in PostgreSQL's own tree", { dumpDir: "/var/lib/postgresql/dumps" }, /'dumpDir' argument "\/var\/lib\/postgresql\/dumps".*does not shadow the system/],
-    ["a dump dir in /etc", { dumpDir: "/etc/cron.d" }, /'dumpDir'/],
-    ["a dump dir of /", { dumpDir: "/" }, /'dumpDir' argument "\/"/],
-    ["a socket dir with command substitution", { socketDir: "/run/$(id)" }, /'socketDir'/],
-    ["a tablespace mounted over PostgreSQL's data", { tablespace: { dataset: "tank/pg/app", mountpoint: "/var/lib/postgresql" } }, /'tablespace.mountpoint' argument "\/var\/lib\/postgresql"/],
-    ["a tablespace mounted over /etc", { tablespace: { dataset: "tank/pg/app", mountpoint: "/etc/postgresql" } }, /'tablespace.mountpoint'/],
-    ["a tablespace mountpoint with a glob", { tablespace: { dataset: "tank/pg/app", mountpoint: "/srv/pg*" } }, /'tablespace.mountpoint'/],
-    ["plpython3u without an opt-in", { extensions: ["plpython3u"] }, /'extensions\[0\]' argument "plpython3u".*untrustedLanguages/],
-    ["plperlu without an opt-in", { extensions: ["pgcrypto", "plperlu"] }, /'extensions\[1\]' argument "plperlu"/],
-    ["pltclu without an opt-in", { extensions: ["pltclu"] }, /'extensions\[0\]' argument "pltclu"/],
-    ["plpythonu without an opt-in", { extensions: ["plpythonu"] }, /'extensions\[0\]'/],
-    ["plv8u without an opt-in", { extensions: ["plv8u"] }, /'extensions\[0\]'/],
-    ["PL/sh (untrusted only) without an opt-in", { extensions: ["plsh"] }, /'extensions\[0\]' argument "plsh"/],
-    ["PL/R (untrusted only) without an opt-in", { extensions: ["plr"] }, /'extensions\[0\]' argument "plr"/],
-    ["an unknown pl…u language without an opt-in", { extensions: ["plfoou"] }, /'extensions\[0\]' argument "plfoou"/],
-    ["an untrusted language opted in for another", { extensions: ["plpython3u"], untrustedLanguages: [{ name: "plperlu", reason: "reports in Perl" }] }, /'untrustedLanguages\[0\].name' argument "plperlu"/],
-    ["an opt-in without a reason", { extensions: ["plpython3u"], untrustedLanguages: [{ name: "plpython3u" } as any] }, /'untrustedLanguages\[0\].reason'/],
-    ["an opt-in with a one-word reason", { extensions: ["plpython3u"], untrustedLanguages: [{ name: "plpython3u", reason: "x" }] }, /'untrustedLanguages\[0\].reason'/],
-    ["an opt-in whose reason is punctuation", { extensions: ["plpython3u"], untrustedLanguages: [{ name: "plpython3u", reason: "........" }] }, /'untrustedLanguages\[0\].reason'/],
-    ["an opt-in with a newline in its reason", { extensions: ["plpython3u"], untrustedLanguages: [{ name: "plpython3u", reason: "ml models\nin SQL" }] }, /'untrustedLanguages\[0\].reason'/],
-    ["an opt-in for a trusted extension", { extensions: ["pgcrypto"], untrustedLanguages: [{ name: "pgcrypto", reason: "because we can" }] }, /'untrustedLanguages\[0\].name' argument "pgcrypto"/],
-    ["an opt-in with an unknown field", { extensions: ["plpython3u"], untrustedLanguages: [{ name: "plpython3u", reason: "ml models in SQL", superuser: true } as any] }, /'untrustedLanguages\[0\].superuser'/],
-    ["the same opt-in twice", { extensions: ["plpython3u"], untrustedLanguages: [{ name: "plpython3u", reason: "ml models in SQL" }, { name: "plpython3u", reason: "ml models in SQL" }] }, /'untrustedLanguages' argument "plpython3u"/],
-    ["a tablespace on a hostile dataset", { tablespace: { dataset: "tank/../pg" } }, /'tablespace.dataset' argument "tank\/..\/pg"/],
-    ["a tablespace asking for lz4 the pool lacks", { tablespace: { dataset: "tank/pg/app", compression: "lz4" } }, /'tablespace.compression' argument "lz4"/],
-    ["a password version of 0", { passwordVersion: 0 }, /'passwordVersion' argument 0/],
-];
 
 describe("PostgresDb", () => {
     before(() => installMocks());
