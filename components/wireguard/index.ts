@@ -25,7 +25,7 @@ export {
     WHEN_FIELDS_VALID,
     WireguardLinkArgsSchema,
     wireguardLinkShape,
-    WireguardSideArgsSchema,
+    WireguardSideSchema,
     wireguardSideShape,
 } from "./schema";
 export type { WireguardLinkArgs, WireguardLinkView, WireguardSideArgs, WireguardSideView } from "./schema";

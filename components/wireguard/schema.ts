@@ -97,12 +97,12 @@ export type WireguardSideArgs =
     | (Omit<SideFields, "host" | "publicKey" | "name"> & { readonly host?: undefined; readonly publicKey: NonNullable<SideFields["publicKey"]>; readonly name: string });
 
 /** The side schema; its type is the union the check enforces (zod cannot say "exactly one of" by itself). */
-export const WireguardSideArgsSchema = sideObject.superRefine(checkWireguardSide) as unknown as z.ZodType<WireguardSideArgs, WireguardSideArgs>;
+export const WireguardSideSchema = sideObject.superRefine(checkWireguardSide) as unknown as z.ZodType<WireguardSideArgs, WireguardSideArgs>;
 
 export const wireguardLinkShape = {
     interfaceName: pattern(INTERFACE_NAME, INTERFACE_NAME_ALLOWED).describe("Interface name on every managed side: 1–15 of a-z 0-9 _ -, starting with a letter."),
-    hub: WireguardSideArgsSchema.describe("The side every other side connects to (for site-to-site, either gateway)."),
-    peers: wgPeerList(WireguardSideArgsSchema).describe("The sides that connect to the hub (one for site-to-site)."),
+    hub: WireguardSideSchema.describe("The side every other side connects to (for site-to-site, either gateway)."),
+    peers: wgPeerList(WireguardSideSchema).describe("The sides that connect to the hub (one for site-to-site)."),
     network: tunnelNetwork().optional().describe("Tunnel network (IPv6 /64). @default - subnet 0 of `ulaPrefix(\"wireguard:\" + interfaceName)`"),
     mtu: int(1280, 9000).optional().describe("The interface's MTU. @default 1420"),
     keepaliveSec: int(0, 65535).optional().describe("PersistentKeepalive towards every peer, in seconds; 0 turns it off. @default 25"),
@@ -149,12 +149,15 @@ export function checkWireguardLink(v: WireguardLinkView, ctx: z.RefinementCtx): 
 
     const byName = new Map<string, number>();
     const byHost = new Map<string, number>();
+    const renamed = new Set<number>();
     sides.forEach((s, i) => {
         const name = names[i];
         if (name !== undefined) {
             const first = byName.get(name);
-            if (first !== undefined) problem(ctx, [...at(i), "name"], name, `a name no other side uses (${argOf(first)} has it)`);
-            else byName.set(name, i);
+            if (first !== undefined) {
+                problem(ctx, [...at(i), "name"], name, `a name no other side uses (${argOf(first)} has it)`);
+                renamed.add(i);
+            } else byName.set(name, i);
         }
         if (s.host) {
             const first = byHost.get(s.host.name);
@@ -176,7 +179,8 @@ export function checkWireguardLink(v: WireguardLinkView, ctx: z.RefinementCtx): 
     const routed: Array<{ c: Cidr; where: string }> = [];
     sides.forEach((s, i) => {
         const name = names[i];
-        const addresses = s.addresses ?? (name === undefined ? [] : [defaultAddress(network, name)]);
+        // A side without a name, or with another side's name (refused above), has no default address of its own.
+        const addresses = s.addresses ?? (name === undefined || renamed.has(i) ? [] : [defaultAddress(network, name)]);
         const items = [
             ...addresses.map((a, j) => ({ text: addressRoute(a), path: [...at(i), "addresses", j] })),
             ...(s.subnets ?? []).map((t, j) => ({ text: t, path: [...at(i), "subnets", j] })),
