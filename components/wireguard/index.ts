@@ -17,8 +17,6 @@ import { WireguardLinkArgs, wgEndpoint, wgPublicKey } from "./schema";
 export { resolveWireguardLinkArgs };
 export {
     checkWireguardLink,
-    checkWireguardSide,
-    isEndpoint,
     wgEndpoint,
     wgPeerList,
     wgPublicKey,

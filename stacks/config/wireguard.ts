@@ -1,14 +1,22 @@
 // Site config for WireGuard links, derived from WireguardLink's schema: the same keys with the same limits, save what a
 // site config says differently (a host by name, a side managed by another site's stack, a secret by its config key).
 import { z } from "zod";
-import { checkWireguardLink, WHEN_FIELDS_VALID, wgEndpoint, wgPeerList, wgPublicKey, WireguardLinkView, wireguardLinkShape, wireguardSideShape } from "../../components";
+import { checkWireguardLink, rules, WHEN_FIELDS_VALID, wgEndpoint, wgPeerList, wgPublicKey, WireguardLinkView, wireguardLinkShape, wireguardSideShape } from "../../components";
 import { bool, label, list, pattern, record, secretKey } from "./fields";
 
 /** A Pulumi stack name, bare (`vps`) or qualified (`org/project/vps`). */
 export const STACK_NAME = /^([A-Za-z0-9_.-]{1,100}\/){0,2}[A-Za-z0-9_.-]{1,100}$/;
+const { problem } = rules;
 const stackName = () => pattern(STACK_NAME, "a stack name ('vps' or 'org/project/vps')");
 
 const { host: _host, publicKey: _publicKey, endpoint: _endpoint, name: sideName, ...sideFields } = wireguardSideShape;
+
+/** A side of this site (`host`), of another site (`stack`) or given by hand (`publicKey`); the last two are named. */
+function checkSide(s: { host?: string; stack?: string; publicKey?: string; name?: string }, ctx: z.RefinementCtx): void {
+    const kinds = [s.host, s.stack, s.publicKey].filter((k) => k !== undefined).length;
+    if (kinds !== 1) problem(ctx, [], s, "exactly one of host (a host of this site), stack (the site that manages it) or publicKey");
+    else if (s.host === undefined && s.name === undefined) problem(ctx, ["name"], undefined, "a side name (the same in every stack) for a side managed elsewhere");
+}
 
 export const sideSchema = record(
     {
@@ -20,7 +28,7 @@ export const sideSchema = record(
         ...sideFields,
     },
     "a WireGuard side",
-);
+).superRefine(checkSide);
 export type SideConfig = z.infer<typeof sideSchema>;
 
 const { hub: _hub, peers: _peers, presharedKey: _presharedKey, interfaceName, ...linkFields } = wireguardLinkShape;

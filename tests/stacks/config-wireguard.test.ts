@@ -115,6 +115,15 @@ describe("site config hearth:wireguard: the component's schema", () => {
         assert.deepEqual(problems(v), [`'hearth:wireguard[0].presharedKey' is true: expected a secret Output shared with the other stack when a side is managed elsewhere (a generated key would exist only here)`]);
     });
 
+    it("a side is a host of this site, a side of another site's stack or a key given by hand, and the last two are named", () => {
+        const exactly = "expected exactly one of host (a host of this site), stack (the site that manages it) or publicKey";
+        const link = (hub: Values) => config({ name: "sites", interfaceName: "wg-sites", hub, peers: [{ host: "web2" }] });
+        assert.deepEqual(problems(link({ name: "edge", endpoint: "192.0.2.1:51820" })), [`'hearth:wireguard[0].hub' is {"name":"edge","endpoint":"192.0.2.1:51820"}: ${exactly}`]);
+        assert.deepEqual(problems(link({ host: "web1", publicKey: KEY })), [`'hearth:wireguard[0].hub' is {"host":"web1","publicKey":"${KEY}"}: ${exactly}`]);
+        assert.deepEqual(problems(link({ publicKey: KEY, endpoint: "192.0.2.1:51820" })), [`'hearth:wireguard[0].hub.name' is missing: expected a side name (the same in every stack) for a side managed elsewhere`]);
+        assert.deepEqual(problems(link({ name: "edge", publicKey: KEY, endpoint: "192.0.2.1:51820" })), []);
+    });
+
     it("counts a side of another site as reachable through its stack's outputs, and its default address in the overlap check", () => {
         const v = config({ name: "sites", interfaceName: "wg-sites", hub: { name: "edge", stack: "vps" }, peers: [{ host: "web1" }] });
         assert.deepEqual(problems(v), []);
