@@ -74,17 +74,17 @@ export const nspawnZfsRootfsSchema = record(
 
 export const nspawnRootfsSchema = z.union(
     [
-        record({ zfs: nspawnZfsRootfsSchema }, "a rootfs"),
-        record({ copyFrom: hostPath().describe("The base tree to copy once.") }, "a rootfs"),
-        record({ existing: z.literal(true, say("true")) }, "a rootfs"),
+        record({ zfs: nspawnZfsRootfsSchema.describe("A ZfsDataset child cloned from `origin`, mounted at /var/lib/machines/<machine>; the host's facts need `zfs: true`.") }, "a rootfs"),
+        record({ copyFrom: hostPath().describe("A base tree copied once (`cp -a --reflink=auto`), outside /var/lib/machines/<machine>.") }, "a rootfs"),
+        record({ existing: z.literal(true, say("true")).describe("A tree already at /var/lib/machines/<machine>; never removed by hearth.") }, "a rootfs"),
     ],
     say(ROOTFS_ALLOWED),
 );
 
 export const nspawnNetworkSchema = z.union(
     [
-        record({ bridge: ifname("an existing host bridge name (1 to 15 of a-z A-Z 0-9 _ . -)") }, "a network"),
-        record({ macvlan: ifname("an existing host interface name (1 to 15 of a-z A-Z 0-9 _ . -)") }, "a network"),
+        record({ bridge: ifname("an existing host bridge name (1 to 15 of a-z A-Z 0-9 _ . -)").describe("A veth whose host end joins this existing bridge.") }, "a network"),
+        record({ macvlan: ifname("an existing host interface name (1 to 15 of a-z A-Z 0-9 _ . -)").describe("A macvlan on this existing host interface.") }, "a network"),
     ],
     say(NETWORK_ALLOWED),
 );
@@ -92,13 +92,9 @@ export const nspawnNetworkSchema = z.union(
 /** Every argument but `host` and `ssh.privateKey`: what the site config takes as it is. */
 export const nspawnContainerFields = {
     machine: label(MACHINE_ALLOWED).optional().describe("Machine name. @default - the resource name"),
-    rootfs: nspawnRootfsSchema.describe(
-        "The root filesystem, at /var/lib/machines/<machine>: `{ zfs: { origin, dataset } }`, a ZfsDataset cloned from a base snapshot " +
-            "(instant, copy-on-write; host facts need `zfs: true`); `{ copyFrom: \"/path/to/base\" }`, a plain directory copied once from a base " +
-            "tree (hosts without ZFS); `{ existing: true }`, a tree someone already put there (never deleted by hearth).",
-    ),
+    rootfs: nspawnRootfsSchema.describe("The root filesystem, at /var/lib/machines/<machine>: exactly one of `zfs` (a copy-on-write clone), `copyFrom` (hosts without ZFS) or `existing`."),
     hostname: label("a lowercase DNS label").optional().describe("The container's hostname. @default - the machine name"),
-    network: nspawnNetworkSchema.describe("Private network: a veth whose host end joins `bridge`, or a macvlan on a host interface."),
+    network: nspawnNetworkSchema.describe("Private network, always: exactly one of `bridge` or `macvlan`."),
     addresses: list(interfaceAddress(), "a non-empty array of interface addresses", 16, 1)
         .readonly()
         .describe("Static addresses of the container's interface (`addr/len`); the first is where its SSH answers."),
