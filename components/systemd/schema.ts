@@ -1,8 +1,8 @@
 // The arguments of a SystemdService as one zod schema: the argument type, every check, and the text of the README's
 // argument table (each field's `.describe()`). A service is either a full unit (`description` and `execStart`
 // required) or a drop-in over a packaged unit (`dropIn` required; command, identity and restart policy absent).
-import { bool, int, oneOf, pattern, port, problem, reason, record, say, z } from "../core/schema";
-import { freeTextProblem, HOST_PATH_ALLOWED, isHostPath } from "../core/rules";
+import { bool, int, oneOf, pattern, port, problem, REASON, REASON_ALLOWED, record, say, z } from "../core/schema";
+import { freeTextAllowed, freeTextProblem, HOST_PATH_ALLOWED, isHostPath } from "../core/rules";
 import { CAPABILITIES, NAMESPACES, POSIX_USER, POSIX_USER_ALLOWED } from "../core/vocab";
 import { hostArg, isOutput, secretArg } from "../validate";
 import { isCalendarExpression, isHiddenTree, isProtectedUnitBase, isSystemTree, PACKAGED_SERVICE, parseListenStream, UNIT_BASE } from "./check";
@@ -65,7 +65,7 @@ function plainText(maxLength: number, allowed: string, outputAllowed: string) {
     });
 }
 
-const ARG_TEXT = "one line of at most 4096 characters without control characters, bidirectional overrides, embeddings, isolates or marks, zero-width characters, line or paragraph separators or unpaired surrogates";
+const ARG_TEXT = freeTextAllowed({ maxLength: 4096 });
 
 const DESCRIPTION_ALLOWED = "one line of 1 to 200 visible characters, without control or invisible characters, surrounding spaces or a trailing backslash";
 const description = () =>
@@ -112,8 +112,12 @@ function bindPaths(writable: boolean) {
 
 /** A reason that ends up in a unit comment: the shared reason rule, in words; trimmed. */
 const reasonText = () =>
-    reason()
-        .refine((v) => /[A-Za-z]{3}/.test(v), say("a reason in words (8 to 200 printable ASCII characters)"))
+    z
+        .string(say(REASON_ALLOWED))
+        .superRefine((v, ctx) => {
+            if (!REASON.test(v)) problem(ctx, [], v, REASON_ALLOWED);
+            else if (!/[A-Za-z]{3}/.test(v)) problem(ctx, [], v, "a reason in words (8 to 200 printable ASCII characters)");
+        })
         .transform((v) => v.trim());
 
 /** A non-empty set drawn from `values`, sorted. */

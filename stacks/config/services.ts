@@ -1,88 +1,40 @@
-// Site config for services: each entry maps onto SystemdServiceArgs, plus the host it runs on and credentials by secret key name.
+// Site config for services: SystemdService's own schema, with the host named (a host or container of the site), a
+// resource name, and credentials given as the names of secret config keys. Every other key, its limits and its
+// cross-field checks are the component's, so a new argument is a config key the day it is added.
 import { z } from "zod";
-import { argvWord, bool, dict, int, label, list, oneOf, pattern, reason, record, secretKey } from "./fields";
-import { freeTextField, hostPathField } from "./rules";
+import { checkSystemdDropIn, checkSystemdService, isSystemdDropIn, rules, systemdCredentials, systemdDropInShape, systemdEither, systemdResourceUnitName, systemdServiceShape } from "../../components";
+import { secretKey } from "./fields";
 
-/**
- * Rules the component owns in full (unit names, calendar syntax) are left to it; its errors are mapped back to the key
- * path. Paths, environment values and arguments are checked here too, by the same core rules the component uses.
- */
-const text = (allowed: string) => z.string({ error: () => allowed });
+const { label, list, problem, record } = rules;
 
-const bindPath = z.union(
-    [hostPathField(), record({ source: hostPathField(), target: hostPathField() }, "a bind path")],
-    { error: () => "an absolute path, or { source, target } with two absolute paths" },
-);
-const bindPaths = list(bindPath, "a list of absolute paths or { source, target } mappings", 64);
+const placed = {
+    name: label().describe("Resource and (unless `unitName` is given) unit name."),
+    host: label("the name of a host in hearth:hosts").describe("Name of the host in `hearth:hosts` (or the container in `hearth:containers`) it runs on."),
+};
 
-const withReason = <S extends z.ZodRawShape>(shape: S, what: string) => record({ ...shape, reason: reason() }, what);
+/** The unit name a service takes from its `name` when `unitName` is not given, checked as the component checks it. */
+function checkUnitNameFromName(v: { name: string; unitName?: string }, ctx: z.RefinementCtx): void {
+    if (v.unitName !== undefined) return;
+    const r = systemdResourceUnitName.safeParse(v.name);
+    if (!r.success) problem(ctx, ["unitName"], v.name, r.error.issues[0].message);
+}
 
-const loosenSchema = record(
+const fullService = record(
     {
-        writablePaths: withReason({ paths: list(hostPathField(), "a list of absolute paths", 64) }, "a writable-paths loosening").optional(),
-        capabilities: withReason({ caps: list(pattern(/^CAP_[A-Z_]{2,30}$/, "a capability name such as CAP_NET_RAW"), "a list of capability names", 40) }, "a capabilities loosening").optional(),
-        addressFamilies: withReason({ families: list(pattern(/^AF_[A-Z0-9_]{2,20}$/, "an address family such as AF_NETLINK"), "a list of address families", 20) }, "an address-families loosening").optional(),
-        syscallGroups: withReason({ groups: list(pattern(/^@[a-z-]{2,30}$/, "a syscall group such as @mount"), "a list of syscall groups", 20) }, "a syscall-groups loosening").optional(),
-        namespaces: withReason({ namespaces: list(oneOf(["cgroup", "ipc", "net", "mnt", "pid", "user", "uts"]), "a list of namespace types", 7) }, "a namespaces loosening").optional(),
-        memoryDenyWriteExecute: withReason({}, "a loosening with only a reason").optional(),
-        privateDevices: withReason({}, "a loosening with only a reason").optional(),
-        privateUsers: withReason({}, "a loosening with only a reason").optional(),
-        protectHome: withReason({}, "a loosening with only a reason").optional(),
-        procSubset: withReason({}, "a loosening with only a reason").optional(),
-    },
-    "loosen",
-);
-
-export const serviceSchema = record(
-    {
-        /** Resource and (unless `unitName` is given) unit name. */
-        name: label(),
-        /** Name of the host in `hearth:hosts` it runs on. */
-        host: label("the name of a host in hearth:hosts"),
-        unitName: text("a unit base name").optional(),
-        description: freeTextField({ maxLength: 200, minLength: 1 }).optional(),
-        execStart: list(argvWord().pipe(freeTextField({ maxLength: 4096 })), "an argv list (program path first)", 256).min(1, { error: () => "an argv list (program path first)" }).optional(),
-        environment: dict(/^[A-Z_][A-Z0-9_]{0,127}$/, "a variable name matching [A-Z_][A-Z0-9_]*", freeTextField({ maxLength: 4096 }), "a mapping of NAME: value").optional(),
-        user: z
-            .union([record({ dynamic: z.literal(true, { error: () => "true" }) }, "a user"), record({ name: text("a POSIX user name"), reason: reason() }, "a user")], {
-                error: () => "{ dynamic: true } or { name, reason }",
-            })
-            .optional(),
-        runAsRoot: record({ reason: reason() }, "runAsRoot").optional(),
-        stateDirectory: text("a relative directory name").optional(),
-        cacheDirectory: text("a relative directory name").optional(),
-        runtimeDirectory: text("a relative directory name").optional(),
-        logsDirectory: text("a relative directory name").optional(),
-        bindPaths: bindPaths.optional(),
-        bindReadOnlyPaths: bindPaths.optional(),
-        readWritePaths: list(hostPathField(), "a list of absolute paths", 64).optional(),
-        network: oneOf(["none", "local", "internet"]).optional(),
-        listenPorts: list(int(1, 65535), "a list of ports", 64).optional(),
-        memoryMaxMiB: int(1, 16 * 1024 * 1024).optional(),
-        cpuQuotaPercent: int(1, 100000).optional(),
-        tasksMax: int(1, 4194304).optional(),
-        oomPolicy: oneOf(["kill", "stop", "continue"]).optional(),
-        restart: oneOf(["on-failure", "always", "no"]).optional(),
-        restartSec: int(0, 3600).optional(),
-        /** Credential name to the name of the secret config key holding its value. */
-        credentials: dict(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, "a credential name (letters, digits, _ . -)", secretKey(), "a mapping of credential name: secret config key").optional(),
-        timer: record({ onCalendar: text("a systemd calendar expression"), persistent: bool().optional(), randomizedDelaySec: int(0, 7 * 86400).optional() }, "a timer").optional(),
-        socket: record(
-            {
-                listenStream: z.union([int(1, 65535), text("a port, address:port or unix socket path")], { error: () => "a port, 'address:port' or an absolute unix socket path" }),
-                idleStopSec: int(1, 86400),
-                targetPort: int(1, 65535),
-            },
-            "a socket",
-        ).optional(),
-        dropIn: record({ unit: text("a packaged unit name ending in .service"), name: text("a drop-in name").optional() }, "a drop-in").optional(),
-        loosen: loosenSchema.optional(),
-        hostname: text("a DNS name").optional(),
-        enable: bool().optional(),
-        startWhenExists: hostPathField().optional(),
+        ...placed,
+        ...systemdServiceShape,
+        host: placed.host,
+        credentials: systemdCredentials(secretKey()).optional().describe("Credential name to the name of the secret config key holding its value. @default {}"),
     },
     "a service",
-);
+).superRefine((v, ctx) => {
+    checkSystemdService(v, ctx);
+    checkUnitNameFromName(v, ctx);
+});
 
-export type ServiceConfig = z.infer<typeof serviceSchema>;
+const dropIn = record({ ...placed, ...systemdDropInShape, host: placed.host }, "a service").superRefine(checkSystemdDropIn);
+
+export const serviceSchema = systemdEither(isSystemdDropIn, dropIn, fullService);
+
+export type ServiceConfig = z.output<typeof serviceSchema>;
 export const servicesSchema = list(serviceSchema, "a list of services", 2000);

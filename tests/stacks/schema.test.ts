@@ -83,8 +83,8 @@ const cases: [string, (v: Values) => void, string | RegExp][] = [
     ["an unknown network mode", (v) => (v.services[0].network = "public"), `'hearth:services[0].network' is "public": expected one of "none", "local", "internet"`],
     ["two services with one name", (v) => (v.services[1].name = "app"), `'hearth:services[1].name' is "app": expected a service name not used before (services[0] has it)`],
     ["a lowercase environment name", (v) => (v.services[0].environment = { path: "/x" }), `'hearth:services[0].environment.path' is not an allowed name: expected a variable name matching [A-Z_][A-Z0-9_]*`],
-    ["an empty execStart", (v) => (v.services[0].execStart = []), `'hearth:services[0].execStart' is []: expected an argv list (program path first)`],
-    ["a newline in an argv word", (v) => (v.services[0].execStart[1] = "-m\nid"), `'hearth:services[0].execStart[1]' is "-m\\nid": expected a non-empty string without NUL or newlines`],
+    ["an empty execStart", (v) => (v.services[0].execStart = []), `'hearth:services[0].execStart' is []: expected an argv array of 1 to 256 strings`],
+    ["a newline in an argv word", (v) => (v.services[0].execStart[1] = "-m\nid"), `'hearth:services[0].execStart[1]' is "-m\\nid": expected one line of at most 4096 characters without control characters, bidirectional overrides, embeddings, isolates or marks, zero-width characters, line or paragraph separators or unpaired surrogates`],
     ["a misspelt service key", (v) => (v.services[0].memoryMax = 64), /^ {2}'hearth:services\[0\]\.memoryMax' is not a known key: expected one of the keys of a service: name, host, unitName, .*memoryMaxMiB/m],
     [
         "a loosening without a real reason",
