@@ -5,7 +5,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { checkLayering, formatViolation, Violation } from "./layering";
+import { checkLayering, formatViolation, STACKS_EXCEPTIONS, Violation } from "./layering";
 
 const ROOT = path.join(__dirname, "..");
 
@@ -96,11 +96,14 @@ describe("layering: the dependency rule", function () {
     });
 
     it("reports a listed stacks exception that no longer matches an import", () => {
-        const f = path.join(dir, "stacks/build/zones.ts");
-        fs.writeFileSync(f, fs.readFileSync(f, "utf8").replace(/^import \{ knotServiceArgs \} from .*$/m, ""));
+        // The first listed exception, whichever it is: its import is removed from the copy.
+        const [importer, imported] = Object.keys(STACKS_EXCEPTIONS)[0].split(" -> ");
+        const f = path.join(dir, importer);
+        const names = (spec: string) => path.posix.join(path.posix.dirname(importer), spec).replace(/(\.ts)?$/, ".ts") === imported;
+        fs.writeFileSync(f, fs.readFileSync(f, "utf8").replace(/^import [^;]* from "([^"]+)";$/gm, (line, spec: string) => (names(spec) ? "" : line)));
         const v = only(checkLayering(dir));
-        assert.equal(v.file, "stacks/build/zones.ts");
-        assert.equal(v.imports, "components/dns/server.ts");
+        assert.equal(v.file, importer);
+        assert.equal(v.imports, imported);
         assert.match(v.rule, /stale entry/);
     });
 

@@ -35,8 +35,6 @@ export const STACKS_EXCEPTIONS: Record<string, string> = {
     "stacks/config/rules.ts -> components/core/errors.ts": "site config errors are core ArgumentErrors",
     "stacks/config/rules.ts -> components/core/rules.ts": "the site config applies the components' own text and path rules",
     "stacks/schema.ts -> components/core/errors.ts": "site config problems show values as component errors do (describe)",
-    // The knot service the DNS server runs as is built from the component's template.
-    "stacks/build/zones.ts -> components/dns/server.ts": "knotServiceArgs is not public API",
     // The offline planner simulates what converge scripts print (the stdout protocols) without a host.
     "stacks/plan-runtime.ts -> components/core/protocols.ts": "the stdout protocols are not public API",
     // The offline planner reads installed files and secret frames with the same parser the policies use.

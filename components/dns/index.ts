@@ -1,23 +1,26 @@
 // DnsZone (hearth:dns:Zone): one provider-neutral set of records, published on Cloudflare, Route53, or a hearth host running Knot DNS.
 import * as pulumi from "@pulumi/pulumi";
 import { ZONE_TYPE } from "../tokens";
-import { DnsZoneArgs, resolveDnsZoneArgs, ResolvedDnsZone, ZoneDelegation } from "./args";
+import { resolveDnsZoneArgs, ResolvedDnsZone } from "./args";
 import { cloudflareRecords, route53Records } from "./cloud";
 import { absolute } from "./names";
 import { rdataText } from "./render";
+import { DnsZoneArgs, ZoneDelegation } from "./schema";
 import { hostServer, knotServiceArgs } from "./server";
 import { resolveServiceArgs } from "../systemd";
 import { childAliases, claimOnHost, ownerMark } from "../ownership";
-import { fail } from "../validate";
+import { check } from "../validate";
 
+export { resolveDnsZoneArgs, ResolvedDnsZone } from "./args";
 export {
     DnsZoneArgs, DnsBackendArgs, CloudflareBackendArgs, Route53BackendArgs, HostBackendArgs, DnsNameserverArgs, ZoneDelegation,
-    resolveDnsZoneArgs, ResolvedDnsZone,
-} from "./args";
-export {
     AddressSource, DnsRecordArgs, AddressRecordArgs, TargetRecordArgs, TxtRecordArgs, MxRecordArgs, SrvRecordArgs, CaaRecordArgs, ServiceRecordArgs,
-} from "./model";
+    // The schema pieces a site config derives its zone entries from.
+    DnsZoneArgsSchema, DnsZoneValue, dnsZoneShape, checkDnsZone, recordUnion, serviceRecordShape, backendUnion, hostBackendShape, delegationSchema, ONCE_VALID,
+} from "./schema";
 export { DnsRecordType, ZoneRecord } from "./types";
+/** The knotd unit a host zone runs (a site checks it with the zone, before anything registers). */
+export { knotServiceArgs } from "./server";
 
 export class DnsZone extends pulumi.ComponentResource {
     /** The zone's name, without a trailing dot. */
@@ -33,10 +36,9 @@ export class DnsZone extends pulumi.ComponentResource {
     readonly delegation?: ZoneDelegation;
 
     constructor(name: string, args: DnsZoneArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        const z: ResolvedDnsZone = resolveDnsZoneArgs(args);
-        if (args.adopt !== undefined && typeof args.adopt !== "boolean") fail("adopt", args.adopt, "true or false");
-        if (args.adopt !== undefined && z.backend.kind !== "host") fail("adopt", args.adopt, "only with backend kind 'host' (a cloud zone's records carry no hearth mark)");
-        if (z.backend.kind === "host") resolveServiceArgs(`${name}-knot`, knotServiceArgs(z, z.backend));
+        const z: ResolvedDnsZone = check(() => resolveDnsZoneArgs(args));
+        const backend = z.backend;
+        if (backend.kind === "host") check(() => resolveServiceArgs(`${name}-knot`, knotServiceArgs(z, backend)));
         const mark = ownerMark(ZONE_TYPE, name, opts, args.adopt);
         // A renamed parent's child was named after the old name: its mark follows the parent's aliases.
         const knotAliases = childAliases(opts, "-knot");

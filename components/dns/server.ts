@@ -5,32 +5,22 @@ import { SystemdService, SystemdServiceArgs } from "../systemd";
 import { remoteScript } from "../host";
 import { OwnerMark } from "../ownership";
 import { contentHash, frameStdin } from "../shell";
-import { ResolvedDnsZone } from "./args";
-import { checkRecordSet } from "./check";
+import { parseArgs } from "../core/schema";
+import { check } from "../validate";
 import { KNOTD, renderServerDeleteScript, renderServerScript, serverFiles, serverLayout } from "./knot";
-import { addressData } from "./model";
+import { lateRecords, ResolvedDnsZone } from "./model";
 import { renderZoneFile } from "./render";
+import { recordAddress } from "./schema";
 import { ZoneRecord } from "./types";
 
 type HostBackend = Extract<ResolvedDnsZone["backend"], { kind: "host" }>;
 
 /** Every record of the zone, once the pending service addresses resolve; re-checked as a whole. */
 export function zoneRecords(z: ResolvedDnsZone): pulumi.Output<ZoneRecord[]> {
-    return pulumi.all(z.pending.map((p) => pulumi.output(p.addresses))).apply((lists) => {
-        const extra = lists.flatMap((addrs, i): ZoneRecord[] => {
-            const p = z.pending[i];
-            if (!Array.isArray(addrs) || addrs.length === 0) {
-                throw new pulumi.ResourceError(`The '${p.arg}.service.addresses' argument resolved to ${JSON.stringify(addrs)}: expected a non-empty list of IP addresses.`, undefined);
-            }
-            return addrs.map((a, j) => {
-                const arg = `${p.arg}.service.addresses[${j}]`;
-                return { owner: p.owner, ttl: p.ttl, proxied: p.proxied, arg, ...addressData(arg, a) };
-            });
-        });
-        const all = [...z.records, ...extra];
-        if (extra.length > 0) checkRecordSet(all, { zone: z.zone, public: z.public, allowPrivate: z.allowPrivate });
-        return all;
-    });
+    // Each late address meets the schema's address rule, then the zone is checked as a whole again.
+    const address = recordAddress();
+    return pulumi.all(z.pending.map((p) => pulumi.output(p.addresses))).apply((lists) =>
+        check(() => lateRecords(z, lists, (path, a) => parseArgs(address, a, path))));
 }
 
 /** The zone file text and its serial, as an Output (known at once when no record waits on an Output). */

@@ -18,6 +18,6 @@ export type ZoneRecord = RecordData & {
     readonly owner: string;
     readonly ttl: number;
     readonly proxied: boolean;
-    /** The argument path it came from, for error messages (`records[3]`). */
-    readonly arg: string;
+    /** The argument path it came from, for error messages (`["records", 3]`). */
+    readonly path: readonly (string | number)[];
 };

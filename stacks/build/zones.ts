@@ -1,18 +1,7 @@
 // DNS zones from the site config: records derived from services and containers, delegations between zones.
-import { isIP } from "net";
-import {
-    DnsRecordArgs,
-    DnsZone,
-    DnsZoneArgs,
-    Host,
-    resolveDnsZoneArgs,
-    resolveServiceArgs,
-    ZoneDelegation,
-} from "../../components";
-import { knotServiceArgs } from "../../components/dns/server";
+import { DnsRecordArgs, DnsZone, DnsZoneArgs, Host, ip, knotServiceArgs, resolveDnsZoneArgs, resolveServiceArgs, ZoneDelegation } from "../../components";
 import { RecordConfig, ZoneConfig } from "../config/zones";
 import { ProblemCollector } from "../config/problems";
-
 
 /** Where a service or container of the site answers: its DNS name and the addresses its records get. */
 export interface AddressOwner {
@@ -22,12 +11,12 @@ export interface AddressOwner {
     readonly problem?: string;
 }
 
+/** A config record as DnsZone takes it: a { service } record gets the service's hostname and addresses. */
 function recordArgs(r: RecordConfig, owners: Map<string, AddressOwner>): DnsRecordArgs {
+    if (r.type !== undefined) return r;
     const { service, ...rest } = r;
-    if (service === undefined) return rest as DnsRecordArgs;
     const o = owners.get(service)!;
-    const hostname = o.hostname ?? rest.name!;
-    return { ...(rest.name !== undefined ? { name: rest.name } : {}), ...(rest.ttl !== undefined ? { ttl: rest.ttl } : {}), ...(rest.proxied !== undefined ? { proxied: rest.proxied } : {}), service: { hostname, addresses: [...o.addresses] } };
+    return { ...rest, service: { hostname: o.hostname ?? rest.name!, addresses: [...o.addresses] } };
 }
 
 function zoneArgs(z: ZoneConfig, hosts: Map<string, Host>, owners: Map<string, AddressOwner>, delegations: Map<string, ZoneDelegation>): DnsZoneArgs {
@@ -46,15 +35,17 @@ export interface PlannedZone {
 }
 
 /**
- * Checks every zone (and the knotd unit of host zones) before anything exists. A delegation to a zone of this
- * site uses that zone's resolved name servers, which is what DnsZone.delegation will say.
+ * Builds every zone's arguments and checks what the config schema could not (records of services, delegations to
+ * zones of this site, the knotd unit of host zones) before anything exists. A delegation to a zone of this site uses
+ * that zone's resolved name servers, which is what DnsZone.delegation will say.
  */
 export function planZones(zones: readonly ZoneConfig[], hosts: Map<string, Host>, owners: Map<string, AddressOwner>, problems: ProblemCollector): PlannedZone[] {
     // Records naming a service are checked here, where the service's config is known; such a zone goes no further.
     const badZones = new Set<number>();
     zones.forEach((z, i) =>
         (z.records ?? []).forEach((r, j) => {
-            const o = r.service === undefined ? undefined : owners.get(r.service);
+            if (r.type !== undefined) return;
+            const o = owners.get(r.service);
             const problem = o?.problem ?? (o && o.hostname === undefined && r.name === undefined ? "a service with a 'hostname' (the name its records get), or a 'name' on the record" : undefined);
             if (problem) {
                 problems.problems.push({ path: `hearth:zones[${i}].records[${j}].service`, message: `is ${JSON.stringify(r.service)}: expected ${problem}` });
@@ -97,5 +88,5 @@ export function createZones(planned: readonly PlannedZone[]): Map<string, DnsZon
 
 /** The addresses of a host as records can carry them: only an IP literal is an address. */
 export function literalAddresses(address: string): string[] {
-    return isIP(address) ? [address] : [];
+    return ip.isIp(address) ? [address] : [];
 }

@@ -1,7 +1,9 @@
 // Names and addresses: RFC 1035 label rules, strict address parsing and the private ranges, with property tests.
 import { strict as assert } from "assert";
 import fc from "fast-check";
-import { parseAddress } from "../../components/dns/addresses";
+import { classifyIp as parseAddress } from "../../components/core/ip";
+import { parseArgs } from "../../components/core/schema";
+import { recordAddress } from "../../components/dns/schema";
 import { labelProblem, nameProblem, targetProblem } from "../../components/dns/names";
 import { compareOwners, txtStrings } from "../../components/dns/render";
 
@@ -49,7 +51,7 @@ describe("dns names and addresses", () => {
         }), { numRuns: 2000 });
         for (const edge of ["10.255.255.255", "172.31.0.1", "100.127.255.255", "192.168.0.0"]) assert.equal(parseAddress(edge)!.class, "private", edge);
         for (const edge of ["172.32.0.1", "100.128.0.1", "11.0.0.1", "192.169.0.1", "203.0.113.7"]) assert.equal(parseAddress(edge)!.class, "public", edge);
-        for (const bad of ["1.2.3", "1.2.3.4.5", "01.2.3.4", "1.2.3.256", " 1.2.3.4", "1.2.3.4\n", "0x1.2.3.4"]) assert.equal(parseAddress(bad), null, JSON.stringify(bad));
+        for (const bad of ["1.2.3", "1.2.3.4.5", "01.2.3.4", "1.2.3.256", " 1.2.3.4", "1.2.3.4\n", "0x1.2.3.4"]) assert.equal(parseAddress(bad), undefined, JSON.stringify(bad));
     });
 
     it("reads any IPv6 spelling into one canonical form, and classifies ULA, link-local and loopback as private", () => {
@@ -67,7 +69,11 @@ describe("dns names and addresses", () => {
         assert.equal(parseAddress("2001:0DB8:0000:0000:0000:0000:0000:0001")!.text, "2001:db8::1");
         assert.equal(parseAddress("::1")!.class, "private");
         assert.equal(parseAddress("::")!.class, "invalid");
-        for (const bad of ["fe80::1%eth0", "2001:db8::1::2", "12345::", "::ffff:1.2.3.4", "g::1"]) assert.equal(parseAddress(bad), null, bad);
+        for (const bad of ["fe80::1%eth0", "2001:db8::1::2", "12345::", "g::1"]) assert.equal(parseAddress(bad), undefined, bad);
+        // IPv4-mapped parses, but no record may carry it.
+        assert.equal(parseAddress("::ffff:1.2.3.4")!.class, "invalid");
+        assert.throws(() => parseArgs(recordAddress(), "::ffff:1.2.3.4", ["value"]), /'value' argument "::ffff:1\.2\.3\.4" is not allowed: expected an address usable in a record, not one in ::ffff:0:0\/96 \(IPv4-mapped; use an A record\)\./);
+        for (const bad of ["fe80::1%eth0", "2001:db8::1::2", "1.2.3"]) assert.throws(() => parseArgs(recordAddress(), bad, ["value"]), /expected an IPv4 or IPv6 address\./, bad);
     });
 
     it("orders owners canonically: the apex first, then by labels from the right", () => {
