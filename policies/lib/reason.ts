@@ -5,7 +5,7 @@ import { REASON, REASON_ALLOWED } from "../../components/core/schema";
 /** Words people type to get past a required field; a "reason" made only of these explains nothing. */
 const PLACEHOLDER_WORD = /^(todo|tbd|fixme|xxx+|n\/?a|none|null|undefined|because|reason|no|temp|temporary|test|testing|later|needed|required|wip|asdf|foo|bar|-+|\.+|\?+)$/i;
 
-export const REASON_RULE = `${REASON_ALLOWED} that says why in words`;
+export const REASON_RULE = `${REASON_ALLOWED} that says why`;
 
 /** True for a reason the components accept that says something: letters, and not only placeholder words. */
 export function isReason(value: unknown): value is string {

@@ -7,9 +7,11 @@ import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/p
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { NSPAWN_HOST_KEY, WG_PUBLIC_KEY } from "../../components/core/protocols";
-import { contentHash, countSecretFrames, frameStdin, parseScriptFiles, RenderedFile, Script, shq } from "../../components/core/shell";
+import { contentHash, frameStdin, parseScriptFiles, RenderedFile, Script, shq } from "../../components/core/shell";
 import { Host, remoteScript } from "../../components/host";
+import type { RemoteCommandProps } from "../../components/core/props";
 import { REMOTE_COMMAND_TYPE } from "../../components/tokens";
+import { rewriteInstalledFiles } from "../../policies/lib/commands";
 import { RecordedResource, recorded, setCommandStdout, settle } from "../mocks";
 
 export interface FixtureOptions {
@@ -220,14 +222,13 @@ export function editScript(args: ResourceValidationArgs, edit: (script: string) 
     return { ...args, props };
 }
 
-/** A recorded command with the body of one file it installs edited (the stdin framing kept right). */
+/** A recorded command with the body of one file it installs edited (the stdin framing kept right, secret frames kept). */
 export function editInstalled(args: ResourceValidationArgs, path: string | RegExp, edit: (content: string) => string): ResourceValidationArgs {
     const props = structuredClone(args.props);
-    const script = unwrapped(props.create).script;
-    const files = parseScriptFiles(script, props.stdin ?? "");
     const matches = (p: string) => (typeof path === "string" ? p === path : path.test(p));
+    const files = parseScriptFiles(unwrapped(props.create).script, props.stdin ?? "");
     if (!files.some((x) => matches(x.path))) throw new Error(`the command installs no ${path} (it installs ${files.map((x) => x.path).join(", ")})`);
-    if (countSecretFrames(script) > 0) throw new Error("editInstalled handles commands without secret frames only");
-    props.stdin = frameStdin(files.map((x) => (matches(x.path) ? edit(x.content) : x.content)));
+    props.stdin = rewriteInstalledFiles(props as RemoteCommandProps, (f) => (matches(f.path) ? edit(f.content) : f.content));
+    if (props.stdin === undefined) throw new Error("the command's stdin does not frame what its script reads");
     return { ...args, props };
 }

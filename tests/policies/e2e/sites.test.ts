@@ -150,7 +150,7 @@ describe("policy pack end to end", function () {
                 }, { transformations: [capture] }),
             );
             assert.deepEqual(summary(await evaluate(rs)), [
-                "hearth-dns-no-private-in-public public: Public record nas.example.org A 192.168.1.10 points into 192.168.0.0/16 (private).",
+                "hearth-dns-no-private-in-public public: Public record nas.example.org A 192.168.1.10 points into 192.168.0.0/16 (RFC 1918).",
             ]);
         });
     });

@@ -84,7 +84,7 @@ describe("nspawn policies", () => {
         it("flags each capability whose reason the component accepts but says nothing", async () => {
             const { props } = await container({ capabilities: [{ name: "CAP_NET_ADMIN", reason: "runs its own WireGuard interface" }, { name: "CAP_SYS_ADMIN", reason: "tbd tbd tbd" }] });
             assert.deepEqual(await violations(policy, props), [
-                "The container adds capability CAP_SYS_ADMIN ('capabilities[1]') without a recorded reason: 'capabilities[1].reason' must be a one-line reason of 8 to 200 printable ASCII characters that says why in words (got \"tbd tbd tbd\").",
+                "The container adds capability CAP_SYS_ADMIN ('capabilities[1]') without a recorded reason: 'capabilities[1].reason' must be a one-line reason of 8 to 200 printable ASCII characters that says why (got \"tbd tbd tbd\").",
             ]);
         });
     });

@@ -1,39 +1,53 @@
-// hearth-stateful-retain-on-delete: datasets and databases survive a delete unless waived.
+// hearth-stateful-retain-on-delete: datasets and databases survive a delete unless waived, judged on what real
+// ZfsDatasets and PostgresDbs record and on their delete commands.
 import { strict as assert } from "assert";
-import { DATABASE_TYPE, DATASET_TYPE } from "../../../components/tokens";
+import { ZfsDataset, ZfsDatasetArgs } from "../../../components/zfs";
 import { statefulRetainOnDelete as policy } from "../../../policies/stateful/retain-on-delete";
-import { commandArgs, resourceArgs, urnOf, violations } from "../fixtures";
+import { installMocks } from "../../mocks";
+import { database } from "../postgres/database";
+import { declare, editScript, fixtureHost, violations } from "../fixtures";
 import { assertMetadata } from "../metadata";
 
+async function dataset(name: string, extra: Partial<ZfsDatasetArgs> = {}, config?: Record<string, unknown>) {
+    const d = await declare(() => new ZfsDataset(name, { host: fixtureHost(), dataset: `tank/${name}`, ...extra }));
+    return { props: d.args(name, { config }), lifecycle: d.args(`${name}-dataset-lifecycle`, { config }) };
+}
+
 describe("hearth-stateful-retain-on-delete", () => {
+    before(() => installMocks());
+
     it("has its metadata", () => assertMetadata(policy, "hearth-stateful-retain-on-delete", "mandatory"));
 
-    it("passes a retained dataset and database and a keeping delete script", async () => {
-        assert.deepEqual(await violations(policy, resourceArgs(DATASET_TYPE, { dataset: "tank/app", destroyOnDelete: false })), []);
-        assert.deepEqual(await violations(policy, resourceArgs(DATABASE_TYPE, { database: "app" })), []);
-        assert.deepEqual(await violations(policy, commandArgs({ deleteLines: ['zfs set hearth:managed=no "$ds"', "echo kept"] })), []);
+    it("passes a retained dataset and database, and their keeping delete scripts", async () => {
+        const ds = await dataset("app");
+        const db = await database();
+        for (const args of [ds.props, ds.lifecycle, db.props, db.lifecycle]) assert.deepEqual(await violations(policy, args), [], args.name);
     });
 
-    it("flags a dataset destroyed on delete", async () => {
-        assert.deepEqual(await violations(policy, resourceArgs(DATASET_TYPE, { dataset: "tank/app", destroyOnDelete: true })), [
-            "The dataset is destroyed on delete ('destroyOnDelete' is true); its data would be lost.",
-        ]);
+    it("flags a dataset destroyed on delete, and its destroying delete script", async () => {
+        const ds = await dataset("app", { destroyOnDelete: true });
+        assert.deepEqual(await violations(policy, ds.props), ["The dataset is destroyed on delete ('destroyOnDelete' is true); its data would be lost."]);
+        assert.deepEqual(await violations(policy, ds.lifecycle), ["The delete script destroys data (zfs destroy); deleting this resource would lose it."]);
     });
 
-    it("flags a database not retained on delete", async () => {
-        assert.match((await violations(policy, resourceArgs(DATABASE_TYPE, { retainOnDelete: false }))).join(), /The database is not retained on delete/);
+    it("flags a database destroyed on delete", async () => {
+        const db = await database({ destroyOnDelete: true });
+        assert.deepEqual(await violations(policy, db.props), ["The database is destroyed on delete ('destroyOnDelete' is true); its data would be lost."]);
+        assert.match((await violations(policy, db.lifecycle)).join(), /^The delete script destroys data \(.*DROP DATABASE.*\)/);
     });
 
     for (const [line, what] of [['zfs destroy -r "$ds"', "zfs destroy"], ["sudo -u postgres psql -c 'DROP DATABASE app'", "DROP DATABASE"], ["dropdb app", "dropdb"], ["pg_dropcluster 15 main", "pg_dropcluster"]]) {
         it(`flags a delete script that runs ${what}`, async () => {
-            assert.deepEqual(await violations(policy, commandArgs({ deleteLines: [line] })), [`The delete script destroys data (${what}); deleting this resource would lose it.`]);
+            const { lifecycle } = await dataset("app");
+            const edited = editScript(lifecycle, (s) => `${s}\n${line}`, ["delete"]);
+            assert.deepEqual(await violations(policy, edited), [`The delete script destroys data (${what}); deleting this resource would lose it.`]);
         });
     }
 
     it("is opted out of by a waiver on the component, which also covers its command", async () => {
         const config = { waivers: [{ resource: "scratch", reason: "scratch space rebuilt from backups nightly" }] };
-        assert.deepEqual(await violations(policy, resourceArgs(DATASET_TYPE, { destroyOnDelete: true }, { name: "scratch", config })), []);
-        const parent = urnOf(DATASET_TYPE, "scratch");
-        assert.deepEqual(await violations(policy, commandArgs({ deleteLines: ["zfs destroy tank/scratch"] }, { parent, config })), []);
+        const ds = await dataset("scratch", { destroyOnDelete: true }, config);
+        assert.deepEqual(await violations(policy, ds.props), []);
+        assert.deepEqual(await violations(policy, ds.lifecycle), []);
     });
 });

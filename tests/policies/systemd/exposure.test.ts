@@ -119,7 +119,7 @@ describe("systemd exposure scorer", () => {
         };
         for (const [label, args] of Object.entries(cases)) {
             it(`${label}: every rendered service unit scores as systemd-analyze scores it`, () => {
-                const rendered = renderService(resolveServiceArgs(label, { host, ...args }), { id: `p/s/hearth:systemd:Service/${label}`, aliases: [], adopt: false });
+                const rendered = renderService(resolveServiceArgs(label, { host, ...args } as SystemdServiceArgs), { id: `p/s/hearth:systemd:Service/${label}`, aliases: [], adopt: false });
                 const units = rendered.files.filter((f) => /^\/etc\/systemd\/system\/[^/]+\.service$/.test(f.path));
                 assert.ok(units.length > 0, "renders at least one full service unit");
                 for (const u of units) {

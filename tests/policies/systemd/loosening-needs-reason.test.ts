@@ -20,7 +20,7 @@ describe("hearth-systemd-loosening-needs-reason", () => {
     it("passes explained loosenings and a service without any", async () => {
         assert.deepEqual(await violations(policy, service({})), []);
         const loosen = {
-            capabilities: { caps: ["CAP_NET_ADMIN"], reason: "configures the WireGuard interface" },
+            capabilities: { caps: ["CAP_NET_ADMIN" as const], reason: "configures the WireGuard interface" },
             memoryDenyWriteExecute: { reason: "V8 JIT needs writable executable memory" },
         };
         assert.deepEqual(await violations(policy, service({ loosen })), []);

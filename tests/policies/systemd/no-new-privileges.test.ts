@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { systemdNoNewPrivileges as policy } from "../../../policies/systemd/no-new-privileges";
+import type { RemoteCommandProps } from "../../../components/core/props";
 import { installedFiles, unwrapCommand } from "../../../policies/lib/commands";
 import { installMocks } from "../../mocks";
 import { commandArgs, remediation, unitFile, violations } from "../fixtures";
@@ -38,7 +39,7 @@ describe("hearth-systemd-no-new-privileges", () => {
         const args = commandArgs({ files: [other, unitFile("open.service", OPEN)], secrets: ["s3cr3t-value"] });
         const fixed = await remediation(policy, args);
         assert.ok(fixed);
-        const files = installedFiles(fixed);
+        const files = installedFiles(fixed as RemoteCommandProps);
         assert.equal(files[0].content, other.content);
         assert.equal(files[1].content, OPEN.replace("[Service]\n", "[Service]\nNoNewPrivileges=yes\n"));
         assert.deepEqual(await violations(policy, { ...args, props: fixed }), []);

@@ -30,7 +30,7 @@ describe("hearth-systemd-root-needs-reason", () => {
     it("flags root whose reason the component accepts but says nothing", async () => {
         const v = await violations(policy, service({ runAsRoot: { reason: "TODO: fixme later" } }));
         assert.deepEqual(v, [
-            "The service runs as root without a recorded reason: 'runAsRoot.reason' must be a one-line reason of 8 to 200 printable ASCII characters that says why in words (got \"TODO: fixme later\").",
+            "The service runs as root without a recorded reason: 'runAsRoot.reason' must be a one-line reason of 8 to 200 printable ASCII characters that says why (got \"TODO: fixme later\").",
         ]);
     });
 
