@@ -46,9 +46,12 @@ export function parseIp(text: unknown): Ip | undefined {
         return { family: 4, value: toBigInt(a.toByteArray()), text: a.toString() };
     }
     if (!V6_CHARS.test(text) || !text.includes(":") || !ipaddr.IPv6.isValid(text)) return undefined;
-    // An embedded IPv4 tail must be a strict dotted quad too.
-    const tail = /:([0-9.]+)$/.exec(text);
-    if (tail && tail[1].includes(".") && !V4_QUAD.test(tail[1])) return undefined;
+    // A dotted IPv4 tail only as an IPv4-mapped address (`::ffff:a.b.c.d`), as a strict dotted quad: the deprecated
+    // IPv4-compatible `::a.b.c.d` is refused (ipaddr.js would read it as the mapped address, a different one).
+    if (text.includes(".")) {
+        const m = /^::ffff:([0-9.]+)$/i.exec(text);
+        if (!m || !V4_QUAD.test(m[1])) return undefined;
+    }
     const a = ipaddr.IPv6.parse(text);
     return { family: 6, value: toBigInt(a.toByteArray()), text: a.toString() };
 }

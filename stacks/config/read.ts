@@ -1,6 +1,7 @@
 // Reads the `hearth:` config namespace from the Pulumi runtime as the site program sees it (CLI or offline plan).
 import * as pulumi from "@pulumi/pulumi";
 import { RawSiteConfig, SITE_SECTIONS } from "../schema";
+import { configKeyIsSecret } from "../sdk";
 
 export const NAMESPACE = "hearth";
 
@@ -24,14 +25,10 @@ function parseStructured(value: string): unknown {
     }
 }
 
-/**
- * Which keys were set with `--secret`. The SDK keeps this behind an internal helper; when it is missing (another SDK
- * version) the check is skipped rather than guessed.
- */
+/** Which keys were set with `--secret` (undefined when the SDK cannot tell: the check is skipped rather than guessed). */
 function secretKeysOf(keys: string[]): ReadonlySet<string> | undefined {
-    const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
-    if (typeof isSecret !== "function") return undefined;
-    return new Set(keys.filter((k) => isSecret(`${NAMESPACE}:${k}`)));
+    const known = keys.map((k) => configKeyIsSecret(`${NAMESPACE}:${k}`));
+    return known.some((k) => k === undefined) ? undefined : new Set(keys.filter((_, i) => known[i]));
 }
 
 /** The secret value of a config key, as a Pulumi secret (never a plain string). */
