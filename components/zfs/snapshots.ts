@@ -3,8 +3,8 @@
 /** Where every host keeps the one shared snapshot tool. */
 export const AUTOSNAP_TOOL = "/usr/local/lib/hearth/zfs-autosnap";
 
-export type SnapshotEvery = "hourly" | "daily" | "weekly";
 export const SNAPSHOT_CLASSES = ["hourly", "daily", "weekly"] as const;
+export type SnapshotEvery = (typeof SNAPSHOT_CLASSES)[number];
 
 export interface SnapshotSchedule {
     readonly every: SnapshotEvery;

@@ -34,7 +34,8 @@ function componentProblem(over: Partial<ZfsDatasetArgs>): string {
         resolveZfsDatasetArgs({ host: host(), dataset: "tank/app", ...over } as ZfsDatasetArgs);
     } catch (e) {
         if (!(e instanceof ArgumentError)) throw e;
-        return `'hearth:datasets[0].${e.arg}' is ${show(e.value)}: expected ${e.allowed}`;
+        // The config says "is missing" where the component shows an absent value as undefined.
+        return `'hearth:datasets[0].${e.arg}' is ${e.value === undefined ? "missing" : show(e.value)}: expected ${e.allowed}`;
     }
     assert.fail("the component accepted the arguments");
 }

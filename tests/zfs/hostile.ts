@@ -72,5 +72,6 @@ export const hostileDatasets: [string, Partial<ZfsDatasetArgs>, RegExp][] = [
     ["recursive without destroy", { recursive: true }, /'recursive' argument true.*destroyOnDelete/],
     ["hourly snapshots on a daily timer", { snapshots: { every: "daily", keep: { hourly: 24 } } }, /'snapshots.keep.hourly' argument 24/],
     ["a schedule that keeps nothing", { snapshots: { every: "hourly", keep: {} } }, /'snapshots.keep'/],
+    ["a schedule without keep", { snapshots: { every: "daily" } as any }, /'snapshots.keep' argument undefined .*a retention/],
     ["an unknown schedule", { snapshots: { every: "minutely" as any, keep: { hourly: 1 } } }, /'snapshots.every' argument "minutely"/],
 ];
