@@ -3,16 +3,14 @@ import { z } from "zod";
 import { checkPostgresDb, postgresDbShape, rules } from "../../components";
 import { label, list, record } from "./fields";
 
-const { host: _host, address, ...fields } = postgresDbShape;
-
 /** A PostgresDb entry: the component's arguments and rules; `host` is the name of an entry in hearth:hosts. */
 export const databaseSchema = record(
     {
         name: label(),
+        ...postgresDbShape,
         host: label("the name of a host in hearth:hosts"),
-        ...fields,
         // A config value is never an Output: only the plain half of the component's `pulumi.Input`.
-        address: rules.hostAddress().optional().describe(address.description ?? ""),
+        address: rules.hostAddress().optional().describe(postgresDbShape.address.description ?? ""),
     },
     "a database",
 ).superRefine(checkPostgresDb);
