@@ -83,6 +83,16 @@ const cases: [string, () => DnsZoneArgs, string][] = [
     ["shell syntax in the hostmaster", () => ({ ...internal([]), backend: { kind: "host", host: host(), nameservers: [{ name: "ns1", addresses: ["10.0.0.2"] }], hostmaster: "a;reboot@example.org" } }), "backend.hostmaster"],
     ["a host that is not a Host", () => ({ ...internal([]), backend: { kind: "host", host: { address: "10.0.0.2" } as any, nameservers: [{ name: "ns1", addresses: ["10.0.0.2"] }] } }), "backend.host"],
     ["port 0", () => ({ ...internal([]), backend: { kind: "host", host: host(), nameservers: [{ name: "ns1", addresses: ["10.0.0.2"] }], port: 0 } }), "backend.port"],
+    // Each record type and each backend kind has its own keys: a mix is refused at the key that does not belong.
+    ["an MX record with a value", () => cf([{ name: "@", type: "MX", priority: 10, exchange: "mx.example.org", value: "x" }]), "records[0].value"],
+    ["a typed record with a service", () => cf([{ ...A("git"), service: { hostname: "git", addresses: ["192.0.2.5"] } }]), "records[0].service"],
+    ["a service record with a type", () => cf([{ type: undefined, name: "git", service: { hostname: "git", addresses: ["192.0.2.5"] }, value: "192.0.2.5" }]), "records[0].value"],
+    ["a record without a type or a service", () => cf([{ name: "w", value: "192.0.2.1" }]), "records[0].type"],
+    ["name servers on a cloud backend", () => ({ zone: "example.org", backend: { ...CF, nameservers: [{ name: "ns1" }] } as any }), "backend.nameservers"],
+    ["a Cloudflare zone id on the host backend", () => ({ ...internal([]), backend: { kind: "host", host: host(), nameservers: [{ name: "ns1", addresses: ["10.0.0.2"] }], zoneId: CF.zoneId } as any }), "backend.zoneId"],
+    ["a Cloudflare backend without a zone id", () => ({ zone: "example.org", backend: { kind: "cloudflare" } as any }), "backend.zoneId"],
+    ["an IPv4-mapped IPv6 address", () => cf([{ name: "w", type: "AAAA", value: "::ffff:192.0.2.1" }]), "records[0].value"],
+    ["a glue address in the multicast range", () => cf([], { delegations: [{ zone: "sub.example.org", nameservers: [{ name: "ns1.sub.example.org", addresses: ["224.0.0.1"] }] }] }), "delegations[0].nameservers[0].addresses[0]"],
 ];
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -107,6 +117,11 @@ describe("DnsZone validation", () => {
             assert.deepEqual(recorded.map((r) => r.type), []);
         });
     }
+
+    it("shows an object given as the Host only as '(not a Host)': it may carry a key", () => {
+        const args = { ...internal([]), backend: { kind: "host", host: { address: "10.0.0.2", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----" }, nameservers: [{ name: "ns1", addresses: ["10.0.0.2"] }] } } as any;
+        assert.throws(() => new DnsZone("z", args), (e: Error) => e.message === `The 'backend.host' argument "(not a Host)" is not allowed: expected a Host from hearth.`);
+    });
 
     it("accepts the same private address once allowPrivate is set, and a wildcard once allowWildcard is set", async () => {
         new DnsZone("ok", cf([A("nas", "10.1.2.3"), A("*.apps")], { allowPrivate: true, allowWildcard: true }));
