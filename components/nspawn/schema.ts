@@ -72,22 +72,31 @@ export const nspawnZfsRootfsSchema = record(
     "a ZFS clone { origin, dataset }",
 ).superRefine(checkZfsDataset);
 
-export const nspawnRootfsSchema = z.union(
+/**
+ * A union of single-key forms whose argument type refuses two forms at once, as the check does (TypeScript's own union
+ * check lets a second form's key through).
+ */
+function exclusive<S extends z.ZodType>(schema: S) {
+    return schema as unknown as z.ZodType<z.output<S>, Exclusive<z.input<S>>>;
+}
+type Exclusive<T, All extends PropertyKey = T extends unknown ? keyof T : never> = T extends unknown ? T & { readonly [K in Exclude<All, keyof T>]?: never } : never;
+
+export const nspawnRootfsSchema = exclusive(z.union(
     [
         record({ zfs: nspawnZfsRootfsSchema.describe("A ZfsDataset child cloned from `origin`, mounted at /var/lib/machines/<machine>; the host's facts need `zfs: true`.") }, "a rootfs"),
         record({ copyFrom: hostPath().describe("A base tree copied once (`cp -a --reflink=auto`), outside /var/lib/machines/<machine>.") }, "a rootfs"),
         record({ existing: z.literal(true, say("true")).describe("A tree already at /var/lib/machines/<machine>; never removed by hearth.") }, "a rootfs"),
     ],
     say(ROOTFS_ALLOWED),
-);
+));
 
-export const nspawnNetworkSchema = z.union(
+export const nspawnNetworkSchema = exclusive(z.union(
     [
         record({ bridge: ifname("an existing host bridge name (1 to 15 of a-z A-Z 0-9 _ . -)").describe("A veth whose host end joins this existing bridge.") }, "a network"),
         record({ macvlan: ifname("an existing host interface name (1 to 15 of a-z A-Z 0-9 _ . -)").describe("A macvlan on this existing host interface.") }, "a network"),
     ],
     say(NETWORK_ALLOWED),
-);
+));
 
 /** Every argument but `host` and `ssh.privateKey`: what the site config takes as it is. */
 export const nspawnContainerFields = {

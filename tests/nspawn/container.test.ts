@@ -164,5 +164,21 @@ describe("NspawnContainer", () => {
             });
         }
         it("has at least 20 cases", () => assert.ok(cases.length >= 20));
+
+        it("is refused by the argument type too (the type is the schema's), and at run time with the same argument", () => {
+            const typed: Array<[Partial<NspawnContainerArgs>, RegExp]> = [
+                // @ts-expect-error two rootfs kinds at once
+                [{ rootfs: { copyFrom: "/base", existing: true } }, /'rootfs' argument .*exactly one of/],
+                // @ts-expect-error a bridge and a macvlan at once
+                [{ network: { bridge: "br0", macvlan: "eth0" } }, /'network' argument .*exactly one of/],
+                // @ts-expect-error a capability nspawn does not know
+                [{ capabilities: [{ name: "CAP_EVERYTHING", reason: "because it is needed" }] }, /'capabilities\[0\]\.name'/],
+                // @ts-expect-error keepData: false (data is kept by default; destroyOnDelete is the opt-in)
+                [{ keepData: false }, /'keepData' argument false/],
+                // @ts-expect-error a plain private key
+                [{ ssh: { authorizedKey: KEY, privateKey: "-----BEGIN" } }, /'ssh\.privateKey' argument "<a plain string>"/],
+            ];
+            for (const [over, re] of typed) assert.throws(() => new NspawnContainer("web", args(over)), (e: unknown) => e instanceof pulumi.ResourceError && re.test((e as Error).message));
+        });
     });
 });
