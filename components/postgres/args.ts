@@ -2,8 +2,7 @@
 // derived values. Throws ArgumentError (with the argument's path) before any resource exists.
 import * as pulumi from "@pulumi/pulumi";
 import type { Host } from "../host";
-import { ArgumentError } from "../core/errors";
-import { argName, ArgPath, hostAddress, parseArgs } from "../core/schema";
+import { hostAddress, parseArgs } from "../core/schema";
 import { isOutput } from "../validate";
 import { ResolvedDataset, ZfsDatasetArgs, resolveZfsDatasetArgs } from "../zfs";
 import { DEFAULT_PATHS, PostgresSpec } from "./render";
@@ -20,17 +19,6 @@ export interface ResolvedPostgres {
     readonly dataset?: { readonly args: ZfsDatasetArgs; readonly resolved: ResolvedDataset };
 }
 
-/** Runs `fn`; an ArgumentError it throws moves under `base` (the tablespace's dataset reports `tablespace.<arg>`). */
-function under<T>(base: ArgPath, fn: () => T): T {
-    try {
-        return fn();
-    } catch (e) {
-        if (!(e instanceof ArgumentError)) throw e;
-        const path = [...base, ...e.path];
-        throw new ArgumentError(argName(path), e.value, e.allowed, path);
-    }
-}
-
 /** Checks every argument (schema.ts) and resolves defaults; throws an ArgumentError naming the argument. */
 export function resolvePostgresDbArgs(args: PostgresDbArgs): ResolvedPostgres {
     const a = parseArgs(PostgresDbArgsSchema, args);
@@ -45,7 +33,7 @@ export function resolvePostgresDbArgs(args: PostgresDbArgs): ResolvedPostgres {
     if (a.tablespace !== undefined) {
         // 8 KiB records match PostgreSQL's page size, so a page write never rewrites a larger record.
         const dsArgs: ZfsDatasetArgs = { recordsizeKiB: 8, ...a.tablespace, host: a.host, destroyOnDelete, recursive: false };
-        dataset = { args: dsArgs, resolved: under(["tablespace"], () => resolveZfsDatasetArgs(dsArgs)) };
+        dataset = { args: dsArgs, resolved: resolveZfsDatasetArgs(dsArgs, ["tablespace"]) };
         tablespace = `hearth_${database}`.slice(0, 63);
     }
 

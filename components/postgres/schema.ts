@@ -11,8 +11,8 @@ const EXTENSION_ALLOWED = "an extension name: lowercase letters, digits, '_' or 
 const CIDR_ALLOWED = "an IPv4 or IPv6 network in CIDR form, e.g. 10.0.0.0/24 or fd00::/64";
 const UNIQUE = "each value at most once";
 
-export const RESERVED_DATABASES = ["postgres", "template0", "template1"] as const;
-export const RESERVED_ROLES = ["postgres", "public", "none", "current_user", "session_user", "current_role"] as const;
+const RESERVED_DATABASES = ["postgres", "template0", "template1"] as const;
+const RESERVED_ROLES = ["postgres", "public", "none", "current_user", "session_user", "current_role"] as const;
 
 /**
  * Procedural languages whose functions run unsandboxed as the server's OS user (PostgreSQL calls them untrusted):
