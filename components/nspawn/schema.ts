@@ -3,7 +3,7 @@
 // resolveContainerArgs (args.ts).
 import { ArgumentError } from "../core/errors";
 import { parseCidr, parseIp, width } from "../core/ip";
-import { bool, checked, hostPath, int, label, list, oneOf, problem, reason, record, say, z } from "../core/schema";
+import { bool, checked, hostPath, int, label, list, oneOf, pattern, problem, reason, record, say, z } from "../core/schema";
 import { isSystemTree, SYSTEM_TREE_ALLOWED } from "../core/rules";
 import { parseSshPublicKey, SSH_PUBLIC_KEY_ALLOWED } from "../core/sshkey";
 import { CAPABILITIES } from "../core/vocab";
@@ -20,7 +20,7 @@ export const KEEP_DATA_ALLOWED = "true or unset: container data is kept on delet
 
 /** A Linux interface name (IFNAMSIZ: at most 15 characters). */
 const IFNAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/;
-const ifname = (allowed: string) => z.string(say(allowed)).regex(IFNAME, say(allowed));
+const ifname = (allowed: string) => pattern(IFNAME, allowed);
 
 /** An address on the container's interface: `addr/len` with a prefix that leaves room for a network (not /0, not /32 or /128). */
 function interfaceAddress() {
