@@ -9,7 +9,7 @@ import { CONTAINER_TYPE } from "../tokens";
 import { ZfsDataset } from "../zfs";
 import { check } from "../validate";
 import { NspawnBindMount, NspawnCapability, NspawnContainerArgs, resolveContainerArgs } from "./args";
-import { renderConverge, renderDelete } from "./render";
+import { MACHINES_DIR, renderConverge, renderDelete } from "./render";
 
 export { NspawnContainerArgs, NspawnBindMount, NspawnCapability, resolveContainerArgs };
 export { checkNspawnContainer, nspawnContainerFields, nspawnContainerShape, NspawnContainerArgsSchema, nspawnSshSchema } from "./schema";
@@ -56,7 +56,7 @@ export class NspawnContainer extends pulumi.ComponentResource {
                 host: r.host,
                 dataset: r.zfs.dataset,
                 origin: r.zfs.origin,
-                mountpoint: `/var/lib/machines/${spec.machine}`,
+                mountpoint: `${MACHINES_DIR}/${spec.machine}`,
                 destroyOnDelete: spec.destroyOnDelete,
                 ...(args.adopt !== undefined ? { adopt: args.adopt } : {}),
             }, { parent: this, aliases: rootfsAliases });
