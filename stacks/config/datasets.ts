@@ -8,8 +8,6 @@ const { destroyOnDelete, recursive, ...tablespaceFields } = zfsDatasetFields;
 
 /** ZfsDatasetArgs fields a tablespace takes: all but `host`, and the delete options its database decides. */
 export const datasetFields = tablespaceFields;
-/** The rules between dataset fields (origin and previous names in the dataset's pool, a schedule's classes, ...). */
-export const checkDatasetFields = checkZfsDataset;
 
 export const datasetSchema = record(
     {
