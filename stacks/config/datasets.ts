@@ -1,10 +1,10 @@
 // Site config for ZFS datasets: ZfsDatasetArgs with the host named instead of given (the component's schema, its
-// limits and its cross-field rules; a database's tablespace takes the same fields).
+// limits and its cross-field rules).
 import { z } from "zod";
 import { checkZfsDataset, zfsDatasetFields } from "../../components";
 import { label, list, record } from "./fields";
 
-const { destroyOnDelete, recursive, ...tablespaceFields } = zfsDatasetFields;
+const { destroyOnDelete: _d, recursive: _r, ...tablespaceFields } = zfsDatasetFields;
 
 /** ZfsDatasetArgs fields a tablespace takes: all but `host`, and the delete options its database decides. */
 export const datasetFields = tablespaceFields;
@@ -14,9 +14,7 @@ export const datasetSchema = record(
         /** Resource name. */
         name: label(),
         host: label("the name of a host in hearth:hosts"),
-        ...datasetFields,
-        destroyOnDelete,
-        recursive,
+        ...zfsDatasetFields,
     },
     "a dataset",
 ).superRefine(checkZfsDataset);
