@@ -91,10 +91,15 @@ export function checkWireguardSide(v: { host?: unknown; publicKey?: unknown; nam
 const sideObject = record(wireguardSideShape, "a WireGuard side");
 type SideFields = z.input<typeof sideObject>;
 
+/** Lists in the argument types may be readonly arrays (the schema only reads them), as a user's `as const` lists are. */
+type ReadonlyList<X> = X extends readonly (infer U)[] ? readonly U[] : X;
+type ReadonlyLists<T> = { readonly [K in keyof T]: ReadonlyList<T[K]> };
+
 /** One side of a link: a host this stack manages, or a side another stack manages, named and given by its public key. */
-export type WireguardSideArgs =
+export type WireguardSideArgs = ReadonlyLists<
     | (Omit<SideFields, "host" | "publicKey"> & { readonly host: Host; readonly publicKey?: undefined })
-    | (Omit<SideFields, "host" | "publicKey" | "name"> & { readonly host?: undefined; readonly publicKey: NonNullable<SideFields["publicKey"]>; readonly name: string });
+    | (Omit<SideFields, "host" | "publicKey" | "name"> & { readonly host?: undefined; readonly publicKey: NonNullable<SideFields["publicKey"]>; readonly name: string })
+>;
 
 /** The side schema; its type is the union the check enforces (zod cannot say "exactly one of" by itself). */
 export const WireguardSideSchema = sideObject.superRefine(checkWireguardSide) as unknown as z.ZodType<WireguardSideArgs, WireguardSideArgs>;
@@ -200,4 +205,4 @@ export const WHEN_FIELDS_VALID = { when: (p: { issues: readonly unknown[] }) => 
 
 export const WireguardLinkArgsSchema = record(wireguardLinkShape, "WireguardLinkArgs").superRefine(checkWireguardLink, WHEN_FIELDS_VALID);
 
-export type WireguardLinkArgs = z.input<typeof WireguardLinkArgsSchema>;
+export type WireguardLinkArgs = ReadonlyLists<z.input<typeof WireguardLinkArgsSchema>>;

@@ -5,7 +5,7 @@ import { ArgumentError } from "../../components/core/errors";
 import type { Host } from "../../components/host";
 import { ulaAddress, ulaPrefix, ulaSubnet } from "../../components/net/ula";
 import { allowedIpsFor, resolveWireguardLinkArgs } from "../../components/wireguard/args";
-import { isEndpoint, WireguardLinkArgs } from "../../components/wireguard/schema";
+import { isEndpoint, WireguardLinkArgs, WireguardSideArgs } from "../../components/wireguard/schema";
 
 const host = (name: string) => ({ name, connection: {}, wrap: () => undefined }) as unknown as Host;
 const KEY = "yFBApxHlqZV2r32SzjVII0ZXAOQcZvyVlFFRbaifYWw=";
@@ -49,6 +49,12 @@ describe("WireguardLink arguments", () => {
         assert.deepEqual(allowedIpsFor(link, link.hub, link.peers[0]), ["2001:db8:0:2:1:1:1:1/128", "10.20.0.0/24"]);
     });
 
+    it("takes readonly lists, as the argument types always did", () => {
+        const subnets = ["10.20.0.0/24"] as const;
+        const peers: readonly WireguardLinkArgs["peers"][number][] = [{ host: host("cabin"), subnets }];
+        assert.deepEqual(resolveWireguardLinkArgs({ ...base(), peers }).peers[0].subnets, ["10.20.0.0/24"]);
+    });
+
     it("names the argument by its path, for the site config to put under its key path", () => {
         const e = refusal({ ...base(), peers: [{ host: host("cabin"), subnets: ["10.20.0.0/24", "10.30.0.1/24"] }] });
         assert.deepEqual([e.path, e.arg, e.value], [["peers", 0, "subnets", 1], "peers[0].subnets[1]", "10.30.0.1/24"]);
@@ -56,6 +62,12 @@ describe("WireguardLink arguments", () => {
     });
 
     it("a side is a host here or a named key from elsewhere: the mixed case, neither, and a nameless remote side are refused", () => {
+        // The type says so too (tsc fails if these compile).
+        // @ts-expect-error: host and publicKey exclude each other
+        const mixed: WireguardSideArgs = { host: host("cabin"), publicKey: KEY };
+        // @ts-expect-error: a side managed elsewhere needs its name
+        const nameless: WireguardSideArgs = { publicKey: KEY };
+        assert.ok(mixed && nameless);
         assert.match(refusal({ ...base(), peers: [{ host: host("cabin"), publicKey: KEY }] }).message, /'peers\[0\]' argument \["host","publicKey"\].*exactly one of `host` \(managed here\) or `publicKey`/);
         assert.match(refusal({ ...base(), peers: [{ name: "cabin" }] }).message, /'peers\[0\]'.*exactly one of/);
         const e = refusal({ ...base(), peers: [{ publicKey: KEY }] });
