@@ -33,8 +33,8 @@ function unwrap(s: Any): { inner: Any; optional: boolean; description?: string }
     let description = s.description;
     for (;;) {
         const d = def(cur);
-        if (d.type === "optional" || d.type === "default" || d.type === "prefault" || d.type === "nullable") {
-            if (d.type !== "nullable") optional = true;
+        if (d.type === "optional" || d.type === "default" || d.type === "prefault" || d.type === "nullable" || d.type === "readonly") {
+            if (d.type !== "nullable" && d.type !== "readonly") optional = true;
             cur = d.innerType as Any;
         } else if (d.type === "pipe") {
             cur = d.in as Any;

@@ -139,10 +139,25 @@ export function toArgIssues(issues: readonly z.core.$ZodIssue[], input: unknown,
             out.push(make([...base, ...rel], (issue as { input?: unknown }).input, issue.issues[0]?.message ?? issue.message));
             continue;
         }
+        if (issue.code === "invalid_union") {
+            // When one option's type matched and only something inside it failed, that option's problem is the one to
+            // name (`clients[0].ssl`), not the union as a whole (`clients[0]`).
+            const inner = matchedOption(issue.errors);
+            if (inner) {
+                out.push(...toArgIssues(inner, at(input, rel), [...base, ...rel]));
+                continue;
+            }
+        }
         const value = "input" in issue ? (issue as { input?: unknown }).input : at(input, rel);
         out.push(make([...base, ...rel], value === undefined ? at(input, rel) : value, issue.message));
     }
     return out;
+}
+
+/** The issues of the one union option whose own type matched (every issue lies below it), if exactly one did. */
+function matchedOption(options: readonly (readonly z.core.$ZodIssue[])[]): readonly z.core.$ZodIssue[] | undefined {
+    const matched = options.filter((issues) => issues.length > 0 && issues.every((i) => i.path.length > 0 && i.code !== "unrecognized_keys"));
+    return matched.length === 1 ? matched[0] : undefined;
 }
 
 function make(path: ArgPath, value: unknown, allowed: string): ArgIssue {
