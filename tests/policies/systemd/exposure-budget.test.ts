@@ -4,7 +4,7 @@ import { systemdExposureBudget as policy } from "../../../policies/systemd/expos
 import { installMocks } from "../../mocks";
 import { commandArgs, unitFile, violations } from "../fixtures";
 import { assertMetadata } from "../metadata";
-import { LOCKED_UNIT, lockedWith } from "./unit-texts";
+import { LOCKED_UNIT, lockedWith, realConverge } from "./unit-texts";
 import { UNIT_FIXTURES } from "./unit-fixtures";
 
 describe("hearth-systemd-exposure-budget", () => {
@@ -13,6 +13,10 @@ describe("hearth-systemd-exposure-budget", () => {
     it("has its metadata and a 1.5 default budget", () => {
         assertMetadata(policy, "hearth-systemd-exposure-budget", "mandatory");
         assert.equal((policy.configSchema!.properties.budget as any).default, 1.5);
+    });
+
+    it("passes the unit a real SystemdService installs", async () => {
+        assert.deepEqual(await violations(policy, realConverge()), []);
     });
 
     it("passes a locked-down unit (0.2)", async () => {

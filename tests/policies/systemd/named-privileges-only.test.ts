@@ -4,7 +4,7 @@ import { systemdNamedPrivilegesOnly as policy } from "../../../policies/systemd/
 import { installMocks } from "../../mocks";
 import { commandArgs, unitFile, violations } from "../fixtures";
 import { assertMetadata } from "../metadata";
-import { LOCKED_UNIT, lockedWith } from "./unit-texts";
+import { LOCKED_UNIT, lockedWith, realConverge } from "./unit-texts";
 
 const run = (text: string, dropIns: Record<string, string> = {}) =>
     violations(policy, commandArgs({ files: [unitFile("app.service", text), ...Object.entries(dropIns).map(([n, t]) => unitFile(`app.service.d/${n}`, t))] }));
@@ -13,6 +13,10 @@ describe("hearth-systemd-named-privileges-only", () => {
     before(() => installMocks());
 
     it("has its metadata", () => assertMetadata(policy, "hearth-systemd-named-privileges-only", "mandatory"));
+
+    it("passes the unit a real SystemdService installs", async () => {
+        assert.deepEqual(await violations(policy, realConverge()), []);
+    });
 
     it("passes a unit that grants only what it names", async () => {
         assert.deepEqual(await run(LOCKED_UNIT), []);

@@ -10,7 +10,7 @@ import { installedFiles, unwrapCommand } from "../../../policies/lib/commands";
 import { installMocks } from "../../mocks";
 import { commandArgs, remediation, unitFile, violations } from "../fixtures";
 import { assertMetadata } from "../metadata";
-import { LOCKED_UNIT, lockedWith } from "./unit-texts";
+import { LOCKED_UNIT, lockedWith, realConverge } from "./unit-texts";
 
 const OPEN = "[Unit]\nDescription=open\n\n[Service]\nUser=app\nExecStart=/usr/bin/app\n";
 
@@ -18,6 +18,10 @@ describe("hearth-systemd-no-new-privileges", () => {
     before(() => installMocks());
 
     it("has its metadata (remediate by default)", () => assertMetadata(policy, "hearth-systemd-no-new-privileges", "remediate"));
+
+    it("passes the unit a real SystemdService installs", async () => {
+        assert.deepEqual(await violations(policy, realConverge()), []);
+    });
 
     it("passes units that set it or get it from DynamicUser=", async () => {
         assert.deepEqual(await violations(policy, commandArgs({ files: [unitFile("a.service", LOCKED_UNIT)] })), []);
