@@ -1,14 +1,27 @@
 // hearth-command-no-secrets: nothing secret-looking in create/update/delete text.
 import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { SystemdService } from "../../../components/systemd";
 import { commandNoSecrets as policy } from "../../../policies/command/no-secrets";
 import { installMocks } from "../../mocks";
-import { commandArgs, unitFile, violations } from "../fixtures";
+import { commandArgs, declare, fixtureHost, unitFile, violations } from "../fixtures";
 import { assertMetadata } from "../metadata";
 
 describe("hearth-command-no-secrets", () => {
     before(() => installMocks());
 
     it("has its metadata", () => assertMetadata(policy, "hearth-command-no-secrets", "mandatory"));
+
+    it("passes a real service whose credentials travel as secret stdin frames", async () => {
+        const d = await declare(() => new SystemdService("api", {
+            host: fixtureHost(), description: "api", execStart: ["/usr/bin/api"],
+            credentials: { "api-token": pulumi.secret("PASSWORD=hunter22-very-secret"), "db.password": pulumi.secret("postgres://app:hunter22@db/app") },
+        }));
+        const converge = d.args("api-converge");
+        assert.match(converge.props.stdin, /hunter22/, "the secrets are in the command's stdin");
+        assert.deepEqual(await violations(policy, converge), []);
+        assert.deepEqual(await violations(policy, d.args("api-converge-lifecycle")), []);
+    });
 
     it("passes secrets that travel over stdin", async () => {
         const args = commandArgs({ files: [unitFile("a.service", "[Service]\nLoadCredential=db:/etc/credstore/a/db\n")], secrets: ["PASSWORD=hunter22"], lines: ['DB_PASSWORD="$(cat "$secret_0")"'] });
