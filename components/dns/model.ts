@@ -3,7 +3,6 @@
 // ArgumentError naming the argument's path; no Pulumi at run time.
 import type * as pulumi from "@pulumi/pulumi";
 import { ArgumentError } from "../core/errors";
-import { classifyIp } from "../core/ip";
 import { ArgPath, argName } from "../core/schema";
 import type { Host } from "../host";
 import { checkRecordSet } from "./check";
@@ -84,15 +83,12 @@ function resolveOwner(path: ArgPath, name: string, ctx: RecordContext, rules: Na
     return rel;
 }
 
-/** One address of a record (already checked by the schema's rule), in canonical form and its record type. */
+/** One address of a record (checked and made canonical by the schema's rule) and its record type. */
 function addressData(address: string): RecordData {
-    const a = classifyIp(address)!;
-    return { type: a.family === 4 ? "A" : "AAAA", address: a.text };
+    return { type: address.includes(":") ? "AAAA" : "A", address };
 }
 
 const target = (v: string) => (v === "." ? "." : stripDot(v));
-
-const canonical = (address: string) => classifyIp(address)!.text;
 
 /** A/AAAA records of a list of (checked) addresses, each naming its place in the list. */
 function addressRecords(owner: string, addrs: readonly string[], ttl: number, path: ArgPath, proxied = false): ZoneRecord[] {
@@ -188,13 +184,13 @@ function resolveBackend(b: Backend, zone: string, ttl: number): { backend: Resol
         const owner = resolveOwner([...p, "name"], ns.name, ctx, {});
         if (owner === "@") fail([...p, "name"], ns.name, "a name below the apex (ns1)");
         if (ns.addresses === undefined) fail([...p, "addresses"], ns.addresses, "a non-empty list of IP addresses");
-        const addrs = ns.addresses.map(canonical);
+        const addrs = ns.addresses;
         names.push({ name: absolute(owner, zone), addresses: addrs });
         own.push(...addrs);
         records.push(...addressRecords(owner, ns.addresses, ttl, [...p, "addresses"]));
     });
     if (new Set(names.map((n) => n.name)).size !== names.length) fail(["backend", "nameservers"], names.map((n) => n.name), "distinct name server names");
-    const listen = b.listen === undefined ? [...new Set(own)] : b.listen.map(canonical);
+    const listen = b.listen === undefined ? [...new Set(own)] : b.listen;
     if (listen.length === 0) fail(["backend", "listen"], b.listen, "the addresses knotd listens on (needed when no name server lies inside the zone)");
     return { backend: { kind: "host", host: b.host, nameservers: names, listen, port: b.port ?? 53, hostmaster: b.hostmaster ?? `hostmaster@${zone}` }, records };
 }

@@ -30,15 +30,18 @@ export const zoneName = () =>
 /**
  * An address a record may carry (core/ip.ts, strict): of the record's family when it has one, and never in a range
  * no record may point at (this network, multicast, reserved, IPv4-mapped). Private ranges are the zone's check.
+ * Parsed once: the value comes out in canonical form (duplicates compare on it).
  */
 export function recordAddress(family?: 4 | 6) {
     const want = family === 4 ? "an IPv4 address in dotted-quad form without leading zeros" : family === 6 ? "an IPv6 address" : "an IPv4 or IPv6 address";
-    return z.string(say(want)).superRefine((v, ctx) => {
+    return z.string(say(want)).transform((v, ctx) => {
         const a = classifyIp(v);
         if (!a) refuse(ctx, v, want);
         else if (family === 4 && a.family !== 4) refuse(ctx, v, `${want} (an IPv6 address needs type "AAAA")`);
         else if (family === 6 && a.family !== 6) refuse(ctx, v, `${want} (an IPv4 address needs type "A")`);
         else if (a.class === "invalid") refuse(ctx, v, `an address usable in a record, not one in ${a.range}`);
+        else return a.text;
+        return z.NEVER;
     });
 }
 
