@@ -178,6 +178,12 @@ export function checkArgs<S extends z.ZodType>(schema: S, input: unknown, base: 
     return r.success ? { ok: true, value: r.data } : { ok: false, issues: toArgIssues(r.error.issues, input, base) };
 }
 
+/**
+ * `superRefine(check, ONCE_VALID)`: run a cross-field check only once every field passed its own rule (zod runs
+ * refinements after non-fatal field problems too, and a cross-field check must not read a value its rule refused).
+ */
+export const ONCE_VALID = { when: (payload: { issues: readonly unknown[] }) => payload.issues.length === 0 };
+
 /** Adds a cross-field problem from inside a `superRefine`: `path` is relative to the refined object. */
 export function problem(ctx: z.RefinementCtx, path: ArgPath, value: unknown, allowed: string): void {
     ctx.addIssue({ code: "custom", path: [...path], message: allowed, input: value });
