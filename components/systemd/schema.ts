@@ -54,7 +54,8 @@ function absent(allowed: string, shown?: string) {
         .superRefine((v, ctx) => {
             if (v !== undefined) problem(ctx, [], shown ?? v, allowed);
         })
-        .optional();
+        .optional()
+        .describe(`Absent on a drop-in: ${allowed}.`);
 }
 
 /** A plain string with no hidden or reordered text; an Output is refused without showing it. */
