@@ -1,11 +1,18 @@
 // Argument errors shared by components, the site schema and the policy pack. No Pulumi import: the wiring turns an
 // ArgumentError into a pulumi.ResourceError with the same message.
 
+/** Keys whose values an error never shows, wherever they sit in an object: a private key, a token, a password. */
+const SECRET_KEY = /private|secret|token|passw|credential|preshared|apikey/i;
+
+function hideSecrets(this: unknown, key: string, value: unknown): unknown {
+    return key !== "" && SECRET_KEY.test(key) && value !== null && typeof value !== "boolean" && typeof value !== "number" ? "(hidden)" : value;
+}
+
 /** A value shown in an error: JSON for strings (so control characters and lookalikes are visible), truncated. */
 export function describe(value: unknown): string {
     let s: string;
     try {
-        s = typeof value === "string" ? JSON.stringify(value).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`) : String(JSON.stringify(value) ?? value);
+        s = typeof value === "string" ? JSON.stringify(value).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`) : String(JSON.stringify(value, hideSecrets) ?? value);
     } catch {
         s = String(value);
     }

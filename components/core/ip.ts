@@ -140,7 +140,10 @@ const RANGES: readonly Range[] = [
     ["fe80::/10", "fe80::/10 (link-local)", "private"],
     ["ff00::/8", "ff00::/8 (multicast)", "invalid"],
 ];
-const PARSED_RANGES = RANGES.map(([cidr, name, cls]) => ({ cidr: parseCidr(cidr, { network: true })!, name, cls }));
+const PARSED_RANGES = RANGES.map(([cidr, name, cls]) => {
+    const c = parseCidr(cidr, { network: true })!;
+    return { family: c.family, base: c.base, mask: mask(c.family, c.prefixLength), name, cls };
+});
 
 export interface ClassifiedIp extends Ip {
     readonly class: AddressClass;
@@ -152,6 +155,6 @@ export interface ClassifiedIp extends Ip {
 export function classifyIp(text: unknown): ClassifiedIp | undefined {
     const ip = parseIp(text);
     if (!ip) return undefined;
-    const r = PARSED_RANGES.find((x) => contains(x.cidr, ip));
+    const r = PARSED_RANGES.find((x) => x.family === ip.family && (ip.value & x.mask) === x.base);
     return r ? { ...ip, class: r.cls, range: r.name } : { ...ip, class: "public" };
 }
