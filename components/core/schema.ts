@@ -7,6 +7,9 @@
 import { z } from "zod";
 import { ArgumentError } from "./errors";
 import { parseCidr, parseIp } from "./ip";
+import { REASON, REASON_ALLOWED } from "./vocab";
+
+export { REASON, REASON_ALLOWED };
 import { freeTextAllowed, FreeTextOptions, freeTextProblem, HOST_ADDRESS_ALLOWED, HOST_PATH_ALLOWED, HostPathOptions, isHostAddress, isHostPath, isSystemTree, SYSTEM_TREE_ALLOWED } from "./rules";
 
 export { z };
@@ -56,9 +59,7 @@ export const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 export const LABEL_ALLOWED = "a lowercase DNS label (a-z, 0-9, inner '-', 1 to 63 characters)";
 export const label = (allowed = LABEL_ALLOWED) => pattern(LABEL, allowed);
 
-/** A reason written for a loosening or an opt-in: one line of printable ASCII, at least a few words. */
-export const REASON = /^[\x20-\x7e]{8,200}$/;
-export const REASON_ALLOWED = "a one-line reason of 8 to 200 printable ASCII characters";
+/** A reason written for a loosening or an opt-in (core/vocab.ts: REASON). */
 export const reason = () => pattern(REASON, REASON_ALLOWED);
 
 /** A string checked by a predicate; `allowed` is what every failure reports. */

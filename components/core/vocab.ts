@@ -18,6 +18,10 @@ export type Capability = (typeof CAPABILITIES)[number];
 export const NAMESPACES = ["cgroup", "ipc", "net", "mnt", "pid", "user", "uts"] as const;
 export type Namespace = (typeof NAMESPACES)[number];
 
+/** A reason written for a loosening or an opt-in: one line of printable ASCII, at least a few words. */
+export const REASON = /^[\x20-\x7e]{8,200}$/;
+export const REASON_ALLOWED = "a one-line reason of 8 to 200 printable ASCII characters";
+
 /** A POSIX user name as Debian's adduser accepts it for a system user. */
 export const POSIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 export const POSIX_USER_ALLOWED = "a POSIX user name ([a-z_][a-z0-9_-]{0,31})";

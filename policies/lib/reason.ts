@@ -1,6 +1,6 @@
 // What counts as a recorded reason, for loosenings and for waivers: the components' reason rule (core), and not only
 // placeholder words.
-import { REASON, REASON_ALLOWED } from "../../components/core/schema";
+import { REASON, REASON_ALLOWED } from "../../components/core/vocab";
 
 /** Words people type to get past a required field; a "reason" made only of these explains nothing. */
 const PLACEHOLDER_WORD = /^(todo|tbd|fixme|xxx+|n\/?a|none|null|undefined|because|reason|no|temp|temporary|test|testing|later|needed|required|wip|asdf|foo|bar|-+|\.+|\?+)$/i;
