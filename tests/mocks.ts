@@ -1,4 +1,5 @@
 // Shared mock runtime for specs: records every registered resource with its inputs, and resolves outputs like the providers would.
+import { isWireSecret } from "../stacks/sdk";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 
@@ -11,12 +12,9 @@ export interface RecordedResource {
     rawInputs: Record<string, any>;
 }
 
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-
-/** Whether a raw (engine-shaped) value is a secret. */
+/** Whether a raw (engine-shaped) value is a secret (the wire signature comes from the SDK adapter). */
 export function isSecretValue(v: unknown): boolean {
-    return typeof v === "object" && v !== null && (v as any)[SIG_KEY] === SECRET_SIG;
+    return isWireSecret(v);
 }
 
 /** Recursively replaces secret wrappers with their values. */

@@ -16,7 +16,7 @@ export {
     DnsZoneArgs, DnsBackendArgs, CloudflareBackendArgs, Route53BackendArgs, HostBackendArgs, DnsNameserverArgs, ZoneDelegation,
     AddressSource, DnsRecordArgs, AddressRecordArgs, TargetRecordArgs, TxtRecordArgs, MxRecordArgs, SrvRecordArgs, CaaRecordArgs, ServiceRecordArgs,
     // The schema pieces a site config derives its zone entries from.
-    DnsZoneArgsSchema, DnsZoneValue, dnsZoneShape, checkDnsZone, recordUnion, serviceRecordShape, backendUnion, hostBackendShape, delegationSchema, ONCE_VALID,
+    DnsZoneArgsSchema, DnsZoneValue, dnsZoneShape, checkDnsZone, recordUnion, serviceRecordShape, backendUnion, hostBackendShape, delegationSchema,
 } from "./schema";
 export { DnsRecordType, ZoneRecord } from "./types";
 /** The knotd unit a host zone runs (a site checks it with the zone, before anything registers). */

@@ -4,7 +4,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { ArgumentError } from "../core/errors";
 import { classifyIp } from "../core/ip";
-import { bool, int, list, oneOf, pattern, port, problem, record, say, z } from "../core/schema";
+import { bool, int, list, ONCE_VALID, oneOf, pattern, port, problem, record, say, z } from "../core/schema";
 import type { Host } from "../host";
 import { isHost, isOutput, outputArg } from "../validate";
 import { buildZone, TTL_MAX, TTL_MIN, TXT_MAX } from "./model";
@@ -12,8 +12,6 @@ import { NameRules, nameProblem, stripDot, targetProblem } from "./names";
 import { RECORD_TYPES } from "./types";
 
 type Ctx = z.RefinementCtx;
-/** A cross-field check runs only on a value whose fields all passed (zod would run it after non-aborting issues too). */
-export const ONCE_VALID = { when: (payload: { issues: readonly unknown[] }) => payload.issues.length === 0 };
 const refuse = (ctx: Ctx, value: unknown, allowed: string) => ctx.addIssue({ code: "custom", message: allowed, input: value });
 
 // ---- values ----------------------------------------------------------------------------------------------------

@@ -20,7 +20,6 @@ export {
     wgEndpoint,
     wgPeerList,
     wgPublicKey,
-    WHEN_FIELDS_VALID,
     WireguardLinkArgsSchema,
     wireguardLinkShape,
     WireguardSideSchema,

@@ -3,7 +3,7 @@
 import type { Host } from "../host";
 import { hostRoute, overlaps, parseCidr, parseIp, width, type Cidr } from "../core/ip";
 import { isHostAddress } from "../core/rules";
-import { argName, bool, checked, int, label, list, pattern, port, problem, record, z, type ArgPath } from "../core/schema";
+import { argName, bool, checked, int, label, list, ONCE_VALID, pattern, port, problem, record, z, type ArgPath } from "../core/schema";
 import { WG_KEY, WG_PUBLIC_KEY_ALLOWED } from "../core/vocab";
 import { ulaAddress, ulaPrefix, ulaSubnet } from "../net/ula";
 import { hostArg, inputArg, secretArg } from "../validate";
@@ -201,8 +201,7 @@ export function checkWireguardLink(v: WireguardLinkView, ctx: z.RefinementCtx): 
 }
 
 /** Cross-field checks run only once every field is valid (they read parsed addresses and names). */
-export const WHEN_FIELDS_VALID = { when: (p: { issues: readonly unknown[] }) => p.issues.length === 0 };
 
-export const WireguardLinkArgsSchema = record(wireguardLinkShape, "WireguardLinkArgs").superRefine(checkWireguardLink, WHEN_FIELDS_VALID);
+export const WireguardLinkArgsSchema = record(wireguardLinkShape, "WireguardLinkArgs").superRefine(checkWireguardLink, ONCE_VALID);
 
 export type WireguardLinkArgs = ReadonlyLists<z.input<typeof WireguardLinkArgsSchema>>;

@@ -1,7 +1,7 @@
 // Site config for WireGuard links, derived from WireguardLink's schema: the same keys with the same limits, save what a
 // site config says differently (a host by name, a side managed by another site's stack, a secret by its config key).
 import { z } from "zod";
-import { checkWireguardLink, rules, WHEN_FIELDS_VALID, wgEndpoint, wgPeerList, wgPublicKey, WireguardLinkView, wireguardLinkShape, wireguardSideShape } from "../../components";
+import { checkWireguardLink, rules, wgEndpoint, wgPeerList, wgPublicKey, WireguardLinkView, wireguardLinkShape, wireguardSideShape } from "../../components";
 import { bool, label, list, pattern, record, secretKey } from "./fields";
 
 /** A Pulumi stack name, bare (`vps`) or qualified (`org/project/vps`). */
@@ -58,6 +58,6 @@ export const wireguardLinkSchema = record(
             .describe("`true`: random per pair (all sides here); the name of a secret config key: one key shared with the other site. @default false"),
     },
     "a WireGuard link",
-).superRefine((l, ctx) => checkWireguardLink(asLink(l), ctx), WHEN_FIELDS_VALID);
+).superRefine((l, ctx) => checkWireguardLink(asLink(l), ctx), rules.ONCE_VALID);
 export type WireguardConfig = z.infer<typeof wireguardLinkSchema>;
 export const wireguardSchema = list(wireguardLinkSchema, "a list of WireGuard links", 100);

@@ -2,7 +2,7 @@
 // zone-wide rules. What the config says differently: the host backend names a host of hearth:hosts, a { service }
 // record names a service or container of this site, and a delegation may name a host zone of this site ({ child }).
 import { z } from "zod";
-import { backendUnion, checkDnsZone, delegationSchema, dnsZoneShape, DnsZoneValue, hostBackendShape, ONCE_VALID, recordUnion, serviceRecordShape } from "../../components";
+import { backendUnion, checkDnsZone, delegationSchema, dnsZoneShape, DnsZoneValue, hostBackendShape, recordUnion, rules, serviceRecordShape } from "../../components";
 import { label, list, record } from "./fields";
 
 /** A { service } record: A/AAAA records for the addresses of a service or container of this site (by its name). */
@@ -43,7 +43,7 @@ export const zoneSchema = record(
         const { name: _n, ...zone } = v;
         checkDnsZone(zone as unknown as DnsZoneValue, ctx, true);
     },
-    ONCE_VALID,
+    rules.ONCE_VALID,
 );
 export type ZoneConfig = z.infer<typeof zoneSchema>;
 export const zonesSchema = list(zoneSchema, "a list of DNS zones", 200);
