@@ -137,9 +137,10 @@ describe("packaging (packed tarballs, installed as a user would)", function () {
     });
 
     describe("a consumer on another SDK version inside the peer range", () => {
-        it(`installs one @pulumi/pulumi (the consumer's ${CONSUMER_SDK}), and no AWS, Cloudflare, policy, zod or TypeScript-compiler package of ours`, () => {
+        it(`installs one @pulumi/pulumi (the consumer's ${CONSUMER_SDK}), zod and ipaddr.js (the schemas' run-time dependencies), and no AWS, Cloudflare, policy or TypeScript-compiler package of ours`, () => {
             assert.deepEqual(installedCopies(consumer, "@pulumi/pulumi"), [{ at: "node_modules/@pulumi/pulumi", version: CONSUMER_SDK }]);
-            for (const absent of ["@pulumi/aws", "@pulumi/cloudflare", "@pulumi/policy", "zod", "pulumi-hearth-policies"]) assert.deepEqual(installedCopies(consumer, absent), [], absent);
+            for (const absent of ["@pulumi/aws", "@pulumi/cloudflare", "@pulumi/policy", "pulumi-hearth-policies"]) assert.deepEqual(installedCopies(consumer, absent), [], absent);
+            for (const dep of ["zod", "ipaddr.js"]) assert.ok(installedCopies(consumer, dep).some((c) => c.at === `node_modules/${dep}`), dep);
             assert.deepEqual(installedCopies(consumer, "pulumi-hearth").map((c) => c.at), ["node_modules/pulumi-hearth"]);
         });
 
