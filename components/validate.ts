@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ArgumentError } from "./core/errors";
 import { name } from "./core/rules";
 import { describe } from "./core/errors";
-import { parseArgs, z } from "./core/schema";
+import { LABEL, parseArgs, z } from "./core/schema";
 import type { Host } from "./host";
 
 export { describe };
@@ -18,22 +18,6 @@ export function checkPattern(arg: string, value: unknown, pattern: RegExp, allow
     return check(() => name(arg, value, pattern, allowed));
 }
 
-/** Checks an integer range and returns it. */
-export function checkInt(arg: string, value: unknown, min: number, max: number): number {
-    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-        fail(arg, value, `an integer from ${min} to ${max}`);
-    }
-    return value;
-}
-
-/** Checks membership in a fixed set and returns the value. */
-export function checkOneOf<T extends string>(arg: string, value: unknown, allowed: readonly T[]): T {
-    if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
-        fail(arg, value, `one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`);
-    }
-    return value as T;
-}
-
 /**
  * A hearth Host, recognised by its shape rather than `instanceof`: two loaded copies of hearth (a site and a library
  * each depending on it) have two Host classes, and a resolver must not load the SSH wiring just to check an argument.
@@ -43,12 +27,7 @@ export function isHost(value: unknown): value is Host {
 }
 
 /** A lowercase DNS label. */
-export const HOST_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-
-/** A reason written for a loosening: one line of printable ASCII, at least a few words. */
-export function checkReason(arg: string, value: unknown): string {
-    return checkPattern(arg, value, /^[\x20-\x7e]{8,200}$/, "a one-line reason of 8 to 200 printable ASCII characters");
-}
+export const HOST_NAME = LABEL;
 
 /**
  * Runs a core rule (components/core/rules.ts) and turns its ArgumentError into the ResourceError `fail` throws, with

@@ -7,7 +7,8 @@
 import { z } from "zod";
 import { ArgumentError } from "./errors";
 import { parseCidr, parseIp } from "./ip";
-import { REASON, REASON_ALLOWED } from "./vocab";
+import { parseSshPublicKey, SSH_PUBLIC_KEY_ALLOWED } from "./sshkey";
+import { REASON, REASON_ALLOWED, REASON_WORDS, REASON_WORDS_ALLOWED } from "./vocab";
 
 export { REASON, REASON_ALLOWED };
 import { freeTextAllowed, FreeTextOptions, freeTextProblem, HOST_ADDRESS_ALLOWED, HOST_PATH_ALLOWED, HostPathOptions, isHostAddress, isHostPath, isSystemTree, SYSTEM_TREE_ALLOWED } from "./rules";
@@ -62,6 +63,13 @@ export const label = (allowed = LABEL_ALLOWED) => pattern(LABEL, allowed);
 /** A reason written for a loosening or an opt-in (core/vocab.ts: REASON). */
 export const reason = () => pattern(REASON, REASON_ALLOWED);
 
+/** A reason a reader will see (a unit comment, an opt-in): the reason rule, and in words. */
+export const reasonInWords = () =>
+    z.string(say(REASON_ALLOWED)).superRefine((v, ctx) => {
+        if (!REASON.test(v)) problem(ctx, [], v, REASON_ALLOWED);
+        else if (!REASON_WORDS.test(v)) problem(ctx, [], v, REASON_WORDS_ALLOWED);
+    });
+
 /** A string checked by a predicate; `allowed` is what every failure reports. */
 export function checked(allowed: string, ok: (v: string) => boolean) {
     return z.string(say(allowed)).refine(ok, say(allowed));
@@ -93,6 +101,23 @@ export const ipAddress = (allowed = "an IPv4 or IPv6 address, e.g. \"10.0.0.1\" 
 export function cidr(opts: { network?: boolean; allowed?: string } = {}) {
     const allowed = opts.allowed ?? (opts.network ? "a CIDR network with no host bits, e.g. \"10.20.0.0/24\" or \"fd12:3456:789a:1::/64\"" : "an address with its prefix, e.g. \"10.99.0.1/24\"");
     return checked(allowed, (v) => parseCidr(v, { network: opts.network }) !== undefined);
+}
+
+/**
+ * An OpenSSH public key line, `<type> <base64> [comment]`, by the one parser (core/sshkey.ts: the base64 must decode to
+ * a key blob of the named type; a pasted private key is never shown). `allowed` replaces the parser's sentence (its
+ * detail is kept); `typeAllowed` is what a value that is not a string gets.
+ */
+export function sshPublicKey(allowed?: string, typeAllowed = allowed ?? SSH_PUBLIC_KEY_ALLOWED) {
+    return z.string(say(typeAllowed)).superRefine((v, ctx) => {
+        try {
+            parseSshPublicKey("key", v);
+        } catch (e) {
+            if (!(e instanceof ArgumentError)) throw e;
+            const detail = e.allowed.startsWith(SSH_PUBLIC_KEY_ALLOWED) ? e.allowed.slice(SSH_PUBLIC_KEY_ALLOWED.length) : "";
+            ctx.addIssue({ code: "custom", message: allowed ? allowed + detail : e.allowed, input: e.value });
+        }
+    });
 }
 
 // ---- parsing ---------------------------------------------------------------------------------------------------

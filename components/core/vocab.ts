@@ -21,6 +21,9 @@ export type Namespace = (typeof NAMESPACES)[number];
 /** A reason written for a loosening or an opt-in: one line of printable ASCII, at least a few words. */
 export const REASON = /^[\x20-\x7e]{8,200}$/;
 export const REASON_ALLOWED = "a one-line reason of 8 to 200 printable ASCII characters";
+/** ...and one a reader can read: it has a word in it (a reason written into a unit or a policy waiver). */
+export const REASON_WORDS = /[A-Za-z]{3}/;
+export const REASON_WORDS_ALLOWED = "a reason in words (8 to 200 printable ASCII characters)";
 
 /** A POSIX user name as Debian's adduser accepts it for a system user. */
 export const POSIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;

@@ -1,11 +1,9 @@
 // NspawnContainer arguments: one zod schema that is their type, their validation and their README table. What needs
 // more than the arguments (the resource name as the default machine, the host's facts for a ZFS clone) is resolved in
 // resolveContainerArgs (args.ts).
-import { ArgumentError } from "../core/errors";
 import { parseCidr, parseIp, width } from "../core/ip";
-import { bool, checked, hostPath, int, label, list, oneOf, pattern, problem, reason, record, say, z } from "../core/schema";
+import { bool, checked, hostPath, int, label, list, oneOf, pattern, problem, reason, record, say, sshPublicKey, z } from "../core/schema";
 import { isSystemTree, SYSTEM_TREE_ALLOWED } from "../core/rules";
-import { parseSshPublicKey, SSH_PUBLIC_KEY_ALLOWED } from "../core/sshkey";
 import { CAPABILITIES } from "../core/vocab";
 import { hostArg, secretArg } from "../validate";
 import { checkZfsDataset, datasetName, snapshotName } from "../zfs/schema";
@@ -32,18 +30,7 @@ function interfaceAddress() {
 
 /** Root's authorized key: the core OpenSSH public key rule (a pasted private key is never shown), trimmed first. */
 function authorizedKey() {
-    return z
-        .string(say(AUTHORIZED_KEY_ALLOWED))
-        .trim()
-        .superRefine((v, ctx) => {
-            try {
-                parseSshPublicKey("ssh.authorizedKey", v);
-            } catch (e) {
-                if (!(e instanceof ArgumentError)) throw e;
-                const detail = e.allowed.startsWith(SSH_PUBLIC_KEY_ALLOWED) ? e.allowed.slice(SSH_PUBLIC_KEY_ALLOWED.length) : "";
-                ctx.addIssue({ code: "custom", message: AUTHORIZED_KEY_ALLOWED + detail, input: e.value });
-            }
-        });
+    return z.string(say(AUTHORIZED_KEY_ALLOWED)).trim().pipe(sshPublicKey(AUTHORIZED_KEY_ALLOWED));
 }
 
 export const nspawnBindMountSchema = record(

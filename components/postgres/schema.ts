@@ -1,7 +1,7 @@
 // PostgresDb arguments: one zod schema that is their type, their validation and the source of the README's table.
 import { z } from "zod";
 import { parseCidr, isIp } from "../core/ip";
-import { bool, hostAddress, hostPath, int, list, oneOf, pattern, port, problem, record, REASON, REASON_ALLOWED, say } from "../core/schema";
+import { bool, hostAddress, hostPath, int, list, oneOf, pattern, port, problem, reasonInWords, record, say } from "../core/schema";
 import { hostArg, inputArg } from "../validate";
 import { checkZfsDataset, zfsDatasetFields } from "../zfs/schema";
 import { EXTENSION_NAME, SCHEMA_PRIVILEGES, SQL_IDENT, TABLE_PRIVILEGES } from "./sql";
@@ -48,11 +48,7 @@ function unique<T extends z.ZodType>(item: T, allowed: string, max: number, key:
 }
 
 /** An untrusted language's reason: the shared reason rule, and in words. */
-const languageReason = () =>
-    z.string(say(REASON_ALLOWED)).superRefine((v, ctx) => {
-        if (!REASON.test(v)) problem(ctx, [], v, REASON_ALLOWED);
-        else if (!/[A-Za-z]{3}/.test(v)) problem(ctx, [], v, "a reason in words (8 to 200 printable ASCII characters)");
-    });
+const languageReason = reasonInWords;
 
 const extensionName = () => pattern(EXTENSION_NAME, EXTENSION_ALLOWED);
 

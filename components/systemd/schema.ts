@@ -1,7 +1,7 @@
 // The arguments of a SystemdService as one zod schema: the argument type, every check, and the text of the README's
 // argument table (each field's `.describe()`). A service is either a full unit (`description` and `execStart`
 // required) or a drop-in over a packaged unit (`dropIn` required; command, identity and restart policy absent).
-import { bool, int, oneOf, pattern, port, problem, REASON, REASON_ALLOWED, record, say, z } from "../core/schema";
+import { bool, int, oneOf, pattern, port, problem, reasonInWords, record, say, z } from "../core/schema";
 import { freeTextAllowed, freeTextProblem, HOST_PATH_ALLOWED, isHostPath } from "../core/rules";
 import { CAPABILITIES, NAMESPACES, POSIX_USER, POSIX_USER_ALLOWED } from "../core/vocab";
 import { hostArg, isOutput, secretArg } from "../validate";
@@ -113,13 +113,7 @@ function bindPaths(writable: boolean) {
 
 /** A reason that ends up in a unit comment: the shared reason rule, in words; trimmed. */
 const reasonText = () =>
-    z
-        .string(say(REASON_ALLOWED))
-        .superRefine((v, ctx) => {
-            if (!REASON.test(v)) problem(ctx, [], v, REASON_ALLOWED);
-            else if (!/[A-Za-z]{3}/.test(v)) problem(ctx, [], v, "a reason in words (8 to 200 printable ASCII characters)");
-        })
-        .transform((v) => v.trim());
+    reasonInWords().transform((v) => v.trim());
 
 /** A non-empty set drawn from `values`, sorted. */
 function setOf<const T extends readonly [string, ...string[]]>(values: T) {

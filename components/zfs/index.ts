@@ -75,7 +75,7 @@ export class ZfsDataset extends pulumi.ComponentResource {
         const { spec } = r;
         const svcArgs = r.snapshots ? snapshotServiceArgs(r.host, spec.dataset, r.snapshots) : undefined;
         // The timer's own checks run now too, so nothing registers if they would fail.
-        if (svcArgs) resolveServiceArgs(`${name}-snapshots`, svcArgs);
+        if (svcArgs) check(() => resolveServiceArgs(`${name}-snapshots`, svcArgs));
         // One resource per dataset on a host: a second one naming it (or a previous name of it) is refused now.
         const mark = ownerMark(DATASET_TYPE, name, opts, spec.adopt);
         claimOnHost(r.host, `dataset ${spec.dataset}`, mark, "dataset", spec.dataset);

@@ -8,7 +8,7 @@ import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { ownerId } from "../../components/core/owner";
 import { Host } from "../../components/host";
-import { SystemdService, SystemdServiceArgs } from "../../components/systemd";
+import { SystemdService, SystemdServiceArgs, SystemdServiceFields } from "../../components/systemd";
 import { MANAGED_MARKER } from "../../components/systemd/model";
 import { SERVICE_TYPE } from "../../components/tokens";
 import { describeHost, startHost, TestHost } from "./harness";
@@ -16,7 +16,7 @@ import { CrashRun, mustExec } from "./crash";
 import { ProgramRunner, registeredCommands, RemoteCommandError } from "./runner";
 import { runSsh, SshResult } from "./ssh";
 
-type Decl = { name: string; args: Omit<SystemdServiceArgs, "host">; opts?: pulumi.ComponentResourceOptions };
+type Decl = { name: string; args: SystemdServiceFields; opts?: pulumi.ComponentResourceOptions };
 
 const SLEEP = ["/usr/bin/python3", "-c", "import time; time.sleep(1e9)"];
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");

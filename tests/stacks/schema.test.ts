@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseSiteConfig, RawSiteConfig } from "../../stacks/schema";
 import { buildSite } from "../../stacks/site";
 import { installMocks, recorded, resetRecorded, settle, TEST_BASTION_KEY, TEST_HOST_KEY } from "../mocks";
+import { HOST_ADDRESS_ALLOWED } from "../../components/core/rules";
 
 type Values = Record<string, any>;
 
@@ -36,7 +37,7 @@ function errorOf(values: Values, secretKeys?: string[]): string {
 
 const HOST_KEYS = "name, address, port, user, hostKey, sshKey, sudo, proxy, facts";
 const LABEL = "a lowercase DNS label (a-z, 0-9, inner '-', 1 to 63 characters)";
-const ADDRESS = "an IPv4 address, an IPv6 address or a lowercase DNS name";
+const ADDRESS = HOST_ADDRESS_ALLOWED;
 const KEY_LINE = "an OpenSSH public key line '<type> <base64> [comment]' with type one of ssh-ed25519, ecdsa-sha2-nistp256, ecdsa-sha2-nistp384, ecdsa-sha2-nistp521, ssh-rsa, sk-ssh-ed25519@openssh.com, sk-ecdsa-sha2-nistp256@openssh.com, e.g. the host's /etc/ssh/ssh_host_ed25519_key.pub, or a line of `ssh-keyscan -t ed25519 <address>` without the host name";
 const HOW_TO_GET =
     "the host's public key, which pins it so that no other machine can pose as it: copy /etc/ssh/ssh_host_ed25519_key.pub from the host (over a channel you trust), or run `ssh-keyscan -t ed25519 <address>` and check its fingerprint against `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the host";

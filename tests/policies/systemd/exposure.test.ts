@@ -9,7 +9,7 @@ import { ASSESSORS, unitExposure } from "../../../policies/systemd/exposure";
 import { generateSyscallTable } from "../../../policies/systemd/syscalls.gen";
 import committedTable from "../../../policies/systemd/syscalls.json";
 import { Host } from "../../../components/host";
-import { resolveServiceArgs, renderService, SystemdServiceArgs } from "../../../components/systemd";
+import { resolveServiceArgs, renderService, SystemdServiceArgs, SystemdServiceFields } from "../../../components/systemd";
 import { securityScore } from "../../tools";
 import { installMocks, TEST_HOST_KEY } from "../../mocks";
 import { UNIT_FIXTURES } from "./unit-fixtures";
@@ -97,7 +97,7 @@ describe("systemd exposure scorer", () => {
             host = new Host({ name: "h1", address: "10.231.0.2", privateKey: pulumi.secret("key"), hostKey: TEST_HOST_KEY });
         });
 
-        const cases: Record<string, Omit<SystemdServiceArgs, "host">> = {
+        const cases: Record<string, SystemdServiceFields> = {
             default: { execStart: ["/usr/bin/sleep", "infinity"], description: "sleeps" },
             web: { execStart: ["/usr/bin/python3", "-m", "http.server", "8080"], description: "web", network: "internet", listenPorts: [8080], stateDirectory: "web" },
             lan: { execStart: ["/usr/bin/app"], description: "lan app", network: "local", listenPorts: [80] },
