@@ -2,117 +2,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { shq } from "./shell";
-import { check, fail, HOST_NAME, checkPattern } from "./validate";
-import { hostAddress } from "./core/rules";
-import { ArgumentError } from "./core/errors";
-import { parseSshPublicKey } from "./core/sshkey";
+import { check, checkLater } from "./validate";
+import { parseArgs } from "./core/schema";
+import { HOST_ADDRESS, HOST_KEY, HostArgs, HostArgsSchema } from "./host-schema";
 
-export interface BastionArgs {
-    readonly address: pulumi.Input<string>;
-    /** @default 22 */
-    readonly port?: number;
-    /** @default "root" */
-    readonly user?: string;
-    /** Must be a Pulumi secret (`config.requireSecret`, `pulumi.secret`). */
-    readonly privateKey: pulumi.Output<string>;
-    /**
-     * The bastion's public host key (`ssh-ed25519 AAAA…`, its /etc/ssh/ssh_host_ed25519_key.pub), pinned like the
-     * host's: required, and checked as an OpenSSH public key.
-     */
-    readonly hostKey: pulumi.Input<string>;
-}
-
-export interface HostArgs {
-    /** Logical name: used in child resource names and in `out/plan/<stack>/<name>/`. */
-    readonly name: string;
-    /** DNS name or IP address sshd listens on. */
-    readonly address: pulumi.Input<string>;
-    /** @default 22 */
-    readonly port?: number;
-    /** @default "root" */
-    readonly user?: string;
-    /** SSH private key. Must already be a Pulumi secret, or it would be stored in plain state. */
-    readonly privateKey: pulumi.Output<string>;
-    /**
-     * The host's public key, pinned so that no other machine can pose as it: an OpenSSH public key line
-     * `<type> <base64> [comment]` (the host's /etc/ssh/ssh_host_ed25519_key.pub, or a line of
-     * `ssh-keyscan -t ed25519 <address>` without the host name, checked against the host). Required: an unpinned
-     * connection accepts any host key, so a man in the middle would get every stdin secret and forge stdout.
-     * A plain string is checked here; an Output is checked when it resolves, failing the resources that use it.
-     */
-    readonly hostKey: pulumi.Input<string>;
-    /** Optional jump host. */
-    readonly proxy?: BastionArgs;
-    /**
-     * Run scripts through `sudo -n` (passwordless sudo required).
-     * @default - true when `user` is not root
-     */
-    readonly sudo?: boolean;
-    /** What the host can do, as declared by its owner; components refuse features a host lacks. */
-    readonly facts?: HostFacts;
-}
-
-export interface HostFacts {
-    /** @default true */
-    readonly systemd?: boolean;
-    /** ZFS is available (`zfs` on PATH). @default false */
-    readonly zfs?: boolean;
-    /** The pool supports native encryption. @default false */
-    readonly zfsEncryption?: boolean;
-    /** Compression algorithms the pool supports. @default ["off","on","lzjb","gzip"] */
-    readonly zfsCompression?: readonly string[];
-}
+export { BastionArgs, HostArgs, HostFacts } from "./host-schema";
 
 /** The connection fields of @pulumi/command, built from a Host. */
 export type Connection = command.types.input.remote.ConnectionArgs;
-
-function requireSecretOutput(value: unknown, arg: string): pulumi.Output<string> {
-    if (typeof value === "string") {
-        throw new pulumi.ResourceError(
-            `The '${arg}' argument must be a Pulumi secret (config.requireSecret or pulumi.secret), got a plain string; a plain key would be stored in state in clear text.`,
-            undefined,
-        );
-    }
-    if (!pulumi.Output.isInstance(value)) {
-        throw new pulumi.ResourceError(`The '${arg}' argument must be a Pulumi secret Output<string>.`, undefined);
-    }
-    return pulumi.secret(value as pulumi.Output<string>);
-}
-
-function checkPort(port: number | undefined, arg: string): number {
-    const p = port ?? 22;
-    if (!Number.isInteger(p) || p < 1 || p > 65535) fail(arg, p, "an integer from 1 to 65535");
-    return p;
-}
-
-const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
-
-/**
- * Checks a host key: a plain string now (throwing a ResourceError), an Output when it resolves (the Output then
- * fails, and with it every resource whose connection carries it). Returns the key as given.
- */
-function checkHostKey(value: unknown, arg: string): pulumi.Input<string> {
-    const check = (v: unknown): string => {
-        try {
-            parseSshPublicKey(arg, v);
-        } catch (e) {
-            if (e instanceof ArgumentError) fail(e.arg, e.value, e.allowed);
-            throw e;
-        }
-        return v as string;
-    };
-    const isPromise = value !== null && typeof value === "object" && typeof (value as PromiseLike<unknown>).then === "function";
-    if (pulumi.Output.isInstance(value) || isPromise) return pulumi.output(value as pulumi.Input<string>).apply(check);
-    return check(value);
-}
-
-/** Checks an address (a plain value now, an Output when it resolves): an IP literal or a DNS name. */
-function checkAddress(value: unknown, arg: string): pulumi.Input<string> {
-    const checkOne = (v: unknown): string => check(() => hostAddress(arg, v));
-    const isPromise = value !== null && typeof value === "object" && typeof (value as PromiseLike<unknown>).then === "function";
-    if (pulumi.Output.isInstance(value) || isPromise) return pulumi.output(value as pulumi.Input<string>).apply(checkOne);
-    return checkOne(value);
-}
 
 export class Host {
     readonly name: string;
@@ -122,31 +19,32 @@ export class Host {
     readonly sudo: boolean;
     /** The pinned host key, as given (an Output is checked when it resolves). */
     readonly hostKey: pulumi.Input<string>;
-    readonly facts: Required<HostFacts>;
+    readonly facts: { readonly systemd: boolean; readonly zfs: boolean; readonly zfsEncryption: boolean; readonly zfsCompression: readonly string[] };
     readonly connection: Connection;
 
     constructor(args: HostArgs) {
-        this.name = checkPattern("host.name", args.name, HOST_NAME, "a lowercase DNS label (a-z, 0-9, '-', at most 63 characters)");
-        this.user = checkPattern("host.user", args.user ?? "root", USER, "a POSIX user name ([a-z_][a-z0-9_-]{0,31})");
-        this.port = checkPort(args.port, "host.port");
-        this.sudo = args.sudo ?? this.user !== "root";
-        this.address = checkAddress(args.address, "host.address");
-        this.hostKey = checkHostKey(args.hostKey, "host.hostKey");
+        const a = check(() => parseArgs(HostArgsSchema, args, ["host"]));
+        this.name = a.name;
+        this.user = a.user ?? "root";
+        this.port = a.port ?? 22;
+        this.sudo = a.sudo ?? this.user !== "root";
+        this.address = checkLater(a.address, HOST_ADDRESS, ["host", "address"]);
+        this.hostKey = checkLater(a.hostKey, HOST_KEY, ["host", "hostKey"]);
         this.facts = {
-            systemd: args.facts?.systemd ?? true,
-            zfs: args.facts?.zfs ?? false,
-            zfsEncryption: args.facts?.zfsEncryption ?? false,
-            zfsCompression: args.facts?.zfsCompression ?? ["off", "on", "lzjb", "gzip"],
+            systemd: a.facts?.systemd ?? true,
+            zfs: a.facts?.zfs ?? false,
+            zfsEncryption: a.facts?.zfsEncryption ?? false,
+            zfsCompression: a.facts?.zfsCompression ?? ["off", "on", "lzjb", "gzip"],
         };
-        const privateKey = requireSecretOutput(args.privateKey, "host.privateKey");
+        const privateKey = pulumi.secret(a.privateKey);
         let proxy: command.types.input.remote.ProxyConnectionArgs | undefined;
-        if (args.proxy) {
+        if (a.proxy) {
             proxy = {
-                host: checkAddress(args.proxy.address, "host.proxy.address"),
-                port: checkPort(args.proxy.port, "host.proxy.port"),
-                user: checkPattern("host.proxy.user", args.proxy.user ?? "root", USER, "a POSIX user name"),
-                privateKey: requireSecretOutput(args.proxy.privateKey, "host.proxy.privateKey"),
-                hostKey: checkHostKey(args.proxy.hostKey, "host.proxy.hostKey"),
+                host: checkLater(a.proxy.address, HOST_ADDRESS, ["host", "proxy", "address"]),
+                port: a.proxy.port ?? 22,
+                user: a.proxy.user ?? "root",
+                privateKey: pulumi.secret(a.proxy.privateKey),
+                hostKey: checkLater(a.proxy.hostKey, HOST_KEY, ["host", "proxy", "hostKey"]),
             };
         }
         this.connection = {

@@ -1,6 +1,7 @@
 // hearth's public API: everything a user imports.
 export * from "./tokens";
 export { Host, HostArgs, HostFacts, BastionArgs, Connection, remoteScript, RemoteScriptArgs, RemoteScript, scriptHash } from "./host";
+export { HostArgsSchema, hostFields, sshEndpointFields, hostFactsSchema, HOST_ZFS_COMPRESSION } from "./host-schema";
 export { shq, Script, RenderedFile, frameStdin, contentHash } from "./shell";
 export * from "./net";
 export * from "./wireguard";

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ArgumentError } from "./core/errors";
 import { name } from "./core/rules";
 import { describe } from "./core/errors";
-import { LABEL, parseArgs, z } from "./core/schema";
+import { documented, LABEL, parseArgs, z } from "./core/schema";
 import type { Host } from "./host";
 
 export { describe };
@@ -44,18 +44,42 @@ export function check<T>(fn: () => T, resource?: pulumi.Resource): T {
 
 // ---- schema pieces that need the SDK or the Host shape (core/schema.ts has the pure ones) ---------------------
 
-/** A hearth Host argument (by shape: see isHost). */
-export const hostArg = () => z.custom<Host>(isHost, { error: () => "a hearth Host" });
+/** A hearth Host argument (by shape: see isHost); anything else is shown only as "(not a Host)" (an object passed by mistake may carry a key). */
+export const hostArg = () =>
+    documented(
+        z.unknown().superRefine((v, ctx) => {
+            if (!isHost(v)) ctx.addIssue({ code: "custom", message: "a hearth Host", input: v === undefined ? undefined : "(not a Host)" });
+        }) as unknown as z.ZodType<Host, Host>,
+        { type: "Host" },
+    );
 
 /** Whether a value is a Pulumi Output. */
 export const isOutput = (v: unknown): v is pulumi.Output<unknown> => pulumi.Output.isInstance(v);
 
 /** A Pulumi Output (checked when it resolves, by whoever applies it). */
-export const outputArg = <T = string>(allowed = "a Pulumi Output") => z.custom<pulumi.Output<T>>(isOutput, { error: () => allowed });
+export const outputArg = <T = string>(allowed = "a Pulumi Output") => documented(z.custom<pulumi.Output<T>>(isOutput, { error: () => allowed }), { type: "Output" });
 
-/** A plain value checked by `schema`, or an Output (resolved later): `pulumi.Input<T>` with the plain case checked now. */
+/** Whether a value is a promise (a `pulumi.Input` may be one). */
+const isPromiseLike = (v: unknown): v is PromiseLike<unknown> => typeof v === "object" && v !== null && typeof (v as PromiseLike<unknown>).then === "function";
+
+/**
+ * A plain value checked by `schema` now, or an Output or a promise (`pulumi.Input<T>`) checked by the same schema when
+ * it resolves (`checkLater`).
+ */
 export function inputArg<S extends z.ZodType>(schema: S) {
-    return z.union([outputArg<z.output<S>>(), schema]);
+    const later = z.custom<pulumi.OutputInstance<z.output<S>> | Promise<z.output<S>>>((v) => isOutput(v) || isPromiseLike(v));
+    // When neither fits, the plain value's own problem is the one to report (not the union's "Invalid input").
+    return z.union([later, schema], { error: (iss) => (iss.code === "invalid_union" ? iss.errors[1]?.[0]?.message : undefined) });
+}
+
+/**
+ * A `pulumi.Input` checked by `schema`: a plain value is returned as it is (the schema checked it already); an Output
+ * or a promise becomes an Output that fails with the same error as a plain value would, naming `path`, when it
+ * resolves to something the schema refuses (and with it every resource that uses it).
+ */
+export function checkLater<S extends z.ZodType>(value: pulumi.Input<z.output<S>>, schema: S, path: readonly (string | number)[], resource?: pulumi.Resource): pulumi.Input<z.output<S>> {
+    if (!isOutput(value) && !isPromiseLike(value)) return value;
+    return pulumi.output(value).apply((v) => check(() => parseArgs(schema, v, path), resource)) as pulumi.Input<z.output<S>>;
 }
 
 /**
@@ -63,9 +87,10 @@ export function inputArg<S extends z.ZodType>(schema: S) {
  * a plain string would be recorded in state in clear text. The error never shows a plain value.
  */
 export function secretArg(allowed = "a Pulumi secret Output (a plain string would be stored in state in clear text)") {
-    return z.unknown().superRefine((v, ctx) => {
+    const s = z.unknown().superRefine((v, ctx) => {
         if (!isOutput(v)) ctx.addIssue({ code: "custom", message: allowed, input: typeof v === "string" ? "<a plain string>" : v === undefined ? undefined : typeof v });
     }) as unknown as z.ZodType<pulumi.Output<string>, pulumi.Output<string>>;
+    return documented(s, { type: "secret Output" });
 }
 
 /**

@@ -10,7 +10,7 @@ import { createStorage, databaseOutputs } from "./build/storage";
 import { planDatasets } from "./build/datasets";
 import { planDatabases } from "./build/databases";
 import { createContainers, planContainers } from "./build/containers";
-import { createLinks, planLinks, RemoteLinks, wireguardOutputs } from "./build/wireguard";
+import { createLinks, RemoteLinks, wireguardOutputs } from "./build/wireguard";
 import { AddressOwner, createZones, literalAddresses, planZones } from "./build/zones";
 
 export interface SiteOutputs {
@@ -65,11 +65,11 @@ export function buildSite(site: SiteConfig, env: SiteEnv): SiteOutputs {
 
     // Check everything first: a bad entry anywhere means nothing registers anywhere.
     const containers = planContainers(site.containers ?? [], hosts, secret, problems);
-    const standIns = new Map(containers.map((c) => [c.name, c.standIn]));
-    const services = planServices(site.services ?? [], (n) => hosts.get(n) ?? standIns.get(n), secret, problems);
+    const placeable = new Set([...hosts.keys(), ...containers.map((c) => c.name)]);
+    const services = planServices(site.services ?? [], (n) => placeable.has(n));
     const datasets = planDatasets(site.datasets ?? [], hosts, problems);
     const databases = planDatabases(site.databases ?? [], hosts, problems);
-    const links = planLinks(site.wireguard ?? [], hosts, secret, problems);
+    const links = site.wireguard ?? [];
     const zones = planZones(site.zones ?? [], hosts, addressOwners(site, containers), problems);
     problems.throwIfAny();
 

@@ -14,7 +14,7 @@ describe("Host", () => {
     beforeEach(() => resetRecorded());
 
     it("refuses a private key that is not a Pulumi secret, naming the argument", () => {
-        assert.throws(() => new Host({ name: "box", address: "10.0.0.1", privateKey: "plain" as any, hostKey: TEST_HOST_KEY }), /'host.privateKey' argument must be a Pulumi secret/);
+        assert.throws(() => new Host({ name: "box", address: "10.0.0.1", privateKey: "plain" as any, hostKey: TEST_HOST_KEY }), /'host.privateKey' argument "<a plain string>" is not allowed: expected a Pulumi secret/);
         assert.throws(
             () => new Host({ name: "box", address: "10.0.0.1", privateKey: key(), hostKey: TEST_HOST_KEY, proxy: { address: "b", privateKey: "x" as any, hostKey: TEST_BASTION_KEY } }),
             /'host.proxy.privateKey'/,

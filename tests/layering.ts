@@ -31,7 +31,6 @@ export interface Violation {
 export const STACKS_EXCEPTIONS: Record<string, string> = {
     // The site config's shared argument rules and errors (core, not Pulumi): the config checks call the same rules as
     // the components until the config schemas derive from the component schemas.
-    "stacks/config/fields.ts -> components/core/sshkey.ts": "the host key rule is shared with Host",
     "stacks/schema.ts -> components/core/errors.ts": "site config problems show values as component errors do (describe)",
     // The offline planner simulates what converge scripts print (the stdout protocols) without a host.
     "stacks/plan-runtime.ts -> components/core/protocols.ts": "the stdout protocols are not public API",

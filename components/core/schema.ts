@@ -106,10 +106,11 @@ export function cidr(opts: { network?: boolean; allowed?: string } = {}) {
 /**
  * An OpenSSH public key line, `<type> <base64> [comment]`, by the one parser (core/sshkey.ts: the base64 must decode to
  * a key blob of the named type; a pasted private key is never shown). `allowed` replaces the parser's sentence (its
- * detail is kept); `typeAllowed` is what a value that is not a string gets.
+ * detail is kept).
  */
-export function sshPublicKey(allowed?: string, typeAllowed = allowed ?? SSH_PUBLIC_KEY_ALLOWED) {
-    return z.string(say(typeAllowed)).superRefine((v, ctx) => {
+export function sshPublicKey(allowed?: string) {
+    // The parser says what is wrong with any value (a missing key, a number, a private key), so it sees them all.
+    const s = z.custom<string>(() => true).superRefine((v, ctx) => {
         try {
             parseSshPublicKey("key", v);
         } catch (e) {
@@ -118,6 +119,37 @@ export function sshPublicKey(allowed?: string, typeAllowed = allowed ?? SSH_PUBL
             ctx.addIssue({ code: "custom", message: allowed ? allowed + detail : e.allowed, input: e.value });
         }
     });
+    return documented(s, { type: "string" });
+}
+
+/** What the argument-table generator is told about a schema it cannot read by itself. */
+export interface SchemaDocs {
+    /** The forms it takes (a parse that picks one by a test): the table lists their fields. */
+    readonly forms?: readonly z.ZodType[];
+    /** Its type in words (`Host`, `secret Output`), for a custom check. */
+    readonly type?: string;
+    /** Names of the forms, in order: each gets its own table. */
+    readonly formNames?: readonly string[];
+    /** A field that must be absent in this form: left out of the table. */
+    readonly absent?: boolean;
+}
+
+const DOCUMENTED = new WeakMap<object, SchemaDocs>();
+
+/** Records docs for `schema` (see SchemaDocs); returns `schema`. Kept by its definition, which `.describe()` clones share. */
+export function documented<S extends z.ZodType>(schema: S, docs: SchemaDocs): S {
+    DOCUMENTED.set(schema._zod.def, docs);
+    return schema;
+}
+
+/** `schema` takes the forms `options` (documented for the README table). */
+export function documentedAs<S extends z.ZodType>(schema: S, ...options: z.ZodType[]): S {
+    return documented(schema, { forms: options });
+}
+
+/** What `documented` recorded for a schema. */
+export function schemaDocs(schema: z.ZodType): SchemaDocs | undefined {
+    return DOCUMENTED.get(schema._zod.def);
 }
 
 // ---- parsing ---------------------------------------------------------------------------------------------------

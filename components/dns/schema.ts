@@ -4,9 +4,8 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { ArgumentError } from "../core/errors";
 import { classifyIp } from "../core/ip";
-import { bool, int, list, ONCE_VALID, oneOf, pattern, port, problem, record, say, z } from "../core/schema";
-import type { Host } from "../host";
-import { isHost, isOutput, outputArg } from "../validate";
+import { bool, documented, int, list, ONCE_VALID, oneOf, pattern, port, problem, record, say, z } from "../core/schema";
+import { hostArg, isOutput, outputArg } from "../validate";
 import { buildZone, TTL_MAX, TTL_MIN, TXT_MAX } from "./model";
 import { NameRules, nameProblem, stripDot, targetProblem } from "./names";
 import { RECORD_TYPES } from "./types";
@@ -120,7 +119,7 @@ const caaRecord = record(
 }, ONCE_VALID);
 
 /** Addresses that resolve later (an Output or a Promise): the host backend checks them once known. */
-const lateAddresses = z.custom<pulumi.Output<string[]> | Promise<string[]>>((v) => isOutput(v) || v instanceof Promise);
+const lateAddresses = documented(z.custom<pulumi.Output<string[]> | Promise<string[]>>((v) => isOutput(v) || v instanceof Promise), { type: "Output" });
 
 /** Anything with a host name and addresses (a service's host, a container) can be the source of A/AAAA records. */
 export const addressSourceSchema = z
@@ -204,11 +203,6 @@ const hostmaster = () =>
         return m !== null && m[1].length <= 63 && targetProblem(m[3]) === null;
     }, say("a mailbox such as hostmaster@example.org (lowercase)"));
 
-/** A hearth Host; anything else is shown only as "(not a Host)" (an object passed by mistake may carry a key). */
-const hostArg = () =>
-    z.unknown().superRefine((v, ctx) => {
-        if (!isHost(v)) refuse(ctx, v === undefined ? undefined : "(not a Host)", "a Host from hearth");
-    }) as unknown as z.ZodType<Host, Host>;
 
 export const hostBackendShape = {
     kind: z.literal("host"),

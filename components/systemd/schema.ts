@@ -1,7 +1,7 @@
 // The arguments of a SystemdService as one zod schema: the argument type, every check, and the text of the README's
 // argument table (each field's `.describe()`). A service is either a full unit (`description` and `execStart`
 // required) or a drop-in over a packaged unit (`dropIn` required; command, identity and restart policy absent).
-import { bool, int, oneOf, pattern, port, problem, reasonInWords, record, say, z } from "../core/schema";
+import { bool, documented, int, oneOf, pattern, port, problem, reasonInWords, record, say, z } from "../core/schema";
 import { freeTextAllowed, freeTextProblem, HOST_PATH_ALLOWED, isHostPath } from "../core/rules";
 import { CAPABILITIES, NAMESPACES, POSIX_USER, POSIX_USER_ALLOWED } from "../core/vocab";
 import { hostArg, isOutput, secretArg } from "../validate";
@@ -37,33 +37,36 @@ const DROP_IN_KEEPS = "nothing: a drop-in carries hardening and limits only, the
  * one reports the chosen option's problems at their own paths (`execStart` of a drop-in, `user.reason`).
  */
 export function systemdEither<A extends z.ZodType, B extends z.ZodType>(pick: (v: unknown) => boolean, a: A, b: B) {
-    return z.unknown().transform((v, ctx) => {
+    const either = z.unknown().transform((v, ctx) => {
         const r = (pick(v) ? a : b).safeParse(v, { reportInput: true });
         if (r.success) return r.data;
         for (const issue of r.error.issues) ctx.addIssue(issue as unknown as Parameters<typeof ctx.addIssue>[0]);
         return z.NEVER;
-    }) as unknown as z.ZodType<z.output<A> | z.output<B>, z.input<A> | z.input<B>>;
+    });
+    return documented(either, { forms: [b, a], formNames: ["A service", "A drop-in on a packaged unit (`dropIn`)"] }) as unknown as z.ZodType<z.output<A> | z.output<B>, z.input<A> | z.input<B>>;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v) && !isOutput(v);
 
 /** A field that must be absent; `shown` replaces the value in the error (credentials are Outputs, never echoed). */
 function absent(allowed: string, shown?: string) {
-    return z
-        .custom<undefined>()
-        .superRefine((v, ctx) => {
+    return documented(
+        z.custom<undefined>().superRefine((v, ctx) => {
             if (v !== undefined) problem(ctx, [], shown ?? v, allowed);
-        })
+        }),
+        { absent: true },
+    )
         .optional()
         .describe(`Absent on a drop-in: ${allowed}.`);
 }
 
 /** A plain string with no hidden or reordered text; an Output is refused without showing it. */
 function plainText(maxLength: number, allowed: string, outputAllowed: string) {
-    return z.custom<string>().superRefine((v, ctx) => {
+    const s = z.custom<string>().superRefine((v, ctx) => {
         if (typeof v !== "string") problem(ctx, [], isOutput(v) ? "<Output>" : v, outputAllowed);
         else if (freeTextProblem(v, { maxLength }) !== undefined) problem(ctx, [], v, allowed);
     });
+    return documented(s, { type: "string" });
 }
 
 const ARG_TEXT = freeTextAllowed({ maxLength: 4096 });

@@ -1,5 +1,4 @@
 // nspawn containers from the site config.
-import * as pulumi from "@pulumi/pulumi";
 import { NspawnContainer, Host, NspawnContainerArgs, resolveContainerArgs } from "../../components";
 import { ContainerConfig } from "../config/containers";
 import { ProblemCollector } from "../config/problems";
@@ -8,11 +7,6 @@ import { SecretSource } from "./hosts";
 export interface PlannedContainer {
     readonly name: string;
     readonly args: NspawnContainerArgs;
-    /**
-     * Stands in for the container's own Host while the site's services are checked; no resource, it never connects.
-     * The services' config is checked by their schema without a Host, so this goes once the site no longer asks for it.
-     */
-    readonly standIn: Host;
     /** Addresses without their prefix length, for DNS records. */
     readonly ips: string[];
 }
@@ -29,10 +23,7 @@ export function planContainers(items: readonly ContainerConfig[], hosts: Map<str
         const { name, host: _h, ssh, ...rest } = c;
         const args: NspawnContainerArgs = { ...rest, host, ssh: { authorizedKey: ssh.authorizedKey, privateKey: secret(ssh.privateKey) } };
         if ("zfs" in c.rootfs && problems.run(`hearth:containers[${i}]`, () => resolveContainerArgs(name, args)) === undefined) return;
-        const ips = c.addresses.map((a) => a.split("/")[0]);
-        // The container's host key exists only once it has booted, so it is an unknown here.
-        const standIn = new Host({ name: c.machine ?? name, address: ips[0], privateKey: pulumi.secret(args.ssh.privateKey), hostKey: pulumi.output(pulumi.unknown as unknown as string) });
-        out.push({ name, args, standIn, ips });
+        out.push({ name, args, ips: c.addresses.map((a) => a.split("/")[0]) });
     });
     return out;
 }

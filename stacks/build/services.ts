@@ -1,7 +1,6 @@
 // Services from the site config: SystemdServiceArgs with the host looked up and credentials read from secret config keys.
 import { Host, SystemdService, SystemdServiceArgs } from "../../components";
 import { ServiceConfig } from "../config/services";
-import { ProblemCollector } from "../config/problems";
 import { SecretSource } from "./hosts";
 
 export function serviceArgs(s: ServiceConfig, host: Host, secret: SecretSource): SystemdServiceArgs {
@@ -15,12 +14,12 @@ export function serviceArgs(s: ServiceConfig, host: Host, secret: SecretSource):
 }
 
 /**
- * The services whose host exists. The config schema already ran the component's own checks on every entry (it is the
- * component's schema), so nothing is resolved twice; a missing host was reported by its own entry or the cross-checks.
- * `hostFor` gives a host of the site, or a stand-in for a container's own Host.
+ * The services whose host (a host of the site or one of its containers) exists. The config schema already ran the
+ * component's own checks on every entry (it is the component's schema), so nothing is resolved twice; a missing host
+ * was reported by its own entry or the cross-checks.
  */
-export function planServices(services: readonly ServiceConfig[], hostFor: (name: string) => Host | undefined, _secret: SecretSource, _problems: ProblemCollector): ServiceConfig[] {
-    return services.filter((s) => hostFor(s.host) !== undefined);
+export function planServices(services: readonly ServiceConfig[], placeable: (name: string) => boolean): ServiceConfig[] {
+    return services.filter((s) => placeable(s.host));
 }
 
 /** Creates the checked services, each on its real Host (a container's once the container exists). */

@@ -2,7 +2,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Host, WireguardLink, WireguardLinkArgs, WireguardSideArgs } from "../../components";
 import { SideConfig, WireguardConfig } from "../config/wireguard";
-import { ProblemCollector } from "../config/problems";
 import { SecretSource } from "./hosts";
 
 /** What another site's stack exports about its WireGuard links (see `wireguardOutputs`). */
@@ -34,14 +33,6 @@ function linkArgs(l: WireguardConfig, hosts: Map<string, Host>, secret: SecretSo
         peers: peers.map((p) => sideArgs(name, p, hosts, remote)),
         ...(presharedKey !== undefined ? { presharedKey: typeof presharedKey === "string" ? secret(presharedKey) : presharedKey } : {}),
     };
-}
-
-/**
- * The links to create. The site schema already ran WireguardLink's own checks on every entry (hearth:wireguard is
- * derived from its schema) and the cross-checks resolved every host, so nothing is left to check here.
- */
-export function planLinks(links: readonly WireguardConfig[], _hosts: Map<string, Host>, _secret: SecretSource, _problems: ProblemCollector): WireguardConfig[] {
-    return [...links];
 }
 
 export function createLinks(links: readonly WireguardConfig[], hosts: Map<string, Host>, secret: SecretSource, remote: RemoteSite): Map<string, WireguardLink> {

@@ -1,6 +1,5 @@
 // Leaf validators of the site config: each carries the one sentence that says what is allowed, which every error repeats.
 import { rules } from "../../components";
-import { SSH_HOST_KEY_HINT } from "../../components/core/sshkey";
 
 export const { pattern, oneOf, bool, list, record, port, label } = rules;
 
@@ -12,4 +11,4 @@ export const secretKey = () => pattern(SECRET_KEY, "the name of a secret config 
 export const address = rules.hostAddress;
 
 /** A host's OpenSSH public key line, by the same parser as Host. Required wherever a host is reached: it pins the host. */
-export const hostKey = () => rules.sshPublicKey(undefined, SSH_HOST_KEY_HINT);
+export const hostKey = () => rules.sshPublicKey();

@@ -1,48 +1,30 @@
-// Site config for hosts: where each machine is, how to reach it over SSH, and what it can do.
+// Site config for hosts: Host's own schema (components/host-schema.ts) with key material named by secret config keys.
 import { z } from "zod";
-import { address, bool, hostKey, label, list, oneOf, pattern, port, record, secretKey } from "./fields";
-
-const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
-const user = () => pattern(USER, "a POSIX user name ([a-z_][a-z0-9_-]{0,31})");
+import { hostFields, rules, sshEndpointFields } from "../../components";
+import { list, record, secretKey } from "./fields";
 
 export const DEFAULT_SSH_KEY = "sshPrivateKey";
 
+/** A plain address and host key (the config has no Outputs), by the same rules as Host. */
+const plain = { address: rules.hostAddress(), hostKey: rules.sshPublicKey() };
+
 export const bastionSchema = record(
     {
-        address: address(),
-        port: port().optional(),
-        user: user().optional(),
-        /** The bastion's public key, pinned like a host's (required). */
-        hostKey: hostKey(),
+        ...sshEndpointFields,
+        ...plain,
         /** Secret config key holding the bastion's SSH private key. @default "sshPrivateKey" */
         sshKey: secretKey().optional(),
     },
     "a bastion (proxy)",
 );
 
-export const factsSchema = record(
-    {
-        systemd: bool().optional(),
-        zfs: bool().optional(),
-        zfsEncryption: bool().optional(),
-        zfsCompression: list(oneOf(["off", "on", "lzjb", "gzip", "lz4", "zstd"]), "a list of compression algorithms", 6).optional(),
-    },
-    "host facts",
-);
-
 export const hostSchema = record(
     {
-        name: label(),
-        address: address(),
-        port: port().optional(),
-        user: user().optional(),
-        /** The host's public key, pinned (required): its /etc/ssh/ssh_host_ed25519_key.pub. */
-        hostKey: hostKey(),
+        ...hostFields,
+        ...plain,
         /** Secret config key holding this host's SSH private key. @default "sshPrivateKey" */
         sshKey: secretKey().optional(),
-        sudo: bool().optional(),
         proxy: bastionSchema.optional(),
-        facts: factsSchema.optional(),
     },
     "a host",
 );

@@ -59,14 +59,8 @@ export function crossCheck(site: any): CrossIssue[] {
     (site.services ?? []).forEach((s: any, i: number) => refersTo(ctx, ["services", i, "host"], s.host, [...hosts, ...containers], "hosts or hearth:containers"));
     (site.wireguard ?? []).forEach((l: any, i: number) => {
         [["hub"], ...l.peers.map((_: unknown, j: number) => ["peers", j])].forEach((at: (string | number)[]) => {
+            // Which of host, stack or publicKey a side has, and its name, are the link schema's rules (config/wireguard.ts).
             const side = at.length === 1 ? l.hub : l.peers[at[1] as number];
-            const kinds = ["host", "stack", "publicKey"].filter((k) => side[k] !== undefined);
-            if (kinds.length !== 1) {
-                ctx.addIssue({ path: ["wireguard", i, ...at], input: side, message: "exactly one of host (a host of this site), stack (the site that manages it) or publicKey" });
-            }
-            if (side.host === undefined && side.name === undefined && kinds.length === 1) {
-                ctx.addIssue({ path: ["wireguard", i, ...at, "name"], input: undefined, message: "a side name (the same in every stack) for a side managed elsewhere" });
-            }
             refersTo(ctx, ["wireguard", i, ...at, "host"], side.host, hosts, "hosts");
         });
     });

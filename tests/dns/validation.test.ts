@@ -120,7 +120,7 @@ describe("DnsZone validation", () => {
 
     it("shows an object given as the Host only as '(not a Host)': it may carry a key", () => {
         const args = { ...internal([]), backend: { kind: "host", host: { address: "10.0.0.2", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----" }, nameservers: [{ name: "ns1", addresses: ["10.0.0.2"] }] } } as any;
-        assert.throws(() => new DnsZone("z", args), (e: Error) => e.message === `The 'backend.host' argument "(not a Host)" is not allowed: expected a Host from hearth.`);
+        assert.throws(() => new DnsZone("z", args), (e: Error) => e.message === `The 'backend.host' argument "(not a Host)" is not allowed: expected a hearth Host.`);
     });
 
     it("accepts the same private address once allowPrivate is set, and a wildcard once allowWildcard is set", async () => {

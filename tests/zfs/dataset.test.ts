@@ -78,7 +78,7 @@ describe("ZfsDataset", () => {
             );
         });
         it("refuses a host that is not a hearth Host, and arguments that are not a mapping", () => {
-            assert.throws(() => resolveZfsDatasetArgs({ host: { name: "nas" } as any, dataset: "tank/app" }), /'host' argument \{"name":"nas"\} is not allowed: expected a hearth Host\./);
+            assert.throws(() => resolveZfsDatasetArgs({ host: { name: "nas" } as any, dataset: "tank/app" }), /'host' argument "\(not a Host\)" is not allowed: expected a hearth Host\./);
             assert.throws(() => resolveZfsDatasetArgs("tank/app" as any), /'args' argument "tank\/app" is not allowed: expected ZfsDatasetArgs \(a mapping with keys host, dataset,/);
         });
         it("resolves sizes to bytes, booleans to on/off, gzip-6 to the form zfs prints, and fills the schedule's classes", () => {
