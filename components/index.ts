@@ -12,5 +12,6 @@ export * from "./postgres";
 export * from "./dns";
 // Argument errors and the shared schema rules: site programs and libraries build their own config on them.
 export { ArgumentError, describe } from "./core/errors";
+export { rehearse, Rehearsed } from "./core/owner";
 export * as rules from "./core/schema";
 export * as ip from "./core/ip";

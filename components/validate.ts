@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ArgumentError } from "./core/errors";
 import { name } from "./core/rules";
 import { describe } from "./core/errors";
+import { isRehearsing } from "./core/owner";
 import { documented, LABEL, parseArgs, z } from "./core/schema";
 import type { Host } from "./host";
 
@@ -10,6 +11,7 @@ export { describe };
 
 /** Throws a ResourceError naming the argument, the bad value and what is allowed. */
 export function fail(arg: string, value: unknown, allowed: string, resource?: pulumi.Resource): never {
+    if (isRehearsing()) throw new ArgumentError(arg, value, allowed);
     throw new pulumi.ResourceError(`The '${arg}' argument ${describe(value)} is not allowed: expected ${allowed}.`, resource);
 }
 
@@ -37,7 +39,8 @@ export function check<T>(fn: () => T, resource?: pulumi.Resource): T {
     try {
         return fn();
     } catch (e) {
-        if (e instanceof ArgumentError) fail(e.arg, e.value, e.allowed, resource);
+        // While a site rehearses its constructors, the error stays an ArgumentError (its path goes under a config key).
+        if (e instanceof ArgumentError && !isRehearsing()) fail(e.arg, e.value, e.allowed, resource);
         throw e;
     }
 }

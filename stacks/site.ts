@@ -1,6 +1,6 @@
 // The site program's body: validated config in, hearth components out. Everything is checked before the first resource.
 import * as pulumi from "@pulumi/pulumi";
-import { Host } from "../components";
+import { Host, rehearse, Rehearsed } from "../components";
 import { SiteConfig } from "./schema";
 import { ProblemCollector } from "./config/problems";
 import { STACK_NAME } from "./config/wireguard";
@@ -61,17 +61,45 @@ export function stackReferences(): (stack: string) => RemoteLinks {
 export function buildSite(site: SiteConfig, env: SiteEnv): SiteOutputs {
     const { secret } = env;
     const problems = new ProblemCollector();
-    const hosts = buildHosts(site.hosts, secret, problems);
 
-    // Check everything first: a bad entry anywhere means nothing registers anywhere.
-    const containers = planContainers(site.containers ?? [], hosts, secret, problems);
-    const placeable = new Set([...hosts.keys(), ...containers.map((c) => c.name)]);
-    const services = planServices(site.services ?? [], (n) => placeable.has(n));
-    const datasets = planDatasets(site.datasets ?? [], hosts, problems);
-    const databases = planDatabases(site.databases ?? [], hosts, problems);
-    const links = site.wireguard ?? [];
-    const zones = planZones(site.zones ?? [], hosts, addressOwners(site, containers), problems);
+    // Check everything first: a bad entry anywhere means nothing registers anywhere. The checks run as a rehearsal:
+    // errors keep their argument path (it goes under the entry's key path), and then every constructor runs up to the
+    // point where it would register (its argument checks and its claims on each host: two entries managing one unit,
+    // dataset, database, interface, zone or machine are refused here, not after the first has registered).
+    const plan = rehearse(() => {
+        const hosts = buildHosts(site.hosts, secret, problems);
+        const containers = planContainers(site.containers ?? [], hosts, secret, problems);
+        const placeable = new Set([...hosts.keys(), ...containers.map((c) => c.name)]);
+        const services = planServices(site.services ?? [], (n) => placeable.has(n));
+        const datasets = planDatasets(site.datasets ?? [], hosts, problems);
+        const databases = planDatabases(site.databases ?? [], hosts, problems);
+        const links = site.wireguard ?? [];
+        const zones = planZones(site.zones ?? [], hosts, addressOwners(site, containers), problems);
+        if (problems.problems.length === 0) {
+            const each = <T>(section: string, items: readonly T[], declare: (item: T) => unknown) =>
+                items.forEach((item, i) =>
+                    problems.run(`hearth:${section}[${i}]`, () => {
+                        try {
+                            declare(item);
+                        } catch (e) {
+                            if (!(e instanceof Rehearsed)) throw e;
+                        }
+                    }),
+                );
+            const noRemote = () => pulumi.output(undefined) as RemoteLinks;
+            each("containers", containers, (c) => createContainers([c]));
+            // A service inside a container is claimed on the container's own host, which exists only once the
+            // container does: its claims are checked when it is declared.
+            each("services", site.services ?? [], (s) => hosts.has(s.host) && createServices([s], (n) => hosts.get(n)!, secret));
+            each("datasets", datasets, (d) => createStorage([d], []));
+            each("databases", databases, (d) => createStorage([], [d]));
+            each("wireguard", links, (l) => createLinks([l], hosts, secret, noRemote));
+            each("zones", zones, (z) => createZones([z]));
+        }
+        return { hosts, containers, services, datasets, databases, links, zones };
+    });
     problems.throwIfAny();
+    const { hosts, containers, services, datasets, databases, links, zones } = plan;
 
     const createdContainers = createContainers(containers);
     const hostFor = (n: string): Host => hosts.get(n) ?? createdContainers.get(n)!.host;

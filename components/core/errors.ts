@@ -19,6 +19,21 @@ export function describe(value: unknown): string {
     return s.length > 120 ? `${s.slice(0, 117)}...` : s;
 }
 
+/** `peers[0].endpoint` → `["peers", 0, "endpoint"]`; `environment["A B"]` → `["environment", "A B"]`. */
+export function pathOf(arg: string): (string | number)[] {
+    const out: (string | number)[] = [];
+    const re = /([A-Za-z_$][A-Za-z0-9_$-]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/g;
+    let m: RegExpExecArray | null;
+    let at = 0;
+    while ((m = re.exec(arg)) !== null) {
+        if (m.index !== at && arg[at] !== ".") return [arg];
+        if (m.index !== at && m.index !== at + 1) return [arg];
+        out.push(m[1] ?? (m[2] !== undefined ? Number(m[2]) : (JSON.parse(m[3]) as string)));
+        at = re.lastIndex;
+    }
+    return at === arg.length && out.length > 0 ? out : [arg];
+}
+
 /**
  * A bad argument: names the argument, the value and what is allowed. `path` is the argument's place as keys and
  * indexes (`["peers", 0, "endpoint"]` for `peers[0].endpoint`), so a caller can move it under a config key path without
@@ -34,6 +49,6 @@ export class ArgumentError extends Error {
     ) {
         super(`The '${arg}' argument ${describe(value)} is not allowed: expected ${allowed}.`);
         this.name = "ArgumentError";
-        this.path = path ?? [arg];
+        this.path = path ?? pathOf(arg);
     }
 }

@@ -25,7 +25,48 @@ export function ownerId(project: string, stack: string, type: string, name: stri
     return [project, stack, type, name].map(enc).join("/");
 }
 
-const claimed = new WeakMap<object, Map<string, string>>();
+let claimed = new WeakMap<object, Map<string, string>>();
+
+// ---- rehearsal -------------------------------------------------------------------------------------------------
+// A site declares many resources; a claim refused at the tenth must not leave nine registered. The site program first
+// rehearses every constructor up to the point where it would register (its argument checks and claims, against a
+// scratch claim registry), and registers nothing unless every rehearsal passed.
+
+/** Thrown at `rehearsalPoint()` while rehearsing: the constructor got as far as registering. */
+export class Rehearsed extends Error {
+    constructor() {
+        super("rehearsed: nothing registered");
+        this.name = "Rehearsed";
+    }
+}
+
+let rehearsing = false;
+
+/** Whether a rehearsal runs (constructors then throw ArgumentErrors as they are, and stop before registering). */
+export function isRehearsing(): boolean {
+    return rehearsing;
+}
+
+/** Called by every component constructor right before it registers: ends the constructor while rehearsing. */
+export function rehearsalPoint(): void {
+    if (rehearsing) throw new Rehearsed();
+}
+
+/**
+ * Runs `fn` as a rehearsal: claims go to a scratch registry (thrown away after), constructors stop before registering.
+ * Returns what `fn` returns.
+ */
+export function rehearse<T>(fn: () => T): T {
+    const real = claimed;
+    claimed = new WeakMap();
+    rehearsing = true;
+    try {
+        return fn();
+    } finally {
+        rehearsing = false;
+        claimed = real;
+    }
+}
 
 /**
  * Records that `owner` manages `object` (e.g. "unit web.service") on the host identified by `host` (the Host

@@ -1,4 +1,5 @@
 // DnsZone (hearth:dns:Zone): one provider-neutral set of records, published on Cloudflare, Route53, or a hearth host running Knot DNS.
+import { rehearsalPoint } from "../core/owner";
 import * as pulumi from "@pulumi/pulumi";
 import { ZONE_TYPE } from "../tokens";
 import { resolveDnsZoneArgs, ResolvedDnsZone } from "./args";
@@ -45,6 +46,7 @@ export class DnsZone extends pulumi.ComponentResource {
         // One resource per zone on a host: a second claimant is refused before anything registers.
         if (z.backend.kind === "host") claimOnHost(z.backend.host, `dns zone ${z.zone}`, mark, "zone", z.zone);
         // A summary, not the args: the host backend's Host carries a key, and policies want the records in one readable form.
+        rehearsalPoint();
         super(ZONE_TYPE, name, {
             zone: z.zone, backend: z.backend.kind, ttl: z.ttl, public: z.public, allowPrivate: z.allowPrivate, allowWildcard: z.allowWildcard,
             records: z.records.map((r) => ({ name: absolute(r.owner, z.zone), type: r.type, ttl: r.ttl, value: rdataText(r) })),

@@ -1,4 +1,5 @@
 // NspawnContainer: a systemd-nspawn machine on a ZFS clone or a directory, with private users and network, that is itself a Host.
+import { rehearsalPoint } from "../core/owner";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { Host, remoteScript } from "../host";
@@ -35,6 +36,7 @@ export class NspawnContainer extends pulumi.ComponentResource {
         // A renamed parent's child was named after the old name: its mark follows the parent's aliases.
         const rootfsAliases = childAliases(opts, "-rootfs");
         claimOnHost(r.host, `machine ${spec.machine}`, mark, "machine", spec.machine);
+        rehearsalPoint();
         super(CONTAINER_TYPE, name, {
             host: r.host.name,
             machine: spec.machine,

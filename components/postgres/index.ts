@@ -1,4 +1,5 @@
 // PostgresDb: a role and its database on a host's PostgreSQL, with pg_hba, optional ZFS tablespace and pgbouncer entry.
+import { rehearsalPoint } from "../core/owner";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as command from "@pulumi/command";
@@ -58,6 +59,7 @@ export class PostgresDb extends pulumi.ComponentResource {
             claimOnHost(r.host, `pgbouncer database ${db.database}`, mark, "database", db.database);
             claimOnHost(r.host, `pgbouncer user ${db.user}`, mark, "user", db.user);
         }
+        rehearsalPoint();
         super(DATABASE_TYPE, name, {
             host: r.host.name,
             database: db.database,

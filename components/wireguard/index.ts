@@ -1,4 +1,5 @@
 // WireguardLink: a site-to-site or hub-and-peers WireGuard tunnel whose private keys are made on, and never leave, each host.
+import { rehearsalPoint } from "../core/owner";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as command from "@pulumi/command";
@@ -70,6 +71,7 @@ export class WireguardLink extends pulumi.ComponentResource {
         const mark = ownerMark(WIREGUARD_TYPE, name, opts, link.adopt);
         // One resource per interface on a host: a second claimant is refused before anything runs.
         for (const s of sides) if (s.host) claimOnHost(s.host, `wireguard interface ${link.interfaceName}`, mark, "interfaceName", link.interfaceName);
+        rehearsalPoint();
         super(WIREGUARD_TYPE, name, {
             interfaceName: link.interfaceName,
             network: link.network,

@@ -4,8 +4,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { ArgumentError, describe, rules } from "../../components";
 import { ConfigProblem, formatProblems } from "../schema";
 
-const ARG_ERROR = /^The '([^']+)' argument ([\s\S]*) is not allowed: expected ([\s\S]*?)\.?$/;
-
 /**
  * Collects problems from checks that run per config entry (component resolvers), so one run reports them all,
  * then throws them together: nothing is registered while any entry is wrong.
@@ -14,8 +12,8 @@ export class ProblemCollector {
     readonly problems: ConfigProblem[] = [];
 
     /**
-     * Runs `check`; a component error naming argument `a` becomes a problem at `${prefix}.${a}` (after `strip`
-     * is removed from the argument's front). Returns the check's value, or undefined when it failed.
+     * Runs `check`; an ArgumentError whose path is `a` becomes a problem at `${prefix}.${a}` (after a leading `strip`
+     * key is removed). Returns the check's value, or undefined when it failed.
      */
     run<T>(prefix: string, check: () => T, strip = ""): T | undefined {
         try {
@@ -37,12 +35,9 @@ export function toProblem(prefix: string, e: unknown, strip = ""): ConfigProblem
         const path = strip && e.path[0] === strip.replace(/\.$/, "") ? e.path.slice(1) : e.path;
         return { path: joinPath(prefix, rules.argName(path)), message: `is ${describe(e.value)}: expected ${e.allowed}` };
     }
-    const message = e instanceof Error ? e.message : String(e);
-    const m = ARG_ERROR.exec(message);
-    if (!m) return { path: prefix, message: `is not allowed: ${message}` };
-    let arg = m[1];
-    if (strip && arg.startsWith(strip)) arg = arg.slice(strip.length);
-    return { path: joinPath(prefix, arg), message: `is ${m[2]}: expected ${m[3]}` };
+    // Not an argument error (the checks run as a rehearsal, so every argument problem arrives as one): a bug or an
+    // environment problem, reported at the entry as it is.
+    return { path: prefix, message: `is not allowed: ${e instanceof Error ? e.message : String(e)}` };
 }
 
 /** `hearth:services[2]` + `socket.targetPort` / `execStart[0]`. */

@@ -1,0 +1,105 @@
+// A site registers nothing unless every entry would: two entries that would manage one object on a host (a unit, a
+// dataset, a database, an interface, a zone, a machine) are refused as config problems before the first registers,
+// not by the second constructor after the first has registered.
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { rehearse, Rehearsed, SystemdService } from "../../components";
+import { parseSiteConfig } from "../../stacks/schema";
+import { buildSite } from "../../stacks/site";
+import { installMocks, recorded, resetRecorded, settle, TEST_HOST_KEY } from "../mocks";
+import { Host } from "../../components";
+
+type Values = Record<string, any>;
+
+const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+
+function base(): Values {
+    return {
+        sshPrivateKey: "placeholder",
+        hosts: [
+            { name: "web1", address: "192.0.2.10", hostKey: TEST_HOST_KEY, facts: { zfs: true } },
+            { name: "web2", address: "192.0.2.11", hostKey: TEST_HOST_KEY, facts: { zfs: true } },
+        ],
+    };
+}
+
+const svc = (name: string, host: string, extra: Values = {}) => ({ name, host, description: `the ${name} service`, execStart: ["/usr/bin/true"], ...extra });
+
+/** Builds the site; returns the config problems (one ResourceError listing them) or [] when it built. */
+function build(v: Values): string[] {
+    resetRecorded();
+    try {
+        buildSite(parseSiteConfig({ values: v, secretKeys: new Set(["sshPrivateKey"]) }), { secret: () => pulumi.secret("fake-secret-value") });
+        return [];
+    } catch (e) {
+        return (e as Error).message.split("\n").slice(1).map((l) => l.trim());
+    }
+}
+
+describe("site: every constructor is rehearsed before the first registers", () => {
+    before(() => installMocks("hearth", "rehearsal"));
+
+    const cases: [string, (v: Values) => void, string][] = [
+        [
+            "two services with one unit name on one host",
+            (v) => (v.services = [svc("app", "web1"), svc("other", "web1", { unitName: "app" })]),
+            `'hearth:services[1].unitName' is "app.service": expected an object no other resource on this host manages (systemd unit app.service is already managed by hearth/rehearsal/hearth:systemd:Service/app)`,
+        ],
+        [
+            "two datasets naming one dataset",
+            (v) => (v.datasets = [{ name: "a", host: "web1", dataset: "tank/data" }, { name: "b", host: "web1", dataset: "tank/data" }]),
+            `'hearth:datasets[1].dataset' is "tank/data": expected an object no other resource on this host manages (dataset tank/data is already managed by hearth/rehearsal/hearth:zfs:Dataset/a)`,
+        ],
+        [
+            "a dataset whose previous name is another's dataset",
+            (v) => (v.datasets = [{ name: "a", host: "web1", dataset: "tank/data" }, { name: "b", host: "web1", dataset: "tank/new", previousNames: ["tank/data"] }]),
+            `'hearth:datasets[1].previousNames[0]' is "tank/data": expected an object no other resource on this host manages (dataset tank/data is already managed by hearth/rehearsal/hearth:zfs:Dataset/a)`,
+        ],
+        [
+            "two databases with one name on one host",
+            (v) => (v.databases = [{ name: "a", host: "web1", database: "app" }, { name: "b", host: "web1", database: "app", user: "other" }]),
+            `'hearth:databases[1].database' is "app": expected an object no other resource on this host manages (postgres database 5432/app is already managed by hearth/rehearsal/hearth:postgres:Database/a)`,
+        ],
+    ];
+
+    for (const [what, edit, expected] of cases) {
+        it(`refuses ${what} with nothing registered`, async () => {
+            const v = base();
+            edit(v);
+            const problems = build(v);
+            await settle();
+            assert.deepEqual(problems, [expected]);
+            assert.deepEqual(recorded, [], "nothing may be registered");
+        });
+    }
+
+    it("the same entries on two hosts build (a claim is per host), and the real claims are not taken by the rehearsal", async () => {
+        const v = base();
+        v.services = [svc("app", "web1"), svc("other", "web2", { unitName: "app" })];
+        v.datasets = [{ name: "a", host: "web1", dataset: "tank/data" }, { name: "b", host: "web2", dataset: "tank/data" }];
+        assert.deepEqual(build(v), []);
+        await settle();
+        assert.deepEqual(recorded.filter((r) => r.type === "hearth:systemd:Service").map((r) => r.name).sort(), ["app", "other"]);
+        assert.deepEqual(recorded.filter((r) => r.type === "hearth:zfs:Dataset").map((r) => r.name).sort(), ["a", "b"]);
+    });
+
+    it("a rehearsed constructor stops before registering, and its claims are gone afterwards", async () => {
+        resetRecorded();
+        const host = new Host({ name: "box", address: "192.0.2.20", privateKey: pulumi.secret("k"), hostKey: KEY });
+        const args = { host, description: "x", execStart: ["/usr/bin/true"] };
+        assert.throws(() => rehearse(() => new SystemdService("one", args)), Rehearsed);
+        // A second resource on the same unit is refused in a rehearsal of both...
+        assert.throws(
+            () =>
+                rehearse(() => {
+                    assert.throws(() => new SystemdService("one", args), Rehearsed);
+                    new SystemdService("two", { ...args, unitName: "one" });
+                }),
+            /no other resource on this host manages/,
+        );
+        // ...but a rehearsal leaves no claim behind: the real declaration of "two" on that unit name still builds.
+        new SystemdService("two", { ...args, unitName: "one" });
+        await settle();
+        assert.deepEqual(recorded.filter((r) => r.type === "hearth:systemd:Service").map((r) => r.name), ["two"]);
+    });
+});
