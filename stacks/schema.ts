@@ -1,7 +1,8 @@
 // The typed site config (`Pulumi.<site>.yaml`): one zod schema per `hearth:` key, cross-checks, and errors that name the key path.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { describe } from "../components/core/errors";
+import { describe, HIDDEN, isSecretName } from "../components/core/errors";
+import { rules } from "../components";
 import { SECRET_KEY } from "./config/fields";
 import { DEFAULT_SSH_KEY, hostsSchema } from "./config/hosts";
 import { servicesSchema } from "./config/services";
@@ -66,10 +67,12 @@ export function checkSiteConfig(raw: RawSiteConfig, namespace = "hearth"): { ok:
         else loose.add(key);
     }
     const parsed = siteSchema.safeParse(sections, { reportInput: true });
+    // A section set as a secret is refused below; its values are never shown in a problem either.
+    const hidden = (path: readonly PropertyKey[]) => raw.secretKeys?.has(String(path[0])) ?? false;
     if (!parsed.success) {
-        for (const issue of parsed.error.issues) problems.push(...toProblems(issue, namespace));
+        for (const issue of parsed.error.issues) problems.push(...toProblems(issue, namespace, hidden(issue.path)));
     } else {
-        for (const issue of crossCheck(parsed.data)) problems.push({ path: keyPath(namespace, issue.path), message: `${shown(issue.input)}: expected ${issue.message}` });
+        for (const issue of crossCheck(parsed.data)) problems.push({ path: keyPath(namespace, issue.path), message: `${shown(hidden(issue.path) ? HIDDEN : issue.input)}: expected ${issue.message}` });
     }
     // A section holds plain values only: a secret set inside one (`pulumi config set --secret --path ...`) would be
     // written into unit files, scripts and state in clear. Secrets live in their own keys, named by the config.
@@ -107,12 +110,18 @@ export function checkSiteConfig(raw: RawSiteConfig, namespace = "hearth"): { ok:
     return { ok: true, site: parsed.data };
 }
 
-function toProblems(issue: z.core.$ZodIssue, namespace: string): ConfigProblem[] {
+function toProblems(issue: z.core.$ZodIssue, namespace: string, hide = false): ConfigProblem[] {
+    if (issue.code === "invalid_union") {
+        // When one option's type matched and only something inside it failed, name that (as the components do).
+        const inner = rules.matchedOption(issue.errors);
+        if (inner) return inner.flatMap((i) => toProblems({ ...i, path: [...issue.path, ...i.path] } as z.core.$ZodIssue, namespace, hide));
+    }
     const at = keyPath(namespace, issue.path);
-    let input = (issue as { input?: unknown }).input;
+    let input = hide ? HIDDEN : (issue as { input?: unknown }).input;
     // A discriminated union reports at its discriminator (`backend.kind`) but carries the whole object.
     const last = issue.path[issue.path.length - 1];
     if (issue.code === "invalid_union" && typeof last === "string" && input && typeof input === "object" && last in input) input = (input as Record<string, unknown>)[last];
+    if (issue.path.some((p) => isSecretName(p as string)) && typeof input !== "boolean" && typeof input !== "number") input = input === undefined ? undefined : HIDDEN;
     if (issue.code === "unrecognized_keys") {
         return issue.keys.map((k) => ({ path: keyPath(namespace, [...issue.path, k]), message: `is not a known key: expected ${issue.message}` }));
     }

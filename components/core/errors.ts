@@ -1,20 +1,47 @@
 // Argument errors shared by components, the site schema and the policy pack. No Pulumi import: the wiring turns an
 // ArgumentError into a pulumi.ResourceError with the same message.
 
-/** Keys whose values an error never shows, wherever they sit in an object: a private key, a token, a password. */
-const SECRET_KEY = /private|secret|token|passw|credential|preshared|apikey/i;
+/** Names whose values an error never shows, wherever they sit: a private key, a token, a password, a credential. */
+const SECRET_NAME = /(privatekey|private_key|secret|token|password|passwd|passphrase|credentials?|presharedkey|psk|apikey|accesskey)$|^key$|^auth$/i;
 
-function hideSecrets(this: unknown, key: string, value: unknown): unknown {
-    return key !== "" && SECRET_KEY.test(key) && value !== null && typeof value !== "boolean" && typeof value !== "number" ? "(hidden)" : value;
+/** Whether an argument or key of this name may hold a secret (its value is never shown in an error). */
+export function isSecretName(name: string | number | undefined): boolean {
+    return typeof name === "string" && SECRET_NAME.test(name);
 }
 
-/** A value shown in an error: JSON for strings (so control characters and lookalikes are visible), truncated. */
+/** Text that is key material whatever argument it was given as (a pasted private key). */
+const KEY_MATERIAL = /PRIVATE KEY|^b3BlbnNzaC1rZXktdjE/;
+
+export const HIDDEN = "(hidden: it may be a secret)";
+
+function hideSecrets(this: unknown, key: string, value: unknown): unknown {
+    if (key !== "" && isSecretName(key) && value !== null && typeof value !== "boolean" && typeof value !== "number") return HIDDEN;
+    if (typeof value === "string" && KEY_MATERIAL.test(value)) return HIDDEN;
+    if (typeof value === "bigint") return `${value}n`;
+    if (typeof value === "number" && !Number.isFinite(value)) return String(value);
+    return value;
+}
+
+/**
+ * A value shown in an error: JSON for strings (so control characters and lookalikes are visible), truncated; key
+ * material and the values of secret-named keys hidden; never throws (a value that cannot be shown says so).
+ */
 export function describe(value: unknown): string {
     let s: string;
     try {
-        s = typeof value === "string" ? JSON.stringify(value).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`) : String(JSON.stringify(value, hideSecrets) ?? value);
+        if (typeof value === "string") {
+            s = KEY_MATERIAL.test(value) ? HIDDEN : JSON.stringify(value).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+        } else if (typeof value === "number") {
+            s = Object.is(value, -0) ? "-0" : String(value);
+        } else if (typeof value === "bigint") {
+            s = `${value}n`;
+        } else if (typeof value === "symbol" || typeof value === "function") {
+            s = `(a ${typeof value})`;
+        } else {
+            s = JSON.stringify(value, hideSecrets) ?? String(value);
+        }
     } catch {
-        s = String(value);
+        s = "(a value that cannot be shown)";
     }
     return s.length > 120 ? `${s.slice(0, 117)}...` : s;
 }

@@ -5,7 +5,7 @@
 // Pure: no Pulumi import. A component's schema (components/<c>/schema.ts) is its argument type (`z.input`), its
 // validation and the source of its README's argument table (`.describe()` on each field; `@default` in that text).
 import { z } from "zod";
-import { ArgumentError } from "./errors";
+import { ArgumentError, HIDDEN, isSecretName } from "./errors";
 import { parseCidr, parseIp } from "./ip";
 import { parseSshPublicKey, SSH_PUBLIC_KEY_ALLOWED } from "./sshkey";
 import { REASON, REASON_ALLOWED, REASON_WORDS, REASON_WORDS_ALLOWED } from "./vocab";
@@ -213,13 +213,18 @@ export function toArgIssues(issues: readonly z.core.$ZodIssue[], input: unknown,
 }
 
 /** The issues of the one union option whose own type matched (every issue lies below it), if exactly one did. */
-function matchedOption(options: readonly (readonly z.core.$ZodIssue[])[]): readonly z.core.$ZodIssue[] | undefined {
+export function matchedOption(options: readonly (readonly z.core.$ZodIssue[])[]): readonly z.core.$ZodIssue[] | undefined {
     const matched = options.filter((issues) => issues.length > 0 && issues.every((i) => i.path.length > 0 && i.code !== "unrecognized_keys"));
     return matched.length === 1 ? matched[0] : undefined;
 }
 
+/** A placeholder a rule put in place of the value (`"<a plain string>"`, `"(not a Host)"`): shown as it is. */
+const PLACEHOLDER = /^[<(].*[>)]$/;
+
 function make(path: ArgPath, value: unknown, allowed: string): ArgIssue {
-    return { path, arg: argName(path), value, allowed };
+    // Under a name that may hold a secret (`privateKey`, `apiToken`, `credentials`, …) the value is never shown.
+    const hidden = path.some(isSecretName) && value !== undefined && !(typeof value === "string" && PLACEHOLDER.test(value)) && typeof value !== "boolean";
+    return { path, arg: argName(path), value: hidden ? HIDDEN : value, allowed };
 }
 
 /** Parses `input` with `schema`; the first problem throws an ArgumentError whose `path` is under `base`. */

@@ -196,12 +196,15 @@ export const nameserverSchema = record(
     "a name server",
 );
 
-const MAILBOX = /^([a-z0-9_+-]+(\.[a-z0-9_+-]+)*)@(.+)$/;
+// The SOA RNAME is a domain name (RFC 1035 §8): the local part becomes its first label, so it takes only what a label
+// takes (no '+', which a name server refuses in the zone file).
+const MAILBOX = /^([a-z0-9_-]+(\.[a-z0-9_-]+)*)@(.+)$/;
+const MAILBOX_ALLOWED = "a mailbox such as hostmaster@example.org (lowercase; the part before '@' of letters, digits, '_', '-' and '.', no '+')";
 const hostmaster = () =>
-    z.string(say("a mailbox such as hostmaster@example.org (lowercase)")).refine((v) => {
+    z.string(say(MAILBOX_ALLOWED)).refine((v) => {
         const m = MAILBOX.exec(v);
         return m !== null && m[1].length <= 63 && targetProblem(m[3]) === null;
-    }, say("a mailbox such as hostmaster@example.org (lowercase)"));
+    }, say(MAILBOX_ALLOWED));
 
 
 export const hostBackendShape = {

@@ -44,8 +44,9 @@ export const PACKAGED_SERVICE = /^[A-Za-z0-9][A-Za-z0-9:_.-]{0,200}(@[A-Za-z0-9:
 
 const SHORTHANDS = ["minutely", "hourly", "daily", "weekly", "monthly", "yearly", "annually", "quarterly", "semiannually"];
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-const DAY_NAMES: Record<string, number> = Object.fromEntries(
-    DAYS.flatMap((d, i) => [[d, i], [["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"][i], i]]),
+// A Map, not an object: `constructor` or `__proto__` must not read as a day.
+const DAY_NAMES: ReadonlyMap<string, number> = new Map(
+    DAYS.flatMap((d, i): [string, number][] => [[d, i], [["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"][i], i]]),
 );
 const TIMEZONE = /^(UTC|[A-Za-z][A-Za-z_]*(\/[A-Za-z0-9][A-Za-z0-9_+-]*){1,2})$/;
 
@@ -65,8 +66,8 @@ function checkDays(token: string): boolean {
     return token.split(",").every((item) => {
         const m = /^([A-Za-z]+)(?:\.\.([A-Za-z]+))?$/.exec(item);
         if (!m) return false;
-        const a = DAY_NAMES[m[1].toLowerCase()];
-        const b = m[2] === undefined ? a : DAY_NAMES[m[2].toLowerCase()];
+        const a = DAY_NAMES.get(m[1].toLowerCase());
+        const b = m[2] === undefined ? a : DAY_NAMES.get(m[2].toLowerCase());
         return a !== undefined && b !== undefined && a <= b;
     });
 }

@@ -276,6 +276,16 @@ export const systemdServiceShape = {
 /** A drop-in over a packaged unit: hardening and limits only; the packaged unit keeps its command, identity and restart policy. */
 export const systemdDropInShape = {
     host: hostArg().describe(HOST_DOC),
+    dropIn: record(
+        {
+            unit: pattern(PACKAGED_SERVICE, "a packaged service unit name ending in '.service' (e.g. 'nginx.service', 'postgresql@15-main.service')").describe("The packaged unit, e.g. `nginx.service`."),
+            name: pattern(DROP_IN_NAME, "a drop-in name (lowercase letters, digits, _ . -, no '.conf')")
+                .refine((n) => !n.endsWith(".conf"), say("a name without the '.conf' suffix (hearth adds it)"))
+                .optional()
+                .describe("Drop-in file name without `.conf`. @default \"50-hearth\""),
+        },
+        "{ unit, name? }",
+    ).describe("Write a drop-in over a packaged unit (hardening and limits only) instead of a full unit."),
     unitName: absent(DROP_IN_KEEPS),
     description: description().optional().describe("One line saying what the drop-in is for (a comment in it). @default - none"),
     execStart: absent(DROP_IN_KEEPS),
@@ -288,16 +298,6 @@ export const systemdDropInShape = {
     credentials: absent(DROP_IN_KEEPS, "<credentials>"),
     timer: absent(DROP_IN_KEEPS),
     socket: absent(DROP_IN_KEEPS),
-    dropIn: record(
-        {
-            unit: pattern(PACKAGED_SERVICE, "a packaged service unit name ending in '.service' (e.g. 'nginx.service', 'postgresql@15-main.service')").describe("The packaged unit, e.g. `nginx.service`."),
-            name: pattern(DROP_IN_NAME, "a drop-in name (lowercase letters, digits, _ . -, no '.conf')")
-                .refine((n) => !n.endsWith(".conf"), say("a name without the '.conf' suffix (hearth adds it)"))
-                .optional()
-                .describe("Drop-in file name without `.conf`. @default \"50-hearth\""),
-        },
-        "{ unit, name? }",
-    ).describe("Write a drop-in over a packaged unit (hardening and limits only) instead of a full unit."),
     startWhenExists: absent("no value with 'dropIn' (the packaged unit decides when it starts)"),
     enable: bool().optional().describe(ENABLE_DOC),
 };

@@ -1,7 +1,7 @@
 // WireguardLink's arguments: one zod schema is their type, their checks, the README's argument table and (through the
 // public API) the site config's `hearth:wireguard` entries.
 import type { Host } from "../host";
-import { hostRoute, overlaps, parseCidr, parseIp, width, type Cidr } from "../core/ip";
+import { hostRoute, parseCidr, parseIp, width, type Cidr } from "../core/ip";
 import { isHostAddress } from "../core/rules";
 import { argName, bool, checked, int, label, list, ONCE_VALID, pattern, port, problem, record, z, type ArgPath } from "../core/schema";
 import { WG_KEY, WG_PUBLIC_KEY_ALLOWED } from "../core/vocab";
@@ -181,7 +181,10 @@ export function checkWireguardLink(v: WireguardLinkView, ctx: z.RefinementCtx): 
     });
 
     const network = v.network ?? defaultNetwork(v.interfaceName);
-    const routed: Array<{ c: Cidr; where: string }> = [];
+    // AllowedIPs of different sides must not overlap: WireGuard would silently route the overlap to one of them.
+    // Prefixes are nested or disjoint, so after sorting by family and base (shorter first on a tie) a prefix overlaps
+    // an earlier one exactly when it starts before the furthest end seen so far: one pass, not every pair.
+    const routed: Array<{ c: Cidr; end: bigint; path: ArgPath; order: number }> = [];
     sides.forEach((s, i) => {
         const name = names[i];
         // A side without a name, or with another side's name (refused above), has no default address of its own.
@@ -192,12 +195,26 @@ export function checkWireguardLink(v: WireguardLinkView, ctx: z.RefinementCtx): 
         ];
         for (const { text, path } of items) {
             const c = parseCidr(text)!;
-            const where = argName(path);
-            const clash = routed.find((r) => overlaps(r.c, c));
-            if (clash) problem(ctx, path, c.networkText, `a network that overlaps no other routed network (it overlaps ${clash.c.networkText} of ${clash.where})`);
-            routed.push({ c, where });
+            const size = 1n << BigInt(width(c.family) - c.prefixLength);
+            routed.push({ c, end: c.base + size - 1n, path, order: routed.length });
         }
     });
+    const sorted = [...routed].sort((a, b) => a.c.family - b.c.family || (a.c.base < b.c.base ? -1 : a.c.base > b.c.base ? 1 : a.c.prefixLength - b.c.prefixLength));
+    const clashes: Array<{ later: (typeof routed)[number]; earlier: (typeof routed)[number] }> = [];
+    let top: (typeof routed)[number] | undefined;
+    for (const x of sorted) {
+        if (top && top.c.family === x.c.family && x.c.base <= top.end) {
+            const [earlier, later] = top.order < x.order ? [top, x] : [x, top];
+            clashes.push({ earlier, later });
+        }
+        if (!top || top.c.family !== x.c.family || x.end > top.end) top = x;
+    }
+    const reported = new Set<number>();
+    for (const { earlier, later } of clashes.sort((a, b) => a.later.order - b.later.order)) {
+        if (reported.has(later.order)) continue;
+        reported.add(later.order);
+        problem(ctx, later.path, later.c.networkText, `a network that overlaps no other routed network (it overlaps ${earlier.c.networkText} of ${argName(earlier.path)})`);
+    }
 }
 
 /** Cross-field checks run only once every field is valid (they read parsed addresses and names). */

@@ -5,7 +5,12 @@ export const { pattern, oneOf, bool, list, record, port, label } = rules;
 
 /** A Pulumi config key name in this project's namespace that holds a secret. */
 export const SECRET_KEY = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
-export const secretKey = () => pattern(SECRET_KEY, "the name of a secret config key in the hearth namespace (letters, digits, '_', '.', '-'; set with `pulumi config set --secret`)");
+const SECRET_KEY_ALLOWED = "the name of a secret config key in the hearth namespace (letters, digits, '_', '.', '-'; set with `pulumi config set --secret`)";
+/** The name of a secret config key. A value that is not one is not shown: it may be the secret itself, pasted here. */
+export const secretKey = () =>
+    rules.z.string(rules.say(SECRET_KEY_ALLOWED)).superRefine((v, ctx) => {
+        if (!SECRET_KEY.test(v)) ctx.addIssue({ code: "custom", message: SECRET_KEY_ALLOWED, input: "(not shown: it may be the secret itself)" });
+    });
 
 /** Where a host is reached: an IP literal or a DNS name, by the same rule as Host. */
 export const address = rules.hostAddress;
