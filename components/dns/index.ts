@@ -1,4 +1,5 @@
 // DnsZone (hearth:dns:Zone): one provider-neutral set of records, published on Cloudflare, Route53, or a hearth host running Knot DNS.
+import type { ZoneProps } from "../core/props";
 import { rehearsalPoint } from "../core/owner";
 import * as pulumi from "@pulumi/pulumi";
 import { ZONE_TYPE } from "../tokens";
@@ -51,7 +52,7 @@ export class DnsZone extends pulumi.ComponentResource {
             zone: z.zone, backend: z.backend.kind, ttl: z.ttl, public: z.public, allowPrivate: z.allowPrivate, allowWildcard: z.allowWildcard,
             records: z.records.map((r) => ({ name: absolute(r.owner, z.zone), type: r.type, ttl: r.ttl, value: rdataText(r) })),
             serviceRecords: z.pending.map((p) => ({ name: absolute(p.owner, z.zone), ttl: p.ttl })),
-        }, opts);
+        } satisfies ZoneProps, opts);
 
         const owners = new Set([...z.records.map((r) => r.owner), ...z.pending.map((p) => p.owner)]);
         this.zoneName = pulumi.output(z.zone);

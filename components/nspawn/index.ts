@@ -1,4 +1,5 @@
 // NspawnContainer: a systemd-nspawn machine on a ZFS clone or a directory, with private users and network, that is itself a Host.
+import type { ContainerProps } from "../core/props";
 import { rehearsalPoint } from "../core/owner";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
@@ -49,7 +50,7 @@ export class NspawnContainer extends pulumi.ComponentResource {
             ephemeral: spec.ephemeral,
             destroyOnDelete: spec.destroyOnDelete,
             owner: mark.id,
-        }, opts);
+        } satisfies ContainerProps, opts);
         this.machine = spec.machine;
         this.address = r.sshAddress;
 

@@ -1,4 +1,5 @@
 // PostgresDb: a role and its database on a host's PostgreSQL, with pg_hba, optional ZFS tablespace and pgbouncer entry.
+import type { DatabaseProps } from "../core/props";
 import { rehearsalPoint } from "../core/owner";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -75,7 +76,7 @@ export class PostgresDb extends pulumi.ComponentResource {
             passwordVersion: r.passwordVersion,
             adopt: db.adopt,
             destroyOnDelete: spec.destroyOnDelete,
-        }, opts);
+        } satisfies DatabaseProps, opts);
 
         if (r.dataset) this.dataset = new ZfsDataset(`${name}-tablespace`, r.dataset.args, { parent: this, aliases: tablespaceAliases });
         const password = new random.RandomPassword(

@@ -1,4 +1,5 @@
 // SystemdService (hearth:systemd:Service): a hardened unit, or a drop-in over a packaged one, converged by one remote command.
+import type { ServiceProps } from "../core/props";
 import { rehearsalPoint } from "../core/owner";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
@@ -76,7 +77,7 @@ export class SystemdService extends pulumi.ComponentResource {
         const rendered = renderService(resolved, mark);
         // Recorded as the component's inputs (state, policy props): resolved plain data, credential names only.
         rehearsalPoint();
-        super(SERVICE_TYPE, name, { ...resolved, host: args.host.name, unitText: rendered.unitText, hash: rendered.hash }, opts);
+        super(SERVICE_TYPE, name, { ...resolved, host: args.host.name, unitText: rendered.unitText, hash: rendered.hash } satisfies ServiceProps, opts);
         this.resolved = resolved;
         this.hostname = resolved.hostname;
 

@@ -1,4 +1,5 @@
 // WireguardLink: a site-to-site or hub-and-peers WireGuard tunnel whose private keys are made on, and never leave, each host.
+import type { LinkProps } from "../core/props";
 import { rehearsalPoint } from "../core/owner";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -79,8 +80,9 @@ export class WireguardLink extends pulumi.ComponentResource {
             keepaliveSec: link.keepaliveSec,
             keyVersion: link.keyVersion,
             presharedKey: typeof link.presharedKey === "string" ? link.presharedKey : "given",
-            sides: sides.map((s) => ({ name: s.name, role: s.role, host: s.host?.name, endpoint: s.endpoint, listenPort: s.listenPort, subnets: s.subnets, addresses: s.addresses })),
-        }, opts);
+            // An endpoint given as an Output is recorded once it resolves (a string, as LinkProps says).
+            sides: sides.map((s) => ({ name: s.name, role: s.role, host: s.host?.name, endpoint: s.endpoint as string | undefined, listenPort: s.listenPort, subnets: s.subnets, addresses: s.addresses })),
+        } satisfies LinkProps, opts);
         this.interfaceName = link.interfaceName;
         this.network = link.network;
         this.addresses = Object.fromEntries(sides.map((s) => [s.name, s.addresses]));

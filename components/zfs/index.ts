@@ -1,4 +1,5 @@
 // ZfsDataset: a hearth-owned ZFS dataset created, adopted, renamed or cloned in place, with scheduled snapshots.
+import type { DatasetProps } from "../core/props";
 import { rehearsalPoint } from "../core/owner";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
@@ -94,7 +95,7 @@ export class ZfsDataset extends pulumi.ComponentResource {
             snapshots: r.snapshots,
             destroyOnDelete: spec.destroyOnDelete,
             recursive: spec.recursive,
-        }, opts);
+        } satisfies DatasetProps, opts);
         const rendered = renderDataset(spec, mark);
         // The converge command only ever updates in place; the delete (keep, or destroy on opt-in) lives on the
         // lifecycle command, which no replacement can run.
