@@ -74,9 +74,9 @@ export class SystemdService extends pulumi.ComponentResource {
         const resolved = check(() => resolveServiceArgs(name, serviceArgs));
         const mark = ownerMark(SERVICE_TYPE, name, opts, adopt);
         claimUnits(args.host, resolved, mark);
+        rehearsalPoint();
         const rendered = renderService(resolved, mark);
         // Recorded as the component's inputs (state, policy props): resolved plain data, credential names only.
-        rehearsalPoint();
         super(SERVICE_TYPE, name, { ...resolved, host: args.host.name, unitText: rendered.unitText, hash: rendered.hash } satisfies ServiceProps, opts);
         this.resolved = resolved;
         this.hostname = resolved.hostname;
