@@ -1,7 +1,7 @@
 // Host: how every component reaches a machine. The one place that builds the @pulumi/command connection.
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { shq } from "./shell";
+import { wrapCommand } from "./shell";
 import { check, checkLater } from "./validate";
 import { parseArgs } from "./core/schema";
 import { HOST_ADDRESS, HOST_KEY, HostArgs, HostArgsSchema } from "./host-schema";
@@ -64,8 +64,7 @@ export class Host {
      * under `sudo -n` for non-root users. The script is one quoted word; stdin stays free for file bodies.
      */
     wrap(script: string): string {
-        const bash = `bash --noprofile --norc -c ${shq(script)}`;
-        return this.sudo ? `sudo -n -- ${bash}` : bash;
+        return wrapCommand(script, this.sudo);
     }
 }
 

@@ -1,6 +1,6 @@
 // Turns the resources a site registered into a per-host plan: remote commands, the files they install, and their triggers.
 import { createHash } from "crypto";
-import { countSecretFrames, InstalledFile, isSafeAbsolutePath, parseScriptFiles } from "../components/shell";
+import { countSecretFrames, InstalledFile, isSafeAbsolutePath, parseScriptFiles, unwrapCommand as unwrapHostCommand } from "../components/shell";
 import { isSecret, PlannedResource, unwrap } from "./plan-runtime";
 
 const REMOTE_COMMAND = "command:remote:Command";
@@ -65,13 +65,9 @@ export interface Plan {
 /** What the plan writes instead of a private file that came over a secret stdin. */
 export const WITHHELD = "# hearth plan: content withheld (installed owner-only from a secret stdin)\n";
 
-const WRAP = /^(sudo -n -- )?bash --noprofile --norc -c ('(?:[^']|'"'"')*')$/s;
-
-/** The script inside `Host.wrap`'s command line, and whether it runs under sudo. */
+/** The script inside `Host.wrap`'s command line, and whether it runs under sudo (a hand-written line as it is). */
 export function unwrapCommand(line: string): { script: string; sudo: boolean } {
-    const m = WRAP.exec(line);
-    if (!m) return { script: line, sudo: false };
-    return { script: m[2].slice(1, -1).replace(/'"'"'/g, "'"), sudo: m[1] !== undefined };
+    return unwrapHostCommand(line) ?? { script: line, sudo: false };
 }
 
 /** Replaces every secret value by "[secret]": what a reviewer may see. */

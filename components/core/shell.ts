@@ -173,3 +173,23 @@ export function countSecretFrames(script: string): number {
 function unquote(word: string): string {
     return word.startsWith("'") && word.endsWith("'") ? word.slice(1, -1).replace(/'"'"'/g, "'") : word;
 }
+
+// ---- the command line a host runs: one wrap/unwrap pair ---------------------------------------------------------
+
+/**
+ * The command line that runs a hearth script: bash (never the login shell, which may be sh), under `sudo -n` when
+ * `sudo`. The script is one quoted word; stdin stays free for file bodies.
+ */
+export function wrapCommand(script: string, sudo: boolean): string {
+    const bash = `bash --noprofile --norc -c ${shq(script)}`;
+    return sudo ? `sudo -n -- ${bash}` : bash;
+}
+
+/** `wrapCommand` undone: the script and whether it runs under sudo; undefined for a line not in that form. */
+export function unwrapCommand(line: string): { script: string; sudo: boolean } | undefined {
+    const m = /^(sudo -n -- )?bash --noprofile --norc -c ([\s\S]*)$/.exec(line);
+    if (!m) return undefined;
+    const script = unquote(m[2]);
+    // Only what wrapCommand wrote: shq must give the same word back.
+    return shq(script) === m[2] ? { script, sudo: m[1] !== undefined } : undefined;
+}

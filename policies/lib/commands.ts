@@ -1,18 +1,13 @@
 // Reading hearth's remote commands back: the script inside the wrapped command line, and the files it installs.
 import type { RemoteCommandProps } from "../../components/core/props";
-import { countSecretFrames, frameStdin, InstalledFile, parseScriptFiles, shq } from "../../components/core/shell";
+import { countSecretFrames, frameStdin, InstalledFile, parseScriptFiles, unwrapCommand as unwrapHostCommand } from "../../components/core/shell";
 
 /**
  * Undoes `Host.wrap`: `[sudo -n -- ]bash --noprofile --norc -c <shq(script)>` back to the script. Returns the text
  * unchanged when it is not in that form (a command written by hand).
  */
 export function unwrapCommand(command: string): string {
-    const m = /^(?:sudo -n -- )?bash --noprofile --norc -c ([\s\S]*)$/.exec(command);
-    if (!m) return command;
-    // shq's single quoting, undone; accepted only when shq gives the word back.
-    const word = m[1];
-    const script = /^'[\s\S]*'$/.test(word) ? word.slice(1, -1).replace(/'"'"'/g, "'") : word;
-    return shq(script) === word ? script : command;
+    return unwrapHostCommand(command)?.script ?? command;
 }
 
 /** The command texts a remote command stores in plain state: create, update and delete. */
