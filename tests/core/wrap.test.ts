@@ -5,7 +5,7 @@ import { unwrapCommand, wrapCommand } from "../../components/core/shell";
 
 describe("wrapCommand / unwrapCommand", () => {
     it("read back exactly what was wrapped, with or without sudo", () => {
-        fc.assert(fc.property(fc.string({ unit: "binary", maxLength: 200 }), fc.boolean(), (script, sudo) => {
+        fc.assert(fc.property(fc.string({ unit: "binary", maxLength: 200 }).filter((s) => !s.includes("\0")), fc.boolean(), (script, sudo) => {
             assert.deepEqual(unwrapCommand(wrapCommand(script, sudo)), { script, sudo });
         }));
     });
