@@ -25,7 +25,7 @@ export interface ResolvedContainer {
  * naming the first bad argument. `machine` defaults to the resource name, which is checked as the machine.
  */
 export function resolveContainerArgs(name: string, args: NspawnContainerArgs): ResolvedContainer {
-    const input = args && typeof args === "object" ? { ...args, machine: args.machine ?? name } : args;
+    const input = args && typeof args === "object" ? { ...args, machine: args.machine === undefined ? name : args.machine } : args;
     const a = parseArgs(NspawnContainerArgsSchema, input);
     const machine = a.machine ?? name;
     const root = `${MACHINES_DIR}/${machine}`;
