@@ -11,7 +11,7 @@ export * from "./zfs";
 export * from "./postgres";
 export * from "./dns";
 // Argument errors and the shared schema rules: site programs and libraries build their own config on them.
-export { ArgumentError, describe } from "./core/errors";
+export { ArgumentError, describe, HIDDEN, isSecretName } from "./core/errors";
 export { rehearse, Rehearsed } from "./core/owner";
 export * as rules from "./core/schema";
 export * as ip from "./core/ip";

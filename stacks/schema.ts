@@ -1,8 +1,7 @@
 // The typed site config (`Pulumi.<site>.yaml`): one zod schema per `hearth:` key, cross-checks, and errors that name the key path.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { describe, HIDDEN, isSecretName } from "../components/core/errors";
-import { rules } from "../components";
+import { describe, HIDDEN, isSecretName, rules } from "../components";
 import { SECRET_KEY } from "./config/fields";
 import { DEFAULT_SSH_KEY, hostsSchema } from "./config/hosts";
 import { servicesSchema } from "./config/services";

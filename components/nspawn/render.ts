@@ -1,4 +1,5 @@
 // NspawnContainer renderer: the .nspawn file, the unit drop-in, the files put inside the rootfs, converge and delete scripts. Pure.
+import type { ContainerProps } from "../core/props";
 import { OwnerMark } from "../core/owner";
 import { NSPAWN_HOST_KEY } from "../core/protocols";
 import { RenderedFile, Script, shq } from "../shell";
@@ -15,11 +16,11 @@ export const hostKeyKey = (machine: string) => `nspawn-hostkey/${machine}`;
 export interface ContainerSpec {
     readonly machine: string;
     readonly hostname: string;
-    readonly rootfs: { readonly kind: "zfs"; readonly dataset: string } | { readonly kind: "copy"; readonly from: string } | { readonly kind: "existing" };
-    readonly network: { readonly kind: "bridge" | "macvlan"; readonly iface: string };
+    readonly rootfs: ContainerProps["rootfs"];
+    readonly network: ContainerProps["network"];
     readonly addresses: readonly string[];
     readonly gateways: readonly string[];
-    readonly binds: ReadonlyArray<{ readonly source: string; readonly target: string; readonly readWrite: boolean }>;
+    readonly binds: ContainerProps["binds"];
     readonly capabilities: ReadonlyArray<{ readonly name: string; readonly reason: string }>;
     readonly memoryMaxMiB: number;
     readonly cpuQuotaPercent?: number;

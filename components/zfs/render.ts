@@ -1,4 +1,5 @@
 // ZfsDataset renderer: resolved dataset spec in, converge and delete scripts out (pure, no Pulumi).
+import type { DatasetProps } from "../core/props";
 import { Script, contentHash, frameStdin, shq } from "../shell";
 import { OwnerMark } from "../core/owner";
 import { ZFS_MOUNTPOINT } from "../core/protocols";
@@ -27,18 +28,12 @@ export const KEY_DIR = "/etc/hearth/zfs-keys";
 /** Compression values that need a pool feature flag, by the feature's name. */
 const COMPRESSION_FEATURES: Record<string, string> = { lz4: "lz4_compress", zstd: "zstd_compress" };
 
-export interface DatasetSpec {
-    readonly dataset: string;
-    /** Native properties in the exact form `zfs get -Hp` prints them (bytes, on/off, canonical names). */
-    readonly properties: Readonly<Record<string, string>>;
-    readonly userProperties: Readonly<Record<string, string>>;
-    readonly encryption: boolean;
-    readonly adopt: boolean;
-    readonly previousNames: readonly string[];
-    /** `pool/ds@snap` to clone from when the dataset does not exist yet. */
-    readonly origin?: string;
-    readonly destroyOnDelete: boolean;
-    readonly recursive: boolean;
+/**
+ * What the converge and delete scripts are rendered from: what the component records (core/props.ts: `properties` in
+ * the exact form `zfs get -Hp` prints them, `origin` the `pool/ds@snap` to clone from when the dataset does not exist
+ * yet), without the host and the schedule.
+ */
+export interface DatasetSpec extends Omit<DatasetProps, "host" | "snapshots"> {
     /** Install the shared scheduled-snapshot tool (the dataset has a snapshot timer). */
     readonly autosnap: boolean;
 }
