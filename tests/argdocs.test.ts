@@ -11,6 +11,13 @@ describe("argument tables generated from the schemas", () => {
         assert.deepStrictEqual(stale(false), []);
     });
 
+    it("every optional argument of every component says its default", () => {
+        const missing = componentSchemas().flatMap(({ dir, schemas }) =>
+            schemas.flatMap(([, s]) => rows(s).filter((r) => !r.required && r.default === "" && !r.arg.includes(".")).map((r) => `${dir}: ${r.arg}`)),
+        );
+        assert.deepStrictEqual(missing, []);
+    });
+
     const sample = z.strictObject({
         host: hostArg().describe("The machine."),
         port: z.int().min(1).max(65535).optional().describe("Where it listens. @default 5432"),
