@@ -1,6 +1,6 @@
 // Wiring for ownership marks: a component's mark from the running program's project and stack and its options.
 import * as pulumi from "@pulumi/pulumi";
-import { claim, isRehearsing, ownerId, OwnerMark } from "./core/owner";
+import { claim, decodeOwner, isRehearsing, ownerId, OwnerMark } from "./core/owner";
 import { ArgumentError } from "./core/errors";
 import { fail } from "./validate";
 
@@ -22,16 +22,30 @@ export function ownerMark(type: string, name: string, opts: pulumi.ComponentReso
             aliases.push(ownerId(str(al.project, project), str(al.stack, stack), str(al.type, type), str(al.name, name)));
         }
     }
-    return { id: ownerId(project, stack, type, name), aliases: aliases.filter((x, i, all) => all.indexOf(x) === i), adopt: adopt ?? false };
+    const parent = opts?.parent ? `${pulumi.resourceType(opts.parent)} '${pulumi.resourceName(opts.parent)}'` : "the program";
+    return { id: ownerId(project, stack, type, name), aliases: aliases.filter((x, i, all) => all.indexOf(x) === i), adopt: adopt ?? false, declaredBy: `${type} '${name}' of ${parent}` };
 }
 
 /** Plan-time: refuses a second resource on the same host claiming `object` (names the argument that chose it). */
 export function claimOnHost(host: object, object: string, mark: OwnerMark, arg: string, value: unknown): void {
     try {
+        // One resource per mark on a host: a child and a top-level resource of the same type and name would share it,
+        // and each would take the other's objects for its own leftovers.
+        if (mark.declaredBy) claimMark(host, mark);
         claim(host, object, mark.id, arg, value);
     } catch (e) {
         if (e instanceof ArgumentError && !isRehearsing()) fail(e.arg, e.value, e.allowed);
         throw e;
+    }
+}
+
+function claimMark(host: object, mark: OwnerMark): void {
+    try {
+        claim(host, `owner mark ${mark.id}`, mark.declaredBy!, "name", mark.id);
+    } catch (e) {
+        if (!(e instanceof ArgumentError)) throw e;
+        const other = /already managed by (.*)\)$/.exec(e.allowed)?.[1] ?? "another resource";
+        throw new ArgumentError("name", decodeOwner(mark.id), `a resource name whose mark no other resource on this host has (${mark.declaredBy} and ${other} would both mark their objects ${decodeOwner(mark.id)}): rename one`);
     }
 }
 

@@ -120,7 +120,7 @@ function toProblems(issue: z.core.$ZodIssue, namespace: string, hide = false): C
     // A discriminated union reports at its discriminator (`backend.kind`) but carries the whole object.
     const last = issue.path[issue.path.length - 1];
     if (issue.code === "invalid_union" && typeof last === "string" && input && typeof input === "object" && last in input) input = (input as Record<string, unknown>)[last];
-    if (issue.path.some((p) => isSecretName(p as string)) && typeof input !== "boolean" && typeof input !== "number") input = input === undefined ? undefined : HIDDEN;
+    if (issue.path.some((p) => isSecretName(p as string)) && typeof input !== "boolean") input = input === undefined ? undefined : HIDDEN;
     if (issue.code === "unrecognized_keys") {
         return issue.keys.map((k) => ({ path: keyPath(namespace, [...issue.path, k]), message: `is not a known key: expected ${issue.message}` }));
     }

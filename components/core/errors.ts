@@ -2,7 +2,7 @@
 // ArgumentError into a pulumi.ResourceError with the same message.
 
 /** Names whose values an error never shows, wherever they sit: a private key, a token, a password, a credential. */
-const SECRET_NAME = /(privatekey|private_key|secret|token|password|passwd|passphrase|credentials?|presharedkey|psk|apikey|accesskey)$|^key$|^auth$/i;
+const SECRET_NAME = /secret|(token|password|passwd|passphrase|credentials?|private_?key|priv_?key|preshared_?key|psk|api_?key|access_?key|^key|^auth|_key)$/i;
 
 /** Whether an argument or key of this name may hold a secret (its value is never shown in an error). */
 export function isSecretName(name: string | number | undefined): boolean {
@@ -10,12 +10,12 @@ export function isSecretName(name: string | number | undefined): boolean {
 }
 
 /** Text that is key material whatever argument it was given as (a pasted private key). */
-const KEY_MATERIAL = /PRIVATE KEY|^b3BlbnNzaC1rZXktdjE/;
+const KEY_MATERIAL = /PRIVATE KEY|^b3BlbnNzaC1rZXktdjE|AGE-SECRET-KEY-|PuTTY-User-Key-File|Private-Lines:/;
 
 export const HIDDEN = "(hidden: it may be a secret)";
 
 function hideSecrets(this: unknown, key: string, value: unknown): unknown {
-    if (key !== "" && isSecretName(key) && value !== null && typeof value !== "boolean" && typeof value !== "number") return HIDDEN;
+    if (key !== "" && isSecretName(key) && value !== null && typeof value !== "boolean") return HIDDEN;
     if (typeof value === "string" && KEY_MATERIAL.test(value)) return HIDDEN;
     if (typeof value === "bigint") return `${value}n`;
     if (typeof value === "number" && !Number.isFinite(value)) return String(value);

@@ -14,6 +14,12 @@ export interface OwnerMark {
     readonly aliases: readonly string[];
     /** Take over an object whatever its mark says (rewriting the mark). */
     readonly adopt: boolean;
+    /**
+     * Who declared it, as Pulumi tells resources apart: the parent's type (for a child) and the resource's own type
+     * and name. A mark leaves the parent out, so a child (`data-snapshots`, the snapshot timer of dataset `data`) and a
+     * top-level resource of the same type and name would share one mark; claims refuse that on a host.
+     */
+    readonly declaredBy?: string;
 }
 
 function enc(part: string): string {

@@ -6,7 +6,7 @@ import { ArgumentError, describe as show, HIDDEN, pathOf } from "../../component
 import { parseArgs, record, z } from "../../components/core/schema";
 import { isCalendarExpression } from "../../components/systemd/check";
 import { checkSiteConfig } from "../../stacks/schema";
-import { DnsZone, Host, SystemdService, WireguardLink } from "../../components";
+import { DnsZone, Host, SystemdService, WireguardLink, ZfsDataset } from "../../components";
 import { installMocks, recorded, resetRecorded, TEST_HOST_KEY } from "../mocks";
 
 const host = () => new Host({ name: "box", address: "192.0.2.5", privateKey: pulumi.secret("k"), hostKey: TEST_HOST_KEY });
@@ -46,6 +46,24 @@ describe("hostile values", () => {
         const m = messageOf(() => new WireguardLink("l", { interfaceName: "wg0", hub: { host: host() }, peers: [{ name: "p", publicKey: "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=", endpoint: "192.0.2.9:51820" }], presharedKey: "plain" as any }));
         assert.match(m, /'presharedKey' argument "<a plain string>"/);
         assert.match(messageOf(() => parseArgs(record({ passwordVersion: z.int().min(1) }, "x"), { passwordVersion: 0 })), /'passwordVersion' argument 0/);
+    });
+
+    it("hides values under the secret names people use (STRIPE_SECRET_KEY, API_KEY, privKey), numbers too", () => {
+        for (const name of ["STRIPE_SECRET_KEY", "AWS_SECRET_ACCESS_KEY", "API_KEY", "api_key", "clientSecretKey", "privKey", "DB_PASSWORD", "pin_token"]) {
+            assert.equal(show({ [name]: "sk_live_123" }), `{"${name}":"${HIDDEN}"}`, name);
+        }
+        assert.equal(show({ password: 123456 }), `{"password":"${HIDDEN}"}`);
+        for (const name of ["passwordVersion", "privateUsersOwnership", "publicKey", "hostKey", "sshKey"]) assert.equal(show({ [name]: 1 }), `{"${name}":1}`, name);
+        assert.equal(show("AGE-SECRET-KEY-1QQQ"), HIDDEN);
+        const m = messageOf(() => new SystemdService("s", { host: host(), description: "x", execStart: ["/bin/true"], environment: { STRIPE_SECRET_KEY: "sk_live_1\n" } }));
+        assert.ok(!m.includes("sk_live"), m);
+    });
+
+    it("refuses a top-level resource whose mark a child of another resource has on the same host", () => {
+        const nas = new Host({ name: "nas", address: "192.0.2.6", privateKey: pulumi.secret("k"), hostKey: TEST_HOST_KEY, facts: { zfs: true } });
+        new SystemdService("data-snapshots", { host: nas, description: "x", execStart: ["/usr/bin/true"] });
+        const m = messageOf(() => new ZfsDataset("data", { host: nas, dataset: "tank/data", snapshots: { every: "daily", keep: { daily: 7 } } }));
+        assert.match(m, /^The 'name' argument .*data-snapshots" is not allowed: expected a resource name whose mark no other resource on this host has/);
     });
 
     it("names an argument path from an argument text", () => {
