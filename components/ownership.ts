@@ -1,6 +1,6 @@
 // Wiring for ownership marks: a component's mark from the running program's project and stack and its options.
 import * as pulumi from "@pulumi/pulumi";
-import { claim, decodeOwner, isRehearsing, ownerId, OwnerMark } from "./core/owner";
+import { claim, decodeOwner, isRehearsing, ownerId, OwnerMark, rehearsedParent } from "./core/owner";
 import { ArgumentError } from "./core/errors";
 import { fail } from "./validate";
 
@@ -22,7 +22,7 @@ export function ownerMark(type: string, name: string, opts: pulumi.ComponentReso
             aliases.push(ownerId(str(al.project, project), str(al.stack, stack), str(al.type, type), str(al.name, name)));
         }
     }
-    const parent = opts?.parent ? `${pulumi.resourceType(opts.parent)} '${pulumi.resourceName(opts.parent)}'` : "the program";
+    const parent = opts?.parent ? `${pulumi.resourceType(opts.parent)} '${pulumi.resourceName(opts.parent)}'` : rehearsedParent() ?? "the program";
     return { id: ownerId(project, stack, type, name), aliases: aliases.filter((x, i, all) => all.indexOf(x) === i), adopt: adopt ?? false, declaredBy: `${type} '${name}' of ${parent}` };
 }
 

@@ -53,6 +53,35 @@ export function isRehearsing(): boolean {
     return rehearsing;
 }
 
+let rehearsalParent: string | undefined;
+
+/** The parent a rehearsed child is declared under (it has no registered parent to name). */
+export function rehearsedParent(): string | undefined {
+    return rehearsalParent;
+}
+
+/**
+ * While rehearsing, runs `declare` (a parent declaring its children, which stop at their own rehearsal point) with
+ * `parent` as the name of the parent they would have, so their claims are rehearsed too. Does nothing otherwise.
+ */
+export function rehearseChildren(parent: string, declare: () => void, under: readonly (string | number)[] = []): void {
+    if (!rehearsing) return;
+    const outer = rehearsalParent;
+    rehearsalParent = parent;
+    try {
+        declare();
+    } catch (e) {
+        // A child's argument came from the parent's argument `under`: the error names it there.
+        if (e instanceof ArgumentError) {
+            const path = [...under, ...e.path];
+            throw new ArgumentError(path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join(""), e.value, e.allowed, path);
+        }
+        if (!(e instanceof Rehearsed)) throw e;
+    } finally {
+        rehearsalParent = outer;
+    }
+}
+
 /** Called by every component constructor right before it registers: ends the constructor while rehearsing. */
 export function rehearsalPoint(): void {
     if (rehearsing) throw new Rehearsed();

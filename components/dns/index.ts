@@ -1,6 +1,6 @@
 // DnsZone (hearth:dns:Zone): one provider-neutral set of records, published on Cloudflare, Route53, or a hearth host running Knot DNS.
 import type { ZoneProps } from "../core/props";
-import { rehearsalPoint } from "../core/owner";
+import { rehearsalPoint, rehearseChildren } from "../core/owner";
 import * as pulumi from "@pulumi/pulumi";
 import { ZONE_TYPE } from "../tokens";
 import { resolveDnsZoneArgs, ResolvedDnsZone } from "./args";
@@ -9,7 +9,7 @@ import { absolute } from "./names";
 import { rdataText } from "./render";
 import { DnsZoneArgs, ZoneDelegation } from "./schema";
 import { hostServer, knotServiceArgs } from "./server";
-import { resolveServiceArgs } from "../systemd";
+import { resolveServiceArgs, SystemdService } from "../systemd";
 import { childAliases, claimOnHost, ownerMark } from "../ownership";
 import { check } from "../validate";
 
@@ -46,6 +46,7 @@ export class DnsZone extends pulumi.ComponentResource {
         const knotAliases = childAliases(opts, "-knot");
         // One resource per zone on a host: a second claimant is refused before anything registers.
         if (z.backend.kind === "host") claimOnHost(z.backend.host, `dns zone ${z.zone}`, mark, "zone", z.zone);
+        rehearseChildren(`${ZONE_TYPE} '${name}'`, () => backend.kind === "host" && new SystemdService(`${name}-knot`, knotServiceArgs(z, backend)), ["backend"]);
         // A summary, not the args: the host backend's Host carries a key, and policies want the records in one readable form.
         rehearsalPoint();
         super(ZONE_TYPE, name, {

@@ -1,6 +1,6 @@
 // NspawnContainer: a systemd-nspawn machine on a ZFS clone or a directory, with private users and network, that is itself a Host.
 import type { ContainerProps } from "../core/props";
-import { rehearsalPoint } from "../core/owner";
+import { rehearsalPoint, rehearseChildren } from "../core/owner";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { Host, remoteScript } from "../host";
@@ -8,13 +8,25 @@ import { childAliases, claimOnHost, ownerMark } from "../ownership";
 import { NSPAWN_HOST_KEY } from "../core/protocols";
 import { contentHash, frameStdin } from "../shell";
 import { CONTAINER_TYPE } from "../tokens";
-import { ZfsDataset } from "../zfs";
+import { ZfsDataset, ZfsDatasetArgs } from "../zfs";
 import { check } from "../validate";
-import { NspawnBindMount, NspawnCapability, NspawnContainerArgs, resolveContainerArgs } from "./args";
+import { NspawnBindMount, NspawnCapability, NspawnContainerArgs, ResolvedContainer, resolveContainerArgs } from "./args";
 import { MACHINES_DIR, renderConverge, renderDelete } from "./render";
 
 export { NspawnContainerArgs, NspawnBindMount, NspawnCapability, resolveContainerArgs };
 export { checkNspawnContainer, nspawnContainerFields, nspawnContainerShape, NspawnContainerArgsSchema, nspawnSshSchema } from "./schema";
+
+/** The rootfs clone's dataset arguments (the child `<name>-rootfs`). */
+function rootfsArgs(r: ResolvedContainer, spec: ResolvedContainer["spec"], args: NspawnContainerArgs): ZfsDatasetArgs {
+    return {
+        host: r.host,
+        dataset: r.zfs!.dataset,
+        origin: r.zfs!.origin,
+        mountpoint: `${MACHINES_DIR}/${spec.machine}`,
+        destroyOnDelete: spec.destroyOnDelete,
+        ...(args.adopt !== undefined ? { adopt: args.adopt } : {}),
+    };
+}
 
 export class NspawnContainer extends pulumi.ComponentResource {
     /** The machine name (`machinectl`, `systemd-nspawn@<machine>.service`). */
@@ -37,6 +49,7 @@ export class NspawnContainer extends pulumi.ComponentResource {
         // A renamed parent's child was named after the old name: its mark follows the parent's aliases.
         const rootfsAliases = childAliases(opts, "-rootfs");
         claimOnHost(r.host, `machine ${spec.machine}`, mark, "machine", spec.machine);
+        rehearseChildren(`${CONTAINER_TYPE} '${name}'`, () => r.zfs && new ZfsDataset(`${name}-rootfs`, rootfsArgs(r, spec, args)), ["rootfs", "zfs"]);
         rehearsalPoint();
         super(CONTAINER_TYPE, name, {
             host: r.host.name,
@@ -55,14 +68,7 @@ export class NspawnContainer extends pulumi.ComponentResource {
         this.address = r.sshAddress;
 
         if (r.zfs) {
-            this.dataset = new ZfsDataset(`${name}-rootfs`, {
-                host: r.host,
-                dataset: r.zfs.dataset,
-                origin: r.zfs.origin,
-                mountpoint: `${MACHINES_DIR}/${spec.machine}`,
-                destroyOnDelete: spec.destroyOnDelete,
-                ...(args.adopt !== undefined ? { adopt: args.adopt } : {}),
-            }, { parent: this, aliases: rootfsAliases });
+            this.dataset = new ZfsDataset(`${name}-rootfs`, rootfsArgs(r, spec, args), { parent: this, aliases: rootfsAliases });
         }
         const converge = renderConverge(spec, mark);
         this.command = remoteScript(`${name}-container`, {

@@ -1,6 +1,6 @@
 // PostgresDb: a role and its database on a host's PostgreSQL, with pg_hba, optional ZFS tablespace and pgbouncer entry.
 import type { DatabaseProps } from "../core/props";
-import { rehearsalPoint } from "../core/owner";
+import { rehearsalPoint, rehearseChildren } from "../core/owner";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as command from "@pulumi/command";
@@ -60,6 +60,7 @@ export class PostgresDb extends pulumi.ComponentResource {
             claimOnHost(r.host, `pgbouncer database ${db.database}`, mark, "database", db.database);
             claimOnHost(r.host, `pgbouncer user ${db.user}`, mark, "user", db.user);
         }
+        rehearseChildren(`${DATABASE_TYPE} '${name}'`, () => r.dataset && new ZfsDataset(`${name}-tablespace`, r.dataset.args), ["tablespace"]);
         rehearsalPoint();
         super(DATABASE_TYPE, name, {
             host: r.host.name,

@@ -1,6 +1,6 @@
 // ZfsDataset: a hearth-owned ZFS dataset created, adopted, renamed or cloned in place, with scheduled snapshots.
 import type { DatasetProps } from "../core/props";
-import { rehearsalPoint } from "../core/owner";
+import { rehearsalPoint, rehearseChildren } from "../core/owner";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { Host, remoteScript } from "../host";
@@ -82,6 +82,7 @@ export class ZfsDataset extends pulumi.ComponentResource {
         const mark = ownerMark(DATASET_TYPE, name, opts, spec.adopt);
         claimOnHost(r.host, `dataset ${spec.dataset}`, mark, "dataset", spec.dataset);
         spec.previousNames.forEach((p, i) => claimOnHost(r.host, `dataset ${p}`, mark, `previousNames[${i}]`, p));
+        rehearseChildren(`${DATASET_TYPE} '${name}'`, () => svcArgs && new SystemdService(`${name}-snapshots`, { ...svcArgs, ...(spec.adopt ? { adopt: true } : {}) }), ["snapshots"]);
         rehearsalPoint();
         super(DATASET_TYPE, name, {
             host: r.host.name,

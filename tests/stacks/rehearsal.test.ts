@@ -62,6 +62,38 @@ describe("site: every constructor is rehearsed before the first registers", () =
         ],
     ];
 
+    // Claims of the children a component declares (a tablespace dataset, a rootfs clone, a snapshot timer) are
+    // rehearsed too: nothing registers when one collides.
+    const childCases: [string, (v: Values) => void, RegExp][] = [
+        [
+            "a dataset that is another database's tablespace",
+            (v) => {
+                v.datasets = [{ name: "data", host: "web1", dataset: "tank/pg" }];
+                v.databases = [{ name: "db", host: "web1", database: "app", tablespace: { dataset: "tank/pg" } }];
+            },
+            /^'hearth:databases\[0\]\.tablespace\.dataset' is "tank\/pg": .*dataset tank\/pg is already managed by hearth\/rehearsal\/hearth:zfs:Dataset\/data/,
+        ],
+        [
+            "a service named like a dataset's snapshot timer child",
+            (v) => {
+                v.services = [svc("data-snapshots", "web1")];
+                v.datasets = [{ name: "data", host: "web1", dataset: "tank/data", snapshots: { every: "daily", keep: { daily: 7 } } }];
+            },
+            /^'hearth:datasets\[0\]\.snapshots\.name' is .*expected a resource name whose mark no other resource on this host has/,
+        ],
+    ];
+    for (const [what, edit, expected] of childCases) {
+        it(`refuses ${what} with nothing registered`, async () => {
+            const v = base();
+            edit(v);
+            const problems = build(v);
+            await settle();
+            assert.equal(problems.length, 1, problems.join("\n"));
+            assert.match(problems[0], expected);
+            assert.deepEqual(recorded, [], "nothing may be registered");
+        });
+    }
+
     for (const [what, edit, expected] of cases) {
         it(`refuses ${what} with nothing registered`, async () => {
             const v = base();
