@@ -58,6 +58,9 @@ export function stackReferences(): (stack: string) => RemoteLinks {
     };
 }
 
+/** A well-formed host key for the rehearsal's container placeholders (their real key exists once they boot). */
+const REHEARSAL_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl rehearsal";
+
 export function buildSite(site: SiteConfig, env: SiteEnv): SiteOutputs {
     const { secret } = env;
     const problems = new ProblemCollector();
@@ -88,9 +91,13 @@ export function buildSite(site: SiteConfig, env: SiteEnv): SiteOutputs {
                 );
             const noRemote = () => pulumi.output(undefined) as RemoteLinks;
             each("containers", containers, (c) => createContainers([c]));
-            // A service inside a container is claimed on the container's own host, which exists only once the
-            // container does: its claims are checked when it is declared.
-            each("services", site.services ?? [], (s) => hosts.has(s.host) && createServices([s], (n) => hosts.get(n)!, secret));
+            // A service inside a container is claimed on the container's own host. That Host exists once the container
+            // does; for the rehearsal each container gets a placeholder that only keys its claims (it never connects:
+            // nothing is registered in a rehearsal).
+            const inContainer = new Map(
+                containers.map((c) => [c.name, new Host({ name: c.args.machine ?? c.name, address: c.ips[0], privateKey: c.args.ssh.privateKey, hostKey: pulumi.output(REHEARSAL_KEY) })]),
+            );
+            each("services", site.services ?? [], (s) => createServices([s], (n) => hosts.get(n) ?? inContainer.get(n)!, secret));
             each("datasets", datasets, (d) => createStorage([d], []));
             each("databases", databases, (d) => createStorage([], [d]));
             each("wireguard", links, (l) => createLinks([l], hosts, secret, noRemote));

@@ -82,6 +82,14 @@ describe("site: every constructor is rehearsed before the first registers", () =
             /^'hearth:datasets\[0\]\.snapshots\.name' is .*expected a resource name whose mark no other resource on this host has/,
         ],
     ];
+    childCases.push([
+        "two services with one unit name inside one container",
+        (v) => {
+            v.containers = [{ name: "c1", host: "web1", rootfs: { existing: true }, network: { bridge: "br0" }, addresses: ["10.0.3.2/24"], ssh: { authorizedKey: KEY, privateKey: "sshPrivateKey" } }];
+            v.services = [svc("a", "c1"), svc("b", "c1", { unitName: "a" })];
+        },
+        /^'hearth:services\[1\]\.unitName' is "a\.service": expected an object no other resource on this host manages/,
+    ]);
     for (const [what, edit, expected] of childCases) {
         it(`refuses ${what} with nothing registered`, async () => {
             const v = base();
