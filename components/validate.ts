@@ -1,8 +1,6 @@
 // Input validation shared by all components: anchored patterns and errors that name the argument, the value and what is allowed.
 import * as pulumi from "@pulumi/pulumi";
-import { ArgumentError } from "./core/errors";
-import { name } from "./core/rules";
-import { describe } from "./core/errors";
+import { ArgumentError, describe } from "./core/errors";
 import { isRehearsing } from "./core/owner";
 import { documented, LABEL, parseArgs, z } from "./core/schema";
 import type { Host } from "./host";
@@ -13,11 +11,6 @@ export { describe };
 export function fail(arg: string, value: unknown, allowed: string, resource?: pulumi.Resource): never {
     if (isRehearsing()) throw new ArgumentError(arg, value, allowed);
     throw new pulumi.ResourceError(`The '${arg}' argument ${describe(value)} is not allowed: expected ${allowed}.`, resource);
-}
-
-/** Checks a string against an anchored pattern and returns it: the core `name` rule. */
-export function checkPattern(arg: string, value: unknown, pattern: RegExp, allowed: string): string {
-    return check(() => name(arg, value, pattern, allowed));
 }
 
 /**
@@ -94,12 +87,4 @@ export function secretArg(allowed = "a Pulumi secret Output (a plain string woul
         if (!isOutput(v)) ctx.addIssue({ code: "custom", message: allowed, input: typeof v === "string" ? "<a plain string>" : v === undefined ? undefined : typeof v });
     }) as unknown as z.ZodType<pulumi.Output<string>, pulumi.Output<string>>;
     return documented(s, { type: "secret Output" });
-}
-
-/**
- * Parses a component's arguments with its schema; the first problem becomes the ResourceError `fail` throws (naming
- * the argument's path, the value and what is allowed). Pure resolvers call `parseArgs` (core) and throw ArgumentError.
- */
-export function parse<S extends z.ZodType>(schema: S, input: unknown, resource?: pulumi.Resource): z.output<S> {
-    return check(() => parseArgs(schema, input), resource);
 }

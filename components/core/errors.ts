@@ -46,6 +46,17 @@ export function describe(value: unknown): string {
     return s.length > 120 ? `${s.slice(0, 117)}...` : s;
 }
 
+/** `["peers", 0, "endpoint"]` → `peers[0].endpoint`; keys that are not identifiers are quoted (`environment["A B"]`). */
+export function argName(path: readonly (string | number)[]): string {
+    let out = "";
+    for (const p of path) {
+        if (typeof p === "number") out += `[${p}]`;
+        else if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(p)) out += out === "" ? p : `.${p}`;
+        else out += `[${JSON.stringify(p)}]`;
+    }
+    return out === "" ? "args" : out;
+}
+
 /** `peers[0].endpoint` → `["peers", 0, "endpoint"]`; `environment["A B"]` → `["environment", "A B"]`. */
 export function pathOf(arg: string): (string | number)[] {
     const out: (string | number)[] = [];

@@ -100,14 +100,6 @@ export function overlaps(a: Cidr, b: Cidr): boolean {
     return (a.base & m) === (b.base & m);
 }
 
-/** Whether `inner` (a prefix or an address) lies wholly inside `outer`. */
-export function contains(outer: Cidr, inner: Cidr | Ip): boolean {
-    const len = "prefixLength" in inner ? inner.prefixLength : width(inner.family);
-    const value = "base" in inner ? inner.base : inner.value;
-    if (outer.family !== inner.family || len < outer.prefixLength) return false;
-    return (value & mask(outer.family, outer.prefixLength)) === outer.base;
-}
-
 /** The host route of an address (`/32` or `/128`), canonical. */
 export function hostRoute(ip: Ip): string {
     return `${ip.text}/${width(ip.family)}`;

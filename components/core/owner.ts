@@ -5,7 +5,7 @@
 // hearth:owner property, a database's comment, ...). A converge refuses an object marked by another resource
 // (unless the resource lists that one among its aliases, or says adopt); a delete touches only objects marked by
 // itself. Within one program, two resources claiming one object are refused before anything runs.
-import { ArgumentError } from "./errors";
+import { argName, ArgumentError } from "./errors";
 
 export interface OwnerMark {
     /** This resource's mark. */
@@ -74,7 +74,7 @@ export function rehearseChildren(parent: string, declare: () => void, under: rea
         // A child's argument came from the parent's argument `under`: the error names it there.
         if (e instanceof ArgumentError) {
             const path = [...under, ...e.path];
-            throw new ArgumentError(path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join(""), e.value, e.allowed, path);
+            throw new ArgumentError(argName(path), e.value, e.allowed, path);
         }
         if (!(e instanceof Rehearsed)) throw e;
     } finally {

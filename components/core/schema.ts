@@ -5,7 +5,9 @@
 // Pure: no Pulumi import. A component's schema (components/<c>/schema.ts) is its argument type (`z.input`), its
 // validation and the source of its README's argument table (`.describe()` on each field; `@default` in that text).
 import { z } from "zod";
-import { ArgumentError, HIDDEN, isSecretName } from "./errors";
+import { argName, ArgumentError, HIDDEN, isSecretName } from "./errors";
+
+export { argName };
 import { parseCidr, parseIp } from "./ip";
 import { parseSshPublicKey, SSH_PUBLIC_KEY_ALLOWED } from "./sshkey";
 import { REASON, REASON_ALLOWED, REASON_WORDS, REASON_WORDS_ALLOWED } from "./vocab";
@@ -142,11 +144,6 @@ export function documented<S extends z.ZodType>(schema: S, docs: SchemaDocs): S 
     return schema;
 }
 
-/** `schema` takes the forms `options` (documented for the README table). */
-export function documentedAs<S extends z.ZodType>(schema: S, ...options: z.ZodType[]): S {
-    return documented(schema, { forms: options });
-}
-
 /** What `documented` recorded for a schema. */
 export function schemaDocs(schema: z.ZodType): SchemaDocs | undefined {
     return DOCUMENTED.get(schema._zod.def);
@@ -162,17 +159,6 @@ export interface ArgIssue {
     readonly arg: string;
     readonly value: unknown;
     readonly allowed: string;
-}
-
-/** `["peers", 0, "endpoint"]` → `peers[0].endpoint`; keys that are not identifiers are quoted (`environment["A B"]`). */
-export function argName(path: ArgPath): string {
-    let out = "";
-    for (const p of path) {
-        if (typeof p === "number") out += `[${p}]`;
-        else if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(p)) out += out === "" ? p : `.${p}`;
-        else out += `[${JSON.stringify(p)}]`;
-    }
-    return out === "" ? "args" : out;
 }
 
 function at(input: unknown, path: readonly PropertyKey[]): unknown {

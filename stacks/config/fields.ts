@@ -1,7 +1,7 @@
 // Leaf validators of the site config: each carries the one sentence that says what is allowed, which every error repeats.
 import { rules } from "../../components";
 
-export const { pattern, oneOf, bool, list, record, port, label } = rules;
+export const { pattern, bool, list, record, label } = rules;
 
 /** A Pulumi config key name in this project's namespace that holds a secret. */
 export const SECRET_KEY = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
@@ -11,9 +11,3 @@ export const secretKey = () =>
     rules.z.string(rules.say(SECRET_KEY_ALLOWED)).superRefine((v, ctx) => {
         if (!SECRET_KEY.test(v)) ctx.addIssue({ code: "custom", message: SECRET_KEY_ALLOWED, input: "(not shown: it may be the secret itself)" });
     });
-
-/** Where a host is reached: an IP literal or a DNS name, by the same rule as Host. */
-export const address = rules.hostAddress;
-
-/** A host's OpenSSH public key line, by the same parser as Host. Required wherever a host is reached: it pins the host. */
-export const hostKey = () => rules.sshPublicKey();
