@@ -1,5 +1,5 @@
 // Host arguments: one zod schema that is their type and their checks; the site config's `hearth:hosts` derives from it.
-import { bool, hostAddress, label, list, oneOf, pattern, port, record, sshPublicKey, z } from "./core/schema";
+import { bool, hostAddress, int, label, list, oneOf, pattern, port, record, sshPublicKey, z } from "./core/schema";
 import { POSIX_USER, POSIX_USER_ALLOWED } from "./core/vocab";
 import { inputArg, secretArg } from "./validate";
 
@@ -17,6 +17,15 @@ export const hostFactsSchema = record(
             .readonly()
             .optional()
             .describe('Compression algorithms the pool supports. @default ["off","on","lzjb","gzip"]'),
+        postgresql: record(
+            {
+                version: int(9, 99).describe("The server's major version."),
+                cluster: pattern(/^[a-z0-9][a-z0-9_-]{0,30}$/, "a cluster name (lowercase letters, digits, '_', '-')").describe("The cluster's name."),
+            },
+            "{ version, cluster }",
+        )
+            .optional()
+            .describe('The PostgreSQL cluster PostgresDb uses: its unit is `postgresql@<version>-<cluster>.service`. @default { version: 15, cluster: "main" } (Debian bookworm)'),
     },
     "host facts",
 );

@@ -19,7 +19,7 @@ export class Host {
     readonly sudo: boolean;
     /** The pinned host key, as given (an Output is checked when it resolves). */
     readonly hostKey: pulumi.Input<string>;
-    readonly facts: { readonly systemd: boolean; readonly zfs: boolean; readonly zfsEncryption: boolean; readonly zfsCompression: readonly string[] };
+    readonly facts: { readonly systemd: boolean; readonly zfs: boolean; readonly zfsEncryption: boolean; readonly zfsCompression: readonly string[]; readonly postgresql: { readonly version: number; readonly cluster: string } };
     readonly connection: Connection;
 
     constructor(args: HostArgs) {
@@ -35,6 +35,7 @@ export class Host {
             zfs: a.facts?.zfs ?? false,
             zfsEncryption: a.facts?.zfsEncryption ?? false,
             zfsCompression: a.facts?.zfsCompression ?? ["off", "on", "lzjb", "gzip"],
+            postgresql: a.facts?.postgresql ?? { version: 15, cluster: "main" },
         };
         const privateKey = pulumi.secret(a.privateKey);
         let proxy: command.types.input.remote.ProxyConnectionArgs | undefined;

@@ -1,10 +1,10 @@
 // Wiring for ownership marks: a component's mark from the running program's project and stack and its options.
 import * as pulumi from "@pulumi/pulumi";
-import { claim, decodeOwner, isRehearsing, ownerId, OwnerMark, rehearsedParent } from "./core/owner";
+import { claim, claimListener, decodeOwner, Listener, isRehearsing, ownerId, OwnerMark, rehearsedParent } from "./core/owner";
 import { ArgumentError } from "./core/errors";
 import { fail } from "./validate";
 
-export { OwnerMark } from "./core/owner";
+export { OwnerMark, Listener } from "./core/owner";
 
 /** The mark of a component resource named `name` of type `type`, accepting the marks of its aliases. */
 export function ownerMark(type: string, name: string, opts: pulumi.ComponentResourceOptions | undefined, adopt: boolean | undefined): OwnerMark {
@@ -33,6 +33,19 @@ export function claimOnHost(host: object, object: string, mark: OwnerMark, arg: 
         // and each would take the other's objects for its own leftovers.
         if (mark.declaredBy) claimMark(host, mark);
         claim(host, object, mark.id, arg, value);
+    } catch (e) {
+        if (e instanceof ArgumentError && !isRehearsing()) fail(e.arg, e.value, e.allowed);
+        throw e;
+    }
+}
+
+/**
+ * Plan-time: registers a socket the resource listens on, in the host's one listener registry (core/owner.ts), refusing
+ * a different listener on the same protocol and port (names the argument that chose it).
+ */
+export function listenOnHost(host: object, listener: Listener, mark: OwnerMark, arg: string, value: unknown): void {
+    try {
+        claimListener(host, listener, mark.id, arg, value);
     } catch (e) {
         if (e instanceof ArgumentError && !isRehearsing()) fail(e.arg, e.value, e.allowed);
         throw e;

@@ -31,7 +31,38 @@ export function ownerId(project: string, stack: string, type: string, name: stri
     return [project, stack, type, name].map(enc).join("/");
 }
 
-let claimed = new WeakMap<object, Map<string, string>>();
+interface Claim {
+    readonly owner: string;
+    /** Where the claim was declared, when the program said (a site's config key path and the argument). */
+    readonly where?: string;
+}
+
+let claimed = new WeakMap<object, Map<string, Claim>>();
+let listening = new WeakMap<object, RegisteredListener[]>();
+let claimContext: string | undefined;
+
+/**
+ * Runs `fn` with `where` as the place its claims are declared (a site config entry's key path, e.g.
+ * `hearth:services[2]`): a later conflicting claim names it, so the error shows both places.
+ */
+export function declaredAt<T>(where: string, fn: () => T): T {
+    const outer = claimContext;
+    claimContext = where;
+    try {
+        return fn();
+    } finally {
+        claimContext = outer;
+    }
+}
+
+function placeOf(arg: string): string | undefined {
+    if (claimContext === undefined) return undefined;
+    return arg === "" || arg === "args" ? claimContext : arg.startsWith("[") ? claimContext + arg : `${claimContext}.${arg}`;
+}
+
+function byWhom(c: Claim): string {
+    return `${decodeOwner(c.owner)}${c.where ? ` ('${c.where}')` : ""}`;
+}
 
 // ---- rehearsal -------------------------------------------------------------------------------------------------
 // A site declares many resources; a claim refused at the tenth must not leave nine registered. The site program first
@@ -93,13 +124,16 @@ export function rehearsalPoint(): void {
  */
 export function rehearse<T>(fn: () => T): T {
     const real = claimed;
+    const realListening = listening;
     claimed = new WeakMap();
+    listening = new WeakMap();
     rehearsing = true;
     try {
         return fn();
     } finally {
         rehearsing = false;
         claimed = real;
+        listening = realListening;
     }
 }
 
@@ -111,10 +145,65 @@ export function claim(host: object, object: string, owner: string, arg: string, 
     let m = claimed.get(host);
     if (!m) claimed.set(host, (m = new Map()));
     const prev = m.get(object);
-    if (prev !== undefined && prev !== owner) {
-        throw new ArgumentError(arg, value, `an object no other resource on this host manages (${object} is already managed by ${decodeOwner(prev)})`);
+    if (prev !== undefined && prev.owner !== owner) {
+        throw new ArgumentError(arg, value, `an object no other resource on this host manages (${object} is already managed by ${byWhom(prev)})`);
     }
-    m.set(object, owner);
+    if (prev === undefined) m.set(object, { owner, where: placeOf(arg) });
+}
+
+// ---- listeners ---------------------------------------------------------------------------------------------------
+// The per-host registry of every socket a program declares: services' ports and sockets, PostgreSQL, pgbouncer, Knot,
+// WireGuard. Two listeners on one protocol and port whose addresses overlap are refused before anything runs; the
+// firewall, the gateway and the plan read the same registry.
+
+/** One socket something on a host listens on. */
+export interface Listener {
+    readonly protocol: "tcp" | "udp";
+    readonly port: number;
+    /** The address it binds; undefined for every address of the host. */
+    readonly address?: string;
+    /**
+     * Who listens: several resources may declare one listener (every PostgresDb on a server declares the server's
+     * port), so a conflict is two different listeners, not two resources. E.g. `postgresql@15-main`, `unit web.service`.
+     */
+    readonly listener: string;
+    /** Who may reach it: `loopback`, `local` (declared networks), `overlay` (WireGuard), `internet`, or `none`. */
+    readonly scope: "none" | "loopback" | "local" | "overlay" | "internet";
+}
+
+export interface RegisteredListener extends Listener {
+    /** The mark of the resource that declared it (the first one, when several declare one listener). */
+    readonly owner: string;
+    readonly arg: string;
+    readonly where?: string;
+}
+
+function overlaps(a?: string, b?: string): boolean {
+    return a === undefined || b === undefined || a === b;
+}
+
+/**
+ * Registers that `owner` declares `l` on the host identified by `host`, refusing a different listener on the same
+ * protocol and port with an overlapping address (naming where the first was declared). `arg` names the argument.
+ */
+export function claimListener(host: object, l: Listener, owner: string, arg: string, value: unknown): void {
+    let list = listening.get(host);
+    if (!list) listening.set(host, (list = []));
+    for (const p of list) {
+        if (p.protocol !== l.protocol || p.port !== l.port || !overlaps(p.address, l.address)) continue;
+        if (p.listener === l.listener) {
+            if (p.address === l.address) return;
+            continue;
+        }
+        const on = `${l.protocol}/${l.port}${p.address ? ` on ${p.address}` : ""}`;
+        throw new ArgumentError(arg, value, `a port no other listener on this host uses (${on} is already used by ${p.listener}, declared by ${byWhom(p)})`);
+    }
+    list.push({ ...l, owner, arg, where: placeOf(arg) });
+}
+
+/** Every listener declared on the host so far (in the current registry: the rehearsal's while one runs). */
+export function listenersOf(host: object): readonly RegisteredListener[] {
+    return listening.get(host) ?? [];
 }
 
 /** A mark shown to a person: the resource's name decoded. */

@@ -2,6 +2,7 @@
 import type { DatabaseProps } from "../core/props";
 import { rehearsalPoint, rehearseChildren } from "../core/owner";
 import * as pulumi from "@pulumi/pulumi";
+import type { ServiceDependency } from "../refs";
 import * as random from "@pulumi/random";
 import * as command from "@pulumi/command";
 import { DATABASE_TYPE } from "../tokens";
@@ -44,6 +45,8 @@ export class PostgresDb extends pulumi.ComponentResource {
     readonly dataset?: ZfsDataset;
     /** The command that converges the database; depend on it to run after the database exists. */
     readonly command: command.remote.Command;
+    /** For a SystemdService's `after`/`requires`/`wants`: the server's unit (and pgbouncer's, with a pooler). */
+    readonly dependency: ServiceDependency;
 
     constructor(name: string, args: PostgresDbArgs, opts: pulumi.ComponentResourceOptions = {}) {
         const r = check(() => resolvePostgresDbArgs(args));
@@ -98,6 +101,15 @@ export class PostgresDb extends pulumi.ComponentResource {
             { parent: this, dependsOn: this.dataset ? [this.dataset.command] : [] },
         ).converge;
 
+        const { version, cluster } = r.host.facts.postgresql;
+        this.dependency = {
+            label: `PostgresDb '${name}'`,
+            host: r.host,
+            units: [`postgresql@${version}-${cluster}.service`, ...(spec.pooler ? ["pgbouncer.service"] : [])],
+            mounts: [],
+            files: [],
+            resources: [this.command],
+        };
         // Every output waits for the converge command, so a consumer never gets credentials for a role not yet there.
         const done = this.command.stdout;
         this.host = pulumi.all([r.address, done]).apply(([a]) => a);

@@ -2,6 +2,7 @@
 import type { DatasetProps } from "../core/props";
 import { rehearsalPoint, rehearseChildren } from "../core/owner";
 import * as pulumi from "@pulumi/pulumi";
+import type { ServiceDependency } from "../refs";
 import * as command from "@pulumi/command";
 import { Host, remoteScript } from "../host";
 import { claimOnHost, ownerMark } from "../ownership";
@@ -71,6 +72,8 @@ export class ZfsDataset extends pulumi.ComponentResource {
     readonly lifecycle: command.remote.Command;
     /** The timer job taking scheduled snapshots, when `snapshots` is set. */
     readonly snapshotService?: SystemdService;
+    /** For a SystemdService's `after`/`requires`/`wants`: the mountpoint must be mounted first (`RequiresMountsFor=`). */
+    readonly dependency: ServiceDependency;
 
     constructor(name: string, args: ZfsDatasetArgs, opts: pulumi.ComponentResourceOptions = {}) {
         const r = check(() => resolveZfsDatasetArgs(args));
@@ -117,6 +120,8 @@ export class ZfsDataset extends pulumi.ComponentResource {
             this.snapshotService = new SystemdService(`${name}-snapshots`, { ...svcArgs, ...(spec.adopt ? { adopt: true } : {}) },
                 { parent: this, dependsOn: [cmds.converge], ...(aliases.length ? { aliases } : {}) });
         }
+        const mounted = r.mountpoint.startsWith("/") ? [r.mountpoint] : [];
+        this.dependency = { label: `ZfsDataset '${name}'`, host: r.host, units: [], mounts: mounted, files: [], resources: [cmds.converge] };
         this.name = this.command.stdout.apply(() => spec.dataset);
         this.mountpoint = this.command.stdout.apply((out) => reportedMountpoint(out) ?? r.mountpoint);
         this.hash = pulumi.output(rendered.hash);
