@@ -6,5 +6,8 @@ export const WIREGUARD_TYPE = "hearth:wireguard:Link";
 export const DATABASE_TYPE = "hearth:postgres:Database";
 export const ZONE_TYPE = "hearth:dns:Zone";
 
+export const FILE_TYPE = "hearth:files:File";
+export const PACKAGES_TYPE = "hearth:apt:Packages";
+
 /** The @pulumi/command resource every component converges a host with. */
 export const REMOTE_COMMAND_TYPE = "command:remote:Command";
