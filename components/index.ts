@@ -10,6 +10,9 @@ export * from "./nspawn";
 export * from "./zfs";
 export * from "./postgres";
 export * from "./dns";
+export * from "./packages";
+export * from "./files";
+export { ServiceDependency, Dependable, isDependable } from "./refs";
 // Argument errors and the shared schema rules: site programs and libraries build their own config on them.
 export { ArgumentError, describe, HIDDEN, isSecretName } from "./core/errors";
 export { rehearse, Rehearsed } from "./core/owner";

@@ -5,7 +5,6 @@ export const CONTAINER_TYPE = "hearth:nspawn:Container";
 export const WIREGUARD_TYPE = "hearth:wireguard:Link";
 export const DATABASE_TYPE = "hearth:postgres:Database";
 export const ZONE_TYPE = "hearth:dns:Zone";
-
 export const FILE_TYPE = "hearth:files:File";
 export const PACKAGES_TYPE = "hearth:apt:Packages";
 
