@@ -149,3 +149,103 @@ export function hostAddress(arg: string, value: unknown): string {
     if (!isHostAddress(value)) throw new ArgumentError(arg, value, HOST_ADDRESS_ALLOWED);
     return value;
 }
+
+// ---- configuration files ---------------------------------------------------------------------------------------
+
+/**
+ * Trees (and files) a HostFile never writes, each with the reason: hearth relies on them, another hearth component
+ * owns them, or a file there runs code as root or grants root (a config file must stay a config file). A path is
+ * refused when it is one of these or lies below one; a name ending in `*` refuses every path that starts with it.
+ */
+export const CONFIG_REFUSED: readonly (readonly [string, string])[] = [
+    ["/etc/systemd", "systemd's units, drop-ins and .nspawn files (SystemdService and NspawnContainer own them)"],
+    ["/etc/ssh", "sshd's config and host keys (hearth's own access and host-key pinning)"],
+    ["/etc/sudo*", "sudo's policy (grants root)"],
+    ["/etc/pam.d", "authentication (grants access)"],
+    ["/etc/security", "authentication limits and access rules"],
+    ["/etc/apt", "package sources, keys and hooks (run as root; the packages component owns them)"],
+    ["/etc/dpkg", "dpkg hooks (run as root)"],
+    ["/etc/cron*", "scheduled commands (run as root)"],
+    ["/etc/anacrontab", "scheduled commands (run as root)"],
+    ["/etc/at.allow", "scheduled commands"],
+    ["/etc/at.deny", "scheduled commands"],
+    ["/etc/profile.d", "login shell code (runs as root on a root login)"],
+    ["/etc/ld.so*", "the dynamic loader (code loaded into every program)"],
+    ["/etc/update-motd.d", "login scripts (run as root)"],
+    ["/etc/logrotate.d", "postrotate scripts (run as root)"],
+    ["/etc/tmpfiles.d", "systemd-tmpfiles rules (create, chown and link any path as root)"],
+    ["/etc/binfmt.d", "binary format handlers (run for every matching program)"],
+    ["/etc/sysusers.d", "system users"],
+    ["/etc/init.d", "init scripts (run as root)"],
+    ["/etc/rc.local", "init scripts (run as root)"],
+    ["/etc/rcS.d", "init scripts (run as root)"],
+    ["/etc/rc0.d", "init scripts (run as root)"],
+    ["/etc/rc1.d", "init scripts (run as root)"],
+    ["/etc/rc2.d", "init scripts (run as root)"],
+    ["/etc/rc3.d", "init scripts (run as root)"],
+    ["/etc/rc4.d", "init scripts (run as root)"],
+    ["/etc/rc5.d", "init scripts (run as root)"],
+    ["/etc/rc6.d", "init scripts (run as root)"],
+    ["/etc/kernel", "kernel install hooks (run as root)"],
+    ["/etc/initramfs-tools", "the initramfs (runs before anything else)"],
+    ["/etc/grub.d", "the boot loader"],
+    ["/etc/default/grub", "the boot loader"],
+    ["/etc/polkit-1", "privilege rules (grants root actions)"],
+    ["/etc/dbus-1", "D-Bus policy (grants access to root services)"],
+    ["/etc/apparmor*", "mandatory access control"],
+    ["/etc/selinux", "mandatory access control"],
+    ["/etc/ssl", "the TLS trust store (trusted by every client)"],
+    ["/etc/ca-certificates*", "the TLS trust store (trusted by every client)"],
+    ["/etc/udev", "device rules (run commands as root)"],
+    ["/etc/modprobe.d", "kernel module options and install commands (run as root)"],
+    ["/etc/modules-load.d", "kernel modules"],
+    ["/etc/sysctl*", "kernel settings (the host baseline owns them)"],
+    ["/etc/nftables*", "the firewall (the host baseline owns the ruleset)"],
+    ["/etc/iptables", "the firewall"],
+    ["/etc/network", "network configuration (hook scripts run as root)"],
+    ["/etc/NetworkManager", "network configuration (dispatcher scripts run as root)"],
+    ["/etc/wireguard", "WireGuard keys and configs (WireguardLink owns them)"],
+    ["/etc/knot", "Knot DNS configs and zones (DnsZone owns them)"],
+    ["/etc/postgresql", "PostgreSQL's configs and pg_hba.conf (PostgresDb owns them; the tree is postgres's, not root's)"],
+    ["/etc/postgresql-common", "PostgreSQL's cluster defaults (PostgresDb relies on them)"],
+    ["/etc/pgbouncer/userlist.txt", "pgbouncer's password file (PostgresDb owns it)"],
+    ["/etc/zfs", "ZFS event scripts (run as root) and the pool cache"],
+    ["/etc/credstore*", "SystemdService's credentials"],
+    ["/etc/hearth", "hearth's own keys (e.g. ZFS encryption keys)"],
+    ["/usr/local/etc/hearth", "SystemdService's files"],
+];
+
+/** Where a configuration file may go, in words. */
+export const CONFIG_PATH_ALLOWED =
+    "a file in a configuration tree: /etc/<package>/… (at least one directory below /etc), /etc/default/<name> or /usr/local/etc/…, " +
+    "not ending in '.hearth-orig' nor starting a segment with '.hearth.', and not in a tree hearth relies on or one that runs code as root " +
+    `(${CONFIG_REFUSED.map(([t]) => t).join(", ")})`;
+
+/** The refused tree a (checked) path lies in, with the reason, or undefined. */
+export function refusedConfigTree(p: string): readonly [string, string] | undefined {
+    return CONFIG_REFUSED.find(([t]) => (t.endsWith("*") ? p.startsWith(t.slice(0, -1)) : p === t || p.startsWith(`${t}/`)));
+}
+
+/** What is wrong with `value` as a configuration file path (CONFIG_PATH_ALLOWED, or the refused tree's reason), or undefined. */
+export function configPathProblem(value: unknown): string | undefined {
+    if (!isHostPath(value)) return `${HOST_PATH_ALLOWED}, and ${CONFIG_PATH_ALLOWED}`;
+    const segs = value.slice(1).split("/");
+    const inTree =
+        (segs[0] === "etc" && segs[1] === "default" && segs.length === 3) ||
+        (segs[0] === "etc" && segs[1] !== "default" && segs.length >= 3) ||
+        (segs[0] === "usr" && segs[1] === "local" && segs[2] === "etc" && segs.length >= 4);
+    if (!inTree || value.endsWith(".hearth-orig") || segs.some((s) => s.startsWith(".hearth."))) return CONFIG_PATH_ALLOWED;
+    const refused = refusedConfigTree(value);
+    if (refused) return `a configuration file outside ${refused[0]}, which hearth never writes: ${refused[1]}`;
+    return undefined;
+}
+
+/**
+ * A configuration file hearth may write (HostFile): a normalized host path inside an allow-list of configuration
+ * trees, outside every tree hearth relies on or that runs code as root (CONFIG_REFUSED).
+ */
+export function configPath(arg: string, value: unknown): string {
+    const why = configPathProblem(value);
+    if (why !== undefined) throw new ArgumentError(arg, value, why);
+    return value as string;
+}
