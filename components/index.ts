@@ -16,5 +16,6 @@ export { ServiceDependency, Dependable, isDependable } from "./refs";
 // Argument errors and the shared schema rules: site programs and libraries build their own config on them.
 export { ArgumentError, describe, HIDDEN, isSecretName } from "./core/errors";
 export { rehearse, Rehearsed } from "./core/owner";
+export { declaredAt } from "./core/owner";
 export * as rules from "./core/schema";
 export * as ip from "./core/ip";

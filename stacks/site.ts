@@ -1,6 +1,6 @@
 // The site program's body: validated config in, hearth components out. Everything is checked before the first resource.
 import * as pulumi from "@pulumi/pulumi";
-import { Host, rehearse, Rehearsed } from "../components";
+import { declaredAt, Host, rehearse, Rehearsed } from "../components";
 import { SiteConfig } from "./schema";
 import { ProblemCollector } from "./config/problems";
 import { STACK_NAME } from "./config/wireguard";
@@ -58,12 +58,17 @@ export function stackReferences(): (stack: string) => RemoteLinks {
     };
 }
 
+/** The sections whose entries declare resources. */
+type Section = "containers" | "services" | "datasets" | "databases" | "wireguard" | "zones";
+
 /** A well-formed host key for the rehearsal's container placeholders (their real key exists once they boot). */
 const REHEARSAL_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl rehearsal";
 
 export function buildSite(site: SiteConfig, env: SiteEnv): SiteOutputs {
     const { secret } = env;
     const problems = new ProblemCollector();
+    // An entry's key path, `hearth:services[2]`, found by its name (names are unique in a section).
+    const where = (section: Section, name: string) => `hearth:${section}[${(site[section] ?? []).findIndex((x) => x.name === name)}]`;
 
     // Check everything first: a bad entry anywhere means nothing registers anywhere. The checks run as a rehearsal:
     // errors keep their argument path (it goes under the entry's key path), and then every constructor runs up to the
@@ -79,41 +84,51 @@ export function buildSite(site: SiteConfig, env: SiteEnv): SiteOutputs {
         const links = site.wireguard ?? [];
         const zones = planZones(site.zones ?? [], hosts, addressOwners(site, containers), problems);
         if (problems.problems.length === 0) {
-            const each = <T>(section: string, items: readonly T[], declare: (item: T) => unknown) =>
-                items.forEach((item, i) =>
-                    problems.run(`hearth:${section}[${i}]`, () => {
-                        try {
-                            declare(item);
-                        } catch (e) {
-                            if (!(e instanceof Rehearsed)) throw e;
-                        }
-                    }),
-                );
+            const each = <T>(section: Section, items: readonly T[], nameOf: (item: T) => string, declare: (item: T) => unknown) =>
+                items.forEach((item) => {
+                    const at = where(section, nameOf(item));
+                    problems.run(at, () =>
+                        declaredAt(at, () => {
+                            try {
+                                declare(item);
+                            } catch (e) {
+                                if (!(e instanceof Rehearsed)) throw e;
+                            }
+                        }),
+                    );
+                });
             const noRemote = () => pulumi.output(undefined) as RemoteLinks;
-            each("containers", containers, (c) => createContainers([c]));
+            each("containers", containers, (c) => c.name, (c) => createContainers([c]));
             // A service inside a container is claimed on the container's own host. That Host exists once the container
             // does; for the rehearsal each container gets a placeholder that only keys its claims (it never connects:
             // nothing is registered in a rehearsal).
             const inContainer = new Map(
                 containers.map((c) => [c.name, new Host({ name: c.args.machine ?? c.name, address: c.ips[0], privateKey: c.args.ssh.privateKey, hostKey: pulumi.output(REHEARSAL_KEY) })]),
             );
-            each("services", site.services ?? [], (s) => createServices([s], (n) => hosts.get(n) ?? inContainer.get(n)!, secret));
-            each("datasets", datasets, (d) => createStorage([d], []));
-            each("databases", databases, (d) => createStorage([], [d]));
-            each("wireguard", links, (l) => createLinks([l], hosts, secret, noRemote));
-            each("zones", zones, (z) => createZones([z]));
+            each("services", site.services ?? [], (s) => s.name, (s) => createServices([s], (n) => hosts.get(n) ?? inContainer.get(n)!, secret));
+            each("datasets", datasets, ([n]) => n, (d) => createStorage([d], []));
+            each("databases", databases, ([n]) => n, (d) => createStorage([], [d]));
+            each("wireguard", links, (l) => l.name, (l) => createLinks([l], hosts, secret, noRemote));
+            each("zones", zones, (z) => z.config.name, (z) => createZones([z]));
         }
         return { hosts, containers, services, datasets, databases, links, zones };
     });
     problems.throwIfAny();
     const { hosts, containers, services, datasets, databases, links, zones } = plan;
 
-    const createdContainers = createContainers(containers);
+    // Each entry is declared at its key path, so the host's registries (claims, listeners) say where each thing came from.
+    const declare = <T, R>(section: Section, items: readonly T[], nameOf: (item: T) => string, create: (items: T[]) => Map<string, R>): Map<string, R> =>
+        new Map(items.flatMap((item) => [...declaredAt(where(section, nameOf(item)), () => create([item]))]));
+    const createdContainers = declare("containers", containers, (c) => c.name, createContainers);
     const hostFor = (n: string): Host => hosts.get(n) ?? createdContainers.get(n)!.host;
-    const createdServices = createServices(services, hostFor, secret);
-    const storage = createStorage(datasets, databases);
-    const createdLinks = createLinks(links, hosts, secret, env.remoteSite ?? stackReferences());
-    const createdZones = createZones(zones);
+    const createdServices = declare("services", services, (s) => s.name, (s) => createServices(s, hostFor, secret));
+    const storage = {
+        datasets: declare("datasets", datasets, ([n]) => n, (d) => createStorage(d, []).datasets),
+        databases: declare("databases", databases, ([n]) => n, (d) => createStorage([], d).databases),
+    };
+    const remote = env.remoteSite ?? stackReferences();
+    const createdLinks = declare("wireguard", links, (l) => l.name, (l) => createLinks(l, hosts, secret, remote));
+    const createdZones = declare("zones", zones, (z) => z.config.name, createZones);
 
     return {
         hosts: { ...hostAddresses(site.hosts), ...Object.fromEntries([...createdContainers].map(([n, c]) => [n, `root@${c.address}:22`])) },

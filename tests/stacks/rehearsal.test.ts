@@ -43,22 +43,22 @@ describe("site: every constructor is rehearsed before the first registers", () =
         [
             "two services with one unit name on one host",
             (v) => (v.services = [svc("app", "web1"), svc("other", "web1", { unitName: "app" })]),
-            `'hearth:services[1].unitName' is "app.service": expected an object no other resource on this host manages (systemd unit app.service is already managed by hearth/rehearsal/hearth:systemd:Service/app)`,
+            `'hearth:services[1].unitName' is "app.service": expected an object no other resource on this host manages (systemd unit app.service is already managed by hearth/rehearsal/hearth:systemd:Service/app ('hearth:services[0].unitName'))`,
         ],
         [
             "two datasets naming one dataset",
             (v) => (v.datasets = [{ name: "a", host: "web1", dataset: "tank/data" }, { name: "b", host: "web1", dataset: "tank/data" }]),
-            `'hearth:datasets[1].dataset' is "tank/data": expected an object no other resource on this host manages (dataset tank/data is already managed by hearth/rehearsal/hearth:zfs:Dataset/a)`,
+            `'hearth:datasets[1].dataset' is "tank/data": expected an object no other resource on this host manages (dataset tank/data is already managed by hearth/rehearsal/hearth:zfs:Dataset/a ('hearth:datasets[0].dataset'))`,
         ],
         [
             "a dataset whose previous name is another's dataset",
             (v) => (v.datasets = [{ name: "a", host: "web1", dataset: "tank/data" }, { name: "b", host: "web1", dataset: "tank/new", previousNames: ["tank/data"] }]),
-            `'hearth:datasets[1].previousNames[0]' is "tank/data": expected an object no other resource on this host manages (dataset tank/data is already managed by hearth/rehearsal/hearth:zfs:Dataset/a)`,
+            `'hearth:datasets[1].previousNames[0]' is "tank/data": expected an object no other resource on this host manages (dataset tank/data is already managed by hearth/rehearsal/hearth:zfs:Dataset/a ('hearth:datasets[0].dataset'))`,
         ],
         [
             "two databases with one name on one host",
             (v) => (v.databases = [{ name: "a", host: "web1", database: "app" }, { name: "b", host: "web1", database: "app", user: "other" }]),
-            `'hearth:databases[1].database' is "app": expected an object no other resource on this host manages (postgres database 5432/app is already managed by hearth/rehearsal/hearth:postgres:Database/a)`,
+            `'hearth:databases[1].database' is "app": expected an object no other resource on this host manages (postgres database 5432/app is already managed by hearth/rehearsal/hearth:postgres:Database/a ('hearth:databases[0].database'))`,
         ],
     ];
 
