@@ -1,13 +1,32 @@
 // resolveServiceArgs: a SystemdService's arguments parsed by its schema (schema.ts), then every default and derived
 // value the renderer needs. Throws an ArgumentError naming the argument; the component turns it into a ResourceError.
+import { ArgumentError } from "../core/errors";
 import { parseArgs } from "../core/schema";
+import type { Dependable } from "../refs";
 import { listenStreamText, parseListenStream } from "./check";
-import { BindPath, Identity, ResolvedService } from "./model";
+import { BindPath, filesDir, Identity, ResolvedDependency, ResolvedFile, ResolvedService } from "./model";
 import { SystemdBindPath, SystemdServiceArgs, SystemdServiceArgsSchema, systemdResourceUnitName } from "./schema";
 
 export { SystemdBindPath, SystemdDropInArgs, SystemdFullServiceArgs, SystemdLoosenings, SystemdServiceArgs, SystemdServiceFields } from "./schema";
 
 const binds = (v: readonly SystemdBindPath[] | undefined): BindPath[] => (v ?? []).map((b) => (typeof b === "string" ? { source: b, target: b } : { source: b.source, target: b.target }));
+
+const sortedUnique = (v: readonly string[]) => [...new Set(v)].sort();
+
+/**
+ * The references of `after`, `requires` or `wants`, each on the service's own host (a unit on another machine means
+ * nothing to this one's systemd). `host` is the service's Host (compared by identity).
+ */
+function dependencies(arg: "after" | "requires" | "wants", refs: readonly Dependable[] | undefined, host: unknown): ResolvedDependency[] {
+    return (refs ?? []).map((ref, i) => {
+        const d = ref.dependency;
+        if (d.host !== host) {
+            const name = (h: unknown) => (typeof h === "object" && h !== null && typeof (h as { name?: unknown }).name === "string" ? `'${(h as { name: string }).name}'` : "another host");
+            throw new ArgumentError(`${arg}[${i}]`, d.label, `a component on this service's own host ${name(host)} (${d.label} is on ${name(d.host)})`, [arg, i]);
+        }
+        return { label: d.label, units: sortedUnique(d.units), mounts: sortedUnique(d.mounts), files: sortedUnique(d.files) };
+    });
+}
 
 /**
  * Checks a SystemdService's arguments and resolves every default. `name` (the resource name) is the unit name when
@@ -29,6 +48,10 @@ export function resolveServiceArgs(name: string, args: SystemdServiceArgs): Reso
     const timer = a.timer && { onCalendar: a.timer.onCalendar, persistent: a.timer.persistent ?? true, randomizedDelaySec: a.timer.randomizedDelaySec ?? 0 };
     const listen = a.socket && parseListenStream(a.socket.listenStream)!;
     const environment = a.environment ?? {};
+    const tree = filesDir(unitName, dropIn);
+    const files: ResolvedFile[] = (a.files ?? [])
+        .map((f) => ({ target: f.target, source: `${tree}${f.target}`, mode: f.mode ?? 0o644, content: typeof f.content === "string" ? f.content : undefined }))
+        .sort((x, y) => (x.target < y.target ? -1 : x.target > y.target ? 1 : 0));
 
     return {
         name,
@@ -63,5 +86,13 @@ export function resolveServiceArgs(name: string, args: SystemdServiceArgs): Reso
         hostname: a.hostname,
         enable: a.enable ?? dropIn === undefined,
         startWhenExists: a.startWhenExists,
+        type: a.type ?? (timer ? "oneshot" : "exec"),
+        execReload: a.execReload ? [...a.execReload] : [],
+        workingDirectory: a.workingDirectory,
+        environmentFile: a.environmentFile,
+        files,
+        after: dependencies("after", a.after, args.host),
+        requires: dependencies("requires", a.requires, args.host),
+        wants: dependencies("wants", a.wants, args.host),
     };
 }

@@ -35,6 +35,25 @@ export interface ResolvedSocket {
     readonly targetPort: number;
 }
 
+/** A config file of the service: written at `source` (below HEARTH_ETC), bound read-only at `target` inside it. */
+export interface ResolvedFile {
+    readonly target: string;
+    readonly source: string;
+    readonly mode: number;
+    /** The text, when given as a plain string; undefined when it is an Output (framed on stdin when it resolves). */
+    readonly content?: string;
+}
+
+/** A typed reference (components/refs.ts) as the unit needs it: what to order after, pull in, mount and watch. */
+export interface ResolvedDependency {
+    readonly label: string;
+    readonly units: readonly string[];
+    readonly mounts: readonly string[];
+    readonly files: readonly string[];
+}
+
+export type ServiceType = "simple" | "exec" | "notify" | "oneshot";
+
 export interface ResolvedService {
     /** The Pulumi resource name, for the file header. */
     readonly name: string;
@@ -72,6 +91,18 @@ export interface ResolvedService {
     readonly enable: boolean;
     /** ConditionPathExists= of the service unit. */
     readonly startWhenExists?: string;
+    /** Type= of a full unit ("exec", or "oneshot" for a timer job); "exec" for a drop-in (not written). */
+    readonly type: ServiceType;
+    /** ExecReload= argv; empty without one (a change of files or credentials then restarts). */
+    readonly execReload: readonly string[];
+    readonly workingDirectory?: string;
+    /** EnvironmentFile= as given (a leading '-' makes it optional). */
+    readonly environmentFile?: string;
+    /** Config files, sorted by target. */
+    readonly files: readonly ResolvedFile[];
+    readonly after: readonly ResolvedDependency[];
+    readonly requires: readonly ResolvedDependency[];
+    readonly wants: readonly ResolvedDependency[];
 }
 
 /**
@@ -87,6 +118,13 @@ export const MANAGED_HEADER = "# Managed by hearth: local edits are overwritten.
 export const UNIT_DIR = "/etc/systemd/system";
 export const CREDSTORE_DIR = "/etc/credstore";
 export const SOCKET_PROXYD = "/lib/systemd/systemd-socket-proxyd";
+/** hearth's own configuration tree: each service's files below `<unit>/` (a drop-in's below `<unit>.d/<name>/`). */
+export const HEARTH_ETC = "/usr/local/etc/hearth";
+
+/** The tree a service's config files live in: this resource's alone (its files carry its mark). */
+export function filesDir(unitName: string, dropIn?: { readonly name: string }): string {
+    return dropIn ? `${HEARTH_ETC}/${unitName}.d/${dropIn.name}` : `${HEARTH_ETC}/${unitName}`;
+}
 
 /** The base of a unit name: `web.service` → `web`. */
 export function unitBase(unitName: string): string {

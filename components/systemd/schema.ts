@@ -5,8 +5,10 @@ import { bool, documented, int, oneOf, pattern, port, problem, reasonInWords, re
 import { freeTextAllowed, freeTextProblem, HOST_PATH_ALLOWED, isHostPath } from "../core/rules";
 import { CAPABILITIES, NAMESPACES, POSIX_USER, POSIX_USER_ALLOWED } from "../core/vocab";
 import { hostArg, isOutput, secretArg } from "../validate";
+import { Dependable, isDependable } from "../refs";
+import type { Output } from "@pulumi/pulumi";
 import { isCalendarExpression, isHiddenTree, isProtectedUnitBase, isSystemTree, PACKAGED_SERVICE, parseListenStream, UNIT_BASE } from "./check";
-import { isLifelineUnit } from "./model";
+import { HEARTH_ETC, isLifelineUnit } from "./model";
 
 // ---- rules only a service has ------------------------------------------------------------------------------------
 
@@ -163,6 +165,114 @@ export function systemdCredentials<V extends z.ZodType>(value: V) {
 const CALENDAR_ALLOWED = "a systemd calendar expression (systemd.time(7)), e.g. 'daily', 'Mon..Fri 09:00', '*-*-* 03:30:00', '*:0/15'";
 const LISTEN_ALLOWED = "a port 1-65535, 'IPv4:port', '[IPv6]:port' or an absolute unix socket path (at most 107 bytes)";
 
+// ---- config files and ordering ---------------------------------------------------------------------------------
+
+/** At most this many bytes (UTF-8) of content per file: configuration, not data. */
+export const FILE_MAX_BYTES = 1024 * 1024;
+const FILE_CONTENT_ALLOWED = `text of at most ${FILE_MAX_BYTES} bytes (UTF-8) without NUL, or a non-secret Pulumi Output of such text (secrets go in 'credentials')`;
+const FILE_MODE_ALLOWED = "a file mode from 0 to 0o755 (e.g. 0o644, 0o640, 0o600): owner root, no group or world write, no setuid, setgid or sticky bit";
+const FILE_TARGET_ALLOWED =
+    `a file path of at least two segments (e.g. /etc/radicale/config) by the host path rule, outside /proc, /sys, /dev, the credential stores, /etc/systemd and hearth's own ${HEARTH_ETC}`;
+
+/** Whether a file's content is acceptable text (the rule an Output's value is held to when it resolves). */
+export function isFileContent(v: unknown): boolean {
+    return typeof v === "string" && !v.includes("\0") && Buffer.byteLength(v, "utf8") <= FILE_MAX_BYTES;
+}
+
+export function fileContentProblem(v: unknown): string | undefined {
+    return isFileContent(v) ? undefined : FILE_CONTENT_ALLOWED;
+}
+
+const under = (p: string, tree: string) => p === tree || p.startsWith(`${tree}/`);
+
+/** Whether a path may be a file's target (the bind's destination inside the service). */
+export function isFileTarget(p: unknown): p is string {
+    return isHostPath(p) && p.split("/").length >= 3 && !isHiddenTree(p) && !under(p, "/etc/systemd") && !under(p, HEARTH_ETC);
+}
+
+const fileTarget = () => z.string(say(FILE_TARGET_ALLOWED)).refine(isFileTarget, say(FILE_TARGET_ALLOWED));
+
+const fileContent = () =>
+    documented(
+        z.custom<string | Output<string>>().superRefine((v, ctx) => {
+            if (isOutput(v)) return; // checked when it resolves: text by the same rule, and never a secret
+            if (typeof v !== "string") problem(ctx, [], v, FILE_CONTENT_ALLOWED);
+            else if (!isFileContent(v)) problem(ctx, [], v.length > 200 ? `<${Buffer.byteLength(v, "utf8")} bytes>` : v, FILE_CONTENT_ALLOWED);
+        }),
+        { type: "string | Output<string>" },
+    );
+
+const fileMode = () => int(0, 0o755, FILE_MODE_ALLOWED).refine((m) => (m & 0o022) === 0, say(FILE_MODE_ALLOWED));
+
+const FILES_ALLOWED = "an array of at most 64 files { target, content, mode? }";
+const files = () =>
+    z
+        .array(
+            record(
+                {
+                    target: fileTarget().describe("Where the service sees the file (absolute path; the bind's destination)."),
+                    content: fileContent().describe("The file's text, or a non-secret Output of it."),
+                    mode: fileMode().optional().describe("File mode (owner root). @default 0o644"),
+                },
+                "a file { target, content, mode? }",
+            ),
+            say(FILES_ALLOWED),
+        )
+        .max(64, say(FILES_ALLOWED))
+        .superRefine((list, ctx) => {
+            const seen = new Set<string>();
+            list.forEach((f, i) => {
+                if (seen.has(f.target)) problem(ctx, [i, "target"], f.target, "a target no other file of this service has");
+                seen.add(f.target);
+            });
+        });
+
+const DEPENDABLE_ALLOWED = "a hearth component on the service's host that a service can depend on: a SystemdService, ZfsDataset, PostgresDb, HostFile or DebianPackages";
+
+/** A typed reference to another component (components/refs.ts); anything else is shown only by its kind. */
+export const dependableArg = () =>
+    documented(
+        z.unknown().superRefine((v, ctx) => {
+            if (!isDependable(v)) {
+                const shown = typeof v === "string" || typeof v === "number" || typeof v === "boolean" || v === null ? v : isOutput(v) ? "<Output>" : v === undefined ? undefined : `(${typeof v === "object" ? "an object that is not a hearth component" : `a ${typeof v}`})`;
+                ctx.addIssue({ code: "custom", message: DEPENDABLE_ALLOWED, input: shown });
+            }
+        }) as unknown as z.ZodType<Dependable, Dependable>,
+        { type: "SystemdService | ZfsDataset | PostgresDb | HostFile | DebianPackages" },
+    );
+
+const DEPS_ALLOWED = "an array of at most 64 components (SystemdService, ZfsDataset, PostgresDb, HostFile, DebianPackages)";
+const dependencies = () => z.array(dependableArg(), say(DEPS_ALLOWED)).max(64, say(DEPS_ALLOWED));
+
+/** Ordering on other components, shared by both forms. */
+const orderingShape = {
+    after: dependencies()
+        .optional()
+        .describe("Components to start after (`After=` their units, `RequiresMountsFor=` a dataset's mountpoint); a HostFile here joins the restart decision. @default []"),
+    requires: dependencies()
+        .optional()
+        .describe("Components the service needs: `Requires=` and `After=` their units (`RequiresMountsFor=` a dataset's mountpoint). @default []"),
+    wants: dependencies().optional().describe("Components the service would like running: `Wants=` and `After=` their units. @default []"),
+    files: files()
+        .optional()
+        .describe(
+            `Config files the service reads: each is written to \`${HEARTH_ETC}/<unit>/<target>\` (root-owned) and bound read-only at \`target\` inside the service (\`BindReadOnlyPaths=\`), so the packaged tree stays untouched. A changed file restarts the service (reloads it with \`execReload\`). @default []`,
+        ),
+};
+
+const ENV_FILE_ALLOWED = `an absolute path, optionally after '-' (optional file): ${HOST_PATH_ALLOWED}; not below /proc, /sys, /dev or the credential stores`;
+
+/** A command line: an argv array whose first word is an absolute program path. */
+function argv(_name: string) {
+    return z
+        .array(plainText(4096, ARG_TEXT, "a plain string of at most 4096 characters without control characters (secrets go in 'credentials')"), say("an argv array of 1 to 256 strings"))
+        .min(1, say("an argv array of 1 to 256 strings"))
+        .max(256, say("an argv array of 1 to 256 strings"))
+        .superRefine((argv, ctx) => {
+            if (typeof argv[0] === "string" && !isHostPath(argv[0])) problem(ctx, [0], argv[0], `an absolute program path: ${HOST_PATH_ALLOWED}`);
+        });
+}
+
 // ---- the arguments -----------------------------------------------------------------------------------------------
 
 /** Fields a full unit and a drop-in share: hardening, paths, network and limits. */
@@ -202,14 +312,7 @@ export const systemdServiceShape = {
     host: hostArg().describe(HOST_DOC),
     unitName: unitName(UNIT_NAME_ALLOWED).optional().describe("Unit name, with or without `.service` (lowercase letters, digits, `-`, `_`; no template `@`). @default - the resource name"),
     description: description().describe("One line saying what the service is."),
-    execStart: z
-        .array(plainText(4096, ARG_TEXT, "a plain string of at most 4096 characters without control characters (secrets go in 'credentials')"), say("an argv array of 1 to 256 strings"))
-        .min(1, say("an argv array of 1 to 256 strings"))
-        .max(256, say("an argv array of 1 to 256 strings"))
-        .superRefine((argv, ctx) => {
-            if (typeof argv[0] === "string" && !isHostPath(argv[0])) problem(ctx, [0], argv[0], `an absolute program path: ${HOST_PATH_ALLOWED}`);
-        })
-        .describe("The command as an argv array; `execStart[0]` is an absolute path."),
+    execStart: argv("execStart").describe("The command as an argv array; `execStart[0]` is an absolute path."),
     environment: z
         .record(pattern(ENV_NAME, "a variable name matching [A-Z_][A-Z0-9_]*"), plainText(4096, ARG_TEXT, "a plain string; secrets go in 'credentials', never in Environment="), say("a record of NAME -> string"))
         .superRefine((env, ctx) => {
@@ -270,6 +373,17 @@ export const systemdServiceShape = {
         .refine(isHostPath, say(HOST_PATH_ALLOWED))
         .optional()
         .describe("Start only once this file exists (`ConditionPathExists=`): until then a start is skipped, not failed. For a service whose configuration another component writes after the unit (knotd and its zone). @default - always start"),
+    type: oneOf(["simple", "exec", "notify", "oneshot"])
+        .optional()
+        .describe("`Type=`: `notify` for a daemon that reports readiness (sd_notify), `oneshot` for a job (kept active after it exits, so a re-run does not start it again). @default \"exec\" (\"oneshot\" for a timer job)"),
+    execReload: argv("execReload").optional().describe("`ExecReload=` as an argv array (`execReload[0]` absolute): with it, a change of `files` or `credentials` alone reloads the service instead of restarting it. @default - none (a change restarts)"),
+    workingDirectory: unitPath(false).optional().describe("`WorkingDirectory=`: an absolute path (it must exist when the service starts). @default - /"),
+    environmentFile: z
+        .string(say(ENV_FILE_ALLOWED))
+        .refine((v) => { const p = v.startsWith("-") ? v.slice(1) : v; return isHostPath(p) && !isHiddenTree(p); }, say(ENV_FILE_ALLOWED))
+        .optional()
+        .describe("`EnvironmentFile=`: an absolute path of `NAME=value` lines read at start; a leading `-` makes it optional (a missing file is not an error). @default - none"),
+    ...orderingShape,
     enable: bool().optional().describe(ENABLE_DOC),
 };
 
@@ -299,6 +413,11 @@ export const systemdDropInShape = {
     timer: absent(DROP_IN_KEEPS),
     socket: absent(DROP_IN_KEEPS),
     startWhenExists: absent("no value with 'dropIn' (the packaged unit decides when it starts)"),
+    type: absent(DROP_IN_KEEPS),
+    execReload: absent(DROP_IN_KEEPS),
+    workingDirectory: absent(DROP_IN_KEEPS),
+    environmentFile: absent(DROP_IN_KEEPS),
+    ...orderingShape,
     enable: bool().optional().describe(ENABLE_DOC),
 };
 
@@ -325,6 +444,11 @@ export function checkSystemdService(v: Omit<Full, "host" | "credentials">, ctx: 
     }
     // systemd refuses to load a oneshot unit that restarts on success.
     if (v.timer !== undefined && v.restart === "always") problem(ctx, ["restart"], v.restart, "'on-failure' or 'no' for a timer job (a oneshot service)");
+    if (v.timer === undefined && v.type === "oneshot" && v.restart === "always") problem(ctx, ["restart"], v.restart, "'on-failure' or 'no' for a oneshot service");
+    if (v.timer !== undefined && v.type !== undefined && v.type !== "oneshot") problem(ctx, ["type"], v.type, "\"oneshot\" (or no type) for a timer job");
+    if (v.socket !== undefined && v.type === "oneshot") problem(ctx, ["type"], v.type, "a long-running type (\"exec\", \"simple\" or \"notify\") for a socket-activated service");
+    if (v.execReload !== undefined && v.timer !== undefined) problem(ctx, ["execReload"], v.execReload, "no execReload for a timer job (each run reads its files afresh)");
+    if (v.execReload !== undefined && v.socket !== undefined) problem(ctx, ["execReload"], v.execReload, "no execReload for a socket-activated service (a change stops it; the next connection starts it afresh)");
 }
 
 /**
@@ -337,6 +461,9 @@ export function checkSystemdService(v: Omit<Full, "host" | "credentials">, ctx: 
 export function checkSystemdDropIn(v: Omit<DropIn, "host" | "credentials">, ctx: z.RefinementCtx): void {
     const unit = v.dropIn.unit;
     if (!isLifelineUnit(unit)) return;
+    for (const k of ["files", "after", "requires", "wants"] as const) {
+        if (v[k] !== undefined && v[k].length > 0) problem(ctx, [k], k === "files" ? v[k].map((f) => f.target) : v[k].map((d) => d.dependency.label), `nothing for a drop-in over ${unit}, which hearth may harden but never cut off or hold back`);
+    }
     const network = v.network ?? "none";
     const allowed = `"internet" for a drop-in over ${unit}, which hearth may harden but never cut off`;
     if (network === "none") problem(ctx, ["network"], network, `${allowed} ("none", the default, writes PrivateNetwork=yes and drops AF_INET/AF_INET6)`);
