@@ -9,9 +9,11 @@ import { absolute } from "./names";
 import { rdataText } from "./render";
 import { DnsZoneArgs, ZoneDelegation } from "./schema";
 import { hostServer, knotServiceArgs } from "./server";
+import { serverLayout } from "./knot";
 import { resolveServiceArgs, SystemdService } from "../systemd";
-import { childAliases, claimOnHost, ownerMark } from "../ownership";
+import { childAliases, claimOnHost, listenOnHost, ownerMark } from "../ownership";
 import { check } from "../validate";
+import { parseIp } from "../core/ip";
 
 export { resolveDnsZoneArgs, ResolvedDnsZone } from "./args";
 export {
@@ -46,6 +48,17 @@ export class DnsZone extends pulumi.ComponentResource {
         const knotAliases = childAliases(opts, "-knot");
         // One resource per zone on a host: a second claimant is refused before anything registers.
         if (z.backend.kind === "host") claimOnHost(z.backend.host, `dns zone ${z.zone}`, mark, "zone", z.zone);
+        // knotd answers on TCP and UDP on each listen address. The listener is its unit (one knotd per zone), the same
+        // one the unit's own SystemdService declares for its port: two zones, or anything else, on that port and an
+        // overlapping address are refused before anything runs.
+        if (backend.kind === "host") {
+            const listener = `unit ${serverLayout(z.zone).unit}`;
+            for (const protocol of ["tcp", "udp"] as const) {
+                for (const address of backend.listen) {
+                    listenOnHost(backend.host, { protocol, port: backend.port, address: parseIp(address)?.text ?? address, listener, scope: z.public ? "internet" : "local" }, mark, "backend.port", backend.port);
+                }
+            }
+        }
         rehearseChildren(`${ZONE_TYPE} '${name}'`, () => backend.kind === "host" && new SystemdService(`${name}-knot`, knotServiceArgs(z, backend)), ["backend"]);
         // A summary, not the args: the host backend's Host carries a key, and policies want the records in one readable form.
         rehearsalPoint();

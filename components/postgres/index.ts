@@ -7,9 +7,10 @@ import * as random from "@pulumi/random";
 import * as command from "@pulumi/command";
 import { DATABASE_TYPE } from "../tokens";
 import { remoteScript } from "../host";
-import { childAliases, claimOnHost, ownerMark } from "../ownership";
+import { childAliases, claimOnHost, listenOnHost, ownerMark } from "../ownership";
 import { ZfsDataset } from "../zfs";
 import { check } from "../validate";
+import { parseIp } from "../core/ip";
 import { ResolvedPostgres, resolvePostgresDbArgs } from "./args";
 import { PostgresDbArgs, PostgresGrant, PostgresPooler, PostgresTablespace, PostgresUntrustedLanguage } from "./schema";
 import { convergeStdin, renderScripts } from "./render";
@@ -63,6 +64,22 @@ export class PostgresDb extends pulumi.ComponentResource {
             claimOnHost(r.host, `pgbouncer database ${db.database}`, mark, "database", db.database);
             claimOnHost(r.host, `pgbouncer user ${db.user}`, mark, "user", db.user);
         }
+        // The server's port (every PostgresDb of one cluster declares the same listener) and pgbouncer's, in the host's
+        // listener registry: another listener on either port of an overlapping address is refused before anything runs.
+        const { version, cluster } = r.host.facts.postgresql;
+        listenOnHost(r.host, { protocol: "tcp", port: spec.port, listener: `postgresql@${version}-${cluster}`, scope: "local" }, mark, "port", spec.port);
+        if (spec.pooler) {
+            const at = spec.pooler.listenAddress;
+            // `*`, 0.0.0.0 and :: bind every address; an address is compared in its canonical form.
+            const address = at === "*" ? undefined : parseIp(at)!.text;
+            listenOnHost(r.host, {
+                protocol: "tcp",
+                port: spec.pooler.port,
+                ...(address === undefined || address === "0.0.0.0" || address === "::" ? {} : { address }),
+                listener: "pgbouncer",
+                scope: LOOPBACK.includes(at) ? "loopback" : "local",
+            }, mark, "pooler.port", spec.pooler.port);
+        }
         rehearseChildren(`${DATABASE_TYPE} '${name}'`, () => r.dataset && new ZfsDataset(`${name}-tablespace`, r.dataset.args), ["tablespace"]);
         rehearsalPoint();
         super(DATABASE_TYPE, name, {
@@ -101,7 +118,6 @@ export class PostgresDb extends pulumi.ComponentResource {
             { parent: this, dependsOn: this.dataset ? [this.dataset.command] : [] },
         ).converge;
 
-        const { version, cluster } = r.host.facts.postgresql;
         this.dependency = {
             label: `PostgresDb '${name}'`,
             host: r.host,

@@ -5,9 +5,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as command from "@pulumi/command";
 import { remoteScript } from "../host";
-import { OwnerMark, claimOnHost, ownerMark } from "../ownership";
+import { OwnerMark, claimOnHost, listenOnHost, ownerMark } from "../ownership";
 import { check } from "../validate";
 import { WG_PUBLIC_KEY } from "../core/protocols";
+import { argName } from "../core/errors";
 import { parseArgs } from "../core/schema";
 import { isWgKey } from "../core/vocab";
 import { contentHash, frameStdin } from "../shell";
@@ -72,6 +73,13 @@ export class WireguardLink extends pulumi.ComponentResource {
         const mark = ownerMark(WIREGUARD_TYPE, name, opts, link.adopt);
         // One resource per interface on a host: a second claimant is refused before anything runs.
         for (const s of sides) if (s.host) claimOnHost(s.host, `wireguard interface ${link.interfaceName}`, mark, "interfaceName", link.interfaceName);
+        // Each managed side's UDP port, on every address of its host, in the host's listener registry. A side with an
+        // endpoint is dialled by peers from wherever they are; one without only answers the peers it dialled itself.
+        for (const s of sides) {
+            if (!s.host) continue;
+            const listener = { protocol: "udp", port: s.listenPort, listener: `wireguard ${link.interfaceName}`, scope: s.endpoint === undefined ? "local" : "internet" } as const;
+            listenOnHost(s.host, listener, mark, argName([...s.path, "listenPort"]), s.listenPort);
+        }
         rehearsalPoint();
         super(WIREGUARD_TYPE, name, {
             interfaceName: link.interfaceName,

@@ -91,8 +91,8 @@ describe("WireguardLink", () => {
         );
         await settle();
         assert.equal(recorded.length, before, "nothing registered for the second link");
-        // Another interface name on the same host, or the same name on another host, is fine.
-        new WireguardLink("three", { interfaceName: "wg1", hub: { host: rack, endpoint: "10.231.1.2:51822" }, peers: [{ name: "z", publicKey: EXTERNAL }] });
+        // Another interface name on the same host (on its own port), or the same name on another host, is fine.
+        new WireguardLink("three", { interfaceName: "wg1", hub: { host: rack, endpoint: "10.231.1.2:51822", listenPort: 51822 }, peers: [{ name: "z", publicKey: EXTERNAL }] });
         new WireguardLink("four", { interfaceName: "wg0", hub: { host: host("other", "10.231.3.2"), endpoint: "10.231.3.2:51820" }, peers: [{ name: "z", publicKey: EXTERNAL }] });
     });
 
