@@ -1,2 +1,116 @@
-// HostFile: a configuration file that belongs to no single service (a package's conf.d snippet, /etc/default/<pkg>).
-export { HostFileArgs, HostFileArgsSchema, hostFileShape, checkHostFile, configPath, fileContent, isFileContent, MAX_CONTENT_BYTES } from "./schema";
+// HostFile: a configuration file that belongs to no single service (a package's conf.d snippet, /etc/default/<pkg>),
+// written where the user says inside an allow-list of configuration trees (core/rules.ts: configPathProblem).
+import { createHash } from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { rehearsalPoint } from "../core/owner";
+import { remoteScript } from "../host";
+import { claimOnHost, ownerMark } from "../ownership";
+import type { ServiceDependency } from "../refs";
+import { frameStdin } from "../shell";
+import { FILE_TYPE } from "../tokens";
+import { check, checkLater, fail } from "../validate";
+import { HostFileArgs, ResolvedHostFile, resolveHostFileArgs } from "./args";
+import { renderHostFile } from "./render";
+import { fileContent } from "./schema";
+
+export { HostFileArgs, ResolvedHostFile, resolveHostFileArgs };
+export { FileSpec, RenderedHostFile, renderHostFile, fileKey, ORIG_SUFFIX } from "./render";
+export {
+    HostFileArgsSchema,
+    hostFileShape,
+    checkHostFile,
+    configPath,
+    fileContent,
+    isFileContent,
+    MAX_CONTENT_BYTES,
+    CONTENT_ALLOWED,
+    MODE_ALLOWED,
+    MODE_SECRET_ALLOWED,
+    MODE_SPECIAL_ALLOWED,
+    MODE_WORLD_WRITABLE_ALLOWED,
+} from "./schema";
+
+/** What a HostFile records as its inputs (state, policy props): never the content, only its hash (secret when it is). */
+export interface HostFileProps {
+    readonly host: string;
+    readonly path: string;
+    readonly mode: string;
+    readonly owner: string;
+    readonly group: string;
+    readonly createParents: boolean;
+    readonly adopt: boolean;
+    readonly secret: boolean;
+    readonly contentHash: pulumi.Input<string>;
+}
+
+const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
+
+export class HostFile extends pulumi.ComponentResource {
+    /** The file's path on the host, known once it is written. */
+    readonly path: pulumi.Output<string>;
+    /** SHA-256 (hex) of the content as declared; secret when the content is. */
+    readonly contentHash: pulumi.Output<string>;
+    /** The command that writes the file; depend on it to run after the file is in place. */
+    readonly command: command.remote.Command;
+    /** The command whose delete removes the file (or puts an adopted original back). */
+    readonly lifecycle: command.remote.Command;
+    /** For a SystemdService's `after`/`requires`/`wants`: the file is part of its restart decision. */
+    readonly dependency: ServiceDependency;
+
+    constructor(name: string, args: HostFileArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        const r: ResolvedHostFile = check(() => resolveHostFileArgs(args));
+        const { spec } = r;
+        const mark = ownerMark(FILE_TYPE, name, opts, spec.adopt);
+        // One writer per path on a host: a second HostFile (or anything else claiming the file) is refused now.
+        claimOnHost(r.host, `file ${spec.path}`, mark, "path", spec.path);
+        rehearsalPoint();
+
+        // An Output content is checked when it resolves (size, NUL); a secret one must say secret: true, so that its
+        // mode keeps other users out. With secret: true the content is made secret whatever it was.
+        const checkedContent = pulumi.output(checkLater(r.content, fileContent(), ["content"]));
+        const content: pulumi.Output<string> = spec.secret
+            ? pulumi.secret(checkedContent)
+            : pulumi.Output.isInstance(r.content)
+              ? pulumi
+                    .all([checkedContent, pulumi.output(pulumi.isSecret(r.content as pulumi.Output<string>))])
+                    .apply(([c, isSecret]) =>
+                        isSecret ? fail("secret", false, "true when the content is a Pulumi secret (its mode must then keep other users out)") : c,
+                    )
+              : checkedContent;
+        const contentHash = content.apply(sha256);
+        super(FILE_TYPE, name, {
+            host: r.host.name,
+            path: spec.path,
+            mode: spec.mode,
+            owner: spec.owner,
+            group: spec.group,
+            createParents: spec.createParents,
+            adopt: spec.adopt,
+            secret: spec.secret,
+            contentHash,
+        } satisfies HostFileProps, opts);
+        const rendered = renderHostFile(spec, mark);
+        // The converge command only ever updates in place (a changed content changes its stdin); the delete lives on
+        // the lifecycle command, which no replacement can run.
+        const cmds = remoteScript(
+            `${name}-file`,
+            { host: r.host, script: rendered.script, deleteScript: rendered.deleteScript, stdin: content.apply((c) => frameStdin([c])), hash: rendered.hash },
+            { parent: this },
+        );
+        this.command = cmds.converge;
+        this.lifecycle = cmds.lifecycle!;
+        this.contentHash = contentHash;
+        this.dependency = {
+            label: `HostFile '${name}'`,
+            host: r.host,
+            units: [],
+            mounts: [],
+            files: [spec.path],
+            contentHash,
+            resources: [cmds.converge],
+        };
+        this.path = pulumi.unsecret(this.command.stdout.apply(() => spec.path));
+        this.registerOutputs({ path: this.path, contentHash: this.contentHash });
+    }
+}

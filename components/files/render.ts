@@ -1,0 +1,143 @@
+// HostFile rendering (pure: no Pulumi): the converge and delete scripts over the runtime. The content is the one stdin
+// frame; the ownership mark is a record in hearth's state directory (the file itself stays byte for byte what was
+// declared, whatever its format), keyed by a hash of the path:
+//   files/<id>/path   the path          files/<id>/owner  the owning resource's mark
+//   files/<id>/orig   "kept" when an adopted original is kept as <path>.hearth-orig (a hard link made before the
+//                     new content replaced it), put back on delete
+//   files/<id>/dirs   the parent directories hearth created (createParents), removed on delete when empty
+import { OwnerMark } from "../core/owner";
+import { contentHash, Script, shq } from "../shell";
+
+export interface FileSpec {
+    readonly path: string;
+    /** Four octal digits, e.g. "0644". */
+    readonly mode: string;
+    readonly owner: string;
+    readonly group: string;
+    readonly createParents: boolean;
+    readonly adopt: boolean;
+    /** The content is a secret: it is read with hearth_install_secret (never parsed back by the plan). */
+    readonly secret: boolean;
+}
+
+export interface RenderedHostFile {
+    readonly script: string;
+    readonly deleteScript: string;
+    /** Hash of both scripts (the content travels on stdin and changes the command by itself). */
+    readonly hash: string;
+}
+
+/** The state key of a path's records: `files/<first 32 hex of sha256(path)>`. */
+export function fileKey(path: string): string {
+    return `files/${contentHash(path).slice(0, 32)}`;
+}
+
+/** The name an adopted original is kept under while hearth manages the path. */
+export const ORIG_SUFFIX = ".hearth-orig";
+
+/**
+ * Shared by both scripts: releases the file recorded under a key this resource owns (restores the adopted original or
+ * removes the file, then the directories hearth created when empty, then the records; the mark last, so a run killed
+ * on the way still knows the rest is its own).
+ */
+const RELEASE = [
+    "hearth_file_release() {",
+    '  local k=$1 p dirs d i',
+    '  p=$(hearth_applied "$k/path")',
+    '  if [ -n "$p" ]; then',
+    '    if [ -n "$(hearth_applied "$k/orig")" ]; then',
+    `      if [ -e "$p${ORIG_SUFFIX}" ] || [ -L "$p${ORIG_SUFFIX}" ]; then`,
+    '        hearth_root_only "$(hearth_parent "$p")" || hearth_die 65 "refusing to restore $p: its directory is not a root-only directory"',
+    `        mv -f -T -- "$p${ORIG_SUFFIX}" "$p"`,
+    "        hearth_step",
+    '        hearth_say "restored the original $p"',
+    "      fi",
+    "    else",
+    '      hearth_remove "$p"',
+    "    fi",
+    '    read -r -a dirs <<<"$(hearth_applied "$k/dirs")"',
+    '    for ((i = ${#dirs[@]} - 1; i >= 0; i--)); do',
+    '      d=${dirs[i]}',
+    '      if [ -d "$d" ] && [ ! -L "$d" ] && [ -n "$(ls -A -- "$d")" ]; then hearth_say "kept $d (not empty)"; else hearth_rmdir "$d"; fi',
+    "    done",
+    "  fi",
+    '  hearth_forget "$k/dirs"',
+    '  hearth_forget "$k/orig"',
+    '  hearth_forget "$k/path"',
+    '  hearth_forget "$k/owner"',
+    '  hearth_rmdir "/var/lib/hearth/applied/$k"',
+    "}",
+    // Every key this resource owns other than $1 (all of them when $1 is empty): a renamed path's leftovers.
+    "hearth_file_release_mine() {",
+    "  local d k found",
+    "  for d in /var/lib/hearth/applied/files/*; do",
+    '    if [ ! -d "$d" ] || [ -L "$d" ]; then continue; fi',
+    '    k=files/${d##*/}',
+    '    if [ "$k" = "$1" ]; then continue; fi',
+    '    found=$(hearth_applied "$k/owner")',
+    '    if [ -n "$found" ] && [ "$found" != legacy ] && hearth_mine "$found"; then hearth_file_release "$k"; fi',
+    "  done",
+    "}",
+];
+
+export function renderHostFile(spec: FileSpec, mark: OwnerMark): RenderedHostFile {
+    const key = fileKey(spec.path);
+    const dir = spec.path.slice(0, spec.path.lastIndexOf("/")) || "/";
+    const c = new Script(`HostFile ${spec.path}`).owner(mark);
+    c.raw(...RELEASE, "hearth_lock files", `path=${shq(spec.path)}`, `k=${shq(key)}`, `dir=${shq(dir)}`);
+    // A path this resource wrote before (its path changed) is released first.
+    c.raw('hearth_file_release_mine "$k"');
+    for (const [what, db, name] of [["owner", "passwd", spec.owner], ["group", "group", spec.group]] as const) {
+        if (name !== "root") c.raw(`getent ${db} ${shq(name)} >/dev/null || hearth_die 65 ${shq(`the ${what} '${name}' of ${spec.path} does not exist on this host (create it first, e.g. by installing its package)`)}`);
+    }
+    // The directory must be one only root can change (a link or a directory another user controls is refused, so
+    // root never writes through a path someone else can redirect); a missing one is created only on request.
+    c.raw(
+        'if [ -e "$dir" ] || [ -L "$dir" ]; then hearth_dir "$dir"; fi',
+        spec.createParents ? ":" : `[ -d "$dir" ] || hearth_die 65 ${shq(`the directory ${dir} of ${spec.path} does not exist: install the package that owns it, or set createParents: true`)}`,
+    );
+    c.raw(
+        'found=$(hearth_applied "$k/owner")',
+        'if [ -n "$found" ]; then',
+        '  hearth_claim "$path" "$found"',
+        'elif [ -e "$path" ] || [ -L "$path" ]; then',
+        '  hearth_claim "$path" ""',
+        '  if [ -d "$path" ] && [ ! -L "$path" ]; then hearth_die 65 "$path is a directory, not a file"; fi',
+        `  orig=$path${ORIG_SUFFIX}`,
+        '  if [ -e "$orig" ] || [ -L "$orig" ]; then',
+        '    [ "$(stat -c %d:%i -- "$orig")" = "$(stat -c %d:%i -- "$path")" ] || hearth_die 65 "$orig exists already: move it away before adopting $path"',
+        "  else",
+        '    ln -P -T -- "$path" "$orig"',
+        "    hearth_step",
+        '    hearth_say "kept the original $path as $orig"',
+        "  fi",
+        '  hearth_record "$k/orig" kept',
+        "fi",
+        'hearth_record "$k/path" "$path"',
+        'hearth_record "$k/owner" "$hearth_owner"',
+    );
+    if (spec.createParents) {
+        // Recorded before they are made, so a run killed in between still removes them on delete.
+        c.raw(
+            'if [ ! -e "$dir" ] && [ ! -L "$dir" ]; then',
+            '  read -r -a made <<<"$(hearth_applied "$k/dirs")"',
+            "  missing=()",
+            '  p=$dir',
+            '  while [ ! -e "$p" ] && [ ! -L "$p" ]; do missing=("$p" "${missing[@]}"); p=$(hearth_parent "$p"); done',
+            '  for p in "${missing[@]}"; do',
+            '    case " ${made[*]} " in *" $p "*) ;; *) made+=("$p") ;; esac',
+            "  done",
+            '  hearth_record "$k/dirs" "${made[*]}"',
+            '  hearth_dir "$dir"',
+            "fi",
+        );
+    }
+    const mode = spec.mode.padStart(4, "0");
+    c.raw(`${spec.secret ? "hearth_install_secret" : "hearth_install"} ${shq(spec.path)} ${mode} ${shq(spec.owner)} ${shq(spec.group)}`);
+
+    const d = new Script(`HostFile ${spec.path} (delete)`).owner(mark);
+    d.raw(...RELEASE, "hearth_lock files", 'hearth_file_release_mine ""');
+    const script = c.render();
+    const deleteScript = d.render();
+    return { script, deleteScript, hash: contentHash(script, deleteScript) };
+}
