@@ -41,7 +41,7 @@ const posixName = (what: string) =>
     pattern(POSIX_USER, POSIX_USER_ALLOWED.replace("user", what));
 
 /** The content: a string checked now, or an Output (or promise) checked by the same rule when it resolves. */
-const contentArg = () => documented(inputArg(fileContent()), { type: "string | Output<string>" });
+const contentArg = () => documented(inputArg(fileContent()), { type: "string or Output<string>" });
 
 export const hostFileShape = {
     host: hostArg().describe("The host the file is written on."),
