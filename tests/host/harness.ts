@@ -5,6 +5,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../components/host";
 import { HOST_NAME } from "../../components/validate";
+import { APT_REPO_MOUNT, APT_REPO_SOURCE, ensureAptRepo } from "./aptrepo";
 import { cacheDir, ensureImage, ensureLowerDir, imagePackages } from "./image";
 import { cgroupPids, claimIndex, cgroupRoots, ensureBlackhole, HostRecord, mountsUnder, procStart, removeCgroup, requestHalt, run, saveRecord, teardownRecord } from "./machine";
 import { closeMaster, generateKey, runClientKey, runSsh, SshOptions, SshResult, SshTarget, sshTempDir } from "./ssh";
@@ -19,6 +20,12 @@ export interface StartHostArgs {
      * @default - the first index no other test process holds
      */
     readonly index?: number;
+    /**
+     * Packages the host can install from a local apt repository (aptrepo.ts: built on the build machine, bind-mounted
+     * read-only at /srv/hearth-apt and the host's only apt source; the image's mirror sources are removed).
+     * @default - no apt source at all
+     */
+    readonly aptPackages?: readonly string[];
 }
 
 export type ExecResult = SshResult;
@@ -118,6 +125,15 @@ function configureRoot(rec: HostRecord, authorizedKey: string): string {
     return hk.publicKey.split(" ").slice(0, 2).join(" ");
 }
 
+/** The local repository as the host's only apt source: the image's mirror sources go (in this host's overlay). */
+function configureAptSource(rec: HostRecord): void {
+    const r = path.join(rec.root, "fs");
+    fs.rmSync(path.join(r, "etc/apt/sources.list"), { force: true });
+    const d = path.join(r, "etc/apt/sources.list.d");
+    for (const f of fs.existsSync(d) ? fs.readdirSync(d) : []) fs.rmSync(path.join(d, f), { force: true });
+    writeFile(r, "etc/apt/sources.list.d/hearth-local.list", `${APT_REPO_SOURCE}\n`, 0o644);
+}
+
 function nspawnArgs(rec: HostRecord): string[] {
     return [
         "--boot", "-D", path.join(rec.root, "fs"), "-M", rec.machine, `--hostname=${rec.name}`,
@@ -138,7 +154,7 @@ function logTail(rec: HostRecord): string {
 }
 
 /** Starts nspawn and configures the build machine's end of the veth; returns how to ask whether nspawn has exited. */
-async function boot(rec: HostRecord): Promise<() => number | null | undefined> {
+async function boot(rec: HostRecord, extraArgs: readonly string[] = []): Promise<() => number | null | undefined> {
     for (const cg of rec.cgroups) {
         // Our index lock is held, so an empty tree here is what a killed run of ours left; one with processes is not.
         if (fs.existsSync(cg)) {
@@ -152,7 +168,7 @@ async function boot(rec: HostRecord): Promise<() => number | null | undefined> {
     // The launching shell joins the host's own cgroups, then becomes nspawn: a second container otherwise fails
     // ("Failed to create /init.scope control group").
     const join = 'for cg in $HEARTH_CGROUPS; do echo $$ > "$cg/cgroup.procs"; done; exec "$@"';
-    const child = spawn("/bin/sh", ["-c", join, "sh", "systemd-nspawn", ...nspawnArgs(rec)], {
+    const child = spawn("/bin/sh", ["-c", join, "sh", "systemd-nspawn", ...nspawnArgs(rec), ...extraArgs], {
         detached: true,
         stdio: ["ignore", logFd, logFd],
         env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", HEARTH_CGROUPS: rec.cgroups.join(" ") },
@@ -228,7 +244,9 @@ export async function startHost(args: StartHostArgs): Promise<TestHost> {
         // A fresh writable tree per host over the shared unpacked image; the image itself is never written.
         await runChecked("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${lower},upperdir=${rec.root}/upper,workdir=${rec.root}/work`, path.join(rec.root, "fs")]);
         const hostKey = configureRoot(rec, key.publicKey);
-        const nspawnExit = await boot(rec);
+        const repo = args.aptPackages?.length ? ensureAptRepo(args.aptPackages, lower) : undefined;
+        if (repo) configureAptSource(rec);
+        const nspawnExit = await boot(rec, repo ? [`--bind-ro=${repo}:${APT_REPO_MOUNT}`] : []);
         const address = `10.231.${rec.index}.2`;
         const ssh: SshTarget = { address, port: 22, user: "root", privateKeyPath: key.privateKeyPath, hostKey };
         await waitForSsh(rec, ssh, nspawnExit, 60_000);
