@@ -1,0 +1,105 @@
+// HostFile renderer: bash -n + shellcheck on every script, and what each script may and may not do.
+import { strict as assert } from "assert";
+import { execFileSync } from "child_process";
+import { FileSpec, fileKey, renderHostFile } from "../../components/files/render";
+import { OwnerMark } from "../../components/core/owner";
+import { RUNTIME } from "../../components/core/runtime";
+import { parseScriptFiles, frameStdin } from "../../components/shell";
+import { checkScript } from "../tools";
+import { apr1, htpasswdLine, htpasswdSalt } from "../../components/core/htpasswd";
+import { ArgumentError } from "../../components/core/errors";
+
+const MARK: OwnerMark = { id: "home/prod/hearth:files:File/conf", aliases: ["home/prod/hearth:files:File/old"], adopt: false };
+const base: FileSpec = { path: "/etc/radicale/conf.d/hearth.conf", mode: "0644", owner: "root", group: "root", createParents: false, adopt: false, secret: false };
+const own = (script: string) => script.slice(script.indexOf(RUNTIME) + RUNTIME.length);
+
+const cases: Record<string, FileSpec> = {
+    plain: base,
+    owned: { ...base, owner: "radicale", group: "radicale", mode: "0640" },
+    secret: { ...base, path: "/etc/radicale/users", secret: true, mode: "0600" },
+    parents: { ...base, path: "/usr/local/etc/app/conf.d/a.conf", createParents: true },
+    adopt: { ...base, path: "/etc/default/radicale", adopt: true },
+};
+
+describe("files render", () => {
+    for (const [name, spec] of Object.entries(cases)) {
+        describe(name, () => {
+            const r = renderHostFile(spec, { ...MARK, adopt: spec.adopt });
+            it("passes bash -n and shellcheck", () => {
+                assert.deepEqual(checkScript(r.script), []);
+                assert.deepEqual(checkScript(r.deleteScript), []);
+            });
+            it("names its owner and aliases, takes the files lock, and reads its state under its path's key", () => {
+                for (const s of [r.script, r.deleteScript]) {
+                    assert.match(own(s), new RegExp(`^hearth_owner=${MARK.id.replace(/[/:]/g, "\\$&")}$`, "m"));
+                    assert.match(own(s), /^hearth_aliases=\(home\/prod\/hearth:files:File\/old\)$/m);
+                    assert.match(own(s), new RegExp(`^hearth_adopt=${spec.adopt ? 1 : 0}$`, "m"));
+                    assert.match(own(s), /^hearth_lock files$/m);
+                }
+                assert.match(r.script, new RegExp(`^k=${fileKey(spec.path)}$`, "m"));
+                assert.match(fileKey(spec.path), /^files\/[0-9a-f]{32}$/);
+            });
+            it("writes through the runtime (a temp file in the directory, then a rename), never through its own temp name", () => {
+                assert.doesNotMatch(own(r.script), /mktemp|\$\$|>\s*"\$path"|cp /);
+                const verb = spec.secret ? "hearth_install_secret" : "hearth_install";
+                assert.match(r.script, new RegExp(`^${verb} ${spec.path.replace(/[/.]/g, "\\$&")} ${spec.mode} ${spec.owner} ${spec.group}$`, "m"));
+            });
+            it("creates parent directories only with createParents, recording them before making them", () => {
+                const own_ = own(r.script);
+                if (spec.createParents) {
+                    assert.ok(own_.indexOf('hearth_record "$k/dirs"') < own_.lastIndexOf('hearth_dir "$dir"'));
+                } else {
+                    assert.match(own_, /\[ -d "\$dir" \] \|\| hearth_die 65 .*createParents: true/);
+                }
+            });
+            it("checks a non-root owner and group exist before writing", () => {
+                const s = own(r.script);
+                if (spec.owner !== "root") assert.ok(s.indexOf(`getent passwd ${spec.owner}`) >= 0 && s.indexOf(`getent passwd ${spec.owner}`) < s.indexOf("hearth_install"));
+                else assert.doesNotMatch(s, /getent passwd/);
+            });
+            it("the delete releases only what its own mark recorded", () => {
+                assert.match(own(r.deleteScript), /^hearth_file_release_mine ""$/m);
+                assert.doesNotMatch(own(r.deleteScript), /hearth_install|rm -rf/);
+            });
+        });
+    }
+    it("the offline plan reads a plain file back from the script and stdin, and skips a secret one", () => {
+        const plain = renderHostFile(base, MARK);
+        assert.deepEqual(parseScriptFiles(plain.script, frameStdin(["a = 1\n"])), [{ path: base.path, mode: 0o644, owner: "root", group: "root", content: "a = 1\n" }]);
+        const secret = renderHostFile(cases.secret, MARK);
+        assert.deepEqual(parseScriptFiles(secret.script, frameStdin(["hunter2"])), []);
+    });
+    it("a changed path, mode or owner changes the hash; the same spec gives the same scripts", () => {
+        const h = (s: FileSpec) => renderHostFile(s, MARK).hash;
+        assert.equal(h(base), h({ ...base }));
+        assert.notEqual(h(base), h({ ...base, mode: "0640" }));
+        assert.notEqual(h(base), h({ ...base, owner: "radicale" }));
+        assert.notEqual(h(base), h({ ...base, path: "/etc/radicale/conf.d/b.conf" }));
+    });
+});
+
+describe("htpasswdLine", () => {
+    const openssl = (salt: string, pw: string) => execFileSync("openssl", ["passwd", "-apr1", "-salt", salt, "-stdin"], { input: `${pw}\n`, encoding: "utf8" }).trim();
+    it("is Apache's $apr1$ MD5-crypt, byte for byte what openssl passwd -apr1 gives", () => {
+        for (const [salt, pw] of [["abcdefgh", "secret"], ["./09AZaz", "a"], ["x", "a much longer password than sixteen bytes, to cover the loop"], ["Zz", "pässwörd ünïcode"]]) {
+            assert.equal(apr1(pw, salt), openssl(salt, pw), `${salt} ${pw}`);
+        }
+    });
+    it("derives its salt from the password and the user: the same secret gives the same line, another gives another", () => {
+        const a = htpasswdLine("alice", "correct horse");
+        assert.equal(a, htpasswdLine("alice", "correct horse"));
+        assert.notEqual(a, htpasswdLine("alice", "correct horsf"));
+        assert.notEqual(htpasswdSalt("alice", "pw"), htpasswdSalt("bob", "pw"));
+        assert.match(a, /^alice:\$apr1\$[./0-9A-Za-z]{8}\$[./0-9A-Za-z]{22}$/);
+        const salt = a.split("$")[2];
+        assert.equal(a, `alice:${openssl(salt, "correct horse")}`);
+    });
+    it("refuses a user an htpasswd file would misread, and a password it cannot carry, never showing the password", () => {
+        for (const user of ["", "a:b", "#alice", "al ice", "a\nb", "x".repeat(65)]) {
+            assert.throws(() => htpasswdLine(user, "pw"), (e: unknown) => e instanceof ArgumentError && e.arg === "user");
+        }
+        for (const pw of ["", "a\nb", "a\rb", "a\0b", "x".repeat(4097)]) {
+            assert.throws(() => htpasswdLine("alice", pw), (e: unknown) => e instanceof ArgumentError && e.arg === "password" && !String(e.value).includes("a\nb") && !e.message.includes("xxxx"));
+        }
+    });
+});
