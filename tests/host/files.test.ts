@@ -1,0 +1,154 @@
+// HostFile on a real host: write, re-run (no change), change, a planted link at the path, a parent directory a
+// non-root user owns (refused, with a racing swap reaching nothing outside), adopt + delete puts the original back,
+// a renamed path removes the old file, a secret's mode, and crash points over converge and delete.
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { Host } from "../../components/host";
+import { HostFile, HostFileArgs } from "../../components/files";
+import { describeHost, startHost, TestHost } from "./harness";
+import { CrashRun, crashPoints, fileFacts, mustExec, startState } from "./crash";
+import { registeredCommands } from "./runner";
+import { runSsh } from "./ssh";
+
+describeHost("HostFile on a real host", function () {
+    this.timeout(1_800_000);
+    let h: TestHost;
+    const sh = (cmd: string): Promise<string> => mustExec(h, cmd);
+    before(async () => {
+        h = await startHost({ name: "files" });
+    });
+    after(async () => {
+        await h?.stop();
+    });
+
+    /** The converge and delete commands HostFile `name` registers for `args`. */
+    async function commands(args: Omit<HostFileArgs, "host">, name = "conf", opts: pulumi.ComponentResourceOptions = {}): Promise<{ converge: CrashRun; del: CrashRun }> {
+        const cmds = await registeredCommands(() => {
+            const host = new Host({ name: h.name, address: h.address, privateKey: pulumi.secret(h.privateKey), hostKey: h.hostKey });
+            new HostFile(name, { host, ...args }, opts);
+        });
+        const converge = cmds.find((c) => c.name === `${name}-file`)!.inputs;
+        const life = cmds.find((c) => c.name === `${name}-file-lifecycle`)!.inputs;
+        return { converge: { command: converge.create as string, stdin: converge.stdin as string }, del: { command: life.delete as string } };
+    }
+    const run = (r: CrashRun) => h.exec(r.command, { stdin: r.stdin });
+    const ok = async (r: CrashRun) => {
+        const res = await run(r);
+        assert.equal(res.code, 0, `${res.stdout}${res.stderr}`);
+        return res;
+    };
+
+    const wipe = () => sh("rm -rf /etc/hf /usr/local/etc/hf /var/lib/hearth/applied/files; mkdir -p /etc/hf && printf 'packaged\\n' > /etc/hf/orig.conf");
+    const fingerprint = async () => [
+        ...(await fileFacts(h, [], { trees: ["/etc/hf", "/usr/local/etc/hf", "/var/lib/hearth/applied/files"] })),
+    ];
+
+    const v1: Omit<HostFileArgs, "host"> = { path: "/etc/hf/conf.d/a.conf", content: "a = 1\n", createParents: true };
+    const v2: Omit<HostFileArgs, "host"> = { ...v1, content: "a = 2\n", mode: "0640" };
+
+    it("writes the file, changes nothing on a re-run, rewrites a changed content, replaces a planted link without following it", async () => {
+        await wipe();
+        const c1 = await commands(v1);
+        const first = await ok(c1.converge);
+        assert.match(first.stdout, /wrote \/etc\/hf\/conf\.d\/a\.conf/);
+        assert.equal(await sh("cat /etc/hf/conf.d/a.conf"), "a = 1\n");
+        assert.equal(await sh("stat -c '%a %U %G' /etc/hf/conf.d/a.conf"), "644 root root\n");
+        const before = await fingerprint();
+        const again = await ok(c1.converge);
+        assert.doesNotMatch(again.stdout, /wrote|removed/);
+        assert.deepEqual(await fingerprint(), before);
+        const c2 = await commands(v2);
+        await ok(c2.converge);
+        assert.equal(await sh("cat /etc/hf/conf.d/a.conf; stat -c '%a' /etc/hf/conf.d/a.conf"), "a = 2\n640\n");
+        // A link planted at the path: replaced by the rename, its target untouched.
+        await sh("printf 'canary\\n' > /root/canary && chmod 0600 /root/canary && ln -sfn /root/canary /etc/hf/conf.d/a.conf");
+        const canary = await fileFacts(h, ["/root/canary"]);
+        await ok(c2.converge);
+        assert.deepEqual(await fileFacts(h, ["/root/canary"]), canary);
+        assert.equal(await sh("test ! -L /etc/hf/conf.d/a.conf && cat /etc/hf/conf.d/a.conf"), "a = 2\n");
+        // Delete: the file and the directory hearth created go, the packaged tree stays.
+        await ok(c2.del);
+        assert.equal(await sh("ls -A /etc/hf; ls -A /var/lib/hearth/applied/files"), "orig.conf\n");
+    });
+
+    it("refuses a parent directory a non-root user owns or can write, before writing anything (a racing swap reaches nothing)", async () => {
+        await wipe();
+        await sh("mkdir -p /etc/hf/user && chown 4242:4242 /etc/hf/user && printf 'canary\\n' > /root/canary && chmod 0600 /root/canary");
+        const c = await commands({ path: "/etc/hf/user/a.conf", content: "x = 1\n" });
+        const canary = await fileFacts(h, ["/root/canary", "/root"]);
+        const attacker = runSsh(h.ssh, `bash --noprofile --norc -c ${JSON.stringify("end=$((SECONDS + 4)); while [ $SECONDS -lt $end ]; do setpriv --reuid=4242 --regid=4242 --clear-groups sh -c 'ln -sfn /root/canary /etc/hf/user/a.conf.n && mv -fT /etc/hf/user/a.conf.n /etc/hf/user/a.conf' 2>/dev/null || true; done")}`);
+        const results = [];
+        for (let i = 0; i < 5; i++) results.push(await run(c.converge));
+        await attacker;
+        for (const r of results) {
+            assert.equal(r.code, 65, `${r.stdout}${r.stderr}`);
+            assert.match(r.stderr, /refusing to write below \/etc\/hf\/user/);
+        }
+        assert.deepEqual(await fileFacts(h, ["/root/canary", "/root"]), canary, "nothing outside changed");
+        assert.equal(await sh("ls -A /var/lib/hearth/applied/files 2>/dev/null || true"), "", "nothing recorded");
+        // Group-writable by someone else is refused too.
+        await sh("chown root:4242 /etc/hf/user && chmod 0775 /etc/hf/user && rm -f /etc/hf/user/a.conf");
+        const r = await run(c.converge);
+        assert.equal(r.code, 65, r.stderr);
+    });
+
+    it("refuses an existing unmanaged file without adopt; with adopt keeps the original and puts it back on delete", async () => {
+        await wipe();
+        const plain = await commands({ path: "/etc/hf/orig.conf", content: "managed\n" });
+        const refused = await run(plain.converge);
+        assert.equal(refused.code, 65);
+        assert.match(refused.stderr, /\/etc\/hf\/orig\.conf exists and is not managed by hearth; set adopt: true/);
+        assert.equal(await sh("cat /etc/hf/orig.conf"), "packaged\n");
+        const adopt = await commands({ path: "/etc/hf/orig.conf", content: "managed\n", adopt: true });
+        await ok(adopt.converge);
+        assert.equal(await sh("cat /etc/hf/orig.conf /etc/hf/orig.conf.hearth-orig"), "managed\npackaged\n");
+        await ok(adopt.converge);
+        await ok(adopt.del);
+        assert.equal(await sh("cat /etc/hf/orig.conf; ls -A /etc/hf"), "packaged\norig.conf\n");
+        // Another resource's file is refused too (its record names the other one).
+        await ok((await commands({ path: "/etc/hf/x.conf", content: "1\n" }, "first")).converge);
+        const second = await run((await commands({ path: "/etc/hf/x.conf", content: "2\n" }, "second")).converge);
+        assert.equal(second.code, 65);
+        assert.match(second.stderr, /owned by another resource .*hearth:files:File\/first/);
+    });
+
+    it("a changed path removes the old file (found by its record); a missing owner is refused before anything is written", async () => {
+        await wipe();
+        await ok((await commands(v1)).converge);
+        const moved = await commands({ ...v1, path: "/usr/local/etc/hf/b.conf" });
+        const r = await ok(moved.converge);
+        assert.match(r.stdout, /removed \/etc\/hf\/conf\.d\/a\.conf/);
+        assert.equal(await sh("ls -A /etc/hf; cat /usr/local/etc/hf/b.conf"), "orig.conf\na = 1\n");
+        const nobody = await run((await commands({ path: "/etc/hf/n.conf", content: "1\n", owner: "hf-nobody" }, "n")).converge);
+        assert.equal(nobody.code, 65);
+        assert.match(nobody.stderr, /the owner 'hf-nobody' of \/etc\/hf\/n\.conf does not exist/);
+        assert.equal(await sh("test ! -e /etc/hf/n.conf && echo absent"), "absent\n");
+    });
+
+    it("writes a secret 0600 and never shows it", async () => {
+        await wipe();
+        const c = await commands({ path: "/etc/hf/users", content: pulumi.secret("alice:hunter2\n"), secret: true });
+        const r = await ok(c.converge);
+        assert.doesNotMatch(`${r.stdout}${r.stderr}`, /hunter2/);
+        assert.equal(await sh("stat -c '%a %U' /etc/hf/users; cat /etc/hf/users"), "600 root\nalice:hunter2\n");
+    });
+
+    describe("crash points", () => {
+        const cases: [string, () => Promise<CrashRun>, (() => Promise<CrashRun>) | undefined][] = [
+            ["converge (fresh, creating parents)", async () => (await commands(v1)).converge, undefined],
+            ["converge (a changed content and mode)", async () => (await commands(v2)).converge, async () => (await commands(v1)).converge],
+            ["converge (adopt)", async () => (await commands({ path: "/etc/hf/orig.conf", content: "m\n", adopt: true })).converge, undefined],
+            ["converge (a renamed path)", async () => (await commands({ ...v1, path: "/usr/local/etc/hf/b.conf" })).converge, async () => (await commands(v1)).converge],
+            ["delete", async () => (await commands(v1)).del, async () => (await commands(v1)).converge],
+            ["delete (adopted)", async () => (await commands({ path: "/etc/hf/orig.conf", content: "m\n", adopt: true })).del, async () => (await commands({ path: "/etc/hf/orig.conf", content: "m\n", adopt: true })).converge],
+        ];
+        for (const [what, under, from] of cases) {
+            it(what, async () => {
+                const target = await under();
+                const start = from ? await from() : undefined;
+                const report = await crashPoints(h, { name: what, reset: () => startState(h, wipe, start), run: target, fingerprint });
+                assert.ok(report.points >= 2, `only ${report.points} kill points`);
+            });
+        }
+    });
+});
