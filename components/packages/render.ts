@@ -90,8 +90,8 @@ function convergeScript(spec: PackagesSpec, mark: OwnerMark): Script {
         `apt_keep=(${spec.keepUnits.map(shq).join(" ")})`,
         `apt_unit_re=${shq(UNIT_PATH_ERE)}`,
         "apt_kept() { local k; for k in \"${apt_keep[@]}\"; do if [ \"$k\" = \"$1\" ]; then return 0; fi; done; return 1; }",
-        // The installed version of a package, empty when it is not fully installed.
-        "apt_installed() { dpkg-query -W -f='${db:Status-Abbrev} ${Version}\\n' -- \"$1\" 2>/dev/null | awk '$1 == \"ii\" { print $2 }'; }",
+        // The installed version of a package (held or not), empty when it is not fully installed.
+        "apt_installed() { dpkg-query -W -f='${db:Status-Abbrev} ${Version}\\n' -- \"$1\" 2>/dev/null | awk '$1 ~ /^[a-z]i$/ { print $2 }' || true; }",
         // Masks a unit as this resource's: recorded first (so a kill right after the mask still knows it is ours).
         "apt_mask() {",
         '  local u=$1 k',
@@ -150,6 +150,7 @@ function convergeScript(spec: PackagesSpec, mark: OwnerMark): Script {
         "  hearth_step",
         // Each package about to be unpacked: its units, from its downloaded .deb, masked (or, kept, runtime-masked)
         // before dpkg runs its maintainer scripts.
+        "  apt_tmp=",
         '  for i in "${!apt_todo[@]}"; do',
         '    n=${apt_todo_names[$i]}; w=${apt_todo[$i]}',
         '    if [ "$w" != "$n" ]; then v=${w#*=}; else v=$(apt-cache policy -- "$n" | awk \'$1 == "Candidate:" { print $2 }\'); fi',
@@ -157,7 +158,15 @@ function convergeScript(spec: PackagesSpec, mark: OwnerMark): Script {
         '    for f in /var/cache/apt/archives/"$n"_*.deb; do',
         '      if [ -f "$f" ] && [ "$(dpkg-deb -f -- "$f" Package)" = "$n" ] && [ "$(dpkg-deb -f -- "$f" Version)" = "$v" ]; then deb=$f; fi',
         "    done",
-        '    if [ -z "$deb" ]; then hearth_die 70 "the download of $n $v left no .deb in /var/cache/apt/archives"; fi',
+        // A file: or copy: source is used in place (nothing lands in the archives): fetched into a private directory.
+        '    if [ -z "$deb" ]; then',
+        '      if [ -z "$apt_tmp" ]; then hearth_private_tmpdir; apt_tmp=$hearth_tmp; fi',
+        '      (cd "$apt_tmp" && apt-get -q -o APT::Sandbox::User=root download -- "$n=$v" >/dev/null)',
+        '      for f in "$apt_tmp"/"$n"_*.deb; do',
+        '        if [ -f "$f" ] && [ "$(dpkg-deb -f -- "$f" Package)" = "$n" ] && [ "$(dpkg-deb -f -- "$f" Version)" = "$v" ]; then deb=$f; fi',
+        "      done",
+        "    fi",
+        '    if [ -z "$deb" ]; then hearth_die 70 "found no .deb of $n $v to read its units from"; fi',
         '    for u in $(apt_units_deb "$deb"); do',
         '      if apt_kept "$u"; then apt_runtime_mask "$u"; else apt_mask "$u"; fi',
         "    done",
