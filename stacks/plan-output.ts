@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Plan, PlannedCommand } from "./plan-report";
+import { PlaceholderSecret, Plan, PlannedCommand, PlannedHost } from "./plan-report";
 
 /** Marks a directory the plan wrote, so a re-plan may clear it and nothing else. */
 const MARKER = ".hearth-plan";
@@ -35,12 +35,21 @@ export function writePlan(plan: Plan, root: string): string {
             if (c.update) fs.writeFileSync(path.join(scripts, `${c.name}.update.sh`), withShebang(c.update));
             if (c.delete) fs.writeFileSync(path.join(scripts, `${c.name}.delete.sh`), withShebang(c.delete));
         }
+        fs.mkdirSync(hostDir, { recursive: true });
         // Modes and owners are not carried by a checkout; the manifest shows them to a reviewer.
         const manifest = host.commands.flatMap((c) => c.files.map((f) => `${f.path}\t${f.mode.toString(8).padStart(4, "0")}\t${f.owner}:${f.group}\t${f.sha256}\t${c.name}`));
         fs.writeFileSync(path.join(hostDir, "_files.tsv"), ["# path\tmode\towner\tsha256\tresource", ...manifest.sort()].join("\n") + "\n");
+        fs.writeFileSync(path.join(hostDir, "_listeners.tsv"), tsv(["protocol", "port", "address", "listener", "scope", "resource", "declared at"], host.listeners.map((l) => [l.protocol, String(l.port), l.address ?? "*", l.listener, l.scope, l.resource, l.where ?? l.arg])));
+        fs.writeFileSync(path.join(hostDir, "_packages.tsv"), tsv(["package", "version", "hold", "resource", "keepUnits"], host.packages.flatMap((p) => p.packages.map((x) => [x.name, x.version ?? "", x.hold ? "hold" : "", p.resource, p.keepUnits.join(" ")]))));
     }
     fs.writeFileSync(path.join(dir, "plan.json"), JSON.stringify(planSummary(plan), null, 2) + "\n");
     return dir;
+}
+
+/** A header line and rows, tab-separated; a tab or newline inside a value becomes a space. */
+function tsv(header: string[], rows: string[][]): string {
+    const clean = (v: string) => v.replace(/[\t\r\n]/g, " ");
+    return [`# ${header.join("\t")}`, ...rows.map((r) => r.map(clean).join("\t"))].join("\n") + "\n";
 }
 
 function withShebang(script: string): string {
@@ -66,9 +75,12 @@ export function planSummary(plan: Plan) {
                 files: c.files.map((f) => ({ path: f.path, mode: f.mode.toString(8).padStart(4, "0"), owner: `${f.owner}:${f.group}`, bytes: Buffer.byteLength(f.content), sha256: f.sha256 })),
                 warning: c.warning,
             })),
+            listeners: h.listeners,
+            packages: h.packages,
         })),
         resources: plan.others,
         components: plan.components,
+        ...(plan.placeholders ? { unsetSecrets: plan.placeholders } : {}),
     };
 }
 
@@ -104,12 +116,43 @@ export function formatPlan(plan: Plan): string {
             out.push(`  + ${component.replace("/", "  ")}`);
             for (const c of commands) out.push(...commandLines(c));
         }
+        out.push(...listenerLines(h), ...packageLines(h));
     }
     if (plan.others.length) {
         out.push("", "other resources");
         for (const o of plan.others) out.push(`  + ${o.type}  ${o.name}${o.component ? `  (in ${o.component})` : ""}  ${brief(o.inputs)}`);
     }
     return out.join("\n");
+}
+
+/** A host's listener registry: one aligned row per socket (`*` for every address). */
+export function listenerLines(h: PlannedHost): string[] {
+    if (h.listeners.length === 0) return [];
+    const rows = h.listeners.map((l) => [`${l.protocol}/${l.port}`, l.address ?? "*", l.listener, l.scope, `${l.resource.replace("/", " ")}${l.where ? ` ('${l.where}')` : ""}`]);
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+    return [`  listens on (${h.listeners.length})`, ...rows.map((r) => `    ${r.map((v, i) => (i === r.length - 1 ? v : v.padEnd(widths[i]))).join("  ")}`)];
+}
+
+/** The Debian packages declared for a host (the packages themselves: their dependencies are the host's business). */
+export function packageLines(h: PlannedHost): string[] {
+    if (h.packages.length === 0) return [];
+    const out = [`  declares packages`];
+    for (const p of h.packages) {
+        const names = p.packages.map((x) => `${x.name}${x.version ? `=${x.version}` : ""}${x.hold ? " (held)" : ""}`);
+        out.push(`    ${p.resource.replace("/", " ")}: ${names.join(", ") || "(none)"}${p.keepUnits.length ? `; keeps units ${p.keepUnits.join(", ")}` : ""}`);
+        if (p.warning) out.push(`        ! ${p.warning}`);
+    }
+    return out;
+}
+
+/** The site's `secure:` values still unset, and the command that sets each; empty when none is. */
+export function formatPlaceholders(placeholders: readonly PlaceholderSecret[], stack: string): string {
+    if (placeholders.length === 0) return `Secrets: every secure value of Pulumi.${stack}.yaml is set.`;
+    const w = Math.max(...placeholders.map((p) => p.key.length));
+    return [
+        `Secrets still placeholders in Pulumi.${stack}.yaml (${placeholders.length}): set each before \`pulumi up\` (FILE holds the value; or give it as the last argument):`,
+        ...placeholders.map((p) => `  ${p.key.padEnd(w)}  ${p.command}`),
+    ].join("\n");
 }
 
 function brief(inputs: Record<string, unknown>): string {

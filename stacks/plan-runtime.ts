@@ -55,6 +55,37 @@ export function loadStackConfig(dir: string, stack: string): StackConfig {
     return { project: name, config, secretKeys };
 }
 
+/** How the site files mark a `secure:` value nobody has set yet (`secure: v1:PLACEHOLDER:<hint>`). */
+export const PLACEHOLDER_PREFIX = "v1:PLACEHOLDER:";
+
+/**
+ * The `secure:` values of `Pulumi.<stack>.yaml` that are still placeholders, each with the command that sets it: the
+ * key itself for a top-level value, its path (`--path`) for one inside a structured value. In file order.
+ */
+export function placeholderSecrets(dir: string, stack: string): { key: string; command: string }[] {
+    const project = loadStackConfig(dir, stack).project;
+    const raw = ((readYaml(path.join(dir, `Pulumi.${stack}.yaml`)) ?? {}) as { config?: Record<string, unknown> }).config ?? {};
+    const out: { key: string; command: string }[] = [];
+    const visit = (v: unknown, key: string, nested: boolean): void => {
+        if (v === null || typeof v !== "object") return;
+        const o = v as Record<string, unknown>;
+        if (!Array.isArray(v) && Object.keys(o).length === 1 && typeof o.secure === "string") {
+            if (o.secure.startsWith(PLACEHOLDER_PREFIX)) {
+                out.push({ key, command: `pulumi config set --stack ${stack} --secret${nested ? " --path" : ""} ${shellWord(key)} < FILE` });
+            }
+            return;
+        }
+        for (const [k, x] of Object.entries(o)) visit(x, Array.isArray(v) ? `${key}[${k}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? `${key}.${k}` : `${key}[${JSON.stringify(k)}]`, true);
+    };
+    for (const [k, v] of Object.entries(raw)) visit(v, k.includes(":") ? k : `${project}:${k}`, false);
+    return out;
+}
+
+/** A word a POSIX shell reads as itself. */
+function shellWord(s: string): string {
+    return /^[A-Za-z0-9_:.@%+=,/-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
+}
+
 /**
  * Refuses a config in which one node is reached twice (YAML anchors and aliases): expanded, a few lines of aliases
  * grow into gigabytes, and a site config has no use for them. Also refuses `__proto__` keys, which an object

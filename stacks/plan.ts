@@ -3,9 +3,10 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { loadStackConfig, planPublicKey, runProgram, unwrap } from "./plan-runtime";
-import { buildPlan } from "./plan-report";
-import { formatPlan, formatSecurity, securityTable, writePlan } from "./plan-output";
+import * as hearth from "../components";
+import { loadStackConfig, placeholderSecrets, planPublicKey, runProgram, unwrap } from "./plan-runtime";
+import { buildPlan, RegistryListener } from "./plan-report";
+import { formatPlaceholders, formatPlan, formatSecurity, securityTable, writePlan } from "./plan-output";
 import { formatPolicies, loadPolicyPack, policyConfigFile, readPolicyConfig } from "./plan-policies";
 
 const USAGE = `usage: npm run plan [-- --stack NAME] [--out DIR] [--dir SITE_DIR] [--budget N]
@@ -106,6 +107,23 @@ function referencedOutputs(dir: string, self: string, nested: boolean) {
     };
 }
 
+/** Enumerates the listener registry (components/core/owner.ts): each host object with its listeners. */
+export type ListeningHosts = () => Iterable<readonly [object, readonly RegistryListener[]]>;
+
+/**
+ * Each host's listeners (by the Host's name) from the registry the program filled, or undefined when this library
+ * does not enumerate its registry.
+ */
+export function registryListeners(enumerate: ListeningHosts | undefined = (hearth as { listeningHosts?: ListeningHosts }).listeningHosts): Map<string, readonly RegistryListener[]> | undefined {
+    if (typeof enumerate !== "function") return undefined;
+    const out = new Map<string, RegistryListener[]>();
+    for (const [host, listeners] of enumerate()) {
+        const name = typeof (host as { name?: unknown }).name === "string" ? (host as { name: string }).name : "(unnamed host)";
+        out.set(name, [...(out.get(name) ?? []), ...listeners]);
+    }
+    return out;
+}
+
 /** Runs the plan; resolves to the exit code (1: a mandatory policy violation). */
 async function main(argv: string[]): Promise<number> {
     const args = parseArgs(argv);
@@ -124,7 +142,8 @@ async function main(argv: string[]): Promise<number> {
         return 0;
     }
     const targets = (run.outputs.hosts ?? {}) as Record<string, string>;
-    const plan = buildPlan(args.stack, run.resources, targets);
+    const listeners = registryListeners();
+    const plan = buildPlan(args.stack, run.resources, targets, { listeners, placeholders: placeholderSecrets(dir, args.stack) });
     const started = Date.now();
     const outDir = writePlan(plan, path.resolve(args.out));
     console.log(formatPlan(plan));
@@ -133,10 +152,17 @@ async function main(argv: string[]): Promise<number> {
     console.log("");
     console.log(`Stack outputs: ${JSON.stringify(run.outputs)}`);
     console.log("Offline: secure config values are placeholders and never written; what hosts would print (public keys, host keys) is simulated.");
-    console.log(`Wrote ${path.relative(process.cwd(), outDir) || outDir}/ (files per host, _scripts/, _files.tsv, plan.json) in ${Date.now() - started} ms.`);
+    console.log(`Wrote ${path.relative(process.cwd(), outDir) || outDir}/ (files per host, _scripts/, _files.tsv, _listeners.tsv, _packages.tsv; plan.json with the unset secrets) in ${Date.now() - started} ms.`);
+    if (!listeners) console.log("Listeners: not shown (this library does not enumerate its listener registry).");
+    // The last thing printed: what is left to do before a real `pulumi up`.
+    const unset = () => {
+        console.log("");
+        console.log(formatPlaceholders(plan.placeholders ?? [], args.stack));
+    };
     if (!pack) {
         console.log("");
         console.log("Policies: skipped (--no-policies).");
+        unset();
         return 0;
     }
     const report = await pack.pack.evaluatePolicies(
@@ -145,6 +171,7 @@ async function main(argv: string[]): Promise<number> {
     );
     console.log("");
     console.log(formatPolicies(report, pack.source, policyConfig));
+    unset();
     const failing = pack.pack.mandatory(report);
     if (failing.length === 0) return 0;
     console.error(`error: ${failing.length} mandatory policy violation(s) (${[...new Set(failing.map((v) => v.policy))].join(", ")}): the preview would fail the same way`);
