@@ -81,6 +81,12 @@ export interface RemoteScriptArgs {
     readonly hash: string;
     /** Resources whose delete must run after this one's (e.g. the dataset a database lives on). */
     readonly deleteBefore?: readonly pulumi.Resource[];
+    /**
+     * A hash of content the script uses but does not carry (another component's file, text that resolves later):
+     * written as a `# hearth-uses:` line after the content hash, so a change of it converges again. Absent: the
+     * command is exactly what it was without it.
+     */
+    readonly uses?: pulumi.Input<string>;
 }
 
 export interface RemoteScript {
@@ -110,7 +116,13 @@ export interface RemoteScript {
  */
 export function remoteScript(name: string, args: RemoteScriptArgs, opts: pulumi.CustomResourceOptions): RemoteScript {
     if (!/^[0-9a-f]{64}$/.test(args.hash)) throw new Error(`remoteScript ${name}: hash must be a sha256 hex digest`);
-    const create = args.host.wrap(`# hearth-content: ${args.hash}\n${args.script}`);
+    const create: pulumi.Input<string> =
+        args.uses === undefined
+            ? args.host.wrap(`# hearth-content: ${args.hash}\n${args.script}`)
+            : pulumi.output(args.uses).apply((u) => {
+                  if (!/^[0-9a-f]{64}$/.test(u)) throw new Error(`remoteScript ${name}: uses must be a sha256 hex digest`);
+                  return args.host.wrap(`# hearth-content: ${args.hash}\n# hearth-uses: ${u}\n${args.script}`);
+              });
     const converge = new command.remote.Command(
         name,
         {

@@ -66,10 +66,29 @@ export interface ServiceProps {
     readonly hostname?: string;
     readonly enable: boolean;
     readonly startWhenExists?: string;
+    readonly type: "simple" | "exec" | "notify" | "oneshot";
+    /** ExecReload= argv; empty without one. */
+    readonly execReload: readonly string[];
+    readonly workingDirectory?: string;
+    readonly environmentFile?: string;
+    /** Config files: where the service sees each (`target`), where hearth writes it (`source`) and its mode; never the text. */
+    readonly files: readonly { readonly target: string; readonly source: string; readonly mode: number }[];
+    /** Typed references, as the unit uses them (the components' labels, units, mounts and watched files). */
+    readonly after: readonly ServiceDependencyProps[];
+    readonly requires: readonly ServiceDependencyProps[];
+    readonly wants: readonly ServiceDependencyProps[];
     /** The host's name. */
     readonly host: string;
     readonly unitText: string;
     readonly hash: string;
+}
+
+/** A component a service names in `after`, `requires` or `wants`. */
+export interface ServiceDependencyProps {
+    readonly label: string;
+    readonly units: readonly string[];
+    readonly mounts: readonly string[];
+    readonly files: readonly string[];
 }
 
 /** Who a service runs as. `packaged`: a drop-in keeps the packaged unit's own User=. */

@@ -1,6 +1,7 @@
 // resolveServiceArgs: a SystemdService's arguments parsed by its schema (schema.ts), then every default and derived
 // value the renderer needs. Throws an ArgumentError naming the argument; the component turns it into a ResourceError.
 import { ArgumentError } from "../core/errors";
+import { isHostPath } from "../core/rules";
 import { parseArgs } from "../core/schema";
 import type { Dependable } from "../refs";
 import { listenStreamText, parseListenStream } from "./check";
@@ -10,6 +11,9 @@ import { SystemdBindPath, SystemdServiceArgs, SystemdServiceArgsSchema, systemdR
 export { SystemdBindPath, SystemdDropInArgs, SystemdFullServiceArgs, SystemdLoosenings, SystemdServiceArgs, SystemdServiceFields } from "./schema";
 
 const binds = (v: readonly SystemdBindPath[] | undefined): BindPath[] => (v ?? []).map((b) => (typeof b === "string" ? { source: b, target: b } : { source: b.source, target: b.target }));
+
+/** A unit another component offers for ordering: a plain unit name of a type a service can be ordered after. */
+const DEP_UNIT = /^[A-Za-z0-9][A-Za-z0-9:_.-]{0,200}(@[A-Za-z0-9:_.-]{0,50})?\.(service|socket|mount|target|timer|path|swap|device)$/;
 
 const sortedUnique = (v: readonly string[]) => [...new Set(v)].sort();
 
@@ -24,6 +28,9 @@ function dependencies(arg: "after" | "requires" | "wants", refs: readonly Depend
             const name = (h: unknown) => (typeof h === "object" && h !== null && typeof (h as { name?: unknown }).name === "string" ? `'${(h as { name: string }).name}'` : "another host");
             throw new ArgumentError(`${arg}[${i}]`, d.label, `a component on this service's own host ${name(host)} (${d.label} is on ${name(d.host)})`, [arg, i]);
         }
+        // What another component offers goes into the unit and the script: held to the rules hearth's own values are.
+        for (const u of d.units) if (typeof u !== "string" || !DEP_UNIT.test(u)) throw new ArgumentError(`${arg}[${i}]`, d.label, `a component whose units are unit names (${JSON.stringify(u)} is not)`, [arg, i]);
+        for (const m of [...d.mounts, ...d.files]) if (!isHostPath(m)) throw new ArgumentError(`${arg}[${i}]`, d.label, `a component whose paths follow the host path rule (${JSON.stringify(m)} does not)`, [arg, i]);
         return { label: d.label, units: sortedUnique(d.units), mounts: sortedUnique(d.mounts), files: sortedUnique(d.files) };
     });
 }

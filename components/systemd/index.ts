@@ -4,12 +4,15 @@ import { rehearsalPoint } from "../core/owner";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { remoteScript } from "../host";
-import { claimOnHost, ownerMark } from "../ownership";
-import { frameStdin } from "../shell";
+import { claimOnHost, listenOnHost, ownerMark } from "../ownership";
+import type { Listener } from "../ownership";
+import type { Dependable, ServiceDependency } from "../refs";
+import { contentHash, frameStdin } from "../shell";
 import { SERVICE_TYPE } from "../tokens";
 import { check, fail } from "../validate";
 import { resolveServiceArgs, SystemdServiceArgs } from "./args";
-import { proxyUnits, ResolvedService, timerUnit, UNIT_DIR } from "./model";
+import { filesDir, proxyUnits, ResolvedService, timerUnit, UNIT_DIR } from "./model";
+import { fileContentProblem } from "./schema";
 import { renderService } from "./render";
 
 export { resolveServiceArgs, SystemdServiceArgs, SystemdFullServiceArgs, SystemdDropInArgs, SystemdServiceFields, SystemdBindPath, SystemdLoosenings } from "./args";
@@ -54,6 +57,24 @@ function claimUnits(host: object, r: ResolvedService, mark: ReturnType<typeof ow
     }
 }
 
+/** Plan-time: the sockets the service listens on, in the host's one listener registry (a second listener on a port is refused). */
+function listenUnits(host: object, r: ResolvedService, mark: ReturnType<typeof ownerMark>): void {
+    const listener = `unit ${r.unitName}`;
+    const scope: Listener["scope"] = r.network === "local" ? "local" : r.network === "internet" ? "internet" : "none";
+    r.listenPorts.forEach((port, i) => listenOnHost(host, { protocol: "tcp", port, listener, scope }, mark, `listenPorts[${i}]`, port));
+    if (r.socket?.listenPort !== undefined) {
+        // The socket unit listens on the host's network whatever the app's: "local" filters who may connect.
+        const m = /^\[?([^\]]*?)\]?:\d+$/.exec(r.socket.listenStream);
+        const address = m && m[1] !== "" ? m[1] : undefined;
+        listenOnHost(host, { protocol: "tcp", port: r.socket.listenPort, address, listener, scope: r.network === "local" ? "local" : "internet" }, mark, "socket.listenStream", r.socket.listenStream);
+    }
+}
+
+/** The converge commands of every referenced component: this service's converge runs after them. */
+function referenced(args: SystemdServiceArgs): Dependable[] {
+    return [...(args.after ?? []), ...(args.requires ?? []), ...(args.wants ?? [])];
+}
+
 export class SystemdService extends pulumi.ComponentResource {
     /** The unit hearth manages: `<name>.service`, or for a drop-in the packaged unit it sits on. */
     readonly unitName: pulumi.Output<string>;
@@ -67,6 +88,8 @@ export class SystemdService extends pulumi.ComponentResource {
     readonly resolved: ResolvedService;
     /** The command that converges the unit; depend on it to run after the service is installed. */
     readonly command: command.remote.Command;
+    /** What another service names in `after`, `requires` or `wants`: this unit (its socket, when socket-activated). */
+    readonly dependency: ServiceDependency;
 
     constructor(name: string, args: SystemdServiceArgs & SystemdServiceOwnership, opts: pulumi.ComponentResourceOptions = {}) {
         const { adopt, ...serviceArgs } = args;
@@ -74,23 +97,68 @@ export class SystemdService extends pulumi.ComponentResource {
         const resolved = check(() => resolveServiceArgs(name, serviceArgs));
         const mark = ownerMark(SERVICE_TYPE, name, opts, adopt);
         claimUnits(args.host, resolved, mark);
+        if (resolved.files.length) claimOnHost(args.host, `config tree ${filesDir(resolved.unitName, resolved.dropIn)}`, mark, "files", resolved.files.map((f) => f.target));
+        listenUnits(args.host, resolved, mark);
         rehearsalPoint();
         const rendered = renderService(resolved, mark);
-        // Recorded as the component's inputs (state, policy props): resolved plain data, credential names only.
-        super(SERVICE_TYPE, name, { ...resolved, host: args.host.name, unitText: rendered.unitText, hash: rendered.hash } satisfies ServiceProps, opts);
+        // Recorded as the component's inputs (state, policy props): resolved plain data, credential names only, config
+        // files without their text (it is in the converge command's stdin).
+        const props: ServiceProps = {
+            ...resolved,
+            files: resolved.files.map((f) => ({ target: f.target, source: f.source, mode: f.mode })),
+            host: args.host.name,
+            unitText: rendered.unitText,
+            hash: rendered.hash,
+        };
+        super(SERVICE_TYPE, name, props, opts);
         this.resolved = resolved;
         this.hostname = resolved.hostname;
 
-        const bodies = rendered.files.map((f) => f.content);
+        // Config files given as Outputs: framed when they resolve, refused then if secret or not text.
+        const given = new Map<string, pulumi.Input<string>>();
+        (serviceArgs.files ?? []).forEach((f, i) => {
+            if (typeof f.content === "string") return;
+            const at = `files[${i}].content`;
+            const out = pulumi.output(f.content);
+            given.set(
+                resolved.files.find((r) => r.target === f.target)!.source,
+                out.apply(async (v) => {
+                    if (await pulumi.isSecret(out)) fail(at, "<secret>", "a non-secret Output: a secret goes in 'credentials' (a config file is readable on the host and its text is recorded in plain state)", this);
+                    const problem = fileContentProblem(v);
+                    if (problem) fail(at, v, problem, this);
+                    return v;
+                }),
+            );
+        });
+        const bodies: pulumi.Input<string>[] = rendered.files.map((f) => given.get(f.path) ?? f.content);
         const secrets = resolved.credentials.map((c) => pulumi.secret(args.credentials![c]));
         // pulumi.all keeps the secret mark: stdin is secret exactly when a credential is in it.
-        const stdin = secrets.length ? pulumi.all(secrets).apply((values) => frameStdin([...bodies, ...values])) : frameStdin(bodies);
+        const plain = bodies.every((b): b is string => typeof b === "string");
+        const stdin =
+            secrets.length || !plain ? pulumi.all([pulumi.all(bodies), pulumi.all(secrets)]).apply(([b, values]) => frameStdin([...b, ...values])) : frameStdin(bodies as string[]);
+
+        // What the command carries besides its own content: the text of Output config files and the content hashes of
+        // referenced files. None: the command is byte-identical to one without these arguments.
+        const deps = referenced(serviceArgs).map((d) => d.dependency);
+        const hashes = deps.filter((d) => d.files.length > 0 && d.contentHash !== undefined).map((d) => d.contentHash!);
+        const outputs = [...given.values()];
+        const uses =
+            hashes.length || outputs.length ? pulumi.all([pulumi.all(hashes), pulumi.all(outputs)]).apply(([h, o]) => contentHash(...h, ...o)) : undefined;
 
         this.command = remoteScript(
             `${name}-converge`,
-            { host: args.host, script: rendered.script, deleteScript: rendered.deleteScript, stdin, hash: rendered.hash },
-            { parent: this },
+            { host: args.host, script: rendered.script, deleteScript: rendered.deleteScript, stdin, hash: rendered.hash, uses },
+            { parent: this, dependsOn: [...new Set(deps.flatMap((d) => d.resources))] },
         ).converge;
+        const { socket } = proxyUnits(resolved.unitName);
+        this.dependency = {
+            label: `SystemdService '${name}'`,
+            host: args.host,
+            units: [resolved.socket ? socket : resolved.unitName],
+            mounts: [],
+            files: [],
+            resources: [this.command],
+        };
 
         // Every output waits for the converge command, so a consumer never acts on a unit not yet installed. The
         // command's stdout is secret when a credential went in on stdin; these values carry none (they are rendered

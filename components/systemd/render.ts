@@ -3,8 +3,8 @@ import type { OwnerMark } from "../core/owner";
 import { contentHash, RenderedFile } from "../shell";
 import { IniLine, IniSection, renderIni, systemdExecLine, systemdQuote, systemdSpecifierEscape } from "./ini";
 import { LOCAL_ADDRESSES, sandboxLines, SandboxSpec } from "./hardening";
-import { credentialPath, CREDSTORE_DIR, isLifelineUnit, MANAGED_HEADER, proxyUnits, ResolvedService, SOCKET_PROXYD, timerUnit, UNIT_DIR } from "./model";
-import { convergeScript, deleteScript, ServicePlan } from "./script";
+import { credentialPath, CREDSTORE_DIR, filesDir, isLifelineUnit, MANAGED_HEADER, proxyUnits, ResolvedService, SOCKET_PROXYD, timerUnit, UNIT_DIR } from "./model";
+import { convergeScript, deleteScript, ServicePlan, TREE_MARK } from "./script";
 
 export interface RenderedService {
     /** The unit hearth manages (for a drop-in: the packaged unit it sits on). */
@@ -78,9 +78,28 @@ function appSandbox(r: ResolvedService): SandboxSpec {
         bindPorts: r.socket ? [r.socket.targetPort] : [],
         readWritePaths: r.readWritePaths,
         bindPaths: r.bindPaths,
-        bindReadOnlyPaths: r.bindReadOnlyPaths,
+        bindReadOnlyPaths: [...r.bindReadOnlyPaths, ...r.files.map((f) => ({ source: f.source, target: f.target }))],
         loosen: r.loosen,
     };
+}
+
+/**
+ * Ordering on other components: `Requires=`/`Wants=` pull their units in, `After=` orders after every referenced unit,
+ * `RequiresMountsFor=` waits for (and pulls in) the mounts of every referenced dataset. One line each, sorted.
+ */
+function dependencyLines(r: ResolvedService): IniLine[] {
+    const all = [...r.after, ...r.requires, ...r.wants];
+    const join = (v: readonly string[]) => [...new Set(v)].sort().join(" ");
+    const lines: IniLine[] = [];
+    const requires = join(r.requires.flatMap((d) => d.units));
+    const wants = join(r.wants.flatMap((d) => d.units));
+    const after = join(all.flatMap((d) => d.units));
+    const mounts = join(all.flatMap((d) => d.mounts));
+    if (requires) lines.push(["Requires", requires]);
+    if (wants) lines.push(["Wants", wants]);
+    if (after) lines.push(["After", after]);
+    if (mounts) lines.push(["RequiresMountsFor", mounts]);
+    return lines;
 }
 
 /** The readiness wait: the proxy connects once, so the app must be listening before the proxy starts. */
@@ -94,9 +113,15 @@ function serviceUnit(r: ResolvedService, mark: OwnerMark): string {
     // Scale to zero: once the idle proxy exits, nothing needs the app any more and systemd stops it.
     if (r.socket) unit.push(["StopWhenUnneeded", "yes"]);
     if (r.startWhenExists) unit.push(["ConditionPathExists", r.startWhenExists]);
+    unit.push(...dependencyLines(r));
 
-    const service: IniLine[] = [["Type", r.timer ? "oneshot" : "exec"], ["ExecStart", systemdExecLine(r.execStart)]];
+    const service: IniLine[] = [["Type", r.type], ["ExecStart", systemdExecLine(r.execStart)]];
+    // A oneshot service (not a timer job) stays active once it ran, so a converge does not start it again.
+    if (r.type === "oneshot" && !r.timer) service.push(["RemainAfterExit", "yes"]);
+    if (r.execReload.length) service.push(["ExecReload", systemdExecLine(r.execReload)]);
     if (r.socket) service.push(["ExecStartPost", systemdExecLine(readinessProbe(r.socket.targetPort))]);
+    if (r.workingDirectory) service.push(["WorkingDirectory", r.workingDirectory]);
+    if (r.environmentFile) service.push(["EnvironmentFile", r.environmentFile]);
     for (const [k, v] of r.environment) service.push(["Environment", systemdQuote(`${k}=${v}`)]);
     for (const c of r.credentials) service.push(["LoadCredential", `${c}:${credentialPath(r.unitName, c)}`]);
     service.push(["Restart", r.restart]);
@@ -120,7 +145,9 @@ function dropInUnit(r: ResolvedService, mark: OwnerMark): string {
     const service = withResets([...directoryLines(r), ...sandboxLines(appSandbox(r)), ...limitLines(r)]);
     const lines = [...header(mark), `Drop-in over the packaged ${r.unitName}: hardening and limits only.`];
     if (r.description) lines.push(r.description);
-    return renderIni([{ name: "Service", lines: service }], lines);
+    const deps = dependencyLines(r);
+    const sections: IniSection[] = deps.length ? [{ name: "Unit", lines: deps }] : [];
+    return renderIni([...sections, { name: "Service", lines: service }], lines);
 }
 
 function timerFile(r: ResolvedService, mark: OwnerMark): string {
@@ -189,7 +216,18 @@ function proxyFile(r: ResolvedService, mark: OwnerMark): string {
 /** Unit names and files of a resolved service, main file first. */
 function plan(r: ResolvedService, mark: OwnerMark): { plan: ServicePlan; unitText: string } {
     const file = (path: string, content: string): RenderedFile => ({ path, content, mode: 0o644 });
-    const base = { enable: r.enable, mark, neverRestart: isLifelineUnit(r.unitName) };
+    const tree = filesDir(r.unitName, r.dropIn);
+    const base = {
+        enable: r.enable,
+        mark,
+        neverRestart: isLifelineUnit(r.unitName),
+        // An Output's text is framed on stdin when it resolves; its hash travels on the command's `hearth-uses` line.
+        configFiles: r.files.map((f): RenderedFile => ({ path: f.source, content: f.content ?? "", mode: f.mode })),
+        filesDir: tree,
+        treeMark: file(`${tree}/${TREE_MARK}`, `${header(mark).map((l) => `# ${l}`).join("\n")}\n# This tree holds config files bound read-only into ${r.unitName}.\n`),
+        watched: [...new Set([...r.after, ...r.requires, ...r.wants].flatMap((d) => d.files))].sort(),
+        reload: r.execReload.length > 0,
+    };
     if (r.dropIn) {
         const text = dropInUnit(r, mark);
         const path = `${UNIT_DIR}/${r.unitName}.d/${r.dropIn.name}.conf`;
@@ -225,7 +263,7 @@ export function renderService(r: ResolvedService, mark: OwnerMark): RenderedServ
     const { plan: p, unitText } = plan(r, mark);
     const script = convergeScript(p);
     const del = deleteScript(p);
-    const files = p.files;
+    const files = [...p.files, ...(p.configFiles.length ? [p.treeMark, ...p.configFiles] : [])];
     const hash = contentHash(script, del, ...files.flatMap((f) => [f.path, f.mode.toString(8), f.content]));
     return { unitName: r.unitName, unitText, files, script, deleteScript: del, hash };
 }

@@ -9,7 +9,7 @@
 import type { OwnerMark } from "../core/owner";
 import { createHash } from "crypto";
 import { RenderedFile, Script, shq } from "../shell";
-import { CREDSTORE_DIR, MANAGED_MARKER, UNIT_DIR } from "./model";
+import { CREDSTORE_DIR, HEARTH_ETC, MANAGED_MARKER, UNIT_DIR } from "./model";
 
 export interface CredentialFile {
     readonly name: string;
@@ -34,7 +34,20 @@ export interface ServicePlan {
     /** Never restarted by hearth (the SSH daemon, journald, ...): the drop-in applies at the unit's next restart. */
     readonly neverRestart: boolean;
     readonly mark: OwnerMark;
+    /** Config files (below `filesDir`), installed after the unit files and the tree's mark, in this stdin order. */
+    readonly configFiles: readonly RenderedFile[];
+    /** This resource's tree of config files (HEARTH_ETC/<unit>); its mark file says whose it is. */
+    readonly filesDir: string;
+    /** The mark file of `filesDir`, installed first when there are config files. */
+    readonly treeMark: RenderedFile;
+    /** Files on the host another component writes (a HostFile) that the service uses: part of the restart decision. */
+    readonly watched: readonly string[];
+    /** The service declares ExecReload=: a change of config files, watched files or credentials alone reloads it. */
+    readonly reload: boolean;
 }
+
+/** The name of the mark file at the top of a service's tree of config files. */
+export const TREE_MARK = ".hearth-owner";
 
 /** Where the digest of what was last applied (restarted) is recorded: `systemd/<file below UNIT_DIR, / as +>`. */
 export function appliedKey(mainFile: string): string {
@@ -68,8 +81,72 @@ function stopIfActive(s: Script, unit: string): void {
 
 /** Sets hearth_d to the digest of what is installed now: unit files or drop-in, and credentials. */
 function digest(s: Script, p: ServicePlan): void {
-    const paths = [...p.files.map((f) => f.path), ...p.credentials.map((c) => c.path)];
+    const paths = [...p.files.map((f) => f.path), ...p.credentials.map((c) => c.path), ...p.configFiles.map((f) => f.path), ...p.watched];
     s.raw(`hearth_d=$(hearth_digest ${q(paths)})`);
+}
+
+/**
+ * Restart UNIT when its unit files changed (or it never ran), reload it when only what it reads changed (config files,
+ * watched files, credentials) and it runs, else start it when it is not running. The record is "<all> <unit files>",
+ * so the next run tells the two apart from host state alone.
+ */
+function reloadRestartOrStart(s: Script, p: ServicePlan, unit: string): void {
+    const key = shq(appliedKey(p.files[0].path));
+    digest(s, p);
+    s.raw(
+        `hearth_u=$(hearth_digest ${q(p.files.map((f) => f.path))})`,
+        `hearth_a=$(hearth_applied ${key})`,
+        `if [ "$hearth_d $hearth_u" != "$hearth_a" ]; then`,
+        `  if [ "\${hearth_a#* }" = "$hearth_u" ] && systemctl is-active -q -- ${shq(unit)}; then`,
+        `    systemctl reload -- ${shq(unit)}`,
+        `  else`,
+        `    systemctl restart -- ${shq(unit)}`,
+        `  fi`,
+        `  hearth_step`,
+        `elif ! systemctl is-active -q -- ${shq(unit)}; then`,
+        `  systemctl start -- ${shq(unit)}`,
+        `  hearth_step`,
+        `fi`,
+        `hearth_record ${key} "$hearth_d $hearth_u"`,
+    );
+}
+
+/**
+ * Empties TREE (a service's tree of config files, below a root-only directory) of every file and link but `keep`,
+ * and removes the directories left empty; with `all`, its mark file goes last and then the tree itself. Nothing below
+ * it is followed (find -P): a link is removed as a link.
+ */
+function clearTree(s: Script, tree: string, keep: readonly string[], all: boolean): void {
+    const mark = `${tree}/${TREE_MARK}`;
+    const kept = [...keep, mark];
+    s.raw(
+        `if [ -d ${shq(tree)} ] && [ ! -L ${shq(tree)} ]; then`,
+        `  while IFS= read -r -d '' hearth_f; do`,
+        `    case $hearth_f in`,
+        `      ${kept.map(shq).join(" | ")}) ;;`,
+        `      *) hearth_remove "$hearth_f" ;;`,
+        `    esac`,
+        `  done < <(find -P ${shq(tree)} -mindepth 1 ! -type d -print0)`,
+        `  while IFS= read -r -d '' hearth_f; do hearth_rmdir "$hearth_f"; done < <(find -P ${shq(tree)} -mindepth 1 -depth -type d -print0)`,
+    );
+    if (all) s.raw(`  hearth_remove ${shq(mark)}`, `  hearth_rmdir ${shq(tree)}`);
+    s.raw(`fi`);
+}
+
+/** Trees of config files this resource's mark is on other than `keep` (a renamed unit's, a moved drop-in's): emptied and removed. */
+function staleTrees(s: Script, keep: string | undefined): void {
+    s.raw(
+        `while IFS= read -r hearth_m; do`,
+        `  hearth_t=\${hearth_m%/*}`,
+        ...(keep === undefined ? [] : [`  if [ "$hearth_t" = ${shq(keep)} ]; then continue; fi`]),
+        `  while IFS= read -r -d '' hearth_f; do`,
+        `    if [ "$hearth_f" != "$hearth_m" ]; then hearth_remove "$hearth_f"; fi`,
+        `  done < <(find -P "$hearth_t" -mindepth 1 ! -type d -print0)`,
+        `  while IFS= read -r -d '' hearth_f; do hearth_rmdir "$hearth_f"; done < <(find -P "$hearth_t" -mindepth 1 -depth -type d -print0)`,
+        `  hearth_remove "$hearth_m"`,
+        `  hearth_rmdir "$hearth_t"`,
+        `done < <(hearth_marked ${HEARTH_ETC}/*/${TREE_MARK} ${HEARTH_ETC}/*.d/*/${TREE_MARK})`,
+    );
 }
 
 /**
@@ -179,10 +256,18 @@ function forgetRemoved(s: Script): void {
 export function convergeScript(p: ServicePlan): string {
     const s = new Script(`converge ${p.unit}`).owner(p.mark);
     lock(s, p);
-    claims(s, p.files.map((f) => f.path));
+    const withFiles = p.configFiles.length > 0;
+    claims(s, [...p.files.map((f) => f.path), ...(withFiles ? [p.treeMark.path] : [])]);
     for (const f of p.files) s.install(f);
+    if (withFiles) {
+        // The mark first: a tree that holds config files always says whose it is.
+        s.install(p.treeMark);
+        for (const f of p.configFiles) s.install(f);
+        clearTree(s, p.filesDir, p.configFiles.map((f) => f.path), false);
+    }
     credentialLines(s, p);
     staleLines(s, p);
+    staleTrees(s, withFiles ? p.filesDir : undefined);
     forgetRemoved(s);
 
     if (p.kind === "dropIn") {
@@ -236,7 +321,8 @@ export function convergeScript(p: ServicePlan): string {
     if (p.kind === "service") {
         if (p.enable) {
             enable(s, p.unit);
-            restartOrStart(s, p, p.unit);
+            if (p.reload) reloadRestartOrStart(s, p, p.unit);
+            else restartOrStart(s, p, p.unit);
         } else {
             disable(s, p.unit);
             applyOnce(s, p, []);
@@ -300,6 +386,7 @@ export function deleteScript(p: ServicePlan): string {
         // The packaged unit stays as the distribution shipped it, running until its next restart.
         const dir = main.slice(0, main.lastIndexOf("/"));
         // The directory goes when it is empty, whoever emptied it (a run killed right after removing the file too).
+        staleTrees(s, undefined);
         s.raw(`for hearth_f in "\${hearth_ours[@]}"; do hearth_remove "$hearth_f"; done`, `hearth_rmdir ${shq(dir)}`);
         forgetRemoved(s);
         return s.render();
@@ -310,6 +397,8 @@ export function deleteScript(p: ServicePlan): string {
         `  hearth_step`,
         `done`,
     );
+    // Every tree of config files this resource's mark is on (found by mark, never by name).
+    staleTrees(s, undefined);
     if (p.credentialDir) {
         // Before the main file: once it is gone, nothing says these are this resource's.
         s.raw(`case " \${hearth_ours[*]} " in *${shq(` ${main} `)}*) hearth_clear ${shq(p.credentialDir)} ;; esac`);

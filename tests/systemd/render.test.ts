@@ -39,7 +39,7 @@ function unitTree(r: RenderedService): Record<string, string> {
 
 describe("SystemdService rendering", () => {
     const host = testHost();
-    const rendered = scenarios().map((s) => {
+    const rendered = scenarios(host).map((s) => {
         const resolved = resolveServiceArgs(s.name, { host, ...s.args });
         return { s, resolved, r: renderService(resolved, markOf(s.name)) };
     });
@@ -82,7 +82,9 @@ describe("SystemdService rendering", () => {
                 const stdin = frameStdin([...r.files.map((f) => f.content), ...secrets]);
                 const got = parseScriptFiles(r.script, stdin);
                 assert.deepEqual(got.map((f) => [f.path, f.mode, f.content]), r.files.map((f) => [f.path, f.mode, f.content]));
-                for (const f of r.files) {
+                // Config files are the user's text as given; every other file (units, the config tree's mark) carries the mark.
+                for (const c of resolved.files) assert.equal(r.files.find((f) => f.path === c.source)?.content, c.content, `${c.target} is written as given`);
+                for (const f of r.files.filter((f) => !resolved.files.some((c) => c.source === f.path))) {
                     assert.ok(f.content.startsWith("# Managed by hearth"), `${f.path} carries the marker`);
                     assert.equal(f.content.split("\n")[1], `# hearth-owner: ${markOf(s.name).id}`, `${f.path} names its owner`);
                 }

@@ -21,8 +21,18 @@ export interface Scenario {
 
 const NGINX_REASON = "the root master opens www-data owned logs and hands temp dirs and workers to www-data";
 
-export function scenarios(): Scenario[] {
+/** A stand-in for a component another service may reference (a ZfsDataset, PostgresDb or HostFile on `host`). */
+export function dependable(host: Host, label: string, d: { units?: string[]; mounts?: string[]; files?: string[]; contentHash?: pulumi.Output<string> } = {}) {
+    return { dependency: { label, host, units: d.units ?? [], mounts: d.mounts ?? [], files: d.files ?? [], contentHash: d.contentHash, resources: [] } };
+}
+
+/**
+ * The scenarios; given the host they are placed on, also the ones that reference other components (a reference is
+ * to a component on the service's own host).
+ */
+export function scenarios(host?: Host): Scenario[] {
     return [
+        ...(host ? withReferences(host) : []),
         {
             name: "plain",
             args: {
@@ -72,7 +82,8 @@ export function scenarios(): Scenario[] {
                 dropIn: { unit: "nginx.service" },
                 description: "nginx from the distribution, read-only",
                 network: "internet",
-                listenPorts: [80, 443],
+                // 443 only: the "web" scenario listens on 80 on the same host, and the host's listener registry refuses two.
+                listenPorts: [443],
                 readWritePaths: ["/var/lib/nginx", "/var/log/nginx"],
                 loosen: {
                     writablePaths: { paths: ["/run"], reason: "nginx writes its pid file to /run/nginx.pid" },
@@ -149,6 +160,41 @@ export function scenarios(): Scenario[] {
                 execStart: ["/bin/true"],
                 runAsRoot: { reason: "reads root-only files under /var/lib/rootjob" },
                 timer: { onCalendar: "hourly", persistent: false },
+            },
+        },
+    ];
+}
+
+function withReferences(host: Host): Scenario[] {
+    return [
+        {
+            name: "app",
+            args: {
+                description: "Calendar server with its config files, after its database and on its dataset",
+                execStart: ["/usr/bin/python3", "-m", "http.server", "--directory", "/srv/app", "5232"],
+                execReload: ["/bin/sh", "-c", "kill -HUP \"$MAINPID\""],
+                type: "notify",
+                workingDirectory: "/srv/app",
+                environmentFile: "-/etc/default/app",
+                network: "local",
+                listenPorts: [5232],
+                readWritePaths: ["/srv/app"],
+                files: [
+                    { target: "/etc/app/config", content: "[server]\nhosts = 127.0.0.1:5232\n" },
+                    { target: "/etc/app/users", content: "alice:$apr1$x$y\n", mode: 0o640 },
+                ],
+                requires: [dependable(host, "ZfsDataset 'appdata'", { mounts: ["/srv/app"] })],
+                after: [dependable(host, "PostgresDb 'app'", { units: ["postgresql@15-main.service"] })],
+                wants: [dependable(host, "HostFile 'motd'", { files: ["/etc/motd"], contentHash: pulumi.output("a".repeat(64)) })],
+            },
+        },
+        {
+            name: "oneshot",
+            args: {
+                description: "Prepares a directory once per boot",
+                execStart: ["/bin/true"],
+                type: "oneshot",
+                files: [{ target: "/etc/oneshot/settings.ini", content: "[a]\nb = 1\n", mode: 0o600 }],
             },
         },
     ];
