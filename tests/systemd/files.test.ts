@@ -1,0 +1,199 @@
+// SystemdService config files, typed ordering, type and execReload: hostile inputs refused before anything registers,
+// references on the service's own host only, the hearth-uses line, the reload decision and the listener registry.
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { SystemdService, SystemdServiceArgs, renderService, resolveServiceArgs } from "../../components/systemd";
+import { installMocks, recorded, resetRecorded, resolve, settle } from "../mocks";
+import { checkScript } from "../tools";
+import { dependable, testHost } from "./scenarios";
+import { markOf } from "./marks";
+
+const ok = { description: "A service", execStart: ["/bin/sleep", "infinity"] };
+const file = (target: unknown, content: unknown = "x = 1\n", mode?: unknown) => ({ files: [{ target, content, ...(mode === undefined ? {} : { mode }) }] });
+
+describe("SystemdService config files and ordering", () => {
+    const host = testHost();
+    const other = testHost("other");
+    before(() => installMocks());
+    beforeEach(() => resetRecorded());
+
+    const cases: [what: string, over: () => Record<string, unknown>, arg: string][] = [
+        ["a relative target", () => file("etc/app/config"), "files[0].target"],
+        ["'..' in a target", () => file("/etc/app/../shadow"), "files[0].target"],
+        ["'//' in a target", () => file("/etc//app/config"), "files[0].target"],
+        ["a newline in a target", () => file("/etc/app/config\nExecStart=/bin/sh"), "files[0].target"],
+        ["NUL in a target", () => file("/etc/app/con\0fig"), "files[0].target"],
+        ["a space in a target", () => file("/etc/app/my config"), "files[0].target"],
+        ["a ':' in a target (a second bind)", () => file("/etc/app/config:/etc/shadow"), "files[0].target"],
+        ["a one-segment target", () => file("/etc"), "files[0].target"],
+        ["a target in /proc", () => file("/proc/sys/kernel/x"), "files[0].target"],
+        ["a target in the credential store", () => file("/etc/credstore/web.service/x"), "files[0].target"],
+        ["a target over systemd's configuration", () => file("/etc/systemd/system.conf"), "files[0].target"],
+        ["a target in hearth's own tree", () => file("/usr/local/etc/hearth/x.service/etc/a"), "files[0].target"],
+        ["a trailing slash", () => file("/etc/app/"), "files[0].target"],
+        ["huge content", () => file("/etc/app/config", "x".repeat(1024 * 1024 + 1)), "files[0].content"],
+        ["NUL in content", () => file("/etc/app/config", "a\0b"), "files[0].content"],
+        ["content that is a number", () => file("/etc/app/config", 42), "files[0].content"],
+        ["a world-writable mode", () => file("/etc/app/config", "x", 0o666), "files[0].mode"],
+        ["a group-writable mode", () => file("/etc/app/config", "x", 0o664), "files[0].mode"],
+        ["a setuid mode", () => file("/etc/app/config", "x", 0o4755), "files[0].mode"],
+        ["a mode as a string", () => file("/etc/app/config", "x", "0644"), "files[0].mode"],
+        ["a negative mode", () => file("/etc/app/config", "x", -1), "files[0].mode"],
+        ["an unknown key in a file", () => ({ files: [{ target: "/etc/app/config", content: "x", owner: "www-data" }] }), "files[0].owner"],
+        ["two files with one target", () => ({ files: [{ target: "/etc/app/a", content: "1" }, { target: "/etc/app/a", content: "2" }] }), "files[1].target"],
+        ["65 files", () => ({ files: Array.from({ length: 65 }, (_, i) => ({ target: `/etc/app/f${i}`, content: "x" })) }), "files"],
+        ["files that are not a list", () => ({ files: { target: "/etc/app/config", content: "x" } }), "files"],
+        ["a unit name string in requires", () => ({ requires: ["postgresql.service"] }), "requires[0]"],
+        ["a plain object in after", () => ({ after: [{ name: "db" }] }), "after[0]"],
+        ["a Host in wants", () => ({ wants: [host] }), "wants[0]"],
+        ["null in after", () => ({ after: [null] }), "after[0]"],
+        ["a reference on another host", () => ({ requires: [dependable(host, "ZfsDataset 'a'", { mounts: ["/srv/a"] }), dependable(other, "ZfsDataset 'b'", { mounts: ["/srv/b"] })] }), "requires[1]"],
+        ["a reference whose unit is a shell line", () => ({ after: [dependable(host, "Evil 'x'", { units: ["x.service; rm -rf /"] })] }), "after[0]"],
+        ["a reference whose mount has a ':'", () => ({ requires: [dependable(host, "Evil 'x'", { mounts: ["/srv/a:/etc"] })] }), "requires[0]"],
+        ["a reference whose file is relative", () => ({ wants: [dependable(host, "Evil 'x'", { files: ["etc/x"] })] }), "wants[0]"],
+        ["an unknown type", () => ({ type: "forking" }), "type"],
+        ["a notify timer job", () => ({ type: "notify", timer: { onCalendar: "daily" } }), "type"],
+        ["a oneshot socket service", () => ({ type: "oneshot", socket: { listenStream: 8081, idleStopSec: 30, targetPort: 8080 } }), "type"],
+        ["a oneshot that restarts always", () => ({ type: "oneshot", restart: "always" }), "restart"],
+        ["a relative reload program", () => ({ execReload: ["kill", "-HUP"] }), "execReload[0]"],
+        ["a newline in a reload argument", () => ({ execReload: ["/bin/kill", "-HUP\nExecStartPre=/bin/sh"] }), "execReload[1]"],
+        ["execReload on a timer job", () => ({ execReload: ["/bin/true"], timer: { onCalendar: "daily" } }), "execReload"],
+        ["a relative working directory", () => ({ workingDirectory: "srv/app" }), "workingDirectory"],
+        ["a working directory in /proc", () => ({ workingDirectory: "/proc/1" }), "workingDirectory"],
+        ["a relative environment file", () => ({ environmentFile: "-etc/default/app" }), "environmentFile"],
+        ["a specifier in an environment file", () => ({ environmentFile: "/etc/default/%n" }), "environmentFile"],
+        ["an environment file from the credential store", () => ({ environmentFile: "/etc/credstore/x/y" }), "environmentFile"],
+        ["a type on a drop-in", () => ({ dropIn: { unit: "nginx.service" }, execStart: undefined, description: undefined, type: "notify" }), "type"],
+        ["execReload on a drop-in", () => ({ dropIn: { unit: "nginx.service" }, execStart: undefined, description: undefined, execReload: ["/bin/true"] }), "execReload"],
+        ["files on a drop-in over ssh", () => ({ dropIn: { unit: "ssh.service" }, execStart: undefined, description: undefined, network: "internet", ...file("/etc/ssh/x") }), "files"],
+        ["requires on a drop-in over journald", () => ({ dropIn: { unit: "systemd-journald.service" }, execStart: undefined, description: undefined, network: "internet", requires: [dependable(host, "ZfsDataset 'a'", { mounts: ["/srv/a"] })] }), "requires"],
+    ];
+
+    for (const [what, over, arg] of cases) {
+        it(`refuses ${what}, naming '${arg}', registering nothing`, async () => {
+            const args = { host, ...ok, ...over() } as unknown as SystemdServiceArgs;
+            assert.throws(
+                () => new SystemdService("svc", args),
+                (e: unknown) => {
+                    assert.ok(e instanceof pulumi.ResourceError, `not a ResourceError: ${e}`);
+                    assert.ok(e.message.includes(`The '${arg}' argument`), `message does not name '${arg}': ${e.message}`);
+                    assert.match(e.message, /is not allowed: expected .{20,}/);
+                    return true;
+                },
+            );
+            await settle();
+            assert.deepEqual(recorded.map((r) => `${r.type} ${r.name}`), []);
+        });
+    }
+
+    it("says which host a reference on another host is on, and what is allowed for a non-component", () => {
+        assert.throws(() => new SystemdService("x1", { host, ...ok, requires: [dependable(other, "ZfsDataset 'b'")] } as SystemdServiceArgs), /on this service's own host 'box' \(ZfsDataset 'b' is on 'other'\)/);
+        assert.throws(() => new SystemdService("x2", { host, ...ok, after: [{ secretKey: "hunter2" }] } as unknown as SystemdServiceArgs), (e: unknown) => {
+            const m = String((e as Error).message);
+            assert.match(m, /SystemdService, ZfsDataset, PostgresDb, HostFile or DebianPackages/);
+            assert.doesNotMatch(m, /hunter2/);
+            return true;
+        });
+    });
+
+    it("binds each file read-only from the service's tree and renders the ordering lines", () => {
+        const db = dependable(host, "PostgresDb 'app'", { units: ["postgresql@15-main.service"] });
+        const data = dependable(host, "ZfsDataset 'data'", { mounts: ["/srv/data"] });
+        const web = dependable(host, "SystemdService 'web'", { units: ["web.service"] });
+        const r = resolveServiceArgs("cal", { host, ...ok, ...file("/etc/radicale/config"), requires: [data, db], wants: [web], after: [db] });
+        const out = renderService(r, markOf("cal"));
+        const lines = out.unitText.split("\n");
+        assert.ok(lines.includes("BindReadOnlyPaths=/usr/local/etc/hearth/cal.service/etc/radicale/config:/etc/radicale/config"));
+        assert.ok(lines.includes("Requires=postgresql@15-main.service"));
+        assert.ok(lines.includes("Wants=web.service"));
+        assert.ok(lines.includes("After=postgresql@15-main.service web.service"));
+        assert.ok(lines.includes("RequiresMountsFor=/srv/data"));
+        assert.deepEqual(checkScript(out.script), []);
+        assert.deepEqual(checkScript(out.deleteScript), []);
+    });
+
+    it("a oneshot service stays active after it ran (a converge does not run it again)", () => {
+        const r = resolveServiceArgs("once", { host, ...ok, type: "oneshot" });
+        assert.match(renderService(r, markOf("once")).unitText, /^Type=oneshot\nExecStart=\/bin\/sleep infinity\nRemainAfterExit=yes$/m);
+    });
+
+    it("reloads only with execReload, and only when the unit files are unchanged and the service runs", () => {
+        const plain = renderService(resolveServiceArgs("a", { host, ...ok, ...file("/etc/a/config") }), markOf("a")).script;
+        assert.doesNotMatch(plain, /systemctl reload/);
+        const reload = renderService(resolveServiceArgs("a", { host, ...ok, ...file("/etc/a/config"), execReload: ["/bin/kill", "-HUP", "$MAINPID"] }), markOf("a")).script;
+        assert.match(reload, /if \[ "\$\{hearth_a#\* \}" = "\$hearth_u" \] && systemctl is-active -q -- a\.service; then\n\s+systemctl reload -- a\.service\n\s+else\n\s+systemctl restart -- a\.service/);
+        // The file itself is part of the digest of what the service reads.
+        assert.match(reload, /hearth_d=\$\(hearth_digest \/etc\/systemd\/system\/a\.service \/usr\/local\/etc\/hearth\/a\.service\/etc\/a\/config\)/);
+        assert.match(reload, /hearth_u=\$\(hearth_digest \/etc\/systemd\/system\/a\.service\)/);
+    });
+
+    it("a referenced file joins the restart decision, and its content hash the converge command (no line without one)", async () => {
+        const bare = new SystemdService("bare", { host, ...ok });
+        const hf = dependable(host, "HostFile 'motd'", { files: ["/etc/motd"], contentHash: pulumi.output("b".repeat(64)) });
+        const user = new SystemdService("motd-user", { host, ...ok, after: [hf] });
+        await settle();
+        const create = (n: string) => recorded.find((r) => r.name === `${n}-converge`)!.inputs.create as string;
+        assert.doesNotMatch(create("bare"), /hearth-uses/);
+        assert.match(create("motd-user"), /# hearth-uses: [0-9a-f]{64}/);
+        assert.match(user.resolved.after[0].files.join(" "), /\/etc\/motd/);
+        assert.match(renderService(user.resolved, markOf("motd-user")).script, /hearth_digest \/etc\/systemd\/system\/motd-user\.service \/etc\/motd\)/);
+        assert.equal(await resolve(bare.unitName), "bare.service");
+    });
+
+    it("a changed referenced file's hash changes the hearth-uses line, an unchanged one keeps it", async () => {
+        const uses = async (hash: string, name: string) => {
+            new SystemdService(name, { host, ...ok, after: [dependable(host, "HostFile 'f'", { files: ["/etc/f"], contentHash: pulumi.output(hash) })] });
+            await settle();
+            return /# hearth-uses: ([0-9a-f]{64})/.exec(recorded.find((r) => r.name === `${name}-converge`)!.inputs.create as string)![1];
+        };
+        const first = await uses("c".repeat(64), "n1");
+        assert.equal(await uses("c".repeat(64), "n2"), first);
+        assert.notEqual(await uses("d".repeat(64), "n3"), first);
+    });
+
+    it("an Output file's text goes on stdin and into the hearth-uses line; a secret Output is refused when it resolves", async () => {
+        const svc = new SystemdService("outf", { host, ...ok, files: [{ target: "/etc/o/config", content: pulumi.output("k = v\n") }] });
+        await settle();
+        const conv = recorded.find((r) => r.name === "outf-converge")!;
+        assert.match(conv.inputs.stdin as string, /k = v\n/);
+        assert.match(conv.inputs.create as string, /# hearth-uses: [0-9a-f]{64}/);
+        assert.equal(svc.resolved.files[0].content, undefined);
+
+        const errors: unknown[] = [];
+        const onErr = (e: unknown) => errors.push(e);
+        process.on("unhandledRejection", onErr);
+        try {
+            new SystemdService("secf", { host, ...ok, files: [{ target: "/etc/s/config", content: pulumi.secret("password = hunter2\n") }] });
+            await settle();
+            await settle();
+        } finally {
+            process.off("unhandledRejection", onErr);
+        }
+        const conv2 = recorded.find((r) => r.name === "secf-converge");
+        assert.equal(conv2, undefined, "the converge command of a service with a secret file is not registered");
+        const said = errors.map((e) => String((e as Error)?.message ?? e)).join("\n");
+        assert.match(said, /The 'files\[0\]\.content' argument "<secret>" is not allowed: expected a non-secret Output/);
+        assert.doesNotMatch(said, /hunter2/);
+    });
+
+    it("exposes its unit (its socket when socket-activated) and its command as a dependency", () => {
+        const a = new SystemdService("dep-a", { host, ...ok });
+        const b = new SystemdService("dep-b", { host, ...ok, socket: { listenStream: 9081, idleStopSec: 30, targetPort: 9080 } });
+        assert.deepEqual(a.dependency.units, ["dep-a.service"]);
+        assert.deepEqual(b.dependency.units, ["dep-b-proxy.socket"]);
+        assert.deepEqual(a.dependency.resources, [a.command]);
+        assert.equal(a.dependency.host, host);
+        const c = new SystemdService("dep-c", { host, ...ok, requires: [a, b] });
+        assert.ok(c.resolved.requires.map((d) => d.label).join(",") === "SystemdService 'dep-a',SystemdService 'dep-b'");
+        assert.match(c.resolved.requires[1].units[0], /dep-b-proxy\.socket/);
+    });
+
+    it("registers its listeners: two services on one port are refused naming the first; a helper unit name collision too", () => {
+        const h = testHost("ports");
+        new SystemdService("p1", { host: h, ...ok, network: "local", listenPorts: [5232] });
+        assert.throws(() => new SystemdService("p2", { host: h, ...ok, network: "internet", listenPorts: [5232] }), /The 'listenPorts\[0\]' argument 5232 is not allowed: .*tcp\/5232 is already used by unit p1\.service/);
+        assert.throws(() => new SystemdService("p3", { host: h, ...ok, socket: { listenStream: 5232, idleStopSec: 5, targetPort: 9999 } }), /The 'socket\.listenStream' argument .*tcp\/5232 is already used by unit p1\.service/);
+        new SystemdService("web", { host: h, ...ok, socket: { listenStream: 8081, idleStopSec: 5, targetPort: 8080 } });
+        assert.throws(() => new SystemdService("web-proxy", { host: h, ...ok }), /web-proxy\.service is already managed by .*hearth:systemd:Service\/web\b/);
+    });
+});
