@@ -5,6 +5,8 @@ import { describe, HIDDEN, isSecretName, rules } from "../components";
 import { SECRET_KEY } from "./config/fields";
 import { DEFAULT_SSH_KEY, hostsSchema } from "./config/hosts";
 import { servicesSchema } from "./config/services";
+import { packagesSchema } from "./config/packages";
+import { filesSchema } from "./config/files";
 import { datasetsSchema } from "./config/datasets";
 import { databasesSchema } from "./config/databases";
 import { containersSchema } from "./config/containers";
@@ -15,6 +17,8 @@ import { crossCheck, secretRefs } from "./config/refs";
 /** Every structured key a site may set, in the order a reader meets them. */
 export const SITE_SECTIONS = {
     hosts: hostsSchema,
+    packages: packagesSchema.optional(),
+    files: filesSchema.optional(),
     services: servicesSchema.optional(),
     datasets: datasetsSchema.optional(),
     databases: databasesSchema.optional(),

@@ -1,11 +1,14 @@
 // The site program's body: validated config in, hearth components out. Everything is checked before the first resource.
 import * as pulumi from "@pulumi/pulumi";
-import { declaredAt, Host, rehearse, Rehearsed } from "../components";
+import { declaredAt, Dependable, Host, rehearse, Rehearsed, SystemdService } from "../components";
 import { SiteConfig } from "./schema";
 import { ProblemCollector } from "./config/problems";
 import { STACK_NAME } from "./config/wireguard";
 import { buildHosts, hostAddresses, SecretSource } from "./build/hosts";
-import { createServices, planServices } from "./build/services";
+import { createServices, DependencySource, planServices } from "./build/services";
+import { createPackages, planPackages } from "./build/packages";
+import { createFiles } from "./build/files";
+import { DependencyKind, DependencyRef, refTarget } from "./config/services";
 import { createStorage, databaseOutputs } from "./build/storage";
 import { planDatasets } from "./build/datasets";
 import { planDatabases } from "./build/databases";
@@ -58,8 +61,14 @@ export function stackReferences(): (stack: string) => RemoteLinks {
     };
 }
 
+/** What a reference names, in a rehearsal: a component on the service's host with nothing to order after yet. */
+function standIn(ref: DependencyRef, host: Host): Dependable {
+    const { kind, name } = refTarget(ref);
+    return { dependency: { label: `${kind} '${name}'`, host, units: [], mounts: [], files: [], resources: [] } };
+}
+
 /** The sections whose entries declare resources. */
-type Section = "containers" | "services" | "datasets" | "databases" | "wireguard" | "zones";
+type Section = "containers" | "packages" | "files" | "services" | "datasets" | "databases" | "wireguard" | "zones";
 
 /** A well-formed host key for the rehearsal's container placeholders (their real key exists once they boot). */
 const REHEARSAL_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl rehearsal";
@@ -79,6 +88,8 @@ export function buildSite(site: SiteConfig, env: SiteEnv): SiteOutputs {
         const containers = planContainers(site.containers ?? [], hosts, secret, problems);
         const placeable = new Set([...hosts.keys(), ...containers.map((c) => c.name)]);
         const services = planServices(site.services ?? [], (n) => placeable.has(n));
+        const packages = planPackages(site.packages ?? [], site.services ?? [], (n) => placeable.has(n));
+        const files = (site.files ?? []).filter((f) => placeable.has(f.host));
         const datasets = planDatasets(site.datasets ?? [], hosts, problems);
         const databases = planDatabases(site.databases ?? [], hosts, problems);
         const links = site.wireguard ?? [];
@@ -105,27 +116,45 @@ export function buildSite(site: SiteConfig, env: SiteEnv): SiteOutputs {
             const inContainer = new Map(
                 containers.map((c) => [c.name, new Host({ name: c.args.machine ?? c.name, address: c.ips[0], privateKey: c.args.ssh.privateKey, hostKey: pulumi.output(REHEARSAL_KEY) })]),
             );
-            each("services", site.services ?? [], (s) => s.name, (s) => createServices([s], (n) => hosts.get(n) ?? inContainer.get(n)!, secret));
+            const rehearsalHost = (n: string) => hosts.get(n) ?? inContainer.get(n)!;
             each("datasets", datasets, ([n]) => n, (d) => createStorage([d], []));
             each("databases", databases, ([n]) => n, (d) => createStorage([], [d]));
+            each("packages", packages, (p) => p.config.name, (p) => createPackages([p], rehearsalHost));
+            each("files", files, (f) => f.name, (f) => createFiles([f], rehearsalHost, secret));
+            // What a service names exists only once it registers: the rehearsal stands in for it on the service's host
+            // (the cross-checks made sure the name is an entry there).
+            each("services", services, (s) => s.name, (s) => createServices([s], rehearsalHost, secret, (ref) => standIn(ref, rehearsalHost(s.host))));
             each("wireguard", links, (l) => l.name, (l) => createLinks([l], hosts, secret, noRemote));
             each("zones", zones, (z) => z.config.name, (z) => createZones([z]));
         }
-        return { hosts, containers, services, datasets, databases, links, zones };
+        return { hosts, containers, services, packages, files, datasets, databases, links, zones };
     });
     problems.throwIfAny();
-    const { hosts, containers, services, datasets, databases, links, zones } = plan;
+    const { hosts, containers, services, packages, files, datasets, databases, links, zones } = plan;
 
-    // Each entry is declared at its key path, so the host's registries (claims, listeners) say where each thing came from.
+    // Each entry is declared at its key path, so the host's registries (claims, listeners) say where each thing came
+    // from; what a service names is created before it.
     const declare = <T, R>(section: Section, items: readonly T[], nameOf: (item: T) => string, create: (items: T[]) => Map<string, R>): Map<string, R> =>
         new Map(items.flatMap((item) => [...declaredAt(where(section, nameOf(item)), () => create([item]))]));
     const createdContainers = declare("containers", containers, (c) => c.name, createContainers);
     const hostFor = (n: string): Host => hosts.get(n) ?? createdContainers.get(n)!.host;
-    const createdServices = declare("services", services, (s) => s.name, (s) => createServices(s, hostFor, secret));
     const storage = {
         datasets: declare("datasets", datasets, ([n]) => n, (d) => createStorage(d, []).datasets),
         databases: declare("databases", databases, ([n]) => n, (d) => createStorage([], d).databases),
     };
+    const createdPackages = declare("packages", packages, (p) => p.config.name, (p) => createPackages(p, hostFor));
+    const createdFiles = declare("files", files, (f) => f.name, (f) => createFiles(f, hostFor, secret));
+    const createdServices = new Map<string, SystemdService>();
+    const named: Record<DependencyKind, (name: string) => Dependable | undefined> = {
+        service: (n) => createdServices.get(n),
+        dataset: (n) => storage.datasets.get(n),
+        database: (n) => storage.databases.get(n),
+        file: (n) => createdFiles.get(n),
+        packages: (n) => createdPackages.get(n),
+    };
+    const deps: DependencySource = (ref) => named[refTarget(ref).kind](refTarget(ref).name)!;
+    // planServices put every service after the services it names.
+    for (const s of services) declaredAt(where("services", s.name), () => createdServices.set(s.name, createServices([s], hostFor, secret, deps).get(s.name)!));
     const remote = env.remoteSite ?? stackReferences();
     const createdLinks = declare("wireguard", links, (l) => l.name, (l) => createLinks(l, hosts, secret, remote));
     const createdZones = declare("zones", zones, (z) => z.config.name, createZones);

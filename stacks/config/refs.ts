@@ -1,5 +1,6 @@
 // Cross-checks of the site config: names that must be unique, references that must point at something, secrets named by key.
 import { DEFAULT_SSH_KEY } from "./hosts";
+import { DEPENDENCY_SECTIONS, refTarget } from "./services";
 
 /** A cross-check failure: where (path under the namespace), the value found, and what is allowed. */
 export interface CrossIssue {
@@ -46,7 +47,7 @@ export function crossCheck(site: any): CrossIssue[] {
     const ctx: Ctx = { addIssue: (i) => issues.push(i) };
     const hosts = site.hosts ?? [];
     const containers = site.containers ?? [];
-    for (const [section, what] of [["hosts", "host"], ["services", "service"], ["datasets", "dataset"], ["databases", "database"], ["containers", "container"], ["wireguard", "link"], ["zones", "zone"]]) {
+    for (const [section, what] of [["hosts", "host"], ["packages", "packages entry"], ["files", "file"], ["services", "service"], ["datasets", "dataset"], ["databases", "database"], ["containers", "container"], ["wireguard", "link"], ["zones", "zone"]]) {
         unique(ctx, section, site[section], what);
     }
     // Services may run on a host or inside a container of the site, so the two share one name space.
@@ -56,7 +57,10 @@ export function crossCheck(site: any): CrossIssue[] {
     for (const section of ["datasets", "databases", "containers"]) {
         (site[section] ?? []).forEach((x: any, i: number) => refersTo(ctx, [section, i, "host"], x.host, hosts, "hosts"));
     }
-    (site.services ?? []).forEach((s: any, i: number) => refersTo(ctx, ["services", i, "host"], s.host, [...hosts, ...containers], "hosts or hearth:containers"));
+    for (const section of ["services", "packages", "files"]) {
+        (site[section] ?? []).forEach((x: any, i: number) => refersTo(ctx, [section, i, "host"], x.host, [...hosts, ...containers], "hosts or hearth:containers"));
+    }
+    dependencyRefs(ctx, site);
     (site.wireguard ?? []).forEach((l: any, i: number) => {
         [["hub"], ...l.peers.map((_: unknown, j: number) => ["peers", j])].forEach((at: (string | number)[]) => {
             // Which of host, stack or publicKey a side has, and its name, are the link schema's rules (config/wireguard.ts).
@@ -77,6 +81,49 @@ export function crossCheck(site: any): CrossIssue[] {
     return issues;
 }
 
+/**
+ * A service's `after`/`requires`/`wants` name entries on its own host (a unit on another machine means nothing to its
+ * systemd); services naming each other may not form a cycle (each is created after those it names).
+ */
+function dependencyRefs(ctx: Ctx, site: any): void {
+    const services: any[] = site.services ?? [];
+    services.forEach((s, i) => {
+        for (const arg of ["after", "requires", "wants"]) {
+            (s[arg] ?? []).forEach((r: any, j: number) => {
+                const { kind, name } = refTarget(r);
+                const section = DEPENDENCY_SECTIONS[kind];
+                const entries: any[] = site[section] ?? [];
+                const there = entries.filter((e) => e.host === s.host && !(section === "services" && e.name === s.name));
+                if (there.some((e) => e.name === name)) return;
+                const list = there.length ? there.map((e) => JSON.stringify(e.name)).join(", ") : "none there";
+                const elsewhere = entries.find((e) => e.name === name);
+                const why = section === "services" && name === s.name ? " (not the service itself)" : elsewhere ? ` ('${name}' is on host '${elsewhere.host}')` : "";
+                ctx.addIssue({ path: ["services", i, arg, j, kind], input: name, message: `the name of an entry of hearth:${section} on host '${s.host}' (${list})${why}` });
+            });
+        }
+    });
+    // A cycle of services naming each other: none could be created first.
+    const byName = new Map(services.map((s, i) => [s.name, i]));
+    const state = new Map<string, "open" | "done">();
+    const visit = (name: string, trail: string[]): void => {
+        if (state.get(name) === "done") return;
+        const i = byName.get(name)!;
+        state.set(name, "open");
+        for (const arg of ["after", "requires", "wants"]) {
+            (services[i][arg] ?? []).forEach((r: any, j: number) => {
+                const t = refTarget(r);
+                if (t.kind !== "service" || !byName.has(t.name) || t.name === name) return;
+                if (state.get(t.name) === "open") {
+                    const cycle = [...trail.slice(trail.indexOf(t.name)), name, t.name].join(" -> ");
+                    ctx.addIssue({ path: ["services", i, arg, j, "service"], input: t.name, message: `a service that does not lead back to '${name}' (${cycle} is a cycle)` });
+                } else visit(t.name, [...trail, name]);
+            });
+        }
+        state.set(name, "done");
+    };
+    for (const s of services) visit(s.name, []);
+}
+
 /** Secret config keys the site names, each with the key path that names it (the first one). */
 export function secretRefs(sections: Record<string, any>): Map<string, string> {
     const refs = new Map<string, string>();
@@ -92,8 +139,14 @@ export function secretRefs(sections: Record<string, any>): Map<string, string> {
     const services = Array.isArray(sections.services) ? sections.services : [];
     services.forEach((s: any, i: number) => {
         const creds = s && typeof s === "object" && s.credentials && typeof s.credentials === "object" ? s.credentials : {};
-        for (const [name, key] of Object.entries(creds)) add(key, `hearth:services[${i}].credentials.${name}`);
+        for (const [name, key] of Object.entries(creds)) {
+            add(key, `hearth:services[${i}].credentials.${name}`);
+            const users = key && typeof key === "object" && Array.isArray((key as any).htpasswd) ? (key as any).htpasswd : [];
+            users.forEach((u: any, j: number) => add(u?.password, `hearth:services[${i}].credentials.${name}.htpasswd[${j}].password`));
+        }
     });
+    const files = Array.isArray(sections.files) ? sections.files : [];
+    files.forEach((f: any, i: number) => add(f?.secretContent, `hearth:files[${i}].secretContent`));
     const containers = Array.isArray(sections.containers) ? sections.containers : [];
     containers.forEach((c: any, i: number) => add(c?.ssh?.privateKey, `hearth:containers[${i}].ssh.privateKey`));
     const links = Array.isArray(sections.wireguard) ? sections.wireguard : [];

@@ -4,8 +4,81 @@
 import { z } from "zod";
 import { checkSystemdDropIn, checkSystemdService, isSystemdDropIn, rules, systemdCredentials, systemdDropInShape, systemdEither, systemdResourceUnitName, systemdServiceShape } from "../../components";
 import { secretKey } from "./fields";
+import { ArgumentError, htpasswdLine } from "../../components";
 
 const { label, list, problem, record } = rules;
+
+/** The sections a service may name in `after`/`requires`/`wants`, by the key a reference uses. */
+export const DEPENDENCY_SECTIONS = { service: "services", dataset: "datasets", database: "databases", file: "files", packages: "packages" } as const;
+export type DependencyKind = keyof typeof DEPENDENCY_SECTIONS;
+
+const REF_ALLOWED = "a reference by name to an entry on the same host: { service: <name> }, { dataset: <name> }, { database: <name> }, { file: <name> } or { packages: <name> }";
+const DEPS_ALLOWED = "an array of at most 64 references ({ service | dataset | database | file | packages: <name> })";
+
+/** `{ dataset: "radicale-data" }`: exactly one key, naming an entry of that section (checked across sections later). */
+export const dependencyRef = () =>
+    z.record(z.enum(Object.keys(DEPENDENCY_SECTIONS) as [DependencyKind, ...DependencyKind[]]), label(), rules.say(REF_ALLOWED)).superRefine((v, ctx) => {
+        if (Object.keys(v).length !== 1) problem(ctx, [], v, REF_ALLOWED);
+    }) as unknown as z.ZodType<DependencyRef, DependencyRef>;
+export type DependencyRef = Partial<Record<DependencyKind, string>>;
+
+/** The kind and name of a checked reference. */
+export function refTarget(r: DependencyRef): { kind: DependencyKind; name: string } {
+    const [kind, name] = Object.entries(r)[0] as [DependencyKind, string];
+    return { kind, name };
+}
+
+const dependencies = () => list(dependencyRef(), DEPS_ALLOWED, 64);
+
+/** The config's references where the component takes components; its checks then see what each names. */
+const ordering = {
+    after: dependencies().optional().describe(`${systemdServiceShape.after.description ?? ""} By name: \`{ service | dataset | database | file | packages: <name> }\` on the same host.`),
+    requires: dependencies().optional().describe(`${systemdServiceShape.requires.description ?? ""} By name, as in \`after\`.`),
+    wants: dependencies().optional().describe(`${systemdServiceShape.wants.description ?? ""} By name, as in \`after\`.`),
+};
+
+/** A reference as the component's own checks see it: a component with a label. */
+function asComponents<T extends { after?: DependencyRef[]; requires?: DependencyRef[]; wants?: DependencyRef[] }>(v: T): any {
+    const view = (refs?: DependencyRef[]) => refs?.map((r) => ({ dependency: { label: `${refTarget(r).kind} '${refTarget(r).name}'` } }));
+    return { ...v, after: view(v.after), requires: view(v.requires), wants: view(v.wants) };
+}
+
+/** An htpasswd credential: one line per user, each hashed from the password in a secret config key. */
+const HTPASSWD_USERS_ALLOWED = "an array of 1 to 100 { user, password } (password: the name of a secret config key)";
+export const htpasswdCredential = () =>
+    record(
+        {
+            htpasswd: list(
+                record(
+                    {
+                        user: z
+                            .string(rules.say("an htpasswd user name"))
+                            .superRefine((u, ctx) => {
+                                // The user rule is htpasswdLine's own (checked with a stand-in password).
+                                try {
+                                    htpasswdLine(u, "-");
+                                } catch (e) {
+                                    if (!(e instanceof ArgumentError)) throw e;
+                                    ctx.addIssue({ code: "custom", message: e.allowed, input: u });
+                                }
+                            })
+                            .describe("The user name."),
+                        password: secretKey().describe("The name of the secret config key holding the user's password."),
+                    },
+                    "an htpasswd user",
+                ),
+                HTPASSWD_USERS_ALLOWED,
+                100,
+                1,
+            ),
+        },
+        "an htpasswd credential",
+    );
+
+const credentialValue = () =>
+    z.union([secretKey(), htpasswdCredential()], {
+        error: (iss) => (typeof (iss as { input?: unknown }).input === "string" ? undefined : "the name of a secret config key, or { htpasswd: [{ user, password: <secret config key> }] }"),
+    });
 
 const placed = {
     name: label().describe("Resource and (unless `unitName` is given) unit name."),
@@ -24,15 +97,20 @@ const fullService = record(
         ...placed,
         ...systemdServiceShape,
         host: placed.host,
-        credentials: systemdCredentials(secretKey()).optional().describe("Credential name to the name of the secret config key holding its value. @default {}"),
+        ...ordering,
+        credentials: systemdCredentials(credentialValue())
+            .optional()
+            .describe(
+                "Credential name to the name of the secret config key holding its value, or to `{ htpasswd: [{ user, password }] }`: an htpasswd file, one stable `$apr1$` line per user hashed from the password in that secret config key. @default {}",
+            ),
     },
     "a service",
 ).superRefine((v, ctx) => {
-    checkSystemdService(v, ctx);
+    checkSystemdService(asComponents(v), ctx);
     checkUnitNameFromName(v, ctx);
 });
 
-const dropIn = record({ ...placed, ...systemdDropInShape, host: placed.host }, "a service").superRefine(checkSystemdDropIn);
+const dropIn = record({ ...placed, ...systemdDropInShape, host: placed.host, ...ordering }, "a service").superRefine((v, ctx) => checkSystemdDropIn(asComponents(v), ctx));
 
 export const serviceSchema = systemdEither(isSystemdDropIn, dropIn, fullService);
 

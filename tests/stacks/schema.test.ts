@@ -73,7 +73,7 @@ const cases: [string, (v: Values) => void, string | RegExp][] = [
         `'hearth:hosts[0].facts.zfsCompression[0]' is "brotli": expected one of "off", "on", "lzjb", "gzip", "lz4", "zstd"`,
     ],
     ["two hosts with one name", (v) => v.hosts.push({ name: "web1", address: "192.0.2.11", hostKey: TEST_BASTION_KEY }), `'hearth:hosts[1].name' is "web1": expected a host name not used before (hosts[0] has it)`],
-    ["a misspelt top-level key", (v) => (v.service = []), `'hearth:service' is not a known key: expected one of hearth:hosts, hearth:services, hearth:datasets, hearth:databases, hearth:containers, hearth:wireguard, hearth:zones, or a secret that the config names (e.g. a host's sshKey)`],
+    ["a misspelt top-level key", (v) => (v.service = []), `'hearth:service' is not a known key: expected one of hearth:hosts, hearth:packages, hearth:files, hearth:services, hearth:datasets, hearth:databases, hearth:containers, hearth:wireguard, hearth:zones, or a secret that the config names (e.g. a host's sshKey)`],
     ["no SSH key", (v) => delete v.sshPrivateKey, "'hearth:sshPrivateKey' is missing: expected a secret (named by hearth:hosts[0] by default), set with `pulumi config set --secret sshPrivateKey`"],
     ["a host naming a key that is not set", (v) => (v.hosts[0].sshKey = "webKey"), "'hearth:webKey' is missing: expected a secret (named by hearth:hosts[0].sshKey), set with `pulumi config set --secret webKey`"],
     ["a service on a host that does not exist", (v) => (v.services[0].host = "nas"), `'hearth:services[0].host' is "nas": expected the name of an entry in hearth:hosts or hearth:containers ("web1")`],
