@@ -38,7 +38,7 @@ export const ORIG_SUFFIX = ".hearth-orig";
 /**
  * Shared by both scripts: releases the file recorded under a key this resource owns (restores the adopted original or
  * removes the file, then the directories hearth created when empty, then the records; the mark last, so a run killed
- * on the way still knows the rest is its own).
+ * on the way still knows the rest is its own; the path before the rest, so a re-run never removes a restored original).
  */
 const RELEASE = [
     "hearth_file_release() {",
@@ -60,10 +60,11 @@ const RELEASE = [
     '      d=${dirs[i]}',
     '      if [ -d "$d" ] && [ ! -L "$d" ] && [ -n "$(ls -A -- "$d")" ]; then hearth_say "kept $d (not empty)"; else hearth_rmdir "$d"; fi',
     "    done",
+    // The path first: a re-run after it finds nothing to restore or remove (a restored original is never removed).
+    '    hearth_forget "$k/path"',
     "  fi",
     '  hearth_forget "$k/dirs"',
     '  hearth_forget "$k/orig"',
-    '  hearth_forget "$k/path"',
     '  hearth_forget "$k/owner"',
     '  hearth_rmdir "/var/lib/hearth/applied/$k"',
     "}",
@@ -76,6 +77,8 @@ const RELEASE = [
     '    if [ "$k" = "$1" ]; then continue; fi',
     '    found=$(hearth_applied "$k/owner")',
     '    if [ -n "$found" ] && [ "$found" != legacy ] && hearth_mine "$found"; then hearth_file_release "$k"; fi',
+    // An empty key directory is what a release killed before its last step leaves: nothing is recorded there.
+    '    if [ -z "$found" ]; then hearth_rmdir "$d"; fi',
     "  done",
     "}",
 ];
