@@ -13,6 +13,7 @@ export * from "./dns";
 export * from "./packages";
 export * from "./files";
 export { ServiceDependency, Dependable, isDependable } from "./refs";
+export { htpasswdLine } from "./core/htpasswd";
 // Argument errors and the shared schema rules: site programs and libraries build their own config on them.
 export { ArgumentError, describe, HIDDEN, isSecretName } from "./core/errors";
 export { rehearse, Rehearsed } from "./core/owner";
