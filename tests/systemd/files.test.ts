@@ -9,7 +9,8 @@ import { dependable, testHost } from "./scenarios";
 import { markOf } from "./marks";
 
 const ok = { description: "A service", execStart: ["/bin/sleep", "infinity"] };
-const file = (target: unknown, content: unknown = "x = 1\n", mode?: unknown) => ({ files: [{ target, content, ...(mode === undefined ? {} : { mode }) }] });
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- hostile values of any type
+const file = (target: any, content: any = "x = 1\n", mode?: any) => ({ files: [{ target: target as string, content: content as string, ...(mode === undefined ? {} : { mode: mode as number }) }] });
 
 describe("SystemdService config files and ordering", () => {
     const host = testHost();
