@@ -116,9 +116,10 @@ describe("DnsZone host backend", () => {
             nameservers: [{ name: "ns1.home.example.org", addresses: ["10.0.0.2", "fd00::2"] }, { name: "ns.example.net" }],
         });
         resetRecorded();
+        // On another machine: one host runs one knotd per port (each zone's unit declares port 53 on every address).
         new DnsZone("parent", {
             zone: "example.org",
-            backend: { kind: "host", host, nameservers: [{ name: "ns", addresses: ["10.0.0.1"] }] },
+            backend: { kind: "host", host: otherHost(), nameservers: [{ name: "ns", addresses: ["10.0.0.1"] }] },
             delegations: [z.delegation!],
         });
         const { files } = await landed("parent");
