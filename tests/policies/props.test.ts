@@ -22,8 +22,9 @@ const SERVICE = {
     stateDirectory: "optional", cacheDirectory: "optional", runtimeDirectory: "optional", logsDirectory: "optional", bindPaths: "required",
     bindReadOnlyPaths: "required", readWritePaths: "required", network: "required", listenPorts: "required", memoryMaxMiB: "optional",
     cpuQuotaPercent: "optional", tasksMax: "optional", oomPolicy: "required", restart: "required", restartSec: "required", credentials: "required",
-    timer: "optional", socket: "optional", loosen: "required", hostname: "optional", enable: "required", startWhenExists: "optional", host: "required",
-    unitText: "required", hash: "required",
+    timer: "optional", socket: "optional", loosen: "required", hostname: "optional", enable: "required", startWhenExists: "optional", type: "required",
+    execReload: "required", workingDirectory: "optional", environmentFile: "optional", files: "required", after: "required", requires: "required",
+    wants: "required", host: "required", unitText: "required", hash: "required",
 } as const satisfies Keys<ServiceProps>;
 const CONTAINER = {
     host: "required", machine: "required", rootfs: "required", network: "required", addresses: "required", binds: "required", capabilities: "required",
