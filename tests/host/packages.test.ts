@@ -135,14 +135,6 @@ describeHost("DebianPackages on a host with a local apt repository", function ()
         assert.equal((await h.exec("test -e /var/lib/hearth/applied/apt/mask/radicale.service")).code, 1);
     });
 
-    it("the control: without hearth, installing radicale starts its daemon (what the masks above prevent)", async () => {
-        await wipe();
-        await sh("apt-get -q update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends radicale >/dev/null");
-        assert.notEqual((await sh("systemctl show -p ActiveEnterTimestamp radicale.service")).trim(), "ActiveEnterTimestamp=", "the postinst started radicale.service");
-        await sh("systemctl stop radicale.service");
-        await wipe();
-    });
-
     for (const [name, args] of [["pinned, held, unit masked", pinned], ["unit kept (runtime mask for the install)", kept]] as const) {
         it(`crash points of a fresh install, ${name}: every kill point finishes on the re-run`, async () => {
             const c = await commands(args());
