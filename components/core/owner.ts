@@ -39,6 +39,8 @@ interface Claim {
 
 let claimed = new WeakMap<object, Map<string, Claim>>();
 let listening = new WeakMap<object, RegisteredListener[]>();
+/** The hosts that have listeners in the current registry, in the order they got their first. */
+let listeningHostList: object[] = [];
 let claimContext: string | undefined;
 
 /**
@@ -125,8 +127,10 @@ export function rehearsalPoint(): void {
 export function rehearse<T>(fn: () => T): T {
     const real = claimed;
     const realListening = listening;
+    const realHosts = listeningHostList;
     claimed = new WeakMap();
     listening = new WeakMap();
+    listeningHostList = [];
     rehearsing = true;
     try {
         return fn();
@@ -134,6 +138,7 @@ export function rehearse<T>(fn: () => T): T {
         rehearsing = false;
         claimed = real;
         listening = realListening;
+        listeningHostList = realHosts;
     }
 }
 
@@ -188,7 +193,10 @@ function overlaps(a?: string, b?: string): boolean {
  */
 export function claimListener(host: object, l: Listener, owner: string, arg: string, value: unknown): void {
     let list = listening.get(host);
-    if (!list) listening.set(host, (list = []));
+    if (!list) {
+        listening.set(host, (list = []));
+        listeningHostList.push(host);
+    }
     for (const p of list) {
         if (p.protocol !== l.protocol || p.port !== l.port || !overlaps(p.address, l.address)) continue;
         if (p.listener === l.listener) {
@@ -204,6 +212,11 @@ export function claimListener(host: object, l: Listener, owner: string, arg: str
 /** Every listener declared on the host so far (in the current registry: the rehearsal's while one runs). */
 export function listenersOf(host: object): readonly RegisteredListener[] {
     return listening.get(host) ?? [];
+}
+
+/** Every host with listeners in the current registry, with them (the plan prints them; the firewall will read them). */
+export function listeningHosts(): [object, readonly RegisteredListener[]][] {
+    return listeningHostList.map((h) => [h, listenersOf(h)]);
 }
 
 /** A mark shown to a person: the resource's name decoded. */
