@@ -138,7 +138,7 @@ describeHost("DebianPackages on a host with a local apt repository", function ()
     for (const [name, args] of [["pinned, held, unit masked", pinned], ["unit kept (runtime mask for the install)", kept]] as const) {
         it(`crash points of a fresh install, ${name}: every kill point finishes on the re-run`, async () => {
             const c = await commands(args());
-            const report = await crashPoints(h, { name, reset: wipe, run: c.converge, fingerprint });
+            const report = await crashPoints(h, { name, reset: async () => { await wipe(); }, run: c.converge, fingerprint });
             assert.ok(report.points >= 5, `at least five kill points, got ${report.points}`);
             process.stderr.write(`crash points (${name}): ${report.points} in ${report.seconds.toFixed(1)} s\n`);
         });
