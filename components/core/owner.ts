@@ -57,6 +57,15 @@ export function declaredAt<T>(where: string, fn: () => T): T {
     }
 }
 
+/**
+ * Runs `fn` (a parent declaring a child) with the child's claims placed at the parent's argument `under`: a conflict
+ * then names `hearth:zones[0].backend.listenPorts[0]`, not the child's own argument at the parent's entry.
+ */
+export function declaredUnder<T>(under: readonly (string | number)[], fn: () => T): T {
+    if (claimContext === undefined || under.length === 0) return fn();
+    return declaredAt(placeOf(argName(under))!, fn);
+}
+
 function placeOf(arg: string): string | undefined {
     if (claimContext === undefined) return undefined;
     return arg === "" || arg === "args" ? claimContext : arg.startsWith("[") ? claimContext + arg : `${claimContext}.${arg}`;
@@ -102,7 +111,7 @@ export function rehearseChildren(parent: string, declare: () => void, under: rea
     const outer = rehearsalParent;
     rehearsalParent = parent;
     try {
-        declare();
+        declaredUnder(under, declare);
     } catch (e) {
         // A child's argument came from the parent's argument `under`: the error names it there.
         if (e instanceof ArgumentError) {

@@ -1,5 +1,6 @@
 // The host backend: renders the zone once every address is known and converges Knot DNS on the host in one remote command.
 import * as pulumi from "@pulumi/pulumi";
+import { declaredUnder } from "../core/owner";
 import * as command from "@pulumi/command";
 import { SystemdService, SystemdServiceArgs } from "../systemd";
 import { remoteScript } from "../host";
@@ -62,7 +63,7 @@ export function hostServer(name: string, z: ResolvedDnsZone, backend: HostBacken
     // The unit first: a config change that needs a new unit (a port) then restarts knotd under the unit that allows
     // it. On a first deploy the unit's condition skips the start until this config exists; the zone script then
     // starts knotd and waits for the serial.
-    const service = new SystemdService(`${name}-knot`, knotServiceArgs(z, backend), { parent, aliases: serviceAliases });
+    const service = declaredUnder(["backend"], () => new SystemdService(`${name}-knot`, knotServiceArgs(z, backend), { parent, aliases: serviceAliases }));
     // remoteScript keeps the delete on a lifecycle command no update can run; the zone itself travels on stdin, so
     // a record change is an in-place update of this one command.
     const filesCmd = remoteScript(

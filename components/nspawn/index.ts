@@ -1,6 +1,6 @@
 // NspawnContainer: a systemd-nspawn machine on a ZFS clone or a directory, with private users and network, that is itself a Host.
 import type { ContainerProps } from "../core/props";
-import { rehearsalPoint, rehearseChildren } from "../core/owner";
+import { rehearsalPoint, rehearseChildren, declaredUnder } from "../core/owner";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { Host, remoteScript } from "../host";
@@ -68,7 +68,7 @@ export class NspawnContainer extends pulumi.ComponentResource {
         this.address = r.sshAddress;
 
         if (r.zfs) {
-            this.dataset = new ZfsDataset(`${name}-rootfs`, rootfsArgs(r, spec, args), { parent: this, aliases: rootfsAliases });
+            this.dataset = declaredUnder(["rootfs", "zfs"], () => new ZfsDataset(`${name}-rootfs`, rootfsArgs(r, spec, args), { parent: this, aliases: rootfsAliases }));
         }
         const converge = renderConverge(spec, mark);
         this.command = remoteScript(`${name}-container`, {

@@ -1,6 +1,6 @@
 // PostgresDb: a role and its database on a host's PostgreSQL, with pg_hba, optional ZFS tablespace and pgbouncer entry.
 import type { DatabaseProps } from "../core/props";
-import { rehearsalPoint, rehearseChildren } from "../core/owner";
+import { rehearsalPoint, rehearseChildren, declaredUnder } from "../core/owner";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceDependency } from "../refs";
 import * as random from "@pulumi/random";
@@ -99,7 +99,7 @@ export class PostgresDb extends pulumi.ComponentResource {
             destroyOnDelete: spec.destroyOnDelete,
         } satisfies DatabaseProps, opts);
 
-        if (r.dataset) this.dataset = new ZfsDataset(`${name}-tablespace`, r.dataset.args, { parent: this, aliases: tablespaceAliases });
+        if (r.dataset) this.dataset = declaredUnder(["tablespace"], () => new ZfsDataset(`${name}-tablespace`, r.dataset!.args, { parent: this, aliases: tablespaceAliases }));
         const password = new random.RandomPassword(
             `${name}-password`,
             // Letters and digits only: the password goes into URIs and pgbouncer's quoted userlist unescaped.

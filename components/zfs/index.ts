@@ -1,6 +1,6 @@
 // ZfsDataset: a hearth-owned ZFS dataset created, adopted, renamed or cloned in place, with scheduled snapshots.
 import type { DatasetProps } from "../core/props";
-import { rehearsalPoint, rehearseChildren } from "../core/owner";
+import { rehearsalPoint, rehearseChildren, declaredUnder } from "../core/owner";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceDependency } from "../refs";
 import * as command from "@pulumi/command";
@@ -117,8 +117,8 @@ export class ZfsDataset extends pulumi.ComponentResource {
                 .filter((a): a is pulumi.Alias => typeof a === "object" && a !== null && !pulumi.Output.isInstance(a) && typeof (a as pulumi.Alias).name === "string")
                 .map((a): pulumi.Alias => ({ ...(a.stack !== undefined ? { stack: a.stack } : {}), ...(a.project !== undefined ? { project: a.project } : {}), name: `${a.name as string}-snapshots` }));
             // Taking a dataset over takes its timer over too (its unit name comes from the dataset's name).
-            this.snapshotService = new SystemdService(`${name}-snapshots`, { ...svcArgs, ...(spec.adopt ? { adopt: true } : {}) },
-                { parent: this, dependsOn: [cmds.converge], ...(aliases.length ? { aliases } : {}) });
+            this.snapshotService = declaredUnder(["snapshots"], () => new SystemdService(`${name}-snapshots`, { ...svcArgs, ...(spec.adopt ? { adopt: true } : {}) },
+                { parent: this, dependsOn: [cmds.converge], ...(aliases.length ? { aliases } : {}) }));
         }
         const mounted = r.mountpoint.startsWith("/") ? [r.mountpoint] : [];
         this.dependency = { label: `ZfsDataset '${name}'`, host: r.host, units: [], mounts: mounted, files: [], resources: [cmds.converge] };
