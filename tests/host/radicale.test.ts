@@ -1,0 +1,253 @@
+// The end-to-end proof of issue 13: Radicale (CalDAV) from Debian's packages, deployed by hearth on a real test host.
+// DebianPackages installs it from the local apt repository (the host's only source; nothing is fetched inside it), a
+// ZfsDataset holds its collections, and a SystemdService named like the packaged unit runs it hardened, its config file
+// bound read-only from hearth's tree and its htpasswd line (from a Pulumi secret) delivered as a credential. A client on
+// the host writes an event over HTTP and reads it back; then a config change restarts it once, a re-run runs nothing,
+// and deleting the service leaves the package and the data.
+//
+// Why a named user and not DynamicUser: Radicale's data lives on the dataset, mounted at the collections directory the
+// package ships (/var/lib/radicale/collections). `StateDirectory=radicale/collections` makes systemd chown the mounted
+// dataset to the service's user at each start, which works for the package's `radicale` user. Under DynamicUser systemd
+// would have to move that directory to /var/lib/private and put a symlink in its place, which it cannot do to a mount
+// point, so the service could not start.
+import { strict as assert } from "assert";
+import { randomBytes } from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { htpasswdLine } from "../../components";
+import { Host } from "../../components/host";
+import { DebianPackages } from "../../components/packages";
+import { SystemdService } from "../../components/systemd";
+import { ZfsDataset } from "../../components/zfs";
+import { APT_REPO_MOUNT } from "./aptrepo";
+import { mustExec } from "./crash";
+import { describeHost, startHost, TestHost } from "./harness";
+import { ProgramRunner } from "./runner";
+
+/** The exposure budget of every hearth unit (policies/systemd/exposure-budget.ts, `npm run plan --budget`): 1.5. */
+const EXPOSURE_BUDGET = 1.5;
+const COLLECTIONS = "/var/lib/radicale/collections";
+const PASSWORD = `alice-${randomBytes(12).toString("hex")}`;
+const EVENT_PATH = "/alice/calendar/proof.ics";
+
+/** An event in the form Radicale stores and serves it (vobject's property order, CRLF line ends). */
+const EVENT = [
+    "BEGIN:VCALENDAR",
+    "VERSION:2.0",
+    "PRODID:-//hearth//radicale proof//EN",
+    "BEGIN:VEVENT",
+    "UID:hearth-radicale-proof@example.org",
+    "DTSTART:20240601T090000Z",
+    "DTEND:20240601T100000Z",
+    "DTSTAMP:20240101T000000Z",
+    "SUMMARY:hearth deployed Radicale",
+    "END:VEVENT",
+    "END:VCALENDAR",
+    "",
+].join("\r\n");
+
+function config(extra = ""): string {
+    return [
+        "[server]",
+        "hosts = 0.0.0.0:5232",
+        "",
+        "[auth]",
+        "type = htpasswd",
+        "htpasswd_filename = /run/credentials/radicale.service/htpasswd",
+        "htpasswd_encryption = md5",
+        "",
+        "[storage]",
+        `filesystem_folder = ${COLLECTIONS}`,
+        "",
+        "[rights]",
+        "type = owner_only",
+        "",
+        extra,
+    ].join("\n");
+}
+
+interface Shape {
+    /** Declare the SystemdService (false: the program without it). */
+    readonly service: boolean;
+    /** Extra config text appended to Radicale's config file. */
+    readonly extra?: string;
+}
+
+describeHost("Radicale from Debian, deployed by hearth (issue 13's proof)", function () {
+    this.timeout(600_000);
+    let h: TestHost;
+    const sh = (cmd: string): Promise<string> => mustExec(h, cmd);
+    const runner = new ProgramRunner();
+    const timings: string[] = [];
+
+    /** The whole site: a fresh Host per run, as each `pulumi up` is a fresh process (plan-time claims are per Host). */
+    const program = (shape: Shape) => () => {
+        const host = new Host({ name: h.name, address: h.address, privateKey: pulumi.secret(h.privateKey), hostKey: h.hostKey, facts: { zfs: true } });
+        const packages = new DebianPackages("radicale", { host, packages: ["radicale"], keepUnits: ["radicale.service"] });
+        const dataset = new ZfsDataset("radicale-data", { host, dataset: "tank/radicale", mountpoint: COLLECTIONS });
+        if (!shape.service) return;
+        new SystemdService("radicale", {
+            host,
+            unitName: "radicale.service",
+            description: "Radicale CalDAV and CardDAV server",
+            execStart: ["/usr/bin/radicale"],
+            user: { name: "radicale", reason: "its collections are a dataset mounted where the package put them, which a DynamicUser state directory cannot be" },
+            stateDirectory: "radicale/collections",
+            network: "local",
+            listenPorts: [5232],
+            files: [{ target: "/etc/radicale/config", content: config(shape.extra) }],
+            credentials: { htpasswd: pulumi.secret(PASSWORD).apply((p) => htpasswdLine("alice", p)) },
+            requires: [dataset, packages],
+        });
+    };
+
+    /** A timed `up`, its duration recorded for the report. */
+    async function up(what: string, shape: Shape) {
+        const started = Date.now();
+        const r = await runner.up(program(shape));
+        timings.push(`${what} ${((Date.now() - started) / 1000).toFixed(1)} s (${r.runs.length} remote commands)`);
+        return r;
+    }
+
+    /** An HTTP request from a client on the host to Radicale on the host's address; the credentials go over stdin. */
+    async function dav(method: string, path: string, opts: { password?: string; body?: string } = {}): Promise<{ status: number; body: string }> {
+        if (opts.body !== undefined) {
+            const w = await h.exec("cat > /root/dav-body", { stdin: opts.body });
+            assert.equal(w.code, 0, w.stderr);
+        }
+        const args = [
+            "curl -sS --max-time 20 -K -", `-X ${method}`,
+            ...(opts.body !== undefined ? ["-H 'Content-Type: text/calendar; charset=utf-8'", "--data-binary @/root/dav-body"] : []),
+            "-w '\\n%{http_code}'", `'http://${h.address}:5232${path}'`,
+        ];
+        const r = await h.exec(args.join(" "), { stdin: `user = "alice:${opts.password ?? PASSWORD}"\n` });
+        assert.equal(r.code, 0, `curl ${method} ${path}: ${r.stderr}`);
+        const at = r.stdout.lastIndexOf("\n");
+        return { status: Number(r.stdout.slice(at + 1)), body: r.stdout.slice(0, at) };
+    }
+
+    const unitState = async () => {
+        const out = await sh("systemctl show -p InvocationID,ExecMainStartTimestamp,MainPID,NRestarts,ActiveState radicale.service");
+        return Object.fromEntries(out.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+    };
+    const starts = async () => Number((await sh("journalctl -q -o cat -u radicale.service | grep -c '^Started ' || true")).trim());
+    const storedEvent = () => `${COLLECTIONS}/collection-root${EVENT_PATH}`;
+
+    before(async () => {
+        // The same repository as packages.test.ts (one cached build): radicale, its dependencies, and hello.
+        h = await startHost({ name: "cal", aptPackages: ["radicale", "hello"] });
+        assert.equal((await sh("cat /etc/apt/sources.list.d/* /etc/apt/sources.list 2>/dev/null || true")).trim(), `deb [trusted=yes] file:${APT_REPO_MOUNT} ./`, "the local repository is the host's only apt source");
+        await sh("systemctl is-active zfs-fuse && truncate -s 512M /var/lib/hearth-tank.img && zpool create tank /var/lib/hearth-tank.img");
+    });
+    after(async () => {
+        if (timings.length) process.stderr.write(`radicale: ${timings.join("; ")}\n`);
+        await h?.stop();
+    });
+
+    it("before: radicale is not installed on the host", async () => {
+        const r = await h.exec("dpkg -s radicale");
+        assert.notEqual(r.code, 0, "dpkg -s radicale fails");
+        assert.match(r.stderr, /package 'radicale' is not installed/);
+        assert.equal((await h.exec("test -e /etc/systemd/system/radicale.service || test -e /lib/systemd/system/radicale.service")).code, 1);
+    });
+
+    it("up: installed from the local repository, the unit is hearth's, alice writes an event and reads it back from the dataset", async () => {
+        const r = await up("first up", { service: true });
+        assert.deepEqual(r.created, ["radicale-packages", "radicale-data-dataset", "radicale-packages-lifecycle", "radicale-data-dataset-lifecycle", "radicale-converge", "radicale-converge-lifecycle"]);
+
+        // The package, from the local repository, by apt.
+        await sh("dpkg -s radicale >/dev/null");
+        assert.match(await sh("cat /var/log/apt/history.log"), /^Install: .*\bradicale:[a-z0-9]+ \(/m, "apt's history shows the install");
+        assert.match(await sh("apt-cache policy radicale"), new RegExp(`\\*\\*\\* \\S+ \\d+\\n\\s+\\d+ file:${APT_REPO_MOUNT} \\./ Packages`), "installed from the local repository");
+        assert.equal(await sh("dpkg --verify radicale"), "", "the packaged files, /etc/radicale/config included, are untouched");
+
+        // radicale.service is hearth's unit, enabled and running (not masked, not the packaged one).
+        assert.equal((await h.exec("systemctl is-enabled radicale.service")).stdout.trim(), "enabled");
+        assert.equal((await sh("systemctl show -p FragmentPath --value radicale.service")).trim(), "/etc/systemd/system/radicale.service");
+        assert.match(await sh("head -1 /etc/systemd/system/radicale.service"), /^# Managed by hearth/);
+        assert.deepEqual(await unitState().then((s) => [s.ActiveState, s.NRestarts]), ["active", "0"]);
+
+        // A client on the host: the calendar, the event in it, the event back byte for byte; a wrong password is refused.
+        assert.equal((await dav("MKCALENDAR", "/alice/calendar/")).status, 201);
+        assert.equal((await dav("PUT", EVENT_PATH, { body: EVENT })).status, 201);
+        const got = await dav("GET", EVENT_PATH);
+        assert.equal(got.status, 200);
+        assert.equal(got.body, EVENT, "the event comes back byte-identical");
+        assert.equal((await dav("GET", EVENT_PATH, { password: `${PASSWORD}x` })).status, 401);
+        assert.equal((await dav("PUT", "/alice/calendar/intruder.ics", { body: EVENT, password: "wrong-password" })).status, 401);
+
+        // The event is a file on the dataset, owned by the service's user and readable by no one else.
+        assert.equal(await sh("zfs list -H -o name,mountpoint,mounted tank/radicale"), `tank/radicale\t${COLLECTIONS}\tyes\n`);
+        assert.equal(await sh(`findmnt -n -o SOURCE -T ${storedEvent()}`), "tank/radicale\n");
+        assert.equal(await sh(`cat ${storedEvent()}`), EVENT, "the stored file is the event");
+        assert.equal(await sh(`stat -c '%a %U' ${COLLECTIONS} ${storedEvent()}`), "755 radicale\n600 radicale\n");
+
+        // The htpasswd line is a credential: root-only at rest, the service user's alone at run time, in no plain file.
+        assert.equal(await sh("stat -c '%a %U' /etc/credstore/radicale.service /etc/credstore/radicale.service/htpasswd"), "700 root\n600 root\n");
+        const line = htpasswdLine("alice", PASSWORD);
+        assert.equal(await sh("cat /etc/credstore/radicale.service/htpasswd"), line);
+        const run = await sh("stat -c '%a %U' /run/credentials/radicale.service/htpasswd");
+        assert.match(run, /^[4-7]00 radicale\n$/, "the credential in the service is readable by its user only");
+        assert.equal(await sh("grep -rlF -e 'alice:$apr1$' /etc /usr/local/etc /var/lib/hearth 2>/dev/null | grep -v '^/etc/credstore/' || true"), "", "the htpasswd line is in no other file");
+        const conf = "/usr/local/etc/hearth/radicale.service/etc/radicale/config";
+        assert.equal(await sh(`stat -c '%a %U' ${conf}`), "644 root\n");
+        assert.equal(await sh(`cat ${conf}`), config());
+        assert.doesNotMatch(await sh(`cat ${conf}`), new RegExp(PASSWORD));
+
+        // The unit's exposure on the host, within the budget the policy pack applies.
+        const security = await sh("systemd-analyze security --no-pager radicale.service 2>&1");
+        const m = /Overall exposure level for radicale\.service: (\d+\.\d+)/.exec(security);
+        assert.ok(m, security);
+        process.stderr.write(`radicale: systemd-analyze security radicale.service on the host: exposure ${m[1]} (budget ${EXPOSURE_BUDGET})\n`);
+        assert.ok(Number(m[1]) <= EXPOSURE_BUDGET, `exposure ${m[1]} is over the budget ${EXPOSURE_BUDGET}:\n${security}`);
+    });
+
+    it("a config change restarts the service exactly once, and the event is still there", async () => {
+        const before = await unitState();
+        const startsBefore = await starts();
+        assert.equal((await dav("GET", "/.web/")).status, 200, "the web interface is on before the change");
+        const r = await up("config change", { service: true, extra: "[web]\ntype = none\n" });
+        assert.deepEqual([r.created, r.updated, r.replaced, r.deleted], [[], ["radicale-converge"], [], []]);
+        assert.equal(r.runs.length, 1);
+        const after = await unitState();
+        assert.notEqual(after.InvocationID, before.InvocationID, "a new invocation");
+        assert.notEqual(after.ExecMainStartTimestamp, before.ExecMainStartTimestamp);
+        assert.notEqual(after.MainPID, before.MainPID);
+        assert.deepEqual([after.ActiveState, after.NRestarts], ["active", "0"], "running, never restarted by a failure");
+        assert.equal(await starts(), startsBefore + 1, "started exactly once more");
+        assert.notEqual((await dav("GET", "/.web/")).status, 200, "the new config is in effect: no web interface");
+        const got = await dav("GET", EVENT_PATH);
+        assert.equal(got.status, 200);
+        assert.equal(got.body, EVENT);
+    });
+
+    it("a re-run of the same program runs nothing, and each converge script run directly changes nothing", async () => {
+        const before = await unitState();
+        const r = await up("re-run", { service: true, extra: "[web]\ntype = none\n" });
+        assert.equal(r.runs.length, 0, "no remote command");
+        assert.deepEqual([r.created, r.updated, r.replaced, r.deleted], [[], [], [], []]);
+        const direct = async (name: string) => {
+            const inputs = runner.resources.find((c) => c.name === name)!.inputs;
+            const out = await h.exec(inputs.create, { stdin: inputs.stdin });
+            assert.equal(out.code, 0, `${name}: ${out.stdout}${out.stderr}`);
+            return out.stdout;
+        };
+        assert.match(await direct("radicale-packages"), /^hearth: packages unchanged$/m);
+        assert.match(await direct("radicale-data-dataset"), /^hearth: tank\/radicale unchanged$/m);
+        const svc = await direct("radicale-converge");
+        assert.doesNotMatch(svc, /^hearth: (wrote|removed|restarted|reloaded|started)/m, svc);
+        assert.deepEqual(await unitState(), before, "the same invocation: nothing restarted");
+    });
+
+    it("deleting the service removes its unit, config and credential; the package, the dataset and the event stay", async () => {
+        const r = await up("service delete", { service: false });
+        assert.deepEqual([r.created, r.updated, r.replaced, r.deleted.sort()], [[], [], [], ["radicale-converge", "radicale-converge-lifecycle"]]);
+        for (const p of ["/etc/systemd/system/radicale.service", "/usr/local/etc/hearth/radicale.service", "/etc/credstore/radicale.service"]) {
+            assert.equal((await h.exec(`test -e ${p}`)).code, 1, `${p} is gone`);
+        }
+        assert.notEqual((await h.exec("systemctl is-active radicale.service")).stdout.trim(), "active");
+        assert.equal((await sh("ss -Hltn 'sport = :5232' | wc -l")).trim(), "0", "nothing listens on Radicale's port");
+        await sh("dpkg -s radicale >/dev/null");
+        assert.equal(await sh("zfs list -H -o name,mounted tank/radicale"), "tank/radicale\tyes\n");
+        assert.equal(await sh(`cat ${storedEvent()}`), EVENT, "the event is still on the dataset");
+    });
+});
