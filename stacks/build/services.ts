@@ -1,20 +1,11 @@
 // Services from the site config: SystemdServiceArgs with the host looked up, credentials read from secret config keys
-// (an htpasswd credential hashed from them), and `after`/`requires`/`wants` names turned into the components they name.
-import * as pulumi from "@pulumi/pulumi";
-import { Dependable, Host, htpasswdLine, SystemdService, SystemdServiceArgs } from "../../components";
+// and `after`/`requires`/`wants` names turned into the components they name.
+import { Dependable, Host, SystemdService, SystemdServiceArgs } from "../../components";
 import { DependencyRef, refTarget, ServiceConfig } from "../config/services";
 import { SecretSource } from "./hosts";
 
 /** The component a reference names (the config's cross-checks made sure it exists on the service's host). */
 export type DependencySource = (ref: DependencyRef) => Dependable;
-
-type CredentialConfig = string | { htpasswd: readonly { user: string; password: string }[] };
-
-/** A credential's value: a secret config key's value, or an htpasswd file of stable lines hashed from secret keys. */
-function credentialValue(c: CredentialConfig, secret: SecretSource): pulumi.Output<string> {
-    if (typeof c === "string") return secret(c);
-    return pulumi.all(c.htpasswd.map((u) => secret(u.password).apply((pw) => htpasswdLine(u.user, pw)))).apply((lines) => `${lines.join("\n")}\n`);
-}
 
 export function serviceArgs(s: ServiceConfig, host: Host, secret: SecretSource, deps: DependencySource = noDependencies): SystemdServiceArgs {
     const { name: _name, host: _host, credentials, after, requires, wants, ...rest } = s;
@@ -28,7 +19,7 @@ export function serviceArgs(s: ServiceConfig, host: Host, secret: SecretSource, 
         ...rest,
         ...ordering,
         host,
-        ...(credentials ? { credentials: Object.fromEntries(Object.entries(credentials).map(([cred, c]) => [cred, credentialValue(c as CredentialConfig, secret)])) } : {}),
+        ...(credentials ? { credentials: Object.fromEntries(Object.entries(credentials).map(([cred, c]) => [cred, secret(c)])) } : {}),
     };
 }
 

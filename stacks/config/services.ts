@@ -4,7 +4,6 @@
 import { z } from "zod";
 import { checkSystemdDropIn, checkSystemdService, isSystemdDropIn, rules, systemdCredentials, systemdDropInShape, systemdEither, systemdResourceUnitName, systemdServiceShape } from "../../components";
 import { secretKey } from "./fields";
-import { ArgumentError, htpasswdLine } from "../../components";
 
 const { label, list, problem, record } = rules;
 
@@ -17,7 +16,7 @@ const DEPS_ALLOWED = "an array of at most 64 references ({ service | dataset | d
 
 /** `{ dataset: "radicale-data" }`: exactly one key, naming an entry of that section (checked across sections later). */
 export const dependencyRef = () =>
-    z.record(z.enum(Object.keys(DEPENDENCY_SECTIONS) as [DependencyKind, ...DependencyKind[]]), label(), rules.say(REF_ALLOWED)).superRefine((v, ctx) => {
+    z.partialRecord(z.enum(Object.keys(DEPENDENCY_SECTIONS) as [DependencyKind, ...DependencyKind[]]), label(), rules.say(REF_ALLOWED)).superRefine((v, ctx) => {
         if (Object.keys(v).length !== 1) problem(ctx, [], v, REF_ALLOWED);
     }) as unknown as z.ZodType<DependencyRef, DependencyRef>;
 export type DependencyRef = Partial<Record<DependencyKind, string>>;
@@ -43,43 +42,6 @@ function asComponents<T extends { after?: DependencyRef[]; requires?: Dependency
     return { ...v, after: view(v.after), requires: view(v.requires), wants: view(v.wants) };
 }
 
-/** An htpasswd credential: one line per user, each hashed from the password in a secret config key. */
-const HTPASSWD_USERS_ALLOWED = "an array of 1 to 100 { user, password } (password: the name of a secret config key)";
-export const htpasswdCredential = () =>
-    record(
-        {
-            htpasswd: list(
-                record(
-                    {
-                        user: z
-                            .string(rules.say("an htpasswd user name"))
-                            .superRefine((u, ctx) => {
-                                // The user rule is htpasswdLine's own (checked with a stand-in password).
-                                try {
-                                    htpasswdLine(u, "-");
-                                } catch (e) {
-                                    if (!(e instanceof ArgumentError)) throw e;
-                                    ctx.addIssue({ code: "custom", message: e.allowed, input: u });
-                                }
-                            })
-                            .describe("The user name."),
-                        password: secretKey().describe("The name of the secret config key holding the user's password."),
-                    },
-                    "an htpasswd user",
-                ),
-                HTPASSWD_USERS_ALLOWED,
-                100,
-                1,
-            ),
-        },
-        "an htpasswd credential",
-    );
-
-const credentialValue = () =>
-    z.union([secretKey(), htpasswdCredential()], {
-        error: (iss) => (typeof (iss as { input?: unknown }).input === "string" ? undefined : "the name of a secret config key, or { htpasswd: [{ user, password: <secret config key> }] }"),
-    });
-
 const placed = {
     name: label().describe("Resource and (unless `unitName` is given) unit name."),
     host: label("the name of a host in hearth:hosts").describe("Name of the host in `hearth:hosts` (or the container in `hearth:containers`) it runs on."),
@@ -98,11 +60,7 @@ const fullService = record(
         ...systemdServiceShape,
         host: placed.host,
         ...ordering,
-        credentials: systemdCredentials(credentialValue())
-            .optional()
-            .describe(
-                "Credential name to the name of the secret config key holding its value, or to `{ htpasswd: [{ user, password }] }`: an htpasswd file, one stable `$apr1$` line per user hashed from the password in that secret config key. @default {}",
-            ),
+        credentials: systemdCredentials(secretKey()).optional().describe("Credential name to the name of the secret config key holding its value. @default {}"),
     },
     "a service",
 ).superRefine((v, ctx) => {

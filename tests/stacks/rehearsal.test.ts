@@ -80,7 +80,7 @@ describe("site: every constructor is rehearsed before the first registers", () =
                 v.datasets = [{ name: "data", host: "web1", dataset: "tank/data", snapshots: { every: "daily", keep: { daily: 7 } } }];
             },
             // Datasets are declared before the services that may name them: the service is the second claimant.
-            /^'hearth:services\[0\]\.name' is .*expected a resource name whose mark no other resource on this host has .*\('hearth:datasets\[0\]\.name'\)/,
+            /^'hearth:services\[0\]\.name' is .*expected a resource name whose mark no other resource on this host has .*\('hearth:datasets\[0\]\.snapshots\.name'\)/,
         ],
     ];
     childCases.push([

@@ -48,7 +48,7 @@ describe("example sites", function () {
     it("plans home with every kind of component, each command under the host it reaches", () => {
         const plan: PlanJson = readPlan(out, "home");
         assert.deepEqual([...new Set(plan.components.map((c) => c.type))].sort(), [
-            "hearth:dns:Zone", "hearth:nspawn:Container", "hearth:postgres:Database", "hearth:systemd:Service", "hearth:wireguard:Link", "hearth:zfs:Dataset",
+            "hearth:apt:Packages", "hearth:dns:Zone", "hearth:nspawn:Container", "hearth:postgres:Database", "hearth:systemd:Service", "hearth:wireguard:Link", "hearth:zfs:Dataset",
         ]);
         assert.deepEqual(plan.hosts.map((h) => `${h.name}=${h.target}`), ["build=root@192.168.10.50:22", "gw=root@192.168.10.1:22", "rack1=ops@192.168.10.10:22"]);
         // The nightly job runs inside the container, so its commands reach the container, not rack1.
