@@ -224,6 +224,7 @@ function plan(r: ResolvedService, mark: OwnerMark): { plan: ServicePlan; unitTex
         // An Output's text is framed on stdin when it resolves; its hash travels on the command's `hearth-uses` line.
         configFiles: r.files.map((f): RenderedFile => ({ path: f.source, content: f.content ?? "", mode: f.mode })),
         filesDir: tree,
+        targets: r.files.map((f) => f.target),
         treeMark: file(`${tree}/${TREE_MARK}`, `${header(mark).map((l) => `# ${l}`).join("\n")}\n# This tree holds config files bound read-only into ${r.unitName}.\n`),
         watched: [...new Set([...r.after, ...r.requires, ...r.wants].flatMap((d) => d.files))].sort(),
         reload: r.execReload.length > 0,

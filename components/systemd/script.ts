@@ -40,6 +40,8 @@ export interface ServicePlan {
     readonly filesDir: string;
     /** The mark file of `filesDir`, installed first when there are config files. */
     readonly treeMark: RenderedFile;
+    /** Where the service sees each config file (the bind's destination), in `configFiles` order: each must exist on the host. */
+    readonly targets: readonly string[];
     /** Files on the host another component writes (a HostFile) that the service uses: part of the restart decision. */
     readonly watched: readonly string[];
     /** The service declares ExecReload=: a change of config files, watched files or credentials alone reloads it. */
@@ -133,12 +135,19 @@ function clearTree(s: Script, tree: string, keep: readonly string[], all: boolea
     s.raw(`fi`);
 }
 
-/** Trees of config files this resource's mark is on other than `keep` (a renamed unit's, a moved drop-in's): emptied and removed. */
+/**
+ * Trees of config files this resource's mark is on other than `keep` (a renamed unit's, a moved drop-in's): emptied and
+ * removed. The mark is the tree's last file and must go before the directory can, so a tombstone outside the tree
+ * (`systemd-trees/<hash of the tree>`: "<tree> <owner>") is recorded first and forgotten only once the directory is
+ * gone: a run killed between removing the mark and removing the directory leaves the tombstone, and the next run
+ * (converge or delete) removes the unmarked, emptied directory.
+ */
 function staleTrees(s: Script, keep: string | undefined): void {
     s.raw(
         `while IFS= read -r hearth_m; do`,
         `  hearth_t=\${hearth_m%/*}`,
         ...(keep === undefined ? [] : [`  if [ "$hearth_t" = ${shq(keep)} ]; then continue; fi`]),
+        `  hearth_record "systemd-trees/$(printf '%s' "$hearth_t" | sha256sum | cut -c1-32)" "$hearth_t $hearth_owner"`,
         `  while IFS= read -r -d '' hearth_f; do`,
         `    if [ "$hearth_f" != "$hearth_m" ]; then hearth_remove "$hearth_f"; fi`,
         `  done < <(find -P "$hearth_t" -mindepth 1 ! -type d -print0)`,
@@ -146,7 +155,35 @@ function staleTrees(s: Script, keep: string | undefined): void {
         `  hearth_remove "$hearth_m"`,
         `  hearth_rmdir "$hearth_t"`,
         `done < <(hearth_marked ${HEARTH_ETC}/*/${TREE_MARK} ${HEARTH_ETC}/*.d/*/${TREE_MARK})`,
+        // Tombstones of this resource: a tree that still has a mark is kept (this run's own) or someone else's now; an
+        // unmarked one is what a killed removal left, holding nothing but directories it had emptied.
+        `while IFS= read -r hearth_k; do`,
+        `  hearth_v=$(hearth_applied "$hearth_k")`,
+        `  hearth_t=\${hearth_v%% *}`,
+        `  if ! hearth_mine "\${hearth_v#* }"; then continue; fi`,
+        `  case $hearth_t in`,
+        `    ${HEARTH_ETC}/?*)`,
+        `      if [ -d "$hearth_t" ] && [ ! -L "$hearth_t" ] && [ ! -e "$hearth_t/${TREE_MARK}" ]; then`,
+        `        while IFS= read -r -d '' hearth_f; do hearth_rmdir "$hearth_f"; done < <(find -P "$hearth_t" -mindepth 1 -depth -type d -print0)`,
+        `        hearth_rmdir "$hearth_t"`,
+        `      fi`,
+        `      ;;`,
+        `  esac`,
+        `  hearth_forget "$hearth_k"`,
+        `done < <(hearth_applied_keys systemd-trees)`,
     );
+}
+
+/**
+ * A config file's target must exist on the host: systemd binds onto it, and where it is missing creates an empty file
+ * (and its directories) in the host's own tree when the service starts, so the packaged tree would no longer be
+ * untouched. Checked before anything is written; the run stops naming the argument.
+ */
+function targetsExist(s: Script, targets: readonly string[]): void {
+    targets.forEach((t, i) => {
+        const why = `files[${i}].target ${t} is not an existing file on the host: systemd would create an empty one (and its directories) in the host's own tree; install what ships it first (requires: its DebianPackages) or point target at an existing file`;
+        s.raw(`if [ ! -e ${shq(t)} ] || [ -d ${shq(t)} ]; then hearth_die 66 ${shq(why)}; fi`);
+    });
 }
 
 /**
@@ -257,6 +294,7 @@ export function convergeScript(p: ServicePlan): string {
     const s = new Script(`converge ${p.unit}`).owner(p.mark);
     lock(s, p);
     const withFiles = p.configFiles.length > 0;
+    targetsExist(s, p.targets);
     claims(s, [...p.files.map((f) => f.path), ...(withFiles ? [p.treeMark.path] : [])]);
     for (const f of p.files) s.install(f);
     if (withFiles) {

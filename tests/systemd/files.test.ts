@@ -113,6 +113,36 @@ describe("SystemdService config files and ordering", () => {
         assert.deepEqual(checkScript(out.deleteScript), []);
     });
 
+    it("stops before writing anything when a file's target does not exist on the host (systemd would create it in the host's tree)", () => {
+        const out = renderService(resolveServiceArgs("t", { host, ...ok, files: [{ target: "/etc/t/a", content: "1" }, { target: "/etc/t/b", content: "2" }] }), markOf("t"));
+        const check = out.script.indexOf("if [ ! -e /etc/t/b ] || [ -d /etc/t/b ]; then hearth_die 66 'files[1].target /etc/t/b is not an existing file on the host");
+        assert.ok(check > 0, "no check of files[1].target");
+        assert.ok(out.script.indexOf("if [ ! -e /etc/t/a ] || [ -d /etc/t/a ]; then hearth_die 66 'files[0].target /etc/t/a") > 0, "no check of files[0].target");
+        assert.ok(check < out.script.indexOf("\nhearth_legacy="), "the check comes after the claims");
+        assert.ok(check < out.script.indexOf("\nhearth_install "), "the check comes after the first install");
+        assert.doesNotMatch(renderService(resolveServiceArgs("t", { host, ...ok }), markOf("t")).script, /hearth_die 66/);
+        assert.doesNotMatch(out.deleteScript, /hearth_die 66/);
+    });
+
+    it("a tree's removal leaves a tombstone outside it until the directory is gone, and the next converge or delete finishes it", () => {
+        const out = renderService(resolveServiceArgs("t", { host, ...ok, ...file("/etc/t/a") }), markOf("t"));
+        for (const script of [out.script, out.deleteScript]) {
+            const record = script.indexOf(`hearth_record "systemd-trees/$(printf '%s' "$hearth_t" | sha256sum | cut -c1-32)" "$hearth_t $hearth_owner"`);
+            const mark = script.indexOf(`  hearth_remove "$hearth_m"\n  hearth_rmdir "$hearth_t"`);
+            const finish = script.indexOf("done < <(hearth_applied_keys systemd-trees)");
+            assert.ok(record > 0 && record < mark && mark < finish, "tombstone, then the mark and the directory, then the tombstones");
+            // Only this resource's tombstones, only below hearth's tree, only an unmarked tree, only empty directories.
+            const loop = script.slice(mark, finish);
+            assert.match(loop, /if ! hearth_mine "\$\{hearth_v#\* \}"; then continue; fi/);
+            assert.match(loop, /\/usr\/local\/etc\/hearth\/\?\*\)/);
+            assert.match(loop, /\[ ! -e "\$hearth_t\/\.hearth-owner" \]/);
+            assert.doesNotMatch(loop.slice(loop.indexOf("hearth_applied \"$hearth_k\"")), /hearth_remove "\$hearth_f"/);
+            assert.match(loop, /hearth_forget "\$hearth_k"\n$/);
+        }
+        assert.deepEqual(checkScript(out.script), []);
+        assert.deepEqual(checkScript(out.deleteScript), []);
+    });
+
     it("a oneshot service stays active after it ran (a converge does not run it again)", () => {
         const r = resolveServiceArgs("once", { host, ...ok, type: "oneshot" });
         assert.match(renderService(r, markOf("once")).unitText, /^Type=oneshot\nExecStart=\/bin\/sleep infinity\nRemainAfterExit=yes$/m);
