@@ -70,11 +70,15 @@ interface Shape {
     readonly service: boolean;
     /** Extra config text appended to Radicale's config file. */
     readonly extra?: string;
+    /** Keep the packaged radicale.service unmasked (a SystemdService declares it). @default true */
+    readonly keep?: boolean;
 }
 
 describeHost("Radicale from Debian, deployed by hearth (issue 13's proof)", function () {
     this.timeout(600_000);
     let h: TestHost;
+    /** The version the local repository serves, pinned and held. */
+    let version: string;
     const sh = (cmd: string): Promise<string> => mustExec(h, cmd);
     const runner = new ProgramRunner();
     const timings: string[] = [];
@@ -82,7 +86,11 @@ describeHost("Radicale from Debian, deployed by hearth (issue 13's proof)", func
     /** The whole site: a fresh Host per run, as each `pulumi up` is a fresh process (plan-time claims are per Host). */
     const program = (shape: Shape) => () => {
         const host = new Host({ name: h.name, address: h.address, privateKey: pulumi.secret(h.privateKey), hostKey: h.hostKey, facts: { zfs: true } });
-        const packages = new DebianPackages("radicale", { host, packages: ["radicale"], keepUnits: ["radicale.service"] });
+        const packages = new DebianPackages("radicale", {
+            host,
+            packages: [{ name: "radicale", version, hold: true }],
+            keepUnits: shape.keep === false ? [] : ["radicale.service"],
+        });
         const dataset = new ZfsDataset("radicale-data", { host, dataset: "tank/radicale", mountpoint: COLLECTIONS });
         if (!shape.service) return;
         new SystemdService("radicale", {
@@ -130,12 +138,25 @@ describeHost("Radicale from Debian, deployed by hearth (issue 13's proof)", func
         return Object.fromEntries(out.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
     };
     const starts = async () => Number((await sh("journalctl -q -o cat -u radicale.service | grep -c '^Started ' || true")).trim());
+    /**
+     * Seconds until Radicale accepts connections on its port. Radicale has no sd_notify support, so the unit is
+     * Type=exec: systemd calls it active once the program runs, a moment before it listens. A client retries.
+     */
+    async function listening(): Promise<number> {
+        const started = Date.now();
+        for (;;) {
+            if ((await sh("ss -Hltn 'sport = :5232' | wc -l")).trim() !== "0") return (Date.now() - started) / 1000;
+            if (Date.now() - started > 20_000) throw new Error(`radicale.service does not listen on 5232 after 20 s:\n${await sh("journalctl -q -o cat -u radicale.service | tail -20")}`);
+            await new Promise((r) => setTimeout(r, 100));
+        }
+    }
     const storedEvent = () => `${COLLECTIONS}/collection-root${EVENT_PATH}`;
 
     before(async () => {
         // The same repository as packages.test.ts (one cached build): radicale, its dependencies, and hello.
         h = await startHost({ name: "cal", aptPackages: ["radicale", "hello"] });
         assert.equal((await sh("cat /etc/apt/sources.list.d/* /etc/apt/sources.list 2>/dev/null || true")).trim(), `deb [trusted=yes] file:${APT_REPO_MOUNT} ./`, "the local repository is the host's only apt source");
+        version = /Package: radicale\n(?:.*\n)*?Version: (\S+)/.exec(await sh(`cat ${APT_REPO_MOUNT}/Packages`))![1];
         await sh("systemctl is-active zfs-fuse && truncate -s 512M /var/lib/hearth-tank.img && zpool create tank /var/lib/hearth-tank.img");
     });
     after(async () => {
@@ -155,7 +176,8 @@ describeHost("Radicale from Debian, deployed by hearth (issue 13's proof)", func
         assert.deepEqual(r.created, ["radicale-packages", "radicale-data-dataset", "radicale-packages-lifecycle", "radicale-data-dataset-lifecycle", "radicale-converge", "radicale-converge-lifecycle"]);
 
         // The package, from the local repository, by apt.
-        await sh("dpkg -s radicale >/dev/null");
+        assert.equal(await sh("dpkg-query -W -f='${db:Status-Abbrev} ${Version}' radicale"), `hi  ${version}`, "installed (held) at the pinned version");
+        assert.equal((await sh("apt-mark showhold")).trim(), "radicale", "held at its pinned version");
         assert.match(await sh("cat /var/log/apt/history.log"), /^Install: .*\bradicale:[a-z0-9]+ \(/m, "apt's history shows the install");
         assert.match(await sh("apt-cache policy radicale"), new RegExp(`\\*\\*\\* \\S+ \\d+\\n\\s+\\d+ file:${APT_REPO_MOUNT} \\./ Packages`), "installed from the local repository");
         assert.equal(await sh("dpkg --verify radicale"), "", "the packaged files, /etc/radicale/config included, are untouched");
@@ -166,6 +188,7 @@ describeHost("Radicale from Debian, deployed by hearth (issue 13's proof)", func
         assert.match(await sh("head -1 /etc/systemd/system/radicale.service"), /^# Managed by hearth/);
         assert.deepEqual(await unitState().then((s) => [s.ActiveState, s.NRestarts]), ["active", "0"]);
 
+        timings.push(`listening ${(await listening()).toFixed(1)} s after the first up`);
         // A client on the host: the calendar, the event in it, the event back byte for byte; a wrong password is refused.
         assert.equal((await dav("MKCALENDAR", "/alice/calendar/")).status, 201);
         assert.equal((await dav("PUT", EVENT_PATH, { body: EVENT })).status, 201);
@@ -185,8 +208,8 @@ describeHost("Radicale from Debian, deployed by hearth (issue 13's proof)", func
         assert.equal(await sh("stat -c '%a %U' /etc/credstore/radicale.service /etc/credstore/radicale.service/htpasswd"), "700 root\n600 root\n");
         const line = htpasswdLine("alice", PASSWORD);
         assert.equal(await sh("cat /etc/credstore/radicale.service/htpasswd"), line);
-        const run = await sh("stat -c '%a %U' /run/credentials/radicale.service/htpasswd");
-        assert.match(run, /^[4-7]00 radicale\n$/, "the credential in the service is readable by its user only");
+        assert.equal(await sh("stat -c '%a %U' /run/credentials/radicale.service /run/credentials/radicale.service/htpasswd"), "500 radicale\n400 radicale\n",
+            "the credential in the service is its user's alone");
         assert.equal(await sh("grep -rlF -e 'alice:$apr1$' /etc /usr/local/etc /var/lib/hearth 2>/dev/null | grep -v '^/etc/credstore/' || true"), "", "the htpasswd line is in no other file");
         const conf = "/usr/local/etc/hearth/radicale.service/etc/radicale/config";
         assert.equal(await sh(`stat -c '%a %U' ${conf}`), "644 root\n");
@@ -214,6 +237,7 @@ describeHost("Radicale from Debian, deployed by hearth (issue 13's proof)", func
         assert.notEqual(after.MainPID, before.MainPID);
         assert.deepEqual([after.ActiveState, after.NRestarts], ["active", "0"], "running, never restarted by a failure");
         assert.equal(await starts(), startsBefore + 1, "started exactly once more");
+        timings.push(`listening ${(await listening()).toFixed(1)} s after the restart`);
         assert.notEqual((await dav("GET", "/.web/")).status, 200, "the new config is in effect: no web interface");
         const got = await dav("GET", EVENT_PATH);
         assert.equal(got.status, 200);
@@ -245,9 +269,22 @@ describeHost("Radicale from Debian, deployed by hearth (issue 13's proof)", func
             assert.equal((await h.exec(`test -e ${p}`)).code, 1, `${p} is gone`);
         }
         assert.notEqual((await h.exec("systemctl is-active radicale.service")).stdout.trim(), "active");
+        // What is left is the packaged unit, disabled (hearth's delete disabled the name): it does not start at boot.
+        assert.equal((await sh("systemctl show -p FragmentPath --value radicale.service")).trim(), "/lib/systemd/system/radicale.service");
+        assert.equal((await h.exec("systemctl is-enabled radicale.service")).stdout.trim(), "disabled");
         assert.equal((await sh("ss -Hltn 'sport = :5232' | wc -l")).trim(), "0", "nothing listens on Radicale's port");
-        await sh("dpkg -s radicale >/dev/null");
+        assert.equal(await sh("dpkg-query -W -f='${db:Status-Abbrev} ${Version}' radicale"), `hi  ${version}`, "still installed and held");
         assert.equal(await sh("zfs list -H -o name,mounted tank/radicale"), "tank/radicale\tyes\n");
         assert.equal(await sh(`cat ${storedEvent()}`), EVENT, "the event is still on the dataset");
+    });
+
+    it("once no service declares it, dropping radicale.service from keepUnits masks the packaged unit; the data stays", async () => {
+        const r = await up("unit no longer kept", { service: false, keep: false });
+        assert.deepEqual([r.created, r.updated, r.replaced, r.deleted], [[], ["radicale-packages"], [], []]);
+        assert.match(r.runs[0].stdout, /^hearth: mask radicale\.service$/m);
+        assert.equal((await h.exec("systemctl is-enabled radicale.service")).stdout.trim(), "masked");
+        assert.equal((await sh("ss -Hltn 'sport = :5232' | wc -l")).trim(), "0");
+        await sh("dpkg -s radicale >/dev/null");
+        assert.equal(await sh(`cat ${storedEvent()}`), EVENT);
     });
 });
