@@ -702,3 +702,199 @@ hearth_private_tmpdir() {
   hearth_tmp=$(mktemp -d -- "/run/hearth/tmp/.hearth.$$.XXXXXXXXXX")
   hearth_tmps+=("$hearth_tmp")
 }
+
+# --- Debian packages (DebianPackages) --------------------------------------------------------------------------
+# State under /var/lib/hearth/applied: apt/mask/<unit> and apt/runtime-mask/<unit> (the mask this resource set),
+# apt/hold/<package> (the hold it set); each records the owner id, written before the mask or hold is set.
+
+# hearth_apt_masked UNIT: UNIT is masked (systemctl's link /etc/systemd/system/UNIT -> /dev/null).
+hearth_apt_masked() { [ -L "/etc/systemd/system/$1" ] && [ "$(readlink -- "/etc/systemd/system/$1")" = /dev/null ]; }
+
+# hearth_apt_runtime_masked UNIT: UNIT is masked until the next boot (/run/systemd/system/UNIT -> /dev/null).
+hearth_apt_runtime_masked() { [ -L "/run/systemd/system/$1" ] && [ "$(readlink -- "/run/systemd/system/$1")" = /dev/null ]; }
+
+# hearth_apt_ours KEY: the state recorded for KEY (a mask, a runtime mask, a hold) names this resource.
+hearth_apt_ours() {
+  local v
+  v=$(hearth_applied "$1")
+  [ -n "$v" ] && hearth_mine "$v"
+}
+
+# hearth_apt_kept UNIT KEPT...: UNIT is one of the KEPT units (the resource's keepUnits).
+hearth_apt_kept() {
+  local u=$1 k
+  shift
+  for k in "$@"; do if [ "$k" = "$u" ]; then return 0; fi; done
+  return 1
+}
+
+# hearth_apt_installed PACKAGE: prints PACKAGE's installed version (held or not), nothing when not fully installed.
+hearth_apt_installed() {
+  # shellcheck disable=SC2016 # dpkg-query's format, not a shell expansion
+  dpkg-query -W -f='${db:Status-Abbrev} ${Version}\n' -- "$1" 2>/dev/null | awk '$1 ~ /^[a-z]i$/ { print $2 }' || true
+}
+
+# A unit file path in a package's file list (dpkg-query -L) or data archive (dpkg-deb -c, "./"-prefixed).
+hearth_apt_unit_re='^[.]?/(usr/)?lib/systemd/system/[A-Za-z0-9_.:@-]+[.](service|socket|timer|path)$'
+
+# hearth_apt_units_installed PACKAGE: prints the unit names in PACKAGE's installed file list, sorted.
+hearth_apt_units_installed() {
+  dpkg-query -L -- "$1" 2>/dev/null | grep -E -- "$hearth_apt_unit_re" | sed 's|.*/||' | sort -u || true
+}
+
+# hearth_apt_units_deb DEB: prints the unit names in the .deb file DEB, sorted.
+hearth_apt_units_deb() {
+  dpkg-deb -c -- "$1" | awk '{ print $6 }' | grep -E -- "$hearth_apt_unit_re" | sed 's|.*/||' | sort -u || true
+}
+
+# hearth_apt_find_deb DIR PACKAGE VERSION: prints the .deb of PACKAGE at VERSION in DIR, nothing when there is none.
+hearth_apt_find_deb() {
+  local f
+  for f in "$1/$2"_*.deb; do
+    if [ -f "$f" ] && [ ! -L "$f" ] && [ "$(dpkg-deb -f -- "$f" Package)" = "$2" ] && [ "$(dpkg-deb -f -- "$f" Version)" = "$3" ]; then
+      printf '%s\n' "$f"
+      return 0
+    fi
+  done
+}
+
+# hearth_apt_mask UNIT: masks UNIT as this resource's (recorded first, so a kill right after the mask still knows it is
+# ours). A unit already masked is left as found (never recorded as ours when the mask is someone else's).
+hearth_apt_mask() {
+  local u=$1 k=apt/mask/$1
+  if hearth_apt_masked "$u"; then return 0; fi
+  if [ -e "/etc/systemd/system/$u" ] || [ -L "/etc/systemd/system/$u" ]; then
+    hearth_die 65 "packaged unit $u has a unit of its own in /etc/systemd/system (a SystemdService declares it?): list it in keepUnits, or remove that unit"
+  fi
+  if [ -n "$(hearth_applied "$k")" ] && ! hearth_apt_ours "$k"; then hearth_die 65 "unit $u is masked by another resource ($(hearth_applied "$k")), not by $hearth_owner"; fi
+  hearth_record "$k" "$hearth_owner"
+  systemctl mask -- "$u" >/dev/null 2>&1
+  hearth_step
+  hearth_say "masked $u (shipped by a declared package; not in keepUnits)"
+}
+
+# hearth_apt_runtime_mask UNIT: masks UNIT (a kept unit of a package about to be unpacked) for the install window only:
+# recorded first; hearth_apt_lift_runtime lifts it.
+hearth_apt_runtime_mask() {
+  if hearth_apt_runtime_masked "$1"; then return 0; fi
+  hearth_record "apt/runtime-mask/$1" "$hearth_owner"
+  systemctl mask --runtime -- "$1" >/dev/null 2>&1
+  hearth_step
+}
+
+# hearth_apt_lift_runtime: lifts every runtime mask this resource set (a killed run may have left them).
+hearth_apt_lift_runtime() {
+  local k u
+  for k in $(hearth_applied_keys apt/runtime-mask); do
+    u=${k##*/}
+    if ! hearth_apt_ours "$k"; then continue; fi
+    if hearth_apt_runtime_masked "$u"; then
+      systemctl unmask --runtime -- "$u" >/dev/null 2>&1
+      hearth_step
+    fi
+    hearth_forget "$k"
+  done
+}
+
+# hearth_apt_unmask_others WANTED...: lifts every mask this resource set on a unit not among WANTED (now kept, or its
+# package dropped).
+hearth_apt_unmask_others() {
+  local k u
+  for k in $(hearth_applied_keys apt/mask); do
+    u=${k##*/}
+    if ! hearth_apt_ours "$k" || hearth_apt_kept "$u" "$@"; then continue; fi
+    if hearth_apt_masked "$u"; then
+      systemctl unmask -- "$u" >/dev/null 2>&1
+      hearth_step
+      hearth_say "unmasked $u"
+    fi
+    hearth_forget "$k"
+  done
+}
+
+# hearth_apt_held PACKAGE: PACKAGE is held against upgrades.
+hearth_apt_held() { apt-mark showhold -- "$1" 2>/dev/null | grep -qxF -- "$1"; }
+
+# hearth_apt_hold PACKAGE: holds PACKAGE as this resource's (recorded first) unless it is held already.
+hearth_apt_hold() {
+  if hearth_apt_held "$1"; then return 0; fi
+  hearth_record "apt/hold/$1" "$hearth_owner"
+  apt-mark hold -- "$1" >/dev/null
+  hearth_step
+  hearth_say "held $1"
+}
+
+# hearth_apt_release_holds [KEEP...]: releases every hold this resource set on a package not among KEEP (all of them
+# when none is given, as on delete).
+# shellcheck disable=SC2120 # a delete passes no KEEP: every hold of this resource goes
+hearth_apt_release_holds() {
+  local k p
+  for k in $(hearth_applied_keys apt/hold); do
+    p=${k##*/}
+    if ! hearth_apt_ours "$k" || hearth_apt_kept "$p" "$@"; then continue; fi
+    if hearth_apt_held "$p"; then
+      apt-mark unhold -- "$p" >/dev/null
+      hearth_step
+      hearth_say "released the hold on $p"
+    fi
+    hearth_forget "$k"
+  done
+}
+
+# hearth_apt_say_masks VERB [REST]: one line "VERB <unit>REST" per unit this resource keeps masked.
+hearth_apt_say_masks() {
+  local k
+  for k in $(hearth_applied_keys apt/mask); do
+    if hearth_apt_ours "$k"; then hearth_say "$1 ${k##*/}${2:-}"; fi
+  done
+}
+
+# --- host files (HostFile) -------------------------------------------------------------------------------------
+# A file's records: files/<id>/path (the path), files/<id>/owner (the owning resource's mark), files/<id>/orig ("kept"
+# when an adopted original is kept as <path>.hearth-orig, put back on delete), files/<id>/dirs (the parent
+# directories hearth created, removed on delete when empty).
+
+# hearth_file_release KEY: releases the file recorded under KEY (this resource's): restores the adopted original or
+# removes the file, then the directories hearth created when empty, then the records; the path first (a re-run never
+# removes a restored original), the mark last (a run killed on the way still knows the rest is its own).
+hearth_file_release() {
+  local k=$1 p dirs d i
+  p=$(hearth_applied "$k/path")
+  if [ -n "$p" ]; then
+    if [ -n "$(hearth_applied "$k/orig")" ]; then
+      if [ -e "$p.hearth-orig" ] || [ -L "$p.hearth-orig" ]; then
+        hearth_root_only "$(hearth_parent "$p")" || hearth_die 65 "refusing to restore $p: its directory is not a root-only directory"
+        mv -f -T -- "$p.hearth-orig" "$p"
+        hearth_step
+        hearth_say "restored the original $p"
+      fi
+    else
+      hearth_remove "$p"
+    fi
+    read -r -a dirs <<<"$(hearth_applied "$k/dirs")"
+    for ((i = ${#dirs[@]} - 1; i >= 0; i--)); do
+      d=${dirs[i]}
+      if [ -d "$d" ] && [ ! -L "$d" ] && [ -n "$(ls -A -- "$d")" ]; then hearth_say "kept $d (not empty)"; else hearth_rmdir "$d"; fi
+    done
+    hearth_forget "$k/path"
+  fi
+  hearth_forget "$k/dirs"
+  hearth_forget "$k/orig"
+  hearth_forget "$k/owner"
+  hearth_rmdir "/var/lib/hearth/applied/$k"
+}
+
+# hearth_file_release_mine [KEEP]: releases every file this resource owns other than the one under key KEEP (all of
+# them when KEEP is empty): a renamed path's leftovers. An empty key directory (a release killed before its last
+# step) is removed.
+hearth_file_release_mine() {
+  local d k found
+  for d in /var/lib/hearth/applied/files/*; do
+    if [ ! -d "$d" ] || [ -L "$d" ]; then continue; fi
+    k=files/${d##*/}
+    if [ "$k" = "${1:-}" ]; then continue; fi
+    found=$(hearth_applied "$k/owner")
+    if [ -n "$found" ] && [ "$found" != legacy ] && hearth_mine "$found"; then hearth_file_release "$k"; fi
+    if [ -z "$found" ]; then hearth_rmdir "$d"; fi
+  done
+}

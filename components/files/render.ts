@@ -1,6 +1,6 @@
 // HostFile rendering (pure: no Pulumi): the converge and delete scripts over the runtime. The content is the one stdin
 // frame; the ownership mark is a record in hearth's state directory (the file itself stays byte for byte what was
-// declared, whatever its format), keyed by a hash of the path:
+// declared, whatever its format), keyed by a hash of the path (the runtime's hearth_file_* primitives read them):
 //   files/<id>/path   the path          files/<id>/owner  the owning resource's mark
 //   files/<id>/orig   "kept" when an adopted original is kept as <path>.hearth-orig (a hard link made before the
 //                     new content replaced it), put back on delete
@@ -32,62 +32,14 @@ export function fileKey(path: string): string {
     return `files/${contentHash(path).slice(0, 32)}`;
 }
 
-/** The name an adopted original is kept under while hearth manages the path. */
+/** The name an adopted original is kept under while hearth manages the path (the runtime's hearth_file_release). */
 export const ORIG_SUFFIX = ".hearth-orig";
-
-/**
- * Shared by both scripts: releases the file recorded under a key this resource owns (restores the adopted original or
- * removes the file, then the directories hearth created when empty, then the records; the mark last, so a run killed
- * on the way still knows the rest is its own; the path before the rest, so a re-run never removes a restored original).
- */
-const RELEASE = [
-    "hearth_file_release() {",
-    '  local k=$1 p dirs d i',
-    '  p=$(hearth_applied "$k/path")',
-    '  if [ -n "$p" ]; then',
-    '    if [ -n "$(hearth_applied "$k/orig")" ]; then',
-    `      if [ -e "$p${ORIG_SUFFIX}" ] || [ -L "$p${ORIG_SUFFIX}" ]; then`,
-    '        hearth_root_only "$(hearth_parent "$p")" || hearth_die 65 "refusing to restore $p: its directory is not a root-only directory"',
-    `        mv -f -T -- "$p${ORIG_SUFFIX}" "$p"`,
-    "        hearth_step",
-    '        hearth_say "restored the original $p"',
-    "      fi",
-    "    else",
-    '      hearth_remove "$p"',
-    "    fi",
-    '    read -r -a dirs <<<"$(hearth_applied "$k/dirs")"',
-    '    for ((i = ${#dirs[@]} - 1; i >= 0; i--)); do',
-    '      d=${dirs[i]}',
-    '      if [ -d "$d" ] && [ ! -L "$d" ] && [ -n "$(ls -A -- "$d")" ]; then hearth_say "kept $d (not empty)"; else hearth_rmdir "$d"; fi',
-    "    done",
-    // The path first: a re-run after it finds nothing to restore or remove (a restored original is never removed).
-    '    hearth_forget "$k/path"',
-    "  fi",
-    '  hearth_forget "$k/dirs"',
-    '  hearth_forget "$k/orig"',
-    '  hearth_forget "$k/owner"',
-    '  hearth_rmdir "/var/lib/hearth/applied/$k"',
-    "}",
-    // Every key this resource owns other than $1 (all of them when $1 is empty): a renamed path's leftovers.
-    "hearth_file_release_mine() {",
-    "  local d k found",
-    "  for d in /var/lib/hearth/applied/files/*; do",
-    '    if [ ! -d "$d" ] || [ -L "$d" ]; then continue; fi',
-    '    k=files/${d##*/}',
-    '    if [ "$k" = "$1" ]; then continue; fi',
-    '    found=$(hearth_applied "$k/owner")',
-    '    if [ -n "$found" ] && [ "$found" != legacy ] && hearth_mine "$found"; then hearth_file_release "$k"; fi',
-    // An empty key directory is what a release killed before its last step leaves: nothing is recorded there.
-    '    if [ -z "$found" ]; then hearth_rmdir "$d"; fi',
-    "  done",
-    "}",
-];
 
 export function renderHostFile(spec: FileSpec, mark: OwnerMark): RenderedHostFile {
     const key = fileKey(spec.path);
     const dir = spec.path.slice(0, spec.path.lastIndexOf("/")) || "/";
     const c = new Script(`HostFile ${spec.path}`).owner(mark);
-    c.raw(...RELEASE, "hearth_lock files", `path=${shq(spec.path)}`, `k=${shq(key)}`, `dir=${shq(dir)}`);
+    c.raw("hearth_lock files", `path=${shq(spec.path)}`, `k=${shq(key)}`, `dir=${shq(dir)}`);
     // A path this resource wrote before (its path changed) is released first.
     c.raw('hearth_file_release_mine "$k"');
     for (const [what, db, name] of [["owner", "passwd", spec.owner], ["group", "group", spec.group]] as const) {
@@ -139,7 +91,7 @@ export function renderHostFile(spec: FileSpec, mark: OwnerMark): RenderedHostFil
     c.raw(`${spec.secret ? "hearth_install_secret" : "hearth_install"} ${shq(spec.path)} ${mode} ${shq(spec.owner)} ${shq(spec.group)}`);
 
     const d = new Script(`HostFile ${spec.path} (delete)`).owner(mark);
-    d.raw(...RELEASE, "hearth_lock files", 'hearth_file_release_mine ""');
+    d.raw("hearth_lock files", 'hearth_file_release_mine ""');
     const script = c.render();
     const deleteScript = d.render();
     return { script, deleteScript, hash: contentHash(script, deleteScript) };

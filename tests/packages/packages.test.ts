@@ -170,7 +170,7 @@ describe("DebianPackages render", () => {
         it(`${name}: masks before it installs; never upgrades, never writes policy-rc.d, never purges`, () => {
             const script = own(r.script);
             const download = script.indexOf("install --download-only");
-            const mask = script.indexOf('apt_mask "$u"', download);
+            const mask = script.indexOf('hearth_apt_mask "$u"', download);
             const install = script.indexOf('apt-get "${apt_opts[@]}" install --', download + 1);
             assert.ok(download > 0 && mask > download && install > mask, "download, then mask, then install");
             for (const text of [r.script, r.deleteScript]) {
@@ -179,8 +179,8 @@ describe("DebianPackages render", () => {
             }
         });
         it(`${name}: the delete releases holds and lifts runtime masks; removes packages only on opt-in; leaves masks`, () => {
-            assert.match(r.deleteScript, /^apt_lift_runtime$/m);
-            assert.match(r.deleteScript, /^apt_release_holds$/m);
+            assert.match(r.deleteScript, /^hearth_apt_lift_runtime$/m);
+            assert.match(r.deleteScript, /^hearth_apt_release_holds$/m);
             assert.doesNotMatch(own(r.deleteScript), /systemctl unmask -- /);
             if (s.removeOnDelete) assert.match(r.deleteScript, /apt-get -y -q "\$\{apt_lock\[@\]\}" remove -- /);
             else {
