@@ -9,7 +9,7 @@
 // package ships (/var/lib/radicale/collections). `StateDirectory=radicale/collections` makes systemd chown the mounted
 // dataset to the service's user at each start, which works for the package's `radicale` user. Under DynamicUser systemd
 // would have to move that directory to /var/lib/private and put a symlink in its place, which it cannot do to a mount
-// point, so the service could not start.
+// point: tried on this host, the service exits 238/STATE_DIRECTORY at every start.
 import { strict as assert } from "assert";
 import { randomBytes } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
