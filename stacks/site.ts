@@ -88,7 +88,7 @@ export function buildSite(site: SiteConfig, env: SiteEnv): SiteOutputs {
         const containers = planContainers(site.containers ?? [], hosts, secret, problems);
         const placeable = new Set([...hosts.keys(), ...containers.map((c) => c.name)]);
         const services = planServices(site.services ?? [], (n) => placeable.has(n));
-        const packages = planPackages(site.packages ?? [], site.services ?? [], (n) => placeable.has(n));
+        const packages = planPackages(site.packages ?? [], site.services ?? [], (n) => placeable.has(n), problems);
         const files = (site.files ?? []).filter((f) => placeable.has(f.host));
         const datasets = planDatasets(site.datasets ?? [], hosts, problems);
         const databases = planDatabases(site.databases ?? [], hosts, problems);

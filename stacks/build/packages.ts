@@ -1,10 +1,12 @@
-// Debian packages from the site config: each entry keeps, besides what it lists, every unit a service of its host
-// declares (a full unit of the same name replaces a packaged one; a drop-in hardens one), so a declared unit is never
-// masked and never listed twice. A host with several entries gives such a unit to the entry that installs a package of
-// the unit's name, else to its first entry.
+// Debian packages from the site config: each entry keeps, besides what it lists, the packaged units the services of
+// its host declare (a full unit named like a declared package replaces the packaged one; a drop-in hardens one), so a
+// declared unit is never masked and never listed twice. A unit goes to the entry that installs the package of its
+// name (`radicale.service`, `postgresql@.service` → `radicale`, `postgresql`); a drop-in on a unit named like no
+// declared package goes to the host's first entry.
 import { DebianPackages, DebianPackagesArgs, Host, MASKABLE_UNIT } from "../../components";
 import { PackagesConfig } from "../config/packages";
 import { ServiceConfig } from "../config/services";
+import { ProblemCollector } from "../config/problems";
 
 /** The unit a service declares on its host: its own unit, or the packaged unit its drop-in sits on. */
 export function declaredUnit(s: ServiceConfig): string {
@@ -23,7 +25,10 @@ export function declaredKeeps(entries: readonly PackagesConfig[], services: read
         const onHost = entries.filter((e) => e.host === s.host);
         if (onHost.length === 0) continue;
         const named = onHost.find((e) => e.packages.some((p) => (typeof p === "string" ? p : p.name) === packageOf(unit)));
-        keeps.get((named ?? onHost[0]).name)!.add(unit);
+        // A drop-in always sits on a packaged unit; a full unit replaces one only when named like a declared package
+        // (hearth's own units, e.g. web.service, are no package's business).
+        if (named) keeps.get(named.name)!.add(unit);
+        else if (s.dropIn !== undefined) keeps.get(onHost[0].name)!.add(unit);
     }
     return new Map([...keeps].map(([n, u]) => [n, [...u].sort()]));
 }
@@ -34,9 +39,19 @@ export interface PlannedPackages {
     readonly declared: readonly string[];
 }
 
-export function planPackages(entries: readonly PackagesConfig[], services: readonly ServiceConfig[], placeable: (name: string) => boolean): PlannedPackages[] {
+/** Each entry with the units kept for its host's services; a unit listed by hand that a service already keeps is a problem. */
+export function planPackages(entries: readonly PackagesConfig[], services: readonly ServiceConfig[], placeable: (name: string) => boolean, problems: ProblemCollector): PlannedPackages[] {
     const keeps = declaredKeeps(entries, services);
-    return entries.filter((e) => placeable(e.host)).map((config) => ({ config, declared: keeps.get(config.name) ?? [] }));
+    const out: PlannedPackages[] = [];
+    entries.forEach((config, i) => {
+        const declared = keeps.get(config.name) ?? [];
+        const twice = (config.keepUnits ?? []).map((u, j) => [u, j] as const).filter(([u]) => declared.includes(u));
+        for (const [u, j] of twice) {
+            problems.problems.push({ path: `hearth:packages[${i}].keepUnits[${j}]`, message: `is ${JSON.stringify(u)}: expected a unit no service of host '${config.host}' declares (a service declares ${u}, so it is kept without being listed)` });
+        }
+        if (twice.length === 0 && placeable(config.host)) out.push({ config, declared });
+    });
+    return out;
 }
 
 export function packagesArgs(p: PlannedPackages, host: Host): DebianPackagesArgs {

@@ -115,7 +115,7 @@ function dependencyRefs(ctx: Ctx, site: any): void {
                 if (t.kind !== "service" || !byName.has(t.name) || t.name === name) return;
                 if (state.get(t.name) === "open") {
                     const cycle = [...trail.slice(trail.indexOf(t.name)), name, t.name].join(" -> ");
-                    ctx.addIssue({ path: ["services", i, arg, j, "service"], input: t.name, message: `a service that does not lead back to '${name}' (${cycle} is a cycle)` });
+                    ctx.addIssue({ path: ["services", i, arg, j, "service"], input: t.name, message: `a service that does not depend on '${name}' in turn (${cycle} is a cycle)` });
                 } else visit(t.name, [...trail, name]);
             });
         }

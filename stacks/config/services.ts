@@ -38,7 +38,12 @@ const ordering = {
 
 /** A reference as the component's own checks see it: a component with a label. */
 function asComponents<T extends { after?: DependencyRef[]; requires?: DependencyRef[]; wants?: DependencyRef[] }>(v: T): any {
-    const view = (refs?: DependencyRef[]) => refs?.map((r) => ({ dependency: { label: `${refTarget(r).kind} '${refTarget(r).name}'` } }));
+    // Refinements run even when a reference itself failed (reported at its own path): such a one is just "a reference".
+    const label = (r: unknown) => {
+        const e = r && typeof r === "object" ? Object.entries(r) : [];
+        return e.length === 1 && e[0][0] in DEPENDENCY_SECTIONS ? `${e[0][0]} '${String(e[0][1])}'` : "a reference";
+    };
+    const view = (refs?: DependencyRef[]) => (Array.isArray(refs) ? refs.map((r) => ({ dependency: { label: label(r) } })) : undefined);
     return { ...v, after: view(v.after), requires: view(v.requires), wants: view(v.wants) };
 }
 

@@ -28,7 +28,7 @@ function expectedExampleFiles(): Map<string, string> {
         // The mark the plan's program gives it: project (Pulumi.yaml), stack, type and name.
         const project = (yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { name: string }).name;
         const mark = { id: ownerId(project, "example", SERVICE_TYPE, s.name), aliases: [], adopt: false };
-        for (const f of renderService(resolveServiceArgs(s.name, serviceArgs(s, host, () => pulumi.secret("x"))), mark).files) files.set(`web1${f.path}`, f.content);
+        for (const f of renderService(resolveServiceArgs(s.name, serviceArgs(s, host, () => pulumi.secret("x"), () => ({ dependency: { label: "packages", host, units: [], mounts: [], files: [], resources: [] } }))), mark).files) files.set(`web1${f.path}`, f.content);
     }
     return files;
 }
@@ -70,7 +70,7 @@ describe("offline plan", function () {
     it("writes each remote command's create and delete script, and they pass bash -n and shellcheck", () => {
         const scripts = walk(path.join(outA, "example", "web1", "_scripts"));
         // One converge command per service, and a lifecycle command that holds its delete.
-        assert.deepEqual(scripts, ["notes", "pgbouncer-sandbox", "web", "web-probe"].flatMap((s) => [`${s}-converge-lifecycle.delete.sh`, `${s}-converge.create.sh`]).sort());
+        assert.deepEqual(scripts, [...["notes", "pgbouncer-sandbox", "web", "web-probe"].flatMap((s) => [`${s}-converge-lifecycle.delete.sh`, `${s}-converge.create.sh`]), "pgbouncer-packages-lifecycle.delete.sh", "pgbouncer-packages.create.sh"].sort());
         for (const s of scripts) {
             const text = fs.readFileSync(path.join(outA, "example", "web1", "_scripts", s), "utf8");
             assert.match(text, s.endsWith(".create.sh") ? /^#!\/bin\/bash\n# hearth-content: [0-9a-f]{64}\n# hearth: / : /^#!\/bin\/bash\n# hearth: /);
@@ -108,7 +108,7 @@ describe("offline plan", function () {
     });
 
     it("prints per host each command with its trigger, script sizes and files", () => {
-        assert.match(first.stdout, /^Plan of stack 'example': 1 host\(s\), 4 component\(s\), 8 remote command\(s\), 0 other resource\(s\)$/m);
+        assert.match(first.stdout, /^Plan of stack 'example': 1 host\(s\), 5 component\(s\), 10 remote command\(s\), 0 other resource\(s\)$/m);
         assert.match(first.stdout, /^host web1 \(root@192\.0\.2\.10:22\)$/m);
         assert.match(first.stdout, /^ {4}~ web-converge {2}content [0-9a-f]{12}, create \d+\.\d KiB, no delete$/m);
         assert.match(first.stdout, /^ {4}~ web-converge-lifecycle {2}delete only \(runs when its component is removed\), delete \d+\.\d KiB$/m);
@@ -117,7 +117,7 @@ describe("offline plan", function () {
 
     it("gives identical triggers and identical files on a re-plan", () => {
         const a = triggers(readPlan(outA, "example"));
-        assert.equal(Object.keys(a).length, 8);
+        assert.equal(Object.keys(a).length, 10);
         for (const t of Object.values(a)) assert.match(t ?? "", /^[0-9a-f]{64}$/);
         assert.deepEqual(triggers(readPlan(outB, "example")), a);
         const files = walk(path.join(outA, "example"));

@@ -1,0 +1,116 @@
+// hearth:packages, hearth:files and the services' references by name: hostile values are refused at their key path,
+// before any component exists, and a reference names an entry on the service's own host.
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { checkSiteConfig, parseSiteConfig } from "../../stacks/schema";
+import { buildSite } from "../../stacks/site";
+import { installMocks, recorded, resetRecorded, settle, TEST_HOST_KEY } from "../mocks";
+
+type Values = Record<string, any>;
+
+function base(): Values {
+    return {
+        sshPrivateKey: "placeholder",
+        hosts: [
+            { name: "web1", address: "192.0.2.10", hostKey: TEST_HOST_KEY, facts: { zfs: true } },
+            { name: "web2", address: "192.0.2.11", hostKey: TEST_HOST_KEY, facts: { zfs: true } },
+        ],
+        packages: [{ name: "dav", host: "web1", packages: ["radicale"] }],
+        files: [{ name: "conf", host: "web1", path: "/etc/radicale/rights", content: "[owner]\n" }],
+        datasets: [{ name: "data", host: "web1", dataset: "tank/radicale", mountpoint: "/srv/radicale" }, { name: "other", host: "web2", dataset: "tank/other" }],
+        services: [{ name: "radicale", host: "web1", description: "Radicale", execStart: ["/usr/bin/python3", "-m", "radicale"] }],
+    };
+}
+
+function problems(v: Values, secretKeys = ["sshPrivateKey"]): string[] {
+    const r = checkSiteConfig({ values: v, secretKeys: new Set(secretKeys) });
+    return r.ok ? [] : r.problems.map((p) => `'${p.path}' ${p.message}`);
+}
+
+const cases: [string, (v: Values) => void, RegExp][] = [
+    ["a package name with a shell word", (v) => (v.packages[0].packages = ["radicale; id"]), /^'hearth:packages\[0\]\.packages\[0\]' is "radicale; id": expected a Debian package name/],
+    ["an uppercase package name", (v) => (v.packages[0].packages = ["Radicale"]), /^'hearth:packages\[0\]\.packages\[0\]' is "Radicale": expected a Debian package name/],
+    ["a package with an architecture", (v) => (v.packages[0].packages = ["radicale:amd64"]), /^'hearth:packages\[0\]\.packages\[0\]' is "radicale:amd64"/],
+    ["a version with a space", (v) => (v.packages[0].packages = [{ name: "radicale", version: "3.1 -1" }]), /^'hearth:packages\[0\]\.packages\[0\]\.version' is "3\.1 -1": expected a Debian version/],
+    ["a version with a shell expansion", (v) => (v.packages[0].packages = [{ name: "radicale", version: "$(id)" }]), /^'hearth:packages\[0\]\.packages\[0\]\.version' is "\$\(id\)"/],
+    ["a package listed twice", (v) => (v.packages[0].packages = ["radicale", { name: "radicale", hold: true }]), /^'hearth:packages\[0\]\.packages\[1\]' is "radicale": expected a package not listed before/],
+    ["a hold that is not a boolean", (v) => (v.packages[0].packages = [{ name: "radicale", hold: "yes" }]), /^'hearth:packages\[0\]\.packages\[0\]\.hold' is "yes"/],
+    ["a kept unit with a path", (v) => (v.packages[0].keepUnits = ["../x.service"]), /^'hearth:packages\[0\]\.keepUnits\[0\]' is "\.\.\/x\.service": expected a systemd unit name/],
+    ["a kept unit that is a mount", (v) => (v.packages[0].keepUnits = ["srv.mount"]), /^'hearth:packages\[0\]\.keepUnits\[0\]' is "srv\.mount"/],
+    ["removeOnDelete without a reason", (v) => (v.packages[0].removeOnDelete = {}), /^'hearth:packages\[0\]\.removeOnDelete\.reason' is missing/],
+    ["an unknown packages key", (v) => (v.packages[0].version = "1"), /^'hearth:packages\[0\]\.version' is not a known key/],
+    ["packages on an unknown host", (v) => (v.packages[0].host = "web9"), /^'hearth:packages\[0\]\.host' is "web9": expected the name of an entry in hearth:hosts or hearth:containers/],
+    ["two packages entries with one name", (v) => v.packages.push({ name: "dav", host: "web2", packages: ["curl"] }), /^'hearth:packages\[1\]\.name' is "dav": expected a packages entry name not used before/],
+    ["a file under /etc/systemd", (v) => (v.files[0].path = "/etc/systemd/system/x.service"), /^'hearth:files\[0\]\.path' is "\/etc\/systemd\/system\/x\.service"/],
+    ["a file path with ..", (v) => (v.files[0].path = "/etc/radicale/../sudoers"), /^'hearth:files\[0\]\.path' is "\/etc\/radicale\/\.\.\/sudoers"/],
+    ["a relative file path", (v) => (v.files[0].path = "etc/radicale/x"), /^'hearth:files\[0\]\.path' is "etc\/radicale\/x"/],
+    ["a setuid mode", (v) => (v.files[0].mode = "4755"), /^'hearth:files\[0\]\.mode' is "4755": expected a mode without setuid/],
+    ["a world-writable mode", (v) => (v.files[0].mode = "0666"), /^'hearth:files\[0\]\.mode' is "0666": expected a mode no other user may write/],
+    ["a numeric mode", (v) => (v.files[0].mode = 420), /^'hearth:files\[0\]\.mode' is 420/],
+    ["an owner with a shell word", (v) => (v.files[0].owner = "root;id"), /^'hearth:files\[0\]\.owner' is "root;id"/],
+    ["content with a NUL", (v) => (v.files[0].content = "a\0b"), /^'hearth:files\[0\]\.content' is .*expected text/],
+    ["both content and secretContent", (v) => (v.files[0].secretContent = "confKey"), /^'hearth:files\[0\]\.content' is "\[owner\]\\n": expected exactly one of content/],
+    ["neither content nor secretContent", (v) => delete v.files[0].content, /^'hearth:files\[0\]\.content' is missing: expected exactly one of content/],
+    ["a secret file readable by others", (v) => ((v.files[0] = { name: "conf", host: "web1", path: "/etc/radicale/users", secretContent: "usersKey", mode: "0644" }), (v.usersKey = "x")), /^'hearth:files\[0\]\.mode' is "0644": expected a mode other users can neither read/],
+    ["a secretContent that is not a key name", (v) => ((v.files[0] = { name: "conf", host: "web1", path: "/etc/radicale/users", secretContent: "alice:$apr1$x" })), /^'hearth:files\[0\]\.secretContent' is "\(hidden: it may be a secret\)": expected the name of a secret config key/],
+    ["the file's own secret flag", (v) => (v.files[0].secret = true), /^'hearth:files\[0\]\.secret' is not a known key/],
+    ["a reference with two kinds", (v) => (v.services[0].after = [{ dataset: "data", file: "conf" }]), /^'hearth:services\[0\]\.after\[0\]' is .*expected a reference by name/],
+    ["a reference of an unknown kind", (v) => (v.services[0].requires = [{ unit: "x.service" }]), /^'hearth:services\[0\]\.requires\[0\]/],
+    ["a reference by a plain string", (v) => (v.services[0].wants = ["data"]), /^'hearth:services\[0\]\.wants\[0\]' is "data": expected a reference by name/],
+    ["a reference name with a shell word", (v) => (v.services[0].after = [{ dataset: "data;id" }]), /^'hearth:services\[0\]\.after\[0\]\.dataset' is "data;id": expected a lowercase DNS label/],
+    ["a reference to nothing", (v) => (v.services[0].requires = [{ dataset: "nope" }]), /^'hearth:services\[0\]\.requires\[0\]\.dataset' is "nope": expected the name of an entry of hearth:datasets on host 'web1' \("data"\)$/],
+    ["a reference to another host", (v) => (v.services[0].requires = [{ dataset: "other" }]), /^'hearth:services\[0\]\.requires\[0\]\.dataset' is "other": expected the name of an entry of hearth:datasets on host 'web1' \("data"\) \('other' is on host 'web2'\)$/],
+    ["a reference to itself", (v) => (v.services[0].after = [{ service: "radicale" }]), /^'hearth:services\[0\]\.after\[0\]\.service' is "radicale": expected the name of an entry of hearth:services on host 'web1' \(none there\) \(not the service itself\)$/],
+    ["a file reference where there is none", (v) => (v.services[0].after = [{ file: "conf2" }]), /^'hearth:services\[0\]\.after\[0\]\.file' is "conf2": expected the name of an entry of hearth:files on host 'web1' \("conf"\)$/],
+    ["a packages reference on another host", (v) => ((v.packages[0].host = "web2"), (v.services[0].after = [{ packages: "dav" }])), /^'hearth:services\[0\]\.after\[0\]\.packages' is "dav": expected the name of an entry of hearth:packages on host 'web1' \(none there\) \('dav' is on host 'web2'\)$/],
+    ["more than 64 references", (v) => (v.services[0].after = Array.from({ length: 65 }, () => ({ dataset: "data" }))), /^'hearth:services\[0\]\.after' is .*expected an array of at most 64 references/],
+    [
+        "services naming each other in a cycle",
+        (v) => {
+            v.services[0].after = [{ service: "b" }];
+            v.services.push({ name: "b", host: "web1", description: "B", execStart: ["/usr/bin/true"], wants: [{ service: "radicale" }] });
+        },
+        /^'hearth:services\[1\]\.wants\[0\]\.service' is "radicale": expected a service that does not depend on 'b' in turn \(radicale -> b -> radicale is a cycle\)$/,
+    ],
+];
+
+describe("hearth:packages, hearth:files and references by name", () => {
+    it("the base config is valid", () => assert.deepEqual(problems(base()), []));
+
+    for (const [what, edit, expected] of cases) {
+        it(`refuses ${what} at its key path`, () => {
+            const v = base();
+            edit(v);
+            const found = problems(v, ["sshPrivateKey", "usersKey", "confKey"]);
+            assert.ok(found.some((f) => expected.test(f)), found.join("\n") || "the config accepted it");
+        });
+    }
+
+    it("a unit a service declares may not also be listed in keepUnits (it is kept without it)", async () => {
+        installMocks("hearth", "apps");
+        const v = base();
+        v.packages[0].keepUnits = ["radicale.service"];
+        resetRecorded();
+        assert.throws(
+            () => buildSite(parseSiteConfig({ values: v, secretKeys: new Set(["sshPrivateKey"]) }), { secret: () => pulumi.secret("s") }),
+            (e: Error) => e.message.includes(`'hearth:packages[0].keepUnits[0]' is "radicale.service": expected a unit no service of host 'web1' declares (a service declares radicale.service, so it is kept without being listed)`),
+        );
+        await settle();
+        assert.deepEqual(recorded, []);
+    });
+
+    it("builds references into ordering and keeps the declared packaged unit", async () => {
+        installMocks("hearth", "apps");
+        const v = base();
+        v.services[0].requires = [{ dataset: "data" }, { packages: "dav" }];
+        v.services[0].after = [{ file: "conf" }];
+        resetRecorded();
+        buildSite(parseSiteConfig({ values: v, secretKeys: new Set(["sshPrivateKey"]) }), { secret: () => pulumi.secret("s") });
+        await settle();
+        const pkgs = recorded.find((r) => r.type === "hearth:apt:Packages")!;
+        assert.deepEqual(pkgs.inputs.keepUnits, ["radicale.service"]);
+        const svc = recorded.find((r) => r.type === "hearth:systemd:Service" && r.name === "radicale")!;
+        assert.match(svc.inputs.unitText, /^RequiresMountsFor=\/srv\/radicale$/m);
+        assert.ok(recorded.some((r) => r.type === "hearth:files:File" && r.name === "conf"));
+    });
+});
