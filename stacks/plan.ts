@@ -110,12 +110,8 @@ function referencedOutputs(dir: string, self: string, nested: boolean) {
 /** Enumerates the listener registry (components/core/owner.ts): each host object with its listeners. */
 export type ListeningHosts = () => Iterable<readonly [object, readonly RegistryListener[]]>;
 
-/**
- * Each host's listeners (by the Host's name) from the registry the program filled, or undefined when this library
- * does not enumerate its registry.
- */
-export function registryListeners(enumerate: ListeningHosts | undefined = (hearth as { listeningHosts?: ListeningHosts }).listeningHosts): Map<string, readonly RegistryListener[]> | undefined {
-    if (typeof enumerate !== "function") return undefined;
+/** Each host's listeners (by the Host's name) from the registry the program filled. */
+export function registryListeners(enumerate: ListeningHosts = hearth.listeningHosts): Map<string, readonly RegistryListener[]> {
     const out = new Map<string, RegistryListener[]>();
     for (const [host, listeners] of enumerate()) {
         const name = typeof (host as { name?: unknown }).name === "string" ? (host as { name: string }).name : "(unnamed host)";
@@ -153,7 +149,6 @@ async function main(argv: string[]): Promise<number> {
     console.log(`Stack outputs: ${JSON.stringify(run.outputs)}`);
     console.log("Offline: secure config values are placeholders and never written; what hosts would print (public keys, host keys) is simulated.");
     console.log(`Wrote ${path.relative(process.cwd(), outDir) || outDir}/ (files per host, _scripts/, _files.tsv, _listeners.tsv, _packages.tsv; plan.json with the unset secrets) in ${Date.now() - started} ms.`);
-    if (!listeners) console.log("Listeners: not shown (this library does not enumerate its listener registry).");
     // The last thing printed: what is left to do before a real `pulumi up`.
     const unset = () => {
         console.log("");
