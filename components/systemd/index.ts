@@ -58,10 +58,11 @@ function claimUnits(host: object, r: ResolvedService, mark: ReturnType<typeof ow
 }
 
 /** Plan-time: the sockets the service listens on, in the host's one listener registry (a second listener on a port is refused). */
-function listenUnits(host: object, r: ResolvedService, mark: ReturnType<typeof ownerMark>): void {
+function listenUnits(host: object, r: ResolvedService, declared: readonly number[], mark: ReturnType<typeof ownerMark>): void {
     const listener = `unit ${r.unitName}`;
     const scope: Listener["scope"] = r.network === "local" ? "local" : r.network === "internet" ? "internet" : "none";
-    r.listenPorts.forEach((port, i) => listenOnHost(host, { protocol: "tcp", port, listener, scope }, mark, `listenPorts[${i}]`, port));
+    // Named at the index the program gave it (the resolved list is sorted).
+    r.listenPorts.forEach((port) => listenOnHost(host, { protocol: "tcp", port, listener, scope }, mark, `listenPorts[${declared.indexOf(port)}]`, port));
     if (r.socket?.listenPort !== undefined) {
         // The socket unit listens on the host's network whatever the app's: "local" filters who may connect.
         const m = /^\[?([^\]]*?)\]?:\d+$/.exec(r.socket.listenStream);
@@ -98,7 +99,7 @@ export class SystemdService extends pulumi.ComponentResource {
         const mark = ownerMark(SERVICE_TYPE, name, opts, adopt);
         claimUnits(args.host, resolved, mark);
         if (resolved.files.length) claimOnHost(args.host, `config tree ${filesDir(resolved.unitName, resolved.dropIn)}`, mark, "files", resolved.files.map((f) => f.target));
-        listenUnits(args.host, resolved, mark);
+        listenUnits(args.host, resolved, args.listenPorts ?? [], mark);
         rehearsalPoint();
         const rendered = renderService(resolved, mark);
         // Recorded as the component's inputs (state, policy props): resolved plain data, credential names only, config
