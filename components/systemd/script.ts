@@ -44,7 +44,7 @@ export interface ServicePlan {
     readonly targets: readonly string[];
     /** Files on the host another component writes (a HostFile) that the service uses: part of the restart decision. */
     readonly watched: readonly string[];
-    /** The service declares ExecReload=: a change of config files, watched files or credentials alone reloads it. */
+    /** The service declares ExecReload=: a change of watched files alone reloads it (config files and credentials restart it). */
     readonly reload: boolean;
 }
 
@@ -88,15 +88,18 @@ function digest(s: Script, p: ServicePlan): void {
 }
 
 /**
- * Restart UNIT when its unit files changed (or it never ran), reload it when only what it reads changed (config files,
- * watched files, credentials) and it runs, else start it when it is not running. The record is "<all> <unit files>",
+ * Restart UNIT when its unit files, credentials or config files changed (or it never ran), reload it when only the
+ * watched files it reads on the host changed and it runs, else start it when it is not running. The record is "<all> <unit files>",
  * so the next run tells the two apart from host state alone.
  */
 function reloadRestartOrStart(s: Script, p: ServicePlan, unit: string): void {
     const key = shq(appliedKey(p.files[0].path));
     digest(s, p);
+    // Restarted by a change of its unit files, its credentials (systemd copies them only at start) or its config files:
+    // a file is replaced by a rename, the running service's bind still holds the old inode, and the kernel refuses to
+    // mount over a bind whose file was unlinked (so `systemctl bind` cannot refresh it). Reloaded by the rest (watched files).
     s.raw(
-        `hearth_u=$(hearth_digest ${q(p.files.map((f) => f.path))})`,
+        `hearth_u=$(hearth_digest ${q([...p.files.map((f) => f.path), ...p.credentials.map((c) => c.path), ...p.configFiles.map((f) => f.path)])})`,
         `hearth_a=$(hearth_applied ${key})`,
         `if [ "$hearth_d $hearth_u" != "$hearth_a" ]; then`,
         `  if [ "\${hearth_a#* }" = "$hearth_u" ] && systemctl is-active -q -- ${shq(unit)}; then`,

@@ -148,14 +148,21 @@ describe("SystemdService config files and ordering", () => {
         assert.match(renderService(r, markOf("once")).unitText, /^Type=oneshot\nExecStart=\/bin\/sleep infinity\nRemainAfterExit=yes$/m);
     });
 
-    it("reloads only with execReload, and only when the unit files are unchanged and the service runs", () => {
+    it("reloads only with execReload, only for a change of watched files, and only while the service runs", () => {
         const plain = renderService(resolveServiceArgs("a", { host, ...ok, ...file("/etc/a/config") }), markOf("a")).script;
         assert.doesNotMatch(plain, /systemctl reload/);
         const reload = renderService(resolveServiceArgs("a", { host, ...ok, ...file("/etc/a/config"), execReload: ["/bin/kill", "-HUP", "$MAINPID"] }), markOf("a")).script;
         assert.match(reload, /if \[ "\$\{hearth_a#\* \}" = "\$hearth_u" \] && systemctl is-active -q -- a\.service; then\n\s+systemctl reload -- a\.service\n\s+else\n\s+systemctl restart -- a\.service/);
         // The file itself is part of the digest of what the service reads.
         assert.match(reload, /hearth_d=\$\(hearth_digest \/etc\/systemd\/system\/a\.service \/usr\/local\/etc\/hearth\/a\.service\/etc\/a\/config\)/);
-        assert.match(reload, /hearth_u=\$\(hearth_digest \/etc\/systemd\/system\/a\.service\)/);
+        // A config file or credential restarts it (the running bind holds the old file; credentials are copied at start).
+        assert.match(reload, /hearth_u=\$\(hearth_digest \/etc\/systemd\/system\/a\.service \/usr\/local\/etc\/hearth\/a\.service\/etc\/a\/config\)/);
+        const cred = renderService(resolveServiceArgs("c", { host, ...ok, credentials: { token: pulumi.secret("t") }, execReload: ["/bin/true"] } as SystemdServiceArgs), markOf("c")).script;
+        assert.match(cred, /hearth_u=\$\(hearth_digest \/etc\/systemd\/system\/c\.service \/etc\/credstore\/c\.service\/token\)/);
+        // A watched file (a HostFile's) alone reloads it.
+        const watched = renderService(resolveServiceArgs("w", { host, ...ok, execReload: ["/bin/true"], after: [dependable(host, "HostFile 'f'", { files: ["/etc/w/f"], contentHash: pulumi.output("e".repeat(64)) })] } as SystemdServiceArgs), markOf("w")).script;
+        assert.match(watched, /hearth_d=\$\(hearth_digest \/etc\/systemd\/system\/w\.service \/etc\/w\/f\)/);
+        assert.match(watched, /hearth_u=\$\(hearth_digest \/etc\/systemd\/system\/w\.service\)/);
     });
 
     it("a referenced file joins the restart decision, and its content hash the converge command (no line without one)", async () => {
