@@ -1,11 +1,31 @@
 // Services from the site config: SystemdServiceArgs with the host looked up, credentials read from secret config keys
-// and `after`/`requires`/`wants` names turned into the components they name.
-import { Dependable, Host, SystemdService, SystemdServiceArgs } from "../../components";
-import { DependencyRef, refTarget, ServiceConfig } from "../config/services";
+// (an htpasswd credential hashed from them), and `after`/`requires`/`wants` names turned into the components they name.
+import * as pulumi from "@pulumi/pulumi";
+import { ArgumentError, Dependable, Host, htpasswdLine, SystemdService, SystemdServiceArgs } from "../../components";
+import { DependencyRef, HtpasswdCredential, refTarget, ServiceConfig } from "../config/services";
 import { SecretSource } from "./hosts";
 
 /** The component a reference names (the config's cross-checks made sure it exists on the service's host). */
 export type DependencySource = (ref: DependencyRef) => Dependable;
+
+/**
+ * A credential's value: a secret config key's value, or an htpasswd file of stable lines hashed from secret keys (a
+ * secret Output: the passwords and the lines never leave it).
+ */
+export function credentialValue(c: string | HtpasswdCredential, secret: SecretSource): pulumi.Output<string> {
+    if (typeof c === "string") return secret(c);
+    const line = (u: { user: string; password: string }) =>
+        secret(u.password).apply((pw) => {
+            try {
+                return htpasswdLine(u.user, pw);
+            } catch (e) {
+                // The value is never shown: only the key that holds it and what a password may be.
+                if (e instanceof ArgumentError) throw new Error(`the secret config key '${u.password}' (htpasswd user '${u.user}') holds a value that is not allowed (not shown): expected ${e.allowed}`);
+                throw e;
+            }
+        });
+    return pulumi.secret(pulumi.all(c.htpasswd.map(line)).apply((lines) => `${lines.join("\n")}\n`));
+}
 
 export function serviceArgs(s: ServiceConfig, host: Host, secret: SecretSource, deps: DependencySource = noDependencies): SystemdServiceArgs {
     const { name: _name, host: _host, credentials, after, requires, wants, ...rest } = s;
@@ -19,7 +39,7 @@ export function serviceArgs(s: ServiceConfig, host: Host, secret: SecretSource, 
         ...rest,
         ...ordering,
         host,
-        ...(credentials ? { credentials: Object.fromEntries(Object.entries(credentials).map(([cred, c]) => [cred, secret(c)])) } : {}),
+        ...(credentials ? { credentials: Object.fromEntries(Object.entries(credentials).map(([cred, c]) => [cred, credentialValue(c, secret)])) } : {}),
     };
 }
 

@@ -139,7 +139,11 @@ export function secretRefs(sections: Record<string, any>): Map<string, string> {
     const services = Array.isArray(sections.services) ? sections.services : [];
     services.forEach((s: any, i: number) => {
         const creds = s && typeof s === "object" && s.credentials && typeof s.credentials === "object" ? s.credentials : {};
-        for (const [name, key] of Object.entries(creds)) add(key, `hearth:services[${i}].credentials.${name}`);
+        for (const [name, key] of Object.entries(creds)) {
+            add(key, `hearth:services[${i}].credentials.${name}`);
+            const users = key && typeof key === "object" && Array.isArray((key as any).htpasswd) ? (key as any).htpasswd : [];
+            users.forEach((u: any, j: number) => add(u?.password, `hearth:services[${i}].credentials.${name}.htpasswd[${j}].password`));
+        }
     });
     const files = Array.isArray(sections.files) ? sections.files : [];
     files.forEach((f: any, i: number) => add(f?.secretContent, `hearth:files[${i}].secretContent`));

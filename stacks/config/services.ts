@@ -2,7 +2,7 @@
 // resource name, and credentials given as the names of secret config keys. Every other key, its limits and its
 // cross-field checks are the component's, so a new argument is a config key the day it is added.
 import { z } from "zod";
-import { checkSystemdDropIn, checkSystemdService, isSystemdDropIn, rules, systemdCredentials, systemdDropInShape, systemdEither, systemdResourceUnitName, systemdServiceShape } from "../../components";
+import { ArgumentError, checkSystemdDropIn, checkSystemdService, htpasswdLine, isSystemdDropIn, rules, systemdCredentials, systemdDropInShape, systemdEither, systemdResourceUnitName, systemdServiceShape } from "../../components";
 import { secretKey } from "./fields";
 
 const { label, list, problem, record } = rules;
@@ -47,6 +47,53 @@ function asComponents<T extends { after?: DependencyRef[]; requires?: Dependency
     return { ...v, after: view(v.after), requires: view(v.requires), wants: view(v.wants) };
 }
 
+/** An htpasswd credential: one line per user, each hashed from the password in a secret config key. */
+const HTPASSWD_USERS_ALLOWED = "an array of 1 to 100 { user, password } (password: the name of a secret config key)";
+export const htpasswdCredential = () =>
+    record(
+        {
+            htpasswd: list(
+                record(
+                    {
+                        user: z
+                            .string(rules.say("an htpasswd user name"))
+                            .superRefine((u, ctx) => {
+                                // The user rule is htpasswdLine's own (checked with a stand-in password).
+                                try {
+                                    htpasswdLine(u, "-");
+                                } catch (e) {
+                                    if (!(e instanceof ArgumentError)) throw e;
+                                    ctx.addIssue({ code: "custom", message: e.allowed, input: u });
+                                }
+                            })
+                            .describe("The user name."),
+                        password: secretKey().describe("The name of the secret config key holding the user's password."),
+                    },
+                    "an htpasswd user",
+                ),
+                HTPASSWD_USERS_ALLOWED,
+                100,
+                1,
+            ),
+        },
+        "an htpasswd credential",
+    ).superRefine((v, ctx) => {
+        // Two lines for one user: the file would hold two passwords for it, and which one counts is the reader's guess.
+        const seen = new Map<string, number>();
+        v.htpasswd.forEach((u, i) => {
+            const first = seen.get(u.user);
+            if (first !== undefined) problem(ctx, ["htpasswd", i, "user"], u.user, `a user not listed before (htpasswd[${first}] has it)`);
+            else seen.set(u.user, i);
+        });
+    });
+export type HtpasswdCredential = z.infer<ReturnType<typeof htpasswdCredential>>;
+
+const CREDENTIAL_ALLOWED = "the name of a secret config key, or { htpasswd: [{ user, password: <secret config key> }] }";
+const credentialValue = () =>
+    z.union([secretKey(), htpasswdCredential()], {
+        error: (iss) => (typeof (iss as { input?: unknown }).input === "string" ? undefined : CREDENTIAL_ALLOWED),
+    });
+
 const placed = {
     name: label().describe("Resource and (unless `unitName` is given) unit name."),
     host: label("the name of a host in hearth:hosts").describe("Name of the host in `hearth:hosts` (or the container in `hearth:containers`) it runs on."),
@@ -65,7 +112,11 @@ const fullService = record(
         ...systemdServiceShape,
         host: placed.host,
         ...ordering,
-        credentials: systemdCredentials(secretKey()).optional().describe("Credential name to the name of the secret config key holding its value. @default {}"),
+        credentials: systemdCredentials(credentialValue())
+            .optional()
+            .describe(
+                "Credential name to the name of the secret config key holding its value, or to `{ htpasswd: [{ user, password }] }`: an htpasswd file, one stable `$apr1$` line per user hashed from the password in that secret config key (the salt is derived from the password and the user, so an unchanged password gives an unchanged file). @default {}",
+            ),
     },
     "a service",
 ).superRefine((v, ctx) => {

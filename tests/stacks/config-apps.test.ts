@@ -2,9 +2,11 @@
 // before any component exists, and a reference names an entry on the service's own host.
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
+import { htpasswdLine } from "../../components";
 import { checkSiteConfig, parseSiteConfig } from "../../stacks/schema";
 import { buildSite } from "../../stacks/site";
-import { installMocks, recorded, resetRecorded, settle, TEST_HOST_KEY } from "../mocks";
+import { credentialValue } from "../../stacks/build/services";
+import { installMocks, isSecret, plainStrings, recorded, resetRecorded, resolve, settle, TEST_HOST_KEY } from "../mocks";
 
 type Values = Record<string, any>;
 
@@ -72,7 +74,42 @@ const cases: [string, (v: Values) => void, RegExp][] = [
         },
         /^'hearth:services\[1\]\.wants\[0\]\.service' is "radicale": expected a service that does not depend on 'b' in turn \(radicale -> b -> radicale is a cycle\)$/,
     ],
+    ...htpasswdCases(),
 ];
+
+/** The service's htpasswd credential: `{ htpasswd: [{ user, password: <secret config key> }] }`. */
+function htpasswd(users: unknown): (v: Values) => void {
+    return (v) => {
+        v.services[0].credentials = { htpasswd: { htpasswd: users } };
+        v.alicePassword = "s3cret-alice";
+    };
+}
+
+function htpasswdCases(): [string, (v: Values) => void, RegExp][] {
+    // Every value under `credentials` is hidden in an error (it is a secret-looking name): a user name too.
+    const at = String.raw`'hearth:services\[0\]\.credentials\.htpasswd`;
+    const hidden = String.raw`is "\(hidden: it may be a secret\)": expected `;
+    const re = (s: string) => new RegExp(`^${at}${s}`);
+    const user = String.raw`\.htpasswd\[0\]\.user' ${hidden}1 to 64 letters, digits and \. _ @ \+ - \(no ':', '#', spaces or control characters\)$`;
+    return [
+        ["an htpasswd user with a ':'", htpasswd([{ user: "alice:x", password: "alicePassword" }]), re(user)],
+        ["an htpasswd user with a newline", htpasswd([{ user: "alice\nbob", password: "alicePassword" }]), re(user)],
+        ["an htpasswd user that is a comment", htpasswd([{ user: "#alice", password: "alicePassword" }]), re(user)],
+        ["an empty htpasswd user", htpasswd([{ user: "", password: "alicePassword" }]), re(user)],
+        ["an htpasswd user of 65 characters", htpasswd([{ user: "a".repeat(65), password: "alicePassword" }]), re(user)],
+        ["no htpasswd users", htpasswd([]), re(String.raw`\.htpasswd' ${hidden}an array of 1 to 100 \{ user, password \}`)],
+        ["101 htpasswd users", htpasswd(Array.from({ length: 101 }, (_, i) => ({ user: `u${i}`, password: "alicePassword" }))), re(String.raw`\.htpasswd' ${hidden}an array of 1 to 100`)],
+        ["one htpasswd user twice", htpasswd([{ user: "alice", password: "alicePassword" }, { user: "alice", password: "alicePassword" }]), re(String.raw`\.htpasswd\[1\]\.user' ${hidden}a user not listed before \(htpasswd\[0\] has it\)$`)],
+        ["an htpasswd user without a password", htpasswd([{ user: "alice" }]), re(String.raw`\.htpasswd\[0\]\.password' is missing: expected the name of a secret config key`)],
+        // A pasted line or password in place of the key name is never shown.
+        ["a pasted htpasswd line as the password", htpasswd([{ user: "alice", password: "alice:$apr1$abcdefgh$0123456789abcdefghijkl" }]), re(String.raw`\.htpasswd\[0\]\.password' ${hidden}the name of a secret config key`)],
+        ["a password key that is not set", htpasswd([{ user: "alice", password: "bobPassword" }]), /^'hearth:bobPassword' is missing: expected a secret \(named by hearth:services\[0\]\.credentials\.htpasswd\.htpasswd\[0\]\.password\)/],
+        ["an unknown key in an htpasswd user", htpasswd([{ user: "alice", password: "alicePassword", hash: "md5" }]), re(String.raw`\.htpasswd\[0\]\.hash' is not a known key`)],
+        ["an unknown key beside htpasswd", (v) => ((v.services[0].credentials = { htpasswd: { htpasswd: [{ user: "alice", password: "alicePassword" }], bcrypt: true } }), (v.alicePassword = "x")), re(String.raw`\.bcrypt' is not a known key`)],
+        ["a credential that is a number", (v) => (v.services[0].credentials = { htpasswd: 5 }), re(String.raw`' ${hidden}the name of a secret config key, or \{ htpasswd: \[\{ user, password: <secret config key> \}\] \}$`)],
+        ["a credential that is a list", (v) => (v.services[0].credentials = { htpasswd: ["alicePassword"] }), re(String.raw`' ${hidden}the name of a secret config key, or \{ htpasswd`)],
+    ];
+}
 
 describe("hearth:packages, hearth:files and references by name", () => {
     it("the base config is valid", () => assert.deepEqual(problems(base()), []));
@@ -81,7 +118,7 @@ describe("hearth:packages, hearth:files and references by name", () => {
         it(`refuses ${what} at its key path`, () => {
             const v = base();
             edit(v);
-            const found = problems(v, ["sshPrivateKey", "usersKey", "confKey"]);
+            const found = problems(v, ["sshPrivateKey", "usersKey", "confKey", "alicePassword"]);
             assert.ok(found.some((f) => expected.test(f)), found.join("\n") || "the config accepted it");
         });
     }
@@ -113,4 +150,70 @@ describe("hearth:packages, hearth:files and references by name", () => {
         assert.match(svc.inputs.unitText, /^RequiresMountsFor=\/srv\/radicale$/m);
         assert.ok(recorded.some((r) => r.type === "hearth:files:File" && r.name === "conf"));
     });
+
+    it("an htpasswd password set in plain text is an error that does not show it", () => {
+        const v = base();
+        htpasswd([{ user: "alice", password: "alicePassword" }])(v);
+        const found = problems(v, ["sshPrivateKey"]);
+        assert.ok(found.includes("'hearth:alicePassword' is set in plain text (value not shown): expected a secret, set with `pulumi config set --secret alicePassword`"), found.join("\n"));
+        assert.ok(!found.some((f) => f.includes("s3cret-alice")), found.join("\n"));
+    });
+
+    describe("an htpasswd credential built from secret passwords", () => {
+        const passwords: Record<string, string> = { alicePassword: "correct horse battery staple", bobPassword: "Tr0ub4dor&3-bob" };
+        const secretOf = (over: Record<string, string> = {}) => (key: string) => pulumi.secret({ ...passwords, ...over }[key]);
+        const site = () => {
+            const v = base();
+            v.services[0].credentials = { htpasswd: { htpasswd: [{ user: "alice", password: "alicePassword" }, { user: "bob@example.org", password: "bobPassword" }] } };
+            Object.assign(v, { alicePassword: "x", bobPassword: "x" });
+            return parseSiteConfig({ values: v, secretKeys: new Set(["sshPrivateKey", "alicePassword", "bobPassword"]) });
+        };
+        async function build(over: Record<string, string> = {}) {
+            await installMocks("hearth", "apps");
+            resetRecorded();
+            buildSite(site(), { secret: secretOf(over) });
+            await settle();
+            const converge = recorded.find((r) => r.type === "command:remote:Command" && r.name === "radicale-converge")!;
+            return { converge, all: [...recorded] };
+        }
+
+        it("is one stable $apr1$ line per user, a secret, identical on every build", async () => {
+            const c = credentialValue({ htpasswd: [{ user: "alice", password: "alicePassword" }, { user: "bob@example.org", password: "bobPassword" }] }, secretOf());
+            assert.equal(await isSecret(c), true);
+            const file = await resolve(c);
+            assert.equal(file, `${htpasswdLine("alice", passwords.alicePassword)}\n${htpasswdLine("bob@example.org", passwords.bobPassword)}\n`);
+            assert.match(file, /^alice:\$apr1\$[./0-9A-Za-z]{8}\$[./0-9A-Za-z]{22}\nbob@example\.org:\$apr1\$/);
+            const first = await build();
+            const again = await build();
+            assert.equal(again.converge.inputs.create, first.converge.inputs.create, "an unchanged password changes nothing");
+            assert.equal(again.converge.inputs.stdin, first.converge.inputs.stdin);
+            assert.ok(first.converge.inputs.stdin.includes(file), "the file travels as a stdin frame");
+            const changed = await build({ bobPassword: "a new password for bob" });
+            assert.notEqual(changed.converge.inputs.stdin, first.converge.inputs.stdin, "a changed password is a change of the component (its secret stdin)");
+        });
+
+        it("neither a password nor a line is in any recorded input in clear, nor in the service's recorded props", async () => {
+            const { converge, all } = await build();
+            assert.equal(isSecretValueOf(converge.rawInputs.stdin), true, "the stdin carrying the credential is secret");
+            const lines = [htpasswdLine("alice", passwords.alicePassword), htpasswdLine("bob@example.org", passwords.bobPassword)];
+            const hashes = lines.map((l) => l.slice(l.indexOf(":") + 1));
+            for (const r of all) {
+                const clear = plainStrings(r.rawInputs).join("\n");
+                for (const needle of [...Object.values(passwords), ...hashes]) assert.ok(!clear.includes(needle), `${r.type} ${r.name} shows a secret in clear`);
+            }
+            const svc = all.find((r) => r.type === "hearth:systemd:Service" && r.name === "radicale")!;
+            const props = JSON.stringify(svc.inputs);
+            for (const needle of [...Object.values(passwords), ...hashes, "$apr1$"]) assert.ok(!props.includes(needle), `the recorded props show ${needle.slice(0, 6)}…`);
+        });
+
+        it("a password a line cannot hold is refused naming its key, never showing it", async () => {
+            const c = credentialValue({ htpasswd: [{ user: "alice", password: "alicePassword" }] }, secretOf({ alicePassword: "two\nlines" }));
+            const e: Error = await (c as any).promise().then(() => new Error("accepted"), (err: Error) => err);
+            assert.equal(e.message, "the secret config key 'alicePassword' (htpasswd user 'alice') holds a value that is not allowed (not shown): expected a password of 1 to 4096 characters without NUL, CR or LF");
+        });
+    });
 });
+
+function isSecretValueOf(v: unknown): boolean {
+    return plainStrings(v).length === 0 && v !== undefined;
+}
