@@ -43,5 +43,12 @@ export function isDependable(value: unknown): value is Dependable {
     const d = (value as { dependency?: unknown }).dependency;
     if (typeof d !== "object" || d === null) return false;
     const dep = d as Partial<ServiceDependency>;
-    return typeof dep.label === "string" && Array.isArray(dep.units) && Array.isArray(dep.mounts) && Array.isArray(dep.files) && Array.isArray(dep.resources);
+    return (
+        typeof dep.label === "string" &&
+        Array.isArray(dep.units) &&
+        Array.isArray(dep.mounts) &&
+        Array.isArray(dep.files) &&
+        Array.isArray(dep.resources) &&
+        dep.resources.every((r) => pulumi.Resource.isInstance(r))
+    );
 }

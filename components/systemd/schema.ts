@@ -256,11 +256,17 @@ const orderingShape = {
     files: files()
         .optional()
         .describe(
-            `Config files the service reads: each is written to \`${HEARTH_ETC}/<unit>/<target>\` (root-owned) and bound read-only at \`target\` inside the service (\`BindReadOnlyPaths=\`), so the packaged tree stays untouched. A changed file restarts the service (reloads it with \`execReload\`). @default []`,
+            `Config files the service reads: each is written to \`${HEARTH_ETC}/<unit>/<target>\` (root-owned) and bound read-only at \`target\` inside the service (\`BindReadOnlyPaths=\`), so the packaged tree stays untouched. A changed file restarts the service (even with \`execReload\`: the bind keeps the old file until the service's namespace is set up again). @default []`,
         ),
 };
 
-const ENV_FILE_ALLOWED = `an absolute path, optionally after '-' (optional file): ${HOST_PATH_ALLOWED}; not below /proc, /sys, /dev or the credential stores`;
+const ENV_FILE_ALLOWED = `an absolute path below /etc/ or /usr/ (trees only root writes: the file's variables, LD_PRELOAD included, reach the service), optionally after '-' (optional file): ${HOST_PATH_ALLOWED}; not below the credential stores`;
+
+/** An environment file lives where only root writes: whoever writes it sets the service's environment. */
+function isEnvironmentFile(v: string): boolean {
+    const p = v.startsWith("-") ? v.slice(1) : v;
+    return isHostPath(p) && !isHiddenTree(p) && (p.startsWith("/etc/") || p.startsWith("/usr/"));
+}
 
 /** A command line: an argv array whose first word is an absolute program path. */
 function argv(_name: string) {
@@ -376,13 +382,13 @@ export const systemdServiceShape = {
     type: oneOf(["simple", "exec", "notify", "oneshot"])
         .optional()
         .describe("`Type=`: `notify` for a daemon that reports readiness (sd_notify), `oneshot` for a job (kept active after it exits, so a re-run does not start it again). @default \"exec\" (\"oneshot\" for a timer job)"),
-    execReload: argv("execReload").optional().describe("`ExecReload=` as an argv array (`execReload[0]` absolute): with it, a change of `files` or `credentials` alone reloads the service instead of restarting it. @default - none (a change restarts)"),
+    execReload: argv("execReload").optional().describe("`ExecReload=` as an argv array (`execReload[0]` absolute): with it, a changed HostFile the service references (\`after\`/\`requires\`/\`wants\`) reloads the service instead of restarting it; changed \`files\`, credentials or unit still restart it. @default - none (a change restarts)"),
     workingDirectory: unitPath(false).optional().describe("`WorkingDirectory=`: an absolute path (it must exist when the service starts). @default - /"),
     environmentFile: z
         .string(say(ENV_FILE_ALLOWED))
-        .refine((v) => { const p = v.startsWith("-") ? v.slice(1) : v; return isHostPath(p) && !isHiddenTree(p); }, say(ENV_FILE_ALLOWED))
+        .refine(isEnvironmentFile, say(ENV_FILE_ALLOWED))
         .optional()
-        .describe("`EnvironmentFile=`: an absolute path of `NAME=value` lines read at start; a leading `-` makes it optional (a missing file is not an error). @default - none"),
+        .describe("`EnvironmentFile=`: an absolute path below /etc/ or /usr/ of `NAME=value` lines read at start; a leading `-` makes it optional (a missing file is not an error). @default - none"),
     ...orderingShape,
     enable: bool().optional().describe(ENABLE_DOC),
 };
