@@ -140,7 +140,8 @@ const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n+/g, " ");
 export function table(schema: z.ZodType): string {
     const lines = ["| argument | type | required | default | description |", "| --- | --- | --- | --- | --- |"];
     for (const r of rows(schema)) {
-        lines.push(`| \`${r.arg}\` | ${r.type} | ${r.required ? "yes" : ""} | ${cell(r.default)} | ${cell(r.description)} |`);
+        // A type's own alternatives come escaped (`"a" \| "b"`); a documented type (`Output | Promise`) is escaped here.
+        lines.push(`| \`${r.arg}\` | ${r.type.replace(/(?<!\\)\|/g, "\\|")} | ${r.required ? "yes" : ""} | ${cell(r.default)} | ${cell(r.description)} |`);
     }
     return lines.join("\n");
 }
