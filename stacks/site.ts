@@ -1,6 +1,6 @@
 // The site program's body: validated config in, hearth components out. Everything is checked before the first resource.
 import * as pulumi from "@pulumi/pulumi";
-import { declaredAt, Dependable, Host, rehearse, Rehearsed, SystemdService } from "../components";
+import { declaredAt, Dependable, Host, PostgresDb, rehearse, Rehearsed, SystemdService, ZfsDataset } from "../components";
 import { SiteConfig } from "./schema";
 import { ProblemCollector } from "./config/problems";
 import { STACK_NAME } from "./config/wireguard";
@@ -8,7 +8,8 @@ import { buildHosts, hostAddresses, SecretSource } from "./build/hosts";
 import { createServices, DependencySource, planServices } from "./build/services";
 import { createPackages, planPackages } from "./build/packages";
 import { createFiles } from "./build/files";
-import { DependencyKind, DependencyRef, refTarget } from "./config/services";
+import { DEPENDENCY_SECTIONS, DependencyKind, DependencyRef, refTarget } from "./config/services";
+import { creationOrder, dependsOnOptions, OrderedEntry } from "./build/order";
 import { createStorage, databaseOutputs } from "./build/storage";
 import { planDatasets } from "./build/datasets";
 import { planDatabases } from "./build/databases";
@@ -138,23 +139,42 @@ export function buildSite(site: SiteConfig, env: SiteEnv): SiteOutputs {
         new Map(items.flatMap((item) => [...declaredAt(where(section, nameOf(item)), () => create([item]))]));
     const createdContainers = declare("containers", containers, (c) => c.name, createContainers);
     const hostFor = (n: string): Host => hosts.get(n) ?? createdContainers.get(n)!.host;
-    const storage = {
-        datasets: declare("datasets", datasets, ([n]) => n, (d) => createStorage(d, []).datasets),
-        databases: declare("databases", databases, ([n]) => n, (d) => createStorage([], d).databases),
+    // Datasets, databases, packages, files and services in one order: each after whatever it names (a service's
+    // after/requires/wants, any entry's dependsOn), otherwise in this section order. A `dependsOn` becomes Pulumi
+    // `dependsOn` on the entry's component and on every remote command it registers.
+    const created: Record<DependencyKind, Map<string, Dependable & pulumi.Resource>> = {
+        dataset: new Map(),
+        database: new Map(),
+        packages: new Map(),
+        file: new Map(),
+        service: new Map(),
     };
-    const createdPackages = declare("packages", packages, (p) => p.config.name, (p) => createPackages(p, hostFor));
-    const createdFiles = declare("files", files, (f) => f.name, (f) => createFiles(f, hostFor, secret));
-    const createdServices = new Map<string, SystemdService>();
-    const named: Record<DependencyKind, (name: string) => Dependable | undefined> = {
-        service: (n) => createdServices.get(n),
-        dataset: (n) => storage.datasets.get(n),
-        database: (n) => storage.databases.get(n),
-        file: (n) => createdFiles.get(n),
-        packages: (n) => createdPackages.get(n),
+    // The cross-checks made sure every reference names an entry, and the order below creates it first.
+    const named = (ref: DependencyRef) => created[refTarget(ref).kind].get(refTarget(ref).name)!;
+    const deps: DependencySource = named;
+    const configOf = (kind: DependencyKind, name: string) => (site[DEPENDENCY_SECTIONS[kind]] ?? []).find((e) => e.name === name);
+    const optsFor = (kind: DependencyKind, name: string) => dependsOnOptions((configOf(kind, name)?.dependsOn ?? []).map(named));
+    const entry = <T>(kind: DependencyKind, name: string, refs: readonly DependencyRef[] | undefined, item: T): OrderedEntry<T> => ({ kind, name, refs: refs ?? [], item });
+    const create: Record<DependencyKind, (name: string, item: any) => Dependable & pulumi.Resource> = {
+        dataset: (n, d) => createStorage([d], [], () => optsFor("dataset", n)).datasets.get(n)!,
+        database: (n, d) => createStorage([], [d], () => optsFor("database", n)).databases.get(n)!,
+        packages: (n, p) => createPackages([p], hostFor, () => optsFor("packages", n)).get(n)!,
+        file: (n, f) => createFiles([f], hostFor, secret, () => optsFor("file", n)).get(n)!,
+        service: (n, s) => createServices([s], hostFor, secret, deps, () => optsFor("service", n)).get(n)!,
     };
-    const deps: DependencySource = (ref) => named[refTarget(ref).kind](refTarget(ref).name)!;
-    // planServices put every service after the services it names.
-    for (const s of services) declaredAt(where("services", s.name), () => createdServices.set(s.name, createServices([s], hostFor, secret, deps).get(s.name)!));
+    const order = creationOrder<unknown>([
+        ...datasets.map(([n, a]) => entry("dataset", n, configOf("dataset", n)?.dependsOn, [n, a])),
+        ...databases.map(([n, a]) => entry("database", n, configOf("database", n)?.dependsOn, [n, a])),
+        ...packages.map((p) => entry("packages", p.config.name, p.config.dependsOn, p)),
+        ...files.map((f) => entry("file", f.name, f.dependsOn, f)),
+        // planServices put every service after the services it names.
+        ...services.map((s) => entry("service", s.name, [...(s.after ?? []), ...(s.requires ?? []), ...(s.wants ?? []), ...(s.dependsOn ?? [])], s)),
+    ]);
+    for (const e of order) {
+        declaredAt(where(DEPENDENCY_SECTIONS[e.kind], e.name), () => created[e.kind].set(e.name, create[e.kind](e.name, e.item)));
+    }
+    const storage = { datasets: created.dataset as Map<string, ZfsDataset>, databases: created.database as Map<string, PostgresDb> };
+    const createdServices = created.service as Map<string, SystemdService>;
     const remote = env.remoteSite ?? stackReferences();
     const createdLinks = declare("wireguard", links, (l) => l.name, (l) => createLinks(l, hosts, secret, remote));
     const createdZones = declare("zones", zones, (z) => z.config.name, createZones);

@@ -14,7 +14,7 @@ export function planDatabases(items: readonly DatabaseConfig[], hosts: Map<strin
     items.forEach((d, i) => {
         const host = hosts.get(d.host);
         if (!host) return;
-        const { name, host: _h, ...rest } = d;
+        const { name, host: _h, dependsOn: _d, ...rest } = d;
         const args: PostgresDbArgs = { ...rest, host };
         if (args.tablespace === undefined || problems.run(`hearth:databases[${i}]`, () => resolvePostgresDbArgs(args))) out.push([name, args]);
     });

@@ -11,7 +11,7 @@ export function planDatasets(items: readonly DatasetConfig[], hosts: Map<string,
     items.forEach((d, i) => {
         const host = hosts.get(d.host);
         if (!host) return;
-        const { name, host: _h, ...rest } = d;
+        const { name, host: _h, dependsOn: _d, ...rest } = d;
         const ok = problems.run(`hearth:datasets[${i}]`, () => {
             checkZfsHostFacts(host, rest);
             return true;

@@ -3,6 +3,7 @@
 // declared unit is never masked and never listed twice. A unit goes to the entry that installs the package of its
 // name (`radicale.service`, `postgresql@.service` → `radicale`, `postgresql`); a drop-in on a unit named like no
 // declared package goes to the host's first entry.
+import * as pulumi from "@pulumi/pulumi";
 import { DebianPackages, DebianPackagesArgs, Host, MASKABLE_UNIT } from "../../components";
 import { PackagesConfig } from "../config/packages";
 import { ServiceConfig } from "../config/services";
@@ -55,11 +56,11 @@ export function planPackages(entries: readonly PackagesConfig[], services: reado
 }
 
 export function packagesArgs(p: PlannedPackages, host: Host): DebianPackagesArgs {
-    const { name: _n, host: _h, keepUnits, ...rest } = p.config;
+    const { name: _n, host: _h, dependsOn: _d, keepUnits, ...rest } = p.config;
     const keep = [...(keepUnits ?? []), ...p.declared];
     return { ...rest, host, ...(keep.length ? { keepUnits: keep } : {}) };
 }
 
-export function createPackages(planned: readonly PlannedPackages[], hostFor: (name: string) => Host): Map<string, DebianPackages> {
-    return new Map(planned.map((p) => [p.config.name, new DebianPackages(p.config.name, packagesArgs(p, hostFor(p.config.host)))]));
+export function createPackages(planned: readonly PlannedPackages[], hostFor: (name: string) => Host, optsFor: (name: string) => pulumi.ComponentResourceOptions = () => ({})): Map<string, DebianPackages> {
+    return new Map(planned.map((p) => [p.config.name, new DebianPackages(p.config.name, packagesArgs(p, hostFor(p.config.host)), optsFor(p.config.name))]));
 }

@@ -28,7 +28,7 @@ export function credentialValue(c: string | HtpasswdCredential, secret: SecretSo
 }
 
 export function serviceArgs(s: ServiceConfig, host: Host, secret: SecretSource, deps: DependencySource = noDependencies): SystemdServiceArgs {
-    const { name: _name, host: _host, credentials, after, requires, wants, ...rest } = s;
+    const { name: _name, host: _host, dependsOn: _d, credentials, after, requires, wants, ...rest } = s;
     const ordering = {
         ...(after ? { after: after.map(deps) } : {}),
         ...(requires ? { requires: requires.map(deps) } : {}),
@@ -72,6 +72,12 @@ export function planServices(services: readonly ServiceConfig[], placeable: (nam
 }
 
 /** Creates the checked services (in `planServices` order), each on its real Host (a container's once it exists). */
-export function createServices(services: readonly ServiceConfig[], hostFor: (name: string) => Host, secret: SecretSource, deps?: DependencySource): Map<string, SystemdService> {
-    return new Map(services.map((s) => [s.name, new SystemdService(s.name, serviceArgs(s, hostFor(s.host), secret, deps))]));
+export function createServices(
+    services: readonly ServiceConfig[],
+    hostFor: (name: string) => Host,
+    secret: SecretSource,
+    deps?: DependencySource,
+    optsFor: (name: string) => pulumi.ComponentResourceOptions = () => ({}),
+): Map<string, SystemdService> {
+    return new Map(services.map((s) => [s.name, new SystemdService(s.name, serviceArgs(s, hostFor(s.host), secret, deps), optsFor(s.name))]));
 }

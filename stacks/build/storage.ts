@@ -13,10 +13,14 @@ export interface Storage {
     readonly databases: Map<string, PostgresDb>;
 }
 
-export function createStorage(datasets: readonly Planned<ZfsDatasetArgs>[], databases: readonly Planned<PostgresDbArgs>[]): Storage {
+export function createStorage(
+    datasets: readonly Planned<ZfsDatasetArgs>[],
+    databases: readonly Planned<PostgresDbArgs>[],
+    optsFor: (kind: "dataset" | "database", name: string) => pulumi.ComponentResourceOptions = () => ({}),
+): Storage {
     return {
-        datasets: new Map(datasets.map(([name, args]) => [name, new ZfsDataset(name, args)])),
-        databases: new Map(databases.map(([name, args]) => [name, new PostgresDb(name, args)])),
+        datasets: new Map(datasets.map(([name, args]) => [name, new ZfsDataset(name, args, optsFor("dataset", name))])),
+        databases: new Map(databases.map(([name, args]) => [name, new PostgresDb(name, args, optsFor("database", name))])),
     };
 }
 

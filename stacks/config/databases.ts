@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { checkPostgresDb, postgresDbShape, rules } from "../../components";
 import { label, list, record } from "./fields";
+import { dependsOnField } from "./services";
 
 /** A PostgresDb entry: the component's arguments and rules; `host` is the name of an entry in hearth:hosts. */
 export const databaseSchema = record(
@@ -11,6 +12,7 @@ export const databaseSchema = record(
         host: label("the name of a host in hearth:hosts"),
         // A config value is never an Output: only the plain half of the component's `pulumi.Input`.
         address: rules.hostAddress().optional().describe(postgresDbShape.address.description ?? ""),
+        dependsOn: dependsOnField(),
     },
     "a database",
 ).superRefine(checkPostgresDb);

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { checkZfsDataset, zfsDatasetFields } from "../../components";
 import { label, list, record } from "./fields";
+import { dependsOnField } from "./services";
 
 const { destroyOnDelete: _d, recursive: _r, ...tablespaceFields } = zfsDatasetFields;
 
@@ -15,6 +16,7 @@ export const datasetSchema = record(
         name: label(),
         host: label("the name of a host in hearth:hosts"),
         ...zfsDatasetFields,
+        dependsOn: dependsOnField(),
     },
     "a dataset",
 ).superRefine(checkZfsDataset);

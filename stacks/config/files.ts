@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { checkHostFile, fileContent, hostFileShape, rules } from "../../components";
 import { secretKey } from "./fields";
+import { dependsOnField } from "./services";
 
 const { label, problem, record } = rules;
 
@@ -21,6 +22,7 @@ export const fileEntrySchema = record(
         name: label().describe("Resource name; services name it in `after`/`requires`/`wants` as `{ file: <name> }`."),
         host: label("the name of a host in hearth:hosts").describe("Name of the host in `hearth:hosts` (or the container in `hearth:containers`) the file is written on."),
         ...fields,
+        dependsOn: dependsOnField(),
         content: fileContent().optional().describe(hostFileShape.content.description ?? ""),
         secretContent: secretKey()
             .optional()

@@ -1,6 +1,6 @@
 // Cross-checks of the site config: names that must be unique, references that must point at something, secrets named by key.
 import { DEFAULT_SSH_KEY } from "./hosts";
-import { DEPENDENCY_SECTIONS, refTarget } from "./services";
+import { DEPENDENCY_SECTIONS, DEPENDS_ON_SECTIONS, DependencyKind, refTarget } from "./services";
 
 /** A cross-check failure: where (path under the namespace), the value found, and what is allowed. */
 export interface CrossIssue {
@@ -81,9 +81,14 @@ export function crossCheck(site: any): CrossIssue[] {
     return issues;
 }
 
+/** A reference's node in the creation graph: `service 'radicale'`. */
+const node = (kind: string, name: string) => `${kind} '${name}'`;
+const KIND_OF: Record<string, DependencyKind> = Object.fromEntries(Object.entries(DEPENDENCY_SECTIONS).map(([k, s]) => [s, k as DependencyKind]));
+
 /**
  * A service's `after`/`requires`/`wants` name entries on its own host (a unit on another machine means nothing to its
- * systemd); services naming each other may not form a cycle (each is created after those it names).
+ * systemd); `dependsOn` (any section that has it) names entries on any host, not itself. What names what may not form
+ * a cycle: each entry is created after those it names.
  */
 function dependencyRefs(ctx: Ctx, site: any): void {
     const services: any[] = site.services ?? [];
@@ -102,26 +107,51 @@ function dependencyRefs(ctx: Ctx, site: any): void {
             });
         }
     });
-    // A cycle of services naming each other: none could be created first.
-    const byName = new Map(services.map((s, i) => [s.name, i]));
+    for (const from of DEPENDS_ON_SECTIONS) {
+        (site[from] ?? []).forEach((e: any, i: number) =>
+            (e.dependsOn ?? []).forEach((r: any, j: number) => {
+                const { kind, name } = refTarget(r);
+                const section = DEPENDENCY_SECTIONS[kind];
+                const others = (site[section] ?? []).filter((x: any) => !(section === from && x.name === e.name));
+                if (others.some((x: any) => x.name === name)) return;
+                const list = others.length ? others.map((x: any) => JSON.stringify(x.name)).join(", ") : "none defined";
+                const why = section === from && name === e.name ? " (not the entry itself)" : "";
+                ctx.addIssue({ path: [from, i, "dependsOn", j, kind], input: name, message: `the name of an entry of hearth:${section} (${list})${why}` });
+            }),
+        );
+    }
+    // A cycle of entries naming each other: none could be created first. Each edge is reported where it is written.
+    const edges = new Map<string, { to: string; path: (string | number)[]; name: string }[]>();
+    const exists = new Set<string>();
+    for (const section of DEPENDS_ON_SECTIONS) {
+        (site[section] ?? []).forEach((e: any, i: number) => {
+            const from = node(KIND_OF[section], e.name);
+            exists.add(from);
+            const out = edges.get(from) ?? [];
+            edges.set(from, out);
+            for (const arg of section === "services" ? ["after", "requires", "wants", "dependsOn"] : ["dependsOn"]) {
+                (e[arg] ?? []).forEach((r: any, j: number) => {
+                    const t = refTarget(r);
+                    out.push({ to: node(t.kind, t.name), path: [section, i, arg, j, t.kind], name: t.name });
+                });
+            }
+        });
+    }
     const state = new Map<string, "open" | "done">();
-    const visit = (name: string, trail: string[]): void => {
-        if (state.get(name) === "done") return;
-        const i = byName.get(name)!;
-        state.set(name, "open");
-        for (const arg of ["after", "requires", "wants"]) {
-            (services[i][arg] ?? []).forEach((r: any, j: number) => {
-                const t = refTarget(r);
-                if (t.kind !== "service" || !byName.has(t.name) || t.name === name) return;
-                if (state.get(t.name) === "open") {
-                    const cycle = [...trail.slice(trail.indexOf(t.name)), name, t.name].join(" -> ");
-                    ctx.addIssue({ path: ["services", i, arg, j, "service"], input: t.name, message: `a service that does not depend on '${name}' in turn (${cycle} is a cycle)` });
-                } else visit(t.name, [...trail, name]);
-            });
+    const visit = (from: string, trail: string[]): void => {
+        if (state.get(from) === "done") return;
+        state.set(from, "open");
+        for (const edge of edges.get(from) ?? []) {
+            if (!exists.has(edge.to) || edge.to === from) continue;
+            if (state.get(edge.to) === "open") {
+                const cycle = [...trail.slice(trail.indexOf(edge.to)), from, edge.to].join(" -> ");
+                const what = edge.path[edge.path.length - 1] === "packages" ? "packages entry" : String(edge.path[edge.path.length - 1]);
+                ctx.addIssue({ path: edge.path, input: edge.name, message: `a ${what} that does not depend on ${from} in turn (${cycle} is a cycle)` });
+            } else visit(edge.to, [...trail, from]);
         }
-        state.set(name, "done");
+        state.set(from, "done");
     };
-    for (const s of services) visit(s.name, []);
+    for (const from of edges.keys()) visit(from, []);
 }
 
 /** Secret config keys the site names, each with the key path that names it (the first one). */

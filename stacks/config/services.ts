@@ -29,6 +29,21 @@ export function refTarget(r: DependencyRef): { kind: DependencyKind; name: strin
 
 const dependencies = () => list(dependencyRef(), DEPS_ALLOWED, 64);
 
+/** The sections whose entries take `dependsOn` (the entries a reference can name). */
+export const DEPENDS_ON_SECTIONS = Object.values(DEPENDENCY_SECTIONS);
+
+/**
+ * `dependsOn`: entries of the site, on any host, created before this one (Pulumi `dependsOn` on the component and on
+ * every remote command it registers; a delete of this entry runs before theirs). It orders deployments only: what a
+ * service's systemd orders its start after is `after`/`requires`/`wants`.
+ */
+export const dependsOnField = () =>
+    dependencies()
+        .optional()
+        .describe(
+            "Entries of the site (on any host) to create before this one, by name: `{ service | dataset | database | file | packages: <name> }`. Pulumi `dependsOn`: every remote command of this entry waits for theirs, and on delete runs before theirs. It does not order a service's start (that is `after`/`requires`/`wants`). @default []",
+        );
+
 /** The config's references where the component takes components; its checks then see what each names. */
 const ordering = {
     after: dependencies().optional().describe(`${systemdServiceShape.after.description ?? ""} By name: \`{ service | dataset | database | file | packages: <name> }\` on the same host.`),
@@ -112,6 +127,7 @@ const fullService = record(
         ...systemdServiceShape,
         host: placed.host,
         ...ordering,
+        dependsOn: dependsOnField(),
         credentials: systemdCredentials(credentialValue())
             .optional()
             .describe(
@@ -124,7 +140,7 @@ const fullService = record(
     checkUnitNameFromName(v, ctx);
 });
 
-const dropIn = record({ ...placed, ...systemdDropInShape, host: placed.host, ...ordering }, "a service").superRefine((v, ctx) => checkSystemdDropIn(asComponents(v), ctx));
+const dropIn = record({ ...placed, ...systemdDropInShape, host: placed.host, ...ordering, dependsOn: dependsOnField() }, "a service").superRefine((v, ctx) => checkSystemdDropIn(asComponents(v), ctx));
 
 export const serviceSchema = systemdEither(isSystemdDropIn, dropIn, fullService);
 

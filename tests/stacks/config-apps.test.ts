@@ -72,10 +72,35 @@ const cases: [string, (v: Values) => void, RegExp][] = [
             v.services[0].after = [{ service: "b" }];
             v.services.push({ name: "b", host: "web1", description: "B", execStart: ["/usr/bin/true"], wants: [{ service: "radicale" }] });
         },
-        /^'hearth:services\[1\]\.wants\[0\]\.service' is "radicale": expected a service that does not depend on 'b' in turn \(radicale -> b -> radicale is a cycle\)$/,
+        /^'hearth:services\[1\]\.wants\[0\]\.service' is "radicale": expected a service that does not depend on service 'b' in turn \(service 'radicale' -> service 'b' -> service 'radicale' is a cycle\)$/,
     ],
     ...htpasswdCases(),
+    ...dependsOnCases(),
 ];
+
+function dependsOnCases(): [string, (v: Values) => void, RegExp][] {
+    return [
+        ["a dependsOn naming nothing", (v) => (v.services[0].dependsOn = [{ dataset: "nope" }]), /^'hearth:services\[0\]\.dependsOn\[0\]\.dataset' is "nope": expected the name of an entry of hearth:datasets \("data", "other"\)$/],
+        ["a dependsOn on a section with no entries", (v) => (v.files[0].dependsOn = [{ database: "db" }]), /^'hearth:files\[0\]\.dependsOn\[0\]\.database' is "db": expected the name of an entry of hearth:databases \(none defined\)$/],
+        ["a dataset depending on itself", (v) => (v.datasets[0].dependsOn = [{ dataset: "data" }]), /^'hearth:datasets\[0\]\.dependsOn\[0\]\.dataset' is "data": expected the name of an entry of hearth:datasets \("other"\) \(not the entry itself\)$/],
+        ["a dependsOn of an unknown kind", (v) => (v.packages[0].dependsOn = [{ container: "build" }]), /^'hearth:packages\[0\]\.dependsOn\[0\]' is .*expected a reference by name/],
+        ["a dependsOn by a plain string", (v) => (v.datasets[0].dependsOn = ["conf"]), /^'hearth:datasets\[0\]\.dependsOn\[0\]' is "conf": expected a reference by name/],
+        ["a dependsOn with two kinds", (v) => (v.files[0].dependsOn = [{ dataset: "data", packages: "dav" }]), /^'hearth:files\[0\]\.dependsOn\[0\]' is .*expected a reference by name/],
+        ["a dependsOn name with a shell word", (v) => (v.services[0].dependsOn = [{ file: "conf$(id)" }]), /^'hearth:services\[0\]\.dependsOn\[0\]\.file' is "conf\$\(id\)": expected a lowercase DNS label/],
+        ["more than 64 dependsOn", (v) => (v.packages[0].dependsOn = Array.from({ length: 65 }, () => ({ file: "conf" }))), /^'hearth:packages\[0\]\.dependsOn' is .*expected an array of at most 64 references/],
+        ["dependsOn that is not a list", (v) => (v.datasets[0].dependsOn = { service: "radicale" }), /^'hearth:datasets\[0\]\.dependsOn' is .*expected an array of at most 64 references/],
+        [
+            "a dataset depending on the service that requires it",
+            (v) => ((v.services[0].requires = [{ dataset: "data" }]), (v.datasets[0].dependsOn = [{ service: "radicale" }])),
+            /^'hearth:(datasets\[0\]\.dependsOn\[0\]\.service' is "radicale": expected a service that does not depend on dataset 'data'|services\[0\]\.requires\[0\]\.dataset' is "data": expected a dataset that does not depend on service 'radicale') in turn \((dataset 'data' -> service 'radicale' -> dataset 'data'|service 'radicale' -> dataset 'data' -> service 'radicale') is a cycle\)$/,
+        ],
+        [
+            "a cycle through three sections",
+            (v) => ((v.files[0].dependsOn = [{ packages: "dav" }]), (v.packages[0].dependsOn = [{ dataset: "other" }]), (v.datasets[1].dependsOn = [{ file: "conf" }])),
+            /^'hearth:\w+\[\d\]\.dependsOn\[0\]\.\w+' is "\w+": expected a (file|packages entry|dataset) that does not depend on .* in turn \(.* -> .* -> .* -> .* is a cycle\)$/,
+        ],
+    ];
+}
 
 /** The service's htpasswd credential: `{ htpasswd: [{ user, password: <secret config key> }] }`. */
 function htpasswd(users: unknown): (v: Values) => void {
@@ -157,6 +182,47 @@ describe("hearth:packages, hearth:files and references by name", () => {
         const found = problems(v, ["sshPrivateKey"]);
         assert.ok(found.includes("'hearth:alicePassword' is set in plain text (value not shown): expected a secret, set with `pulumi config set --secret alicePassword`"), found.join("\n"));
         assert.ok(!found.some((f) => f.includes("s3cret-alice")), found.join("\n"));
+    });
+
+    it("dependsOn may name an entry on another host, and a dataset may wait for a packages entry", () => {
+        const v = base();
+        v.services[0].dependsOn = [{ dataset: "other" }];
+        v.datasets[0].dependsOn = [{ packages: "dav" }, { file: "conf" }];
+        assert.deepEqual(problems(v), []);
+    });
+
+    it("dependsOn creates what it names first, and every remote command of the entry depends on it", async () => {
+        await installMocks("hearth", "apps");
+        const v = base();
+        // Declared in the reverse of the section order: the dataset waits for the service, the service for the file.
+        v.datasets[0].dependsOn = [{ service: "radicale" }];
+        v.services[0].dependsOn = [{ file: "conf" }, { dataset: "other" }];
+        const site = parseSiteConfig({ values: v, secretKeys: new Set(["sshPrivateKey"]) });
+        const deps = new Map<string, string[]>();
+        const order: string[] = [];
+        resetRecorded();
+        await pulumi.runtime.runInPulumiStack(async () => {
+            pulumi.runtime.registerStackTransformation((a) => {
+                order.push(`${a.type} ${a.name}`);
+                const on = a.opts.dependsOn;
+                deps.set(`${a.type} ${a.name}`, (Array.isArray(on) ? on : on ? [on] : []).map((r: any) => `${r.__pulumiType} ${r.__name}`).sort());
+                return undefined;
+            });
+            buildSite(site, { secret: () => pulumi.secret("s") });
+            return undefined;
+        });
+        await settle();
+        const at = (what: string) => order.indexOf(what);
+        assert.ok(at("hearth:files:File conf") < at("hearth:systemd:Service radicale"), order.join("\n"));
+        assert.ok(at("hearth:zfs:Dataset other") < at("hearth:systemd:Service radicale"), order.join("\n"));
+        assert.ok(at("hearth:systemd:Service radicale") < at("hearth:zfs:Dataset data"), order.join("\n"));
+        const service = ["hearth:files:File conf", "hearth:zfs:Dataset other"];
+        assert.deepEqual([...new Set(deps.get("hearth:systemd:Service radicale"))], service);
+        const commands = ["radicale-converge", "radicale-converge-lifecycle"];
+        for (const c of commands) assert.deepEqual(deps.get(`command:remote:Command ${c}`)!.filter((d) => !d.startsWith("command:")).filter((d, i, all) => all.indexOf(d) === i), service, c);
+        for (const c of ["data-dataset", "data-dataset-lifecycle"]) assert.ok(deps.get(`command:remote:Command ${c}`)!.includes("hearth:systemd:Service radicale"), `${c} waits for the service`);
+        // Without dependsOn, nothing is added: the other dataset's commands depend on nothing of the site.
+        assert.deepEqual(deps.get("command:remote:Command other-dataset")!.filter((d) => d.startsWith("hearth:")), []);
     });
 
     describe("an htpasswd credential built from secret passwords", () => {

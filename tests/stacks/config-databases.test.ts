@@ -66,8 +66,8 @@ const LIMITS: [string, Record<string, unknown>][] = [
 describe("site config: hearth:databases derives from PostgresDb's schema", () => {
     before(() => installMocks());
 
-    it("has exactly the component's arguments as keys, besides the entry's name", () => {
-        assert.deepEqual(Object.keys(databaseSchema.shape).sort(), ["name", ...Object.keys(postgresDbShape)].sort());
+    it("has exactly the component's arguments as keys, besides the entry's name and the site's dependsOn", () => {
+        assert.deepEqual(Object.keys(databaseSchema.shape).sort(), ["name", "dependsOn", ...Object.keys(postgresDbShape)].sort());
     });
 
     for (const [what, over] of [...hostileDatabases.filter(([w]) => !NEEDS_FACTS.has(w)), ...LIMITS] as [string, Record<string, unknown>][]) {

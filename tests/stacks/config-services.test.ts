@@ -66,14 +66,14 @@ describe("hearth:services is SystemdService's schema", () => {
         });
     }
 
-    it("has every argument of both forms as a key, with the host by name and a resource name", () => {
+    it("has every argument of both forms as a key, with the host by name, a resource name and the site's dependsOn", () => {
         const r = rules.checkArgs(serviceSchema, { name: "app", host: "web1", ...full, nonsense: 1 });
         assert.ok(!r.ok);
         const keys = Object.keys(systemdServiceShape);
-        assert.equal(r.issues[0].allowed, `one of the keys of a service: name, ${keys.join(", ")}`);
+        assert.equal(r.issues[0].allowed, `one of the keys of a service: name, ${keys.join(", ")}, dependsOn`);
         const d = rules.checkArgs(serviceSchema, { name: "pg", host: "web1", dropIn: { unit: "postgresql.service" }, nonsense: 1 });
         assert.ok(!d.ok);
-        assert.equal(d.issues[0].allowed, `one of the keys of a service: name, ${Object.keys(systemdDropInShape).join(", ")}`);
+        assert.equal(d.issues[0].allowed, `one of the keys of a service: name, ${Object.keys(systemdDropInShape).join(", ")}, dependsOn`);
         const h = rules.checkArgs(serviceSchema, { name: "app", host: "Web 1", ...full });
         assert.ok(!h.ok);
         assert.deepEqual(h.issues[0].path, ["host"]);
