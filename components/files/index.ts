@@ -9,10 +9,13 @@ import { claimOnHost, ownerMark } from "../ownership";
 import type { ServiceDependency } from "../refs";
 import { frameStdin } from "../shell";
 import { FILE_TYPE } from "../tokens";
-import { check, checkLater, fail } from "../validate";
+import { check, fail } from "../validate";
 import { HostFileArgs, ResolvedHostFile, resolveHostFileArgs } from "./args";
 import { renderHostFile } from "./render";
-import { fileContent } from "./schema";
+import { CONTENT_ALLOWED, isFileContent } from "./schema";
+
+/** How a secret content (or any content of a `secret: true` file) is shown in an error: never its text. */
+export const SECRET_SHOWN = "<secret>";
 
 export { HostFileArgs, ResolvedHostFile, resolveHostFileArgs };
 export { FileSpec, RenderedHostFile, renderHostFile, fileKey, ORIG_SUFFIX } from "./render";
@@ -28,7 +31,8 @@ export {
     MODE_ALLOWED,
     MODE_SECRET_ALLOWED,
     MODE_SPECIAL_ALLOWED,
-    MODE_WORLD_WRITABLE_ALLOWED,
+    MODE_EXEC_ALLOWED,
+    MODE_WRITABLE_ALLOWED,
 } from "./schema";
 
 /** What a HostFile records as its inputs (state, policy props): never the content, only its hash (secret when it is). */
@@ -66,18 +70,21 @@ export class HostFile extends pulumi.ComponentResource {
         claimOnHost(r.host, `file ${spec.path}`, mark, "path", spec.path);
         rehearsalPoint();
 
-        // An Output content is checked when it resolves (size, NUL); a secret one must say secret: true, so that its
-        // mode keeps other users out. With secret: true the content is made secret whatever it was.
-        const checkedContent = pulumi.output(checkLater(r.content, fileContent(), ["content"]));
-        const content: pulumi.Output<string> = spec.secret
-            ? pulumi.secret(checkedContent)
-            : pulumi.Output.isInstance(r.content)
-              ? pulumi
-                    .all([checkedContent, pulumi.output(pulumi.isSecret(r.content as pulumi.Output<string>))])
-                    .apply(([c, isSecret]) =>
-                        isSecret ? fail("secret", false, "true when the content is a Pulumi secret (its mode must then keep other users out)") : c,
-                    )
-              : checkedContent;
+        // An Output or promise content is checked when it resolves, by the same rule as a plain string. A promise
+        // becomes an Output first (pulumi.output keeps the secret mark of an Output it resolves to), so that its
+        // secretness is the Output's. A secret content must say secret: true (its mode then keeps other users out),
+        // and neither a secret content nor any content of a secret file is ever shown in an error ("<secret>").
+        // With secret: true the content is made secret whatever it was.
+        const given = typeof r.content === "string" ? undefined : pulumi.output(r.content);
+        const checkedContent: pulumi.Output<string> =
+            given === undefined
+                ? pulumi.output(r.content as string)
+                : pulumi.all([given, pulumi.output(pulumi.isSecret(given))]).apply(([c, isSecret]) => {
+                      if (isSecret && !spec.secret) fail("secret", false, "true when the content is a Pulumi secret (its mode must then keep other users out)");
+                      if (typeof c !== "string" || !isFileContent(c)) fail("content", spec.secret || isSecret ? SECRET_SHOWN : c, CONTENT_ALLOWED);
+                      return c;
+                  });
+        const content: pulumi.Output<string> = spec.secret ? pulumi.secret(checkedContent) : checkedContent;
         const contentHash = content.apply(sha256);
         super(FILE_TYPE, name, {
             host: r.host.name,

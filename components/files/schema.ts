@@ -3,7 +3,7 @@
 import { configPathProblem } from "../core/rules";
 import { bool, documented, ONCE_VALID, pattern, problem, record, say, z } from "../core/schema";
 import { POSIX_USER, POSIX_USER_ALLOWED } from "../core/vocab";
-import { hostArg, inputArg, isOutput } from "../validate";
+import { hostArg, inputArg } from "../validate";
 
 /** Largest content, in bytes (UTF-8). */
 export const MAX_CONTENT_BYTES = 1024 * 1024;
@@ -21,7 +21,8 @@ export const fileContent = () => z.string(say(CONTENT_ALLOWED)).refine(isFileCon
 export const MODE = /^[0-7]{3,4}$/;
 export const MODE_ALLOWED = "an octal mode string such as \"0644\" or \"0640\" (3 or 4 octal digits)";
 export const MODE_SPECIAL_ALLOWED = "a mode without setuid, setgid or sticky bits (the first of 4 digits is 0): a configuration file is never a program";
-export const MODE_WORLD_WRITABLE_ALLOWED = "a mode no other user may write (no 0002 bit): anyone could change the configuration";
+export const MODE_EXEC_ALLOWED = "a mode with no execute bit (no 0100, 0010 or 0001): a configuration file is never a program";
+export const MODE_WRITABLE_ALLOWED = "a mode no other user may write (no 0020 or 0002 bit): the group or anyone could change the configuration";
 export const MODE_SECRET_ALLOWED = "a mode other users can neither read, write nor run (e.g. \"0600\" or \"0640\") when secret is true";
 
 /** The numeric value of a checked mode string. */
@@ -54,11 +55,11 @@ export const hostFileShape = {
     secret: bool()
         .optional()
         .describe(
-            "The content is a secret: it must be a Pulumi secret Output; only its hash is recorded (itself secret), the mode may give other users nothing, and the default mode is 0600. A secret content without `secret: true` fails when it resolves. @default false",
+            "The content is a secret: it must be a Pulumi secret Output (or a promise of one), never a plain string; only its hash is recorded (itself secret), the mode may give other users nothing, and the default mode is 0600. A secret content without `secret: true` fails when it resolves. @default false",
         ),
     mode: pattern(MODE, MODE_ALLOWED)
         .optional()
-        .describe("Octal mode, e.g. \"0644\"; no setuid, setgid or sticky bit, never world-writable. @default \"0644\" (\"0600\" when secret)"),
+        .describe("Octal mode, e.g. \"0644\" or \"0640\": no setuid, setgid or sticky bit, no execute bit, neither group- nor world-writable. @default \"0644\" (\"0600\" when secret)"),
     owner: posixName("user").optional().describe("Owning user; a non-root user must exist on the host (checked before anything is written). @default \"root\""),
     group: posixName("group").optional().describe("Owning group; a non-root group must exist on the host. @default \"root\""),
     createParents: bool()
@@ -75,11 +76,13 @@ export const hostFileShape = {
 
 /** The rules between fields; paths are relative to the arguments. */
 export function checkHostFile(v: { content?: unknown; secret?: boolean; mode?: string }, ctx: z.RefinementCtx): void {
-    if (v.secret && !isOutput(v.content)) problem(ctx, ["content"], typeof v.content === "string" ? "<a plain string>" : v.content, "a Pulumi secret Output (config.requireSecret or pulumi.secret) when secret is true; a plain string would be stored in state in clear text");
+    // A promise cannot be told secret or not before it resolves: it is made secret (secret: true) like an Output.
+    if (v.secret && typeof v.content === "string") problem(ctx, ["content"], "<a plain string>", "a Pulumi secret Output (config.requireSecret or pulumi.secret) when secret is true; a plain string would be stored in state in clear text");
     if (v.mode !== undefined) {
         const m = modeBits(v.mode);
         if (m & 0o7000) problem(ctx, ["mode"], v.mode, MODE_SPECIAL_ALLOWED);
-        else if (m & 0o002) problem(ctx, ["mode"], v.mode, MODE_WORLD_WRITABLE_ALLOWED);
+        else if (m & 0o111) problem(ctx, ["mode"], v.mode, MODE_EXEC_ALLOWED);
+        else if (m & 0o022) problem(ctx, ["mode"], v.mode, MODE_WRITABLE_ALLOWED);
         else if (v.secret && m & 0o007) problem(ctx, ["mode"], v.mode, MODE_SECRET_ALLOWED);
     }
 }

@@ -27,7 +27,7 @@ async function build(args: Partial<HostFileArgs>, name = "conf"): Promise<{ erro
 }
 
 /** Every refused tree, a path inside it (or the file itself). */
-const FILES = ["/etc/default/grub", "/etc/pgbouncer/userlist.txt", "/etc/rc.local", "/etc/anacrontab", "/etc/at.allow", "/etc/at.deny"];
+const FILES = ["/etc/default/grub", "/etc/default/zfs", "/etc/default/useradd", "/etc/rc.local", "/etc/anacrontab", "/etc/at.allow", "/etc/at.deny"];
 const refusedPaths = CONFIG_REFUSED.map(([t]) => (t.endsWith("*") ? `${t.slice(0, -1)}x/y.conf` : FILES.includes(t) ? t : `${t}/x.conf`));
 
 const hostilePaths: [string, unknown, RegExp][] = [
@@ -63,6 +63,8 @@ const hostilePaths: [string, unknown, RegExp][] = [
     ...refusedPaths.map((p): [string, unknown, RegExp] => [`${p} (a refused tree)`, p, p.split("/").length === 3 ? /at least one directory below \/etc/ : /which hearth never writes/]),
 ];
 
+let n = 0;
+
 /** The error an Output fails with ("resolved" when it resolves instead). */
 function failure(o: pulumi.Output<unknown>): Promise<unknown> {
     return (o as unknown as { promise(): Promise<unknown> }).promise().then(() => "resolved", (e: unknown) => e);
@@ -73,7 +75,7 @@ describe("HostFile", () => {
 
     describe("the configuration-path rule (core/rules.ts)", () => {
         it("accepts a package's tree, /etc/default/<name> and /usr/local/etc", () => {
-            for (const p of [OK, "/etc/pgbouncer/pgbouncer.ini", "/etc/default/radicale", "/usr/local/etc/app.conf", "/usr/local/etc/app/conf.d/a.conf", "/etc/radicale/users"]) {
+            for (const p of [OK, "/etc/default/radicale", "/usr/local/etc/app.conf", "/usr/local/etc/app/conf.d/a.conf", "/etc/radicale/users"]) {
                 assert.equal(configPathProblem(p), undefined, p);
                 assert.equal(configPath("path", p), p);
             }
@@ -87,11 +89,66 @@ describe("HostFile", () => {
         it("refuses a tree by its whole segment, not by a prefix of another name (except the '*' families)", () => {
             assert.equal(configPathProblem("/etc/sshguard/sshguard.conf"), undefined);
             assert.equal(configPathProblem("/etc/rclone/rclone.conf"), undefined);
-            assert.equal(configPathProblem("/etc/pgbouncer/pgbouncer.ini"), undefined);
+            assert.equal(configPathProblem("/etc/pgbouncerx/a.ini"), undefined);
             assert.match(configPathProblem("/etc/sudoers.d/x")!, /\/etc\/sudo\*/);
             assert.match(configPathProblem("/etc/cron.daily/x")!, /\/etc\/cron\*/);
             assert.match(configPathProblem("/etc/ld.so.conf.d/x.conf")!, /dynamic loader/);
         });
+    });
+
+    describe("refuses every path another component writes and every tree whose files run code as root", () => {
+        // Every file PostgresDb writes below /etc/pgbouncer (components/postgres/render.ts), and the ones its package ships.
+        const owned: [string, RegExp][] = [
+            ["/etc/pgbouncer/pgbouncer.ini", /PostgresDb/],
+            ["/etc/pgbouncer/hearth-userlist.txt", /PostgresDb/],
+            ["/etc/pgbouncer/hearth-databases.ini", /PostgresDb/],
+            ["/etc/pgbouncer/userlist.txt", /PostgresDb/],
+            ["/etc/hearth/pgbouncer/users.d/app.txt", /hearth's own/],
+            ["/etc/hearth/dns/example.org/knot.conf", /hearth's own/],
+            ["/etc/wireguard/.hearth/wg0.conf", /WireguardLink/],
+            ["/etc/systemd/nspawn/web.nspawn", /NspawnContainer/],
+            ["/etc/default/zfs", /ZFS/],
+        ];
+        const code: string[] = [
+            "/etc/alternatives/awk",
+            "/etc/perl/strict.pm",
+            "/etc/python3.11/sitecustomize.py",
+            "/etc/python3/sitecustomize.py",
+            "/etc/python2.7/sitecustomize.py",
+            "/etc/bash_completion.d/x",
+            "/etc/dhcp/dhclient-exit-hooks.d/x",
+            "/etc/dhcp/dhclient.conf",
+            "/etc/X11/Xsession.d/99x",
+            "/etc/xdg/autostart/x.desktop",
+            "/etc/letsencrypt/renewal-hooks/deploy/x",
+            "/etc/letsencrypt/renewal/example.org.conf",
+            "/etc/needrestart/conf.d/x.conf",
+            "/etc/rsyslog.d/x.conf",
+            "/etc/acpi/events/x",
+            "/etc/mdadm/mdadm.conf",
+            "/etc/dracut.conf.d/x.conf",
+            "/etc/depmod.d/x.conf",
+            "/etc/skel/.bashrc",
+            "/etc/environment.d/x.conf",
+            "/etc/default/useradd",
+            "/etc/ppp/ip-up.d/x",
+            "/etc/resolvconf/update.d/x",
+        ];
+        for (const [p, re] of owned) {
+            it(`refuses ${p}, naming the component`, () => {
+                const why = configPathProblem(p);
+                assert.ok(why !== undefined, `${p} accepted`);
+                assert.match(why, /which hearth never writes/);
+                assert.match(why, re);
+            });
+        }
+        for (const p of code) {
+            it(`refuses ${p} (code run as root, or files copied to every user)`, () => {
+                const why = configPathProblem(p);
+                assert.ok(why !== undefined, `${p} accepted`);
+                assert.match(why, /which hearth never writes: /);
+            });
+        }
     });
 
     describe("refuses hostile paths before registering anything", () => {
@@ -112,6 +169,12 @@ describe("HostFile", () => {
         ["a sticky mode", { mode: "1644" }, /'mode' argument "1644" .*sticky/],
         ["a world-writable mode", { mode: "0666" }, /'mode' argument "0666" .*no other user may write/],
         ["a world-writable 3-digit mode", { mode: "646" }, /'mode' argument "646" .*no other user may write/],
+        ["an executable mode", { mode: "0755" }, /'mode' argument "0755" .*no execute bit/],
+        ["an owner-executable mode", { mode: "0744" }, /'mode' argument "0744" .*no execute bit/],
+        ["a group-executable mode", { mode: "0654" }, /'mode' argument "0654" .*no execute bit/],
+        ["an other-executable 3-digit mode", { mode: "641" }, /'mode' argument "641" .*no execute bit/],
+        ["a group-writable mode", { mode: "0664" }, /'mode' argument "0664" .*no other user may write/],
+        ["a group-writable secret", { content: pulumi.secret("x"), secret: true, mode: "0660" }, /'mode' argument "0660" .*no other user may write/],
         ["a decimal mode", { mode: "0648" }, /'mode' argument "0648" .*octal/],
         ["a numeric mode", { mode: 420 as unknown as string }, /'mode' argument 420 .*octal mode string/],
         ["a symbolic mode", { mode: "u=rw" }, /'mode' argument "u=rw"/],
@@ -131,6 +194,7 @@ describe("HostFile", () => {
         ["a plain string with secret: true", { content: "hunter2", secret: true }, /'content' argument "<a plain string>" .*Pulumi secret/],
         ["a world-readable secret", { content: pulumi.secret("x"), secret: true, mode: "0644" }, /'mode' argument "0644" .*other users can neither read/],
         ["a world-executable secret", { content: pulumi.secret("x"), secret: true, mode: "0641" }, /'mode' argument "0641"/],
+        ["a world-readable secret with a 3-digit mode", { content: pulumi.secret("x"), secret: true, mode: "604" }, /'mode' argument "604" .*other users can neither read/],
         ["an unknown argument", { contents: "x" } as Partial<HostFileArgs>, /'contents' argument .*one of the keys of HostFileArgs/],
         ["a non-boolean adopt", { adopt: "yes" as unknown as boolean }, /'adopt' argument "yes" .*true or false/],
         ["a non-boolean createParents", { createParents: 1 as unknown as boolean }, /'createParents' argument 1/],
@@ -148,6 +212,7 @@ describe("HostFile", () => {
         }
         it("accepts 3-digit modes, group-readable secrets and exactly 1 MiB of content", async () => {
             assert.equal((await build({ mode: "640" })).error, undefined);
+            for (const mode of ["0400", "0440", "0444", "0600", "0640", "0644"]) assert.equal((await build({ mode })).error, undefined, mode);
             assert.equal((await build({ content: pulumi.secret("x"), secret: true, mode: "0640", group: "radicale" })).error, undefined);
             assert.equal((await build({ content: "x".repeat(MAX_CONTENT_BYTES) })).error, undefined);
         });
@@ -223,6 +288,56 @@ describe("HostFile", () => {
             const error = await failure(f.contentHash);
             assert.match(String(error), /'secret' argument false .*true when the content is a Pulumi secret/);
             assert.doesNotMatch(String(error), /hunter2/);
+        });
+    });
+
+    describe("never shows a secret content in an error, and a promise of a secret is a secret", () => {
+        const bad: [string, string, RegExp][] = [
+            ["a NUL", "hunter2-SECRET\0tail", /without NUL/],
+            ["an unpaired surrogate", "hunter2-SECRET\ud800", /unpaired surrogates/],
+            ["over 1 MiB", "hunter2-SECRET" + "x".repeat(MAX_CONTENT_BYTES), /at most 1048576 bytes/],
+        ];
+        for (const [what, c, re] of bad) {
+            for (const secret of [true, false]) {
+                it(`a secret content with ${what} (secret: ${secret}) fails naming the argument, showing '<secret>'`, async () => {
+                    resetRecorded();
+                    const f = new HostFile(`s${n++}`, { host: host(`s${n}`), path: "/etc/radicale/users", content: pulumi.secret(c), secret });
+                    const error = String(await failure(f.contentHash));
+                    assert.match(error, secret ? /'content' argument "<secret>" is not allowed/ : /'(content|secret)' argument/);
+                    if (secret) assert.match(error, re);
+                    assert.doesNotMatch(error, /hunter2/);
+                });
+            }
+        }
+        it("a plain Output content under secret: true that fails the rule is not shown either", async () => {
+            resetRecorded();
+            const f = new HostFile("sp", { host: host("sp"), path: "/etc/radicale/users", content: pulumi.output("hunter2-PLAIN\0"), secret: true });
+            const error = String(await failure(f.contentHash));
+            assert.match(error, /'content' argument "<secret>" is not allowed: expected .*without NUL/);
+            assert.doesNotMatch(error, /hunter2/);
+        });
+        it("a promise of a secret Output without secret: true fails like the Output itself", async () => {
+            resetRecorded();
+            const f = new HostFile("pr", { host: host("pr"), path: "/etc/radicale/users", content: Promise.resolve(pulumi.secret("hunter2-PROMISED")) as unknown as pulumi.Output<string> });
+            const error = String(await failure(f.contentHash));
+            assert.match(error, /'secret' argument false .*true when the content is a Pulumi secret/);
+            assert.doesNotMatch(error, /hunter2/);
+
+        });
+        it("a promise of a secret Output with secret: true is written as a secret", async () => {
+            resetRecorded();
+            const f = new HostFile("ps", { host: host("ps"), path: "/etc/radicale/users", content: Promise.resolve(pulumi.secret("hunter2-PROMISED")) as unknown as pulumi.Output<string>, secret: true });
+            await settle();
+            assert.ok(await isSecret(f.contentHash));
+            assert.match(recorded.find((r) => r.name === "ps-file")!.inputs.create, /^hearth_install_secret \S+ 0600 root root$/m);
+            for (const r of recorded) assert.ok(!plainStrings(r.rawInputs).some((s) => s.includes("hunter2")), `${r.name} shows the secret`);
+        });
+        it("a promise of a plain string is checked and written as a plain file", async () => {
+            resetRecorded();
+            const f = new HostFile("pp", { host: host("pp"), path: OK, content: Promise.resolve("a = 1\n") });
+            assert.equal(await resolve(f.contentHash), require("crypto").createHash("sha256").update("a = 1\n").digest("hex"));
+            const g = new HostFile("pq", { host: host("pq"), path: OK, content: Promise.resolve("a\0") });
+            assert.match(String(await failure(g.contentHash)), /'content' argument "a\\u0000" is not allowed/);
         });
     });
 
