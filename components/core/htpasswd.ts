@@ -1,6 +1,7 @@
 // A stable htpasswd line: Apache's `$apr1$` MD5-crypt (what Radicale's `htpasswd_encryption = md5` verifies, through
-// passlib's apr_md5_crypt) with a salt derived from the password and the user, so an unchanged secret gives a
-// byte-identical line and an unchanged component never runs remotely because of it.
+// passlib's apr_md5_crypt) with a salt derived from the password, the user and a context (the site and the service the
+// file is for), so an unchanged secret gives a byte-identical line and an unchanged component never runs remotely
+// because of it, while the same user and password give another line on another site or service.
 //
 // Pure: no Pulumi import. The password is never shown in an error.
 import { createHash, createHmac } from "crypto";
@@ -10,12 +11,19 @@ import { ArgumentError, HIDDEN } from "./errors";
 export const HTPASSWD_USER = /^[A-Za-z0-9._@+-]{1,64}$/;
 export const HTPASSWD_USER_ALLOWED = "1 to 64 letters, digits and . _ @ + - (no ':', '#', spaces or control characters)";
 export const HTPASSWD_PASSWORD_ALLOWED = "a password of 1 to 4096 characters without NUL, CR or LF";
+export const HTPASSWD_CONTEXT_ALLOWED =
+    "1 to 256 characters without control characters naming where the line is used, e.g. \"<project>/<stack>/<resource>\" (the same context on every run)";
+const CONTEXT_CONTROL = /[\x00-\x1f\x7f-\x9f]/;
 
 const ITOA64 = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/** The 8-character salt for `user`'s line: HMAC-SHA256 keyed by the password over the user, mapped onto crypt's alphabet. */
-export function htpasswdSalt(user: string, password: string): string {
-    const mac = createHmac("sha256", Buffer.from(password, "utf8")).update(`hearth htpasswd salt\0${user}`, "utf8").digest();
+/**
+ * The 8-character salt for `user`'s line: HMAC-SHA256 keyed by the password over the user and the context, mapped onto
+ * crypt's alphabet. Without a context, the salt of earlier releases (over the user alone).
+ */
+export function htpasswdSalt(user: string, password: string, context?: string): string {
+    const msg = context === undefined ? `hearth htpasswd salt\0${user}` : `hearth htpasswd salt 2\0${user}\0${context}`;
+    const mac = createHmac("sha256", Buffer.from(password, "utf8")).update(msg, "utf8").digest();
     // 256 is a multiple of 64: every salt character is equally likely.
     return [...mac.subarray(0, 8)].map((b) => ITOA64[b % 64]).join("");
 }
@@ -55,14 +63,23 @@ export function apr1(password: string, salt: string): string {
 }
 
 /**
- * One htpasswd line `user:$apr1$<salt>$<hash>` (no newline), its salt derived from the password and the user: the same
- * user and password always give the same line. Throws an ArgumentError naming `user` or `password` (never showing the
- * password) when either is not allowed.
+ * One htpasswd line `user:$apr1$<salt>$<hash>` (no newline), its salt derived from the password, the user and
+ * `context`: the same three always give the same line, and another context (another site, another service) another
+ * line, so a reused password does not show and no table precomputed for a common user name applies. Pass a context
+ * that names the site and the file's resource, e.g. `${pulumi.getProject()}/${pulumi.getStack()}/radicale`.
+ *
+ * Without a context the line is the one earlier releases gave (the salt over the user alone, identical on every site):
+ * kept so that existing callers keep their lines until they pass one; every new caller should pass it.
+ *
+ * Throws an ArgumentError naming `user`, `password` (never showing it) or `context` when one is not allowed.
  */
-export function htpasswdLine(user: string, password: string): string {
+export function htpasswdLine(user: string, password: string, context?: string): string {
     if (typeof user !== "string" || !HTPASSWD_USER.test(user)) throw new ArgumentError("user", user, HTPASSWD_USER_ALLOWED);
     if (typeof password !== "string" || password.length < 1 || password.length > 4096 || /[\0\r\n]/.test(password)) {
         throw new ArgumentError("password", typeof password === "string" ? HIDDEN : password, HTPASSWD_PASSWORD_ALLOWED);
     }
-    return `${user}:${apr1(password, htpasswdSalt(user, password))}`;
+    if (context !== undefined && (typeof context !== "string" || context.length < 1 || context.length > 256 || CONTEXT_CONTROL.test(context))) {
+        throw new ArgumentError("context", context, HTPASSWD_CONTEXT_ALLOWED);
+    }
+    return `${user}:${apr1(password, htpasswdSalt(user, password, context))}`;
 }

@@ -85,14 +85,33 @@ describe("htpasswdLine", () => {
             assert.equal(apr1(pw, salt), openssl(salt, pw), `${salt} ${pw}`);
         }
     });
-    it("derives its salt from the password and the user: the same secret gives the same line, another gives another", () => {
-        const a = htpasswdLine("alice", "correct horse");
-        assert.equal(a, htpasswdLine("alice", "correct horse"));
-        assert.notEqual(a, htpasswdLine("alice", "correct horsf"));
-        assert.notEqual(htpasswdSalt("alice", "pw"), htpasswdSalt("bob", "pw"));
+    it("derives its salt from the password, the user and the context: the same three give the same line, any other gives another", () => {
+        const ctx = "home/prod/radicale";
+        const a = htpasswdLine("alice", "correct horse", ctx);
+        assert.equal(a, htpasswdLine("alice", "correct horse", ctx));
+        assert.notEqual(a, htpasswdLine("alice", "correct horsf", ctx));
+        assert.notEqual(htpasswdSalt("alice", "pw", ctx), htpasswdSalt("bob", "pw", ctx));
         assert.match(a, /^alice:\$apr1\$[./0-9A-Za-z]{8}\$[./0-9A-Za-z]{22}$/);
         const salt = a.split("$")[2];
         assert.equal(a, `alice:${openssl(salt, "correct horse")}`);
+    });
+    it("gives another line on another site or service for the same user and password (no reuse shows, no precomputation)", () => {
+        const lines = ["home/prod/radicale", "home/prod/webdav", "lab/prod/radicale", "home/prod/radicale2"].map((c) => htpasswdLine("alice", "hunter2", c));
+        assert.equal(new Set(lines).size, lines.length);
+        assert.equal(new Set(lines.map((l) => l.split("$")[2])).size, lines.length, "the salts differ");
+        assert.notEqual(htpasswdLine("alice", "hunter2", "home/prod/radicale"), htpasswdLine("alice", "hunter2"));
+        // The context is a separate HMAC field: moving text between the user and the context changes the salt.
+        assert.notEqual(htpasswdSalt("alice", "pw", "b"), htpasswdSalt("alic", "pw", "eb"));
+        for (const l of lines) assert.equal(l, `alice:${openssl(l.split("$")[2], "hunter2")}`);
+    });
+    it("without a context keeps the line of earlier releases (byte for byte)", () => {
+        assert.equal(htpasswdSalt("alice", "correct horse"), "B0jlvWey");
+        assert.equal(htpasswdLine("alice", "correct horse"), `alice:${openssl("B0jlvWey", "correct horse")}`);
+    });
+    it("refuses a context it cannot carry, naming it", () => {
+        for (const c of ["", "a\nb", "a\0b", "x".repeat(257), 5 as unknown as string, null as unknown as string]) {
+            assert.throws(() => htpasswdLine("alice", "pw", c), (e: unknown) => e instanceof ArgumentError && e.arg === "context" && /1 to 256 characters/.test(e.allowed));
+        }
     });
     it("refuses a user an htpasswd file would misread, and a password it cannot carry, never showing the password", () => {
         for (const user of ["", "a:b", "#alice", "al ice", "a\nb", "x".repeat(65)]) {
