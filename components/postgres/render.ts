@@ -6,7 +6,6 @@ import {
     DbSpec, quoteLiteral, renderConvergeSql, renderCreateDatabaseSql, renderCreateRoleSql, renderDeleteSql, renderMoveBackSql, renderTablespaceSql,
     tempDatabaseName,
 } from "./sql";
-import { PG_HELPERS } from "./helpers";
 
 export interface PoolerSpec {
     readonly port: number;
@@ -86,7 +85,7 @@ function legacyFragmentPaths(spec: PostgresSpec): string[] {
 function dropLegacyFragments(s: Script, spec: PostgresSpec): void {
     for (const f of legacyFragmentPaths(spec)) {
         s.raw(
-            `if [ -f ${shq(f)} ] && hearth_mine "$(pg_fragment_owner ${shq(f)})"; then`,
+            `if [ -f ${shq(f)} ] && hearth_mine "$(hearth_pg_fragment_owner ${shq(f)})"; then`,
             `  hearth_remove ${shq(f)}`,
             "fi",
         );
@@ -151,10 +150,9 @@ function common(s: Script, spec: PostgresSpec, mark: OwnerMark): void {
         `pg_state=${shq(`${spec.paths.stateDir}/${spec.port}`)}`,
         `bouncer_dir=${shq(spec.paths.pgbouncerDir)}`,
         `bouncer_frag=${shq(`${spec.paths.hearthDir}/pgbouncer`)}`,
-        PG_HELPERS,
         // Every PostgresDb script on a host shares pg_hba.conf and pgbouncer's files.
         "hearth_lock postgres",
-        "pg_wait",
+        'hearth_pg_wait "$pg_socket" "$pg_port"',
     );
 }
 
@@ -163,7 +161,7 @@ function dropOwnFragments(d: Script, spec: PostgresSpec): void {
     for (const f of [hbaPath(spec), bouncerDbPath(spec), bouncerUserPath(spec), ...legacyFragmentPaths(spec)]) {
         d.raw(
             `if [ -f ${shq(f)} ]; then`,
-            `  hearth_found=$(pg_fragment_owner ${shq(f)})`,
+            `  hearth_found=$(hearth_pg_fragment_owner ${shq(f)})`,
             '  if hearth_mine "$hearth_found"; then',
             `    hearth_remove ${shq(f)}`,
             "  else",
@@ -173,9 +171,9 @@ function dropOwnFragments(d: Script, spec: PostgresSpec): void {
         );
     }
     d.raw(
-        'pg_drop_strays "$pg_hba_dir" .conf -',
-        'pg_drop_strays "$bouncer_frag/databases.d" .ini -',
-        'pg_drop_strays "$bouncer_frag/users.d" .txt -',
+        'hearth_pg_drop_strays "$pg_hba_dir" .conf -',
+        'hearth_pg_drop_strays "$bouncer_frag/databases.d" .ini -',
+        'hearth_pg_drop_strays "$bouncer_frag/users.d" .txt -',
     );
 }
 
@@ -201,8 +199,8 @@ export function renderScripts(spec: PostgresSpec, mark: OwnerMark): RenderedPost
         "hearth_sql=$hearth_tmp",
         'hearth_frame "$hearth_sql"',
         // Ownership first: nothing is changed on a role or database another resource (or no one) owns.
-        `if hearth_found=$(pg_mark role ${shq(db.user)}); then hearth_claim ${role} "$hearth_found"; hearth_role_new=0; else hearth_role_new=1; fi`,
-        `if hearth_found=$(pg_mark database ${shq(db.database)}); then hearth_claim ${database} "$hearth_found"; hearth_db_new=0; else hearth_db_new=1; fi`,
+        `if hearth_found=$(hearth_pg_mark "$pg_socket" "$pg_port" role ${shq(db.user)}); then hearth_claim ${role} "$hearth_found"; hearth_role_new=0; else hearth_role_new=1; fi`,
+        `if hearth_found=$(hearth_pg_mark "$pg_socket" "$pg_port" database ${shq(db.database)}); then hearth_claim ${database} "$hearth_found"; hearth_db_new=0; else hearth_db_new=1; fi`,
     );
     if (spec.tablespaceDataset !== undefined && db.tablespace !== undefined) {
         s.raw(
@@ -223,14 +221,14 @@ export function renderScripts(spec: PostgresSpec, mark: OwnerMark): RenderedPost
             '  chmod 0700 -- "$hearth_loc"',
             "  hearth_step",
             "fi",
-            `printf '%s' ${shq(renderTablespaceSql(db.tablespace, mark))} | pg_psql -v "hearth_ts_location=$hearth_loc"`,
+            `printf '%s' ${shq(renderTablespaceSql(db.tablespace, mark))} | hearth_pg_psql "$pg_socket" "$pg_port" -v "hearth_ts_location=$hearth_loc"`,
             "hearth_step",
         );
     } else {
         s.raw(
             '# A database that lost its tablespace moves back to pg_default before its dataset can be released.',
             'if [ "$hearth_db_new" = 0 ]; then',
-            `  printf '%s' ${shq(renderMoveBackSql(db, ownTablespace, mark))} | pg_psql`,
+            `  printf '%s' ${shq(renderMoveBackSql(db, ownTablespace, mark))} | hearth_pg_psql "$pg_socket" "$pg_port"`,
             "  hearth_step",
             "fi",
         );
@@ -238,35 +236,35 @@ export function renderScripts(spec: PostgresSpec, mark: OwnerMark): RenderedPost
     const create = renderCreateDatabaseSql(db, mark);
     s.raw(
         'if [ "$hearth_role_new" = 1 ]; then',
-        `  pg_psql -c ${shq(renderCreateRoleSql(db, mark))}`,
+        `  hearth_pg_psql "$pg_socket" "$pg_port" -c ${shq(renderCreateRoleSql(db, mark))}`,
         "  hearth_step",
         `  hearth_say ${shq(`created role ${db.user}`)}`,
         "fi",
         // Created under a name of this resource's own, marked, then renamed into place: a run stopped in between
         // leaves no unmarked database under the real name, and the re-run drops the leftover and starts over.
         'if [ "$hearth_db_new" = 1 ]; then',
-        `  if [ -n "$(pg_q -v name=${shq(tempDatabaseName(db, mark))} <<<"SELECT 1 FROM pg_database WHERE datname = :'name'")" ]; then`,
-        `    pg_psql -c ${shq(create.dropLeftover)}`,
+        `  if [ -n "$(hearth_pg_q "$pg_socket" "$pg_port" -v name=${shq(tempDatabaseName(db, mark))} <<<"SELECT 1 FROM pg_database WHERE datname = :'name'")" ]; then`,
+        `    hearth_pg_psql "$pg_socket" "$pg_port" -c ${shq(create.dropLeftover)}`,
         "    hearth_step",
         "  fi",
-        `  pg_psql -c ${shq(create.create)}`,
+        `  hearth_pg_psql "$pg_socket" "$pg_port" -c ${shq(create.create)}`,
         "  hearth_step",
-        `  pg_psql -c ${shq(create.mark)}`,
+        `  hearth_pg_psql "$pg_socket" "$pg_port" -c ${shq(create.mark)}`,
         "  hearth_step",
-        `  pg_psql -c ${shq(create.rename)}`,
+        `  hearth_pg_psql "$pg_socket" "$pg_port" -c ${shq(create.rename)}`,
         "  hearth_step",
         `  hearth_say ${shq(`created database ${db.database}`)}`,
         "fi",
-        'cat -- "$hearth_secret_sql" "$hearth_sql" | pg_psql',
+        'cat -- "$hearth_secret_sql" "$hearth_sql" | hearth_pg_psql "$pg_socket" "$pg_port"',
         "hearth_step",
         `hearth_say ${shq(`database ${db.database} and role ${db.user} converged`)}`,
     );
     s.raw(
-        `hearth_found=$(if [ -f ${shq(hbaPath(spec))} ]; then pg_fragment_owner ${shq(hbaPath(spec))}; fi)`,
+        `hearth_found=$(if [ -f ${shq(hbaPath(spec))} ]; then hearth_pg_fragment_owner ${shq(hbaPath(spec))}; fi)`,
         `if [ -n "$hearth_found" ]; then hearth_claim ${shq(`pg_hba fragment ${hbaPath(spec)}`)} "$hearth_found"; fi`,
     );
     s.install({ path: hbaPath(spec), content: hbaFragment, mode: 0o644 });
-    s.raw(`pg_drop_strays "$pg_hba_dir" .conf ${shq(`${db.database}.db.conf`)}`);
+    s.raw(`hearth_pg_drop_strays "$pg_hba_dir" .conf ${shq(`${db.database}.db.conf`)}`);
     if (spec.pooler) {
         s.raw(
             // One pgbouncer serves every PostgresDb on the host, so its listen settings must agree across them.
@@ -289,9 +287,9 @@ export function renderScripts(spec: PostgresSpec, mark: OwnerMark): RenderedPost
             '  mv -f -T -- "$hearth_orig" "$bouncer_dir/pgbouncer.ini.hearth-orig"',
             "  hearth_step",
             "fi",
-            `hearth_found=$(if [ -f ${shq(bouncerDbPath(spec))} ]; then pg_fragment_owner ${shq(bouncerDbPath(spec))}; fi)`,
+            `hearth_found=$(if [ -f ${shq(bouncerDbPath(spec))} ]; then hearth_pg_fragment_owner ${shq(bouncerDbPath(spec))}; fi)`,
             `if [ -n "$hearth_found" ]; then hearth_claim ${shq(`pgbouncer entry ${db.database}`)} "$hearth_found"; fi`,
-            `hearth_found=$(if [ -f ${shq(bouncerUserPath(spec))} ]; then pg_fragment_owner ${shq(bouncerUserPath(spec))}; fi)`,
+            `hearth_found=$(if [ -f ${shq(bouncerUserPath(spec))} ]; then hearth_pg_fragment_owner ${shq(bouncerUserPath(spec))}; fi)`,
             `if [ -n "$hearth_found" ]; then hearth_claim ${shq(`pgbouncer user ${db.user}`)} "$hearth_found"; fi`,
         );
         s.install({ path: `${spec.paths.pgbouncerDir}/pgbouncer.ini`, content: pgbouncerIni!, mode: 0o640, group: "postgres" });
@@ -310,27 +308,27 @@ export function renderScripts(spec: PostgresSpec, mark: OwnerMark): RenderedPost
         );
     }
     s.raw(
-        `pg_drop_strays "$bouncer_frag/databases.d" .ini ${spec.pooler ? shq(`${db.database}.db.ini`) : "-"}`,
-        `pg_drop_strays "$bouncer_frag/users.d" .txt ${spec.pooler ? shq(`${db.user}.role.txt`) : "-"}`,
+        `hearth_pg_drop_strays "$bouncer_frag/databases.d" .ini ${spec.pooler ? shq(`${db.database}.db.ini`) : "-"}`,
+        `hearth_pg_drop_strays "$bouncer_frag/users.d" .txt ${spec.pooler ? shq(`${db.user}.role.txt`) : "-"}`,
     );
     dropLegacyFragments(s, spec);
     s.raw(
-        "pg_update_hba",
-        `bouncer_apply ${spec.pooler ? 1 : 0}`,
+        'hearth_pg_update_hba "$pg_socket" "$pg_port" "$pg_hba_dir" "$pg_state"',
+        `hearth_bouncer_apply "$bouncer_dir" "$bouncer_frag" ${spec.pooler ? 1 : 0}`,
         `hearth_say ${shq(`uri host port ${spec.port} database ${db.database} user ${db.user}`)}`,
     );
 
     const d = new Script(`postgres database ${db.database} (delete)`);
     common(d, spec, mark);
     dropOwnFragments(d, spec);
-    d.raw("pg_update_hba", "bouncer_apply 0");
+    d.raw('hearth_pg_update_hba "$pg_socket" "$pg_port" "$pg_hba_dir" "$pg_state"', 'hearth_bouncer_apply "$bouncer_dir" "$bouncer_frag" 0');
     d.raw(
-        `hearth_db_mark=$(pg_mark database ${shq(db.database)} || true)`,
-        `if [ -n "$(pg_q -v name=${shq(db.database)} <<<"SELECT 1 FROM pg_database WHERE datname = :'name'")" ] && ! hearth_mine "$hearth_db_mark"; then`,
+        `hearth_db_mark=$(hearth_pg_mark "$pg_socket" "$pg_port" database ${shq(db.database)} || true)`,
+        `if [ -n "$(hearth_pg_q "$pg_socket" "$pg_port" -v name=${shq(db.database)} <<<"SELECT 1 FROM pg_database WHERE datname = :'name'")" ] && ! hearth_mine "$hearth_db_mark"; then`,
         `  hearth_say ${shq(`database ${db.database} is not this resource's (mark: `)}"\${hearth_db_mark:-none}); the delete leaves it alone"`,
         "fi",
-        `hearth_role_mark=$(pg_mark role ${shq(db.user)} || true)`,
-        `if [ -n "$(pg_q -v name=${shq(db.user)} <<<"SELECT 1 FROM pg_roles WHERE rolname = :'name'")" ] && ! hearth_mine "$hearth_role_mark"; then`,
+        `hearth_role_mark=$(hearth_pg_mark "$pg_socket" "$pg_port" role ${shq(db.user)} || true)`,
+        `if [ -n "$(hearth_pg_q "$pg_socket" "$pg_port" -v name=${shq(db.user)} <<<"SELECT 1 FROM pg_roles WHERE rolname = :'name'")" ] && ! hearth_mine "$hearth_role_mark"; then`,
         `  hearth_say ${shq(`role ${db.user} is not this resource's (mark: `)}"\${hearth_role_mark:-none}); the delete leaves it alone"`,
         "fi",
     );
@@ -352,7 +350,7 @@ export function renderScripts(spec: PostgresSpec, mark: OwnerMark): RenderedPost
         );
     }
     d.raw(
-        `printf '%s' ${shq(deleteSql)} | pg_psql`,
+        `printf '%s' ${shq(deleteSql)} | hearth_pg_psql "$pg_socket" "$pg_port"`,
         "hearth_step",
         `hearth_say ${shq(spec.destroyOnDelete ? `dropped what this resource owned of database ${db.database} and role ${db.user} (after a final dump)` : `kept database ${db.database} and role ${db.user}; no longer managed by hearth`)}`,
     );

@@ -5,20 +5,20 @@ import { PostgresSpec, convergeStdin, renderScripts, secretFrames } from "../../
 import { scramVerifier } from "../../components/postgres/scram";
 import { quoteIdent, quoteLiteral } from "../../components/postgres/sql";
 import { parseScriptFiles } from "../../components/shell";
-import { RUNTIME } from "../../components/core/runtime";
+import { RUNTIME, RUNTIME_FUNCTIONS } from "../../components/core/runtime";
 import { OwnerMark } from "../../components/core/owner";
 import { checkScript } from "../tools";
 import { golden } from "../zfs/golden";
 import { pgSpec } from "./specs";
-import { PG_HELPERS } from "../../components/postgres/helpers";
 
 const GOLDEN = path.join(__dirname, "golden");
 /** A script without the runtime it starts with (the runtime has its own specs): what this component adds. */
 const own = (script: string) => script.slice(0, script.indexOf(RUNTIME)) + script.slice(script.indexOf(RUNTIME) + RUNTIME.length);
-/** For goldens: the component's calls, with its shared shell functions (specified with the scripts) as one line. */
-const callsOnly = (script: string) => {
-    assert.ok(script.includes(PG_HELPERS), "the script carries the component's functions");
-    return own(script).split(PG_HELPERS).join("# <components/postgres/helpers.ts>");
+/** One runtime function's definition: a one-line one, or up to the closing brace at column 0. */
+const runtimeFunction = (name: string) => {
+    const m = new RegExp(`^${name}\\(\\) \\{(?: .*\\}$|\n[\\s\\S]*?\n\\}$)`, "m").exec(RUNTIME);
+    assert.ok(m, `the runtime defines ${name}`);
+    return m[0];
 };
 const MARK: OwnerMark = { id: "site/prod/hearth:postgres:Database/app", aliases: ["site/prod/hearth:postgres:Database/old-app"], adopt: false };
 
@@ -41,8 +41,8 @@ describe("postgres render", () => {
                 golden(GOLDEN, `${name}.converge.sql`, r.convergeSql);
                 golden(GOLDEN, `${name}.delete.sql`, r.deleteSql);
                 assert.ok(r.script.includes(RUNTIME) && r.deleteScript.includes(RUNTIME));
-                golden(GOLDEN, `${name}.converge.sh`, callsOnly(r.script));
-                golden(GOLDEN, `${name}.delete.sh`, callsOnly(r.deleteScript));
+                golden(GOLDEN, `${name}.converge.sh`, own(r.script));
+                golden(GOLDEN, `${name}.delete.sh`, own(r.deleteScript));
                 golden(GOLDEN, `${name}.pg_hba.conf`, r.hbaFragment);
                 if (r.pgbouncerIni) golden(GOLDEN, `${name}.pgbouncer.ini`, r.pgbouncerIni + r.pgbouncerDatabase);
             });
@@ -71,18 +71,27 @@ describe("postgres render", () => {
                     const own = text.slice(text.indexOf(RUNTIME) + RUNTIME.length);
                     assert.ok(text.includes(RUNTIME), "the runtime is included verbatim");
                     assert.doesNotMatch(own, /^hearth_[a-z_]+\(\) \{/m, "no runtime function is redefined");
+                    assert.doesNotMatch(own, /^\s*(?:function\s+)?[A-Za-z_][A-Za-z0-9_]*\s*\(\s*\)/m, "no function of its own: the runtime's hearth_pg_* and hearth_bouncer_* do the work");
                     assert.doesNotMatch(own, /hearth_changed|flock|exec [0-9]|\.hearth-(new|prev)/, "no own lock, no fixed temp names, no decision from what this run wrote");
                     assert.match(own, /^hearth_lock postgres$/m);
                     assert.match(own, /^hearth_owner=site\/prod\/hearth:postgres:Database\/app$/m);
                 }
             });
             it("writes pg_hba.conf only as its directory's owner, and keeps the rollback copy in root-only state", () => {
-                const own = r.script.slice(r.script.indexOf(RUNTIME) + RUNTIME.length);
-                assert.match(own, /hearth_put_below "\$dir" "\$base" 0640 <"\$new"/);
-                assert.match(own, /hearth_read_below "\$dir" "\$base" >"\$cur"/);
-                assert.match(own, /hearth_put "\$prev" "\$pg_state\/pg_hba\.conf\.prev" 0600 root root/);
-                assert.match(own, /^pg_state=\/var\/lib\/hearth\/postgres\/5432$/m);
-                assert.match(own, /\[ "\$\(hearth_applied "postgres\/\$pg_port\/hba"\)" != "\$want" \] \|\| \[ "\$mtime" -gt "\$loaded" \]/, "the reload is decided from state");
+                for (const text of [r.script, r.deleteScript]) {
+                    const own = text.slice(text.indexOf(RUNTIME) + RUNTIME.length);
+                    assert.match(own, /^hearth_pg_update_hba "\$pg_socket" "\$pg_port" "\$pg_hba_dir" "\$pg_state"$/m);
+                    assert.match(own, /^pg_state=\/var\/lib\/hearth\/postgres\/5432$/m);
+                    assert.match(own, /^pg_hba_dir=\/etc\/hearth\/postgres\/5432\/hba\.d$/m);
+                }
+                const update = runtimeFunction("hearth_pg_update_hba");
+                assert.match(update, /hearth_put_below "\$dir" "\$base" 0640 <"\$new"/);
+                assert.match(update, /hearth_read_below "\$dir" "\$base" >"\$cur"/);
+                assert.match(update, /hearth_put "\$prev" "\$state\/pg_hba\.conf\.prev" 0600 root root/);
+                assert.match(update, /\[ "\$\(hearth_applied "postgres\/\$port\/hba"\)" != "\$want" \] \|\| \[ "\$mtime" -gt "\$loaded" \]/, "the reload is decided from state");
+                const pg = RUNTIME_FUNCTIONS.filter((f) => /^hearth_(pg|bouncer)_/.test(f));
+                assert.ok(pg.includes("hearth_pg_update_hba") && pg.includes("hearth_bouncer_apply"), pg.join(" "));
+                for (const f of pg) assert.doesNotMatch(runtimeFunction(f), /\$\{?(pg|bouncer)_/, `${f} reads no script variable: the cluster and directories are its arguments`);
             });
             it("marks what it creates with its owner id, in the same transaction as the role, before the database gets its name", () => {
                 assert.match(r.script, /BEGIN; CREATE ROLE "app" NOLOGIN; COMMENT ON ROLE "app" IS '"'"'hearth-owner: site\/prod\/hearth:postgres:Database\/app'"'"'; COMMIT;/);

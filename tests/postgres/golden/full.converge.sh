@@ -9,17 +9,16 @@ pg_hba_dir=/etc/hearth/postgres/5432/hba.d
 pg_state=/var/lib/hearth/postgres/5432
 bouncer_dir=/etc/pgbouncer
 bouncer_frag=/etc/hearth/pgbouncer
-# <components/postgres/helpers.ts>
 hearth_lock postgres
-pg_wait
+hearth_pg_wait "$pg_socket" "$pg_port"
 hearth_private_tmp
 hearth_secret_sql=$hearth_tmp
 hearth_frame "$hearth_secret_sql"
 hearth_private_tmp
 hearth_sql=$hearth_tmp
 hearth_frame "$hearth_sql"
-if hearth_found=$(pg_mark role app); then hearth_claim 'role "app"' "$hearth_found"; hearth_role_new=0; else hearth_role_new=1; fi
-if hearth_found=$(pg_mark database app); then hearth_claim 'database "app"' "$hearth_found"; hearth_db_new=0; else hearth_db_new=1; fi
+if hearth_found=$(hearth_pg_mark "$pg_socket" "$pg_port" role app); then hearth_claim 'role "app"' "$hearth_found"; hearth_role_new=0; else hearth_role_new=1; fi
+if hearth_found=$(hearth_pg_mark "$pg_socket" "$pg_port" database app); then hearth_claim 'database "app"' "$hearth_found"; hearth_db_new=0; else hearth_db_new=1; fi
 hearth_ds=tank/pg/app
 if [ "$(zfs get -H -o value mounted "$hearth_ds")" != yes ]; then hearth_die 1 "dataset $hearth_ds is not mounted; refusing to place tablespace hearth_app on the directory beneath it"; fi
 hearth_mnt=$(zfs get -H -o value mountpoint "$hearth_ds")
@@ -53,33 +52,33 @@ BEGIN
 END
 $hearth$;
 COMMENT ON TABLESPACE "hearth_app" IS '"'"'hearth-owner: site/prod/hearth:postgres:Database/app'"'"';
-' | pg_psql -v "hearth_ts_location=$hearth_loc"
+' | hearth_pg_psql "$pg_socket" "$pg_port" -v "hearth_ts_location=$hearth_loc"
 hearth_step
 if [ "$hearth_role_new" = 1 ]; then
-  pg_psql -c 'BEGIN; CREATE ROLE "app" NOLOGIN; COMMENT ON ROLE "app" IS '"'"'hearth-owner: site/prod/hearth:postgres:Database/app'"'"'; COMMIT;'
+  hearth_pg_psql "$pg_socket" "$pg_port" -c 'BEGIN; CREATE ROLE "app" NOLOGIN; COMMENT ON ROLE "app" IS '"'"'hearth-owner: site/prod/hearth:postgres:Database/app'"'"'; COMMIT;'
   hearth_step
   hearth_say 'created role app'
 fi
 if [ "$hearth_db_new" = 1 ]; then
-  if [ -n "$(pg_q -v name=hearth_new_2fc4808dc439e5f0a5f99f55 <<<"SELECT 1 FROM pg_database WHERE datname = :'name'")" ]; then
-    pg_psql -c 'DROP DATABASE IF EXISTS "hearth_new_2fc4808dc439e5f0a5f99f55" WITH (FORCE);'
+  if [ -n "$(hearth_pg_q "$pg_socket" "$pg_port" -v name=hearth_new_2fc4808dc439e5f0a5f99f55 <<<"SELECT 1 FROM pg_database WHERE datname = :'name'")" ]; then
+    hearth_pg_psql "$pg_socket" "$pg_port" -c 'DROP DATABASE IF EXISTS "hearth_new_2fc4808dc439e5f0a5f99f55" WITH (FORCE);'
     hearth_step
   fi
-  pg_psql -c 'CREATE DATABASE "hearth_new_2fc4808dc439e5f0a5f99f55" OWNER "app" TABLESPACE "hearth_app";'
+  hearth_pg_psql "$pg_socket" "$pg_port" -c 'CREATE DATABASE "hearth_new_2fc4808dc439e5f0a5f99f55" OWNER "app" TABLESPACE "hearth_app";'
   hearth_step
-  pg_psql -c 'COMMENT ON DATABASE "hearth_new_2fc4808dc439e5f0a5f99f55" IS '"'"'hearth-owner: site/prod/hearth:postgres:Database/app'"'"';'
+  hearth_pg_psql "$pg_socket" "$pg_port" -c 'COMMENT ON DATABASE "hearth_new_2fc4808dc439e5f0a5f99f55" IS '"'"'hearth-owner: site/prod/hearth:postgres:Database/app'"'"';'
   hearth_step
-  pg_psql -c 'ALTER DATABASE "hearth_new_2fc4808dc439e5f0a5f99f55" RENAME TO "app";'
+  hearth_pg_psql "$pg_socket" "$pg_port" -c 'ALTER DATABASE "hearth_new_2fc4808dc439e5f0a5f99f55" RENAME TO "app";'
   hearth_step
   hearth_say 'created database app'
 fi
-cat -- "$hearth_secret_sql" "$hearth_sql" | pg_psql
+cat -- "$hearth_secret_sql" "$hearth_sql" | hearth_pg_psql "$pg_socket" "$pg_port"
 hearth_step
 hearth_say 'database app and role app converged'
-hearth_found=$(if [ -f /etc/hearth/postgres/5432/hba.d/app.db.conf ]; then pg_fragment_owner /etc/hearth/postgres/5432/hba.d/app.db.conf; fi)
+hearth_found=$(if [ -f /etc/hearth/postgres/5432/hba.d/app.db.conf ]; then hearth_pg_fragment_owner /etc/hearth/postgres/5432/hba.d/app.db.conf; fi)
 if [ -n "$hearth_found" ]; then hearth_claim 'pg_hba fragment /etc/hearth/postgres/5432/hba.d/app.db.conf' "$hearth_found"; fi
 hearth_install /etc/hearth/postgres/5432/hba.d/app.db.conf 0644 root root
-pg_drop_strays "$pg_hba_dir" .conf app.db.conf
+hearth_pg_drop_strays "$pg_hba_dir" .conf app.db.conf
 hearth_others=0
 for hearth_f in "$bouncer_frag/databases.d"/*.ini; do
   if [ -f "$hearth_f" ] && [ -z "$(hearth_marked "$hearth_f")" ]; then hearth_others=$((hearth_others + 1)); fi
@@ -97,9 +96,9 @@ if [ -f "$bouncer_dir/pgbouncer.ini" ] && [ "${hearth_first#;; hearth: }" = "$he
   mv -f -T -- "$hearth_orig" "$bouncer_dir/pgbouncer.ini.hearth-orig"
   hearth_step
 fi
-hearth_found=$(if [ -f /etc/hearth/pgbouncer/databases.d/app.db.ini ]; then pg_fragment_owner /etc/hearth/pgbouncer/databases.d/app.db.ini; fi)
+hearth_found=$(if [ -f /etc/hearth/pgbouncer/databases.d/app.db.ini ]; then hearth_pg_fragment_owner /etc/hearth/pgbouncer/databases.d/app.db.ini; fi)
 if [ -n "$hearth_found" ]; then hearth_claim 'pgbouncer entry app' "$hearth_found"; fi
-hearth_found=$(if [ -f /etc/hearth/pgbouncer/users.d/app.role.txt ]; then pg_fragment_owner /etc/hearth/pgbouncer/users.d/app.role.txt; fi)
+hearth_found=$(if [ -f /etc/hearth/pgbouncer/users.d/app.role.txt ]; then hearth_pg_fragment_owner /etc/hearth/pgbouncer/users.d/app.role.txt; fi)
 if [ -n "$hearth_found" ]; then hearth_claim 'pgbouncer user app' "$hearth_found"; fi
 hearth_install /etc/pgbouncer/pgbouncer.ini 0640 root postgres
 hearth_install /etc/hearth/pgbouncer/databases.d/app.db.ini 0644 root root
@@ -112,17 +111,17 @@ hearth_tmp_in "${hearth_user_dest%/*}"
 hearth_user_new=$hearth_tmp
 { printf '; hearth-owner: %s\n' "$hearth_owner"; cat -- "$hearth_user"; } >"$hearth_user_new"
 hearth_put "$hearth_user_new" "$hearth_user_dest" 0600 root root
-pg_drop_strays "$bouncer_frag/databases.d" .ini app.db.ini
-pg_drop_strays "$bouncer_frag/users.d" .txt app.role.txt
-if [ -f /etc/hearth/postgres/5432/hba.d/app.conf ] && hearth_mine "$(pg_fragment_owner /etc/hearth/postgres/5432/hba.d/app.conf)"; then
+hearth_pg_drop_strays "$bouncer_frag/databases.d" .ini app.db.ini
+hearth_pg_drop_strays "$bouncer_frag/users.d" .txt app.role.txt
+if [ -f /etc/hearth/postgres/5432/hba.d/app.conf ] && hearth_mine "$(hearth_pg_fragment_owner /etc/hearth/postgres/5432/hba.d/app.conf)"; then
   hearth_remove /etc/hearth/postgres/5432/hba.d/app.conf
 fi
-if [ -f /etc/hearth/pgbouncer/databases.d/app.ini ] && hearth_mine "$(pg_fragment_owner /etc/hearth/pgbouncer/databases.d/app.ini)"; then
+if [ -f /etc/hearth/pgbouncer/databases.d/app.ini ] && hearth_mine "$(hearth_pg_fragment_owner /etc/hearth/pgbouncer/databases.d/app.ini)"; then
   hearth_remove /etc/hearth/pgbouncer/databases.d/app.ini
 fi
-if [ -f /etc/hearth/pgbouncer/users.d/app.txt ] && hearth_mine "$(pg_fragment_owner /etc/hearth/pgbouncer/users.d/app.txt)"; then
+if [ -f /etc/hearth/pgbouncer/users.d/app.txt ] && hearth_mine "$(hearth_pg_fragment_owner /etc/hearth/pgbouncer/users.d/app.txt)"; then
   hearth_remove /etc/hearth/pgbouncer/users.d/app.txt
 fi
-pg_update_hba
-bouncer_apply 1
+hearth_pg_update_hba "$pg_socket" "$pg_port" "$pg_hba_dir" "$pg_state"
+hearth_bouncer_apply "$bouncer_dir" "$bouncer_frag" 1
 hearth_say 'uri host port 5432 database app user app'

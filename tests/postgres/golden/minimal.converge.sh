@@ -9,17 +9,16 @@ pg_hba_dir=/etc/hearth/postgres/5432/hba.d
 pg_state=/var/lib/hearth/postgres/5432
 bouncer_dir=/etc/pgbouncer
 bouncer_frag=/etc/hearth/pgbouncer
-# <components/postgres/helpers.ts>
 hearth_lock postgres
-pg_wait
+hearth_pg_wait "$pg_socket" "$pg_port"
 hearth_private_tmp
 hearth_secret_sql=$hearth_tmp
 hearth_frame "$hearth_secret_sql"
 hearth_private_tmp
 hearth_sql=$hearth_tmp
 hearth_frame "$hearth_sql"
-if hearth_found=$(pg_mark role app); then hearth_claim 'role "app"' "$hearth_found"; hearth_role_new=0; else hearth_role_new=1; fi
-if hearth_found=$(pg_mark database app); then hearth_claim 'database "app"' "$hearth_found"; hearth_db_new=0; else hearth_db_new=1; fi
+if hearth_found=$(hearth_pg_mark "$pg_socket" "$pg_port" role app); then hearth_claim 'role "app"' "$hearth_found"; hearth_role_new=0; else hearth_role_new=1; fi
+if hearth_found=$(hearth_pg_mark "$pg_socket" "$pg_port" database app); then hearth_claim 'database "app"' "$hearth_found"; hearth_db_new=0; else hearth_db_new=1; fi
 # A database that lost its tablespace moves back to pg_default before its dataset can be released.
 if [ "$hearth_db_new" = 0 ]; then
   printf '%s' '-- hearth: database app leaves tablespace hearth_app (no longer declared) for pg_default
@@ -33,45 +32,45 @@ SELECT EXISTS (SELECT 1 FROM pg_tablespace WHERE spcname = '"'"'hearth_app'"'"' 
 \if :hearth_old_ts
 DROP TABLESPACE "hearth_app";
 \endif
-' | pg_psql
+' | hearth_pg_psql "$pg_socket" "$pg_port"
   hearth_step
 fi
 if [ "$hearth_role_new" = 1 ]; then
-  pg_psql -c 'BEGIN; CREATE ROLE "app" NOLOGIN; COMMENT ON ROLE "app" IS '"'"'hearth-owner: site/prod/hearth:postgres:Database/app'"'"'; COMMIT;'
+  hearth_pg_psql "$pg_socket" "$pg_port" -c 'BEGIN; CREATE ROLE "app" NOLOGIN; COMMENT ON ROLE "app" IS '"'"'hearth-owner: site/prod/hearth:postgres:Database/app'"'"'; COMMIT;'
   hearth_step
   hearth_say 'created role app'
 fi
 if [ "$hearth_db_new" = 1 ]; then
-  if [ -n "$(pg_q -v name=hearth_new_2fc4808dc439e5f0a5f99f55 <<<"SELECT 1 FROM pg_database WHERE datname = :'name'")" ]; then
-    pg_psql -c 'DROP DATABASE IF EXISTS "hearth_new_2fc4808dc439e5f0a5f99f55" WITH (FORCE);'
+  if [ -n "$(hearth_pg_q "$pg_socket" "$pg_port" -v name=hearth_new_2fc4808dc439e5f0a5f99f55 <<<"SELECT 1 FROM pg_database WHERE datname = :'name'")" ]; then
+    hearth_pg_psql "$pg_socket" "$pg_port" -c 'DROP DATABASE IF EXISTS "hearth_new_2fc4808dc439e5f0a5f99f55" WITH (FORCE);'
     hearth_step
   fi
-  pg_psql -c 'CREATE DATABASE "hearth_new_2fc4808dc439e5f0a5f99f55" OWNER "app";'
+  hearth_pg_psql "$pg_socket" "$pg_port" -c 'CREATE DATABASE "hearth_new_2fc4808dc439e5f0a5f99f55" OWNER "app";'
   hearth_step
-  pg_psql -c 'COMMENT ON DATABASE "hearth_new_2fc4808dc439e5f0a5f99f55" IS '"'"'hearth-owner: site/prod/hearth:postgres:Database/app'"'"';'
+  hearth_pg_psql "$pg_socket" "$pg_port" -c 'COMMENT ON DATABASE "hearth_new_2fc4808dc439e5f0a5f99f55" IS '"'"'hearth-owner: site/prod/hearth:postgres:Database/app'"'"';'
   hearth_step
-  pg_psql -c 'ALTER DATABASE "hearth_new_2fc4808dc439e5f0a5f99f55" RENAME TO "app";'
+  hearth_pg_psql "$pg_socket" "$pg_port" -c 'ALTER DATABASE "hearth_new_2fc4808dc439e5f0a5f99f55" RENAME TO "app";'
   hearth_step
   hearth_say 'created database app'
 fi
-cat -- "$hearth_secret_sql" "$hearth_sql" | pg_psql
+cat -- "$hearth_secret_sql" "$hearth_sql" | hearth_pg_psql "$pg_socket" "$pg_port"
 hearth_step
 hearth_say 'database app and role app converged'
-hearth_found=$(if [ -f /etc/hearth/postgres/5432/hba.d/app.db.conf ]; then pg_fragment_owner /etc/hearth/postgres/5432/hba.d/app.db.conf; fi)
+hearth_found=$(if [ -f /etc/hearth/postgres/5432/hba.d/app.db.conf ]; then hearth_pg_fragment_owner /etc/hearth/postgres/5432/hba.d/app.db.conf; fi)
 if [ -n "$hearth_found" ]; then hearth_claim 'pg_hba fragment /etc/hearth/postgres/5432/hba.d/app.db.conf' "$hearth_found"; fi
 hearth_install /etc/hearth/postgres/5432/hba.d/app.db.conf 0644 root root
-pg_drop_strays "$pg_hba_dir" .conf app.db.conf
-pg_drop_strays "$bouncer_frag/databases.d" .ini -
-pg_drop_strays "$bouncer_frag/users.d" .txt -
-if [ -f /etc/hearth/postgres/5432/hba.d/app.conf ] && hearth_mine "$(pg_fragment_owner /etc/hearth/postgres/5432/hba.d/app.conf)"; then
+hearth_pg_drop_strays "$pg_hba_dir" .conf app.db.conf
+hearth_pg_drop_strays "$bouncer_frag/databases.d" .ini -
+hearth_pg_drop_strays "$bouncer_frag/users.d" .txt -
+if [ -f /etc/hearth/postgres/5432/hba.d/app.conf ] && hearth_mine "$(hearth_pg_fragment_owner /etc/hearth/postgres/5432/hba.d/app.conf)"; then
   hearth_remove /etc/hearth/postgres/5432/hba.d/app.conf
 fi
-if [ -f /etc/hearth/pgbouncer/databases.d/app.ini ] && hearth_mine "$(pg_fragment_owner /etc/hearth/pgbouncer/databases.d/app.ini)"; then
+if [ -f /etc/hearth/pgbouncer/databases.d/app.ini ] && hearth_mine "$(hearth_pg_fragment_owner /etc/hearth/pgbouncer/databases.d/app.ini)"; then
   hearth_remove /etc/hearth/pgbouncer/databases.d/app.ini
 fi
-if [ -f /etc/hearth/pgbouncer/users.d/app.txt ] && hearth_mine "$(pg_fragment_owner /etc/hearth/pgbouncer/users.d/app.txt)"; then
+if [ -f /etc/hearth/pgbouncer/users.d/app.txt ] && hearth_mine "$(hearth_pg_fragment_owner /etc/hearth/pgbouncer/users.d/app.txt)"; then
   hearth_remove /etc/hearth/pgbouncer/users.d/app.txt
 fi
-pg_update_hba
-bouncer_apply 0
+hearth_pg_update_hba "$pg_socket" "$pg_port" "$pg_hba_dir" "$pg_state"
+hearth_bouncer_apply "$bouncer_dir" "$bouncer_frag" 0
 hearth_say 'uri host port 5432 database app user app'

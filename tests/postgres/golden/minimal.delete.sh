@@ -9,11 +9,10 @@ pg_hba_dir=/etc/hearth/postgres/5432/hba.d
 pg_state=/var/lib/hearth/postgres/5432
 bouncer_dir=/etc/pgbouncer
 bouncer_frag=/etc/hearth/pgbouncer
-# <components/postgres/helpers.ts>
 hearth_lock postgres
-pg_wait
+hearth_pg_wait "$pg_socket" "$pg_port"
 if [ -f /etc/hearth/postgres/5432/hba.d/app.db.conf ]; then
-  hearth_found=$(pg_fragment_owner /etc/hearth/postgres/5432/hba.d/app.db.conf)
+  hearth_found=$(hearth_pg_fragment_owner /etc/hearth/postgres/5432/hba.d/app.db.conf)
   if hearth_mine "$hearth_found"; then
     hearth_remove /etc/hearth/postgres/5432/hba.d/app.db.conf
   else
@@ -21,7 +20,7 @@ if [ -f /etc/hearth/postgres/5432/hba.d/app.db.conf ]; then
   fi
 fi
 if [ -f /etc/hearth/pgbouncer/databases.d/app.db.ini ]; then
-  hearth_found=$(pg_fragment_owner /etc/hearth/pgbouncer/databases.d/app.db.ini)
+  hearth_found=$(hearth_pg_fragment_owner /etc/hearth/pgbouncer/databases.d/app.db.ini)
   if hearth_mine "$hearth_found"; then
     hearth_remove /etc/hearth/pgbouncer/databases.d/app.db.ini
   else
@@ -29,7 +28,7 @@ if [ -f /etc/hearth/pgbouncer/databases.d/app.db.ini ]; then
   fi
 fi
 if [ -f /etc/hearth/pgbouncer/users.d/app.role.txt ]; then
-  hearth_found=$(pg_fragment_owner /etc/hearth/pgbouncer/users.d/app.role.txt)
+  hearth_found=$(hearth_pg_fragment_owner /etc/hearth/pgbouncer/users.d/app.role.txt)
   if hearth_mine "$hearth_found"; then
     hearth_remove /etc/hearth/pgbouncer/users.d/app.role.txt
   else
@@ -37,7 +36,7 @@ if [ -f /etc/hearth/pgbouncer/users.d/app.role.txt ]; then
   fi
 fi
 if [ -f /etc/hearth/postgres/5432/hba.d/app.conf ]; then
-  hearth_found=$(pg_fragment_owner /etc/hearth/postgres/5432/hba.d/app.conf)
+  hearth_found=$(hearth_pg_fragment_owner /etc/hearth/postgres/5432/hba.d/app.conf)
   if hearth_mine "$hearth_found"; then
     hearth_remove /etc/hearth/postgres/5432/hba.d/app.conf
   else
@@ -45,7 +44,7 @@ if [ -f /etc/hearth/postgres/5432/hba.d/app.conf ]; then
   fi
 fi
 if [ -f /etc/hearth/pgbouncer/databases.d/app.ini ]; then
-  hearth_found=$(pg_fragment_owner /etc/hearth/pgbouncer/databases.d/app.ini)
+  hearth_found=$(hearth_pg_fragment_owner /etc/hearth/pgbouncer/databases.d/app.ini)
   if hearth_mine "$hearth_found"; then
     hearth_remove /etc/hearth/pgbouncer/databases.d/app.ini
   else
@@ -53,24 +52,24 @@ if [ -f /etc/hearth/pgbouncer/databases.d/app.ini ]; then
   fi
 fi
 if [ -f /etc/hearth/pgbouncer/users.d/app.txt ]; then
-  hearth_found=$(pg_fragment_owner /etc/hearth/pgbouncer/users.d/app.txt)
+  hearth_found=$(hearth_pg_fragment_owner /etc/hearth/pgbouncer/users.d/app.txt)
   if hearth_mine "$hearth_found"; then
     hearth_remove /etc/hearth/pgbouncer/users.d/app.txt
   else
     hearth_say 'leaving /etc/hearth/pgbouncer/users.d/app.txt: it is owned by '"$hearth_found"
   fi
 fi
-pg_drop_strays "$pg_hba_dir" .conf -
-pg_drop_strays "$bouncer_frag/databases.d" .ini -
-pg_drop_strays "$bouncer_frag/users.d" .txt -
-pg_update_hba
-bouncer_apply 0
-hearth_db_mark=$(pg_mark database app || true)
-if [ -n "$(pg_q -v name=app <<<"SELECT 1 FROM pg_database WHERE datname = :'name'")" ] && ! hearth_mine "$hearth_db_mark"; then
+hearth_pg_drop_strays "$pg_hba_dir" .conf -
+hearth_pg_drop_strays "$bouncer_frag/databases.d" .ini -
+hearth_pg_drop_strays "$bouncer_frag/users.d" .txt -
+hearth_pg_update_hba "$pg_socket" "$pg_port" "$pg_hba_dir" "$pg_state"
+hearth_bouncer_apply "$bouncer_dir" "$bouncer_frag" 0
+hearth_db_mark=$(hearth_pg_mark "$pg_socket" "$pg_port" database app || true)
+if [ -n "$(hearth_pg_q "$pg_socket" "$pg_port" -v name=app <<<"SELECT 1 FROM pg_database WHERE datname = :'name'")" ] && ! hearth_mine "$hearth_db_mark"; then
   hearth_say 'database app is not this resource'"'"'s (mark: '"${hearth_db_mark:-none}); the delete leaves it alone"
 fi
-hearth_role_mark=$(pg_mark role app || true)
-if [ -n "$(pg_q -v name=app <<<"SELECT 1 FROM pg_roles WHERE rolname = :'name'")" ] && ! hearth_mine "$hearth_role_mark"; then
+hearth_role_mark=$(hearth_pg_mark "$pg_socket" "$pg_port" role app || true)
+if [ -n "$(hearth_pg_q "$pg_socket" "$pg_port" -v name=app <<<"SELECT 1 FROM pg_roles WHERE rolname = :'name'")" ] && ! hearth_mine "$hearth_role_mark"; then
   hearth_say 'role app is not this resource'"'"'s (mark: '"${hearth_role_mark:-none}); the delete leaves it alone"
 fi
 printf '%s' '-- hearth: release database app and role app
@@ -84,6 +83,6 @@ COMMENT ON DATABASE "app" IS NULL;
 \if :hearth_role_marked
 COMMENT ON ROLE "app" IS NULL;
 \endif
-' | pg_psql
+' | hearth_pg_psql "$pg_socket" "$pg_port"
 hearth_step
 hearth_say 'kept database app and role app; no longer managed by hearth'
