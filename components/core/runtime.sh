@@ -155,6 +155,25 @@ hearth_install() {
   hearth_put "$hearth_tmp" "$1" "$2" "$3" "$4"
 }
 
+# hearth_install_in_place PATH MODE OWNER GROUP: as hearth_install, but an existing regular file keeps its inode (its
+# content is rewritten, then its mode and owner set): a running service that has it bind-mounted sees the new content
+# on reload. Only below a root-only directory (nobody else can swap PATH between the check and the write); a run killed
+# mid-write leaves content whose digest differs, so the next run writes it again.
+hearth_install_in_place() {
+  local dir
+  dir=$(hearth_parent "$1")
+  hearth_dir "$dir"
+  hearth_tmp_in "$dir"
+  hearth_frame "$hearth_tmp"
+  if [ -f "$1" ] && [ ! -L "$1" ] && ! cmp -s -- "$hearth_tmp" "$1"; then
+    cat -- "$hearth_tmp" >"$1"
+    hearth_step
+    hearth_changed=$((hearth_changed + 1))
+    hearth_say "rewrote $1 in place"
+  fi
+  hearth_put "$hearth_tmp" "$1" "$2" "$3" "$4"
+}
+
 # hearth_install_secret PATH [MODE [OWNER [GROUP]]]: as hearth_install, 0600 root:root unless told; the body never
 # appears in argv, output or the script.
 hearth_install_secret() {
@@ -704,8 +723,41 @@ hearth_private_tmpdir() {
 }
 
 # --- Debian packages (DebianPackages) --------------------------------------------------------------------------
-# State under /var/lib/hearth/applied: apt/mask/<unit> and apt/runtime-mask/<unit> (the mask this resource set),
-# apt/hold/<package> (the hold it set); each records the owner id, written before the mask or hold is set.
+# State under /var/lib/hearth/applied, each file recording the owner id, written before what it stands for is set:
+# apt/mask/<unit> (a mask this resource set or adopted), apt/mask-pending/<unit> (a mask it wants on a unit a
+# SystemdService's unit file still replaces: set by that service's delete, or by the next converge once the file is
+# gone), apt/runtime-mask/<unit> (the install window's mask of a kept unit) and apt/hold/<package>. <unit> is the
+# unit's name when that is a plain state key, else hearth_apt_key's encoding of it.
+# A converge script sets hearth_apt_keep (its keepUnits) and hearth_apt_protect (the units never masked, an ERE).
+hearth_apt_keep=()
+hearth_apt_protect='^$'
+hearth_apt_verdict=
+
+# hearth_apt_key UNIT: UNIT's state key segment: UNIT itself when it is a plain key; else "x+" then UNIT with every
+# character other than a letter, digit, '@', '.', ':' or '-' written as +XX (its hex code). Unit names hold no '+'.
+hearth_apt_key() {
+  local u=$1 out='' c i
+  if [[ $u =~ ^[A-Za-z0-9][A-Za-z0-9@._:-]*$ ]]; then
+    printf '%s\n' "$u"
+    return 0
+  fi
+  for ((i = 0; i < ${#u}; i++)); do
+    c=${u:i:1}
+    if [[ $c =~ ^[A-Za-z0-9@.:-]$ ]]; then out+=$c; else out+=$(printf '+%02x' "'$c"); fi
+  done
+  printf 'x+%s\n' "$out"
+}
+
+# hearth_apt_unit_of KEY: the unit a state key (or its last segment) stands for.
+hearth_apt_unit_of() {
+  local k=${1##*/}
+  if [[ $k != x+* ]]; then
+    printf '%s\n' "$k"
+    return 0
+  fi
+  k=${k#x+}
+  printf '%b\n' "${k//+/\\x}"
+}
 
 # hearth_apt_masked UNIT: UNIT is masked (systemctl's link /etc/systemd/system/UNIT -> /dev/null).
 hearth_apt_masked() { [ -L "/etc/systemd/system/$1" ] && [ "$(readlink -- "/etc/systemd/system/$1")" = /dev/null ]; }
@@ -728,24 +780,62 @@ hearth_apt_kept() {
   return 1
 }
 
+# hearth_apt_protected UNIT: UNIT is one hearth or the host cannot live without (hearth_apt_protect): never masked.
+hearth_apt_protected() { [[ $1 =~ $hearth_apt_protect ]]; }
+
 # hearth_apt_installed PACKAGE: prints PACKAGE's installed version (held or not), nothing when not fully installed.
 hearth_apt_installed() {
   # shellcheck disable=SC2016 # dpkg-query's format, not a shell expansion
   dpkg-query -W -f='${db:Status-Abbrev} ${Version}\n' -- "$1" 2>/dev/null | awk '$1 ~ /^[a-z]i$/ { print $2 }' || true
 }
 
-# A unit file path in a package's file list (dpkg-query -L) or data archive (dpkg-deb -c, "./"-prefixed).
-hearth_apt_unit_re='^[.]?/(usr/)?lib/systemd/system/[A-Za-z0-9_.:@-]+[.](service|socket|timer|path)$'
-
-# hearth_apt_units_installed PACKAGE: prints the unit names in PACKAGE's installed file list, sorted.
-hearth_apt_units_installed() {
-  dpkg-query -L -- "$1" 2>/dev/null | grep -E -- "$hearth_apt_unit_re" | sed 's|.*/||' | sort -u || true
+# hearth_apt_policy PACKAGE: apt-cache policy of exactly PACKAGE; nothing when apt knows no package of that very name
+# (apt reads a name no package has as a regular expression or a glob: `lib.+` is every package starting with lib).
+hearth_apt_policy() {
+  local out heads
+  out=$(apt-cache policy -- "$1" 2>/dev/null || true)
+  heads=$(grep -- '^[^ ]' <<<"$out" || true)
+  if [ "$heads" = "$1:" ]; then printf '%s\n' "$out"; fi
 }
 
-# hearth_apt_units_deb DEB: prints the unit names in the .deb file DEB, sorted.
-hearth_apt_units_deb() {
-  dpkg-deb -c -- "$1" | awk '{ print $6 }' | grep -E -- "$hearth_apt_unit_re" | sed 's|.*/||' | sort -u || true
+# hearth_apt_candidate PACKAGE: the version apt would install of exactly PACKAGE; nothing when it knows none.
+hearth_apt_candidate() { hearth_apt_policy "$1" | awk '$1 == "Candidate:" && $2 != "(none)" { print $2 }'; }
+
+# hearth_apt_has_version PACKAGE VERSION: apt knows exactly PACKAGE at VERSION (its version table).
+hearth_apt_has_version() {
+  hearth_apt_policy "$1" | awk '/^ (\*\*\*|   ) [^ ]/ { print ($1 == "***") ? $2 : $1 }' | grep -qxF -- "$2"
 }
+
+# A unit file in a package's file list (dpkg-query -L) or data archive (dpkg-deb -c, "./"-prefixed; a name may hold
+# systemd's \x2d escapes), and a SysV init script.
+hearth_apt_unit_re='^[.]?/(usr/)?lib/systemd/system/[A-Za-z0-9_.:@\\-]+[.](service|socket|timer|path)$'
+hearth_apt_sysv_re='^[.]?/etc/init[.]d/[A-Za-z0-9_.:@-]+$'
+
+# hearth_apt_units_from: reads a package's paths on stdin; prints its units, sorted: each unit file's name, and
+# <name>.service for each SysV script /etc/init.d/<name> (".sh" dropped, as systemd's generator does) with no native
+# unit of that name in the package or on the host (systemd generates that unit at boot).
+hearth_apt_units_from() {
+  local paths native n
+  paths=$(cat)
+  native=$(grep -E -- "$hearth_apt_unit_re" <<<"$paths" | sed 's|.*/||' | sort -u || true)
+  {
+    if [ -n "$native" ]; then printf '%s\n' "$native"; fi
+    while IFS= read -r n; do
+      n=${n##*/}
+      case $n in '' | README | skeleton | rc | rcS | .*) continue ;; esac
+      n=${n%.sh}.service
+      if grep -qxF -- "$n" <<<"$native"; then continue; fi
+      if [ -e "/lib/systemd/system/$n" ] || [ -e "/usr/lib/systemd/system/$n" ]; then continue; fi
+      printf '%s\n' "$n"
+    done < <(grep -E -- "$hearth_apt_sysv_re" <<<"$paths" || true)
+  } | sort -u
+}
+
+# hearth_apt_units_installed PACKAGE: prints the units of PACKAGE as installed (its file list), sorted.
+hearth_apt_units_installed() { dpkg-query -L -- "$1" 2>/dev/null | hearth_apt_units_from; }
+
+# hearth_apt_units_deb DEB: prints the units in the .deb file DEB, sorted (tar's listing doubles a backslash).
+hearth_apt_units_deb() { dpkg-deb -c -- "$1" | awk '{ print $6 }' | sed 's/\\\\/\\/g' | hearth_apt_units_from; }
 
 # hearth_apt_find_deb DIR PACKAGE VERSION: prints the .deb of PACKAGE at VERSION in DIR, nothing when there is none.
 hearth_apt_find_deb() {
@@ -758,26 +848,161 @@ hearth_apt_find_deb() {
   done
 }
 
-# hearth_apt_mask UNIT: masks UNIT as this resource's (recorded first, so a kill right after the mask still knows it is
-# ours). A unit already masked is left as found (never recorded as ours when the mask is someone else's).
-hearth_apt_mask() {
-  local u=$1 k=apt/mask/$1
-  if hearth_apt_masked "$u"; then return 0; fi
-  if [ -e "/etc/systemd/system/$u" ] || [ -L "/etc/systemd/system/$u" ]; then
-    hearth_die 65 "packaged unit $u has a unit of its own in /etc/systemd/system (a SystemdService declares it?): list it in keepUnits, or remove that unit"
+# hearth_apt_check_install DECLARED... -- SPEC...: dies, before anything changes, when installing SPEC (name=version)
+# would remove a package, or change a held package that is not DECLARED (apt's own simulation says what it would do).
+hearth_apt_check_install() {
+  local declared=() held line p f gone=() moved=()
+  while [ "$#" -gt 0 ] && [ "$1" != -- ]; do
+    declared+=("$1")
+    shift
+  done
+  shift
+  held=$(apt-mark showhold 2>/dev/null || true)
+  while IFS= read -r line; do
+    read -r -a f <<<"$line"
+    p=${f[1]%%:*}
+    case ${f[0]} in
+      Remv) gone+=("$p") ;;
+      Inst) if [[ ${f[2]:-} == \[* ]] && grep -qxF -- "$p" <<<"$held" && ! hearth_apt_kept "$p" "${declared[@]}"; then moved+=("$p"); fi ;;
+    esac
+  done < <(apt-get -s -q --no-install-recommends --allow-downgrades --allow-change-held-packages install -- "$@" 2>/dev/null | grep -E '^(Inst|Remv) ' || true)
+  if [ "${#gone[@]}" -gt 0 ]; then hearth_die 65 "installing $* would remove ${gone[*]}: refused (nothing was changed; declare what you want installed so apt need not remove anything)"; fi
+  if [ "${#moved[@]}" -gt 0 ]; then hearth_die 65 "installing $* would change held packages ${moved[*]}, which this resource does not declare: refused (nothing was changed; release their holds or declare them)"; fi
+}
+
+# hearth_apt_check_remove PACKAGE...: dies, before anything is removed, when `apt-get remove PACKAGE...` would remove
+# any other package (apt removes what depends on them), naming them.
+hearth_apt_check_remove() {
+  local p others=()
+  while IFS= read -r p; do
+    p=${p%%:*}
+    if ! hearth_apt_kept "$p" "$@"; then others+=("$p"); fi
+  done < <(apt-get -s -q remove -- "$@" 2>/dev/null | awk '$1 == "Remv" { print $2 }' || true)
+  if [ "${#others[@]}" -gt 0 ]; then hearth_die 65 "removing $* would also remove ${others[*]}, which this resource does not declare: refused (nothing was removed; declare them, or remove them yourself)"; fi
+}
+
+# hearth_apt_in_use UNIT: prints how UNIT is in use on this host (enabled, active, an instance active), nothing when not.
+hearth_apt_in_use() {
+  local u=$1 e a n
+  e=$(systemctl is-enabled -- "$u" 2>/dev/null || true)
+  case $e in
+    enabled | enabled-runtime | alias | indirect | linked | linked-runtime)
+      printf '%s\n' "$e"
+      return 0
+      ;;
+    generated)
+      # A SysV script's unit: enabled when its runlevel links start it.
+      n=${u%.service}
+      if compgen -G "/etc/rc[2-5].d/S[0-9][0-9]$n" >/dev/null || compgen -G "/etc/rc[2-5].d/S[0-9][0-9]$n.sh" >/dev/null; then
+        echo enabled
+        return 0
+      fi
+      ;;
+  esac
+  a=$(systemctl is-active -- "$u" 2>/dev/null || true)
+  case $a in
+    active | activating | reloading | refreshing | deactivating)
+      printf '%s\n' "$a"
+      return 0
+      ;;
+  esac
+  case $u in
+    *@.*)
+      if [ -n "$(systemctl list-units --all --no-legend --plain --state=active,activating,reloading -- "${u%%@*}@*.${u##*.}" 2>/dev/null || true)" ]; then echo "active (an instance)"; fi
+      ;;
+  esac
+}
+
+# hearth_apt_settle UNIT WINDOW: decides UNIT, which a declared package ships, from the host's state, and sets
+# hearth_apt_verdict: "masked" (masked as this resource's, now or before), "pending" (a SystemdService's unit file
+# replaces it: masked when that file goes), "kept" or "left" (in use on the host, never masked by this resource).
+# WINDOW "install": dpkg unpacks the package next (a kept unit not in use is masked for the install window only).
+# shellcheck disable=SC2034 # hearth_apt_verdict is the converge script's to read
+hearth_apt_settle() {
+  local u=$1 k m p f o why
+  k=$(hearth_apt_key "$u")
+  m=apt/mask/$k p=apt/mask-pending/$k f=/etc/systemd/system/$u
+  hearth_apt_verdict=kept
+  if hearth_apt_kept "$u" "${hearth_apt_keep[@]}" || hearth_apt_protected "$u"; then
+    if hearth_apt_masked "$u" && ! hearth_apt_ours "$m"; then
+      # A unit hearth or the host relies on, masked by the admin: their choice. A kept one is to run: refused.
+      if hearth_apt_kept "$u" "${hearth_apt_keep[@]}"; then
+        hearth_die 65 "unit $u is in keepUnits but masked, not by this resource (${hearth_owner}): systemctl unmask $u to let it run, or drop it from keepUnits"
+      fi
+      return 0
+    fi
+    if [ "$2" = install ] && ! hearth_apt_masked "$u" && [ -z "$(hearth_apt_in_use "$u")" ]; then hearth_apt_runtime_mask "$u"; fi
+    return 0
   fi
-  if [ -n "$(hearth_applied "$k")" ] && ! hearth_apt_ours "$k"; then hearth_die 65 "unit $u is masked by another resource ($(hearth_applied "$k")), not by $hearth_owner"; fi
-  hearth_record "$k" "$hearth_owner"
+  if hearth_apt_masked "$u"; then
+    o=$(hearth_applied "$m")
+    if [ -n "$o" ] && ! hearth_mine "$o"; then
+      hearth_apt_verdict=left
+      return 0
+    fi
+    # Masked and not recorded: adopted as this resource's (it wants the unit masked anyway).
+    hearth_record "$m" "$hearth_owner"
+    if [ -n "$(hearth_applied "$p")" ]; then hearth_forget "$p"; fi
+    hearth_apt_verdict=masked
+    return 0
+  fi
+  o=$(hearth_applied "$m")
+  if [ -n "$o" ] && ! hearth_mine "$o"; then
+    hearth_die 65 "unit $u is recorded as masked by $o, not by $hearth_owner, and is not masked: if $o is gone, remove /var/lib/hearth/applied/$m"
+  fi
+  if [ -e "$f" ] || [ -L "$f" ]; then
+    o=$(hearth_file_owner "$f")
+    case $o in
+      */hearth:systemd:Service/*)
+        hearth_record "$p" "$hearth_owner"
+        hearth_say "mask of $u pending: $f is the unit of $o (its delete masks $u once the file is gone)"
+        hearth_apt_verdict=pending
+        return 0
+        ;;
+    esac
+    hearth_die 65 "packaged unit $u has a unit of its own in /etc/systemd/system (not a SystemdService's): list it in keepUnits, or remove that unit"
+  fi
+  why=$(hearth_apt_in_use "$u")
+  if [ -n "$why" ]; then
+    # The host's own daemon (it ran or was enabled before): never masked behind its back.
+    if [ -n "$o" ]; then hearth_forget "$m"; fi
+    if [ -n "$(hearth_applied "$p")" ]; then hearth_forget "$p"; fi
+    hearth_say "left $u alone: it is $why on this host and hearth did not mask it (list it in keepUnits to silence this, or systemctl disable --now $u and the next run masks it)"
+    hearth_apt_verdict=left
+    return 0
+  fi
+  hearth_record "$m" "$hearth_owner"
   systemctl mask -- "$u" >/dev/null 2>&1
   hearth_step
+  if [ -n "$(hearth_applied "$p")" ]; then hearth_forget "$p"; fi
   hearth_say "masked $u (shipped by a declared package; not in keepUnits)"
+  hearth_apt_verdict=masked
+}
+
+# hearth_apt_mask_pending UNIT: called by a SystemdService's delete right after it removed UNIT's unit file: masks UNIT
+# when a DebianPackages resource recorded its mask as pending (its package ships UNIT, no longer kept), as that
+# resource's. Nothing otherwise, and nothing while another unit file of UNIT is there.
+hearth_apt_mask_pending() {
+  local u=$1 k o
+  k=$(hearth_apt_key "$u")
+  o=$(hearth_applied "apt/mask-pending/$k")
+  if [ -z "$o" ]; then return 0; fi
+  hearth_lock apt
+  if ! hearth_apt_masked "$u"; then
+    if [ -e "/etc/systemd/system/$u" ] || [ -L "/etc/systemd/system/$u" ]; then return 0; fi
+    hearth_record "apt/mask/$k" "$o"
+    systemctl mask -- "$u" >/dev/null 2>&1
+    hearth_step
+    hearth_say "masked $u for $o (its package ships it, and the unit that replaced it is gone)"
+  fi
+  hearth_forget "apt/mask-pending/$k"
 }
 
 # hearth_apt_runtime_mask UNIT: masks UNIT (a kept unit of a package about to be unpacked) for the install window only:
 # recorded first; hearth_apt_lift_runtime lifts it.
 hearth_apt_runtime_mask() {
   if hearth_apt_runtime_masked "$1"; then return 0; fi
-  hearth_record "apt/runtime-mask/$1" "$hearth_owner"
+  hearth_record "apt/runtime-mask/$(hearth_apt_key "$1")" "$hearth_owner"
   systemctl mask --runtime -- "$1" >/dev/null 2>&1
   hearth_step
 }
@@ -786,7 +1011,7 @@ hearth_apt_runtime_mask() {
 hearth_apt_lift_runtime() {
   local k u
   for k in $(hearth_applied_keys apt/runtime-mask); do
-    u=${k##*/}
+    u=$(hearth_apt_unit_of "$k")
     if ! hearth_apt_ours "$k"; then continue; fi
     if hearth_apt_runtime_masked "$u"; then
       systemctl unmask --runtime -- "$u" >/dev/null 2>&1
@@ -796,18 +1021,30 @@ hearth_apt_lift_runtime() {
   done
 }
 
-# hearth_apt_unmask_others WANTED...: lifts every mask this resource set on a unit not among WANTED (now kept, or its
-# package dropped).
+# hearth_apt_unmask_others WANTED...: lifts every mask this resource set on a unit not among WANTED (now kept or
+# protected, or its package dropped).
 hearth_apt_unmask_others() {
   local k u
   for k in $(hearth_applied_keys apt/mask); do
-    u=${k##*/}
+    u=$(hearth_apt_unit_of "$k")
     if ! hearth_apt_ours "$k" || hearth_apt_kept "$u" "$@"; then continue; fi
     if hearth_apt_masked "$u"; then
       systemctl unmask -- "$u" >/dev/null 2>&1
       hearth_step
       hearth_say "unmasked $u"
     fi
+    hearth_forget "$k"
+  done
+}
+
+# hearth_apt_drop_pending PENDING...: forgets every pending mask of this resource on a unit not among PENDING (kept
+# again, its package dropped, or masked by hearth_apt_settle once the SystemdService's unit file was gone).
+hearth_apt_drop_pending() {
+  local k u
+  for k in $(hearth_applied_keys apt/mask-pending); do
+    u=$(hearth_apt_unit_of "$k")
+    if ! hearth_apt_ours "$k"; then continue; fi
+    if hearth_apt_kept "$u" "$@"; then continue; fi
     hearth_forget "$k"
   done
 }
@@ -845,30 +1082,98 @@ hearth_apt_release_holds() {
 hearth_apt_say_masks() {
   local k
   for k in $(hearth_applied_keys apt/mask); do
-    if hearth_apt_ours "$k"; then hearth_say "$1 ${k##*/}${2:-}"; fi
+    if hearth_apt_ours "$k"; then hearth_say "$1 $(hearth_apt_unit_of "$k")${2:-}"; fi
+  done
+}
+
+# hearth_apt_forget_masks: a delete's: forgets every mask record of this resource, saying which masks stay (a
+# package's daemon must not start because its resource went away) and which pending masks will not be set.
+hearth_apt_forget_masks() {
+  local k u
+  for k in $(hearth_applied_keys apt/mask); do
+    if ! hearth_apt_ours "$k"; then continue; fi
+    u=$(hearth_apt_unit_of "$k")
+    if hearth_apt_masked "$u"; then hearth_say "left masked: $u (systemctl unmask $u to let the package's unit run)"; fi
+    hearth_forget "$k"
+  done
+  for k in $(hearth_applied_keys apt/mask-pending); do
+    if ! hearth_apt_ours "$k"; then continue; fi
+    hearth_say "not masking $(hearth_apt_unit_of "$k") (its mask was pending: a SystemdService's unit file replaces it)"
+    hearth_forget "$k"
   done
 }
 
 # --- host files (HostFile) -------------------------------------------------------------------------------------
 # A file's records: files/<id>/path (the path), files/<id>/owner (the owning resource's mark), files/<id>/orig ("kept"
-# when an adopted original is kept as <path>.hearth-orig, put back on delete), files/<id>/dirs (the parent
-# directories hearth created, removed on delete when empty).
+# when an adopted original is kept as <path>.hearth-orig; "restoring" from just before it is put back on delete until
+# the records go), files/<id>/dirs (the parent directories hearth created, removed on delete when empty).
+
+# hearth_file_keep K PATH: keeps the file at PATH (not hearth's: an original being adopted) as PATH.hearth-orig, a
+# hard link made before the new content replaces PATH, and records it under K (a run killed in between finds the two
+# names on one inode and goes on). A run that finds K "restoring" (a delete killed on the way, then a converge) finds
+# the original at PATH.hearth-orig still, or back at PATH.
+hearth_file_keep() {
+  local k=$1 p=$2 o=$2.hearth-orig
+  if [ -e "$o" ] || [ -L "$o" ]; then
+    if [ "$(hearth_applied "$k/orig")" != restoring ] && [ "$(stat -c %d:%i -- "$o")" != "$(stat -c %d:%i -- "$p")" ]; then
+      hearth_die 65 "$o exists already: move it away before adopting $p"
+    fi
+  elif [ -e "$p" ] || [ -L "$p" ]; then
+    ln -P -T -- "$p" "$o"
+    hearth_step
+    hearth_say "kept the original $p as $o"
+  fi
+  hearth_record "$k/orig" kept
+}
+
+# hearth_file_inherit K DIR: the directories another key of this resource created (its old path's) that DIR is, or
+# lies below, become K's too (recorded before the old key is released), so that a renamed path inside them still
+# removes them on delete.
+hearth_file_inherit() {
+  local k=$1 dir=$2 d ok found made old o
+  read -r -a made <<<"$(hearth_applied "$k/dirs")"
+  local before=${#made[@]}
+  for d in /var/lib/hearth/applied/files/*; do
+    if [ ! -d "$d" ] || [ -L "$d" ]; then continue; fi
+    ok=files/${d##*/}
+    if [ "$ok" = "$k" ]; then continue; fi
+    found=$(hearth_applied "$ok/owner")
+    if [ -z "$found" ] || [ "$found" = legacy ] || ! hearth_mine "$found"; then continue; fi
+    read -r -a old <<<"$(hearth_applied "$ok/dirs")"
+    for o in "${old[@]}"; do
+      case $dir in "$o" | "$o"/*) ;; *) continue ;; esac
+      case " ${made[*]} " in *" $o "*) ;; *) made+=("$o") ;; esac
+    done
+  done
+  if [ "${#made[@]}" != "$before" ]; then hearth_record "$k/dirs" "${made[*]}"; fi
+}
 
 # hearth_file_release KEY: releases the file recorded under KEY (this resource's): restores the adopted original or
-# removes the file, then the directories hearth created when empty, then the records; the path first (a re-run never
-# removes a restored original), the mark last (a run killed on the way still knows the rest is its own).
+# removes the file, then the directories hearth created when empty, then the records; the path first, the mark last
+# (a run killed on the way still knows the rest is its own). The original is put back after "restoring" is recorded,
+# so a re-run that finds no PATH.hearth-orig knows the original is at PATH again and leaves it; an adopted path whose
+# PATH.hearth-orig is gone while still "kept" (someone removed it) has no original to put back: hearth's content is
+# removed, as for a file hearth created.
 hearth_file_release() {
-  local k=$1 p dirs d i
+  local k=$1 p orig dirs d i
   p=$(hearth_applied "$k/path")
   if [ -n "$p" ]; then
-    if [ -n "$(hearth_applied "$k/orig")" ]; then
-      if [ -e "$p.hearth-orig" ] || [ -L "$p.hearth-orig" ]; then
-        hearth_root_only "$(hearth_parent "$p")" || hearth_die 65 "refusing to restore $p: its directory is not a root-only directory"
+    orig=$(hearth_applied "$k/orig")
+    if [ -n "$orig" ] && { [ -e "$p.hearth-orig" ] || [ -L "$p.hearth-orig" ]; }; then
+      hearth_root_only "$(hearth_parent "$p")" || hearth_die 65 "refusing to restore $p: its directory is not a root-only directory"
+      hearth_record "$k/orig" restoring
+      if [ "$(stat -c %d:%i -- "$p.hearth-orig")" = "$(stat -c %d:%i -- "$p" 2>/dev/null)" ]; then
+        # One inode under both names (an adopt killed before the content was written): the original is at PATH.
+        rm -f -- "$p.hearth-orig"
+      else
         mv -f -T -- "$p.hearth-orig" "$p"
-        hearth_step
-        hearth_say "restored the original $p"
       fi
-    else
+      hearth_step
+      hearth_say "restored the original $p"
+    elif [ "$orig" = kept ]; then
+      hearth_say "the original of $p ($p.hearth-orig) is gone: nothing to put back, hearth's content is removed"
+      hearth_remove "$p"
+    elif [ -z "$orig" ]; then
       hearth_remove "$p"
     fi
     read -r -a dirs <<<"$(hearth_applied "$k/dirs")"
@@ -885,8 +1190,8 @@ hearth_file_release() {
 }
 
 # hearth_file_release_mine [KEEP]: releases every file this resource owns other than the one under key KEEP (all of
-# them when KEEP is empty): a renamed path's leftovers. An empty key directory (a release killed before its last
-# step) is removed.
+# them when KEEP is empty): a renamed path's leftovers, released only once the new path is written. An empty key
+# directory (a release killed before its last step) is removed.
 hearth_file_release_mine() {
   local d k found
   for d in /var/lib/hearth/applied/files/*; do

@@ -8,6 +8,7 @@
 // `dpkg --configure -a` before anything else.
 import { OwnerMark } from "../core/owner";
 import { Script, contentHash, shq } from "../shell";
+import { PROTECTED_UNIT_ERE } from "./protected";
 
 /** One declared package as the script installs it. */
 export interface PackageSpec {
@@ -52,71 +53,78 @@ function convergeScript(spec: PackagesSpec, mark: OwnerMark): Script {
         `apt_names=(${names.map(shq).join(" ")})`,
         `apt_versions=(${spec.packages.map((p) => shq(p.version ?? "-")).join(" ")})`,
         `apt_holds=(${spec.packages.filter((p) => p.hold).map((p) => shq(p.name)).join(" ")})`,
-        `apt_keep=(${spec.keepUnits.map(shq).join(" ")})`,
+        `hearth_apt_keep=(${spec.keepUnits.map(shq).join(" ")})`,
+        // Units hearth or the host cannot live without: never masked, whichever package ships them (protected.ts).
+        `hearth_apt_protect=${shq(PROTECTED_UNIT_ERE)}`,
         // dpkg's own interrupted work first (a killed install): apt refuses to run until it is done.
         'if [ -n "$(dpkg --audit 2>/dev/null)" ]; then dpkg --configure -a; hearth_step; fi',
         // What is missing: a package not installed, or installed at a version other than its pin.
-        "apt_todo=()",
         "apt_todo_names=()",
+        "apt_todo_versions=()",
         'for i in "${!apt_names[@]}"; do',
         '  n=${apt_names[$i]}; v=${apt_versions[$i]}',
         '  have=$(hearth_apt_installed "$n")',
-        '  if [ -z "$have" ]; then',
-        '    if [ "$v" = - ]; then apt_todo+=("$n"); else apt_todo+=("$n=$v"); fi',
-        '    apt_todo_names+=("$n")',
-        '  elif [ "$v" != - ] && [ "$have" != "$v" ]; then',
-        '    apt_todo+=("$n=$v")',
-        '    apt_todo_names+=("$n")',
-        "  fi",
+        '  if [ -z "$have" ] || { [ "$v" != - ] && [ "$have" != "$v" ]; }; then apt_todo_names+=("$n"); apt_todo_versions+=("$v"); fi',
         "done",
-        'if [ "${#apt_todo[@]}" -gt 0 ]; then',
-        // apt-get update only when apt cannot find what is declared (no lists, a new package, a new version).
-        "  apt_known=1",
-        '  for w in "${apt_todo[@]}"; do if ! apt-cache show --no-all-versions -- "$w" >/dev/null 2>&1; then apt_known=0; fi; done',
-        '  if [ "$apt_known" = 0 ]; then',
+        'if [ "${#apt_todo_names[@]}" -gt 0 ]; then',
+        // Each package as name=version, its name exactly (apt reads a name no package has as a pattern); apt-get
+        // update only when apt cannot find one (no lists, a new package, a new version).
+        "  apt_todo=()",
+        '  for pass in 1 2; do',
+        "    apt_todo=()",
+        "    apt_unknown=()",
+        '    for i in "${!apt_todo_names[@]}"; do',
+        '      n=${apt_todo_names[$i]}; v=${apt_todo_versions[$i]}',
+        '      if [ "$v" = - ]; then v=$(hearth_apt_candidate "$n"); elif ! hearth_apt_has_version "$n" "$v"; then v=; fi',
+        '      if [ -n "$v" ]; then apt_todo+=("$n=$v"); else apt_unknown+=("${apt_todo_names[$i]}"); fi',
+        "    done",
+        '    if [ "${#apt_unknown[@]}" = 0 ]; then break; fi',
+        '    if [ "$pass" = 2 ]; then hearth_die 66 "apt knows no package of exactly the name ${apt_unknown[*]} (at the version asked) in the host\'s sources (after apt-get update)"; fi',
         '    apt-get -q "${apt_lock[@]}" update >/dev/null',
         "    hearth_step",
-        '    for w in "${apt_todo[@]}"; do',
-        '      if ! apt-cache show --no-all-versions -- "$w" >/dev/null 2>&1; then hearth_die 66 "apt knows no package $w in the host\'s sources (after apt-get update)"; fi',
-        "    done",
-        "  fi",
-        '  apt_opts=(-y -q --no-install-recommends --allow-downgrades --allow-change-held-packages -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${apt_lock[@]}")',
+        "  done",
+        // Nothing removed, and no held package changed but the declared ones: apt's simulation says before anything runs.
+        '  hearth_apt_check_install "${apt_names[@]}" -- "${apt_todo[@]}"',
+        '  apt_opts=(-y -q --no-install-recommends --no-remove --allow-downgrades --allow-change-held-packages -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${apt_lock[@]}")',
         '  apt-get "${apt_opts[@]}" install --download-only -- "${apt_todo[@]}" >/dev/null',
         "  hearth_step",
-        // Each package about to be unpacked: its units, from its downloaded .deb, masked (or, kept, runtime-masked)
-        // before dpkg runs its maintainer scripts.
+        // Each package about to be unpacked: its units, from its downloaded .deb, settled (masked, or kept and masked
+        // for the install window, or left alone when in use) before dpkg runs its maintainer scripts.
         "  apt_tmp=",
-        '  for i in "${!apt_todo[@]}"; do',
-        '    n=${apt_todo_names[$i]}; w=${apt_todo[$i]}',
-        '    if [ "$w" != "$n" ]; then v=${w#*=}; else v=$(apt-cache policy -- "$n" | awk \'$1 == "Candidate:" { print $2 }\'); fi',
+        '  for w in "${apt_todo[@]}"; do',
+        '    n=${w%%=*}; v=${w#*=}',
         '    deb=$(hearth_apt_find_deb /var/cache/apt/archives "$n" "$v")',
         // A file: or copy: source is used in place (nothing lands in the archives): fetched into a private directory.
         '    if [ -z "$deb" ]; then',
         '      if [ -z "$apt_tmp" ]; then hearth_private_tmpdir; apt_tmp=$hearth_tmp; fi',
-        '      (cd "$apt_tmp" && apt-get -q -o APT::Sandbox::User=root download -- "$n=$v" >/dev/null)',
+        '      (cd "$apt_tmp" && apt-get -q -o APT::Sandbox::User=root download -- "$w" >/dev/null)',
         '      deb=$(hearth_apt_find_deb "$apt_tmp" "$n" "$v")',
         "    fi",
         '    if [ -z "$deb" ]; then hearth_die 70 "found no .deb of $n $v to read its units from"; fi',
-        '    for u in $(hearth_apt_units_deb "$deb"); do',
-        '      if hearth_apt_kept "$u" "${apt_keep[@]}"; then hearth_apt_runtime_mask "$u"; else hearth_apt_mask "$u"; fi',
-        "    done",
+        '    for u in $(hearth_apt_units_deb "$deb"); do hearth_apt_settle "$u" install; done',
         "  done",
         '  apt-get "${apt_opts[@]}" install -- "${apt_todo[@]}" >/dev/null',
         "  hearth_step",
         '  hearth_say "installed ${apt_todo[*]}"',
         "fi",
-        // Every unit the declared packages ship, as installed: masked unless kept (a unit dropped from keepUnits too).
+        // Every unit the declared packages ship, as installed, settled from the host's state (a unit dropped from
+        // keepUnits is masked now, unless a SystemdService's unit file still replaces it or the host runs it).
         "apt_want_masked=()",
+        "apt_pending=()",
         'for n in "${apt_names[@]}"; do',
         '  if [ -z "$(hearth_apt_installed "$n")" ]; then hearth_die 70 "package $n is not installed after apt-get install"; fi',
         '  for u in $(hearth_apt_units_installed "$n"); do',
-        '    if hearth_apt_kept "$u" "${apt_keep[@]}"; then continue; fi',
-        '    hearth_apt_mask "$u"',
-        '    apt_want_masked+=("$u")',
+        '    hearth_apt_settle "$u" installed',
+        '    case $hearth_apt_verdict in',
+        '      masked) apt_want_masked+=("$u") ;;',
+        '      pending) apt_pending+=("$u") ;;',
+        '      kept) if hearth_apt_protected "$u" && ! hearth_apt_kept "$u" "${hearth_apt_keep[@]}"; then hearth_say "keep $u (hearth or the host relies on it: never masked)"; fi ;;',
+        "    esac",
         "  done",
         "done",
         // Masks this resource set on units it no longer masks (now kept, or their package dropped): lifted.
         'hearth_apt_unmask_others "${apt_want_masked[@]}"',
+        'hearth_apt_drop_pending "${apt_pending[@]}"',
         "hearth_apt_lift_runtime",
         // Holds: set where asked (recorded first as this resource's), released where no longer asked.
         'for p in "${apt_holds[@]}"; do hearth_apt_hold "$p"; done',
@@ -142,6 +150,8 @@ function deleteScript(spec: PackagesSpec, mark: OwnerMark): Script {
             "  if dpkg-query -W -f='${db:Status-Abbrev}' -- \"$n\" 2>/dev/null | grep -q '^.i'; then apt_gone+=(\"$n\"); fi",
             "done",
             'if [ "${#apt_gone[@]}" -gt 0 ]; then',
+            // apt removes what depends on a removed package: refused before anything goes when that is not declared here.
+            '  hearth_apt_check_remove "${apt_gone[@]}"',
             '  apt-get -y -q "${apt_lock[@]}" remove -- "${apt_gone[@]}" >/dev/null',
             "  hearth_step",
             '  hearth_say "removed ${apt_gone[*]} (removeOnDelete)"',
@@ -150,8 +160,9 @@ function deleteScript(spec: PackagesSpec, mark: OwnerMark): Script {
     } else {
         s.raw(`hearth_say ${shq(`kept installed: ${spec.packages.map((p) => p.name).join(" ")} (set removeOnDelete to remove them)`)}`);
     }
-    // Masks stay (a package's daemon must not start behind hearth's back because its resource went away).
-    s.raw(`hearth_apt_say_masks ${shq("left masked:")} ${shq(" (systemctl unmask it to let the package's unit run)")}`);
+    // Masks stay (a package's daemon must not start behind hearth's back because its resource went away); their
+    // records go, so a later resource declaring the package adopts them, and an unmask is the admin's to make.
+    s.raw("hearth_apt_forget_masks");
     return s;
 }
 

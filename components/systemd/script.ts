@@ -44,7 +44,7 @@ export interface ServicePlan {
     readonly targets: readonly string[];
     /** Files on the host another component writes (a HostFile) that the service uses: part of the restart decision. */
     readonly watched: readonly string[];
-    /** The service declares ExecReload=: a change of watched files alone reloads it (config files and credentials restart it). */
+    /** The service declares ExecReload=: a change of its config files or watched files alone reloads it (credentials restart it). */
     readonly reload: boolean;
 }
 
@@ -88,18 +88,17 @@ function digest(s: Script, p: ServicePlan): void {
 }
 
 /**
- * Restart UNIT when its unit files, credentials or config files changed (or it never ran), reload it when only the
- * watched files it reads on the host changed and it runs, else start it when it is not running. The record is "<all> <unit files>",
+ * Restart UNIT when its unit files or credentials changed (or it never ran), reload it when only its config files or
+ * the watched files it reads on the host changed and it runs, else start it when it is not running. The record is "<all> <unit files>",
  * so the next run tells the two apart from host state alone.
  */
 function reloadRestartOrStart(s: Script, p: ServicePlan, unit: string): void {
     const key = shq(appliedKey(p.files[0].path));
     digest(s, p);
-    // Restarted by a change of its unit files, its credentials (systemd copies them only at start) or its config files:
-    // a file is replaced by a rename, the running service's bind still holds the old inode, and the kernel refuses to
-    // mount over a bind whose file was unlinked (so `systemctl bind` cannot refresh it). Reloaded by the rest (watched files).
+    // Restarted by a change of its unit files or its credentials (systemd copies them only at start). Reloaded by a
+    // change of its config files (rewritten in place: the running service's binds hold their inodes) or watched files.
     s.raw(
-        `hearth_u=$(hearth_digest ${q([...p.files.map((f) => f.path), ...p.credentials.map((c) => c.path), ...p.configFiles.map((f) => f.path)])})`,
+        `hearth_u=$(hearth_digest ${q([...p.files.map((f) => f.path), ...p.credentials.map((c) => c.path)])})`,
         `hearth_a=$(hearth_applied ${key})`,
         `if [ "$hearth_d $hearth_u" != "$hearth_a" ]; then`,
         `  if [ "\${hearth_a#* }" = "$hearth_u" ] && systemctl is-active -q -- ${shq(unit)}; then`,
@@ -303,7 +302,8 @@ export function convergeScript(p: ServicePlan): string {
     if (withFiles) {
         // The mark first: a tree that holds config files always says whose it is.
         s.install(p.treeMark);
-        for (const f of p.configFiles) s.install(f);
+        // A reloadable service's config files keep their inodes, so its binds see the new content on reload.
+        for (const f of p.configFiles) s.install(f, { inPlace: p.reload });
         clearTree(s, p.filesDir, p.configFiles.map((f) => f.path), false);
     }
     credentialLines(s, p);
@@ -447,6 +447,9 @@ export function deleteScript(p: ServicePlan): string {
     s.raw(`for hearth_f in "\${hearth_ours[@]}"; do hearth_remove "$hearth_f"; done`);
     forgetRemoved(s);
     const units = paths.map((f) => f.slice(UNIT_DIR.length + 1));
+    // A packaged unit of the same name that a DebianPackages resource no longer keeps is masked now that its
+    // replacement is gone (that resource recorded the mask as pending); nothing otherwise.
+    s.raw(`for hearth_u in ${q(units)}; do if [ ! -e ${shq(UNIT_DIR)}/"$hearth_u" ]; then hearth_apt_mask_pending "$hearth_u"; fi; done`);
     // A unit whose file is gone but that systemd still holds loaded (NeedDaemonReload) was removed without a reload.
     s.raw(
         `hearth_units=(${q(units)})`,

@@ -100,6 +100,8 @@ describe("DebianPackages", () => {
             ["g++", "", false], ["libc6", "", false], ["python3.11", "", false], ["tzdata", "2024a-0+deb12u1", true], ["openssh-server", "1:9.2p1-2+deb12u3", false], ["foo", "1.0~rc1", false], ["bar", "", true],
         ]);
         assert.deepEqual(r.spec.keepUnits, ["radicale.service", "getty@.service", "systemd-tmpfiles-clean.timer"]);
+        // A name systemd allows that starts with '_' (its state key is encoded on the host, see tests/packages/runtime.test.ts).
+        assert.deepEqual(resolvePackagesArgs({ host: host(), packages: ["foo"], keepUnits: ["_x.service", "a_b@.socket"] }).spec.keepUnits, ["_x.service", "a_b@.socket"]);
         assert.equal(r.spec.removeOnDelete, undefined);
     });
 
@@ -170,7 +172,7 @@ describe("DebianPackages render", () => {
         it(`${name}: masks before it installs; never upgrades, never writes policy-rc.d, never purges`, () => {
             const script = own(r.script);
             const download = script.indexOf("install --download-only");
-            const mask = script.indexOf('hearth_apt_mask "$u"', download);
+            const mask = script.indexOf('hearth_apt_settle "$u" install', download);
             const install = script.indexOf('apt-get "${apt_opts[@]}" install --', download + 1);
             assert.ok(download > 0 && mask > download && install > mask, "download, then mask, then install");
             for (const text of [r.script, r.deleteScript]) {
@@ -178,15 +180,35 @@ describe("DebianPackages render", () => {
                 assert.doesNotMatch(text, /\b(upgrade|dist-upgrade|full-upgrade|purge|autoremove)\b/);
             }
         });
-        it(`${name}: the delete releases holds and lifts runtime masks; removes packages only on opt-in; leaves masks`, () => {
-            assert.match(r.deleteScript, /^hearth_apt_lift_runtime$/m);
-            assert.match(r.deleteScript, /^hearth_apt_release_holds$/m);
-            assert.doesNotMatch(own(r.deleteScript), /systemctl unmask -- /);
-            if (s.removeOnDelete) assert.match(r.deleteScript, /apt-get -y -q "\$\{apt_lock\[@\]\}" remove -- /);
-            else {
-                assert.doesNotMatch(r.deleteScript, /apt-get .*remove/);
-                assert.match(r.deleteScript, /kept installed: radicale curl/);
+        it(`${name}: the delete releases holds and lifts runtime masks; removes packages only on opt-in; leaves masks, forgets their records`, () => {
+            const del = own(r.deleteScript);
+            assert.match(del, /^hearth_apt_lift_runtime$/m);
+            assert.match(del, /^hearth_apt_release_holds$/m);
+            assert.match(del, /^hearth_apt_forget_masks$/m);
+            assert.doesNotMatch(del, /systemctl unmask -- /);
+            if (s.removeOnDelete) {
+                // apt's simulation first: nothing goes when apt would take an undeclared package along.
+                const check = del.indexOf('hearth_apt_check_remove "${apt_gone[@]}"');
+                const remove = del.indexOf('apt-get -y -q "${apt_lock[@]}" remove -- "${apt_gone[@]}"');
+                assert.ok(check > 0 && remove > check, "simulated, then removed");
+            } else {
+                assert.doesNotMatch(del, /apt-get .*remove|check_remove/);
+                assert.match(del, /kept installed: radicale curl/);
             }
+        });
+        it(`${name}: installs exact names at exact versions, never removes, checks apt's plan first; keeps the protected units`, () => {
+            const script = own(r.script);
+            assert.match(script, /--no-remove/);
+            assert.match(script, /^hearth_apt_protect='\^\(sshd\?\|/m);
+            // Every install argument is name=version, resolved from exactly that name (no bare name reaches apt).
+            assert.match(script, /hearth_apt_candidate "\$n"/);
+            assert.match(script, /apt_todo\+=\("\$n=\$v"\)/);
+            assert.doesNotMatch(script, /apt_todo\+=\("\$n"\)/);
+            const check = script.indexOf('hearth_apt_check_install "${apt_names[@]}" -- "${apt_todo[@]}"');
+            assert.ok(check > 0 && check < script.indexOf("install --download-only"), "apt's plan checked before anything is fetched");
+            // Units dropped from keepUnits whose SystemdService file is still there: pending, not a failure.
+            assert.match(script, /pending\) apt_pending\+=/);
+            assert.match(script, /^hearth_apt_drop_pending "\$\{apt_pending\[@\]\}"$/m);
         });
     }
     it("the content hash follows every argument", () => {
