@@ -2,7 +2,7 @@
 //
 // It imports the package as any site does; in this repository tsconfig.json maps "pulumi-hearth" to components/.
 import * as pulumi from "@pulumi/pulumi";
-import { Host, PostgresDb, SystemdService, ZfsDataset } from "pulumi-hearth";
+import { DebianPackages, Host, HostFile, htpasswdLine, PostgresDb, SystemdService, ZfsDataset } from "pulumi-hearth";
 
 const config = new pulumi.Config();
 
@@ -27,20 +27,83 @@ const photos = new ZfsDataset("photos", {
     snapshots: { every: "hourly", keep: { hourly: 24, daily: 14 } },
 });
 
-// A gallery that may read the photos and nothing else, reachable from the LAN only.
-const gallery = new SystemdService(
-    "gallery",
+// A gallery that may read the photos and nothing else, reachable from the LAN only. `requires` takes the dataset
+// itself: the unit gets RequiresMountsFor=/srv/photos, and the dataset is created before the service.
+const gallery = new SystemdService("gallery", {
+    host: nas,
+    description: "Photo gallery (read-only)",
+    execStart: ["/usr/bin/python3", "-m", "http.server", "8080", "--directory", "/srv/photos"],
+    bindReadOnlyPaths: ["/srv/photos"],
+    network: "local",
+    listenPorts: [8080],
+    memoryMaxMiB: 256,
+    requires: [photos],
+});
+
+// Calendars and contacts: Radicale from Debian's package. Every unit a package ships is masked unless kept; the
+// SystemdService below is named like the packaged radicale.service and replaces it, so that unit is kept.
+const radicalePkg = new DebianPackages("radicale-pkg", {
+    host: nas,
+    packages: ["radicale"],
+    keepUnits: ["radicale.service"],
+});
+
+// Its collections on their own dataset, mounted where the package keeps them.
+const calendars = new ZfsDataset("calendars", {
+    host: nas,
+    dataset: "tank/radicale",
+    mountpoint: "/var/lib/radicale/collections",
+    compression: "lz4",
+    snapshots: { every: "daily", keep: { daily: 14 } },
+});
+
+// Who may use which collection: the package's own rights file (it ships one, so hearth adopts it and puts it back on
+// delete). Written once the package has made /etc/radicale. Everyone has their own calendars, and the family's
+// shared ones under /family/.
+const rights = new HostFile(
+    "radicale-rights",
     {
         host: nas,
-        description: "Photo gallery (read-only)",
-        execStart: ["/usr/bin/python3", "-m", "http.server", "8080", "--directory", "/srv/photos"],
-        bindReadOnlyPaths: ["/srv/photos"],
-        network: "local",
-        listenPorts: [8080],
-        memoryMaxMiB: 256,
+        path: "/etc/radicale/rights",
+        adopt: true,
+        content: [
+            "[root]", "user: .+", "collection:", "permissions: R", "",
+            "[principal]", "user: .+", "collection: {user}", "permissions: RW", "",
+            "[own]", "user: .+", "collection: {user}/[^/]+", "permissions: rw", "",
+            "[family]", "user: .+", "collection: family/[^/]+", "permissions: rw", "",
+        ].join("\n"),
     },
-    { dependsOn: [photos] },
+    { dependsOn: [radicalePkg] },
 );
+
+// The server, hardened, as the package's user (its state directory is the dataset's mount point, which a DynamicUser
+// state directory cannot be). Its config is hearth's file bound read-only over the packaged one; the logins are an
+// htpasswd line made from a secret password (`pulumi config set --secret radicalePassword`), stable for an unchanged
+// password, delivered as a credential. `requires` the dataset (mounted first), the package and the rights file (a
+// change of that file restarts the service).
+const radicale = new SystemdService("radicale", {
+    host: nas,
+    description: "Radicale CalDAV/CardDAV server",
+    execStart: ["/usr/bin/radicale"],
+    user: { name: "radicale", reason: "its collections are a dataset mounted where the package put them, which a DynamicUser state directory cannot be" },
+    stateDirectory: "radicale/collections",
+    network: "local",
+    listenPorts: [5232],
+    memoryMaxMiB: 256,
+    files: [
+        {
+            target: "/etc/radicale/config",
+            content: [
+                "[server]", "hosts = 0.0.0.0:5232", "",
+                "[auth]", "type = htpasswd", "htpasswd_filename = /run/credentials/radicale.service/htpasswd", "htpasswd_encryption = md5", "",
+                "[rights]", "type = from_file", "file = /etc/radicale/rights", "",
+                "[storage]", "filesystem_folder = /var/lib/radicale/collections", "",
+            ].join("\n"),
+        },
+    ],
+    credentials: { htpasswd: config.requireSecret("radicalePassword").apply((pw) => `${htpasswdLine("family", pw)}\n`) },
+    requires: [calendars, radicalePkg, rights],
+});
 
 // Its database, on a dataset of its own (8 KiB records, like PostgreSQL's pages), with a pooled connection.
 const db = new PostgresDb("gallery-db", {
@@ -53,5 +116,6 @@ const db = new PostgresDb("gallery-db", {
 
 export const hosts = { nas: pulumi.interpolate`${nas.user}@${nas.address}:${nas.port}` };
 export const galleryUnit = gallery.unitName;
+export const radicaleUnit = radicale.unitName;
 export const photosPath = photos.mountpoint;
 export const databaseUri = db.uri; // a secret: `pulumi stack output --show-secrets databaseUri`

@@ -36,9 +36,10 @@ export function creationOrder<T>(entries: readonly OrderedEntry<T>[]): OrderedEn
 }
 
 /**
- * Resource options that make a component, and every resource it registers below it, depend on `on`: Pulumi's own
- * `dependsOn` orders only the component itself, not the remote commands it creates as children, so a transformation
- * adds the same `dependsOn` to each of them. Depending on a component waits for all of its children.
+ * Resource options that make a component, and every resource it registers below it, depend on `on`. Pulumi's
+ * `dependsOn` is recorded on the component only; its remote commands would wait for it just through their parent.
+ * A transformation records the same `dependsOn` on each of them, so the engine orders each command's create, update
+ * and delete by it directly. Depending on a component waits for all of its children.
  */
 export function dependsOnOptions(on: readonly pulumi.Resource[]): pulumi.ComponentResourceOptions {
     if (on.length === 0) return {};

@@ -117,6 +117,19 @@ describe("example sites", function () {
         assert.ok(fs.existsSync(path.join(out, "dev/nas/etc/systemd/system/gallery.service")));
     });
 
+    it("the hand-written program installs Radicale's package, writes a HostFile and a service's own file, and requires them", () => {
+        const plan = readPlan(out, "dev");
+        const names = plan.components.map((c) => `${c.type} ${c.name}`);
+        for (const c of ["hearth:apt:Packages radicale-pkg", "hearth:files:File radicale-rights", "hearth:zfs:Dataset calendars", "hearth:systemd:Service radicale"]) assert.ok(names.includes(c), c);
+        const unit = fs.readFileSync(path.join(out, "dev/nas/etc/systemd/system/radicale.service"), "utf8");
+        assert.match(unit, /^RequiresMountsFor=\/var\/lib\/radicale\/collections$/m, "requires the dataset");
+        assert.match(unit, /^BindReadOnlyPaths=\/usr\/local\/etc\/hearth\/radicale\.service\/etc\/radicale\/config:\/etc\/radicale\/config$/m, "its config file, bound read-only");
+        assert.match(unit, /^User=radicale$/m);
+        assert.match(fs.readFileSync(path.join(out, "dev/nas/etc/radicale/rights"), "utf8"), /^\[family\]\nuser: \.\+\ncollection: family\/\[\^\/\]\+\npermissions: rw$/m);
+        assert.match(byHand.stdout, /^ {4}hearth:apt:Packages radicale-pkg: radicale; keeps units radicale\.service$/m);
+        assert.match(byHand.stdout, /^ {2}nas {3}radicale\.service +\d\.\d {2}within budget \(OK\)$/m);
+    });
+
     it("ships a CI workflow that previews with the policy pack on pull requests and runs up on main, per site", () => {
         const wf = yaml.load(fs.readFileSync(path.join(ROOT, ".github/workflows/hearth.yml"), "utf8")) as any;
         assert.deepEqual(Object.keys(wf.on).sort(), ["pull_request", "push"]);
