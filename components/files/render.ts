@@ -3,7 +3,7 @@
 // declared, whatever its format), keyed by a hash of the path (the runtime's hearth_file_* primitives read them):
 //   files/<id>/path   the path          files/<id>/owner  the owning resource's mark
 //   files/<id>/orig   "kept" when an adopted original is kept as <path>.hearth-orig (a hard link made before the
-//                     new content replaced it), put back on delete
+//                     new content replaced it), "restoring" while a delete puts it back
 //   files/<id>/dirs   the parent directories hearth created (createParents), removed on delete when empty
 import { OwnerMark } from "../core/owner";
 import { contentHash, Script, shq } from "../shell";
@@ -40,8 +40,8 @@ export function renderHostFile(spec: FileSpec, mark: OwnerMark): RenderedHostFil
     const dir = spec.path.slice(0, spec.path.lastIndexOf("/")) || "/";
     const c = new Script(`HostFile ${spec.path}`).owner(mark);
     c.raw("hearth_lock files", `path=${shq(spec.path)}`, `k=${shq(key)}`, `dir=${shq(dir)}`);
-    // A path this resource wrote before (its path changed) is released first.
-    c.raw('hearth_file_release_mine "$k"');
+    // Everything about the new path is checked and it is written before a path this resource wrote before (its path
+    // changed) is released: a new path that fails leaves the old file (and its record) as they were.
     for (const [what, db, name] of [["owner", "passwd", spec.owner], ["group", "group", spec.group]] as const) {
         if (name !== "root") c.raw(`getent ${db} ${shq(name)} >/dev/null || hearth_die 65 ${shq(`the ${what} '${name}' of ${spec.path} does not exist on this host (create it first, e.g. by installing its package)`)}`);
     }
@@ -55,40 +55,20 @@ export function renderHostFile(spec: FileSpec, mark: OwnerMark): RenderedHostFil
         'found=$(hearth_applied "$k/owner")',
         'if [ -n "$found" ]; then',
         '  hearth_claim "$path" "$found"',
+        '  if [ "$(hearth_applied "$k/orig")" = restoring ]; then hearth_file_keep "$k" "$path"; fi',
         'elif [ -e "$path" ] || [ -L "$path" ]; then',
         '  hearth_claim "$path" ""',
         '  if [ -d "$path" ] && [ ! -L "$path" ]; then hearth_die 65 "$path is a directory, not a file"; fi',
-        `  orig=$path${ORIG_SUFFIX}`,
-        '  if [ -e "$orig" ] || [ -L "$orig" ]; then',
-        '    [ "$(stat -c %d:%i -- "$orig")" = "$(stat -c %d:%i -- "$path")" ] || hearth_die 65 "$orig exists already: move it away before adopting $path"',
-        "  else",
-        '    ln -P -T -- "$path" "$orig"',
-        "    hearth_step",
-        '    hearth_say "kept the original $path as $orig"',
-        "  fi",
-        '  hearth_record "$k/orig" kept',
+        '  hearth_file_keep "$k" "$path"',
         "fi",
         'hearth_record "$k/path" "$path"',
         'hearth_record "$k/owner" "$hearth_owner"',
+        // The directories the old path's record made that the new path lies in are the new record's now.
+        'hearth_file_inherit "$k" "$dir"',
     );
-    if (spec.createParents) {
-        // Recorded before they are made, so a run killed in between still removes them on delete.
-        c.raw(
-            'if [ ! -e "$dir" ] && [ ! -L "$dir" ]; then',
-            '  read -r -a made <<<"$(hearth_applied "$k/dirs")"',
-            "  missing=()",
-            '  p=$dir',
-            '  while [ ! -e "$p" ] && [ ! -L "$p" ]; do missing=("$p" "${missing[@]}"); p=$(hearth_parent "$p"); done',
-            '  for p in "${missing[@]}"; do',
-            '    case " ${made[*]} " in *" $p "*) ;; *) made+=("$p") ;; esac',
-            "  done",
-            '  hearth_record "$k/dirs" "${made[*]}"',
-            '  hearth_dir "$dir"',
-            "fi",
-        );
-    }
     const mode = spec.mode.padStart(4, "0");
     c.raw(`${spec.secret ? "hearth_install_secret" : "hearth_install"} ${shq(spec.path)} ${mode} ${shq(spec.owner)} ${shq(spec.group)}`);
+    c.raw('hearth_file_release_mine "$k"');
 
     const d = new Script(`HostFile ${spec.path} (delete)`).owner(mark);
     d.raw("hearth_lock files", 'hearth_file_release_mine ""');

@@ -57,6 +57,16 @@ describe("files render", () => {
                 if (spec.owner !== "root") assert.ok(s.indexOf(`getent passwd ${spec.owner}`) >= 0 && s.indexOf(`getent passwd ${spec.owner}`) < s.indexOf("hearth_install"));
                 else assert.doesNotMatch(s, /getent passwd/);
             });
+            it("releases a renamed path's old file only after every check on the new path and its write", () => {
+                const s = own(r.script);
+                const release = s.indexOf('hearth_file_release_mine "$k"');
+                assert.ok(release > 0, "the converge releases the old paths");
+                for (const before of ["hearth_die 65", "hearth_claim", 'hearth_file_inherit "$k" "$dir"', spec.secret ? "hearth_install_secret" : "hearth_install "]) {
+                    const at = s.indexOf(before);
+                    assert.ok(at >= 0 && at < release, `${before} comes before the release`);
+                }
+                assert.equal(s.indexOf("hearth_file_release_mine"), release, "released once, at the end");
+            });
             it("the delete releases only what its own mark recorded", () => {
                 assert.match(own(r.deleteScript), /^hearth_file_release_mine ""$/m);
                 assert.doesNotMatch(own(r.deleteScript), /hearth_install|rm -rf/);

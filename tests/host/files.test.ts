@@ -1,6 +1,7 @@
 // HostFile on a real host: write, re-run (no change), change, a planted link at the path, a parent directory a
 // non-root user owns (refused, with a racing swap reaching nothing outside), adopt + delete puts the original back,
-// a renamed path removes the old file, a secret's mode, and crash points over converge and delete.
+// a renamed path removes the old file once the new one is written (a failing one leaves it), an adopted original gone
+// or a killed delete followed by a converge, a secret's mode, and crash points over converge and delete.
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../components/host";
@@ -125,6 +126,62 @@ describeHost("HostFile on a real host", function () {
         assert.equal(await sh("test ! -e /etc/hf/n.conf && echo absent"), "absent\n");
     });
 
+    it("an adopted path whose kept original is gone: the delete removes hearth's content (nothing to put back) and its records", async () => {
+        await wipe();
+        const adopt = await commands({ path: "/etc/hf/orig.conf", content: "managed\n", adopt: true });
+        await ok(adopt.converge);
+        await sh("rm /etc/hf/orig.conf.hearth-orig");
+        const r = await ok(adopt.del);
+        assert.match(r.stdout, /the original of \/etc\/hf\/orig\.conf .* is gone: nothing to put back, hearth's content is removed/);
+        assert.equal(await sh("ls -A /etc/hf; ls -A /var/lib/hearth/applied/files"), "");
+    });
+
+    it("a delete killed at any step, then a converge: the adopted original is kept again and the next delete puts it back", async () => {
+        const adopt = await commands({ path: "/etc/hf/orig.conf", content: "m\n", adopt: true });
+        await startState(h, wipe, adopt.converge);
+        const converged = await fingerprint();
+        for (let k = 1; ; k++) {
+            await startState(h, wipe, adopt.converge);
+            const killed = await h.exec(`HEARTH_CRASH_AT=${k} ${adopt.del.command}`);
+            if (!/^hearth-crash: step \d+$/m.test(killed.stderr)) {
+                assert.equal(killed.code, 0, killed.stderr);
+                assert.ok(k > 2, `only ${k - 1} kill points`);
+                break;
+            }
+            await ok(adopt.converge);
+            assert.deepEqual(await fingerprint(), converged, `a converge after the delete was killed at step ${k}`);
+            await ok(adopt.del);
+            assert.equal(await sh("cat /etc/hf/orig.conf; ls -A /etc/hf"), "packaged\norig.conf\n", `the delete after a kill at step ${k}`);
+        }
+    });
+
+    it("a renamed path that fails leaves the old file and its record; the path is released only once the new one is written", async () => {
+        await wipe();
+        await ok((await commands(v1)).converge);
+        const before = await fingerprint();
+        await sh("printf 'unmanaged\\n' > /etc/hf/taken.conf");
+        const failing: [Omit<HostFileArgs, "host">, RegExp][] = [
+            [{ ...v1, path: "/etc/hf/n.conf", owner: "hf-nobody" }, /the owner 'hf-nobody' of \/etc\/hf\/n\.conf does not exist/],
+            [{ ...v1, path: "/etc/hf/missing/n.conf", createParents: false }, /the directory \/etc\/hf\/missing of .* does not exist/],
+            [{ ...v1, path: "/etc/hf/taken.conf" }, /\/etc\/hf\/taken\.conf exists and is not managed by hearth/],
+        ];
+        for (const [args, re] of failing) {
+            const r = await run((await commands(args)).converge);
+            assert.equal(r.code, 65, `${r.stdout}${r.stderr}`);
+            assert.match(r.stderr, re);
+            assert.doesNotMatch(r.stdout, /removed/);
+        }
+        await sh("rm /etc/hf/taken.conf");
+        assert.deepEqual(await fingerprint(), before, "the old file and its record are untouched");
+        // A rename inside the directory the old path created: the directory is the new record's, removed on delete.
+        const inside = await commands({ ...v1, path: "/etc/hf/conf.d/b.conf" });
+        const r = await ok(inside.converge);
+        assert.match(r.stdout, /removed \/etc\/hf\/conf\.d\/a\.conf/);
+        assert.equal(await sh("ls -A /etc/hf/conf.d"), "b.conf\n");
+        await ok(inside.del);
+        assert.equal(await sh("ls -A /etc/hf; ls -A /var/lib/hearth/applied/files"), "orig.conf\n");
+    });
+
     it("writes a secret 0600 and never shows it", async () => {
         await wipe();
         const c = await commands({ path: "/etc/hf/users", content: pulumi.secret("alice:hunter2\n"), secret: true });
@@ -134,20 +191,27 @@ describeHost("HostFile on a real host", function () {
     });
 
     describe("crash points", () => {
-        // [what, the script under test, the run that makes its start state, the fewest kill points it has]
-        const cases: [string, () => Promise<CrashRun>, (() => Promise<CrashRun>) | undefined, number][] = [
+        // [what, the script under test, the run that makes its start state, the fewest kill points it has, a shell
+        // command run after that to finish the start state]
+        const cases: [string, () => Promise<CrashRun>, (() => Promise<CrashRun>) | undefined, number, string?][] = [
             ["converge (fresh, creating parents)", async () => (await commands(v1)).converge, undefined, 4],
             ["converge (a changed content and mode)", async () => (await commands(v2)).converge, async () => (await commands(v1)).converge, 1],
             ["converge (adopt)", async () => (await commands({ path: "/etc/hf/orig.conf", content: "m\n", adopt: true })).converge, undefined, 4],
             ["converge (a renamed path)", async () => (await commands({ ...v1, path: "/usr/local/etc/hf/b.conf" })).converge, async () => (await commands(v1)).converge, 6],
+            ["converge (a renamed path inside the directory the old one created)", async () => (await commands({ ...v1, path: "/etc/hf/conf.d/b.conf" })).converge, async () => (await commands(v1)).converge, 5],
             ["delete", async () => (await commands(v1)).del, async () => (await commands(v1)).converge, 4],
             ["delete (adopted)", async () => (await commands({ path: "/etc/hf/orig.conf", content: "m\n", adopt: true })).del, async () => (await commands({ path: "/etc/hf/orig.conf", content: "m\n", adopt: true })).converge, 4],
+            ["delete (adopted, its kept original gone)", async () => (await commands({ path: "/etc/hf/orig.conf", content: "m\n", adopt: true })).del, async () => (await commands({ path: "/etc/hf/orig.conf", content: "m\n", adopt: true })).converge, 2, "rm /etc/hf/orig.conf.hearth-orig"],
         ];
-        for (const [what, under, from, fewest] of cases) {
+        for (const [what, under, from, fewest, then] of cases) {
             it(what, async () => {
                 const target = await under();
                 const start = from ? await from() : undefined;
-                const report = await crashPoints(h, { name: what, reset: () => startState(h, wipe, start), run: target, fingerprint });
+                const reset = async () => {
+                    await startState(h, wipe, start);
+                    if (then) await sh(then);
+                };
+                const report = await crashPoints(h, { name: what, reset, run: target, fingerprint });
                 assert.ok(report.points >= fewest, `only ${report.points} kill points`);
             });
         }
