@@ -70,11 +70,12 @@ export class Script {
     }
 
     /** Installs a file atomically; its body is the next stdin frame. */
-    install(file: RenderedFile): this {
+    install(file: RenderedFile, opts: { inPlace?: boolean } = {}): this {
         assertAbsolutePath(file.path, "path");
         this.files.push(file);
         const mode = file.mode.toString(8).padStart(4, "0");
-        this.lines.push(`hearth_install ${shq(file.path)} ${mode} ${shq(file.owner ?? "root")} ${shq(file.group ?? "root")}`);
+        const fn = opts.inPlace ? "hearth_install_in_place" : "hearth_install";
+        this.lines.push(`${fn} ${shq(file.path)} ${mode} ${shq(file.owner ?? "root")} ${shq(file.group ?? "root")}`);
         return this;
     }
 
@@ -145,7 +146,7 @@ export function parseScriptFiles(script: string, stdin: string): InstalledFile[]
     };
     const files: InstalledFile[] = [];
     for (const line of script.split("\n")) {
-        const m = /^hearth_install (\S+) ([0-7]{4}) (\S+) (\S+)$/.exec(line);
+        const m = /^hearth_install(?:_in_place)? (\S+) ([0-7]{4}) (\S+) (\S+)$/.exec(line);
         const below = /^hearth_install_below (\S+) (\S+) ([0-7]{4})(?: [0-7]{4})?$/.exec(line);
         if (m) {
             files.push({ path: unquote(m[1]), mode: parseInt(m[2], 8), owner: unquote(m[3]), group: unquote(m[4]), content: nextFrame() });

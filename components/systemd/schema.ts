@@ -256,7 +256,7 @@ const orderingShape = {
     files: files()
         .optional()
         .describe(
-            `Config files the service reads: each is written to \`${HEARTH_ETC}/<unit>/<target>\` (root-owned) and bound read-only at \`target\` inside the service (\`BindReadOnlyPaths=\`), so the packaged tree stays untouched. A changed file restarts the service (even with \`execReload\`: the bind keeps the old file until the service's namespace is set up again). @default []`,
+            `Config files the service reads: each is written to \`${HEARTH_ETC}/<unit>/<target>\` (root-owned) and bound read-only at \`target\` inside the service (\`BindReadOnlyPaths=\`), so the packaged tree stays untouched. A changed file restarts the service, or reloads it with \`execReload\` (the file is then rewritten in place, so the running service's bind sees the new content). @default []`,
         ),
 };
 
@@ -382,7 +382,7 @@ export const systemdServiceShape = {
     type: oneOf(["simple", "exec", "notify", "oneshot"])
         .optional()
         .describe("`Type=`: `notify` for a daemon that reports readiness (sd_notify), `oneshot` for a job (kept active after it exits, so a re-run does not start it again). @default \"exec\" (\"oneshot\" for a timer job)"),
-    execReload: argv("execReload").optional().describe("`ExecReload=` as an argv array (`execReload[0]` absolute): with it, a changed HostFile the service references (\`after\`/\`requires\`/\`wants\`) reloads the service instead of restarting it; changed \`files\`, credentials or unit still restart it. @default - none (a change restarts)"),
+    execReload: argv("execReload").optional().describe("`ExecReload=` as an argv array (`execReload[0]` absolute): with it, a change of \`files\` or of a HostFile the service references (\`after\`/\`requires\`/\`wants\`) reloads the service instead of restarting it; changed credentials or unit still restart it. @default - none (a change restarts)"),
     workingDirectory: unitPath(false).optional().describe("`WorkingDirectory=`: an absolute path (it must exist when the service starts). @default - /"),
     environmentFile: z
         .string(say(ENV_FILE_ALLOWED))

@@ -30,10 +30,10 @@ interface Version {
     watched?: string;
 }
 
-/** Prints the config file at start and on SIGHUP; never exits. */
+/** Prints its config files (joined by " | ") at start and on SIGHUP; never exits. */
 const WATCHED = "/etc/hearthdemo/watched.conf";
-const reader = (tag: string, file = APP) => ["/usr/bin/python3", "-c",
-    `import signal,time; show=lambda t: print('${tag}', t, open('${file}').read().strip(), flush=True); signal.signal(signal.SIGHUP, lambda *a: show('hup')); show('start'); [time.sleep(3600) for _ in iter(int, 1)]`];
+const reader = (tag: string, files = [APP]) => ["/usr/bin/python3", "-c",
+    `import signal,time; show=lambda t: print('${tag}', t, ' | '.join(open(f).read().strip() for f in ${JSON.stringify(files)}), flush=True); signal.signal(signal.SIGHUP, lambda *a: show('hup')); show('start'); [time.sleep(3600) for _ in iter(int, 1)]`];
 
 describeHost("SystemdService config files and ordering on a real host", function () {
     this.timeout(600_000);
@@ -56,7 +56,7 @@ describeHost("SystemdService config files and ordering on a real host", function
             new SystemdService("rel", {
                 host,
                 description: "Reloads on SIGHUP",
-                execStart: reader("rel", WATCHED),
+                execStart: reader("rel", [APP, WATCHED]),
                 after: [{ dependency: { label: "HostFile 'watched'", host, units: [], mounts: [], files: [WATCHED], contentHash: pulumi.output(createHash("sha256").update(v.watched ?? "w1\n").digest("hex")), resources: [] } }],
                 execReload: ["/bin/sh", "-c", "kill -HUP \"$MAINPID\""],
                 environment: { VERSION: v.relEnv ?? "1" },
@@ -177,18 +177,21 @@ describeHost("SystemdService config files and ordering on a real host", function
         assert.deepEqual(await Promise.all(["cfg", "rel", "mnt", "once"].map((u) => invocation(`${u}.service`))), ids);
     });
 
-    it("a changed file restarts its service once, with execReload too; a changed watched file reloads it (same process); a changed unit restarts", async () => {
+    it("a changed file restarts its service once, or reloads it with execReload (same process, new content); a changed watched file reloads it; a changed unit restarts", async () => {
         const before = { cfg: await invocation("cfg.service"), rel: await invocation("rel.service"), mnt: await invocation("mnt.service") };
+        const relPid0 = await show("rel.service", "MainPID");
         const up = await runner.up(program({ ...v1, app: "app = two\n", rel: "rel = two\n" }));
         assert.deepEqual(up.updated.sort(), ["cfg-converge", "rel-converge"]);
-        for (const unit of ["cfg.service", "rel.service"]) {
-            const now = await invocation(unit);
-            assert.notEqual(now, before[unit === "cfg.service" ? "cfg" : "rel"], `${unit} was not restarted`);
-            await waitFor(`${unit}'s new start`, async () => / start /.test(await journal(unit, now)));
-            assert.equal((await journal(unit, now)).match(/ start /g)?.length, 1, `${unit} started more than once`);
-            assert.equal(await show(unit, "NRestarts"), "0");
-        }
-        assert.match(await journal("cfg.service", await invocation("cfg.service")), /cfg start app = two/);
+        const cfg = await invocation("cfg.service");
+        assert.notEqual(cfg, before.cfg, "cfg.service was not restarted");
+        await waitFor("cfg's new start", async () => / start /.test(await journal("cfg.service", cfg)));
+        assert.equal((await journal("cfg.service", cfg)).match(/ start /g)?.length, 1, "cfg.service started more than once");
+        assert.equal(await show("cfg.service", "NRestarts"), "0");
+        assert.match(await journal("cfg.service", cfg), /cfg start app = two/);
+        // rel declares execReload: its bound file was rewritten in place, the same process reads the new content.
+        assert.equal(await invocation("rel.service"), before.rel, "rel was restarted, not reloaded");
+        assert.equal(await show("rel.service", "MainPID"), relPid0);
+        await waitFor("rel's reload line with the new file", async () => /rel hup rel = two \| w1/.test(await journal("rel.service", before.rel)));
         assert.equal(await invocation("mnt.service"), before.mnt);
 
         // The watched host file changes (as a HostFile would write it): a reload, the same invocation and process.
@@ -199,13 +202,13 @@ describeHost("SystemdService config files and ordering on a real host", function
         assert.deepEqual((await runner.up(program(v2))).updated, ["rel-converge"]);
         assert.equal(await invocation("rel.service"), rel, "rel was restarted");
         assert.equal(await show("rel.service", "MainPID"), relPid);
-        await waitFor("rel's reload line", async () => /rel hup w2/.test(await journal("rel.service", rel)));
+        await waitFor("rel's reload line", async () => /rel hup rel = two \| w2/.test(await journal("rel.service", rel)));
 
         // The unit itself changed (its environment): a restart, though it declares execReload.
         assert.deepEqual((await runner.up(program({ ...v2, relEnv: "2" }))).updated, ["rel-converge"]);
         const rel2 = await invocation("rel.service");
         assert.notEqual(rel2, rel, "a changed unit did not restart rel");
-        await waitFor("rel's new start", async () => /rel start w2/.test(await journal("rel.service", rel2)));
+        await waitFor("rel's new start", async () => /rel start rel = two \| w2/.test(await journal("rel.service", rel2)));
         assert.doesNotMatch(await journal("rel.service", rel2), /hup/);
     });
 

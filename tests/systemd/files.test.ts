@@ -1,6 +1,7 @@
 // SystemdService config files, typed ordering, type and execReload: hostile inputs refused before anything registers,
 // references on the service's own host only, the hearth-uses line, the reload decision and the listener registry.
 import { strict as assert } from "assert";
+import { RUNTIME } from "../../components/core/runtime";
 import * as pulumi from "@pulumi/pulumi";
 import { SystemdService, SystemdServiceArgs, renderService, resolveServiceArgs } from "../../components/systemd";
 import { installMocks, recorded, resetRecorded, resolve, settle } from "../mocks";
@@ -152,19 +153,23 @@ describe("SystemdService config files and ordering", () => {
         assert.match(renderService(r, markOf("once")).unitText, /^Type=oneshot\nExecStart=\/bin\/sleep infinity\nRemainAfterExit=yes$/m);
     });
 
-    it("reloads only with execReload, only for a change of watched files, and only while the service runs", () => {
-        const plain = renderService(resolveServiceArgs("a", { host, ...ok, ...file("/etc/a/config") }), markOf("a")).script;
+    it("reloads only with execReload, for a change of config files or watched files, and only while the service runs", () => {
+        const body = (script: string) => script.split(RUNTIME).join("");
+        const plain = body(renderService(resolveServiceArgs("a", { host, ...ok, ...file("/etc/a/config") }), markOf("a")).script);
         assert.doesNotMatch(plain, /systemctl reload/);
-        const reload = renderService(resolveServiceArgs("a", { host, ...ok, ...file("/etc/a/config"), execReload: ["/bin/kill", "-HUP", "$MAINPID"] }), markOf("a")).script;
+        assert.match(plain, /^hearth_install \/usr\/local\/etc\/hearth\/a\.service\/etc\/a\/config 0644 root root$/m);
+        const reload = body(renderService(resolveServiceArgs("a", { host, ...ok, ...file("/etc/a/config"), execReload: ["/bin/kill", "-HUP", "$MAINPID"] }), markOf("a")).script);
         assert.match(reload, /if \[ "\$\{hearth_a#\* \}" = "\$hearth_u" \] && systemctl is-active -q -- a\.service; then\n\s+systemctl reload -- a\.service\n\s+else\n\s+systemctl restart -- a\.service/);
-        // The file itself is part of the digest of what the service reads.
+        // The file itself is part of the digest of what the service reads, and is rewritten in place (the running
+        // service's bind holds its inode), so a change of it alone reloads.
         assert.match(reload, /hearth_d=\$\(hearth_digest \/etc\/systemd\/system\/a\.service \/usr\/local\/etc\/hearth\/a\.service\/etc\/a\/config\)/);
-        // A config file or credential restarts it (the running bind holds the old file; credentials are copied at start).
-        assert.match(reload, /hearth_u=\$\(hearth_digest \/etc\/systemd\/system\/a\.service \/usr\/local\/etc\/hearth\/a\.service\/etc\/a\/config\)/);
-        const cred = renderService(resolveServiceArgs("c", { host, ...ok, credentials: { token: pulumi.secret("t") }, execReload: ["/bin/true"] } as SystemdServiceArgs), markOf("c")).script;
+        assert.match(reload, /^hearth_install_in_place \/usr\/local\/etc\/hearth\/a\.service\/etc\/a\/config 0644 root root$/m);
+        assert.match(reload, /hearth_u=\$\(hearth_digest \/etc\/systemd\/system\/a\.service\)/);
+        // A credential restarts it (systemd copies credentials only at start).
+        const cred = body(renderService(resolveServiceArgs("c", { host, ...ok, credentials: { token: pulumi.secret("t") }, execReload: ["/bin/true"] } as SystemdServiceArgs), markOf("c")).script);
         assert.match(cred, /hearth_u=\$\(hearth_digest \/etc\/systemd\/system\/c\.service \/etc\/credstore\/c\.service\/token\)/);
         // A watched file (a HostFile's) alone reloads it.
-        const watched = renderService(resolveServiceArgs("w", { host, ...ok, execReload: ["/bin/true"], after: [dependable(host, "HostFile 'f'", { files: ["/etc/w/f"], contentHash: pulumi.output("e".repeat(64)) })] } as SystemdServiceArgs), markOf("w")).script;
+        const watched = body(renderService(resolveServiceArgs("w", { host, ...ok, execReload: ["/bin/true"], after: [dependable(host, "HostFile 'f'", { files: ["/etc/w/f"], contentHash: pulumi.output("e".repeat(64)) })] } as SystemdServiceArgs), markOf("w")).script);
         assert.match(watched, /hearth_d=\$\(hearth_digest \/etc\/systemd\/system\/w\.service \/etc\/w\/f\)/);
         assert.match(watched, /hearth_u=\$\(hearth_digest \/etc\/systemd\/system\/w\.service\)/);
     });
