@@ -53,6 +53,9 @@ export function renderHostFile(spec: FileSpec, mark: OwnerMark): RenderedHostFil
     );
     c.raw(
         'found=$(hearth_applied "$k/owner")',
+        // A mark without the path is a release killed after it forgot the path (the file is gone, or the adopted
+        // original is back): the path is not hearth's any more, so it is claimed (or adopted) afresh.
+        'if [ -z "$(hearth_applied "$k/path")" ]; then found=""; fi',
         'if [ -n "$found" ]; then',
         '  hearth_claim "$path" "$found"',
         '  if [ "$(hearth_applied "$k/orig")" = restoring ]; then hearth_file_keep "$k" "$path"; fi',
@@ -66,6 +69,22 @@ export function renderHostFile(spec: FileSpec, mark: OwnerMark): RenderedHostFil
         // The directories the old path's record made that the new path lies in are the new record's now.
         'hearth_file_inherit "$k" "$dir"',
     );
+    if (spec.createParents) {
+        // Recorded before they are made, so a run killed in between still removes them on delete.
+        c.raw(
+            'if [ ! -e "$dir" ] && [ ! -L "$dir" ]; then',
+            '  read -r -a made <<<"$(hearth_applied "$k/dirs")"',
+            "  missing=()",
+            '  p=$dir',
+            '  while [ ! -e "$p" ] && [ ! -L "$p" ]; do missing=("$p" "${missing[@]}"); p=$(hearth_parent "$p"); done',
+            '  for p in "${missing[@]}"; do',
+            '    case " ${made[*]} " in *" $p "*) ;; *) made+=("$p") ;; esac',
+            "  done",
+            '  hearth_record "$k/dirs" "${made[*]}"',
+            '  hearth_dir "$dir"',
+            "fi",
+        );
+    }
     const mode = spec.mode.padStart(4, "0");
     c.raw(`${spec.secret ? "hearth_install_secret" : "hearth_install"} ${shq(spec.path)} ${mode} ${shq(spec.owner)} ${shq(spec.group)}`);
     c.raw('hearth_file_release_mine "$k"');

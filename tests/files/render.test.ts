@@ -47,9 +47,12 @@ describe("files render", () => {
             it("creates parent directories only with createParents, recording them before making them", () => {
                 const own_ = own(r.script);
                 if (spec.createParents) {
-                    assert.ok(own_.indexOf('hearth_record "$k/dirs"') < own_.lastIndexOf('hearth_dir "$dir"'));
+                    const record = own_.indexOf('hearth_record "$k/dirs"');
+                    assert.ok(record >= 0 && record < own_.lastIndexOf('hearth_dir "$dir"'), "the directories are recorded, before they are made");
+                    assert.ok(record < own_.indexOf("hearth_install"), "and before the file is written");
                 } else {
                     assert.match(own_, /\[ -d "\$dir" \] \|\| hearth_die 65 .*createParents: true/);
+                    assert.doesNotMatch(own_, /hearth_record "\$k\/dirs"/);
                 }
             });
             it("checks a non-root owner and group exist before writing", () => {
