@@ -447,9 +447,6 @@ export function deleteScript(p: ServicePlan): string {
     s.raw(`for hearth_f in "\${hearth_ours[@]}"; do hearth_remove "$hearth_f"; done`);
     forgetRemoved(s);
     const units = paths.map((f) => f.slice(UNIT_DIR.length + 1));
-    // A packaged unit of the same name that a DebianPackages resource no longer keeps is masked now that its
-    // replacement is gone (that resource recorded the mask as pending); nothing otherwise.
-    s.raw(`for hearth_u in ${q(units)}; do if [ ! -e ${shq(UNIT_DIR)}/"$hearth_u" ]; then hearth_apt_mask_pending "$hearth_u"; fi; done`);
     // A unit whose file is gone but that systemd still holds loaded (NeedDaemonReload) was removed without a reload.
     s.raw(
         `hearth_units=(${q(units)})`,
@@ -461,6 +458,9 @@ export function deleteScript(p: ServicePlan): string {
         `  fi`,
         `done`,
     );
+    // A packaged unit of the same name that a DebianPackages resource no longer keeps is masked now that its
+    // replacement is gone (that resource recorded the mask as pending); nothing otherwise.
+    s.raw(`for hearth_u in "\${hearth_units[@]}"; do if [ ! -e ${shq(UNIT_DIR)}/"$hearth_u" ]; then hearth_apt_mask_pending "$hearth_u"; fi; done`);
     s.raw(
         `for hearth_u in "\${hearth_units[@]}"; do`,
         `  if [ ! -e ${shq(UNIT_DIR)}/"$hearth_u" ] && [ "$(systemctl show -p ActiveState --value -- "$hearth_u")" = failed ]; then`,
