@@ -101,7 +101,7 @@ const radicale = new SystemdService("radicale", {
             ].join("\n"),
         },
     ],
-    credentials: { htpasswd: config.requireSecret("radicalePassword").apply((pw) => `${htpasswdLine("family", pw)}\n`) },
+    credentials: { htpasswd: config.requireSecret("radicalePassword").apply((pw) => `${htpasswdLine("family", pw, `${pulumi.getProject()}/${pulumi.getStack()}/radicale`)}\n`) },
     requires: [calendars, radicalePkg, rights],
 });
 

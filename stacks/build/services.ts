@@ -12,12 +12,12 @@ export type DependencySource = (ref: DependencyRef) => Dependable;
  * A credential's value: a secret config key's value, or an htpasswd file of stable lines hashed from secret keys (a
  * secret Output: the passwords and the lines never leave it).
  */
-export function credentialValue(c: string | HtpasswdCredential, secret: SecretSource): pulumi.Output<string> {
+export function credentialValue(c: string | HtpasswdCredential, secret: SecretSource, context: string): pulumi.Output<string> {
     if (typeof c === "string") return secret(c);
     const line = (u: { user: string; password: string }) =>
         secret(u.password).apply((pw) => {
             try {
-                return htpasswdLine(u.user, pw);
+                return htpasswdLine(u.user, pw, context);
             } catch (e) {
                 // The value is never shown: only the key that holds it and what a password may be.
                 if (e instanceof ArgumentError) throw new Error(`the secret config key '${u.password}' (htpasswd user '${u.user}') holds a value that is not allowed (not shown): expected ${e.allowed}`);
@@ -25,6 +25,11 @@ export function credentialValue(c: string | HtpasswdCredential, secret: SecretSo
             }
         });
     return pulumi.secret(pulumi.all(c.htpasswd.map(line)).apply((lines) => `${lines.join("\n")}\n`));
+}
+
+/** What a site's htpasswd lines are salted with: the same password gives another line in another site or service. */
+export function htpasswdContext(service: string, credential: string): string {
+    return `${pulumi.getProject()}/${pulumi.getStack()}/${service}/${credential}`;
 }
 
 export function serviceArgs(s: ServiceConfig, host: Host, secret: SecretSource, deps: DependencySource = noDependencies): SystemdServiceArgs {
@@ -39,7 +44,7 @@ export function serviceArgs(s: ServiceConfig, host: Host, secret: SecretSource, 
         ...rest,
         ...ordering,
         host,
-        ...(credentials ? { credentials: Object.fromEntries(Object.entries(credentials).map(([cred, c]) => [cred, credentialValue(c, secret)])) } : {}),
+        ...(credentials ? { credentials: Object.fromEntries(Object.entries(credentials).map(([cred, c]) => [cred, credentialValue(c, secret, htpasswdContext(s.name, cred))])) } : {}),
     };
 }
 

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { htpasswdLine } from "../../components";
 import { checkSiteConfig, parseSiteConfig } from "../../stacks/schema";
 import { buildSite } from "../../stacks/site";
-import { credentialValue } from "../../stacks/build/services";
+import { credentialValue, htpasswdContext } from "../../stacks/build/services";
 import { installMocks, isSecret, plainStrings, recorded, resetRecorded, resolve, settle, TEST_HOST_KEY } from "../mocks";
 
 type Values = Record<string, any>;
@@ -244,10 +244,13 @@ describe("hearth:packages, hearth:files and references by name", () => {
         }
 
         it("is one stable $apr1$ line per user, a secret, identical on every build", async () => {
-            const c = credentialValue({ htpasswd: [{ user: "alice", password: "alicePassword" }, { user: "bob@example.org", password: "bobPassword" }] }, secretOf());
+            const c = credentialValue({ htpasswd: [{ user: "alice", password: "alicePassword" }, { user: "bob@example.org", password: "bobPassword" }] }, secretOf(), htpasswdContext("radicale", "htpasswd"));
             assert.equal(await isSecret(c), true);
             const file = await resolve(c);
-            assert.equal(file, `${htpasswdLine("alice", passwords.alicePassword)}\n${htpasswdLine("bob@example.org", passwords.bobPassword)}\n`);
+            const context = `${pulumi.getProject()}/${pulumi.getStack()}/radicale/htpasswd`;
+            assert.equal(file, `${htpasswdLine("alice", passwords.alicePassword, context)}\n${htpasswdLine("bob@example.org", passwords.bobPassword, context)}\n`);
+            // Salted with the site and service: the same password gives another line elsewhere.
+            assert.notEqual(file.split("\n")[0], htpasswdLine("alice", passwords.alicePassword));
             assert.match(file, /^alice:\$apr1\$[./0-9A-Za-z]{8}\$[./0-9A-Za-z]{22}\nbob@example\.org:\$apr1\$/);
             const first = await build();
             const again = await build();
@@ -261,7 +264,8 @@ describe("hearth:packages, hearth:files and references by name", () => {
         it("neither a password nor a line is in any recorded input in clear, nor in the service's recorded props", async () => {
             const { converge, all } = await build();
             assert.equal(isSecretValueOf(converge.rawInputs.stdin), true, "the stdin carrying the credential is secret");
-            const lines = [htpasswdLine("alice", passwords.alicePassword), htpasswdLine("bob@example.org", passwords.bobPassword)];
+            const file = await resolve(credentialValue({ htpasswd: [{ user: "alice", password: "alicePassword" }, { user: "bob@example.org", password: "bobPassword" }] }, secretOf(), htpasswdContext("radicale", "htpasswd")));
+            const lines = file.trim().split("\n");
             const hashes = lines.map((l) => l.slice(l.indexOf(":") + 1));
             for (const r of all) {
                 const clear = plainStrings(r.rawInputs).join("\n");
@@ -273,7 +277,7 @@ describe("hearth:packages, hearth:files and references by name", () => {
         });
 
         it("a password a line cannot hold is refused naming its key, never showing it", async () => {
-            const c = credentialValue({ htpasswd: [{ user: "alice", password: "alicePassword" }] }, secretOf({ alicePassword: "two\nlines" }));
+            const c = credentialValue({ htpasswd: [{ user: "alice", password: "alicePassword" }] }, secretOf({ alicePassword: "two\nlines" }), "ctx");
             const e: Error = await (c as any).promise().then(() => new Error("accepted"), (err: Error) => err);
             assert.equal(e.message, "the secret config key 'alicePassword' (htpasswd user 'alice') holds a value that is not allowed (not shown): expected a password of 1 to 4096 characters without NUL, CR or LF");
         });
