@@ -6,6 +6,7 @@
 // (unless the resource lists that one among its aliases, or says adopt); a delete touches only objects marked by
 // itself. Within one program, two resources claiming one object are refused before anything runs.
 import { argName, ArgumentError } from "./errors";
+import { formatIp, parseIp } from "./ip";
 
 export interface OwnerMark {
     /** This resource's mark. */
@@ -192,6 +193,22 @@ export interface RegisteredListener extends Listener {
     readonly where?: string;
 }
 
+/**
+ * An address as the registry compares it: undefined for every address (`*`, `0.0.0.0`, `::`: a dual-stack wildcard
+ * overlaps both families), an IPv4-mapped IPv6 address as its IPv4 address, any other IP in its canonical text
+ * (RFC 5952), brackets dropped; anything else (a name) lowercased.
+ */
+export function listenerAddress(address: string | undefined): string | undefined {
+    if (address === undefined) return undefined;
+    const bare = address.startsWith("[") && address.endsWith("]") ? address.slice(1, -1) : address;
+    if (bare === "" || bare === "*") return undefined;
+    const ip = parseIp(bare);
+    if (!ip) return bare.toLowerCase();
+    if (ip.family === 6 && ip.value >> 32n === 0xffffn) return formatIp(4, ip.value & 0xffffffffn);
+    if (ip.value === 0n) return undefined;
+    return ip.text;
+}
+
 function overlaps(a?: string, b?: string): boolean {
     return a === undefined || b === undefined || a === b;
 }
@@ -200,7 +217,10 @@ function overlaps(a?: string, b?: string): boolean {
  * Registers that `owner` declares `l` on the host identified by `host`, refusing a different listener on the same
  * protocol and port with an overlapping address (naming where the first was declared). `arg` names the argument.
  */
-export function claimListener(host: object, l: Listener, owner: string, arg: string, value: unknown): void {
+export function claimListener(host: object, declared: Listener, owner: string, arg: string, value: unknown): void {
+    const address = listenerAddress(declared.address);
+    const { address: _a, ...rest } = declared;
+    const l: Listener = { ...rest, ...(address === undefined ? {} : { address }) };
     let list = listening.get(host);
     if (!list) {
         listening.set(host, (list = []));

@@ -69,6 +69,11 @@ function listenUnits(host: object, r: ResolvedService, declared: readonly number
         const address = m && m[1] !== "" ? m[1] : undefined;
         listenOnHost(host, { protocol: "tcp", port: r.socket.listenPort, address, listener, scope: r.network === "local" ? "local" : "internet" }, mark, "socket.listenStream", r.socket.listenStream);
     }
+    if (r.socket && r.network !== "none") {
+        // The app behind the socket listens on the host's loopback (with network "none" it has a namespace of its own):
+        // another app there would be served by this socket's proxy.
+        listenOnHost(host, { protocol: "tcp", port: r.socket.targetPort, address: "127.0.0.1", listener, scope: "loopback" }, mark, "socket.targetPort", r.socket.targetPort);
+    }
 }
 
 /** The converge commands of every referenced component: this service's converge runs after them. */

@@ -42,3 +42,46 @@ describe("SystemdService listeners", () => {
         assert.equal(attempt("api", svc(newHost(), [9090, 8080])), undefined);
     });
 });
+
+describe("SystemdService listeners: addresses and socket targets", () => {
+    before(() => installMocks());
+    const sock = (host: Host, listenStream: number | string, targetPort: number, network: "local" | "none" = "local"): SystemdServiceArgs =>
+        ({ host, description: "x", execStart: ["/bin/true"], network, socket: { listenStream, targetPort, idleStopSec: 60 } }) as SystemdServiceArgs;
+
+    it("compares socket addresses in canonical form: 0.0.0.0 and [::] are every address, mapped and long IPv6 forms are one", () => {
+        const pairs: [string, string][] = [
+            ["0.0.0.0:8080", "127.0.0.1:8080"],
+            ["[::]:8081", "0.0.0.0:8081"],
+            ["[::1]:8082", "[0:0:0:0:0:0:0:1]:8082"],
+            ["[::]:8084", "[::1]:8084"],
+            ["[::ffff:127.0.0.1]:8083", "127.0.0.1:8083"],
+            ["[::ffff:192.168.10.10]:8085", "192.168.10.10:8085"],
+        ];
+        pairs.forEach(([a, b], i) => {
+            const host = newHost();
+            assert.equal(attempt(`a${i}`, sock(host, a, 9000 + i)), undefined, a);
+            const e = attempt(`b${i}`, sock(host, b, 9100 + i));
+            assert.ok(e, `${a} then ${b} was accepted`);
+            assert.match(e.message, /'socket\.listenStream' argument .* is already used by unit a\d\.service/, `${a} then ${b}`);
+        });
+        // Different addresses of one family do not overlap.
+        const host = newHost();
+        assert.equal(attempt("c1", sock(host, "127.0.0.1:8090", 9200)), undefined);
+        assert.equal(attempt("c2", sock(host, "192.168.10.10:8090", 9201)), undefined);
+    });
+
+    it("the app behind a socket holds its target port on loopback (unless it has a network of its own)", () => {
+        const host = newHost();
+        assert.equal(attempt("t1", sock(host, 8090, 9100)), undefined);
+        const e = attempt("t2", sock(host, 8091, 9100));
+        assert.ok(e);
+        assert.match(e.message, /'socket\.targetPort' argument 9100 is not allowed: .*tcp\/9100 on 127\.0\.0\.1 is already used by unit t1\.service/);
+        const lp = attempt("lp", svc(host, [9100]));
+        assert.ok(lp);
+        assert.match(lp.message, /'listenPorts\[0\]' argument 9100 .*already used by unit t1\.service/);
+        // With network "none" the app has its own namespace: its target port is its own.
+        const other = newHost();
+        assert.equal(attempt("n1", sock(other, 8092, 9300, "none")), undefined);
+        assert.equal(attempt("n2", sock(other, 8093, 9300, "none")), undefined);
+    });
+});
