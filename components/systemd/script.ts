@@ -460,7 +460,8 @@ export function deleteScript(p: ServicePlan): string {
     );
     // A packaged unit of the same name that a DebianPackages resource no longer keeps is masked now that its
     // replacement is gone (that resource recorded the mask as pending); nothing otherwise.
-    s.raw(`for hearth_u in "\${hearth_units[@]}"; do if [ ! -e ${shq(UNIT_DIR)}/"$hearth_u" ]; then hearth_apt_mask_pending "$hearth_u"; fi; done`);
+    // (It decides from the host: a unit file still there, or the mask set by a run killed right after it.)
+    s.raw(`for hearth_u in "\${hearth_units[@]}"; do hearth_apt_mask_pending "$hearth_u"; done`);
     s.raw(
         `for hearth_u in "\${hearth_units[@]}"; do`,
         `  if [ ! -e ${shq(UNIT_DIR)}/"$hearth_u" ] && [ "$(systemctl show -p ActiveState --value -- "$hearth_u")" = failed ]; then`,

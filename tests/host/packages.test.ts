@@ -8,6 +8,7 @@ import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../components/host";
 import { DebianPackages, DebianPackagesArgs } from "../../components/packages";
+import { SystemdService } from "../../components/systemd";
 import { APT_REPO_MOUNT } from "./aptrepo";
 import { describeHost, startHost, TestHost } from "./harness";
 import { CrashRun, crashPoints, mustExec } from "./crash";
@@ -25,18 +26,34 @@ describeHost("DebianPackages on a host with a local apt repository", function ()
     const sh = (cmd: string): Promise<string> => mustExec(h, cmd);
     const re = (s: string) => s.replace(/[.+]/g, "\\$&");
 
-    /** The converge and delete commands DebianPackages `apps` registers for `args`. */
-    async function commands(args: Omit<DebianPackagesArgs, "host">): Promise<{ converge: CrashRun; del: CrashRun }> {
+    /** The converge and delete commands DebianPackages NAME (default `apps`) registers for `args`. */
+    async function commands(args: Omit<DebianPackagesArgs, "host">, name = "apps"): Promise<{ converge: CrashRun; del: CrashRun }> {
         const cmds = await registeredCommands(() => {
             const host = new Host({ name: h.name, address: h.address, privateKey: pulumi.secret(h.privateKey), hostKey: h.hostKey });
-            new DebianPackages("apps", { host, ...args });
+            new DebianPackages(name, { host, ...args });
         });
-        const converge = cmds.find((c) => c.name === "apps-packages")!.inputs;
-        const life = cmds.find((c) => c.name === "apps-packages-lifecycle")!.inputs;
+        const converge = cmds.find((c) => c.name === `${name}-packages`)!.inputs;
+        const life = cmds.find((c) => c.name === `${name}-packages-lifecycle`)!.inputs;
         return { converge: { command: converge.create as string }, del: { command: life.delete as string } };
     }
-    const run = async (r: CrashRun) => {
+    /** A SystemdService `mc` replacing memcached's packaged unit (a unit file of the same name): converge and delete. */
+    async function service(): Promise<{ converge: CrashRun; del: CrashRun }> {
+        const cmds = await registeredCommands(() => {
+            const host = new Host({ name: h.name, address: h.address, privateKey: pulumi.secret(h.privateKey), hostKey: h.hostKey });
+            new SystemdService("mc", { host, unitName: "memcached.service", description: "memcached, declared", execStart: ["/usr/bin/memcached", "-l", "127.0.0.1", "-p", "11299"], network: "local", listenPorts: [11299] });
+        });
+        const converge = cmds.find((c) => c.name === "mc-converge")!.inputs;
+        const life = cmds.find((c) => c.name === "mc-converge-lifecycle")!.inputs;
+        return { converge: { command: converge.create as string, stdin: converge.stdin as string | undefined }, del: { command: life.delete as string } };
+    }
+    /** Runs R, which must fail: its exit status and stderr. */
+    const fails = async (r: CrashRun) => {
         const out = await h.exec(r.command);
+        assert.notEqual(out.code, 0, `expected a failure: ${out.stdout}${out.stderr}`);
+        return { code: out.code, err: out.stderr, out: out.stdout };
+    };
+    const run = async (r: CrashRun) => {
+        const out = r.stdin === undefined ? await h.exec(r.command) : await h.exec(r.command, { stdin: r.stdin });
         assert.equal(out.code, 0, `${out.stdout}${out.stderr}`);
         return out.stdout;
     };
@@ -50,7 +67,7 @@ describeHost("DebianPackages on a host with a local apt repository", function ()
         "gone=''",
         "for p in $pk; do if dpkg-query -W -f='${db:Status-Abbrev}' $p 2>/dev/null | grep -q '^[a-z][^n]'; then gone=\"$gone $p\"; fi; done",
         "if [ -n \"$gone\" ]; then DEBIAN_FRONTEND=noninteractive dpkg --purge $gone >/dev/null; fi",
-        `for u in ${units}; do rm -f /etc/systemd/system/$u /run/systemd/system/$u; done`,
+        `for u in ${units}; do systemctl disable -q --now $u 2>/dev/null || true; rm -f /etc/systemd/system/$u /run/systemd/system/$u; done`,
         "systemctl daemon-reload",
         "if [ -d /var/lib/hearth/applied/apt ]; then find /var/lib/hearth/applied/apt -type f -delete; fi",
         lists ? "rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb" : ":",
@@ -98,6 +115,23 @@ describeHost("DebianPackages on a host with a local apt repository", function ()
     const pinned = (): Omit<DebianPackagesArgs, "host"> => ({ packages: [{ name: "radicale", version: radicale, hold: true }, "hello"] });
     const mcMasked = (): Omit<DebianPackagesArgs, "host"> => ({ packages: [{ name: "memcached", version: memcached, hold: true }] });
     const mcKept = (): Omit<DebianPackagesArgs, "host"> => ({ packages: ["memcached"], keepUnits: ["memcached.service"] });
+    /**
+     * memcached installed with its unit kept and replaced by SystemdService `mc`, then dropped from keepUnits while the
+     * service's unit file is still there (a site removing the service and the keep in one `up`: packages run first).
+     */
+    async function pendingState(cheap = false): Promise<void> {
+        if (cheap) {
+            // memcached stays installed (kept, so never enabled by its postinst): only the masks and records go.
+            await sh("systemctl unmask memcached.service >/dev/null 2>&1; find /var/lib/hearth/applied/apt -type f -delete; systemctl daemon-reload");
+        } else {
+            await resetMemcached();
+            await run((await commands(mcKept())).converge);
+        }
+        await run((await service()).converge);
+        assert.match(await sh("head -n 3 /etc/systemd/system/memcached.service"), /hearth-owner: .*hearth:systemd:Service\/mc/);
+        const out = await run((await commands({ packages: ["memcached"] })).converge);
+        assert.match(out, /^hearth: mask of memcached\.service pending: \/etc\/systemd\/system\/memcached\.service is the unit of .*hearth:systemd:Service\/mc /m);
+    }
 
     before(async () => {
         h = await startHost({ name: "apt", aptPackages: ["radicale", "hello", "memcached"] });
@@ -168,7 +202,7 @@ describeHost("DebianPackages on a host with a local apt repository", function ()
         await resetMemcached();
         const since = await cursor();
         const out = await run((await commands(mcKept())).converge);
-        assert.match(out, /^hearth: installed memcached$/m);
+        assert.match(out, /^hearth: installed memcached=\S+$/m);
         assert.doesNotMatch(out, /^hearth: mask /m);
         await neverStarted(since);
         assert.equal((await h.exec("test -L /run/systemd/system/memcached.service")).code, 1, "the runtime mask is lifted");
@@ -191,13 +225,119 @@ describeHost("DebianPackages on a host with a local apt repository", function ()
         assert.match(await run((await commands(mcKept())).converge), /^hearth: packages unchanged$/m);
     });
 
-    it("a mask that is not hearth's is left as it is and never recorded", async () => {
+    it("a mask that is not hearth's on a kept unit: refused, naming the unit and the way out; left as it is, never recorded", async () => {
         await resetMemcached();
         await sh("systemctl mask memcached.service >/dev/null 2>&1");
-        const out = await run((await commands(mcKept())).converge);
-        assert.doesNotMatch(out, /unmasked/);
+        const r = await fails((await commands(mcKept())).converge);
+        assert.equal(r.code, 65);
+        assert.match(r.err, /unit memcached\.service is in keepUnits but masked, not by this resource .*: systemctl unmask memcached\.service to let it run, or drop it from keepUnits/);
         assert.equal((await h.exec("systemctl is-enabled memcached.service")).stdout.trim(), "masked", "the admin's mask stays");
         assert.equal((await h.exec("test -e /var/lib/hearth/applied/apt/mask/memcached.service")).code, 1);
+        assert.notEqual((await h.exec("dpkg -s memcached")).code, 0, "nothing installed");
+    });
+
+    it("a package the host runs already (openssh-server): its units kept and said so, never masked; a mask hearth set on them before is lifted", async () => {
+        // What an earlier release left: ssh.socket masked and recorded as this resource's (ssh.service masked the same way
+        // kept sshd from starting after a reboot).
+        await sh("systemctl mask ssh.socket >/dev/null 2>&1 && mkdir -p /var/lib/hearth/applied/apt/mask && echo hearth/test/hearth:apt:Packages/apps > /var/lib/hearth/applied/apt/mask/ssh.socket");
+        const before = (await sh("systemctl is-enabled ssh.service; systemctl is-active ssh.service")).trim();
+        const c = await commands({ packages: ["openssh-server"] });
+        const out = await run(c.converge);
+        assert.match(out, /^hearth: keep ssh\.service \(hearth or the host relies on it: never masked\)$/m);
+        assert.match(out, /^hearth: unmasked ssh\.socket$/m);
+        assert.doesNotMatch(out, /^hearth: (mask|masked) /m);
+        assert.equal((await sh("systemctl is-enabled ssh.service; systemctl is-active ssh.service")).trim(), before);
+        assert.equal(before, "enabled\nactive");
+        assert.notEqual((await h.exec("systemctl is-enabled ssh.socket")).stdout.trim(), "masked");
+        assert.equal((await sh("ls /var/lib/hearth/applied/apt/mask | wc -l")).trim(), "0");
+        assert.doesNotMatch(await run(c.del), /left masked/);
+    });
+
+    it("memcached installed and running without hearth, then declared: left alone and said why; masked once the admin stops and disables it", async () => {
+        await resetMemcached();
+        await sh("DEBIAN_FRONTEND=noninteractive apt-get -y -q --no-install-recommends install memcached >/dev/null");
+        await sh("for i in $(seq 1 50); do [ \"$(systemctl is-active memcached.service)\" = active ] && break; sleep 0.1; done");
+        const c = await commands(mcMasked());
+        const out = await run(c.converge);
+        assert.match(out, /^hearth: left memcached\.service alone: it is enabled on this host and hearth did not mask it \(list it in keepUnits to silence this, or systemctl disable --now memcached\.service and the next run masks it\)$/m);
+        assert.doesNotMatch(out, /^hearth: mask /m);
+        assert.equal((await h.exec("systemctl is-active memcached.service")).stdout.trim(), "active");
+        assert.equal((await h.exec("systemctl is-enabled memcached.service")).stdout.trim(), "enabled");
+        assert.equal((await h.exec("test -e /var/lib/hearth/applied/apt/mask/memcached.service")).code, 1);
+        await sh("systemctl disable -q --now memcached.service");
+        const again = await run(c.converge);
+        assert.match(again, /^hearth: masked memcached\.service/m);
+        assert.equal((await h.exec("systemctl is-enabled memcached.service")).stdout.trim(), "masked");
+    });
+
+    it("a delete forgets its mask records (the masks stay); the next resource declaring the package adopts the mask, and masks again after a manual unmask", async () => {
+        await resetMemcached();
+        const one = await commands(mcMasked(), "one");
+        await run(one.converge);
+        const del = await run(one.del);
+        assert.match(del, /^hearth: left masked: memcached\.service \(systemctl unmask memcached\.service to let the package's unit run\)$/m);
+        assert.equal((await h.exec("test -e /var/lib/hearth/applied/apt/mask/memcached.service")).code, 1, "the record is gone");
+        assert.equal((await h.exec("systemctl is-enabled memcached.service")).stdout.trim(), "masked", "the mask stays");
+        // An unrecorded mask on a unit it wants masked: adopted, silently.
+        const two = await commands(mcMasked(), "two");
+        const out = await run(two.converge);
+        assert.doesNotMatch(out, /masked memcached|masked by another/);
+        assert.match(out, /^hearth: mask memcached\.service$/m);
+        assert.equal(await sh("cat /var/lib/hearth/applied/apt/mask/memcached.service"), "hearth/test/hearth:apt:Packages/two\n");
+        // The delete's advice followed, then a third resource: no "masked by another resource".
+        await run(two.del);
+        await sh("systemctl unmask memcached.service >/dev/null 2>&1");
+        const state = (await h.exec("systemctl is-enabled memcached.service")).stdout.trim();
+        const three = await run((await commands(mcMasked(), "three")).converge);
+        assert.equal(state, "disabled", "never enabled: its postinst ran while it was masked");
+        assert.match(three, /^hearth: masked memcached\.service/m);
+        assert.equal(await sh("cat /var/lib/hearth/applied/apt/mask/memcached.service"), "hearth/test/hearth:apt:Packages/three\n");
+    });
+
+    it("a unit dropped from keepUnits while its SystemdService's unit file is there: the mask pending (no failure), set by the service's delete", async () => {
+        await pendingState();
+        assert.equal(await sh("cat /var/lib/hearth/applied/apt/mask-pending/memcached.service"), "hearth/test/hearth:apt:Packages/apps\n");
+        assert.notEqual((await h.exec("systemctl is-enabled memcached.service")).stdout.trim(), "masked");
+        const del = await run((await service()).del);
+        assert.match(del, /^hearth: masked memcached\.service for hearth\/test\/hearth:apt:Packages\/apps /m);
+        assert.equal((await h.exec("systemctl is-enabled memcached.service")).stdout.trim(), "masked");
+        assert.equal(await sh("cat /var/lib/hearth/applied/apt/mask/memcached.service"), "hearth/test/hearth:apt:Packages/apps\n");
+        assert.equal((await h.exec("test -e /var/lib/hearth/applied/apt/mask-pending/memcached.service")).code, 1);
+        const again = await run((await commands({ packages: ["memcached"] })).converge);
+        assert.match(again, /^hearth: packages unchanged$/m);
+        assert.match(again, /^hearth: mask memcached\.service$/m);
+    });
+
+    it("a pending mask whose unit file went some other way: the next packages converge sets it", async () => {
+        await pendingState();
+        await sh("systemctl disable -q --now memcached.service; rm -f /etc/systemd/system/memcached.service; systemctl daemon-reload");
+        const out = await run((await commands({ packages: ["memcached"] })).converge);
+        assert.match(out, /^hearth: masked memcached\.service/m);
+        assert.equal((await h.exec("test -e /var/lib/hearth/applied/apt/mask-pending/memcached.service")).code, 1);
+    });
+
+    it("crash points of the service's delete that sets the pending mask: every kill point finishes on the re-run", async () => {
+        const report = await crashPoints(h, { name: "pending mask", reset: () => pendingState(true), run: (await service()).del, fingerprint });
+        assert.ok(report.points >= 3, `at least three kill points, got ${report.points}`);
+        const last = await fingerprint();
+        assert.ok(last.some((l) => /^memcached\.service: masked etc=\/dev\/null /.test(l)), last.join("\n"));
+        process.stderr.write(`crash points (pending mask): ${report.points} in ${report.seconds.toFixed(1)} s\n`);
+    });
+
+    it("a name apt would read as a pattern (memcache.) is refused, nothing installed; a remove that would take an undeclared package is refused", async () => {
+        await resetMemcached();
+        const r = await fails((await commands({ packages: ["memcache."] })).converge);
+        assert.equal(r.code, 66);
+        assert.match(r.err, /apt knows no package of exactly the name memcache\./);
+        assert.notEqual((await h.exec("dpkg -s memcached")).code, 0, "memcached was not installed for it");
+        // radicale (installed above) depends on python3-radicale: removing python3-radicale alone would remove radicale.
+        await sh("dpkg -s radicale python3-radicale >/dev/null");
+        const lib = await commands({ packages: ["python3-radicale"], removeOnDelete: { reason: "a test host" } });
+        await run(lib.converge);
+        const d = await fails(lib.del);
+        assert.equal(d.code, 65);
+        assert.match(d.err, /removing python3-radicale would also remove radicale, which this resource does not declare: refused \(nothing was removed/);
+        await sh("dpkg -s radicale python3-radicale >/dev/null");
     });
 
     // The riskiest window is the install of a package whose postinst starts its daemon: every kill point of it.
