@@ -32,13 +32,16 @@ export function ownerId(project: string, stack: string, type: string, name: stri
     return [project, stack, type, name].map(enc).join("/");
 }
 
-interface Claim {
+/** Who claimed (or noted) an object on a host. */
+export interface Claim {
     readonly owner: string;
     /** Where the claim was declared, when the program said (a site's config key path and the argument). */
     readonly where?: string;
 }
 
 let claimed = new WeakMap<object, Map<string, Claim>>();
+/** Objects resources use without owning them (a drop-in's unit, a file bound over a path): every user, first place each. */
+let noted = new WeakMap<object, Map<string, Claim[]>>();
 let listening = new WeakMap<object, RegisteredListener[]>();
 /** The hosts that have listeners in the current registry, in the order they got their first. */
 let listeningHostList: object[] = [];
@@ -136,9 +139,11 @@ export function rehearsalPoint(): void {
  */
 export function rehearse<T>(fn: () => T): T {
     const real = claimed;
+    const realNoted = noted;
     const realListening = listening;
     const realHosts = listeningHostList;
     claimed = new WeakMap();
+    noted = new WeakMap();
     listening = new WeakMap();
     listeningHostList = [];
     rehearsing = true;
@@ -147,6 +152,7 @@ export function rehearse<T>(fn: () => T): T {
     } finally {
         rehearsing = false;
         claimed = real;
+        noted = realNoted;
         listening = realListening;
         listeningHostList = realHosts;
     }
@@ -164,6 +170,33 @@ export function claim(host: object, object: string, owner: string, arg: string, 
         throw new ArgumentError(arg, value, `an object no other resource on this host manages (${object} is already managed by ${byWhom(prev)})`);
     }
     if (prev === undefined) m.set(object, { owner, where: placeOf(arg) });
+}
+
+/** The claim on `object` on the host (who manages it, where it was declared), if a resource claimed it. */
+export function claimedBy(host: object, object: string): Claim | undefined {
+    return claimed.get(host)?.get(object);
+}
+
+/**
+ * Records, refusing no one, that `owner` uses `object` on the host without owning it (a drop-in targets a unit, a
+ * service binds a file over a path): several resources may note one object. A resource that would own the object
+ * reads who did with `notedBy` and refuses it. `arg` names the argument that chose it.
+ */
+export function note(host: object, object: string, owner: string, arg: string): void {
+    let m = noted.get(host);
+    if (!m) noted.set(host, (m = new Map()));
+    const list = m.get(object) ?? [];
+    if (!list.some((c) => c.owner === owner)) m.set(object, [...list, { owner, where: placeOf(arg) }]);
+}
+
+/** The first resource other than `except` that noted `object` on the host, if any. */
+export function notedBy(host: object, object: string, except: string): Claim | undefined {
+    return noted.get(host)?.get(object)?.find((c) => c.owner !== except);
+}
+
+/** A claim shown to a person: the resource and, when the program said, where it was declared. */
+export function claimant(c: Claim): string {
+    return byWhom(c);
 }
 
 // ---- listeners ---------------------------------------------------------------------------------------------------
