@@ -1,6 +1,6 @@
 // Wiring for ownership marks: a component's mark from the running program's project and stack and its options.
 import * as pulumi from "@pulumi/pulumi";
-import { claim, claimListener, decodeOwner, Listener, isRehearsing, ownerId, OwnerMark, rehearsedParent } from "./core/owner";
+import { claim, claimant, claimedBy, claimListener, decodeOwner, Listener, isRehearsing, note, notedBy, ownerId, OwnerMark, rehearsedParent } from "./core/owner";
 import { ArgumentError } from "./core/errors";
 import { fail } from "./validate";
 
@@ -33,6 +33,56 @@ export function claimOnHost(host: object, object: string, mark: OwnerMark, arg: 
         // and each would take the other's objects for its own leftovers.
         if (mark.declaredBy) claimMark(host, mark);
         claim(host, object, mark.id, arg, value);
+    } catch (e) {
+        if (e instanceof ArgumentError && !isRehearsing()) fail(e.arg, e.value, e.allowed);
+        throw e;
+    }
+}
+
+// The names objects are claimed by on a host, for the components that meet on one (a unit and a drop-in over it, a
+// file and a service's bind over its path).
+
+/** A systemd unit a resource writes whole (`web.service`, `systemd-nspawn@box.service`). */
+export const unitObject = (unit: string) => `systemd unit ${unit}`;
+/** A drop-in file, by its path. */
+export const dropInObject = (path: string) => `systemd drop-in ${path}`;
+/** What a drop-in over `unit` notes: a unit with one is no other resource's to write whole. */
+export const dropInTargetObject = (unit: string) => `systemd drop-in target ${unit}`;
+/** A file a HostFile writes on the host. */
+export const fileObject = (path: string) => `file ${path}`;
+/** What a service binding a config file over `path` notes: a file written there would be hidden from it. */
+export const boundFileObject = (path: string) => `bound file ${path}`;
+
+/**
+ * Plan-time: `mark` uses `used` without owning it (a drop-in targets a unit; a service binds a file over a path), which
+ * would change or hide `owned`, an object another resource may claim for itself: refused when another resource has
+ * claimed `owned` (`allowed` says what is expected, given who claimed it), and noted otherwise, so that a resource
+ * claiming `owned` later is refused (`claimUnlessUsedOnHost`). Several resources may use one object.
+ */
+export function useOnHost(host: object, used: string, owned: string, mark: OwnerMark, arg: string, value: unknown, allowed: (by: string) => string): void {
+    refusing(() => {
+        const c = claimedBy(host, owned);
+        if (c !== undefined && c.owner !== mark.id) throw new ArgumentError(arg, value, allowed(claimant(c)));
+        note(host, used, mark.id, arg);
+    });
+}
+
+/**
+ * Plan-time: claims `object` as `claimOnHost` does, and refuses it when another resource uses it without owning it
+ * (`useOnHost` noted `used`): `allowed` says what is expected, given who uses it.
+ */
+export function claimUnlessUsedOnHost(host: object, object: string, used: string, mark: OwnerMark, arg: string, value: unknown, allowed: (by: string) => string): void {
+    refusing(() => {
+        const c = notedBy(host, used, mark.id);
+        if (c !== undefined) throw new ArgumentError(arg, value, allowed(claimant(c)));
+    });
+    claimOnHost(host, object, mark, arg, value);
+}
+
+/** Runs a plan-time check: its ArgumentError is a ResourceError outside a rehearsal. */
+function refusing(fn: () => void): void {
+    try {
+        fn();
     } catch (e) {
         if (e instanceof ArgumentError && !isRehearsing()) fail(e.arg, e.value, e.allowed);
         throw e;

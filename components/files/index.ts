@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { rehearsalPoint } from "../core/owner";
 import { remoteScript } from "../host";
-import { claimOnHost, ownerMark } from "../ownership";
+import { boundFileObject, claimUnlessUsedOnHost, fileObject, ownerMark } from "../ownership";
 import type { ServiceDependency } from "../refs";
 import { frameStdin } from "../shell";
 import { FILE_TYPE } from "../tokens";
@@ -67,7 +67,9 @@ export class HostFile extends pulumi.ComponentResource {
         const { spec } = r;
         const mark = ownerMark(FILE_TYPE, name, opts, spec.adopt);
         // One writer per path on a host: a second HostFile (or anything else claiming the file) is refused now.
-        claimOnHost(r.host, `file ${spec.path}`, mark, "path", spec.path);
+        // A service binding a config file over the path hides this file from that service: refused, both ways round.
+        claimUnlessUsedOnHost(r.host, fileObject(spec.path), boundFileObject(spec.path), mark, "path", spec.path, (by) =>
+            `a path no service on this host binds a config file over (${spec.path} is bound read-only by ${by}, which would hide this file from that service): keep one of the two`);
         rehearsalPoint();
 
         // An Output or promise content is checked when it resolves, by the same rule as a plain string. A promise

@@ -4,14 +4,14 @@ import { rehearsalPoint, rehearseChildren, declaredUnder } from "../core/owner";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { Host, remoteScript } from "../host";
-import { childAliases, claimOnHost, ownerMark } from "../ownership";
+import { childAliases, claimOnHost, claimUnlessUsedOnHost, dropInObject, dropInTargetObject, ownerMark, unitObject } from "../ownership";
 import { NSPAWN_HOST_KEY } from "../core/protocols";
 import { contentHash, frameStdin } from "../shell";
 import { CONTAINER_TYPE } from "../tokens";
 import { ZfsDataset, ZfsDatasetArgs } from "../zfs";
 import { check } from "../validate";
 import { NspawnBindMount, NspawnCapability, NspawnContainerArgs, ResolvedContainer, resolveContainerArgs } from "./args";
-import { MACHINES_DIR, renderConverge, renderDelete } from "./render";
+import { dropInPath, MACHINES_DIR, renderConverge, renderDelete } from "./render";
 
 export { NspawnContainerArgs, NspawnBindMount, NspawnCapability, resolveContainerArgs };
 export { checkNspawnContainer, nspawnContainerFields, nspawnContainerShape, NspawnContainerArgsSchema, nspawnSshSchema } from "./schema";
@@ -49,6 +49,12 @@ export class NspawnContainer extends pulumi.ComponentResource {
         // A renamed parent's child was named after the old name: its mark follows the parent's aliases.
         const rootfsAliases = childAliases(opts, "-rootfs");
         claimOnHost(r.host, `machine ${spec.machine}`, mark, "machine", spec.machine);
+        // Its unit and the drop-in it writes on it are the container's, claimed by the names a SystemdService uses: a
+        // service's drop-in over the unit (its limits, its hardening) is refused, and so is one there before it.
+        const unit = `systemd-nspawn@${spec.machine}.service`;
+        claimUnlessUsedOnHost(r.host, unitObject(unit), dropInTargetObject(unit), mark, "machine", spec.machine, (by) =>
+            `a machine whose unit no other resource on this host puts a drop-in on (systemd unit ${unit} has a drop-in of ${by}, which would change the container's)`);
+        claimOnHost(r.host, dropInObject(dropInPath(spec.machine)), mark, "machine", spec.machine);
         rehearseChildren(`${CONTAINER_TYPE} '${name}'`, () => r.zfs && new ZfsDataset(`${name}-rootfs`, rootfsArgs(r, spec, args)), ["rootfs", "zfs"]);
         rehearsalPoint();
         super(CONTAINER_TYPE, name, {

@@ -4,7 +4,7 @@ import { rehearsalPoint } from "../core/owner";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { remoteScript } from "../host";
-import { claimOnHost, listenOnHost, ownerMark } from "../ownership";
+import { boundFileObject, claimOnHost, claimUnlessUsedOnHost, dropInObject, dropInTargetObject, fileObject, listenOnHost, ownerMark, unitObject, useOnHost } from "../ownership";
 import type { Listener } from "../ownership";
 import type { Dependable, ServiceDependency } from "../refs";
 import { contentHash, frameStdin } from "../shell";
@@ -42,18 +42,45 @@ export interface SystemdServiceOwnership {
     readonly adopt?: boolean;
 }
 
-/** Plan-time: every file the service writes is claimed on its host, so two resources on one unit are refused. */
+/**
+ * Plan-time: every file the service writes is claimed on its host, so two resources on one unit are refused. A unit
+ * and a drop-in over it never belong to two resources: a drop-in goes on a packaged unit (several, by their names), and
+ * over a unit another resource writes it would change that resource behind its back (loosen its hardening, overwrite
+ * a container's limits).
+ */
 function claimUnits(host: object, r: ResolvedService, mark: ReturnType<typeof ownerMark>): void {
     if (r.dropIn) {
-        claimOnHost(host, `systemd drop-in ${UNIT_DIR}/${r.unitName}.d/${r.dropIn.name}.conf`, mark, "dropIn", r.dropIn);
+        const unit = r.unitName;
+        useOnHost(host, dropInTargetObject(unit), unitObject(unit), mark, "dropIn.unit", unit, (by) =>
+            `a packaged unit, not one another resource on this host manages (systemd unit ${unit} is managed by ${by}): change that resource's own arguments instead`);
+        claimOnHost(host, dropInObject(`${UNIT_DIR}/${unit}.d/${r.dropIn.name}.conf`), mark, "dropIn", r.dropIn);
         return;
     }
-    claimOnHost(host, `systemd unit ${r.unitName}`, mark, "unitName", r.unitName);
-    if (r.timer) claimOnHost(host, `systemd unit ${timerUnit(r.unitName)}`, mark, "timer", timerUnit(r.unitName));
+    const claimUnit = (unit: string, arg: string, value: unknown) =>
+        claimUnlessUsedOnHost(host, unitObject(unit), dropInTargetObject(unit), mark, arg, value, (by) =>
+            `a unit no other resource on this host puts a drop-in on (systemd unit ${unit} has a drop-in of ${by}, which would change this unit)`);
+    claimUnit(r.unitName, "unitName", r.unitName);
+    if (r.timer) claimUnit(timerUnit(r.unitName), "timer", timerUnit(r.unitName));
     if (r.socket) {
         const { socket, proxy } = proxyUnits(r.unitName);
-        claimOnHost(host, `systemd unit ${socket}`, mark, "socket", socket);
-        claimOnHost(host, `systemd unit ${proxy}`, mark, "socket", proxy);
+        claimUnit(socket, "socket", socket);
+        claimUnit(proxy, "socket", proxy);
+    }
+}
+
+/**
+ * Plan-time: each config file is bound read-only over its target inside the service, which hides whatever the host
+ * has there from the service: a HostFile at that path on the host is refused, both ways round (two services binding
+ * one target do not meet: each has its own mount namespace).
+ */
+function claimFiles(host: object, r: ResolvedService, given: SystemdServiceArgs, mark: ReturnType<typeof ownerMark>): void {
+    if (!r.files.length) return;
+    claimOnHost(host, `config tree ${filesDir(r.unitName, r.dropIn)}`, mark, "files", r.files.map((f) => f.target));
+    const declared = given.files ?? [];
+    for (const f of r.files) {
+        const i = declared.findIndex((d) => d.target === f.target);
+        useOnHost(host, boundFileObject(f.target), fileObject(f.target), mark, `files[${i}].target`, f.target, (by) =>
+            `a path no other resource on this host writes a file at (file ${f.target} is managed by ${by}): the service's read-only bind would hide it from the service; keep one of the two`);
     }
 }
 
@@ -103,7 +130,7 @@ export class SystemdService extends pulumi.ComponentResource {
         const resolved = check(() => resolveServiceArgs(name, serviceArgs));
         const mark = ownerMark(SERVICE_TYPE, name, opts, adopt);
         claimUnits(args.host, resolved, mark);
-        if (resolved.files.length) claimOnHost(args.host, `config tree ${filesDir(resolved.unitName, resolved.dropIn)}`, mark, "files", resolved.files.map((f) => f.target));
+        claimFiles(args.host, resolved, serviceArgs, mark);
         listenUnits(args.host, resolved, args.listenPorts ?? [], mark);
         rehearsalPoint();
         const rendered = renderService(resolved, mark);

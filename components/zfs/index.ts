@@ -85,6 +85,10 @@ export class ZfsDataset extends pulumi.ComponentResource {
         const mark = ownerMark(DATASET_TYPE, name, opts, spec.adopt);
         claimOnHost(r.host, `dataset ${spec.dataset}`, mark, "dataset", spec.dataset);
         spec.previousNames.forEach((p, i) => claimOnHost(r.host, `dataset ${p}`, mark, `previousNames[${i}]`, p));
+        // One dataset per mountpoint on a host: the second one mounted there would hide the first. `none` and `legacy`
+        // are not places, and a dataset that never mounts (canmount off) only passes its mountpoint to its children.
+        const mountpoint = spec.properties.mountpoint;
+        if (mountpoint?.startsWith("/") && spec.properties.canmount !== "off") claimOnHost(r.host, `mountpoint ${mountpoint}`, mark, "mountpoint", mountpoint);
         rehearseChildren(`${DATASET_TYPE} '${name}'`, () => svcArgs && new SystemdService(`${name}-snapshots`, { ...svcArgs, ...(spec.adopt ? { adopt: true } : {}) }), ["snapshots"]);
         rehearsalPoint();
         super(DATASET_TYPE, name, {

@@ -26,6 +26,11 @@ function build(v: Values): string[] {
 }
 
 const OWNER = "hearth/conflicts";
+const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMHP0rnHYlQm9yr6Lk3ALEcrrwORdxW6oZsHCIu1dB2Z me";
+const box = () => ({ name: "box", host: "web1", rootfs: { copyFrom: "/srv/base" }, network: { bridge: "br0" }, addresses: ["10.0.0.5/24"], ssh: { authorizedKey: KEY, privateKey: "sshPrivateKey" } });
+const dropIn = (name: string, unit: string, extra: Values = {}) => ({ name, host: "web1", dropIn: { unit, ...extra } });
+const OWNED = "a packaged unit, not one another resource on this host manages";
+const DROPPED = "a unit no other resource on this host puts a drop-in on";
 
 describe("site config: conflicts name both entries", () => {
     before(() => installMocks("hearth", "conflicts"));
@@ -95,6 +100,66 @@ describe("site config: conflicts name both entries", () => {
             // The drop-in's unit goes to the entry installing the package of its name; listing it by hand elsewhere is a second claim.
             `'hearth:packages[1].keepUnits[0]' is "pgbouncer.service": expected an object no other resource on this host manages (apt packaged unit pgbouncer.service is already managed by ${OWNER}/hearth:apt:Packages/a ('hearth:packages[0].keepUnits[0]'))`,
         ],
+        // A drop-in and a unit another hearth resource writes never meet on a host (the drop-in would change that
+        // resource's unit behind its back), whichever entry comes first.
+        [
+            "a drop-in over another service's unit",
+            (v) => (v.services = [svc("web", { network: "local", listenPorts: [9001] }), dropIn("loosen", "web.service", { name: "zz-loose" })]),
+            `'hearth:services[1].dropIn.unit' is "web.service": expected ${OWNED} (systemd unit web.service is managed by ${OWNER}/hearth:systemd:Service/web ('hearth:services[0].unitName')): change that resource's own arguments instead`,
+        ],
+        [
+            "a service whose unit another entry's drop-in targets",
+            (v) => (v.services = [dropIn("harden", "web.service"), svc("web")]),
+            `'hearth:services[1].unitName' is "web.service": expected ${DROPPED} (systemd unit web.service has a drop-in of ${OWNER}/hearth:systemd:Service/harden ('hearth:services[0].dropIn.unit'), which would change this unit)`,
+        ],
+        [
+            "a drop-in over a socket-activated service's proxy unit",
+            (v) => (v.services = [svc("sock", { socket: { listenStream: 8080, targetPort: 9002, idleStopSec: 60 } }), dropIn("sockhard", "sock-proxy.service")]),
+            `'hearth:services[1].dropIn.unit' is "sock-proxy.service": expected ${OWNED} (systemd unit sock-proxy.service is managed by ${OWNER}/hearth:systemd:Service/sock ('hearth:services[0].socket')): change that resource's own arguments instead`,
+        ],
+        [
+            "a socket-activated service whose proxy unit another entry's drop-in targets",
+            (v) => (v.services = [dropIn("proxyhard", "web-proxy.service"), svc("web", { socket: { listenStream: 8080, targetPort: 9002, idleStopSec: 60 } })]),
+            `'hearth:services[1].socket' is "web-proxy.service": expected ${DROPPED} (systemd unit web-proxy.service has a drop-in of ${OWNER}/hearth:systemd:Service/proxyhard ('hearth:services[0].dropIn.unit'), which would change this unit)`,
+        ],
+        [
+            "a drop-in over a container's unit",
+            (v) => {
+                v.containers = [box()];
+                v.services = [dropIn("s2", "systemd-nspawn@box.service")];
+            },
+            `'hearth:services[0].dropIn.unit' is "systemd-nspawn@box.service": expected ${OWNED} (systemd unit systemd-nspawn@box.service is managed by ${OWNER}/hearth:nspawn:Container/box ('hearth:containers[0].machine')): change that resource's own arguments instead`,
+        ],
+        [
+            "a drop-in over a dataset's snapshot unit",
+            (v) => {
+                v.datasets = [{ name: "photos", host: "web1", dataset: "tank/photos", snapshots: { every: "hourly", keep: { hourly: 24 } } }];
+                v.services = [dropIn("s5", "zfs-snapshot-tank-photos-2a801fd7.service")];
+            },
+            `'hearth:services[0].dropIn.unit' is "zfs-snapshot-tank-photos-2a801fd7.service": expected ${OWNED} (systemd unit zfs-snapshot-tank-photos-2a801fd7.service is managed by ${OWNER}/hearth:systemd:Service/photos-snapshots ('hearth:datasets[0].snapshots.unitName')): change that resource's own arguments instead`,
+        ],
+        [
+            "a zone whose Knot unit a service's drop-in targets",
+            (v) => {
+                v.zones = [{ name: "z", zone: "home.arpa", backend: { kind: "host", host: "web1", nameservers: [{ name: "ns1", addresses: ["192.0.2.10"] }] } }];
+                v.services = [dropIn("s3", "hearth-dns-home-arpa.service", { name: "99-x" })];
+            },
+            `'hearth:zones[0].backend.unitName' is "hearth-dns-home-arpa.service": expected ${DROPPED} (systemd unit hearth-dns-home-arpa.service has a drop-in of ${OWNER}/hearth:systemd:Service/s3 ('hearth:services[0].dropIn.unit'), which would change this unit)`,
+        ],
+        // A service sees its config file through a read-only bind over the target: a HostFile at that path is hidden from it.
+        [
+            "a file at a path a service binds a config file over",
+            (v) => {
+                v.files = [{ name: "fa", host: "web1", path: "/etc/radicale/config", content: "x\n" }];
+                v.services = [svc("radicale", { files: [{ target: "/etc/radicale/users", content: "u\n" }, { target: "/etc/radicale/config", content: "svc\n" }] })];
+            },
+            `'hearth:services[0].files[1].target' is "/etc/radicale/config": expected a path no other resource on this host writes a file at (file /etc/radicale/config is managed by ${OWNER}/hearth:files:File/fa ('hearth:files[0].path')): the service's read-only bind would hide it from the service; keep one of the two`,
+        ],
+        [
+            "two datasets with one mountpoint",
+            (v) => (v.datasets = [{ name: "d3", host: "web1", dataset: "tank/b", mountpoint: "/srv/x" }, { name: "d4", host: "web1", dataset: "tank/c", mountpoint: "/srv/x" }]),
+            `'hearth:datasets[1].mountpoint' is "/srv/x": expected an object no other resource on this host manages (mountpoint /srv/x is already managed by ${OWNER}/hearth:zfs:Dataset/d3 ('hearth:datasets[0].mountpoint'))`,
+        ],
     ];
 
     for (const [what, edit, expected] of cases) {
@@ -117,5 +182,31 @@ describe("site config: conflicts name both entries", () => {
         assert.deepEqual(build(v), []);
         await settle();
         assert.equal(recorded.filter((r) => r.type === "hearth:systemd:Service").length, 3);
+    });
+
+    it("drop-ins by several entries on a packaged unit, one target bound by two services, and unmounted datasets build", async () => {
+        const v = base();
+        v.containers = [box()];
+        v.packages = [{ name: "web", host: "web1", packages: ["nginx"] }];
+        v.services = [
+            dropIn("harden", "nginx.service"),
+            dropIn("limits", "nginx.service", { name: "60-limits" }),
+            // Each service has its own mount namespace: one path bound in both meets nothing.
+            svc("a", { files: [{ target: "/etc/app/config", content: "a\n" }] }),
+            svc("b", { files: [{ target: "/etc/app/config", content: "b\n" }] }),
+        ];
+        v.files = [{ name: "f", host: "web1", path: "/etc/app/other", content: "x\n" }];
+        v.datasets = [
+            { name: "d1", host: "web1", dataset: "tank/one", mountpoint: "none" },
+            { name: "d2", host: "web1", dataset: "tank/two", mountpoint: "none" },
+            { name: "d3", host: "web1", dataset: "tank/three", mountpoint: "legacy" },
+            { name: "d4", host: "web1", dataset: "tank/four", mountpoint: "legacy" },
+            { name: "d5", host: "web1", dataset: "tank/five", mountpoint: "/srv/x" },
+            { name: "d6", host: "web1", dataset: "tank/six", mountpoint: "/srv/x/y" },
+        ];
+        assert.deepEqual(build(v), []);
+        await settle();
+        assert.deepEqual(recorded.filter((r) => r.type === "hearth:systemd:Service").map((r) => r.name).sort(), ["a", "b", "harden", "limits"]);
+        assert.equal(recorded.filter((r) => r.type === "hearth:zfs:Dataset").length, 6);
     });
 });
