@@ -87,6 +87,61 @@ export function hostPath(opts: HostPathOptions = {}, literals: readonly string[]
     });
 }
 
+// ---- file modes --------------------------------------------------------------------------------------------------
+
+/**
+ * A file mode is written as a quoted 4-digit octal string ("0644"): unambiguous in code and in YAML, where an unquoted
+ * 0644 is read as the decimal 644 by one parser and as octal by another (and 0o644 in code is the number 420).
+ */
+export const FILE_MODE = /^[0-7]{4}$/;
+export const FILE_MODE_ALLOWED = "a file mode as a quoted 4-digit octal string, e.g. \"0644\" or \"0640\" (a number is refused: YAML reads an unquoted 0644 as 644 or as octal depending on the parser, and 0o644 in code is 420; quote the octal string)";
+
+/** What a caller refuses in a mode, each with the reason its message gives (e.g. "a configuration file is never a program"). */
+export interface FileModeRules {
+    /** Setuid, setgid or sticky (07000). */
+    readonly special?: string;
+    /** Any execute bit (0111). */
+    readonly exec?: string;
+    /** Group or world write (0022). */
+    readonly sharedWrite?: string;
+    /** Anything for other users (0007): a secret. */
+    readonly other?: string;
+}
+
+const MODE_SENTENCES: Record<keyof FileModeRules, readonly [number, string]> = {
+    special: [0o7000, "a mode without setuid, setgid or sticky bits (the first of the 4 digits is 0)"],
+    exec: [0o111, "a mode with no execute bit (no 0100, 0010 or 0001)"],
+    sharedWrite: [0o022, "a mode no other user may write (no 0020 or 0002 bit)"],
+    other: [0o007, "a mode that gives other users nothing (the last digit is 0, e.g. \"0600\" or \"0640\")"],
+};
+
+/** What a refused bit's message says: the rule, then the caller's reason. */
+export function fileModeAllowed(rule: keyof FileModeRules, reason: string): string {
+    return `${MODE_SENTENCES[rule][1]}: ${reason}`;
+}
+
+/** The numeric value of a mode string `fileMode` accepted. */
+export const modeBits = (mode: string): number => parseInt(mode, 8);
+
+/** The first rule a checked mode string breaks (in the order special, exec, sharedWrite, other), or undefined. */
+export function fileModeProblem(mode: string, refuse: FileModeRules): string | undefined {
+    const bits = modeBits(mode);
+    for (const rule of ["special", "exec", "sharedWrite", "other"] as const) {
+        const reason = refuse[rule];
+        if (reason !== undefined && bits & MODE_SENTENCES[rule][0]) return fileModeAllowed(rule, reason);
+    }
+    return undefined;
+}
+
+/** A file mode by the shared rule (FILE_MODE), refusing the bits `refuse` names. */
+export function fileMode(refuse: FileModeRules = {}) {
+    return z.string(say(FILE_MODE_ALLOWED)).superRefine((v, ctx) => {
+        if (!FILE_MODE.test(v)) return void ctx.addIssue({ code: "custom", message: FILE_MODE_ALLOWED, input: v });
+        const why = fileModeProblem(v, refuse);
+        if (why !== undefined) ctx.addIssue({ code: "custom", message: why, input: v });
+    });
+}
+
 /** Free text by the shared rule (no control, bidi or zero-width characters). */
 export function freeText(opts: FreeTextOptions) {
     const allowed = freeTextAllowed(opts);

@@ -1,7 +1,7 @@
 // HostFile arguments: one zod schema that is their type, their validation and their README table. What needs the
 // host (a non-root owner or group exists) is checked by the converge script before it writes anything.
 import { configPathProblem } from "../core/rules";
-import { bool, documented, ONCE_VALID, pattern, problem, record, say, z } from "../core/schema";
+import { bool, documented, FILE_MODE_ALLOWED, fileMode, fileModeAllowed, fileModeProblem, FileModeRules, ONCE_VALID, pattern, problem, record, say, z } from "../core/schema";
 import { POSIX_USER, POSIX_USER_ALLOWED } from "../core/vocab";
 import { hostArg, inputArg } from "../validate";
 
@@ -18,15 +18,17 @@ export function isFileContent(v: string): boolean {
 /** The file's content as a plain string (checked now). */
 export const fileContent = () => z.string(say(CONTENT_ALLOWED)).refine(isFileContent, say(CONTENT_ALLOWED));
 
-export const MODE = /^[0-7]{3,4}$/;
-export const MODE_ALLOWED = "an octal mode string such as \"0644\" or \"0640\" (3 or 4 octal digits)";
-export const MODE_SPECIAL_ALLOWED = "a mode without setuid, setgid or sticky bits (the first of 4 digits is 0): a configuration file is never a program";
-export const MODE_EXEC_ALLOWED = "a mode with no execute bit (no 0100, 0010 or 0001): a configuration file is never a program";
-export const MODE_WRITABLE_ALLOWED = "a mode no other user may write (no 0020 or 0002 bit): the group or anyone could change the configuration";
-export const MODE_SECRET_ALLOWED = "a mode other users can neither read, write nor run (e.g. \"0600\" or \"0640\") when secret is true";
+/** What a HostFile's mode refuses, by the shared mode rule (core/schema.ts: fileMode). */
+const NOT_A_PROGRAM = "a configuration file is never a program";
+export const HOST_FILE_MODE: FileModeRules = { special: NOT_A_PROGRAM, exec: NOT_A_PROGRAM, sharedWrite: "the group or anyone could change the configuration" };
+/** A secret file's mode also gives other users nothing. */
+const SECRET_MODE: FileModeRules = { other: "secret is true" };
 
-/** The numeric value of a checked mode string. */
-export const modeBits = (mode: string): number => parseInt(mode, 8);
+export const MODE_ALLOWED = FILE_MODE_ALLOWED;
+export const MODE_SPECIAL_ALLOWED = fileModeAllowed("special", NOT_A_PROGRAM);
+export const MODE_EXEC_ALLOWED = fileModeAllowed("exec", NOT_A_PROGRAM);
+export const MODE_WRITABLE_ALLOWED = fileModeAllowed("sharedWrite", HOST_FILE_MODE.sharedWrite!);
+export const MODE_SECRET_ALLOWED = fileModeAllowed("other", SECRET_MODE.other!);
 
 export const CONFIG_PATH_DOC = "a file in /etc/<package>/…, /etc/default/<name> or /usr/local/etc/…, outside the trees hearth relies on";
 
@@ -57,9 +59,11 @@ export const hostFileShape = {
         .describe(
             "The content is a secret: it must be a Pulumi secret Output (or a promise of one), never a plain string; only its hash is recorded (itself secret), the mode may give other users nothing, and the default mode is 0600. A secret content without `secret: true` fails when it resolves. @default false",
         ),
-    mode: pattern(MODE, MODE_ALLOWED)
+    mode: fileMode(HOST_FILE_MODE)
         .optional()
-        .describe("Octal mode, e.g. \"0644\" or \"0640\": no setuid, setgid or sticky bit, no execute bit, neither group- nor world-writable. @default \"0644\" (\"0600\" when secret)"),
+        .describe(
+            "Octal mode as a quoted 4-digit string, e.g. \"0644\" or \"0640\" (a number is refused): no setuid, setgid or sticky bit, no execute bit, neither group- nor world-writable; a secret's gives other users nothing. @default \"0644\" (\"0600\" when secret)",
+        ),
     owner: posixName("user").optional().describe("Owning user; a non-root user must exist on the host (checked before anything is written). @default \"root\""),
     group: posixName("group").optional().describe("Owning group; a non-root group must exist on the host. @default \"root\""),
     createParents: bool()
@@ -78,12 +82,10 @@ export const hostFileShape = {
 export function checkHostFile(v: { content?: unknown; secret?: boolean; mode?: string }, ctx: z.RefinementCtx): void {
     // A promise cannot be told secret or not before it resolves: it is made secret (secret: true) like an Output.
     if (v.secret && typeof v.content === "string") problem(ctx, ["content"], "<a plain string>", "a Pulumi secret Output (config.requireSecret or pulumi.secret) when secret is true; a plain string would be stored in state in clear text");
-    if (v.mode !== undefined) {
-        const m = modeBits(v.mode);
-        if (m & 0o7000) problem(ctx, ["mode"], v.mode, MODE_SPECIAL_ALLOWED);
-        else if (m & 0o111) problem(ctx, ["mode"], v.mode, MODE_EXEC_ALLOWED);
-        else if (m & 0o022) problem(ctx, ["mode"], v.mode, MODE_WRITABLE_ALLOWED);
-        else if (v.secret && m & 0o007) problem(ctx, ["mode"], v.mode, MODE_SECRET_ALLOWED);
+    // The mode's own rule (HOST_FILE_MODE) is its field's; a secret's mode also gives other users nothing.
+    if (v.secret && v.mode !== undefined) {
+        const why = fileModeProblem(v.mode, SECRET_MODE);
+        if (why !== undefined) problem(ctx, ["mode"], v.mode, why);
     }
 }
 

@@ -2,7 +2,7 @@
 // value the renderer needs. Throws an ArgumentError naming the argument; the component turns it into a ResourceError.
 import { ArgumentError } from "../core/errors";
 import { isHostPath } from "../core/rules";
-import { parseArgs } from "../core/schema";
+import { modeBits, parseArgs } from "../core/schema";
 import type { Dependable } from "../refs";
 import { listenStreamText, parseListenStream } from "./check";
 import { BindPath, filesDir, Identity, ResolvedDependency, ResolvedFile, ResolvedService } from "./model";
@@ -57,7 +57,7 @@ export function resolveServiceArgs(name: string, args: SystemdServiceArgs): Reso
     const environment = a.environment ?? {};
     const tree = filesDir(unitName, dropIn);
     const files: ResolvedFile[] = (a.files ?? [])
-        .map((f) => ({ target: f.target, source: `${tree}${f.target}`, mode: f.mode ?? 0o644, content: typeof f.content === "string" ? f.content : undefined }))
+        .map((f) => ({ target: f.target, source: `${tree}${f.target}`, mode: modeBits(f.mode ?? "0644"), content: typeof f.content === "string" ? f.content : undefined }))
         .sort((x, y) => (x.target < y.target ? -1 : x.target > y.target ? 1 : 0));
 
     return {

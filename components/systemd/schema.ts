@@ -1,7 +1,7 @@
 // The arguments of a SystemdService as one zod schema: the argument type, every check, and the text of the README's
 // argument table (each field's `.describe()`). A service is either a full unit (`description` and `execStart`
 // required) or a drop-in over a packaged unit (`dropIn` required; command, identity and restart policy absent).
-import { bool, documented, int, oneOf, pattern, port, problem, reasonInWords, record, say, z } from "../core/schema";
+import { bool, documented, fileMode, FileModeRules, int, oneOf, pattern, port, problem, reasonInWords, record, say, z } from "../core/schema";
 import { freeTextAllowed, freeTextProblem, HOST_PATH_ALLOWED, isHostPath } from "../core/rules";
 import { CAPABILITIES, NAMESPACES, POSIX_USER, POSIX_USER_ALLOWED } from "../core/vocab";
 import { hostArg, isOutput, secretArg } from "../validate";
@@ -170,7 +170,6 @@ const LISTEN_ALLOWED = "a port 1-65535, 'IPv4:port', '[IPv6]:port' or an absolut
 /** At most this many bytes (UTF-8) of content per file: configuration, not data. */
 export const FILE_MAX_BYTES = 1024 * 1024;
 const FILE_CONTENT_ALLOWED = `text of at most ${FILE_MAX_BYTES} bytes (UTF-8) without NUL, or a non-secret Pulumi Output of such text (secrets go in 'credentials')`;
-const FILE_MODE_ALLOWED = "a file mode from 0 to 0o755 (e.g. 0o644, 0o640, 0o600): owner root, no group or world write, no setuid, setgid or sticky bit";
 const FILE_TARGET_ALLOWED =
     `a file path of at least two segments (e.g. /etc/radicale/config) by the host path rule, outside /proc, /sys, /dev, the credential stores, /etc/systemd and hearth's own ${HEARTH_ETC}`;
 
@@ -202,7 +201,8 @@ const fileContent = () =>
         { type: "string | Output<string>" },
     );
 
-const fileMode = () => int(0, 0o755, FILE_MODE_ALLOWED).refine((m) => (m & 0o022) === 0, say(FILE_MODE_ALLOWED));
+/** What a service's file mode refuses (the shared mode rule, core/schema.ts: fileMode): the file is root's, bound read-only. */
+export const SERVICE_FILE_MODE: FileModeRules = { special: "a service's config file is never a privileged program", sharedWrite: "the file is root's and only root changes it" };
 
 const FILES_ALLOWED = "an array of at most 64 files { target, content, mode? }";
 const files = () =>
@@ -212,7 +212,7 @@ const files = () =>
                 {
                     target: fileTarget().describe("Where the service sees the file (absolute path; the bind's destination)."),
                     content: fileContent().describe("The file's text, or a non-secret Output of it."),
-                    mode: fileMode().optional().describe("File mode (owner root). @default 0o644"),
+                    mode: fileMode(SERVICE_FILE_MODE).optional().describe("File mode (owner root) as a quoted 4-digit octal string, e.g. \"0640\" (a number is refused): no setuid, setgid or sticky bit, neither group- nor world-writable. @default \"0644\""),
                 },
                 "a file { target, content, mode? }",
             ),

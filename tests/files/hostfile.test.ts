@@ -168,15 +168,20 @@ describe("HostFile", () => {
         ["a setgid mode", { mode: "2644" }, /'mode' argument "2644" .*setgid/],
         ["a sticky mode", { mode: "1644" }, /'mode' argument "1644" .*sticky/],
         ["a world-writable mode", { mode: "0666" }, /'mode' argument "0666" .*no other user may write/],
-        ["a world-writable 3-digit mode", { mode: "646" }, /'mode' argument "646" .*no other user may write/],
+        ["a 3-digit mode", { mode: "644" }, /'mode' argument "644" .*quoted 4-digit octal string/],
         ["an executable mode", { mode: "0755" }, /'mode' argument "0755" .*no execute bit/],
         ["an owner-executable mode", { mode: "0744" }, /'mode' argument "0744" .*no execute bit/],
         ["a group-executable mode", { mode: "0654" }, /'mode' argument "0654" .*no execute bit/],
-        ["an other-executable 3-digit mode", { mode: "641" }, /'mode' argument "641" .*no execute bit/],
+        ["an other-executable mode", { mode: "0641" }, /'mode' argument "0641" .*no execute bit/],
         ["a group-writable mode", { mode: "0664" }, /'mode' argument "0664" .*no other user may write/],
         ["a group-writable secret", { content: pulumi.secret("x"), secret: true, mode: "0660" }, /'mode' argument "0660" .*no other user may write/],
+        ["a world-writable secret", { content: pulumi.secret("x"), secret: true, mode: "0602" }, /'mode' argument "0602" .*no other user may write/],
         ["a decimal mode", { mode: "0648" }, /'mode' argument "0648" .*octal/],
-        ["a numeric mode", { mode: 420 as unknown as string }, /'mode' argument 420 .*octal mode string/],
+        ["a numeric mode", { mode: 420 as unknown as string }, /'mode' argument 420 .*quoted 4-digit octal string.*a number is refused.*quote the octal string/],
+        ["a numeric mode as YAML reads 0644", { mode: 644 as unknown as string }, /'mode' argument 644 .*quoted 4-digit octal string/],
+        ["a 1-digit mode", { mode: "0" }, /'mode' argument "0" .*quoted 4-digit octal string/],
+        ["a mode with a sign", { mode: "+644" }, /'mode' argument "\+644"/],
+        ["a mode with an 0o prefix", { mode: "0o644" }, /'mode' argument "0o644"/],
         ["a symbolic mode", { mode: "u=rw" }, /'mode' argument "u=rw"/],
         ["a 5-digit mode", { mode: "00644" }, /'mode' argument "00644"/],
         ["an owner with a colon", { owner: "www:data" }, /'owner' argument "www:data" .*POSIX user name/],
@@ -192,9 +197,10 @@ describe("HostFile", () => {
         ["content with an unpaired surrogate", { content: "a\ud800b" }, /'content' argument .*unpaired surrogates/],
         ["a number as content", { content: 5 as unknown as string }, /'content' argument 5/],
         ["a plain string with secret: true", { content: "hunter2", secret: true }, /'content' argument "<a plain string>" .*Pulumi secret/],
-        ["a world-readable secret", { content: pulumi.secret("x"), secret: true, mode: "0644" }, /'mode' argument "0644" .*other users can neither read/],
-        ["a world-executable secret", { content: pulumi.secret("x"), secret: true, mode: "0641" }, /'mode' argument "0641"/],
-        ["a world-readable secret with a 3-digit mode", { content: pulumi.secret("x"), secret: true, mode: "604" }, /'mode' argument "604" .*other users can neither read/],
+        ["a world-readable secret", { content: pulumi.secret("x"), secret: true, mode: "0644" }, /'mode' argument "0644" .*gives other users nothing.*secret is true/],
+        ["a world-executable secret", { content: pulumi.secret("x"), secret: true, mode: "0641" }, /'mode' argument "0641" .*no execute bit/],
+        ["a world-readable secret with a 3-digit mode", { content: pulumi.secret("x"), secret: true, mode: "604" }, /'mode' argument "604" .*quoted 4-digit octal string/],
+        ["a world-readable secret (0604)", { content: pulumi.secret("x"), secret: true, mode: "0604" }, /'mode' argument "0604" .*gives other users nothing/],
         ["an unknown argument", { contents: "x" } as Partial<HostFileArgs>, /'contents' argument .*one of the keys of HostFileArgs/],
         ["a non-boolean adopt", { adopt: "yes" as unknown as boolean }, /'adopt' argument "yes" .*true or false/],
         ["a non-boolean createParents", { createParents: 1 as unknown as boolean }, /'createParents' argument 1/],
@@ -210,8 +216,7 @@ describe("HostFile", () => {
                 assert.equal(count, 0, "no resource registered");
             });
         }
-        it("accepts 3-digit modes, group-readable secrets and exactly 1 MiB of content", async () => {
-            assert.equal((await build({ mode: "640" })).error, undefined);
+        it("accepts 4-digit modes, group-readable secrets and exactly 1 MiB of content", async () => {
             for (const mode of ["0400", "0440", "0444", "0600", "0640", "0644"]) assert.equal((await build({ mode })).error, undefined, mode);
             assert.equal((await build({ content: pulumi.secret("x"), secret: true, mode: "0640", group: "radicale" })).error, undefined);
             assert.equal((await build({ content: "x".repeat(MAX_CONTENT_BYTES) })).error, undefined);

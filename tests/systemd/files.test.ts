@@ -11,7 +11,7 @@ import { markOf } from "./marks";
 
 const ok = { description: "A service", execStart: ["/bin/sleep", "infinity"] };
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- hostile values of any type
-const file = (target: any, content: any = "x = 1\n", mode?: any) => ({ files: [{ target: target as string, content: content as string, ...(mode === undefined ? {} : { mode: mode as number }) }] });
+const file = (target: any, content: any = "x = 1\n", mode?: any) => ({ files: [{ target: target as string, content: content as string, ...(mode === undefined ? {} : { mode: mode as string }) }] });
 
 describe("SystemdService config files and ordering", () => {
     const host = testHost();
@@ -36,10 +36,15 @@ describe("SystemdService config files and ordering", () => {
         ["huge content", () => file("/etc/app/config", "x".repeat(1024 * 1024 + 1)), "files[0].content"],
         ["NUL in content", () => file("/etc/app/config", "a\0b"), "files[0].content"],
         ["content that is a number", () => file("/etc/app/config", 42), "files[0].content"],
-        ["a world-writable mode", () => file("/etc/app/config", "x", 0o666), "files[0].mode"],
-        ["a group-writable mode", () => file("/etc/app/config", "x", 0o664), "files[0].mode"],
-        ["a setuid mode", () => file("/etc/app/config", "x", 0o4755), "files[0].mode"],
-        ["a mode as a string", () => file("/etc/app/config", "x", "0644"), "files[0].mode"],
+        ["a world-writable mode", () => file("/etc/app/config", "x", "0666"), "files[0].mode"],
+        ["a group-writable mode", () => file("/etc/app/config", "x", "0664"), "files[0].mode"],
+        ["a setuid mode", () => file("/etc/app/config", "x", "4755"), "files[0].mode"],
+        ["a setgid mode", () => file("/etc/app/config", "x", "2644"), "files[0].mode"],
+        ["a sticky mode", () => file("/etc/app/config", "x", "1644"), "files[0].mode"],
+        ["a mode as a number", () => file("/etc/app/config", "x", 0o644), "files[0].mode"],
+        ["a mode as YAML reads an unquoted 0644", () => file("/etc/app/config", "x", 644), "files[0].mode"],
+        ["a 3-digit mode", () => file("/etc/app/config", "x", "644"), "files[0].mode"],
+        ["a mode with an 8", () => file("/etc/app/config", "x", "0648"), "files[0].mode"],
         ["a negative mode", () => file("/etc/app/config", "x", -1), "files[0].mode"],
         ["an unknown key in a file", () => ({ files: [{ target: "/etc/app/config", content: "x", owner: "www-data" }] }), "files[0].owner"],
         ["two files with one target", () => ({ files: [{ target: "/etc/app/a", content: "1" }, { target: "/etc/app/a", content: "2" }] }), "files[1].target"],
@@ -99,6 +104,32 @@ describe("SystemdService config files and ordering", () => {
             assert.match(m, /SystemdService, ZfsDataset, PostgresDb, HostFile or DebianPackages/);
             assert.doesNotMatch(m, /hunter2/);
             return true;
+        });
+    });
+
+    describe("a file's mode: the shared rule (a quoted 4-digit octal string), in the words of each refusal", () => {
+        const refused = (mode: unknown) => {
+            try {
+                resolveServiceArgs("m", { host, ...ok, ...file("/etc/app/config", "x", mode) } as SystemdServiceArgs);
+            } catch (e) {
+                return String((e as Error).message);
+            }
+            assert.fail(`mode ${String(mode)} accepted`);
+        };
+        it("says to quote the octal string when given a number", () => {
+            assert.equal(
+                refused(644),
+                "The 'files[0].mode' argument 644 is not allowed: expected a file mode as a quoted 4-digit octal string, e.g. \"0644\" or \"0640\" (a number is refused: YAML reads an unquoted 0644 as 644 or as octal depending on the parser, and 0o644 in code is 420; quote the octal string).",
+            );
+            assert.match(refused(0o100), /'files\[0\]\.mode' argument 64 .*quote the octal string/);
+        });
+        it("names the refused bits", () => {
+            assert.match(refused("4755"), /"4755" is not allowed: expected a mode without setuid, setgid or sticky bits \(the first of the 4 digits is 0\): a service's config file is never a privileged program\.$/);
+            assert.match(refused("0664"), /"0664" is not allowed: expected a mode no other user may write \(no 0020 or 0002 bit\): the file is root's and only root changes it\.$/);
+        });
+        it("hands the renderer the number the string means, 0644 by default; execute bits stay allowed", () => {
+            const modes = (files: { target: string; content: string; mode?: string }[]) => resolveServiceArgs("m", { host, ...ok, files }).files.map((f) => f.mode);
+            assert.deepEqual(modes([{ target: "/etc/app/a", content: "x" }, { target: "/etc/app/b", content: "x", mode: "0640" }, { target: "/etc/app/c", content: "x", mode: "0755" }, { target: "/etc/app/d", content: "x", mode: "0000" }]), [0o644, 0o640, 0o755, 0]);
         });
     });
 

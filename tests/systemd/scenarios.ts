@@ -181,7 +181,7 @@ function withReferences(host: Host): Scenario[] {
                 readWritePaths: ["/srv/app"],
                 files: [
                     { target: "/etc/app/config", content: "[server]\nhosts = 127.0.0.1:5232\n" },
-                    { target: "/etc/app/users", content: "alice:$apr1$x$y\n", mode: 0o640 },
+                    { target: "/etc/app/users", content: "alice:$apr1$x$y\n", mode: "0640" },
                 ],
                 requires: [dependable(host, "ZfsDataset 'appdata'", { mounts: ["/srv/app"] })],
                 after: [dependable(host, "PostgresDb 'app'", { units: ["postgresql@15-main.service"] })],
@@ -194,7 +194,7 @@ function withReferences(host: Host): Scenario[] {
                 description: "Prepares a directory once per boot",
                 execStart: ["/bin/true"],
                 type: "oneshot",
-                files: [{ target: "/etc/oneshot/settings.ini", content: "[a]\nb = 1\n", mode: 0o600 }],
+                files: [{ target: "/etc/oneshot/settings.ini", content: "[a]\nb = 1\n", mode: "0600" }],
             },
         },
     ];
