@@ -12,7 +12,7 @@ import { databasesSchema } from "./config/databases";
 import { containersSchema } from "./config/containers";
 import { wireguardSchema } from "./config/wireguard";
 import { zonesSchema } from "./config/zones";
-import { crossCheck, secretRefs } from "./config/refs";
+import { crossCheck, secretKeyProblems, secretRefs, setSecretCommand } from "./config/refs";
 
 /** Every structured key a site may set, in the order a reader meets them. */
 export const SITE_SECTIONS = {
@@ -83,12 +83,12 @@ export function checkSiteConfig(raw: RawSiteConfig, namespace = "hearth"): { ok:
         if (raw.secretKeys?.has(key)) {
             problems.push({
                 path: `${namespace}:${key}`,
-                message: `holds a secret value: expected plain values only (a secret goes in its own key, set with \`pulumi config set --secret <key>\`, and the config names that key, e.g. credentials: { token: <key> })`,
+                message: `holds a secret value: expected plain values only (a secret goes in its own key, set with ${setSecretCommand(namespace, "<key>")}, and the config names that key, e.g. credentials: { token: <key> })`,
             });
         }
     }
     // Every other key must be a secret something refers to: a typo such as `hearth:service` must not be ignored.
-    const refs = secretRefs(sections);
+    const refs = secretRefs(sections, namespace);
     for (const key of [...loose].sort()) {
         if (!refs.has(key) && !(key === DEFAULT_SSH_KEY)) {
             problems.push({
@@ -97,17 +97,7 @@ export function checkSiteConfig(raw: RawSiteConfig, namespace = "hearth"): { ok:
             });
         }
     }
-    for (const [key, where] of refs) {
-        if (!SECRET_KEY.test(key)) continue;
-        if (!(key in raw.values)) {
-            problems.push({ path: `${namespace}:${key}`, message: `is missing: expected a secret (named by ${where}), set with \`pulumi config set --secret ${key}\`` });
-        } else if (raw.secretKeys && !raw.secretKeys.has(key)) {
-            problems.push({
-                path: `${namespace}:${key}`,
-                message: `is set in plain text (value not shown): expected a secret, set with \`pulumi config set --secret ${key}\``,
-            });
-        }
-    }
+    problems.push(...secretKeyProblems(refs, raw, namespace, (key) => SECRET_KEY.test(key)));
     problems.sort((a, b) => a.path.localeCompare(b.path));
     if (problems.length > 0 || !parsed.success) return { ok: false, problems };
     return { ok: true, site: parsed.data };

@@ -154,32 +154,90 @@ function dependencyRefs(ctx: Ctx, site: any): void {
     for (const from of edges.keys()) visit(from, []);
 }
 
-/** Secret config keys the site names, each with the key path that names it (the first one). */
-export function secretRefs(sections: Record<string, any>): Map<string, string> {
-    const refs = new Map<string, string>();
-    const add = (key: unknown, where: string) => {
-        if (typeof key === "string" && !refs.has(key)) refs.set(key, where);
+/** Where a site names a secret config key: the key path, and whether the name is the default (not written in the config). */
+export interface SecretRef {
+    /** The key path that names it (the first one), e.g. `hearth:services[0].credentials.token`. */
+    readonly where: string;
+    /** The name is hearth's default (a host's `sshPrivateKey`), not a value someone typed. */
+    readonly byDefault: boolean;
+}
+
+/** `hearth:services[0].credentials["a b"]` from its keys (stacks/schema.ts: keyPath, the same format). */
+function pathText(namespace: string, path: readonly (string | number)[]): string {
+    let out = `${namespace}:${String(path[0])}`;
+    for (const p of path.slice(1)) {
+        if (typeof p === "number") out += `[${p}]`;
+        else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(p)) out += `.${p}`;
+        else out += `[${JSON.stringify(p)}]`;
+    }
+    return out;
+}
+
+/** Secret config keys the site names, each with where it is named (the first place). */
+export function secretRefs(sections: Record<string, any>, namespace = "hearth"): Map<string, SecretRef> {
+    const refs = new Map<string, SecretRef>();
+    const add = (key: unknown, path: (string | number)[], byDefault = false) => {
+        if (typeof key === "string" && !refs.has(key)) refs.set(key, { where: `${pathText(namespace, path)}${byDefault ? " by default" : ""}`, byDefault });
     };
     const hosts = Array.isArray(sections.hosts) ? sections.hosts : [];
     hosts.forEach((h: any, i: number) => {
         if (!h || typeof h !== "object") return;
-        add(h.sshKey ?? DEFAULT_SSH_KEY, h.sshKey ? `hearth:hosts[${i}].sshKey` : `hearth:hosts[${i}] by default`);
-        if (h.proxy && typeof h.proxy === "object") add(h.proxy.sshKey ?? DEFAULT_SSH_KEY, h.proxy.sshKey ? `hearth:hosts[${i}].proxy.sshKey` : `hearth:hosts[${i}].proxy by default`);
+        if (h.sshKey !== undefined) add(h.sshKey, ["hosts", i, "sshKey"]);
+        else add(DEFAULT_SSH_KEY, ["hosts", i], true);
+        if (h.proxy && typeof h.proxy === "object") {
+            if (h.proxy.sshKey !== undefined) add(h.proxy.sshKey, ["hosts", i, "proxy", "sshKey"]);
+            else add(DEFAULT_SSH_KEY, ["hosts", i, "proxy"], true);
+        }
     });
     const services = Array.isArray(sections.services) ? sections.services : [];
     services.forEach((s: any, i: number) => {
         const creds = s && typeof s === "object" && s.credentials && typeof s.credentials === "object" ? s.credentials : {};
         for (const [name, key] of Object.entries(creds)) {
-            add(key, `hearth:services[${i}].credentials.${name}`);
+            add(key, ["services", i, "credentials", name]);
             const users = key && typeof key === "object" && Array.isArray((key as any).htpasswd) ? (key as any).htpasswd : [];
-            users.forEach((u: any, j: number) => add(u?.password, `hearth:services[${i}].credentials.${name}.htpasswd[${j}].password`));
+            users.forEach((u: any, j: number) => add(u?.password, ["services", i, "credentials", name, "htpasswd", j, "password"]));
         }
     });
     const files = Array.isArray(sections.files) ? sections.files : [];
-    files.forEach((f: any, i: number) => add(f?.secretContent, `hearth:files[${i}].secretContent`));
+    files.forEach((f: any, i: number) => add(f?.secretContent, ["files", i, "secretContent"]));
     const containers = Array.isArray(sections.containers) ? sections.containers : [];
-    containers.forEach((c: any, i: number) => add(c?.ssh?.privateKey, `hearth:containers[${i}].ssh.privateKey`));
+    containers.forEach((c: any, i: number) => add(c?.ssh?.privateKey, ["containers", i, "ssh", "privateKey"]));
     const links = Array.isArray(sections.wireguard) ? sections.wireguard : [];
-    links.forEach((l: any, i: number) => add(l?.presharedKey, `hearth:wireguard[${i}].presharedKey`));
+    links.forEach((l: any, i: number) => add(l?.presharedKey, ["wireguard", i, "presharedKey"]));
     return refs;
+}
+
+/** The command that sets a secret config key: the key as the program reads it, `<namespace>:<name>`; the CLI prompts for the value. */
+export const setSecretCommand = (namespace: string, key: string) => `\`pulumi config set --secret ${namespace}:${key}\` (it prompts for the value)`;
+
+/**
+ * Every secret config key the site names must be set, as a secret. A name someone typed where a key name belongs is
+ * never repeated in a problem about a key that is not set: it may be the secret itself, pasted in the name's place
+ * (`credentials: { token: ghp_… }`); the problem names the place instead. A key that is set is a key of the config,
+ * so its name is shown; so is a default name (`sshPrivateKey`). A name that is not a key name at all (`isKeyName`
+ * false) is the field's own problem (stacks/config/fields.ts: secretKey, which does not show it either).
+ */
+export function secretKeyProblems(
+    refs: ReadonlyMap<string, SecretRef>,
+    raw: { readonly values: Readonly<Record<string, unknown>>; readonly secretKeys?: ReadonlySet<string> },
+    namespace: string,
+    isKeyName: (key: string) => boolean,
+): { path: string; message: string }[] {
+    const problems: { path: string; message: string }[] = [];
+    for (const [key, ref] of refs) {
+        if (!isKeyName(key)) continue;
+        if (!(key in raw.values)) {
+            if (ref.byDefault) {
+                problems.push({ path: `${namespace}:${key}`, message: `is missing: expected a secret (named by ${ref.where}), set with ${setSecretCommand(namespace, key)}` });
+            } else {
+                problems.push({
+                    path: ref.where,
+                    message: `names a secret config key that is not set (the name given there is not repeated: it may be the secret itself, pasted in the name's place): expected the name of a key set with ${setSecretCommand(namespace, "<name>")}`,
+                });
+            }
+        } else if (raw.secretKeys && !raw.secretKeys.has(key)) {
+            problems.push({ path: `${namespace}:${key}`, message: `is set in plain text (value not shown): expected a secret, set with ${setSecretCommand(namespace, key)}` });
+        }
+    }
+    return problems;
 }

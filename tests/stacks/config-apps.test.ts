@@ -48,12 +48,19 @@ const cases: [string, (v: Values) => void, RegExp][] = [
     ["a relative file path", (v) => (v.files[0].path = "etc/radicale/x"), /^'hearth:files\[0\]\.path' is "etc\/radicale\/x"/],
     ["a setuid mode", (v) => (v.files[0].mode = "4755"), /^'hearth:files\[0\]\.mode' is "4755": expected a mode without setuid/],
     ["a world-writable mode", (v) => (v.files[0].mode = "0666"), /^'hearth:files\[0\]\.mode' is "0666": expected a mode no other user may write/],
-    ["a numeric mode", (v) => (v.files[0].mode = 420), /^'hearth:files\[0\]\.mode' is 420/],
+    // One mode rule for HostFile and a service's files: a quoted 4-digit octal string; YAML's unquoted 0644 is a number.
+    ["a numeric mode", (v) => (v.files[0].mode = 420), /^'hearth:files\[0\]\.mode' is 420: expected a file mode as a quoted 4-digit octal string, e\.g\. "0644" or "0640" \(a number is refused: .*quote the octal string\)$/],
+    ["a mode as YAML reads an unquoted 0644", (v) => (v.files[0].mode = 644), /^'hearth:files\[0\]\.mode' is 644: expected a file mode as a quoted 4-digit octal string/],
+    ["a 3-digit mode", (v) => (v.files[0].mode = "644"), /^'hearth:files\[0\]\.mode' is "644": expected a file mode as a quoted 4-digit octal string/],
+    ["an executable mode", (v) => (v.files[0].mode = "0744"), /^'hearth:files\[0\]\.mode' is "0744": expected a mode with no execute bit \(no 0100, 0010 or 0001\): a configuration file is never a program$/],
+    ["a service file mode as a number", (v) => (v.services[0].files = [{ target: "/etc/radicale/config", content: "x", mode: 420 }]), /^'hearth:services\[0\]\.files\[0\]\.mode' is 420: expected a file mode as a quoted 4-digit octal string.*quote the octal string\)$/],
+    ["a service file mode as YAML reads an unquoted 0100", (v) => (v.services[0].files = [{ target: "/etc/radicale/config", content: "x", mode: 100 }]), /^'hearth:services\[0\]\.files\[0\]\.mode' is 100: expected a file mode as a quoted 4-digit octal string/],
+    ["a group-writable service file mode", (v) => (v.services[0].files = [{ target: "/etc/radicale/config", content: "x", mode: "0664" }]), /^'hearth:services\[0\]\.files\[0\]\.mode' is "0664": expected a mode no other user may write \(no 0020 or 0002 bit\)/],
     ["an owner with a shell word", (v) => (v.files[0].owner = "root;id"), /^'hearth:files\[0\]\.owner' is "root;id"/],
     ["content with a NUL", (v) => (v.files[0].content = "a\0b"), /^'hearth:files\[0\]\.content' is .*expected text/],
     ["both content and secretContent", (v) => (v.files[0].secretContent = "confKey"), /^'hearth:files\[0\]\.content' is "\[owner\]\\n": expected exactly one of content/],
     ["neither content nor secretContent", (v) => delete v.files[0].content, /^'hearth:files\[0\]\.content' is missing: expected exactly one of content/],
-    ["a secret file readable by others", (v) => ((v.files[0] = { name: "conf", host: "web1", path: "/etc/radicale/users", secretContent: "usersKey", mode: "0644" }), (v.usersKey = "x")), /^'hearth:files\[0\]\.mode' is "0644": expected a mode other users can neither read/],
+    ["a secret file readable by others", (v) => ((v.files[0] = { name: "conf", host: "web1", path: "/etc/radicale/users", secretContent: "usersKey", mode: "0644" }), (v.usersKey = "x")), /^'hearth:files\[0\]\.mode' is "0644": expected a mode that gives other users nothing \(the last digit is 0, e.g. "0600" or "0640"\): secret is true$/],
     ["a secretContent that is not a key name", (v) => ((v.files[0] = { name: "conf", host: "web1", path: "/etc/radicale/users", secretContent: "alice:$apr1$x" })), /^'hearth:files\[0\]\.secretContent' is "\(hidden: it may be a secret\)": expected the name of a secret config key/],
     ["the file's own secret flag", (v) => (v.files[0].secret = true), /^'hearth:files\[0\]\.secret' is not a known key/],
     ["a reference with two kinds", (v) => (v.services[0].after = [{ dataset: "data", file: "conf" }]), /^'hearth:services\[0\]\.after\[0\]' is .*expected a reference by name/],
@@ -128,7 +135,7 @@ function htpasswdCases(): [string, (v: Values) => void, RegExp][] {
         ["an htpasswd user without a password", htpasswd([{ user: "alice" }]), re(String.raw`\.htpasswd\[0\]\.password' is missing: expected the name of a secret config key`)],
         // A pasted line or password in place of the key name is never shown.
         ["a pasted htpasswd line as the password", htpasswd([{ user: "alice", password: "alice:$apr1$abcdefgh$0123456789abcdefghijkl" }]), re(String.raw`\.htpasswd\[0\]\.password' ${hidden}the name of a secret config key`)],
-        ["a password key that is not set", htpasswd([{ user: "alice", password: "bobPassword" }]), /^'hearth:bobPassword' is missing: expected a secret \(named by hearth:services\[0\]\.credentials\.htpasswd\.htpasswd\[0\]\.password\)/],
+        ["a password key that is not set", htpasswd([{ user: "alice", password: "bobPassword" }]), /^'hearth:services\[0\]\.credentials\.htpasswd\.htpasswd\[0\]\.password' names a secret config key that is not set \(the name given there is not repeated/],
         ["an unknown key in an htpasswd user", htpasswd([{ user: "alice", password: "alicePassword", hash: "md5" }]), re(String.raw`\.htpasswd\[0\]\.hash' is not a known key`)],
         ["an unknown key beside htpasswd", (v) => ((v.services[0].credentials = { htpasswd: { htpasswd: [{ user: "alice", password: "alicePassword" }], bcrypt: true } }), (v.alicePassword = "x")), re(String.raw`\.bcrypt' is not a known key`)],
         ["a credential that is a number", (v) => (v.services[0].credentials = { htpasswd: 5 }), re(String.raw`' ${hidden}the name of a secret config key, or \{ htpasswd: \[\{ user, password: <secret config key> \}\] \}$`)],
@@ -176,11 +183,40 @@ describe("hearth:packages, hearth:files and references by name", () => {
         assert.ok(recorded.some((r) => r.type === "hearth:files:File" && r.name === "conf"));
     });
 
+    it("takes a quoted octal mode for a HostFile and a service's file alike", () => {
+        const v = base();
+        v.files[0].mode = "0640";
+        v.services[0].files = [{ target: "/etc/radicale/config", content: "x", mode: "0640" }];
+        assert.deepEqual(problems(v), []);
+    });
+
+    it("never repeats a secret pasted where the name of its secret config key belongs", () => {
+        const v = base();
+        v.files.push({ name: "fs", host: "web1", path: "/etc/radicale/secret.conf", secretContent: "SEKRITfilecontent-Zq9" });
+        v.services[0].credentials = { token: "ghp_SEKRITabcdefghijklmnopqrstuvwxyz0123", htpasswd: { htpasswd: [{ user: "family", password: "SEKRIThunter2" }] } };
+        const found = problems(v);
+        const notSet = "names a secret config key that is not set (the name given there is not repeated: it may be the secret itself, pasted in the name's place): expected the name of a key set with `pulumi config set --secret hearth:<name>` (it prompts for the value)";
+        assert.deepEqual(found, [
+            `'hearth:files[1].secretContent' ${notSet}`,
+            `'hearth:services[0].credentials.htpasswd.htpasswd[0].password' ${notSet}`,
+            `'hearth:services[0].credentials.token' ${notSet}`,
+        ]);
+        assert.ok(!found.some((f) => f.includes("SEKRIT")), found.join("\n"));
+    });
+
+    it("names the key with the config's namespace in the command that sets it", () => {
+        const v = base();
+        v.services[0].credentials = { token: "apiToken" };
+        v.apiToken = "plain";
+        const r = checkSiteConfig({ values: v, secretKeys: new Set(["sshPrivateKey"]) }, "acme");
+        assert.deepEqual(r.ok ? [] : r.problems, [{ path: "acme:apiToken", message: "is set in plain text (value not shown): expected a secret, set with `pulumi config set --secret acme:apiToken` (it prompts for the value)" }]);
+    });
+
     it("an htpasswd password set in plain text is an error that does not show it", () => {
         const v = base();
         htpasswd([{ user: "alice", password: "alicePassword" }])(v);
         const found = problems(v, ["sshPrivateKey"]);
-        assert.ok(found.includes("'hearth:alicePassword' is set in plain text (value not shown): expected a secret, set with `pulumi config set --secret alicePassword`"), found.join("\n"));
+        assert.ok(found.includes("'hearth:alicePassword' is set in plain text (value not shown): expected a secret, set with `pulumi config set --secret hearth:alicePassword` (it prompts for the value)"), found.join("\n"));
         assert.ok(!found.some((f) => f.includes("s3cret-alice")), found.join("\n"));
     });
 

@@ -42,6 +42,8 @@ const KEY_LINE = "an OpenSSH public key line '<type> <base64> [comment]' with ty
 const HOW_TO_GET =
     "the host's public key, which pins it so that no other machine can pose as it: copy /etc/ssh/ssh_host_ed25519_key.pub from the host (over a channel you trust), or run `ssh-keyscan -t ed25519 <address>` and check its fingerprint against `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the host";
 const ED25519_BLOB = TEST_HOST_KEY.split(" ")[1];
+/** A key named in the config that is not set: the name is never repeated (it may be the secret itself). */
+const NOT_SET = "names a secret config key that is not set (the name given there is not repeated: it may be the secret itself, pasted in the name's place): expected the name of a key set with `pulumi config set --secret hearth:<name>` (it prompts for the value)";
 
 /** [what, change to the base config, the exact line expected (or a pattern for messages the component words)]. */
 const cases: [string, (v: Values) => void, string | RegExp][] = [
@@ -74,8 +76,8 @@ const cases: [string, (v: Values) => void, string | RegExp][] = [
     ],
     ["two hosts with one name", (v) => v.hosts.push({ name: "web1", address: "192.0.2.11", hostKey: TEST_BASTION_KEY }), `'hearth:hosts[1].name' is "web1": expected a host name not used before (hosts[0] has it)`],
     ["a misspelt top-level key", (v) => (v.service = []), `'hearth:service' is not a known key: expected one of hearth:hosts, hearth:packages, hearth:files, hearth:services, hearth:datasets, hearth:databases, hearth:containers, hearth:wireguard, hearth:zones, or a secret that the config names (e.g. a host's sshKey)`],
-    ["no SSH key", (v) => delete v.sshPrivateKey, "'hearth:sshPrivateKey' is missing: expected a secret (named by hearth:hosts[0] by default), set with `pulumi config set --secret sshPrivateKey`"],
-    ["a host naming a key that is not set", (v) => (v.hosts[0].sshKey = "webKey"), "'hearth:webKey' is missing: expected a secret (named by hearth:hosts[0].sshKey), set with `pulumi config set --secret webKey`"],
+    ["no SSH key", (v) => delete v.sshPrivateKey, "'hearth:sshPrivateKey' is missing: expected a secret (named by hearth:hosts[0] by default), set with `pulumi config set --secret hearth:sshPrivateKey` (it prompts for the value)"],
+    ["a host naming a key that is not set", (v) => (v.hosts[0].sshKey = "webKey"), `'hearth:hosts[0].sshKey' ${NOT_SET}`],
     ["a service on a host that does not exist", (v) => (v.services[0].host = "nas"), `'hearth:services[0].host' is "nas": expected the name of an entry in hearth:hosts or hearth:containers ("web1")`],
     ["memoryMaxMiB 0", (v) => (v.services[0].memoryMaxMiB = 0), `'hearth:services[0].memoryMaxMiB' is 0: expected an integer from 1 to 16777216`],
     ["memoryMaxMiB with a unit", (v) => (v.services[1].memoryMaxMiB = "128M"), `'hearth:services[1].memoryMaxMiB' is "128M": expected an integer from 1 to 16777216`],
@@ -93,7 +95,7 @@ const cases: [string, (v: Values) => void, string | RegExp][] = [
         `'hearth:services[0].loosen.capabilities.reason' is "x": expected a one-line reason of 8 to 200 printable ASCII characters`,
     ],
     ["an idle stop of 0 s", (v) => (v.services[0] = { ...v.services[0], listenPorts: undefined, socket: { listenStream: 80, targetPort: 8080, idleStopSec: 0 } }), `'hearth:services[0].socket.idleStopSec' is 0: expected an integer from 1 to 86400`],
-    ["a credential naming an unset secret", (v) => (v.services[0].credentials = { token: "appToken" }), "'hearth:appToken' is missing: expected a secret (named by hearth:services[0].credentials.token), set with `pulumi config set --secret appToken`"],
+    ["a credential naming an unset secret", (v) => (v.services[0].credentials = { token: "appToken" }), `'hearth:services[0].credentials.token' ${NOT_SET}`],
     // Rules the component owns, reported at the config key they came from.
     ["a relative program path", (v) => (v.services[0].execStart[0] = "python3"), /^ {2}'hearth:services\[0\]\.execStart\[0\]' is "python3": expected an absolute program path/m],
     ["a calendar systemd cannot parse", (v) => (v.services[1].timer.onCalendar = "every tuesday"), /^ {2}'hearth:services\[1\]\.timer\.onCalendar' is "every tuesday": expected a systemd calendar expression/m],
@@ -109,7 +111,7 @@ const cases: [string, (v: Values) => void, string | RegExp][] = [
     ["a database client that is not a network", (v) => (v.databases = [{ name: "app-db", host: "web1", database: "app", clients: ["everyone"] }]), /^ {2}'hearth:databases\[0\]\.clients\[0\]' is "everyone": expected an IPv4 or IPv6 network in CIDR form/m],
     ["a database on a host that does not exist", (v) => (v.databases = [{ name: "app-db", host: "db9", database: "app" }]), `'hearth:databases[0].host' is "db9": expected the name of an entry in hearth:hosts ("web1")`],
     ["a container named like a host", (v) => ((v.ctKey = "k"), (v.containers = [{ ...container(), name: "web1" }])), `'hearth:containers[0].name' is "web1": expected a name no host of hearth:hosts has (services name hosts and containers alike)`],
-    ["a container without its SSH key secret", (v) => (v.containers = [container()]), "'hearth:ctKey' is missing: expected a secret (named by hearth:containers[0].ssh.privateKey), set with `pulumi config set --secret ctKey`"],
+    ["a container without its SSH key secret", (v) => (v.containers = [container()]), `'hearth:containers[0].ssh.privateKey' ${NOT_SET}`],
     ["a container address without a prefix", (v) => ((v.ctKey = "k"), (v.containers = [{ ...container(), addresses: ["10.0.0.5"] }])), /^ {2}'hearth:containers\[0\]\.addresses\[0\]' is "10\.0\.0\.5": expected an interface address with its prefix/m],
     ["a WireGuard side both here and elsewhere", (v) => (v.wireguard = [{ ...link(), hub: { host: "web1", stack: "vps" } }]), `'hearth:wireguard[0].hub' is {"host":"web1","stack":"vps"}: expected exactly one of host (a host of this site), stack (the site that manages it) or publicKey`],
     ["a remote WireGuard side without a name", (v) => (v.wireguard = [{ ...link(), peers: [{ stack: "home" }] }]), `'hearth:wireguard[0].peers[0].name' is missing: expected a side name (the same in every stack) for a side managed elsewhere`],
@@ -182,7 +184,7 @@ describe("site config", () => {
         const v = base();
         v.sshPrivateKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nsecret-bytes";
         const message = errorOf(v, []);
-        assert.equal(message, "The site config has 1 error:\n  'hearth:sshPrivateKey' is set in plain text (value not shown): expected a secret, set with `pulumi config set --secret sshPrivateKey`");
+        assert.equal(message, "The site config has 1 error:\n  'hearth:sshPrivateKey' is set in plain text (value not shown): expected a secret, set with `pulumi config set --secret hearth:sshPrivateKey` (it prompts for the value)");
         assert.ok(!message.includes("secret-bytes"));
     });
 
