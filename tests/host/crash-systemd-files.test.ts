@@ -37,7 +37,7 @@ describeHost("SystemdService config files: crash points", function () {
                 description: "Crash-point subject with config files",
                 execStart: ["/usr/bin/python3", "-c", "import time; time.sleep(1e9)"],
                 ...(v.reload ? { execReload: ["/bin/sh", "-c", "kill -HUP \"$MAINPID\""] } : {}),
-                files: [{ target: APP, content: v.app }, ...(v.extra === false ? [] : [{ target: EXTRA, content: "extra\n", mode: 0o600 }])],
+                files: [{ target: APP, content: v.app }, ...(v.extra === false ? [] : [{ target: EXTRA, content: "extra\n", mode: "0600" }])],
                 memoryMaxMiB: 64,
             });
         });

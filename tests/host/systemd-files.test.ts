@@ -50,7 +50,7 @@ describeHost("SystemdService config files and ordering on a real host", function
                 ...(v.cfgUnit ? { unitName: v.cfgUnit } : {}),
                 description: "Reads its config file",
                 execStart: reader("cfg"),
-                files: [{ target: APP, content: v.app }, ...(v.dropExtra ? [] : [{ target: EXTRA, content: "extra = 1\n", mode: 0o600 }])],
+                files: [{ target: APP, content: v.app }, ...(v.dropExtra ? [] : [{ target: EXTRA, content: "extra = 1\n", mode: "0600" }])],
                 memoryMaxMiB: 64,
             });
             new SystemdService("rel", {
