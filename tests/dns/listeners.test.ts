@@ -7,23 +7,16 @@ import { DnsZone, DnsZoneArgs } from "../../components/dns";
 import { serverLayout } from "../../components/dns/knot";
 import { Host } from "../../components/host";
 import { PostgresDb } from "../../components/postgres";
-import { installMocks, recorded, resetRecorded, settle, TEST_HOST_KEY } from "../mocks";
+import { attempter, fakeHost } from "../attempt";
+import { installMocks, recorded, resetRecorded, settle } from "../mocks";
 
-const newHost = () => new Host({ name: "ns", address: "10.0.0.2", privateKey: pulumi.secret("ssh-key-material-1234"), hostKey: TEST_HOST_KEY });
+const newHost = () => fakeHost("ns", "10.0.0.2");
+const attempt = attempter(DnsZone);
 
 function zone(host: Host, name: string, extra: Partial<Extract<DnsZoneArgs["backend"], { kind: "host" }>> = {}, isPublic = false): DnsZoneArgs {
     const ns = isPublic ? ["192.0.2.53"] : ["10.0.0.2", "fd00:0:0:0::2"];
     const a = isPublic ? "192.0.2.10" : "10.0.0.10";
     return { zone: name, public: isPublic, backend: { kind: "host", host, nameservers: [{ name: "ns1", addresses: ns }], ...extra }, records: [{ name: "@", type: "A", value: a }] };
-}
-
-function attempt(name: string, args: DnsZoneArgs): Error | undefined {
-    try {
-        new DnsZone(name, args);
-        return undefined;
-    } catch (e) {
-        return e as Error;
-    }
 }
 
 describe("DnsZone listeners", () => {

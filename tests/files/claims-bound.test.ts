@@ -2,30 +2,16 @@
 // service, so the second one declared is refused, both ways round. Two services binding one target do not meet (each
 // has its own mount namespace), nor a HostFile and a bind on different hosts.
 import { strict as assert } from "assert";
-import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../components/host";
 import { HostFile } from "../../components/files";
 import { SystemdService } from "../../components/systemd";
-import { installMocks, recorded, resetRecorded, settle, TEST_HOST_KEY } from "../mocks";
+import { fakeHost, refused } from "../attempt";
+import { installMocks, recorded, resetRecorded, settle } from "../mocks";
 
-const key = () => pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nfake\n-----END OPENSSH PRIVATE KEY-----\n");
-const host = (name = "nas") => new Host({ name, address: "10.0.0.5", privateKey: key(), hostKey: TEST_HOST_KEY });
+const host = (name = "nas") => fakeHost(name, "10.0.0.5");
 const PATH = "/etc/radicale/config";
 const radicale = (h: Host, name = "radicale") =>
     new SystemdService(name, { host: h, description: "Radicale", execStart: ["/usr/bin/radicale"], files: [{ target: "/etc/radicale/users", content: "u\n" }, { target: PATH, content: "svc\n" }] });
-
-/** Asserts `fn` is refused with exactly `message` and registers nothing. */
-async function refused(fn: () => unknown, message: string): Promise<void> {
-    await settle();
-    const before = recorded.length;
-    assert.throws(fn, (e: unknown) => {
-        assert.ok(e instanceof pulumi.ResourceError, `not a ResourceError: ${e}`);
-        assert.equal(e.message, message);
-        return true;
-    });
-    await settle();
-    assert.equal(recorded.length, before, "the refused resource registered something");
-}
 
 describe("HostFile claims: a path a service binds a config file over", () => {
     before(() => installMocks());

@@ -1,31 +1,17 @@
 // NspawnContainer claims its unit systemd-nspawn@<machine>.service and the drop-in it writes there under the names a
 // SystemdService claims them by: a service's drop-in over the container's unit is refused, whichever comes first.
 import { strict as assert } from "assert";
-import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../components/host";
 import { NspawnContainer, NspawnContainerArgs } from "../../components/nspawn";
 import { SystemdService } from "../../components/systemd";
-import { installMocks, recorded, resetRecorded, settle, TEST_HOST_KEY } from "../mocks";
+import { fakeHost, fakeKey, refused } from "../attempt";
+import { installMocks, recorded, resetRecorded, settle } from "../mocks";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA+qnnike2m5POlPYFnbDLTNtnYYVDkPmTOStlmpVbyN ops@example";
-const secretKey = () => pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nfake\n-----END OPENSSH PRIVATE KEY-----\n");
-const machineHost = () => new Host({ name: "box", address: "10.231.1.2", privateKey: secretKey(), hostKey: TEST_HOST_KEY, facts: { zfs: true } });
+const machineHost = () => fakeHost("box", "10.231.1.2", { zfs: true });
 
 function args(host: Host, over: Partial<NspawnContainerArgs> = {}): NspawnContainerArgs {
-    return { host, rootfs: { copyFrom: "/var/lib/machines/.base" }, network: { bridge: "br-ct" }, addresses: ["10.231.40.2/24"], ssh: { authorizedKey: KEY, privateKey: secretKey() }, ...over };
-}
-
-/** Asserts `fn` is refused with exactly `message` and registers nothing. */
-async function refused(fn: () => unknown, message: string): Promise<void> {
-    await settle();
-    const before = recorded.length;
-    assert.throws(fn, (e: unknown) => {
-        assert.ok(e instanceof pulumi.ResourceError, `not a ResourceError: ${e}`);
-        assert.equal(e.message, message);
-        return true;
-    });
-    await settle();
-    assert.equal(recorded.length, before, "the refused resource registered something");
+    return { host, rootfs: { copyFrom: "/var/lib/machines/.base" }, network: { bridge: "br-ct" }, addresses: ["10.231.40.2/24"], ssh: { authorizedKey: KEY, privateKey: fakeKey() }, ...over };
 }
 
 describe("NspawnContainer claims: its unit and its drop-in", () => {

@@ -9,6 +9,7 @@ import { RUNTIME } from "../../components/core/runtime";
 import { OwnerMark } from "../../components/core/owner";
 import { installMocks, recorded, resetRecorded, resolve, setCommandStdout, settle, TEST_HOST_KEY } from "../mocks";
 import { checkScript } from "../tools";
+import { attemptRecorded } from "../attempt";
 
 const key = () => pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nfake\n-----END OPENSSH PRIVATE KEY-----\n");
 const host = () => new Host({ name: "nas", address: "10.0.0.5", privateKey: key(), hostKey: TEST_HOST_KEY });
@@ -56,17 +57,7 @@ const hostile: [string, Partial<DebianPackagesArgs>, RegExp][] = [
     ["no host", { host: undefined } as never, /'host'.*a hearth Host/],
 ];
 
-async function build(args: DebianPackagesArgs, name = "apps"): Promise<{ error?: Error; count: number }> {
-    resetRecorded();
-    let error: Error | undefined;
-    try {
-        new DebianPackages(name, args);
-    } catch (e) {
-        error = e as Error;
-    }
-    await settle();
-    return { error, count: recorded.length };
-}
+const build = (args: DebianPackagesArgs, name = "apps") => attemptRecorded(() => new DebianPackages(name, args));
 
 describe("DebianPackages", () => {
     before(() => installMocks());

@@ -3,21 +3,13 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { listenersOf } from "../../components/core/owner";
-import { Host } from "../../components/host";
-import { PostgresDb, PostgresDbArgs } from "../../components/postgres";
-import { installMocks, recorded, resetRecorded, settle, TEST_HOST_KEY } from "../mocks";
+import { HostFacts } from "../../components/host";
+import { PostgresDb } from "../../components/postgres";
+import { attempter, fakeHost } from "../attempt";
+import { installMocks, recorded, resetRecorded, settle } from "../mocks";
 
-const key = () => pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nfake\n-----END OPENSSH PRIVATE KEY-----\n");
-const newHost = (facts: Record<string, unknown> = {}) => new Host({ name: "db1", address: "10.0.0.7", privateKey: key(), hostKey: TEST_HOST_KEY, facts });
-
-function attempt(name: string, args: PostgresDbArgs): Error | undefined {
-    try {
-        new PostgresDb(name, args);
-        return undefined;
-    } catch (e) {
-        return e as Error;
-    }
-}
+const newHost = (facts: HostFacts = {}) => fakeHost("db1", "10.0.0.7", facts);
+const attempt = attempter(PostgresDb);
 
 describe("PostgresDb listeners", () => {
     before(() => installMocks());
@@ -67,7 +59,7 @@ describe("PostgresDb listeners", () => {
         assert.match(attempt("b", { host, database: "b", port: 7000 })!.message, /^The 'port' argument 7000 is not allowed: .*tcp\/7000 on 10\.0\.0\.7 is already used by pgbouncer/);
         const shared = newHost();
         assert.equal(attempt("x", { host: shared, database: "x", port: 5500 }), undefined);
-        const other = new Host({ name: "db1", address: "10.0.0.7", privateKey: key(), hostKey: TEST_HOST_KEY, facts: { postgresql: { version: 16, cluster: "main" } } });
+        const other = fakeHost("db1", "10.0.0.7", { postgresql: { version: 16, cluster: "main" } });
         assert.equal(attempt("y", { host: other, database: "y", port: 5500 }), undefined, "another Host object is another registry");
     });
 

@@ -1,30 +1,16 @@
 // A drop-in and a unit another hearth resource writes never meet on a host, whichever is declared first: a drop-in goes
 // on a packaged unit (several resources may put theirs there, by their names), never over a unit hearth writes.
 import { strict as assert } from "assert";
-import * as pulumi from "@pulumi/pulumi";
 import { SystemdFullServiceArgs, SystemdService } from "../../components/systemd";
 import { snapshotUnitName, ZfsDataset } from "../../components/zfs";
-import { Host } from "../../components/host";
-import { installMocks, recorded, resetRecorded, settle, TEST_HOST_KEY } from "../mocks";
+import { fakeHost, refused } from "../attempt";
+import { installMocks, recorded, resetRecorded, settle } from "../mocks";
 import { testHost } from "./scenarios";
 
 const svc = (extra: Partial<SystemdFullServiceArgs> = {}) => ({ description: "A service", execStart: ["/bin/sleep", "infinity"], ...extra });
 const SERVICE = "hearth/test/hearth:systemd:Service";
 const OWNED = "a packaged unit, not one another resource on this host manages";
 const DROPPED = "a unit no other resource on this host puts a drop-in on";
-
-/** Asserts `fn` is refused with exactly `message` and registers nothing. */
-async function refused(fn: () => unknown, message: string): Promise<void> {
-    await settle();
-    const before = recorded.length;
-    assert.throws(fn, (e: unknown) => {
-        assert.ok(e instanceof pulumi.ResourceError, `not a ResourceError: ${e}`);
-        assert.equal(e.message, message);
-        return true;
-    });
-    await settle();
-    assert.equal(recorded.length, before, "the refused resource registered something");
-}
 
 describe("SystemdService claims: drop-ins and the units hearth writes", () => {
     before(() => installMocks());
@@ -63,7 +49,7 @@ describe("SystemdService claims: drop-ins and the units hearth writes", () => {
     });
 
     it("refuses a drop-in over a dataset's snapshot unit", async () => {
-        const host = new Host({ name: "nas", address: "192.0.2.11", privateKey: pulumi.secret("k"), hostKey: TEST_HOST_KEY, facts: { zfs: true } });
+        const host = fakeHost("nas", "192.0.2.11", { zfs: true });
         new ZfsDataset("photos", { host, dataset: "tank/photos", snapshots: { every: "hourly", keep: { hourly: 24 } } });
         const unit = `${snapshotUnitName("tank/photos")}.service`;
         await refused(

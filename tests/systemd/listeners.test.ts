@@ -1,24 +1,15 @@
 // SystemdService in the host's listener registry: its listenPorts and its socket; a conflict names the argument at the
 // index the program gave it (the resolved ports are sorted) and the first declaration.
 import { strict as assert } from "assert";
-import * as pulumi from "@pulumi/pulumi";
 import { listenersOf } from "../../components/core/owner";
 import { Host } from "../../components/host";
 import { SystemdService, SystemdServiceArgs } from "../../components/systemd";
-import { installMocks, TEST_HOST_KEY } from "../mocks";
+import { attempter, fakeHost } from "../attempt";
+import { installMocks } from "../mocks";
 
-const key = () => pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nfake\n-----END OPENSSH PRIVATE KEY-----\n");
-const newHost = () => new Host({ name: "box", address: "10.0.0.9", privateKey: key(), hostKey: TEST_HOST_KEY });
+const newHost = () => fakeHost("box", "10.0.0.9");
+const attempt = attempter(SystemdService);
 const svc = (host: Host, listenPorts: number[]): SystemdServiceArgs => ({ host, description: "x", execStart: ["/bin/true"], network: "local", listenPorts });
-
-function attempt(name: string, args: SystemdServiceArgs): Error | undefined {
-    try {
-        new SystemdService(name, args);
-        return undefined;
-    } catch (e) {
-        return e as Error;
-    }
-}
 
 describe("SystemdService listeners", () => {
     before(() => installMocks());

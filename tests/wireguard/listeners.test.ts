@@ -3,37 +3,27 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { listenersOf } from "../../components/core/owner";
-import { Host } from "../../components/host";
 import { PostgresDb } from "../../components/postgres";
-import { WireguardLink, WireguardLinkArgs } from "../../components/wireguard";
-import { installMocks, recorded, resetRecorded, settle, TEST_HOST_KEY } from "../mocks";
+import { WireguardLink } from "../../components/wireguard";
+import { attempter, fakeHost } from "../attempt";
+import { installMocks, recorded, resetRecorded, settle } from "../mocks";
 
-const sshKey = () => pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nfake\n-----END OPENSSH PRIVATE KEY-----\n");
-const host = (name: string, address: string) => new Host({ name, address, privateKey: sshKey(), hostKey: TEST_HOST_KEY });
+const attempt = attempter(WireguardLink);
 const EXTERNAL = "yFBApxHlqZV2r32SzjVII0ZXAOQcZvyVlFFRbaifYWw=";
-
-function attempt(name: string, args: WireguardLinkArgs): Error | undefined {
-    try {
-        new WireguardLink(name, args);
-        return undefined;
-    } catch (e) {
-        return e as Error;
-    }
-}
 
 describe("WireguardLink listeners", () => {
     before(() => installMocks());
 
     it("declares the UDP port of every side that has a host, reachable from anywhere when peers dial it", () => {
-        const hub = host("hub", "10.231.1.2");
-        const cabin = host("cabin", "10.231.2.2");
+        const hub = fakeHost("hub", "10.231.1.2");
+        const cabin = fakeHost("cabin", "10.231.2.2");
         assert.equal(attempt("sites", { interfaceName: "wg0", hub: { host: hub, endpoint: "198.51.100.1:51820" }, peers: [{ host: cabin, listenPort: 51900 }, { name: "phone", publicKey: EXTERNAL }] }), undefined);
         assert.deepEqual(listenersOf(hub).map((l) => [l.protocol, l.port, l.address, l.listener, l.scope, l.arg]), [["udp", 51820, undefined, "wireguard wg0", "internet", "hub.listenPort"]]);
         assert.deepEqual(listenersOf(cabin).map((l) => [l.protocol, l.port, l.address, l.listener, l.scope, l.arg]), [["udp", 51900, undefined, "wireguard wg0", "local", "peers[0].listenPort"]]);
     });
 
     it("refuses a second interface on a host's port, naming the side's argument and the first interface, before registering", async () => {
-        const rack = host("rack", "10.231.1.2");
+        const rack = fakeHost("rack", "10.231.1.2");
         assert.equal(attempt("one", { interfaceName: "wg0", hub: { host: rack, endpoint: "10.231.1.2:51820" }, peers: [{ name: "x", publicKey: EXTERNAL }] }), undefined);
         await settle();
         resetRecorded();
@@ -47,7 +37,7 @@ describe("WireguardLink listeners", () => {
     });
 
     it("shares a port number with a TCP listener (PostgreSQL on 5432) without conflict", () => {
-        const db = host("db", "10.231.4.2");
+        const db = fakeHost("db", "10.231.4.2");
         new PostgresDb("app", { host: db, database: "app" });
         assert.equal(attempt("odd", { interfaceName: "wg5", hub: { host: db, listenPort: 5432, endpoint: "10.231.4.2:5432" }, peers: [{ name: "x", publicKey: EXTERNAL }] }), undefined);
         assert.deepEqual(listenersOf(db).map((l) => `${l.protocol}/${l.port} ${l.listener}`), ["tcp/5432 postgresql@15-main", "udp/5432 wireguard wg5"]);

@@ -7,22 +7,13 @@ import { ArgumentError } from "../../components/core/errors";
 import { installMocks, recorded, resetRecorded, resolve, setCommandStdout, settle, TEST_HOST_KEY } from "../mocks";
 import { verifyUnits } from "../tools";
 import { hostileDatasets } from "./hostile";
+import { attemptRecorded } from "../attempt";
 
 const key = () => pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nfake\n-----END OPENSSH PRIVATE KEY-----\n");
 const host = (facts: HostFacts = { zfs: true }) => new Host({ name: "nas", address: "10.0.0.5", privateKey: key(), hostKey: TEST_HOST_KEY, facts });
 
 /** Constructs inside a fresh recording and returns what registered; the error, if construction threw. */
-async function build(args: ZfsDatasetArgs): Promise<{ error?: Error; count: number }> {
-    resetRecorded();
-    let error: Error | undefined;
-    try {
-        new ZfsDataset("data", args);
-    } catch (e) {
-        error = e as Error;
-    }
-    await settle();
-    return { error, count: recorded.length };
-}
+const build = (args: ZfsDatasetArgs) => attemptRecorded(() => new ZfsDataset("data", args));
 
 describe("ZfsDataset", () => {
     before(() => installMocks());
