@@ -6,17 +6,13 @@ import { htpasswdLine } from "../../components";
 import { checkSiteConfig, parseSiteConfig } from "../../stacks/schema";
 import { buildSite } from "../../stacks/site";
 import { credentialValue, htpasswdContext } from "../../stacks/build/services";
-import { installMocks, isSecret, plainStrings, recorded, resetRecorded, resolve, settle, TEST_HOST_KEY } from "../mocks";
-
-type Values = Record<string, any>;
+import { installMocks, isSecret, plainStrings, recorded, resetRecorded, resolve, settle } from "../mocks";
+import { Values, webHosts } from "./site-values";
 
 function base(): Values {
     return {
         sshPrivateKey: "placeholder",
-        hosts: [
-            { name: "web1", address: "192.0.2.10", hostKey: TEST_HOST_KEY, facts: { zfs: true } },
-            { name: "web2", address: "192.0.2.11", hostKey: TEST_HOST_KEY, facts: { zfs: true } },
-        ],
+        hosts: webHosts(),
         packages: [{ name: "dav", host: "web1", packages: ["radicale"] }],
         files: [{ name: "conf", host: "web1", path: "/etc/radicale/rights", content: "[owner]\n" }],
         datasets: [{ name: "data", host: "web1", dataset: "tank/radicale", mountpoint: "/srv/radicale" }, { name: "other", host: "web2", dataset: "tank/other" }],

@@ -1,29 +1,14 @@
 // Two entries that would fight over one thing on a host are config errors before anything registers, and each error
 // names both entries' key paths: the one refused and the one that declared the thing first.
 import { strict as assert } from "assert";
-import * as pulumi from "@pulumi/pulumi";
-import { parseSiteConfig } from "../../stacks/schema";
-import { buildSite } from "../../stacks/site";
-import { installMocks, recorded, resetRecorded, settle, TEST_HOST_KEY } from "../mocks";
-
-type Values = Record<string, any>;
+import { installMocks, recorded, settle } from "../mocks";
+import { buildProblems as build, refusedProblems, Values, webHosts } from "./site-values";
 
 function base(): Values {
-    return { sshPrivateKey: "placeholder", hosts: [{ name: "web1", address: "192.0.2.10", hostKey: TEST_HOST_KEY, facts: { zfs: true } }] };
+    return { sshPrivateKey: "placeholder", hosts: webHosts(1) };
 }
 
 const svc = (name: string, extra: Values = {}) => ({ name, host: "web1", description: `the ${name} service`, execStart: ["/usr/bin/true"], ...extra });
-
-/** The config problems the site reports (one per line), or [] when it built. */
-function build(v: Values): string[] {
-    resetRecorded();
-    try {
-        buildSite(parseSiteConfig({ values: v, secretKeys: new Set(["sshPrivateKey"]) }), { secret: () => pulumi.secret("fake-secret-value") });
-        return [];
-    } catch (e) {
-        return (e as Error).message.split("\n").slice(1).map((l) => l.trim());
-    }
-}
 
 const OWNER = "hearth/conflicts";
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMHP0rnHYlQm9yr6Lk3ALEcrrwORdxW6oZsHCIu1dB2Z me";
@@ -166,10 +151,7 @@ describe("site config: conflicts name both entries", () => {
         it(`refuses ${what}, naming both key paths, with nothing registered`, async () => {
             const v = base();
             edit(v);
-            const problems = build(v);
-            await settle();
-            assert.deepEqual(problems, [expected]);
-            assert.deepEqual(recorded, [], "nothing may be registered");
+            assert.deepEqual(await refusedProblems(v), [expected]);
         });
     }
 
