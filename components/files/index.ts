@@ -11,7 +11,7 @@ import { frameStdin } from "../shell";
 import { FILE_TYPE } from "../tokens";
 import { check, fail } from "../validate";
 import { HostFileArgs, ResolvedHostFile, resolveHostFileArgs } from "./args";
-import { renderHostFile } from "./render";
+import { FileSpec, renderHostFile } from "./render";
 import { CONTENT_ALLOWED, isFileContent } from "./schema";
 
 /** How a secret content (or any content of a `secret: true` file) is shown in an error: never its text. */
@@ -36,15 +36,8 @@ export {
 } from "./schema";
 
 /** What a HostFile records as its inputs (state, policy props): never the content, only its hash (secret when it is). */
-export interface HostFileProps {
+export interface HostFileProps extends FileSpec {
     readonly host: string;
-    readonly path: string;
-    readonly mode: string;
-    readonly owner: string;
-    readonly group: string;
-    readonly createParents: boolean;
-    readonly adopt: boolean;
-    readonly secret: boolean;
     readonly contentHash: pulumi.Input<string>;
 }
 
@@ -88,17 +81,7 @@ export class HostFile extends pulumi.ComponentResource {
                   });
         const content: pulumi.Output<string> = spec.secret ? pulumi.secret(checkedContent) : checkedContent;
         const contentHash = content.apply(sha256);
-        super(FILE_TYPE, name, {
-            host: r.host.name,
-            path: spec.path,
-            mode: spec.mode,
-            owner: spec.owner,
-            group: spec.group,
-            createParents: spec.createParents,
-            adopt: spec.adopt,
-            secret: spec.secret,
-            contentHash,
-        } satisfies HostFileProps, opts);
+        super(FILE_TYPE, name, { host: r.host.name, ...spec, contentHash } satisfies HostFileProps, opts);
         const rendered = renderHostFile(spec, mark);
         // The converge command only ever updates in place (a changed content changes its stdin); the delete lives on
         // the lifecycle command, which no replacement can run.

@@ -5,10 +5,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as ts from "typescript";
-import { OwnerMark } from "../../components/core/owner";
 import { RUNTIME, RUNTIME_FUNCTIONS } from "../../components/core/runtime";
-import { FileSpec, renderHostFile } from "../../components/files/render";
+import { renderHostFile } from "../../components/files/render";
 import { PackagesSpec, renderPackages } from "../../components/packages/render";
+import { FILE_MARK as MARK, FILE_SCENARIOS } from "../files/scenarios";
 
 const ROOT = path.resolve(__dirname, "../..");
 const FILE = path.join(ROOT, "components/core/runtime.sh");
@@ -77,15 +77,6 @@ const PENDING = new Set([
     ...["class_snaps", "take"].map((f) => `components/zfs/snapshots.ts: ${f}`),
 ]);
 
-const MARK: OwnerMark = { id: "home/prod/hearth:files:File/conf", aliases: ["home/prod/hearth:files:File/old"], adopt: false };
-const FILE_BASE: FileSpec = { path: "/etc/radicale/conf.d/hearth.conf", mode: "0644", owner: "root", group: "root", createParents: false, adopt: false, secret: false };
-const FILE_SCENARIOS: Record<string, FileSpec> = {
-    plain: FILE_BASE,
-    owned: { ...FILE_BASE, owner: "radicale", group: "radicale", mode: "0640" },
-    secret: { ...FILE_BASE, path: "/etc/radicale/users", secret: true, mode: "0600" },
-    parents: { ...FILE_BASE, path: "/usr/local/etc/app/conf.d/a.conf", createParents: true },
-    adopt: { ...FILE_BASE, path: "/etc/default/radicale", adopt: true },
-};
 const PACKAGES: PackagesSpec = { packages: [{ name: "radicale", hold: false }, { name: "curl", version: "7.88.1-10+deb12u5", hold: true }], keepUnits: ["radicale.service"] };
 const PACKAGE_SCENARIOS: Record<string, PackagesSpec> = {
     plain: PACKAGES,

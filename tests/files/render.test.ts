@@ -2,24 +2,14 @@
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import { FileSpec, fileKey, renderHostFile } from "../../components/files/render";
-import { OwnerMark } from "../../components/core/owner";
 import { RUNTIME } from "../../components/core/runtime";
 import { parseScriptFiles, frameStdin } from "../../components/shell";
 import { checkScript } from "../tools";
 import { apr1, htpasswdLine, htpasswdSalt } from "../../components/core/htpasswd";
 import { ArgumentError } from "../../components/core/errors";
+import { FILE_BASE as base, FILE_MARK as MARK, FILE_SCENARIOS as cases } from "./scenarios";
 
-const MARK: OwnerMark = { id: "home/prod/hearth:files:File/conf", aliases: ["home/prod/hearth:files:File/old"], adopt: false };
-const base: FileSpec = { path: "/etc/radicale/conf.d/hearth.conf", mode: "0644", owner: "root", group: "root", createParents: false, adopt: false, secret: false };
 const own = (script: string) => script.slice(script.indexOf(RUNTIME) + RUNTIME.length);
-
-const cases: Record<string, FileSpec> = {
-    plain: base,
-    owned: { ...base, owner: "radicale", group: "radicale", mode: "0640" },
-    secret: { ...base, path: "/etc/radicale/users", secret: true, mode: "0600" },
-    parents: { ...base, path: "/usr/local/etc/app/conf.d/a.conf", createParents: true },
-    adopt: { ...base, path: "/etc/default/radicale", adopt: true },
-};
 
 describe("files render", () => {
     for (const [name, spec] of Object.entries(cases)) {
