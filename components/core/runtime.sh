@@ -772,6 +772,15 @@ hearth_apt_ours() {
   [ -n "$v" ] && hearth_mine "$v"
 }
 
+# hearth_apt_our_keys PREFIX: prints the state keys under PREFIX (apt/mask, apt/runtime-mask, ...) that name this
+# resource, one a line (records only: it changes nothing, so a loop may act on each key in the main shell).
+hearth_apt_our_keys() {
+  local k
+  for k in $(hearth_applied_keys "$1"); do
+    if hearth_apt_ours "$k"; then printf '%s\n' "$k"; fi
+  done
+}
+
 # hearth_apt_kept UNIT KEPT...: UNIT is one of the KEPT units (the resource's keepUnits).
 hearth_apt_kept() {
   local u=$1 k
@@ -1010,9 +1019,8 @@ hearth_apt_runtime_mask() {
 # hearth_apt_lift_runtime: lifts every runtime mask this resource set (a killed run may have left them).
 hearth_apt_lift_runtime() {
   local k u
-  for k in $(hearth_applied_keys apt/runtime-mask); do
+  for k in $(hearth_apt_our_keys apt/runtime-mask); do
     u=$(hearth_apt_unit_of "$k")
-    if ! hearth_apt_ours "$k"; then continue; fi
     if hearth_apt_runtime_masked "$u"; then
       systemctl unmask --runtime -- "$u" >/dev/null 2>&1
       hearth_step
@@ -1025,9 +1033,9 @@ hearth_apt_lift_runtime() {
 # protected, or its package dropped).
 hearth_apt_unmask_others() {
   local k u
-  for k in $(hearth_applied_keys apt/mask); do
+  for k in $(hearth_apt_our_keys apt/mask); do
     u=$(hearth_apt_unit_of "$k")
-    if ! hearth_apt_ours "$k" || hearth_apt_kept "$u" "$@"; then continue; fi
+    if hearth_apt_kept "$u" "$@"; then continue; fi
     if hearth_apt_masked "$u"; then
       systemctl unmask -- "$u" >/dev/null 2>&1
       hearth_step
@@ -1041,9 +1049,8 @@ hearth_apt_unmask_others() {
 # again, its package dropped, or masked by hearth_apt_settle once the SystemdService's unit file was gone).
 hearth_apt_drop_pending() {
   local k u
-  for k in $(hearth_applied_keys apt/mask-pending); do
+  for k in $(hearth_apt_our_keys apt/mask-pending); do
     u=$(hearth_apt_unit_of "$k")
-    if ! hearth_apt_ours "$k"; then continue; fi
     if hearth_apt_kept "$u" "$@"; then continue; fi
     hearth_forget "$k"
   done
