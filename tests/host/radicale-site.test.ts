@@ -19,29 +19,14 @@ import { buildSite } from "../../stacks/site";
 import { APT_REPO_MOUNT } from "./aptrepo";
 import { mustExec } from "./crash";
 import { describeHost, startHost, TestHost } from "./harness";
+import { calendarEvent, davClient, EXPOSURE_BUDGET, radicaleExposure, radicaleListening } from "./radicale-client";
 import { ProgramRunner } from "./runner";
 
 const REPO = path.join(__dirname, "..", "..");
 const PASSWORD = `family-${randomBytes(12).toString("hex")}`;
 const EVENT_PATH = "/family/calendar/site-proof.ics";
-/** The exposure budget of every hearth unit (policies/systemd/exposure-budget.ts, `npm run plan --budget`): 1.5. */
-const EXPOSURE_BUDGET = 1.5;
 
-/** An event in the form Radicale stores and serves it (vobject's property order, CRLF line ends). */
-const EVENT = [
-    "BEGIN:VCALENDAR",
-    "VERSION:2.0",
-    "PRODID:-//hearth//radicale site proof//EN",
-    "BEGIN:VEVENT",
-    "UID:hearth-radicale-site-proof@example.org",
-    "DTSTART:20240601T090000Z",
-    "DTEND:20240601T100000Z",
-    "DTSTAMP:20240101T000000Z",
-    "SUMMARY:the home site's Radicale",
-    "END:VEVENT",
-    "END:VCALENDAR",
-    "",
-].join("\r\n");
+const EVENT = calendarEvent("-//hearth//radicale site proof//EN", "hearth-radicale-site-proof@example.org", "the home site's Radicale");
 
 type Entry = Record<string, any>;
 /** The sections a service's references name, by the key a reference uses (stacks/config/services.ts). */
@@ -110,32 +95,9 @@ describeHost("the home site's Radicale on a real host, built by the site program
         return r;
     }
 
-    /** An HTTP request from a client on the host to Radicale on the host's address; the credentials go over stdin. */
-    async function dav(method: string, at: string, opts: { password?: string; body?: string } = {}): Promise<{ status: number; body: string }> {
-        if (opts.body !== undefined) {
-            const w = await h.exec("cat > /root/dav-body", { stdin: opts.body });
-            assert.equal(w.code, 0, w.stderr);
-        }
-        const args = [
-            "curl -sS --max-time 20 -K -", `-X ${method}`,
-            ...(opts.body !== undefined ? ["-H 'Content-Type: text/calendar; charset=utf-8'", "--data-binary @/root/dav-body"] : []),
-            "-w '\\n%{http_code}'", `'http://${h.address}:5232${at}'`,
-        ];
-        const r = await h.exec(args.join(" "), { stdin: `user = "family:${opts.password ?? PASSWORD}"\n` });
-        assert.equal(r.code, 0, `curl ${method} ${at}: ${r.stderr}`);
-        const nl = r.stdout.lastIndexOf("\n");
-        return { status: Number(r.stdout.slice(nl + 1)), body: r.stdout.slice(0, nl) };
-    }
+    const dav = davClient(() => h, "family", PASSWORD);
 
-    /** Seconds until Radicale accepts connections (Type=exec: active a moment before it listens). */
-    async function listening(): Promise<number> {
-        const started = Date.now();
-        for (;;) {
-            if ((await sh("ss -Hltn 'sport = :5232' | wc -l")).trim() !== "0") return (Date.now() - started) / 1000;
-            if (Date.now() - started > 20_000) throw new Error(`radicale.service does not listen on 5232 after 20 s:\n${await sh("journalctl -q -o cat -u radicale.service | tail -20")}`);
-            await new Promise((r) => setTimeout(r, 100));
-        }
-    }
+    const listening = () => radicaleListening(h);
 
     before(async () => {
         home = homeConfig();
@@ -207,11 +169,7 @@ describeHost("the home site's Radicale on a real host, built by the site program
         assert.match(await sh("cat /etc/credstore/radicale.service/htpasswd"), /^family:\$apr1\$[./0-9A-Za-z]{8}\$[./0-9A-Za-z]{22}\n$/);
         assert.equal(await sh(`grep -rlF -e '${PASSWORD}' /etc /usr/local/etc /var/lib/hearth /var/lib/radicale 2>/dev/null || true`), "", "the password is in no file");
 
-        const security = await sh("systemd-analyze security --no-pager radicale.service 2>&1");
-        const m = /Overall exposure level for radicale\.service: (\d+\.\d+)/.exec(security);
-        assert.ok(m, security);
-        timings.push(`exposure ${m[1]} (budget ${EXPOSURE_BUDGET})`);
-        assert.ok(Number(m[1]) <= EXPOSURE_BUDGET, `exposure ${m[1]} is over the budget ${EXPOSURE_BUDGET}`);
+        timings.push(`exposure ${await radicaleExposure(h)} (budget ${EXPOSURE_BUDGET})`);
     });
 
     it("a re-run of the site runs nothing: the htpasswd line from an unchanged password is unchanged", async () => {

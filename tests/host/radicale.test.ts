@@ -21,29 +21,14 @@ import { ZfsDataset } from "../../components/zfs";
 import { APT_REPO_MOUNT } from "./aptrepo";
 import { mustExec } from "./crash";
 import { describeHost, startHost, TestHost } from "./harness";
+import { calendarEvent, davClient, EXPOSURE_BUDGET, radicaleExposure, radicaleListening } from "./radicale-client";
 import { ProgramRunner } from "./runner";
 
-/** The exposure budget of every hearth unit (policies/systemd/exposure-budget.ts, `npm run plan --budget`): 1.5. */
-const EXPOSURE_BUDGET = 1.5;
 const COLLECTIONS = "/var/lib/radicale/collections";
 const PASSWORD = `alice-${randomBytes(12).toString("hex")}`;
 const EVENT_PATH = "/alice/calendar/proof.ics";
 
-/** An event in the form Radicale stores and serves it (vobject's property order, CRLF line ends). */
-const EVENT = [
-    "BEGIN:VCALENDAR",
-    "VERSION:2.0",
-    "PRODID:-//hearth//radicale proof//EN",
-    "BEGIN:VEVENT",
-    "UID:hearth-radicale-proof@example.org",
-    "DTSTART:20240601T090000Z",
-    "DTEND:20240601T100000Z",
-    "DTSTAMP:20240101T000000Z",
-    "SUMMARY:hearth deployed Radicale",
-    "END:VEVENT",
-    "END:VCALENDAR",
-    "",
-].join("\r\n");
+const EVENT = calendarEvent("-//hearth//radicale proof//EN", "hearth-radicale-proof@example.org", "hearth deployed Radicale");
 
 function config(extra = ""): string {
     return [
@@ -116,40 +101,14 @@ describeHost("Radicale from Debian, deployed by hearth (issue 13's proof)", func
         return r;
     }
 
-    /** An HTTP request from a client on the host to Radicale on the host's address; the credentials go over stdin. */
-    async function dav(method: string, path: string, opts: { password?: string; body?: string } = {}): Promise<{ status: number; body: string }> {
-        if (opts.body !== undefined) {
-            const w = await h.exec("cat > /root/dav-body", { stdin: opts.body });
-            assert.equal(w.code, 0, w.stderr);
-        }
-        const args = [
-            "curl -sS --max-time 20 -K -", `-X ${method}`,
-            ...(opts.body !== undefined ? ["-H 'Content-Type: text/calendar; charset=utf-8'", "--data-binary @/root/dav-body"] : []),
-            "-w '\\n%{http_code}'", `'http://${h.address}:5232${path}'`,
-        ];
-        const r = await h.exec(args.join(" "), { stdin: `user = "alice:${opts.password ?? PASSWORD}"\n` });
-        assert.equal(r.code, 0, `curl ${method} ${path}: ${r.stderr}`);
-        const at = r.stdout.lastIndexOf("\n");
-        return { status: Number(r.stdout.slice(at + 1)), body: r.stdout.slice(0, at) };
-    }
+    const dav = davClient(() => h, "alice", PASSWORD);
 
     const unitState = async () => {
         const out = await sh("systemctl show -p InvocationID,ExecMainStartTimestamp,MainPID,NRestarts,ActiveState radicale.service");
         return Object.fromEntries(out.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
     };
     const starts = async () => Number((await sh("journalctl -q -o cat -u radicale.service | grep -c '^Started ' || true")).trim());
-    /**
-     * Seconds until Radicale accepts connections on its port. Radicale has no sd_notify support, so the unit is
-     * Type=exec: systemd calls it active once the program runs, a moment before it listens. A client retries.
-     */
-    async function listening(): Promise<number> {
-        const started = Date.now();
-        for (;;) {
-            if ((await sh("ss -Hltn 'sport = :5232' | wc -l")).trim() !== "0") return (Date.now() - started) / 1000;
-            if (Date.now() - started > 20_000) throw new Error(`radicale.service does not listen on 5232 after 20 s:\n${await sh("journalctl -q -o cat -u radicale.service | tail -20")}`);
-            await new Promise((r) => setTimeout(r, 100));
-        }
-    }
+    const listening = () => radicaleListening(h);
     const storedEvent = () => `${COLLECTIONS}/collection-root${EVENT_PATH}`;
 
     before(async () => {
@@ -217,11 +176,7 @@ describeHost("Radicale from Debian, deployed by hearth (issue 13's proof)", func
         assert.doesNotMatch(await sh(`cat ${conf}`), new RegExp(PASSWORD));
 
         // The unit's exposure on the host, within the budget the policy pack applies.
-        const security = await sh("systemd-analyze security --no-pager radicale.service 2>&1");
-        const m = /Overall exposure level for radicale\.service: (\d+\.\d+)/.exec(security);
-        assert.ok(m, security);
-        process.stderr.write(`radicale: systemd-analyze security radicale.service on the host: exposure ${m[1]} (budget ${EXPOSURE_BUDGET})\n`);
-        assert.ok(Number(m[1]) <= EXPOSURE_BUDGET, `exposure ${m[1]} is over the budget ${EXPOSURE_BUDGET}:\n${security}`);
+        process.stderr.write(`radicale: systemd-analyze security radicale.service on the host: exposure ${await radicaleExposure(h)} (budget ${EXPOSURE_BUDGET})\n`);
     });
 
     it("a config change restarts the service exactly once, and the event is still there", async () => {
