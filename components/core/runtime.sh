@@ -165,13 +165,24 @@ hearth_install_in_place() {
   hearth_dir "$dir"
   hearth_tmp_in "$dir"
   hearth_frame "$hearth_tmp"
-  if [ -f "$1" ] && [ ! -L "$1" ] && ! cmp -s -- "$hearth_tmp" "$1"; then
+  if [ ! -f "$1" ] || [ -L "$1" ]; then
+    hearth_put "$hearth_tmp" "$1" "$2" "$3" "$4"
+    return
+  fi
+  if ! cmp -s -- "$hearth_tmp" "$1"; then
     cat -- "$hearth_tmp" >"$1"
     hearth_step
     hearth_changed=$((hearth_changed + 1))
     hearth_say "rewrote $1 in place"
   fi
-  hearth_put "$hearth_tmp" "$1" "$2" "$3" "$4"
+  rm -f -- "$hearth_tmp"
+  # Mode and owner in place too: a rename would give the path a new inode the running service's bind never sees.
+  if [ "$(stat -c '%a %U %G' -- "$1")" != "$(printf '%o %s %s' "$((8#$2))" "$3" "$4")" ]; then
+    chown -- "$3:$4" "$1"
+    chmod -- "$2" "$1"
+    hearth_step
+    hearth_changed=$((hearth_changed + 1))
+  fi
 }
 
 # hearth_install_secret PATH [MODE [OWNER [GROUP]]]: as hearth_install, 0600 root:root unless told; the body never
@@ -997,6 +1008,9 @@ hearth_apt_mask_pending() {
   o=$(hearth_applied "apt/mask-pending/$k")
   if [ -z "$o" ]; then return 0; fi
   hearth_lock apt
+  # Again under the lock: a DebianPackages delete may have forgotten its records while this run waited.
+  o=$(hearth_applied "apt/mask-pending/$k")
+  if [ -z "$o" ]; then return 0; fi
   if ! hearth_apt_masked "$u"; then
     if [ -e "/etc/systemd/system/$u" ] || [ -L "/etc/systemd/system/$u" ]; then return 0; fi
     hearth_record "apt/mask/$k" "$o"

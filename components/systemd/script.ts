@@ -264,7 +264,11 @@ function staleLines(s: Script, p: ServicePlan): void {
         `done`,
         `for hearth_f in "\${hearth_stale[@]}"; do`,
         `  hearth_remove "$hearth_f"`,
-        `  case $hearth_f in *.d/*.conf) hearth_rmdir "\${hearth_f%/*}" ;; esac`,
+        `  case $hearth_f in`,
+        `    *.d/*.conf) hearth_rmdir "\${hearth_f%/*}" ;;`,
+        // A renamed unit that had replaced a packaged one: a DebianPackages mask pending behind it is due now.
+        `    *) hearth_apt_mask_pending "\${hearth_f##*/}" ;;`,
+        `  esac`,
         `done`,
     );
 }
