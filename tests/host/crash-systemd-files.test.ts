@@ -6,11 +6,11 @@ import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../components/host";
 import { SystemdService } from "../../components/systemd";
+import { HEARTH_ETC as ETC } from "../../components/systemd/model";
 import { describeHost, startHost, TestHost } from "./harness";
-import { CrashRun, crashPoints, fileFacts, mustExec, unitFacts } from "./crash";
+import { CrashRun, crashPoints, fileFacts, mustExec, runAll, serviceRuns, unitFacts } from "./crash";
 import { registeredCommands } from "./runner";
 
-const ETC = "/usr/local/etc/hearth";
 const APP = "/etc/crashf/app.conf";
 const EXTRA = "/etc/crashf/extra.conf";
 const RENAMED = "crashf-renamed.service";
@@ -41,16 +41,10 @@ describeHost("SystemdService config files: crash points", function () {
                 memoryMaxMiB: 64,
             });
         });
-        const get = (n: string) => cmds.find((c) => c.name === n)!.inputs;
-        return { converge: { command: get("crashf-converge").create, stdin: get("crashf-converge").stdin }, del: { command: get("crashf-converge-lifecycle").delete } };
+        return serviceRuns(cmds, "crashf");
     }
 
-    const runClean = async (...runs: CrashRun[]) => {
-        for (const r of runs) {
-            const x = await h.exec(r.command, { stdin: r.stdin });
-            assert.equal(x.code, 0, `start state: ${x.stdout}${x.stderr}`);
-        }
-    };
+    const runClean = (...runs: CrashRun[]) => runAll(h, runs);
     /** Nothing of the resource on the host, under either unit name. */
     const wipe = async () => runClean((await commands({ app: "x", unitName: RENAMED })).del, (await commands({ app: "x" })).del);
 

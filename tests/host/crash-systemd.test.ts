@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../components/host";
 import { SystemdService } from "../../components/systemd";
 import { describeHost, startHost, TestHost } from "./harness";
-import { CrashRun, crashPoints, fileFacts, unitFacts, mustExec } from "./crash";
+import { CrashRun, crashPoints, fileFacts, unitFacts, mustExec, runAll, serviceRuns } from "./crash";
 import { registeredCommands } from "./runner";
 
 const UNIT = "crashy.service";
@@ -29,16 +29,10 @@ describeHost("SystemdService crash points", function () {
                 memoryMaxMiB: 64,
             });
         });
-        const get = (n: string) => cmds.find((c) => c.name === n)!.inputs;
-        return { converge: { command: get("crashy-converge").create, stdin: get("crashy-converge").stdin }, del: { command: get("crashy-converge-lifecycle").delete } };
+        return serviceRuns(cmds, "crashy");
     }
 
-    const runClean = async (...runs: CrashRun[]) => {
-        for (const r of runs) {
-            const x = await h.exec(r.command, { stdin: r.stdin });
-            assert.equal(x.code, 0, `start state: ${x.stdout}${x.stderr}`);
-        }
-    };
+    const runClean = (...runs: CrashRun[]) => runAll(h, runs);
 
     /** Files, units, recorded state, and what the running process was started with (environment and credential). */
     const fingerprint = async () => [
@@ -83,8 +77,7 @@ describeHost("SystemdService crash points", function () {
                 memoryMaxMiB,
             });
         });
-        const get = (n: string) => cmds.find((c) => c.name === n)!.inputs;
-        return { converge: { command: get("pgb-converge").create, stdin: get("pgb-converge").stdin }, del: { command: get("pgb-converge-lifecycle").delete } };
+        return serviceRuns(cmds, "pgb");
     }
     const DROP_IN = "/etc/systemd/system/pgbouncer.service.d/50-hearth.conf";
     const dropInFingerprint = async () => [

@@ -157,3 +157,13 @@ export async function startState(h: TestHost, wipe: () => Promise<unknown>, from
     await wipe();
     await runAll(h, [from]);
 }
+
+/** A SystemdService's converge (`<name>-converge`'s create, with its stdin) and delete (`<name>-converge-lifecycle`'s) among registered commands. */
+export function serviceRuns(cmds: readonly { name: string; inputs: Record<string, any> }[], name: string): { converge: CrashRun; del: CrashRun } {
+    const get = (n: string) => {
+        const c = cmds.find((x) => x.name === n);
+        assert.ok(c, `no command ${n} among ${cmds.map((x) => x.name).join(", ")}`);
+        return c.inputs;
+    };
+    return { converge: { command: get(`${name}-converge`).create, stdin: get(`${name}-converge`).stdin }, del: { command: get(`${name}-converge-lifecycle`).delete } };
+}

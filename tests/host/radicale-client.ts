@@ -76,3 +76,16 @@ export async function radicaleExposure(h: TestHost): Promise<string> {
     assert.ok(Number(m[1]) <= EXPOSURE_BUDGET, `exposure ${m[1]} is over the budget ${EXPOSURE_BUDGET}:\n${security}`);
     return m[1];
 }
+
+/**
+ * The client's proof: a calendar made at `calendar`, an event put at `eventPath` in it, the event read back byte for
+ * byte, and a wrong password refused.
+ */
+export async function calendarRoundTrip(dav: ReturnType<typeof davClient>, calendar: string, eventPath: string, event: string, password: string): Promise<void> {
+    assert.equal((await dav("MKCALENDAR", calendar)).status, 201);
+    assert.equal((await dav("PUT", eventPath, { body: event })).status, 201);
+    const got = await dav("GET", eventPath);
+    assert.equal(got.status, 200);
+    assert.equal(got.body, event, "the event comes back byte-identical");
+    assert.equal((await dav("GET", eventPath, { password: `${password}x` })).status, 401, "a wrong password is refused");
+}

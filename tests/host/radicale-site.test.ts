@@ -19,7 +19,7 @@ import { buildSite } from "../../stacks/site";
 import { APT_REPO_MOUNT } from "./aptrepo";
 import { mustExec } from "./crash";
 import { describeHost, startHost, TestHost } from "./harness";
-import { calendarEvent, davClient, EXPOSURE_BUDGET, radicaleExposure, radicaleListening } from "./radicale-client";
+import { calendarEvent, calendarRoundTrip, davClient, EXPOSURE_BUDGET, radicaleExposure, radicaleListening } from "./radicale-client";
 import { ProgramRunner } from "./runner";
 
 const REPO = path.join(__dirname, "..", "..");
@@ -155,12 +155,7 @@ describeHost("the home site's Radicale on a real host, built by the site program
             "ActiveState=active FragmentPath=/etc/systemd/system/radicale.service StateDirectory=radicale/collections User=radicale");
         timings.push(`listening ${(await listening()).toFixed(1)} s after the first up`);
 
-        assert.equal((await dav("MKCALENDAR", "/family/calendar/")).status, 201);
-        assert.equal((await dav("PUT", EVENT_PATH, { body: EVENT })).status, 201);
-        const got = await dav("GET", EVENT_PATH);
-        assert.equal(got.status, 200);
-        assert.equal(got.body, EVENT, "the event comes back byte-identical");
-        assert.equal((await dav("GET", EVENT_PATH, { password: `${PASSWORD}x` })).status, 401, "a wrong password is refused");
+        await calendarRoundTrip(dav, "/family/calendar/", EVENT_PATH, EVENT, PASSWORD);
 
         const stored = `/var/lib/radicale/collections/collection-root${EVENT_PATH}`;
         assert.equal(await sh(`findmnt -n -o SOURCE -T ${stored}`), "tank/radicale\n", "the event is on the dataset");

@@ -21,7 +21,7 @@ import { ZfsDataset } from "../../components/zfs";
 import { APT_REPO_MOUNT } from "./aptrepo";
 import { mustExec } from "./crash";
 import { describeHost, startHost, TestHost } from "./harness";
-import { calendarEvent, davClient, EXPOSURE_BUDGET, radicaleExposure, radicaleListening } from "./radicale-client";
+import { calendarEvent, calendarRoundTrip, davClient, EXPOSURE_BUDGET, radicaleExposure, radicaleListening } from "./radicale-client";
 import { ProgramRunner } from "./runner";
 
 const COLLECTIONS = "/var/lib/radicale/collections";
@@ -149,12 +149,7 @@ describeHost("Radicale from Debian, deployed by hearth (issue 13's proof)", func
 
         timings.push(`listening ${(await listening()).toFixed(1)} s after the first up`);
         // A client on the host: the calendar, the event in it, the event back byte for byte; a wrong password is refused.
-        assert.equal((await dav("MKCALENDAR", "/alice/calendar/")).status, 201);
-        assert.equal((await dav("PUT", EVENT_PATH, { body: EVENT })).status, 201);
-        const got = await dav("GET", EVENT_PATH);
-        assert.equal(got.status, 200);
-        assert.equal(got.body, EVENT, "the event comes back byte-identical");
-        assert.equal((await dav("GET", EVENT_PATH, { password: `${PASSWORD}x` })).status, 401);
+        await calendarRoundTrip(dav, "/alice/calendar/", EVENT_PATH, EVENT, PASSWORD);
         assert.equal((await dav("PUT", "/alice/calendar/intruder.ics", { body: EVENT, password: "wrong-password" })).status, 401);
 
         // The event is a file on the dataset, owned by the service's user and readable by no one else.

@@ -8,11 +8,11 @@ import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../components/host";
 import { SystemdService } from "../../components/systemd";
+import { HEARTH_ETC as ETC } from "../../components/systemd/model";
 import { describeHost, startHost, TestHost } from "./harness";
 import { mustExec } from "./crash";
 import { ProgramRunner, registeredCommands, RemoteCommandError } from "./runner";
 
-const ETC = "/usr/local/etc/hearth";
 const APP = "/etc/hearthdemo/app.conf";
 const EXTRA = "/etc/hearthdemo/extra.conf";
 const PACKAGED = "packaged = yes\n";
