@@ -735,10 +735,12 @@ hearth_private_tmpdir() {
 
 # --- Debian packages (DebianPackages) --------------------------------------------------------------------------
 # State under /var/lib/hearth/applied, each file recording the owner id, written before what it stands for is set:
-# apt/mask/<unit> (a mask this resource set or adopted), apt/mask-pending/<unit> (a mask it wants on a unit a
-# SystemdService's unit file still replaces: set by that service's delete, or by the next converge once the file is
-# gone), apt/runtime-mask/<unit> (the install window's mask of a kept unit) and apt/hold/<package>. <unit> is the
-# unit's name when that is a plain state key, else hearth_apt_key's encoding of it.
+# apt/declared/<package> (the resource that declares the package: the newest converge declaring it wins),
+# apt/mask/<unit> (a mask this resource set), apt/mask-adopted/<unit> (a mask that was there before, recorded as this
+# resource's but never lifted by it), apt/mask-pending/<unit> (a mask it wants on a unit a SystemdService's unit file
+# still replaces: set by that service's delete, or by the next converge once the file is gone),
+# apt/runtime-mask/<unit> (the install window's mask of a kept unit) and apt/hold/<package>. <unit> is the unit's name
+# when that is a plain state key, else hearth_apt_key's encoding of it.
 # A converge script sets hearth_apt_keep (its keepUnits) and hearth_apt_protect (the units never masked, an ERE).
 hearth_apt_keep=()
 hearth_apt_protect='^$'
@@ -868,6 +870,18 @@ hearth_apt_find_deb() {
   done
 }
 
+# hearth_apt_native_name NAME: NAME as apt and apt-mark print it (name, or name:arch), without the qualifier when that
+# is the host's own architecture or "all": a foreign architecture's package keeps it (libfoo:i386).
+hearth_apt_native_name() {
+  local a
+  a=$(dpkg --print-architecture 2>/dev/null || true)
+  case $1 in
+    *:all) printf '%s\n' "${1%:all}" ;;
+    *:"$a") printf '%s\n' "${1%:"$a"}" ;;
+    *) printf '%s\n' "$1" ;;
+  esac
+}
+
 # hearth_apt_check_install DECLARED... -- SPEC...: dies, before anything changes, when installing SPEC (name=version)
 # would remove a package, or change a held package that is not DECLARED (apt's own simulation says what it would do).
 hearth_apt_check_install() {
@@ -877,10 +891,12 @@ hearth_apt_check_install() {
     shift
   done
   shift
-  held=$(apt-mark showhold 2>/dev/null || true)
+  held=$(apt-mark showhold 2>/dev/null | while IFS= read -r line; do hearth_apt_native_name "$line"; done || true)
   while IFS= read -r line; do
     read -r -a f <<<"$line"
-    p=${f[1]%%:*}
+    # A foreign architecture's package keeps its qualifier (libfoo:i386), as showhold prints it, and is never one of
+    # the declared (native) packages.
+    p=$(hearth_apt_native_name "${f[1]}")
     case ${f[0]} in
       Remv) gone+=("$p") ;;
       Inst) if [[ ${f[2]:-} == \[* ]] && grep -qxF -- "$p" <<<"$held" && ! hearth_apt_kept "$p" "${declared[@]}"; then moved+=("$p"); fi ;;
@@ -895,14 +911,14 @@ hearth_apt_check_install() {
 hearth_apt_check_remove() {
   local p others=()
   while IFS= read -r p; do
-    p=${p%%:*}
+    p=$(hearth_apt_native_name "$p")
     if ! hearth_apt_kept "$p" "$@"; then others+=("$p"); fi
   done < <(apt-get -s -q remove -- "$@" 2>/dev/null | awk '$1 == "Remv" { print $2 }' || true)
   if [ "${#others[@]}" -gt 0 ]; then hearth_die 65 "removing $* would also remove ${others[*]}, which this resource does not declare: refused (nothing was removed; declare them, or remove them yourself)"; fi
 }
 
-# hearth_apt_in_use UNIT: prints how UNIT is in use on this host (enabled, active, an instance active), nothing when not.
-hearth_apt_in_use() {
+# hearth_apt_in_use_itself UNIT: prints how UNIT itself is in use (enabled, active, an instance active), nothing when not.
+hearth_apt_in_use_itself() {
   local u=$1 e a n
   e=$(systemctl is-enabled -- "$u" 2>/dev/null || true)
   case $e in
@@ -933,19 +949,95 @@ hearth_apt_in_use() {
   esac
 }
 
+# hearth_apt_in_use UNIT: prints how UNIT is in use on this host, nothing when not: in use itself, or started by a
+# unit in use (a static service between the runs of its enabled timer, or between the connections of its socket):
+# what systemd says triggers it (TriggeredBy: a timer's or path's Unit=, a socket's Service=), and for a service the
+# timer, socket and path of its own name (systemd's default pairing; foo.socket for a template foo@.service, whose
+# instances a socket with Accept=yes starts), which also covers a unit systemd has not loaded.
+hearth_apt_in_use() {
+  local u=$1 why t stem triggers
+  why=$(hearth_apt_in_use_itself "$u")
+  if [ -n "$why" ]; then
+    printf '%s\n' "$why"
+    return 0
+  fi
+  triggers=$(systemctl show -p TriggeredBy --value -- "$u" 2>/dev/null || true)
+  case $u in
+    *.service)
+      stem=${u%.service}
+      stem=${stem%@}
+      triggers+=" $stem.timer $stem.socket $stem.path"
+      ;;
+  esac
+  for t in $triggers; do
+    if [ "$t" = "$u" ]; then continue; fi
+    why=$(hearth_apt_in_use_itself "$t")
+    if [ -n "$why" ]; then
+      printf 'triggered by %s, which is %s\n' "$t" "$why"
+      return 0
+    fi
+  done
+}
+
+# hearth_apt_take KEY WHAT: when KEY (a mask's, a hold's, a package's record) names another resource, records it as
+# this resource's and says so: the newest converge declaring a package wins (two live resources declaring one are
+# refused at plan time, so the other is one whose declaration moved here, or one that is gone).
+hearth_apt_take() {
+  local o
+  o=$(hearth_applied "$1")
+  if [ -n "$o" ] && ! hearth_mine "$o"; then
+    hearth_record "$1" "$hearth_owner"
+    hearth_say "taking over $2 from $o (this resource declares it now)"
+  fi
+}
+
+# hearth_apt_declare PACKAGE...: a converge's first step: records each PACKAGE as declared by this resource (taking
+# over the record of a resource the declaration moved from, and that resource's hold record on it, so its delete
+# neither removes the package nor releases the hold), and forgets this resource's records of packages it no longer
+# declares. Records only.
+hearth_apt_declare() {
+  local p k
+  for p in "$@"; do
+    hearth_apt_take "apt/declared/$p" "package $p"
+    hearth_record "apt/declared/$p" "$hearth_owner"
+    hearth_apt_take "apt/hold/$p" "the hold on $p"
+  done
+  for k in $(hearth_apt_our_keys apt/declared); do
+    if ! hearth_apt_kept "${k##*/}" "$@"; then hearth_forget "$k"; fi
+  done
+}
+
+# hearth_apt_declarer PACKAGE: prints the other resource that declares PACKAGE now (apt/declared), nothing when none
+# does or this one does.
+hearth_apt_declarer() {
+  local o
+  o=$(hearth_applied "apt/declared/$1")
+  if [ -n "$o" ] && ! hearth_mine "$o"; then printf '%s\n' "$o"; fi
+}
+
+# hearth_apt_forget_declared: a delete's last step: forgets this resource's declared-package records.
+hearth_apt_forget_declared() {
+  local k
+  for k in $(hearth_apt_our_keys apt/declared); do hearth_forget "$k"; done
+}
+
 # hearth_apt_settle UNIT WINDOW: decides UNIT, which a declared package ships, from the host's state, and sets
 # hearth_apt_verdict: "masked" (masked as this resource's, now or before), "pending" (a SystemdService's unit file
 # replaces it: masked when that file goes), "kept" or "left" (in use on the host, never masked by this resource).
 # WINDOW "install": dpkg unpacks the package next (a kept unit not in use is masked for the install window only).
+# A mask recorded by another resource is taken over (its package is declared here now); a mask that was there and
+# recorded by nobody is adopted (apt/mask-adopted: never lifted by this resource).
 # shellcheck disable=SC2034 # hearth_apt_verdict is the converge script's to read
 hearth_apt_settle() {
-  local u=$1 k m p f o why
+  local u=$1 k m a p f o why t
   k=$(hearth_apt_key "$u")
-  m=apt/mask/$k p=apt/mask-pending/$k f=/etc/systemd/system/$u
+  m=apt/mask/$k a=apt/mask-adopted/$k p=apt/mask-pending/$k f=/etc/systemd/system/$u
   hearth_apt_verdict=kept
+  hearth_apt_take "$m" "the mask of $u"
   if hearth_apt_kept "$u" "${hearth_apt_keep[@]}" || hearth_apt_protected "$u"; then
     if hearth_apt_masked "$u" && ! hearth_apt_ours "$m"; then
-      # A unit hearth or the host relies on, masked by the admin: their choice. A kept one is to run: refused.
+      # A unit hearth or the host relies on, masked by the admin (adopted or not): their choice. A kept one is to
+      # run: refused.
       if hearth_apt_kept "$u" "${hearth_apt_keep[@]}"; then
         hearth_die 65 "unit $u is in keepUnits but masked, not by this resource (${hearth_owner}): systemctl unmask $u to let it run, or drop it from keepUnits"
       fi
@@ -955,21 +1047,23 @@ hearth_apt_settle() {
     return 0
   fi
   if hearth_apt_masked "$u"; then
-    o=$(hearth_applied "$m")
-    if [ -n "$o" ] && ! hearth_mine "$o"; then
-      hearth_apt_verdict=left
-      return 0
+    if [ -z "$(hearth_applied "$m")" ]; then
+      o=$(hearth_applied "$a")
+      if [ -z "$o" ]; then
+        # Masked and recorded by nobody (the admin's, or one a deleted resource left): adopted, never lifted by this
+        # resource (it wants the unit masked anyway).
+        hearth_record "$a" "$hearth_owner"
+        hearth_say "adopted the mask of $u (it was masked before: kept masked, never lifted by this resource)"
+      else
+        hearth_apt_take "$a" "the adopted mask of $u"
+      fi
     fi
-    # Masked and not recorded: adopted as this resource's (it wants the unit masked anyway).
-    hearth_record "$m" "$hearth_owner"
     if [ -n "$(hearth_applied "$p")" ]; then hearth_forget "$p"; fi
     hearth_apt_verdict=masked
     return 0
   fi
-  o=$(hearth_applied "$m")
-  if [ -n "$o" ] && ! hearth_mine "$o"; then
-    hearth_die 65 "unit $u is recorded as masked by $o, not by $hearth_owner, and is not masked: if $o is gone, remove /var/lib/hearth/applied/$m"
-  fi
+  # Not masked: an adopted mask someone lifted is no longer adopted (the unit is decided afresh below).
+  if [ -n "$(hearth_applied "$a")" ]; then hearth_forget "$a"; fi
   if [ -e "$f" ] || [ -L "$f" ]; then
     o=$(hearth_file_owner "$f")
     case $o in
@@ -985,9 +1079,11 @@ hearth_apt_settle() {
   why=$(hearth_apt_in_use "$u")
   if [ -n "$why" ]; then
     # The host's own daemon (it ran or was enabled before): never masked behind its back.
-    if [ -n "$o" ]; then hearth_forget "$m"; fi
+    if [ -n "$(hearth_applied "$m")" ]; then hearth_forget "$m"; fi
     if [ -n "$(hearth_applied "$p")" ]; then hearth_forget "$p"; fi
-    hearth_say "left $u alone: it is $why on this host and hearth did not mask it (list it in keepUnits to silence this, or systemctl disable --now $u and the next run masks it)"
+    t=$u
+    if [[ $why =~ ^triggered\ by\ ([^,]+), ]]; then t=${BASH_REMATCH[1]}; fi
+    hearth_say "left $u alone: it is $why on this host and hearth did not mask it (list it in keepUnits to silence this, or systemctl disable --now $t and the next run masks it)"
     hearth_apt_verdict=left
     return 0
   fi
@@ -1043,18 +1139,36 @@ hearth_apt_lift_runtime() {
   done
 }
 
-# hearth_apt_unmask_others WANTED...: lifts every mask this resource set on a unit not among WANTED (now kept or
-# protected, or its package dropped).
+# hearth_apt_unmask_others WANTED... -- KEPT...: settles every mask record of this resource on a unit not among WANTED
+# (the units it masks now): a mask it set on a unit now KEPT (in keepUnits, or protected) is lifted; any other (its
+# package dropped from the resource, so no longer decided here; or adopted, which this resource never lifts) stays, and
+# its record goes, as on delete.
 hearth_apt_unmask_others() {
-  local k u
+  local k u wanted=() kept=()
+  while [ "$#" -gt 0 ] && [ "$1" != -- ]; do
+    wanted+=("$1")
+    shift
+  done
+  if [ "$#" -gt 0 ]; then shift; fi
+  kept=("$@")
   for k in $(hearth_apt_our_keys apt/mask); do
     u=$(hearth_apt_unit_of "$k")
-    if hearth_apt_kept "$u" "$@"; then continue; fi
+    if hearth_apt_kept "$u" "${wanted[@]}"; then continue; fi
     if hearth_apt_masked "$u"; then
-      systemctl unmask -- "$u" >/dev/null 2>&1
-      hearth_step
-      hearth_say "unmasked $u"
+      if hearth_apt_kept "$u" "${kept[@]}"; then
+        systemctl unmask -- "$u" >/dev/null 2>&1
+        hearth_step
+        hearth_say "unmasked $u"
+      else
+        hearth_say "left masked: $u (its package is no longer declared by this resource; systemctl unmask $u to let the package's unit run)"
+      fi
     fi
+    hearth_forget "$k"
+  done
+  for k in $(hearth_apt_our_keys apt/mask-adopted); do
+    u=$(hearth_apt_unit_of "$k")
+    if hearth_apt_kept "$u" "${wanted[@]}"; then continue; fi
+    if hearth_apt_masked "$u"; then hearth_say "left masked: $u (masked before this resource adopted it; systemctl unmask $u to let the package's unit run)"; fi
     hearth_forget "$k"
   done
 }
@@ -1075,7 +1189,10 @@ hearth_apt_held() { apt-mark showhold -- "$1" 2>/dev/null | grep -qxF -- "$1"; }
 
 # hearth_apt_hold PACKAGE: holds PACKAGE as this resource's (recorded first) unless it is held already.
 hearth_apt_hold() {
-  if hearth_apt_held "$1"; then return 0; fi
+  if hearth_apt_held "$1"; then
+    hearth_apt_take "apt/hold/$1" "the hold on $1"
+    return 0
+  fi
   hearth_record "apt/hold/$1" "$hearth_owner"
   apt-mark hold -- "$1" >/dev/null
   hearth_step
@@ -1083,14 +1200,18 @@ hearth_apt_hold() {
 }
 
 # hearth_apt_release_holds [KEEP...]: releases every hold this resource set on a package not among KEEP (all of them
-# when none is given, as on delete).
+# when none is given, as on delete), but one on a package another resource declares now (apt/declared): its record
+# goes, the hold stays.
 # shellcheck disable=SC2120 # a delete passes no KEEP: every hold of this resource goes
 hearth_apt_release_holds() {
-  local k p
+  local k p o
   for k in $(hearth_applied_keys apt/hold); do
     p=${k##*/}
     if ! hearth_apt_ours "$k" || hearth_apt_kept "$p" "$@"; then continue; fi
-    if hearth_apt_held "$p"; then
+    o=$(hearth_apt_declarer "$p")
+    if [ -n "$o" ]; then
+      hearth_say "left the hold on $p: $o declares it now"
+    elif hearth_apt_held "$p"; then
       apt-mark unhold -- "$p" >/dev/null
       hearth_step
       hearth_say "released the hold on $p"
@@ -1102,8 +1223,8 @@ hearth_apt_release_holds() {
 # hearth_apt_say_masks VERB [REST]: one line "VERB <unit>REST" per unit this resource keeps masked.
 hearth_apt_say_masks() {
   local k
-  for k in $(hearth_applied_keys apt/mask); do
-    if hearth_apt_ours "$k"; then hearth_say "$1 $(hearth_apt_unit_of "$k")${2:-}"; fi
+  for k in $( (hearth_apt_our_keys apt/mask; hearth_apt_our_keys apt/mask-adopted) | sort -t/ -k3); do
+    hearth_say "$1 $(hearth_apt_unit_of "$k")${2:-}"
   done
 }
 
@@ -1111,8 +1232,7 @@ hearth_apt_say_masks() {
 # package's daemon must not start because its resource went away) and which pending masks will not be set.
 hearth_apt_forget_masks() {
   local k u
-  for k in $(hearth_applied_keys apt/mask); do
-    if ! hearth_apt_ours "$k"; then continue; fi
+  for k in $(hearth_apt_our_keys apt/mask) $(hearth_apt_our_keys apt/mask-adopted); do
     u=$(hearth_apt_unit_of "$k")
     if hearth_apt_masked "$u"; then hearth_say "left masked: $u (systemctl unmask $u to let the package's unit run)"; fi
     hearth_forget "$k"

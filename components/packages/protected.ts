@@ -1,8 +1,8 @@
 // The packaged units hearth never masks, whatever package ships them: what an operator reaches the host through, what
 // boots, logs, names and connects it (SystemdService's lifeline units among them), and what other hearth components
 // run (PostgresDb's server and pooler, ZfsDataset's pools, NspawnContainer's machined and nspawn units, a WireGuard
-// link). One list: the converge script gets it as one POSIX extended regular expression, the specs as this RegExp.
-// Pure (no Pulumi).
+// link), and the host's storage upkeep (software RAID, LVM). One list: the converge script gets it as one POSIX
+// extended regular expression, the specs as this RegExp. Pure (no Pulumi).
 
 /** Unit name stems (before an optional `@instance` and the suffix) that are never masked. ERE and JS alike. */
 const PROTECTED_STEMS = [
@@ -24,6 +24,14 @@ const PROTECTED_STEMS = [
     "pgbouncer", // PostgresDb's pooler
     "zfs.*", // zfs-import-cache, zfs-mount, zfs-zed, zfs-fuse, zfs-share... (ZfsDataset)
     "wg-quick", // wg-quick@.service (wireguard-tools)
+    "syslog", // syslog.socket: rsyslog's unit Requires= it (and syslog.service, the alias of the host's syslog daemon)
+    // Software RAID and LVM: assembling, monitoring, checking and scrubbing arrays, polling and monitoring volumes.
+    "mdadm.*", // mdadm-grow-continue@, mdadm-last-resort@ (.timer and .service), mdadm-waitidle
+    "mdmon.*", // mdmon@, mdmonitor, mdmonitor-oneshot (.timer and .service)
+    "mdcheck_.*", // mdcheck_start, mdcheck_continue (.timer and .service)
+    "lvm2.*", // lvm2-monitor, lvm2-lvmpolld (.socket and .service), lvm2-pvscan@
+    "dm-event", // dm-event.socket and .service: device-mapper's event daemon, which LVM's monitoring uses
+    "blk-availability",
 ];
 
 /** The expression the converge script matches a unit name against (bash `[[ =~ ]]`, POSIX ERE). */

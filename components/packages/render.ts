@@ -56,6 +56,9 @@ function convergeScript(spec: PackagesSpec, mark: OwnerMark): Script {
         `hearth_apt_keep=(${spec.keepUnits.map(shq).join(" ")})`,
         // Units hearth or the host cannot live without: never masked, whichever package ships them (protected.ts).
         `hearth_apt_protect=${shq(PROTECTED_UNIT_ERE)}`,
+        // Recorded before anything acts: which packages this resource declares (a delete of the resource they moved
+        // from leaves them, and their holds, alone).
+        'hearth_apt_declare "${apt_names[@]}"',
         // dpkg's own interrupted work first (a killed install): apt refuses to run until it is done.
         'if [ -n "$(dpkg --audit 2>/dev/null)" ]; then dpkg --configure -a; hearth_step; fi',
         // What is missing: a package not installed, or installed at a version other than its pin.
@@ -111,6 +114,7 @@ function convergeScript(spec: PackagesSpec, mark: OwnerMark): Script {
         // keepUnits is masked now, unless a SystemdService's unit file still replaces it or the host runs it).
         "apt_want_masked=()",
         "apt_pending=()",
+        "apt_kept=()",
         'for n in "${apt_names[@]}"; do',
         '  if [ -z "$(hearth_apt_installed "$n")" ]; then hearth_die 70 "package $n is not installed after apt-get install"; fi',
         '  for u in $(hearth_apt_units_installed "$n"); do',
@@ -118,12 +122,13 @@ function convergeScript(spec: PackagesSpec, mark: OwnerMark): Script {
         '    case $hearth_apt_verdict in',
         '      masked) apt_want_masked+=("$u") ;;',
         '      pending) apt_pending+=("$u") ;;',
-        '      kept) if hearth_apt_protected "$u" && ! hearth_apt_kept "$u" "${hearth_apt_keep[@]}"; then hearth_say "keep $u (hearth or the host relies on it: never masked)"; fi ;;',
+        '      kept) apt_kept+=("$u"); if hearth_apt_protected "$u" && ! hearth_apt_kept "$u" "${hearth_apt_keep[@]}"; then hearth_say "keep $u (hearth or the host relies on it: never masked)"; fi ;;',
         "    esac",
         "  done",
         "done",
-        // Masks this resource set on units it no longer masks (now kept, or their package dropped): lifted.
-        'hearth_apt_unmask_others "${apt_want_masked[@]}"',
+        // Masks this resource set on units now kept: lifted. Its other masks no longer wanted (their package dropped,
+        // or adopted): left, their records forgotten.
+        'hearth_apt_unmask_others "${apt_want_masked[@]}" -- "${apt_kept[@]}"',
         'hearth_apt_drop_pending "${apt_pending[@]}"',
         "hearth_apt_lift_runtime",
         // Holds: set where asked (recorded first as this resource's), released where no longer asked.
@@ -147,6 +152,9 @@ function deleteScript(spec: PackagesSpec, mark: OwnerMark): Script {
             `apt_names=(${spec.packages.map((p) => shq(p.name)).join(" ")})`,
             "apt_gone=()",
             'for n in "${apt_names[@]}"; do',
+            // A package another resource declares now (it moved there in this update) stays.
+            '  o=$(hearth_apt_declarer "$n")',
+            '  if [ -n "$o" ]; then hearth_say "kept $n installed: $o declares it now"; continue; fi',
             "  if dpkg-query -W -f='${db:Status-Abbrev}' -- \"$n\" 2>/dev/null | grep -q '^.i'; then apt_gone+=(\"$n\"); fi",
             "done",
             'if [ "${#apt_gone[@]}" -gt 0 ]; then',
@@ -162,7 +170,7 @@ function deleteScript(spec: PackagesSpec, mark: OwnerMark): Script {
     }
     // Masks stay (a package's daemon must not start behind hearth's back because its resource went away); their
     // records go, so a later resource declaring the package adopts them, and an unmask is the admin's to make.
-    s.raw("hearth_apt_forget_masks");
+    s.raw("hearth_apt_forget_masks", "hearth_apt_forget_declared");
     return s;
 }
 
