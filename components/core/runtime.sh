@@ -1200,8 +1200,8 @@ hearth_apt_hold() {
 }
 
 # hearth_apt_release_holds [KEEP...]: releases every hold this resource set on a package not among KEEP (all of them
-# when none is given, as on delete), but one on a package another resource declares now (apt/declared): its record
-# goes, the hold stays.
+# when none is given, as on delete), but one on a package another resource declares now (apt/declared): the hold and
+# its record stay (that resource's next converge takes the record over).
 # shellcheck disable=SC2120 # a delete passes no KEEP: every hold of this resource goes
 hearth_apt_release_holds() {
   local k p o
@@ -1210,8 +1210,11 @@ hearth_apt_release_holds() {
     if ! hearth_apt_ours "$k" || hearth_apt_kept "$p" "$@"; then continue; fi
     o=$(hearth_apt_declarer "$p")
     if [ -n "$o" ]; then
+      # Its record stays for that resource's next converge to take over.
       hearth_say "left the hold on $p: $o declares it now"
-    elif hearth_apt_held "$p"; then
+      continue
+    fi
+    if hearth_apt_held "$p"; then
       apt-mark unhold -- "$p" >/dev/null
       hearth_step
       hearth_say "released the hold on $p"
