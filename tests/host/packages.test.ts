@@ -278,12 +278,13 @@ describeHost("DebianPackages on a host with a local apt repository", function ()
         assert.match(del, /^hearth: left masked: memcached\.service \(systemctl unmask memcached\.service to let the package's unit run\)$/m);
         assert.equal((await h.exec("test -e /var/lib/hearth/applied/apt/mask/memcached.service")).code, 1, "the record is gone");
         assert.equal((await h.exec("systemctl is-enabled memcached.service")).stdout.trim(), "masked", "the mask stays");
-        // An unrecorded mask on a unit it wants masked: adopted, silently.
+        // An unrecorded mask on a unit it wants masked: adopted (never lifted by this resource), and said so.
         const two = await commands(mcMasked(), "two");
         const out = await run(two.converge);
         assert.doesNotMatch(out, /masked memcached|masked by another/);
+        assert.match(out, /^hearth: adopted the mask of memcached\.service /m);
         assert.match(out, /^hearth: mask memcached\.service$/m);
-        assert.equal(await sh("cat /var/lib/hearth/applied/apt/mask/memcached.service"), "hearth/test/hearth:apt:Packages/two\n");
+        assert.equal(await sh("cat /var/lib/hearth/applied/apt/mask-adopted/memcached.service"), "hearth/test/hearth:apt:Packages/two\n");
         // The delete's advice followed, then a third resource: no "masked by another resource".
         await run(two.del);
         await sh("systemctl unmask memcached.service >/dev/null 2>&1");
@@ -292,6 +293,53 @@ describeHost("DebianPackages on a host with a local apt repository", function ()
         assert.equal(state, "disabled", "never enabled: its postinst ran while it was masked");
         assert.match(three, /^hearth: masked memcached\.service/m);
         assert.equal(await sh("cat /var/lib/hearth/applied/apt/mask/memcached.service"), "hearth/test/hearth:apt:Packages/three\n");
+    });
+
+    it("an adopted mask, its package then dropped from packages: the mask stays, its record goes, and the run says so", async () => {
+        await resetMemcached();
+        await sh("systemctl mask memcached.service >/dev/null 2>&1");
+        const out = await run((await commands(mcMasked())).converge);
+        assert.match(out, /^hearth: adopted the mask of memcached\.service /m);
+        assert.equal(await sh("cat /var/lib/hearth/applied/apt/mask-adopted/memcached.service"), "hearth/test/hearth:apt:Packages/apps\n");
+        const dropped = await run((await commands({ packages: ["hello"] })).converge);
+        assert.match(dropped, /^hearth: left masked: memcached\.service \(masked before this resource adopted it; /m);
+        assert.doesNotMatch(dropped, /unmasked/);
+        assert.equal((await h.exec("systemctl is-enabled memcached.service")).stdout.trim(), "masked", "the admin's mask stays");
+        assert.equal((await h.exec("test -e /var/lib/hearth/applied/apt/mask-adopted/memcached.service")).code, 1);
+    });
+
+    it("a package moved to another resource in one up (its converge first): it takes the package, its hold and its mask over; the old resource's delete neither removes nor unholds it", async () => {
+        await resetMemcached();
+        const owner = (n: string) => `hearth/test/hearth:apt:Packages/${n}`;
+        const one = await commands({ packages: [{ name: "memcached", hold: true }], removeOnDelete: { reason: "a test host" } }, "one");
+        await run(one.converge);
+        const out = await run((await commands({ packages: [{ name: "memcached", hold: true }] }, "two")).converge);
+        assert.match(out, new RegExp(`^hearth: taking over package memcached from ${re(owner("one"))} `, "m"));
+        assert.match(out, new RegExp(`^hearth: taking over the hold on memcached from ${re(owner("one"))} `, "m"));
+        assert.match(out, new RegExp(`^hearth: taking over the mask of memcached\\.service from ${re(owner("one"))} `, "m"));
+        assert.match(out, /^hearth: mask memcached\.service$/m);
+        const del = await run(one.del);
+        assert.match(del, new RegExp(`^hearth: kept memcached installed: ${re(owner("two"))} declares it now$`, "m"));
+        assert.doesNotMatch(del, /released the hold|removed|left masked/);
+        await sh("dpkg -s memcached >/dev/null");
+        assert.equal((await sh("apt-mark showhold")).trim(), "memcached");
+        assert.equal((await h.exec("systemctl is-enabled memcached.service")).stdout.trim(), "masked");
+        assert.equal(await sh("cat /var/lib/hearth/applied/apt/declared/memcached /var/lib/hearth/applied/apt/hold/memcached /var/lib/hearth/applied/apt/mask/memcached.service"), `${owner("two")}\n`.repeat(3));
+    });
+
+    it("a service an enabled timer starts (the host's memcached.timer): in use, so left alone, never masked", async () => {
+        await resetMemcached();
+        await sh("printf '[Timer]\\nOnCalendar=daily\\nUnit=memcached.service\\n[Install]\\nWantedBy=timers.target\\n' >/etc/systemd/system/memcached.timer && systemctl daemon-reload && systemctl enable -q memcached.timer");
+        try {
+            const out = await run((await commands({ packages: ["memcached"] })).converge);
+            assert.match(out, /^hearth: left memcached\.service alone: it is triggered by memcached\.timer, which is enabled on this host .*systemctl disable --now memcached\.timer and the next run masks it\)$/m);
+            assert.doesNotMatch(out, /^hearth: (mask|masked) memcached/m);
+            assert.notEqual((await h.exec("systemctl is-enabled memcached.service")).stdout.trim(), "masked");
+            assert.equal((await h.exec("test -e /var/lib/hearth/applied/apt/mask/memcached.service")).code, 1);
+        } finally {
+            await sh("systemctl disable -q memcached.timer 2>/dev/null || true; rm -f /etc/systemd/system/memcached.timer; systemctl daemon-reload");
+            await resetMemcached();
+        }
     });
 
     it("a unit dropped from keepUnits while its SystemdService's unit file is there: the mask pending (no failure), set by the service's delete", async () => {
