@@ -16,7 +16,7 @@ export { ServiceDependency, Dependable, isDependable } from "./refs";
 export { htpasswdLine } from "./core/htpasswd";
 // Argument errors and the shared schema rules: site programs and libraries build their own config on them.
 export { ArgumentError, describe, HIDDEN, isSecretName } from "./core/errors";
-export { rehearse, Rehearsed } from "./core/owner";
+export { rehearse, Rehearsed, forgetClaims } from "./core/owner";
 export { declaredAt, listeningHosts } from "./core/owner";
 export * as rules from "./core/schema";
 export * as ip from "./core/ip";

@@ -137,6 +137,18 @@ export function rehearsalPoint(): void {
  * Runs `fn` as a rehearsal: claims go to a scratch registry (thrown away after), constructors stop before registering.
  * Returns what `fn` returns.
  */
+/**
+ * Forgets every claim, note and listener: a new program run starts from nothing. The Pulumi CLI runs a program once per
+ * process; a process that runs several (an automation API host reusing one Host object, a test harness) calls this
+ * before each, or the second run would see the first one's claims.
+ */
+export function forgetClaims(): void {
+    claimed = new WeakMap();
+    noted = new WeakMap();
+    listening = new WeakMap();
+    listeningHostList = [];
+}
+
 export function rehearse<T>(fn: () => T): T {
     const real = claimed;
     const realNoted = noted;

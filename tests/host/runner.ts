@@ -25,6 +25,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ChildProcess } from "child_process";
 import { isDeepStrictEqual } from "util";
+import { forgetClaims } from "../../components/core/owner";
 import { installMocks, isSecretValue, recorded, unwrapSecrets } from "../mocks";
 import { liveAddresses } from "./harness";
 import { keyFile, runSsh, SshResult, SshTarget } from "./ssh";
@@ -208,6 +209,8 @@ async function settleRpcs(): Promise<void> {
 export async function registeredCommands(program: () => unknown): Promise<RegisteredCommand[]> {
     await installMocks();
     recorded.length = 0;
+    // Each run is a new program: claims and listeners of the previous one (its Host objects may be reused) are gone.
+    forgetClaims();
     const options = new Map<string, pulumi.ResourceOptions>();
     let failure: unknown;
     await pulumi.runtime.runInPulumiStack(async () => {

@@ -22,6 +22,12 @@ function siteServices(): ServiceConfig[] {
     const services = structuredClone(doc.config["hearth:services"]) as ServiceConfig[];
     // The example idles for 60 s; the behaviour is the same at 3 s and the host tests must stay within 90 s.
     services.find((s) => s.name === "notes")!.socket.idleStopSec = 3;
+    // The test image carries pgbouncer already and no apt source: the site's packages section is proven by the
+    // packages specs, so the references to it go (the drop-in's ordering on the package is all they add).
+    for (const s of services) {
+        if (s.after) s.after = s.after.filter((r: Record<string, unknown>) => !("packages" in r));
+        if (s.after?.length === 0) delete s.after;
+    }
     services.push({
         name: "vault-reader",
         host: "web1",
