@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { PlaceholderSecret, Plan, PlannedCommand, PlannedHost } from "./plan-report";
+import { PlaceholderSecret, Plan, PlannedCommand, PlannedHost, WITHHELD } from "./plan-report";
 
 /** Marks a directory the plan wrote, so a re-plan may clear it and nothing else. */
 const MARKER = ".hearth-plan";
@@ -23,6 +23,8 @@ export function writePlan(plan: Plan, root: string): string {
         const hostDir = path.join(dir, host.name);
         for (const c of host.commands) {
             for (const f of c.files) {
+                // A secret file is the host's alone: the manifest and the printed plan list it, the plan writes nothing.
+                if (f.secret) continue;
                 const to = path.join(hostDir, f.path);
                 // Paths were checked (absolute, normalized) when parsed; this keeps a bad one from escaping anyway.
                 if (!to.startsWith(hostDir + path.sep)) throw new Error(`refusing to write ${f.path} outside ${hostDir}`);
@@ -37,7 +39,7 @@ export function writePlan(plan: Plan, root: string): string {
         }
         fs.mkdirSync(hostDir, { recursive: true });
         // Modes and owners are not carried by a checkout; the manifest shows them to a reviewer.
-        const manifest = host.commands.flatMap((c) => c.files.map((f) => `${f.path}\t${f.mode.toString(8).padStart(4, "0")}\t${f.owner}:${f.group}\t${f.sha256}\t${c.name}`));
+        const manifest = host.commands.flatMap((c) => c.files.map((f) => `${f.path}\t${f.mode.toString(8).padStart(4, "0")}\t${f.owner}:${f.group}\t${f.secret ? "(secret: withheld)" : f.sha256}\t${c.name}`));
         fs.writeFileSync(path.join(hostDir, "_files.tsv"), ["# path\tmode\towner\tsha256\tresource", ...manifest.sort()].join("\n") + "\n");
         fs.writeFileSync(path.join(hostDir, "_listeners.tsv"), tsv(["protocol", "port", "address", "listener", "scope", "resource", "declared at"], host.listeners.map((l) => [l.protocol, String(l.port), l.address ?? "*", l.listener, l.scope, l.resource, l.where ?? l.arg])));
         fs.writeFileSync(path.join(hostDir, "_packages.tsv"), tsv(["package", "version", "hold", "resource", "keepUnits"], host.packages.flatMap((p) => p.packages.map((x) => [x.name, x.version ?? "", x.hold ? "hold" : "", p.resource, p.keepUnits.join(" ")]))));
@@ -72,7 +74,7 @@ export function planSummary(plan: Plan) {
                 createBytes: c.create ? Buffer.byteLength(c.create) : undefined,
                 deleteBytes: c.delete === undefined ? undefined : Buffer.byteLength(c.delete),
                 secretFrames: c.secretFrames,
-                files: c.files.map((f) => ({ path: f.path, mode: f.mode.toString(8).padStart(4, "0"), owner: `${f.owner}:${f.group}`, bytes: Buffer.byteLength(f.content), sha256: f.sha256 })),
+                files: c.files.map((f) => ({ path: f.path, mode: f.mode.toString(8).padStart(4, "0"), owner: `${f.owner}:${f.group}`, ...(f.secret ? { secret: "withheld" } : { bytes: Buffer.byteLength(f.content), sha256: f.sha256 }) })),
                 warning: c.warning,
             })),
             listeners: h.listeners,
@@ -95,7 +97,7 @@ function commandLines(c: PlannedCommand): string[] {
     if (c.sudo) parts.push("via sudo");
     if (c.secretFrames) parts.push(`${c.secretFrames} secret(s) over stdin`);
     const lines = [`    ~ ${c.name}  ${parts.join(", ")}`];
-    for (const f of c.files) lines.push(`        ${f.path}  ${f.mode.toString(8).padStart(4, "0")} ${f.owner}:${f.group}  ${size(Buffer.byteLength(f.content))}`);
+    for (const f of c.files) lines.push(`        ${f.path}  ${f.mode.toString(8).padStart(4, "0")} ${f.owner}:${f.group}  ${f.content === WITHHELD ? "content withheld (secret)" : size(Buffer.byteLength(f.content))}`);
     if (c.warning) lines.push(`        ! ${c.warning}`);
     return lines;
 }

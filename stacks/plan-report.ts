@@ -1,6 +1,6 @@
 // Turns the resources a site registered into a per-host plan: remote commands, the files they install, and their triggers.
 import { createHash } from "crypto";
-import { countSecretFrames, InstalledFile, isSafeAbsolutePath, parseScriptFiles, unwrapCommand as unwrapHostCommand } from "../components/shell";
+import { countSecretFrames, InstalledFile, isSafeAbsolutePath, parseScriptFiles, secretFileLines, unwrapCommand as unwrapHostCommand } from "../components/shell";
 import { PACKAGES_TYPE } from "../components";
 import { isSecret, PlannedResource, unwrap } from "./plan-runtime";
 
@@ -13,6 +13,8 @@ export interface PlannedFile {
     readonly group: string;
     readonly content: string;
     readonly sha256: string;
+    /** Installed straight from a secret stdin frame (a credential, a secret HostFile): listed, never written by the plan. */
+    readonly secret?: true;
 }
 
 /** One remote command: what it runs and installs. Scripts are the inner bash text, unwrapped from `bash -c`. */
@@ -251,10 +253,11 @@ function planCommand(r: PlannedResource, component: string | undefined): Planned
     const content = /^# hearth-content: ([0-9a-f]{64})$/m.exec(create.script)?.[1];
     const explicit = Array.isArray(triggers) && triggers.length ? triggers.map(String).join(",") : undefined;
     const inputs = createHash("sha256").update(JSON.stringify([create.script, update?.script, del?.script, stdin, explicit ?? null])).digest("hex");
-    let files: InstalledFile[] = [];
+    let files: (InstalledFile & { secret?: true })[] = [];
     let warning: string | undefined;
     try {
-        files = parseScriptFiles(create.script, stdin);
+        // Files made of a secret frame (credentials, a secret HostFile) land too: listed with their content withheld.
+        files = [...parseScriptFiles(create.script, stdin), ...secretFileLines(create.script).map((f) => ({ ...f, content: WITHHELD, secret: true as const }))];
     } catch (e) {
         warning = `files not recovered: ${(e as Error).message}`;
     }

@@ -166,6 +166,19 @@ export const TREE_OWNER = "(tree owner)";
 /** A script line that reads a secret stdin frame: into a variable's file, or straight into a secret file. */
 const SECRET_FRAME_LINE = /^(?:hearth_frame "\$[a-z_][a-z0-9_]*"|hearth_install_secret \S+(?: \S+){0,3})$/;
 
+/**
+ * The files a hearth script installs straight from a secret stdin frame (`hearth_install_secret PATH [MODE [OWNER
+ * [GROUP]]]`): where they land and with what mode and owner, never what they hold.
+ */
+export function secretFileLines(script: string): Omit<InstalledFile, "content">[] {
+    const out: Omit<InstalledFile, "content">[] = [];
+    for (const line of script.split("\n")) {
+        const m = /^hearth_install_secret (\S+)(?: ([0-7]{4}))?(?: (\S+))?(?: (\S+))?$/.exec(line);
+        if (m) out.push({ path: unquote(m[1]), mode: parseInt(m[2] ?? "0600", 8), owner: unquote(m[3] ?? "root"), group: unquote(m[4] ?? "root") });
+    }
+    return out;
+}
+
 /** How many secret stdin frames a hearth script reads (their bodies are never parsed or shown). */
 export function countSecretFrames(script: string): number {
     return script.split("\n").filter((l) => SECRET_FRAME_LINE.test(l)).length;

@@ -74,6 +74,9 @@ describe("offline plan safety", function () {
         const files = walk(path.join(out, "secret"));
         assert.ok(files.includes("app1/etc/systemd/system/api.service"));
         assert.ok(!files.some((f) => f.includes("credstore")), "the credential file is the host's, not the plan's");
+        // It lands all the same: the printed plan and the manifest list it, its content withheld.
+        assert.match(good.stdout, /^ {8}\/etc\/credstore\/api\.service\/token {2}0600 root:root {2}content withheld \(secret\)$/m);
+        assert.match(fs.readFileSync(path.join(out, "secret/app1/_files.tsv"), "utf8"), /^\/etc\/credstore\/api\.service\/token\t0600\troot:root\t\(secret: withheld\)\tapi-converge$/m);
         for (const f of files) {
             const text = fs.readFileSync(path.join(out, "secret", f), "utf8");
             for (const s of secrets) assert.ok(!text.includes(s), `${f} holds a secret`);
