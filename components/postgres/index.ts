@@ -10,7 +10,6 @@ import { remoteScript } from "../host";
 import { childAliases, claimOnHost, listenOnHost, ownerMark } from "../ownership";
 import { ZfsDataset } from "../zfs";
 import { check } from "../validate";
-import { parseIp } from "../core/ip";
 import { ResolvedPostgres, resolvePostgresDbArgs } from "./args";
 import { PostgresDbArgs, PostgresGrant, PostgresPooler, PostgresTablespace, PostgresUntrustedLanguage } from "./schema";
 import { convergeStdin, renderScripts } from "./render";
@@ -70,12 +69,11 @@ export class PostgresDb extends pulumi.ComponentResource {
         listenOnHost(r.host, { protocol: "tcp", port: spec.port, listener: `postgresql@${version}-${cluster}`, scope: "local" }, mark, "port", spec.port);
         if (spec.pooler) {
             const at = spec.pooler.listenAddress;
-            // `*`, 0.0.0.0 and :: bind every address; an address is compared in its canonical form.
-            const address = at === "*" ? undefined : parseIp(at)!.text;
+            // The registry reads `*`, 0.0.0.0 and :: as every address and compares the rest in canonical form.
             listenOnHost(r.host, {
                 protocol: "tcp",
                 port: spec.pooler.port,
-                ...(address === undefined || address === "0.0.0.0" || address === "::" ? {} : { address }),
+                address: at,
                 listener: "pgbouncer",
                 scope: LOOPBACK.includes(at) ? "loopback" : "local",
             }, mark, "pooler.port", spec.pooler.port);
