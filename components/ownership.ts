@@ -1,8 +1,8 @@
 // Wiring for ownership marks: a component's mark from the running program's project and stack and its options.
 import * as pulumi from "@pulumi/pulumi";
-import { claim, claimant, claimedBy, claimListener, decodeOwner, Listener, isRehearsing, note, notedBy, ownerId, OwnerMark, rehearsedParent } from "./core/owner";
+import { claim, claimant, claimedBy, claimListener, decodeOwner, Listener, note, notedBy, ownerId, OwnerMark, rehearsedParent } from "./core/owner";
 import { ArgumentError } from "./core/errors";
-import { fail } from "./validate";
+import { check } from "./validate";
 
 export { OwnerMark, Listener } from "./core/owner";
 
@@ -28,15 +28,12 @@ export function ownerMark(type: string, name: string, opts: pulumi.ComponentReso
 
 /** Plan-time: refuses a second resource on the same host claiming `object` (names the argument that chose it). */
 export function claimOnHost(host: object, object: string, mark: OwnerMark, arg: string, value: unknown): void {
-    try {
+    check(() => {
         // One resource per mark on a host: a child and a top-level resource of the same type and name would share it,
         // and each would take the other's objects for its own leftovers.
         if (mark.declaredBy) claimMark(host, mark);
         claim(host, object, mark.id, arg, value);
-    } catch (e) {
-        if (e instanceof ArgumentError && !isRehearsing()) fail(e.arg, e.value, e.allowed);
-        throw e;
-    }
+    });
 }
 
 // The names objects are claimed by on a host, for the components that meet on one (a unit and a drop-in over it, a
@@ -60,7 +57,7 @@ export const boundFileObject = (path: string) => `bound file ${path}`;
  * claiming `owned` later is refused (`claimUnlessUsedOnHost`). Several resources may use one object.
  */
 export function useOnHost(host: object, used: string, owned: string, mark: OwnerMark, arg: string, value: unknown, allowed: (by: string) => string): void {
-    refusing(() => {
+    check(() => {
         const c = claimedBy(host, owned);
         if (c !== undefined && c.owner !== mark.id) throw new ArgumentError(arg, value, allowed(claimant(c)));
         note(host, used, mark.id, arg);
@@ -72,21 +69,11 @@ export function useOnHost(host: object, used: string, owned: string, mark: Owner
  * (`useOnHost` noted `used`): `allowed` says what is expected, given who uses it.
  */
 export function claimUnlessUsedOnHost(host: object, object: string, used: string, mark: OwnerMark, arg: string, value: unknown, allowed: (by: string) => string): void {
-    refusing(() => {
+    check(() => {
         const c = notedBy(host, used, mark.id);
         if (c !== undefined) throw new ArgumentError(arg, value, allowed(claimant(c)));
     });
     claimOnHost(host, object, mark, arg, value);
-}
-
-/** Runs a plan-time check: its ArgumentError is a ResourceError outside a rehearsal. */
-function refusing(fn: () => void): void {
-    try {
-        fn();
-    } catch (e) {
-        if (e instanceof ArgumentError && !isRehearsing()) fail(e.arg, e.value, e.allowed);
-        throw e;
-    }
 }
 
 /**
@@ -94,22 +81,16 @@ function refusing(fn: () => void): void {
  * a different listener on the same protocol and port (names the argument that chose it).
  */
 export function listenOnHost(host: object, listener: Listener, mark: OwnerMark, arg: string, value: unknown): void {
-    try {
-        claimListener(host, listener, mark.id, arg, value);
-    } catch (e) {
-        if (e instanceof ArgumentError && !isRehearsing()) fail(e.arg, e.value, e.allowed);
-        throw e;
-    }
+    check(() => claimListener(host, listener, mark.id, arg, value));
 }
 
 function claimMark(host: object, mark: OwnerMark): void {
-    try {
-        claim(host, `owner mark ${mark.id}`, mark.declaredBy!, "name", mark.id);
-    } catch (e) {
-        if (!(e instanceof ArgumentError)) throw e;
-        const other = /already managed by (.*)\)$/.exec(e.allowed)?.[1] ?? "another resource";
-        throw new ArgumentError("name", decodeOwner(mark.id), `a resource name whose mark no other resource on this host has (${mark.declaredBy} and ${other} would both mark their objects ${decodeOwner(mark.id)}): rename one`);
+    const object = `owner mark ${mark.id}`;
+    const c = claimedBy(host, object);
+    if (c !== undefined && c.owner !== mark.declaredBy) {
+        throw new ArgumentError("name", decodeOwner(mark.id), `a resource name whose mark no other resource on this host has (${mark.declaredBy} and ${claimant(c)} would both mark their objects ${decodeOwner(mark.id)}): rename one`);
     }
+    claim(host, object, mark.declaredBy!, "name", mark.id);
 }
 
 /**

@@ -75,7 +75,8 @@ function placeOf(arg: string): string | undefined {
     return arg === "" || arg === "args" ? claimContext : arg.startsWith("[") ? claimContext + arg : `${claimContext}.${arg}`;
 }
 
-function byWhom(c: Claim): string {
+/** Who made a claim, and where it was declared when the program said: for a message about a conflict. */
+export function claimant(c: Claim): string {
     return `${decodeOwner(c.owner)}${c.where ? ` ('${c.where}')` : ""}`;
 }
 
@@ -179,7 +180,7 @@ export function claim(host: object, object: string, owner: string, arg: string, 
     if (!m) claimed.set(host, (m = new Map()));
     const prev = m.get(object);
     if (prev !== undefined && prev.owner !== owner) {
-        throw new ArgumentError(arg, value, `an object no other resource on this host manages (${object} is already managed by ${byWhom(prev)})`);
+        throw new ArgumentError(arg, value, `an object no other resource on this host manages (${object} is already managed by ${claimant(prev)})`);
     }
     if (prev === undefined) m.set(object, { owner, where: placeOf(arg) });
 }
@@ -206,10 +207,6 @@ export function notedBy(host: object, object: string, except: string): Claim | u
     return noted.get(host)?.get(object)?.find((c) => c.owner !== except);
 }
 
-/** A claim shown to a person: the resource and, when the program said, where it was declared. */
-export function claimant(c: Claim): string {
-    return byWhom(c);
-}
 
 // ---- listeners ---------------------------------------------------------------------------------------------------
 // The per-host registry of every socket a program declares: services' ports and sockets, PostgreSQL, pgbouncer, Knot,
@@ -278,7 +275,7 @@ export function claimListener(host: object, declared: Listener, owner: string, a
             continue;
         }
         const on = `${l.protocol}/${l.port}${p.address ? ` on ${p.address}` : ""}`;
-        throw new ArgumentError(arg, value, `a port no other listener on this host uses (${on} is already used by ${p.listener}, declared by ${byWhom(p)})`);
+        throw new ArgumentError(arg, value, `a port no other listener on this host uses (${on} is already used by ${p.listener}, declared by ${claimant(p)})`);
     }
     list.push({ ...l, owner, arg, where: placeOf(arg) });
 }
