@@ -1,5 +1,5 @@
 // Host arguments: one zod schema that is their type and their checks; the site config's `hearth:hosts` derives from it.
-import { bool, hostAddress, int, label, list, oneOf, pattern, port, record, sshPublicKey, z } from "./core/schema";
+import { bool, dict, hostAddress, int, label, list, oneOf, pattern, port, record, sshPublicKey, z } from "./core/schema";
 import { POSIX_USER, POSIX_USER_ALLOWED } from "./core/vocab";
 import { inputArg, secretArg } from "./validate";
 
@@ -56,6 +56,20 @@ export const hostFields = {
     ...sshEndpointFields,
     sudo: bool().optional().describe("Run scripts through `sudo -n` (passwordless sudo required). @default - true when `user` is not root"),
     facts: hostFactsSchema.optional().describe("What the host can do, as declared by its owner; components refuse features a host lacks. @default {}"),
+    reapply: record(
+        {
+            all: int(0, 1_000_000).optional().describe("Raise it to run every converge on this host again on the next `up`. @default 0"),
+            resources: dict(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "a component's name (letters, digits, '.', '_', '-')", int(0, 1_000_000), "{ <component name>: counter }")
+                .optional()
+                .describe("Per component (by the name it was given): raise one to run that component's converges again on the next `up`. @default {}"),
+        },
+        "{ all?, resources? }",
+    )
+        .optional()
+        .describe(
+            "Reapply counters: part of each converge's header, so raising one makes the real engine run those converges again (they are idempotent). " +
+                "How to finish a failed `up` whose program was reverted, after `npm run check` showed the drift. @default {}",
+        ),
 };
 
 export const HostArgsSchema = record(

@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { wrapCommand } from "./shell";
+import { convergedKey, convergeTail } from "./core/check";
 import { check, checkLater } from "./validate";
 import { parseArgs } from "./core/schema";
 import { HOST_ADDRESS, HOST_KEY, HostArgs, HostArgsSchema } from "./host-schema";
@@ -21,6 +22,8 @@ export class Host {
     readonly hostKey: pulumi.Input<string>;
     readonly facts: { readonly systemd: boolean; readonly zfs: boolean; readonly zfsEncryption: boolean; readonly zfsCompression: readonly string[]; readonly postgresql: { readonly version: number; readonly cluster: string } };
     readonly connection: Connection;
+    private readonly reapplyAll: number;
+    private readonly reapplyByName: Readonly<Record<string, number>>;
 
     constructor(args: HostArgs) {
         const a = check(() => parseArgs(HostArgsSchema, args, ["host"]));
@@ -37,6 +40,8 @@ export class Host {
             zfsCompression: a.facts?.zfsCompression ?? ["off", "on", "lzjb", "gzip"],
             postgresql: a.facts?.postgresql ?? { version: 15, cluster: "main" },
         };
+        this.reapplyAll = a.reapply?.all ?? 0;
+        this.reapplyByName = a.reapply?.resources ?? {};
         const privateKey = pulumi.secret(a.privateKey);
         let proxy: command.types.input.remote.ProxyConnectionArgs | undefined;
         if (a.proxy) {
@@ -67,6 +72,14 @@ export class Host {
     wrap(script: string): string {
         return wrapCommand(script, this.sudo);
     }
+
+    /**
+     * The reapply counter of the component named `component` on this host: the host's `reapply.all` plus its own entry
+     * in `reapply.resources`. Part of its converge's header, so raising it runs that converge again on the next `up`.
+     */
+    reapplyCount(component: string | undefined): number {
+        return this.reapplyAll + (component !== undefined && Object.hasOwn(this.reapplyByName, component) ? this.reapplyByName[component] : 0);
+    }
 }
 
 export interface RemoteScriptArgs {
@@ -87,6 +100,12 @@ export interface RemoteScriptArgs {
      * command is exactly what it was without it.
      */
     readonly uses?: pulumi.Input<string>;
+    /**
+     * The component's own read-only checks (core/check.ts): calls of `hearth_check_*` runtime functions, carried in the
+     * converge as comments it never runs, for `npm run check`. The converge's files and its completion are checked
+     * without them.
+     */
+    readonly check?: readonly string[];
 }
 
 export interface RemoteScript {
@@ -116,12 +135,26 @@ export interface RemoteScript {
  */
 export function remoteScript(name: string, args: RemoteScriptArgs, opts: pulumi.CustomResourceOptions): RemoteScript {
     if (!/^[0-9a-f]{64}$/.test(args.hash)) throw new Error(`remoteScript ${name}: hash must be a sha256 hex digest`);
+    const key = convergedKey(pulumi.getProject(), pulumi.getStack(), name);
+    const component = opts.parent ? pulumi.resourceName(opts.parent) : undefined;
+    const reapply = args.host.reapplyCount(component);
+    const build = (uses: string | undefined): string =>
+        args.host.wrap(
+            [
+                `# hearth-content: ${args.hash}`,
+                ...(uses !== undefined ? [`# hearth-uses: ${uses}`] : []),
+                ...(reapply > 0 ? [`# hearth-reapply: ${reapply}`] : []),
+                args.script.replace(/\n$/, ""),
+                convergeTail(key, args.hash, uses, args.script, args.check ?? []),
+                "",
+            ].join("\n"),
+        );
     const create: pulumi.Input<string> =
         args.uses === undefined
-            ? args.host.wrap(`# hearth-content: ${args.hash}\n${args.script}`)
+            ? build(undefined)
             : pulumi.output(args.uses).apply((u) => {
                   if (!/^[0-9a-f]{64}$/.test(u)) throw new Error(`remoteScript ${name}: uses must be a sha256 hex digest`);
-                  return args.host.wrap(`# hearth-content: ${args.hash}\n# hearth-uses: ${u}\n${args.script}`);
+                  return build(u);
               });
     const converge = new command.remote.Command(
         name,

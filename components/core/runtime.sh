@@ -1504,3 +1504,131 @@ hearth_bouncer_apply() {
     hearth_record pgbouncer/lists "$lists"
   fi
 }
+
+# --- drift checks: what a host holds against what hearth applied -------------------------------------------------
+# A converge ends with hearth_converged, which records that it finished and what each file it installed held. A check
+# script (core/check.ts: "# hearth: drift check", this runtime, then per resource hearth_check_begin and its
+# hearth_check_* calls) only reads: no hearth_step, no write, no lock, no temp file, no systemctl verb but show and is-*.
+# It reports on stdout, one tab-separated line each (fields cut to one line of at most 300 characters):
+#   hearth-check <resource>                a resource's checks begin
+#   hearth-drift <what> <desired> <found>  the host differs from what was declared or applied
+#   hearth-info <what> <value>             worth knowing, not drift (a handshake's age)
+#   hearth-error <status>                  the resource's checks stopped early (its stderr says why)
+
+# hearth_converged KEY CONTENT USES PATH...: the last line of every converge: records, under converged/KEY, the content
+# hash and uses hash it converged to and the SHA-256 of each PATH it installed ("absent" when there is none), so a check
+# can tell a file changed since hearth applied it even when the desired content is a secret or unknown offline.
+hearth_converged() {
+  local rec p
+  rec="content $2"$'\n'"uses $3"
+  shift 3
+  for p in "$@"; do
+    if [ -f "$p" ] && [ ! -L "$p" ]; then rec+=$'\n'"file $p $(sha256sum <"$p" | cut -d' ' -f1)"; else rec+=$'\n'"file $p absent"; fi
+  done
+  hearth_record "converged/$1" "$rec"
+}
+
+# hearth_check_text VALUE: VALUE as one report field: control characters become spaces, cut to 300 characters.
+hearth_check_text() {
+  local v=${1//[[:cntrl:]]/ }
+  printf '%s' "${v:0:300}"
+}
+
+# hearth_check_begin RESOURCE: the checks that follow are RESOURCE's.
+hearth_check_begin() {
+  printf 'hearth-check\t%s\n' "$(hearth_check_text "$1")"
+}
+
+# hearth_check_end STATUS: closes a resource's checks; a non-zero STATUS is reported as an error of the resource.
+hearth_check_end() {
+  if [ "$1" != 0 ]; then printf 'hearth-error\t%s\n' "$1"; fi
+}
+
+# hearth_drift WHAT DESIRED FOUND: reports one difference.
+hearth_drift() {
+  printf 'hearth-drift\t%s\t%s\t%s\n' "$(hearth_check_text "$1")" "$(hearth_check_text "$2")" "$(hearth_check_text "$3")"
+}
+
+# hearth_check_info WHAT VALUE: reports a fact that is not drift.
+hearth_check_info() {
+  printf 'hearth-info\t%s\t%s\n' "$(hearth_check_text "$1")" "$(hearth_check_text "$2")"
+}
+
+# hearth_check_record KEY FIELD [NAME]: prints a field of what converged/KEY recorded: "content", "uses", or "file"
+# with NAME (a path) for that file's SHA-256; nothing when it recorded none.
+hearth_check_record() {
+  hearth_applied "converged/$1" | awk -v f="$2" -v n="${3:-}" '
+    f == "file" && $1 == "file" && $2 == n { print $3; exit }
+    f != "file" && $1 == f { print $2; exit }'
+}
+
+# hearth_check_converged KEY CONTENT USES: the resource's last converge finished, and converged to CONTENT (and to
+# USES, unless "-"): a converge that failed half-way, or another version of the program applied since, shows here.
+hearth_check_converged() {
+  local found
+  if [ -z "$(hearth_applied "converged/$1")" ]; then
+    hearth_drift "last converge" "finished (content ${2:0:12})" "none finished on this host (a failed up, or never applied)"
+    return 0
+  fi
+  found=$(hearth_check_record "$1" content)
+  if [ "$found" != "$2" ]; then
+    hearth_drift "last converge" "content ${2:0:12}" "content ${found:0:12} (a later converge did not finish, or another version was applied)"
+  fi
+  found=$(hearth_check_record "$1" uses)
+  if [ "$3" != - ] && [ "$found" != "$3" ]; then
+    hearth_drift "last converge" "uses ${3:0:12}" "uses ${found:0:12} (what it uses changed since)"
+  fi
+}
+
+# hearth_check_root_path PATH: PATH's directory and every one above it are real directories only root can change, so
+# reading PATH as root follows no link anybody else planted. Reports drift and fails otherwise (a missing directory
+# is reported as PATH absent).
+hearth_check_root_path() {
+  local dir p='' part parts
+  dir=$(hearth_parent "$1")
+  IFS=/ read -r -a parts <<<"$dir"
+  for part in '' "${parts[@]}"; do
+    if [ -n "$part" ]; then p=$p/$part; fi
+    if [ ! -e "${p:-/}" ] && [ ! -L "${p:-/}" ]; then
+      hearth_drift "$1" present absent
+      return 1
+    fi
+    if ! hearth_root_only "${p:-/}"; then
+      hearth_drift "$1" "below directories only root can change" "${p:-/} is a link, not a directory, or others can change it"
+      return 1
+    fi
+  done
+}
+
+# hearth_check_file PATH SHA256 MODE OWNER GROUP KEY: PATH is a regular file with that mode and owner, holding content
+# whose SHA-256 is SHA256; "-" for a content unknown offline (a secret, a key born on a host): then it must hold what
+# the converge KEY recorded. Reads below root-only directories only.
+hearth_check_file() {
+  local p=$1 want=$2 mode=$3 owner=$4 group=$5 key=$6 st found
+  hearth_check_root_path "$p" || return 0
+  if [ -L "$p" ]; then
+    hearth_drift "$p" "a file" "a link to $(readlink -- "$p")"
+    return 0
+  fi
+  if [ ! -e "$p" ]; then
+    hearth_drift "$p" present absent
+    return 0
+  fi
+  if [ ! -f "$p" ]; then
+    hearth_drift "$p" "a regular file" "$(stat -c %F -- "$p")"
+    return 0
+  fi
+  st=$(stat -c '%a %U %G' -- "$p")
+  found=$(printf '%04o' "$((8#${st%% *}))")
+  if [ "$found" != "$mode" ]; then hearth_drift "$p mode" "$mode" "$found"; fi
+  st=${st#* }
+  if [ "${st/ /:}" != "$owner:$group" ]; then hearth_drift "$p owner" "$owner:$group" "${st/ /:}"; fi
+  found=$(sha256sum <"$p" | cut -d' ' -f1)
+  if [ "$want" = - ]; then
+    want=$(hearth_check_record "$key" file "$p")
+    if [ -z "$want" ]; then return 0; fi
+    if [ "$found" != "$want" ]; then hearth_drift "$p content" "as hearth applied it (sha256 ${want:0:12})" "changed since (sha256 ${found:0:12})"; fi
+  elif [ "$found" != "$want" ]; then
+    hearth_drift "$p content" "sha256 ${want:0:12}" "sha256 ${found:0:12}"
+  fi
+}

@@ -184,7 +184,8 @@ export function countSecretFrames(script: string): number {
     return script.split("\n").filter((l) => SECRET_FRAME_LINE.test(l)).length;
 }
 
-function unquote(word: string): string {
+/** A word as `shq` wrote it, unquoted. */
+export function unquote(word: string): string {
     return word.startsWith("'") && word.endsWith("'") ? word.slice(1, -1).replace(/'"'"'/g, "'") : word;
 }
 
