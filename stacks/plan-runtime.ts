@@ -155,6 +155,12 @@ export interface RunOptions {
     readonly stackOutputs?: (name: string) => Record<string, unknown> | "unknown";
     /** Run as a preview: unknown values stay unknown and the applies waiting on them never run. @default false */
     readonly preview?: boolean;
+    /**
+     * Leave unknown what only the engine and the hosts know (what commands print, random values, other stacks'
+     * outputs) instead of simulating it: for the drift check, which must not compare a host with a stand-in.
+     * @default false
+     */
+    readonly unknownOutputs?: boolean;
 }
 
 export interface RunResult {
@@ -205,7 +211,7 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
                 const r: PlannedResource = { type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs ?? {} };
                 resources.push(r);
                 byUrnTail.set(`${args.type}/${args.name}`, r);
-                return { id: `${args.name}-plan-id`, state: mockState(args, opts.stackOutputs) };
+                return { id: `${args.name}-plan-id`, state: mockState(args, opts.unknownOutputs ? () => "unknown" : opts.stackOutputs, opts.unknownOutputs ?? false) };
             },
             call(args) {
                 return args.inputs;
@@ -213,7 +219,7 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
         },
         config.project,
         opts.stack,
-        opts.preview ?? false,
+        (opts.preview ?? false) || (opts.unknownOutputs ?? false),
         // The organization the real CLI would run in: PULUMI_ORG (as the workflow sets it), else a self-managed
         // backend's own name for it.
         process.env.PULUMI_ORG || "organization",
@@ -283,8 +289,23 @@ export function simulatedStdout(name: string, create: string): string {
     return lines.length ? lines.join("\n") + "\n" : "";
 }
 
-function mockState(args: pulumi.runtime.MockResourceArgs, stackOutputs?: RunOptions["stackOutputs"]): Record<string, unknown> {
+function mockState(args: pulumi.runtime.MockResourceArgs, stackOutputs: RunOptions["stackOutputs"], unknownOutputs: boolean): Record<string, unknown> {
     const state: Record<string, unknown> = { ...args.inputs };
+    switch (unknownOutputs ? args.type : "") {
+        case "command:remote:Command":
+        case "command:local:Command":
+            state.stdout = UNKNOWN_STATE;
+            state.stderr = UNKNOWN_STATE;
+            return state;
+        case "random:index/randomPassword:RandomPassword":
+        case "random:index/randomString:RandomString":
+            state.result = UNKNOWN_STATE;
+            return state;
+        case "random:index/randomBytes:RandomBytes":
+        case "random:index/randomId:RandomId":
+            for (const k of ["base64", "hex", "b64Std", "b64Url"]) state[k] = UNKNOWN_STATE;
+            return state;
+    }
     switch (args.type) {
         case "command:remote:Command":
         case "command:local:Command":

@@ -58,7 +58,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 /** The site program Pulumi.yaml names (`main`, a file or a directory with index.ts). */
-function programOf(dir: string): string {
+export function programOf(dir: string): string {
     const text = fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8");
     const main = /^main:\s*(\S+)\s*$/m.exec(text)?.[1] ?? ".";
     const p = path.resolve(dir, main);
