@@ -12,8 +12,12 @@ import { createHash } from "crypto";
 import { RUNTIME } from "./runtime";
 import { parseScriptFiles, secretFileLines, shq, TREE_OWNER, unquote } from "./shell";
 
-/** A check line: one call of a read-only runtime primitive (`hearth_check_*` or `hearth_drift`). */
-export const CHECK_LINE = /^(?:hearth_check_[a-z_]+|hearth_drift)(?: [^\n]*)?$/;
+/**
+ * A check line: one call of a read-only runtime primitive (`hearth_check_*` or `hearth_drift`) whose arguments are
+ * words as `shq` writes them (bare safe characters, or one single-quoted word), so nothing else can ride along
+ * (`;`, `$(...)`, a redirection, a second command).
+ */
+export const CHECK_LINE = /^(?:hearth_(?:[a-z]+_)?check_[a-z_]+|hearth_drift)(?: (?:[A-Za-z0-9_@%+=:,.\/-]+|'(?:[^'\n\r\0]|'"'"')*'))*$/;
 
 /** The comment that carries a check line inside a converge script. */
 export const CHECK_COMMENT = "# hearth-check: ";
