@@ -3,9 +3,9 @@
 // Read-only on every host. Exit status: 0 when the hosts match, 1 on drift, 2 when a host cannot be checked.
 import * as path from "path";
 import { UNKNOWN_STATE } from "./sdk";
-import { loadStackConfig, runProgram, unwrap } from "./plan-runtime";
+import { loadStackConfig, runProgram, simulatedHostKeys, unwrap } from "./plan-runtime";
 import { programOf } from "./plan";
-import { checkAuth, checksByHost, ConvergeCommand, exitCode, formatReports, HostReport, runHostChecks, SshAuth, UNKNOWN } from "./drift";
+import { checkAll, checkAuth, checksByHost, ConvergeCommand, exitCode, formatReports, HostReport, SshAuth, UNKNOWN } from "./drift";
 
 const USAGE = `usage: npm run check [-- --stack NAME] [--dir SITE_DIR] [--identity FILE] [--host NAME]... [--json]
   --stack NAME     the site: Pulumi.NAME.yaml (default: example)
@@ -58,12 +58,25 @@ function known(v: unknown): unknown {
     return hasUnknown(x) ? UNKNOWN : x;
 }
 
+/** A connection with each field resolved or UNKNOWN (a container's host key is known only once its parent converged). */
+function connectionFields(v: unknown, standIns: ReadonlySet<string>): unknown {
+    const c = unwrap(v);
+    if (c === UNKNOWN_STATE || !c || typeof c !== "object") return UNKNOWN;
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(c)) {
+        if (x === undefined || x === null) continue;
+        out[k] = k === "proxy" ? connectionFields(x, standIns) : k === "hostKey" && typeof x === "string" && standIns.has(x.trim().split(/\s+/).slice(0, 2).join(" ")) ? UNKNOWN : known(x);
+    }
+    return out;
+}
+
 /** The converge commands of a site, evaluated offline with what only the engine knows left unknown. */
 export async function siteConverges(dir: string, stack: string): Promise<{ commands: ConvergeCommand[]; names: Map<string, string> }> {
     const run = await runProgram({ stack, dir, program: programOf(dir), unknownOutputs: true });
+    const standIns = simulatedHostKeys(run.resources);
     const commands = run.resources
         .filter((r) => r.type === "command:remote:Command")
-        .map((r) => ({ resource: r.name, create: known(r.inputs.create), stdin: known(r.inputs.stdin), connection: known(r.inputs.connection) }));
+        .map((r) => ({ resource: r.name, create: known(r.inputs.create), stdin: known(r.inputs.stdin), connection: connectionFields(r.inputs.connection, standIns) }));
     const hosts = run.outputs.hosts;
     const names = new Map<string, string>();
     if (hosts && typeof hosts === "object") for (const [name, t] of Object.entries(hosts)) if (typeof t === "string") names.set(t, name);
@@ -85,7 +98,7 @@ async function main(argv: string[]): Promise<number> {
         if (unknown.length) throw new Error(`--host ${unknown.map((n) => JSON.stringify(n)).join(", ")}: not a host of stack '${args.stack}' (hosts: ${hosts.map((h) => h.name).join(", ")})`);
         hosts = hosts.filter((h) => args.hosts.includes(h.name) || (h.target && args.hosts.includes(`${h.target.user}@${h.target.address}:${h.target.port}`)));
     }
-    const reports: HostReport[] = await Promise.all(hosts.map((h) => runHostChecks(h, auth)));
+    const reports: HostReport[] = await checkAll(hosts, auth);
     const code = exitCode(reports);
     const seconds = { evaluate: (evaluated - started) / 1000, total: (Date.now() - started) / 1000 };
     if (args.json) {

@@ -23,7 +23,11 @@ export interface Endpoint {
     readonly address: string;
     readonly port: number;
     readonly user: string;
-    readonly hostKey: string;
+    /**
+     * Undefined when it is not known offline (a container's key, born on its parent): pinned from what the parent
+     * host's check reports (`hearth_check_hostkey`), or the host cannot be checked.
+     */
+    readonly hostKey?: string;
 }
 
 export interface HostTarget extends Endpoint {
@@ -53,12 +57,12 @@ export interface HostReport {
 function endpoint(c: unknown): Endpoint | undefined {
     if (!c || typeof c !== "object") return undefined;
     const o = c as Record<string, unknown>;
-    if (typeof o.host !== "string" || typeof o.hostKey !== "string") return undefined;
+    if (typeof o.host !== "string" || (typeof o.hostKey !== "string" && o.hostKey !== UNKNOWN)) return undefined;
     const port = o.port === undefined ? 22 : o.port;
     if (typeof port !== "number") return undefined;
     const user = o.user === undefined ? "root" : o.user;
     if (typeof user !== "string") return undefined;
-    return { address: o.host, port, user, hostKey: o.hostKey };
+    return { address: o.host, port, user, ...(typeof o.hostKey === "string" ? { hostKey: o.hostKey } : {}) };
 }
 
 function target(connection: unknown): HostTarget | undefined {
@@ -85,12 +89,12 @@ export function checksByHost(commands: readonly ConvergeCommand[], names: Readon
     };
     for (const c of commands) {
         if (c.create === undefined) continue; // a lifecycle command: nothing to check
-        const t = c.connection === UNKNOWN ? undefined : target(c.connection);
+        const t = target(c.connection);
         if (!t) {
             unknownHost(c.resource);
             continue;
         }
-        const id = `${describe(t)} ${t.hostKey}${t.proxy ? ` via ${describe(t.proxy)}` : ""}`;
+        const id = `${describe(t)} ${t.hostKey ?? "?"}${t.proxy ? ` via ${describe(t.proxy)} ${t.proxy.hostKey ?? "?"}` : ""}`;
         const h = hosts.get(id) ?? { name: names.get(describe(t)) ?? describe(t), target: t, sudo: false, checks: [], problems: [] };
         hosts.set(id, h);
         if (c.create === UNKNOWN || typeof c.create !== "string") {
@@ -138,14 +142,16 @@ function knownName(e: Endpoint): string {
 /** An ssh_config value: refuses anything that could break out of its line or be read as two words. */
 function cfg(v: string | number): string {
     const s = String(v);
-    if (!/^[A-Za-z0-9_.:@%+\/=-]+$/.test(s)) throw new Error(`refusing ${JSON.stringify(s)} in an ssh config line`);
+    if (!/^[A-Za-z0-9_.:@%+\/=-]+$/.test(s) || s.startsWith("-")) throw new Error(`refusing ${JSON.stringify(s)} in an ssh config line`);
     return s;
 }
 
 /** The ssh client setup for a target, in a fresh private directory: the host keys pinned and nothing else trusted. */
 function sshSetup(dir: string, t: HostTarget, auth: SshAuth): string[] {
+    // Every value is checked before anything is written: a hostile address never reaches known_hosts either.
+    for (const e of [t, ...(t.proxy ? [t.proxy] : [])]) [e.address, e.port, e.user].forEach(cfg);
     const known = [t, ...(t.proxy ? [t.proxy] : [])].map((e) => {
-        const key = e.hostKey.trim().split(/\s+/).slice(0, 2).join(" ");
+        const key = e.hostKey!.trim().split(/\s+/).slice(0, 2).join(" ");
         return `${knownName(e)} ${key}`;
     });
     fs.writeFileSync(path.join(dir, "known_hosts"), known.join("\n") + "\n", { mode: 0o600 });
@@ -180,13 +186,20 @@ export async function runHostChecks(h: HostChecks, auth: SshAuth): Promise<HostR
         resources,
     });
     if (!h.target) return done("error", [], h.problems.join("; "));
+    const unpinned = [h.target, ...(h.target.proxy ? [h.target.proxy] : [])].filter((e) => e.hostKey === undefined);
+    if (unpinned.length) return done("error", [], `the host key of ${unpinned.map(describe).join(" and ")} is not known offline, and no host checked before it reported one (is its container's parent host in this check?)`);
     if (h.checks.length === 0) return done(h.problems.length ? "error" : "clean", [], h.problems.length ? h.problems.join("; ") : undefined);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-check-"));
     try {
-        const argv = sshSetup(dir, h.target, auth);
+        let argv: string[];
+        try {
+            argv = sshSetup(dir, h.target, auth);
+        } catch (e) {
+            return done("error", [], `cannot check ${JSON.stringify(describe(h.target))}: ${(e as Error).message}`);
+        }
         const remote = h.sudo ? "sudo -n -- bash --noprofile --norc -s" : "bash --noprofile --norc -s";
         const r = await sshRun(argv, remote, renderHostCheck(h.name, h.checks), (auth.timeoutSeconds ?? 120) * 1000);
-        if (r.code === 255 || r.code === null) return done("error", [], `cannot reach ${describe(h.target)} over SSH: ${lastLines(r.stderr) || r.reason || `ssh exited ${r.code}`}`);
+        if (r.code === 255 || r.code === null) return done("error", [], `cannot reach ${describe(h.target)} over SSH: ${[r.reason, lastLines(r.stderr)].filter(Boolean).join(": ") || `ssh exited ${r.code}`}`);
         const resources = parseCheckOutput(r.stdout);
         if (r.code !== 0) return done("error", resources, `the check script exited ${r.code} on ${describe(h.target)}: ${lastLines(r.stderr)}`);
         const missing = h.checks.filter((c) => !resources.some((x) => x.resource === c.resource));
@@ -226,6 +239,23 @@ function sshRun(argv: string[], remote: string, input: string, timeoutMs: number
         });
         child.stdin.end(input);
     });
+}
+
+/**
+ * Checks every host, each in one session, all at once: first those whose host keys are known offline, then those
+ * whose keys a checked host reported (a container's, recorded by its parent's converge), pinned to that key.
+ */
+export async function checkAll(hosts: readonly HostChecks[], auth: SshAuth): Promise<HostReport[]> {
+    const pinned = (t: Endpoint | undefined) => !t || t.hostKey !== undefined;
+    const ready = (h: HostChecks) => pinned(h.target) && pinned(h.target?.proxy);
+    const first = await Promise.all(hosts.filter(ready).map((h) => runHostChecks(h, auth)));
+    const learned = new Map<string, string>();
+    for (const r of first) for (const x of r.resources) for (const k of x.hostKeys) if (!learned.has(k.address)) learned.set(k.address, k.key);
+    const pin = (e: Endpoint): Endpoint => (e.hostKey === undefined && learned.has(e.address) ? { ...e, hostKey: learned.get(e.address) } : e);
+    const later = hosts.filter((h) => !ready(h)).map((h) => ({ ...h, target: h.target && { ...pin(h.target), ...(h.target.proxy ? { proxy: pin(h.target.proxy) } : {}) } }));
+    const second = await Promise.all(later.map((h) => runHostChecks(h, auth)));
+    const order = new Map(hosts.map((h, i) => [h.name, i]));
+    return [...first, ...second].sort((a, b) => (order.get(a.host) ?? 0) - (order.get(b.host) ?? 0));
 }
 
 /** 0 when every host matches, 1 on drift, 2 when a host (or a resource on it) could not be checked. */

@@ -279,14 +279,25 @@ export function planPublicKey(seed: string): string {
  * What a converge script reports on stdout that components read back (public halves of keys generated on the host).
  * A plan has no host, so these are placeholders derived from the resource name.
  */
-export function simulatedStdout(name: string, create: string): string {
+export function simulatedStdout(name: string, create: string, hostKeyOnly = false): string {
     const lines: string[] = [];
     if (WG_PUBLIC_KEY.printedBy(create)) lines.push(WG_PUBLIC_KEY.line(planPublicKey(name)));
-    if (NSPAWN_HOST_KEY.printedBy(create)) {
+    if (hostKeyOnly || NSPAWN_HOST_KEY.printedBy(create)) {
         const blob = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from("ssh-ed25519"), Buffer.from([0, 0, 0, 32]), fakeBytes(name, 32)]);
         lines.push(NSPAWN_HOST_KEY.line(`ssh-ed25519 ${blob.toString("base64")}`));
     }
     return lines.length ? lines.join("\n") + "\n" : "";
+}
+
+/** The stand-in host keys a run gave the containers whose converges print one (by their converge commands). */
+export function simulatedHostKeys(resources: readonly PlannedResource[]): Set<string> {
+    const out = new Set<string>();
+    for (const r of resources) {
+        if (r.type !== "command:remote:Command" || !NSPAWN_HOST_KEY.printedBy(String(unwrap(r.inputs.create) ?? ""))) continue;
+        const k = NSPAWN_HOST_KEY.parse(simulatedStdout(r.name, "", true));
+        if (k) out.add(k);
+    }
+    return out;
 }
 
 function mockState(args: pulumi.runtime.MockResourceArgs, stackOutputs: RunOptions["stackOutputs"], unknownOutputs: boolean): Record<string, unknown> {
@@ -294,7 +305,9 @@ function mockState(args: pulumi.runtime.MockResourceArgs, stackOutputs: RunOptio
     switch (unknownOutputs ? args.type : "") {
         case "command:remote:Command":
         case "command:local:Command":
-            state.stdout = UNKNOWN_STATE;
+            // A container's host key stays a stand-in (the check tool knows it as one, `simulatedHostKeys`, and pins the
+            // key the parent host reports): left unknown, it would leave the whole connection of the container unknown.
+            state.stdout = NSPAWN_HOST_KEY.printedBy(String(unwrap(args.inputs.create) ?? "")) ? simulatedStdout(args.name, "", true) : UNKNOWN_STATE;
             state.stderr = UNKNOWN_STATE;
             return state;
         case "random:index/randomPassword:RandomPassword":

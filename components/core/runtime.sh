@@ -1632,3 +1632,11 @@ hearth_check_file() {
     hearth_drift "$p content" "sha256 ${want:0:12}" "sha256 ${found:0:12}"
   fi
 }
+
+# hearth_check_hostkey ADDRESS KEY: reports the SSH host key recorded under KEY (by the converge of a machine reached
+# at ADDRESS, e.g. a container's), so a check can pin it for that machine's own checks: not drift, a fact.
+hearth_check_hostkey() {
+  local k
+  k=$(hearth_applied "$2")
+  if [[ $k =~ ^ssh-ed25519\ [A-Za-z0-9+/]+={0,2}$ ]]; then printf 'hearth-hostkey\t%s\t%s\n' "$(hearth_check_text "$1")" "$k"; fi
+}
