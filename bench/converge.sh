@@ -1,5 +1,6 @@
 #!/bin/bash
-# npm run bench:converge: installs what the comparison needs on a fresh Debian machine (ansible-core, the test-host tools), then runs it.
+# npm run bench:converge (and bench:check, which passes --check first): installs what the comparison needs on a fresh
+# Debian machine (ansible-core, the test-host tools), then runs it.
 set -euo pipefail
 cd "$(dirname -- "$0")/.."
 missing=()
@@ -11,4 +12,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -q
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${missing[@]}"
 fi
-exec npx tsx bench/converge.ts "$@"
+bench=bench/converge.ts
+if [ "${1:-}" = "--check" ]; then bench=bench/check.ts; shift; fi
+exec npx tsx "$bench" "$@"
