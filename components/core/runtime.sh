@@ -680,6 +680,162 @@ hearth_zfs_forget() {
   hearth_forget "zfs-before/${1//\//+}"
 }
 
+# hearth_check_zfs_dataset DS OWNER [PROP=VALUE...]: DS exists and carries OWNER as its own hearth:owner mark, each PROP
+# has VALUE (as `zfs get -Hp` prints it) set on DS itself, and DS is mounted where ZFS mounts it (canmount=on, an
+# absolute mountpoint). Read-only: zfs get and zfs list only.
+hearth_check_zfs_dataset() {
+  local ds=$1 owner=$2 kv p want got found
+  shift 2
+  if ! zfs list -H -o name "${ds%%/*}" >/dev/null; then hearth_die 69 "pool ${ds%%/*} is not available (is ZFS running and the pool imported?)"; fi
+  if ! hearth_zfs_exists "$ds"; then
+    hearth_drift "dataset $ds" present absent
+    return 0
+  fi
+  found=$(zfs get -H -o value -s local hearth:owner "$ds")
+  if [ "$found" != "$owner" ]; then hearth_drift "dataset $ds owner mark" "$owner" "${found:-none}"; fi
+  for kv in "$@"; do
+    p=${kv%%=*}
+    want=${kv#*=}
+    got=$(zfs get -H -p -o value,source "$p" "$ds")
+    if [ "$got" = "$want"$'\t'local ]; then continue; fi
+    found=${got%%$'\t'*}
+    case ${got#*$'\t'} in
+      local) ;;
+      -) found="$found (not set)" ;;
+      *) found="$found (${got#*$'\t'})" ;;
+    esac
+    hearth_drift "dataset $ds $p" "$want" "$found"
+  done
+  if [ "$(zfs get -H -o value canmount "$ds")" = on ]; then
+    p=$(zfs get -H -o value mountpoint "$ds")
+    if [[ $p == /* ]] && [ "$(zfs get -H -o value mounted "$ds")" != yes ]; then hearth_drift "dataset $ds mounted" "at $p" "not mounted"; fi
+  fi
+}
+
+# hearth_check_zfs_origin DS ORIGIN: a clone's origin, reported (not drift) when DS no longer comes from ORIGIN (it
+# was promoted, or existed before): ORIGIN is used only when the dataset is created.
+hearth_check_zfs_origin() {
+  local found
+  if ! hearth_zfs_exists "$1"; then return 0; fi
+  found=$(zfs get -H -o value origin "$1")
+  if [ "$found" != "$2" ]; then hearth_check_info "dataset $1 origin" "$found (declared $2, used only when it was created)"; fi
+}
+
+# hearth_check_zfs_encrypted DS: DS is encrypted and its key is loaded.
+hearth_check_zfs_encrypted() {
+  local found
+  if ! hearth_zfs_exists "$1"; then return 0; fi
+  found=$(zfs get -H -o value encryption "$1")
+  if [ "$found" = off ] || [ "$found" = - ]; then hearth_drift "dataset $1 encryption" aes-256-gcm "$found"; return 0; fi
+  found=$(zfs get -H -o value keystatus "$1")
+  if [ "$found" != available ]; then hearth_drift "dataset $1 key" loaded "$found"; fi
+}
+
+# --- containers (NspawnContainer) ------------------------------------------------------------------------------
+# A container's tree (/var/lib/machines/<machine>) is read only as its owner (hearth_run_below), never by root through
+# a path: a link planted inside is reported, never followed. A tree owned by root is read only while it is idle.
+
+# hearth_below_stat REL: in a child shell as the tree's owner, in the tree: one line describing REL without following
+# a link at it or above it: "file <octal mode> <sha256>", "link <component> <target>", "absent" or "other <type>".
+hearth_below_stat() {
+  local p=. part parts
+  IFS=/ read -r -a parts <<<"$1"
+  for part in "${parts[@]}"; do
+    p=$p/$part
+    if [ -L "$p" ]; then
+      printf 'link %s %s\n' "${p#./}" "$(readlink -- "$p")"
+      return 0
+    fi
+  done
+  if [ ! -e "$1" ]; then echo absent; return 0; fi
+  if [ ! -f "$1" ]; then printf 'other %s\n' "$(stat -c %F -- "$1")"; return 0; fi
+  printf 'file %04o %s\n' "$((8#$(stat -c %a -- "$1")))" "$(sha256sum <"$1" | cut -d' ' -f1)"
+}
+
+# hearth_check_tree ROOT UNIT: ROOT (a container's tree, run by UNIT) may be read below: a real directory below
+# directories only root can change, owned by someone other than root or idle. Fails (after reporting) otherwise.
+hearth_check_tree() {
+  hearth_check_root_path "$1" || return 1
+  if [ -L "$1" ] || [ ! -d "$1" ]; then
+    hearth_drift "$1" "a directory" "$(if [ -L "$1" ]; then echo a link; elif [ -e "$1" ]; then echo not a directory; else echo absent; fi)"
+    return 1
+  fi
+  if [ "$(stat -c %u -- "$1")" = 0 ] && ! hearth_unit_idle "$2"; then
+    hearth_check_info "$1" "files inside not checked: the tree is owned by root while the container runs"
+    return 1
+  fi
+}
+
+# hearth_check_below_file ROOT REL SHA256 MODE [DESIRED]: ROOT/REL, read as the tree's owner (hearth_check_tree
+# passed), is a regular file (no link at it or above it) with MODE and content whose SHA-256 is SHA256 (any, for "-"); DESIRED names
+# that content in a report (a content recorded on the host). Fails when REL is not a regular file.
+hearth_check_below_file() {
+  local root=$1 rel=$2 want=$3 mode=$4 st found
+  st=$(HEARTH_TREE_IDLE=1 hearth_run_below "$root" bash --noprofile --norc -c "$(declare -f hearth_below_stat)"'
+hearth_below_stat "$@"' hearth-stat "$rel")
+  case $st in
+    "file "*)
+      st=${st#file }
+      found=${st#* }
+      if [ "${st%% *}" != "$mode" ]; then hearth_drift "$root/$rel mode" "$mode" "${st%% *}"; fi
+      if [ "$want" = - ]; then
+        :
+      elif [ -n "${5:-}" ] && [ "$found" != "$want" ]; then
+        hearth_drift "$root/$rel content" "$5" "changed since (sha256 ${found:0:12})"
+      elif [ "$found" != "$want" ]; then
+        hearth_drift "$root/$rel content" "sha256 ${want:0:12}" "sha256 ${found:0:12}"
+      fi
+      return 0
+      ;;
+    "link $rel "*) hearth_drift "$root/$rel" "a file" "a link to ${st#"link $rel "}" ;;
+    "link "*)
+      st=${st#link }
+      hearth_drift "$root/$rel" "a file" "$root/${st%% *} is a link to ${st#* }"
+      ;;
+    absent) hearth_drift "$root/$rel" present absent ;;
+    *) hearth_drift "$root/$rel" "a regular file" "${st#other }" ;;
+  esac
+  return 1
+}
+
+# hearth_check_nspawn_files MACHINE [REL SHA256 MODE]...: inside the tree of container MACHINE, read as its owner: each
+# REL hearth puts there, then the identity the converge made (its mark holds the token recorded under
+# nspawn-identity/MACHINE, its SSH host key is the one recorded under nspawn-hostkey/MACHINE).
+hearth_check_nspawn_files() {
+  local m=$1 root=/var/lib/machines/$1 token key found
+  shift
+  hearth_check_tree "$root" "systemd-nspawn@$m.service" || return 0
+  while [ "$#" -ge 3 ]; do
+    hearth_check_below_file "$root" "$1" "$2" "$3" || true
+    shift 3
+  done
+  token=$(hearth_applied "nspawn-identity/$m")
+  key=$(hearth_applied "nspawn-hostkey/$m")
+  if [ -z "$token" ] || [ -z "$key" ]; then
+    hearth_drift "container $m identity" "recorded on the host" "none recorded"
+    return 0
+  fi
+  hearth_check_below_file "$root" etc/.hearth-container "$(printf '%s %s\n' "$m" "$token" | sha256sum | cut -d' ' -f1)" 0644 "as hearth applied it" || true
+  if hearth_check_below_file "$root" etc/ssh/ssh_host_ed25519_key.pub - 0644; then
+    found=$(HEARTH_TREE_IDLE=1 hearth_read_below "$root" etc/ssh/ssh_host_ed25519_key.pub | head -n 1 | cut -d' ' -f1,2)
+    if [ "$found" != "$key" ]; then hearth_drift "container $m SSH host key" "as hearth recorded it (...${key: -12})" "changed since (...${found: -12})"; fi
+  fi
+}
+
+# hearth_check_nspawn_unit MACHINE: the container's unit is enabled, active and loaded from its current files, and
+# machines.target (which starts it at boot) is enabled.
+hearth_check_nspawn_unit() {
+  local u=systemd-nspawn@$1.service found
+  found=$(systemctl is-enabled -- "$u" 2>/dev/null) || true
+  if [ "$found" != enabled ]; then hearth_drift "unit $u enabled" enabled "${found:-unknown}"; fi
+  found=$(systemctl is-active -- "$u" 2>/dev/null) || true
+  if [ "$found" != active ]; then hearth_drift "unit $u active" active "${found:-unknown}"; fi
+  found=$(systemctl show -p NeedDaemonReload --value -- "$u" 2>/dev/null) || true
+  if [ "$found" = yes ]; then hearth_drift "unit $u loaded" "from its current files" "stale (needs a daemon-reload)"; fi
+  found=$(systemctl is-enabled machines.target 2>/dev/null) || true
+  if [ "$found" != enabled ]; then hearth_drift "unit machines.target enabled" enabled "${found:-unknown}"; fi
+}
+
 # --- finding what a resource owns by its mark --------------------------------------------------------------------
 # hearth_marked FILE...: prints each FILE (a regular file, not a link) whose "# hearth-owner:" (or "; hearth-owner:")
 # line names this resource or one of its aliases. What a renamed object left behind is found by its mark, never by

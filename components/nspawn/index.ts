@@ -11,7 +11,7 @@ import { CONTAINER_TYPE } from "../tokens";
 import { ZfsDataset, ZfsDatasetArgs } from "../zfs";
 import { check } from "../validate";
 import { NspawnBindMount, NspawnCapability, NspawnContainerArgs, ResolvedContainer, resolveContainerArgs } from "./args";
-import { dropInPath, MACHINES_DIR, renderConverge, renderDelete } from "./render";
+import { dropInPath, MACHINES_DIR, renderCheck, renderConverge, renderDelete } from "./render";
 
 export { NspawnContainerArgs, NspawnBindMount, NspawnCapability, resolveContainerArgs };
 export { checkNspawnContainer, nspawnContainerFields, nspawnContainerShape, NspawnContainerArgsSchema, nspawnSshSchema } from "./schema";
@@ -83,6 +83,7 @@ export class NspawnContainer extends pulumi.ComponentResource {
             stdin: frameStdin(converge.files.map((f) => f.content)),
             deleteScript: renderDelete(spec, mark),
             hash: contentHash(converge.script, ...converge.files.map((f) => `${f.path}\0${f.content}`)),
+            check: renderCheck(spec),
             // The container stops before its dataset is destroyed.
             deleteBefore: this.dataset ? [this.dataset] : [],
         }, { parent: this, dependsOn: this.dataset ? [this.dataset] : [] }).converge;

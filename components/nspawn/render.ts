@@ -1,4 +1,5 @@
 // NspawnContainer renderer: the .nspawn file, the unit drop-in, the files put inside the rootfs, converge and delete scripts. Pure.
+import { createHash } from "crypto";
 import type { ContainerProps } from "../core/props";
 import { OwnerMark } from "../core/owner";
 import { NSPAWN_HOST_KEY } from "../core/protocols";
@@ -260,6 +261,20 @@ export function renderConverge(c: ContainerSpec, mark: OwnerMark): { script: str
     recordMachine(s, m);
     s.raw(NSPAWN_HOST_KEY.emit(`"$(hearth_applied ${shq(hostKeyKey(m))})"`));
     return { script: s.render(), files: s.installedFiles as RenderedFile[] };
+}
+
+/**
+ * The container's own checks, from the model its converge applies: its unit enabled and running, then inside its tree,
+ * read as the tree's owner, each file hearth puts there (content and mode) and the identity the converge made and
+ * recorded (its mark, its SSH host key). The .nspawn file, the drop-in and the staged copies are files the converge
+ * installs, checked without these lines.
+ */
+export function renderCheck(c: ContainerSpec): string[] {
+    const inner = innerFiles(c).flatMap((f) => [f.rel, createHash("sha256").update(f.content, "utf8").digest("hex"), mode8(f.mode)]);
+    return [
+        ["hearth_check_nspawn_unit", c.machine].map(shq).join(" "),
+        ["hearth_check_nspawn_files", c.machine, ...inner].map(shq).join(" "),
+    ];
 }
 
 /**

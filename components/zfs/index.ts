@@ -109,7 +109,7 @@ export class ZfsDataset extends pulumi.ComponentResource {
         // lifecycle command, which no replacement can run.
         const cmds = remoteScript(
             `${name}-dataset`,
-            { host: r.host, script: rendered.script, stdin: rendered.stdin || undefined, deleteScript: rendered.deleteScript, hash: rendered.hash },
+            { host: r.host, script: rendered.script, stdin: rendered.stdin || undefined, deleteScript: rendered.deleteScript, hash: rendered.hash, check: rendered.check },
             { parent: this },
         );
         this.command = cmds.converge;

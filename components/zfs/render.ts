@@ -44,6 +44,8 @@ export interface RenderedDataset {
     readonly stdin: string;
     readonly deleteScript: string;
     readonly hash: string;
+    /** The read-only check lines (core/check.ts) of what the converge sets: the files it installs are checked without them. */
+    readonly check: readonly string[];
 }
 
 export function poolOf(dataset: string): string {
@@ -319,10 +321,23 @@ export function renderDelete(spec: DatasetSpec, mark: OwnerMark): string {
     return s.render();
 }
 
+/**
+ * The dataset's own checks, from the model its converge sets: it exists with this resource's mark, every property
+ * hearth sets (hearth:props too) has its value set on the dataset itself, and it is mounted where ZFS mounts it; a
+ * clone's origin and an encrypted dataset's key. The snapshot timer is a SystemdService, which checks itself.
+ */
+export function renderCheck(spec: DatasetSpec, mark: OwnerMark): string[] {
+    const sets = [...wanted(spec).map(([k, v]) => `${k}=${v}`), `${PROPS_PROP}=${propsList(spec)}`];
+    const out = [["hearth_check_zfs_dataset", spec.dataset, mark.id, ...sets].map(shq).join(" ")];
+    if (spec.origin !== undefined) out.push(["hearth_check_zfs_origin", spec.dataset, spec.origin].map(shq).join(" "));
+    if (spec.encryption) out.push(["hearth_check_zfs_encrypted", spec.dataset].map(shq).join(" "));
+    return out;
+}
+
 export function renderDataset(spec: DatasetSpec, mark: OwnerMark): RenderedDataset {
     const s = convergeScript(spec, mark);
     const script = s.render();
     const bodies = s.installedFiles.map((f) => f.content);
     const deleteScript = renderDelete(spec, mark);
-    return { script, stdin: frameStdin(bodies), deleteScript, hash: contentHash(script, deleteScript, ...bodies) };
+    return { script, stdin: frameStdin(bodies), deleteScript, hash: contentHash(script, deleteScript, ...bodies), check: renderCheck(spec, mark) };
 }
