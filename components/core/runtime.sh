@@ -1661,6 +1661,189 @@ hearth_bouncer_apply() {
   fi
 }
 
+# --- WireGuard (WireguardLink) -----------------------------------------------------------------------------------
+# The desired peer keys are born on other hosts and unknown offline: the check compares the running interface with
+# the config and key files hearth installed on this host (whose content the generic checks compare with what was
+# declared or applied). It never prints a private or preshared key: `wg show dump` is cut to public fields at once.
+
+# hearth_wg_conf_peers CONF: the peers a wg-quick config lists, one tab-separated line each: public key, name (the
+# comment line right above its [Peer], or -), endpoint, allowed IPs (sorted, comma-separated), keepalive; "-" for
+# an endpoint or allowed IPs it does not give, "off" for no keepalive. A first line "port\t<ListenPort or ->".
+hearth_wg_conf_peers() {
+  awk '
+    function flush() { if (key != "") print key "\t" name "\t" ep "\t" sorted(ips) "\t" ka; key = "" }
+    function sorted(s,   n, a, i, j, t, out) {
+      gsub(/[ \t]/, "", s); n = split(s, a, ",")
+      for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+      out = ""; for (i = 1; i <= n; i++) if (a[i] != "") out = out (out == "" ? "" : ",") a[i]
+      return out == "" ? "-" : out
+    }
+    BEGIN { port = "-"; key = "" }
+    /^[ \t]*#/ { c = $0; sub(/^[ \t]*#[ \t]*/, "", c); comment = c; next }
+    /^[ \t]*\[/ {
+      flush(); section = tolower($0); gsub(/[ \t\[\]]/, "", section)
+      if (section == "peer") { inpeer = 1; name = comment == "" ? "-" : comment; ep = "-"; ips = "-"; ka = "off"; key = "?" } else inpeer = 0
+      comment = ""; next
+    }
+    /=/ {
+      k = $0; sub(/=.*/, "", k); gsub(/[ \t]/, "", k); k = tolower(k)
+      v = $0; sub(/^[^=]*=[ \t]*/, "", v); sub(/[ \t]+$/, "", v)
+      if (!inpeer && k == "listenport") port = v
+      if (inpeer && k == "publickey") key = v
+      if (inpeer && k == "endpoint") ep = v
+      if (inpeer && k == "allowedips") ips = (ips == "-" ? "" : ips ",") v
+      if (inpeer && k == "persistentkeepalive") ka = (v == "0" || v == "off") ? "off" : v
+      comment = ""; next
+    }
+    { comment = "" }
+    END { flush(); print "port\t" port }
+  ' "$1"
+}
+
+# hearth_wg_running IF: the running interface without its secrets: "if\t<public key>\t<listen port>", then per peer
+# "peer\t<public key>\t<endpoint>\t<allowed IPs, sorted, comma-separated>\t<latest handshake>\t<keepalive>".
+hearth_wg_running() {
+  wg show "$1" dump | awk -F '\t' '
+    NR == 1 { print "if\t" $2 "\t" $3; next }
+    { n = split($4, a, ","); for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+      s = ""; for (i = 1; i <= n; i++) if (a[i] != "(none)") s = s (s == "" ? "" : ",") a[i]
+      print "peer\t" $1 "\t" ($3 == "(none)" ? "-" : $3) "\t" (s == "" ? "-" : s) "\t" $5 "\t" $8 }'
+}
+
+# hearth_wg_endpoint_matches WANT FOUND: FOUND (host:port as wg shows it) is WANT, or WANT's name resolves to FOUND's
+# address (a name endpoint is resolved when the interface takes it).
+hearth_wg_endpoint_matches() {
+  local host port
+  if [ "$1" = "$2" ]; then return 0; fi
+  host=${1%:*} port=${1##*:}
+  if [[ $host =~ ^\[ ]] || [[ $host =~ ^[0-9.]+$ ]] || [ "$port" != "${2##*:}" ]; then return 1; fi
+  host=$(getent ahosts "$host" | awk -v f="${2%:*}" '{ a = $1; if (a ~ /:/) a = "[" a "]"; if (a == f) { print "y"; exit } }') || true
+  [ "$host" = y ]
+}
+
+# hearth_wg_diff IF CONF KEY: how running interface IF differs from CONF and KEY, one tab-separated line each:
+# "drift\t<what>\t<desired>\t<found>" (what starts with "interface" when IF is absent or down), then per peer
+# "info\t<what>\t<latest handshake>". Changes nothing; the converge and the check share it.
+hearth_wg_diff() {
+  local ifc=$1 key=$3 line found want tag f k name ep ips ka rk rep rips rhs rka running=() peers=()
+  if ! line=$(ip -o link show dev "$ifc" 2>/dev/null); then
+    printf 'drift\tinterface %s\tup\tabsent\n' "$ifc"
+    return 0
+  fi
+  line=${line#*<}
+  if [[ ,${line%%>*}, != *,UP,* ]]; then printf 'drift\tinterface %s\tup\tdown\n' "$ifc"; fi
+  mapfile -t running < <(hearth_wg_running "$ifc" 2>/dev/null)
+  if [ "${#running[@]}" = 0 ]; then
+    printf 'drift\tinterface %s\ta WireGuard interface\twg show cannot read it\n' "$ifc"
+    return 0
+  fi
+  if [ -f "$key" ]; then
+    want=$(wg pubkey <"$key" 2>/dev/null) || want="(not a key)"
+    IFS=$'\t' read -r _ found _ <<<"${running[0]}"
+    if [ "$found" != "$want" ]; then printf 'drift\tpublic key of %s\t%s\t%s\n' "$ifc" "${want:0:8}... (the half of $key)" "${found:0:8}..."; fi
+  fi
+  mapfile -t peers < <(hearth_wg_conf_peers "$2")
+  IFS=$'\t' read -r _ _ found <<<"${running[0]}"
+  want=${peers[-1]#port$'\t'}
+  if [ "$want" != - ] && [ "$want" != "$found" ]; then printf 'drift\tlisten port of %s\t%s\t%s\n' "$ifc" "$want" "$found"; fi
+  for line in "${peers[@]}"; do
+    IFS=$'\t' read -r k name ep ips ka <<<"$line"
+    if [ "$k" = port ]; then continue; fi
+    tag="peer $name (${k:0:8}...)"
+    if [ "$name" = - ]; then tag="peer ${k:0:8}..."; fi
+    found=
+    for f in "${running[@]:1}"; do
+      IFS=$'\t' read -r _ rk rep rips rhs rka <<<"$f"
+      if [ "$rk" = "$k" ]; then found=y; break; fi
+    done
+    if [ -z "$found" ]; then
+      printf 'drift\t%s\tpresent\tabsent\n' "$tag"
+      continue
+    fi
+    if [ "$ep" != - ] && ! hearth_wg_endpoint_matches "$ep" "$rep"; then printf 'drift\t%s endpoint\t%s\t%s\n' "$tag" "$ep" "${rep/#-/none}"; fi
+    if [ "$ips" != "$rips" ]; then printf 'drift\t%s allowed IPs\t%s\t%s\n' "$tag" "$ips" "$rips"; fi
+    if [ "$ka" != "$rka" ]; then printf 'drift\t%s keepalive\t%s\t%s\n' "$tag" "$ka" "$rka"; fi
+    if [ "$rhs" = 0 ]; then found=never; else found="$(($(date +%s) - rhs))s ago"; fi
+    printf 'info\t%s latest handshake\t%s\n' "$tag" "$found"
+  done
+  for f in "${running[@]:1}"; do
+    IFS=$'\t' read -r _ rk _ <<<"$f"
+    found=
+    for line in "${peers[@]}"; do
+      if [ "${line%%$'\t'*}" = "$rk" ]; then found=y; break; fi
+    done
+    if [ -z "$found" ]; then printf 'drift\tpeer %s...\tabsent\tpresent\n' "${rk:0:8}"; fi
+  done
+}
+
+# hearth_check_wireguard IF CONF STAGED LOADER STAGED_LOADER KEY: the config and key loader wg-quick reads are the
+# staged ones hearth proved (0600 and 0700, root's); interface IF exists and is up, and holds KEY's public half,
+# CONF's listen port and exactly CONF's peers with their endpoints, allowed IPs and keepalives (hearth_wg_diff).
+# Each peer's latest handshake is reported as information. Reads below root-only directories only.
+hearth_check_wireguard() {
+  local pair live staged mode st found kind what want
+  for pair in "$2 $3 0600" "$4 $5 0700"; do
+    read -r live staged mode <<<"$pair"
+    hearth_check_root_path "$live" || return 0
+    hearth_check_root_path "$staged" || return 0
+    if [ -L "$live" ] || [ ! -f "$live" ]; then
+      if [ -L "$live" ]; then found="a link"; elif [ -e "$live" ]; then found=$(stat -c %F -- "$live"); else found=absent; fi
+      hearth_drift "$live" "a regular file" "$found"
+      return 0
+    fi
+    st=$(stat -c '%a %U %G' -- "$live")
+    found=$(printf '%04o' "$((8#${st%% *}))")
+    if [ "$found" != "$mode" ]; then hearth_drift "$live mode" "$mode" "$found"; fi
+    st=${st#* }
+    if [ "$st" != "root root" ]; then hearth_drift "$live owner" root:root "${st/ /:}"; fi
+    if [ -f "$staged" ] && [ ! -L "$staged" ] && ! cmp -s -- "$live" "$staged"; then
+      hearth_drift "$live content" "as hearth staged it (sha256 $(sha256sum <"$staged" | cut -c1-12))" "changed since (sha256 $(sha256sum <"$live" | cut -c1-12))"
+    fi
+  done
+  hearth_check_root_path "$6" || return 0
+  if [ ! -f "$6" ]; then hearth_drift "$6" present absent; fi
+  while IFS=$'\t' read -r kind what want found; do
+    if [ "$kind" = drift ]; then hearth_drift "$what" "$want" "$found"; else hearth_check_info "$what" "$want"; fi
+  done < <(hearth_wg_diff "$1" "$2" "$6")
+}
+
+# --- Knot DNS zones (DnsZone, host backend) ----------------------------------------------------------------------
+# What knotd serves is compared with what it served when the converge last finished (recorded as a normalized copy
+# after the served serial matched the installed zone file, whose content the generic checks compare with the
+# declared records): a record changed through knotc's zone transactions shows, named.
+
+# hearth_knot_served CONF ZONE: the records knotd (configured by CONF) serves for ZONE, one per line
+# ("<owner> <ttl> <type> <rdata>", as knotc prints them), sorted, the SOA serial replaced by "-". Fails when knotd
+# does not answer.
+hearth_knot_served() {
+  local out
+  out=$(/usr/sbin/knotc -c "$1" zone-read "$2" 2>/dev/null) || return 1
+  printf '%s\n' "$out" | awk '{ sub(/^\[[^]]*\] /, ""); if ($3 == "SOA") $6 = "-"; print }' | LC_ALL=C sort -u
+}
+
+# hearth_check_knot_zone CONF ZONE KEY: knotd serves ZONE exactly as it did when the converge recorded KEY; each
+# missing or extra record is reported by name and type. Nothing to compare when no converge recorded it.
+hearth_check_knot_zone() {
+  local want found n=0 line f
+  want=$(hearth_applied "$3")
+  if [ -z "$want" ]; then return 0; fi
+  if ! found=$(hearth_knot_served "$1" "$2"); then
+    hearth_drift "zone $2" "served by knotd" "knotc zone-read $2 failed (knotd does not answer)"
+    return 0
+  fi
+  while IFS= read -r line; do
+    n=$((n + 1))
+    if [ "$n" -gt 20 ]; then continue; fi
+    read -r -a f <<<"$line"
+    if [ "${line:0:1}" = "<" ]; then
+      hearth_drift "record ${f[1]} ${f[3]}" "${f[2]} ${line#*"${f[3]}" }" absent
+    else
+      hearth_drift "record ${f[1]} ${f[3]}" absent "${f[2]} ${line#*"${f[3]}" }"
+    fi
+  done < <(diff <(printf '%s\n' "$want") <(printf '%s\n' "$found") | grep '^[<>] ' || true)
+  if [ "$n" -gt 20 ]; then hearth_drift "zone $2 records" "as served after the last converge" "$((n - 20)) more differences"; fi
+}
+
 # --- drift checks: what a host holds against what hearth applied -------------------------------------------------
 # A converge ends with hearth_converged, which records that it finished and what each file it installed held. A check
 # script (core/check.ts: "# hearth: drift check", this runtime, then per resource hearth_check_begin and its

@@ -27,6 +27,11 @@ export const DNS_ROOT = "/etc/hearth/dns";
 export const KNOTD = "/usr/sbin/knotd";
 export const KNOTC = "/usr/sbin/knotc";
 
+/** The applied-state key of the records knotd served when the zone's converge last finished (normalized). */
+export function servedKey(zone: string): string {
+    return `knot/${zone}.served`;
+}
+
 export function serverLayout(zone: string): ServerLayout {
     // Unit names stay plain LDH; a long zone keeps a readable prefix and a hash so two zones never share a unit.
     let slug = zone.replace(/\./g, "-");
@@ -139,6 +144,7 @@ function retireLines(): string[] {
         '  hearth_remove "/var/lib/$hearth_zid"',
         "fi",
         'hearth_forget "knot/${hearth_zdir##*/}"',
+        'hearth_forget "knot/${hearth_zdir##*/}.served"',
         'hearth_remove "$hearth_zdir/knot.conf"',
         'hearth_clear "$hearth_zdir"',
         'hearth_say "removed the zone files of ${hearth_zdir##*/}"',
@@ -229,10 +235,21 @@ export function renderServerScript(layout: ServerLayout, files: ServerFiles, mar
         `  hearth_die 1 "knotd serves serial '\${hearth_served:-none}' for ${layout.zone}, expected $hearth_serial"`,
         "fi",
         `hearth_record ${key} "$hearth_want"`,
+        // What knotd serves now is the zone file's records: the check compares what it serves later with this copy.
+        `hearth_zone_read=$(hearth_knot_served ${conf} ${zone}) || hearth_die 1 ${shq(`knotc zone-read ${layout.zone} failed`)}`,
+        `hearth_record ${shq(servedKey(layout.zone))} "$hearth_zone_read"`,
         `hearth_remove ${shq(`${layout.dir}/.knot.conf.applied`)}`,
         `hearth_say "${layout.zone} served with serial $hearth_serial"`,
     );
     return { script: s.render(), installed: s.installedFiles };
+}
+
+/**
+ * The zone's own drift check (core/check.ts): knotd serves the records it served when the converge last finished
+ * (the generic checks compare the installed zone file with the declared records).
+ */
+export function renderServerCheck(layout: ServerLayout): string[] {
+    return [["hearth_check_knot_zone", layout.conf, layout.zone, servedKey(layout.zone)].map(shq).join(" ")];
 }
 
 /**

@@ -8,7 +8,7 @@ import { OwnerMark } from "../ownership";
 import { contentHash, frameStdin } from "../shell";
 import { parseArgs } from "../core/schema";
 import { check } from "../validate";
-import { KNOTD, renderServerDeleteScript, renderServerScript, serverFiles, serverLayout } from "./knot";
+import { KNOTD, renderServerCheck, renderServerDeleteScript, renderServerScript, serverFiles, serverLayout } from "./knot";
 import { lateRecords, ResolvedDnsZone } from "./model";
 import { renderZoneFile } from "./render";
 import { recordAddress } from "./schema";
@@ -74,6 +74,7 @@ export function hostServer(name: string, z: ResolvedDnsZone, backend: HostBacken
             stdin,
             deleteScript: renderServerDeleteScript(layout, mark),
             hash: contentHash(script, statics.knotConf, statics.checkConf),
+            check: renderServerCheck(layout),
         },
         { parent, dependsOn: [service] },
     ).converge;

@@ -14,7 +14,7 @@ import { isWgKey } from "../core/vocab";
 import { contentHash, frameStdin } from "../shell";
 import { WIREGUARD_TYPE } from "../tokens";
 import { ResolvedLink, ResolvedSide, allowedIpsFor, resolveWireguardLinkArgs } from "./args";
-import { WgInterface, renderConverge, renderDeleteScript, renderKeyDeleteScript, renderKeyScript } from "./render";
+import { WgInterface, renderCheck, renderConverge, renderDeleteScript, renderKeyDeleteScript, renderKeyScript } from "./render";
 import { WireguardLinkArgs, wgEndpoint, wgPublicKey } from "./schema";
 
 export { resolveWireguardLinkArgs };
@@ -163,6 +163,7 @@ export class WireguardLink extends pulumi.ComponentResource {
                 hash: contentHash(shape.script),
                 // The interface goes down before its key is removed.
                 deleteBefore: [keyLifecycles[s.name]],
+                check: renderCheck(link),
             }, { parent: this }).converge;
         }
         this.interfaces = interfaces;

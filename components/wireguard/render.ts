@@ -379,6 +379,20 @@ ip link del dev "$hearth_probe" 2>/dev/null || true
         "  hearth_step",
         `  hearth_say ${shq(`reloaded ${unit}`)}`,
         "fi",
+        // The running interface drifted from the installed config (taken down, a peer removed or changed by hand):
+        // down or gone takes a restart; anything else a reload, which re-syncs the peers, then the keys again.
+        `hearth_drifts=$(hearth_wg_diff ${shq(ifc)} ${shq(live)} ${shq(keyPath(ifc))} | cut -f1,2)`,
+        `if [[ $'\\n'$hearth_drifts == *$'\\n'"drift"$'\\t'"interface "* ]]; then`,
+        `  systemctl restart ${shq(unit)}`,
+        "  hearth_step",
+        `  hearth_say ${shq(`restarted ${unit}: the interface was down or gone`)}`,
+        `elif [[ $'\\n'$hearth_drifts == *$'\\n'"drift"$'\\t'* ]]; then`,
+        `  systemctl reload ${shq(unit)}`,
+        "  hearth_step",
+        `  ${shq(loader)} ${shq(ifc)}`,
+        "  hearth_step",
+        `  hearth_say ${shq(`reloaded ${unit}: its peers differed from the config`)}`,
+        "fi",
         `if [ "$(wg show ${shq(ifc)} public-key)" != "$(wg pubkey <${shq(keyPath(ifc))})" ]; then`,
         `  ${shq(loader)} ${shq(ifc)}`,
         "  hearth_step",
@@ -386,6 +400,18 @@ ip link del dev "$hearth_probe" 2>/dev/null || true
         `hearth_record ${shq(`wireguard/${ifc}`)} "$hearth_want"`,
     );
     return { script: s.render(), files: s.installedFiles, pskPeers };
+}
+
+/**
+ * The side's own drift checks (core/check.ts): the live config and key loader are the staged ones the converge proved,
+ * and the running interface is up with the installed config's peers and the installed key's public half. Paths only:
+ * the desired keys are born on other hosts, so the host compares its running state with its own files.
+ */
+export function renderCheck(i: Pick<WgInterface, "interfaceName">): string[] {
+    const ifc = i.interfaceName;
+    return [
+        ["hearth_check_wireguard", ifc, `${WG_DIR}/${ifc}.conf`, `${STAGE_DIR}/${ifc}.conf`, loaderPath(ifc), `${STAGE_DIR}/${ifc}.hearth-keys`, keyPath(ifc)].map(shq).join(" "),
+    ];
 }
 
 /**

@@ -85,6 +85,18 @@ elif [ "$hearth_was" != "$hearth_want" ]; then
   hearth_step
   hearth_say 'reloaded wg-quick@wg-sites.service'
 fi
+hearth_drifts=$(hearth_wg_diff wg-sites /etc/wireguard/wg-sites.conf /etc/wireguard/wg-sites.key | cut -f1,2)
+if [[ $'\n'$hearth_drifts == *$'\n'"drift"$'\t'"interface "* ]]; then
+  systemctl restart wg-quick@wg-sites.service
+  hearth_step
+  hearth_say 'restarted wg-quick@wg-sites.service: the interface was down or gone'
+elif [[ $'\n'$hearth_drifts == *$'\n'"drift"$'\t'* ]]; then
+  systemctl reload wg-quick@wg-sites.service
+  hearth_step
+  /etc/wireguard/wg-sites.hearth-keys wg-sites
+  hearth_step
+  hearth_say 'reloaded wg-quick@wg-sites.service: its peers differed from the config'
+fi
 if [ "$(wg show wg-sites public-key)" != "$(wg pubkey </etc/wireguard/wg-sites.key)" ]; then
   /etc/wireguard/wg-sites.hearth-keys wg-sites
   hearth_step
