@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     const input = JSON.parse(require("fs").readFileSync(0, "utf8")) as CheckInput;
     /* eslint-disable @typescript-eslint/no-require-imports */
     const { siteConverges } = require("../stacks/check") as typeof import("../stacks/check");
-    const { checksByHost, runHostChecks, exitCode } = require("../stacks/drift") as typeof import("../stacks/drift");
+    const { checksByHost, checkAll, exitCode } = require("../stacks/drift") as typeof import("../stacks/drift");
     /* eslint-enable @typescript-eslint/no-require-imports */
     const imported = performance.now();
 
@@ -47,7 +47,8 @@ async function main(): Promise<void> {
             throw new Error(`refusing to check ${h.name} at ${h.target.address}: not a test host the benchmark started`);
         }
     }
-    const reports = await Promise.all(hosts.map((h) => runHostChecks(h, { identity: input.identity })));
+    // As `npm run check`: each host in one SSH session, all at once (a container after the host that reports its key).
+    const reports = await checkAll(hosts, { identity: input.identity });
     const done = performance.now();
     const out: CheckOutput = {
         bootMs,
