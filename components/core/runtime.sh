@@ -493,6 +493,116 @@ hearth_daemon_reload() {
   done
 }
 
+# Read-only checks of a SystemdService (drift checks: see the last section).
+# hearth_check_unit UNIT ENABLED ACTIVE: UNIT is not masked, loaded from its files as they are now (NeedDaemonReload
+# no), enabled as ENABLED ("enabled", "disabled", or "-": not hearth's to say) and ACTIVE ("active", "inactive" or "-").
+# Enabled as the converge reads it: `systemctl is-enabled` succeeds (enabled, static, alias, ...).
+hearth_check_unit() {
+  local u=$1 found on=0
+  found=$(systemctl is-enabled -- "$u" 2>/dev/null) && on=1
+  case $found in
+    masked | masked-runtime)
+      hearth_drift "unit $u" "not masked" "$found"
+      return 0
+      ;;
+  esac
+  case $2:$on in
+    -:* | enabled:1 | disabled:0) ;;
+    *) hearth_drift "unit $u enabled" "$2" "${found:-not found}" ;;
+  esac
+  found=$(systemctl show -p LoadState --value -- "$u" 2>/dev/null || true)
+  if [ "$found" != loaded ]; then
+    hearth_drift "unit $u loaded" loaded "${found:-unknown}"
+    return 0
+  fi
+  found=$(systemctl show -p NeedDaemonReload --value -- "$u" 2>/dev/null || true)
+  if [ "$found" != no ]; then hearth_drift "unit $u NeedDaemonReload" no "${found:-unknown}"; fi
+  found=$(systemctl is-active -- "$u" 2>/dev/null || true)
+  case $3:$found in
+    -:* | active:active | active:reloading | inactive:inactive | inactive:failed) ;;
+    *) hearth_drift "unit $u active" "$3" "${found:-unknown}" ;;
+  esac
+}
+
+# hearth_check_dropin UNIT PATH: the loaded UNIT (a packaged one) includes the drop-in PATH and is not stale; nothing
+# when UNIT is not installed (its package is absent: the drop-in waits for it, as its converge does).
+hearth_check_dropin() {
+  local found
+  found=$(systemctl show -p LoadState --value -- "$1" 2>/dev/null || true)
+  case $found in
+    masked) hearth_drift "unit $1" "not masked" masked ;;
+    loaded)
+      case " $(systemctl show -p DropInPaths --value -- "$1" 2>/dev/null) " in
+        *" $2 "*) ;;
+        *) hearth_drift "unit $1 drop-in $2" loaded "not loaded (no daemon-reload since it was written)" ;;
+      esac
+      found=$(systemctl show -p NeedDaemonReload --value -- "$1" 2>/dev/null || true)
+      if [ "$found" != no ]; then hearth_drift "unit $1 NeedDaemonReload" no "${found:-unknown}"; fi
+      ;;
+  esac
+}
+
+# hearth_check_unit_applied KEY UNIT N PATH...: what the service runs is what hearth last applied. The digest of PATH...
+# (unit files, credentials, config files, watched files, as the converge digests them) is the one recorded under KEY
+# when it last (re)started UNIT (a record of two words, "<all> <first N paths>", is a reloadable service's); and UNIT
+# ("-": none to compare), when active, entered that state after every one of the first N paths (those whose change
+# restarts it) was last written: a hand edit later reverted, or a restart hearth never made, shows here.
+hearth_check_unit_applied() {
+  local key=$1 unit=$2 n=$3 rec d u p since mt
+  shift 3
+  rec=$(hearth_applied "$key")
+  d=$(hearth_digest "$@")
+  if [ -z "$rec" ]; then
+    hearth_drift "unit ${unit/#-/${key#systemd/}} applied content" "recorded by its converge" "none recorded"
+    return 0
+  fi
+  case $rec in
+    *" "*) u=$(hearth_digest "${@:1:n}") ;;
+    *) u= ;;
+  esac
+  if [ "$rec" != "$d${u:+ $u}" ]; then
+    hearth_drift "unit ${unit/#-/${key#systemd/}} applied content" "as hearth last applied it (${rec:0:12})" "its files changed since (${d:0:12})"
+    return 0
+  fi
+  if [ "$unit" = - ] || ! systemctl is-active -q -- "$unit" 2>/dev/null; then return 0; fi
+  since=$(systemctl show -p ActiveEnterTimestamp --value -- "$unit" 2>/dev/null || true)
+  since=$(date -d "$since" +%s 2>/dev/null || echo 0)
+  for p in "${@:1:n}"; do
+    if [ -f "$p" ] && [ ! -L "$p" ]; then
+      mt=$(stat -c %Y -- "$p")
+      if [ "$mt" -gt "$since" ]; then
+        hearth_drift "unit $unit running instance" "started after its files were written" "started before $p last changed"
+        return 0
+      fi
+    fi
+  done
+}
+
+# hearth_check_credentials DIR NAME...: DIR holds a service's credentials (their content and mode are checked as files):
+# a real 0700 root directory holding no file but the NAMEs; with no NAME, DIR is absent (or empty).
+hearth_check_credentials() {
+  local dir=$1 f n keep st
+  shift
+  if [ ! -e "$dir" ] && [ ! -L "$dir" ]; then
+    if [ "$#" -gt 0 ]; then hearth_drift "$dir" present absent; fi
+    return 0
+  fi
+  if [ -L "$dir" ] || [ ! -d "$dir" ]; then
+    hearth_drift "$dir" "a directory" "$(stat -c %F -- "$dir")"
+    return 0
+  fi
+  st=$(stat -c '%a %U %G' -- "$dir")
+  if [ "$#" -gt 0 ] && [ "$st" != "700 root root" ]; then hearth_drift "$dir mode" "0700 root:root" "$(printf '%04o' "$((8#${st%% *}))") ${st#* }"; fi
+  for f in "$dir"/* "$dir"/.[!.]* "$dir"/..?*; do
+    if [ ! -f "$f" ] && [ ! -L "$f" ]; then continue; fi
+    keep=0
+    for n in "$@"; do
+      if [ "${f##*/}" = "$n" ]; then keep=1; fi
+    done
+    if [ "$keep" = 0 ]; then hearth_drift "credential $f" absent "present (not declared)"; fi
+  done
+}
+
 # --- ZFS datasets ----------------------------------------------------------------------------------------------
 # A dataset's mark is its own (local) user property hearth:owner: children inherit user properties, so an inherited
 # value marks nothing. Datasets of earlier releases carry hearth:managed=yes instead, read as the "legacy" mark.
@@ -1403,6 +1513,38 @@ hearth_apt_forget_masks() {
   done
 }
 
+# Read-only checks of DebianPackages (drift checks: see the last section).
+# hearth_check_apt_package NAME VERSION HOLD: NAME is installed ("-": at any version, else at VERSION) and held when
+# HOLD is 1; a hold hearth did not set on a package declared without one is worth knowing, not drift.
+hearth_check_apt_package() {
+  local have want=installed
+  have=$(hearth_apt_installed "$1")
+  if [ "$2" != - ]; then want="installed at $2"; fi
+  if [ -z "$have" ]; then
+    hearth_drift "package $1" "$want" "not installed"
+    return 0
+  fi
+  if [ "$2" != - ] && [ "$have" != "$2" ]; then hearth_drift "package $1 version" "$2" "$have"; fi
+  if hearth_apt_held "$1"; then
+    if [ "$3" != 1 ]; then hearth_check_info "package $1 hold" "held (not by this resource)"; fi
+  elif [ "$3" = 1 ]; then
+    hearth_drift "package $1 hold" held "not held"
+  fi
+}
+
+# hearth_check_apt_masks OWNER: every packaged unit whose mask the resource OWNER set or adopted is still masked.
+hearth_check_apt_masks() {
+  local k u found
+  for k in $(hearth_applied_keys apt/mask) $(hearth_applied_keys apt/mask-adopted); do
+    if [ "$(hearth_applied "$k")" != "$1" ]; then continue; fi
+    u=$(hearth_apt_unit_of "$k")
+    if ! hearth_apt_masked "$u"; then
+      found=$(systemctl is-enabled -- "$u" 2>/dev/null || true)
+      hearth_drift "unit $u" masked "${found:-not masked}"
+    fi
+  done
+}
+
 # --- host files (HostFile) -------------------------------------------------------------------------------------
 # A file's records: files/<id>/path (the path), files/<id>/owner (the owning resource's mark), files/<id>/orig ("kept"
 # when an adopted original is kept as <path>.hearth-orig; "restoring" from just before it is put back on delete until
@@ -1502,6 +1644,19 @@ hearth_file_release_mine() {
     if [ -n "$found" ] && [ "$found" != legacy ] && hearth_mine "$found"; then hearth_file_release "$k"; fi
     if [ -z "$found" ]; then hearth_rmdir "$d"; fi
   done
+}
+
+# hearth_check_hostfile K PATH OWNER: read-only check of a HostFile (its content, mode and owner are checked as a file):
+# the records under K say this resource (OWNER) owns PATH, and an adopted original hearth keeps is still there.
+hearth_check_hostfile() {
+  local k=$1 p=$2 found
+  found=$(hearth_applied "$k/path")
+  if [ "$found" != "$p" ]; then hearth_drift "$p record" "path $p" "${found:-none}"; fi
+  found=$(hearth_applied "$k/owner")
+  if [ "$found" != "$3" ]; then hearth_drift "$p owner mark" "$3" "${found:-none}"; fi
+  if [ "$(hearth_applied "$k/orig")" = kept ] && [ ! -e "$p.hearth-orig" ]; then
+    hearth_drift "$p.hearth-orig" "the adopted original, kept" absent
+  fi
 }
 
 # --- PostgreSQL clusters and pgbouncer (PostgresDb) ------------------------------------------------------------
@@ -1658,6 +1813,208 @@ hearth_bouncer_apply() {
       hearth_say "reloaded pgbouncer"
     fi
     hearth_record pgbouncer/lists "$lists"
+  fi
+}
+
+# hearth_pg_start SOCKET PORT UNIT: starts the cluster's server unit when the server does not answer and the unit is
+# not running (a step): the converge needs it, and a stopped server is drift its next converge clears.
+hearth_pg_start() {
+  if hearth_pg_q "$1" "$2" <<<'SELECT 1' >/dev/null 2>&1; then return 0; fi
+  shift 2
+  if ! systemctl is-active -q -- "$1"; then
+    systemctl start -- "$1"
+    hearth_step
+    hearth_say "started $1"
+  fi
+}
+
+# The SQL for the SHA-256 of a role's password verifier (psql variable name), "none" without one: the verifier itself
+# never leaves the server.
+hearth_pg_verifier_sql="SELECT CASE WHEN rolpassword IS NULL THEN 'none' ELSE encode(sha256(convert_to(rolpassword, 'UTF8')), 'hex') END FROM pg_authid WHERE rolname = :'name'"
+
+# hearth_pg_record_verifier SOCKET PORT ROLE: records the digest of ROLE's verifier as the one hearth set, under
+# postgres/PORT/role/ROLE/verifier (run right after the converge set it).
+hearth_pg_record_verifier() {
+  local d
+  d=$(printf '%s' "$hearth_pg_verifier_sql" | hearth_pg_q "$1" "$2" -v "name=$3")
+  case $d in [0-9a-f]*) ;; *) hearth_die 1 "role $3 has no password verifier after the converge" ;; esac
+  hearth_record "postgres/$2/role/$3/verifier" "$d"
+}
+
+# Checks (read-only, see "drift checks" below): psql runs as postgres in read-only transactions only.
+# hearth_pg_check_q SOCKET PORT DATABASE [ARG...]: runs the SQL on stdin in DATABASE, read-only, prints unaligned tuples.
+hearth_pg_check_q() {
+  local socket=$1 port=$2 db=$3
+  shift 3
+  PGOPTIONS='-c default_transaction_read_only=on' PGCONNECT_TIMEOUT=5 \
+    runuser -u postgres -- psql -X -q -At -v ON_ERROR_STOP=1 -h "$socket" -p "$port" -d "$db" "$@"
+}
+
+# hearth_pg_check_up SOCKET PORT: the server answers (the checks that need it say nothing when it does not: the
+# server check reports it once).
+hearth_pg_check_up() {
+  [ "$(printf 'SELECT 1' | hearth_pg_check_q "$1" "$2" postgres 2>/dev/null)" = 1 ]
+}
+
+# hearth_pg_check_yes VALUE: psql's t/f as yes/no.
+hearth_pg_check_yes() { if [ "$1" = t ]; then echo yes; else echo no; fi; }
+
+# hearth_pg_check_unit UNIT ENABLED: UNIT is active (and enabled, when ENABLED is 1).
+hearth_pg_check_unit() {
+  local st
+  st=$(systemctl is-active -- "$1" 2>/dev/null || true)
+  if [ "$st" != active ]; then hearth_drift "unit $1 active" active "${st:-unknown}"; fi
+  if [ "$2" = 1 ]; then
+    st=$(systemctl is-enabled -- "$1" 2>/dev/null || true)
+    if [ "$st" != enabled ]; then hearth_drift "unit $1 enabled" enabled "${st:-unknown}"; fi
+  fi
+}
+
+# hearth_pg_check_server UNIT SOCKET PORT: the cluster's server unit is active and the server answers.
+hearth_pg_check_server() {
+  hearth_pg_check_unit "$1" 0
+  if systemctl is-active -q -- "$1" && ! hearth_pg_check_up "$2" "$3"; then
+    hearth_drift "postgresql on $2 port $3" answering "not answering"
+  fi
+}
+
+# hearth_pg_check_database SOCKET PORT NAME OWNER CONNLIMIT TABLESPACE MARK: database NAME exists, owned by OWNER, with
+# that connection limit, in TABLESPACE ("-": not checked), carrying MARK (its owner id).
+hearth_pg_check_database() {
+  local row owner limit ts mark
+  hearth_pg_check_up "$1" "$2" || return 0
+  row=$(printf '%s' "SELECT r.rolname || '|' || d.datconnlimit || '|' || t.spcname || '|' || translate(coalesce(shobj_description(d.oid, 'pg_database'), ''), E'\\n\\t', '  ') FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba JOIN pg_tablespace t ON t.oid = d.dattablespace WHERE d.datname = :'name'" |
+    hearth_pg_check_q "$1" "$2" postgres -v "name=$3")
+  if [ -z "$row" ]; then
+    hearth_drift "database $3" present absent
+    return 0
+  fi
+  owner=${row%%|*} row=${row#*|}
+  limit=${row%%|*} row=${row#*|}
+  ts=${row%%|*} mark=${row#*|}
+  if [ "$owner" != "$4" ]; then hearth_drift "database $3 owner" "$4" "$owner"; fi
+  if [ "$limit" != "$5" ]; then hearth_drift "database $3 connection limit" "$5" "$limit"; fi
+  if [ "$6" != - ] && [ "$ts" != "$6" ]; then hearth_drift "database $3 tablespace" "$6" "$ts"; fi
+  if [ "$mark" != "hearth-owner: $7" ]; then hearth_drift "database $3 owner mark" "$7" "${mark:-none}"; fi
+}
+
+# hearth_pg_check_connect SOCKET PORT NAME GRANTEES: the roles other than its owner with any privilege on database NAME
+# (PUBLIC included) are exactly GRANTEES (comma-separated, sorted; "" for none).
+hearth_pg_check_connect() {
+  local found
+  hearth_pg_check_up "$1" "$2" || return 0
+  found=$(printf '%s' "SELECT coalesce(string_agg(g, ',' ORDER BY g COLLATE \"C\"), '') FROM (SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS g FROM pg_database d CROSS JOIN LATERAL aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a WHERE d.datname = :'name' AND a.grantee <> d.datdba) x" |
+    hearth_pg_check_q "$1" "$2" postgres -v "name=$3")
+  if [ "$found" != "$4" ]; then hearth_drift "database $3 access" "${4:-owner only}" "${found:-owner only}"; fi
+}
+
+# hearth_pg_check_role SOCKET PORT NAME MARK KEY: role NAME exists, may log in and holds no other attribute (superuser,
+# createdb, createrole, replication, bypassrls), carries MARK, and its password verifier is the one the converge
+# recorded under KEY (compared as SHA-256 digests; neither is printed).
+hearth_pg_check_role() {
+  local row f want found name
+  hearth_pg_check_up "$1" "$2" || return 0
+  row=$(printf '%s' "SELECT rolcanlogin || '|' || rolsuper || '|' || rolcreatedb || '|' || rolcreaterole || '|' || rolreplication || '|' || rolbypassrls || '|' || translate(coalesce(shobj_description(oid, 'pg_authid'), ''), E'\\n\\t', '  ') FROM pg_roles WHERE rolname = :'name'" |
+    hearth_pg_check_q "$1" "$2" postgres -v "name=$3")
+  if [ -z "$row" ]; then
+    hearth_drift "role $3" present absent
+    return 0
+  fi
+  want=yes
+  for name in login superuser createdb createrole replication bypassrls; do
+    f=${row%%|*} row=${row#*|}
+    found=$(hearth_pg_check_yes "$f")
+    if [ "$found" != "$want" ]; then hearth_drift "role $3 $name" "$want" "$found"; fi
+    want=no
+  done
+  if [ "$row" != "hearth-owner: $4" ]; then hearth_drift "role $3 owner mark" "$4" "${row:-none}"; fi
+  want=$(hearth_applied "$5")
+  found=$(printf '%s' "$hearth_pg_verifier_sql" | hearth_pg_check_q "$1" "$2" postgres -v "name=$3")
+  if [ -z "$want" ]; then
+    hearth_drift "role $3 verifier" "recorded by hearth" "no record on this host (converge again)"
+  elif [ "$found" = none ]; then
+    hearth_drift "role $3 verifier" "as hearth applied it" "no password"
+  elif [ "$found" != "$want" ]; then
+    hearth_drift "role $3 verifier" "as hearth applied it" "changed since hearth applied it"
+  fi
+}
+
+# hearth_pg_check_extension SOCKET PORT DATABASE NAME: extension NAME is installed in DATABASE.
+hearth_pg_check_extension() {
+  hearth_pg_check_up "$1" "$2" || return 0
+  if [ -z "$(printf '%s' "SELECT 1 FROM pg_extension WHERE extname = :'name'" | hearth_pg_check_q "$1" "$2" "$3" -v "name=$4")" ]; then
+    hearth_drift "database $3 extension $4" installed absent
+  fi
+}
+
+# hearth_pg_check_schema SOCKET PORT DATABASE SCHEMA OWNER GRANTS: SCHEMA exists in DATABASE, and the privileges on it of
+# roles other than its owner, OWNER and PUBLIC are exactly GRANTS ("role=PRIVILEGE" words, sorted; "" for none).
+hearth_pg_check_schema() {
+  local found
+  hearth_pg_check_up "$1" "$2" || return 0
+  found=$(printf '%s' "SELECT 'x' || coalesce((SELECT string_agg(g, ' ' ORDER BY g COLLATE \"C\") FROM (SELECT DISTINCT pg_get_userbyid(a.grantee) || '=' || a.privilege_type AS g FROM aclexplode(n.nspacl) a WHERE a.grantee <> 0 AND a.grantee <> n.nspowner AND a.grantee <> ALL (SELECT oid FROM pg_roles WHERE rolname = :'owner')) x), '') FROM pg_namespace n WHERE n.nspname = :'name'" |
+    hearth_pg_check_q "$1" "$2" "$3" -v "name=$4" -v "owner=$5")
+  if [ -z "$found" ]; then
+    hearth_drift "database $3 schema $4" present absent
+    return 0
+  fi
+  found=${found#x}
+  if [ "$found" != "$6" ]; then hearth_drift "database $3 schema $4 grants" "${6:-none}" "${found:-none}"; fi
+}
+
+# hearth_pg_check_hba SOCKET PORT LINE...: each LINE is in hearth's block of the server's hba_file, the block comes
+# before every other rule, and the server loaded the file as it is on disk. The file is read as postgres (its
+# directory is postgres's).
+hearth_pg_check_hba() {
+  local socket=$1 port=$2 hba dir text block before line loaded mtime nl=$'\n'
+  shift 2
+  hearth_pg_check_up "$socket" "$port" || return 0
+  hba=$(printf 'SHOW hba_file' | hearth_pg_check_q "$socket" "$port" postgres)
+  case $hba in /*/*) ;; *) hearth_die 65 "the server reports hba_file '$hba', not an absolute path" ;; esac
+  dir=${hba%/*}
+  text=$(hearth_read_below "$dir" "${hba##*/}")
+  if [ -z "$text" ]; then
+    hearth_drift "$hba" present "absent or empty"
+    return 0
+  fi
+  block=$(printf '%s\n' "$text" | awk '/^# BEGIN hearth: /{b=1; next} b && /^# END hearth$/{exit} b')
+  before=$(printf '%s\n' "$text" | awk '/^# BEGIN hearth: /{exit} !/^[[:space:]]*(#|$)/')
+  if [ -n "$before" ]; then hearth_drift "$hba hearth block" "before every other rule" "after other rules"; fi
+  for line in "$@"; do
+    if [[ $nl$block$nl != *"$nl$line$nl"* ]]; then hearth_drift "$hba line $line" present absent; fi
+  done
+  loaded=$(printf 'SELECT floor(extract(epoch FROM pg_conf_load_time()))::bigint' | hearth_pg_check_q "$socket" "$port" postgres)
+  mtime=$(hearth_run_below "$dir" stat -c %Y -- "$hba")
+  if [ "$mtime" -gt "$loaded" ]; then hearth_drift "$hba loaded" "as on disk" "changed on disk since the server loaded it"; fi
+}
+
+# hearth_pg_check_bouncer DIR NAME ENTRY USER KEY: pgbouncer runs and is enabled, its assembled database list in DIR
+# holds ENTRY for database NAME, and its userlist holds USER with the verifier the converge recorded under KEY.
+hearth_pg_check_bouncer() {
+  local dir=$1 list line found=absent want v
+  hearth_pg_check_unit pgbouncer.service 1
+  list=$dir/hearth-databases.ini
+  if hearth_check_root_path "$list"; then
+    if [ -f "$list" ] && [ ! -L "$list" ]; then
+      while IFS= read -r line; do
+        if [ "${line%% = *}" = "$2" ]; then found=$line; fi
+      done <"$list"
+    fi
+    if [ "$found" != "$3" ]; then hearth_drift "pgbouncer database $2" "$3" "$found"; fi
+  fi
+  list=$dir/hearth-userlist.txt
+  hearth_check_root_path "$list" || return 0
+  found=absent
+  if [ -f "$list" ] && [ ! -L "$list" ]; then
+    while IFS= read -r line; do
+      case $line in "\"$4\" \""*\") v=${line#"\"$4\" \""}; found=${v%\"} ;; esac
+    done <"$list"
+  fi
+  want=$(hearth_applied "$5")
+  if [ "$found" = absent ]; then
+    hearth_drift "pgbouncer user $4" present absent
+  elif [ -n "$want" ] && [ "$(printf '%s' "$found" | sha256sum | cut -d' ' -f1)" != "$want" ]; then
+    hearth_drift "pgbouncer user $4 verifier" "as hearth applied it" "changed since hearth applied it"
   fi
 }
 

@@ -87,7 +87,7 @@ export class HostFile extends pulumi.ComponentResource {
         // the lifecycle command, which no replacement can run.
         const cmds = remoteScript(
             `${name}-file`,
-            { host: r.host, script: rendered.script, deleteScript: rendered.deleteScript, stdin: content.apply((c) => frameStdin([c])), hash: rendered.hash },
+            { host: r.host, script: rendered.script, deleteScript: rendered.deleteScript, stdin: content.apply((c) => frameStdin([c])), hash: rendered.hash, check: rendered.check },
             { parent: this },
         );
         this.command = cmds.converge;

@@ -23,6 +23,8 @@ export interface FileSpec {
 export interface RenderedHostFile {
     readonly script: string;
     readonly deleteScript: string;
+    /** The read-only drift check lines beyond the file itself (its content, mode and owner are checked from the converge). */
+    readonly check: readonly string[];
     /** Hash of both scripts (the content travels on stdin and changes the command by itself). */
     readonly hash: string;
 }
@@ -93,5 +95,6 @@ export function renderHostFile(spec: FileSpec, mark: OwnerMark): RenderedHostFil
     d.raw("hearth_lock files", 'hearth_file_release_mine ""');
     const script = c.render();
     const deleteScript = d.render();
-    return { script, deleteScript, hash: contentHash(script, deleteScript) };
+    const check = [["hearth_check_hostfile", key, spec.path, mark.id].map(shq).join(" ")];
+    return { script, deleteScript, check, hash: contentHash(script, deleteScript) };
 }

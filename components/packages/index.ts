@@ -58,7 +58,7 @@ export class DebianPackages extends pulumi.ComponentResource {
             ...(spec.removeOnDelete ? { removeOnDelete: spec.removeOnDelete } : {}),
         } satisfies PackagesProps, opts);
         const rendered = renderPackages(spec, mark);
-        const cmds = remoteScript(`${name}-packages`, { host: r.host, script: rendered.script, deleteScript: rendered.deleteScript, hash: rendered.hash }, { parent: this });
+        const cmds = remoteScript(`${name}-packages`, { host: r.host, script: rendered.script, deleteScript: rendered.deleteScript, hash: rendered.hash, check: rendered.check }, { parent: this });
         this.command = cmds.converge;
         this.lifecycle = cmds.lifecycle!;
         this.dependency = { label: `DebianPackages '${name}'`, host: r.host, units: [], mounts: [], files: [], resources: [cmds.converge] };

@@ -29,6 +29,8 @@ export interface PackagesSpec {
 export interface RenderedPackages {
     readonly script: string;
     readonly deleteScript: string;
+    /** The read-only drift check lines: each package installed (at its pin) and held as declared, its masks still set. */
+    readonly check: readonly string[];
     readonly hash: string;
 }
 
@@ -174,10 +176,16 @@ function deleteScript(spec: PackagesSpec, mark: OwnerMark): Script {
     return s;
 }
 
+/** The check lines of a DebianPackages resource (runtime hearth_check_apt_*), from the same spec as its converge. */
+function packagesCheck(spec: PackagesSpec, mark: OwnerMark): string[] {
+    const line = (...words: readonly string[]) => words.map(shq).join(" ");
+    return [...spec.packages.map((p) => line("hearth_check_apt_package", p.name, p.version ?? "-", p.hold ? "1" : "0")), line("hearth_check_apt_masks", mark.id)];
+}
+
 export function renderPackages(spec: PackagesSpec, mark: OwnerMark): RenderedPackages {
     const script = convergeScript(spec, mark).render();
     const del = deleteScript(spec, mark).render();
-    return { script, deleteScript: del, hash: contentHash(script, del) };
+    return { script, deleteScript: del, check: packagesCheck(spec, mark), hash: contentHash(script, del) };
 }
 
 /** Each declared package's installed version, from the converge script's `hearth: package <name>=<version>` lines. */

@@ -180,7 +180,7 @@ export class SystemdService extends pulumi.ComponentResource {
 
         this.command = remoteScript(
             `${name}-converge`,
-            { host: args.host, script: rendered.script, deleteScript: rendered.deleteScript, stdin, hash: rendered.hash, uses },
+            { host: args.host, script: rendered.script, deleteScript: rendered.deleteScript, stdin, hash: rendered.hash, uses, check: rendered.check },
             { parent: this, dependsOn: [...new Set(deps.flatMap((d) => d.resources))] },
         ).converge;
         const { socket } = proxyUnits(resolved.unitName);

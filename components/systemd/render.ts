@@ -4,6 +4,7 @@ import { contentHash, RenderedFile } from "../shell";
 import { IniLine, IniSection, renderIni, systemdExecLine, systemdQuote, systemdSpecifierEscape } from "./ini";
 import { LOCAL_ADDRESSES, sandboxLines, SandboxSpec } from "./hardening";
 import { credentialPath, CREDSTORE_DIR, filesDir, isLifelineUnit, MANAGED_HEADER, proxyUnits, ResolvedService, SOCKET_PROXYD, timerUnit, UNIT_DIR } from "./model";
+import { serviceCheck } from "./drift";
 import { convergeScript, deleteScript, ServicePlan, TREE_MARK } from "./script";
 
 export interface RenderedService {
@@ -15,6 +16,8 @@ export interface RenderedService {
     readonly files: readonly RenderedFile[];
     readonly script: string;
     readonly deleteScript: string;
+    /** The read-only drift check lines the converge carries (drift.ts): not part of `hash`. */
+    readonly check: readonly string[];
     /** SHA-256 over the scripts and file contents: the first line of the converge command. */
     readonly hash: string;
 }
@@ -266,5 +269,5 @@ export function renderService(r: ResolvedService, mark: OwnerMark): RenderedServ
     const del = deleteScript(p);
     const files = [...p.files, ...(p.configFiles.length ? [p.treeMark, ...p.configFiles] : [])];
     const hash = contentHash(script, del, ...files.flatMap((f) => [f.path, f.mode.toString(8), f.content]));
-    return { unitName: r.unitName, unitText, files, script, deleteScript: del, hash };
+    return { unitName: r.unitName, unitText, files, script, deleteScript: del, check: serviceCheck(p), hash };
 }

@@ -1,6 +1,7 @@
 // SystemdService under Pulumi mocks: outputs, one converge command (plus its delete-only lifecycle), secrets kept secret, content hashes stable and specific.
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
+import { convergedKey, convergeTail } from "../../components/core/check";
 import { scriptHash } from "../../components/host";
 import { parseScriptFiles } from "../../components/shell";
 import { renderService, resolveServiceArgs, SystemdService } from "../../components/systemd";
@@ -47,7 +48,10 @@ describe("SystemdService component", () => {
             assert.equal(cmd.inputs.triggers, undefined, "no triggers: they are replaceOnChanges");
             assert.equal(scriptHash(cmd.inputs.create), r.hash);
             assert.equal(cmd.inputs.create, cmd.inputs.update, "update re-runs the converge script");
-            assert.equal(cmd.inputs.create, host.wrap(`# hearth-content: ${r.hash}\n${r.script}`));
+            // The script, then the record of its completion and its drift check lines as comments (core/check.ts).
+            const tail = convergeTail(convergedKey(pulumi.getProject(), pulumi.getStack(), `${s.name}-converge`), r.hash, undefined, r.script, r.check);
+            assert.equal(cmd.inputs.create, host.wrap(`# hearth-content: ${r.hash}\n${r.script.replace(/\n$/, "")}\n${tail}\n`));
+            assert.ok(r.check.length > 0 && r.check.every((l) => cmd.inputs.create.includes(`# hearth-check: ${l.replace(/'/g, "'\"'\"'")}`)), "the converge carries its check lines");
             assert.equal(cmd.inputs.delete, undefined);
             const life = recorded.find((x) => x.name === `${s.name}-converge-lifecycle`)!;
             assert.equal(life.inputs.delete, host.wrap(r.deleteScript));
