@@ -38,7 +38,11 @@ function parseArgs(argv: string[]): Args {
         else if (flag === "--dir") a.dir = value();
         else if (flag === "--identity") a.identity = value();
         else if (flag === "--host") a.hosts.push(value());
-        else if (flag === "--timeout") a.timeout = Number(value());
+        else if (flag === "--timeout") {
+            const v = value();
+            a.timeout = /^[0-9]{1,4}$/.test(v) ? Number(v) : NaN;
+            if (!(a.timeout >= 1 && a.timeout <= 3600)) throw new Error(`--timeout must be a whole number of seconds from 1 to 3600, got ${JSON.stringify(v)}`);
+        }
         else if (flag === "--json") a.json = true;
         else if (flag === "--help" || flag === "-h") {
             console.log(USAGE);
