@@ -254,3 +254,90 @@ describe("the CI workflow (.github/workflows/hearth.yml)", () => {
         assert.throws(() => evaluate("toJSON(github)", ctx), /not supported/);
     });
 });
+
+describe("the drift workflow (.github/workflows/drift.yml)", () => {
+    const wf = yaml.load(fs.readFileSync(path.join(__dirname, "../.github/workflows/drift.yml"), "utf8")) as any;
+    const ci = yaml.load(fs.readFileSync(WORKFLOW, "utf8")) as any;
+    const on = (event_name: string, ref = "refs/heads/main"): Event => ({ name: `${event_name} on ${ref}`, ctx: { github: { event_name, ref, repository: REPO, event: {} } } });
+    const step = () => wf.jobs.check.steps.find((s: any) => /npm run -s check/.test(s.run ?? ""));
+
+    it("runs daily and on demand, never for a pull request or a push", () => {
+        assert.deepEqual(Object.keys(wf.on).sort(), ["schedule", "workflow_dispatch"]);
+        assert.equal(wf.on.schedule.length, 1);
+        assert.match(wf.on.schedule[0].cron, /^\d{1,2} \d{1,2} \* \* \*$/, "once a day");
+        assert.deepEqual(violations(wf), []);
+        for (const event of EVENTS.filter((e) => e.ctx.github.event_name === "pull_request")) assert.deepEqual(jobRuns(wf, event), [], event.name);
+        // Even if someone added a trigger: a pull request, a push, or a dispatch of another branch runs nothing.
+        for (const event of [on("pull_request", "refs/pull/8/merge"), on("pull_request_target"), on("push"), on("workflow_dispatch", "refs/heads/feature")]) {
+            assert.deepEqual(jobRuns(wf, event), [], event.name);
+        }
+    });
+
+    it("checks every site the CI deploys, each from its runner in its check-<site> environment", () => {
+        for (const event of [on("schedule"), on("workflow_dispatch")]) {
+            const runs = jobRuns(wf, event);
+            assert.deepEqual(runs.map((r) => [r.matrix.site, r.environment, r.runsOn]), [
+                ["home", "check-home", ["self-hosted", "hearth-home"]],
+                ["vps", "check-vps", ["ubuntu-latest"]],
+            ], event.name);
+        }
+        const sites = ci.jobs.site.strategy.matrix.include.map((i: any) => [i.site, i.runner]);
+        assert.deepEqual(wf.jobs.check.strategy.matrix.include.map((i: any) => [i.site, i.runner]), sites, "the same sites on the same runners as hearth.yml");
+        assert.equal(wf.jobs.check.strategy["fail-fast"], false, "one site's drift does not hide another's");
+        assert.deepEqual(wf.permissions, { contents: "read" });
+        assert.deepEqual(wf.jobs.check.permissions, { contents: "read" });
+    });
+
+    it("hands the key only to the check step, fails visibly, and runs npm ci before the check", () => {
+        const steps = wf.jobs.check.steps;
+        assert.ok(steps.findIndex((s: any) => s.run === "npm ci") < steps.indexOf(step()), "npm ci first");
+        for (const s of steps) if (s !== step()) assert.doesNotMatch(JSON.stringify(s), /secrets\./, JSON.stringify(s));
+        assert.doesNotMatch(JSON.stringify({ env: wf.env, jobEnv: wf.jobs.check.env }), /secrets\./);
+        assert.deepEqual(step().env, { HEARTH_CHECK_SSH_KEY: "${{ secrets.HEARTH_CHECK_SSH_KEY }}", SITE: "${{ matrix.site }}" });
+        assert.doesNotMatch(JSON.stringify(wf), /continue-on-error|\|\| true/, "nothing swallows the check's exit status");
+        assert.equal(step().shell, undefined, "GitHub's default bash -e: the check's status is the step's");
+        assert.equal(steps.find((s: any) => s.uses?.startsWith("actions/checkout@")).with["persist-credentials"], false);
+    });
+
+    /** Runs the check step's script as GitHub's default shell would, with a fake npm that exits `code`. */
+    function runStep(code: number, key: string): { status: number | null; stdout: string; stderr: string; temp: string; seen: string } {
+        const temp = fs.mkdtempSync(path.join(require("os").tmpdir(), "hearth-runner-"));
+        const bin = path.join(temp, "bin");
+        fs.mkdirSync(bin);
+        const seen = path.join(temp, "seen");
+        // The fake npm records its argv and the key file's mode and content, then exits as the check would.
+        fs.writeFileSync(path.join(bin, "npm"), `#!/bin/bash\nprintf '%s\\n' "$@" >${seen}\nfor a in "$@"; do k=$a; done\nstat -c %a -- "$k" >>${seen}\ncat -- "$k" >>${seen}\nenv | grep -c HEARTH_CHECK_SSH_KEY >>${seen} || true\nexit ${code}\n`, { mode: 0o755 });
+        const r = require("child_process").spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", step().run], {
+            encoding: "utf8",
+            env: { PATH: `${bin}:${process.env.PATH}`, RUNNER_TEMP: temp, HEARTH_CHECK_SSH_KEY: key, SITE: "home" },
+        });
+        return { status: r.status, stdout: r.stdout, stderr: r.stderr, temp, seen: fs.existsSync(seen) ? fs.readFileSync(seen, "utf8") : "" };
+    }
+
+    for (const code of [0, 1, 2]) {
+        it(`writes the key to a 0600 file in RUNNER_TEMP, passes it with --identity, removes it, and exits ${code} when the check does`, () => {
+            const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----";
+            const r = runStep(code, key);
+            try {
+                assert.equal(r.status, code, r.stderr);
+                const file = path.join(r.temp, "hearth-check-key");
+                assert.equal(r.seen, ["run", "-s", "check", "--", "--stack", "home", "--identity", file, "600", key, "0", ""].join("\n"));
+                assert.ok(!fs.existsSync(file), "the key file is removed");
+                assert.ok(!r.stdout.includes("AAAA") && !r.stderr.includes("AAAA"), "the key is never printed");
+            } finally {
+                fs.rmSync(r.temp, { recursive: true, force: true });
+            }
+        });
+    }
+
+    it("fails with exit 2 and says so when the key secret is missing", () => {
+        const r = runStep(0, "");
+        try {
+            assert.equal(r.status, 2);
+            assert.match(r.stdout, /::error::secret HEARTH_CHECK_SSH_KEY is not set in the check-home environment/);
+            assert.equal(r.seen, "", "the check did not run");
+        } finally {
+            fs.rmSync(r.temp, { recursive: true, force: true });
+        }
+    });
+});
