@@ -1,0 +1,180 @@
+// SystemdService's drift check: the lines each kind of service renders (built from the same plan as its converge), a
+// host check script over them that bash and shellcheck accept, and the runtime's hearth_check_* functions of the
+// systemd section run in bash with systemctl replaced by a shell function: each reports its drift, and nothing on a
+// host as the converge leaves it.
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { CHECK_LINE, parseCheckOutput, renderHostCheck } from "../../components/core/check";
+import { RUNTIME } from "../../components/core/runtime";
+import { unquote } from "../../components/core/shell";
+import { renderService, resolveServiceArgs } from "../../components/systemd";
+import { appliedKey } from "../../components/systemd/script";
+import { checkScript } from "../tools";
+import { installMocks } from "../mocks";
+import { markOf } from "./marks";
+import { scenarios, testHost } from "./scenarios";
+
+/** The check lines of scenario `name`, each split into its words. */
+function checkOf(name: string): string[][] {
+    const host = testHost();
+    const s = scenarios(host).find((x) => x.name === name)!;
+    const r = renderService(resolveServiceArgs(s.name, { host, ...s.args }), markOf(s.name));
+    return r.check.map((l) => l.split(" ").map(unquote));
+}
+const calls = (lines: string[][], fn: string) => lines.filter((l) => l[0] === fn).map((l) => l.slice(1));
+
+describe("SystemdService drift check lines", () => {
+    before(() => installMocks());
+
+    it("a long-running service: enabled and active, its credentials directory, what it runs is what hearth applied", () => {
+        const c = checkOf("api");
+        assert.deepEqual(calls(c, "hearth_check_unit"), [["api.service", "enabled", "active"]]);
+        assert.deepEqual(calls(c, "hearth_check_credentials"), [["/etc/credstore/api.service", "api-token", "db.password"]]);
+        const [applied] = calls(c, "hearth_check_unit_applied");
+        assert.deepEqual(applied, [appliedKey("/etc/systemd/system/api.service"), "api.service", "3", "/etc/systemd/system/api.service", "/etc/credstore/api.service/api-token", "/etc/credstore/api.service/db.password"]);
+    });
+
+    it("a timer job: the timer enabled and active, the service loaded; the timer is what restarts", () => {
+        const c = checkOf("backup");
+        assert.deepEqual(calls(c, "hearth_check_unit"), [["backup.timer", "enabled", "active"], ["backup.service", "-", "-"]]);
+        assert.equal(calls(c, "hearth_check_unit_applied")[0][1], "backup.timer");
+    });
+
+    it("a socket-activated service: the socket enabled and active, the service and its proxy only loaded", () => {
+        const c = checkOf("scale0");
+        assert.deepEqual(calls(c, "hearth_check_unit"), [["scale0-proxy.socket", "enabled", "active"], ["scale0.service", "-", "-"], ["scale0-proxy.service", "-", "-"]]);
+        assert.equal(calls(c, "hearth_check_unit_applied")[0][1], "scale0-proxy.socket");
+    });
+
+    it("a drop-in over a packaged unit: the drop-in loaded; no credentials directory of its own", () => {
+        const c = checkOf("nginx");
+        assert.deepEqual(calls(c, "hearth_check_dropin"), [["nginx.service", "/etc/systemd/system/nginx.service.d/50-hearth.conf"]]);
+        assert.deepEqual(calls(c, "hearth_check_credentials"), []);
+        assert.equal(calls(c, "hearth_check_unit_applied")[0][0], appliedKey("/etc/systemd/system/nginx.service.d/50-hearth.conf"));
+    });
+
+    it("a reloadable service with config files and a watched file: only unit files and credentials must predate its start", () => {
+        const c = checkOf("app");
+        const [applied] = calls(c, "hearth_check_unit_applied");
+        assert.equal(applied[1], "app.service");
+        assert.equal(applied[2], "1", "the unit file alone restarts it: its config files and the watched file reload it");
+        assert.ok(applied.includes("/etc/motd"), "the watched file is part of the digest");
+        assert.ok(applied.slice(4).every((p) => p.startsWith("/usr/local/etc/hearth/app.service/") || p === "/etc/motd"));
+    });
+
+    it("every line of every scenario is one call of a read-only runtime function, and the host check script passes bash -n and shellcheck", () => {
+        const host = testHost();
+        const checks = scenarios(host).map((s) => {
+            const r = renderService(resolveServiceArgs(s.name, { host, ...s.args }), markOf(s.name));
+            for (const l of r.check) assert.match(l, CHECK_LINE);
+            assert.ok(r.check.some((l) => l.startsWith("hearth_check_unit_applied ")), `${s.name} checks what it runs`);
+            return { resource: `hearth:systemd:Service ${s.name}`, sudo: true, lines: r.check };
+        });
+        assert.deepEqual(checkScript(renderHostCheck("box", checks)), []);
+    });
+});
+
+// ---- the runtime functions, with systemctl a shell function over a table of unit states ----------------------------
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-sd-check-"));
+const rt = path.join(dir, "runtime.sh");
+fs.writeFileSync(rt, RUNTIME);
+
+/**
+ * Runs check BODY as a resource's checks, with systemctl answering from UNITS (unit -> its properties; `enabled` is
+ * what is-enabled prints, exit 0 for enabled and static) and applied state read from STATE (key -> value). The drift.
+ */
+function check(body: string, units: Record<string, Record<string, string>>, state: Record<string, string> = {}): string[] {
+    const table = Object.entries(units).flatMap(([u, props]) => Object.entries(props).map(([k, v]) => `${u}|${k}|${v}`)).join("\n");
+    const stubs = [
+        `hearth_units_table=$(cat <<'HEARTH_TABLE_EOF'\n${table}\nHEARTH_TABLE_EOF\n)`,
+        'hearth_unit_prop() { printf "%s\\n" "$hearth_units_table" | awk -F"|" -v u="$1" -v k="$2" \'$1 == u && $2 == k { print $3 }\'; }',
+        "systemctl() {",
+        '  local q=0 v',
+        '  case $1 in',
+        '    is-enabled) shift; [ "$1" = -q ] && { q=1; shift; }; [ "$1" = -- ] && shift; v=$(hearth_unit_prop "$1" enabled); [ "$q" = 1 ] || [ -z "$v" ] || echo "$v"; case $v in enabled | static) return 0 ;; *) return 1 ;; esac ;;',
+        '    is-active) shift; [ "$1" = -q ] && { q=1; shift; }; [ "$1" = -- ] && shift; v=$(hearth_unit_prop "$1" ActiveState); [ "$q" = 1 ] || echo "${v:-inactive}"; [ "$v" = active ] ;;',
+        '    show) hearth_unit_prop "$6" "$3" ;;',
+        '    *) echo "systemctl $1 must not run in a check" >&2; return 99 ;;',
+        "  esac",
+        "}",
+        ...Object.entries(state).map(([k, v]) => `hearth_state_${k.replace(/[^A-Za-z0-9]/g, "_")}=${JSON.stringify(v)}`),
+        'hearth_applied() { local n=hearth_state_${1//[^A-Za-z0-9]/_}; printf "%s" "${!n:-}"; }',
+    ].join("\n");
+    const script = `source ${rt}\n${stubs}\nhearth_check_begin r\n${body}\n`;
+    const r = spawnSync("bash", ["--noprofile", "--norc", "-c", script], { encoding: "utf8" });
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    return parseCheckOutput(r.stdout)[0].drift.map((d) => `${d.what}: ${d.desired} -> ${d.found}`);
+}
+
+const healthy = { enabled: "enabled", LoadState: "loaded", NeedDaemonReload: "no", ActiveState: "active", ActiveEnterTimestamp: "Mon 2100-01-04 00:00:00 UTC" };
+
+describe("SystemdService drift check functions", () => {
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("hearth_check_unit: nothing on a unit as converged; disabled, stopped, stale, masked and unloaded units each reported", () => {
+        assert.deepEqual(check("hearth_check_unit web.service enabled active", { "web.service": healthy }), []);
+        assert.deepEqual(check("hearth_check_unit web.service disabled inactive", { "web.service": { ...healthy, enabled: "disabled", ActiveState: "failed" } }), []);
+        assert.deepEqual(check("hearth_check_unit web.service enabled active", { "web.service": { ...healthy, enabled: "disabled", ActiveState: "inactive", NeedDaemonReload: "yes" } }), [
+            "unit web.service enabled: enabled -> disabled",
+            "unit web.service NeedDaemonReload: no -> yes",
+            "unit web.service active: active -> inactive",
+        ]);
+        assert.deepEqual(check("hearth_check_unit web.service disabled inactive", { "web.service": healthy }), ["unit web.service enabled: disabled -> enabled", "unit web.service active: inactive -> active"]);
+        assert.deepEqual(check("hearth_check_unit web.service enabled active", { "web.service": { ...healthy, enabled: "masked" } }), ["unit web.service: not masked -> masked"]);
+        assert.deepEqual(check("hearth_check_unit web.service - -", { "web.service": { ...healthy, LoadState: "not-found", enabled: "" } }), ["unit web.service loaded: loaded -> not-found"]);
+        // A static unit (no [Install]) counts as enabled, as the converge reads it.
+        assert.deepEqual(check("hearth_check_unit web.service enabled active", { "web.service": { ...healthy, enabled: "static" } }), []);
+    });
+
+    it("hearth_check_dropin: the drop-in loaded and fresh; nothing while the packaged unit is not installed", () => {
+        const d = "/etc/systemd/system/nginx.service.d/hearth.conf";
+        assert.deepEqual(check(`hearth_check_dropin nginx.service ${d}`, { "nginx.service": { ...healthy, DropInPaths: `/usr/lib/x.conf ${d}` } }), []);
+        assert.deepEqual(check(`hearth_check_dropin nginx.service ${d}`, { "nginx.service": { ...healthy, DropInPaths: "", NeedDaemonReload: "yes" } }), [
+            `unit nginx.service drop-in ${d}: loaded -> not loaded (no daemon-reload since it was written)`,
+            "unit nginx.service NeedDaemonReload: no -> yes",
+        ]);
+        assert.deepEqual(check(`hearth_check_dropin nginx.service ${d}`, { "nginx.service": { LoadState: "not-found" } }), []);
+    });
+
+    it("hearth_check_unit_applied: the recorded digest, the reloadable record, files changed since, an instance older than its files", () => {
+        const f = path.join(dir, "unit.service");
+        const c = path.join(dir, "conf");
+        fs.writeFileSync(f, "[Service]\n");
+        fs.writeFileSync(c, "a = 1\n");
+        const digest = (...paths: string[]) => spawnSync("bash", ["--noprofile", "--norc", "-c", `source ${rt}\nhearth_digest "$@"`, "-", ...paths], { encoding: "utf8" }).stdout.trim();
+        const all = digest(f, c);
+        const unit = digest(f);
+        const key = "systemd/unit.service";
+        const run = (units: Record<string, Record<string, string>>, rec: string, n = 2) => check(`hearth_check_unit_applied ${key} unit.service ${n} ${f} ${c}`, units, rec ? { [key]: rec } : {});
+        assert.deepEqual(run({ "unit.service": healthy }, all), []);
+        assert.deepEqual(run({ "unit.service": healthy }, `${all} ${unit}`, 1), [], "a reloadable service's record");
+        assert.deepEqual(run({ "unit.service": healthy }, ""), ["unit unit.service applied content: recorded by its converge -> none recorded"]);
+        assert.deepEqual(run({ "unit.service": healthy }, "0".repeat(64)), [`unit unit.service applied content: as hearth last applied it (000000000000) -> its files changed since (${all.slice(0, 12)})`]);
+        // Started before its unit file was last written (an edit, restarted by hand, then reverted): what runs is not it.
+        const old = { ...healthy, ActiveEnterTimestamp: "Thu 2000-01-06 00:00:00 UTC" };
+        assert.deepEqual(run({ "unit.service": old }, all), [`unit unit.service running instance: started after its files were written -> started before ${f} last changed`]);
+        // Only the first N paths restart it: an older instance is fine for a file that reloads it; not active: nothing to compare.
+        fs.utimesSync(f, new Date("1999-01-01"), new Date("1999-01-01"));
+        assert.deepEqual(run({ "unit.service": old }, `${all} ${unit}`, 1), []);
+        assert.deepEqual(run({ "unit.service": { ...old, ActiveState: "inactive" } }, all), []);
+    });
+
+    it("hearth_check_credentials: extra files reported, a directory of another mode reported, an absent directory without credentials is fine", () => {
+        const cred = path.join(dir, "credstore");
+        fs.mkdirSync(cred, { mode: 0o700 });
+        fs.chmodSync(cred, 0o700);
+        fs.writeFileSync(path.join(cred, "token"), "x", { mode: 0o600 });
+        const owner = spawnSync("stat", ["-c", "%U %G", cred], { encoding: "utf8" }).stdout.trim();
+        const mode = owner === "root root" ? [] : [`${cred} mode: 0700 root:root -> 0700 ${owner}`];
+        assert.deepEqual(check(`hearth_check_credentials ${cred} token`, {}), mode);
+        fs.writeFileSync(path.join(cred, "stale"), "x");
+        fs.chmodSync(cred, 0o755);
+        assert.deepEqual(check(`hearth_check_credentials ${cred} token`, {}), [`${cred} mode: 0700 root:root -> 0755 ${owner}`, `credential ${cred}/stale: absent -> present (not declared)`]);
+        assert.deepEqual(check(`hearth_check_credentials ${path.join(dir, "none")}`, {}), []);
+        assert.deepEqual(check(`hearth_check_credentials ${path.join(dir, "none")} token`, {}), [`${path.join(dir, "none")}: present -> absent`]);
+    });
+});
