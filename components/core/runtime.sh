@@ -1856,8 +1856,8 @@ hearth_pg_check_up() {
   [ "$(printf 'SELECT 1' | hearth_pg_check_q "$1" "$2" postgres 2>/dev/null)" = 1 ]
 }
 
-# hearth_pg_check_yes VALUE: psql's t/f as yes/no.
-hearth_pg_check_yes() { if [ "$1" = t ]; then echo yes; else echo no; fi; }
+# hearth_pg_check_yes VALUE: a boolean as psql prints it (t, or true as text) as yes/no.
+hearth_pg_check_yes() { case $1 in t | true) echo yes ;; *) echo no ;; esac; }
 
 # hearth_pg_check_unit UNIT ENABLED: UNIT is active (and enabled, when ENABLED is 1).
 hearth_pg_check_unit() {

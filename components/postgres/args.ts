@@ -57,6 +57,7 @@ export function resolvePostgresDbArgs(args: PostgresDbArgs): ResolvedPostgres {
             },
             port: a.port ?? 5432,
             socketDir: a.socketDir ?? "/var/run/postgresql",
+            unit: `postgresql@${a.host.facts.postgresql.version}-${a.host.facts.postgresql.cluster}.service`,
             clients,
             pooler,
             tablespaceDataset: dataset?.resolved.spec.dataset,

@@ -109,7 +109,7 @@ export class PostgresDb extends pulumi.ComponentResource {
         this.command = remoteScript(
             `${name}-database`,
             {
-                host: r.host, script: rendered.script, stdin, deleteScript: rendered.deleteScript, hash: rendered.hash,
+                host: r.host, script: rendered.script, stdin, deleteScript: rendered.deleteScript, hash: rendered.hash, check: rendered.check,
                 // The database leaves its tablespace before the dataset under it is released or destroyed.
                 deleteBefore: this.dataset ? [this.dataset.lifecycle] : [],
             },

@@ -3,7 +3,7 @@
 import { OwnerMark } from "../core/owner";
 import { Script, contentHash, frameStdin, shq } from "../shell";
 import {
-    DbSpec, quoteLiteral, renderConvergeSql, renderCreateDatabaseSql, renderCreateRoleSql, renderDeleteSql, renderMoveBackSql, renderTablespaceSql,
+    DbSpec, managedSchemas, quoteLiteral, renderConvergeSql, renderCreateDatabaseSql, renderCreateRoleSql, renderDeleteSql, renderMoveBackSql, renderTablespaceSql,
     tempDatabaseName,
 } from "./sql";
 
@@ -33,6 +33,8 @@ export interface PostgresSpec {
     readonly db: DbSpec;
     readonly port: number;
     readonly socketDir: string;
+    /** The cluster's server unit (`postgresql@<version>-<cluster>.service`): the converge starts it when it is stopped. */
+    readonly unit: string;
     readonly clients: readonly HbaClient[];
     readonly pooler?: PoolerSpec;
     /** The ZFS dataset whose mountpoint (`<mountpoint>/pg`) holds the tablespace. */
@@ -50,6 +52,8 @@ export interface RenderedPostgres {
     readonly hbaFragment: string;
     readonly pgbouncerIni?: string;
     readonly pgbouncerDatabase?: string;
+    /** The component's read-only drift checks (core/check.ts), from the same spec as the converge. */
+    readonly check: readonly string[];
     /** Hash of everything non-secret; the password's effect reaches the command through its (secret) stdin. */
     readonly hash: string;
 }
@@ -92,13 +96,16 @@ function dropLegacyFragments(s: Script, spec: PostgresSpec): void {
     }
 }
 
-export function renderHbaFragment(spec: PostgresSpec, mark: OwnerMark): string {
-    const lines = [`# hearth: database ${spec.db.database}, role ${spec.db.user}`, `# hearth-owner: ${mark.id}`];
+/** The database's pg_hba rules, in order. */
+function hbaRules(spec: PostgresSpec): string[] {
     const clients = [...spec.clients];
     // pgbouncer logs in over loopback TCP with the client's SCRAM proof, so loopback needs its own scram line.
     if (spec.pooler && !clients.some((c) => c.cidr === "127.0.0.1/32")) clients.push({ cidr: "127.0.0.1/32", ssl: false });
-    for (const c of clients) lines.push(`${c.ssl ? "hostssl" : "host"} "${spec.db.database}" "${spec.db.user}" ${c.cidr} scram-sha-256`);
-    return lines.join("\n") + "\n";
+    return clients.map((c) => `${c.ssl ? "hostssl" : "host"} "${spec.db.database}" "${spec.db.user}" ${c.cidr} scram-sha-256`);
+}
+
+export function renderHbaFragment(spec: PostgresSpec, mark: OwnerMark): string {
+    return [`# hearth: database ${spec.db.database}, role ${spec.db.user}`, `# hearth-owner: ${mark.id}`, ...hbaRules(spec)].join("\n") + "\n";
 }
 
 export function renderPgbouncerIni(spec: PostgresSpec, pooler: PoolerSpec): string {
@@ -122,8 +129,46 @@ export function renderPgbouncerIni(spec: PostgresSpec, pooler: PoolerSpec): stri
     ].join("\n");
 }
 
+/** The database's line in pgbouncer's [databases] list. */
+function pgbouncerEntry(spec: PostgresSpec, pooler: PoolerSpec): string {
+    return `${spec.db.database} = host=127.0.0.1 port=${spec.port} dbname=${spec.db.database} pool_mode=${pooler.poolMode}`;
+}
+
 export function renderPgbouncerDatabase(spec: PostgresSpec, pooler: PoolerSpec, mark: OwnerMark): string {
-    return `; hearth-owner: ${mark.id}\n${spec.db.database} = host=127.0.0.1 port=${spec.port} dbname=${spec.db.database} pool_mode=${pooler.poolMode}\n`;
+    return `; hearth-owner: ${mark.id}\n${pgbouncerEntry(spec, pooler)}\n`;
+}
+
+/** The applied-state key the converge records the digest of the role's password verifier under. */
+export function verifierKey(spec: PostgresSpec): string {
+    return `postgres/${spec.port}/role/${spec.db.user}/verifier`;
+}
+
+/**
+ * The read-only checks of a converged database (runtime hearth_pg_check_*), from the same spec as its converge: the
+ * server runs, the database and role are as declared (the verifier against what the converge recorded), the access
+ * hearth grants, its pg_hba lines and pgbouncer entry. The converge's files and completion are checked without them.
+ */
+export function renderChecks(spec: PostgresSpec, mark: OwnerMark): string[] {
+    const db = spec.db;
+    const at = [shq(spec.socketDir), String(spec.port)];
+    const line = (fn: string, ...args: string[]) => [fn, ...at, ...args.map(shq)].join(" ");
+    const grantees = [...new Set(db.grants.map((g) => g.role))].sort();
+    const out = [
+        ["hearth_pg_check_server", shq(spec.unit), ...at].join(" "),
+        line("hearth_pg_check_database", db.database, db.user, String(db.connectionLimit), db.tablespace ?? "-", mark.id),
+        line("hearth_pg_check_connect", db.database, grantees.join(",")),
+        line("hearth_pg_check_role", db.user, mark.id, verifierKey(spec)),
+        ...db.extensions.map((e) => line("hearth_pg_check_extension", db.database, e)),
+        ...managedSchemas(db).map((schema) => {
+            const grants = db.grants.filter((g) => g.schema === schema).flatMap((g) => g.privileges.map((p) => `${g.role}=${p}`));
+            return line("hearth_pg_check_schema", db.database, schema, db.user, [...new Set(grants)].sort().join(" "));
+        }),
+        line("hearth_pg_check_hba", ...hbaRules(spec)),
+    ];
+    if (spec.pooler) {
+        out.push(["hearth_pg_check_bouncer", ...[spec.paths.pgbouncerDir, db.database, pgbouncerEntry(spec, spec.pooler), db.user, verifierKey(spec)].map(shq)].join(" "));
+    }
+    return out;
 }
 
 /** The secret stdin frames, in the order the converge script reads them: psql's verifier variable, then the pgbouncer user line. */
@@ -141,7 +186,7 @@ export function convergeStdin(r: RenderedPostgres, spec: PostgresSpec, verifier:
     return frameStdin([pw, r.convergeSql, ...files, ...(user !== undefined ? [user] : [])]);
 }
 
-function common(s: Script, spec: PostgresSpec, mark: OwnerMark): void {
+function common(s: Script, spec: PostgresSpec, mark: OwnerMark, start = false): void {
     s.owner(mark);
     s.raw(
         `pg_port=${spec.port}`,
@@ -152,8 +197,9 @@ function common(s: Script, spec: PostgresSpec, mark: OwnerMark): void {
         `bouncer_frag=${shq(`${spec.paths.hearthDir}/pgbouncer`)}`,
         // Every PostgresDb script on a host shares pg_hba.conf and pgbouncer's files.
         "hearth_lock postgres",
-        'hearth_pg_wait "$pg_socket" "$pg_port"',
     );
+    if (start) s.raw(`hearth_pg_start "$pg_socket" "$pg_port" ${shq(spec.unit)}`);
+    s.raw('hearth_pg_wait "$pg_socket" "$pg_port"');
 }
 
 /** Removes this resource's fragments: those it marked under any name, and legacy ones under its own names. */
@@ -190,7 +236,7 @@ export function renderScripts(spec: PostgresSpec, mark: OwnerMark): RenderedPost
     const ownTablespace = db.tablespace ?? `hearth_${db.database}`.slice(0, 63);
 
     const s = new Script(`postgres database ${db.database}`);
-    common(s, spec, mark);
+    common(s, spec, mark, true);
     s.raw(
         "hearth_private_tmp",
         "hearth_secret_sql=$hearth_tmp",
@@ -257,6 +303,8 @@ export function renderScripts(spec: PostgresSpec, mark: OwnerMark): RenderedPost
         "fi",
         'cat -- "$hearth_secret_sql" "$hearth_sql" | hearth_pg_psql "$pg_socket" "$pg_port"',
         "hearth_step",
+        // The verifier it set, as a digest: the drift check tells a password changed behind hearth's back.
+        `hearth_pg_record_verifier "$pg_socket" "$pg_port" ${shq(db.user)}`,
         `hearth_say ${shq(`database ${db.database} and role ${db.user} converged`)}`,
     );
     s.raw(
@@ -358,5 +406,5 @@ export function renderScripts(spec: PostgresSpec, mark: OwnerMark): RenderedPost
     const script = s.render();
     const deleteScript = d.render();
     const hash = contentHash(script, deleteScript, convergeSql, hbaFragment, pgbouncerIni ?? "", pgbouncerDatabase ?? "");
-    return { script, deleteScript, convergeSql, deleteSql, hbaFragment, pgbouncerIni, pgbouncerDatabase, hash };
+    return { script, deleteScript, convergeSql, deleteSql, hbaFragment, pgbouncerIni, pgbouncerDatabase, check: renderChecks(spec, mark), hash };
 }

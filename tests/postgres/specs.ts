@@ -7,6 +7,7 @@ export function pgSpec(over: Omit<Partial<PostgresSpec>, "db"> & { db?: Partial<
     return {
         port: 5432,
         socketDir: "/var/run/postgresql",
+        unit: "postgresql@15-main.service",
         clients: [],
         destroyOnDelete: false,
         dumpDir: "/var/backups/hearth/postgres",

@@ -10,6 +10,7 @@ pg_state=/var/lib/hearth/postgres/5432
 bouncer_dir=/etc/pgbouncer
 bouncer_frag=/etc/hearth/pgbouncer
 hearth_lock postgres
+hearth_pg_start "$pg_socket" "$pg_port" postgresql@15-main.service
 hearth_pg_wait "$pg_socket" "$pg_port"
 hearth_private_tmp
 hearth_secret_sql=$hearth_tmp
@@ -55,6 +56,7 @@ if [ "$hearth_db_new" = 1 ]; then
 fi
 cat -- "$hearth_secret_sql" "$hearth_sql" | hearth_pg_psql "$pg_socket" "$pg_port"
 hearth_step
+hearth_pg_record_verifier "$pg_socket" "$pg_port" app
 hearth_say 'database app and role app converged'
 hearth_found=$(if [ -f /etc/hearth/postgres/5432/hba.d/app.db.conf ]; then hearth_pg_fragment_owner /etc/hearth/postgres/5432/hba.d/app.db.conf; fi)
 if [ -n "$hearth_found" ]; then hearth_claim 'pg_hba fragment /etc/hearth/postgres/5432/hba.d/app.db.conf' "$hearth_found"; fi
