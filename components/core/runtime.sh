@@ -862,6 +862,15 @@ hearth_below_stat() {
   printf 'file %04o %s\n' "$((8#$(stat -c %a -- "$1")))" "$(sha256sum <"$1" | cut -d' ' -f1)"
 }
 
+# hearth_below_holds ROOT REL MODE SRC: ROOT/REL, read as the tree's owner, is a regular file (no link at it or above
+# it) with MODE (4 octal digits) holding SRC's content (SRC a root-only file). False too when the tree may not be read.
+hearth_below_holds() {
+  local st
+  st=$(hearth_run_below "$1" bash --noprofile --norc -c "$(declare -f hearth_below_stat)"'
+hearth_below_stat "$@"' hearth-stat "$2") || return 1
+  [ "$st" = "file $3 $(sha256sum <"$4" | cut -d' ' -f1)" ]
+}
+
 # hearth_check_tree ROOT UNIT: ROOT (a container's tree, run by UNIT) may be read below: a real directory below
 # directories only root can change, owned by someone other than root or idle. Fails (after reporting) otherwise.
 hearth_check_tree() {

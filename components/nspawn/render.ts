@@ -130,7 +130,8 @@ const mode8 = (m: number) => m.toString(8).padStart(4, "0");
 /**
  * Converges the container, level-triggered: the settings and staged inner files are installed on the host (the
  * .nspawn file first: it carries the ownership mark), and when their digest differs from what was last applied
- * (`hearth_applied nspawn/<machine>`), or the tree's identity mark is not this tree's, the container is stopped, its
+ * (`hearth_applied nspawn/<machine>`), or the tree's identity mark is not this tree's, or a file it put inside no longer
+ * holds what it put there (read whenever the tree may be: as its owner, or idle), the container is stopped, its
  * tree brought up to date, started, waited for, and only then the digest recorded. Everything below the tree is read
  * and written as the tree's owner (hearth_*_below); a tree owned by root (a fresh copy before its first boot, or an
  * id-mapped one) only while the container is stopped. The identity (an empty machine-id, fresh SSH host keys) is
@@ -160,6 +161,9 @@ export function renderConverge(c: ContainerSpec, mark: OwnerMark): { script: str
     );
     retireRenamed(s, m);
     for (const f of files) s.install(f);
+    // A file inside the tree that no longer holds what hearth put there (a hand edit, a link in its place) brings the
+    // tree up to date again, like a changed setting.
+    const innerHeld = inner.map((f) => `  hearth_below_holds . ${shq(f.rel)} ${mode8(f.mode)} ${shq(stagedPath(m, f.rel))} || hearth_apply=1`);
     s.raw(`hearth_dir ${shq(MACHINES_DIR)} 0700`);
     if (c.rootfs.kind === "copy") {
         const from = c.rootfs.from;
@@ -191,12 +195,14 @@ export function renderConverge(c: ContainerSpec, mark: OwnerMark): { script: str
         `elif hearth_unit_idle "$hearth_unit"; then`,
         "  HEARTH_TREE_IDLE=1",
         `  hearth_mark=$(hearth_read_below . etc/.hearth-container) || hearth_mark=`,
-        "  HEARTH_TREE_IDLE=0",
         `  [ "$hearth_mark" = ${shq(m)}" $hearth_token" ] || hearth_apply=1`,
+        ...innerHeld,
+        "  HEARTH_TREE_IDLE=0",
         `elif [ "$(stat -c %u -- "$hearth_root")" != 0 ]; then`,
         // Running, so only a tree its owner (not root) owns is read now; a root-owned one is trusted to the record.
         `  hearth_mark=$(hearth_read_below . etc/.hearth-container) || hearth_mark=`,
         `  [ "$hearth_mark" = ${shq(m)}" $hearth_token" ] || hearth_apply=1`,
+        ...innerHeld,
         "fi",
         `if [ "$hearth_apply" = 1 ]; then`,
         `  if ! hearth_unit_idle "$hearth_unit"; then systemctl stop "$hearth_unit"; hearth_step; fi`,

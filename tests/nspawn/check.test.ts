@@ -83,7 +83,7 @@ describe("nspawn drift checks", () => {
             return { drift: rep.drift.map((d) => `${d.what}: ${d.desired} -> ${d.found}`), info: rep.info.map((i) => `${i.what}: ${i.value}`), stdout: s.stdout };
         };
 
-        it("a converged tree owned by the container's range is clean; hand edits, a replaced host key and a planted link are reported, the link never followed", () => {
+        it("a converged tree owned by the container's range is clean; hand edits, a replaced host key and a planted link are reported (the link never followed) and the converge repairs them", () => {
             const tamper = {
                 script: [
                     "set -e",
@@ -95,7 +95,7 @@ describe("nspawn drift checks", () => {
                     "echo 'web 0000' > etc/.hearth-container",
                 ].join("\n"),
             };
-            const [conv, clean, , drifted, moved] = stubRuns(`${base}\nchown -R 10485760:10485760 /srv/base`, [converge, checked, tamper, checked, {
+            const [conv, clean, , drifted, repaired, cleanAgain, moved] = stubRuns(`${base}\nchown -R 10485760:10485760 /srv/base`, [converge, checked, tamper, checked, converge, checked, {
                 script: "set -e\ncd /var/lib/machines/web\nrm -rf root/.ssh && ln -s /run root/.ssh\nbash --noprofile --norc /run/check.sh",
             }]);
             assert.equal(conv.code, 0, conv.stderr);
@@ -111,8 +111,13 @@ describe("nspawn drift checks", () => {
             ]);
             assert.match(d.drift[4], /^container web SSH host key: as hearth recorded it \(\.\.\.[A-Za-z0-9+/=]{12}\) -> changed since \(\.\.\.KeyOtherKey1\)$/);
             assert.doesNotMatch(drifted.stdout + drifted.stderr, /TOPSECRET/);
+            // The converge sees the files inside no longer hold what it put there and brings the tree up to date.
+            assert.equal(repaired.code, 0, repaired.stderr);
+            assert.match(repaired.stdout, /^hearth: wrote \.\/etc\/hostname$/m);
+            assert.deepEqual(report(cleanAgain), { drift: [], info: [], stdout: cleanAgain.stdout });
+            assert.equal((cleanAgain.tree.match(/^\/var\/lib\/machines\/web\/root\/\.ssh\/authorized_keys f 600 10485760$/m) ?? []).length, 1, "the link was replaced by the file");
             // A link above the file: reported where it is, never read through.
-            assert.deepEqual(report(moved).drift.slice(2, 3), ["/var/lib/machines/web/root/.ssh/authorized_keys: a file -> /var/lib/machines/web/root/.ssh is a link to /run"]);
+            assert.deepEqual(report(moved).drift, ["/var/lib/machines/web/root/.ssh/authorized_keys: a file -> /var/lib/machines/web/root/.ssh is a link to /run"]);
         });
 
         it("a tree owned by root is not read while the container runs (information, not drift); once idle it is", () => {

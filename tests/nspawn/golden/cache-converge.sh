@@ -50,11 +50,17 @@ if [ "$(hearth_applied nspawn/cache)" != "$hearth_want" ] || [ -z "$(hearth_appl
 elif hearth_unit_idle "$hearth_unit"; then
   HEARTH_TREE_IDLE=1
   hearth_mark=$(hearth_read_below . etc/.hearth-container) || hearth_mark=
-  HEARTH_TREE_IDLE=0
   [ "$hearth_mark" = cache" $hearth_token" ] || hearth_apply=1
+  hearth_below_holds . etc/systemd/network/10-hearth.network 0644 /var/lib/hearth/nspawn/cache/etc_systemd_network_10-hearth.network || hearth_apply=1
+  hearth_below_holds . etc/hostname 0644 /var/lib/hearth/nspawn/cache/etc_hostname || hearth_apply=1
+  hearth_below_holds . root/.ssh/authorized_keys 0600 /var/lib/hearth/nspawn/cache/root_.ssh_authorized_keys || hearth_apply=1
+  HEARTH_TREE_IDLE=0
 elif [ "$(stat -c %u -- "$hearth_root")" != 0 ]; then
   hearth_mark=$(hearth_read_below . etc/.hearth-container) || hearth_mark=
   [ "$hearth_mark" = cache" $hearth_token" ] || hearth_apply=1
+  hearth_below_holds . etc/systemd/network/10-hearth.network 0644 /var/lib/hearth/nspawn/cache/etc_systemd_network_10-hearth.network || hearth_apply=1
+  hearth_below_holds . etc/hostname 0644 /var/lib/hearth/nspawn/cache/etc_hostname || hearth_apply=1
+  hearth_below_holds . root/.ssh/authorized_keys 0600 /var/lib/hearth/nspawn/cache/root_.ssh_authorized_keys || hearth_apply=1
 fi
 if [ "$hearth_apply" = 1 ]; then
   if ! hearth_unit_idle "$hearth_unit"; then systemctl stop "$hearth_unit"; hearth_step; fi
