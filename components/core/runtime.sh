@@ -2224,13 +2224,13 @@ hearth_check_knot_zone() {
 # hash and uses hash it converged to and the SHA-256 of each PATH it installed ("absent" when there is none), so a check
 # can tell a file changed since hearth applied it even when the desired content is a secret or unknown offline.
 hearth_converged() {
-  local rec p
+  local key=$1 rec p
   rec="content $2"$'\n'"uses $3"
   shift 3
   for p in "$@"; do
     if [ -f "$p" ] && [ ! -L "$p" ]; then rec+=$'\n'"file $p $(sha256sum <"$p" | cut -d' ' -f1)"; else rec+=$'\n'"file $p absent"; fi
   done
-  hearth_record "converged/$1" "$rec"
+  hearth_record "converged/$key" "$rec"
 }
 
 # hearth_check_text VALUE: VALUE as one report field: control characters become spaces, cut to 300 characters.
