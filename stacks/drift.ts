@@ -4,8 +4,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { checkOfConverge, parseCheckOutput, renderHostCheck, ResourceCheck, ResourceReport } from "../components/core/check";
-import { unwrapCommand } from "../components/core/shell";
+import { checkOfConverge, parseCheckOutput, renderHostCheck, ResourceCheck, ResourceReport, unwrapCommand } from "../components";
 
 /** A registered remote command as the check reads it: inputs resolved, secrets unwrapped, unknown values as `unknown`. */
 export interface ConvergeCommand {

@@ -21,6 +21,7 @@ export function buildHosts(hosts: readonly HostConfig[], secret: SecretSource, p
                     privateKey: secret(h.sshKey ?? DEFAULT_SSH_KEY),
                     sudo: h.sudo,
                     facts: h.facts,
+                    reapply: h.reapply,
                     proxy: h.proxy && {
                         address: h.proxy.address,
                         port: h.proxy.port,
