@@ -542,18 +542,18 @@ hearth_check_dropin() {
   esac
 }
 
-# hearth_check_unit_applied KEY UNIT N PATH...: what the service runs is what hearth last applied. The digest of PATH...
+# hearth_check_unit_applied KEY UNIT N PATH...: what the service runs is what hearth last applied: the digest of PATH...
 # (unit files, credentials, config files, watched files, as the converge digests them) is the one recorded under KEY
-# when it last (re)started UNIT (a record of two words, "<all> <first N paths>", is a reloadable service's); and UNIT
-# ("-": none to compare), when active, entered that state after every one of the first N paths (those whose change
-# restarts it) was last written: a hand edit later reverted, or a restart hearth never made, shows here.
+# when the converge last (re)started UNIT ("-": it restarts none; KEY names it then); a record of two words,
+# "<all> <first N paths>", is a reloadable service's, whose first N paths (unit files, credentials) restart it.
 hearth_check_unit_applied() {
-  local key=$1 unit=$2 n=$3 rec d u p since mt
+  local key=$1 unit=$2 n=$3 rec d u
   shift 3
+  if [ "$unit" = - ]; then unit=${key#systemd/}; fi
   rec=$(hearth_applied "$key")
   d=$(hearth_digest "$@")
   if [ -z "$rec" ]; then
-    hearth_drift "unit ${unit/#-/${key#systemd/}} applied content" "recorded by its converge" "none recorded"
+    hearth_drift "unit $unit applied content" "recorded by its converge" "none recorded"
     return 0
   fi
   case $rec in
@@ -561,21 +561,8 @@ hearth_check_unit_applied() {
     *) u= ;;
   esac
   if [ "$rec" != "$d${u:+ $u}" ]; then
-    hearth_drift "unit ${unit/#-/${key#systemd/}} applied content" "as hearth last applied it (${rec:0:12})" "its files changed since (${d:0:12})"
-    return 0
+    hearth_drift "unit $unit applied content" "as hearth last applied it (${rec:0:12})" "its files changed since (${d:0:12})"
   fi
-  if [ "$unit" = - ] || ! systemctl is-active -q -- "$unit" 2>/dev/null; then return 0; fi
-  since=$(systemctl show -p ActiveEnterTimestamp --value -- "$unit" 2>/dev/null || true)
-  since=$(date -d "$since" +%s 2>/dev/null || echo 0)
-  for p in "${@:1:n}"; do
-    if [ -f "$p" ] && [ ! -L "$p" ]; then
-      mt=$(stat -c %Y -- "$p")
-      if [ "$mt" -gt "$since" ]; then
-        hearth_drift "unit $unit running instance" "started after its files were written" "started before $p last changed"
-        return 0
-      fi
-    fi
-  done
 }
 
 # hearth_check_credentials DIR NAME...: DIR holds a service's credentials (their content and mode are checked as files):

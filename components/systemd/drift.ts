@@ -1,8 +1,8 @@
 // The read-only drift check of a SystemdService (core/check.ts): calls of the runtime's hearth_check_* functions, built
 // from the same plan as its converge (script.ts). The converge's files (unit files, drop-in, config files, credentials)
 // and its completion are checked without these lines; they add what only systemd knows: each unit enabled and active
-// as the converge leaves it, loaded from its files as they are now, not masked, the drop-in loaded, and the running
-// instance started from what hearth last applied (the digest the converge records after a restart).
+// as the converge leaves it, loaded from its files as they are now, not masked, the drop-in loaded, and its files
+// still what hearth last applied (the digest the converge records after a restart).
 import { shq } from "../shell";
 import { appliedKey, ServicePlan } from "./script";
 
@@ -12,7 +12,7 @@ const line = (...words: readonly string[]) => words.map(shq).join(" ");
 export function serviceCheck(p: ServicePlan): string[] {
     const out: string[] = [];
     const template = p.unit.includes("@.");
-    // The unit whose start time must follow its files (the one the converge restarts), or "-" when none is restarted.
+    // The unit the converge restarts when the digest changes (named in the report), or "-" when it restarts none.
     let restarted = "-";
     if (p.kind === "dropIn") {
         if (!template) out.push(line("hearth_check_dropin", p.unit, p.files[0].path));
