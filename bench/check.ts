@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { hostPreflight, liveAddresses, startHost, stopAllHosts, TestHost } from "../tests/host/harness";
 import { AnsibleRun, AnsibleTarget, ansiblePreflight } from "./ansible";
-import { ConcurrentApplier } from "./apply";
+import { ConcurrentApplier, loginFloor } from "./apply";
 import type { CheckInput, CheckOutput } from "./check-program";
 import type { BenchSiteConfig } from "./check-site";
 import type { ProgramInput, ProgramOutput } from "./converge-program";
@@ -89,6 +89,8 @@ interface HearthSample {
     readonly importMs: number;
     readonly evaluateMs: number;
     readonly remoteMs: number;
+    /** One SSH session running `true` on the same host just before (login cost alone). */
+    readonly floorMs: number;
     /** ssh processes the check started (the bench/ansible/bin wrapper counts them), per host checked. */
     readonly sshProcesses: number;
     readonly logins?: number;
@@ -124,6 +126,7 @@ class HearthCheck {
     }
 
     async run(): Promise<HearthSample> {
+        const floor = await loginFloor(this.host.ssh, 1);
         fs.writeFileSync(this.sshLog, "");
         const before = await logins(this.host);
         const input: CheckInput = { dir: this.dir, stack: STACK, identity: this.host.ssh.privateKeyPath, allowed: liveAddresses() };
@@ -136,6 +139,7 @@ class HearthCheck {
             importMs: out.importMs,
             evaluateMs: out.evaluateMs,
             remoteMs: out.remoteMs,
+            floorMs: floor.wallMs,
             sshProcesses: sshProcesses / Math.max(1, out.reports.length),
             ...(before !== undefined && after !== undefined ? { logins: after - before } : {}),
             output: out,
@@ -312,6 +316,7 @@ async function main(): Promise<void> {
                 ["  of which: imports s", s(med(hs, (x) => x.importMs)), ""],
                 ["  of which: program evaluation s", s(med(hs, (x) => x.evaluateMs)), ""],
                 ["  of which: remote (SSH session) s", s(med(hs, (x) => x.remoteMs)), ""],
+                ["    login floor: one session running `true` s", s(med(hs, (x) => x.floorMs)), ""],
                 ["Ansible / hearth", `${ratio.toFixed(1)}× (target ≥ 10×: ${ratio >= 10 ? "met" : "NOT met"})`, ""],
                 ["ssh processes (sessions) per host", optMed(hs, (x) => x.sshProcesses), optMed(as, (x) => x.sshProcesses)],
                 ["sshd logins (TCP connections) per host", optMed(hs, (x) => x.logins), optMed(as, (x) => x.logins)],
@@ -329,8 +334,7 @@ async function main(): Promise<void> {
         console.log(`- hearth check: ${s(hd.totalMs)} s, exit ${hd.output.exitCode}, ${driftLines(hd.output).length} difference(s):`);
         for (const l of driftLines(hd.output)) console.log(`  - ${l}`);
         console.log(`  stopped ${STOPPED} reported: ${driftLines(hd.output).some((l) => l.includes(STOPPED)) ? "yes" : "NO"}; edited ${EDITED}.service reported: ${driftLines(hd.output).some((l) => l.includes(EDITED)) ? "yes" : "NO"}.`);
-        console.log(`- Ansible --check: ${s(ad.totalMs)} s, ${ad.recap.changed} task(s) would change:`);
-        for (const l of ad.changedItems) console.log(`  - ${l}`);
+        console.log(`- Ansible --check: ${s(ad.totalMs)} s, ${ad.recap.changed} task(s) would change (items: ${ad.changedItems.join(", ")}).`);
         if (args.json) {
             const strip = (x: HearthSample) => ({ ...x, output: { ...x.output, reports: x.output.reports.map((r) => ({ host: r.host, status: r.status, error: r.error, seconds: r.seconds, drift: r.resources.flatMap((y) => y.drift.map((d) => ({ resource: y.resource, ...d }))) })) } });
             fs.writeFileSync(args.json, JSON.stringify({ machine, uptimeStart, uptimeEnd, hearth: hs.map(strip), ansible: as, afterDrift: { hearth: strip(hd), ansible: ad } }, null, 2));
