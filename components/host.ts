@@ -167,6 +167,7 @@ export function remoteScript(name: string, args: RemoteScriptArgs, opts: pulumi.
         },
         opts,
     );
+    registerConverge(args.host, { name, create, ...(args.stdin !== undefined ? { stdin: args.stdin } : {}) });
     if (args.deleteScript === undefined) return { converge };
     const lifecycle = new command.remote.Command(
         `${name}-lifecycle`,
@@ -178,6 +179,28 @@ export function remoteScript(name: string, args: RemoteScriptArgs, opts: pulumi.
         { ...opts, dependsOn: [converge, ...(args.deleteBefore ?? [])] },
     );
     return { converge, lifecycle };
+}
+
+/** A converge as remoteScript registered it: what a host's own drift check (components/drift) is derived from. */
+export interface RegisteredConverge {
+    /** The converge command's name (how `npm run check` names the resource too). */
+    readonly name: string;
+    /** The wrapped converge command, as the command runs it. */
+    readonly create: pulumi.Input<string>;
+    readonly stdin?: pulumi.Input<string>;
+}
+
+const convergesByHost = new WeakMap<Host, RegisteredConverge[]>();
+
+function registerConverge(host: Host, c: RegisteredConverge): void {
+    const list = convergesByHost.get(host) ?? [];
+    list.push(c);
+    convergesByHost.set(host, list);
+}
+
+/** The converges registered on `host` so far, in the order the program registered them. */
+export function hostConverges(host: Host): readonly RegisteredConverge[] {
+    return [...(convergesByHost.get(host) ?? [])];
 }
 
 /** The content hash a converge command carries on its first line, or undefined for other commands. */

@@ -14,6 +14,7 @@ export * from "./postgres";
 export * from "./dns";
 export * from "./packages";
 export * from "./files";
+export * from "./drift";
 export { ServiceDependency, Dependable, isDependable } from "./refs";
 export { htpasswdLine } from "./core/htpasswd";
 // Argument errors and the shared schema rules: site programs and libraries build their own config on them.

@@ -7,6 +7,7 @@ export const DATABASE_TYPE = "hearth:postgres:Database";
 export const ZONE_TYPE = "hearth:dns:Zone";
 export const FILE_TYPE = "hearth:files:File";
 export const PACKAGES_TYPE = "hearth:apt:Packages";
+export const DRIFT_TIMER_TYPE = "hearth:check:DriftTimer";
 
 /** The @pulumi/command resource every component converges a host with. */
 export const REMOTE_COMMAND_TYPE = "command:remote:Command";
