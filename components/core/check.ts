@@ -112,6 +112,8 @@ export interface ResourceReport {
     readonly info: { what: string; value: string }[];
     /** The exit status of checks that stopped early. */
     error?: number;
+    /** SSH host keys the host recorded for machines it runs (a container's), by the address they are reached at. */
+    readonly hostKeys: { address: string; key: string }[];
 }
 
 /** Reads a host check's stdout back: the report of each resource, in order (other lines are ignored). */
@@ -121,7 +123,7 @@ export function parseCheckOutput(stdout: string): ResourceReport[] {
     for (const line of stdout.split("\n")) {
         const f = line.split("\t");
         if (f[0] === "hearth-check" && f.length === 2) {
-            cur = { resource: f[1], drift: [], info: [] };
+            cur = { resource: f[1], drift: [], info: [], hostKeys: [] };
             out.push(cur);
         } else if (!cur) {
             continue;
@@ -129,6 +131,8 @@ export function parseCheckOutput(stdout: string): ResourceReport[] {
             cur.drift.push({ what: f[1], desired: f[2], found: f[3] });
         } else if (f[0] === "hearth-info" && f.length === 3) {
             cur.info.push({ what: f[1], value: f[2] });
+        } else if (f[0] === "hearth-hostkey" && f.length === 3 && /^ssh-ed25519 [A-Za-z0-9+/]+={0,2}$/.test(f[2])) {
+            cur.hostKeys.push({ address: f[1], key: f[2] });
         } else if (f[0] === "hearth-error" && f.length === 2) {
             cur.error = Number(f[1]);
         }
