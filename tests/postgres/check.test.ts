@@ -7,6 +7,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { checkOfConverge, parseCheckOutput, renderHostCheck, CHECK_LINE } from "../../components/core/check";
 import { OwnerMark } from "../../components/core/owner";
+import { RUNTIME } from "../../components/core/runtime";
+import { shq } from "../../components/core/shell";
 import { PostgresSpec, convergeStdin, renderScripts, verifierKey } from "../../components/postgres/render";
 import { scramVerifier } from "../../components/postgres/scram";
 import { DbSpec } from "../../components/postgres/sql";
@@ -150,6 +152,18 @@ describe("postgres drift checks on a real PostgreSQL 15", function () {
         }
         assert.fail(`the WAL position moved over every check: ${last}`);
     };
+
+    it("runs psql in read-only transactions only: a write through it is refused", () => {
+        const run = (sql: string) => spawnSync("bash", ["--noprofile", "--norc", "-s"], {
+            input: `${RUNTIME}\nprintf '%s' ${shq(sql)} | hearth_pg_check_q ${shq(c.socketDir)} ${c.port} postgres\n`, encoding: "utf8",
+        });
+        const show = run("SHOW default_transaction_read_only");
+        assert.equal(show.status, 0, show.stderr);
+        assert.equal(show.stdout, "on\n");
+        const write = run("CREATE TABLE hearth_check_write(x int)");
+        assert.notEqual(write.status, 0);
+        assert.match(write.stderr, /read-only transaction/);
+    });
 
     it("finds nothing on a converged database, and writes no WAL", () => {
         converge();
