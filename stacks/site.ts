@@ -1,6 +1,6 @@
 // The site program's body: validated config in, hearth components out. Everything is checked before the first resource.
 import * as pulumi from "@pulumi/pulumi";
-import { declaredAt, Dependable, Host, PostgresDb, rehearse, Rehearsed, SystemdService, ZfsDataset } from "../components";
+import { declaredAt, Dependable, Host, HostDriftTimer, PostgresDb, rehearse, Rehearsed, SystemdService, ZfsDataset } from "../components";
 import { SiteConfig } from "./schema";
 import { ProblemCollector } from "./config/problems";
 import { STACK_NAME } from "./config/wireguard";
@@ -178,6 +178,10 @@ export function buildSite(site: SiteConfig, env: SiteEnv): SiteOutputs {
     const remote = env.remoteSite ?? stackReferences();
     const createdLinks = declare("wireguard", links, (l) => l.name, (l) => createLinks(l, hosts, secret, remote));
     const createdZones = declare("zones", zones, (z) => z.config.name, createZones);
+    // Last: a host's drift timer checks every converge declared on it before (its schedule was checked with the config).
+    site.hosts.forEach((h, i) => {
+        if (h.driftTimer) declaredAt(`hearth:hosts[${i}].driftTimer`, () => new HostDriftTimer(`${h.name}-drift`, { host: hosts.get(h.name)!, ...h.driftTimer }));
+    });
 
     return {
         hosts: { ...hostAddresses(site.hosts), ...Object.fromEntries([...createdContainers].map(([n, c]) => [n, `root@${c.address}:22`])) },

@@ -1,6 +1,6 @@
 // Site config for hosts: Host's own schema (components/host-schema.ts) with key material named by secret config keys.
 import { z } from "zod";
-import { hostFields, rules, sshEndpointFields } from "../../components";
+import { driftTimerScheduleSchema, hostFields, rules, sshEndpointFields } from "../../components";
 import { list, record, secretKey } from "./fields";
 
 export const DEFAULT_SSH_KEY = "sshPrivateKey";
@@ -25,6 +25,8 @@ export const hostSchema = record(
         /** Secret config key holding this host's SSH private key. @default "sshPrivateKey" */
         sshKey: secretKey().optional(),
         proxy: bastionSchema.optional(),
+        /** Run the host's own drift checks on a timer (HostDriftTimer), over everything the site declares on it. @default - none */
+        driftTimer: driftTimerScheduleSchema.optional(),
     },
     "a host",
 );
