@@ -280,6 +280,8 @@ export function renderCheck(c: ContainerSpec): string[] {
     return [
         ["hearth_check_nspawn_unit", c.machine].map(shq).join(" "),
         ["hearth_check_nspawn_files", c.machine, ...inner].map(shq).join(" "),
+        // The machine's own host key, for the checks of what runs inside it (`npm run check` pins it for that session).
+        ...c.addresses.map((a) => ["hearth_check_hostkey", a.split("/")[0], hostKeyKey(c.machine)].map(shq).join(" ")),
     ];
 }
 

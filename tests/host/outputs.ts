@@ -11,12 +11,12 @@ import { keyFile, sshArgv } from "./ssh";
  * once, like an unchanged resource in a real `up`. `ready` says whether it can run yet; until then `placeholder` is
  * returned (e.g. before the runner has created what the command runs on).
  */
-export function commandOutputsFromHosts(pattern: RegExp, opts: { ready?: () => boolean; placeholder?: string } = {}): void {
+export function commandOutputsFromHosts(pattern: RegExp, opts: { ready?: (name: string) => boolean; placeholder?: string } = {}): void {
     const cache = new Map<string, string>();
     setCommandStdout((name, inputs) => {
         if (!pattern.test(name)) return "";
         // Before what the command needs exists (a dataset the runner creates first), stand in as a preview would.
-        if (opts.ready && !opts.ready()) return opts.placeholder ?? "";
+        if (opts.ready && !opts.ready(name)) return opts.placeholder ?? "";
         const key = `${name}\0${inputs.create}\0${inputs.stdin ?? ""}`;
         const hit = cache.get(key);
         if (hit !== undefined) return hit;

@@ -34,6 +34,9 @@ describe("nspawn drift checks", () => {
             "etc/hostname", sha("web\n"), "0644",
             "root/.ssh/authorized_keys", sha(`${spec.authorizedKey}\n`), "0600",
         ]);
+        // The machine's host key, recorded by its converge, for each address it is reached at: the checks of what runs
+        // inside it are pinned to that key.
+        assert.deepEqual(lines.slice(2).map(words), spec.addresses.map((a) => ["hearth_check_hostkey", a.split("/")[0], "nspawn-hostkey/web"]));
         // The converge puts exactly these files, with these modes.
         const script = renderConverge(spec, MARK).script;
         for (const f of inner) assert.match(script, new RegExp(`hearth_put_below \\. ${f.rel.replace(/\./g, "\\.")} 0${f.mode.toString(8)} `));
@@ -43,7 +46,7 @@ describe("nspawn drift checks", () => {
         const r = renderConverge(spec, MARK);
         const script = `${r.script}\n${convergeTail("k".repeat(32), "0".repeat(64), undefined, r.script, renderCheck(spec))}\n`;
         const c = checkOfConverge("web-container", script, true, frameStdin(r.files.map((f) => f.content)))!;
-        assert.deepEqual(c.lines.slice(-2), renderCheck(spec));
+        assert.deepEqual(c.lines.slice(-renderCheck(spec).length), renderCheck(spec));
         // The .nspawn file and the staged copies are root's files, checked generically; nothing inside the tree is.
         assert.ok(c.lines.some((l) => l.startsWith("hearth_check_file /etc/systemd/nspawn/web.nspawn ")));
         assert.ok(!c.lines.some((l) => l.startsWith("hearth_check_file /var/lib/machines/")));
