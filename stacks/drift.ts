@@ -199,7 +199,7 @@ export async function runHostChecks(h: HostChecks, auth: SshAuth): Promise<HostR
         const remote = h.sudo ? "sudo -n -- bash --noprofile --norc -s" : "bash --noprofile --norc -s";
         const r = await sshRun(argv, remote, renderHostCheck(h.name, h.checks), (auth.timeoutSeconds ?? 120) * 1000);
         if (r.code === 255 || r.code === null) return done("error", [], `cannot reach ${describe(h.target)} over SSH: ${[r.reason, lastLines(r.stderr)].filter(Boolean).join(": ") || `ssh exited ${r.code}`}`);
-        const resources = parseCheckOutput(r.stdout);
+        const resources = parseCheckOutput(r.stdout, h.checks.map((c) => c.resource));
         if (r.code !== 0) return done("error", resources, `the check script exited ${r.code} on ${describe(h.target)}: ${lastLines(r.stderr)}`);
         const missing = h.checks.filter((c) => !resources.some((x) => x.resource === c.resource));
         if (missing.length) return done("error", resources, `no report for ${missing.map((c) => c.resource).join(", ")}: ${lastLines(r.stderr)}`);

@@ -90,14 +90,38 @@ export function checkOfConverge(resource: string, script: string, sudo: boolean,
     return { resource, sudo, lines: out };
 }
 
-/** One script that runs every check of a host in one session: each resource's lines in a subshell of its own. */
+/**
+ * One script that runs every check of a host in one session: each resource's lines in a subshell of their own (with
+ * `set -e`: a failure stops that resource's checks only and is reported as its error), several resources side by side,
+ * each report printed whole. Reports arrive in any order: `parseCheckOutput` puts them back in this one.
+ */
 export function renderHostCheck(host: string, checks: readonly ResourceCheck[]): string {
-    const body: string[] = [`# hearth: drift check of ${host.replace(/[\r\n]/g, " ")}`, RUNTIME];
+    const { head, body } = hostCheckParts(host, checks);
+    return `${head}\n${body}\n`;
+}
+
+/** renderHostCheck in two parts: the title and the runtime, then the checks (which print the report). */
+export function hostCheckParts(host: string, checks: readonly ResourceCheck[]): { head: string; body: string } {
+    const body: string[] = [];
     for (const c of checks) {
         for (const l of c.lines) if (!CHECK_LINE.test(l)) throw new Error(`${c.resource}: not a check line: ${JSON.stringify(l)}`);
-        body.push(`hearth_check_begin ${shq(c.resource)}`, "set +e", "(", "  set -e", ...c.lines.map((l) => "  " + l), ")", "hearth_check_end $?", "set -e");
+        body.push(
+            "(",
+            "  hearth_check_out=$(",
+            `    hearth_check_begin ${shq(c.resource)}`,
+            "    (",
+            "      set -e",
+            ...c.lines.map((l) => "      " + l),
+            "    )",
+            "    hearth_check_end $?",
+            "  )",
+            '  hearth_check_emit "$hearth_check_out"',
+            ") &",
+            "hearth_check_throttle",
+        );
     }
-    return body.join("\n") + "\n";
+    body.push("wait");
+    return { head: [`# hearth: drift check of ${host.replace(/[\r\n]/g, " ")}`, RUNTIME].join("\n"), body: body.join("\n") };
 }
 
 export interface Drift {
@@ -116,8 +140,11 @@ export interface ResourceReport {
     readonly hostKeys: { address: string; key: string }[];
 }
 
-/** Reads a host check's stdout back: the report of each resource, in order (other lines are ignored). */
-export function parseCheckOutput(stdout: string): ResourceReport[] {
+/**
+ * Reads a host check's stdout back: the report of each resource (other lines are ignored), in the order of `order`
+ * (resource names) when given, else as printed.
+ */
+export function parseCheckOutput(stdout: string, order?: readonly string[]): ResourceReport[] {
     const out: ResourceReport[] = [];
     let cur: ResourceReport | undefined;
     for (const line of stdout.split("\n")) {
@@ -136,6 +163,12 @@ export function parseCheckOutput(stdout: string): ResourceReport[] {
         } else if (f[0] === "hearth-error" && f.length === 2) {
             cur.error = Number(f[1]);
         }
+    }
+    if (order) {
+        // As hearth_check_text prints a name: control characters as spaces, at most 300 characters.
+        const names = order.map((n) => n.replace(/[\x00-\x1f\x7f]/g, " ").slice(0, 300));
+        const at = (r: ResourceReport) => (names.indexOf(r.resource) + names.length + 1) % (names.length + 1);
+        out.sort((a, b) => at(a) - at(b));
     }
     return out;
 }

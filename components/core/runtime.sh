@@ -2236,6 +2236,35 @@ hearth_check_end() {
   if [ "$1" != 0 ]; then printf 'hearth-error\t%s\n' "$1"; fi
 }
 
+# A host check runs the checks of several resources side by side (each in a background subshell that prints its whole
+# report at once): at most twice as many as the host has CPUs, and 8.
+hearth_check_parallel=
+hearth_check_running=0
+
+# hearth_check_throttle: called after starting a resource's checks in the background: waits for one to finish while
+# as many run as may.
+hearth_check_throttle() {
+  if [ -z "$hearth_check_parallel" ]; then
+    hearth_check_parallel=$(($(nproc 2>/dev/null || echo 1) * 2))
+    if [ "$hearth_check_parallel" -gt 8 ]; then hearth_check_parallel=8; fi
+  fi
+  hearth_check_running=$((hearth_check_running + 1))
+  if [ "$hearth_check_running" -ge "$hearth_check_parallel" ]; then
+    wait -n || true
+    hearth_check_running=$((hearth_check_running - 1))
+  fi
+}
+
+# hearth_check_emit REPORT: prints a resource's whole report while holding a lock on / (taking it writes nothing), so
+# the reports of checks running side by side never interleave.
+hearth_check_emit() {
+  local fd
+  exec {fd}</
+  flock "$fd"
+  printf '%s\n' "$1"
+  exec {fd}<&-
+}
+
 # hearth_drift WHAT DESIRED FOUND: reports one difference.
 hearth_drift() {
   printf 'hearth-drift\t%s\t%s\t%s\n' "$(hearth_check_text "$1")" "$(hearth_check_text "$2")" "$(hearth_check_text "$3")"

@@ -1,6 +1,6 @@
 // The host's own drift check (pure): the check script a HostDriftTimer installs, derived from the host's converges by
 // the same functions `npm run check` uses (core/check.ts), and the converge that installs it.
-import { checkOfConverge, renderHostCheck, ResourceCheck } from "../core/check";
+import { checkOfConverge, hostCheckParts, ResourceCheck } from "../core/check";
 import type { OwnerMark } from "../core/owner";
 import { contentHash, Script, shq, unwrapCommand } from "../core/shell";
 
@@ -37,10 +37,8 @@ export function driftChecks(converges: readonly ConvergeText[]): ResourceCheck[]
 export function renderDriftCheck(host: string, converges: readonly ConvergeText[], mark: OwnerMark): string {
     const checks = driftChecks(converges);
     if (checks.length === 0) throw new Error(`no converge registered on host ${host} carries a check`);
-    const head = renderHostCheck(host, []);
-    const full = renderHostCheck(host, checks);
-    if (!full.startsWith(head)) throw new Error("renderHostCheck: the checks do not follow the runtime");
-    return ["#!/bin/bash", `# hearth-owner: ${mark.id}`, head.trimEnd(), "{", full.slice(head.length).trimEnd(), "} | hearth_check_verdict", ""].join("\n");
+    const { head, body } = hostCheckParts(host, checks);
+    return ["#!/bin/bash", `# hearth-owner: ${mark.id}`, head, "{", body, "} | hearth_check_verdict", ""].join("\n");
 }
 
 export interface RenderedDriftInstall {

@@ -155,7 +155,8 @@ describe("drift checks in the core (core/check.ts)", () => {
                 assert.equal(f.length, n, JSON.stringify(line));
                 for (const x of f) assert.ok(x.length <= 300, `a field of ${x.length} characters`);
             }
-            const rep = parseCheckOutput(r.stdout);
+            // Resources are checked side by side: their reports arrive in any order, each whole, and are put back in order.
+            const rep = parseCheckOutput(r.stdout, checks.map((c) => c.resource));
             assert.deepEqual(rep.map((x) => x.resource), ["hearth:x:Thing a b c", "broken", "never-converged"]);
             assert.equal(rep[0].drift.length, 1);
             assert.equal(rep[0].drift[0].what, `what with tabs ${long}`.slice(0, 300));

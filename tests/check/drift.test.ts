@@ -138,7 +138,7 @@ describe("drift checks over SSH (stacks/drift.ts)", () => {
             // The session's input is the host's check script: both resources, in one run.
             const stdin = ssh.read("stdin")!;
             assert.match(stdin, /^# hearth: drift check of nas\n/);
-            assert.deepEqual(stdin.split("\n").filter((l) => l.startsWith("hearth_check_begin ")), ["hearth_check_begin web", "hearth_check_begin db"]);
+            assert.deepEqual(stdin.split("\n").map((l) => l.trim()).filter((l) => l.startsWith("hearth_check_begin ")), ["hearth_check_begin web", "hearth_check_begin db"]);
         });
 
         it("pins a bastion too, and a non-standard port as [address]:port", async () => {

@@ -24,7 +24,7 @@ if [ -n "$cfg" ]; then
   printf '%s' "$idf" >"$log/identity"
 fi
 cat >"$log/stdin"
-names=$(sed -n 's/^hearth_check_begin //p' "$log/stdin" | sed "s/^'\\(.*\\)'$/\\1/")
+names=$(sed -n 's/^ *hearth_check_begin //p' "$log/stdin" | sed "s/^'\\(.*\\)'$/\\1/")
 case $FAKE_SSH_MODE in
   unreachable)
     echo "ssh: connect to host 10.0.0.5 port 22: Connection refused" >&2

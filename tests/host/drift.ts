@@ -25,7 +25,7 @@ export async function checkHost(h: TestHost, cmds: readonly RegisteredCommand[])
     assert.ok(checks.length > 0, `no converge of the program reaches ${h.name}`);
     const r = await h.exec("bash --noprofile --norc -s", { stdin: renderHostCheck(h.name, checks) });
     assert.equal(r.code, 0, `the check script failed on ${h.name}: ${r.stderr}`);
-    const reports = parseCheckOutput(r.stdout);
+    const reports = parseCheckOutput(r.stdout, checks.map((c) => c.resource));
     assert.deepEqual(reports.map((x) => x.resource), checks.map((c) => c.resource), "every resource's checks ran");
     for (const rep of reports) assert.equal(rep.error, undefined, `${rep.resource}: its checks stopped early (${rep.error}): ${r.stderr}`);
     return reports;
