@@ -5,7 +5,7 @@ import * as path from "path";
 import { UNKNOWN_STATE } from "./sdk";
 import { loadStackConfig, runProgram, simulatedHostKeys, unwrap } from "./plan-runtime";
 import { programOf } from "./plan";
-import { checkAll, checkAuth, checksByHost, ConvergeCommand, exitCode, formatReports, HostReport, SshAuth, UNKNOWN } from "./drift";
+import { checkAll, checkAuth, checksByHost, ConvergeCommand, exitCode, formatReports, HostChecks, HostReport, SshAuth, UNKNOWN } from "./drift";
 
 const USAGE = `usage: npm run check [-- --stack NAME] [--dir SITE_DIR] [--identity FILE] [--host NAME]... [--json]
   --stack NAME     the site: Pulumi.NAME.yaml (default: example)
@@ -14,6 +14,7 @@ const USAGE = `usage: npm run check [-- --stack NAME] [--dir SITE_DIR] [--identi
   --host NAME      check only this host (by its name in the site, or user@address:port); repeatable
   --timeout S      seconds per host (default: 120)
   --json           the report as JSON on stdout
+  --list           connect to nothing: list what would be checked on each host (with --json: every check line)
 exit status: 0 every host matches, 1 drift, 2 a host (or a resource on it) cannot be checked`;
 
 interface Args {
@@ -22,11 +23,12 @@ interface Args {
     identity?: string;
     hosts: string[];
     json: boolean;
+    list: boolean;
     timeout: number;
 }
 
 function parseArgs(argv: string[]): Args {
-    const a: Args = { stack: "example", dir: ".", hosts: [], json: false, timeout: 120 };
+    const a: Args = { stack: "example", dir: ".", hosts: [], json: false, list: false, timeout: 120 };
     for (let i = 0; i < argv.length; i++) {
         const flag = argv[i];
         const value = () => {
@@ -44,6 +46,7 @@ function parseArgs(argv: string[]): Args {
             if (!(a.timeout >= 1 && a.timeout <= 3600)) throw new Error(`--timeout must be a whole number of seconds from 1 to 3600, got ${JSON.stringify(v)}`);
         }
         else if (flag === "--json") a.json = true;
+        else if (flag === "--list") a.list = true;
         else if (flag === "--help" || flag === "-h") {
             console.log(USAGE);
             process.exit(0);
@@ -92,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
     const dir = path.resolve(args.dir);
     loadStackConfig(dir, args.stack); // fail early, with the list of stacks
     const auth: SshAuth = { identity: args.identity, timeoutSeconds: args.timeout };
-    checkAuth(auth);
+    if (!args.list) checkAuth(auth);
     const started = Date.now();
     const { commands, names } = await siteConverges(dir, args.stack);
     const evaluated = Date.now();
@@ -102,6 +105,7 @@ async function main(argv: string[]): Promise<number> {
         if (unknown.length) throw new Error(`--host ${unknown.map((n) => JSON.stringify(n)).join(", ")}: not a host of stack '${args.stack}' (hosts: ${hosts.map((h) => h.name).join(", ")})`);
         hosts = hosts.filter((h) => args.hosts.includes(h.name) || (h.target && args.hosts.includes(`${h.target.user}@${h.target.address}:${h.target.port}`)));
     }
+    if (args.list) return list(args, hosts);
     const reports: HostReport[] = await checkAll(hosts, auth);
     const code = exitCode(reports);
     const seconds = { evaluate: (evaluated - started) / 1000, total: (Date.now() - started) / 1000 };
@@ -115,6 +119,22 @@ async function main(argv: string[]): Promise<number> {
         if (code === 1) console.log("To converge again: raise the host's reapply counter (reapply.all, or reapply.resources.<name>) and run `pulumi up` (README: Drift).");
     }
     return code;
+}
+
+/** `--list`: what each host's check would run, without connecting anywhere. */
+function list(args: Args, hosts: readonly HostChecks[]): number {
+    if (args.json) {
+        const out = hosts.map((h) => ({ host: h.name, target: h.target ?? null, sudo: h.sudo, problems: h.problems, checks: h.checks }));
+        process.stdout.write(JSON.stringify({ stack: args.stack, hosts: out }, null, 2) + "\n");
+        return 0;
+    }
+    for (const h of hosts) {
+        const t = h.target ? `${h.target.user}@${h.target.address}:${h.target.port}${h.target.hostKey === undefined ? ", host key from its parent's check" : ""}` : "connection unknown offline";
+        console.log(`${h.name} (${t}): ${h.checks.length} resource(s), ${h.checks.reduce((n, c) => n + c.lines.length, 0)} check line(s)${h.sudo ? ", through sudo" : ""}`);
+        for (const c of h.checks) console.log(`  ${c.resource}: ${c.lines.length}`);
+        for (const p of h.problems) console.log(`  cannot be checked: ${p}`);
+    }
+    return 0;
 }
 
 /** The command line: `check [flags]`, as `npm run check --` and `pulumi-hearth check` pass it. */
