@@ -498,29 +498,36 @@ hearth_daemon_reload() {
 # no), enabled as ENABLED ("enabled", "disabled", or "-": not hearth's to say) and ACTIVE ("active", "inactive" or "-").
 # Enabled as the converge reads it: `systemctl is-enabled` succeeds (enabled, static, alias, ...).
 hearth_check_unit() {
-  local u=$1 found on=0
-  found=$(systemctl is-enabled -- "$u" 2>/dev/null) && on=1
-  case $found in
-    masked | masked-runtime)
-      hearth_drift "unit $u" "not masked" "$found"
+  local u=$1 k v load='' file='' need='' active='' on=0
+  # One question to systemd for all four answers (a host check asks it about every unit).
+  while IFS='=' read -r k v; do
+    case $k in
+      LoadState) load=$v ;;
+      UnitFileState) file=$v ;;
+      NeedDaemonReload) need=$v ;;
+      ActiveState) active=$v ;;
+    esac
+  done < <(systemctl show -p LoadState,UnitFileState,NeedDaemonReload,ActiveState -- "$u" 2>/dev/null || true)
+  case $load:$file in
+    masked:* | *:masked | *:masked-runtime)
+      hearth_drift "unit $u" "not masked" "${file:-masked}"
       return 0
       ;;
   esac
+  # As `systemctl is-enabled` succeeds.
+  case $file in enabled | enabled-runtime | static | alias | indirect | generated | transient) on=1 ;; esac
   case $2:$on in
     -:* | enabled:1 | disabled:0) ;;
-    *) hearth_drift "unit $u enabled" "$2" "${found:-not found}" ;;
+    *) hearth_drift "unit $u enabled" "$2" "${file:-not found}" ;;
   esac
-  found=$(systemctl show -p LoadState --value -- "$u" 2>/dev/null || true)
-  if [ "$found" != loaded ]; then
-    hearth_drift "unit $u loaded" loaded "${found:-unknown}"
+  if [ "$load" != loaded ]; then
+    hearth_drift "unit $u loaded" loaded "${load:-unknown}"
     return 0
   fi
-  found=$(systemctl show -p NeedDaemonReload --value -- "$u" 2>/dev/null || true)
-  if [ "$found" != no ]; then hearth_drift "unit $u NeedDaemonReload" no "${found:-unknown}"; fi
-  found=$(systemctl is-active -- "$u" 2>/dev/null || true)
-  case $3:$found in
+  if [ "$need" != no ]; then hearth_drift "unit $u NeedDaemonReload" no "${need:-unknown}"; fi
+  case $3:$active in
     -:* | active:active | active:reloading | inactive:inactive | inactive:failed) ;;
-    *) hearth_drift "unit $u active" "$3" "${found:-unknown}" ;;
+    *) hearth_drift "unit $u active" "$3" "${active:-unknown}" ;;
   esac
 }
 
@@ -2275,50 +2282,86 @@ hearth_check_info() {
   printf 'hearth-info\t%s\t%s\n' "$(hearth_check_text "$1")" "$(hearth_check_text "$2")"
 }
 
-# hearth_check_record KEY FIELD [NAME]: prints a field of what converged/KEY recorded: "content", "uses", or "file"
-# with NAME (a path) for that file's SHA-256; nothing when it recorded none.
-hearth_check_record() {
-  hearth_applied "converged/$1" | awk -v f="$2" -v n="${3:-}" '
-    f == "file" && $1 == "file" && $2 == n { print $3; exit }
-    f != "file" && $1 == f { print $2; exit }'
+# What converged/KEY recorded, read once per resource (each resource's checks run in a subshell of their own); the
+# checks below take a process only where a tool must run (stat, sha256sum): a host check is mostly their sum.
+hearth_check_rec_key=
+hearth_check_rec=
+hearth_check_value=
+declare -A hearth_check_dir_ok=()
+
+# hearth_check_field KEY FIELD [NAME]: sets hearth_check_value to a field of what converged/KEY recorded: "content",
+# "uses", or "file" with NAME (a path) for that file's SHA-256; empty when it recorded none.
+hearth_check_field() {
+  local f line
+  if [ "$hearth_check_rec_key" != "$1" ]; then
+    hearth_key "converged/$1"
+    hearth_check_rec_key=$1
+    hearth_check_rec=
+    f=/var/lib/hearth/applied/converged/$1
+    if [ -f "$f" ] && [ ! -L "$f" ]; then IFS= read -r -d '' hearth_check_rec <"$f" || true; fi
+  fi
+  hearth_check_value=
+  while IFS= read -r line; do
+    if [ "$2" = file ]; then
+      if [ "${line#"file $3 "}" != "$line" ]; then hearth_check_value=${line#"file $3 "}; return 0; fi
+    elif [ "${line#"$2 "}" != "$line" ]; then
+      hearth_check_value=${line#"$2 "}
+      return 0
+    fi
+  done <<<"$hearth_check_rec"
 }
 
 # hearth_check_converged KEY CONTENT USES: the resource's last converge finished, and converged to CONTENT (and to
 # USES, unless "-"): a converge that failed half-way, or another version of the program applied since, shows here.
 hearth_check_converged() {
-  local found
-  if [ -z "$(hearth_applied "converged/$1")" ]; then
+  hearth_check_field "$1" content
+  if [ -z "$hearth_check_rec" ]; then
     hearth_drift "last converge" "finished (content ${2:0:12})" "none finished on this host (a failed up, or never applied)"
     return 0
   fi
-  found=$(hearth_check_record "$1" content)
-  if [ "$found" != "$2" ]; then
-    hearth_drift "last converge" "content ${2:0:12}" "content ${found:0:12} (a later converge did not finish, or another version was applied)"
+  if [ "$hearth_check_value" != "$2" ]; then
+    hearth_drift "last converge" "content ${2:0:12}" "content ${hearth_check_value:0:12} (a later converge did not finish, or another version was applied)"
   fi
-  found=$(hearth_check_record "$1" uses)
-  if [ "$3" != - ] && [ "$found" != "$3" ]; then
-    hearth_drift "last converge" "uses ${3:0:12}" "uses ${found:0:12} (what it uses changed since)"
+  hearth_check_field "$1" uses
+  if [ "$3" != - ] && [ "$hearth_check_value" != "$3" ]; then
+    hearth_drift "last converge" "uses ${3:0:12}" "uses ${hearth_check_value:0:12} (what it uses changed since)"
   fi
 }
 
 # hearth_check_root_path PATH: PATH's directory and every one above it are real directories only root can change, so
 # reading PATH as root follows no link anybody else planted. Reports drift and fails otherwise (a missing directory
-# is reported as PATH absent).
+# is reported as PATH absent). One stat for the directories not yet seen by this resource's checks.
 hearth_check_root_path() {
-  local dir p='' part parts
-  dir=$(hearth_parent "$1")
+  local dir p='' part parts todo=() line uid mode type
+  dir=${1%/*}
   IFS=/ read -r -a parts <<<"$dir"
-  for part in '' "${parts[@]}"; do
-    if [ -n "$part" ]; then p=$p/$part; fi
-    if [ ! -e "${p:-/}" ] && [ ! -L "${p:-/}" ]; then
+  for part in / "${parts[@]}"; do
+    case $part in
+      '') continue ;;
+      /) p=/ ;;
+      *) p=${p%/}/$part ;;
+    esac
+    if [ -n "${hearth_check_dir_ok[$p]:-}" ]; then continue; fi
+    if [ ! -e "$p" ] && [ ! -L "$p" ]; then
       hearth_drift "$1" present absent
       return 1
     fi
-    if ! hearth_root_only "${p:-/}"; then
-      hearth_drift "$1" "below directories only root can change" "${p:-/} is a link, not a directory, or others can change it"
+    todo+=("$p")
+  done
+  if [ "${#todo[@]}" = 0 ]; then return 0; fi
+  p=0
+  while read -r uid mode type; do
+    if [ "$uid" != 0 ] || [ "$type" != directory ] || (((8#$mode & 8#022) != 0)); then
+      hearth_drift "$1" "below directories only root can change" "${todo[$p]} is a link, not a directory, or others can change it"
       return 1
     fi
-  done
+    hearth_check_dir_ok[${todo[$p]}]=1
+    p=$((p + 1))
+  done < <(stat -c '%u %a %F' -- "${todo[@]}")
+  if [ "$p" != "${#todo[@]}" ]; then
+    hearth_drift "$1" "below directories only root can change" "${todo[$p]} cannot be read"
+    return 1
+  fi
 }
 
 # hearth_check_file PATH SHA256 MODE OWNER GROUP KEY: PATH is a regular file with that mode and owner, holding content
@@ -2340,13 +2383,15 @@ hearth_check_file() {
     return 0
   fi
   st=$(stat -c '%a %U %G' -- "$p")
-  found=$(printf '%04o' "$((8#${st%% *}))")
+  printf -v found '%04o' "$((8#${st%% *}))"
   if [ "$found" != "$mode" ]; then hearth_drift "$p mode" "$mode" "$found"; fi
   st=${st#* }
   if [ "${st/ /:}" != "$owner:$group" ]; then hearth_drift "$p owner" "$owner:$group" "${st/ /:}"; fi
-  found=$(sha256sum <"$p" | cut -d' ' -f1)
+  found=$(sha256sum <"$p")
+  found=${found%% *}
   if [ "$want" = - ]; then
-    want=$(hearth_check_record "$key" file "$p")
+    hearth_check_field "$key" file "$p"
+    want=$hearth_check_value
     if [ -z "$want" ]; then return 0; fi
     if [ "$found" != "$want" ]; then hearth_drift "$p content" "as hearth applied it (sha256 ${want:0:12})" "changed since (sha256 ${found:0:12})"; fi
   elif [ "$found" != "$want" ]; then

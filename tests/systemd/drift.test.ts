@@ -97,7 +97,9 @@ function check(body: string, units: Record<string, Record<string, string>>, stat
         '  case $1 in',
         '    is-enabled) shift; [ "$1" = -q ] && { q=1; shift; }; [ "$1" = -- ] && shift; v=$(hearth_unit_prop "$1" enabled); [ "$q" = 1 ] || [ -z "$v" ] || echo "$v"; case $v in enabled | static) return 0 ;; *) return 1 ;; esac ;;',
         '    is-active) shift; [ "$1" = -q ] && { q=1; shift; }; [ "$1" = -- ] && shift; v=$(hearth_unit_prop "$1" ActiveState); [ "$q" = 1 ] || echo "${v:-inactive}"; [ "$v" = active ] ;;',
-        '    show) hearth_unit_prop "$6" "$3" ;;',
+        // `show -p X --value -- UNIT` prints one value; `show -p A,B -- UNIT` prints A=... lines (UnitFileState: the
+        // is-enabled word).
+        '    show) if [ "$4" = --value ]; then hearth_unit_prop "$6" "$3"; else for v in ${3//,/ }; do printf "%s=%s\\n" "$v" "$(hearth_unit_prop "$5" "$([ "$v" = UnitFileState ] && echo enabled || echo "$v")")"; done; fi ;;',
         '    *) echo "systemctl $1 must not run in a check" >&2; return 99 ;;',
         "  esac",
         "}",
