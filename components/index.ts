@@ -2,9 +2,9 @@
 export * from "./tokens";
 export { Host, HostArgs, HostFacts, BastionArgs, Connection, remoteScript, RemoteScriptArgs, RemoteScript, scriptHash } from "./host";
 export { HostArgsSchema, hostFields, sshEndpointFields, hostFactsSchema, HOST_ZFS_COMPRESSION } from "./host-schema";
-export { shq, Script, RenderedFile, frameStdin, contentHash, unwrapCommand } from "./shell";
+export { shq, Script, RenderedFile, frameStdin, contentHash, unwrapCommand, unquote } from "./shell";
 // Drift checks: derived from each converge, joined per host, read back (npm run check).
-export { checkOfConverge, renderHostCheck, parseCheckOutput, ResourceCheck, ResourceReport, Drift } from "./core/check";
+export { checkOfConverge, renderHostCheck, parseCheckOutput, reportName, ResourceCheck, ResourceReport, Drift } from "./core/check";
 export * from "./net";
 export * from "./wireguard";
 export * from "./systemd";

@@ -4,7 +4,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { checkOfConverge, parseCheckOutput, renderHostCheck, ResourceCheck, ResourceReport, unwrapCommand } from "../components";
+import { checkOfConverge, parseCheckOutput, renderHostCheck, reportName, ResourceCheck, ResourceReport, unquote, unwrapCommand } from "../components";
 
 /** A registered remote command as the check reads it: inputs resolved, secrets unwrapped, unknown values as `unknown`. */
 export interface ConvergeCommand {
@@ -197,11 +197,17 @@ export async function runHostChecks(h: HostChecks, auth: SshAuth): Promise<HostR
             return done("error", [], `cannot check ${JSON.stringify(describe(h.target))}: ${(e as Error).message}`);
         }
         const remote = h.sudo ? "sudo -n -- bash --noprofile --norc -s" : "bash --noprofile --norc -s";
-        const r = await sshRun(argv, remote, renderHostCheck(h.name, h.checks), (auth.timeoutSeconds ?? 120) * 1000);
+        let script: string;
+        try {
+            script = renderHostCheck(h.name, h.checks);
+        } catch (e) {
+            return done("error", [], `its check cannot be built: ${(e as Error).message}`);
+        }
+        const r = await sshRun(argv, remote, script, (auth.timeoutSeconds ?? 120) * 1000);
         if (r.code === 255 || r.code === null) return done("error", [], `cannot reach ${describe(h.target)} over SSH: ${[r.reason, lastLines(r.stderr)].filter(Boolean).join(": ") || `ssh exited ${r.code}`}`);
         const resources = parseCheckOutput(r.stdout, h.checks.map((c) => c.resource));
         if (r.code !== 0) return done("error", resources, `the check script exited ${r.code} on ${describe(h.target)}: ${lastLines(r.stderr)}`);
-        const missing = h.checks.filter((c) => !resources.some((x) => x.resource === c.resource));
+        const missing = h.checks.filter((c) => !resources.some((x) => x.resource === reportName(c.resource)));
         if (missing.length) return done("error", resources, `no report for ${missing.map((c) => c.resource).join(", ")}: ${lastLines(r.stderr)}`);
         const broken = resources.filter((x) => x.error !== undefined);
         const problems = [...h.problems, ...broken.map((x) => `${x.resource}: its checks stopped with status ${x.error}`)];
@@ -248,8 +254,26 @@ export async function checkAll(hosts: readonly HostChecks[], auth: SshAuth): Pro
     const pinned = (t: Endpoint | undefined) => !t || t.hostKey !== undefined;
     const ready = (h: HostChecks) => pinned(h.target) && pinned(h.target?.proxy);
     const first = await Promise.all(hosts.filter(ready).map((h) => runHostChecks(h, auth)));
+    // A key counts only from the host and the resource whose check the program gave that address (the container's
+    // converge on its parent): another host printing a key for it is ignored, and two declared parents pin nothing.
+    const declared = new Map<string, { host: string; resource: string }[]>();
+    for (const h of hosts) {
+        for (const c of h.checks) {
+            for (const l of c.lines) {
+                const m = /^hearth_check_hostkey (\S+) /.exec(l);
+                if (m) declared.set(unquote(m[1]), [...(declared.get(unquote(m[1])) ?? []), { host: h.name, resource: reportName(c.resource) }]);
+            }
+        }
+    }
     const learned = new Map<string, string>();
-    for (const r of first) for (const x of r.resources) for (const k of x.hostKeys) if (!learned.has(k.address)) learned.set(k.address, k.key);
+    for (const r of first) {
+        for (const x of r.resources) {
+            for (const k of x.hostKeys) {
+                const parents = declared.get(k.address) ?? [];
+                if (parents.length === 1 && parents[0].host === r.host && parents[0].resource === x.resource) learned.set(k.address, k.key);
+            }
+        }
+    }
     const pin = (e: Endpoint): Endpoint => (e.hostKey === undefined && learned.has(e.address) ? { ...e, hostKey: learned.get(e.address) } : e);
     const later = hosts.filter((h) => !ready(h)).map((h) => ({ ...h, target: h.target && { ...pin(h.target), ...(h.target.proxy ? { proxy: pin(h.target.proxy) } : {}) } }));
     const second = await Promise.all(later.map((h) => runHostChecks(h, auth)));

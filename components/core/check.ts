@@ -17,7 +17,7 @@ import { parseScriptFiles, secretFileLines, shq, TREE_OWNER, unquote } from "./s
  * words as `shq` writes them (bare safe characters, or one single-quoted word), so nothing else can ride along
  * (`;`, `$(...)`, a redirection, a second command).
  */
-export const CHECK_LINE = /^(?:hearth_(?:[a-z]+_)?check_[a-z_]+|hearth_drift)(?: (?:[A-Za-z0-9_@%+=:,.\/-]+|'(?:[^'\n\r\0]|'"'"')*'))*$/;
+export const CHECK_LINE = /^(?!hearth_check_(?:begin|end|emit|throttle|verdict|text|field)\b|hearth_apt_check_(?:install|remove)\b)(?:hearth_(?:[a-z]+_)?check_[a-z_]+|hearth_drift)(?: (?:[A-Za-z0-9_@%+=:,.\/-]+|'(?:[^'\n\r\0]|'"'"')*'))*$/;
 
 /** The comment that carries a check line inside a converge script. */
 export const CHECK_COMMENT = "# hearth-check: ";
@@ -65,8 +65,11 @@ export interface ResourceCheck {
  */
 export function checkOfConverge(resource: string, script: string, sudo: boolean, stdin: string | null | undefined): ResourceCheck | undefined {
     const lines = script.split("\n");
-    const recordLine = lines.find((l) => l.startsWith("hearth_converged "));
-    if (!recordLine) return undefined;
+    // The record and the check comments are what remoteScript appended: the last record line and what follows it
+    // (a line of the same words inside a quoted value further up is never taken for them).
+    const at = lines.map((l) => l.startsWith("hearth_converged ")).lastIndexOf(true);
+    if (at < 0) return undefined;
+    const recordLine = lines[at];
     const [, key, content, uses] = recordLine.split(" ").map(unquote);
     const out = [["hearth_check_converged", key, content, uses].map(shq).join(" ")];
     const known = new Map<string, string>();
@@ -86,7 +89,7 @@ export function checkOfConverge(resource: string, script: string, sudo: boolean,
         const want = secret.has(path) ? "-" : known.get(path) ?? "-";
         out.push(["hearth_check_file", path, want, m[2] ?? "0600", unquote(m[3] ?? "root"), unquote(m[4] ?? "root"), key].map(shq).join(" "));
     }
-    for (const l of lines) if (l.startsWith(CHECK_COMMENT)) out.push(l.slice(CHECK_COMMENT.length));
+    for (const l of lines.slice(at + 1)) if (l.startsWith(CHECK_COMMENT)) out.push(l.slice(CHECK_COMMENT.length));
     return { resource, sudo, lines: out };
 }
 
@@ -140,6 +143,11 @@ export interface ResourceReport {
     readonly hostKeys: { address: string; key: string }[];
 }
 
+/** A resource's name as its report carries it (hearth_check_text): control characters as spaces, at most 300 characters. */
+export function reportName(name: string): string {
+    return name.replace(/[\x00-\x1f\x7f]/g, " ").slice(0, 300);
+}
+
 /**
  * Reads a host check's stdout back: the report of each resource (other lines are ignored), in the order of `order`
  * (resource names) when given, else as printed.
@@ -165,8 +173,7 @@ export function parseCheckOutput(stdout: string, order?: readonly string[]): Res
         }
     }
     if (order) {
-        // As hearth_check_text prints a name: control characters as spaces, at most 300 characters.
-        const names = order.map((n) => n.replace(/[\x00-\x1f\x7f]/g, " ").slice(0, 300));
+        const names = order.map(reportName);
         const at = (r: ResourceReport) => (names.indexOf(r.resource) + names.length + 1) % (names.length + 1);
         out.sort((a, b) => at(a) - at(b));
     }

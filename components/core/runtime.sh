@@ -568,7 +568,8 @@ hearth_check_unit_applied() {
     *) u= ;;
   esac
   if [ "$rec" != "$d${u:+ $u}" ]; then
-    hearth_drift "unit $unit applied content" "as hearth last applied it (${rec:0:12})" "its files changed since (${d:0:12})"
+    # No digest shown: it covers credentials, and even part of a hash of a secret says something about it.
+    hearth_drift "unit $unit applied content" "as hearth last applied it" "its files changed since"
   fi
 }
 
@@ -894,7 +895,7 @@ hearth_below_stat "$@"' hearth-stat "$rel")
       if [ "$want" = - ]; then
         :
       elif [ -n "${5:-}" ] && [ "$found" != "$want" ]; then
-        hearth_drift "$root/$rel content" "$5" "changed since (sha256 ${found:0:12})"
+        hearth_drift "$root/$rel content" "$5" "changed since"
       elif [ "$found" != "$want" ]; then
         hearth_drift "$root/$rel content" "sha256 ${want:0:12}" "sha256 ${found:0:12}"
       fi
@@ -1667,11 +1668,13 @@ hearth_check_hostfile() {
 # (in a directory the postgres user owns) is written as postgres with hearth_put_below; everything else goes through
 # hearth_install/put/remove below root-only directories.
 
-# hearth_pg_psql SOCKET PORT [ARG...]: psql as postgres on database postgres, stopping at the first error.
+# hearth_pg_psql SOCKET PORT [ARG...]: psql as postgres on database postgres, stopping at the first error. Every
+# connection it makes (\connect included) resolves names in the system catalog only: a database's owner may set its
+# search_path, and a function or an operator of theirs found first would run as postgres.
 hearth_pg_psql() {
   local socket=$1 port=$2
   shift 2
-  runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -h "$socket" -p "$port" -d postgres "$@"
+  PGOPTIONS='-c search_path=pg_catalog,pg_temp' runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -h "$socket" -p "$port" -d postgres "$@"
 }
 
 # hearth_pg_q SOCKET PORT [ARG...]: runs the SQL on stdin, prints unaligned tuples.
@@ -1849,7 +1852,7 @@ hearth_pg_record_verifier() {
 hearth_pg_check_q() {
   local socket=$1 port=$2 db=$3
   shift 3
-  PGOPTIONS='-c default_transaction_read_only=on' PGCONNECT_TIMEOUT=5 \
+  PGOPTIONS='-c default_transaction_read_only=on -c search_path=pg_catalog,pg_temp' PGCONNECT_TIMEOUT=5 \
     runuser -u postgres -- psql -X -q -At -v ON_ERROR_STOP=1 -h "$socket" -p "$port" -d "$db" "$@"
 }
 
@@ -2157,7 +2160,7 @@ hearth_check_wireguard() {
     st=${st#* }
     if [ "$st" != "root root" ]; then hearth_drift "$live owner" root:root "${st/ /:}"; fi
     if [ -f "$staged" ] && [ ! -L "$staged" ] && ! cmp -s -- "$live" "$staged"; then
-      hearth_drift "$live content" "as hearth staged it (sha256 $(sha256sum <"$staged" | cut -c1-12))" "changed since (sha256 $(sha256sum <"$live" | cut -c1-12))"
+      hearth_drift "$live content" "as hearth staged it" "changed since (no digest shown: it holds keys)"
     fi
   done
   hearth_check_root_path "$6" || return 0
@@ -2393,7 +2396,8 @@ hearth_check_file() {
     hearth_check_field "$key" file "$p"
     want=$hearth_check_value
     if [ -z "$want" ]; then return 0; fi
-    if [ "$found" != "$want" ]; then hearth_drift "$p content" "as hearth applied it (sha256 ${want:0:12})" "changed since (sha256 ${found:0:12})"; fi
+    # Unknown offline means a secret or a key born on the host: no digest of it is shown, not even part of one.
+    if [ "$found" != "$want" ]; then hearth_drift "$p content" "as hearth applied it" "changed since hearth applied it"; fi
   elif [ "$found" != "$want" ]; then
     hearth_drift "$p content" "sha256 ${want:0:12}" "sha256 ${found:0:12}"
   fi

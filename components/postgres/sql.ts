@@ -296,7 +296,15 @@ export function renderConvergeSql(spec: DbSpec, mark: OwnerMarkLike): string {
     ];
     if (spec.tablespace !== undefined) lines.push(...moveToTablespaceSql(spec, spec.tablespace));
     lines.push(...releaseRenamedSql(spec, mark), ...databaseAclSql(spec), `\\connect ${db}`, "SET client_min_messages = warning;");
-    for (const e of spec.extensions) lines.push(`CREATE EXTENSION IF NOT EXISTS ${quoteIdent(e)};`);
+    // Inside the database its owner controls, only the system catalog resolves a name (hearth_pg_psql connects with
+    // search_path=pg_catalog,pg_temp; the owner's ALTER DATABASE ... SET search_path does not apply): a function or an
+    // operator the owner planted in a schema of theirs never runs as postgres. Extensions are created in public, as
+    // the default path would put them, and the path is pinned again after.
+    if (spec.extensions.length) {
+        lines.push("SET search_path = public;");
+        for (const e of spec.extensions) lines.push(`CREATE EXTENSION IF NOT EXISTS ${quoteIdent(e)};`);
+        lines.push("SET search_path = pg_catalog, pg_temp;");
+    }
     for (const s of spec.schemas) lines.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(s)} AUTHORIZATION ${role};`);
     lines.push(...grantsSql(spec), "");
     return lines.join("\n");

@@ -109,7 +109,7 @@ describe("nspawn drift checks", () => {
                 "/var/lib/machines/web/etc/systemd/network/10-hearth.network mode: 0644 -> 0666",
                 `/var/lib/machines/web/etc/hostname content: sha256 ${hash(sha("web\n"))} -> sha256 ${hash(sha("web\nedited\n"))}`,
                 "/var/lib/machines/web/root/.ssh/authorized_keys: a file -> a link to /run/root-secret",
-                `/var/lib/machines/web/etc/.hearth-container content: as hearth applied it -> changed since (sha256 ${hash(sha("web 0000\n"))})`,
+                "/var/lib/machines/web/etc/.hearth-container content: as hearth applied it -> changed since",
                 d.drift[4],
             ]);
             assert.match(d.drift[4], /^container web SSH host key: as hearth recorded it \(\.\.\.[A-Za-z0-9+/=]{12}\) -> changed since \(\.\.\.KeyOtherKey1\)$/);

@@ -155,9 +155,9 @@ describe("SystemdService drift check functions", () => {
         assert.deepEqual(run({ "unit.service": healthy }, all), []);
         assert.deepEqual(run({ "unit.service": healthy }, `${all} ${unit}`, 1), [], "a reloadable service's record");
         assert.deepEqual(run({ "unit.service": healthy }, ""), ["unit unit.service applied content: recorded by its converge -> none recorded"]);
-        assert.deepEqual(run({ "unit.service": healthy }, "0".repeat(64)), [`unit unit.service applied content: as hearth last applied it (000000000000) -> its files changed since (${all.slice(0, 12)})`]);
+        assert.deepEqual(run({ "unit.service": healthy }, "0".repeat(64)), ["unit unit.service applied content: as hearth last applied it -> its files changed since"]);
         // The record of a reloadable service: its unit files' digest too.
-        assert.deepEqual(run({ "unit.service": healthy }, `${all} ${"0".repeat(64)}`, 1), [`unit unit.service applied content: as hearth last applied it (${all.slice(0, 12)}) -> its files changed since (${all.slice(0, 12)})`]);
+        assert.deepEqual(run({ "unit.service": healthy }, `${all} ${"0".repeat(64)}`, 1), ["unit unit.service applied content: as hearth last applied it -> its files changed since"]);
         assert.deepEqual(check(`hearth_check_unit_applied ${key} - 2 ${f} ${c}`, {}, {}), ["unit unit.service applied content: recorded by its converge -> none recorded"]);
     });
 

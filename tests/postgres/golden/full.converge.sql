@@ -45,8 +45,10 @@ $hearth$;
 GRANT CONNECT ON DATABASE "app" TO "reporting";
 \connect "app"
 SET client_min_messages = warning;
+SET search_path = public;
 CREATE EXTENSION IF NOT EXISTS "pgcrypto";
 CREATE EXTENSION IF NOT EXISTS "uuid-ossp";
+SET search_path = pg_catalog, pg_temp;
 CREATE SCHEMA IF NOT EXISTS "app" AUTHORIZATION "app";
 CREATE SCHEMA IF NOT EXISTS "audit" AUTHORIZATION "app";
 DO $hearth$
