@@ -2411,18 +2411,21 @@ hearth_check_hostkey() {
   if [[ $k =~ ^ssh-ed25519\ [A-Za-z0-9+/]+={0,2}$ ]]; then printf 'hearth-hostkey\t%s\t%s\n' "$(hearth_check_text "$1")" "$k"; fi
 }
 
-# hearth_check_verdict < REPORT: passes a host check's report (core/check.ts, on stdin) through to stdout, ends it with
+# hearth_check_verdict [EXPECTED] < REPORT: passes a host check's report (core/check.ts, on stdin) through to stdout, ends it with
 # a summary line, and fails (status 1) when it holds a drift or an error line: how the host's own timer
 # (HostDriftTimer) makes its unit fail on drift. Reads only.
 hearth_check_verdict() {
-  local line drift=0 errors=0
+  local line drift=0 errors=0 reports=0
   while IFS= read -r line || [ -n "$line" ]; do
     printf '%s\n' "$line"
     case $line in
+      hearth-check$'\t'*) reports=$((reports + 1)) ;;
       hearth-drift$'\t'*) drift=$((drift + 1)) ;;
       hearth-error$'\t'*) errors=$((errors + 1)) ;;
     esac
   done
+  # EXPECTED (the number of resources checked): a report that never came counts as an error.
+  if [ -n "${1:-}" ] && [ "$reports" -lt "$1" ]; then errors=$((errors + $1 - reports)); fi
   if [ "$drift" = 0 ] && [ "$errors" = 0 ]; then
     printf 'hearth: drift check: the host matches\n'
     return 0

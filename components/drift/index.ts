@@ -11,7 +11,7 @@ import { resolveServiceArgs, SystemdService, SystemdServiceArgs } from "../syste
 import { DRIFT_TIMER_TYPE } from "../tokens";
 import { check, fail } from "../validate";
 import { parseArgs } from "../core/schema";
-import { ConvergeText, DRIFT_CHECK_PATH, DRIFT_UNIT, renderDriftCheck, renderDriftInstall } from "./render";
+import { ConvergeText, DRIFT_CHECK_PATH, DRIFT_TIMEOUT_SEC, DRIFT_UNIT, renderDriftCheck, renderDriftInstall } from "./render";
 import { HostDriftTimerArgs, HostDriftTimerArgsSchema } from "./schema";
 
 export { HostDriftTimerArgs, HostDriftTimerArgsSchema, driftTimerShape, driftTimerScheduleSchema } from "./schema";
@@ -32,7 +32,9 @@ export function driftServiceArgs(host: Host, schedule: DriftSchedule): SystemdSe
         host,
         unitName: DRIFT_UNIT,
         description: "hearth drift check of this host (read-only; reports to the journal, fails on drift)",
-        execStart: ["/bin/bash", "--noprofile", "--norc", DRIFT_CHECK_PATH],
+        // A check that hangs (a file swapped for a FIFO, a server that never answers) is killed and fails the unit, so a
+        // oneshot never stays activating and the next runs still start.
+        execStart: ["/usr/bin/timeout", "--kill-after=30", String(DRIFT_TIMEOUT_SEC), "/bin/bash", "--noprofile", "--norc", DRIFT_CHECK_PATH],
         runAsRoot: { reason: "the check reads what every converge installed as root (root-only directories, credentials, recorded digests); ProtectSystem=strict with no writable path keeps it to reading" },
         network: "local",
         timer: { onCalendar: schedule.onCalendar, persistent: true, randomizedDelaySec: schedule.randomizedDelaySec },

@@ -7,6 +7,9 @@ import { contentHash, Script, shq, unwrapCommand } from "../core/shell";
 /** Where the check lives on the host: root's only (it names every file hearth manages there, and what it holds). */
 export const DRIFT_CHECK_PATH = "/usr/local/lib/hearth/drift-check.sh";
 
+/** How long a run may take before it is killed and the unit fails. */
+export const DRIFT_TIMEOUT_SEC = 1800;
+
 /** The unit that runs it (its timer has the same name). */
 export const DRIFT_UNIT = "hearth-drift-check";
 
@@ -38,7 +41,8 @@ export function renderDriftCheck(host: string, converges: readonly ConvergeText[
     const checks = driftChecks(converges);
     if (checks.length === 0) throw new Error(`no converge registered on host ${host} carries a check`);
     const { head, body } = hostCheckParts(host, checks);
-    return ["#!/bin/bash", `# hearth-owner: ${mark.id}`, head, "{", body, "} | hearth_check_verdict", ""].join("\n");
+    // The verdict counts the reports: a resource whose report never came (its check killed) fails the run too.
+    return ["#!/bin/bash", `# hearth-owner: ${mark.id}`, head, "{", body, `} | hearth_check_verdict ${checks.length}`, ""].join("\n");
 }
 
 export interface RenderedDriftInstall {

@@ -104,7 +104,7 @@ describe("HostDriftTimer", () => {
         assert.match(script, /hearth_check_file '?\/etc\/app\/app\.conf'? [0-9a-f]{64} 0644 root root/);
         assert.match(script, /hearth_check_unit '?web\.service'?/);
         // The report goes through the verdict; the script defines no function of its own (only the runtime's).
-        assert.match(script, /^\} \| hearth_check_verdict$/m);
+        assert.match(script, new RegExp(`^\\} \\| hearth_check_verdict ${expected.length}$`, "m"));
         assert.ok(script.startsWith("#!/bin/bash\n# hearth-owner: "));
         assert.equal(script.split(RUNTIME).length, 2, "the runtime exactly once");
         const own = script.replace(RUNTIME, "");
@@ -117,7 +117,7 @@ describe("HostDriftTimer", () => {
         const files = parseScriptFiles(unwrapCommand(unit.inputs.create)!.script, unit.inputs.stdin ?? "");
         const service = files.find((f) => f.path.endsWith(`${DRIFT_UNIT}.service`))!.content;
         const timer = files.find((f) => f.path.endsWith(`${DRIFT_UNIT}.timer`))!.content;
-        for (const line of ["User=root", "ProtectSystem=strict", "NoNewPrivileges=yes", "PrivateTmp=yes", "ProtectHome=yes", "ProtectKernelTunables=yes", "ProtectKernelModules=yes", "RestrictSUIDSGID=yes", "Type=oneshot", `ExecStart=/bin/bash --noprofile --norc ${DRIFT_CHECK_PATH}`]) {
+        for (const line of ["User=root", "ProtectSystem=strict", "NoNewPrivileges=yes", "PrivateTmp=yes", "ProtectHome=yes", "ProtectKernelTunables=yes", "ProtectKernelModules=yes", "RestrictSUIDSGID=yes", "Type=oneshot", `ExecStart=/usr/bin/timeout --kill-after=30 1800 /bin/bash --noprofile --norc ${DRIFT_CHECK_PATH}`]) {
             assert.match(service, new RegExp(`^${line.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$`, "m"), line);
         }
         assert.doesNotMatch(service, /^ReadWritePaths=|^PrivateNetwork=yes|^BindPaths=/m);
@@ -157,7 +157,7 @@ describe("HostDriftTimer", () => {
 });
 
 describe("hearth_check_verdict", () => {
-    const verdict = (input: string) => spawnSync("bash", ["--noprofile", "--norc", "-c", `${RUNTIME}\nhearth_check_verdict`], { input, encoding: "utf8" });
+    const verdict = (input: string, expected = "") => spawnSync("bash", ["--noprofile", "--norc", "-c", `${RUNTIME}\nhearth_check_verdict ${expected}`], { input, encoding: "utf8" });
 
     it("passes the report through and succeeds when it holds no drift or error", () => {
         const r = verdict("hearth-check\ta\nhearth-info\thandshake\t3s ago\n");
@@ -175,5 +175,12 @@ describe("hearth_check_verdict", () => {
         assert.match(e.stdout, /0 difference\(s\), 1 resource\(s\) not checked to the end/);
         // A line that merely mentions the words is not a drift line.
         assert.equal(verdict("hearth: not hearth-drift\there\n").status, 0);
+    });
+
+    it("fails when fewer reports came than resources were checked (a check killed before it printed)", () => {
+        assert.equal(verdict("hearth-check\ta\nhearth-check\tb\n", "2").status, 0);
+        const r = verdict("hearth-check\ta\n", "2");
+        assert.equal(r.status, 1);
+        assert.match(r.stdout, /0 difference\(s\), 1 resource\(s\) not checked to the end/);
     });
 });
