@@ -4,6 +4,7 @@
 import * as path from "path";
 import { UNKNOWN_STATE } from "./sdk";
 import { loadStackConfig, runProgram, simulatedHostKeys, unwrap } from "./plan-runtime";
+import { checkStackName, readFlags } from "./cli-args";
 import { programOf } from "./plan";
 import { checkAll, checkAuth, checksByHost, ConvergeCommand, exitCode, formatReports, HostChecks, HostReport, SshAuth, UNKNOWN } from "./drift";
 
@@ -29,13 +30,7 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
     const a: Args = { stack: "example", dir: ".", hosts: [], json: false, list: false, timeout: 120 };
-    for (let i = 0; i < argv.length; i++) {
-        const flag = argv[i];
-        const value = () => {
-            const v = argv[++i];
-            if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
-            return v;
-        };
+    readFlags(argv, USAGE, (flag, value) => {
         if (flag === "--stack") a.stack = value();
         else if (flag === "--dir") a.dir = value();
         else if (flag === "--identity") a.identity = value();
@@ -44,16 +39,12 @@ function parseArgs(argv: string[]): Args {
             const v = value();
             a.timeout = /^[0-9]{1,4}$/.test(v) ? Number(v) : NaN;
             if (!(a.timeout >= 1 && a.timeout <= 3600)) throw new Error(`--timeout must be a whole number of seconds from 1 to 3600, got ${JSON.stringify(v)}`);
-        }
-        else if (flag === "--json") a.json = true;
+        } else if (flag === "--json") a.json = true;
         else if (flag === "--list") a.list = true;
-        else if (flag === "--help" || flag === "-h") {
-            console.log(USAGE);
-            process.exit(0);
-        } else throw new Error(`unknown argument ${JSON.stringify(flag)}\n${USAGE}`);
-    }
-    if (!/^[A-Za-z0-9_.-]{1,100}$/.test(a.stack)) throw new Error(`--stack must be a stack name (letters, digits, _ . -), got ${JSON.stringify(a.stack)}`);
-    if (!Number.isInteger(a.timeout) || a.timeout < 1 || a.timeout > 3600) throw new Error(`--timeout must be a whole number of seconds from 1 to 3600, got ${JSON.stringify(a.timeout)}`);
+        else return false;
+        return true;
+    });
+    checkStackName(a.stack);
     return a;
 }
 

@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as hearth from "../components";
 import { loadStackConfig, placeholderSecrets, planPublicKey, runProgram, unwrap } from "./plan-runtime";
+import { checkStackName, readFlags } from "./cli-args";
 import { buildPlan, RegistryListener } from "./plan-report";
 import { formatPlaceholders, formatPlan, formatSecurity, securityTable, writePlan } from "./plan-output";
 import { formatPolicies, loadPolicyPack, policyConfigFile, readPolicyConfig } from "./plan-policies";
@@ -33,13 +34,7 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
     const a: Args = { stack: "example", out: "out/plan", dir: ".", budget: 1.5, outputsOnly: false, policies: true };
-    for (let i = 0; i < argv.length; i++) {
-        const flag = argv[i];
-        const value = () => {
-            const v = argv[++i];
-            if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
-            return v;
-        };
+    readFlags(argv, USAGE, (flag, value) => {
         if (flag === "--stack") a.stack = value();
         else if (flag === "--out") a.out = value();
         else if (flag === "--dir") a.dir = value();
@@ -47,12 +42,10 @@ function parseArgs(argv: string[]): Args {
         else if (flag === "--outputs") a.outputsOnly = true;
         else if (flag === "--policy-config") a.policyConfig = value();
         else if (flag === "--no-policies") a.policies = false;
-        else if (flag === "--help" || flag === "-h") {
-            console.log(USAGE);
-            process.exit(0);
-        } else throw new Error(`unknown argument ${JSON.stringify(flag)}\n${USAGE}`);
-    }
-    if (!/^[A-Za-z0-9_.-]{1,100}$/.test(a.stack)) throw new Error(`--stack must be a stack name (letters, digits, _ . -), got ${JSON.stringify(a.stack)}`);
+        else return false;
+        return true;
+    });
+    checkStackName(a.stack);
     if (!Number.isFinite(a.budget) || a.budget < 0 || a.budget > 10) throw new Error(`--budget must be a number from 0 to 10`);
     return a;
 }
