@@ -35,7 +35,7 @@ export interface HostState {
 
 /** What both tools must agree on once converged: same units, services answering, same dataset properties. */
 export async function hostState(h: TestHost, services: number): Promise<HostState> {
-    const units = await sh(h, "cd /etc/systemd/system && for f in bench-app-*.service; do printf '%s %s\\n' \"$f\" \"$(tail -n +2 \"$f\" | sha256sum | cut -c1-16)\"; done");
+    const units = await sh(h, "cd /etc/systemd/system && for f in bench-app-*.service; do printf '%s %s\\n' \"$f\" \"$(grep -v '^#' \"$f\" | sha256sum | cut -c1-16)\"; done");
     const datasets = await sh(h, `zfs get -Hp -o name,property,value compression,recordsize,quota,mountpoint,atime,org.example:owner ${DATASETS.map((d) => d.dataset).join(" ")}`);
     const ports = Array.from({ length: services }, (_, k) => servicePort(k + 1));
     // Type=exec services are active as soon as python starts; give them a moment to bind before asking.
