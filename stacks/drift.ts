@@ -196,16 +196,21 @@ export async function runHostChecks(h: HostChecks, auth: SshAuth): Promise<HostR
         } catch (e) {
             return done("error", [], `cannot check ${JSON.stringify(describe(h.target))}: ${(e as Error).message}`);
         }
-        const remote = h.sudo ? "sudo -n -- bash --noprofile --norc -s" : "bash --noprofile --norc -s";
+        // The host ends the check itself when the time is up (a session cut on this side does not stop it there).
+        const seconds = auth.timeoutSeconds ?? 120;
+        const bash = `timeout --kill-after=5 ${seconds} bash --noprofile --norc -s`;
+        const remote = h.sudo ? `sudo -n -- ${bash}` : bash;
         let script: string;
         try {
             script = renderHostCheck(h.name, h.checks);
         } catch (e) {
             return done("error", [], `its check cannot be built: ${(e as Error).message}`);
         }
-        const r = await sshRun(argv, remote, script, (auth.timeoutSeconds ?? 120) * 1000);
-        if (r.code === 255 || r.code === null) return done("error", [], `cannot reach ${describe(h.target)} over SSH: ${[r.reason, lastLines(r.stderr)].filter(Boolean).join(": ") || `ssh exited ${r.code}`}`);
+        const r = await sshRun(argv, remote, script, (seconds + 10) * 1000);
         const resources = parseCheckOutput(r.stdout, h.checks.map((c) => c.resource));
+        // What came before a cut or a timeout is kept: the drift found so far is still reported.
+        if (r.code === 255 || r.code === null) return done("error", resources, `cannot reach ${describe(h.target)} over SSH: ${[r.reason, lastLines(r.stderr)].filter(Boolean).join(": ") || `ssh exited ${r.code}`}`);
+        if (r.code === 124 || r.code === 137) return done("error", resources, `the check did not finish within ${seconds} s on ${describe(h.target)} (the host ended it): ${lastLines(r.stderr)}`);
         if (r.code !== 0) return done("error", resources, `the check script exited ${r.code} on ${describe(h.target)}: ${lastLines(r.stderr)}`);
         const missing = h.checks.filter((c) => !resources.some((x) => x.resource === reportName(c.resource)));
         if (missing.length) return done("error", resources, `no report for ${missing.map((c) => c.resource).join(", ")}: ${lastLines(r.stderr)}`);

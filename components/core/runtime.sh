@@ -494,20 +494,34 @@ hearth_daemon_reload() {
 }
 
 # Read-only checks of a SystemdService (drift checks: see the last section).
-# hearth_check_unit UNIT ENABLED ACTIVE: UNIT is not masked, loaded from its files as they are now (NeedDaemonReload
+# hearth_check_unit UNIT ENABLED ACTIVE [OWN_DROPIN...]: UNIT is not masked, overridden by nobody else, loaded from its files as they are now (NeedDaemonReload
 # no), enabled as ENABLED ("enabled", "disabled", or "-": not hearth's to say) and ACTIVE ("active", "inactive" or "-").
 # Enabled as the converge reads it: `systemctl is-enabled` succeeds (enabled, static, alias, ...).
 hearth_check_unit() {
-  local u=$1 k v load='' file='' need='' active='' on=0
-  # One question to systemd for all four answers (a host check asks it about every unit).
+  local u=$1 k v load='' file='' need='' active='' frag='' dropins='' d o own on=0
+  # One question to systemd for all the answers (a host check asks it about every unit).
   while IFS='=' read -r k v; do
     case $k in
       LoadState) load=$v ;;
       UnitFileState) file=$v ;;
       NeedDaemonReload) need=$v ;;
       ActiveState) active=$v ;;
+      FragmentPath) frag=$v ;;
+      DropInPaths) dropins=$v ;;
     esac
-  done < <(systemctl show -p LoadState,UnitFileState,NeedDaemonReload,ActiveState -- "$u" 2>/dev/null || true)
+  done < <(systemctl show -p LoadState,UnitFileState,NeedDaemonReload,ActiveState,FragmentPath,DropInPaths -- "$u" 2>/dev/null || true)
+  # What overrides the unit by hand: a copy of it under /run, a drop-in in /etc or /run that is not hearth's (OWN...:
+  # the drop-ins hearth writes for it), a property set with `systemctl set-property`. Packages' drop-ins under /usr
+  # are the host's.
+  case $frag in
+    /run/* | /etc/systemd/system.control/*) hearth_drift "unit $u file" "hearth's" "$frag overrides it" ;;
+  esac
+  for d in $dropins; do
+    case $d in /etc/* | /run/*) ;; *) continue ;; esac
+    own=0
+    for o in "${@:4}"; do if [ "$d" = "$o" ]; then own=1; fi; done
+    if [ "$own" = 0 ]; then hearth_drift "unit $u drop-in $d" absent "present (not hearth's)"; fi
+  done
   case $load:$file in
     masked:* | *:masked | *:masked-runtime)
       hearth_drift "unit $u" "not masked" "${file:-masked}"
@@ -557,6 +571,9 @@ hearth_check_unit_applied() {
   local key=$1 unit=$2 n=$3 rec d u
   shift 3
   if [ "$unit" = - ]; then unit=${key#systemd/}; fi
+  # Root reads them only below directories only root can change (a swapped-in FIFO or link there could hold it up
+  # or lead it elsewhere): a path that is not is reported, and the digest is not taken.
+  for d in "$@"; do hearth_check_root_path "$d" || return 0; done
   rec=$(hearth_applied "$key")
   d=$(hearth_digest "$@")
   if [ -z "$rec" ]; then
@@ -2265,14 +2282,19 @@ hearth_check_throttle() {
   fi
 }
 
-# hearth_check_emit REPORT: prints a resource's whole report while holding a lock on / (taking it writes nothing), so
-# the reports of checks running side by side never interleave.
+# hearth_check_emit REPORT: prints a resource's whole report while holding a lock on the check's own output (a pipe
+# that only this check holds, opened anew so the lock is this job's): the reports of checks running side by side never
+# interleave, and no other process can hold the check up (a lock on a path anyone may open could). Taking it writes
+# nothing.
 hearth_check_emit() {
   local fd
-  exec {fd}</
-  flock "$fd"
-  printf '%s\n' "$1"
-  exec {fd}<&-
+  if exec {fd}>"/proc/self/fd/1" 2>/dev/null; then
+    flock "$fd"
+    printf '%s\n' "$1"
+    exec {fd}>&-
+  else
+    printf '%s\n' "$1"
+  fi
 }
 
 # hearth_drift WHAT DESIRED FOUND: reports one difference.
@@ -2301,6 +2323,8 @@ hearth_check_field() {
     hearth_check_rec_key=$1
     hearth_check_rec=
     f=/var/lib/hearth/applied/converged/$1
+    # Read only below directories only root can change (else the record could be anyone's: reported, not read).
+    if [ -e /var/lib/hearth/applied/converged ] && ! hearth_check_root_path "$f"; then return 0; fi
     if [ -f "$f" ] && [ ! -L "$f" ]; then IFS= read -r -d '' hearth_check_rec <"$f" || true; fi
   fi
   hearth_check_value=

@@ -24,7 +24,8 @@ export interface DriftSchedule {
 
 /**
  * The unit that runs the check: as root (it reads what every converge installed), with the kernel keeping it to
- * reading: ProtectSystem=strict and no writable path, a private /tmp, no new privileges. It shares the host's network
+ * reading: ProtectSystem=strict and no writable path, a private /tmp, no new privileges (which narrows mistakes; it is no
+ * boundary against the script: root can still ask PID 1 over D-Bus, and the script only reads). It shares the host's network
  * namespace (`wg show` and `ip link` read the host's interfaces) with IP limited to local addresses.
  */
 export function driftServiceArgs(host: Host, schedule: DriftSchedule): SystemdServiceArgs {
@@ -35,7 +36,7 @@ export function driftServiceArgs(host: Host, schedule: DriftSchedule): SystemdSe
         // A check that hangs (a file swapped for a FIFO, a server that never answers) is killed and fails the unit, so a
         // oneshot never stays activating and the next runs still start.
         execStart: ["/usr/bin/timeout", "--kill-after=30", String(DRIFT_TIMEOUT_SEC), "/bin/bash", "--noprofile", "--norc", DRIFT_CHECK_PATH],
-        runAsRoot: { reason: "the check reads what every converge installed as root (root-only directories, credentials, recorded digests); ProtectSystem=strict with no writable path keeps it to reading" },
+        runAsRoot: { reason: "the check reads what every converge installed as root (root-only directories, credentials, recorded digests); its script only reads; ProtectSystem=strict keeps /usr, /etc and /var read-only to it" },
         network: "local",
         timer: { onCalendar: schedule.onCalendar, persistent: true, randomizedDelaySec: schedule.randomizedDelaySec },
         loosen: {

@@ -16,7 +16,8 @@ export function serviceCheck(p: ServicePlan): string[] {
     let restarted = "-";
     if (p.kind === "dropIn") {
         if (!template) out.push(line("hearth_check_dropin", p.unit, p.files[0].path));
-        if (p.enable && !template) out.push(line("hearth_check_unit", p.unit, "enabled", "active"));
+        // Its own drop-in is hearth's; any other in /etc or /run overrides the unit by hand.
+        if (p.enable && !template) out.push(line("hearth_check_unit", p.unit, "enabled", "active", p.files[0].path));
         // A unit hearth never restarts runs the drop-in from its next restart on; a template's instances are try-restarted.
         if (!p.neverRestart && !template) restarted = p.unit;
     } else {

@@ -142,6 +142,18 @@ describe("SystemdService drift check functions", () => {
         assert.deepEqual(check(`hearth_check_dropin nginx.service ${d}`, { "nginx.service": { LoadState: "not-found" } }), []);
     });
 
+    it("hearth_check_unit: a unit overridden by hand (a copy under /run, a drop-in in /etc or /run, set-property) is reported; hearth's own drop-in and packages' are not", () => {
+        const own = "/etc/systemd/system/web.service.d/50-hearth.conf";
+        const props = (frag: string, dropins: string) => ({ "web.service": { ...healthy, FragmentPath: frag, DropInPaths: dropins } });
+        assert.deepEqual(check(`hearth_check_unit web.service enabled active ${own}`, props("/etc/systemd/system/web.service", `/usr/lib/systemd/system/service.d/10-timeout-abort.conf ${own}`)), []);
+        assert.deepEqual(check(`hearth_check_unit web.service enabled active ${own}`, props("/run/systemd/system/web.service", "/etc/systemd/system/web.service.d/zz-hand.conf /run/systemd/system/web.service.d/override.conf /etc/systemd/system.control/web.service.d/50-MemoryMax.conf")), [
+            "unit web.service file: hearth's -> /run/systemd/system/web.service overrides it",
+            "unit web.service drop-in /etc/systemd/system/web.service.d/zz-hand.conf: absent -> present (not hearth's)",
+            "unit web.service drop-in /run/systemd/system/web.service.d/override.conf: absent -> present (not hearth's)",
+            "unit web.service drop-in /etc/systemd/system.control/web.service.d/50-MemoryMax.conf: absent -> present (not hearth's)",
+        ]);
+    });
+
     it("hearth_check_unit_applied: the recorded digest, the reloadable record, files changed since", () => {
         const f = path.join(dir, "unit.service");
         const c = path.join(dir, "conf");
@@ -151,14 +163,19 @@ describe("SystemdService drift check functions", () => {
         const all = digest(f, c);
         const unit = digest(f);
         const key = "systemd/unit.service";
-        const run = (units: Record<string, Record<string, string>>, rec: string, n = 2) => check(`hearth_check_unit_applied ${key} unit.service ${n} ${f} ${c}`, units, rec ? { [key]: rec } : {});
+        // The files are in a temp directory below /tmp, which others can change: reported, and no digest taken.
+        assert.deepEqual(check(`hearth_check_unit_applied ${key} unit.service 2 ${f} ${c}`, { "unit.service": healthy }, { [key]: all }), [
+            `${f}: below directories only root can change -> /tmp is a link, not a directory, or others can change it`,
+        ]);
+        // The rest as if that directory were root's (hearth_check_root_path has its own specs).
+        const run = (units: Record<string, Record<string, string>>, rec: string, n = 2) => check(`hearth_check_root_path() { :; }\nhearth_check_unit_applied ${key} unit.service ${n} ${f} ${c}`, units, rec ? { [key]: rec } : {});
         assert.deepEqual(run({ "unit.service": healthy }, all), []);
         assert.deepEqual(run({ "unit.service": healthy }, `${all} ${unit}`, 1), [], "a reloadable service's record");
         assert.deepEqual(run({ "unit.service": healthy }, ""), ["unit unit.service applied content: recorded by its converge -> none recorded"]);
         assert.deepEqual(run({ "unit.service": healthy }, "0".repeat(64)), ["unit unit.service applied content: as hearth last applied it -> its files changed since"]);
         // The record of a reloadable service: its unit files' digest too.
         assert.deepEqual(run({ "unit.service": healthy }, `${all} ${"0".repeat(64)}`, 1), ["unit unit.service applied content: as hearth last applied it -> its files changed since"]);
-        assert.deepEqual(check(`hearth_check_unit_applied ${key} - 2 ${f} ${c}`, {}, {}), ["unit unit.service applied content: recorded by its converge -> none recorded"]);
+        assert.deepEqual(check(`hearth_check_root_path() { :; }\nhearth_check_unit_applied ${key} - 2 ${f} ${c}`, {}, {}), ["unit unit.service applied content: recorded by its converge -> none recorded"]);
     });
 
     it("hearth_check_credentials: extra files reported, a directory of another mode reported, an absent directory without credentials is fine", () => {
