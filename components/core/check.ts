@@ -105,7 +105,7 @@ export function renderHostCheck(host: string, checks: readonly ResourceCheck[]):
 
 /** renderHostCheck in two parts: the title and the runtime, then the checks (which print the report). */
 export function hostCheckParts(host: string, checks: readonly ResourceCheck[]): { head: string; body: string } {
-    const body: string[] = [];
+    const body: string[] = ["hearth_check_start"];
     for (const c of checks) {
         for (const l of c.lines) if (!CHECK_LINE.test(l)) throw new Error(`${c.resource}: not a check line: ${JSON.stringify(l)}`);
         body.push(

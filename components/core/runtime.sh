@@ -806,7 +806,7 @@ hearth_zfs_forget() {
 # has VALUE (as `zfs get -Hp` prints it) set on DS itself, and DS is mounted where ZFS mounts it (canmount=on, an
 # absolute mountpoint). Read-only: zfs get and zfs list only.
 hearth_check_zfs_dataset() {
-  local ds=$1 owner=$2 kv p want got found
+  local ds=$1 owner=$2 kv p want got found top
   shift 2
   if ! zfs list -H -o name "${ds%%/*}" >/dev/null; then hearth_die 69 "pool ${ds%%/*} is not available (is ZFS running and the pool imported?)"; fi
   if ! hearth_zfs_exists "$ds"; then
@@ -830,7 +830,13 @@ hearth_check_zfs_dataset() {
   done
   if [ "$(zfs get -H -o value canmount "$ds")" = on ]; then
     p=$(zfs get -H -o value mountpoint "$ds")
-    if [[ $p == /* ]] && [ "$(zfs get -H -o value mounted "$ds")" != yes ]; then hearth_drift "dataset $ds mounted" "at $p" "not mounted"; fi
+    if [[ $p == /* ]] && [ "$(zfs get -H -o value mounted "$ds")" != yes ]; then
+      hearth_drift "dataset $ds mounted" "at $p" "not mounted"
+    elif [[ $p == /* ]]; then
+      # Mounted, and what is seen at the mountpoint is the dataset (not something mounted over it).
+      top=$(findmnt -n -o SOURCE --mountpoint "$p" 2>/dev/null | tail -n 1 || true)
+      if [ -n "$top" ] && [ "$top" != "$ds" ]; then hearth_drift "dataset $ds mounted" "seen at $p" "hidden under $top mounted over it"; fi
+    fi
   fi
 }
 
@@ -891,6 +897,8 @@ hearth_check_tree() {
     hearth_drift "$1" "a directory" "$(if [ -L "$1" ]; then echo a link; elif [ -e "$1" ]; then echo not a directory; else echo absent; fi)"
     return 1
   fi
+  # A tree others may change is anyone's to rewrite (its /etc, its keys): drift, whatever is inside.
+  if (((8#$(stat -c %a -- "$1") & 8#022) != 0)); then hearth_drift "$1 mode" "writable by its owner only" "$(stat -c %a -- "$1")"; fi
   if [ "$(stat -c %u -- "$1")" = 0 ] && ! hearth_unit_idle "$2"; then
     hearth_check_info "$1" "files inside not checked: the tree is owned by root while the container runs"
     return 1
@@ -2282,13 +2290,18 @@ hearth_check_throttle() {
   fi
 }
 
-# hearth_check_emit REPORT: prints a resource's whole report while holding a lock on the check's own output (a pipe
-# that only this check holds, opened anew so the lock is this job's): the reports of checks running side by side never
-# interleave, and no other process can hold the check up (a lock on a path anyone may open could). Taking it writes
-# nothing.
+# hearth_check_start: opens the host check's private lock, a pipe of its own that no other process can open (a lock on a
+# path anyone may open would let any user hold every check up). Taking it writes nothing.
+hearth_check_lock=
+hearth_check_start() {
+  exec {hearth_check_lock}< <(:)
+}
+
+# hearth_check_emit REPORT: prints a resource's whole report while holding the check's lock (opened anew, so the lock
+# is this job's), so the reports of checks running side by side never interleave.
 hearth_check_emit() {
   local fd
-  if exec {fd}>"/proc/self/fd/1" 2>/dev/null; then
+  if [ -n "$hearth_check_lock" ] && { exec {fd}<>"/proc/self/fd/$hearth_check_lock"; } 2>/dev/null; then
     flock "$fd"
     printf '%s\n' "$1"
     exec {fd}>&-
