@@ -89,3 +89,9 @@ function parseRecap(out: string): AnsibleRun["recap"] | undefined {
     const m = /^bench\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/m.exec(out);
     return m ? { ok: Number(m[1]), changed: Number(m[2]), unreachable: Number(m[3]), failed: Number(m[4]) } : undefined;
 }
+
+/** The installed ansible-core's version, for the tables. */
+export function ansibleVersion(): string {
+    const r = spawnSync("ansible-playbook", ["--version"], { encoding: "utf8" });
+    return `ansible-core ${/ansible-playbook \[core ([^\]]+)\]/.exec(r.stdout ?? "")?.[1] ?? "(unknown version)"}`;
+}

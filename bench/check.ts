@@ -9,13 +9,13 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { hostPreflight, liveAddresses, startHost, stopAllHosts, TestHost } from "../tests/host/harness";
-import { AnsibleRun, AnsibleTarget, ansiblePreflight } from "./ansible";
+import { hostPreflight, liveAddresses, startHost, TestHost } from "../tests/host/harness";
+import { AnsibleRun, AnsibleTarget, ansiblePreflight, ansibleVersion } from "./ansible";
 import { ConcurrentApplier, loginFloor } from "./apply";
 import type { CheckInput, CheckOutput } from "./check-program";
 import type { BenchSiteConfig } from "./check-site";
 import type { ProgramInput, ProgramOutput } from "./converge-program";
-import { canLogIn, hostState, prepareHost } from "./converge-hosts";
+import { canLogIn, hostState, prepareHost, runBench } from "./converge-hosts";
 import { finishMachine, formatMachine, machineInfo, median, table } from "./machine";
 import { serviceName } from "./site";
 
@@ -345,16 +345,4 @@ async function main(): Promise<void> {
     }
 }
 
-function ansibleVersion(): string {
-    const r = spawnSync("ansible-playbook", ["--version"], { encoding: "utf8" });
-    return `ansible-core ${/ansible-playbook \[core ([^\]]+)\]/.exec(r.stdout ?? "")?.[1] ?? "(unknown version)"}`;
-}
-
-main().then(
-    () => process.exit(0),
-    (e) => {
-        console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
-        try { stopAllHosts(); } catch (err) { console.error(`cleanup: ${(err as Error).message}`); }
-        process.exit(1);
-    },
-);
+runBench(main);

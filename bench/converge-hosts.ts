@@ -1,6 +1,6 @@
 // The two bench hosts: identical preparation before the clock starts, and checks that both tools reached the same state.
 import { spawnSync } from "child_process";
-import { TestHost } from "../tests/host/harness";
+import { stopAllHosts, TestHost } from "../tests/host/harness";
 import { DATASETS, DB, servicePort } from "./site";
 
 async function sh(h: TestHost, command: string): Promise<string> {
@@ -66,4 +66,16 @@ export async function checkEquivalent(a: TestHost, b: TestHost, services: number
         if (why) problems.push(why);
     }
     if (problems.length) throw new Error(`the two hosts did not converge to the same state:\n${problems.join("\n")}`);
+}
+
+/** Runs a benchmark's main: exit 0 when done; on an error, says it, stops every test host still up, exit 1. */
+export function runBench(main: () => Promise<void>): void {
+    main().then(
+        () => process.exit(0),
+        (e) => {
+            console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+            try { stopAllHosts(); } catch (err) { console.error(`cleanup: ${(err as Error).message}`); }
+            process.exit(1);
+        },
+    );
 }

@@ -1,13 +1,13 @@
 // `npm run bench:converge`: the same desired state applied by hearth's scripts and by an Ansible playbook, side by side.
-import { spawn, spawnSync } from "child_process";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { hostPreflight, startHost, stopAllHosts, TestHost } from "../tests/host/harness";
-import { AnsibleRun, AnsibleTarget, ansiblePreflight } from "./ansible";
+import { hostPreflight, startHost, TestHost } from "../tests/host/harness";
+import { AnsibleRun, AnsibleTarget, ansiblePreflight, ansibleVersion } from "./ansible";
 import { ConcurrentApplier, loginFloor } from "./apply";
 import { ProgramInput, ProgramOutput } from "./converge-program";
-import { checkEquivalent, prepareHost } from "./converge-hosts";
+import { checkEquivalent, prepareHost, runBench } from "./converge-hosts";
 import { concurrencyLine, HearthPhase, phaseTable, PhaseSamples, roundTripTable } from "./converge-report";
 import { finishMachine, formatMachine, machineInfo } from "./machine";
 import { serviceName, SiteChanges } from "./site";
@@ -176,16 +176,4 @@ function strip(p: PhaseSamples): unknown {
     };
 }
 
-function ansibleVersion(): string {
-    const r = spawnSync("ansible-playbook", ["--version"], { encoding: "utf8" });
-    return `ansible-core ${/ansible-playbook \[core ([^\]]+)\]/.exec(r.stdout ?? "")?.[1] ?? "(unknown version)"}`;
-}
-
-main().then(
-    () => process.exit(0),
-    (e) => {
-        console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
-        try { stopAllHosts(); } catch (err) { console.error(`cleanup: ${(err as Error).message}`); }
-        process.exit(1);
-    },
-);
+runBench(main);

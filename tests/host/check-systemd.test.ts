@@ -10,6 +10,7 @@ import { Host } from "../../components/host";
 import { DebianPackages } from "../../components/packages";
 import { SystemdService } from "../../components/systemd";
 import { checkHost, driftLines } from "./drift";
+import { mustExec } from "./crash";
 import { describeHost, startHost, TestHost } from "./harness";
 import { ProgramRunner } from "./runner";
 
@@ -21,11 +22,7 @@ describeHost("drift check of services, host files and packages on a real host", 
     let h: TestHost;
     const runner = new ProgramRunner();
 
-    async function sh(command: string): Promise<string> {
-        const r = await h.exec(command);
-        assert.equal(r.code, 0, `${command}\n${r.stdout}${r.stderr}`);
-        return r.stdout;
-    }
+    const sh = (command: string): Promise<string> => mustExec(h, command);
 
     function program(reapply = 0): () => void {
         return () => {

@@ -9,6 +9,7 @@ import { HostFile } from "../../components/files";
 import { Host } from "../../components/host";
 import { SystemdService } from "../../components/systemd";
 import { checkHost, driftLines } from "./drift";
+import { mustExec } from "./crash";
 import { describeHost, startHost, TestHost } from "./harness";
 import { ProgramRunner } from "./runner";
 
@@ -19,11 +20,7 @@ describeHost("HostDriftTimer on a real host", function () {
     let h: TestHost;
     const runner = new ProgramRunner();
 
-    async function sh(command: string): Promise<string> {
-        const r = await h.exec(command);
-        assert.equal(r.code, 0, `${command}\n${r.stdout}${r.stderr}`);
-        return r.stdout;
-    }
+    const sh = (command: string): Promise<string> => mustExec(h, command);
 
     const program = () => {
         const host = new Host({ name: h.name, address: h.address, privateKey: pulumi.secret(h.privateKey), hostKey: h.hostKey });
