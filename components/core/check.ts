@@ -10,7 +10,7 @@
 // Part of the core: no Pulumi import.
 import { createHash } from "crypto";
 import { RUNTIME } from "./runtime";
-import { parseScriptFiles, secretFileLines, shq, TREE_OWNER, unquote } from "./shell";
+import { parseScriptFiles, rootInstallLines, shq, TREE_OWNER, unquote } from "./shell";
 
 /**
  * A check line: one call of a read-only runtime primitive (`hearth_check_*` or `hearth_drift`) whose arguments are
@@ -29,11 +29,7 @@ export function convergedKey(project: string, stack: string, resource: string): 
 
 /** Every path a script installs as root with hearth_install, hearth_install_in_place or hearth_install_secret. */
 export function installedPaths(script: string): string[] {
-    const out: string[] = [];
-    for (const line of script.split("\n")) {
-        const m = /^hearth_install(?:_in_place|_secret)? (\S+)/.exec(line);
-        if (m) out.push(unquote(m[1]));
-    }
+    const out = rootInstallLines(script).map((f) => f.path);
     return out.filter((p, i) => out.indexOf(p) === i);
 }
 
@@ -81,13 +77,11 @@ export function checkOfConverge(resource: string, script: string, sudo: boolean,
             known.clear();
         }
     }
-    const secret = new Set(secretFileLines(script).map((f) => f.path));
-    for (const line of lines) {
-        const m = /^hearth_install(?:_in_place)? (\S+) ([0-7]{4}) (\S+) (\S+)$/.exec(line) ?? /^hearth_install_secret (\S+)(?: ([0-7]{4}))?(?: (\S+))?(?: (\S+))?$/.exec(line);
-        if (!m) continue;
-        const path = unquote(m[1]);
-        const want = secret.has(path) ? "-" : known.get(path) ?? "-";
-        out.push(["hearth_check_file", path, want, m[2] ?? "0600", unquote(m[3] ?? "root"), unquote(m[4] ?? "root"), key].map(shq).join(" "));
+    const installs = rootInstallLines(script);
+    const secret = new Set(installs.filter((f) => f.secret).map((f) => f.path));
+    for (const f of installs) {
+        const want = secret.has(f.path) ? "-" : known.get(f.path) ?? "-";
+        out.push(["hearth_check_file", f.path, want, f.mode.toString(8).padStart(4, "0"), f.owner, f.group, key].map(shq).join(" "));
     }
     for (const l of lines.slice(at + 1)) if (l.startsWith(CHECK_COMMENT)) out.push(l.slice(CHECK_COMMENT.length));
     return { resource, sudo, lines: out };

@@ -146,7 +146,7 @@ export function parseScriptFiles(script: string, stdin: string): InstalledFile[]
     };
     const files: InstalledFile[] = [];
     for (const line of script.split("\n")) {
-        const m = /^hearth_install(?:_in_place)? (\S+) ([0-7]{4}) (\S+) (\S+)$/.exec(line);
+        const m = INSTALL_LINE.exec(line);
         const below = /^hearth_install_below (\S+) (\S+) ([0-7]{4})(?: [0-7]{4})?$/.exec(line);
         if (m) {
             files.push({ path: unquote(m[1]), mode: parseInt(m[2], 8), owner: unquote(m[3]), group: unquote(m[4]), content: nextFrame() });
@@ -171,10 +171,25 @@ const SECRET_FRAME_LINE = /^(?:hearth_frame "\$[a-z_][a-z0-9_]*"|hearth_install_
  * [GROUP]]]`): where they land and with what mode and owner, never what they hold.
  */
 export function secretFileLines(script: string): Omit<InstalledFile, "content">[] {
-    const out: Omit<InstalledFile, "content">[] = [];
+    return rootInstallLines(script)
+        .filter((f) => f.secret)
+        .map(({ secret: _, ...f }) => f);
+}
+
+/** A script line that installs a file as root from the next stdin frame (hearth_install, hearth_install_in_place). */
+const INSTALL_LINE = /^hearth_install(?:_in_place)? (\S+) ([0-7]{4}) (\S+) (\S+)$/;
+/** A script line that installs a file as root from a secret stdin frame: `hearth_install_secret PATH [MODE [OWNER [GROUP]]]`. */
+const SECRET_INSTALL_LINE = /^hearth_install_secret (\S+)(?: ([0-7]{4}))?(?: (\S+))?(?: (\S+))?$/;
+
+/**
+ * Every file a script installs as root (hearth_install, hearth_install_in_place, hearth_install_secret), in the order
+ * it installs them: where, with what mode and owner, and whether its body is a secret; never what it holds.
+ */
+export function rootInstallLines(script: string): (Omit<InstalledFile, "content"> & { readonly secret: boolean })[] {
+    const out: (Omit<InstalledFile, "content"> & { readonly secret: boolean })[] = [];
     for (const line of script.split("\n")) {
-        const m = /^hearth_install_secret (\S+)(?: ([0-7]{4}))?(?: (\S+))?(?: (\S+))?$/.exec(line);
-        if (m) out.push({ path: unquote(m[1]), mode: parseInt(m[2] ?? "0600", 8), owner: unquote(m[3] ?? "root"), group: unquote(m[4] ?? "root") });
+        const m = INSTALL_LINE.exec(line) ?? SECRET_INSTALL_LINE.exec(line);
+        if (m) out.push({ path: unquote(m[1]), mode: parseInt(m[2] ?? "0600", 8), owner: unquote(m[3] ?? "root"), group: unquote(m[4] ?? "root"), secret: line.startsWith("hearth_install_secret ") });
     }
     return out;
 }
