@@ -16,7 +16,7 @@ import type { CheckInput, CheckOutput } from "./check-program";
 import type { BenchSiteConfig } from "./check-site";
 import type { ProgramInput, ProgramOutput } from "./converge-program";
 import { canLogIn, hostState, prepareHost, runBench } from "./converge-hosts";
-import { finishMachine, formatMachine, machineInfo, median, table } from "./machine";
+import { finishMachine, formatMachine, machineInfo, median, parseRepeatArgs, table } from "./machine";
 import { serviceName } from "./site";
 
 const SERVICES = 20;
@@ -30,27 +30,6 @@ const EDITED = serviceName(5);
 const USAGE = `usage: npm run bench:check [-- --repeat N] [--json FILE]
   --repeat N   timed samples of each check on the converged hosts (default 3; medians are printed)
   --json FILE  also write every sample as JSON`;
-
-interface Args {
-    repeat: number;
-    json?: string;
-}
-
-function parseArgs(argv: string[]): Args {
-    const a: Args = { repeat: 3 };
-    for (let i = 0; i < argv.length; i++) {
-        if (argv[i] === "--repeat") a.repeat = Number(argv[++i]);
-        else if (argv[i] === "--json") a.json = argv[++i];
-        else if (argv[i] === "--help" || argv[i] === "-h") {
-            console.log(USAGE);
-            process.exit(0);
-        } else throw new Error(`unknown argument ${JSON.stringify(argv[i])}\n${USAGE}`);
-    }
-    if (!Number.isInteger(a.repeat) || a.repeat < 1 || a.repeat > 20) throw new Error(`--repeat must be an integer from 1 to 20, got ${JSON.stringify(a.repeat)}\n${USAGE}`);
-    if (a.json !== undefined && a.json === "") throw new Error(`--json needs a file\n${USAGE}`);
-    if (a.json === undefined && argv.includes("--json")) throw new Error(`--json needs a file\n${USAGE}`);
-    return a;
-}
 
 function log(line: string): void {
     process.stderr.write(`bench:check: ${line}\n`);
@@ -233,7 +212,7 @@ function driftLines(o: CheckOutput): string[] {
 }
 
 async function main(): Promise<void> {
-    const args = parseArgs(process.argv.slice(2));
+    const args = parseRepeatArgs(process.argv.slice(2), USAGE);
     const why = hostPreflight() ?? ansiblePreflight();
     if (why) throw new Error(`cannot run the check benchmark here: ${why}`);
     const machine = machineInfo();

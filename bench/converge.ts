@@ -9,7 +9,7 @@ import { ConcurrentApplier, loginFloor } from "./apply";
 import { ProgramInput, ProgramOutput } from "./converge-program";
 import { checkEquivalent, prepareHost, runBench } from "./converge-hosts";
 import { concurrencyLine, HearthPhase, phaseTable, PhaseSamples, roundTripTable } from "./converge-report";
-import { finishMachine, formatMachine, machineInfo } from "./machine";
+import { finishMachine, formatMachine, machineInfo, parseRepeatArgs } from "./machine";
 import { serviceName, SiteChanges } from "./site";
 
 const SERVICES = 20;
@@ -72,27 +72,12 @@ function ansibleVars(changes: SiteChanges, dbClient: string, dbPassword: string)
     };
 }
 
-function parseArgs(argv: string[]): { repeat: number; json?: string } {
-    const a: { repeat: number; json?: string } = { repeat: 3 };
-    for (let i = 0; i < argv.length; i++) {
-        if (argv[i] === "--repeat") a.repeat = Number(argv[++i]);
-        else if (argv[i] === "--json") a.json = argv[++i];
-        else if (argv[i] === "--help" || argv[i] === "-h") {
-            console.log(USAGE);
-            process.exit(0);
-        } else throw new Error(`unknown argument ${JSON.stringify(argv[i])}\n${USAGE}`);
-    }
-    if (!Number.isInteger(a.repeat) || a.repeat < 1 || a.repeat > 20) throw new Error(`--repeat must be an integer from 1 to 20\n${USAGE}`);
-    if (a.json === "") throw new Error(`--json needs a file\n${USAGE}`);
-    return a;
-}
-
 function log(line: string): void {
     process.stderr.write(`bench:converge: ${line}\n`);
 }
 
 async function main(): Promise<void> {
-    const args = parseArgs(process.argv.slice(2));
+    const args = parseRepeatArgs(process.argv.slice(2), USAGE);
     const why = hostPreflight() ?? ansiblePreflight();
     if (why) throw new Error(`cannot run the converge benchmark here: ${why}`);
     const machine = machineInfo();

@@ -1,6 +1,7 @@
 // The machine a benchmark ran on, printed with every table: numbers from a busy 2-core box need that context.
 import * as os from "os";
 import { spawnSync } from "child_process";
+import { readFlags } from "../stacks/cli-args";
 
 export interface MachineInfo {
     readonly date: string;
@@ -47,4 +48,24 @@ export function median(xs: readonly number[]): number {
     const s = [...xs].sort((a, b) => a - b);
     const m = Math.floor(s.length / 2);
     return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** The options the host benchmarks share: `--repeat N` (1 to 20, default 3) and `--json FILE`. */
+export interface RepeatArgs {
+    repeat: number;
+    json?: string;
+}
+
+/** Reads `--repeat N` and `--json FILE` (`--help` prints `usage`); anything else, or a bad value, throws with it. */
+export function parseRepeatArgs(argv: readonly string[], usage: string): RepeatArgs {
+    const a: RepeatArgs = { repeat: 3 };
+    readFlags(argv, usage, (flag, value) => {
+        if (flag === "--repeat") a.repeat = Number(value());
+        else if (flag === "--json") a.json = value();
+        else return false;
+        return true;
+    });
+    if (!Number.isInteger(a.repeat) || a.repeat < 1 || a.repeat > 20) throw new Error(`--repeat must be an integer from 1 to 20, got ${JSON.stringify(a.repeat)}\n${usage}`);
+    if (a.json === "") throw new Error(`--json needs a file\n${usage}`);
+    return a;
 }
