@@ -12,13 +12,13 @@ import { setCommandStdout } from "../mocks";
 import { cleanRun, crashPoints, fileFacts, unitFacts, mustExec } from "./crash";
 import { describeHost, startHost, TestHost } from "./harness";
 import { BASE } from "./nspawn-base";
+import { PLACEHOLDER_HOST_KEY_LINE } from "./outputs";
 import { registeredCommands } from "./runner";
 import { generateKey, sshTempDir } from "./ssh";
 
 const M = "crash";
 const ROOT = `/var/lib/machines/${M}`;
 const UNIT = `systemd-nspawn@${M}.service`;
-const PLACEHOLDER = "hearth-nspawn-hostkey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICpphTQTyBuoTwSQJGzwWA703Ud4M8gTV8bBzF7Hs9FW\n";
 
 /** Back to nothing: the unit stopped and disabled, settings and state gone, a fresh clone of the base as the tree. */
 const RESET = String.raw`set -euo pipefail
@@ -72,7 +72,7 @@ describeHost("NspawnContainer crash points", function () {
         process.stderr.write(`hearth crash-nspawn: base snapshot built in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
         const host = new Host({ name: h.name, address: h.address, privateKey: pulumi.secret(h.privateKey), hostKey: h.hostKey, facts: { zfs: true } });
         const key = generateKey(sshTempDir(), "crash-root", "hearth-crash-test");
-        setCommandStdout((name) => (name.endsWith("-container") ? PLACEHOLDER : ""));
+        setCommandStdout((name) => (name.endsWith("-container") ? PLACEHOLDER_HOST_KEY_LINE : ""));
         const cmds = await registeredCommands(() => new NspawnContainer(M, {
             host,
             rootfs: { existing: true },

@@ -23,7 +23,7 @@ import { formatReports } from "../../stacks/drift";
 import { driftLines } from "./drift";
 import { describeHost, startHost, TestHost } from "./harness";
 import { BASE } from "./nspawn-base";
-import { commandOutputsFromHosts, resetCommandOutputs } from "./outputs";
+import { containerOutputsFromHosts, resetCommandOutputs } from "./outputs";
 import { ProgramRunner } from "./runner";
 import { generateKey, KeyPair, keyFile, sshTempDir } from "./ssh";
 
@@ -169,10 +169,7 @@ describeHost("npm run check on a home-like site: clean, then exactly ten drifts,
         await mustExec(rack, BASE);
         say(`base snapshot for the container built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         // The engine hands a container's host key and a WireGuard side's public key to what uses them: run them for real.
-        commandOutputsFromHosts(/-(container|key)$/, {
-            ready: (name) => !name.endsWith("-container") || runner.resources.some((r) => r.name === "box-container"),
-            placeholder: "hearth-nspawn-hostkey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICpphTQTyBuoTwSQJGzwWA703Ud4M8gTV8bBzF7Hs9FW\n",
-        });
+        containerOutputsFromHosts(() => runner.resources.some((r) => r.name === "box-container"), { wireguardKeys: true });
     });
     after(async () => {
         resetCommandOutputs();

@@ -30,6 +30,21 @@ export function commandOutputsFromHosts(pattern: RegExp, opts: { ready?: (name: 
     });
 }
 
+/** What a container's converge prints before it ever ran (its host key a stand-in, as a preview would leave it unknown). */
+export const PLACEHOLDER_HOST_KEY_LINE = "hearth-nspawn-hostkey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICpphTQTyBuoTwSQJGzwWA703Ud4M8gTV8bBzF7Hs9FW\n";
+
+/**
+ * The host keys containers' converges print, from the hosts (`commandOutputsFromHosts` over `-container` commands,
+ * and over WireGuard `-key` commands too with `wireguardKeys`): a container's converge runs for real once `ready()`
+ * (the runner's state holds it), and stands in with PLACEHOLDER_HOST_KEY_LINE before.
+ */
+export function containerOutputsFromHosts(ready: () => boolean, opts: { wireguardKeys?: boolean } = {}): void {
+    commandOutputsFromHosts(opts.wireguardKeys ? /-(container|key)$/ : /-container$/, {
+        ready: (name) => !name.endsWith("-container") || ready(),
+        placeholder: PLACEHOLDER_HOST_KEY_LINE,
+    });
+}
+
 export function resetCommandOutputs(): void {
     setCommandStdout();
 }
