@@ -4,10 +4,12 @@
 // does for command:remote:Command, for the cases the benchmark produces: new → create, inputs changed → update,
 // unchanged → nothing. A replacement (connection or triggers changed) or a delete is refused: the benchmark never
 // asks for one, and tests/host/runner.ts covers those one at a time. Steps run in parallel, bounded only by the
-// dependencies the SDK registered (the CLI's default --parallel is unbounded).
+// dependencies the SDK registered (the CLI's default --parallel is unbounded). Every session offers the provider's SSH
+// algorithms (ssh-client.ts), not OpenSSH's defaults.
 import { isDeepStrictEqual } from "util";
 import { liveAddresses } from "../tests/host/harness";
-import { runSsh, SshResult, SshTarget } from "../tests/host/ssh";
+import type { SshResult, SshTarget } from "../tests/host/ssh";
+import { runProviderSsh } from "./ssh-client";
 import type { GraphCommand } from "./converge-program";
 
 export interface Step extends SshResult {
@@ -94,7 +96,7 @@ export class ConcurrentApplier {
         const startMs = Date.now() - t0;
         let dialRetries = 0;
         for (;;) {
-            const r = await runSsh(target, script, { stdin: typeof c.inputs.stdin === "string" ? c.inputs.stdin : "" });
+            const r = await runProviderSsh(target, script, { stdin: typeof c.inputs.stdin === "string" ? c.inputs.stdin : "" });
             if (r.code === 255 && r.stdout === "" && DIAL_FAILURE.test(r.stderr) && dialRetries < DIAL_LIMIT) {
                 dialRetries++;
                 await new Promise((res) => setTimeout(res, 100 * dialRetries));
@@ -117,7 +119,7 @@ export async function loginFloor(t: SshTarget, n: number): Promise<{ wallMs: num
     let retries = 0;
     await Promise.all(Array.from({ length: n }, async () => {
         for (let attempt = 0; ; attempt++) {
-            const r = await runSsh(t, "true");
+            const r = await runProviderSsh(t, "true");
             if (r.code === 0) return;
             if (r.code !== 255 || !DIAL_FAILURE.test(r.stderr) || attempt >= DIAL_LIMIT) throw new Error(`ssh true on ${t.address} exited ${r.code}: ${r.stderr}`);
             retries++;
