@@ -36,18 +36,29 @@ export function closureFor(packages: readonly string[], statusFile: string): { n
     return out;
 }
 
+/** The dpkg status of a tree of overlay lower directories (top first): the topmost layer that has one. */
+export function dpkgStatus(lowerDirs: readonly string[]): string {
+    for (const d of lowerDirs) {
+        const f = path.join(d, "var/lib/dpkg/status");
+        if (fs.existsSync(f)) return f;
+    }
+    throw new Error(`no var/lib/dpkg/status in ${lowerDirs.join(", ")}`);
+}
+
 /**
- * The repository directory for `packages` on hosts unpacked from `lowerDir` (the image tree every host overlays):
- * built once (download, dpkg-scanpackages) and cached. Runs `apt-get update` on the build machine only when apt
- * cannot resolve the packages with the lists it has.
+ * The repository directory for `packages` on hosts whose tree is `lower`: the image tree every host overlays, or
+ * its layers top first (image.ts). Built once (download, dpkg-scanpackages) and cached, keyed by the top layer.
+ * Runs `apt-get update` on the build machine only when apt cannot resolve the packages with the lists it has.
  */
-export function ensureAptRepo(packages: readonly string[], lowerDir: string): string {
+export function ensureAptRepo(packages: readonly string[], lower: string | readonly string[]): string {
     for (const p of packages) if (!/^[a-z0-9][a-z0-9.+-]+(=[0-9][A-Za-z0-9.+~:-]*)?$/.test(p)) throw new Error(`not a Debian package name: ${JSON.stringify(p)}`);
+    const lowerDirs = typeof lower === "string" ? [lower] : [...lower];
+    if (!lowerDirs.length) throw new Error("ensureAptRepo: the host tree (lower) is empty");
     const wanted = [...new Set(packages)].sort();
-    const key = createHash("sha256").update(`${RECIPE}\0${path.basename(lowerDir)}\0${wanted.join(",")}`).digest("hex").slice(0, 16);
+    const key = createHash("sha256").update(`${RECIPE}\0${path.basename(lowerDirs[0])}\0${wanted.join(",")}`).digest("hex").slice(0, 16);
     const dir = path.join(cacheDir(), `apt-repo-${key}`);
     if (fs.existsSync(path.join(dir, "Packages"))) return dir;
-    const status = path.join(lowerDir, "var/lib/dpkg/status");
+    const status = dpkgStatus(lowerDirs);
     let closure = closureFor(wanted, status);
     if (!closure) {
         const u = sh("apt-get", ["-q", "-o", "DPkg::Lock::Timeout=300", "update"]);

@@ -6,14 +6,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../components/host";
 import { HOST_NAME } from "../../components/validate";
 import { APT_REPO_MOUNT, APT_REPO_SOURCE, ensureAptRepo } from "./aptrepo";
-import { cacheDir, ensureImage, ensureLowerDir, imagePackages } from "./image";
+import { BASE_PACKAGES, cacheDir, ensureImage, ensureLayer, ensureLowerDir, imagePackages, LAYERS, layerPath } from "./image";
 import { cgroupPids, claimIndex, cgroupRoots, ensureBlackhole, HostRecord, mountsUnder, procStart, removeCgroup, requestHalt, run, saveRecord, teardownRecord } from "./machine";
 import { closeMaster, generateKey, runClientKey, runSsh, SshOptions, SshResult, SshTarget, sshTempDir } from "./ssh";
 
 export interface StartHostArgs {
     /** The host's name: its hostname and the hearth `Host` name (a lowercase DNS label). */
     readonly name: string;
-    /** Packages on top of the base image (a different list is a different cached image). */
+    /** Packages on top of the base image and LAYERS: one more cached layer (image.ts), the base is never rebuilt for it. */
     readonly packages?: readonly string[];
     /**
      * The host's network: 10.231.<index>.0/24, the container on .2, the build machine's veth end on .1.
@@ -217,6 +217,25 @@ async function waitForSsh(rec: HostRecord, target: SshTarget, nspawnExit: () => 
     }
 }
 
+/**
+ * The overlay lower directories (top first) of a host with `extra` packages: the unpacked base image, each of LAYERS,
+ * then `extra` (minus what those already have) as a layer of its own. Builds what the cache lacks.
+ */
+export async function ensureHostTree(extra: readonly string[] = []): Promise<{ lowers: string[]; built: boolean; seconds: number }> {
+    const started = Date.now();
+    const image = await ensureImage(imagePackages());
+    let lowers = [await ensureLowerDir(image)];
+    let built = image.built;
+    const have = new Set([...BASE_PACKAGES, ...LAYERS.flat()]);
+    const own = [...new Set(imagePackages(extra))].filter((p) => !have.has(p));
+    for (const set of own.length ? [...LAYERS, own] : LAYERS) {
+        if (!fs.existsSync(layerPath(lowers, set))) built = true;
+        const repo = ensureAptRepo(set, lowers);
+        lowers = [await ensureLayer(lowers, set, repo), ...lowers];
+    }
+    return { lowers, built, seconds: built ? (Date.now() - started) / 1000 : 0 };
+}
+
 /** Boots a Debian bookworm host under systemd-nspawn and returns once SSH answers with the pinned host key. */
 export async function startHost(args: StartHostArgs): Promise<TestHost> {
     if (typeof args.name !== "string" || !HOST_NAME.test(args.name)) throw new Error(`test host name must be a lowercase DNS label, got ${JSON.stringify(args.name)}`);
@@ -226,7 +245,7 @@ export async function startHost(args: StartHostArgs): Promise<TestHost> {
     const why = hostPreflight();
     if (why) throw new Error(`cannot boot a test host on this machine: ${why}. Set HEARTH_SKIP_HOST=1 to skip host tests explicitly.`);
     installCleanup();
-    const image = await ensureImage(imagePackages(args.packages));
+    const image = await ensureHostTree(args.packages);
     const started = Date.now();
     ensureBlackhole();
     const key = runClientKey();
@@ -235,7 +254,7 @@ export async function startHost(args: StartHostArgs): Promise<TestHost> {
     const rec = claimIndex(args.index, args.name, hostsDir);
     live.set(rec.index, rec);
     try {
-        const lower = await ensureLowerDir(image);
+        const lower = image.lowers.join(":");
         // The index lock is ours, so anything still mounted here is an overlay a killed run of ours left.
         for (const m of mountsUnder(rec.root)) run("umount", ["-l", m]);
         if (mountsUnder(rec.root).length) throw new Error(`${rec.root} is still mounted`);
@@ -244,7 +263,7 @@ export async function startHost(args: StartHostArgs): Promise<TestHost> {
         // A fresh writable tree per host over the shared unpacked image; the image itself is never written.
         await runChecked("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${lower},upperdir=${rec.root}/upper,workdir=${rec.root}/work`, path.join(rec.root, "fs")]);
         const hostKey = configureRoot(rec, key.publicKey);
-        const repo = args.aptPackages?.length ? ensureAptRepo(args.aptPackages, lower) : undefined;
+        const repo = args.aptPackages?.length ? ensureAptRepo(args.aptPackages, image.lowers) : undefined;
         if (repo) configureAptSource(rec);
         const nspawnExit = await boot(rec, repo ? [`--bind-ro=${repo}:${APT_REPO_MOUNT}`] : []);
         const address = `10.231.${rec.index}.2`;
