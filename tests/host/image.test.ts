@@ -28,7 +28,7 @@ describeHost("test host image layers: a host with an extra package", function ()
         try {
             assert.deepEqual(await h.exec("hello"), { code: 0, stdout: "Hello, world!\n", stderr: "" });
             assert.equal((await h.exec("dpkg-query -W -f '${Status}' hello")).stdout, "install ok installed");
-            // No daemon was left enabled-but-broken by the layer build, and the install's apt state is not in the host.
+            // The build's policy-rc.d and apt lists stay out of the layer.
             assert.equal((await h.exec("test ! -e /usr/sbin/policy-rc.d && ls /var/lib/apt/lists | grep -vx 'lock\\|partial' | wc -l")).stdout, "0\n");
         } finally {
             await h.stop();
