@@ -36,6 +36,8 @@ export interface HostStep {
     readonly refused: number;
     /** Time spent waiting between refused dials. */
     readonly backoffMs: number;
+    /** Time this process was blocked starting its ssh clients (a local fork and exec; the provider's dials fork none). */
+    readonly spawnMs: number;
     /** Set when the step failed: its dials ran out (dialErrorLimit) or its script exited non-zero. */
     readonly error?: string;
     readonly dialLimitReached: boolean;
@@ -92,7 +94,9 @@ export async function applyFresh(commands: readonly GraphCommand[], keyPath: str
         open++;
         maxOpen = Math.max(maxOpen, open);
         try {
-            return await runSsh(target, script, { stdin, connectTimeoutSec: PROVIDER_DIAL.perDialTimeoutSec });
+            const before = Date.now();
+            const pending = runSsh(target, script, { stdin, connectTimeoutSec: PROVIDER_DIAL.perDialTimeoutSec });
+            return { spawnMs: Date.now() - before, ...(await pending) };
         } finally {
             open--;
         }
@@ -112,9 +116,11 @@ export async function applyFresh(commands: readonly GraphCommand[], keyPath: str
             let dials = 0;
             let refused = 0;
             let backoffMs = 0;
+            let spawnMs = 0;
             for (;;) {
                 dials++;
                 const r = await dial(target, script, typeof c.inputs.stdin === "string" ? c.inputs.stdin : "");
+                spawnMs += r.spawnMs;
                 const dropped = r.code === 255 && r.stdout === "" && DIAL_FAILURE.test(r.stderr);
                 if (dropped) refused++;
                 if (dropped && refused <= PROVIDER_DIAL.limit) {
@@ -127,7 +133,7 @@ export async function applyFresh(commands: readonly GraphCommand[], keyPath: str
                     : dropped ? `after ${PROVIDER_DIAL.limit} failed attempts: ${r.stderr.trim()}`
                     : `create exited ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
                 if (error) failed = true;
-                steps.push({ resource: c.name, host: conn.host, readyMs, startMs, endMs: now(), dials, refused, backoffMs, error, dialLimitReached: dropped });
+                steps.push({ resource: c.name, host: conn.host, readyMs, startMs, endMs: now(), dials, refused, backoffMs, spawnMs, error, dialLimitReached: dropped });
                 return;
             }
         } finally {

@@ -194,13 +194,15 @@ function rowTable(samples: readonly Sample[]): string {
             s(Math.max(0, ...r.steps.map((st) => st.backoffMs))),
             perHost((a) => of(a).filter((st) => st.dialLimitReached).length),
             s(median(r.steps.map((st) => st.endMs - st.startMs))),
+            s(Math.max(0, ...r.steps.map((st) => st.startMs))),
+            (r.steps.reduce((n, st) => n + st.spawnMs, 0) / Math.max(1, r.steps.reduce((n, st) => n + st.dials, 0))).toFixed(0),
             `${x.loadStart.toFixed(1)} → ${x.loadEnd.toFixed(1)}`,
         ];
     });
     return table([
         "sshd MaxStartups", "--parallel", "wall s", "steps done", "most connections open", "dials per host",
         "dials dropped per host (client)", "drops logged by sshd per host", "most drops of one step", "longest backoff of one step s",
-        "steps out of dials per host", "median step s", "load (1 min)",
+        "steps out of dials per host", "median step s", "last step's first dial at s", "ms to start one ssh client (local)", "load (1 min)",
     ], rows);
 }
 
@@ -236,6 +238,8 @@ async function main(): Promise<void> {
     console.log(`(dialErrorLimit ${PROVIDER_DIAL.limit}, waits from ${PROVIDER_DIAL.firstDelayMs} ms ×${PROVIDER_DIAL.backoff} up to ${PROVIDER_DIAL.maxDelayMs / 1000} s); after a step runs out of dials no`);
     console.log("further step starts, as the engine does. The program's own time is not included. \"Dropped (client)\" counts the");
     console.log("dials ssh saw closed before authentication; \"logged by sshd\" counts sshd's own 'past MaxStartups' lines.");
+    console.log("Each dial here is an OpenSSH client, and this process is blocked while one starts (fork and exec), which the");
+    console.log("provider's in-process dials are not: the last two columns show how far that spread the burst of dials out.");
     console.log("");
     console.log(rowTable(samples));
     if (args.json) {
