@@ -27,6 +27,8 @@ export interface ApplyResult {
     readonly steps: readonly Step[];
     /** From deciding the steps to the end of the last one; 0 when none ran. */
     readonly wallMs: number;
+    /** When the steps were decided, epoch ms (to read the host's journal over the same window). */
+    readonly startedAt: number;
     /** Commands registered but left alone (unchanged, or nothing to run on create). */
     readonly skipped: number;
 }
@@ -76,7 +78,7 @@ export class ConcurrentApplier {
         if (failures.length) throw failures[0];
         // Deciding that nothing runs is not remote time.
         const wallMs = steps.length ? Date.now() - started : 0;
-        return { steps: steps.sort((a, b) => a.startMs - b.startMs), wallMs, skipped: commands.length - steps.length };
+        return { steps: steps.sort((a, b) => a.startMs - b.startMs), wallMs, startedAt: started, skipped: commands.length - steps.length };
     }
 
     private decide(c: GraphCommand): "create" | "update" | undefined {

@@ -10,6 +10,8 @@ export interface HearthPhase {
     readonly planMs: number;
     /** From deciding the steps to the end of the last one (all concurrent as their dependencies allow). */
     readonly remoteMs: number;
+    /** When the remote steps were decided, epoch ms. */
+    readonly startedAt: number;
     readonly steps: readonly Step[];
 }
 
@@ -124,7 +126,7 @@ export function floorTable(fresh: PhaseSamples, noop: PhaseSamples, oneChange: P
         }
         return [
             `${p.name}${p.hearth.length > 1 ? ` (median of ${p.hearth.length})` : ""}`,
-            s(remote), ratio(remote, f.batchedMs), ratio(remote, oneFloor), s(total), s(ansible), x(ansible / total), target,
+            s(remote), ratio(remote, f.batchedMs), kind === "one change" ? ratio(remote, oneFloor) : "", s(total), s(ansible), x(ansible / total), target,
         ];
     });
     return {

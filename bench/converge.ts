@@ -9,6 +9,7 @@ import { ConcurrentApplier, loginFloor } from "./apply";
 import { ProgramInput, ProgramOutput } from "./converge-program";
 import { checkEquivalent, prepareHost, runBench } from "./converge-hosts";
 import { concurrencyLine, floorLines, FloorSamples, floorTable, HearthPhase, phaseTable, PhaseSamples, roundTripTable } from "./converge-report";
+import { profileTable, RemoteProfile, remoteProfile } from "./converge-profile";
 import { batchedFloor, oneChangeScript, serviceFilesTar, timedSession } from "./floor";
 import { finishMachine, formatMachine, machineInfo, parseRepeatArgs } from "./machine";
 import { BASE_MEMORY_MIB, serviceName, SiteChanges } from "./site";
@@ -26,6 +27,8 @@ class HearthSide {
     private readonly applier: ConcurrentApplier;
     /** The database password the program generated; the playbook sets the same one. */
     dbPassword?: string;
+    /** The last phase run. */
+    last?: HearthPhase;
 
     constructor(private readonly host: TestHost, private readonly dbClient: string) {
         this.applier = new ConcurrentApplier(host.ssh.privateKeyPath);
@@ -43,7 +46,8 @@ class HearthSide {
         const programMs = Date.now() - started;
         this.dbPassword = program.dbPassword;
         const applied = await this.applier.apply(program.commands);
-        return { programMs, importMs: program.importMs, planMs: program.planMs, remoteMs: applied.wallMs, steps: applied.steps };
+        this.last = { programMs, importMs: program.importMs, planMs: program.planMs, remoteMs: applied.wallMs, startedAt: applied.startedAt, steps: applied.steps };
+        return this.last;
     }
 }
 
@@ -119,11 +123,15 @@ async function main(): Promise<void> {
         // Before anything converges: what opening as many sessions as the fresh converge does costs by itself.
         const floorOne = await loginFloor(hh.ssh, 1);
         const floorAll = await loginFloor(hh.ssh, SERVICES + 3);
-        let batched: { wallMs: number; dialRetries: number } | undefined;
+        let batched: { startedAt: number; wallMs: number; dialRetries: number } | undefined;
+        const profiles: RemoteProfile[] = [];
         const fresh = await both("fresh converge", [base], async () => {
+            const hp = hearth.last!;
+            profiles.push(await remoteProfile(hh, "hearth fresh converge", hp.startedAt, hp.remoteMs));
             const tar = await serviceFilesTar(hh, SERVICES);
             batched = await batchedFloor(fh, tar, SERVICES, `10.231.${fh.index}.1/32`, hearth.dbPassword!);
             log(`floor: fully batched fresh converge in one session ${(batched.wallMs / 1000).toFixed(2)} s`);
+            profiles.push(await remoteProfile(fh, "floor: one batched session", batched.startedAt, batched.wallMs));
             // The floor counts only if it reached hearth's state.
             await checkEquivalent(hh, fh, SERVICES, hearth.dbPassword!);
         });
@@ -176,11 +184,15 @@ async function main(): Promise<void> {
         console.log("");
         for (const l of [...floorLines(floor, SERVICES), concurrencyLine(fresh.hearth[0]), ...vsFloor.targets]) console.log(`- ${l}`);
         console.log("");
+        console.log("Where the fresh remote time goes, from each host's journal over its own window:");
+        console.log("");
+        console.log(profileTable(profiles));
+        console.log("");
         console.log("Remote round trips per hearth component (SSH sessions it opened):");
         console.log("");
         const noops = phases.filter((x) => x.name.startsWith("no-op")).flatMap((x) => x.hearth);
         console.log(roundTripTable(fresh.hearth[0], [...oneService.hearth, ...dataset.hearth, ...database.hearth], noops));
-        if (args.json) fs.writeFileSync(args.json, JSON.stringify({ machine, uptimeStart, uptimeEnd, ssh: { algorithms, negotiated }, floor, phases: phases.map(strip) }, null, 2));
+        if (args.json) fs.writeFileSync(args.json, JSON.stringify({ machine, uptimeStart, uptimeEnd, ssh: { algorithms, negotiated }, floor, profiles, phases: phases.map(strip) }, null, 2));
     } finally {
         ansible?.close();
         await Promise.allSettled([hh.stop(), ah.stop(), fh.stop()]);

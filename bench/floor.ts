@@ -16,6 +16,8 @@ const PG_HBA = "/etc/postgresql/15/main/pg_hba.conf";
 const EOF_MARK = "HEARTH_FLOOR_FILES";
 
 export interface FloorRun {
+    /** Epoch ms when the session was dialled. */
+    readonly startedAt: number;
     readonly wallMs: number;
     readonly dialRetries: number;
 }
@@ -91,7 +93,7 @@ export async function timedSession(t: SshTarget, script: string, stdin = ""): Pr
             continue;
         }
         if (r.code !== 0) throw new Error(`floor session on ${t.address} exited ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
-        return { wallMs: Date.now() - started, dialRetries };
+        return { startedAt: started, wallMs: Date.now() - started, dialRetries };
     }
 }
 
