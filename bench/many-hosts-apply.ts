@@ -5,8 +5,17 @@
 // from its first dial until its script exits, as the provider keeps the connection open for the whole command. A dial
 // sshd drops before authentication (MaxStartups) is retried on the provider's schedule. When a step fails, no further
 // step starts and those running finish, as the engine does without --continue-on-error.
+//
+// The provider dials from goroutines of one process, so the first wave of dials reaches sshd together. Here each dial
+// is an OpenSSH client, and starting one (fork and exec) blocks this process; on a busy machine that spreads the wave
+// over seconds. So the first wave's clients are started before the clock, each connecting through a proxy that waits
+// on a shared lock and then hands ssh the TCP socket itself (ProxyUseFdpass); the lock is released when all wait.
+import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { liveAddresses } from "../tests/host/harness";
-import { runSsh, SshTarget } from "../tests/host/ssh";
+import { runSsh, SshResult, sshArgv, SshTarget } from "../tests/host/ssh";
 import type { GraphCommand } from "./converge-program";
 
 /**
@@ -53,6 +62,81 @@ export interface BoundedResult {
     readonly maxOpen: number;
 }
 
+/** The proxy of a first-wave dial: waits for the gate (a shared flock), connects, passes the socket to ssh. */
+const GATED_PROXY = [
+    "import fcntl, socket, sys",
+    "fcntl.flock(open(sys.argv[1]), fcntl.LOCK_SH)",
+    "c = socket.create_connection((sys.argv[2], int(sys.argv[3])), 15)",
+    "socket.send_fds(socket.socket(fileno=1), [b\"x\"], [c.fileno()])",
+].join("; ");
+const PYTHON = "/usr/bin/python3";
+
+/** Why a gated first wave cannot run here, or undefined. */
+export function burstPreflight(): string | undefined {
+    return fs.existsSync(PYTHON) ? undefined : `${PYTHON} is missing (it connects the first wave of dials together)`;
+}
+
+/** An exclusive flock held by a child process until release(); the gated proxies wait on it. */
+class Gate {
+    readonly file: string;
+    private readonly holder: ChildProcess;
+    private readonly held: Promise<void>;
+
+    constructor() {
+        this.file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "hearth-gate-")), "gate");
+        fs.writeFileSync(this.file, "");
+        this.holder = spawn("flock", ["-x", this.file, "-c", "echo held; read -r _"], { stdio: ["pipe", "pipe", "inherit"] });
+        this.held = new Promise((resolve, reject) => {
+            this.holder.stdout!.once("data", () => resolve());
+            this.holder.once("exit", (code) => reject(new Error(`flock on ${this.file} exited ${code} before holding it`)));
+        });
+    }
+
+    /** Resolves once `n` processes wait for the lock (the kernel lists each waiter in /proc/locks). */
+    async waiters(n: number, timeoutMs: number): Promise<void> {
+        await this.held;
+        const ino = fs.statSync(this.file).ino;
+        const waiting = new RegExp(`^\\d+: -> FLOCK\\s+ADVISORY\\s+READ\\s+\\d+\\s+[0-9a-f]+:[0-9a-f]+:${ino} `, "gm");
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+            const count = (fs.readFileSync("/proc/locks", "utf8").match(waiting) ?? []).length;
+            if (count === n) return;
+            if (Date.now() > deadline) throw new Error(`${count} of ${n} ssh clients wait at the gate after ${timeoutMs / 1000} s`);
+            await new Promise((r) => setTimeout(r, 20));
+        }
+    }
+
+    release(): void {
+        this.holder.stdin!.end();
+    }
+
+    remove(): void {
+        this.holder.kill();
+        fs.rmSync(path.dirname(this.file), { recursive: true, force: true });
+    }
+}
+
+/** runSsh's client with the gated proxy in front: the process starts now, its TCP connection once the gate opens. */
+function gatedSsh(t: SshTarget, command: string, stdin: string, gate: Gate): Promise<SshResult> {
+    const proxy = `${PYTHON} -c '${GATED_PROXY}' ${gate.file} %h %p`;
+    const argv = ["-o", `ProxyCommand=${proxy}`, "-o", "ProxyUseFdpass=yes", ...sshArgv(t, command, {}, PROVIDER_DIAL.perDialTimeoutSec)];
+    return new Promise((resolve, reject) => {
+        const child = spawn("ssh", argv, { stdio: ["pipe", "pipe", "pipe"] });
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        child.stdout.on("data", (b: Buffer) => out.push(b));
+        child.stderr.on("data", (b: Buffer) => err.push(b));
+        child.stdin.on("error", () => undefined);
+        const timer = setTimeout(() => child.kill("SIGKILL"), 300_000);
+        child.on("error", (e) => { clearTimeout(timer); reject(e); });
+        child.on("close", (code) => {
+            clearTimeout(timer);
+            resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") });
+        });
+        child.stdin.end(stdin);
+    });
+}
+
 /** Runs every command's create script; `parallel` 0 is unbounded. Throws only on a refusal to connect. */
 export async function applyFresh(commands: readonly GraphCommand[], keyPath: string, parallel: number): Promise<BoundedResult> {
     if (!Number.isInteger(parallel) || parallel < 0) throw new Error(`parallel must be a whole number (0 for unbounded), got ${parallel}`);
@@ -63,14 +147,36 @@ export async function applyFresh(commands: readonly GraphCommand[], keyPath: str
         if (!live.includes(conn.host)) throw new Error(`${c.name}: refusing to connect to ${conn.host}: not a test host this process started`);
         if (typeof conn.hostKey !== "string") throw new Error(`${c.name}: the host key is not pinned`);
     }
-    const t0 = Date.now();
+    // The first wave: steps that wait for nothing, as many as there are slots, in registration order.
+    const ready = commands.filter((c) => typeof c.inputs.create === "string" && c.dependsOn.length === 0);
+    const wave = new Set((parallel === 0 ? ready : ready.slice(0, parallel)).map((c) => c.name));
+    const gate = new Gate();
+    const firstDials = new Map<string, Promise<SshResult>>();
+    let t0 = Date.now();
     const now = () => Date.now() - t0;
     const steps: HostStep[] = [];
     let failed = false;
     let notStarted = 0;
-    let open = 0;
-    let maxOpen = 0;
-    let free = parallel === 0 ? Infinity : parallel;
+    let open = wave.size;
+    let maxOpen = open;
+    let free = parallel === 0 ? Infinity : parallel - wave.size;
+    try {
+        for (const c of commands) {
+            if (!wave.has(c.name)) continue;
+            const conn = c.inputs.connection;
+            const target: SshTarget = { address: conn.host, port: conn.port ?? 22, user: conn.user ?? "root", privateKeyPath: keyPath, hostKey: conn.hostKey };
+            firstDials.set(c.name, gatedSsh(target, c.inputs.create, typeof c.inputs.stdin === "string" ? c.inputs.stdin : "", gate));
+        }
+        await gate.waiters(wave.size, 120_000);
+        gate.release();
+        t0 = Date.now();
+    } catch (e) {
+        gate.release();
+        await Promise.allSettled(firstDials.values());
+        throw e;
+    } finally {
+        gate.remove();
+    }
     const queue: (() => void)[] = [];
     const acquire = (): Promise<void> => {
         if (free > 0) {
@@ -90,7 +196,15 @@ export async function applyFresh(commands: readonly GraphCommand[], keyPath: str
         const promise = new Promise<void>((resolve) => { openGate = resolve; });
         gates.set(c.name, { promise, open: openGate });
     }
-    const dial = async (target: SshTarget, script: string, stdin: string) => {
+    const dial = async (target: SshTarget, script: string, stdin: string, first?: Promise<SshResult>) => {
+        if (first) {
+            // Counted as open since before the clock.
+            try {
+                return { spawnMs: 0, ...(await first) };
+            } finally {
+                open--;
+            }
+        }
         open++;
         maxOpen = Math.max(maxOpen, open);
         try {
@@ -107,9 +221,11 @@ export async function applyFresh(commands: readonly GraphCommand[], keyPath: str
         if (typeof script !== "string") return;
         if (failed) { notStarted++; return; }
         const readyMs = now();
-        await acquire();
+        const first = firstDials.get(c.name);
+        if (!first) await acquire();
         try {
-            if (failed) { notStarted++; return; }
+            // A first-wave client is already connecting: its step runs whatever happens.
+            if (failed && !first) { notStarted++; return; }
             const conn = c.inputs.connection;
             const target: SshTarget = { address: conn.host, port: conn.port ?? 22, user: conn.user ?? "root", privateKeyPath: keyPath, hostKey: conn.hostKey };
             const startMs = now();
@@ -119,7 +235,7 @@ export async function applyFresh(commands: readonly GraphCommand[], keyPath: str
             let spawnMs = 0;
             for (;;) {
                 dials++;
-                const r = await dial(target, script, typeof c.inputs.stdin === "string" ? c.inputs.stdin : "");
+                const r = await dial(target, script, typeof c.inputs.stdin === "string" ? c.inputs.stdin : "", dials === 1 ? first : undefined);
                 spawnMs += r.spawnMs;
                 const dropped = r.code === 255 && r.stdout === "" && DIAL_FAILURE.test(r.stderr);
                 if (dropped) refused++;

@@ -14,7 +14,7 @@ import { readFlags } from "../stacks/cli-args";
 import type { ProgramInput, ProgramOutput } from "./converge-program";
 import { prepareHost, runBench } from "./converge-hosts";
 import { finishMachine, formatMachine, machineInfo, median, table } from "./machine";
-import { applyFresh, BoundedResult, PROVIDER_DIAL } from "./many-hosts-apply";
+import { applyFresh, BoundedResult, burstPreflight, PROVIDER_DIAL } from "./many-hosts-apply";
 import { serviceName } from "./site";
 
 const HOSTS = 3;
@@ -208,7 +208,7 @@ function rowTable(samples: readonly Sample[]): string {
 
 async function main(): Promise<void> {
     const args = parseArgs(process.argv.slice(2));
-    const why = hostPreflight();
+    const why = hostPreflight() ?? burstPreflight();
     if (why) throw new Error(`cannot run the many-hosts benchmark here: ${why}`);
     const machine = machineInfo();
     const uptimeStart = uptime();
@@ -238,8 +238,10 @@ async function main(): Promise<void> {
     console.log(`(dialErrorLimit ${PROVIDER_DIAL.limit}, waits from ${PROVIDER_DIAL.firstDelayMs} ms ×${PROVIDER_DIAL.backoff} up to ${PROVIDER_DIAL.maxDelayMs / 1000} s); after a step runs out of dials no`);
     console.log("further step starts, as the engine does. The program's own time is not included. \"Dropped (client)\" counts the");
     console.log("dials ssh saw closed before authentication; \"logged by sshd\" counts sshd's own 'past MaxStartups' lines.");
-    console.log("Each dial here is an OpenSSH client, and this process is blocked while one starts (fork and exec), which the");
-    console.log("provider's in-process dials are not: the last two columns show how far that spread the burst of dials out.");
+    console.log("Each dial here is an OpenSSH client. The first wave (every step that waits for nothing, up to --parallel) is started");
+    console.log("before the clock and connects together once all of them wait, as the provider's in-process dials do; later dials");
+    console.log("(retries, steps that waited for a slot) start one client each, and this process is blocked while one starts: the");
+    console.log("last column is that local cost, which the provider does not have.");
     console.log("");
     console.log(rowTable(samples));
     if (args.json) {
