@@ -75,7 +75,11 @@ async function main(): Promise<void> {
     const { installMocks, recorded, TEST_HOST_KEY } = require("../tests/mocks") as typeof import("../tests/mocks");
     const { declareSite } = require("./site") as typeof import("./site");
     const stacks = opts.mode === "stack"
-        ? { ...(require("../stacks/schema") as typeof import("../stacks/schema")), ...(require("../stacks/site") as typeof import("../stacks/site")) }
+        ? {
+              ...(require("../stacks/schema") as typeof import("../stacks/schema")),
+              ...(require("../stacks/site") as typeof import("../stacks/site")),
+              ...(require("../stacks/plan-runtime") as typeof import("../stacks/plan-runtime")),
+          }
         : undefined;
     const { siteConfigValues, SECRET_KEYS } = require("./site-config") as typeof import("./site-config");
     require("../components/systemd");
@@ -85,12 +89,15 @@ async function main(): Promise<void> {
     const importMs = performance.now() - bootMs;
     const importRssMiB = mib(process.resourceUsage().maxRSS);
 
-    // The stack mode is what `npm run plan` runs, so it runs in the same lean process (stacks/plan-runtime.ts).
-    if (stacks) (require("../stacks/plan-runtime") as typeof import("../stacks/plan-runtime")).leanPlanProcess();
+    // The stack mode is what `npm run plan` runs, so it runs in the same lean process under the same mocks
+    // (stacks/plan-runtime.ts); the other modes under the specs' mocks.
+    if (stacks) stacks.leanPlanProcess();
     if (opts.stackLimit !== undefined) Error.stackTraceLimit = opts.stackLimit;
+    const planned: import("../stacks/plan-runtime").PlannedResource[] = [];
     const started = performance.now();
     const cpu0 = process.cpuUsage();
-    await installMocks("hearth", "bench");
+    if (stacks) await stacks.installPlanMocks("hearth", "bench", {}, planned);
+    else await installMocks("hearth", "bench");
     await pulumi.runtime.runInPulumiStack(async () => {
         // Three machines, as a small site has; the services spread over them. Nothing connects anywhere.
         const hosts = [1, 2, 3].map((n) => new Host({
@@ -135,8 +142,8 @@ async function main(): Promise<void> {
         planCpuMs: (cpu.user + cpu.system) / 1000,
         importRssMiB,
         peakRssMiB: mib(process.resourceUsage().maxRSS),
-        resources: recorded.length,
-        commands: recorded.filter((r) => r.type === "command:remote:Command").length,
+        resources: stacks ? planned.length : recorded.length,
+        commands: (stacks ? planned : recorded).filter((r) => r.type === "command:remote:Command").length,
     };
     process.stdout.write(`${JSON.stringify(sample)}\n`);
 }

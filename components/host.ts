@@ -144,7 +144,7 @@ export function remoteScript(name: string, args: RemoteScriptArgs, opts: pulumi.
                 `# hearth-content: ${args.hash}`,
                 ...(uses !== undefined ? [`# hearth-uses: ${uses}`] : []),
                 ...(reapply > 0 ? [`# hearth-reapply: ${reapply}`] : []),
-                args.script.replace(/\n$/, ""),
+                args.script.endsWith("\n") ? args.script.slice(0, -1) : args.script,
                 convergeTail(key, args.hash, uses, args.script, args.check ?? []),
                 "",
             ].join("\n"),

@@ -199,31 +199,43 @@ export function leanPlanProcess(): void {
     process.setSourceMapsEnabled(false);
 }
 
-export async function runProgram(opts: RunOptions): Promise<RunResult> {
-    leanPlanProcess();
-    const config = loadStackConfig(opts.dir, opts.stack);
-    setStackConfig(config.config, config.secretKeys);
-    const resources: PlannedResource[] = [];
-    const byUrnTail = new Map<string, PlannedResource>();
+/** What `installPlanMocks` needs from a run's options. */
+export type PlanMockOptions = Pick<RunOptions, "stackOutputs" | "preview" | "unknownOutputs">;
+
+/**
+ * Installs the plan's mock runtime (process-global) for project `project`, stack `stack`: every registration is
+ * appended to `resources` and answered as `mockState` says. Used by `runProgram` and by the plan benchmark, so the
+ * benchmark measures the mocks `npm run plan` runs under.
+ */
+export async function installPlanMocks(project: string, stack: string, opts: PlanMockOptions, resources: PlannedResource[]): Promise<void> {
+    const dryRun = (opts.preview ?? false) || (opts.unknownOutputs ?? false);
+    const stackOutputs = opts.unknownOutputs ? () => "unknown" as const : opts.stackOutputs;
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
-                const r: PlannedResource = { type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs ?? {} };
-                resources.push(r);
-                byUrnTail.set(`${args.type}/${args.name}`, r);
-                return { id: `${args.name}-plan-id`, state: mockState(args, opts.unknownOutputs ? () => "unknown" : opts.stackOutputs, opts.unknownOutputs ?? false) };
+                const inputs = args.inputs ?? {};
+                resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs });
+                return { id: `${args.name}-plan-id`, state: mockState(args, stackOutputs, opts.unknownOutputs ?? false, dryRun) };
             },
             call(args) {
                 return args.inputs;
             },
         },
-        config.project,
-        opts.stack,
-        (opts.preview ?? false) || (opts.unknownOutputs ?? false),
+        project,
+        stack,
+        dryRun,
         // The organization the real CLI would run in: PULUMI_ORG (as the workflow sets it), else a self-managed
         // backend's own name for it.
         process.env.PULUMI_ORG || "organization",
     );
+}
+
+export async function runProgram(opts: RunOptions): Promise<RunResult> {
+    leanPlanProcess();
+    const config = loadStackConfig(opts.dir, opts.stack);
+    setStackConfig(config.config, config.secretKeys);
+    const resources: PlannedResource[] = [];
+    await installPlanMocks(config.project, opts.stack, opts, resources);
     let parents = new Map<string, string>();
     let exported: Record<string, unknown> = {};
     await runInStack(async () => {
@@ -300,8 +312,16 @@ export function simulatedHostKeys(resources: readonly PlannedResource[]): Set<st
     return out;
 }
 
-function mockState(args: pulumi.runtime.MockResourceArgs, stackOutputs: RunOptions["stackOutputs"], unknownOutputs: boolean): Record<string, unknown> {
-    const state: Record<string, unknown> = { ...args.inputs };
+/**
+ * A registered resource's state as the mock engine answers it. Outside a preview the state carries only what the
+ * provider adds: the SDK then gives every input the resource was registered with back as its output (resolveOutputs
+ * fills what the engine left out from the inputs, round-tripped through serialization), which is what echoing the
+ * inputs gave, without sending every script and stdin back through the mock monitor (which prints each response into
+ * a debug line nobody reads: most of a plan's garbage). A preview leaves what the engine does not return unknown, so
+ * there the inputs are echoed.
+ */
+function mockState(args: pulumi.runtime.MockResourceArgs, stackOutputs: RunOptions["stackOutputs"], unknownOutputs: boolean, dryRun: boolean): Record<string, unknown> {
+    const state: Record<string, unknown> = dryRun ? { ...args.inputs } : {};
     switch (unknownOutputs ? args.type : "") {
         case "command:remote:Command":
         case "command:local:Command":

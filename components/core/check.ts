@@ -10,7 +10,7 @@
 // Part of the core: no Pulumi import.
 import { createHash } from "crypto";
 import { RUNTIME } from "./runtime";
-import { parseScriptFiles, rootInstallLines, shq, TREE_OWNER, unquote } from "./shell";
+import { linesToScan, parseScriptFiles, rootInstallLines, shq, TREE_OWNER, unquote } from "./shell";
 
 /**
  * A check line: one call of a read-only runtime primitive (`hearth_check_*` or `hearth_drift`) whose arguments are
@@ -21,6 +21,9 @@ export const CHECK_LINE = /^(?!hearth_check_(?:begin|end|emit|throttle|verdict|t
 
 /** The comment that carries a check line inside a converge script. */
 export const CHECK_COMMENT = "# hearth-check: ";
+
+/** The lines `checkOfConverge` reads: the completion record and the check comments. */
+const TAIL_LINES = [/^hearth_converged /, /^# hearth-check: /] as const;
 
 /** The applied-state key (below /var/lib/hearth/applied) a converge records its completion under. */
 export function convergedKey(project: string, stack: string, resource: string): string {
@@ -60,7 +63,7 @@ export interface ResourceCheck {
  * that records no completion (not a hearth converge: a delete, or a command of another kind).
  */
 export function checkOfConverge(resource: string, script: string, sudo: boolean, stdin: string | null | undefined): ResourceCheck | undefined {
-    const lines = script.split("\n");
+    const lines = linesToScan(script, TAIL_LINES);
     // The record and the check comments are what remoteScript appended: the last record line and what follows it
     // (a line of the same words inside a quoted value further up is never taken for them).
     const at = lines.map((l) => l.startsWith("hearth_converged ")).lastIndexOf(true);

@@ -13,7 +13,75 @@ export function shq(value: string): string {
     if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(value) && !value.startsWith("-")) {
         return value;
     }
-    return "'" + value.replace(/'/g, `'"'"'`) + "'";
+    return "'" + quoteBody(value) + "'";
+}
+
+/** The inside of a single-quoted word: each `'` closes the quote, adds a double-quoted one and reopens it. */
+function quoteBody(value: string): string {
+    // A script carries the runtime (~110 KB): its quoted text is made once, only the lines around it are quoted here.
+    const at = runtimeAt(value, RUNTIME);
+    if (at === undefined) return value.replace(/'/g, `'"'"'`);
+    return value.slice(0, at).replace(/'/g, `'"'"'`) + runtimeQuoted() + value.slice(at + RUNTIME.length).replace(/'/g, `'"'"'`);
+}
+
+// ---- the runtime inside a script ---------------------------------------------------------------------------------
+// Every hearth script carries the whole runtime (Script.render), so a plan of many components would quote, unquote and
+// scan the same ~3,000 lines once per script. The functions below find it (verbatim, on lines of its own) and reuse
+// what was computed for it once; every result is the one the plain computation over the whole text gives.
+
+let quotedRuntime: string | undefined;
+
+/** The runtime's text as `shq` quotes it inside a word (without the outer quotes). */
+function runtimeQuoted(): string {
+    return (quotedRuntime ??= RUNTIME.replace(/'/g, `'"'"'`));
+}
+
+/**
+ * Where `text` carries `block` verbatim on lines of its own (preceded by the start or a line break, followed by a line
+ * break or the end): its offset, or undefined.
+ */
+function runtimeAt(text: string, block: string): number | undefined {
+    const nl = block.indexOf("\n");
+    if (nl <= 0) return undefined;
+    const head = block.slice(0, nl + 1);
+    for (let i = text.indexOf(head); i >= 0; i = text.indexOf(head, i + 1)) {
+        const end = i + block.length;
+        if ((i === 0 || text.charCodeAt(i - 1) === 10) && (end === text.length || text.charCodeAt(end) === 10) && text.startsWith(block, i)) return i;
+    }
+    return undefined;
+}
+
+/**
+ * The lines of `script` (split at line breaks) for a scan that looks only at lines matching one of `patterns`, without
+ * the runtime's own lines when the script carries the runtime and none of them matches: the scan finds exactly what it
+ * would over every line. `patterns` is a constant of the caller (what the runtime's lines gave is kept per list).
+ */
+export function linesToScan(script: string, patterns: readonly RegExp[]): string[] {
+    const at = runtimeAt(script, RUNTIME);
+    if (at === undefined || runtimeMatches(patterns)) return script.split("\n");
+    const before = at === 0 ? [] : script.slice(0, at - 1).split("\n");
+    const end = at + RUNTIME.length;
+    const after = end === script.length ? [] : script.slice(end + 1).split("\n");
+    return before.concat(after);
+}
+
+const runtimeMatchCache = new WeakMap<readonly RegExp[], boolean>();
+
+function runtimeMatches(patterns: readonly RegExp[]): boolean {
+    let m = runtimeMatchCache.get(patterns);
+    if (m === undefined) {
+        const lines = RUNTIME.split("\n");
+        m = patterns.some((p) => lines.some((l) => new RegExp(p.source, p.flags.replace(/[gy]/g, "")).test(l)));
+        runtimeMatchCache.set(patterns, m);
+    }
+    return m;
+}
+
+let unquotedRuntime: string | undefined;
+
+/** The runtime's quoted text unquoted (the runtime itself: made the way `unquote` makes it). */
+function runtimeUnquoted(): string {
+    return (unquotedRuntime ??= runtimeQuoted().replace(/'"'"'/g, "'"));
 }
 
 /** A file a component wants on a host. Its body travels over stdin, never inside the script. */
@@ -145,9 +213,9 @@ export function parseScriptFiles(script: string, stdin: string): InstalledFile[]
         return body.toString("utf8");
     };
     const files: InstalledFile[] = [];
-    for (const line of script.split("\n")) {
+    for (const line of linesToScan(script, FRAME_LINES)) {
         const m = INSTALL_LINE.exec(line);
-        const below = /^hearth_install_below (\S+) (\S+) ([0-7]{4})(?: [0-7]{4})?$/.exec(line);
+        const below = BELOW_LINE.exec(line);
         if (m) {
             files.push({ path: unquote(m[1]), mode: parseInt(m[2], 8), owner: unquote(m[3]), group: unquote(m[4]), content: nextFrame() });
         } else if (below) {
@@ -159,6 +227,9 @@ export function parseScriptFiles(script: string, stdin: string): InstalledFile[]
     }
     return files;
 }
+
+/** A script line that installs a file below a less privileged tree from the next stdin frame. */
+const BELOW_LINE = /^hearth_install_below (\S+) (\S+) ([0-7]{4})(?: [0-7]{4})?$/;
 
 /** The owner shown for a file written below a less privileged tree (it is whoever owns that tree). */
 export const TREE_OWNER = "(tree owner)";
@@ -181,13 +252,22 @@ const INSTALL_LINE = /^hearth_install(?:_in_place)? (\S+) ([0-7]{4}) (\S+) (\S+)
 /** A script line that installs a file as root from a secret stdin frame: `hearth_install_secret PATH [MODE [OWNER [GROUP]]]`. */
 const SECRET_INSTALL_LINE = /^hearth_install_secret (\S+)(?: ([0-7]{4}))?(?: (\S+))?(?: (\S+))?$/;
 
+/** The lines `rootInstallLines` reads. */
+const ROOT_INSTALL_LINES = [INSTALL_LINE, SECRET_INSTALL_LINE] as const;
+
+/** The lines `parseScriptFiles` reads (a file from the next frame, or a secret frame it skips). */
+const FRAME_LINES = [INSTALL_LINE, BELOW_LINE, SECRET_FRAME_LINE] as const;
+
+/** The lines `countSecretFrames` counts. */
+const SECRET_FRAME_LINES = [SECRET_FRAME_LINE] as const;
+
 /**
  * Every file a script installs as root (hearth_install, hearth_install_in_place, hearth_install_secret), in the order
  * it installs them: where, with what mode and owner, and whether its body is a secret; never what it holds.
  */
 export function rootInstallLines(script: string): (Omit<InstalledFile, "content"> & { readonly secret: boolean })[] {
     const out: (Omit<InstalledFile, "content"> & { readonly secret: boolean })[] = [];
-    for (const line of script.split("\n")) {
+    for (const line of linesToScan(script, ROOT_INSTALL_LINES)) {
         const m = INSTALL_LINE.exec(line) ?? SECRET_INSTALL_LINE.exec(line);
         if (m) out.push({ path: unquote(m[1]), mode: parseInt(m[2] ?? "0600", 8), owner: unquote(m[3] ?? "root"), group: unquote(m[4] ?? "root"), secret: line.startsWith("hearth_install_secret ") });
     }
@@ -196,12 +276,17 @@ export function rootInstallLines(script: string): (Omit<InstalledFile, "content"
 
 /** How many secret stdin frames a hearth script reads (their bodies are never parsed or shown). */
 export function countSecretFrames(script: string): number {
-    return script.split("\n").filter((l) => SECRET_FRAME_LINE.test(l)).length;
+    return linesToScan(script, SECRET_FRAME_LINES).filter((l) => SECRET_FRAME_LINE.test(l)).length;
 }
 
 /** A word as `shq` wrote it, unquoted. */
 export function unquote(word: string): string {
-    return word.startsWith("'") && word.endsWith("'") ? word.slice(1, -1).replace(/'"'"'/g, "'") : word;
+    if (!(word.startsWith("'") && word.endsWith("'"))) return word;
+    const inner = word.slice(1, -1);
+    // A quoted script: the runtime's quoted lines are the runtime (no `'"'"'` spans a line break).
+    const at = runtimeAt(inner, runtimeQuoted());
+    if (at === undefined) return inner.replace(/'"'"'/g, "'");
+    return inner.slice(0, at).replace(/'"'"'/g, "'") + runtimeUnquoted() + inner.slice(at + runtimeQuoted().length).replace(/'"'"'/g, "'");
 }
 
 // ---- the command line a host runs: one wrap/unwrap pair ---------------------------------------------------------
