@@ -80,14 +80,16 @@ async function sh(h: TestHost, command: string): Promise<string> {
     return r.stdout;
 }
 
-/** Sets MaxStartups on a host (or leaves sshd's default) and proves sshd runs with it. */
+/**
+ * Sets MaxStartups on a host (or leaves sshd's default) and proves sshd runs with it. LogLevel VERBOSE on every row:
+ * at sshd's default level only the first drop of a throttling period is logged.
+ */
 async function configureSshd(h: TestHost, setting: string): Promise<void> {
-    if (setting !== "default") {
-        await sh(h, `printf 'MaxStartups %s\\n' '${setting}' > /etc/ssh/sshd_config.d/50-hearth-bench.conf && systemctl reload ssh.service`);
-    }
+    const conf = ["LogLevel VERBOSE", ...(setting === "default" ? [] : [`MaxStartups ${setting}`])];
+    await sh(h, `printf '%s\\n' ${conf.map((l) => `'${l}'`).join(" ")} > /etc/ssh/sshd_config.d/50-hearth-bench.conf && systemctl reload ssh.service`);
     // A listening daemon (not socket activation, where MaxStartups does not apply), running the setting asked for.
-    const out = await sh(h, "systemctl is-active -q ssh.service && ! systemctl is-active -q ssh.socket && sshd -T | grep '^maxstartups '");
-    if (out.trim() !== `maxstartups ${effective(setting)}`) throw new Error(`${h.name}: sshd runs with '${out.trim()}', not MaxStartups ${effective(setting)}`);
+    const out = await sh(h, "systemctl is-active -q ssh.service && ! systemctl is-active -q ssh.socket && sshd -T | grep -E '^(maxstartups|loglevel) ' | sort");
+    if (out.trim() !== `loglevel VERBOSE\nmaxstartups ${effective(setting)}`) throw new Error(`${h.name}: sshd runs with '${out.trim()}', not LogLevel VERBOSE and MaxStartups ${effective(setting)}`);
 }
 
 /** How many connections sshd dropped past MaxStartups since the host booted (its own log line). */
