@@ -80,7 +80,7 @@ export function describeHost(title: string, fn: (this: Mocha.Suite) => void): vo
 /** Why this machine cannot boot a test host, or undefined when it can. */
 export function hostPreflight(): string | undefined {
     if (process.getuid?.() !== 0) return "host tests need root (systemd-nspawn, veth, cgroups)";
-    const missing = ["debootstrap", "systemd-nspawn", "zstd", "tar", "ssh", "ssh-keygen", "ip", "flock", "findmnt"]
+    const missing = ["debootstrap", "systemd-nspawn", "zstd", "tar", "ssh", "ssh-keygen", "ip", "flock", "findmnt", "unshare", "chroot"]
         .filter((t) => spawnSync("sh", ["-c", `command -v ${t}`]).status !== 0);
     if (missing.length) return `missing tools: ${missing.join(", ")} (.ci/run installs them)`;
     if (!cgroupRoots().some((r) => fs.existsSync(path.join(r, "cgroup.subtree_control")))) return "no cgroup2 hierarchy mounted";
