@@ -1,5 +1,6 @@
 // Where a converge's remote time goes, read from the host's own journal over the converge's window: when sshd accepted
-// the logins, how many daemon-reloads PID 1 ran and when, when the services started.
+// the logins, how many daemon-reloads PID 1 ran and when, when the services started; and from the steps, when the local
+// ssh clients were spawned and which step finished last.
 import type { TestHost } from "../tests/host/harness";
 import { table } from "./machine";
 
@@ -17,12 +18,25 @@ export interface RemoteProfile {
     readonly started: number;
     readonly firstStartMs?: number;
     readonly lastStartMs?: number;
+    /** When the local ssh clients were started (a process spawn each; the provider dials from goroutines instead). */
+    readonly clientsFromMs: number;
+    readonly clientsToMs: number;
+    /** The step that finished last. */
+    readonly lastStep: StepSpan;
+}
+
+/** The part of a step the profile needs. */
+export interface StepSpan {
+    readonly resource: string;
+    readonly startMs: number;
+    readonly endMs: number;
 }
 
 const LINE = /^(\d+(?:\.\d+)?) \S+ ([^:[\s]+)(?:\[(\d+)\])?: (.*)$/;
 
 /** Reads `journalctl -o short-unix` of `h` between `startedAt` and `startedAt + wallMs` (epoch ms; same clock as the host's). */
-export async function remoteProfile(h: TestHost, label: string, startedAt: number, wallMs: number): Promise<RemoteProfile> {
+export async function remoteProfile(h: TestHost, label: string, startedAt: number, wallMs: number, steps: readonly StepSpan[]): Promise<RemoteProfile> {
+    if (!steps.length) throw new Error("remoteProfile: no steps");
     if (!Number.isFinite(startedAt) || !Number.isFinite(wallMs) || wallMs < 0) throw new Error(`remoteProfile: bad window ${startedAt} + ${wallMs} ms`);
     const since = Math.floor(startedAt / 1000) - 1;
     const r = await h.exec(`journalctl -q -o short-unix --no-pager --since @${since}`);
@@ -47,6 +61,9 @@ export async function remoteProfile(h: TestHost, label: string, startedAt: numbe
         logins: logins.length, lastLoginMs: last(logins),
         reloads: reloads.length, firstReloadMs: first(reloads), lastReloadMs: last(reloads),
         started: starts.length, firstStartMs: first(starts), lastStartMs: last(starts),
+        clientsFromMs: Math.min(...steps.map((st) => st.startMs)),
+        clientsToMs: Math.max(...steps.map((st) => st.startMs)),
+        lastStep: steps.reduce((a, b) => (b.endMs > a.endMs ? b : a)),
     };
 }
 
@@ -55,7 +72,12 @@ const span = (a?: number, b?: number) => (a === undefined ? "–" : `${s(a)}–$
 
 export function profileTable(profiles: readonly RemoteProfile[]): string {
     return table(
-        ["remote work (host journal, s from the first dial)", "done s", "logins sshd accepted", "last login s", "daemon-reloads (PID 1)", "reloads from–to s", "bench-app services started", "started from–to s"],
-        profiles.map((p) => [p.label, s(p.wallMs), String(p.logins), s(p.lastLoginMs), String(p.reloads), span(p.firstReloadMs, p.lastReloadMs), String(p.started), span(p.firstStartMs, p.lastStartMs)]),
+        ["remote work (s from the first dial)", "done s", "ssh clients spawned s", "logins sshd accepted", "last login s", "daemon-reloads (PID 1)",
+            "reloads from–to s", "bench-app services started", "started from–to s", "last step to finish (from–to s)"],
+        profiles.map((p) => [
+            p.label, s(p.wallMs), span(p.clientsFromMs, p.clientsToMs), String(p.logins), s(p.lastLoginMs), String(p.reloads),
+            span(p.firstReloadMs, p.lastReloadMs), String(p.started), span(p.firstStartMs, p.lastStartMs),
+            `${p.lastStep.resource} (${span(p.lastStep.startMs, p.lastStep.endMs)})`,
+        ]),
     );
 }

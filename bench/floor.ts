@@ -1,7 +1,7 @@
 // The converge floor: the least this machine can do to reach the benchmark site's state, measured on a fresh host in the same run.
 //
 // One SSH session (with the provider's algorithms) that writes every service's files, runs one daemon-reload and one
-// `systemctl enable --now` of all of them, and alongside that creates the two datasets and the role, database and
+// `systemctl enable --no-reload --now` of all of them, and alongside that creates the two datasets and the role, database and
 // pg_hba line (one psql session that also reloads the configuration). No markers, no records, no checks: what any tool
 // has to make the host do. The files are the bytes hearth wrote on its own host, so both do the same work; afterwards the
 // floor host must be in the same state as hearth's (checkEquivalent), or the floor is refused.
@@ -59,7 +59,8 @@ export function batchedScript(tarBase64: string, services: number, dbClient: str
         ].map((l) => `'${l.replace(/'/g, "'\\''")}'`).join(" ") + "; } | runuser -u postgres -- psql -X -q -At -v ON_ERROR_STOP=1 -d postgres >/dev/null &",
         "pg_pid=$!",
         "systemctl daemon-reload",
-        `systemctl enable --now ${units.join(" ")}`,
+        // As hearth's scripts do: the reload above loaded the units; enable's own reload would be a second one.
+        `systemctl enable --no-reload --now ${units.join(" ")}`,
         "wait $zfs_pid",
         "wait $pg_pid",
     ].join("\n");
