@@ -479,18 +479,82 @@ hearth_mount_safe() {
 }
 
 # --- systemd ---------------------------------------------------------------------------------------------------
-# hearth_daemon_reload UNIT...: reloads systemd when any UNIT's loaded state is stale (NeedDaemonReload) or it is
-# not loaded from its file; a level, so a run killed between a write and the reload still reloads next time.
+# Shared daemon-reloads. systemd never merges reloads: scripts that each reload queue one reload after another in
+# PID 1, and every other systemctl call waits behind that queue. So whether a reload is due is read from systemd's own
+# state twice: before, and again after taking the host's reload lock (hearth_lock daemon-reload, below the root-only
+# /run/hearth/lock, held only around the reload). A reload another script ran while this one waited, which started
+# after this one's files were in place, left these units loaded from their current files: nothing is left to do.
+# No record of reloads is kept, so none can claim one that failed: a failed reload ends the script (releasing the
+# lock) and leaves the units stale, and a script killed holding the lock releases it with its open file.
+
+# hearth_reload_due MODE UNIT...: succeeds when a reload is due for any UNIT, read in one systemctl call. MODE:
+#   present      UNIT's files are installed: due when it is stale (NeedDaemonReload) or not loaded though a unit file
+#                for it is installed.
+#   gone         UNIT's files were removed: due when systemd still holds it stale (NeedDaemonReload: loaded from a
+#                file or drop-in that is gone).
+#   dropin:PATH  as present, and due when UNIT is loaded without drop-in PATH (systemd finds a drop-in directory
+#                created since its last reload only on the next one, and NeedDaemonReload does not say so).
+# An answer that cannot be read (systemctl failing, a shape other than one block per unit) counts as due.
+hearth_reload_due() {
+  local mode=$1 out line n=0 load='' need='' drops='' u
+  shift
+  local units=("$@")
+  out=$(systemctl show -p LoadState -p NeedDaemonReload -p DropInPaths -- "${units[@]}" 2>/dev/null) || return 0
+  while IFS= read -r line; do
+    case $line in
+      LoadState=*) load=${line#*=} ;;
+      NeedDaemonReload=*) need=${line#*=} ;;
+      DropInPaths=*) drops=${line#*=} ;;
+      '')
+        [ -n "$load$need" ] || continue
+        [ "$n" -lt "${#units[@]}" ] || return 0
+        u=${units[n]}
+        n=$((n + 1))
+        [ "$need" = no ] || return 0
+        case $mode in
+          gone) ;;
+          present | dropin:*)
+            if [ "$load" != loaded ] && hearth_unit_file_exists "$u"; then return 0; fi
+            case $mode in dropin:*)
+              if [ "$load" = loaded ]; then
+                case " $drops " in *" ${mode#dropin:} "*) ;; *) return 0 ;; esac
+              fi
+              ;;
+            esac
+            ;;
+          *) hearth_die 70 "bad reload mode: $mode" ;;
+        esac
+        load='' need='' drops=''
+        ;;
+      *) ;;
+    esac
+  done < <(printf '%s\n\n' "$out")
+  [ "$n" != "${#units[@]}" ]
+}
+
+# hearth_daemon_reload [--gone | --dropin PATH] UNIT...: reloads systemd when hearth_reload_due says so (MODE present,
+# gone or dropin:PATH) for any UNIT, unless a reload that ran while this script waited for the reload lock covered it.
+# A level: a run killed between a write and the reload still reloads next time.
 hearth_daemon_reload() {
-  local u
-  for u in "$@"; do
-    if [ "$(systemctl show -p NeedDaemonReload --value -- "$u" 2>/dev/null)" != no ] ||
-      { [ "$(systemctl show -p LoadState --value -- "$u" 2>/dev/null)" != loaded ] && hearth_unit_file_exists "$u"; }; then
-      systemctl daemon-reload
-      hearth_step
-      return 0
-    fi
-  done
+  local mode=present hearth_lock_fd
+  case ${1-} in
+    --gone)
+      mode=gone
+      shift
+      ;;
+    --dropin)
+      mode=dropin:${2:?hearth_daemon_reload --dropin needs a path}
+      shift 2
+      ;;
+  esac
+  [ "$#" -gt 0 ] || return 0
+  hearth_reload_due "$mode" "$@" || return 0
+  hearth_lock daemon-reload
+  if hearth_reload_due "$mode" "$@"; then
+    systemctl daemon-reload
+    hearth_step
+  fi
+  exec {hearth_lock_fd}>&-
 }
 
 # Read-only checks of a SystemdService (drift checks: see the last section).

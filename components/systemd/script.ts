@@ -67,7 +67,11 @@ function enable(s: Script, unit: string): void {
     s.raw(`if ! systemctl is-enabled -q -- ${shq(unit)}; then`, `  systemctl enable -q --no-reload -- ${shq(unit)}`, `  hearth_step`, `fi`);
 }
 
-/** Disables and stops UNIT if it is enabled or running. */
+/**
+ * Disables and stops UNIT if it is enabled or running. With systemctl's own reload: it takes the unit out of its
+ * targets' loaded dependencies, and no unit state would say a reload is still due for that (a rare path: a service
+ * turned off, not removed).
+ */
 function disable(s: Script, unit: string): void {
     s.raw(
         `if systemctl is-enabled -q -- ${shq(unit)} || systemctl is-active -q -- ${shq(unit)}; then`,
@@ -234,7 +238,8 @@ function credentialLines(s: Script, p: ServicePlan): void {
 
 /**
  * Files this resource's mark is on that it no longer declares (a renamed unit, a dropped timer or socket, a moved
- * drop-in): stopped (triggers first), their credentials removed, then the files. Found by mark, never by name, so a
+ * drop-in): stopped (triggers first), their credentials removed, then the files; their units go into `hearth_stale_units`
+ * for the one reload after every removal (disabled with --no-reload: each disable would be a reload of its own). Found by mark, never by name, so a
  * unit of another resource (a service named `web-proxy` beside `web`) is never touched.
  */
 function staleLines(s: Script, p: ServicePlan): void {
@@ -249,21 +254,25 @@ function staleLines(s: Script, p: ServicePlan): void {
         `done < <(hearth_marked ${globs})`,
         `for hearth_f in "\${hearth_stale[@]}"; do`,
         `  case $hearth_f in *.timer | *.socket)`,
-        `    systemctl disable -q --now -- "\${hearth_f##*/}" || true`,
+        `    systemctl disable -q --no-reload --now -- "\${hearth_f##*/}" || true`,
         `    hearth_step`,
         `    ;;`,
         `  esac`,
         `done`,
         `for hearth_f in "\${hearth_stale[@]}"; do`,
         `  case $hearth_f in *.service)`,
-        `    systemctl disable -q --now -- "\${hearth_f##*/}" || true`,
+        `    systemctl disable -q --no-reload --now -- "\${hearth_f##*/}" || true`,
         `    hearth_step`,
         `    hearth_clear ${shq(CREDSTORE_DIR)}/"\${hearth_f##*/}"`,
         `    ;;`,
         `  esac`,
         `done`,
+        `hearth_stale_units=()`,
         `for hearth_f in "\${hearth_stale[@]}"; do`,
         `  hearth_remove "$hearth_f"`,
+        `  hearth_u=\${hearth_f%/*.conf}`,
+        `  hearth_u=\${hearth_u##*/}`,
+        `  hearth_stale_units+=("\${hearth_u%.d}")`,
         `  case $hearth_f in`,
         `    *.d/*.conf) hearth_rmdir "\${hearth_f%/*}" ;;`,
         // A renamed unit that had replaced a packaged one: a DebianPackages mask pending behind it is due now.
@@ -275,24 +284,30 @@ function staleLines(s: Script, p: ServicePlan): void {
 
 /**
  * A digest recorded for a file that is gone means a removal that may not have been reloaded yet (a run killed between
- * removing a unit file and the daemon-reload): reload, then forget it. A level, shared by converge and delete.
+ * removing a unit file and the daemon-reload): the units of those files (and the units in shell array `extra`, whose
+ * files the caller removed) are reloaded if systemd still holds them stale, then the digests are forgotten. A level,
+ * shared by converge and delete.
  */
-function forgetRemoved(s: Script): void {
+function forgetRemoved(s: Script, extra?: string): void {
     s.raw(
         `hearth_gone=()`,
+        `hearth_gone_units=(${extra === undefined ? "" : `"\${${extra}[@]}"`})`,
         `while IFS= read -r hearth_k; do`,
         `  hearth_f=\${hearth_k#systemd/}`,
-        `  if [ ! -e ${shq(UNIT_DIR)}/"\${hearth_f//+//}" ]; then hearth_gone+=("$hearth_k"); fi`,
+        `  hearth_f=\${hearth_f//+//}`,
+        `  if [ ! -e ${shq(UNIT_DIR)}/"$hearth_f" ]; then`,
+        `    hearth_gone+=("$hearth_k")`,
+        // A drop-in's unit is the one it sits on.
+        `    case $hearth_f in */*) hearth_f=\${hearth_f%%/*} && hearth_f=\${hearth_f%.d} ;; esac`,
+        `    hearth_gone_units+=("$hearth_f")`,
+        `  fi`,
         `done < <(hearth_applied_keys systemd)`,
-        `if [ "\${#hearth_gone[@]}" -gt 0 ]; then`,
-        `  systemctl daemon-reload`,
-        `  hearth_step`,
-        `  for hearth_k in "\${hearth_gone[@]}"; do`,
-        `    hearth_f=\${hearth_k#systemd/}`,
-        `    case $hearth_f in *+*) hearth_rmdir ${shq(UNIT_DIR)}/"\${hearth_f%%+*}" ;; esac`,
-        `    hearth_forget "$hearth_k"`,
-        `  done`,
-        `fi`,
+        `if [ "\${#hearth_gone_units[@]}" -gt 0 ]; then hearth_daemon_reload --gone "\${hearth_gone_units[@]}"; fi`,
+        `for hearth_k in "\${hearth_gone[@]}"; do`,
+        `  hearth_f=\${hearth_k#systemd/}`,
+        `  case $hearth_f in *+*) hearth_rmdir ${shq(UNIT_DIR)}/"\${hearth_f%%+*}" ;; esac`,
+        `  hearth_forget "$hearth_k"`,
+        `done`,
     );
 }
 
@@ -313,7 +328,7 @@ export function convergeScript(p: ServicePlan): string {
     credentialLines(s, p);
     staleLines(s, p);
     staleTrees(s, withFiles ? p.filesDir : undefined);
-    forgetRemoved(s);
+    forgetRemoved(s, "hearth_stale_units");
 
     if (p.kind === "dropIn") {
         const dropIn = p.files[0].path;
@@ -325,22 +340,8 @@ export function convergeScript(p: ServicePlan): string {
             s.raw(`hearth_units=(${shq(p.unit)})`);
         }
         // systemd finds a drop-in directory created since its last reload only on the next reload, and NeedDaemonReload
-        // does not say so: a loaded unit whose drop-ins do not include this one is stale too.
-        s.raw(
-            `for hearth_u in "\${hearth_units[@]}"; do`,
-            `  if [ "$(systemctl show -p LoadState --value -- "$hearth_u")" = loaded ]; then`,
-            `    case " $(systemctl show -p DropInPaths --value -- "$hearth_u") " in`,
-            `      *${shq(` ${dropIn} `)}*) ;;`,
-            `      *)`,
-            `        systemctl daemon-reload`,
-            `        hearth_step`,
-            `        break`,
-            `        ;;`,
-            `    esac`,
-            `  fi`,
-            `done`,
-            `if [ "\${#hearth_units[@]}" -gt 0 ]; then hearth_daemon_reload "\${hearth_units[@]}"; fi`,
-        );
+        // does not say so: a loaded unit whose drop-ins do not include this one is stale too (--dropin).
+        s.raw(`hearth_daemon_reload --dropin ${shq(dropIn)} "\${hearth_units[@]}"`);
         if (p.neverRestart) {
             // The operator's way in, or the host's logging and naming: never restarted, stopped or try-restarted by
             // hearth. Enabling and starting a stopped one cuts nothing off.
@@ -438,7 +439,8 @@ export function deleteScript(p: ServicePlan): string {
     }
     s.raw(
         `for hearth_f in "\${hearth_ours[@]}"; do`,
-        `  systemctl disable -q --now -- "\${hearth_f##*/}" || true`,
+        // No reload per disable: the one after the files are gone (below) covers them all.
+        `  systemctl disable -q --no-reload --now -- "\${hearth_f##*/}" || true`,
         `  hearth_step`,
         `done`,
     );
@@ -449,19 +451,11 @@ export function deleteScript(p: ServicePlan): string {
         s.raw(`case " \${hearth_ours[*]} " in *${shq(` ${main} `)}*) hearth_clear ${shq(p.credentialDir)} ;; esac`);
     }
     s.raw(`for hearth_f in "\${hearth_ours[@]}"; do hearth_remove "$hearth_f"; done`);
-    forgetRemoved(s);
     const units = paths.map((f) => f.slice(UNIT_DIR.length + 1));
-    // A unit whose file is gone but that systemd still holds loaded (NeedDaemonReload) was removed without a reload.
-    s.raw(
-        `hearth_units=(${q(units)})`,
-        `for hearth_u in "\${hearth_units[@]}"; do`,
-        `  if [ ! -e ${shq(UNIT_DIR)}/"$hearth_u" ] && [ "$(systemctl show -p NeedDaemonReload --value -- "$hearth_u")" = yes ]; then`,
-        `    systemctl daemon-reload`,
-        `    hearth_step`,
-        `    break`,
-        `  fi`,
-        `done`,
-    );
+    // A unit whose file is gone but that systemd still holds loaded (NeedDaemonReload) was removed without a reload:
+    // every unit of the resource is asked, so a run killed after the removal still reloads.
+    s.raw(`hearth_units=(${q(units)})`);
+    forgetRemoved(s, "hearth_units");
     // A packaged unit of the same name that a DebianPackages resource no longer keeps is masked now that its
     // replacement is gone (that resource recorded the mask as pending); nothing otherwise.
     // (It decides from the host: a unit file still there, or the mask set by a run killed right after it.)

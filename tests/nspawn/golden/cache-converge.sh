@@ -20,7 +20,7 @@ for hearth_id in "$hearth_owner" "${hearth_aliases[@]}"; do
   if [ -e "$hearth_f" ] && ! hearth_mine "$(hearth_file_owner "$hearth_f")"; then continue; fi
   hearth_say "retiring container $hearth_old (the machine of this resource is now $hearth_new); its tree is kept"
   hearth_old_unit="systemd-nspawn@$hearth_old.service"
-  if systemctl is-enabled --quiet "$hearth_old_unit" 2>/dev/null; then systemctl disable --quiet "$hearth_old_unit"; hearth_step; fi
+  if systemctl is-enabled --quiet "$hearth_old_unit" 2>/dev/null; then systemctl disable --quiet --no-reload "$hearth_old_unit"; hearth_step; fi
   if ! hearth_unit_idle "$hearth_old_unit"; then systemctl stop "$hearth_old_unit"; hearth_step; fi
   hearth_unit_idle "$hearth_old_unit" || hearth_die 75 "container $hearth_old did not stop"
   for hearth_s in /var/lib/hearth/nspawn/"$hearth_old"/*; do if [ -f "$hearth_s" ] || [ -L "$hearth_s" ]; then hearth_remove "$hearth_s"; fi; done
@@ -91,9 +91,9 @@ if [ "$hearth_apply" = 1 ]; then
   HEARTH_TREE_IDLE=0
 fi
 cd /
-hearth_daemon_reload "$hearth_unit"
-if ! systemctl is-enabled --quiet "$hearth_unit"; then systemctl enable --quiet "$hearth_unit"; hearth_step; fi
-if ! systemctl is-enabled --quiet machines.target; then systemctl enable --quiet machines.target; hearth_step; fi
+hearth_daemon_reload --dropin /etc/systemd/system/systemd-nspawn@cache.service.d/50-hearth.conf "$hearth_unit"
+if ! systemctl is-enabled --quiet "$hearth_unit"; then systemctl enable --quiet --no-reload "$hearth_unit"; hearth_step; fi
+if ! systemctl is-enabled --quiet machines.target; then systemctl enable --quiet --no-reload machines.target; hearth_step; fi
 if ! systemctl is-active --quiet "$hearth_unit"; then
   hearth_t0=$(date +%s%N)
   systemctl start "$hearth_unit" || { hearth_warn 'container cache failed to start'; journalctl -u "$hearth_unit" -n 40 --no-pager >&2 || true; exit 75; }

@@ -11,7 +11,7 @@ if ! hearth_mine "$hearth_found"; then hearth_say 'container cache is not this r
 hearth_template=0
 if systemctl list-unit-files --quiet systemd-nspawn@.service >/dev/null 2>&1; then hearth_template=1; fi
 if [ "$hearth_template" = 1 ]; then
-  if systemctl is-enabled --quiet "$hearth_unit" 2>/dev/null; then systemctl disable --quiet "$hearth_unit"; hearth_step; fi
+  if systemctl is-enabled --quiet "$hearth_unit" 2>/dev/null; then systemctl disable --quiet --no-reload "$hearth_unit"; hearth_step; fi
   if ! hearth_unit_idle "$hearth_unit"; then systemctl stop "$hearth_unit"; hearth_step; fi
   hearth_unit_idle "$hearth_unit" || hearth_die 75 'container cache did not stop'
 fi
