@@ -6,8 +6,9 @@ import * as path from "path";
 import { childArgs, ChildMode, ChildOptions, PlanSample } from "./plan-child";
 import { finishMachine, formatMachine, machineInfo, median, table } from "./machine";
 import { formatProfile, summariseProfile } from "./profile";
+import { programStartSection } from "./program-start";
 
-const USAGE = `usage: npm run bench:plan [-- --sizes 10,50,200,1000] [--modes stack,site] [--runs N] [--variants] [--profile N] [--json FILE]
+const USAGE = `usage: npm run bench:plan [-- --sizes 10,50,200,1000] [--modes stack,site] [--runs N] [--variants] [--profile N] [--program-start] [--json FILE]
   --sizes LIST   service counts to plan (default 10,50,200,1000)
   --modes LIST   stack: the site config through the stacks layer, as \`npm run plan\` does; site: the components
                  called directly (default stack,site)
@@ -15,6 +16,8 @@ const USAGE = `usage: npm run bench:plan [-- --sizes 10,50,200,1000] [--modes st
   --variants     also plan 200 services as the bare SDK floor (with and without the lifecycle command), with
                  Error.stackTraceLimit=0 and without source maps
   --profile N    run N services once under --cpu-prof and print where the time went
+  --program-start  also run the home site through the Pulumi CLI's language host loader, type-checked and
+                 transpile-only (bench/program-start.ts), --runs fresh processes each
   --json FILE    also write every sample as JSON`;
 
 interface Args {
@@ -23,11 +26,12 @@ interface Args {
     runs: number;
     variants: boolean;
     profile?: number;
+    programStart: boolean;
     json?: string;
 }
 
 function parseArgs(argv: string[]): Args {
-    const a: Args = { sizes: [10, 50, 200, 1000], modes: ["stack", "site"], runs: 3, variants: false };
+    const a: Args = { sizes: [10, 50, 200, 1000], modes: ["stack", "site"], runs: 3, variants: false, programStart: false };
     for (let i = 0; i < argv.length; i++) {
         const flag = argv[i];
         const value = () => {
@@ -40,6 +44,7 @@ function parseArgs(argv: string[]): Args {
         else if (flag === "--runs") a.runs = Number(value());
         else if (flag === "--variants") a.variants = true;
         else if (flag === "--profile") a.profile = Number(value());
+        else if (flag === "--program-start") a.programStart = true;
         else if (flag === "--json") a.json = value();
         else if (flag === "--help" || flag === "-h") {
             console.log(USAGE);
@@ -156,6 +161,7 @@ function main(): void {
     process.stderr.write(`bench:plan: ${args.sizes.join(", ")} services (${args.modes.join(", ")}), ${args.runs} fresh process(es) each `);
     const byMode = args.modes.map((mode) => args.sizes.map((n) => measure({ services: n, mode }, args.runs)));
     const variants = args.variants ? variantRows(args.runs) : undefined;
+    const programStart = args.programStart ? programStartSection({ runs: args.runs }) : undefined;
     process.stderr.write("\n");
     finishMachine(machine);
 
@@ -180,6 +186,10 @@ function main(): void {
     if (args.profile !== undefined) {
         console.log("");
         console.log(profile(args.profile));
+    }
+    if (programStart) {
+        console.log("");
+        console.log(programStart);
     }
     if (args.json) {
         const rows = byMode.flat().map((r) => ({ mode: r.mode, services: r.services, medians: r.m, samples: r.samples }));
