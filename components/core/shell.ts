@@ -21,7 +21,17 @@ function quoteBody(value: string): string {
     // A script carries the runtime (~110 KB): its quoted text is made once, only the lines around it are quoted here.
     const at = runtimeAt(value, RUNTIME);
     if (at === undefined) return value.replace(/'/g, `'"'"'`);
-    return value.slice(0, at).replace(/'/g, `'"'"'`) + runtimeQuoted() + value.slice(at + RUNTIME.length).replace(/'/g, `'"'"'`);
+    return detached(value.slice(0, at).replace(/'/g, `'"'"'`)) + runtimeQuoted() + detached(value.slice(at + RUNTIME.length).replace(/'/g, `'"'"'`));
+}
+
+/**
+ * `part` (a slice of a larger string) as a string of its own. V8 keeps a slice as a view of the string it was cut from,
+ * so a command line made of the shared quoted runtime and two slices of its script would keep the whole script alive
+ * as long as the command: a plan's heap would hold every script twice. Prefixing makes a rope, slicing that copies it
+ * into a string of its own; the value is the same in any case.
+ */
+function detached(part: string): string {
+    return (" " + part).slice(1);
 }
 
 // ---- the runtime inside a script ---------------------------------------------------------------------------------
@@ -287,7 +297,7 @@ export function unquote(word: string): string {
     // A quoted script: the runtime's quoted lines are the runtime (no `'"'"'` spans a line break).
     const at = runtimeAt(inner, runtimeQuoted());
     if (at === undefined) return inner.replace(/'"'"'/g, "'");
-    return inner.slice(0, at).replace(/'"'"'/g, "'") + runtimeUnquoted() + inner.slice(at + runtimeQuoted().length).replace(/'"'"'/g, "'");
+    return detached(inner.slice(0, at).replace(/'"'"'/g, "'")) + runtimeUnquoted() + detached(inner.slice(at + runtimeQuoted().length).replace(/'"'"'/g, "'"));
 }
 
 // ---- the command line a host runs: one wrap/unwrap pair ---------------------------------------------------------
