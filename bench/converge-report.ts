@@ -142,7 +142,7 @@ export function floorTable(fresh: PhaseSamples, noop: PhaseSamples, oneChange: P
 export function floorLines(f: FloorSamples, services: number): string[] {
     return [
         `Floor, same run: one SSH session on a third fresh host prepared like hearth's, writing the ${services} services' unit files (hearth's bytes), ` +
-        `one daemon-reload, one \`systemctl enable --now\` of all ${services}, with the 2 datasets and the role, database and pg_hba line ` +
+        `one daemon-reload, one \`systemctl enable --no-reload --now\` of all ${services}, with the 2 datasets and the role, database and pg_hba line ` +
         `(one psql session, pg_reload_conf) run beside it: ${s(f.batchedMs)} s${f.batchedRetries ? ` (${f.batchedRetries} dials refused and retried)` : ""}; ` +
         `then checked to be in hearth's state. One service changed in one session (file, daemon-reload, restart): ` +
         `${s(median(f.oneChangeMs))} s (median of ${f.oneChangeMs.length}).`,
