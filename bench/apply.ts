@@ -8,7 +8,7 @@
 // algorithms (ssh-client.ts), not OpenSSH's defaults.
 import { isDeepStrictEqual } from "util";
 import { liveAddresses } from "../tests/host/harness";
-import type { SshResult, SshTarget } from "../tests/host/ssh";
+import { runSsh, SshResult, SshTarget } from "../tests/host/ssh";
 import { runProviderSsh } from "./ssh-client";
 import type { GraphCommand } from "./converge-program";
 
@@ -113,15 +113,18 @@ export class ConcurrentApplier {
 
 /**
  * The connection floor: `n` sessions opened at once that run only `true`, as the fresh converge opens them (dial
- * retries included). What is left of a step's time beyond this is the script's own work.
+ * retries included). What is left of a step's time beyond this is the script's own work. `client`: "provider" offers
+ * @pulumi/command's algorithms (what `pulumi up` dials with), "openssh" OpenSSH's defaults (what `npm run check` uses).
  */
-export async function loginFloor(t: SshTarget, n: number): Promise<{ wallMs: number; retries: number }> {
+export async function loginFloor(t: SshTarget, n: number, client: "provider" | "openssh" = "openssh"): Promise<{ wallMs: number; retries: number }> {
+    if (client !== "provider" && client !== "openssh") throw new Error(`loginFloor: client must be "provider" or "openssh", got ${JSON.stringify(client)}`);
+    const ssh = client === "provider" ? runProviderSsh : runSsh;
     if (!liveAddresses().includes(t.address)) throw new Error(`refusing to connect to ${t.address}: not a test host this process started`);
     const started = Date.now();
     let retries = 0;
     await Promise.all(Array.from({ length: n }, async () => {
         for (let attempt = 0; ; attempt++) {
-            const r = await runProviderSsh(t, "true");
+            const r = await ssh(t, "true");
             if (r.code === 0) return;
             if (r.code !== 255 || !DIAL_FAILURE.test(r.stderr) || attempt >= DIAL_LIMIT) throw new Error(`ssh true on ${t.address} exited ${r.code}: ${r.stderr}`);
             retries++;

@@ -121,8 +121,8 @@ async function main(): Promise<void> {
         const base: SiteChanges = {};
         const bumped: SiteChanges = { memoryMiB: { [CHANGED]: 96 } };
         // Before anything converges: what opening as many sessions as the fresh converge does costs by itself.
-        const floorOne = await loginFloor(hh.ssh, 1);
-        const floorAll = await loginFloor(hh.ssh, SERVICES + 3);
+        const floorOne = await loginFloor(hh.ssh, 1, "provider");
+        const floorAll = await loginFloor(hh.ssh, SERVICES + 3, "provider");
         let batched: { startedAt: number; wallMs: number; dialRetries: number } | undefined;
         const profiles: RemoteProfile[] = [];
         const fresh = await both("fresh converge", [base], async () => {
