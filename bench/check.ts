@@ -10,11 +10,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { hostPreflight, liveAddresses, startHost, TestHost } from "../tests/host/harness";
+import { runSsh, SshTarget } from "../tests/host/ssh";
 import { AnsibleRun, AnsibleTarget, ansiblePreflight, ansibleVersion } from "./ansible";
-import { ConcurrentApplier, loginFloor } from "./apply";
+import { applyPreflight, ConcurrentApplier } from "./apply";
 import type { CheckInput, CheckOutput } from "./check-program";
 import type { BenchSiteConfig } from "./check-site";
-import type { ProgramInput, ProgramOutput } from "./converge-program";
+import { evaluate, ProgramInput } from "./converge-program";
 import { canLogIn, hostState, prepareHost, runBench } from "./converge-hosts";
 import { finishMachine, formatMachine, machineInfo, median, parseRepeatArgs, table } from "./machine";
 import { serviceName } from "./site";
@@ -53,6 +54,17 @@ function child<I, O>(file: string, input: I, env: NodeJS.ProcessEnv = process.en
         // Keys and paths go over the pipe, never argv.
         c.stdin.end(JSON.stringify(input));
     });
+}
+
+/**
+ * The floor of one host's check: one login that runs `true`, with OpenSSH's defaults and the client started on the
+ * clock, as `npm run check` starts the ssh on its PATH.
+ */
+async function oneLogin(t: SshTarget): Promise<{ wallMs: number }> {
+    const started = Date.now();
+    const r = await runSsh(t, "true");
+    if (r.code !== 0) throw new Error(`ssh true on ${t.address} exited ${r.code}: ${r.stderr}`);
+    return { wallMs: Date.now() - started };
 }
 
 /** sshd's successful logins on a host so far (each one a TCP connection and an authentication). */
@@ -105,7 +117,7 @@ class HearthCheck {
     }
 
     async run(): Promise<HearthSample> {
-        const floor = await loginFloor(this.host.ssh, 1);
+        const floor = await oneLogin(this.host.ssh);
         fs.writeFileSync(this.sshLog, "");
         const before = await logins(this.host);
         const input: CheckInput = { dir: this.dir, stack: STACK, identity: this.host.ssh.privateKeyPath, allowed: liveAddresses() };
@@ -213,7 +225,7 @@ function driftLines(o: CheckOutput): string[] {
 
 async function main(): Promise<void> {
     const args = parseRepeatArgs(process.argv.slice(2), USAGE);
-    const why = hostPreflight() ?? ansiblePreflight();
+    const why = hostPreflight() ?? ansiblePreflight() ?? applyPreflight();
     if (why) throw new Error(`cannot run the check benchmark here: ${why}`);
     const machine = machineInfo();
     const uptimeStart = spawnSync("uptime", [], { encoding: "utf8" }).stdout.trim();
@@ -230,7 +242,7 @@ async function main(): Promise<void> {
             services: SERVICES,
             dbClient: hearthClient,
         };
-        const { out: program } = await child<ProgramInput, ProgramOutput>("converge-program.ts", programInput);
+        const program = await evaluate(programInput);
         const applied = await new ConcurrentApplier(hh.ssh.privateKeyPath).apply(program.commands);
         log(`hearth converged ${hh.name} in ${s(applied.wallMs)} s (${applied.steps.length} steps)`);
         const vars = { db_client: ansibleClient, db_password: program.dbPassword };
@@ -285,7 +297,8 @@ async function main(): Promise<void> {
         console.log(`entry), converged by hearth on one fresh test host and by the playbook on the other. hearth: \`npm run check\`'s steps in a fresh Node`);
         console.log("process (site evaluated offline, unknown outputs left unknown; then each host's checks in one SSH session). Ansible: the same");
         console.log(`playbook with --check, pipelining, no facts, a cold ControlPersist connection per run. ${ansibleVersion()}. ssh client options: both`);
-        console.log("tools use OpenSSH's defaults (the converge benchmark sets no key exchange either).");
+        console.log("tools use OpenSSH's defaults, as `npm run check` dials with the ssh on its PATH (the converge benchmark's hearth side");
+        console.log("instead offers what @pulumi/command's client offers, since `pulumi up` dials with that).");
         console.log("");
         console.log(table(
             ["", `hearth check${n}`, `Ansible --check${n}`],

@@ -3,6 +3,7 @@
 // Reads a ProgramInput as JSON on stdin (the SSH key travels there, never in argv or the environment) and writes one
 // ProgramOutput as JSON on stdout: every command:remote:Command with its resolved inputs, the commands it waits for
 // (the dependencies the SDK sends the engine) and the hearth component it belongs to.
+import { spawn } from "child_process";
 import { performance } from "perf_hooks";
 import type * as pulumiTypes from "@pulumi/pulumi";
 import type { SiteChanges } from "./site";
@@ -42,6 +43,24 @@ export interface ProgramOutput {
 }
 
 const COMMAND = "command:remote:Command";
+
+/** Evaluates the program in a fresh Node process (this process's loader, e.g. tsx), as `pulumi up` starts one. */
+export function evaluate(input: ProgramInput): Promise<ProgramOutput> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [...process.execArgv, __filename], { stdio: ["pipe", "pipe", "pipe"] });
+        const out: Buffer[] = [];
+        let err = "";
+        child.stdout.on("data", (b: Buffer) => out.push(b));
+        child.stderr.on("data", (b: Buffer) => { err += b.toString("utf8"); });
+        child.on("error", reject);
+        child.on("close", (code) => {
+            if (code !== 0) reject(new Error(`the program failed (exit ${code}):\n${err}`));
+            else resolve(JSON.parse(Buffer.concat(out).toString("utf8")) as ProgramOutput);
+        });
+        // The key goes over the pipe, never argv or the environment.
+        child.stdin.end(JSON.stringify(input));
+    });
+}
 
 async function main(): Promise<void> {
     const bootMs = performance.now();

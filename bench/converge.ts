@@ -1,12 +1,12 @@
 // `npm run bench:converge`: the same desired state applied by hearth's scripts and by an Ansible playbook, side by side.
-import { spawn, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { hostPreflight, startHost, TestHost } from "../tests/host/harness";
 import { AnsibleRun, AnsibleTarget, ansiblePreflight, ansibleVersion } from "./ansible";
-import { ConcurrentApplier, loginFloor } from "./apply";
-import { ProgramInput, ProgramOutput } from "./converge-program";
+import { applyPreflight, ConcurrentApplier, loginFloor } from "./apply";
+import { evaluate, ProgramInput } from "./converge-program";
 import { checkEquivalent, prepareHost, runBench } from "./converge-hosts";
 import { concurrencyLine, floorLines, FloorSamples, floorTable, HearthPhase, phaseTable, PhaseSamples, roundTripTable } from "./converge-report";
 import { profileTable, RemoteProfile, remoteProfile } from "./converge-profile";
@@ -46,26 +46,14 @@ class HearthSide {
         const programMs = Date.now() - started;
         this.dbPassword = program.dbPassword;
         const applied = await this.applier.apply(program.commands);
+        if (applied.steps.length) {
+            const starts = applied.steps.map((st) => st.startMs);
+            log(`${applied.prestarted} ssh clients started before the clock in ${(applied.prestartMs / 1000).toFixed(2)} s; ${applied.firstWave} let go together, ` +
+                `dials started ${(Math.min(...starts) / 1000).toFixed(2)}–${(Math.max(...starts) / 1000).toFixed(2)} s, ${applied.steps.reduce((n, st) => n + st.dialRetries, 0)} dials retried`);
+        }
         this.last = { programMs, importMs: program.importMs, planMs: program.planMs, remoteMs: applied.wallMs, startedAt: applied.startedAt, steps: applied.steps };
         return this.last;
     }
-}
-
-function evaluate(input: ProgramInput): Promise<ProgramOutput> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [...process.execArgv, path.join(__dirname, "converge-program.ts")], { stdio: ["pipe", "pipe", "pipe"] });
-        const out: Buffer[] = [];
-        let err = "";
-        child.stdout.on("data", (b: Buffer) => out.push(b));
-        child.stderr.on("data", (b: Buffer) => { err += b.toString("utf8"); });
-        child.on("error", reject);
-        child.on("close", (code) => {
-            if (code !== 0) reject(new Error(`the program failed (exit ${code}):\n${err}`));
-            else resolve(JSON.parse(Buffer.concat(out).toString("utf8")) as ProgramOutput);
-        });
-        // The key goes over the pipe, never argv or the environment.
-        child.stdin.end(JSON.stringify(input));
-    });
 }
 
 function ansibleVars(changes: SiteChanges, dbClient: string, dbPassword: string): Record<string, unknown> {
@@ -84,7 +72,7 @@ function log(line: string): void {
 
 async function main(): Promise<void> {
     const args = parseRepeatArgs(process.argv.slice(2), USAGE);
-    const why = hostPreflight() ?? ansiblePreflight();
+    const why = hostPreflight() ?? ansiblePreflight() ?? applyPreflight();
     if (why) throw new Error(`cannot run the converge benchmark here: ${why}`);
     const machine = machineInfo();
     const uptimeStart = uptime();
@@ -121,8 +109,8 @@ async function main(): Promise<void> {
         const base: SiteChanges = {};
         const bumped: SiteChanges = { memoryMiB: { [CHANGED]: 96 } };
         // Before anything converges: what opening as many sessions as the fresh converge does costs by itself.
-        const floorOne = await loginFloor(hh.ssh, 1, "provider");
-        const floorAll = await loginFloor(hh.ssh, SERVICES + 3, "provider");
+        const floorOne = await loginFloor(hh.ssh, 1);
+        const floorAll = await loginFloor(hh.ssh, SERVICES + 3);
         let batched: { startedAt: number; wallMs: number; dialRetries: number } | undefined;
         const profiles: RemoteProfile[] = [];
         const fresh = await both("fresh converge", [base], async () => {
@@ -169,7 +157,9 @@ async function main(): Promise<void> {
         console.log(`Desired state: ${SERVICES} hardened SystemdServices (python3 http.server each), 2 ZfsDatasets (zfs-fuse), 1 PostgresDb with its role and`);
         console.log(`pg_hba entry; each tool on its own fresh test host booted from the same image in this run. Ansible: ${ansibleVersion()}, pipelining,`);
         console.log("no facts, ControlPersist. hearth: the program in a fresh Node process per phase (as `pulumi up` runs it; the Pulumi CLI's own");
-        console.log("start-up is not included, it cannot be installed here), then its commands over SSH, concurrent as the engine runs them.");
+        console.log("start-up is not included, it cannot be installed here), then its commands over SSH, concurrent as the engine runs them;");
+        console.log("each step's ssh client is started before the clock and dials once its dependencies are done, as the provider's in-process");
+        console.log("dials do (so the remote time holds no local process start-up; a retry after a dropped dial starts a client on the clock).");
         console.log(`hearth's SSH client offers what ${PROVIDER_CLIENT} offers, in its order, minus what the local OpenSSH lacks` +
             `${algorithms.dropped.length ? ` (${algorithms.dropped.join(", ")})` : ""}: negotiated ${negotiated.kex}, ${negotiated.hostKey}, ${negotiated.cipher}` +
             `${negotiated.mac === "<implicit>" ? "" : ` ${negotiated.mac}`} with the hosts' sshd; the Go client would pick ${negotiated.goWouldPick.kex}, ` +

@@ -5,16 +5,15 @@
 // each connection open until its command exits. sshd drops unauthenticated connections beyond MaxStartups' first number
 // (randomly, from 30 %, rising to all of them at the third); the provider retries a dropped dial up to dialErrorLimit
 // times with backoff. Each row converges the same site on three newly booted hosts and counts what that cost.
-import { spawn, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
-import * as path from "path";
 import { hostPreflight, startHost, TestHost } from "../tests/host/harness";
 import { readFlags } from "../stacks/cli-args";
-import type { ProgramInput, ProgramOutput } from "./converge-program";
+import { applyPreflight, ConcurrentApplier, PROVIDER_DIAL, ScheduleResult } from "./apply";
+import { evaluate } from "./converge-program";
 import { prepareHost, runBench } from "./converge-hosts";
 import { finishMachine, formatMachine, machineInfo, median, table } from "./machine";
-import { applyFresh, BoundedResult, burstPreflight, PROVIDER_DIAL } from "./many-hosts-apply";
 import { serviceName } from "./site";
 
 const HOSTS = 3;
@@ -103,29 +102,12 @@ async function inactive(h: TestHost, names: readonly string[]): Promise<string[]
     return out.split("\n").filter(Boolean);
 }
 
-function evaluate(input: ProgramInput): Promise<ProgramOutput> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [...process.execArgv, path.join(__dirname, "converge-program.ts")], { stdio: ["pipe", "pipe", "pipe"] });
-        const out: Buffer[] = [];
-        let err = "";
-        child.stdout.on("data", (b: Buffer) => out.push(b));
-        child.stderr.on("data", (b: Buffer) => { err += b.toString("utf8"); });
-        child.on("error", reject);
-        child.on("close", (code) => {
-            if (code !== 0) reject(new Error(`the program failed (exit ${code}):\n${err}`));
-            else resolve(JSON.parse(Buffer.concat(out).toString("utf8")) as ProgramOutput);
-        });
-        // The key goes over the pipe, never argv or the environment.
-        child.stdin.end(JSON.stringify(input));
-    });
-}
-
 interface Sample {
     readonly maxStartups: string;
     readonly parallel: number;
     readonly loadStart: number;
     readonly loadEnd: number;
-    readonly result: BoundedResult;
+    readonly result: ScheduleResult;
     /** Per host, in boot order. */
     readonly hosts: readonly { readonly address: string; readonly commands: number; readonly sshdDrops: number; readonly inactive: readonly string[] }[];
 }
@@ -153,10 +135,10 @@ async function sample(maxStartups: string, parallel: number): Promise<Sample> {
             dbClient: `10.231.${hosts[0].index}.1/32`,
         });
         const loadStart = os.loadavg()[0];
-        const result = await applyFresh(program.commands, hosts[0].ssh.privateKeyPath, parallel);
+        const result = await new ConcurrentApplier(hosts[0].ssh.privateKeyPath, { parallel }).run(program.commands);
         const loadEnd = os.loadavg()[0];
         const scriptError = result.steps.find((s) => s.error && !s.dialLimitReached);
-        if (scriptError) throw new Error(`${scriptError.resource} on ${scriptError.host}: ${scriptError.error}`);
+        if (scriptError) throw new Error(`on ${scriptError.host}: ${scriptError.error}`);
         const complete = result.steps.every((s) => !s.error);
         const perHost = await Promise.all(hosts.map(async (h, k) => {
             const names = Array.from({ length: HOSTS * SERVICES_PER_HOST }, (_, i) => i + 1).filter((i) => (i - 1) % HOSTS === k).map(serviceName);
@@ -183,6 +165,7 @@ function rowTable(samples: readonly Sample[]): string {
         const perHost = (f: (address: string) => number) => x.hosts.map((h) => f(h.address)).join(" / ");
         const of = (address: string) => r.steps.filter((st) => st.host === address);
         const gaveUp = r.steps.filter((st) => st.dialLimitReached).length;
+        const retries = r.steps.reduce((n, st) => n + st.dialRetries, 0);
         return [
             x.maxStartups === "default" ? `${SSHD_DEFAULT} (default)` : effective(x.maxStartups),
             x.parallel === 0 ? "unbounded (default)" : String(x.parallel),
@@ -197,20 +180,20 @@ function rowTable(samples: readonly Sample[]): string {
             perHost((a) => of(a).filter((st) => st.dialLimitReached).length),
             s(median(r.steps.map((st) => st.endMs - st.startMs))),
             s(Math.max(0, ...r.steps.map((st) => st.startMs))),
-            (r.steps.reduce((n, st) => n + st.spawnMs, 0) / Math.max(1, r.steps.reduce((n, st) => n + st.dials, 0))).toFixed(0),
+            retries ? (r.steps.reduce((n, st) => n + st.spawnMs, 0) / retries).toFixed(0) : "–",
             `${x.loadStart.toFixed(1)} → ${x.loadEnd.toFixed(1)}`,
         ];
     });
     return table([
         "sshd MaxStartups", "--parallel", "wall s", "steps done", "most connections open", "dials per host",
         "dials dropped per host (client)", "drops logged by sshd per host", "most drops of one step", "longest backoff of one step s",
-        "steps out of dials per host", "median step s", "last step's first dial at s", "ms to start one ssh client (local)", "load (1 min)",
+        "steps out of dials per host", "median step s", "last step's first dial at s", "ms to start one retry's ssh client (local)", "load (1 min)",
     ], rows);
 }
 
 async function main(): Promise<void> {
     const args = parseArgs(process.argv.slice(2));
-    const why = hostPreflight() ?? burstPreflight();
+    const why = hostPreflight() ?? applyPreflight();
     if (why) throw new Error(`cannot run the many-hosts benchmark here: ${why}`);
     const machine = machineInfo();
     const uptimeStart = uptime();
@@ -240,10 +223,11 @@ async function main(): Promise<void> {
     console.log(`(dialErrorLimit ${PROVIDER_DIAL.limit}, waits from ${PROVIDER_DIAL.firstDelayMs} ms ×${PROVIDER_DIAL.backoff} up to ${PROVIDER_DIAL.maxDelayMs / 1000} s); after a step runs out of dials no`);
     console.log("further step starts, as the engine does. The program's own time is not included. \"Dropped (client)\" counts the");
     console.log("dials ssh saw closed before authentication; \"logged by sshd\" counts sshd's own 'past MaxStartups' lines.");
-    console.log("Each dial here is an OpenSSH client. The first wave (every step that waits for nothing, up to --parallel) is started");
-    console.log("before the clock and connects together once all of them wait, as the provider's in-process dials do; later dials");
-    console.log("(retries, steps that waited for a slot) start one client each, and this process is blocked while one starts: the");
-    console.log("last column is that local cost, which the provider does not have.");
+    console.log("Each dial here is an OpenSSH client offering the provider's algorithms (bench/ssh-client.ts). Every step's first client is");
+    console.log("started before the clock and dials when its step may: the first wave (every step that waits for nothing, up to");
+    console.log("--parallel) together once all wait, as the provider's in-process dials do, every other step once its dependencies are");
+    console.log("done and it has a slot. A retry after a dropped dial starts a client on the clock, and this process is blocked while");
+    console.log("one starts: the last column but one is that local cost, which the provider does not have.");
     console.log("");
     console.log(rowTable(samples));
     if (args.json) {

@@ -5,8 +5,8 @@
 // Config.SetDefaults (ssh/common.go) uses defaultKexAlgos, defaultCiphers and defaultMACs; with a pinned host key it sets
 // HostKeyAlgorithms to that key's type only. OpenSSH's own defaults differ (its first key exchange is a post-quantum hybrid,
 // its first cipher chacha20-poly1305), so the benchmark passes these lists, minus the names the local ssh does not know.
-import { spawn, spawnSync } from "child_process";
-import { runSsh, sshArgv, SshOptions, SshResult, SshTarget } from "../tests/host/ssh";
+import { spawnSync } from "child_process";
+import { runSsh, SshOptions, SshResult, SshTarget } from "../tests/host/ssh";
 
 export const PROVIDER_CLIENT = "@pulumi/command 1.2.1 (pulumi-command v1.2.1 provider/go.mod: golang.org/x/crypto v0.48.0)";
 
@@ -72,29 +72,7 @@ export function providerAlgorithms(): ClientAlgorithms {
 
 /** runSsh with the provider's algorithm lists (ssh takes the first value of an option, so these go before the rest). */
 export function runProviderSsh(t: SshTarget, command: string, opts: SshOptions = {}): Promise<SshResult> {
-    return runSshWith(providerAlgorithms().options, t, command, opts);
-}
-
-/** One ssh run with extra options placed first; the rest of the argv is the host tests' (pinned key, no config files). */
-export function runSshWith(extra: readonly string[], t: SshTarget, command: string, opts: SshOptions = {}): Promise<SshResult> {
-    if (!extra.length) return runSsh(t, command, opts);
-    const argv = [...extra, ...sshArgv(t, command, opts.env, opts.connectTimeoutSec, opts.multiplex)];
-    return new Promise((resolve, reject) => {
-        const child = spawn("ssh", argv, { stdio: ["pipe", "pipe", "pipe"] });
-        const out: Buffer[] = [];
-        const err: Buffer[] = [];
-        child.stdout.on("data", (b: Buffer) => out.push(b));
-        child.stderr.on("data", (b: Buffer) => err.push(b));
-        child.stdin.on("error", () => undefined);
-        const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 300_000);
-        child.on("error", (e) => { clearTimeout(timer); reject(e); });
-        child.on("close", (code) => {
-            clearTimeout(timer);
-            resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") });
-        });
-        if (opts.stdin) child.stdin.end(opts.stdin);
-        else child.stdin.end();
-    });
+    return runSsh(t, command, { ...opts, options: [...(opts.options ?? []), ...providerAlgorithms().options] });
 }
 
 export interface Negotiated {
@@ -111,7 +89,7 @@ export interface Negotiated {
  * works out what x/crypto's full lists (names OpenSSH lacks included) would have negotiated with that server.
  */
 export async function negotiation(t: SshTarget): Promise<Negotiated> {
-    const r = await runSshWith(["-o", "LogLevel=DEBUG2", ...providerAlgorithms().options], t, "true");
+    const r = await runProviderSsh(t, "true", { options: ["-o", "LogLevel=DEBUG2"] });
     if (r.code !== 0) throw new Error(`ssh -o LogLevel=DEBUG2 to ${t.address} exited ${r.code}: ${r.stderr.slice(-2000)}`);
     return parseNegotiation(r.stderr);
 }

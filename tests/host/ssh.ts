@@ -145,11 +145,29 @@ export interface SshOptions {
     readonly multiplex?: boolean;
     /** Called with the ssh process once started (tests use it to cut a connection mid-script). */
     readonly onSpawn?: (child: ChildProcess) => void;
+    /**
+     * Extra `-o Name=value` pairs placed before the rest of the argv (ssh keeps an option's first value, so these win).
+     * Only SSH_EXTRA_OPTIONS may be set: nothing here can loosen the pinned host key, the identity or the address check.
+     */
+    readonly options?: readonly string[];
+}
+
+/** The options runSsh's `options` may set: algorithm lists, logging, and a proxy that connects for ssh. */
+export const SSH_EXTRA_OPTIONS = ["KexAlgorithms", "Ciphers", "MACs", "HostKeyAlgorithms", "Compression", "LogLevel", "ProxyCommand", "ProxyUseFdpass"] as const;
+
+function extraOptions(options: readonly string[]): readonly string[] {
+    for (let i = 0; i < options.length; i += 2) {
+        const name = /^([A-Za-z]+)=/.exec(options[i + 1] ?? "")?.[1];
+        if (options[i] !== "-o" || !name || !(SSH_EXTRA_OPTIONS as readonly string[]).includes(name)) {
+            throw new Error(`runSsh: options must be "-o", "Name=value" pairs with Name one of ${SSH_EXTRA_OPTIONS.join(", ")}; got ${JSON.stringify(options.slice(i, i + 2))}`);
+        }
+    }
+    return options;
 }
 
 /** Runs one command on a test host over ssh and collects its output. */
 export function runSsh(t: SshTarget, command: string, opts: SshOptions = {}): Promise<SshResult> {
-    const argv = sshArgv(t, command, opts.env, opts.connectTimeoutSec, opts.multiplex);
+    const argv = [...extraOptions(opts.options ?? []), ...sshArgv(t, command, opts.env, opts.connectTimeoutSec, opts.multiplex)];
     return new Promise((resolve, reject) => {
         const child = spawn("ssh", argv, { stdio: ["pipe", "pipe", "pipe"] });
         const out: Buffer[] = [];
