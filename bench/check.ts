@@ -5,7 +5,7 @@
 // fresh process evaluates the site offline, then one SSH session per host), and `ansible-playbook --check` with a
 // cold connection. Then drifts both hosts by hand and runs each check once more, to show it was doing real work.
 // Prints; asserts nothing.
-import { spawn, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -15,7 +15,7 @@ import { AnsibleRun, AnsibleTarget, ansiblePreflight, ansibleVersion } from "./a
 import { applyPreflight, ConcurrentApplier } from "./apply";
 import type { CheckInput, CheckOutput } from "./check-program";
 import type { BenchSiteConfig } from "./check-site";
-import { evaluate, ProgramInput } from "./converge-program";
+import { evaluate, jsonChild, ProgramInput } from "./converge-program";
 import { canLogIn, hostState, prepareHost, runBench } from "./converge-hosts";
 import { finishMachine, formatMachine, machineInfo, median, parseRepeatArgs, table } from "./machine";
 import { serviceName } from "./site";
@@ -34,26 +34,6 @@ const USAGE = `usage: npm run bench:check [-- --repeat N] [--json FILE]
 
 function log(line: string): void {
     process.stderr.write(`bench:check: ${line}\n`);
-}
-
-/** A TypeScript file of this directory in a fresh Node process (with this process's tsx loader), JSON in and out. */
-function child<I, O>(file: string, input: I, env: NodeJS.ProcessEnv = process.env): Promise<{ out: O; wallMs: number }> {
-    const started = Date.now();
-    return new Promise((resolve, reject) => {
-        const c = spawn(process.execPath, [...process.execArgv, path.join(__dirname, file)], { stdio: ["pipe", "pipe", "pipe"], env });
-        const out: Buffer[] = [];
-        let err = "";
-        c.stdout.on("data", (b: Buffer) => out.push(b));
-        c.stderr.on("data", (b: Buffer) => { err += b.toString("utf8"); });
-        c.on("error", reject);
-        c.on("close", (code) => {
-            const wallMs = Date.now() - started;
-            if (code !== 0) reject(new Error(`${file} failed (exit ${code}):\n${err}`));
-            else resolve({ out: JSON.parse(Buffer.concat(out).toString("utf8")) as O, wallMs });
-        });
-        // Keys and paths go over the pipe, never argv.
-        c.stdin.end(JSON.stringify(input));
-    });
 }
 
 /**
@@ -121,7 +101,7 @@ class HearthCheck {
         fs.writeFileSync(this.sshLog, "");
         const before = await logins(this.host);
         const input: CheckInput = { dir: this.dir, stack: STACK, identity: this.host.ssh.privateKeyPath, allowed: liveAddresses() };
-        const { out, wallMs } = await child<CheckInput, CheckOutput>("check-program.ts", input, this.env);
+        const { out, wallMs } = await jsonChild<CheckInput, CheckOutput>("check-program.ts", input, this.env);
         const after = await logins(this.host);
         const sshProcesses = fs.readFileSync(this.sshLog, "utf8").split("\n").filter(Boolean).length;
         return {

@@ -4,6 +4,7 @@
 // ProgramOutput as JSON on stdout: every command:remote:Command with its resolved inputs, the commands it waits for
 // (the dependencies the SDK sends the engine) and the hearth component it belongs to.
 import { spawn } from "child_process";
+import * as path from "path";
 import { performance } from "perf_hooks";
 import type * as pulumiTypes from "@pulumi/pulumi";
 import type { SiteChanges } from "./site";
@@ -44,22 +45,29 @@ export interface ProgramOutput {
 
 const COMMAND = "command:remote:Command";
 
-/** Evaluates the program in a fresh Node process (this process's loader, e.g. tsx), as `pulumi up` starts one. */
-export function evaluate(input: ProgramInput): Promise<ProgramOutput> {
+/** A TypeScript file of this directory in a fresh Node process (with this process's loader, e.g. tsx), JSON in and out. */
+export function jsonChild<I, O>(file: string, input: I, env: NodeJS.ProcessEnv = process.env): Promise<{ out: O; wallMs: number }> {
+    const started = Date.now();
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [...process.execArgv, __filename], { stdio: ["pipe", "pipe", "pipe"] });
+        const c = spawn(process.execPath, [...process.execArgv, path.join(__dirname, file)], { stdio: ["pipe", "pipe", "pipe"], env });
         const out: Buffer[] = [];
         let err = "";
-        child.stdout.on("data", (b: Buffer) => out.push(b));
-        child.stderr.on("data", (b: Buffer) => { err += b.toString("utf8"); });
-        child.on("error", reject);
-        child.on("close", (code) => {
-            if (code !== 0) reject(new Error(`the program failed (exit ${code}):\n${err}`));
-            else resolve(JSON.parse(Buffer.concat(out).toString("utf8")) as ProgramOutput);
+        c.stdout.on("data", (b: Buffer) => out.push(b));
+        c.stderr.on("data", (b: Buffer) => { err += b.toString("utf8"); });
+        c.on("error", reject);
+        c.on("close", (code) => {
+            const wallMs = Date.now() - started;
+            if (code !== 0) reject(new Error(`${file} failed (exit ${code}):\n${err}`));
+            else resolve({ out: JSON.parse(Buffer.concat(out).toString("utf8")) as O, wallMs });
         });
-        // The key goes over the pipe, never argv or the environment.
-        child.stdin.end(JSON.stringify(input));
+        // Keys and paths go over the pipe, never argv or the environment.
+        c.stdin.end(JSON.stringify(input));
     });
+}
+
+/** Evaluates the program in a fresh Node process, as `pulumi up` starts one. */
+export async function evaluate(input: ProgramInput): Promise<ProgramOutput> {
+    return (await jsonChild<ProgramInput, ProgramOutput>(path.basename(__filename), input)).out;
 }
 
 async function main(): Promise<void> {
