@@ -27,21 +27,72 @@ const { performance } = require("perf_hooks");
 const Module = require("module");
 const fs = require("fs");
 const t0 = performance.now();
+const cpuNow = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000; };
+const cpu0 = cpuNow();
 const root = process.env.HEARTH_START_ROOT;
 const pulumi = require(require.resolve("@pulumi/pulumi", { paths: [root] }));
 const settings = require(require.resolve("@pulumi/pulumi/runtime/settings", { paths: [root] }));
 const sdkLoaded = performance.now();
+const sdkCpu = cpuNow();
+let programCpu;
 let resources = 0;
 let programRequired;
+let programModules;
 const load = Module._load;
 Module._load = function (request, parent, isMain) {
-    if (programRequired === undefined && /\\.ts$/.test(request)) programRequired = performance.now();
+    if (programRequired === undefined && (/\\.ts$/.test(request) || request === process.env.HEARTH_START_MAIN)) {
+        programRequired = performance.now();
+        programCpu = cpuNow();
+        programModules = Object.keys(require.cache);
+        // The "unmapped" data point: stack traces formatted by V8 alone, to show what source mapping costs.
+        if (process.env.HEARTH_START_UNMAPPED) Error.prepareStackTrace = undefined;
+        if (process.env.HEARTH_START_COUNT) countStacks();
+    }
     return load.apply(this, arguments);
 };
+// Opt-in (HEARTH_START_COUNT): how many stack traces the run formats and how many frames they hold, by the caller
+// that asked (Resource.callsites, runtime/debuggable's per-promise stack, anything else). Wraps the loader's
+// Error.prepareStackTrace (source-map-support's, installed by cmd/run and again by ts-node), so it counts what is mapped.
+const stacks = {};
+function countStacks() {
+    const prepare = Error.prepareStackTrace;
+    if (typeof prepare !== "function") return;
+    Error.prepareStackTrace = function (error, frames) {
+        const fn = (i) => (frames[i] && (frames[i].getFunctionName() || "")) || "";
+        const by = fn(0) === "callsites" ? "Resource.callsites" : fn(0) === "debuggablePromise" ? "debuggablePromise" : "other";
+        const c = (stacks[by] = stacks[by] || { stacks: 0, frames: 0, programFrames: 0 });
+        c.stacks++;
+        c.frames += frames.length;
+        c.programFrames += frames.filter((f) => { const n = f.getFileName() || ""; return !n.startsWith("node:") && !n.includes("node_modules"); }).length;
+        return prepare.call(this, error, frames);
+    };
+}
+// Opt-in (HEARTH_START_COUNT): each module's own load CPU (reading, compiling, evaluating its top level; the modules it
+// requires are charged to themselves), for the modules the program loads.
+const moduleCpu = {};
+if (process.env.HEARTH_START_COUNT) {
+    const compile = Module.prototype._compile;
+    const stack = [];
+    Module.prototype._compile = function (content, filename) {
+        if (programRequired === undefined) return compile.apply(this, arguments);
+        const start = cpuNow();
+        stack.push(0);
+        try {
+            return compile.apply(this, arguments);
+        } finally {
+            const total = cpuNow() - start;
+            const children = stack.pop();
+            if (stack.length) stack[stack.length - 1] += total;
+            moduleCpu[filename] = (moduleCpu[filename] || 0) + total - children;
+        }
+    };
+}
+const types = {};
 const unknown = pulumi.runtime.unknownValue;
 pulumi.runtime.setMocks({
     newResource(a) {
         resources++;
+        types[a.type] = (types[a.type] || 0) + 1;
         const state = { ...a.inputs };
         if (a.type === "command:remote:Command" || a.type === "command:local:Command") { state.stdout = unknown; state.stderr = unknown; }
         if (a.type === "pulumi:pulumi:StackReference") { state.outputs = unknown; state.secretOutputNames = []; }
@@ -55,12 +106,12 @@ process.on("exit", (code) => {
     const cpu = process.cpuUsage();
     fs.writeFileSync(process.env.HEARTH_START_OUT, JSON.stringify({
         preloadMs: t0, sdkMs: sdkLoaded - t0, programRequiredMs: programRequired, exitMs: performance.now(),
-        cpuMs: (cpu.user + cpu.system) / 1000, rssMiB: process.resourceUsage().maxRSS / 1024, resources, code,
+        cpuMs: (cpu.user + cpu.system) / 1000, bootCpuMs: cpu0, sdkCpuMs: sdkCpu - cpu0, programCpuMs: programCpu, modules: [programModules.length, Object.keys(require.cache).length], programModules: Object.keys(require.cache).filter((m) => !programModules.includes(m)), rssMiB: process.resourceUsage().maxRSS / 1024, resources, code, stacks, types, moduleCpu,
     }));
 });
 `;
 
-export type VariantName = "before" | "checked-cold" | "checked-warm" | "fast-cold" | "fast-warm" | "tsx";
+export type VariantName = "before" | "checked-cold" | "checked-warm" | "fast-cold" | "fast-warm" | "unmapped" | "prebuilt" | "tsx";
 
 interface Variant {
     readonly name: VariantName;
@@ -71,6 +122,8 @@ interface Variant {
     readonly tsconfig?: string;
     readonly env?: Record<string, string>;
     readonly nodeArgs?: string[];
+    /** Run JavaScript built from the program beforehand (tsc -p tsconfig.program.json, with source maps), not the .ts. */
+    readonly prebuilt?: boolean;
     /** ts-node's on-disk output cache: empty for every run, or primed by one run before the measured ones. */
     readonly cache: "cold" | "warm";
 }
@@ -83,6 +136,8 @@ export const VARIANTS: readonly Variant[] = [
     { name: "checked-warm", label: "ts-node, type-checked, warm ts-node cache", typescript: true, tsconfig: PROGRAM_TSCONFIG, env: { PULUMI_NODEJS_TRANSPILE_ONLY: "false" }, cache: "warm" },
     { name: "fast-cold", label: "ts-node, transpile-only (tsconfig.program.json noCheck), cold cache", typescript: true, tsconfig: PROGRAM_TSCONFIG, cache: "cold" },
     { name: "fast-warm", label: "ts-node, transpile-only, warm ts-node cache", typescript: true, tsconfig: PROGRAM_TSCONFIG, cache: "warm" },
+    { name: "unmapped", label: "transpile-only, warm, stack traces not source-mapped (data point only: errors would lose TypeScript positions)", typescript: true, tsconfig: PROGRAM_TSCONFIG, env: { HEARTH_START_UNMAPPED: "1" }, cache: "warm" },
+    { name: "prebuilt", label: "typescript: false, main = the program prebuilt by tsc (data point: needs a build before every up)", typescript: false, prebuilt: true, cache: "cold" },
     { name: "tsx", label: "typescript: false, nodeargs --require tsx/cjs (reference, not configured)", typescript: false, nodeArgs: ["--require", "tsx/cjs"], cache: "cold" },
 ];
 
@@ -100,8 +155,22 @@ export interface StartSample {
     readonly loaderMs: number;
     /** The program's first require to exit: compiling, importing hearth, evaluating, every registration answered. */
     readonly programMs: number;
+    /** CPU of the same phases (the machine is shared: wall time includes waiting for a core). */
+    readonly bootCpuMs: number;
+    readonly sdkCpuMs: number;
+    readonly loaderCpuMs: number;
+    readonly programCpuMs: number;
+    /** Modules in require's cache when the program was first required, and at exit. */
+    readonly modulesBefore: number;
+    readonly modulesAfter: number;
     readonly rssMiB: number;
     readonly resources: number;
+    /** With HEARTH_START_COUNT: stack traces formatted during the program, by who asked. */
+    readonly stacks?: Record<string, { stacks: number; frames: number; programFrames: number }>;
+    /** With HEARTH_START_COUNT: each module's own compile + evaluate CPU (ms), for the modules the program loads. */
+    readonly moduleCpu?: Record<string, number>;
+    /** Resources registered, by type. */
+    readonly types?: Record<string, number>;
     readonly error?: string;
 }
 
@@ -122,10 +191,22 @@ function hostArgs(project: string, programDir: string, entry: string): string[] 
     return [run, "--monitor", "127.0.0.1:1", "--project", project, "--root-directory", ROOT, "--stack", STACK, "--pwd", programDir, "--dry-run", "--parallel", "16", entry];
 }
 
-function runOnce(v: Variant, work: string, cacheDir: string, cfg: ReturnType<typeof cliConfig>, profileDir?: string): StartSample {
+/** The program compiled once per benchmark run into the work directory, node_modules linked beside it; not timed. */
+function prebuild(work: string): string {
+    const out = path.join(work, "prebuilt");
+    if (fs.existsSync(path.join(out, "stacks", "index.js"))) return out;
+    const tsc = require.resolve("typescript/bin/tsc", { paths: [ROOT] });
+    const r = spawnSync(process.execPath, [tsc, "-p", path.join(ROOT, "tsconfig.program.json"), "--outDir", out, "--rootDir", ROOT], { cwd: ROOT, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`prebuilding the program failed: ${r.stdout}${r.stderr}`);
+    fs.copyFileSync(path.join(ROOT, "components/core/runtime.sh"), path.join(out, "components/core/runtime.sh"));
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(out, "node_modules"));
+    return out;
+}
+
+function runOnce(v: Variant, work: string, cacheDir: string, cfg: ReturnType<typeof cliConfig>, profileDir?: string, count = false): StartSample {
     const out = path.join(work, "sample.json");
     fs.rmSync(out, { force: true });
-    const main = path.join(ROOT, "stacks", "index.ts");
+    const main = v.prebuilt ? path.join(prebuild(work), "stacks", "index.js") : path.join(ROOT, "stacks", "index.ts");
     const env: NodeJS.ProcessEnv = {};
     // The language host passes its own environment on; drop this benchmark's TypeScript loader and test settings.
     for (const [k, val] of Object.entries(process.env)) if (!/^(NODE_OPTIONS|TSX_|TS_NODE_|PULUMI_)/.test(k)) env[k] = val;
@@ -135,7 +216,8 @@ function runOnce(v: Variant, work: string, cacheDir: string, cfg: ReturnType<typ
         ...(v.tsconfig ? { PULUMI_NODEJS_TSCONFIG_PATH: v.tsconfig } : {}),
         ...v.env,
         TS_NODE_CACHE_DIRECTORY: cacheDir,
-        HEARTH_START_ROOT: ROOT, HEARTH_START_PROJECT: cfg.project, HEARTH_START_STACK: STACK, HEARTH_START_OUT: out,
+        ...(count ? { HEARTH_START_COUNT: "1" } : {}),
+        HEARTH_START_MAIN: main, HEARTH_START_ROOT: ROOT, HEARTH_START_PROJECT: cfg.project, HEARTH_START_STACK: STACK, HEARTH_START_OUT: out,
     });
     const args = [...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), ...(v.nodeArgs ?? []), "--require", path.join(work, "preload.js"), ...hostArgs(cfg.project, path.dirname(main), path.basename(main))];
     const t = performance.now();
@@ -148,7 +230,11 @@ function runOnce(v: Variant, work: string, cacheDir: string, cfg: ReturnType<typ
         ok, wallMs, cpuMs: s?.cpuMs ?? NaN, bootMs: s?.preloadMs ?? NaN, sdkMs: s?.sdkMs ?? NaN,
         loaderMs: s?.programRequiredMs !== undefined ? s.programRequiredMs - s.preloadMs - s.sdkMs : NaN,
         programMs: s?.programRequiredMs !== undefined ? s.exitMs - s.programRequiredMs : NaN,
-        rssMiB: s?.rssMiB ?? NaN, resources: s?.resources ?? 0,
+        bootCpuMs: s?.bootCpuMs ?? NaN, sdkCpuMs: s?.sdkCpuMs ?? NaN,
+        loaderCpuMs: s?.programCpuMs !== undefined ? s.programCpuMs - s.bootCpuMs - s.sdkCpuMs : NaN,
+        programCpuMs: s?.programCpuMs !== undefined ? s.cpuMs - s.programCpuMs : NaN,
+        modulesBefore: s?.modules?.[0] ?? NaN, modulesAfter: s?.modules?.[1] ?? NaN,
+        rssMiB: s?.rssMiB ?? NaN, resources: s?.resources ?? 0, stacks: s?.stacks, moduleCpu: s?.moduleCpu, types: s?.types,
         error: ok ? undefined : `exit ${r.status ?? r.signal}: ${(firstError ?? r.stderr.trim().split("\n").pop() ?? "").slice(0, 160)}`,
     };
 }
@@ -183,9 +269,10 @@ export function formatProgramStart(results: readonly VariantResult[]): string {
         const good = samples.filter((s) => s.ok);
         const med = (f: (s: StartSample) => number) => median((good.length ? good : samples).map(f));
         const status = good.length === samples.length ? "ok" : `FAILED ${samples.length - good.length}/${samples.length}: ${samples.find((s) => !s.ok)!.error}`;
-        return [variant.label, ms(med((s) => s.wallMs)), ms(med((s) => s.cpuMs)), ms(med((s) => s.sdkMs)), ms(med((s) => s.loaderMs)), ms(med((s) => s.programMs)), ms(med((s) => s.rssMiB)), String(med((s) => s.resources)), status];
+        const pair = (w: (s: StartSample) => number, c: (s: StartSample) => number) => `${ms(med(w))} / ${ms(med(c))}`;
+        return [variant.label, pair((s) => s.wallMs, (s) => s.cpuMs), pair((s) => s.bootMs, (s) => s.bootCpuMs), pair((s) => s.sdkMs, (s) => s.sdkCpuMs), pair((s) => s.loaderMs, (s) => s.loaderCpuMs), pair((s) => s.programMs, (s) => s.programCpuMs), `${med((s) => s.modulesAfter - s.modulesBefore)}`, ms(med((s) => s.rssMiB)), String(med((s) => s.resources)), status];
     });
-    return table(["home site, preview, fresh process each", "wall ms", "CPU ms", "SDK import ms", "cmd/run + loader ms", "program ms", "peak RSS MiB", "resources", "result"], rows);
+    return table(["home site, preview, fresh process each", "total ms wall / CPU", "node boot", "SDK import", "cmd/run + loader", "program", "program's modules", "peak RSS MiB", "resources", "result"], rows);
 }
 
 /** The verdict on the configured fast path, by the median wall time of the whole process. */
@@ -205,10 +292,39 @@ export function programStartVerdict(results: readonly VariantResult[]): { line: 
 export function profileProgramStart(work: string): string {
     const v = VARIANTS.find((x) => x.name === "fast-warm")!;
     const dir = fs.mkdtempSync(path.join(work, "prof-"));
-    const s = runOnce(v, work, path.join(work, "cache-fast-warm"), cliConfig(), dir);
+    const cache = path.join(work, "cache-fast-warm");
+    if (!fs.existsSync(cache)) runOnce(v, work, cache, cliConfig()); // primes the cache when fast-warm was not measured
+    const s = runOnce(v, work, cache, cliConfig(), dir);
     const file = fs.readdirSync(dir).map((f) => path.join(dir, f)).sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0];
     if (!file) return `profile: no profile written (${s.error ?? "no error"})`;
     return `transpile-only, warm cache, under --cpu-prof: ${ms(s.wallMs)} ms wall (SDK import ${ms(s.sdkMs)}, cmd/run + loader ${ms(s.loaderMs)}, program ${ms(s.programMs)}; profile: ${file})\n${formatProfile(summariseProfile(file))}`;
+}
+
+/** One fast-path run (warm cache) that counts the stack traces the program's resources cost: who asked, how many frames. */
+export function countProgramStacks(work: string): string {
+    const v = VARIANTS.find((x) => x.name === "fast-warm")!;
+    const s = runOnce(v, work, path.join(work, "cache-fast-warm"), cliConfig(), undefined, true);
+    if (!s.ok || !s.stacks) return `stack count: run failed (${s.error ?? "no counts written"})`;
+    const rows = Object.entries(s.stacks).sort((a, b) => b[1].frames - a[1].frames).map(([by, c]) => [by, String(c.stacks), (c.stacks / s.resources).toFixed(1), (c.frames / c.stacks).toFixed(1), (c.programFrames / c.stacks).toFixed(1), String(c.frames)]);
+    const byGroup: Record<string, { n: number; ms: number }> = {};
+    for (const [file, cpu] of Object.entries(s.moduleCpu ?? {})) {
+        const m = /node_modules\/((@[^/]+\/)?[^/]+)/.exec(file);
+        const g = m ? m[1] : path.relative(ROOT, file).split(path.sep).slice(0, 2).join("/");
+        const e = (byGroup[g] ??= { n: 0, ms: 0 });
+        e.n++;
+        e.ms += cpu;
+    }
+    const groups = Object.entries(byGroup).sort((a, b) => b[1].ms - a[1].ms).slice(0, 12).map(([g, e]) => [g, String(e.n), ms(e.ms)]);
+    const types = Object.entries(s.types ?? {}).sort((a, b) => b[1] - a[1]).map(([t, n]) => `${t} ${n}`).join(", ");
+    return [
+        `one transpile-only warm run, counted (${ms(s.cpuMs)} ms CPU; program ${ms(s.programCpuMs)} ms CPU); ${s.resources} resources: ${types}`,
+        "",
+        "stack traces formatted during the program (every frame source-mapped by the loader's source-map-support):",
+        table(["asked by", "stacks", "per resource", "frames per stack", "of them the program's", "frames"], rows),
+        "",
+        "modules the program loads, own compile + evaluate CPU (not counting what they require):",
+        table(["package or directory", "modules", "CPU ms"], groups),
+    ].join("\n");
 }
 
 /** The section `npm run bench:plan -- --program-start` prints. */
@@ -227,7 +343,7 @@ export function programStartSection(opts: { runs: number; variants?: readonly Va
         "",
     ];
     if (verdict) lines.push(verdict.line, "");
-    if (verdict && !verdict.met) lines.push(profileProgramStart(work), "");
+    if (verdict && !verdict.met) lines.push(profileProgramStart(work), "", countProgramStacks(work), "");
     return lines.join("\n");
 }
 
