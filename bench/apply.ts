@@ -152,8 +152,16 @@ class Gates {
         });
     }
 
-    /** Resolves once every lock is held and a client waits on each one (the kernel lists each waiter in /proc/locks). */
-    async allWaiting(timeoutMs: number): Promise<void> {
+    /** Resolves once the holder holds every lock: only then may a client start (else it could take its lock first). */
+    holding(): Promise<void> {
+        return this.held;
+    }
+
+    /**
+     * Resolves once a client waits on every lock (the kernel lists each waiter in /proc/locks); `exited` names a client
+     * that ended before waiting, if any.
+     */
+    async allWaiting(timeoutMs: number, exited: () => string | undefined): Promise<void> {
         await this.held;
         const inodes = new Set([...this.files.values()].map((f) => String(fs.statSync(f).ino)));
         const waiting = /^\d+: -> FLOCK\s+ADVISORY\s+READ\s+\d+\s+[0-9a-f]+:[0-9a-f]+:(\d+) /gm;
@@ -161,6 +169,8 @@ class Gates {
         for (;;) {
             const count = [...fs.readFileSync("/proc/locks", "utf8").matchAll(waiting)].filter((m) => inodes.has(m[1])).length;
             if (count === inodes.size) return;
+            const gone = exited();
+            if (gone) throw new Error(`an ssh client ended before its step could dial: ${gone}`);
             if (Date.now() > deadline) throw new Error(`${count} of ${inodes.size} ssh clients wait to dial after ${timeoutMs / 1000} s`);
             await new Promise((r) => setTimeout(r, 20));
         }
@@ -221,17 +231,22 @@ export async function schedule(jobs: readonly Job[], options: ScheduleOptions = 
     const gates = new Gates(runnable.map((j) => j.name));
     const firstDials = new Map<string, Promise<SshResult>>();
     const dialError = (e: unknown): SshResult => ({ code: -1, stdout: "", stderr: `ssh could not start: ${e instanceof Error ? e.message : String(e)}` });
+    const ended: string[] = [];
     let t0: number;
     try {
+        await gates.holding();
         for (const j of runnable) {
             const proxy = `${PYTHON} -c '${GATED_PROXY}' ${gates.files.get(j.name)} %h %p`;
             firstDials.set(j.name, runProviderSsh(j.run!.target, j.run!.script, {
                 stdin: j.run!.stdin,
                 connectTimeoutSec: PROVIDER_DIAL.perDialTimeoutSec,
                 options: ["-o", `ProxyCommand=${proxy}`, "-o", "ProxyUseFdpass=yes"],
-            }).catch(dialError));
+            }).catch(dialError).then((r) => {
+                ended.push(`${j.name}: exit ${r.code}: ${r.stderr.trim()}`);
+                return r;
+            }));
         }
-        await gates.allWaiting(120_000);
+        await gates.allWaiting(120_000, () => ended[0]);
         gates.open([...wave]);
         t0 = Date.now();
     } catch (e) {
