@@ -1769,22 +1769,35 @@ hearth_pg_psql() {
 # hearth_pg_q SOCKET PORT [ARG...]: runs the SQL on stdin, prints unaligned tuples.
 hearth_pg_q() { hearth_pg_psql "$1" "$2" -At "${@:3}"; }
 
-# hearth_pg_mark SOCKET PORT role|database NAME: prints the owner the object's comment names ("legacy" for the mark
-# of earlier releases, nothing for none); fails when there is no such object.
-hearth_pg_mark() {
-  local r
-  case $3 in
-    role) r=$(hearth_pg_q "$1" "$2" -v "name=$4" <<<"SELECT 'x' || coalesce(shobj_description(oid, 'pg_authid'), '') FROM pg_roles WHERE rolname = :'name'") ;;
-    database) r=$(hearth_pg_q "$1" "$2" -v "name=$4" <<<"SELECT 'x' || coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = :'name'") ;;
-    *) hearth_die 70 "hearth_pg_mark: unknown kind $3" ;;
-  esac
-  [ -n "$r" ] || return 1
-  r=${r#x}
-  case $r in
-    'hearth-owner: '*) printf '%s\n' "${r#hearth-owner: }" ;;
-    hearth:managed) echo legacy ;;
-    *) echo ;;
-  esac
+# hearth_pg_probe SOCKET PORT ROLE DATABASE: reads both ownership marks in one session. Sets hearth_role_new and
+# hearth_db_new (1 when there is no such object, else 0) and hearth_role_mark and hearth_db_mark: the owner the
+# object's comment names ("legacy" for the mark of earlier releases, nothing for none or no object). A comment's
+# trailing newlines are dropped and any other control character reads as "?", so each answer is one line and a
+# comment that is not a whole mark never reads as one.
+# shellcheck disable=SC2034 # the four are the script's to read
+hearth_pg_probe() {
+  local out line
+  out=$(hearth_pg_q "$1" "$2" -v "hearth_role=$3" -v "hearth_db=$4" <<'SQL'
+WITH m(k, c) AS (
+  SELECT 'role', rtrim(shobj_description(oid, 'pg_authid'), E'\n') FROM pg_roles WHERE rolname = :'hearth_role'
+  UNION ALL
+  SELECT 'database', rtrim(shobj_description(oid, 'pg_database'), E'\n') FROM pg_database WHERE datname = :'hearth_db')
+SELECT k || ' ' || CASE
+  WHEN c LIKE 'hearth-owner: %' THEN regexp_replace(substr(c, 15), '[[:cntrl:]]', '?', 'g')
+  WHEN c = 'hearth:managed' THEN 'legacy'
+  ELSE '' END
+FROM m;
+SQL
+)
+  hearth_role_new=1 hearth_role_mark='' hearth_db_new=1 hearth_db_mark=''
+  while IFS= read -r line; do
+    case $line in
+      '') ;;
+      'role '*) hearth_role_new=0 hearth_role_mark=${line#role } ;;
+      'database '*) hearth_db_new=0 hearth_db_mark=${line#database } ;;
+      *) hearth_die 70 "hearth_pg_probe: unexpected answer from the server" ;;
+    esac
+  done <<<"$out"
 }
 
 # hearth_pg_fragment_owner FILE: the owner a fragment names; a fragment in hearth's own directories without a line is
@@ -1814,15 +1827,30 @@ hearth_pg_wait() {
   hearth_die 1 "cannot reach PostgreSQL on $1 port $2"
 }
 
-# hearth_pg_reload SOCKET PORT: reloads the server's configuration (a step). It reloads asynchronously: this waits
-# until a new session sees the reload, so the next login uses the new rules.
+# hearth_pg_reload SOCKET PORT: reloads the server's configuration (a step) in one session, unless
+# pg_hba_file_rules (which parses the file on disk) reports an error: then it reloads nothing and returns 1. It
+# reloads asynchronously: this waits until a new session sees the reload, so the next login uses the new rules.
 hearth_pg_reload() {
-  local before
-  before=$(hearth_pg_q "$1" "$2" <<<'SELECT pg_conf_load_time()')
-  hearth_pg_q "$1" "$2" <<<'SELECT pg_reload_conf()' >/dev/null
+  local r before
+  r=$(hearth_pg_q "$1" "$2" <<'SQL'
+SELECT count(*) = 0 AS hearth_ok FROM pg_hba_file_rules WHERE error IS NOT NULL \gset
+\if :hearth_ok
+SELECT pg_conf_load_time()::text AS hearth_before \gset
+SELECT pg_reload_conf() \g /dev/null
+\echo ok :hearth_before
+\else
+\echo errors
+\endif
+SQL
+)
+  case $r in
+    'ok '*) before=${r#ok } ;;
+    errors) return 1 ;;
+    *) hearth_die 70 "hearth_pg_reload: unexpected answer from the server" ;;
+  esac
   hearth_step
   for _ in $(seq 1 50); do
-    if [ "$(hearth_pg_q "$1" "$2" <<<'SELECT pg_conf_load_time()')" != "$before" ]; then
+    if [ "$(hearth_pg_q "$1" "$2" <<<'SELECT pg_conf_load_time()::text')" != "$before" ]; then
       hearth_say "reloaded PostgreSQL"
       return 0
     fi
@@ -1836,10 +1864,13 @@ hearth_pg_reload() {
 # written as postgres (a link planted or swapped in there reaches nothing postgres could not reach itself); the text
 # is assembled by root in a private temp, and the previous version is kept in STATE (root-only) for a rollback. The
 # reload is decided from state: the assembled text's digest against what was last applied, and the file against the
-# server's pg_conf_load_time.
+# server's pg_conf_load_time (read before the file is written: a reload in between only makes it reload again).
 hearth_pg_update_hba() {
   local socket=$1 port=$2 frags=$3 state=$4 hba dir base cur new prev want loaded mtime
-  hba=$(hearth_pg_q "$socket" "$port" <<<'SHOW hba_file')
+  hba=$(hearth_pg_q "$socket" "$port" <<<"SELECT floor(extract(epoch FROM pg_conf_load_time()))::bigint || ' ' || current_setting('hba_file')")
+  loaded=${hba%% *}
+  hba=${hba#* }
+  case $loaded in '' | *[!0-9]*) hearth_die 70 "hearth_pg_update_hba: unexpected answer from the server" ;; esac
   case $hba in /*/*) ;; *) hearth_die 65 "the server reports hba_file '$hba', not an absolute path" ;; esac
   dir=${hba%/*}
   base=${hba##*/}
@@ -1866,15 +1897,13 @@ hearth_pg_update_hba() {
     hearth_put_below "$dir" "$base" 0640 <"$new"
   fi
   want=$(sha256sum <"$new" | cut -d' ' -f1)
-  loaded=$(hearth_pg_q "$socket" "$port" <<<'SELECT floor(extract(epoch FROM pg_conf_load_time()))::bigint')
   mtime=$(hearth_run_below "$dir" stat -c %Y -- "$hba")
   if [ "$(hearth_applied "postgres/$port/hba")" != "$want" ] || [ "$mtime" -gt "$loaded" ]; then
-    # pg_hba_file_rules parses the file on disk: a rule the server would reject is caught before the reload.
-    if [ "$(hearth_pg_q "$socket" "$port" <<<'SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL')" != 0 ]; then
+    # A rule the server would reject is caught before the reload.
+    if ! hearth_pg_reload "$socket" "$port"; then
       if [ -f "$state/pg_hba.conf.prev" ]; then hearth_put_below "$dir" "$base" 0640 <"$state/pg_hba.conf.prev"; fi
       hearth_die 1 "the new $hba has errors; the previous one was restored"
     fi
-    hearth_pg_reload "$socket" "$port"
     hearth_record "postgres/$port/hba" "$want"
   fi
 }
@@ -1912,26 +1941,33 @@ hearth_bouncer_apply() {
 }
 
 # hearth_pg_start SOCKET PORT UNIT: starts the cluster's server unit when the server does not answer and the unit is
-# not running (a step): the converge needs it, and a stopped server is drift its next converge clears.
+# not running (a step), then waits for the server (hearth_pg_wait): the converge needs it, and a stopped server is
+# drift its next converge clears.
 hearth_pg_start() {
   if hearth_pg_q "$1" "$2" <<<'SELECT 1' >/dev/null 2>&1; then return 0; fi
-  shift 2
-  if ! systemctl is-active -q -- "$1"; then
-    systemctl start -- "$1"
+  if ! systemctl is-active -q -- "$3"; then
+    systemctl start -- "$3"
     hearth_step
-    hearth_say "started $1"
+    hearth_say "started $3"
   fi
+  hearth_pg_wait "$1" "$2"
 }
 
 # The SQL for the SHA-256 of a role's password verifier (psql variable name), "none" without one: the verifier itself
 # never leaves the server.
 hearth_pg_verifier_sql="SELECT CASE WHEN rolpassword IS NULL THEN 'none' ELSE encode(sha256(convert_to(rolpassword, 'UTF8')), 'hex') END FROM pg_authid WHERE rolname = :'name'"
 
-# hearth_pg_record_verifier SOCKET PORT ROLE: records the digest of ROLE's verifier as the one hearth set, under
-# postgres/PORT/role/ROLE/verifier (run right after the converge set it).
-hearth_pg_record_verifier() {
-  local d
-  d=$(printf '%s' "$hearth_pg_verifier_sql" | hearth_pg_q "$1" "$2" -v "name=$3")
+# hearth_pg_converge SOCKET PORT ROLE FILE [ARG...]: runs the psql script FILE (psql ARGs added) as one session (a
+# step) and, at its end in the same session, reads the digest of ROLE's verifier, which it records as the one hearth
+# set, under postgres/PORT/role/ROLE/verifier. FILE prints nothing: the digest is the session's last line.
+hearth_pg_converge() {
+  local out d
+  out=$({
+    cat -- "$4"
+    printf '\n\\set ON_ERROR_STOP on\nSET search_path = pg_catalog, pg_temp;\n%s;\n' "$hearth_pg_verifier_sql"
+  } | hearth_pg_q "$1" "$2" -v "name=$3" "${@:5}")
+  hearth_step
+  d=${out##*$'\n'}
   case $d in [0-9a-f]*) ;; *) hearth_die 1 "role $3 has no password verifier after the converge" ;; esac
   hearth_record "postgres/$2/role/$3/verifier" "$d"
 }

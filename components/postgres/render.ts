@@ -4,7 +4,6 @@ import { OwnerMark } from "../core/owner";
 import { Script, contentHash, frameStdin, shq } from "../shell";
 import {
     DbSpec, managedSchemas, quoteLiteral, renderConvergeSql, renderCreateDatabaseSql, renderCreateRoleSql, renderDeleteSql, renderMoveBackSql, renderTablespaceSql,
-    tempDatabaseName,
 } from "./sql";
 
 export interface PoolerSpec {
@@ -198,8 +197,8 @@ function common(s: Script, spec: PostgresSpec, mark: OwnerMark, start = false): 
         // Every PostgresDb script on a host shares pg_hba.conf and pgbouncer's files.
         "hearth_lock postgres",
     );
-    if (start) s.raw(`hearth_pg_start "$pg_socket" "$pg_port" ${shq(spec.unit)}`);
-    s.raw('hearth_pg_wait "$pg_socket" "$pg_port"');
+    // hearth_pg_start waits for the server itself, after one look when it answers already.
+    s.raw(start ? `hearth_pg_start "$pg_socket" "$pg_port" ${shq(spec.unit)}` : 'hearth_pg_wait "$pg_socket" "$pg_port"');
 }
 
 /** Removes this resource's fragments: those it marked under any name, and legacy ones under its own names. */
@@ -245,8 +244,13 @@ export function renderScripts(spec: PostgresSpec, mark: OwnerMark): RenderedPost
         "hearth_sql=$hearth_tmp",
         'hearth_frame "$hearth_sql"',
         // Ownership first: nothing is changed on a role or database another resource (or no one) owns.
-        `if hearth_found=$(hearth_pg_mark "$pg_socket" "$pg_port" role ${shq(db.user)}); then hearth_claim ${role} "$hearth_found"; hearth_role_new=0; else hearth_role_new=1; fi`,
-        `if hearth_found=$(hearth_pg_mark "$pg_socket" "$pg_port" database ${shq(db.database)}); then hearth_claim ${database} "$hearth_found"; hearth_db_new=0; else hearth_db_new=1; fi`,
+        `hearth_pg_probe "$pg_socket" "$pg_port" ${shq(db.user)} ${shq(db.database)}`,
+        `if [ "$hearth_role_new" = 0 ]; then hearth_claim ${role} "$hearth_role_mark"; fi`,
+        `if [ "$hearth_db_new" = 0 ]; then hearth_claim ${database} "$hearth_db_mark"; fi`,
+        // Everything the database needs runs as one psql session, in order, each statement committed before the next
+        // (see the pieces' own comments): a session stopped anywhere is finished by the re-run, which probes again.
+        "hearth_private_tmp",
+        "hearth_session=$hearth_tmp",
     );
     if (spec.tablespaceDataset !== undefined && db.tablespace !== undefined) {
         s.raw(
@@ -267,44 +271,26 @@ export function renderScripts(spec: PostgresSpec, mark: OwnerMark): RenderedPost
             '  chmod 0700 -- "$hearth_loc"',
             "  hearth_step",
             "fi",
-            `printf '%s' ${shq(renderTablespaceSql(db.tablespace, mark))} | hearth_pg_psql "$pg_socket" "$pg_port" -v "hearth_ts_location=$hearth_loc"`,
-            "hearth_step",
+            `printf '%s' ${shq(renderTablespaceSql(db.tablespace, mark))} >>"$hearth_session"`,
         );
     } else {
         s.raw(
             '# A database that lost its tablespace moves back to pg_default before its dataset can be released.',
             'if [ "$hearth_db_new" = 0 ]; then',
-            `  printf '%s' ${shq(renderMoveBackSql(db, ownTablespace, mark))} | hearth_pg_psql "$pg_socket" "$pg_port"`,
-            "  hearth_step",
+            `  printf '%s' ${shq(renderMoveBackSql(db, ownTablespace, mark))} >>"$hearth_session"`,
             "fi",
         );
     }
-    const create = renderCreateDatabaseSql(db, mark);
     s.raw(
-        'if [ "$hearth_role_new" = 1 ]; then',
-        `  hearth_pg_psql "$pg_socket" "$pg_port" -c ${shq(renderCreateRoleSql(db, mark))}`,
-        "  hearth_step",
-        `  hearth_say ${shq(`created role ${db.user}`)}`,
-        "fi",
+        `if [ "$hearth_role_new" = 1 ]; then printf '%s' ${shq(renderCreateRoleSql(db, mark))} >>"$hearth_session"; fi`,
         // Created under a name of this resource's own, marked, then renamed into place: a run stopped in between
         // leaves no unmarked database under the real name, and the re-run drops the leftover and starts over.
-        'if [ "$hearth_db_new" = 1 ]; then',
-        `  if [ -n "$(hearth_pg_q "$pg_socket" "$pg_port" -v name=${shq(tempDatabaseName(db, mark))} <<<"SELECT 1 FROM pg_database WHERE datname = :'name'")" ]; then`,
-        `    hearth_pg_psql "$pg_socket" "$pg_port" -c ${shq(create.dropLeftover)}`,
-        "    hearth_step",
-        "  fi",
-        `  hearth_pg_psql "$pg_socket" "$pg_port" -c ${shq(create.create)}`,
-        "  hearth_step",
-        `  hearth_pg_psql "$pg_socket" "$pg_port" -c ${shq(create.mark)}`,
-        "  hearth_step",
-        `  hearth_pg_psql "$pg_socket" "$pg_port" -c ${shq(create.rename)}`,
-        "  hearth_step",
-        `  hearth_say ${shq(`created database ${db.database}`)}`,
-        "fi",
-        'cat -- "$hearth_secret_sql" "$hearth_sql" | hearth_pg_psql "$pg_socket" "$pg_port"',
-        "hearth_step",
-        // The verifier it set, as a digest: the drift check tells a password changed behind hearth's back.
-        `hearth_pg_record_verifier "$pg_socket" "$pg_port" ${shq(db.user)}`,
+        `if [ "$hearth_db_new" = 1 ]; then printf '%s' ${shq(renderCreateDatabaseSql(db, mark))} >>"$hearth_session"; fi`,
+        'cat -- "$hearth_secret_sql" "$hearth_sql" >>"$hearth_session"',
+        // The verifier it set is recorded as a digest: the drift check tells a password changed behind hearth's back.
+        `hearth_pg_converge "$pg_socket" "$pg_port" ${shq(db.user)} "$hearth_session"${spec.tablespaceDataset !== undefined && db.tablespace !== undefined ? ' -v "hearth_ts_location=$hearth_loc"' : ""}`,
+        `if [ "$hearth_role_new" = 1 ]; then hearth_say ${shq(`created role ${db.user}`)}; fi`,
+        `if [ "$hearth_db_new" = 1 ]; then hearth_say ${shq(`created database ${db.database}`)}; fi`,
         `hearth_say ${shq(`database ${db.database} and role ${db.user} converged`)}`,
     );
     s.raw(
@@ -371,12 +357,11 @@ export function renderScripts(spec: PostgresSpec, mark: OwnerMark): RenderedPost
     dropOwnFragments(d, spec);
     d.raw('hearth_pg_update_hba "$pg_socket" "$pg_port" "$pg_hba_dir" "$pg_state"', 'hearth_bouncer_apply "$bouncer_dir" "$bouncer_frag" 0');
     d.raw(
-        `hearth_db_mark=$(hearth_pg_mark "$pg_socket" "$pg_port" database ${shq(db.database)} || true)`,
-        `if [ -n "$(hearth_pg_q "$pg_socket" "$pg_port" -v name=${shq(db.database)} <<<"SELECT 1 FROM pg_database WHERE datname = :'name'")" ] && ! hearth_mine "$hearth_db_mark"; then`,
+        `hearth_pg_probe "$pg_socket" "$pg_port" ${shq(db.user)} ${shq(db.database)}`,
+        'if [ "$hearth_db_new" = 0 ] && ! hearth_mine "$hearth_db_mark"; then',
         `  hearth_say ${shq(`database ${db.database} is not this resource's (mark: `)}"\${hearth_db_mark:-none}); the delete leaves it alone"`,
         "fi",
-        `hearth_role_mark=$(hearth_pg_mark "$pg_socket" "$pg_port" role ${shq(db.user)} || true)`,
-        `if [ -n "$(hearth_pg_q "$pg_socket" "$pg_port" -v name=${shq(db.user)} <<<"SELECT 1 FROM pg_roles WHERE rolname = :'name'")" ] && ! hearth_mine "$hearth_role_mark"; then`,
+        'if [ "$hearth_role_new" = 0 ] && ! hearth_mine "$hearth_role_mark"; then',
         `  hearth_say ${shq(`role ${db.user} is not this resource's (mark: `)}"\${hearth_role_mark:-none}); the delete leaves it alone"`,
         "fi",
     );

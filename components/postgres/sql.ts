@@ -135,7 +135,7 @@ export function renderMoveBackSql(spec: DbSpec, ts: string, mark: OwnerMarkLike)
 
 /** The role, created and marked in one transaction: a run stopped anywhere leaves either nothing or a marked role. */
 export function renderCreateRoleSql(spec: DbSpec, mark: OwnerMarkLike): string {
-    return `BEGIN; CREATE ROLE ${quoteIdent(spec.user)} NOLOGIN; COMMENT ON ROLE ${quoteIdent(spec.user)} IS ${quoteLiteral(markComment(mark.id))}; COMMIT;`;
+    return `BEGIN; CREATE ROLE ${quoteIdent(spec.user)} NOLOGIN; COMMENT ON ROLE ${quoteIdent(spec.user)} IS ${quoteLiteral(markComment(mark.id))}; COMMIT;\n`;
 }
 
 /**
@@ -147,15 +147,24 @@ export function tempDatabaseName(spec: DbSpec, mark: OwnerMarkLike): string {
     return `hearth_new_${createHash("sha256").update(`${mark.id}\0${spec.database}`).digest("hex").slice(0, 24)}`;
 }
 
-/** The statements (one per psql call, none may share a transaction) that create the database under its temp name. */
-export function renderCreateDatabaseSql(spec: DbSpec, mark: OwnerMarkLike): { dropLeftover: string; create: string; mark: string; rename: string } {
+/**
+ * The psql script that creates the database under its temp name, marks it and renames it into place. psql sends each
+ * statement on its own (none may share a transaction with CREATE DATABASE), and each commits before the next starts:
+ * a session stopped after any of them leaves a leftover under the temp name (dropped by the re-run, which starts
+ * over) or, after the rename, the marked database under its real name (which the re-run finds and converges).
+ */
+export function renderCreateDatabaseSql(spec: DbSpec, mark: OwnerMarkLike): string {
     const tmp = quoteIdent(tempDatabaseName(spec, mark));
-    return {
-        dropLeftover: `DROP DATABASE IF EXISTS ${tmp} WITH (FORCE);`,
-        create: `CREATE DATABASE ${tmp} OWNER ${quoteIdent(spec.user)}${spec.tablespace !== undefined ? ` TABLESPACE ${quoteIdent(spec.tablespace)}` : ""};`,
-        mark: `COMMENT ON DATABASE ${tmp} IS ${quoteLiteral(markComment(mark.id))};`,
-        rename: `ALTER DATABASE ${tmp} RENAME TO ${quoteIdent(spec.database)};`,
-    };
+    return [
+        `-- hearth: create database ${spec.database} under ${tempDatabaseName(spec, mark)}, mark it, rename it into place`,
+        "\\set ON_ERROR_STOP on",
+        "SET client_min_messages = warning;",
+        `DROP DATABASE IF EXISTS ${tmp} WITH (FORCE);`,
+        `CREATE DATABASE ${tmp} OWNER ${quoteIdent(spec.user)}${spec.tablespace !== undefined ? ` TABLESPACE ${quoteIdent(spec.tablespace)}` : ""};`,
+        `COMMENT ON DATABASE ${tmp} IS ${quoteLiteral(markComment(mark.id))};`,
+        `ALTER DATABASE ${tmp} RENAME TO ${quoteIdent(spec.database)};`,
+        "",
+    ].join("\n");
 }
 
 /**

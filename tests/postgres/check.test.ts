@@ -55,9 +55,11 @@ describe("postgres drift checks: rendered lines", () => {
     it("the role with its mark and the key its verifier's digest is recorded under", () => {
         assert.equal(verifierKey(full), "postgres/5432/role/app/verifier");
         assert.deepEqual(byFn(r.check, "hearth_pg_check_role"), [["hearth_pg_check_role", "/var/run/postgresql", "5432", "app", MARK.id, "postgres/5432/role/app/verifier"]]);
-        assert.match(r.script, /^hearth_pg_record_verifier "\$pg_socket" "\$pg_port" app$/m, "the converge records what the check compares with");
-        const apply = r.script.indexOf('| hearth_pg_psql "$pg_socket" "$pg_port"\nhearth_step\nhearth_pg_record_verifier');
-        assert.ok(apply > 0, "the record comes right after the SQL that sets the verifier took effect");
+        assert.match(r.script, /^hearth_pg_converge "\$pg_socket" "\$pg_port" app "\$hearth_session"( -v "hearth_ts_location=\$hearth_loc")?$/m, "the converge records what the check compares with");
+        const fn = RUNTIME.slice(RUNTIME.indexOf("\nhearth_pg_converge() {"));
+        const body = fn.slice(0, fn.indexOf("\n}\n"));
+        assert.match(body, /\| hearth_pg_q "\$1" "\$2" -v "name=\$3" "\$\{@:5\}"\)\n  hearth_step\n[^]*hearth_record "postgres\/\$2\/role\/\$3\/verifier" "\$d"$/,
+            "the record comes right after the session that set the verifier, read in that same session");
     });
     it("extensions, and each managed schema with the declared schema privileges", () => {
         assert.deepEqual(byFn(r.check, "hearth_pg_check_extension").map((w) => w.slice(3)), [["app", "pgcrypto"]]);
@@ -85,8 +87,11 @@ describe("postgres drift checks: rendered lines", () => {
     });
     it("the converge starts a stopped server before it waits for it", () => {
         const start = r.script.indexOf('hearth_pg_start "$pg_socket" "$pg_port" postgresql@15-main.service');
-        assert.ok(start > 0 && start < r.script.indexOf('hearth_pg_wait "$pg_socket" "$pg_port"'));
+        assert.ok(start > 0 && start < r.script.indexOf('hearth_pg_probe "$pg_socket" "$pg_port"'));
+        const fn = RUNTIME.slice(RUNTIME.indexOf("\nhearth_pg_start() {"));
+        assert.match(fn.slice(0, fn.indexOf("\n}\n")), /systemctl start -- "\$3"[^]*\n  hearth_pg_wait "\$1" "\$2"$/, "a server it had to start is waited for");
         assert.doesNotMatch(r.deleteScript, /^hearth_pg_start /m);
+        assert.match(r.deleteScript, /^hearth_pg_wait "\$pg_socket" "\$pg_port"$/m);
     });
     it("a host check script of the converge parses (bash -n) and carries every line", () => {
         const script = r.script + "\n" + ["hearth_converged k " + "0".repeat(64) + " -", ...r.check.map((l) => "# hearth-check: " + l)].join("\n");

@@ -1,5 +1,6 @@
 // PostgresDb scripts run for real against a throwaway local PostgreSQL 15: logins, re-runs, rotation, grants, adoption, delete.
 import { strict as assert } from "assert";
+import { RUNTIME } from "../../components/core/runtime";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -249,9 +250,37 @@ describe("postgres scripts on a real PostgreSQL 15", function () {
             assert.deepEqual(state(), reference, `after a kill at step ${k} and a re-run`);
             points = k;
         }
-        assert.ok(points >= 6, `killed at ${points} points`);
-        assert.ok(seen.includes("1/0"), "one kill came right after CREATE ROLE (role, no database)");
-        assert.ok(seen.includes("1/1"), "kills came right after CREATE DATABASE (under its temp name) and after the rename");
+        // The psql session (role, database, converge SQL) and the pg_hba fragment; the reset keeps the rest converged.
+        assert.ok(points >= 2, `killed at ${points} points`);
+
+        // The role, the database under its temp name, its mark and its rename are statements of one psql session: the
+        // session is cut after each of them (as a dropped connection would), the script killed, and the re-run finishes.
+        const cut = [
+            'hearth_pg_converge() {',
+            '  hearth_private_tmp',
+            "  awk -v n=\"$HEARTH_TEST_STOP\" '/^-- hearth: converge database /{ print \"\\\\q\"; print \"end\" >\"/dev/stderr\"; exit } { print } /;$/ && !/^SET / && ++k == n { print \"\\\\q\"; exit }' \"$4\" >\"$hearth_tmp\"",
+            '  hearth_pg_psql "$1" "$2" "${@:5}" <"$hearth_tmp"',
+            "  printf 'hearth-stop: statement %s\\n' \"$HEARTH_TEST_STOP\" >&2",
+            '  kill -KILL "$$"',
+            '}',
+        ].join("\n");
+        assert.ok(r.script.includes(RUNTIME));
+        const stopping = r.script.replace(RUNTIME, () => `${RUNTIME}\n${cut}`);
+        let stops = 0;
+        for (let k = 1; k < 20; k++) {
+            reset();
+            const killed = spawnSync("bash", ["--noprofile", "--norc", "-c", stopping], { input: stdin, encoding: "utf8", env: { ...process.env, HEARTH_TEST_STOP: String(k) } });
+            assert.match(killed.stderr, /hearth-stop: statement \d+/, killed.stderr);
+            if (/^end$/m.test(killed.stderr)) break;
+            seen.push(c.sql("SELECT (SELECT count(*) FROM pg_roles WHERE rolname = 'crashy') || '/' || (SELECT count(*) FROM pg_database WHERE datname = 'crashy' OR datname LIKE 'hearth_new_%')"));
+            const again = bash(r.script, stdin);
+            assert.equal(again.code, 0, `re-run after the session was cut after statement ${k}: ${again.err}`);
+            assert.deepEqual(state(), reference, `after the session was cut after statement ${k} and a re-run`);
+            stops = k;
+        }
+        assert.equal(stops, 5, "cut after CREATE ROLE, the leftover's drop, CREATE DATABASE, its mark and the rename");
+        assert.ok(seen.includes("1/0"), "one cut came right after CREATE ROLE (role, no database)");
+        assert.ok(seen.includes("1/1"), "cuts came right after CREATE DATABASE (under its temp name) and after the rename");
     });
 
     it("moves a database whose tablespace is no longer declared back to pg_default, then drops the empty tablespace", () => {

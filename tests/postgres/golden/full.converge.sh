@@ -11,15 +11,17 @@ bouncer_dir=/etc/pgbouncer
 bouncer_frag=/etc/hearth/pgbouncer
 hearth_lock postgres
 hearth_pg_start "$pg_socket" "$pg_port" postgresql@15-main.service
-hearth_pg_wait "$pg_socket" "$pg_port"
 hearth_private_tmp
 hearth_secret_sql=$hearth_tmp
 hearth_frame "$hearth_secret_sql"
 hearth_private_tmp
 hearth_sql=$hearth_tmp
 hearth_frame "$hearth_sql"
-if hearth_found=$(hearth_pg_mark "$pg_socket" "$pg_port" role app); then hearth_claim 'role "app"' "$hearth_found"; hearth_role_new=0; else hearth_role_new=1; fi
-if hearth_found=$(hearth_pg_mark "$pg_socket" "$pg_port" database app); then hearth_claim 'database "app"' "$hearth_found"; hearth_db_new=0; else hearth_db_new=1; fi
+hearth_pg_probe "$pg_socket" "$pg_port" app app
+if [ "$hearth_role_new" = 0 ]; then hearth_claim 'role "app"' "$hearth_role_mark"; fi
+if [ "$hearth_db_new" = 0 ]; then hearth_claim 'database "app"' "$hearth_db_mark"; fi
+hearth_private_tmp
+hearth_session=$hearth_tmp
 hearth_ds=tank/pg/app
 if [ "$(zfs get -H -o value mounted "$hearth_ds")" != yes ]; then hearth_die 1 "dataset $hearth_ds is not mounted; refusing to place tablespace hearth_app on the directory beneath it"; fi
 hearth_mnt=$(zfs get -H -o value mountpoint "$hearth_ds")
@@ -53,29 +55,21 @@ BEGIN
 END
 $hearth$;
 COMMENT ON TABLESPACE "hearth_app" IS '"'"'hearth-owner: site/prod/hearth:postgres:Database/app'"'"';
-' | hearth_pg_psql "$pg_socket" "$pg_port" -v "hearth_ts_location=$hearth_loc"
-hearth_step
-if [ "$hearth_role_new" = 1 ]; then
-  hearth_pg_psql "$pg_socket" "$pg_port" -c 'BEGIN; CREATE ROLE "app" NOLOGIN; COMMENT ON ROLE "app" IS '"'"'hearth-owner: site/prod/hearth:postgres:Database/app'"'"'; COMMIT;'
-  hearth_step
-  hearth_say 'created role app'
-fi
-if [ "$hearth_db_new" = 1 ]; then
-  if [ -n "$(hearth_pg_q "$pg_socket" "$pg_port" -v name=hearth_new_2fc4808dc439e5f0a5f99f55 <<<"SELECT 1 FROM pg_database WHERE datname = :'name'")" ]; then
-    hearth_pg_psql "$pg_socket" "$pg_port" -c 'DROP DATABASE IF EXISTS "hearth_new_2fc4808dc439e5f0a5f99f55" WITH (FORCE);'
-    hearth_step
-  fi
-  hearth_pg_psql "$pg_socket" "$pg_port" -c 'CREATE DATABASE "hearth_new_2fc4808dc439e5f0a5f99f55" OWNER "app" TABLESPACE "hearth_app";'
-  hearth_step
-  hearth_pg_psql "$pg_socket" "$pg_port" -c 'COMMENT ON DATABASE "hearth_new_2fc4808dc439e5f0a5f99f55" IS '"'"'hearth-owner: site/prod/hearth:postgres:Database/app'"'"';'
-  hearth_step
-  hearth_pg_psql "$pg_socket" "$pg_port" -c 'ALTER DATABASE "hearth_new_2fc4808dc439e5f0a5f99f55" RENAME TO "app";'
-  hearth_step
-  hearth_say 'created database app'
-fi
-cat -- "$hearth_secret_sql" "$hearth_sql" | hearth_pg_psql "$pg_socket" "$pg_port"
-hearth_step
-hearth_pg_record_verifier "$pg_socket" "$pg_port" app
+' >>"$hearth_session"
+if [ "$hearth_role_new" = 1 ]; then printf '%s' 'BEGIN; CREATE ROLE "app" NOLOGIN; COMMENT ON ROLE "app" IS '"'"'hearth-owner: site/prod/hearth:postgres:Database/app'"'"'; COMMIT;
+' >>"$hearth_session"; fi
+if [ "$hearth_db_new" = 1 ]; then printf '%s' '-- hearth: create database app under hearth_new_2fc4808dc439e5f0a5f99f55, mark it, rename it into place
+\set ON_ERROR_STOP on
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS "hearth_new_2fc4808dc439e5f0a5f99f55" WITH (FORCE);
+CREATE DATABASE "hearth_new_2fc4808dc439e5f0a5f99f55" OWNER "app" TABLESPACE "hearth_app";
+COMMENT ON DATABASE "hearth_new_2fc4808dc439e5f0a5f99f55" IS '"'"'hearth-owner: site/prod/hearth:postgres:Database/app'"'"';
+ALTER DATABASE "hearth_new_2fc4808dc439e5f0a5f99f55" RENAME TO "app";
+' >>"$hearth_session"; fi
+cat -- "$hearth_secret_sql" "$hearth_sql" >>"$hearth_session"
+hearth_pg_converge "$pg_socket" "$pg_port" app "$hearth_session" -v "hearth_ts_location=$hearth_loc"
+if [ "$hearth_role_new" = 1 ]; then hearth_say 'created role app'; fi
+if [ "$hearth_db_new" = 1 ]; then hearth_say 'created database app'; fi
 hearth_say 'database app and role app converged'
 hearth_found=$(if [ -f /etc/hearth/postgres/5432/hba.d/app.db.conf ]; then hearth_pg_fragment_owner /etc/hearth/postgres/5432/hba.d/app.db.conf; fi)
 if [ -n "$hearth_found" ]; then hearth_claim 'pg_hba fragment /etc/hearth/postgres/5432/hba.d/app.db.conf' "$hearth_found"; fi

@@ -64,12 +64,11 @@ hearth_pg_drop_strays "$bouncer_frag/databases.d" .ini -
 hearth_pg_drop_strays "$bouncer_frag/users.d" .txt -
 hearth_pg_update_hba "$pg_socket" "$pg_port" "$pg_hba_dir" "$pg_state"
 hearth_bouncer_apply "$bouncer_dir" "$bouncer_frag" 0
-hearth_db_mark=$(hearth_pg_mark "$pg_socket" "$pg_port" database app || true)
-if [ -n "$(hearth_pg_q "$pg_socket" "$pg_port" -v name=app <<<"SELECT 1 FROM pg_database WHERE datname = :'name'")" ] && ! hearth_mine "$hearth_db_mark"; then
+hearth_pg_probe "$pg_socket" "$pg_port" app app
+if [ "$hearth_db_new" = 0 ] && ! hearth_mine "$hearth_db_mark"; then
   hearth_say 'database app is not this resource'"'"'s (mark: '"${hearth_db_mark:-none}); the delete leaves it alone"
 fi
-hearth_role_mark=$(hearth_pg_mark "$pg_socket" "$pg_port" role app || true)
-if [ -n "$(hearth_pg_q "$pg_socket" "$pg_port" -v name=app <<<"SELECT 1 FROM pg_roles WHERE rolname = :'name'")" ] && ! hearth_mine "$hearth_role_mark"; then
+if [ "$hearth_role_new" = 0 ] && ! hearth_mine "$hearth_role_mark"; then
   hearth_say 'role app is not this resource'"'"'s (mark: '"${hearth_role_mark:-none}); the delete leaves it alone"
 fi
 printf '%s' '-- hearth: release database app and role app
