@@ -197,7 +197,7 @@ function retireLines(keys: boolean): string[] {
     const st = shq(STAGE_DIR);
     return [
         String.raw`if systemctl is-enabled --quiet "wg-quick@$hearth_if.service" 2>/dev/null || systemctl is-active --quiet "wg-quick@$hearth_if.service"; then`,
-        String.raw`  systemctl disable --now --quiet "wg-quick@$hearth_if.service"`,
+        String.raw`  systemctl disable --now --no-reload --quiet "wg-quick@$hearth_if.service"`,
         "  hearth_step",
         "fi",
         String.raw`if ip link show dev "$hearth_if" >/dev/null 2>&1; then`,
@@ -359,7 +359,7 @@ ip link del dev "$hearth_probe" 2>/dev/null || true
         `hearth_want="$(hearth_digest ${digestOf}) $(hearth_digest ${shq(stamp)})"`,
         `hearth_was=$(hearth_applied ${shq(`wireguard/${ifc}`)})`,
         `if ! systemctl is-enabled --quiet ${shq(unit)}; then`,
-        `  systemctl enable --quiet ${shq(unit)}`,
+        `  systemctl enable --no-reload --quiet ${shq(unit)}`,
         "  hearth_step",
         "fi",
         `if ! systemctl is-active --quiet ${shq(unit)}; then`,

@@ -18,7 +18,7 @@ for hearth_old in "${hearth_olds[@]}"; do
   hearth_if=${hearth_if%.conf}
   if ! [[ $hearth_if =~ ^[a-z][a-z0-9_-]{0,14}$ ]]; then continue; fi
   if systemctl is-enabled --quiet "wg-quick@$hearth_if.service" 2>/dev/null || systemctl is-active --quiet "wg-quick@$hearth_if.service"; then
-    systemctl disable --now --quiet "wg-quick@$hearth_if.service"
+    systemctl disable --now --no-reload --quiet "wg-quick@$hearth_if.service"
     hearth_step
   fi
   if ip link show dev "$hearth_if" >/dev/null 2>&1; then
@@ -69,7 +69,7 @@ done
 hearth_want="$(hearth_digest /etc/wireguard/wg-sites.conf /etc/wireguard/wg-sites.hearth-keys /etc/wireguard/wg-sites.cabin.psk /etc/wireguard/wg-sites.vps.psk) $(hearth_digest /etc/wireguard/.hearth/wg-sites.restart)"
 hearth_was=$(hearth_applied wireguard/wg-sites)
 if ! systemctl is-enabled --quiet wg-quick@wg-sites.service; then
-  systemctl enable --quiet wg-quick@wg-sites.service
+  systemctl enable --no-reload --quiet wg-quick@wg-sites.service
   hearth_step
 fi
 if ! systemctl is-active --quiet wg-quick@wg-sites.service; then

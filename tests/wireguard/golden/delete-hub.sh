@@ -16,7 +16,7 @@ if ! hearth_mine "$hearth_found"; then
 fi
 hearth_if=wg-sites
 if systemctl is-enabled --quiet "wg-quick@$hearth_if.service" 2>/dev/null || systemctl is-active --quiet "wg-quick@$hearth_if.service"; then
-  systemctl disable --now --quiet "wg-quick@$hearth_if.service"
+  systemctl disable --now --no-reload --quiet "wg-quick@$hearth_if.service"
   hearth_step
 fi
 if ip link show dev "$hearth_if" >/dev/null 2>&1; then
