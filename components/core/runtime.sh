@@ -1942,9 +1942,13 @@ hearth_bouncer_apply() {
 
 # hearth_pg_start SOCKET PORT UNIT: starts the cluster's server unit when the server does not answer and the unit is
 # not running (a step), then waits for the server (hearth_pg_wait): the converge needs it, and a stopped server is
-# drift its next converge clears.
+# drift its next converge clears. A server answers before its unit has finished starting (right after a boot): the
+# converge then waits for that start, so it ends with the unit active, as the check expects.
 hearth_pg_start() {
-  if hearth_pg_q "$1" "$2" <<<'SELECT 1' >/dev/null 2>&1; then return 0; fi
+  if hearth_pg_q "$1" "$2" <<<'SELECT 1' >/dev/null 2>&1; then
+    if [ "$(systemctl is-active -- "$3")" = activating ]; then systemctl start -- "$3"; fi
+    return 0
+  fi
   if ! systemctl is-active -q -- "$3"; then
     systemctl start -- "$3"
     hearth_step
