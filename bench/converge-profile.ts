@@ -1,6 +1,6 @@
 // Where a converge's remote time goes, read from the host's own journal over the converge's window: when sshd accepted
 // the logins, how many daemon-reloads PID 1 ran and when, when the services started; and from the steps, when the local
-// ssh clients were spawned and which step finished last.
+// ssh clients were let go to dial (each is started before the clock and waits; see apply.ts) and which step finished last.
 import type { TestHost } from "../tests/host/harness";
 import { table } from "./machine";
 
@@ -72,7 +72,7 @@ const span = (a?: number, b?: number) => (a === undefined ? "–" : `${s(a)}–$
 
 export function profileTable(profiles: readonly RemoteProfile[]): string {
     return table(
-        ["remote work (s from the first dial)", "done s", "ssh clients spawned s", "logins sshd accepted", "last login s", "daemon-reloads (PID 1)",
+        ["remote work (s from the first dial)", "done s", "dials let go s", "logins sshd accepted", "last login s", "daemon-reloads (PID 1)",
             "reloads from–to s", "bench-app services started", "started from–to s", "last step to finish (from–to s)"],
         profiles.map((p) => [
             p.label, s(p.wallMs), span(p.clientsFromMs, p.clientsToMs), String(p.logins), s(p.lastLoginMs), String(p.reloads),
