@@ -363,7 +363,10 @@ export function convergeScript(p: ServicePlan): string {
     }
 
     const units = [p.unit, p.timer, p.socket, p.proxy].filter((u): u is string => u !== undefined);
-    s.raw(`hearth_daemon_reload ${q(units)}`);
+    // A unit loaded from another file (a packaged one of the same name) that hearth's now outranks: its running
+    // instance was started from that file, so the record of the last restart is forgotten before the reload and the
+    // restart decision below restarts it (a level: a run killed after the reload still restarts it).
+    s.raw(`hearth_daemon_reload --forget ${shq(appliedKey(p.files[0].path))} ${q(units)}`);
     if (p.kind === "service") {
         if (p.enable) {
             enable(s, p.unit);

@@ -24,19 +24,19 @@ const GENERATOR = "/etc/systemd/system-generators/hearth-test-count-reloads";
 /** Ahead of /usr/bin in the runtime's PATH: systemctl with a daemon-reload that misbehaves as the spec says. */
 const WRAPPER = "/usr/local/sbin/systemctl";
 
-const LOCK = `  hearth_lock daemon-reload\n  if hearth_reload_due "$mode" "$@"; then\n`;
-const CLOSE = `  exec {hearth_lock_fd}>&-\n`;
+const LOCK = `    hearth_lock daemon-reload\n    if hearth_reload_due "$mode" "$@"; then\n`;
+const CLOSE = `    exec {hearth_lock_fd}>&-\n`;
 
 /** The runtime's shared reload with the sharing taken out: no lock, no second look (a reload whenever one is due). */
 function unshared(command: string): string {
     assert.ok(command.includes(LOCK) && command.includes(CLOSE), "the runtime's shared reload is not where this spec expects it");
-    return command.replace(LOCK, "  if true; then\n").replace(CLOSE, "");
+    return command.replace(LOCK, "    if true; then\n").replace(CLOSE, "");
 }
 
 /** The runtime's shared reload without its second look: reloads one at a time under the lock, each one due before. */
 function noSecondLook(command: string): string {
     assert.ok(command.includes(LOCK), "the runtime's shared reload is not where this spec expects it");
-    return command.replace(LOCK, "  hearth_lock daemon-reload\n  if true; then\n");
+    return command.replace(LOCK, "    hearth_lock daemon-reload\n    if true; then\n");
 }
 
 describeHost("shared daemon-reloads", function () {
