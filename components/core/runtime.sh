@@ -509,8 +509,9 @@ hearth_fragment_shadowed() {
 # hearth_reload_due MODE UNIT...: succeeds when a reload is due for any UNIT, read in one systemctl call. MODE:
 #   present      UNIT's files are installed: due when it is stale (NeedDaemonReload), loaded from a file a unit file
 #                in /etc/systemd/system now outranks (hearth_fragment_shadowed), or not found though a unit file for
-#                it is installed. Not due for a masked unit or one systemd could not load (bad-setting, error) that is
-#                not stale: a reload changes neither (hearth_daemon_reload stops on the latter).
+#                it is installed. Not due for a masked unit (unless shadowed), nor for one systemd could not load
+#                (bad-setting, error) unless NeedDaemonReload speaks of its file alone (no drop-ins): a reload changes
+#                neither (hearth_daemon_reload stops on the latter).
 #   gone         UNIT's files were removed: due when systemd still holds it stale (NeedDaemonReload: loaded from a
 #                file or drop-in that is gone).
 #   dropin:PATH  as present, and due when UNIT is loaded without drop-in PATH (systemd finds a drop-in directory
@@ -540,10 +541,18 @@ hearth_reload_due() {
         u=${units[n]}
         n=$((n + 1))
         case $load in bad-setting | error) hearth_reload_bad+="${hearth_reload_bad:+; }$u: $load${err:+ ($err)}" ;; esac
-        if [ "$need" != no ]; then due=0; fi
         case $mode in
-          gone) ;;
+          gone) if [ "$need" != no ]; then due=0; fi ;;
           present | dropin:*)
+            # systemd 252 says NeedDaemonReload=yes for ever of a masked unit, and of a unit it could not load that
+            # has drop-ins (it compares them with none): a reload changes neither, so that answer counts for nothing.
+            if [ "$need" != no ]; then
+              case $load in
+                masked) ;;
+                bad-setting | error) [ -n "$drops" ] || due=0 ;;
+                *) due=0 ;;
+              esac
+            fi
             if [ -n "$frag" ] && hearth_fragment_shadowed "$u" "$frag"; then
               due=0
               hearth_reload_shadowed=1
@@ -605,7 +614,7 @@ hearth_daemon_reload() {
     exec {hearth_lock_fd}>&-
   fi
   if [ "$mode" != gone ] && [ -n "$hearth_reload_bad" ]; then
-    hearth_die 65 "systemd cannot load $hearth_reload_bad; fix the unit's settings and converge again"
+    hearth_die 65 "systemd cannot load $hearth_reload_bad; fix the unit and converge again (a unit with drop-ins that another unit pulls in keeps this state until a daemon-reload)"
   fi
 }
 

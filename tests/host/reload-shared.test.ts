@@ -226,6 +226,119 @@ describeHost("shared daemon-reloads", function () {
         await allFresh(services(names.slice(0, 1)));
     });
 
+    /** Registered commands of one resource `name` built by `build` on this host. */
+    async function oneService(name: string, build: (host: Host) => void): Promise<{ converge: CrashRun; del: CrashRun }> {
+        const cmds = await registeredCommands(() => build(new Host({ name: h.name, address: h.address, privateKey: pulumi.secret(h.privateKey), hostKey: h.hostKey })));
+        return serviceRuns(cmds, name);
+    }
+
+    /** UNIT's LoadState, FragmentPath and NeedDaemonReload, and the command line of its main process ("" when none runs). */
+    async function unitState(unit: string): Promise<{ load: string; frag: string; need: string; main: string }> {
+        const out = await sh(`systemctl show -p LoadState -p FragmentPath -p NeedDaemonReload -p MainPID -- ${unit}`);
+        const p = Object.fromEntries(out.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+        const main = p.MainPID && p.MainPID !== "0" ? (await sh(`ps -o args= -p ${p.MainPID} || true`)).trim() : "";
+        return { load: p.LoadState, frag: p.FragmentPath, need: p.NeedDaemonReload, main };
+    }
+
+    /** The drift hearth_check_unit reports for UNIT (the runtime sourced on the host), one line per finding. */
+    async function unitDrift(unit: string): Promise<string> {
+        fs.writeFileSync(path.join(h.rootDir, "root/runtime.sh"), fs.readFileSync(path.join(__dirname, "../../components/core/runtime.sh")));
+        return sh(`bash -c 'source /root/runtime.sh; hearth_check_unit ${unit} enabled active'`);
+    }
+
+    const PACKAGED = "/lib/systemd/system/rlpkg.service";
+    const HEARTHS = "/etc/systemd/system/rlpkg.service";
+
+    /** A packaged unit of the name rlpkg.service, loaded from /lib and running its own ExecStart. */
+    async function packagedRunning(): Promise<void> {
+        fs.writeFileSync(path.join(h.rootDir, PACKAGED.slice(1)), "[Unit]\nDescription=packaged rlpkg\n[Service]\nExecStart=/usr/bin/sleep 1001\n");
+        await sh(`chown root:root ${PACKAGED} && systemctl daemon-reload && systemctl restart rlpkg.service`);
+        const st = await unitState("rlpkg.service");
+        assert.deepEqual([st.load, st.frag, st.main], ["loaded", PACKAGED, "/usr/bin/sleep 1001"]);
+    }
+
+    it("a packaged unit of the same name, loaded and running, is replaced by hearth's: reloaded, restarted from hearth's file; a re-run changes nothing", async () => {
+        const r = await oneService("rlpkg", (host) => {
+            new SystemdService("rlpkg", { host, description: "Replaces a packaged unit", execStart: ["/usr/bin/sleep", "2002"], memoryMaxMiB: 32 });
+        });
+        await packagedRunning();
+        let before = await reloads();
+        await run(r.converge);
+        // systemd 252 does not flag a new file in /etc/systemd/system as NeedDaemonReload: the reload comes from FragmentPath.
+        assert.equal((await reloads()) - before, 1, "the converge did not reload exactly once");
+        let st = await unitState("rlpkg.service");
+        assert.deepEqual([st.load, st.frag, st.need, st.main], ["loaded", HEARTHS, "no", "/usr/bin/sleep 2002"]);
+        const drift = await unitDrift("rlpkg.service");
+        assert.doesNotMatch(drift, /unit rlpkg\.service (file|NeedDaemonReload|loaded|active)\t/, drift);
+        before = await reloads();
+        await run(r.converge);
+        assert.equal((await reloads()) - before, 0, "a re-run reloaded");
+        assert.equal((await unitState("rlpkg.service")).main, st.main);
+
+        // A host a converge left shadowed (the reload not taken, the packaged unit restarted and recorded as applied):
+        // the drift check reports it, and the next converge reloads and restarts it from hearth's file.
+        await run(r.del);
+        await packagedRunning();
+        const blind = r.converge.command.replace("hearth_fragment_shadowed() {\n", "hearth_fragment_shadowed() {\n  return 1\n");
+        assert.notEqual(blind, r.converge.command, "hearth_fragment_shadowed is not where this spec expects it");
+        await run({ ...r.converge, command: blind });
+        st = await unitState("rlpkg.service");
+        assert.deepEqual([st.frag, st.need, st.main], [PACKAGED, "no", "/usr/bin/sleep 1001"], "systemd picked up hearth's file without a reload: the case is not reproduced");
+        assert.match(await unitDrift("rlpkg.service"), new RegExp(`^hearth-drift\tunit rlpkg.service file\tloaded from ${HEARTHS}\tloaded from ${PACKAGED} `, "m"));
+        before = await reloads();
+        await run(r.converge);
+        assert.equal((await reloads()) - before, 1);
+        st = await unitState("rlpkg.service");
+        assert.deepEqual([st.frag, st.need, st.main], [HEARTHS, "no", "/usr/bin/sleep 2002"]);
+        before = await reloads();
+        await run(r.converge);
+        assert.equal((await reloads()) - before, 0, "a re-run reloaded");
+        assert.equal((await unitState("rlpkg.service")).main, st.main, "a re-run restarted the unit");
+        await run(r.del);
+        await sh(`rm -f ${PACKAGED} && systemctl daemon-reload`);
+    });
+
+    it("a drop-in on a masked packaged unit costs no reload on a re-run", async () => {
+        const unit = "rlmask.service";
+        fs.writeFileSync(path.join(h.rootDir, "lib/systemd/system", unit), "[Unit]\nDescription=packaged rlmask\n[Service]\nExecStart=/usr/bin/sleep 1003\n");
+        await sh(`chown root:root /lib/systemd/system/${unit} && systemctl mask ${unit} && systemctl daemon-reload`);
+        const r = await oneService("rlmask", (host) => {
+            new SystemdService("rlmask", { host, dropIn: { unit }, description: "Drop-in on a masked unit", memoryMaxMiB: 32 });
+        });
+        const first = await h.exec(r.converge.command, { stdin: r.converge.stdin });
+        console.log(`      first converge of a drop-in on a masked unit: exit ${first.code} ${first.stderr.trim().split("\n").pop()}`);
+        for (let i = 0; i < 2; i++) {
+            const before = await reloads();
+            const x = await h.exec(r.converge.command, { stdin: r.converge.stdin });
+            assert.equal(x.code, first.code, `${x.stdout}${x.stderr}`);
+            assert.equal((await reloads()) - before, 0, `re-run ${i + 1} reloaded a masked unit`);
+        }
+        assert.equal((await unitState(unit)).load, "masked");
+        await run(r.del);
+        await sh(`systemctl unmask ${unit} && rm -f /lib/systemd/system/${unit} && systemctl daemon-reload`);
+    });
+
+    it("a unit systemd cannot load (bad-setting) stops the converge naming it and systemd's error, and costs no reload on a re-run", async () => {
+        const unit = "rlbad.service";
+        // No ExecStart=: systemd refuses to load it (bad-setting).
+        fs.writeFileSync(path.join(h.rootDir, "lib/systemd/system", unit), "[Unit]\nDescription=packaged rlbad\n[Service]\nType=simple\n");
+        await sh(`chown root:root /lib/systemd/system/${unit} && systemctl daemon-reload`);
+        assert.equal((await unitState(unit)).load, "bad-setting");
+        const r = await oneService("rlbad", (host) => {
+            new SystemdService("rlbad", { host, dropIn: { unit }, description: "Drop-in on a bad unit", memoryMaxMiB: 32 });
+        });
+        for (let i = 0; i < 3; i++) {
+            const before = await reloads();
+            const x = await h.exec(r.converge.command, { stdin: r.converge.stdin });
+            assert.equal(x.code, 65, `run ${i + 1}: ${x.stdout}${x.stderr}`);
+            assert.match(x.stderr, /hearth: systemd cannot load rlbad\.service: bad-setting \(.+\)/);
+            // The first run wrote the drop-in: a reload is due for it once (NeedDaemonReload); none after.
+            if (i > 0) assert.equal((await reloads()) - before, 0, `re-run ${i} reloaded a unit systemd cannot load`);
+        }
+        await run(r.del);
+        await sh(`rm -f /lib/systemd/system/${unit} && systemctl daemon-reload`);
+    });
+
     it("a delete leaves no unit of it loaded or stale, with at most one reload for all its units", async () => {
         await deleteAll();
         const r = runs[0];
