@@ -57,12 +57,17 @@ export interface RepeatArgs {
 }
 
 /** Reads `--repeat N` and `--json FILE` (`--help` prints `usage`); anything else, or a bad value, throws with it. */
-export function parseRepeatArgs(argv: readonly string[], usage: string): RepeatArgs {
-    const a: RepeatArgs = { repeat: 3 };
+export function parseRepeatArgs(
+    argv: readonly string[],
+    usage: string,
+    more?: (flag: string, value: () => string) => boolean,
+    repeat = 3,
+): RepeatArgs {
+    const a: RepeatArgs = { repeat };
     readFlags(argv, usage, (flag, value) => {
         if (flag === "--repeat") a.repeat = Number(value());
         else if (flag === "--json") a.json = value();
-        else return false;
+        else return more?.(flag, value) ?? false;
         return true;
     });
     if (!Number.isInteger(a.repeat) || a.repeat < 1 || a.repeat > 20) throw new Error(`--repeat must be an integer from 1 to 20, got ${JSON.stringify(a.repeat)}\n${usage}`);

@@ -9,11 +9,10 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import { hostPreflight, startHost, TestHost } from "../tests/host/harness";
-import { readFlags } from "../stacks/cli-args";
 import { applyPreflight, ConcurrentApplier, PROVIDER_DIAL, ScheduleResult } from "./apply";
 import { evaluate } from "./converge-program";
 import { prepareHost, runBench } from "./converge-hosts";
-import { finishMachine, formatMachine, machineInfo, median, table } from "./machine";
+import { finishMachine, formatMachine, machineInfo, median, parseRepeatArgs, table } from "./machine";
 import { serviceName } from "./site";
 
 const HOSTS = 3;
@@ -37,18 +36,15 @@ interface Args {
 
 /** Reads the flags; a bad value throws naming the flag, the value and what is allowed. */
 export function parseArgs(argv: readonly string[]): Args {
-    const a: Args = { parallel: [0, 10, 20, 40], maxStartups: ["default", "100:30:200"], repeat: 1 };
-    readFlags(argv, USAGE, (flag, value) => {
-        if (flag === "--parallel") a.parallel = value().split(",").map((v) => parallelValue(v));
-        else if (flag === "--max-startups") a.maxStartups = value().split(",").map((v) => maxStartupsValue(v));
-        else if (flag === "--repeat") a.repeat = Number(value());
-        else if (flag === "--json") a.json = value();
+    let parallel = [0, 10, 20, 40];
+    let maxStartups = ["default", "100:30:200"];
+    const { repeat, json } = parseRepeatArgs(argv, USAGE, (flag, value) => {
+        if (flag === "--parallel") parallel = value().split(",").map((v) => parallelValue(v));
+        else if (flag === "--max-startups") maxStartups = value().split(",").map((v) => maxStartupsValue(v));
         else return false;
         return true;
-    });
-    if (!Number.isInteger(a.repeat) || a.repeat < 1 || a.repeat > 10) throw new Error(`--repeat must be an integer from 1 to 10, got ${JSON.stringify(a.repeat)}\n${USAGE}`);
-    if (a.json === "") throw new Error(`--json needs a file\n${USAGE}`);
-    return a;
+    }, 1);
+    return { parallel, maxStartups, repeat, json };
 }
 
 function parallelValue(v: string): number {
