@@ -584,7 +584,7 @@ hearth_reload_due() {
 # With MODE present or dropin, a UNIT systemd could not load (bad-setting, error) ends the run, naming the unit and
 # systemd's load error: it is never started.
 hearth_daemon_reload() {
-  local mode=present key='' hearth_lock_fd
+  local mode=present key='' hearth_lock_fd u l s
   if [ "${1-}" = --forget ]; then
     key=${2:?hearth_daemon_reload --forget needs a key}
     shift 2
@@ -608,8 +608,15 @@ hearth_daemon_reload() {
     if hearth_reload_due "$mode" "$@"; then
       systemctl daemon-reload
       hearth_step
-      # What systemd holds now (the bad-setting check below).
-      hearth_reload_due "$mode" "$@" || true
+      # What systemd holds now, for the check below. Read with list-units: any `systemctl show` here would fix the
+      # unit's UnitFileState in PID 1 before the converge enables it (systemd 252 keeps it until the next reload, so
+      # the drift check would read "disabled"); only a unit that fails the check is asked for its load error.
+      hearth_reload_bad=''
+      while read -r u l s _; do
+        case $u in *.*) ;; *) l=$s ;; esac
+        case $l in bad-setting | error) hearth_reload_bad+="${hearth_reload_bad:+; }$u" ;; esac
+      done < <(systemctl list-units --all --plain --no-legend -- "$@" 2>/dev/null || true)
+      if [ -n "$hearth_reload_bad" ]; then hearth_reload_due "$mode" "$@" || true; fi
     fi
     exec {hearth_lock_fd}>&-
   fi
