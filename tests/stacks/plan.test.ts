@@ -67,7 +67,9 @@ describe("offline plan", function () {
         assert.ok(expected.has(`${UNIT_DIR}/pgbouncer.service.d/50-hearth.conf`));
     });
 
-    it("writes each remote command's create and delete script, and they pass bash -n and shellcheck", () => {
+    it("writes each remote command's create and delete script, and they pass bash -n and shellcheck", function () {
+        // shellcheck reads the whole runtime in each of the ten scripts: seconds each, more on a busy machine.
+        this.timeout(600_000);
         const scripts = walk(path.join(outA, "example", "web1", "_scripts"));
         // One converge command per service, and a lifecycle command that holds its delete.
         assert.deepEqual(scripts, [...["notes", "pgbouncer-sandbox", "web", "web-probe"].flatMap((s) => [`${s}-converge-lifecycle.delete.sh`, `${s}-converge.create.sh`]), "pgbouncer-packages-lifecycle.delete.sh", "pgbouncer-packages.create.sh"].sort());
