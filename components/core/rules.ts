@@ -274,3 +274,64 @@ export function configPath(arg: string, value: unknown): string {
     if (why !== undefined) throw new ArgumentError(arg, value, why);
     return value as string;
 }
+
+// ---- service directories ---------------------------------------------------------------------------------------
+
+/** The directories systemd creates for a service and chowns to its user (`StateDirectory=` and the like), by argument kind. */
+export type ServiceDirectoryKind = "state" | "cache" | "runtime" | "logs" | "configuration";
+
+/** Where each kind of service directory lives. */
+export const SERVICE_DIRECTORY_ROOTS: Readonly<Record<ServiceDirectoryKind, string>> = {
+    state: "/var/lib",
+    cache: "/var/cache",
+    runtime: "/run",
+    logs: "/var/log",
+    configuration: "/etc",
+};
+
+/**
+ * First segments a service directory never takes, by kind. systemd creates the directory (and, for a dynamic user,
+ * moves it below `private/`) and chowns it to the service's user: named after hearth's own tree (/var/lib/hearth's
+ * records, /run/hearth's locks) or a system tree, it would hand that tree to a less privileged user.
+ */
+export const RESERVED_SERVICE_DIRECTORIES: Readonly<Record<ServiceDirectoryKind, readonly string[]>> = {
+    state: ["hearth", "private", "systemd", "dpkg", "apt", "ucf", "postgresql", "knot", "machines", "sudo", "polkit-1", "dbus", "pam"],
+    cache: ["hearth", "private", "apt", "debconf", "man", "ldconfig"],
+    runtime: [
+        "hearth", "systemd", "user", "lock", "sshd", "dbus", "udev", "postgresql", "knot", "credentials", "host", "log", "mount", "sudo", "shm", "netns",
+        "initramfs",
+    ],
+    logs: ["hearth", "journal", "private", "postgresql", "apt"],
+    configuration: ["hearth"],
+};
+
+const SERVICE_DIRECTORY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}(\/[A-Za-z0-9][A-Za-z0-9._-]{0,63}){0,3}$/;
+
+export const SERVICE_DIRECTORY_ALLOWED = "a relative path of 1 to 4 segments, each starting with a letter or digit (letters, digits, . _ -), no '..'";
+
+/** What a service directory of this kind may be, in words: the path rule and the reserved first segments. */
+export function serviceDirectoryAllowed(kind: ServiceDirectoryKind): string {
+    const root = SERVICE_DIRECTORY_ROOTS[kind];
+    return (
+        `${SERVICE_DIRECTORY_ALLOWED}, whose first segment is not reserved under ${root} ` +
+        `(systemd hands the directory to the service's user; hearth's own and the system's trees stay root's): not ${RESERVED_SERVICE_DIRECTORIES[kind].join(", ")}`
+    );
+}
+
+/** What is wrong with `value` as a service directory of this kind (serviceDirectoryAllowed), or undefined. */
+export function serviceDirectoryProblem(kind: ServiceDirectoryKind, value: unknown): string | undefined {
+    if (typeof value !== "string" || !SERVICE_DIRECTORY.test(value)) return serviceDirectoryAllowed(kind);
+    // Segments start with a letter or digit, so none is '.' or '..'; only the first decides which tree it is in.
+    if (RESERVED_SERVICE_DIRECTORIES[kind].includes(value.split("/")[0])) return serviceDirectoryAllowed(kind);
+    return undefined;
+}
+
+/**
+ * A directory systemd creates for a service below its kind's root (`StateDirectory=` below /var/lib, ...): a
+ * relative path by the pattern, never in hearth's own or a system tree (RESERVED_SERVICE_DIRECTORIES).
+ */
+export function serviceDirectory(arg: string, kind: ServiceDirectoryKind, value: unknown): string {
+    const why = serviceDirectoryProblem(kind, value);
+    if (why !== undefined) throw new ArgumentError(arg, value, why);
+    return value as string;
+}

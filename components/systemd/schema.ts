@@ -2,7 +2,7 @@
 // argument table (each field's `.describe()`). A service is either a full unit (`description` and `execStart`
 // required) or a drop-in over a packaged unit (`dropIn` required; command, identity and restart policy absent).
 import { bool, documented, fileMode, FileModeRules, int, oneOf, pattern, port, problem, reasonInWords, record, say, z } from "../core/schema";
-import { freeTextAllowed, freeTextProblem, HOST_PATH_ALLOWED, isHostPath } from "../core/rules";
+import { freeTextAllowed, freeTextProblem, HOST_PATH_ALLOWED, isHostPath, serviceDirectoryAllowed, serviceDirectoryProblem, ServiceDirectoryKind } from "../core/rules";
 import { CAPABILITIES, NAMESPACES, POSIX_USER, POSIX_USER_ALLOWED } from "../core/vocab";
 import { hostArg, isOutput, secretArg } from "../validate";
 import { Dependable, isDependable } from "../refs";
@@ -23,8 +23,6 @@ export const SYSCALL_GROUPS = [
     "@resources", "@setuid", "@signal", "@swap", "@sync", "@system-service", "@timer",
 ] as const;
 
-const DIRECTORY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}(\/[A-Za-z0-9][A-Za-z0-9._-]{0,63}){0,3}$/;
-const DIRECTORY_ALLOWED = "a relative path of 1 to 4 segments, each starting with a letter or digit (letters, digits, . _ -), no '..'";
 const ENV_NAME = /^[A-Z_][A-Z0-9_]{0,127}$/;
 // Loader hooks would run code in the service; the others are set by systemd itself and overriding them misleads it.
 const RESERVED_ENV = /^(LD_.*|CREDENTIALS_DIRECTORY|STATE_DIRECTORY|CACHE_DIRECTORY|LOGS_DIRECTORY|RUNTIME_DIRECTORY|CONFIGURATION_DIRECTORY|LISTEN_FDS|LISTEN_PID|LISTEN_FDNAMES|NOTIFY_SOCKET|WATCHDOG_PID|WATCHDOG_USEC|INVOCATION_ID|JOURNAL_STREAM|MAINPID|SERVICE_RESULT|EXIT_CODE|EXIT_STATUS|MONITOR_.*|TRIGGER_.*)$/;
@@ -281,12 +279,21 @@ function argv(_name: string) {
 
 // ---- the arguments -----------------------------------------------------------------------------------------------
 
+/** A directory systemd creates for the service and chowns to its user: the shared rule (core/rules.ts), reserved trees refused. */
+const serviceDir = (kind: ServiceDirectoryKind) =>
+    z.string(say(serviceDirectoryAllowed(kind))).superRefine((v, ctx) => {
+        const why = serviceDirectoryProblem(kind, v);
+        if (why !== undefined) problem(ctx, [], v, why);
+    });
+
+const RESERVED_DOC = "hearth's own and the system's trees are refused (see Reserved directory names)";
+
 /** Fields a full unit and a drop-in share: hardening, paths, network and limits. */
 const sharedShape = {
-    stateDirectory: pattern(DIRECTORY, DIRECTORY_ALLOWED).optional().describe("`StateDirectory=`: a relative name under /var/lib, kept across restarts and upgrades. @default - none"),
-    cacheDirectory: pattern(DIRECTORY, DIRECTORY_ALLOWED).optional().describe("`CacheDirectory=`: a relative name under /var/cache. @default - none"),
-    runtimeDirectory: pattern(DIRECTORY, DIRECTORY_ALLOWED).optional().describe("`RuntimeDirectory=`: a relative name under /run, removed when the service stops. @default - none"),
-    logsDirectory: pattern(DIRECTORY, DIRECTORY_ALLOWED).optional().describe("`LogsDirectory=`: a relative name under /var/log. @default - none"),
+    stateDirectory: serviceDir("state").optional().describe(`\`StateDirectory=\`: a relative name under /var/lib, kept across restarts and upgrades; ${RESERVED_DOC}. @default - none`),
+    cacheDirectory: serviceDir("cache").optional().describe(`\`CacheDirectory=\`: a relative name under /var/cache; ${RESERVED_DOC}. @default - none`),
+    runtimeDirectory: serviceDir("runtime").optional().describe(`\`RuntimeDirectory=\`: a relative name under /run, removed when the service stops; ${RESERVED_DOC}. @default - none`),
+    logsDirectory: serviceDir("logs").optional().describe(`\`LogsDirectory=\`: a relative name under /var/log; ${RESERVED_DOC}. @default - none`),
     bindPaths: bindPaths(true).optional().describe("Writable bind mounts: a path, or `{ source, target }` (system trees need `loosen.writablePaths` instead). @default []"),
     bindReadOnlyPaths: bindPaths(false).optional().describe("Read-only bind mounts: a path, or `{ source, target }`. @default []"),
     readWritePaths: paths(true, 0).optional().describe("Paths left writable under ProtectSystem=strict (system trees need `loosen.writablePaths`). @default []"),

@@ -3,7 +3,7 @@ import { strict as assert } from "assert";
 import { readFileSync } from "fs";
 import { join } from "path";
 import { ArgumentError } from "../../components/core/errors";
-import { freeText, hostPath, isSystemTree, name } from "../../components/core/rules";
+import { freeText, hostPath, isSystemTree, name, RESERVED_SERVICE_DIRECTORIES, SERVICE_DIRECTORY_ROOTS, serviceDirectory, ServiceDirectoryKind } from "../../components/core/rules";
 
 function refuses(fn: () => unknown, arg: string, what: string): void {
     assert.throws(fn, (e: unknown) => {
@@ -161,6 +161,38 @@ describe("core rules", () => {
         it("honours minLength", () => refuses(() => freeText("description", "", { maxLength: 10, minLength: 1 }), "description", "empty"));
         it("shows invisible characters escaped in its message", () => {
             assert.throws(() => freeText("description", "a\u202eb", opts), (e: unknown) => e instanceof ArgumentError && e.message.includes("\\u202e"));
+        });
+    });
+
+    describe("serviceDirectory", () => {
+        const kinds = Object.keys(SERVICE_DIRECTORY_ROOTS) as ServiceDirectoryKind[];
+        it("reserves hearth under every root", () => {
+            for (const k of kinds) refuses(() => serviceDirectory("d", k, "hearth"), "d", `hearth under ${SERVICE_DIRECTORY_ROOTS[k]}`);
+        });
+        for (const k of kinds) {
+            for (const n of RESERVED_SERVICE_DIRECTORIES[k]) {
+                it(`refuses ${n} (and below it) under ${SERVICE_DIRECTORY_ROOTS[k]}, saying it is reserved there`, () => {
+                    for (const v of [n, `${n}/x`, `${n}/x/y/z`]) {
+                        refuses(() => serviceDirectory("d", k, v), "d", v);
+                        assert.throws(() => serviceDirectory("d", k, v), new RegExp(`reserved under ${SERVICE_DIRECTORY_ROOTS[k]}`));
+                    }
+                });
+            }
+        }
+        const hostile: [string, unknown][] = [
+            ["a traversal", "../hearth"],
+            ["a traversal inside", "app/../../hearth"],
+            ["an absolute path", "/var/lib/hearth"],
+            ["a dot segment", "./hearth"],
+            ["a trailing slash", "app/"],
+            ["five segments", "a/b/c/d/e"],
+            ["a newline", "app\nExecStart=/bin/sh"],
+            ["a specifier", "%n"],
+            ["a number", 7],
+        ];
+        for (const [what, v] of hostile) it(`refuses ${what}`, () => refuses(() => serviceDirectory("stateDirectory", "state", v), "stateDirectory", what));
+        it("accepts ordinary names, and names that only start like a reserved one", () => {
+            for (const v of ["app", "radicale/collections", "hearth-dns-example", "hearthy", "app/hearth", "a.b_c-d"]) assert.equal(serviceDirectory("stateDirectory", "state", v), v);
         });
     });
 });
