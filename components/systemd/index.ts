@@ -1,6 +1,7 @@
 // SystemdService (hearth:systemd:Service): a hardened unit, or a drop-in over a packaged one, converged by one remote command.
 import type { ServiceProps } from "../core/props";
 import { rehearsalPoint } from "../core/owner";
+import { SERVICE_DIRECTORY_ROOTS, ServiceDirectoryKind } from "../core/rules";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { remoteScript } from "../host";
@@ -84,6 +85,25 @@ function claimFiles(host: object, r: ResolvedService, given: SystemdServiceArgs,
     }
 }
 
+const DIRECTORY_ARGS: readonly (readonly ["stateDirectory" | "cacheDirectory" | "runtimeDirectory" | "logsDirectory", ServiceDirectoryKind])[] = [
+    ["stateDirectory", "state"],
+    ["cacheDirectory", "cache"],
+    ["runtimeDirectory", "runtime"],
+    ["logsDirectory", "logs"],
+];
+
+/**
+ * Plan-time: systemd chowns a service's state, cache, runtime and logs directories to the service's user, so two
+ * services on one name (or one below the other's) would hand each other's data over at every start. Each claims the
+ * first segment of its directory in its tree on the host.
+ */
+function claimDirectories(host: object, r: ResolvedService, mark: ReturnType<typeof ownerMark>): void {
+    for (const [arg, kind] of DIRECTORY_ARGS) {
+        const dir = r[arg];
+        if (dir) claimOnHost(host, `service directory ${SERVICE_DIRECTORY_ROOTS[kind]}/${dir.split("/")[0]}`, mark, arg, dir);
+    }
+}
+
 /** Plan-time: the sockets the service listens on, in the host's one listener registry (a second listener on a port is refused). */
 function listenUnits(host: object, r: ResolvedService, declared: readonly number[], mark: ReturnType<typeof ownerMark>): void {
     const listener = `unit ${r.unitName}`;
@@ -131,6 +151,7 @@ export class SystemdService extends pulumi.ComponentResource {
         const mark = ownerMark(SERVICE_TYPE, name, opts, adopt);
         claimUnits(args.host, resolved, mark);
         claimFiles(args.host, resolved, serviceArgs, mark);
+        claimDirectories(args.host, resolved, mark);
         listenUnits(args.host, resolved, args.listenPorts ?? [], mark);
         rehearsalPoint();
         const rendered = renderService(resolved, mark);

@@ -106,4 +106,27 @@ describe("SystemdService reserved directory names", () => {
             for (const [k, v] of Object.entries(a)) assert.equal((r as unknown as Record<string, unknown>)[k], v, k);
         }
     });
+
+    it("claims each directory's first segment per tree and host: a second service on it (or below it) is refused, naming both", async () => {
+        const h = testHost();
+        new SystemdService("one", { host: h, ...full, stateDirectory: "app", runtimeDirectory: "app", logsDirectory: "app", cacheDirectory: "app" } as SystemdServiceArgs);
+        for (const [field, kind] of FIELDS) {
+            for (const value of ["app", "app/sub"]) {
+                assert.throws(
+                    () => new SystemdService("two", { host: h, ...full, [field]: value } as unknown as SystemdServiceArgs),
+                    (e: unknown) => {
+                        assert.ok(e instanceof pulumi.ResourceError, `not a ResourceError: ${e}`);
+                        assert.ok(e.message.includes(`The '${field}' argument ${shown(value)} is not allowed: expected `), e.message);
+                        assert.match(e.message, new RegExp(`service directory ${SERVICE_DIRECTORY_ROOTS[kind].replace(/\//g, "\\/")}\\/app is already managed by .*one`));
+                        return true;
+                    },
+                );
+            }
+        }
+        // Another name, the same name on another host, and one service using one name in every tree are all fine.
+        new SystemdService("three", { host: h, ...full, stateDirectory: "app2/sub" } as SystemdServiceArgs);
+        new SystemdService("four", { host: testHost(), ...full, stateDirectory: "app", runtimeDirectory: "app" } as SystemdServiceArgs);
+        await settle();
+        assert.deepEqual(recorded.filter((r) => r.name === "two" || r.name.startsWith("two-")), []);
+    });
 });
