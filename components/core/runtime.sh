@@ -529,41 +529,31 @@ hearth_mount_safe() {
 # No record of reloads is kept, so none can claim one that failed: a failed reload ends the script (releasing the
 # lock) and leaves the units stale, and a script killed holding the lock releases it with its open file.
 
-# hearth_fragment_shadowed UNIT FRAG: systemd holds UNIT loaded from FRAG (its FragmentPath) though a unit file hearth's
-# place outranks is installed: a regular file /etc/systemd/system/UNIT (or of FRAG's name: an alias's or a template's)
-# that is not FRAG, while FRAG lies in a directory that ranks below /etc/systemd/system (systemd.unit(5)). A reload
-# loads that file; systemd 252 does not flag a new higher-priority file as NeedDaemonReload. A fragment in
-# system.control, transient or generator.early outranks /etc/systemd/system and is left as it is; links (masks,
-# `systemctl link`) are never the file hearth installs.
+# hearth_fragment_shadowed UNIT FRAG: UNIT is loaded from FRAG though a regular file /etc/systemd/system/UNIT (or of
+# FRAG's name) outranks it (systemd.unit(5)); systemd 252 does not call that NeedDaemonReload.
 hearth_fragment_shadowed() {
-  local u=$1 frag=$2 f
-  case ${frag%/*} in
+  local f
+  case ${2%/*} in
     /etc/systemd/system.attached | /run/systemd/system | /run/systemd/generator | /usr/local/lib/systemd/system | \
       /usr/lib/systemd/system | /lib/systemd/system | /run/systemd/generator.late) ;;
     *) return 1 ;;
   esac
-  for f in "/etc/systemd/system/$u" "/etc/systemd/system/${frag##*/}"; do
-    if [ "$f" != "$frag" ] && [ -f "$f" ] && [ ! -L "$f" ]; then return 0; fi
+  for f in "/etc/systemd/system/$1" "/etc/systemd/system/${2##*/}"; do
+    if [ "$f" != "$2" ] && [ -f "$f" ] && [ ! -L "$f" ]; then return 0; fi
   done
   return 1
 }
 
 # hearth_reload_due MODE UNIT...: succeeds when a reload is due for any UNIT, read in one systemctl call. MODE:
-#   present      UNIT's files are installed: due when it is stale (NeedDaemonReload), loaded from a file a unit file
-#                in /etc/systemd/system now outranks (hearth_fragment_shadowed), or not found though a unit file for
-#                it is installed. Not due for a masked unit (unless shadowed), nor for one systemd could not load
-#                (bad-setting, error) unless NeedDaemonReload speaks of its file alone (no drop-ins): a reload changes
-#                neither (hearth_daemon_reload stops on the latter).
-#   gone         UNIT's files were removed: due when systemd still holds it stale (NeedDaemonReload: loaded from a
-#                file or drop-in that is gone).
+#   present      UNIT's files are installed: due when it is stale (NeedDaemonReload; not for a masked unit, nor for
+#                a bad-setting or error one with drop-ins: systemd 252 says yes for ever there), shadowed
+#                (hearth_fragment_shadowed), or not-found though a unit file for it is installed.
+#   gone         UNIT's files were removed: due when systemd still holds it stale (NeedDaemonReload).
 #   dropin:PATH  as present, and due when UNIT is loaded without drop-in PATH (systemd finds a drop-in directory
 #                created since its last reload only on the next one, and NeedDaemonReload does not say so).
-# An answer that cannot be read (systemctl failing, a shape other than one block per unit) counts as due. Sets
-# hearth_reload_shadowed to 1 when a UNIT is shadowed (every UNIT is read for it), else 0, and hearth_reload_bad to
-# "UNIT: LoadState (LoadError)" for each UNIT systemd could not load, as read.
-# A file rewritten within one tick of the filesystem's timestamps after a reload read it can stay stale with
-# NeedDaemonReload=no (systemd compares modification times); the per-unit lock and the length of a script between
-# its writes and its reload make that very unlikely, and nothing here can see it.
+# An answer that cannot be read counts as due. Sets hearth_reload_shadowed (1: a UNIT is shadowed) and
+# hearth_reload_bad (each UNIT systemd could not load, with its error). A file rewritten within one timestamp tick
+# of a reload can stay stale with NeedDaemonReload=no: the per-unit lock and a script's length make it unlikely.
 hearth_reload_due() {
   local mode=$1 out line n=0 load='' need='' drops='' frag='' err='' u due=1
   shift
@@ -582,28 +572,21 @@ hearth_reload_due() {
         [ "$n" -lt "${#units[@]}" ] || return 0
         u=${units[n]}
         n=$((n + 1))
-        case $load in bad-setting | error) hearth_reload_bad+="${hearth_reload_bad:+; }$u: $load${err:+ ($err)}" ;; esac
+        case $load in bad-setting | error) hearth_reload_bad+="${hearth_reload_bad:+; }$u: $load ($err)" ;; esac
+        case $mode:$need:$load in
+          *:no:* | [pd]*:*:masked) ;;
+          [pd]*:*:bad-setting | [pd]*:*:error) [ -n "$drops" ] || due=0 ;;
+          *) due=0 ;;
+        esac
         case $mode in
-          gone) if [ "$need" != no ]; then due=0; fi ;;
+          gone) ;;
           present | dropin:*)
-            # systemd 252 says NeedDaemonReload=yes for ever of a masked unit, and of a unit it could not load that
-            # has drop-ins (it compares them with none): a reload changes neither, so that answer counts for nothing.
-            if [ "$need" != no ]; then
-              case $load in
-                masked) ;;
-                bad-setting | error) [ -n "$drops" ] || due=0 ;;
-                *) due=0 ;;
-              esac
-            fi
             if [ -n "$frag" ] && hearth_fragment_shadowed "$u" "$frag"; then
-              due=0
-              hearth_reload_shadowed=1
+              due=0 hearth_reload_shadowed=1
             fi
             if [ "$load" = not-found ] && hearth_unit_file_exists "$u"; then due=0; fi
-            case $mode in dropin:*)
-              if [ "$load" = loaded ]; then
-                case " $drops " in *" ${mode#dropin:} "*) ;; *) due=0 ;; esac
-              fi
+            case $mode:$load in dropin:*:loaded)
+              case " $drops " in *" ${mode#dropin:} "*) ;; *) due=0 ;; esac
               ;;
             esac
             ;;
@@ -619,16 +602,13 @@ hearth_reload_due() {
 
 # hearth_daemon_reload [--forget KEY] [--gone | --dropin PATH] UNIT...: reloads systemd when hearth_reload_due says so
 # (MODE present, gone or dropin:PATH) for any UNIT, unless a reload that ran while this script waited for the reload
-# lock covered it. A level: a run killed between a write and the reload still reloads next time.
-# --forget KEY: when a UNIT is loaded from a file hearth's now outranks, the record KEY (what its converge last
-# restarted) is forgotten before the reload, so the converge restarts the running unit, started from the other file,
-# even if a run is killed right after the reload.
-# With MODE present or dropin, a UNIT systemd could not load (bad-setting, error) ends the run, naming the unit and
-# systemd's load error: it is never started.
+# lock covered it. A level: a run killed between a write and the reload still reloads next time. --forget: a UNIT is
+# shadowed, so it runs another file: record KEY is forgotten before the reload (the converge restarts it). A UNIT
+# systemd cannot load ends the run (MODE present, dropin).
 hearth_daemon_reload() {
   local mode=present key='' hearth_lock_fd u l s
   if [ "${1-}" = --forget ]; then
-    key=${2:?hearth_daemon_reload --forget needs a key}
+    key=$2
     shift 2
   fi
   case ${1-} in
@@ -643,33 +623,27 @@ hearth_daemon_reload() {
   esac
   [ "$#" -gt 0 ] || return 0
   if hearth_reload_due "$mode" "$@"; then
-    if [ -n "$key" ] && [ "$hearth_reload_shadowed" = 1 ]; then
-      hearth_forget "$key"
-    fi
+    if [ -n "$key" ] && [ "$hearth_reload_shadowed" = 1 ]; then hearth_forget "$key"; fi
     hearth_lock daemon-reload
     if hearth_reload_due "$mode" "$@"; then
       systemctl daemon-reload
       hearth_step
-      # What systemd holds now, for the check below. Read with list-units: any `systemctl show` here would fix the
-      # unit's UnitFileState in PID 1 before the converge enables it (systemd 252 keeps it until the next reload, so
-      # the drift check would read "disabled"); only a unit that fails the check is asked for its load error.
+      # Not `systemctl show`: PID 1 would keep the UnitFileState it read now after the converge enables the unit.
       hearth_reload_bad=''
       while read -r u l s _; do
         case $u in *.*) ;; *) l=$s ;; esac
-        case $l in bad-setting | error) hearth_reload_bad+="${hearth_reload_bad:+; }$u" ;; esac
+        case $l in bad-setting | error) hearth_reload_bad=1 ;; esac
       done < <(systemctl list-units --all --plain --no-legend -- "$@" 2>/dev/null || true)
       if [ -n "$hearth_reload_bad" ]; then hearth_reload_due "$mode" "$@" || true; fi
     fi
     exec {hearth_lock_fd}>&-
   fi
-  if [ "$mode" != gone ] && [ -n "$hearth_reload_bad" ]; then
-    hearth_die 65 "systemd cannot load $hearth_reload_bad; fix the unit and converge again (a unit with drop-ins that another unit pulls in keeps this state until a daemon-reload)"
-  fi
+  if [ "$mode" != gone ] && [ -n "$hearth_reload_bad" ]; then hearth_die 65 "systemd cannot load $hearth_reload_bad"; fi
 }
 
 # Read-only checks of a SystemdService (drift checks: see the last section).
 # hearth_check_unit UNIT ENABLED ACTIVE [OWN_DROPIN...]: UNIT is not masked, overridden by nobody else, loaded from its files as they are now (NeedDaemonReload
-# no, not loaded from a file hearth's outranks), enabled as ENABLED ("enabled", "disabled", or "-": not hearth's to say) and ACTIVE ("active", "inactive" or "-").
+# no, not shadowed), enabled as ENABLED ("enabled", "disabled", or "-": not hearth's to say) and ACTIVE ("active", "inactive" or "-").
 # Enabled as the converge reads it: `systemctl is-enabled` succeeds (enabled, static, alias, ...).
 hearth_check_unit() {
   local u=$1 k v load='' file='' need='' active='' frag='' dropins='' d o own on=0
@@ -687,7 +661,6 @@ hearth_check_unit() {
   # What overrides the unit by hand: a copy of it under /run, a drop-in in /etc or /run that is not hearth's (OWN...:
   # the drop-ins hearth writes for it), a property set with `systemctl set-property`. Packages' drop-ins under /usr
   # are the host's.
-  # Loaded from another file than the one hearth installed, which outranks it: no daemon-reload since it was written.
   if [ -n "$frag" ] && hearth_fragment_shadowed "$u" "$frag"; then
     hearth_drift "unit $u file" "loaded from /etc/systemd/system/$u" "loaded from $frag (no daemon-reload since)"
   else
