@@ -149,6 +149,10 @@ export function remoteScript(name: string, args: RemoteScriptArgs, opts: pulumi.
                 "",
             ].join("\n"),
         );
+    // The host's sshd hands the command to the login shell as ONE argument, which Linux caps (MAX_ARG_STRLEN): a longer
+    // one would fail on the host with "Argument list too long". `uses` is a fixed-length digest, so its size is known.
+    assertCommandFits(name, "converge", build(args.uses === undefined ? undefined : "0".repeat(64)));
+    if (args.deleteScript !== undefined) assertCommandFits(name, "delete", args.host.wrap(args.deleteScript));
     const create: pulumi.Input<string> =
         args.uses === undefined
             ? build(undefined)
@@ -179,6 +183,19 @@ export function remoteScript(name: string, args: RemoteScriptArgs, opts: pulumi.
         { ...opts, dependsOn: [converge, ...(args.deleteBefore ?? [])] },
     );
     return { converge, lifecycle };
+}
+
+/** Linux's limit for one argument (MAX_ARG_STRLEN, 32 pages of 4 KiB, with its terminating NUL). */
+export const MAX_COMMAND_BYTES = 32 * 4096 - 1;
+
+function assertCommandFits(name: string, what: string, command: string): void {
+    const bytes = Buffer.byteLength(command, "utf8");
+    if (bytes > MAX_COMMAND_BYTES) {
+        throw new Error(
+            `remoteScript ${name}: the ${what} command is ${bytes} bytes; a host runs it as one argument of at most ` +
+                `${MAX_COMMAND_BYTES} bytes (Linux's MAX_ARG_STRLEN). Split the component or move content into files (they travel on stdin).`,
+        );
+    }
 }
 
 /** A converge as remoteScript registered it: what a host's own drift check (components/drift) is derived from. */
