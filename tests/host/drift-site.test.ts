@@ -197,6 +197,11 @@ describeHost("npm run check on a home-like site: clean, then exactly ten drifts,
     it("reports exactly ten drifts made by hand, and changes nothing doing it", async () => {
         const knotc = `knotc -c ${serverLayout("home.arpa").conf}`;
         const gwKey = (await mustExec(gw, "wg show wg-sites public-key")).trim();
+        // The peer's allowed IPs as the interface runs them (a peer's endpoint would roam back on its next keepalive).
+        const gwLine = (await mustExec(rack, "wg show wg-sites allowed-ips")).split("\n").find((l) => l.startsWith(gwKey + "\t"));
+        assert.ok(gwLine, "rack's interface lists gw as a peer");
+        const ips = gwLine!.split("\t")[1].trim().split(/\s+/).sort();
+        const drifted = [...ips, "10.96.0.0/24"].sort();
         const hba = "/etc/postgresql/15/main/pg_hba.conf";
         const drifts: [TestHost, string][] = [
             // 1. a unit edited by hand (and loaded)
@@ -211,8 +216,8 @@ describeHost("npm run check on a home-like site: clean, then exactly ten drifts,
             [rack, `runuser -u postgres -- sed -i '/^host "app" "app" 10\\.231\\./d' ${hba} && runuser -u postgres -- psql -X -q -c 'SELECT pg_reload_conf()' >/dev/null`],
             // 6. the role's password set by hand
             [rack, "runuser -u postgres -- psql -X -q -c \"ALTER ROLE app PASSWORD 'SetByHand0123456789'\""],
-            // 7. a WireGuard peer's endpoint changed
-            [rack, `wg set wg-sites peer ${gwKey} endpoint ${gw.address}:4444`],
+            // 7. a WireGuard peer given one more allowed network
+            [rack, `wg set wg-sites peer ${gwKey} allowed-ips ${drifted.join(",")}`],
             // 8. a container stopped
             [rack, "systemctl stop systemd-nspawn@box.service"],
             // 9. a file inside the container edited (it is idle now: the check reads its tree as the tree's owner)
@@ -232,7 +237,7 @@ describeHost("npm run check on a home-like site: clean, then exactly ten drifts,
             "rack: box-container: /var/lib/machines/box/etc/hostname content: sha256 # -> sha256 #",
             "rack: box-container: unit systemd-nspawn@box.service active: active -> inactive",
             "rack: data-dataset: dataset tank/data compression: lzjb -> gzip",
-            `rack: sites-rack-interface: peer gw (key) endpoint: ${gw.address}:51820 -> ${gw.address}:4444`,
+            `rack: sites-rack-interface: peer gw (key) allowed IPs: ${ips.join(",")} -> ${drifted.join(",")}`,
             "rack: web-converge: /etc/credstore/web.service/token mode: 0600 -> 0644",
             // The unit edit shows twice: its file, and the running instance no longer started from what hearth applied.
             "rack: web-converge: /etc/systemd/system/web.service content: sha256 # -> sha256 #",
