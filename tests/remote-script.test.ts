@@ -1,7 +1,8 @@
 // remoteScript's lifecycle (delete-only) command: it follows connection changes, so its delete always logs in with the host's current connection.
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { Host, remoteScript } from "../components/host";
+import { Host, MAX_COMMAND_BYTES, remoteScript } from "../components/host";
+import { RUNTIME } from "../components/core/runtime";
 import { installMocks, recorded, resetRecorded, settle, TEST_BASTION_KEY, TEST_HOST_KEY } from "./mocks";
 
 const ROTATED_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINiAQcPMiq/LgCVEIcZ+Y24tZdfjllyIFwQES3gfZQrT rotated";
@@ -70,5 +71,24 @@ describe("remoteScript lifecycle command", () => {
         assert.match(c.proxy.privateKey, /\nthree\n/);
         assert.deepEqual(c, converge.inputs.connection, "the delete logs in exactly as the converge does");
         assert.equal(life.inputs.delete, after.wrap("rm -f /etc/svc"), "the delete runs under the current user's sudo wrapping");
+    });
+
+    it("refuses, before registering anything, a converge or delete command longer than one argument may be on a host", async () => {
+        const host = new Host({ name: "box", address: "10.0.0.1", privateKey: key("one"), hostKey: TEST_HOST_KEY });
+        const big = RUNTIME + "\n: '" + "x".repeat(MAX_COMMAND_BYTES - RUNTIME.length) + "'";
+        assert.throws(
+            () => remoteScript("big-converge", { host, script: big, hash: "c".repeat(64) }, {}),
+            /remoteScript big-converge: the converge command is \d+ bytes; a host runs it as one argument of at most 131071 bytes/,
+        );
+        assert.throws(
+            () => remoteScript("big-delete", { host, script: "true", deleteScript: big, hash: "c".repeat(64) }, {}),
+            /remoteScript big-delete: the delete command is \d+ bytes/,
+        );
+        await settle();
+        assert.deepEqual(recorded.filter((r) => r.name.startsWith("big-")).map((r) => r.name), []);
+        // A script with the runtime and a component's usual body fits.
+        remoteScript("usual-converge", { host, script: RUNTIME + "\n" + "hearth_say ok\n".repeat(500), hash: "c".repeat(64) }, {});
+        await settle();
+        assert.ok(recorded.some((r) => r.name === "usual-converge"));
     });
 });
