@@ -151,11 +151,12 @@ export function remoteScript(name: string, args: RemoteScriptArgs, opts: pulumi.
         );
     // The host's sshd hands the command to the login shell as ONE argument, which Linux caps (MAX_ARG_STRLEN): a longer
     // one would fail on the host with "Argument list too long". `uses` is a fixed-length digest, so its size is known.
-    assertCommandFits(name, "converge", build(args.uses === undefined ? undefined : "0".repeat(64)));
-    if (args.deleteScript !== undefined) assertCommandFits(name, "delete", args.host.wrap(args.deleteScript));
+    // Without `uses` the command measured is the one registered.
+    const measured = fitting(name, "converge", build(args.uses === undefined ? undefined : "0".repeat(64)));
+    const del = args.deleteScript === undefined ? undefined : fitting(name, "delete", args.host.wrap(args.deleteScript));
     const create: pulumi.Input<string> =
         args.uses === undefined
-            ? build(undefined)
+            ? measured
             : pulumi.output(args.uses).apply((u) => {
                   if (!/^[0-9a-f]{64}$/.test(u)) throw new Error(`remoteScript ${name}: uses must be a sha256 hex digest`);
                   return build(u);
@@ -172,12 +173,12 @@ export function remoteScript(name: string, args: RemoteScriptArgs, opts: pulumi.
         opts,
     );
     registerConverge(args.host, { name, create, ...(args.stdin !== undefined ? { stdin: args.stdin } : {}) });
-    if (args.deleteScript === undefined) return { converge };
+    if (del === undefined) return { converge };
     const lifecycle = new command.remote.Command(
         `${name}-lifecycle`,
         {
             connection: args.host.connection,
-            delete: args.host.wrap(args.deleteScript),
+            delete: del,
             addPreviousOutputInEnv: false,
         },
         { ...opts, dependsOn: [converge, ...(args.deleteBefore ?? [])] },
@@ -188,7 +189,8 @@ export function remoteScript(name: string, args: RemoteScriptArgs, opts: pulumi.
 /** Linux's limit for one argument (MAX_ARG_STRLEN, 32 pages of 4 KiB, with its terminating NUL). */
 export const MAX_COMMAND_BYTES = 32 * 4096 - 1;
 
-function assertCommandFits(name: string, what: string, command: string): void {
+/** `command`, when it fits in one argument on a host; else an error naming the resource and both sizes. */
+function fitting(name: string, what: string, command: string): string {
     const bytes = Buffer.byteLength(command, "utf8");
     if (bytes > MAX_COMMAND_BYTES) {
         throw new Error(
@@ -196,6 +198,7 @@ function assertCommandFits(name: string, what: string, command: string): void {
                 `${MAX_COMMAND_BYTES} bytes (Linux's MAX_ARG_STRLEN). Split the component or move content into files (they travel on stdin).`,
         );
     }
+    return command;
 }
 
 /** A converge as remoteScript registered it: what a host's own drift check (components/drift) is derived from. */

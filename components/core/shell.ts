@@ -88,13 +88,6 @@ function runtimeMatches(patterns: readonly RegExp[]): boolean {
     return m;
 }
 
-let unquotedRuntime: string | undefined;
-
-/** The runtime's quoted text unquoted (the runtime itself: made the way `unquote` makes it). */
-function runtimeUnquoted(): string {
-    return (unquotedRuntime ??= runtimeQuoted().replace(/'"'"'/g, "'"));
-}
-
 /** A file a component wants on a host. Its body travels over stdin, never inside the script. */
 export interface RenderedFile {
     /** Absolute path on the host. */
@@ -294,10 +287,11 @@ export function countSecretFrames(script: string): number {
 export function unquote(word: string): string {
     if (!(word.startsWith("'") && word.endsWith("'"))) return word;
     const inner = word.slice(1, -1);
-    // A quoted script: the runtime's quoted lines are the runtime (no `'"'"'` spans a line break).
+    // A quoted script: the runtime's quoted lines are the runtime (no `'"'"'` spans a line break, and unquoting undoes
+    // quoting exactly: every `'` of a quoted text starts a `'"'"'`).
     const at = runtimeAt(inner, runtimeQuoted());
     if (at === undefined) return inner.replace(/'"'"'/g, "'");
-    return detached(inner.slice(0, at).replace(/'"'"'/g, "'")) + runtimeUnquoted() + detached(inner.slice(at + runtimeQuoted().length).replace(/'"'"'/g, "'"));
+    return detached(inner.slice(0, at).replace(/'"'"'/g, "'")) + RUNTIME + detached(inner.slice(at + runtimeQuoted().length).replace(/'"'"'/g, "'"));
 }
 
 // ---- the command line a host runs: one wrap/unwrap pair ---------------------------------------------------------
