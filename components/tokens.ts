@@ -8,6 +8,11 @@ export const ZONE_TYPE = "hearth:dns:Zone";
 export const FILE_TYPE = "hearth:files:File";
 export const PACKAGES_TYPE = "hearth:apt:Packages";
 export const DRIFT_TIMER_TYPE = "hearth:check:DriftTimer";
+export const FIREWALL_TYPE = "hearth:host:Firewall";
+export const ACCOUNTS_TYPE = "hearth:host:Accounts";
+export const UPGRADES_TYPE = "hearth:host:Upgrades";
+export const TUNING_TYPE = "hearth:host:Tuning";
+export const BASELINE_TYPE = "hearth:host:Baseline";
 
 /** The @pulumi/command resource every component converges a host with. */
 export const REMOTE_COMMAND_TYPE = "command:remote:Command";

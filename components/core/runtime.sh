@@ -2663,3 +2663,7 @@ hearth_check_verdict() {
   printf 'hearth: drift check: %s difference(s), %s resource(s) not checked to the end\n' "$drift" "$errors"
   return 1
 }
+# ==== guarded changes and the firewall (HostFirewall): hearth_guard_*, hearth_firewall_* ====
+# ==== accounts and SSH keys (HostAccounts): hearth_account_*, hearth_keys_* ====
+# ==== upgrades and the reboot window (HostUpgrades): hearth_upgrades_*, hearth_reboot_* ====
+# ==== kernel tuning, time, names (HostTuning): hearth_sysctl_*, hearth_tuning_* ====

@@ -18,7 +18,10 @@ export const BASE_PACKAGES: readonly string[] = [
  * packages and everything below it: adding a package to the last set rebuilds that set only (seconds: a download
  * from the apt mirror and a dpkg run, see ensureLayer and harness.ts), a new feature's packages are a new set at the end.
  */
-export const LAYERS: readonly (readonly string[])[] = [];
+export const LAYERS: readonly (readonly string[])[] = [
+    // the host baseline (issue 20): the firewall, unattended security upgrades
+    ["nftables", "unattended-upgrades"],
+];
 
 export const IMAGE_SCRIPT = path.join(__dirname, "image.sh");
 
