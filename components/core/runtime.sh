@@ -2664,6 +2664,121 @@ hearth_check_verdict() {
   return 1
 }
 # ==== guarded changes and the firewall (HostFirewall): hearth_guard_*, hearth_firewall_* ====
+# --- guarded changes: commit-confirm for any change that can cut hearth's own way in (firewall, SSH keys) -------
+# A guarded change is armed BEFORE the change and confirmed by a FRESH SSH connection after it:
+#   hearth_guard_arm NAME SECONDS RESTORE_FILE
+#     RESTORE_FILE: a bash script the caller wrote first, a regular file owned by root with no group or other bits
+#     (mode 0600/0700), below directories root alone can change (e.g. /var/lib/hearth/guard/NAME/restore.sh). Arms a
+#     transient systemd timer, hearth-guard-NAME.timer, that runs `/bin/bash RESTORE_FILE` after SECONDS (1..3600)
+#     unless the guard is confirmed first, and records the pending guard (a random token, when armed, the deadline)
+#     in /run/hearth/guard/NAME (root-only). Re-arming a pending guard replaces it (new timer, new deadline) and
+#     forgets an earlier "fired". A step.
+#   hearth_guard_confirm NAME
+#     0: the guard was pending and had not fired; it is no longer pending and the restore will never run.
+#     2: the restore already ran (it prints when, the deadline and the restore's exit status): the change is undone.
+#     1: nothing pending, nothing fired (never armed, confirmed already, or the host rebooted: /run is cleared).
+#   hearth_guard_state NAME: prints pending, fired or none; reads only (for checks).
+# Why it is crash-safe: the record in /run/hearth/guard/NAME decides, the timer only triggers. Arming, confirming
+# and firing each hold the guard's lock (flock on /run/hearth/guard/NAME/lock) for their whole run, so they never
+# interleave. Arming starts the timer first and writes the pending record (carrying the new token) after it: killed
+# between the two, the timer fires on a record that is not its own and does nothing, and the caller (which changes
+# things only after arm returned) changed nothing. The fire (hearth_guard_fire_script, run by the timer's service)
+# restores only while the pending record holds its token, and writes "fired" before it clears "pending". Confirming
+# clears "pending" first and stops the timer after: killed between, the late timer finds nothing pending. So a
+# restore never runs after a confirm, and an armed, unconfirmed change is always restored at its deadline.
+# A reboot clears /run: whatever loads at boot must be the last confirmed state (callers install boot files only
+# after a confirm).
+hearth_guard_dir=/run/hearth/guard
+hearth_guard_name() {
+  [[ $1 =~ ^[a-z0-9][a-z0-9_-]{0,47}$ ]] || hearth_die 70 "bad guard name: '$1' (lowercase letters, digits, _ and -, at most 48)"
+}
+
+# The timer's service runs this (arguments NAME TOKEN RESTORE_FILE); it is written beside the records.
+hearth_guard_fire_script() {
+  cat <<'FIRE'
+set -u
+d=/run/hearth/guard/$1
+exec 9>>"$d/lock" || exit 1
+flock 9 || exit 1
+read -r tok armed deadline <"$d/pending" 2>/dev/null || exit 0
+[ "$tok" = "$2" ] || exit 0
+timeout 300 /bin/bash "$3"
+rc=$?
+printf '%s %s %s %s\n' "$(date +%s)" "$rc" "$armed" "$deadline" >"$d/fired.new" && mv -f -T "$d/fired.new" "$d/fired"
+rm -f "$d/pending"
+FIRE
+}
+
+hearth_guard_fd=
+hearth_guard_lock() {
+  hearth_dir "$hearth_guard_dir/$1" 0700
+  exec {hearth_guard_fd}>>"$hearth_guard_dir/$1/lock"
+  flock -w 600 "$hearth_guard_fd" || hearth_die 75 "guard $1: its lock is held by something else for 10 minutes"
+}
+hearth_guard_unlock() { exec {hearth_guard_fd}>&-; }
+
+hearth_guard_arm() {
+  local name=$1 secs=$2 restore=$3 d tok now st
+  hearth_guard_name "$name"
+  if ! [[ $secs =~ ^[1-9][0-9]{0,3}$ ]] || [ "$secs" -gt 3600 ]; then hearth_die 70 "guard $name: bad window '$secs' (whole seconds, 1..3600)"; fi
+  [[ $restore =~ ^/[A-Za-z0-9._/-]+$ ]] || hearth_die 70 "guard $name: bad restore path '$restore'"
+  hearth_dir "$(hearth_parent "$restore")"
+  if [ ! -f "$restore" ] || [ -L "$restore" ]; then hearth_die 70 "guard $name: the restore $restore is not a regular file"; fi
+  st=$(stat -c '%u %a' -- "$restore")
+  if [ "${st%% *}" != 0 ] || (((8#${st#* } & 8#077) != 0)); then hearth_die 65 "guard $name: the restore $restore must be root's alone (owner root, no group or other bits)"; fi
+  d=$hearth_guard_dir/$name
+  hearth_guard_lock "$name"
+  systemctl stop "hearth-guard-$name.timer" "hearth-guard-$name.service" 2>/dev/null || true
+  systemctl reset-failed "hearth-guard-$name.timer" "hearth-guard-$name.service" 2>/dev/null || true
+  hearth_step
+  hearth_remove "$d/fired"
+  hearth_tmp_in "$d"
+  hearth_guard_fire_script >"$hearth_tmp"
+  hearth_put "$hearth_tmp" "$d/fire" 0600 root root
+  tok=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+  now=$(date +%s)
+  systemd-run --quiet --collect --unit="hearth-guard-$name" --description="hearth: undo the unconfirmed change $name" \
+    --on-active="${secs}s" --timer-property=AccuracySec=1s \
+    /bin/bash "$d/fire" "$name" "$tok" "$restore" >/dev/null
+  hearth_step
+  hearth_tmp_in "$d"
+  printf '%s %s %s\n' "$tok" "$now" "$((now + secs))" >"$hearth_tmp"
+  mv -f -T -- "$hearth_tmp" "$d/pending"
+  hearth_step
+  hearth_guard_unlock
+  hearth_say "guard $name armed: the change is undone at $(date -u -d "@$((now + secs))" '+%F %T UTC') unless a fresh connection confirms it"
+}
+
+hearth_guard_confirm() {
+  local name=$1 d at rc armed deadline
+  hearth_guard_name "$name"
+  d=$hearth_guard_dir/$name
+  [ -d "$d" ] || return 1
+  hearth_guard_lock "$name"
+  if [ -f "$d/pending" ]; then
+    rm -f -- "$d/pending"
+    hearth_step
+    systemctl stop "hearth-guard-$name.timer" 2>/dev/null || true
+    hearth_step
+    hearth_guard_unlock
+    return 0
+  fi
+  if [ -f "$d/fired" ]; then
+    read -r at rc armed deadline <"$d/fired" || true
+    hearth_guard_unlock
+    printf 'guard %s fired at %s (armed at %s, deadline %s; the restore exited %s)\n' "$name" \
+      "$(date -u -d "@${at:-0}" '+%F %T UTC')" "$(date -u -d "@${armed:-0}" '+%F %T UTC')" "$(date -u -d "@${deadline:-0}" '+%F %T UTC')" "${rc:-?}"
+    return 2
+  fi
+  hearth_guard_unlock
+  return 1
+}
+
+hearth_guard_state() {
+  hearth_guard_name "$1"
+  local d=$hearth_guard_dir/$1
+  if [ -f "$d/pending" ]; then echo pending; elif [ -f "$d/fired" ]; then echo fired; else echo none; fi
+}
 # ==== accounts and SSH keys (HostAccounts): hearth_account_*, hearth_keys_* ====
 # ==== upgrades and the reboot window (HostUpgrades): hearth_upgrades_*, hearth_reboot_* ====
 # ==== kernel tuning, time, names (HostTuning): hearth_sysctl_*, hearth_tuning_* ====
