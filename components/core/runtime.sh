@@ -2782,3 +2782,277 @@ hearth_guard_state() {
 # ==== accounts and SSH keys (HostAccounts): hearth_account_*, hearth_keys_* ====
 # ==== upgrades and the reboot window (HostUpgrades): hearth_upgrades_*, hearth_reboot_* ====
 # ==== kernel tuning, time, names (HostTuning): hearth_sysctl_*, hearth_tuning_* ====
+# Records: tuning/owner (the resource that tunes this host), tuning/sysctl/<key> ("=" and the value the key had before
+# hearth first set it, what it gets back once no longer declared), tuning/hostname ("=" and the hostname before hearth
+# first set it), tuning/timesync (the digest of the time-server drop-in systemd-timesyncd was last restarted with).
+
+# hearth_sysctl_at KEY: sets hearth_sysctl_file to KEY's file below /proc/sys (dots become slashes).
+hearth_sysctl_file=
+hearth_sysctl_at() {
+  if ! [[ $1 =~ ^[a-z][a-z0-9_]*(\.[a-z0-9_][a-z0-9_-]*)+$ ]]; then hearth_die 70 "bad sysctl name: $1"; fi
+  hearth_sysctl_file=/proc/sys/${1//.//}
+}
+
+# hearth_sysctl_live KEY: sets hearth_sysctl_value to KEY's live value with its whitespace as single spaces (the kernel
+# separates a list with tabs); fails when this kernel has no such key.
+hearth_sysctl_value=
+hearth_sysctl_live() {
+  local parts=()
+  hearth_sysctl_at "$1"
+  if [ ! -f "$hearth_sysctl_file" ]; then return 1; fi
+  read -r -d '' -a parts <"$hearth_sysctl_file" || true
+  hearth_sysctl_value=${parts[*]}
+}
+
+# hearth_sysctl_write KEY VALUE: writes VALUE to KEY's live setting (a step), then reads it back: dies when the kernel
+# refuses it or reads back something else (a value must be written as the kernel prints it, or every run would write it).
+hearth_sysctl_write() {
+  local err
+  if ! err=$({ printf '%s\n' "$2" >"$hearth_sysctl_file"; } 2>&1); then hearth_die 65 "sysctl $1=$2: the kernel refused it (${err##*: })"; fi
+  hearth_step
+  hearth_changed=$((hearth_changed + 1))
+  hearth_sysctl_live "$1" || hearth_die 65 "sysctl $1 is gone from this kernel"
+  if [ "$hearth_sysctl_value" != "$2" ]; then hearth_die 65 "sysctl $1=$2: the kernel reads it back as '$hearth_sysctl_value': write the value as the kernel prints it"; fi
+}
+
+# hearth_sysctl_ready KEY VALUE...: every KEY exists on this kernel and can be written here, and a congestion control is
+# one the kernel offers (its module loaded first where modules exist; a network namespace other than the host's may only
+# choose from tcp_allowed_congestion_control). Dies naming the first that is not, before anything is written.
+hearth_sysctl_ready() {
+  local offer allowed
+  while [ "$#" -gt 1 ]; do
+    hearth_sysctl_at "$1"
+    if [ ! -f "$hearth_sysctl_file" ]; then hearth_die 65 "sysctl $1: this kernel has no such setting ($hearth_sysctl_file is missing)"; fi
+    if [ ! -r "$hearth_sysctl_file" ]; then hearth_die 65 "sysctl $1: it can only be written (an action, not a setting hearth can compare)"; fi
+    if [ ! -w "$hearth_sysctl_file" ]; then hearth_die 65 "sysctl $1: cannot be set here ($hearth_sysctl_file is read-only; inside a container only the network namespace's settings are writable)"; fi
+    if [ "$1" = net.ipv4.tcp_congestion_control ]; then
+      offer=$(</proc/sys/net/ipv4/tcp_available_congestion_control)
+      if [[ " $offer " != *" $2 "* ]] && command -v modprobe >/dev/null && modprobe -q "tcp_$2" 2>/dev/null; then
+        hearth_step
+        offer=$(</proc/sys/net/ipv4/tcp_available_congestion_control)
+      fi
+      if [[ " $offer " != *" $2 "* ]]; then hearth_die 65 "sysctl $1=$2: this kernel offers only: $offer"; fi
+      allowed=$(</proc/sys/net/ipv4/tcp_allowed_congestion_control)
+      if [[ " $allowed " != *" $2 "* ]] && systemd-detect-virt --container --quiet 2>/dev/null; then
+        hearth_die 65 "sysctl $1=$2: a container's network namespace may only choose from tcp_allowed_congestion_control: $allowed"
+      fi
+    fi
+    shift 2
+  done
+}
+
+# hearth_sysctl_apply KEY VALUE...: records each KEY's live value the first time (before anything is written to it),
+# then writes VALUE where the live value differs.
+hearth_sysctl_apply() {
+  while [ "$#" -gt 1 ]; do
+    hearth_sysctl_live "$1" || hearth_die 65 "sysctl $1: this kernel has no such setting"
+    if [ -z "$(hearth_applied "tuning/sysctl/$1")" ]; then hearth_record "tuning/sysctl/$1" "=$hearth_sysctl_value"; fi
+    if [ "$hearth_sysctl_value" != "$2" ]; then
+      hearth_say "setting sysctl $1 = $2 (was $hearth_sysctl_value)"
+      hearth_sysctl_write "$1" "$2"
+    fi
+    shift 2
+  done
+}
+
+# hearth_sysctl_release [KEY...]: every key hearth set that is not among KEY gets back the value it had before hearth
+# first set it, then its record goes (a run killed in between finds the value back and only forgets it).
+hearth_sysctl_release() {
+  local f k orig keep=" $* "
+  for f in /var/lib/hearth/applied/tuning/sysctl/*; do
+    if [ ! -f "$f" ] || [ -L "$f" ]; then continue; fi
+    k=${f##*/}
+    case $keep in *" $k "*) continue ;; esac
+    orig=$(hearth_applied "tuning/sysctl/$k")
+    orig=${orig#=}
+    if ! hearth_sysctl_live "$k"; then
+      hearth_say "sysctl $k is gone from this kernel: nothing to put back"
+    elif [ "$hearth_sysctl_value" != "$orig" ]; then
+      hearth_say "putting back sysctl $k = $orig (hearth set it to $hearth_sysctl_value)"
+      hearth_sysctl_write "$k" "$orig"
+    fi
+    hearth_forget "tuning/sysctl/$k"
+  done
+}
+
+# hearth_tuning_claim FILE...: this resource may tune the host: the owner recorded is this resource (or none yet, and
+# each FILE that exists carries this resource's mark; a file or link hearth did not write is refused, never followed).
+hearth_tuning_claim() {
+  local found p
+  found=$(hearth_applied tuning/owner)
+  if [ -n "$found" ]; then
+    hearth_claim "the tuning of this host (sysctls, time servers, hostname, /etc/hosts block)" "$found"
+    return 0
+  fi
+  for p in "$@"; do
+    if [ ! -e "$p" ] && [ ! -L "$p" ]; then continue; fi
+    found=$(hearth_file_owner "$p")
+    if [ -z "$found" ]; then hearth_die 65 "$p exists and hearth did not write it: move its settings into HostTuning and remove it"; fi
+    hearth_claim "$p" "$found"
+  done
+}
+
+# hearth_tuning_timesync DROPIN: systemd-timesyncd is enabled and was restarted with DROPIN as it is now (its digest is
+# recorded after the restart). Inside a container timesyncd does not start (ConditionVirtualization=!container): the
+# restart is skipped by systemd and succeeds.
+hearth_tuning_timesync() {
+  local d
+  d=$(hearth_digest "$1")
+  if ! systemctl is-enabled --quiet systemd-timesyncd.service 2>/dev/null; then
+    systemctl enable --quiet systemd-timesyncd.service
+    hearth_step
+  fi
+  if [ "$(hearth_applied tuning/timesync)" != "$d" ]; then
+    systemctl restart systemd-timesyncd.service
+    hearth_step
+    hearth_record tuning/timesync "$d"
+  fi
+}
+
+# hearth_tuning_timesync_off DROPIN: DROPIN (when this resource's) is removed and timesyncd restarted without it.
+hearth_tuning_timesync_off() {
+  if hearth_mine "$(hearth_file_owner "$1")"; then hearth_remove "$1"; fi
+  if [ -n "$(hearth_applied tuning/timesync)" ]; then
+    if hearth_unit_file_exists systemd-timesyncd.service; then
+      systemctl try-restart systemd-timesyncd.service
+      hearth_step
+    fi
+    hearth_forget tuning/timesync
+  fi
+}
+
+# hearth_tuning_name_put NAME: /etc/hostname holds NAME (written to a random temp name in /etc, renamed over it) and the
+# live hostname is NAME.
+hearth_tuning_name_put() {
+  hearth_dir /etc
+  hearth_tmp_in /etc
+  printf '%s\n' "$1" >"$hearth_tmp"
+  hearth_put "$hearth_tmp" /etc/hostname 0644 root root
+  if [ "$(</proc/sys/kernel/hostname)" != "$1" ]; then
+    hostname "$1"
+    hearth_step
+    hearth_say "set the live hostname to $1"
+  fi
+}
+
+# hearth_tuning_hostname NAME: the hostname is NAME; the one before is recorded the first time.
+hearth_tuning_hostname() {
+  local orig=
+  if [ -z "$(hearth_applied tuning/hostname)" ]; then
+    if [ -f /etc/hostname ] && [ ! -L /etc/hostname ]; then read -r orig </etc/hostname || true; fi
+    hearth_record tuning/hostname "=${orig:-$(</proc/sys/kernel/hostname)}"
+  fi
+  hearth_tuning_name_put "$1"
+}
+
+# hearth_tuning_hostname_release: the hostname hearth found before it first set one is put back, then forgotten.
+hearth_tuning_hostname_release() {
+  local orig
+  orig=$(hearth_applied tuning/hostname)
+  if [ -z "$orig" ]; then return 0; fi
+  hearth_tuning_name_put "${orig#=}"
+  hearth_forget tuning/hostname
+}
+
+hearth_tuning_hosts_begin='# hearth-hosts: begin (managed by hearth: lines up to the end marker are rewritten)'
+hearth_tuning_hosts_end='# hearth-hosts: end'
+
+# hearth_tuning_hosts_ready: /etc/hosts is a regular file (or absent) with hearth's marker lines in pairs.
+hearth_tuning_hosts_ready() {
+  local line in=0
+  if [ -L /etc/hosts ]; then hearth_die 65 "refusing /etc/hosts: it is a link (to $(readlink -- /etc/hosts)), not a file"; fi
+  if [ ! -e /etc/hosts ]; then return 0; fi
+  if [ ! -f /etc/hosts ]; then hearth_die 65 "refusing /etc/hosts: it is not a regular file"; fi
+  while IFS= read -r line || [ -n "$line" ]; do
+    case $line in
+      "$hearth_tuning_hosts_begin") if [ "$in" = 1 ]; then break; fi; in=1 ;;
+      "$hearth_tuning_hosts_end")
+        if [ "$in" = 0 ]; then
+          in=2
+          break
+        fi
+        in=0
+        ;;
+    esac
+  done </etc/hosts
+  if [ "$in" != 0 ]; then hearth_die 65 "/etc/hosts has hearth's marker lines out of pairs: repair the block by hand (each begin line needs one end line)"; fi
+}
+
+# hearth_tuning_hosts BLOCK: /etc/hosts holds BLOCK's lines between hearth's marker lines where a block was (else at the
+# end; an empty BLOCK: no block), every other line as it was. Written to a random temp name in /etc and renamed over it,
+# keeping the file's mode and owner.
+hearth_tuning_hosts() {
+  local line in=0 placed=0 st='644 root root'
+  hearth_tuning_hosts_ready
+  if [ -z "$1" ] && ! { [ -f /etc/hosts ] && grep -qxF -- "$hearth_tuning_hosts_begin" /etc/hosts; }; then return 0; fi
+  hearth_dir /etc
+  hearth_tmp_in /etc
+  {
+    if [ -f /etc/hosts ]; then
+      while IFS= read -r line || [ -n "$line" ]; do
+        if [ "$line" = "$hearth_tuning_hosts_begin" ]; then
+          in=1
+          if [ -n "$1" ] && [ "$placed" = 0 ]; then printf '%s\n%s\n%s\n' "$hearth_tuning_hosts_begin" "$1" "$hearth_tuning_hosts_end"; fi
+          placed=1
+        elif [ "$in" = 1 ]; then
+          if [ "$line" = "$hearth_tuning_hosts_end" ]; then in=0; fi
+        else
+          printf '%s\n' "$line"
+        fi
+      done </etc/hosts
+    fi
+    if [ -n "$1" ] && [ "$placed" = 0 ]; then printf '%s\n%s\n%s\n' "$hearth_tuning_hosts_begin" "$1" "$hearth_tuning_hosts_end"; fi
+  } >"$hearth_tmp"
+  if [ -f /etc/hosts ]; then st=$(stat -c '%a %U %G' -- /etc/hosts); fi
+  read -r -a st <<<"$st"
+  hearth_put "$hearth_tmp" /etc/hosts "${st[0]}" "${st[1]}" "${st[2]}"
+}
+
+# hearth_sysctl_check_live KEY VALUE: KEY's live value is VALUE.
+hearth_sysctl_check_live() {
+  if ! hearth_sysctl_live "$1"; then
+    hearth_drift "sysctl $1" "$2" "no such setting on this kernel"
+  elif [ "$hearth_sysctl_value" != "$2" ]; then
+    hearth_drift "sysctl $1" "$2" "$hearth_sysctl_value"
+  fi
+}
+
+# hearth_tuning_check_hostname NAME: the live hostname and /etc/hostname are NAME.
+hearth_tuning_check_hostname() {
+  local found=
+  found=$(</proc/sys/kernel/hostname)
+  if [ "$found" != "$1" ]; then hearth_drift "live hostname" "$1" "$found"; fi
+  hearth_check_root_path /etc/hostname || return 0
+  if [ -L /etc/hostname ]; then
+    found="a link"
+  elif [ -f /etc/hostname ]; then
+    found=$(head -c 300 /etc/hostname)
+  else
+    found=absent
+  fi
+  if [ "$found" != "$1" ]; then hearth_drift /etc/hostname "$1" "$found"; fi
+}
+
+# hearth_tuning_check_hosts SHA256|none: the lines of hearth's block in /etc/hosts have that SHA-256 (none: no block).
+hearth_tuning_check_hosts() {
+  local found
+  hearth_check_root_path /etc/hosts || return 0
+  if [ -L /etc/hosts ] || [ ! -f /etc/hosts ]; then
+    hearth_drift /etc/hosts "a regular file" "a link, or not a file"
+    return 0
+  fi
+  if ! grep -qxF -- "$hearth_tuning_hosts_begin" /etc/hosts; then
+    found=none
+  else
+    found=$(awk -v b="$hearth_tuning_hosts_begin" -v e="$hearth_tuning_hosts_end" '$0 == b { on = 1; next } $0 == e { on = 0 } on' /etc/hosts | sha256sum)
+    found=${found%% *}
+  fi
+  if [ "$found" != "$1" ]; then hearth_drift "/etc/hosts block" "${1:0:12}" "${found:0:12}"; fi
+}
+
+# hearth_tuning_check_timesync: systemd-timesyncd is enabled.
+hearth_tuning_check_timesync() {
+  local found
+  found=$(systemctl is-enabled systemd-timesyncd.service 2>/dev/null) || true
+  if [ "$found" != enabled ]; then hearth_drift "systemd-timesyncd" enabled "${found:-not installed}"; fi
+}
