@@ -2780,6 +2780,258 @@ hearth_guard_state() {
   if [ -f "$d/pending" ]; then echo pending; elif [ -f "$d/fired" ]; then echo fired; else echo none; fi
 }
 # ==== accounts and SSH keys (HostAccounts): hearth_account_*, hearth_keys_* ====
+# HostAccounts owns, per host: the keys files below /etc/ssh/hearth/authorized_keys (root's, 0644, read by sshd as the
+# user, editable by nobody else), the sshd drop-in that makes every account but root read only those, the sudoers files
+# /etc/sudoers.d/hearth-<user>, and the accounts it declared (applied accounts/users). A user no longer declared keeps
+# its account and home, loses its keys and sudo, and is locked (expired): nothing is ever deleted.
+# The deploy login (drop-in, the deploy account's keys and sudoers) changes under the guard "accounts": the known-good
+# files are kept in /var/lib/hearth/accounts (good/, restore.sh) before the guard is armed, and a fresh login as the
+# deploy account confirms (hearth_keys_confirm); an unconfirmed change is restored when the guard fires.
+hearth_keys_state=/var/lib/hearth/accounts
+
+# hearth_account_can USER SHELL SYSTEM GROUP...: what USER needs is on the host (the shell, the groups), and an existing
+# USER is one hearth may take (a system account, UID below 1000, only as the deploy account). Reads only.
+hearth_account_can() {
+  local user=$1 shell=$2 system=$3 g uid
+  shift 3
+  if [ ! -f "$shell" ] || [ ! -x "$shell" ]; then hearth_die 65 "the shell $shell of $user is not installed on this host"; fi
+  for g in "$@"; do getent group "$g" >/dev/null || hearth_die 65 "the group $g of $user does not exist on this host (create it first, e.g. by installing its package)"; done
+  uid=$(getent passwd "$user" | cut -d: -f3) || true
+  if [ -n "$uid" ] && [ "$system" = 0 ] && [ "$uid" -lt 1000 ]; then
+    hearth_die 65 "$user exists as a system account (UID $uid): a human user of HostAccounts is never a system account"
+  fi
+}
+
+# hearth_keys_claim PATH...: each PATH that exists carries this resource's mark (or an alias's); dies otherwise.
+hearth_keys_claim() {
+  local p
+  for p in "$@"; do
+    if [ -e "$p" ] || [ -L "$p" ]; then hearth_claim "$p" "$(hearth_file_owner "$p")"; fi
+  done
+}
+
+# hearth_account_manage USER...: adds the declared users to the ones hearth manages (applied accounts/users).
+hearth_account_manage() {
+  local -a have
+  local u all
+  read -r -a have <<<"$(hearth_applied accounts/users)"
+  all=" ${have[*]} "
+  for u in "$@"; do case $all in *" $u "*) ;; *) have+=("$u") ;; esac; done
+  hearth_record accounts/users "${have[*]}"
+}
+
+# hearth_account_ensure USER SHELL SYSTEM GROUP...: USER exists (created with a home and its own group; a system
+# account when SYSTEM is 1), has SHELL, is in each GROUP and is not locked (expired).
+hearth_account_ensure() {
+  local user=$1 shell=$2 system=$3 g have
+  shift 3
+  if ! getent passwd "$user" >/dev/null; then
+    if [ "$system" = 1 ]; then
+      useradd --system --create-home --user-group --shell "$shell" -- "$user"
+    else
+      useradd --create-home --user-group --shell "$shell" -- "$user"
+    fi
+    hearth_step
+    hearth_say "created the account $user"
+  fi
+  if [ "$(getent passwd "$user" | cut -d: -f7)" != "$shell" ]; then
+    usermod --shell "$shell" -- "$user"
+    hearth_step
+  fi
+  have=" $(id -nG -- "$user") "
+  for g in "$@"; do
+    case $have in *" $g "*) ;; *)
+      usermod -a -G "$g" -- "$user"
+      hearth_step
+      ;;
+    esac
+  done
+  if [ -n "$(getent shadow "$user" | cut -d: -f8)" ]; then
+    usermod --expiredate '' -- "$user"
+    hearth_step
+    hearth_say "unlocked the account $user"
+  fi
+}
+
+# hearth_account_sudoers USER: /etc/sudoers.d/hearth-USER lets USER run anything as root without a password or a TTY;
+# the file is checked with visudo -cf before it is renamed into place (a temp name with a dot, which sudo never reads).
+hearth_account_sudoers() {
+  hearth_dir /etc/sudoers.d
+  hearth_tmp_in /etc/sudoers.d
+  printf '%s\n' "# hearth-owner: $hearth_owner" "$1 ALL=(ALL:ALL) NOPASSWD: ALL" "Defaults:$1 !requiretty" >"$hearth_tmp"
+  chmod 0440 "$hearth_tmp"
+  visudo -cqf "$hearth_tmp" >/dev/null 2>&1 || hearth_die 65 "the sudoers file for $1 does not pass visudo -c"
+  hearth_put "$hearth_tmp" "/etc/sudoers.d/hearth-$1" 0440 root root
+}
+
+# hearth_keys_snapshot PATH...: keeps PATH... as they are now (the known-good deploy login) in good/ and writes
+# restore.sh, which puts them back (a missing one is removed) and reloads sshd: what the guard runs when it fires.
+hearth_keys_snapshot() {
+  local d=$hearth_keys_state i=0 p
+  hearth_dir "$d/good" 0700
+  hearth_tmp_in "$d"
+  echo 'set -u' >"$hearth_tmp"
+  for p in "$@"; do
+    i=$((i + 1))
+    rm -f -- "$d/good/$i"
+    if [ -f "$p" ] && [ ! -L "$p" ]; then
+      cp -p -- "$p" "$d/good/$i"
+      printf 'cp -p -- %q %q && mv -f -T -- %q %q\n' "$d/good/$i" "$p.hearth-restore" "$p.hearth-restore" "$p" >>"$hearth_tmp"
+    else
+      printf 'rm -f -- %q\n' "$p" >>"$hearth_tmp"
+    fi
+    hearth_step
+  done
+  echo 'systemctl reload ssh.service' >>"$hearth_tmp"
+  hearth_put "$hearth_tmp" "$d/restore.sh" 0600 root root
+}
+
+# hearth_keys_guard SECONDS DIGEST PATH...: before the deploy login's files PATH... change to DIGEST (or while a change
+# of them waits for its confirm, or was never made live), keeps the known-good ones (unless a change is pending: then
+# the kept ones are still the known-good) and arms the guard for SECONDS. Nothing to do when they are DIGEST and live.
+hearth_keys_guard() {
+  local secs=$1 want=$2 state
+  shift 2
+  state=$(hearth_guard_state accounts)
+  if [ "$state" != pending ] && [ "$(hearth_digest "$@")" = "$want" ] && [ "$(hearth_applied accounts/login)" = "$want" ]; then return 0; fi
+  if [ "$state" != pending ]; then hearth_keys_snapshot "$@"; fi
+  hearth_guard_arm accounts "$secs" "$hearth_keys_state/restore.sh"
+}
+
+# hearth_keys_live DIGEST PATH...: the deploy login's files are DIGEST (else hearth's renderer and runtime disagree)
+# and sshd runs with them: checked with sshd -t (a config sshd refuses is put back at once) and reloaded unless what
+# was made live last (applied accounts/login) is this.
+hearth_keys_live() {
+  local want=$1 err
+  shift
+  if [ "$(hearth_digest "$@")" != "$want" ]; then hearth_die 70 "the deploy login's files are not what was rendered (digest $(hearth_digest "$@"), not $want)"; fi
+  if [ "$(hearth_applied accounts/login)" = "$want" ]; then return 0; fi
+  if ! err=$(sshd -t 2>&1); then
+    /bin/bash "$hearth_keys_state/restore.sh" >/dev/null 2>&1 || true
+    hearth_die 65 "sshd refuses its configuration with hearth's drop-in (put back the previous files): $err"
+  fi
+  systemctl reload ssh.service
+  hearth_step
+  hearth_record accounts/login "$want"
+}
+
+# hearth_keys_prune k:USER... s:USER...: removes the keys files (k:) and hearth's sudoers files (s:) of users not listed.
+hearth_keys_prune() {
+  local f n
+  for f in /etc/ssh/hearth/authorized_keys/*; do
+    n=${f##*/}
+    if { [ -e "$f" ] || [ -L "$f" ]; } && ! hearth_keys_listed "k:$n" "$@"; then hearth_remove "$f"; fi
+  done
+  for f in /etc/sudoers.d/hearth-*; do
+    n=${f#/etc/sudoers.d/hearth-}
+    if [ -e "$f" ] && ! hearth_keys_listed "s:$n" "$@" && hearth_mine "$(hearth_file_owner "$f")"; then hearth_remove "$f"; fi
+  done
+}
+
+hearth_keys_listed() {
+  local want=$1 a
+  shift
+  for a in "$@"; do [ "$a" = "$want" ] && return 0; done
+  return 1
+}
+
+# hearth_account_lock USER: USER (when it exists) is locked: expired, so no login of any kind starts a session.
+hearth_account_lock() {
+  if getent passwd "$1" >/dev/null && [ "$(getent shadow "$1" | cut -d: -f8)" != 1 ]; then
+    usermod --expiredate 1 -- "$1"
+    hearth_step
+    hearth_say "locked the account $1 (no longer declared; its home and files are kept)"
+  fi
+}
+
+# hearth_account_retire USER...: locks every managed user not listed, then manages the listed ones only.
+hearth_account_retire() {
+  local -a have
+  local u
+  read -r -a have <<<"$(hearth_applied accounts/users)"
+  for u in "${have[@]}"; do hearth_keys_listed "$u" "$@" || hearth_account_lock "$u"; done
+  hearth_record accounts/users "$*"
+}
+
+# hearth_keys_remove_all: the delete: hearth's drop-in, keys files and sudoers files go (sshd reloaded), every managed
+# account is locked; homes and accounts stay.
+hearth_keys_remove_all() {
+  local -a have
+  local u
+  if [ -e /etc/ssh/sshd_config.d/00-hearth-accounts.conf ] && hearth_mine "$(hearth_file_owner /etc/ssh/sshd_config.d/00-hearth-accounts.conf)"; then
+    hearth_remove /etc/ssh/sshd_config.d/00-hearth-accounts.conf
+  fi
+  if [ -n "$(hearth_applied accounts/login)" ]; then
+    systemctl reload ssh.service
+    hearth_step
+    hearth_forget accounts/login
+  fi
+  hearth_keys_prune -
+  read -r -a have <<<"$(hearth_applied accounts/users)"
+  for u in "${have[@]}"; do hearth_account_lock "$u"; done
+  hearth_forget accounts/users
+  if [ -d /etc/ssh/hearth/authorized_keys ]; then hearth_rmdir /etc/ssh/hearth/authorized_keys; fi
+  if [ -d /etc/ssh/hearth ]; then hearth_rmdir /etc/ssh/hearth; fi
+}
+
+# hearth_keys_confirm DIGEST PATH...: run over a fresh login as the deploy account: confirms a pending change of the
+# deploy login, or fails saying it was rolled back; with nothing pending, the files must be DIGEST and live.
+hearth_keys_confirm() {
+  local want=$1 rc=0 out
+  shift
+  out=$(hearth_guard_confirm accounts) || rc=$?
+  case $rc in
+    0) hearth_say "the deploy login works over a fresh connection: change confirmed" ;;
+    2) hearth_die 75 "the change of the deploy login was rolled back: it was not confirmed in time ($out). The previous keys, sudo and sshd settings are back; a fresh login with the Host's key as the deploy account must work with the new ones (is the Host's key among deploy.keys?)" ;;
+    *)
+      if [ "$(hearth_digest "$@")" != "$want" ] || [ "$(hearth_applied accounts/login)" != "$want" ]; then
+        hearth_die 75 "the deploy login is not as declared and no change of it waits for a confirm (rolled back earlier, or changed since): run up again after fixing the declaration, or raise the host's reapply counter"
+      fi
+      ;;
+  esac
+}
+
+# hearth_keys_check_sshd DROPIN: the drop-in is in effect: sshd was reloaded with the files as they are (applied
+# accounts/login is recorded only then) and its effective configuration for a non-root user reads hearth's keys files.
+hearth_keys_check_sshd() {
+  local akf
+  akf=$(sshd -T -C user=hearth-check,host=localhost,addr=127.0.0.1 2>/dev/null | awk '$1 == "authorizedkeysfile" { $1 = ""; print substr($0, 2) }') || true
+  if [ "$akf" != "/etc/ssh/hearth/authorized_keys/%u" ]; then hearth_drift "sshd AuthorizedKeysFile" "/etc/ssh/hearth/authorized_keys/%u" "${akf:-unknown}"; fi
+  if [ ! -f "$1" ]; then hearth_drift "$1" present absent; fi
+}
+
+# hearth_keys_check_guard NAME: no change waits for its confirm, and the last one was not rolled back.
+hearth_keys_check_guard() {
+  local st
+  st=$(hearth_guard_state "$1")
+  if [ "$st" != none ]; then hearth_drift "guard $1" "none (every change confirmed)" "$st"; fi
+}
+
+# hearth_keys_check_files k:USER... s:USER...: no keys file or hearth sudoers file beyond the listed ones.
+hearth_keys_check_files() {
+  local f n
+  for f in /etc/ssh/hearth/authorized_keys/*; do
+    n=${f##*/}
+    if { [ -e "$f" ] || [ -L "$f" ]; } && ! hearth_keys_listed "k:$n" "$@"; then hearth_drift "$f" absent "present (not declared)"; fi
+  done
+  for f in /etc/sudoers.d/hearth-*; do
+    n=${f#/etc/sudoers.d/hearth-}
+    if [ -e "$f" ] && ! hearth_keys_listed "s:$n" "$@"; then hearth_drift "$f" absent "present (not declared)"; fi
+  done
+}
+
+# hearth_keys_check_sudoers USER OWNER: /etc/sudoers.d/hearth-USER is the file hearth writes (0440 root:root).
+hearth_keys_check_sudoers() {
+  local f=/etc/sudoers.d/hearth-$1 want
+  hearth_check_root_path "$f" || return 0
+  if [ -L "$f" ] || [ ! -f "$f" ]; then
+    hearth_drift "$f" "a file" "$( [ -L "$f" ] && echo link || echo absent)"
+    return 0
+  fi
+  want=$(printf '%s\n' "# hearth-owner: $2" "$1 ALL=(ALL:ALL) NOPASSWD: ALL" "Defaults:$1 !requiretty")
+  if [ "$(cat -- "$f")" != "$want" ]; then hearth_drift "$f content" "as hearth writes it" "changed"; fi
+  if [ "$(stat -c '%a %U %G' -- "$f")" != "440 root root" ]; then hearth_drift "$f mode" "440 root root" "$(stat -c '%a %U %G' -- "$f")"; fi
+}
 # ==== upgrades and the reboot window (HostUpgrades): hearth_upgrades_*, hearth_reboot_* ====
 # ==== kernel tuning, time, names (HostTuning): hearth_sysctl_*, hearth_tuning_* ====
 # Records: tuning/owner (the resource that tunes this host), tuning/sysctl/<key> ("=" and the value the key had before
