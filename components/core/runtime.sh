@@ -3033,6 +3033,151 @@ hearth_keys_check_sudoers() {
   if [ "$(stat -c '%a %U %G' -- "$f")" != "440 root root" ]; then hearth_drift "$f mode" "440 root root" "$(stat -c '%a %U %G' -- "$f")"; fi
 }
 # ==== upgrades and the reboot window (HostUpgrades): hearth_upgrades_*, hearth_reboot_* ====
+# What hearth's apt configuration makes, against what apt reads from every file of /etc/apt/apt.conf.d: `apt-config
+# dump`, whose last value of a setting wins and whose Origins-Pattern list is every file's entries after the last
+# `#clear`. hearth_upgrades_diff KEY=VALUE... -- ORIGIN...: prints one "what<TAB>desired<TAB>found" line per difference.
+hearth_upgrades_diff() {
+  local dump line k v want=() origins=() o
+  declare -A got=()
+  dump=$(apt-config dump 2>/dev/null) || {
+    printf 'apt configuration\treadable\tapt-config dump failed\n'
+    return 0
+  }
+  while IFS= read -r line; do
+    case $line in
+      'Unattended-Upgrade::Origins-Pattern:: "'*'";') v=${line#*:: \"} && origins+=("${v%\";}") ;;
+      *' "'*'";') k=${line%% \"*} && v=${line#* \"} && got[$k]=${v%\";} ;;
+    esac
+  done <<<"$dump"
+  while [ "$#" -gt 0 ] && [ "$1" != -- ]; do
+    k=${1%%=*} v=${1#*=}
+    if [ "${got[$k]-(unset)}" != "$v" ]; then printf 'apt %s\t%s\t%s\n' "$k" "$v" "${got[$k]-(unset)}"; fi
+    shift
+  done
+  shift
+  for o in "$@"; do want+=("$o"); done
+  if [ "$(printf '%s\n' "${want[@]}")" != "$(printf '%s\n' "${origins[@]}")" ]; then
+    printf 'apt Unattended-Upgrade::Origins-Pattern\t%s\t%s\n' "$(IFS=';' && echo "${want[*]}")" "$(IFS=';' && echo "${origins[*]-(none)}")"
+  fi
+}
+
+# hearth_upgrades_config KEY=VALUE... -- ORIGIN...: apt reads hearth's configuration as written; a file read after
+# hearth's that overrides it stops the converge (65), naming each setting.
+hearth_upgrades_config() {
+  local d
+  d=$(hearth_upgrades_diff "$@")
+  if [ -n "$d" ]; then hearth_die 65 "apt's configuration overrides hearth's ${d//$'\t'/ | } (a file in /etc/apt/apt.conf.d read after 52hearth-upgrades, or APT_CONFIG: remove the setting there)"; fi
+}
+
+# hearth_upgrades_check_config KEY=VALUE... -- ORIGIN...: the same, reported as drift.
+hearth_upgrades_check_config() {
+  local what want found
+  while IFS=$'\t' read -r what want found; do
+    if [ -n "$what" ]; then hearth_drift "$what" "$want" "$found"; fi
+  done < <(hearth_upgrades_diff "$@")
+}
+
+# hearth_upgrades_timers TIMER...: each of apt's packaged timers is enabled and active, as systemctl says now (a timer
+# disabled by hand is enabled again by the next run). A masked one is refused: someone masked it on purpose.
+hearth_upgrades_timers() {
+  local t st
+  for t in "$@"; do
+    st=$(systemctl is-enabled -- "$t" 2>/dev/null || true)
+    case $st in
+      enabled) ;;
+      masked | masked-runtime) hearth_die 65 "$t is masked on this host ($st), and unattended upgrades need it: systemctl unmask $t, then run again" ;;
+      '' | not-found) hearth_die 66 "$t is not installed on this host (apt ships it)" ;;
+      *)
+        systemctl enable --quiet -- "$t"
+        hearth_step
+        hearth_say "enabled $t (it was $st)"
+        ;;
+    esac
+    if ! systemctl is-active --quiet -- "$t"; then
+      systemctl start -- "$t"
+      hearth_step
+      hearth_say "started $t"
+    fi
+  done
+}
+
+# hearth_upgrades_check_timers TIMER...: each is enabled and active.
+hearth_upgrades_check_timers() {
+  local t st
+  for t in "$@"; do
+    st=$(systemctl is-enabled -- "$t" 2>/dev/null || true)
+    if [ "$st" != enabled ]; then hearth_drift "unit $t enabled" enabled "${st:-not found}"; fi
+    st=$(systemctl is-active -- "$t" 2>/dev/null || true)
+    if [ "$st" != active ]; then hearth_drift "unit $t active" active "${st:-unknown}"; fi
+  done
+}
+
+# hearth_reboot_pending: a reboot is required: /run/reboot-required exists (Debian's packages write it when an
+# upgrade needs one, through /usr/share/update-notifier/notify-reboot-required; unattended-upgrades reads the same
+# file). Gone with /run at the next boot. Sets hearth_reboot_since (its time, UTC) and hearth_reboot_pkgs (the
+# distinct names in /run/reboot-required.pkgs). Reads only.
+hearth_reboot_since=
+hearth_reboot_pkgs=
+hearth_reboot_pending() {
+  hearth_reboot_since='' hearth_reboot_pkgs=''
+  if [ ! -e /run/reboot-required ] && [ ! -L /run/reboot-required ]; then return 1; fi
+  hearth_reboot_since=$(date -u -d "@$(stat -c %Y -- /run/reboot-required)" '+%Y-%m-%d %H:%M:%S UTC' 2>/dev/null || echo "an unknown time")
+  if [ -f /run/reboot-required.pkgs ] && [ ! -L /run/reboot-required.pkgs ]; then
+    hearth_reboot_pkgs=$(head -c 4096 -- /run/reboot-required.pkgs | tr -cs 'a-z0-9.+-' '\n' | sort -u | paste -sd' ')
+  fi
+}
+
+# hearth_reboot_in_window CALENDAR MINUTES NOW: NOW (epoch seconds) is inside the window that opens at each elapse of
+# CALENDAR (a systemd calendar expression, in the host's time zone as its timer reads it) and stays open MINUTES:
+# the first elapse after NOW - MINUTES is not after NOW. Sets hearth_reboot_opened to that elapse (epoch seconds).
+hearth_reboot_opened=
+hearth_reboot_in_window() {
+  local out line next='' utc=''
+  hearth_reboot_opened=''
+  out=$(systemd-analyze calendar --base-time="@$(($3 - $2 * 60))" -- "$1" 2>&1) || hearth_die 70 "systemd-analyze cannot read the calendar expression $1: $out"
+  while IFS= read -r line; do
+    case $line in
+      *'Next elapse: '*) next=${line#*Next elapse: } ;;
+      *'(in UTC): '*) utc=${line#*(in UTC): } ;;
+    esac
+  done <<<"$out"
+  next=${utc:-$next}
+  # "never": the expression has no elapse left.
+  hearth_reboot_opened=$(date -u -d "$next" +%s 2>/dev/null) || return 1
+  [ "$hearth_reboot_opened" -le "$3" ]
+}
+
+# hearth_reboot_window CALENDAR MINUTES: the reboot window's job (hearth-reboot-window.service, started by its timer at
+# each elapse of CALENDAR, or late after the host was off). Requests a reboot (`systemctl reboot`, once) only when one
+# is required now and now is inside the window; while apt runs (apt-daily, apt-daily-upgrade) it waits, as long as
+# the window stays open. Decided from the host's state alone, never from what a run installed.
+hearth_reboot_window() {
+  local why
+  if ! hearth_reboot_pending; then
+    hearth_say "no reboot required"
+    return 0
+  fi
+  why="a reboot is required since $hearth_reboot_since${hearth_reboot_pkgs:+ (by $hearth_reboot_pkgs)}"
+  while :; do
+    if ! hearth_reboot_in_window "$1" "$2" "$(date +%s)"; then
+      hearth_say "$why; now is outside the reboot window ($1, open $2 minutes): not rebooting"
+      return 0
+    fi
+    if ! systemctl is-active --quiet apt-daily.service apt-daily-upgrade.service; then break; fi
+    hearth_say "apt is upgrading (apt-daily or apt-daily-upgrade is active): waiting while the window is open"
+    sleep 30
+  done
+  hearth_say "$why; inside the reboot window opened $(date -d "@$hearth_reboot_opened" '+%Y-%m-%d %H:%M:%S %Z') ($2 minutes): requesting a reboot"
+  systemctl reboot
+}
+
+# hearth_reboot_check_pending WINDOW: reports a pending reboot (since when, by which packages) and what will reboot
+# the host: the declared WINDOW, or "-" for none. Not drift: it reports a fact.
+hearth_reboot_check_pending() {
+  if hearth_reboot_pending; then
+    hearth_check_info "reboot required" "since $hearth_reboot_since${hearth_reboot_pkgs:+ by $hearth_reboot_pkgs}; $(if [ "$1" = - ]; then echo "no reboot window declared: reboot by hand"; else echo "rebooted in the window $1"; fi)"
+  fi
+}
 # ==== kernel tuning, time, names (HostTuning): hearth_sysctl_*, hearth_tuning_* ====
 # Records: tuning/owner (the resource that tunes this host), tuning/sysctl/<key> ("=" and the value the key had before
 # hearth first set it, what it gets back once no longer declared), tuning/hostname ("=" and the hostname before hearth
