@@ -2675,7 +2675,8 @@ hearth_check_verdict() {
 #     forgets an earlier "fired". A step.
 #   hearth_guard_confirm NAME
 #     0: the guard was pending and had not fired; it is no longer pending and the restore will never run.
-#     2: the restore already ran (it prints when, the deadline and the restore's exit status): the change is undone.
+#     2: the restore already ran (it prints when, the deadline and the restore's exit status, and sets hearth_guard_said
+#        to that line): the change is undone.
 #     1: nothing pending, nothing fired (never armed, confirmed already, or the host rebooted: /run is cleared).
 #   hearth_guard_state NAME: prints pending, fired or none; reads only (for checks).
 # Why it is crash-safe: the record in /run/hearth/guard/NAME decides, the timer only triggers. Arming, confirming
@@ -2749,6 +2750,7 @@ hearth_guard_arm() {
   hearth_say "guard $name armed: the change is undone at $(date -u -d "@$((now + secs))" '+%F %T UTC') unless a fresh connection confirms it"
 }
 
+hearth_guard_said=
 hearth_guard_confirm() {
   local name=$1 d at rc armed deadline
   hearth_guard_name "$name"
@@ -2766,8 +2768,9 @@ hearth_guard_confirm() {
   if [ -f "$d/fired" ]; then
     read -r at rc armed deadline <"$d/fired" || true
     hearth_guard_unlock
-    printf 'guard %s fired at %s (armed at %s, deadline %s; the restore exited %s)\n' "$name" \
+    printf -v hearth_guard_said 'guard %s fired at %s (armed at %s, deadline %s; the restore exited %s)' "$name" \
       "$(date -u -d "@${at:-0}" '+%F %T UTC')" "$(date -u -d "@${armed:-0}" '+%F %T UTC')" "$(date -u -d "@${deadline:-0}" '+%F %T UTC')" "${rc:-?}"
+    printf '%s\n' "$hearth_guard_said"
     return 2
   fi
   hearth_guard_unlock
@@ -2778,6 +2781,131 @@ hearth_guard_state() {
   hearth_guard_name "$1"
   local d=$hearth_guard_dir/$1
   if [ -f "$d/pending" ]; then echo pending; elif [ -f "$d/fired" ]; then echo fired; else echo none; fi
+}
+# --- the firewall (HostFirewall): table inet hearth, applied under the guard "firewall" ----------------------------
+# Files: /var/lib/hearth/firewall/desired.nft (staged by the converge), /etc/hearth/firewall.nft (the last confirmed
+# ruleset, loaded at boot by hearth-firewall.service; written only by a confirm), /var/lib/hearth/guard/firewall/
+# {previous.nft,restore.sh} (what the guard puts back). Records: firewall/owner (the mark), firewall/pending
+# ("RULESET_SHA LIVE_SHA" right after an apply), firewall/confirmed (the same pair once a fresh connection confirmed).
+# Every decision reads the LIVE table (hearth_firewall_live), never what an earlier run did.
+hearth_fw_desired=/var/lib/hearth/firewall/desired.nft
+hearth_fw_boot=/etc/hearth/firewall.nft
+hearth_fw_guard=/var/lib/hearth/guard/firewall
+
+# hearth_firewall_live: the SHA-256 of `nft list table inet hearth`, or "absent".
+hearth_firewall_live() {
+  local t
+  if t=$(nft list table inet hearth 2>/dev/null); then printf '%s\n' "$t" | sha256sum | cut -d' ' -f1; else echo absent; fi
+}
+
+# hearth_firewall_claim WHAT: the table is this resource's (its record), or nobody's and absent; else hearth_claim dies.
+hearth_firewall_claim() {
+  local found
+  found=$(hearth_applied firewall/owner)
+  if [ -n "$found" ]; then
+    hearth_claim "$1" "$found"
+  elif nft list table inet hearth >/dev/null 2>&1; then
+    hearth_claim "$1" ""
+  fi
+  hearth_record firewall/owner "$hearth_owner"
+}
+
+# hearth_firewall_converge SECONDS RULESET_SHA: applies the staged ruleset under the guard unless the live table is the
+# one confirmed for it (and nothing is pending). The guard restores the table as it was before the first unconfirmed
+# apply: while a guard is pending (an apply whose confirm never came), previous.nft is kept, never replaced by the
+# unconfirmed table.
+hearth_firewall_converge() {
+  local secs=$1 want=$2 live state
+  live=$(hearth_firewall_live)
+  state=$(hearth_guard_state "$hearth_fw_guard_name")
+  if [ "$(hearth_applied firewall/confirmed)" = "$want $live" ] && [ "$state" != pending ]; then
+    hearth_say "firewall: table inet hearth is the confirmed ruleset ${want:0:12}"
+    return 0
+  fi
+  nft -c -f "$hearth_fw_desired" >/dev/null || hearth_die 65 "firewall: nft refuses the ruleset ${want:0:12} (above); nothing was changed"
+  hearth_dir "$hearth_fw_guard" 0700
+  if [ "$state" != pending ] || [ ! -f "$hearth_fw_guard/previous.nft" ]; then
+    hearth_tmp_in "$hearth_fw_guard"
+    { printf 'table inet hearth\ndelete table inet hearth\n'; nft list table inet hearth 2>/dev/null || true; } >"$hearth_tmp"
+    hearth_put "$hearth_tmp" "$hearth_fw_guard/previous.nft" 0600 root root
+  fi
+  hearth_tmp_in "$hearth_fw_guard"
+  printf 'nft -f %s\n' "$hearth_fw_guard/previous.nft" >"$hearth_tmp"
+  hearth_put "$hearth_tmp" "$hearth_fw_guard/restore.sh" 0600 root root
+  hearth_guard_arm "$hearth_fw_guard_name" "$secs" "$hearth_fw_guard/restore.sh"
+  nft -f "$hearth_fw_desired"
+  hearth_step
+  hearth_record firewall/pending "$want $(hearth_firewall_live)"
+  hearth_say "firewall: ruleset ${want:0:12} is live; it is rolled back in ${secs}s unless a fresh SSH connection confirms it"
+}
+hearth_fw_guard_name=firewall
+
+# hearth_firewall_confirm RULESET_SHA: run by the confirm command, a fresh SSH connection made after the converge.
+hearth_firewall_confirm() {
+  local want=$1 rc=0 pend live
+  hearth_lock firewall
+  pend=$(hearth_applied firewall/pending)
+  hearth_guard_confirm "$hearth_fw_guard_name" >/dev/null || rc=$?
+  live=$(hearth_firewall_live)
+  if [ "$rc" = 2 ]; then
+    hearth_die 75 "firewall: the ruleset ${want:0:12} was rolled back: no fresh SSH connection confirmed it within its window ($hearth_guard_said). It cut new SSH connections from where hearth connects (is that address in adminNetworks? is sshPort the port hearth uses?), or the up stopped before its confirm ran. The live table is the previous one (${live:0:12}). An up of this same program does not apply it again by itself (the engine re-runs only this confirm, which cannot prove a fresh connection after applying): fix the rules, or raise the host's reapply counter for this firewall to try again"
+  fi
+  # Confirmed now (0), or by an earlier confirm cut short after it took the guard (1, and the live table is what the
+  # apply left): either way this ruleset is the confirmed one.
+  if [ "$rc" = 0 ] || { [ -n "$pend" ] && [ "$pend" = "$want $live" ]; }; then
+    [ "${pend%% *}" = "$want" ] || hearth_die 70 "firewall: the pending apply is of ruleset ${pend:0:12}, not ${want:0:12} (did another up run the converge since?)"
+    hearth_record firewall/confirmed "$pend"
+  fi
+  if [ "$(hearth_applied firewall/confirmed)" != "$want $live" ]; then
+    hearth_die 75 "firewall: the live table inet hearth (${live:0:12}) is not the ruleset ${want:0:12} and no change is pending: it was changed by hand or reloaded since, or the host rebooted before a confirm. Raise the host's reapply counter for this firewall to apply it again"
+  fi
+  hearth_dir /etc/hearth 0755
+  hearth_tmp_in /etc/hearth
+  cat -- "$hearth_fw_desired" >"$hearth_tmp"
+  [ "$(sha256sum <"$hearth_tmp" | cut -d' ' -f1)" = "$want" ] || hearth_die 70 "firewall: the staged ruleset is not ${want:0:12}"
+  hearth_put "$hearth_tmp" "$hearth_fw_boot" 0600 root root
+  hearth_say "firewall: ruleset ${want:0:12} confirmed by a fresh SSH connection; it is what the host loads at boot"
+}
+
+# hearth_firewall_remove: the delete: only when the record names this resource. Confirms a pending guard first, so
+# no restore brings the table back after it is gone.
+hearth_firewall_remove() {
+  local f
+  hearth_mine "$(hearth_applied firewall/owner)" || return 0
+  hearth_guard_confirm "$hearth_fw_guard_name" >/dev/null || true
+  if nft list table inet hearth >/dev/null 2>&1; then
+    nft delete table inet hearth
+    hearth_step
+  fi
+  hearth_remove "$hearth_fw_boot"
+  if systemctl is-enabled --quiet hearth-firewall.service 2>/dev/null; then
+    systemctl disable --quiet --no-reload hearth-firewall.service
+    hearth_step
+  fi
+  hearth_remove /etc/systemd/system/hearth-firewall.service
+  hearth_daemon_reload --gone hearth-firewall.service
+  for f in "$hearth_fw_desired" "$hearth_fw_guard/previous.nft" "$hearth_fw_guard/restore.sh"; do hearth_remove "$f"; done
+  hearth_forget firewall/pending
+  hearth_forget firewall/confirmed
+  hearth_forget firewall/owner
+}
+
+# hearth_check_firewall RULESET_SHA: the confirmed ruleset is this one, the live table is what was confirmed, no guard is
+# pending or fired, and the boot file holds it. Reads only.
+hearth_check_firewall() {
+  local want=$1 conf live state boot
+  conf=$(hearth_applied firewall/confirmed)
+  live=$(hearth_firewall_live)
+  if [ "${conf%% *}" != "$want" ]; then
+    hearth_drift "firewall ruleset" "confirmed ${want:0:12}" "${conf:+confirmed ${conf:0:12}}${conf:-none confirmed}"
+  elif [ "${conf#* }" != "$live" ]; then
+    hearth_drift "table inet hearth" "as confirmed (${conf#* })" "changed since (${live})"
+  fi
+  state=$(hearth_guard_state "$hearth_fw_guard_name")
+  if [ "$state" != none ]; then hearth_drift "firewall guard" none "$state"; fi
+  boot=absent
+  if [ -f "$hearth_fw_boot" ] && [ ! -L "$hearth_fw_boot" ]; then boot=$(sha256sum <"$hearth_fw_boot" | cut -d' ' -f1); fi
+  if [ "$boot" != "$want" ]; then hearth_drift "$hearth_fw_boot" "sha256 ${want:0:12}" "${boot:0:12}"; fi
 }
 # ==== accounts and SSH keys (HostAccounts): hearth_account_*, hearth_keys_* ====
 # HostAccounts owns, per host: the keys files below /etc/ssh/hearth/authorized_keys (root's, 0644, read by sshd as the

@@ -1,0 +1,89 @@
+// HostFirewall's arguments: one zod schema is their type, their checks and the README's argument table.
+import { parseCidr } from "../core/ip";
+import { bool, checked, int, list, oneOf, pattern, port, reasonInWords, record, z } from "../core/schema";
+import { hostArg } from "../validate";
+
+/** How long a new ruleset may stay live unconfirmed before the guard restores the previous one. */
+export const DEFAULT_CONFIRM_SECONDS = 30;
+export const MIN_CONFIRM_SECONDS = 10;
+export const MAX_CONFIRM_SECONDS = 600;
+
+const MAX_NETWORKS = 256;
+const MAX_RULES = 256;
+const MAX_PORTS = 64;
+
+export const CIDR_ALLOWED = "an IPv4 or IPv6 network in CIDR form with no host bits, e.g. \"192.168.1.0/24\", \"2001:db8::/64\" or \"203.0.113.7/32\"";
+export const INTERFACE_ALLOWED = "an interface name of 1 to 15 characters: a-z, 0-9, '_' or '-', starting with a letter";
+export const PORTS_ALLOWED = "a port from 1 to 65535, or a range \"LOW-HIGH\" of them with LOW below HIGH";
+export const FROM_ALLOWED = "\"internet\" (any source), or an array of networks in CIDR form";
+
+export const INTERFACE = /^[a-z][a-z0-9_-]{0,14}$/;
+
+/** A network in CIDR form, no host bits. */
+export const cidr = () => checked(CIDR_ALLOWED, (v) => parseCidr(v, { network: true }) !== undefined);
+
+/** A list of networks, each once (by its canonical form). */
+export function networks(what: string, min = 0) {
+    return list(cidr(), `an array of networks (${CIDR_ALLOWED})`, MAX_NETWORKS, min).superRefine((v, ctx) => {
+        const seen = new Map<string, number>();
+        v.forEach((n, i) => {
+            const k = parseCidr(n)!.networkText;
+            const j = seen.get(k);
+            if (j !== undefined) ctx.addIssue({ code: "custom", path: [i], input: n, message: `${what} without repeats (${n} is the same network as entry ${j})` });
+            else seen.set(k, i);
+        });
+    });
+}
+
+/** A port, or a range "LOW-HIGH". */
+export const portSpec = () =>
+    z.union([port(), checked(PORTS_ALLOWED, (v) => parsePorts(v) !== undefined)], { error: () => PORTS_ALLOWED });
+
+/** A port spec as [low, high]; undefined when it is not one. */
+export function parsePorts(v: unknown): readonly [number, number] | undefined {
+    if (typeof v === "number") return Number.isInteger(v) && v >= 1 && v <= 65535 ? [v, v] : undefined;
+    const m = typeof v === "string" ? /^([1-9][0-9]{0,4})-([1-9][0-9]{0,4})$/.exec(v) : null;
+    if (!m) return undefined;
+    const [lo, hi] = [Number(m[1]), Number(m[2])];
+    return lo < hi && hi <= 65535 ? [lo, hi] : undefined;
+}
+
+export const allowRuleSchema = record(
+    {
+        protocol: oneOf(["tcp", "udp"] as const).describe("`tcp` or `udp`."),
+        ports: list(portSpec(), `an array of ports (${PORTS_ALLOWED})`, MAX_PORTS, 1).describe("Destination ports: numbers or `\"LOW-HIGH\"` ranges."),
+        from: z.union([z.literal("internet"), networks("sources")], { error: () => FROM_ALLOWED }).describe("`\"internet\"` (any source, both families) or the source networks (CIDR)."),
+        reason: reasonInWords().describe("Why the port is open: written above the rule in the ruleset and shown by the plan."),
+    },
+    "an allow rule",
+);
+
+export const firewallShape = {
+    host: hostArg().describe("The host whose ruleset this is: every listener registered on this Host before the firewall is declared (declare it last)."),
+    adminNetworks: networks("admin networks", 1).describe(
+        "Where SSH (the host's `port`) is allowed from: the networks hearth and the admins connect from (IPv4 and IPv6). A ruleset that leaves out the address hearth connects from is rolled back by the guard, and the `up` fails.",
+    ),
+    networks: record(
+        {
+            local: networks("local networks").optional().describe("The site's LANs: listeners of scope `local` are open to them. @default []"),
+            overlay: networks("overlay networks").optional().describe("The WireGuard overlay's networks: listeners of scope `overlay` are open to them (besides arriving on a WireGuard interface). @default []"),
+        },
+        "networks",
+    )
+        .optional()
+        .describe("The networks the listener scopes mean on this host. @default {}"),
+    overlayInterfaces: list(pattern(INTERFACE, INTERFACE_ALLOWED), `an array of interface names (${INTERFACE_ALLOWED})`, 64)
+        .optional()
+        .describe("Interfaces whose traffic counts as overlay, besides the WireGuard interfaces declared on this host before the firewall. @default []"),
+    allow: list(allowRuleSchema, "an array of allow rules", MAX_RULES).optional().describe("Extra openings, each with a reason. @default []"),
+    sshPort: port().optional().describe("The SSH port opened to `adminNetworks`: must be the port hearth connects on (the host's `port`). @default - the host's port"),
+    adopt: bool().optional().describe("Take over a `table inet hearth` that no record says is this resource's (another resource's, or made by hand), rewriting the record; that resource's delete then leaves it alone. @default false"),
+    confirmSeconds: int(MIN_CONFIRM_SECONDS, MAX_CONFIRM_SECONDS)
+        .optional()
+        .describe(`How long a new ruleset stays live unconfirmed: unless a fresh SSH connection confirms it within this window, the previous ruleset is restored. @default ${DEFAULT_CONFIRM_SECONDS}`),
+};
+
+export const HostFirewallArgsSchema = record(firewallShape, "HostFirewallArgs");
+
+export type HostFirewallArgs = z.input<typeof HostFirewallArgsSchema>;
+export type AllowRule = z.output<typeof allowRuleSchema>;
