@@ -143,7 +143,6 @@ export function renderBootUnit(): string {
     return [
         "[Unit]",
         "Description=hearth firewall: load table inet hearth (the last confirmed ruleset)",
-        "Documentation=https://github.com/hearth (components/firewall/README.md)",
         "DefaultDependencies=no",
         "Wants=network-pre.target",
         "Before=network-pre.target shutdown.target",

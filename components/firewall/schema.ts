@@ -1,6 +1,6 @@
 // HostFirewall's arguments: one zod schema is their type, their checks and the README's argument table.
 import { parseCidr } from "../core/ip";
-import { bool, checked, int, list, oneOf, pattern, port, reasonInWords, record, z } from "../core/schema";
+import { bool, checked, documented, int, list, oneOf, pattern, port, reasonInWords, record, z } from "../core/schema";
 import { hostArg } from "../validate";
 
 /** How long a new ruleset may stay live unconfirmed before the guard restores the previous one. */
@@ -27,7 +27,8 @@ export function networks(what: string, min = 0) {
     return list(cidr(), `an array of networks (${CIDR_ALLOWED})`, MAX_NETWORKS, min).superRefine((v, ctx) => {
         const seen = new Map<string, number>();
         v.forEach((n, i) => {
-            const k = parseCidr(n)!.networkText;
+            const k = parseCidr(n)?.networkText;
+            if (k === undefined) return;
             const j = seen.get(k);
             if (j !== undefined) ctx.addIssue({ code: "custom", path: [i], input: n, message: `${what} without repeats (${n} is the same network as entry ${j})` });
             else seen.set(k, i);
@@ -36,8 +37,7 @@ export function networks(what: string, min = 0) {
 }
 
 /** A port, or a range "LOW-HIGH". */
-export const portSpec = () =>
-    z.union([port(), checked(PORTS_ALLOWED, (v) => parsePorts(v) !== undefined)], { error: () => PORTS_ALLOWED });
+export const portSpec = () => documented(z.custom<number | string>((v) => parsePorts(v) !== undefined, { error: () => PORTS_ALLOWED }), { type: "number | string" });
 
 /** A port spec as [low, high]; undefined when it is not one. */
 export function parsePorts(v: unknown): readonly [number, number] | undefined {
