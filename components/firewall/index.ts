@@ -16,8 +16,8 @@ import { check, fail } from "../validate";
 import { BOOT_PATH, BOOT_UNIT, DESIRED_PATH, FirewallSpec, listenerSource, renderFirewall, TABLE_OBJECT, wireguardInterfaces } from "./render";
 import { DEFAULT_CONFIRM_SECONDS, HostFirewallArgs, HostFirewallArgsSchema, parsePorts } from "./schema";
 
-export { HostFirewallArgs, HostFirewallArgsSchema, firewallShape, allowRuleSchema, AllowRule, DEFAULT_CONFIRM_SECONDS, MIN_CONFIRM_SECONDS, MAX_CONFIRM_SECONDS } from "./schema";
-export { FirewallSpec, firewallPlan, renderRuleset, renderBootUnit, renderFirewall, wireguardInterfaces, listenerSource, BOOT_PATH, BOOT_UNIT, DESIRED_PATH, GUARD } from "./render";
+export { HostFirewallArgs, HostFirewallArgsSchema, firewallShape, allowRuleSchema, DEFAULT_CONFIRM_SECONDS, MIN_CONFIRM_SECONDS, MAX_CONFIRM_SECONDS } from "./schema";
+export { AllowRule, FirewallSpec, firewallPlan, renderRuleset, renderBootUnit, renderFirewall, wireguardInterfaces, listenerSource, BOOT_PATH, BOOT_UNIT, DESIRED_PATH, GUARD } from "./render";
 
 const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
 

@@ -3,7 +3,6 @@
 import { type Cidr, parseCidr, parseIp } from "../core/ip";
 import { decodeOwner, type OwnerMark, type RegisteredListener } from "../core/owner";
 import { contentHash, Script, shq } from "../core/shell";
-import { type AllowRule, parsePorts } from "./schema";
 
 /** Where the converge stages the desired ruleset (root's alone), and what the boot unit loads once it is confirmed. */
 export const DESIRED_PATH = "/var/lib/hearth/firewall/desired.nft";
@@ -14,6 +13,23 @@ export const BOOT_UNIT_PATH = `/etc/systemd/system/${BOOT_UNIT}`;
 export const GUARD = "firewall";
 /** The object a HostFirewall claims on its host. */
 export const TABLE_OBJECT = "nftables table inet hearth";
+
+/** An extra opening (HostFirewall's `allow` entries). */
+export interface AllowRule {
+    readonly protocol: "tcp" | "udp";
+    readonly ports: readonly (number | string)[];
+    readonly from: "internet" | readonly string[];
+    readonly reason: string;
+}
+
+/** A port spec as [low, high]; undefined when it is not one. */
+export function parsePorts(v: unknown): readonly [number, number] | undefined {
+    if (typeof v === "number") return Number.isInteger(v) && v >= 1 && v <= 65535 ? [v, v] : undefined;
+    const m = typeof v === "string" ? /^([1-9][0-9]{0,4})-([1-9][0-9]{0,4})$/.exec(v) : null;
+    if (!m) return undefined;
+    const [lo, hi] = [Number(m[1]), Number(m[2])];
+    return lo < hi && hi <= 65535 ? [lo, hi] : undefined;
+}
 
 export interface FirewallSpec {
     readonly hostName: string;

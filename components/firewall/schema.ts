@@ -2,6 +2,9 @@
 import { parseCidr } from "../core/ip";
 import { bool, checked, documented, int, list, oneOf, pattern, port, reasonInWords, record, z } from "../core/schema";
 import { hostArg } from "../validate";
+import { parsePorts } from "./render";
+
+export { parsePorts };
 
 /** How long a new ruleset may stay live unconfirmed before the guard restores the previous one. */
 export const DEFAULT_CONFIRM_SECONDS = 30;
@@ -38,15 +41,6 @@ export function networks(what: string, min = 0) {
 
 /** A port, or a range "LOW-HIGH". */
 export const portSpec = () => documented(z.custom<number | string>((v) => parsePorts(v) !== undefined, { error: () => PORTS_ALLOWED }), { type: "number | string" });
-
-/** A port spec as [low, high]; undefined when it is not one. */
-export function parsePorts(v: unknown): readonly [number, number] | undefined {
-    if (typeof v === "number") return Number.isInteger(v) && v >= 1 && v <= 65535 ? [v, v] : undefined;
-    const m = typeof v === "string" ? /^([1-9][0-9]{0,4})-([1-9][0-9]{0,4})$/.exec(v) : null;
-    if (!m) return undefined;
-    const [lo, hi] = [Number(m[1]), Number(m[2])];
-    return lo < hi && hi <= 65535 ? [lo, hi] : undefined;
-}
 
 export const allowRuleSchema = record(
     {
@@ -86,4 +80,4 @@ export const firewallShape = {
 export const HostFirewallArgsSchema = record(firewallShape, "HostFirewallArgs");
 
 export type HostFirewallArgs = z.input<typeof HostFirewallArgsSchema>;
-export type AllowRule = z.output<typeof allowRuleSchema>;
+

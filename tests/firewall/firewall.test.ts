@@ -30,7 +30,7 @@ function nftCheck(text: string): string {
 }
 
 const ADMIN = ["192.168.1.0/24", "2001:db8:1::/64"];
-const svc = (h: Host, name: string, network: "local" | "internet" | "loopback", ports: number[]) =>
+const svc = (h: Host, name: string, network: "local" | "internet", ports: number[]) =>
     new SystemdService(name, { host: h, description: name, execStart: ["/usr/bin/true"], network, listenPorts: ports });
 
 describe("HostFirewall", () => {
