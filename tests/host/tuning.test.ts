@@ -124,7 +124,7 @@ describeHost("HostTuning on a real host", function () {
         assert.equal(after["net.ipv4.ip_local_port_range"], orig["net.ipv4.ip_local_port_range"]);
         assert.equal(after[CC], String(want[CC]));
         assert.doesNotMatch(await sh(`cat ${SYSCTL_CONF}`), /somaxconn|port_range/);
-        assert.equal(await sh("ls /var/lib/hearth/applied/tuning/sysctl"), `${CC}\nnet.ipv4.conf.all.rp_filter\n`);
+        assert.equal(await sh("ls /var/lib/hearth/applied/tuning/sysctl | sort"), [CC, "net.ipv4.conf.all.rp_filter"].sort().join("\n") + "\n");
 
         // The delete: every sysctl, the hostname and /etc/hosts as they were, hearth's files gone.
         await runner.destroy();
@@ -156,6 +156,8 @@ describeHost("HostTuning on a real host", function () {
 
     it("never follows a link: at the sysctl file (refused before hearth wrote it, replaced once hearth's), at /etc/hosts, at temp names in /etc", async () => {
         const c = await commands(args());
+        // From the host as it was (nothing of this resource's recorded).
+        assert.equal((await h.exec(c.del.command)).code, 0);
         await sh(`printf 'canary\\n' > /root/canary && chmod 0600 /root/canary && ln -sfn /root/canary ${SYSCTL_CONF}`);
         const canary = await fileFacts(h, ["/root/canary"]);
         let r = await h.exec(c.converge.command, { stdin: c.converge.stdin });
@@ -166,12 +168,22 @@ describeHost("HostTuning on a real host", function () {
         r = await h.exec(c.converge.command, { stdin: c.converge.stdin });
         assert.equal(r.code, 0, r.stderr);
         // Once hearth's: a link planted there (and at temp names a dead script would have left in /etc) is replaced, never followed.
-        await sh(`ln -sfn /root/canary ${SYSCTL_CONF} && ln -sfn /root/canary /etc/.hearth.999999.aaaaaaaaaa && ln -sfn /root/canary /etc/.hearth.999998.bbbbbbbbbb && sysctl -q -w net.core.somaxconn=999 && sed -i '$d' /etc/hosts && hostname x`);
+        await sh(`ln -sfn /root/canary ${SYSCTL_CONF} && ln -sfn /root/canary /etc/.hearth.999999.aaaaaaaaaa && ln -sfn /root/canary /etc/.hearth.999998.bbbbbbbbbb && sysctl -q -w net.core.somaxconn=999 && sed -i '/^fd00::9/d' /etc/hosts && hostname x`);
         r = await h.exec(c.converge.command, { stdin: c.converge.stdin });
         assert.equal(r.code, 0, r.stderr);
         assert.deepEqual(await fileFacts(h, ["/root/canary"]), canary);
-        assert.equal(await sh(`test ! -L ${SYSCTL_CONF} && ls -A /etc | grep -c '^\\.hearth\\.' || true`), "0\n");
-        assert.match(await sh("tail -n1 /etc/hosts"), /^# hearth-hosts: end$/);
+        // The temp names are random (mktemp): the planted ones are neither used nor followed, only left as they were.
+        assert.equal(await sh(`test ! -L ${SYSCTL_CONF} && find /etc -maxdepth 1 -name '.hearth.*' -printf '%f %l\\n' | sort`), ".hearth.999998.bbbbbbbbbb /root/canary\n.hearth.999999.aaaaaaaaaa /root/canary\n");
+        await sh("rm /etc/.hearth.999999.aaaaaaaaaa /etc/.hearth.999998.bbbbbbbbbb");
+        assert.match(await sh("tail -n2 /etc/hosts"), /^fd00::9\tnas\.lan\n# hearth-hosts: end\n$/);
+        assert.equal(await sh("cat /proc/sys/net/core/somaxconn /proc/sys/kernel/hostname"), `${want["net.core.somaxconn"]}\ntuned.lan\n`);
+        // A block whose end marker someone removed: refused (its lines are not told from the user's), nothing written.
+        await sh("sed -i '$d' /etc/hosts && hostname x");
+        r = await h.exec(c.converge.command, { stdin: c.converge.stdin });
+        assert.equal(r.code, 65);
+        assert.match(r.stderr, /\/etc\/hosts has hearth's marker lines out of pairs/);
+        assert.equal(await sh("cat /proc/sys/kernel/hostname"), "x\n");
+        await sh("printf '# hearth-hosts: end\\n' >> /etc/hosts");
         // /etc/hosts a link: refused, the link and its target untouched.
         await sh("cp /etc/hosts /root/hosts.real && ln -sfn /root/hosts.real /etc/hosts && sed -i '$d' /root/hosts.real");
         const real = await fileFacts(h, ["/root/hosts.real", "/etc/hosts"]);
