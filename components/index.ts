@@ -15,6 +15,12 @@ export * from "./dns";
 export * from "./packages";
 export * from "./files";
 export * from "./drift";
+// The host baseline: accounts and keys, tuning, upgrades, the firewall; HostBaseline declares them together.
+export * from "./accounts";
+export * from "./tuning";
+export * from "./upgrades";
+export * from "./firewall";
+export * from "./baseline";
 export { ServiceDependency, Dependable, isDependable } from "./refs";
 export { htpasswdLine } from "./core/htpasswd";
 // Argument errors and the shared schema rules: site programs and libraries build their own config on them.

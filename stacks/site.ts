@@ -1,6 +1,6 @@
 // The site program's body: validated config in, hearth components out. Everything is checked before the first resource.
 import * as pulumi from "@pulumi/pulumi";
-import { declaredAt, Dependable, Host, HostDriftTimer, PostgresDb, rehearse, Rehearsed, SystemdService, ZfsDataset } from "../components";
+import { declaredAt, Dependable, Host, HostBaseline, HostDriftTimer, PostgresDb, rehearse, Rehearsed, SystemdService, ZfsDataset } from "../components";
 import { SiteConfig } from "./schema";
 import { ProblemCollector } from "./config/problems";
 import { STACK_NAME } from "./config/wireguard";
@@ -127,6 +127,20 @@ export function buildSite(site: SiteConfig, env: SiteEnv): SiteOutputs {
             each("services", services, (s) => s.name, (s) => createServices([s], rehearsalHost, secret, (ref) => standIn(ref, rehearsalHost(s.host))));
             each("wireguard", links, (l) => l.name, (l) => createLinks([l], hosts, secret, noRemote));
             each("zones", zones, (z) => z.config.name, (z) => createZones([z]));
+            // A host's baseline after everything else on it: its firewall reads the listeners declared before it.
+            site.hosts.forEach((h, i) => {
+                if (!h.baseline) return;
+                const at = `hearth:hosts[${i}].baseline`;
+                problems.run(at, () =>
+                    declaredAt(at, () => {
+                        try {
+                            new HostBaseline(`${h.name}-baseline`, { host: hosts.get(h.name)!, ...h.baseline });
+                        } catch (e) {
+                            if (!(e instanceof Rehearsed)) throw e;
+                        }
+                    }),
+                );
+            });
         }
         return { hosts, containers, services, packages, files, datasets, databases, links, zones };
     });
@@ -178,7 +192,11 @@ export function buildSite(site: SiteConfig, env: SiteEnv): SiteOutputs {
     const remote = env.remoteSite ?? stackReferences();
     const createdLinks = declare("wireguard", links, (l) => l.name, (l) => createLinks(l, hosts, secret, remote));
     const createdZones = declare("zones", zones, (z) => z.config.name, createZones);
-    // Last: a host's drift timer checks every converge declared on it before (its schedule was checked with the config).
+    // Then each host's baseline (its firewall opens the listeners declared on the host so far), and last a host's drift
+    // timer, which checks every converge declared on it before (its schedule was checked with the config).
+    site.hosts.forEach((h, i) => {
+        if (h.baseline) declaredAt(`hearth:hosts[${i}].baseline`, () => new HostBaseline(`${h.name}-baseline`, { host: hosts.get(h.name)!, ...h.baseline }));
+    });
     site.hosts.forEach((h, i) => {
         if (h.driftTimer) declaredAt(`hearth:hosts[${i}].driftTimer`, () => new HostDriftTimer(`${h.name}-drift`, { host: hosts.get(h.name)!, ...h.driftTimer }));
     });

@@ -31,10 +31,12 @@ export function findSecrets(text: string): SecretFinding[] {
         found.push({ kind: "private key block", excerpt: `-----BEGIN ${m[1]}-----` });
     }
     for (const m of text.matchAll(/AGE-SECRET-KEY-1[0-9A-Z]{20,}/g)) found.push({ kind: "age secret key", excerpt: redact(m[0]) });
-    const assign = new RegExp(String.raw`(?:^|[\s;&|('"{,=])(?:export\s+)?(${SECRET_NAME})(?:\s*=\s*|:\s+)("[^"\n]*"|'[^'\n]*'|[^\s;&|)'"]+)`, "gi");
-    for (const m of text.matchAll(assign)) {
-        if (isIndirect(m[2])) continue;
-        found.push({ kind: `'${m[1]}=' assignment`, excerpt: `${m[1]}=${redact(m[2].replace(/^["']|["']$/g, ""))}` });
+    const assign = new RegExp(String.raw`(?:^|[\s;&|('"{,=])(?:export\s+)?(${SECRET_NAME})(\s*=\s*|:\s+)("[^"\n]*"|'[^'\n]*'|[^\s;&|)'"]+)`, "gi");
+    for (const [, name, sep, value] of text.matchAll(assign)) {
+        // sudoers' `NOPASSWD:` / `PASSWD:` are tags of a rule (`user ALL=(ALL) NOPASSWD: ALL`), not a password.
+        if (/^(?:NO)?PASSWD$/i.test(name) && sep.trim() === ":") continue;
+        if (isIndirect(value)) continue;
+        found.push({ kind: `'${name}=' assignment`, excerpt: `${name}=${redact(value.replace(/^["']|["']$/g, ""))}` });
     }
     const option = new RegExp(String.raw`--(password|passwd|pass|token|secret|api-key)[= ]("[^"\n]*"|'[^'\n]*'|[^\s;&|)'"]+)`, "gi");
     for (const m of text.matchAll(option)) {

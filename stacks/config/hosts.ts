@@ -1,6 +1,6 @@
 // Site config for hosts: Host's own schema (components/host-schema.ts) with key material named by secret config keys.
 import { z } from "zod";
-import { driftTimerScheduleSchema, hostFields, rules, sshEndpointFields } from "../../components";
+import { baselineConfigSchema, driftTimerScheduleSchema, hostFields, rules, sshEndpointFields } from "../../components";
 import { list, record, secretKey } from "./fields";
 
 export const DEFAULT_SSH_KEY = "sshPrivateKey";
@@ -27,6 +27,12 @@ export const hostSchema = record(
         proxy: bastionSchema.optional(),
         /** Run the host's own drift checks on a timer (HostDriftTimer), over everything the site declares on it. @default - none */
         driftTimer: driftTimerScheduleSchema.optional(),
+        /**
+         * The host's baseline (HostBaseline): the deploy account and users, sysctls and names, security upgrades, and a
+         * firewall that opens exactly the listeners the site declares on this host. Declared after every other entry on
+         * the host (before its drift timer). @default - none
+         */
+        baseline: baselineConfigSchema.optional(),
     },
     "a host",
 );

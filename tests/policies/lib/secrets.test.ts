@@ -20,6 +20,9 @@ describe("shared detectors", () => {
             ["password: hunter22", "'password=' assignment"],
             ["[Service]\nSetCredential=db:hunter22\n", "SetCredential= value"],
             ["AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ", "age secret key"],
+            // Only sudoers' tag form is exempt: an assignment to a PASSWD name is still one.
+            ["PASSWD=hunter22 ./run", "'PASSWD=' assignment"],
+            ["NOPASSWD = hunter22", "'NOPASSWD=' assignment"],
         ];
         for (const [text, kind] of cases) {
             it(`finds a ${kind} in ${JSON.stringify(text.slice(0, 30))}`, () => {
@@ -38,6 +41,8 @@ describe("shared detectors", () => {
             "TOKEN=",
             "LoadCredential=db:/etc/credstore/web.service/db",
             "https://example.org/path",
+            "ops ALL=(ALL:ALL) NOPASSWD: ALL",
+            "%admin ALL = (root) PASSWD: /usr/bin/apt",
         ];
         for (const text of clean) it(`leaves ${JSON.stringify(text)} alone`, () => assert.deepEqual(findSecrets(text), []));
         it("leaves hearth's script prelude alone", () => assert.deepEqual(findSecrets(new Script("x").render()), []));
