@@ -137,7 +137,7 @@ export const tuningShape = {
             "Kernel settings, e.g. `{ \"net.ipv4.tcp_congestion_control\": \"bbr\", \"net.core.default_qdisc\": \"fq\" }`. Common keys are checked by their own rule (congestion control and qdisc from a list, booleans, integer ranges, `rp_filter` 0 to 2, port ranges); any other key takes a plain value. Written to /etc/sysctl.d/60-hearth.conf (for boot) and set live where the live value differs; a congestion control the kernel does not offer stops the converge before anything is written. A key no longer declared gets back the value it had before hearth first set it. @default none",
         ),
     timeSync: timeSyncSchema.optional().describe("Time servers for systemd-timesyncd (a drop-in in /etc/systemd/timesyncd.conf.d/), which is enabled and restarted when they change; the package must be installed. @default the distribution's"),
-    hostname: hostnameArg().optional().describe(`The static hostname: /etc/hostname and the live hostname. ${HOSTNAME_ALLOWED}. Without it the hostname is left alone (one hearth set before is put back). @default unchanged`),
+    hostname: hostnameArg().optional().describe(`The static hostname (/etc/hostname and the live hostname): lowercase DNS labels (a-z, 0-9, inner '-') joined by single dots, at most 64 characters, not all digits. Without it the hostname is left alone (one hearth set before is put back). @default unchanged`),
     hosts: list(hostsEntrySchema, "a list of { address, names } entries", MAX_HOSTS_ENTRIES)
         .optional()
         .describe("Lines of /etc/hosts, kept in a block between hearth's marker lines (the rest of the file is left as it is). One entry per address. @default none"),
