@@ -3,6 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { DESIRED_PATH as FIREWALL_RULESET } from "../components";
 import { PlaceholderSecret, Plan, PlannedCommand, PlannedHost, WITHHELD } from "./plan-report";
 
 /** Marks a directory the plan wrote, so a re-plan may clear it and nothing else. */
@@ -118,7 +119,7 @@ export function formatPlan(plan: Plan): string {
             out.push(`  + ${component.replace("/", "  ")}`);
             for (const c of commands) out.push(...commandLines(c));
         }
-        out.push(...listenerLines(h), ...packageLines(h));
+        out.push(...listenerLines(h), ...firewallLines(h), ...packageLines(h));
     }
     if (plan.others.length) {
         out.push("", "other resources");
@@ -133,6 +134,20 @@ export function listenerLines(h: PlannedHost): string[] {
     const rows = h.listeners.map((l) => [`${l.protocol}/${l.port}`, l.address ?? "*", l.listener, l.scope, `${l.resource.replace("/", " ")}${l.where ? ` ('${l.where}')` : ""}`]);
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     return [`  listens on (${h.listeners.length})`, ...rows.map((r) => `    ${r.map((v, i) => (i === r.length - 1 ? v : v.padEnd(widths[i]))).join("  ")}`)];
+}
+
+/**
+ * The host's firewall ruleset as its HostFirewall installs it (each rule is preceded by a comment naming the listener,
+ * its scope and where it was declared), so a reviewer sees which ports a change opens or closes.
+ */
+export function firewallLines(h: PlannedHost): string[] {
+    for (const c of h.commands) {
+        const f = c.files.find((x) => x.path === FIREWALL_RULESET);
+        if (!f) continue;
+        const body = f.content === WITHHELD ? ["(content withheld)"] : f.content.trimEnd().split("\n").map((l) => l.replace(/\t/g, "    "));
+        return [`  firewall (${c.component ?? c.name}: ${FIREWALL_RULESET})`, ...body.map((l) => `    | ${l}`)];
+    }
+    return [];
 }
 
 /** The Debian packages declared for a host (the packages themselves: their dependencies are the host's business). */

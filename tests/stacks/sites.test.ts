@@ -48,7 +48,8 @@ describe("example sites", function () {
     it("plans home with every kind of component, each command under the host it reaches", () => {
         const plan: PlanJson = readPlan(out, "home");
         assert.deepEqual([...new Set(plan.components.map((c) => c.type))].sort(), [
-            "hearth:apt:Packages", "hearth:dns:Zone", "hearth:nspawn:Container", "hearth:postgres:Database", "hearth:systemd:Service", "hearth:wireguard:Link", "hearth:zfs:Dataset",
+            "hearth:apt:Packages", "hearth:dns:Zone", "hearth:host:Accounts", "hearth:host:Baseline", "hearth:host:Firewall", "hearth:host:Tuning", "hearth:host:Upgrades",
+            "hearth:nspawn:Container", "hearth:postgres:Database", "hearth:systemd:Service", "hearth:wireguard:Link", "hearth:zfs:Dataset",
         ]);
         assert.deepEqual(plan.hosts.map((h) => `${h.name}=${h.target}`), ["build=root@192.168.10.50:22", "gw=root@192.168.10.1:22", "rack1=ops@192.168.10.10:22"]);
         // The nightly job runs inside the container, so its commands reach the container, not rack1.
@@ -85,6 +86,26 @@ describe("example sites", function () {
         const refs = readPlan(out, "vps").resources.filter((r) => r.type === "pulumi:pulumi:StackReference").map((r) => (r.inputs as any).name);
         assert.equal(refs.length, 1);
         assert.match(refs[0], /^[^/]+\/hearth\/home$/);
+    });
+
+    it("prints each host's firewall: SSH from the admin networks, each declared listener by its scope and declaration, nothing else", () => {
+        const section = (run: PlanRun, host: string) => {
+            const m = new RegExp(`^  firewall \\(hearth:host:Baseline/${host}-baseline: /var/lib/hearth/firewall/desired\\.nft\\)\n((?: {4}\\| .*\n)+)`, "m").exec(run.stdout);
+            assert.ok(m, `no firewall section for ${host}`);
+            return m![1].split("\n").filter((l) => / accept$/.test(l) && /dport/.test(l)).map((l) => l.replace(/^ {4}\| +/, ""));
+        };
+        assert.deepEqual(section(home, "rack1"), [
+            "ip saddr { 192.168.10.0/24 } tcp dport 22 accept",
+            "ip saddr { 192.168.10.0/24 } tcp dport 53 accept",
+            "ip saddr { 192.168.10.0/24 } ip daddr 192.168.10.10 tcp dport 53 accept",
+            "ip saddr { 192.168.10.0/24 } tcp dport 5232 accept",
+            "ip saddr { 192.168.10.0/24 } tcp dport 5432 accept",
+            "ip saddr { 192.168.10.0/24 } tcp dport 8080 accept",
+            "ip saddr { 192.168.10.0/24 } ip daddr 192.168.10.10 udp dport 53 accept",
+        ]);
+        // The pooler listens on loopback only: a comment in the ruleset, no rule.
+        assert.match(home.stdout, /# pgbouncer tcp\/6432 on 127\.0\.0\.1 \(scope loopback\).*\n.*nothing beyond lo/);
+        assert.deepEqual(section(vps, "edge"), ["ip saddr { 198.51.100.0/24, 10.99.0.0/24, 192.168.10.0/24 } tcp dport 22 accept", "tcp dport 80 accept", "udp dport 51820 accept"]);
     });
 
     it("keeps the database password out of the outputs, the printed plan and every file", () => {
