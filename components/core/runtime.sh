@@ -2820,6 +2820,8 @@ hearth_firewall_converge() {
   state=$(hearth_guard_state "$hearth_fw_guard_name")
   if [ "$(hearth_applied firewall/confirmed)" = "$want $live" ] && [ "$state" != pending ]; then
     hearth_say "firewall: table inet hearth is the confirmed ruleset ${want:0:12}"
+    # A rollback of another ruleset since: nothing left to report for this one.
+    if [ "$state" = fired ]; then hearth_remove "$hearth_guard_dir/$hearth_fw_guard_name/fired"; fi
     return 0
   fi
   nft -c -f "$hearth_fw_desired" >/dev/null || hearth_die 65 "firewall: nft refuses the ruleset ${want:0:12} (above); nothing was changed"
