@@ -7,7 +7,7 @@ import { hostArg, outputArg, secretArg } from "../components/validate";
 describe("argument tables generated from the schemas", () => {
     it("every component has a schema, and every README's table matches it (run `npm run docs` when this fails)", () => {
         const dirs = componentSchemas().map((c) => c.dir);
-        assert.deepStrictEqual(dirs, ["dns", "drift", "files", "nspawn", "packages", "postgres", "systemd", "wireguard", "zfs"]);
+        assert.deepStrictEqual(dirs, ["accounts", "baseline", "dns", "drift", "files", "firewall", "nspawn", "packages", "postgres", "systemd", "tuning", "upgrades", "wireguard", "zfs"]);
         assert.deepStrictEqual(stale(false), []);
     });
 

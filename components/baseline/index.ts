@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { HostAccounts, resolveAccountsArgs } from "../accounts";
 import { argName, ArgumentError } from "../core/errors";
-import { rehearsalPoint, rehearseChildren } from "../core/owner";
+import { isRehearsing, rehearsalPoint, rehearse, rehearseChildren } from "../core/owner";
 import { parseArgs } from "../core/schema";
 import { HostFirewall, resolveFirewall } from "../firewall";
 import { childAliases } from "../ownership";
@@ -31,22 +31,25 @@ export class HostBaseline extends pulumi.ComponentResource {
         const a = check(() => parseArgs(HostBaselineArgsSchema, args));
         const host = a.host;
         // The checks each child makes beyond its schema (the firewall's SSH port against the host's, ...), before any
-        // child registers, named under the baseline's argument.
-        check(() => {
-            const under = (part: Part, fn: () => unknown) => {
-                if (args[part] === undefined) return;
-                try {
-                    fn();
-                } catch (e) {
-                    if (!(e instanceof ArgumentError)) throw e;
-                    const path = [part, ...e.path];
-                    throw new ArgumentError(argName(path), e.value, e.allowed, path);
-                }
-            };
+        // child registers, named under the baseline's argument. Resolved as a rehearsal: a child's error stays an
+        // ArgumentError (check() would turn it into the child's own message), and its claims go to a scratch registry.
+        const under = (part: Part, fn: () => unknown) => {
+            if (args[part] === undefined) return;
+            try {
+                fn();
+            } catch (e) {
+                if (!(e instanceof ArgumentError)) throw e;
+                const path = [part, ...e.path];
+                throw new ArgumentError(argName(path), e.value, e.allowed, path);
+            }
+        };
+        const resolveAll = () => {
             under("accounts", () => resolveAccountsArgs({ ...args.accounts!, host }));
             under("tuning", () => resolveTuningArgs({ ...args.tuning!, host }));
             under("firewall", () => resolveFirewall({ ...args.firewall!, host }));
-        });
+        };
+        // (A site's rehearsal is one already; a rehearsal does not nest.)
+        check(() => (isRehearsing() ? resolveAll() : rehearse(resolveAll)));
         // Each child is built from the arguments as given (its own schema checks them again, with the same rules), its
         // errors named under the baseline's argument (`firewall.adminNetworks[0]`).
         const make = (part: Part, childOpts?: pulumi.ComponentResourceOptions): pulumi.ComponentResource | undefined => {

@@ -159,11 +159,13 @@ export function rehearse<T>(fn: () => T): T {
     noted = new WeakMap();
     listening = new WeakMap();
     listeningHostList = [];
+    const outer = rehearsing;
     rehearsing = true;
     try {
         return fn();
     } finally {
-        rehearsing = false;
+        // A rehearsal inside another one ends with the outer still rehearsing.
+        rehearsing = outer;
         claimed = real;
         noted = realNoted;
         listening = realListening;
