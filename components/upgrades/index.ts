@@ -92,10 +92,10 @@ export class HostUpgrades extends pulumi.ComponentResource {
         // One configuration of upgrades per host, and each file one writer.
         claimOnHost(host, "unattended upgrades", mark, "host", host.name);
         for (const p of [UPGRADES_CONF, UPGRADE_DROPIN, REBOOT_SCRIPT]) claimOnHost(host, fileObject(p), mark, "host", host.name);
-        rehearseChildren(`${UPGRADES_TYPE} '${name}'`, () => {
-            new DebianPackages(`${name}-packages`, pkgArgs);
-            if (svcArgs) new SystemdService(`${name}-reboot`, svcArgs);
-        });
+        // One rehearsal per child: a rehearsed child stops at its own rehearsal point, so one callback would rehearse
+        // only the first.
+        rehearseChildren(`${UPGRADES_TYPE} '${name}'`, () => new DebianPackages(`${name}-packages`, pkgArgs));
+        if (svcArgs) rehearseChildren(`${UPGRADES_TYPE} '${name}'`, () => new SystemdService(`${name}-reboot`, svcArgs), ["rebootWindow"]);
         rehearsalPoint();
         super(UPGRADES_TYPE, name, { host: host.name, ...spec } satisfies HostUpgradesProps, opts);
 
