@@ -3484,52 +3484,35 @@ hearth_tuning_hostname_release() {
 hearth_tuning_hosts_begin='# hearth-hosts: begin (managed by hearth: lines up to the end marker are rewritten)'
 hearth_tuning_hosts_end='# hearth-hosts: end'
 
-# hearth_tuning_hosts_ready: /etc/hosts is a regular file (or absent) with hearth's marker lines in pairs.
-hearth_tuning_hosts_ready() {
-  local line in=0
-  if [ -L /etc/hosts ]; then hearth_die 65 "refusing /etc/hosts: it is a link (to $(readlink -- /etc/hosts)), not a file"; fi
-  if [ ! -e /etc/hosts ]; then return 0; fi
-  if [ ! -f /etc/hosts ]; then hearth_die 65 "refusing /etc/hosts: it is not a regular file"; fi
-  while IFS= read -r line || [ -n "$line" ]; do
-    case $line in
-      "$hearth_tuning_hosts_begin") if [ "$in" = 1 ]; then break; fi; in=1 ;;
-      "$hearth_tuning_hosts_end")
-        if [ "$in" = 0 ]; then
-          in=2
-          break
-        fi
-        in=0
-        ;;
-    esac
-  done </etc/hosts
-  if [ "$in" != 0 ]; then hearth_die 65 "/etc/hosts has hearth's marker lines out of pairs: repair the block by hand (each begin line needs one end line)"; fi
+# hearth_tuning_hosts_edit BLOCK: prints /etc/hosts with BLOCK's lines between hearth's marker lines in place of the
+# block there (else at the end; an empty BLOCK: no block); status 3 when the markers are not in pairs (a block whose end
+# line was removed cannot be told from the user's own lines).
+hearth_tuning_hosts_edit() {
+  local f=/etc/hosts
+  if [ -L "$f" ]; then hearth_die 65 "refusing /etc/hosts: it is a link (to $(readlink -- "$f")), not a file"; fi
+  if [ ! -e "$f" ]; then f=/dev/null; elif [ ! -f "$f" ]; then hearth_die 65 "refusing /etc/hosts: not a regular file"; fi
+  B=$hearth_tuning_hosts_begin E=$hearth_tuning_hosts_end L=$1 awk '
+    function put() { if (ENVIRON["L"] != "" && !done) print ENVIRON["B"] "\n" ENVIRON["L"] "\n" ENVIRON["E"]; done = 1 }
+    $0 == ENVIRON["B"] { if (on) exit 3; on = 1; put(); next }
+    $0 == ENVIRON["E"] { if (!on) exit 3; on = 0; next }
+    !on { print }
+    END { if (on) exit 3; put() }' "$f"
 }
 
-# hearth_tuning_hosts BLOCK: /etc/hosts holds BLOCK's lines between hearth's marker lines where a block was (else at the
-# end; an empty BLOCK: no block), every other line as it was. Written to a random temp name in /etc and renamed over it,
-# keeping the file's mode and owner.
+# hearth_tuning_hosts_ready: /etc/hosts can be edited (see hearth_tuning_hosts_edit); dies otherwise.
+hearth_tuning_hosts_ready() {
+  hearth_tuning_hosts_edit '' >/dev/null || hearth_die 65 "/etc/hosts has hearth's marker lines out of pairs: repair the block by hand"
+}
+
+# hearth_tuning_hosts BLOCK: /etc/hosts holds BLOCK (see hearth_tuning_hosts_edit), written to a random temp name in
+# /etc and renamed over it, keeping its mode and owner.
 hearth_tuning_hosts() {
-  local line in=0 placed=0 st='644 root root'
+  local st='644 root root'
   hearth_tuning_hosts_ready
   if [ -z "$1" ] && ! { [ -f /etc/hosts ] && grep -qxF -- "$hearth_tuning_hosts_begin" /etc/hosts; }; then return 0; fi
   hearth_dir /etc
   hearth_tmp_in /etc
-  {
-    if [ -f /etc/hosts ]; then
-      while IFS= read -r line || [ -n "$line" ]; do
-        if [ "$line" = "$hearth_tuning_hosts_begin" ]; then
-          in=1
-          if [ -n "$1" ] && [ "$placed" = 0 ]; then printf '%s\n%s\n%s\n' "$hearth_tuning_hosts_begin" "$1" "$hearth_tuning_hosts_end"; fi
-          placed=1
-        elif [ "$in" = 1 ]; then
-          if [ "$line" = "$hearth_tuning_hosts_end" ]; then in=0; fi
-        else
-          printf '%s\n' "$line"
-        fi
-      done </etc/hosts
-    fi
-    if [ -n "$1" ] && [ "$placed" = 0 ]; then printf '%s\n%s\n%s\n' "$hearth_tuning_hosts_begin" "$1" "$hearth_tuning_hosts_end"; fi
-  } >"$hearth_tmp"
+  hearth_tuning_hosts_edit "$1" >"$hearth_tmp" || hearth_die 65 "/etc/hosts changed while it was edited"
   if [ -f /etc/hosts ]; then st=$(stat -c '%a %U %G' -- /etc/hosts); fi
   read -r -a st <<<"$st"
   hearth_put "$hearth_tmp" /etc/hosts "${st[0]}" "${st[1]}" "${st[2]}"
