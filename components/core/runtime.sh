@@ -2880,6 +2880,12 @@ hearth_firewall_remove() {
     hearth_step
   fi
   hearth_remove "$hearth_fw_boot"
+  # Started at boot it stays active (RemainAfterExit): stopped first (it has no stop command, the table is gone
+  # already), or systemd keeps it loaded without a file and refuses to load the file a later converge writes.
+  if systemctl is-active --quiet hearth-firewall.service 2>/dev/null; then
+    systemctl stop --quiet hearth-firewall.service
+    hearth_step
+  fi
   if systemctl is-enabled --quiet hearth-firewall.service 2>/dev/null; then
     systemctl disable --quiet --no-reload hearth-firewall.service
     hearth_step

@@ -55,6 +55,10 @@ describeHost("HostFirewall on real hosts", function () {
         assert.equal((await mustExec(fw, "sha256sum < /etc/hearth/firewall.nft")).split(" ")[0], (await mustExec(fw, "sha256sum < /var/lib/hearth/firewall/desired.nft")).split(" ")[0]);
         const again = await runner.up(program());
         assert.equal(again.runs.length, 0, "an unchanged program runs nothing");
+        // What a boot does: the boot unit, in its sandbox, loads the confirmed ruleset into an empty netfilter.
+        const live = await liveHash();
+        await mustExec(fw, "nft delete table inet hearth && systemctl restart hearth-firewall.service");
+        assert.equal(await liveHash(), live, "the boot unit loads the same table");
     });
 
     it("closes the port of a service removed from the program", async () => {
