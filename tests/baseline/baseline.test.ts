@@ -8,7 +8,7 @@ import { HostBaseline } from "../../components/baseline";
 import { SystemdService } from "../../components/systemd";
 import { ACCOUNTS_TYPE, BASELINE_TYPE, FIREWALL_TYPE, TUNING_TYPE, UPGRADES_TYPE } from "../../components/tokens";
 import { forgetClaims } from "../../components/core/owner";
-import { installMocks, recorded, resetRecorded, settle, TEST_HOST_KEY } from "../mocks";
+import { installMocks, recorded, resetRecorded, resolve, settle, TEST_HOST_KEY } from "../mocks";
 import { refusedProblems, buildProblems, Values, webHosts } from "../stacks/site-values";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMHP0rnHYlQm9yr6Lk3ALEcrrwORdxW6oZsHCIu1dB2Z ops@laptop";
@@ -27,7 +27,7 @@ const FULL = {
 /** The ruleset the firewall installs: its stdin's first frame. */
 async function ruleset(): Promise<string> {
     const cmd = recorded.find((r) => r.type === "command:remote:Command" && /-firewall-ruleset$/.test(r.name))!;
-    const stdin: string = await pulumi.output(cmd.inputs.stdin).promise();
+    const stdin: string = await resolve(cmd.inputs.stdin);
     const nl = stdin.indexOf("\n");
     return stdin.slice(nl + 1, nl + 1 + Number(stdin.slice(0, nl)));
 }
