@@ -2,7 +2,7 @@
 //
 // Part of the core: nothing here imports @pulumi/*; renderers build scripts with it and the policy pack reads them back.
 import { createHash } from "crypto";
-import { RUNTIME } from "./runtime";
+import { KNOWN_RUNTIMES, RUNTIME, runtimeFor } from "./runtime";
 import { OwnerMark } from "./owner";
 
 /** POSIX single-quote a value for the shell. NUL cannot be carried by any shell word, so it is refused. */
@@ -18,10 +18,12 @@ export function shq(value: string): string {
 
 /** The inside of a single-quoted word: each `'` closes the quote, adds a double-quoted one and reopens it. */
 function quoteBody(value: string): string {
-    // A script carries the runtime (~110 KB): its quoted text is made once, only the lines around it are quoted here.
-    const at = runtimeAt(value, RUNTIME);
-    if (at === undefined) return value.replace(/'/g, `'"'"'`);
-    return detached(value.slice(0, at).replace(/'/g, `'"'"'`)) + runtimeQuoted() + detached(value.slice(at + RUNTIME.length).replace(/'/g, `'"'"'`));
+    // A script carries a runtime (RUNTIME, or the part of it a command reaches): its quoted text is made once per
+    // runtime, only the lines around it are quoted here.
+    const found = runtimeIn(value, false);
+    if (found === undefined) return value.replace(/'/g, `'"'"'`);
+    const [at, i] = found;
+    return detached(value.slice(0, at).replace(/'/g, `'"'"'`)) + quotedRuntime(i) + detached(value.slice(at + KNOWN_RUNTIMES[i].length).replace(/'/g, `'"'"'`));
 }
 
 /**
@@ -35,49 +37,70 @@ function detached(part: string): string {
 }
 
 // ---- the runtime inside a script ---------------------------------------------------------------------------------
-// Every hearth script carries the whole runtime (Script.render), so a plan of many components would quote, unquote and
-// scan the same ~3,000 lines once per script. The functions below find it (verbatim, on lines of its own) and reuse
-// what was computed for it once; every result is the one the plain computation over the whole text gives.
+// Every hearth script carries a runtime: a rendered one the whole RUNTIME, a command line only what its lines reach
+// (core/runtime.ts runtimeFor; wrapCommand cuts it). A plan of many components would quote, unquote and scan the same
+// runtime texts once per script. The functions below find a known runtime text in a script (verbatim, on lines of its
+// own) and reuse what was computed for it once; every result is the one the plain computation over the whole text gives.
 
-let quotedRuntime: string | undefined;
+/** KNOWN_RUNTIMES[i] as `shq` quotes it inside a word (without the outer quotes), made when first needed. */
+const quotedRuntimes: string[] = [];
 
-/** The runtime's text as `shq` quotes it inside a word (without the outer quotes). */
-function runtimeQuoted(): string {
-    return (quotedRuntime ??= RUNTIME.replace(/'/g, `'"'"'`));
+function quotedRuntime(i: number): string {
+    return (quotedRuntimes[i] ??= KNOWN_RUNTIMES[i].replace(/'/g, `'"'"'`));
 }
 
+/** Every runtime text starts with the runtime's first line (top-level code, always carried). */
+const RUNTIME_HEAD = RUNTIME.slice(0, RUNTIME.indexOf("\n") + 1);
+
 /**
- * Where `text` carries `block` verbatim on lines of its own (preceded by the start or a line break, followed by a line
- * break or the end): its offset, or undefined.
+ * Where `text` carries a known runtime text (quoted as `shq` quotes it inside a word when `quoted`) verbatim on lines of
+ * its own: its offset and its index in KNOWN_RUNTIMES (the longest there), or undefined. A text that carries the
+ * runtime's first line but no runtime this process has made is asked about once: a command carries the closure of its
+ * whole text (the runtime part names nothing outside itself), so `runtimeFor(text)` is the candidate.
  */
-function runtimeAt(text: string, block: string): number | undefined {
-    const nl = block.indexOf("\n");
-    if (nl <= 0) return undefined;
-    const head = block.slice(0, nl + 1);
-    for (let i = text.indexOf(head); i >= 0; i = text.indexOf(head, i + 1)) {
-        const end = i + block.length;
-        // A slice compared with === is compared as memory (startsWith goes character by character: ~8x slower here).
-        if ((i === 0 || text.charCodeAt(i - 1) === 10) && (end === text.length || text.charCodeAt(end) === 10) && text.slice(i, end) === block) return i;
+function runtimeIn(text: string, quoted: boolean): [number, number] | undefined {
+    if (!text.includes(RUNTIME_HEAD)) return undefined;
+    const found = knownAt(text, quoted);
+    if (found !== undefined) return found;
+    const known = KNOWN_RUNTIMES.length;
+    runtimeFor(text);
+    return KNOWN_RUNTIMES.length > known ? knownAt(text, quoted) : undefined;
+}
+
+function knownAt(text: string, quoted: boolean): [number, number] | undefined {
+    let best: [number, number] | undefined;
+    for (let i = text.indexOf(RUNTIME_HEAD); i >= 0; i = text.indexOf(RUNTIME_HEAD, i + 1)) {
+        if (i !== 0 && text.charCodeAt(i - 1) !== 10) continue;
+        for (let k = 0; k < KNOWN_RUNTIMES.length; k++) {
+            const block = quoted ? quotedRuntime(k) : KNOWN_RUNTIMES[k];
+            const end = i + block.length;
+            if (best !== undefined && block.length <= (quoted ? quotedRuntime(best[1]) : KNOWN_RUNTIMES[best[1]]).length) continue;
+            // A slice compared with === is compared as memory (startsWith goes character by character: ~8x slower here).
+            if (end <= text.length && (end === text.length || text.charCodeAt(end) === 10) && text.slice(i, end) === block) best = [i, k];
+        }
+        if (best !== undefined) return best;
     }
     return undefined;
 }
 
 /**
  * The lines of `script` (split at line breaks) for a scan that looks only at lines matching one of `patterns`, without
- * the runtime's own lines when the script carries the runtime and none of them matches: the scan finds exactly what it
- * would over every line. `patterns` is a constant of the caller (what the runtime's lines gave is kept per list).
+ * the runtime's own lines when the script carries a runtime and none of RUNTIME's lines matches: the scan finds exactly
+ * what it would over every line. `patterns` is a constant of the caller (what the runtime's lines gave is kept per list).
  */
 export function linesToScan(script: string, patterns: readonly RegExp[]): string[] {
-    const at = runtimeAt(script, RUNTIME);
-    if (at === undefined || runtimeMatches(patterns)) return script.split("\n");
+    const found = runtimeIn(script, false);
+    if (found === undefined || runtimeMatches(patterns)) return script.split("\n");
+    const [at, i] = found;
     const before = at === 0 ? [] : script.slice(0, at - 1).split("\n");
-    const end = at + RUNTIME.length;
+    const end = at + KNOWN_RUNTIMES[i].length;
     const after = end === script.length ? [] : script.slice(end + 1).split("\n");
     return before.concat(after);
 }
 
 const runtimeMatchCache = new WeakMap<readonly RegExp[], boolean>();
 
+/** Whether a line of RUNTIME (every runtime text is made of its lines) matches one of `patterns`. */
 function runtimeMatches(patterns: readonly RegExp[]): boolean {
     let m = runtimeMatchCache.get(patterns);
     if (m === undefined) {
@@ -86,6 +109,40 @@ function runtimeMatches(patterns: readonly RegExp[]): boolean {
         runtimeMatchCache.set(patterns, m);
     }
     return m;
+}
+
+/**
+ * A script cut at the runtime it carries (RUNTIME, or the part of it a command reaches, verbatim on lines of its own):
+ * the text before it, the runtime, the text after it. Undefined when it carries none.
+ */
+export function splitRuntime(script: string): { before: string; runtime: string; after: string } | undefined {
+    const found = runtimeIn(script, false);
+    if (found === undefined) return undefined;
+    const [at, i] = found;
+    const runtime = KNOWN_RUNTIMES[i];
+    return { before: script.slice(0, at), runtime, after: script.slice(at + runtime.length) };
+}
+
+/**
+ * `script` with the whole RUNTIME it carries (verbatim, on lines of its own) cut to the runtime its other lines reach
+ * (core/runtime.ts runtimeFor): what a command line carries. Unchanged when it carries no RUNTIME or reaches it all.
+ */
+export function withReachableRuntime(script: string): string {
+    const at = indexOfBlock(script, RUNTIME);
+    if (at === undefined) return script;
+    const before = script.slice(0, at);
+    const after = script.slice(at + RUNTIME.length);
+    const runtime = runtimeFor(before + after);
+    return runtime === RUNTIME ? script : before + runtime + after;
+}
+
+/** Where `text` carries `block` verbatim on lines of its own: its first offset, or undefined. */
+function indexOfBlock(text: string, block: string): number | undefined {
+    for (let i = text.indexOf(block); i >= 0; i = text.indexOf(block, i + 1)) {
+        const end = i + block.length;
+        if ((i === 0 || text.charCodeAt(i - 1) === 10) && (end === text.length || text.charCodeAt(end) === 10)) return i;
+    }
+    return undefined;
 }
 
 /** A file a component wants on a host. Its body travels over stdin, never inside the script. */
@@ -289,23 +346,28 @@ export function unquote(word: string): string {
     const inner = word.slice(1, -1);
     // A quoted script: the runtime's quoted lines are the runtime (no `'"'"'` spans a line break, and unquoting undoes
     // quoting exactly: every `'` of a quoted text starts a `'"'"'`).
-    const at = runtimeAt(inner, runtimeQuoted());
-    if (at === undefined) return inner.replace(/'"'"'/g, "'");
-    return detached(inner.slice(0, at).replace(/'"'"'/g, "'")) + RUNTIME + detached(inner.slice(at + runtimeQuoted().length).replace(/'"'"'/g, "'"));
+    const found = runtimeIn(inner, true);
+    if (found === undefined) return inner.replace(/'"'"'/g, "'");
+    const [at, i] = found;
+    return detached(inner.slice(0, at).replace(/'"'"'/g, "'")) + KNOWN_RUNTIMES[i] + detached(inner.slice(at + quotedRuntime(i).length).replace(/'"'"'/g, "'"));
 }
 
 // ---- the command line a host runs: one wrap/unwrap pair ---------------------------------------------------------
 
 /**
  * The command line that runs a hearth script: bash (never the login shell, which may be sh), under `sudo -n` when
- * `sudo`. The script is one quoted word; stdin stays free for file bodies.
+ * `sudo`. The script is one quoted word, carrying of the runtime only what it reaches (withReachableRuntime); stdin
+ * stays free for file bodies.
  */
 export function wrapCommand(script: string, sudo: boolean): string {
-    const bash = `bash --noprofile --norc -c ${shq(script)}`;
+    const bash = `bash --noprofile --norc -c ${shq(withReachableRuntime(script))}`;
     return sudo ? `sudo -n -- ${bash}` : bash;
 }
 
-/** `wrapCommand` undone: the script and whether it runs under sudo; undefined for a line not in that form. */
+/**
+ * `wrapCommand` undone: the script as the host runs it (its runtime cut to what it reaches) and whether it runs under
+ * sudo; undefined for a line not in that form.
+ */
 export function unwrapCommand(line: string): { script: string; sudo: boolean } | undefined {
     const m = /^(sudo -n -- )?bash --noprofile --norc -c ([\s\S]*)$/.exec(line);
     if (!m) return undefined;
