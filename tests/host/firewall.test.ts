@@ -5,6 +5,8 @@
 // Traffic stays in the test range: the peers are test hosts this spec started (10.231.<index>.2); the runner reaches
 // the firewalled host from its veth end (10.231.<index>.1).
 import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as net from "net";
 import { HostFirewall } from "../../components/firewall";
 import { SystemdService } from "../../components/systemd";
 import { describeHost, startHost, TestHost } from "./harness";
@@ -28,11 +30,11 @@ describeHost("HostFirewall on real hosts", function () {
     const runnerNet = () => `${fw.address.replace(/\.2$/, ".1")}/32`;
     const lanNet = () => `${lan.address.replace(/\.2$/, ".0")}/24`;
     const server = (name: string, network: "local" | "internet", port: number) =>
-        new SystemdService(name, { host: fw.host, description: `test listener ${name}`, network, listenPorts: [port], execStart: ["/usr/bin/python3", "-m", "http.server", "--bind", "0.0.0.0", String(port)] });
-    const program = (o: { lanService?: boolean; admin?: string[]; confirmSeconds?: number } = {}) => () => {
+        new SystemdService(name, { host: fw.host, description: `test listener ${name}`, network, listenPorts: [port], execStart: ["/usr/bin/python3", "-m", "http.server", "--bind", "::", String(port)] });
+    const program = (o: { lanService?: boolean; admin?: string[]; local?: string[]; confirmSeconds?: number } = {}) => () => {
         server("web", "internet", 8080);
         if (o.lanService ?? true) server("cal", "local", 8081);
-        new HostFirewall("fw", { host: fw.host, adminNetworks: o.admin ?? [runnerNet()], networks: { local: [lanNet()] }, confirmSeconds: o.confirmSeconds ?? 30 });
+        new HostFirewall("fw", { host: fw.host, adminNetworks: o.admin ?? [runnerNet()], networks: { local: o.local ?? [lanNet()] }, confirmSeconds: o.confirmSeconds ?? 30 });
     };
     /** Whether `from` opens a TCP connection to the firewalled host's `port` within 3 seconds. */
     async function reaches(from: TestHost, port: number): Promise<boolean> {
@@ -116,5 +118,40 @@ describeHost("HostFirewall on real hosts", function () {
         const confirm = cmds.find((c) => c.name === "fw-confirm")!;
         const r = await fw.exec(confirm.inputs.create);
         assert.equal(r.code, 0, r.stderr);
+    });
+
+    // IPv6, with the build machine's end of the veth as the peer: a ULA /64 on this one link only (the harness turns
+    // IPv6 off on every veth; this spec turns it on for the firewalled host's, behind a blackhole for the whole range).
+    // fd23:231:<index>::1 is inside the local network (::/120), ::200 outside it.
+    it("holds for IPv6: each port by its scope, SSH from the admin networks only, a hand-started listener closed", async () => {
+        const prefix = `fd23:231:${fw.address.split(".")[2]}:`;
+        const inside = `${prefix}:1`;
+        const outside = `${prefix}:200`;
+        const target = `${prefix}:2`;
+        const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { stdio: "pipe" });
+        const hasBlackhole = execFileSync("ip", ["-6", "route", "show", "fd23:231::/48"], { encoding: "utf8" }).includes("blackhole");
+        if (!hasBlackhole) sh("ip", ["-6", "route", "add", "blackhole", "fd23:231::/48"]);
+        try {
+            sh("sysctl", ["-q", "-w", `net.ipv6.conf.${fw.veth}.disable_ipv6=0`]);
+            for (const a of [inside, outside]) sh("ip", ["-6", "addr", "replace", `${a}/64`, "dev", fw.veth, "nodad"]);
+            await mustExec(fw, `ip -6 addr replace ${target}/64 dev host0 nodad`);
+            await runner.up(program({ admin: [runnerNet(), `${inside}/128`], local: [lanNet(), `${prefix}:/120`] }));
+            await mustExec(fw, "systemd-run --unit=hand-v6 /usr/bin/python3 -m http.server --bind :: 9998 && sleep 1");
+            const reach6 = (from: string, port: number) =>
+                new Promise<boolean>((done) => {
+                    const c = net.connect({ host: target, port, localAddress: from, family: 6, timeout: 3000 });
+                    c.once("connect", () => (c.destroy(), done(true)));
+                    c.once("timeout", () => (c.destroy(), done(false)));
+                    c.once("error", () => done(false));
+                });
+            const got = [];
+            for (const [from, port] of [[inside, 8080], [inside, 8081], [inside, 22], [inside, 9998], [outside, 8080], [outside, 8081], [outside, 22], [outside, 9998]] as const) got.push(await reach6(from, port));
+            assert.deepEqual(got, [true, true, true, false, true, false, false, false], "inside: web, cal, ssh, hand; outside: web, cal, ssh, hand");
+            assert.match(await mustExec(fw, "nft list table inet hearth"), new RegExp(`ip6 saddr ${prefix.replace(/:/g, ":")}:/120 tcp dport 8081 accept`));
+        } finally {
+            await fw.exec("systemctl stop hand-v6");
+            sh("sysctl", ["-q", "-w", `net.ipv6.conf.${fw.veth}.disable_ipv6=1`]);
+            if (!hasBlackhole) sh("ip", ["-6", "route", "del", "blackhole", "fd23:231::/48"]);
+        }
     });
 });
