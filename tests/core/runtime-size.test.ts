@@ -1,5 +1,6 @@
-// Every hearth command carries the runtime, and a host's sshd hands the command to the login shell as ONE argument,
-// which Linux caps at MAX_ARG_STRLEN (128 KiB). So scripts carry runtime.sh without its comment lines; these specs
+// Every hearth command carries a runtime, and a host's sshd hands the command to the login shell as ONE argument,
+// which Linux caps at MAX_ARG_STRLEN (128 KiB). So scripts carry runtime.sh without its comment lines, and a command
+// only the functions it reaches (core/shell.ts withReachableRuntime; tests/core/runtime-closure.test.ts). These specs
 // prove that bash defines exactly the same functions and variables from both texts, and that every command the
 // built-in sites register fits, with room left.
 import * as assert from "assert";
@@ -8,8 +9,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { MAX_COMMAND_BYTES } from "../../components/host";
-import { RUNTIME, RUNTIME_SOURCE, withoutComments } from "../../components/core/runtime";
-import { wrapCommand } from "../../components/core/shell";
+import { RUNTIME, RUNTIME_SOURCE, runtimeFor, withoutComments } from "../../components/core/runtime";
+import { shq, wrapCommand } from "../../components/core/shell";
+import { renderHostFile } from "../../components/files/render";
+import { FILE_MARK, FILE_SCENARIOS } from "../files/scenarios";
+import { siteScripts } from "./site-scripts";
 
 /** What bash holds after sourcing TEXT: every function as bash prints it, and the runtime's variables. */
 function definitions(text: string): string {
@@ -39,13 +43,28 @@ describe("the runtime scripts carry", function () {
         assert.strictEqual(definitions(RUNTIME), want);
     });
 
-    it("has no comment line outside a here-document but its shellcheck directives, and is far below the limit", () => {
+    it("has no comment line outside a here-document but its shellcheck directives", () => {
         const stray = RUNTIME.split("\n").filter((l) => /^\s*#/.test(l) && !/^\s*# shellcheck /.test(l));
         // Lines starting with # may only be here-document bodies; the runtime has none today.
         assert.deepStrictEqual(stray, []);
         assert.ok(RUNTIME.length < RUNTIME_SOURCE.length * 0.8, `${RUNTIME.length} of ${RUNTIME_SOURCE.length}`);
-        // Room for a component's own script: at least 32 KiB.
-        assert.ok(Buffer.byteLength(wrapCommand(RUNTIME, true)) < MAX_COMMAND_BYTES - 32 * 1024, `runtime alone: ${Buffer.byteLength(wrapCommand(RUNTIME, true))} bytes`);
+    });
+
+    it("every command of the three sites and of the HostFile scenarios is at most half the limit; what every command carries is under 4 KiB", () => {
+        const sizes = siteScripts().map((s) => [Buffer.byteLength(wrapCommand(s.script, true)), s.name] as const);
+        for (const [name, spec] of Object.entries(FILE_SCENARIOS)) {
+            const r = renderHostFile(spec, { ...FILE_MARK, adopt: spec.adopt });
+            sizes.push([Buffer.byteLength(wrapCommand(r.script, true)), `HostFile ${name}`], [Buffer.byteLength(wrapCommand(r.deleteScript, true)), `HostFile ${name} (delete)`]);
+        }
+        sizes.sort((a, b) => b[0] - a[0]);
+        const least = Buffer.byteLength(runtimeFor(""));
+        const whole = Buffer.byteLength(shq(RUNTIME));
+        console.log(`      ${sizes.length} commands: largest ${sizes[0][0]} bytes (${sizes[0][1]}), median ${sizes[sizes.length >> 1][0]}; the whole runtime quoted: ${whole}; the least runtime: ${least}; limit ${MAX_COMMAND_BYTES}`);
+        assert.ok(sizes.length > 50, `${sizes.length} commands`);
+        assert.ok(sizes[0][0] <= MAX_COMMAND_BYTES / 2, `${sizes[0][1]}: ${sizes[0][0]} bytes`);
+        assert.ok(least < 4096, `the runtime every command carries: ${least} bytes`);
+        // The sizes are of cut runtimes: a command carrying the whole runtime would be larger than all of it.
+        assert.ok(sizes[0][0] < whole, `${sizes[0][1]}: ${sizes[0][0]} bytes, the whole runtime ${whole}`);
     });
 
     it("keeps here-document bodies (quoted, unquoted, <<- with tabs) and shellcheck directives, drops other comment lines", () => {
