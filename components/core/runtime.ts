@@ -6,7 +6,8 @@ import { join } from "path";
 export const RUNTIME_SOURCE: string = readFileSync(join(__dirname, "runtime.sh"), "utf8").replace(/^#!.*\n/, "").trimEnd();
 
 /**
- * The runtime every script carries: runtime.sh without its comment lines (a host's sshd hands a command to the shell
+ * The runtime every rendered script carries (a command line carries only the part of it the script reaches: runtimeFor
+ * below, cut in by core/shell.ts wrapCommand): runtime.sh without its comment lines (a host's sshd hands a command to the shell
  * as one argument, which Linux caps at 128 KiB, and the comments are a third of the file). A line whose first
  * non-blank character is `#` goes, unless it is a shellcheck directive or inside a here-document; what bash defines
  * from it is the same as from runtime.sh (tests/core/runtime-size.test.ts compares `declare -f` and `declare -p`).

@@ -233,6 +233,7 @@ export class Script {
         return this;
     }
 
+    /** The script with the whole runtime; the command line that runs it carries only what it reaches (wrapCommand). */
     render(): string {
         return [`# hearth: ${this.title}`, RUNTIME, ...this.ownerLines, ...this.lines, ""].join("\n");
     }
