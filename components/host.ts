@@ -186,6 +186,16 @@ export function remoteScript(name: string, args: RemoteScriptArgs, opts: pulumi.
     return { converge, lifecycle };
 }
 
+/**
+ * `connection` with dials that outlast a guard's window of `windowSec` seconds: for a command that must fail to connect
+ * until a guard restores what locked it out, then connect and say so. @pulumi/command 1.2.1 retries every dial error
+ * (connect, handshake, login) up to `dialErrorLimit` times, waiting 100 ms x1.5 between dials and at most 5 s; a
+ * dropped SYN costs `perDialTimeout` per dial, a refused login only the wait. So 10 dials plus one per 5 s of window.
+ */
+export function outlasting(connection: Connection, windowSec: number): Connection {
+    return { ...connection, perDialTimeout: 15, dialErrorLimit: 10 + Math.ceil(windowSec / 5) };
+}
+
 /** Linux's limit for one argument (MAX_ARG_STRLEN, 32 pages of 4 KiB, with its terminating NUL). */
 export const MAX_COMMAND_BYTES = 32 * 4096 - 1;
 

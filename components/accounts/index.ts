@@ -4,7 +4,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { rehearsalPoint } from "../core/owner";
-import { Host, remoteScript } from "../host";
+import { Host, outlasting, remoteScript } from "../host";
 import { claimOnHost, fileObject, ownerMark } from "../ownership";
 import { frameStdin, wrapCommand } from "../shell";
 import { ACCOUNTS_TYPE } from "../tokens";
@@ -80,7 +80,7 @@ export class HostAccounts extends pulumi.ComponentResource {
         const cmds = remoteScript(`${name}-accounts`, { host, script: r.script, deleteScript: r.deleteScript, stdin: frameStdin(r.frames), hash: r.hash, check: r.check }, { parent: this });
         this.command = cmds.converge;
         // Dials afresh (its own command) as the deploy account with the Host's key, through sudo -n like every converge.
-        const confirmConnection = { ...host.connection, user: deployUser };
+        const confirmConnection = outlasting({ ...host.connection, user: deployUser }, spec.confirmWithinSec);
         const confirmCommand = wrapCommand(r.confirmScript, deployUser !== "root");
         this.confirm = new command.remote.Command(
             `${name}-confirm`,

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { listenersOf, rehearsalPoint } from "../core/owner";
 import { parseArgs } from "../core/schema";
 import { parseCidr } from "../core/ip";
-import { Host, remoteScript } from "../host";
+import { Host, outlasting, remoteScript } from "../host";
 import { claimOnHost, fileObject, ownerMark, unitObject } from "../ownership";
 import { frameStdin } from "../shell";
 import { FIREWALL_TYPE } from "../tokens";
@@ -22,7 +22,6 @@ export { AllowRule, FirewallSpec, firewallPlan, renderRuleset, renderBootUnit, r
 const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
 
 /** How long one dial of the confirm may take (seconds): the host's default. */
-const PER_DIAL_SECONDS = 15;
 
 /**
  * The firewall a HostFirewall with `args` renders, as the plan prints it: checks the arguments against the host's
@@ -111,7 +110,7 @@ export class HostFirewall extends pulumi.ComponentResource {
         this.confirm = new command.remote.Command(
             `${name}-confirm`,
             {
-                connection: { ...host.connection, perDialTimeout: PER_DIAL_SECONDS, dialErrorLimit: Math.ceil(spec.confirmSeconds / PER_DIAL_SECONDS) + 4 },
+                connection: outlasting(host.connection, spec.confirmSeconds),
                 create: confirmText,
                 update: confirmText,
                 addPreviousOutputInEnv: false,

@@ -438,11 +438,23 @@ export class ProgramRunner {
     private async exec(cmd: RegisteredCommand, op: Operation, inputs: Record<string, any>, script: string, env: Record<string, string>, result: UpResult): Promise<RemoteRun> {
         const resource = cmd.name;
         const started = Date.now();
-        const r = await runSsh(target(inputs, resource), script, {
-            stdin: typeof inputs.stdin === "string" ? inputs.stdin : undefined,
-            env,
-            onSpawn: this.onSpawn ? (c) => this.onSpawn!(c, resource, op) : undefined,
-        });
+        // The provider (remote/connection.go dialWithRetry) retries every error of ssh.Dial (connect, handshake, host
+        // key, login) until `dialErrorLimit` + 1 dials failed, each bounded by `perDialTimeout` seconds, waiting 100 ms
+        // x1.5 (at most 5 s) between them. So does the runner: ssh exits 255 with ssh's own message before any command ran.
+        const c = inputs.connection ?? {};
+        const dials = Math.max(1, (c.dialErrorLimit ?? 10) + 1);
+        let r: SshResult;
+        for (let dial = 1, wait = 100; ; dial++, wait = Math.min(wait * 1.5, 5000)) {
+            r = await runSsh(target(inputs, resource), script, {
+                stdin: typeof inputs.stdin === "string" ? inputs.stdin : undefined,
+                env,
+                connectTimeoutSec: c.perDialTimeout ?? 15,
+                onSpawn: this.onSpawn ? (ch) => this.onSpawn!(ch, resource, op) : undefined,
+            });
+            const dialError = r.code === 255 && /^(ssh: connect to host \S+ port \d+: |kex_exchange_identification: |Connection (closed|reset) by \S+ port \d+|Host key verification failed|\S+: Permission denied \()/m.test(r.stderr);
+            if (!dialError || dial >= dials) break;
+            await new Promise((done) => setTimeout(done, wait));
+        }
         const run: RemoteRun = { ...r, resource, op, seconds: (Date.now() - started) / 1000 };
         result.runs.push(run);
         for (const stream of ["stdout", "stderr"] as const) {
