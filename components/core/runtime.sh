@@ -2666,46 +2666,60 @@ hearth_check_verdict() {
 # ==== guarded changes and the firewall (HostFirewall): hearth_guard_*, hearth_firewall_* ====
 # --- guarded changes: commit-confirm for any change that can cut hearth's own way in (firewall, SSH keys) -------
 # A guarded change is armed BEFORE the change and confirmed by a FRESH SSH connection after it:
-#   hearth_guard_arm NAME SECONDS RESTORE_FILE
+#   hearth_guard_arm NAME SECONDS RESTORE_FILE ID
 #     RESTORE_FILE: a bash script the caller wrote first, a regular file owned by root with no group or other bits
-#     (mode 0600/0700), below directories root alone can change (e.g. /var/lib/hearth/guard/NAME/restore.sh). Arms a
-#     transient systemd timer, hearth-guard-NAME.timer, that runs `/bin/bash RESTORE_FILE` after SECONDS (1..3600)
-#     unless the guard is confirmed first, and records the pending guard (a random token, when armed, the deadline)
-#     in /run/hearth/guard/NAME (root-only). Re-arming a pending guard replaces it (new timer, new deadline) and
-#     forgets an earlier "fired". A step.
-#   hearth_guard_confirm NAME
-#     0: the guard was pending and had not fired; it is no longer pending and the restore will never run.
-#     2: the restore already ran (it prints when, the deadline and the restore's exit status, and sets hearth_guard_said
-#        to that line): the change is undone.
+#     (mode 0600/0700), below directories root alone can change (e.g. /var/lib/hearth/guard/NAME/restore.sh). ID names
+#     the change (its ruleset hash, its login digest: letters, digits, . _ : -, at most 128). Arms a transient systemd
+#     timer, hearth-guard-NAME.timer, that runs `/bin/bash RESTORE_FILE` after SECONDS (1..3600) unless the guard is
+#     confirmed first, and records the pending guard (a random token, when armed, the deadline, ID, RESTORE_FILE) in
+#     /run/hearth/guard/NAME (root-only). Re-arming a pending guard replaces it (new timer, deadline and ID) and forgets
+#     an earlier "fired"; a pending guard already past its deadline is rolled back first (dies if its restore fails).
+#     A step.
+#   hearth_guard_confirm NAME ID
+#     0: the change ID was pending and had not passed its deadline; it is no longer pending, its restore never runs.
+#     3: another change is pending (it prints which, sets hearth_guard_said): nothing is touched, its deadline holds.
+#     2: the restore ran (it prints when, the deadline and which change, and sets hearth_guard_said): the change is
+#        undone (and every unconfirmed change before it: a restore puts back the last confirmed state).
 #     1: nothing pending, nothing fired (never armed, confirmed already, or the host rebooted: /run is cleared).
-#   hearth_guard_state NAME: prints pending, fired or none; reads only (for checks).
-# Why it is crash-safe: the record in /run/hearth/guard/NAME decides, the timer only triggers. Arming, confirming
-# and firing each hold the guard's lock (flock on /run/hearth/guard/NAME/lock) for their whole run, so they never
-# interleave. Arming starts the timer first and writes the pending record (carrying the new token) after it: killed
-# between the two, the timer fires on a record that is not its own and does nothing, and the caller (which changes
-# things only after arm returned) changed nothing. The fire (hearth_guard_fire_script, run by the timer's service)
-# restores only while the pending record holds its token, and writes "fired" before it clears "pending". Confirming
-# clears "pending" first and stops the timer after: killed between, the late timer finds nothing pending. So a
-# restore never runs after a confirm, and an armed, unconfirmed change is always restored at its deadline.
+#   hearth_guard_state NAME: prints pending, fired or none.
+#   hearth_guard_cancel NAME: forgets the guard (pending and fired) and stops its timer: for a delete.
+# Level-triggered: a pending record past its deadline is always rolled back. The timer's service retries a restore
+# that failed, timed out or was killed (Restart=on-failure, every 10 s), and arm, confirm and state (so every drift
+# check) run the restore themselves when they find a pending record past its deadline. Only a restore that exited 0
+# is recorded as fired; until then the record stays pending.
+# Why it is crash-safe: the record in /run/hearth/guard/NAME decides, the timer only triggers. Arming, confirming,
+# firing and a late restore each hold the guard's lock (flock on /run/hearth/guard/NAME/lock) for their whole run, so
+# they never interleave. Arming starts the timer first and writes the pending record (carrying the new token) after
+# it: killed between the two, the timer fires on a record that is not its own and does nothing, and the caller (which
+# changes things only after arm returned) changed nothing. A restore (the timer's, or a late one) writes "fired" only
+# after the restore exited 0, and clears "pending" after. Confirming compares the ID under the lock, clears "pending"
+# first and stops the timer after: killed between, the late timer finds nothing pending. So a restore never runs after
+# a confirm, a confirm never takes another change's pending record, and an armed, unconfirmed change is always restored
+# once its deadline passed.
 # A reboot clears /run: whatever loads at boot must be the last confirmed state (callers install boot files only
 # after a confirm).
 hearth_guard_dir=/run/hearth/guard
 hearth_guard_name() {
   [[ $1 =~ ^[a-z0-9][a-z0-9_-]{0,47}$ ]] || hearth_die 70 "bad guard name: '$1' (lowercase letters, digits, _ and -, at most 48)"
 }
+hearth_guard_id() {
+  [[ $2 =~ ^[A-Za-z0-9._:-]{1,128}$ ]] || hearth_die 70 "guard $1: bad change id '$2' (letters, digits, . _ : -, 1..128)"
+}
 
-# The timer's service runs this (arguments NAME TOKEN RESTORE_FILE); it is written beside the records.
+# The timer's service runs this (arguments NAME TOKEN); it is written beside the records. Exits non-zero while the
+# restore failed, so systemd runs it again.
 hearth_guard_fire_script() {
   cat <<'FIRE'
 set -u
 d=/run/hearth/guard/$1
 exec 9>>"$d/lock" || exit 1
 flock 9 || exit 1
-read -r tok armed deadline <"$d/pending" 2>/dev/null || exit 0
+read -r tok armed deadline id restore <"$d/pending" 2>/dev/null || exit 0
 [ "$tok" = "$2" ] || exit 0
-timeout 300 /bin/bash "$3"
+timeout 300 /bin/bash "$restore"
 rc=$?
-printf '%s %s %s %s\n' "$(date +%s)" "$rc" "$armed" "$deadline" >"$d/fired.new" && mv -f -T "$d/fired.new" "$d/fired"
+[ "$rc" = 0 ] || exit 1
+printf '%s 0 %s %s %s\n' "$(date +%s)" "$armed" "$deadline" "$id" >"$d/fired.new" && mv -f -T "$d/fired.new" "$d/fired" || exit 1
 rm -f "$d/pending"
 FIRE
 }
@@ -2718,9 +2732,31 @@ hearth_guard_lock() {
 }
 hearth_guard_unlock() { exec {hearth_guard_fd}>&-; }
 
+# hearth_guard_overdue NAME, the lock held: a pending record past its deadline is rolled back now.
+# 0: nothing pending past its deadline; 2: restored now (recorded fired); 4: the restore failed (still pending;
+# hearth_guard_said says so).
+hearth_guard_overdue() {
+  local d=$hearth_guard_dir/$1 tok armed deadline id restore rc=0
+  read -r tok armed deadline id restore <"$d/pending" 2>/dev/null || return 0
+  [[ $deadline =~ ^[0-9]{1,12}$ ]] && [ "$(date +%s)" -ge "$deadline" ] && [ -n "$restore" ] || return 0
+  timeout 300 /bin/bash "$restore" >&2 || rc=$?
+  if [ "$rc" != 0 ]; then
+    hearth_guard_said="guard $1: the change ${id:-?} passed its deadline and its restore $restore failed (exit $rc); it stays pending and is retried"
+    hearth_warn "$hearth_guard_said"
+    return 4
+  fi
+  hearth_tmp_in "$d"
+  printf '%s 0 %s %s %s\n' "$(date +%s)" "$armed" "$deadline" "$id" >"$hearth_tmp"
+  mv -f -T -- "$hearth_tmp" "$d/fired"
+  rm -f -- "$d/pending"
+  systemctl stop "hearth-guard-$1.timer" "hearth-guard-$1.service" 2>/dev/null || true
+  return 2
+}
+
 hearth_guard_arm() {
-  local name=$1 secs=$2 restore=$3 d tok now st
+  local name=$1 secs=$2 restore=$3 id=${4-} d tok now st rc=0
   hearth_guard_name "$name"
+  hearth_guard_id "$name" "$id"
   if ! [[ $secs =~ ^[1-9][0-9]{0,3}$ ]] || [ "$secs" -gt 3600 ]; then hearth_die 70 "guard $name: bad window '$secs' (whole seconds, 1..3600)"; fi
   [[ $restore =~ ^/[A-Za-z0-9._/-]+$ ]] || hearth_die 70 "guard $name: bad restore path '$restore'"
   hearth_dir "$(hearth_parent "$restore")"
@@ -2729,6 +2765,8 @@ hearth_guard_arm() {
   if [ "${st%% *}" != 0 ] || (((8#${st#* } & 8#077) != 0)); then hearth_die 65 "guard $name: the restore $restore must be root's alone (owner root, no group or other bits)"; fi
   d=$hearth_guard_dir/$name
   hearth_guard_lock "$name"
+  hearth_guard_overdue "$name" || rc=$?
+  if [ "$rc" = 4 ]; then hearth_die 75 "$hearth_guard_said: not arming a new change over it"; fi
   systemctl stop "hearth-guard-$name.timer" "hearth-guard-$name.service" 2>/dev/null || true
   systemctl reset-failed "hearth-guard-$name.timer" "hearth-guard-$name.service" 2>/dev/null || true
   hearth_step
@@ -2739,25 +2777,36 @@ hearth_guard_arm() {
   tok=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
   now=$(date +%s)
   systemd-run --quiet --collect --unit="hearth-guard-$name" --description="hearth: undo the unconfirmed change $name" \
-    --on-active="${secs}s" --timer-property=AccuracySec=1s \
-    /bin/bash "$d/fire" "$name" "$tok" "$restore" >/dev/null
+    --on-active="${secs}s" --timer-property=AccuracySec=1s --property=Restart=on-failure --property=RestartSec=10s \
+    --property=RestartForceExitStatus='SIGTERM SIGINT SIGHUP SIGPIPE' --property=StartLimitIntervalSec=0 \
+    /bin/bash "$d/fire" "$name" "$tok" >/dev/null
   hearth_step
   hearth_tmp_in "$d"
-  printf '%s %s %s\n' "$tok" "$now" "$((now + secs))" >"$hearth_tmp"
+  printf '%s %s %s %s %s\n' "$tok" "$now" "$((now + secs))" "$id" "$restore" >"$hearth_tmp"
   mv -f -T -- "$hearth_tmp" "$d/pending"
   hearth_step
   hearth_guard_unlock
-  hearth_say "guard $name armed: the change is undone at $(date -u -d "@$((now + secs))" '+%F %T UTC') unless a fresh connection confirms it"
+  hearth_say "guard $name armed for change $id: it is undone at $(date -u -d "@$((now + secs))" '+%F %T UTC') unless a fresh connection confirms it"
 }
 
 hearth_guard_said=
 hearth_guard_confirm() {
-  local name=$1 d at rc armed deadline
+  local name=$1 want=${2-} d at rc=0 armed deadline id tok
   hearth_guard_name "$name"
+  hearth_guard_id "$name" "$want"
   d=$hearth_guard_dir/$name
   [ -d "$d" ] || return 1
   hearth_guard_lock "$name"
-  if [ -f "$d/pending" ]; then
+  hearth_guard_overdue "$name" || rc=$?
+  if [ "$rc" = 4 ]; then hearth_die 75 "$hearth_guard_said"; fi
+  if read -r tok armed deadline id _ <"$d/pending" 2>/dev/null; then
+    if [ "$id" != "$want" ]; then
+      hearth_guard_unlock
+      printf -v hearth_guard_said 'guard %s: the pending change is %s (armed at %s, undone at %s unless confirmed), not %s: nothing confirmed' "$name" \
+        "${id:-unnamed}" "$(date -u -d "@${armed:-0}" '+%F %T UTC')" "$(date -u -d "@${deadline:-0}" '+%F %T UTC')" "$want"
+      printf '%s\n' "$hearth_guard_said"
+      return 3
+    fi
     rm -f -- "$d/pending"
     hearth_step
     systemctl stop "hearth-guard-$name.timer" 2>/dev/null || true
@@ -2766,10 +2815,10 @@ hearth_guard_confirm() {
     return 0
   fi
   if [ -f "$d/fired" ]; then
-    read -r at rc armed deadline <"$d/fired" || true
+    read -r at rc armed deadline id <"$d/fired" || true
     hearth_guard_unlock
-    printf -v hearth_guard_said 'guard %s fired at %s (armed at %s, deadline %s; the restore exited %s)' "$name" \
-      "$(date -u -d "@${at:-0}" '+%F %T UTC')" "$(date -u -d "@${armed:-0}" '+%F %T UTC')" "$(date -u -d "@${deadline:-0}" '+%F %T UTC')" "${rc:-?}"
+    printf -v hearth_guard_said 'guard %s fired at %s (change %s, armed at %s, deadline %s; the restore exited %s)' "$name" \
+      "$(date -u -d "@${at:-0}" '+%F %T UTC')" "${id:-unnamed}" "$(date -u -d "@${armed:-0}" '+%F %T UTC')" "$(date -u -d "@${deadline:-0}" '+%F %T UTC')" "${rc:-?}"
     printf '%s\n' "$hearth_guard_said"
     return 2
   fi
@@ -2777,10 +2826,28 @@ hearth_guard_confirm() {
   return 1
 }
 
+# hearth_guard_state NAME: pending, fired or none. A pending record past its deadline is rolled back first (it then
+# prints fired; pending while that restore fails).
 hearth_guard_state() {
   hearth_guard_name "$1"
-  local d=$hearth_guard_dir/$1
+  local d=$hearth_guard_dir/$1 deadline
+  if read -r _ _ deadline _ <"$d/pending" 2>/dev/null && [[ $deadline =~ ^[0-9]{1,12}$ ]] && [ "$(date +%s)" -ge "$deadline" ]; then
+    hearth_guard_lock "$1"
+    hearth_guard_overdue "$1" || true
+    hearth_guard_unlock
+  fi
   if [ -f "$d/pending" ]; then echo pending; elif [ -f "$d/fired" ]; then echo fired; else echo none; fi
+}
+
+hearth_guard_cancel() {
+  local d=$hearth_guard_dir/$1
+  hearth_guard_name "$1"
+  [ -d "$d" ] || return 0
+  hearth_guard_lock "$1"
+  rm -f -- "$d/pending" "$d/fired"
+  hearth_step
+  systemctl stop "hearth-guard-$1.timer" "hearth-guard-$1.service" 2>/dev/null || true
+  hearth_guard_unlock
 }
 # --- the firewall (HostFirewall): table inet hearth, applied under the guard "firewall" ----------------------------
 # Files: /var/lib/hearth/firewall/desired.nft (staged by the converge), /etc/hearth/firewall.nft (the last confirmed
@@ -2834,7 +2901,7 @@ hearth_firewall_converge() {
   hearth_tmp_in "$hearth_fw_guard"
   printf 'nft -f %s\n' "$hearth_fw_guard/previous.nft" >"$hearth_tmp"
   hearth_put "$hearth_tmp" "$hearth_fw_guard/restore.sh" 0600 root root
-  hearth_guard_arm "$hearth_fw_guard_name" "$secs" "$hearth_fw_guard/restore.sh"
+  hearth_guard_arm "$hearth_fw_guard_name" "$secs" "$hearth_fw_guard/restore.sh" "$want"
   nft -f "$hearth_fw_desired"
   hearth_step
   hearth_record firewall/pending "$want $(hearth_firewall_live)"
@@ -2847,8 +2914,11 @@ hearth_firewall_confirm() {
   local want=$1 rc=0 pend live
   hearth_lock firewall
   pend=$(hearth_applied firewall/pending)
-  hearth_guard_confirm "$hearth_fw_guard_name" >/dev/null || rc=$?
+  hearth_guard_confirm "$hearth_fw_guard_name" "$want" >/dev/null || rc=$?
   live=$(hearth_firewall_live)
+  if [ "$rc" = 3 ]; then
+    hearth_die 75 "firewall: this confirm is of ruleset ${want:0:12}, but a later apply waits for its own confirm ($hearth_guard_said): it is left to that confirm or to its rollback. The live table is ${live:0:12}"
+  fi
   if [ "$rc" = 2 ]; then
     hearth_die 75 "firewall: the ruleset ${want:0:12} was rolled back: no fresh SSH connection confirmed it within its window ($hearth_guard_said). It cut new SSH connections from where hearth connects (is that address in adminNetworks? is sshPort the port hearth uses?), or the up stopped before its confirm ran. The live table is the previous one (${live:0:12}). An up of this same program does not apply it again by itself (the engine re-runs only this confirm, which cannot prove a fresh connection after applying): fix the rules, or raise the host's reapply counter for this firewall to try again"
   fi
@@ -2869,12 +2939,12 @@ hearth_firewall_confirm() {
   hearth_say "firewall: ruleset ${want:0:12} confirmed by a fresh SSH connection; it is what the host loads at boot"
 }
 
-# hearth_firewall_remove: the delete: only when the record names this resource. Confirms a pending guard first, so
+# hearth_firewall_remove: the delete: only when the record names this resource. Cancels a pending guard first, so
 # no restore brings the table back after it is gone.
 hearth_firewall_remove() {
   local f
   hearth_mine "$(hearth_applied firewall/owner)" || return 0
-  hearth_guard_confirm "$hearth_fw_guard_name" >/dev/null || true
+  hearth_guard_cancel "$hearth_fw_guard_name"
   if nft list table inet hearth >/dev/null 2>&1; then
     nft delete table inet hearth
     hearth_step
