@@ -2988,24 +2988,63 @@ hearth_check_firewall() {
 # ==== accounts and SSH keys (HostAccounts): hearth_account_*, hearth_keys_* ====
 # HostAccounts owns, per host: the keys files below /etc/ssh/hearth/authorized_keys (root's, 0644, read by sshd as the
 # user, editable by nobody else), the sshd drop-in that makes every account but root read only those, the sudoers files
-# /etc/sudoers.d/hearth-<user>, and the accounts it declared (applied accounts/users). A user no longer declared keeps
-# its account and home, loses its keys and sudo, and is locked (expired): nothing is ever deleted.
-# The deploy login (drop-in, the deploy account's keys and sudoers) changes under the guard "accounts": the known-good
-# files are kept in /var/lib/hearth/accounts (good/, restore.sh) before the guard is armed, and a fresh login as the
-# deploy account confirms (hearth_keys_confirm); an unconfirmed change is restored when the guard fires.
+# /etc/sudoers.d/hearth-<user>, and the accounts it declared (applied accounts/users). One resource owns them all
+# (applied accounts/owner, claimed before anything changes); a delete touches them only when that record is its own.
+# A user no longer declared keeps its account and home, loses its keys, its sudo and the groups hearth added it to
+# (applied accounts/groups/<user>), and is locked (expired): nothing is ever deleted. Accounts hearth created are
+# remembered (applied accounts/created): an existing system or service account is never taken over.
+# The deploy login (drop-in, the deploy account's keys and sudoers) changes under the guard "accounts", armed with the
+# login's digest as the change's ID: the known-good files are kept in /var/lib/hearth/accounts (good/, restore.sh)
+# before the guard is armed, and a fresh login as the deploy account confirms that change and no other
+# (hearth_keys_confirm); an unconfirmed change is restored when the guard fires.
 hearth_keys_state=/var/lib/hearth/accounts
 
+# hearth_keys_owner: who owns the host's accounts: the record, else (written by a release before the record) the
+# drop-in's mark, else the first keys file's; empty when nobody.
+hearth_keys_owner() {
+  local o f
+  o=$(hearth_applied accounts/owner)
+  if [ -z "$o" ]; then o=$(hearth_file_owner /etc/ssh/sshd_config.d/00-hearth-accounts.conf); fi
+  if [ -z "$o" ]; then
+    for f in /etc/ssh/hearth/authorized_keys/*; do
+      o=$(hearth_file_owner "$f")
+      if [ -n "$o" ]; then break; fi
+    done
+  fi
+  printf '%s\n' "$o"
+}
+
+# hearth_keys_own: the host's accounts are this resource's (or an alias's, or nobody's: no owner and no managed users),
+# or adopted; else dies touching nothing (hearth_claim). Records this resource as their owner.
+hearth_keys_own() {
+  local o
+  o=$(hearth_keys_owner)
+  if [ -n "$o" ] || [ -n "$(hearth_applied accounts/users)" ]; then hearth_claim "the accounts and SSH keys of this host (HostAccounts)" "$o"; fi
+  hearth_record accounts/owner "$hearth_owner"
+}
+
 # hearth_account_can USER SHELL SYSTEM GROUP...: what USER needs is on the host (the shell, the groups), and an existing
-# USER is one hearth may take (a system account, UID below 1000, only as the deploy account). Reads only.
+# USER is one hearth may take: one it created or already manages, or an ordinary login account (UID at least the
+# host's UID_MIN, a shell that is not nologin or false unless that shell is the one declared). Reads only.
 hearth_account_can() {
-  local user=$1 shell=$2 system=$3 g uid
+  local user=$1 shell=$2 system=$3 g ent uid cur min what=keys
   shift 3
   if [ ! -f "$shell" ] || [ ! -x "$shell" ]; then hearth_die 65 "the shell $shell of $user is not installed on this host"; fi
   for g in "$@"; do getent group "$g" >/dev/null || hearth_die 65 "the group $g of $user does not exist on this host (create it first, e.g. by installing its package)"; done
-  uid=$(getent passwd "$user" | cut -d: -f3) || true
-  if [ -n "$uid" ] && [ "$system" = 0 ] && [ "$uid" -lt 1000 ]; then
-    hearth_die 65 "$user exists as a system account (UID $uid): a human user of HostAccounts is never a system account"
+  ent=$(getent passwd "$user") || return 0
+  # shellcheck disable=SC2046
+  if hearth_keys_listed "$user" $(hearth_applied accounts/users) $(hearth_applied accounts/created); then return 0; fi
+  uid=$(cut -d: -f3 <<<"$ent")
+  cur=${ent##*:}
+  min=$(awk '$1 == "UID_MIN" { print $2 }' /etc/login.defs 2>/dev/null) || true
+  [[ $min =~ ^[0-9]{1,9}$ ]] || min=1000
+  if [ "$system" = 1 ]; then what="keys and passwordless sudo"; fi
+  if [ "$uid" -lt "$min" ]; then
+    hearth_die 65 "$user exists as a system account (UID $uid, below the host's UID_MIN $min) that hearth did not create: HostAccounts never takes over a system or service account (it would get a login shell and $what); choose a name no account has"
   fi
+  case $cur in */nologin | */false) if [ "$cur" != "$shell" ]; then
+    hearth_die 65 "$user exists with the shell $cur (a service account, or one disabled on purpose) and hearth did not create it: HostAccounts never takes it over (it would get the shell $shell and $what); choose a name no account has"
+  fi ;; esac
 }
 
 # hearth_keys_claim PATH...: each PATH that exists carries this resource's mark (or an alias's); dies otherwise.
@@ -3027,11 +3066,14 @@ hearth_account_manage() {
 }
 
 # hearth_account_ensure USER SHELL SYSTEM GROUP...: USER exists (created with a home and its own group; a system
-# account when SYSTEM is 1), has SHELL, is in each GROUP and is not locked (expired).
+# account when SYSTEM is 1; remembered as hearth's before useradd runs), has SHELL, is in each GROUP and in no group
+# hearth added it to that is not listed, and is not locked (expired).
 hearth_account_ensure() {
-  local user=$1 shell=$2 system=$3 g have
+  local user=$1 shell=$2 system=$3 created
   shift 3
   if ! getent passwd "$user" >/dev/null; then
+    created=$(hearth_applied accounts/created)
+    if [[ " $created " != *" $user "* ]]; then hearth_record accounts/created "${created:+$created }$user"; fi
     if [ "$system" = 1 ]; then
       useradd --system --create-home --user-group --shell "$shell" -- "$user"
     else
@@ -3044,19 +3086,42 @@ hearth_account_ensure() {
     usermod --shell "$shell" -- "$user"
     hearth_step
   fi
-  have=" $(id -nG -- "$user") "
-  for g in "$@"; do
-    case $have in *" $g "*) ;; *)
-      usermod -a -G "$g" -- "$user"
-      hearth_step
-      ;;
-    esac
-  done
+  hearth_account_groups "$user" "$@"
   if [ -n "$(getent shadow "$user" | cut -d: -f8)" ]; then
     usermod --expiredate '' -- "$user"
     hearth_step
     hearth_say "unlocked the account $user"
   fi
+}
+
+# hearth_account_groups USER GROUP...: USER is in each GROUP; a group hearth added USER to (applied
+# accounts/groups/USER, recorded before usermod runs) that is not listed any more is taken away. A group USER was in
+# before hearth declared it is never recorded, so never taken away.
+hearth_account_groups() {
+  local user=$1 g have
+  local -a added kept=()
+  shift
+  read -r -a added <<<"$(hearth_applied "accounts/groups/$user")"
+  have=" $(id -nG -- "$user") "
+  for g in "$@"; do
+    case $have in *" $g "*) ;; *)
+      hearth_keys_listed "$g" "${added[@]}" || added+=("$g")
+      hearth_record "accounts/groups/$user" "${added[*]}"
+      usermod -a -G "$g" -- "$user"
+      hearth_step
+      ;;
+    esac
+  done
+  for g in "${added[@]}"; do
+    if hearth_keys_listed "$g" "$@"; then
+      kept+=("$g")
+    elif [[ $have == *" $g "* ]]; then
+      gpasswd -d "$user" "$g" >/dev/null
+      hearth_step
+      hearth_say "took $user out of the group $g (hearth added it; no longer declared)"
+    fi
+  done
+  if [ "${#kept[@]}" = 0 ]; then hearth_forget "accounts/groups/$user"; else hearth_record "accounts/groups/$user" "${kept[*]}"; fi
 }
 
 # hearth_account_sudoers USER: /etc/sudoers.d/hearth-USER lets USER run anything as root without a password or a TTY;
@@ -3094,14 +3159,15 @@ hearth_keys_snapshot() {
 
 # hearth_keys_guard SECONDS DIGEST PATH...: before the deploy login's files PATH... change to DIGEST (or while a change
 # of them waits for its confirm, or was never made live), keeps the known-good ones (unless a change is pending: then
-# the kept ones are still the known-good) and arms the guard for SECONDS. Nothing to do when they are DIGEST and live.
+# the kept ones are still the known-good) and arms the guard for SECONDS with DIGEST as the change's ID. Nothing to do
+# when they are DIGEST and live.
 hearth_keys_guard() {
   local secs=$1 want=$2 state
   shift 2
   state=$(hearth_guard_state accounts)
   if [ "$state" != pending ] && [ "$(hearth_digest "$@")" = "$want" ] && [ "$(hearth_applied accounts/login)" = "$want" ]; then return 0; fi
   if [ "$state" != pending ]; then hearth_keys_snapshot "$@"; fi
-  hearth_guard_arm accounts "$secs" "$hearth_keys_state/restore.sh"
+  hearth_guard_arm accounts "$secs" "$hearth_keys_state/restore.sh" "$want"
 }
 
 # hearth_keys_live DIGEST PATH...: the deploy login's files are DIGEST (else hearth's renderer and runtime disagree)
@@ -3121,12 +3187,17 @@ hearth_keys_live() {
   hearth_record accounts/login "$want"
 }
 
-# hearth_keys_prune k:USER... s:USER...: removes the keys files (k:) and hearth's sudoers files (s:) of users not listed.
+# hearth_keys_prune k:USER... s:USER...: removes the keys files (k:) and hearth's sudoers files (s:) of users not
+# listed: a keys file that is this resource's, carries no mark (made by hand, or a planted link) or is adopted; a
+# sudoers file that is this resource's. Another resource's is left alone.
 hearth_keys_prune() {
-  local f n
+  local f n m
   for f in /etc/ssh/hearth/authorized_keys/*; do
     n=${f##*/}
-    if { [ -e "$f" ] || [ -L "$f" ]; } && ! hearth_keys_listed "k:$n" "$@"; then hearth_remove "$f"; fi
+    if { [ -e "$f" ] || [ -L "$f" ]; } && ! hearth_keys_listed "k:$n" "$@"; then
+      m=$(hearth_file_owner "$f")
+      if [ -z "$m" ] || hearth_mine "$m" || [ "$hearth_adopt" = 1 ]; then hearth_remove "$f"; else hearth_say "left $f: it is $m's"; fi
+    fi
   done
   for f in /etc/sudoers.d/hearth-*; do
     n=${f#/etc/sudoers.d/hearth-}
@@ -3141,13 +3212,16 @@ hearth_keys_listed() {
   return 1
 }
 
-# hearth_account_lock USER: USER (when it exists) is locked: expired, so no login of any kind starts a session.
+# hearth_account_lock USER: USER (when it exists) is locked: expired, so no login of any kind starts a session; the
+# groups hearth added it to are taken away.
 hearth_account_lock() {
-  if getent passwd "$1" >/dev/null && [ "$(getent shadow "$1" | cut -d: -f8)" != 1 ]; then
+  getent passwd "$1" >/dev/null || return 0
+  if [ "$(getent shadow "$1" | cut -d: -f8)" != 1 ]; then
     usermod --expiredate 1 -- "$1"
     hearth_step
     hearth_say "locked the account $1 (no longer declared; its home and files are kept)"
   fi
+  hearth_account_groups "$1"
 }
 
 # hearth_account_retire USER...: locks every managed user not listed, then manages the listed ones only.
@@ -3159,11 +3233,18 @@ hearth_account_retire() {
   hearth_record accounts/users "$*"
 }
 
-# hearth_keys_remove_all: the delete: hearth's drop-in, keys files and sudoers files go (sshd reloaded), every managed
-# account is locked; homes and accounts stay.
+# hearth_keys_remove_all: the delete, only when the host's accounts are this resource's: hearth's drop-in, keys files
+# and sudoers files go (sshd reloaded), every managed account is locked; homes and accounts stay.
 hearth_keys_remove_all() {
   local -a have
-  local u
+  local u o
+  o=$(hearth_keys_owner)
+  if [ -n "$o" ] && ! hearth_mine "$o"; then
+    hearth_say "the accounts and SSH keys of this host are $o's, not $hearth_owner's: left as they are"
+    return 0
+  fi
+  # No rollback may bring back what this removes.
+  hearth_guard_cancel accounts
   if [ -e /etc/ssh/sshd_config.d/00-hearth-accounts.conf ] && hearth_mine "$(hearth_file_owner /etc/ssh/sshd_config.d/00-hearth-accounts.conf)"; then
     hearth_remove /etc/ssh/sshd_config.d/00-hearth-accounts.conf
   fi
@@ -3178,17 +3259,20 @@ hearth_keys_remove_all() {
   hearth_forget accounts/users
   if [ -d /etc/ssh/hearth/authorized_keys ]; then hearth_rmdir /etc/ssh/hearth/authorized_keys; fi
   if [ -d /etc/ssh/hearth ]; then hearth_rmdir /etc/ssh/hearth; fi
+  hearth_forget accounts/owner
 }
 
-# hearth_keys_confirm DIGEST PATH...: run over a fresh login as the deploy account: confirms a pending change of the
-# deploy login, or fails saying it was rolled back; with nothing pending, the files must be DIGEST and live.
+# hearth_keys_confirm DIGEST PATH...: run over a fresh login as the deploy account: confirms the pending change of the
+# deploy login to DIGEST (and no other: a change armed since by another up is left to its own confirm or rollback), or
+# fails saying it was rolled back; with nothing pending, the files must be DIGEST and live.
 hearth_keys_confirm() {
-  local want=$1 rc=0 out
+  local want=$1 rc=0
   shift
-  out=$(hearth_guard_confirm accounts) || rc=$?
+  hearth_guard_confirm accounts "$want" >/dev/null || rc=$?
   case $rc in
     0) hearth_say "the deploy login works over a fresh connection: change confirmed" ;;
-    2) hearth_die 75 "the change of the deploy login was rolled back: it was not confirmed in time ($out). The previous keys, sudo and sshd settings are back; a fresh login with the Host's key as the deploy account must work with the new ones (is the Host's key among deploy.keys?)" ;;
+    2) hearth_die 75 "the change of the deploy login was rolled back: it was not confirmed in time ($hearth_guard_said). The previous keys, sudo and sshd settings are back; a fresh login with the Host's key as the deploy account must work with the new ones (is the Host's key among deploy.keys?)" ;;
+    3) hearth_die 75 "the change of the deploy login waiting for its confirm is not this one (${want:0:12}) but a later one ($hearth_guard_said): another up ran the converge since. Nothing was confirmed: that change is confirmed by its own confirm, or rolled back" ;;
     *)
       if [ "$(hearth_digest "$@")" != "$want" ] || [ "$(hearth_applied accounts/login)" != "$want" ]; then
         hearth_die 75 "the deploy login is not as declared and no change of it waits for a confirm (rolled back earlier, or changed since): run up again after fixing the declaration, or raise the host's reapply counter"
@@ -3223,6 +3307,19 @@ hearth_keys_check_files() {
   for f in /etc/sudoers.d/hearth-*; do
     n=${f#/etc/sudoers.d/hearth-}
     if [ -e "$f" ] && ! hearth_keys_listed "s:$n" "$@"; then hearth_drift "$f" absent "present (not declared)"; fi
+  done
+}
+
+# hearth_keys_check_admins USER...: every member of the groups sudo, admin and wheel is one of the USERs (declared with
+# sudo): a member nobody declared is root in effect behind HostAccounts' back.
+hearth_keys_check_admins() {
+  local g m
+  local -a ms
+  for g in sudo admin wheel; do
+    IFS=, read -r -a ms <<<"$(getent group "$g" | cut -d: -f4)"
+    for m in "${ms[@]}"; do
+      if ! hearth_keys_listed "$m" "$@"; then hearth_drift "group $g" "only users declared with sudo" "$m is a member (not declared with sudo)"; fi
+    done
   done
 }
 
