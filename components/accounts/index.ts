@@ -31,14 +31,14 @@ export function forcedCommandKey(key: string, command: string, opts: { from?: re
 }
 
 /** Checks every argument and resolves defaults; throws an ArgumentError naming the first bad one. */
-export function resolveAccountsArgs(args: HostAccountsArgs): { host: Host; spec: AccountsSpec } {
+export function resolveAccountsArgs(args: HostAccountsArgs): { host: Host; spec: AccountsSpec; adopt: boolean } {
     const a = parseArgs(HostAccountsArgsSchema, args);
     const spec: AccountsSpec = {
         deploy: "user" in a.deploy ? { user: a.deploy.user, keys: [...a.deploy.keys] } : { root: { reason: a.deploy.root.reason } },
         users: (a.users ?? []).map((u) => ({ name: u.name, keys: u.keys.map(resolveKey), sudo: u.sudo !== undefined, shell: u.shell ?? "/bin/bash", groups: [...(u.groups ?? [])] })),
         confirmWithinSec: a.confirmWithinSec ?? 120,
     };
-    return { host: a.host, spec };
+    return { host: a.host, spec, adopt: a.adopt ?? false };
 }
 
 export class HostAccounts extends pulumi.ComponentResource {
@@ -50,13 +50,13 @@ export class HostAccounts extends pulumi.ComponentResource {
     readonly deployUser: string;
 
     constructor(name: string, args: HostAccountsArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        const { host, spec } = check(() => resolveAccountsArgs(args));
+        const { host, spec, adopt } = check(() => resolveAccountsArgs(args));
         const deployUser = "user" in spec.deploy ? spec.deploy.user : "root";
         // The Host's own login loses its keys unless it is declared here (every account but root reads only hearth's files).
         if (host.user !== "root" && host.user !== deployUser && !spec.users.some((u) => u.name === host.user && u.sudo)) {
             fail("host", host.user, `a Host whose user is root, the deploy account (${deployUser}) or a declared user with sudo: every account but root reads its keys only from what HostAccounts declares, so '${host.user}' would be locked out (declare it in users with its keys and sudo while you bootstrap)`);
         }
-        const mark = ownerMark(ACCOUNTS_TYPE, name, opts, false);
+        const mark = ownerMark(ACCOUNTS_TYPE, name, opts, adopt);
         claimOnHost(host, "accounts", mark, "host", host.name);
         claimOnHost(host, fileObject(SSHD_DROPIN), mark, "host", host.name);
         claimOnHost(host, fileObject(KEYS_DIR), mark, "host", host.name);

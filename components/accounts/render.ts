@@ -6,7 +6,10 @@
 //   /etc/ssh/sshd_config.d/00-hearth-accounts.conf  every account but root reads its keys only from those files
 //   /etc/sudoers.d/hearth-<user>                 passwordless, TTY-less sudo (checked with visudo -cf first)
 //   /var/lib/hearth/accounts/                    the last known-good deploy login (good/, restore.sh) for the guard
+//   applied accounts/owner                       the one resource that owns all of the above (claimed first)
 //   applied accounts/users                       the users hearth manages (one removed from the declaration is locked)
+//   applied accounts/created                     the accounts hearth created (an existing system account is never taken)
+//   applied accounts/groups/<user>               the groups hearth added <user> to (taken away when no longer declared)
 //   applied accounts/login                       the deploy login's files as last applied and made live (sshd reloaded)
 import { createHash } from "crypto";
 import { OwnerMark } from "../core/owner";
@@ -115,6 +118,8 @@ export function renderAccounts(spec: AccountsSpec, mark: OwnerMark): RenderedAcc
 
     const s = new Script("HostAccounts: accounts, authorized keys, sudo").owner(mark);
     s.raw("hearth_lock accounts");
+    // The host's accounts are this resource's (or nobody's) before anything is read for a decision or changed.
+    s.raw("hearth_keys_own");
     // Everything the host must offer is checked before anything changes.
     if (deployUser) s.cmd("hearth_account_can", deployUser, "/bin/bash", "1");
     for (const u of spec.users) s.cmd("hearth_account_can", u.name, u.shell, "0", ...u.groups);
@@ -157,6 +162,7 @@ export function renderAccounts(spec: AccountsSpec, mark: OwnerMark): RenderedAcc
         ["hearth_keys_check_guard", GUARD].map(shq).join(" "),
         ["hearth_keys_check_files", ...declared.map((n) => `k:${n}`), ...sudoers.map((n) => `s:${n}`)].map(shq).join(" "),
         ...sudoers.map((n) => ["hearth_keys_check_sudoers", n, mark.id].map(shq).join(" ")),
+        ["hearth_keys_check_admins", ...sudoers].map(shq).join(" "),
     ];
     return { script, deleteScript, confirmScript, frames, check, loginDigest, hash: contentHash(script, deleteScript, confirmScript) };
 }

@@ -26,7 +26,9 @@ export function isAccountName(name: string): boolean {
 export const accountName = () => z.string(say(USER_ALLOWED)).refine(isAccountName, say(USER_ALLOWED));
 
 /** Groups that make an account root in effect: sudo is declared with a reason (`sudo: { reason }`), never by group. */
-export const PRIVILEGED_GROUPS = ["root", "sudo", "admin", "wheel", "shadow", "disk", "adm", "staff", "systemd-journal", "docker", "lxd", "libvirt", "kvm"] as const;
+export const PRIVILEGED_GROUPS = [
+    "root", "sudo", "admin", "wheel", "shadow", "disk", "kmem", "adm", "staff", "systemd-journal", "docker", "lxd", "incus-admin", "microk8s", "libvirt", "libvirt-qemu", "kvm",
+] as const;
 export const GROUP_ALLOWED = `${POSIX_USER_ALLOWED.replace("user", "group")}, not a group that makes its members root in effect (${PRIVILEGED_GROUPS.join(", ")}: declare sudo: { reason } instead)`;
 const groupName = () =>
     z.string(say(GROUP_ALLOWED)).refine((g) => POSIX_USER.test(g) && !(PRIVILEGED_GROUPS as readonly string[]).includes(g), say(GROUP_ALLOWED));
@@ -43,7 +45,36 @@ export const COMMAND_ALLOWED = "a command of 1 to 1000 printable ASCII character
 export const FROM = /^!?(?:[0-9A-Fa-f.:]+(?:\/[0-9]{1,3})?|[A-Za-z0-9*?](?:[A-Za-z0-9*?.-]{0,252}))$/;
 export const FROM_ALLOWED = "an address, a CIDR network (\"192.168.1.0/24\") or a host name pattern with * and ? (\"*.lan\"), optionally negated with '!'";
 
-const keyLine = () => sshPublicKey();
+/** The largest RSA key sshd accepts (its SSH_RSA_MAXIMUM_MODULUS_SIZE): a bigger one never logs in and only bloats the file. */
+export const MAX_RSA_BITS = 16384;
+
+/** Bits of the SSH wire mpint at `at` in `blob` and where the next field starts; undefined when it runs past the end. */
+function mpintBits(blob: Buffer, at: number): { bits: number; next: number } | undefined {
+    if (at + 4 > blob.length) return undefined;
+    const len = blob.readUInt32BE(at);
+    if (at + 4 + len > blob.length) return undefined;
+    let i = at + 4;
+    const end = at + 4 + len;
+    while (i < end && blob[i] === 0) i++;
+    return { bits: i === end ? 0 : (end - i - 1) * 8 + (32 - Math.clz32(blob[i])), next: end };
+}
+
+/** Why an RSA key is bigger than sshd accepts (its exponent or modulus over MAX_RSA_BITS), or undefined. */
+export function rsaTooBig(line: unknown): string | undefined {
+    if (typeof line !== "string" || !line.startsWith("ssh-rsa ")) return undefined;
+    const blob = Buffer.from(line.split(" ")[1] ?? "", "base64");
+    const e = mpintBits(blob, 4 + "ssh-rsa".length);
+    const n = e && mpintBits(blob, e.next);
+    if (!e || !n) return undefined;
+    if (e.bits > MAX_RSA_BITS || n.bits > MAX_RSA_BITS) return `an RSA key of at most ${MAX_RSA_BITS} bits (sshd's maximum; this one has ${Math.max(e.bits, n.bits)})`;
+    return undefined;
+}
+
+const keyLine = () =>
+    sshPublicKey().superRefine((v, ctx) => {
+        const big = rsaTooBig(v);
+        if (big) ctx.addIssue({ code: "custom", message: big, input: typeof v === "string" ? `${v.slice(0, 40)}... (${v.length} characters)` : v });
+    });
 
 export const keyEntryShape = {
     key: keyLine().describe("The OpenSSH public key line `<type> <base64> [comment]`."),
@@ -121,6 +152,9 @@ export const hostAccountsShape = {
     confirmWithinSec: int(MIN_CONFIRM_SEC, MAX_CONFIRM_SEC)
         .optional()
         .describe("A change of the deploy login (its keys, its sudo, the sshd drop-in) is rolled back unless a fresh login as the deploy account confirms it within this many seconds. @default 120"),
+    adopt: bool()
+        .optional()
+        .describe("Take over the host's accounts from another resource (or another program or stack) whose record or marks are on the host, rewriting them; that resource's delete then leaves them alone. A resource renamed in the program lists its old name in `aliases` instead. @default false"),
 };
 
 /** The key text of an entry (without its comment), to find a key declared twice for one user. */

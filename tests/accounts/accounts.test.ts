@@ -9,6 +9,17 @@ import { installMocks, recorded, resetRecorded, settle, TEST_HOST_KEY } from "..
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl alice@laptop";
 const KEY2 = TEST_HOST_KEY;
+/** An ssh-rsa line whose modulus is `nBytes` bytes starting with `first` (e = 65537). */
+function rsaLine(nBytes: number, first: number): string {
+    const lp = (b: Buffer) => {
+        const l = Buffer.alloc(4);
+        l.writeUInt32BE(b.length);
+        return Buffer.concat([l, b]);
+    };
+    const n = Buffer.alloc(nBytes, 0xff);
+    n[0] = first;
+    return `ssh-rsa ${Buffer.concat([lp(Buffer.from("ssh-rsa")), lp(Buffer.from([0x01, 0x00, 0x01])), lp(n)]).toString("base64")} big`;
+}
 const pk = () => pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nfake\n-----END OPENSSH PRIVATE KEY-----\n");
 const host = (user?: string) => new Host({ name: "nas", address: "10.0.0.5", privateKey: pk(), hostKey: TEST_HOST_KEY, ...(user ? { user } : {}) });
 const good = (): Omit<HostAccountsArgs, "host"> => ({ deploy: { user: "hearthd", keys: [KEY2] }, users: [{ name: "alice", keys: [KEY], sudo: { reason: "alice administers the box" } }] });
@@ -48,6 +59,13 @@ describe("HostAccounts", () => {
         ["an unknown key option", { users: [{ name: "bob", keys: [{ key: KEY, environment: "X=1" }] }] }, /one of the keys of a key entry/],
         ["the same key twice for one user", { users: [{ name: "bob", keys: [KEY, { key: KEY, command: "true" }] }] }, /users\[0\]\.keys\[1\].*same key/],
         ["a root-equivalent group", { users: [{ name: "bob", keys: [], groups: ["sudo"] }] }, /users\[0\]\.groups\[0\].*declare sudo/],
+        ["incus-admin", { users: [{ name: "bob", keys: [], groups: ["users", "incus-admin"] }] }, /users\[0\]\.groups\[1\].*root in effect/],
+        ["microk8s", { users: [{ name: "bob", keys: [], groups: ["microk8s"] }] }, /users\[0\]\.groups\[0\]/],
+        ["kmem", { users: [{ name: "bob", keys: [], groups: ["kmem"] }] }, /users\[0\]\.groups\[0\]/],
+        ["libvirt-qemu", { users: [{ name: "bob", keys: [], groups: ["libvirt-qemu"] }] }, /users\[0\]\.groups\[0\]/],
+        ["a 53 KB RSA key", { users: [{ name: "bob", keys: [rsaLine(40_000, 0x7f)] }] }, /users\[0\]\.keys\[0\].*at most 16384 bits.*319999/],
+        ["an RSA key one bit over sshd's maximum", { deploy: { user: "hearthd", keys: [rsaLine(2049, 0x01)] } }, /deploy\.keys\[0\].*at most 16384 bits \(sshd's maximum; this one has 16385\)/],
+        ["adopt: 1", { adopt: 1 }, /'adopt'/],
         ["sudo without a reason", { users: [{ name: "bob", keys: [], sudo: {} }] }, /users\[0\]\.sudo\.reason/],
         ["sudo: true", { users: [{ name: "bob", keys: [], sudo: true }] }, /users\[0\]\.sudo/],
         ["a relative shell", { users: [{ name: "bob", keys: [], shell: "bash" }] }, /users\[0\]\.shell/],
@@ -68,6 +86,29 @@ describe("HostAccounts", () => {
             assert.equal(count, 0);
         });
     }
+
+    it("accepts an RSA key of sshd's maximum size, and adopt", async () => {
+        assert.equal((await build({ users: [{ name: "bob", keys: [rsaLine(2049, 0x00)] }] })).error, undefined);
+        assert.equal((await build({ users: [{ name: "bob", keys: [rsaLine(2048, 0x7f)] }], adopt: true })).error, undefined);
+    });
+
+    it("the converge claims the host's accounts before it reads or changes anything; adopt and aliases reach the runtime", async () => {
+        const mark = { id: "hearth/test/hearth:host:Accounts/acc", aliases: ["hearth/test/hearth:host:Accounts/old"], adopt: false };
+        const spec = { deploy: { user: "hearthd", keys: [KEY2] }, users: [{ name: "bob", keys: [resolveKey(KEY)], sudo: true, shell: "/bin/bash", groups: ["users"] }], confirmWithinSec: 60 };
+        const r = renderAccounts(spec, mark);
+        const lines = r.script.split("\n");
+        const own = lines.findIndex((l) => l === "hearth_keys_own");
+        assert.ok(own > 0 && own === lines.findIndex((l) => l === "hearth_lock accounts") + 1, "hearth_keys_own right after the lock");
+        assert.ok(lines.findIndex((l) => l.startsWith("hearth_account_can ")) > own);
+        assert.match(r.script, /hearth_adopt=0/);
+        assert.match(renderAccounts(spec, { ...mark, adopt: true }).script, /hearth_adopt=1/);
+        assert.match(r.deleteScript, /hearth_aliases=\(.*hearth:host:Accounts\/old/);
+        assert.ok(r.check.includes("hearth_keys_check_admins hearthd bob"), r.check.join("\n"));
+        resetRecorded();
+        new HostAccounts("acc", { host: host(), ...good(), adopt: true });
+        await settle();
+        assert.match(recorded.find((x) => x.name === "acc-accounts")!.inputs.create, /hearth_adopt=1/);
+    });
 
     it("refuses a Host whose own login would lose its keys", async () => {
         const { error, count } = await build({}, "bob");
