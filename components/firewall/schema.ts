@@ -1,5 +1,5 @@
 // HostFirewall's arguments: one zod schema is their type, their checks and the README's argument table.
-import { parseCidr } from "../core/ip";
+import { formatIp, parseCidr } from "../core/ip";
 import { bool, checked, documented, int, list, oneOf, pattern, port, reasonInWords, record, z } from "../core/schema";
 import { hostArg } from "../validate";
 import { parsePorts } from "./render";
@@ -25,13 +25,28 @@ export const INTERFACE = /^[a-z][a-z0-9_-]{0,14}$/;
 /** A network in CIDR form, no host bits. */
 export const cidr = () => checked(CIDR_ALLOWED, (v) => parseCidr(v, { network: true }) !== undefined);
 
-/** A list of networks, each once (by its canonical form). */
+/**
+ * The IPv4 form of an IPv4-mapped IPv6 network (inside ::ffff:0:0/96), or undefined: nftables matches IPv4 packets
+ * with `ip saddr` only, so such a network in an `ip6 saddr` set never matches anything.
+ */
+export function ipv4Mapped(text: string): string | undefined {
+    const c = parseCidr(text);
+    if (!c || c.family !== 6 || c.prefixLength < 96 || c.base >> 32n !== 0xffffn) return undefined;
+    return `${formatIp(4, c.base & 0xffffffffn)}/${c.prefixLength - 96}`;
+}
+
+/** A list of networks, each once (by its canonical form), none IPv4-mapped. */
 export function networks(what: string, min = 0) {
     return list(cidr(), `an array of networks (${CIDR_ALLOWED})`, MAX_NETWORKS, min).superRefine((v, ctx) => {
         const seen = new Map<string, number>();
         v.forEach((n, i) => {
             const k = parseCidr(n)?.networkText;
             if (k === undefined) return;
+            const v4 = ipv4Mapped(n);
+            if (v4 !== undefined) {
+                ctx.addIssue({ code: "custom", path: [i], input: n, message: `a network in its own family: ${n} is the IPv4 network ${v4} written as IPv4-mapped IPv6, which the firewall never matches (IPv4 packets are matched by their IPv4 address): write "${v4}"` });
+                return;
+            }
             const j = seen.get(k);
             if (j !== undefined) ctx.addIssue({ code: "custom", path: [i], input: n, message: `${what} without repeats (${n} is the same network as entry ${j})` });
             else seen.set(k, i);
@@ -46,7 +61,7 @@ export const allowRuleSchema = record(
     {
         protocol: oneOf(["tcp", "udp"] as const).describe("`tcp` or `udp`."),
         ports: list(portSpec(), `an array of ports (${PORTS_ALLOWED})`, MAX_PORTS, 1).describe("Destination ports: numbers or `\"LOW-HIGH\"` ranges."),
-        from: z.union([z.literal("internet"), networks("sources")], { error: () => FROM_ALLOWED }).describe("`\"internet\"` (any source, both families) or the source networks (CIDR)."),
+        from: z.union([z.literal("internet"), networks("sources", 1)], { error: () => FROM_ALLOWED }).describe("`\"internet\"` (any source, both families) or the source networks (CIDR)."),
         reason: reasonInWords().describe("Why the port is open: written above the rule in the ruleset and shown by the plan."),
     },
     "an allow rule",
