@@ -77,7 +77,7 @@ const keyLine = () =>
     });
 
 export const keyEntryShape = {
-    key: keyLine().describe("The OpenSSH public key line `<type> <base64> [comment]`."),
+    key: keyLine().describe("The OpenSSH public key line `<type> <base64> [comment]` (an RSA key of at most 16384 bits, sshd's maximum)."),
     command: pattern(COMMAND, COMMAND_ALLOWED)
         .optional()
         .describe("A forced command: the key runs only this (`command=\"...\"`), whatever the client asks for. @default - none"),
@@ -102,7 +102,7 @@ export type KeyEntry = z.input<typeof keyEntrySchema>;
 export type KeyArg = string | KeyEntry;
 
 export const userShape = {
-    name: accountName().describe("The account's name: created when missing (with a home directory and a group of the same name), taken over when it exists."),
+    name: accountName().describe("The account's name: created when missing (with a home directory and a group of the same name), taken over when it exists as an ordinary login account (a system or service account, UID below the host's UID_MIN or with a nologin shell, is refused unless hearth created it)."),
     keys: list(keyArg(), "a list of OpenSSH public key lines or key entries", 100)
         .describe("The keys that log in as this user: the whole of its authorized keys (a key in its ~/.ssh does not log in)."),
     sudo: record({ reason: reasonInWords().describe("Why this user may run anything as root.") }, "{ reason }")
@@ -111,14 +111,14 @@ export const userShape = {
     shell: pattern(SHELL, SHELL_ALLOWED).optional().describe('Login shell. @default "/bin/bash"'),
     groups: list(groupName(), "a list of group names", 32)
         .optional()
-        .describe("Supplementary groups the user is added to (they must exist; a group that makes its members root in effect is refused). @default []"),
+        .describe("Supplementary groups the user is added to (they must exist; a group that makes its members root in effect is refused). A group hearth added the user to is taken away once it is no longer listed; groups the user was in before are never touched. @default []"),
 };
 export const userSchema = record(userShape, "a user { name, keys, sudo?, shell?, groups? }");
 export type UserArgs = z.input<typeof userSchema>;
 
 export const deployUserSchema = record(
     {
-        user: accountName().describe("The deploy account: a system user with a home, bash as its shell and passwordless, TTY-less sudo."),
+        user: accountName().describe("The deploy account: a system user with a home, bash as its shell and passwordless, TTY-less sudo. An existing system or service account hearth did not create is refused."),
         keys: list(keyLine(), "a list of OpenSSH public key lines", 20, 1).describe("The keys hearth (and nothing else) logs in with: the Host's key's public half, and during a rotation the next one."),
     },
     "{ user, keys }",
