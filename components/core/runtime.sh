@@ -3494,25 +3494,37 @@ hearth_sysctl_at() {
 }
 
 # hearth_sysctl_live KEY: sets hearth_sysctl_value to KEY's live value with its whitespace as single spaces (the kernel
-# separates a list with tabs); fails when this kernel has no such key.
+# separates a list with tabs); status 1 when this kernel has no such key, 2 when it cannot be read (a write-only file, or
+# one the kernel refuses to show, e.g. an unset stable_secret: bash's read cannot tell an error from the end, cat can).
 hearth_sysctl_value=
 hearth_sysctl_live() {
-  local parts=()
+  local raw parts=()
   hearth_sysctl_at "$1"
   if [ ! -f "$hearth_sysctl_file" ]; then return 1; fi
-  read -r -d '' -a parts <"$hearth_sysctl_file" || true
+  raw=$(cat -- "$hearth_sysctl_file" 2>/dev/null) || return 2
+  read -r -d '' -a parts <<<"$raw" || true
   hearth_sysctl_value=${parts[*]}
 }
 
-# hearth_sysctl_write KEY VALUE: writes VALUE to KEY's live setting (a step), then reads it back: dies when the kernel
-# refuses it or reads back something else (a value must be written as the kernel prints it, or every run would write it).
-hearth_sysctl_write() {
+# hearth_sysctl_set KEY VALUE: writes VALUE to KEY's live setting (a step; hearth_sysctl_live KEY ran first), then reads
+# it back; fails, with hearth_sysctl_why saying why, when the kernel refuses it or reads back something else.
+hearth_sysctl_why=
+hearth_sysctl_set() {
   local err
-  if ! err=$({ printf '%s\n' "$2" >"$hearth_sysctl_file"; } 2>&1); then hearth_die 65 "sysctl $1=$2: the kernel refused it (${err##*: })"; fi
+  if ! err=$({ printf '%s\n' "$2" >"$hearth_sysctl_file"; } 2>&1); then
+    hearth_sysctl_why="the kernel refused it (${err##*: })"
+    return 1
+  fi
   hearth_step
   hearth_changed=$((hearth_changed + 1))
-  hearth_sysctl_live "$1" || hearth_die 65 "sysctl $1 is gone from this kernel"
-  if [ "$hearth_sysctl_value" != "$2" ]; then hearth_die 65 "sysctl $1=$2: the kernel reads it back as '$hearth_sysctl_value': write the value as the kernel prints it"; fi
+  if ! hearth_sysctl_live "$1"; then
+    hearth_sysctl_why="it cannot be read back"
+    return 1
+  fi
+  if [ "$hearth_sysctl_value" != "$2" ]; then
+    hearth_sysctl_why="the kernel reads it back as '$hearth_sysctl_value'"
+    return 1
+  fi
 }
 
 # hearth_sysctl_ready KEY VALUE...: every KEY exists on this kernel and can be written here, and a congestion control is
@@ -3522,8 +3534,10 @@ hearth_sysctl_ready() {
   local offer allowed
   while [ "$#" -gt 1 ]; do
     hearth_sysctl_at "$1"
-    if [ ! -f "$hearth_sysctl_file" ]; then hearth_die 65 "sysctl $1: this kernel has no such setting ($hearth_sysctl_file is missing)"; fi
-    if [ ! -r "$hearth_sysctl_file" ]; then hearth_die 65 "sysctl $1: it can only be written (an action, not a setting hearth can compare)"; fi
+    hearth_sysctl_live "$1" || case $? in
+      1) hearth_die 65 "sysctl $1: this kernel has no such setting ($hearth_sysctl_file is missing)" ;;
+      *) hearth_die 65 "sysctl $1: its value cannot be read here, so hearth could neither compare it nor put it back (an action or a secret, not a setting)" ;;
+    esac
     if [ ! -w "$hearth_sysctl_file" ]; then hearth_die 65 "sysctl $1: cannot be set here ($hearth_sysctl_file is read-only; inside a container only the network namespace's settings are writable)"; fi
     if [ "$1" = net.ipv4.tcp_congestion_control ]; then
       offer=$(</proc/sys/net/ipv4/tcp_available_congestion_control)
@@ -3542,14 +3556,21 @@ hearth_sysctl_ready() {
 }
 
 # hearth_sysctl_apply KEY VALUE...: records each KEY's live value the first time (before anything is written to it),
-# then writes VALUE where the live value differs.
+# then writes VALUE where the live value differs. A value the kernel refuses or reads back in another form (a value
+# must be declared as the kernel prints it, or every run would write it again) dies, the live value put back first.
 hearth_sysctl_apply() {
+  local was why
   while [ "$#" -gt 1 ]; do
-    hearth_sysctl_live "$1" || hearth_die 65 "sysctl $1: this kernel has no such setting"
+    hearth_sysctl_live "$1" || hearth_die 65 "sysctl $1: this kernel has no such setting, or its value cannot be read"
     if [ -z "$(hearth_applied "tuning/sysctl/$1")" ]; then hearth_record "tuning/sysctl/$1" "=$hearth_sysctl_value"; fi
     if [ "$hearth_sysctl_value" != "$2" ]; then
-      hearth_say "setting sysctl $1 = $2 (was $hearth_sysctl_value)"
-      hearth_sysctl_write "$1" "$2"
+      was=$hearth_sysctl_value
+      hearth_say "setting sysctl $1 = $2 (was $was)"
+      if ! hearth_sysctl_set "$1" "$2"; then
+        why=$hearth_sysctl_why
+        if [ "$hearth_sysctl_value" != "$was" ] && ! hearth_sysctl_set "$1" "$was"; then why+="; putting back $was failed too: $hearth_sysctl_why"; fi
+        hearth_die 65 "sysctl $1=$2: $why: declare the value as the kernel prints it (\`sysctl -n $1\` after setting it by hand), or one the kernel takes"
+      fi
     fi
     shift 2
   done
@@ -3566,10 +3587,10 @@ hearth_sysctl_release() {
     orig=$(hearth_applied "tuning/sysctl/$k")
     orig=${orig#=}
     if ! hearth_sysctl_live "$k"; then
-      hearth_say "sysctl $k is gone from this kernel: nothing to put back"
+      hearth_warn "sysctl $k is gone from this kernel or cannot be read: nothing to put back, forgetting it"
     elif [ "$hearth_sysctl_value" != "$orig" ]; then
       hearth_say "putting back sysctl $k = $orig (hearth set it to $hearth_sysctl_value)"
-      hearth_sysctl_write "$k" "$orig"
+      if ! hearth_sysctl_set "$k" "$orig"; then hearth_warn "sysctl $k: could not put back $orig ($hearth_sysctl_why): it stays $hearth_sysctl_value until set by hand or the next boot; forgetting it"; fi
     fi
     hearth_forget "tuning/sysctl/$k"
   done
@@ -3658,15 +3679,15 @@ hearth_tuning_hosts_begin='# hearth-hosts: begin (managed by hearth: lines up to
 hearth_tuning_hosts_end='# hearth-hosts: end'
 
 # hearth_tuning_hosts_edit BLOCK: prints /etc/hosts with BLOCK's lines between hearth's marker lines in place of the
-# block there (else at the end; an empty BLOCK: no block); status 3 when the markers are not in pairs (a block whose end
-# line was removed cannot be told from the user's own lines).
+# block there (else at the end; an empty BLOCK: no block); status 3 when the markers are not one pair (a block whose end
+# line was removed cannot be told from the user's own lines; a second block would be dropped).
 hearth_tuning_hosts_edit() {
   local f=/etc/hosts
   if [ -L "$f" ]; then hearth_die 65 "refusing /etc/hosts: it is a link (to $(readlink -- "$f")), not a file"; fi
   if [ ! -e "$f" ]; then f=/dev/null; elif [ ! -f "$f" ]; then hearth_die 65 "refusing /etc/hosts: not a regular file"; fi
   B=$hearth_tuning_hosts_begin E=$hearth_tuning_hosts_end L=$1 awk '
     function put() { if (ENVIRON["L"] != "" && !done) print ENVIRON["B"] "\n" ENVIRON["L"] "\n" ENVIRON["E"]; done = 1 }
-    $0 == ENVIRON["B"] { if (on) exit 3; on = 1; put(); next }
+    $0 == ENVIRON["B"] { if (on || done) exit 3; on = 1; put(); next }
     $0 == ENVIRON["E"] { if (!on) exit 3; on = 0; next }
     !on { print }
     END { if (on) exit 3; put() }' "$f"
@@ -3674,7 +3695,10 @@ hearth_tuning_hosts_edit() {
 
 # hearth_tuning_hosts_ready: /etc/hosts can be edited (see hearth_tuning_hosts_edit); dies otherwise.
 hearth_tuning_hosts_ready() {
-  hearth_tuning_hosts_edit '' >/dev/null || hearth_die 65 "/etc/hosts has hearth's marker lines out of pairs: repair the block by hand"
+  local at
+  if hearth_tuning_hosts_edit '' >/dev/null; then return 0; fi
+  at=$(grep -nxF -e "$hearth_tuning_hosts_begin" -e "$hearth_tuning_hosts_end" /etc/hosts | cut -d: -f1 | paste -sd,)
+  hearth_die 65 "/etc/hosts has hearth's marker lines out of pairs, or more than one block (marker lines at $at): repair the block by hand"
 }
 
 # hearth_tuning_hosts BLOCK: /etc/hosts holds BLOCK (see hearth_tuning_hosts_edit), written to a random temp name in
@@ -3694,7 +3718,7 @@ hearth_tuning_hosts() {
 # hearth_sysctl_check_live KEY VALUE: KEY's live value is VALUE.
 hearth_sysctl_check_live() {
   if ! hearth_sysctl_live "$1"; then
-    hearth_drift "sysctl $1" "$2" "no such setting on this kernel"
+    hearth_drift "sysctl $1" "$2" "no such setting on this kernel, or unreadable"
   elif [ "$hearth_sysctl_value" != "$2" ]; then
     hearth_drift "sysctl $1" "$2" "$hearth_sysctl_value"
   fi

@@ -12,7 +12,7 @@ import { check } from "../validate";
 import { renderTuning, SYSCTL_CONF, TIMESYNC_DROPIN, TuningSpec } from "./render";
 import { HostTuningArgs, HostTuningArgsSchema, sysctlText } from "./schema";
 
-export { HostTuningArgs, HostTuningArgsSchema, tuningShape, KNOWN_SYSCTLS, CONGESTION_CONTROLS, QDISCS, SYSCTL_KEY_ALLOWED, PLAIN_VALUE_ALLOWED, HOSTNAME_ALLOWED, sysctlText } from "./schema";
+export { HostTuningArgs, HostTuningArgsSchema, tuningShape, KNOWN_SYSCTLS, CONGESTION_CONTROLS, QDISCS, SYSCTL_KEY_ALLOWED, PLAIN_VALUE_ALLOWED, HOSTNAME_ALLOWED, SYSCTL_REFUSED, SYSCTL_ONE_WAY, SYSCTL_LOOSENINGS, sysctlText, sysctlRefused, sysctlTie, sysctlLoosening } from "./schema";
 export { renderTuning, renderSysctlConf, renderTimesyncDropin, renderHostsBlock, SYSCTL_CONF, TIMESYNC_DROPIN, TuningSpec, HostsEntry } from "./render";
 
 /**
@@ -35,6 +35,7 @@ export function resolveTuningArgs(args: HostTuningArgs): { host: import("../host
         host: a.host,
         spec: {
             sysctls,
+            ...(a.loosen && Object.keys(a.loosen).length ? { loosen: a.loosen } : {}),
             ...(a.timeSync ? { timeSync: { servers: a.timeSync.servers, ...(a.timeSync.fallbackServers !== undefined ? { fallbackServers: a.timeSync.fallbackServers } : {}) } } : {}),
             ...(a.hostname !== undefined ? { hostname: a.hostname } : {}),
             hosts: (a.hosts ?? []).map((e) => ({ address: e.address, names: e.names })),
@@ -58,7 +59,7 @@ export class HostTuning extends pulumi.ComponentResource {
         if (spec.hostname !== undefined) claimOnHost(host, "hostname", mark, "hostname", spec.hostname);
         if (spec.hosts.length) claimOnHost(host, "hosts block", mark, "hosts", spec.hosts.length);
         rehearsalPoint();
-        super(TUNING_TYPE, name, { host: host.name, sysctls: Object.fromEntries(spec.sysctls), timeSync: spec.timeSync ?? null, hostname: spec.hostname ?? null, hosts: spec.hosts }, opts);
+        super(TUNING_TYPE, name, { host: host.name, sysctls: Object.fromEntries(spec.sysctls), loosen: spec.loosen ?? {}, timeSync: spec.timeSync ?? null, hostname: spec.hostname ?? null, hosts: spec.hosts }, opts);
         const r = renderTuning(spec, mark);
         const cmds = remoteScript(
             `${name}-tuning`,

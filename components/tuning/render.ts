@@ -18,6 +18,8 @@ export interface HostsEntry {
 export interface TuningSpec {
     /** Key and the text written for it (as the kernel prints it back), sorted by key. */
     readonly sysctls: readonly (readonly [string, string])[];
+    /** The reason for each value that weakens the host (written above its line). */
+    readonly loosen?: Readonly<Record<string, string>>;
     readonly timeSync?: { readonly servers: readonly string[]; readonly fallbackServers?: readonly string[] };
     readonly hostname?: string;
     readonly hosts: readonly HostsEntry[];
@@ -34,7 +36,7 @@ export interface RenderedTuning {
 
 /** The sysctl file's text: hearth's mark, then one `key = value` line per key. */
 export function renderSysctlConf(spec: TuningSpec, mark: OwnerMark): string {
-    return [`# hearth-owner: ${mark.id}`, "# Kernel settings of this host, written by hearth (HostTuning); changes here are overwritten.", ...spec.sysctls.map(([k, v]) => `${k} = ${v}`), ""].join("\n");
+    return [`# hearth-owner: ${mark.id}`, "# Kernel settings of this host, written by hearth (HostTuning); changes here are overwritten.", ...spec.sysctls.flatMap(([k, v]) => [...(spec.loosen?.[k] !== undefined ? [`# loosened: ${spec.loosen[k]}`] : []), `${k} = ${v}`]), ""].join("\n");
 }
 
 /** The timesyncd drop-in's text. */
@@ -65,9 +67,10 @@ export function renderTuning(spec: TuningSpec, mark: OwnerMark): RenderedTuning 
     if (spec.timeSync) s.raw(`hearth_unit_file_exists systemd-timesyncd.service || hearth_die 65 ${shq("timeSync: systemd-timesyncd is not installed on this host (install the systemd-timesyncd package first, e.g. with HostPackages)")}`);
     s.raw("hearth_tuning_hosts_ready", 'hearth_record tuning/owner "$hearth_owner"');
     if (spec.sysctls.length) {
+        // Live first: a value the kernel refuses stops the converge before it is persisted for boot.
+        s.raw(`hearth_sysctl_apply ${pairs}`);
         s.install({ path: SYSCTL_CONF, content: "", mode: 0o644 });
         frames.push(renderSysctlConf(spec, mark));
-        s.raw(`hearth_sysctl_apply ${pairs}`);
     } else {
         s.raw(`if hearth_mine "$(hearth_file_owner ${shq(SYSCTL_CONF)})"; then hearth_remove ${shq(SYSCTL_CONF)}; fi`);
     }

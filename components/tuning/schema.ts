@@ -1,7 +1,7 @@
 // HostTuning arguments: one zod schema that is their type, their validation and their README table. What needs the
 // host (a sysctl the kernel has, a congestion control it offers, systemd-timesyncd installed) is checked by the converge
 // script before it writes anything.
-import { hostAddress, ipAddress, list, ONCE_VALID, problem, record, say, z } from "../core/schema";
+import { hostAddress, ipAddress, list, ONCE_VALID, problem, reasonInWords, record, say, z } from "../core/schema";
 import { hostArg } from "../validate";
 
 /** A sysctl name as `sysctl` writes it: dotted, lowercase, at least two parts, no path tricks. */
@@ -11,16 +11,58 @@ export const SYSCTL_KEY_ALLOWED = `a sysctl name in dotted form, e.g. "net.core.
 
 export const isSysctlKey = (k: string): boolean => k.length <= MAX_SYSCTL_KEY && SYSCTL_KEY.test(k);
 
-/** Keys another argument (or nobody) owns. */
-export const SYSCTL_REFUSED: Readonly<Record<string, string>> = {
-    "kernel.hostname": "the hostname argument sets it (and /etc/hostname with it)",
-    "kernel.domainname": "the NIS domain name is not a tuning knob",
-};
+/**
+ * Keys hearth never sets, each with the reason: keys another argument owns, actions (write-only files: nothing to
+ * compare or put back), and switches the kernel lets you turn only one way until the next boot (hearth could never put
+ * them back). First match wins.
+ */
+export const SYSCTL_REFUSED: readonly (readonly [RegExp, string])[] = [
+    [/^kernel\.hostname$/, "the hostname argument sets it (and /etc/hostname with it)"],
+    [/^kernel\.domainname$/, "the NIS domain name is not a tuning knob"],
+    [/^kernel\.(modules_disabled|kexec_load_disabled)$/, "a one-way switch: once 1 it stays 1 until the next boot, so hearth could never put it back (set it from a unit that runs at boot if you mean it)"],
+    [/^kernel\.kexec_load_limit_(panic|reboot)$/, "the kernel lets it only be lowered until the next boot, so hearth could never put it back"],
+    [/^net\.ipv6\.conf\.[^.]+\.stable_secret$/, "a secret the kernel lets nobody read before it is set and never unsets: hearth could neither compare it nor put it back (and it would be stored in clear text)"],
+    [/^(vm\.(drop_caches|compact_memory|stat_refresh)|net\.ipv[46]\.route\.flush)$/, "an action (a write-only file), not a setting: nothing to compare or put back"],
+    [/^fs\.binfmt_misc\./, "binfmt_misc's files are actions (register, status), not settings"],
+];
+
+/** Values the kernel lets you set only one way until the next boot: [key, value, the reason and what to use instead]. */
+export const SYSCTL_ONE_WAY: readonly (readonly [string, string, string])[] = [
+    ["kernel.yama.ptrace_scope", "3", "3 cannot be lowered again until the next boot, so hearth could never put it back: use 2 (only root may attach)"],
+    ["kernel.unprivileged_bpf_disabled", "1", "1 cannot be cleared until the next boot, so hearth could never put it back: use 2, which refuses unprivileged BPF the same way"],
+];
+
+/** Why `key` is never set (undefined: it may be). */
+export const sysctlRefused = (key: string): string | undefined => SYSCTL_REFUSED.find(([re]) => re.test(key))?.[1];
+
+const V4_FORWARD = ["net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding"];
+const IFACE_KEY = (family: 4 | 6, name: string) => new RegExp(`^net\\.ipv${family}\\.conf\\.[^.]+\\.${name}$`);
+
+/**
+ * Why `writer` and `other`, declared together, fight (undefined: they do not): one kernel setting under two names, a key
+ * whose write also sets the other, or two spellings of one limit (writing one zeroes the other). Either way a re-run
+ * would write both again, and a dropped key's put-back would change the kept one.
+ */
+export function sysctlTie(writer: string, other: string): string | undefined {
+    if (V4_FORWARD.includes(writer) && V4_FORWARD.includes(other)) return "they are one kernel setting under two names";
+    if (V4_FORWARD.includes(writer) && (IFACE_KEY(4, "forwarding").test(other) || other === "net.ipv4.conf.all.accept_redirects")) {
+        return `writing ${writer} also sets every interface's forwarding, the default's, and conf.all.accept_redirects`;
+    }
+    for (const name of ["forwarding", "disable_ipv6"]) {
+        if (writer === `net.ipv6.conf.all.${name}` && other !== writer && IFACE_KEY(6, name).test(other)) return `writing ${writer} also sets every interface's ${name} and the default's`;
+    }
+    for (const [a, b] of [["vm.dirty_ratio", "vm.dirty_bytes"], ["vm.dirty_background_ratio", "vm.dirty_background_bytes"], ["vm.overcommit_ratio", "vm.overcommit_kbytes"]]) {
+        if ((writer === a && other === b) || (writer === b && other === a)) return "they are two spellings of one limit: writing one sets the other to 0";
+    }
+    return undefined;
+}
 
 /** A value as the kernel prints it back: words of safe characters separated by single spaces. */
 export const PLAIN_VALUE = /^[A-Za-z0-9_.:,+-]{1,64}( [A-Za-z0-9_.:,+-]{1,64}){0,7}$/;
 export const PLAIN_VALUE_ALLOWED =
-    "a value as the kernel prints it back: an integer, true or false (written 1 or 0), a list of integers, or words of letters, digits and _ . : , + - separated by single spaces (at most 8 words of 64 characters; no newline, '=', tab or shell character)";
+    "a value as the kernel prints it back: an integer, true or false (written 1 or 0), a list of integers, or words of letters, digits and _ . : , + - separated by single spaces (at most 8 words of 64 characters; integers without leading zeros or '+'; no newline, '=', tab or shell character)";
+/** A word that is an integer the kernel would print in another form ("007", "+1", "-0"). */
+const UNPRINTED_INTEGER = (w: string) => /^[+-]?[0-9]+$/.test(w) && !/^(0|-?[1-9][0-9]*)$/.test(w);
 
 export const CONGESTION_CONTROLS = ["reno", "cubic", "bbr", "htcp", "vegas", "westwood", "bic", "dctcp", "hybla", "illinois", "scalable", "lp", "veno", "yeah", "highspeed", "cdg", "nv"] as const;
 export const QDISCS = ["pfifo_fast", "fq", "fq_codel", "fq_pie", "cake", "sfq", "pfifo", "bfifo", "codel", "pie", "red", "choke"] as const;
@@ -65,8 +107,44 @@ export const KNOWN_SYSCTLS: readonly (readonly [RegExp, Rule])[] = [
     [/^kernel\.yama\.ptrace_scope$/, int(0, 3)],
     [/^kernel\.sysrq$/, int(0, 511)],
     [/^kernel\.(panic|panic_on_oops)$/, int(-1, INT_MAX)],
+    [/^kernel\.io_uring_disabled$/, int(0, 2)],
+    [/^vm\.mmap_min_addr$/, int(0, INT_MAX)],
+    [/^vm\.unprivileged_userfaultfd$/, bool],
+    [/^dev\.tty\.ldisc_autoload$/, bool],
+    [/^net\.core\.(bpf_jit_harden|bpf_jit_enable)$/, int(0, 2)],
     [/^kernel\.(pid_max|threads-max)$/, int(1, INT_MAX)],
 ];
+
+/**
+ * Values that weaken the host, with the safe value: [key, whether an integer value weakens it, the safe value in words].
+ * Such a value is set only with a reason (`loosen`), written above its line in the sysctl file.
+ */
+export const SYSCTL_LOOSENINGS: readonly (readonly [RegExp, (n: number) => boolean, string])[] = [
+    [/^kernel\.randomize_va_space$/, (n) => n < 2, "2 (full address space randomization)"],
+    [/^kernel\.kptr_restrict$/, (n) => n < 1, "1 or 2 (kernel addresses hidden from users)"],
+    [/^kernel\.dmesg_restrict$/, (n) => n < 1, "1 (the kernel log for root only)"],
+    [/^kernel\.unprivileged_bpf_disabled$/, (n) => n < 1, "2 (no BPF for unprivileged users)"],
+    [/^kernel\.perf_event_paranoid$/, (n) => n < 2, "2 or more (no kernel profiling by unprivileged users)"],
+    [/^kernel\.yama\.ptrace_scope$/, (n) => n < 1, "1 or 2 (a process traces only its own descendants)"],
+    [/^kernel\.sysrq$/, (n) => n === 1 || (n & (8 | 64)) !== 0, "0, or a mask without 1 (everything), 8 (debugging dumps) and 64 (signalling processes), e.g. Debian's 438"],
+    [/^kernel\.io_uring_disabled$/, (n) => n < 1, "1 or 2 (io_uring for root or a chosen group only, or off)"],
+    [/^vm\.mmap_min_addr$/, (n) => n < 65536, "65536 (no mappings near address 0)"],
+    [/^vm\.unprivileged_userfaultfd$/, (n) => n > 0, "0 (userfaultfd for privileged users only)"],
+    [/^fs\.protected_(symlinks|hardlinks)$/, (n) => n < 1, "1"],
+    [/^fs\.protected_(fifos|regular)$/, (n) => n < 1, "1 or 2"],
+    [/^fs\.suid_dumpable$/, (n) => n > 0, "0 (no core dumps of setuid programs)"],
+    [/^net\.core\.bpf_jit_harden$/, (n) => n < 1, "1 or 2 (the BPF JIT hardened)"],
+    [/^net\.core\.bpf_jit_enable$/, (n) => n > 1, "0 or 1 (2 writes JIT images to the kernel log)"],
+    [/^dev\.tty\.ldisc_autoload$/, (n) => n > 0, "0 (no line discipline modules loaded by unprivileged users)"],
+    [/^net\.ipv4\.tcp_syncookies$/, (n) => n < 1, "1 (SYN cookies against SYN floods)"],
+    [/^net\.ipv[46]\.conf\.[^.]+\.accept_source_route$/, (n) => n > 0, "0 (source-routed packets dropped)"],
+];
+
+/** The safe value of `key` when `text` (as written) weakens the host; undefined when it does not. */
+export function sysctlLoosening(key: string, text: string): string | undefined {
+    const l = SYSCTL_LOOSENINGS.find(([re]) => re.test(key));
+    return l && /^-?[0-9]+$/.test(text) && l[1](Number(text)) ? l[2] : undefined;
+}
 
 export type SysctlValue = string | number | boolean | readonly number[];
 
@@ -83,7 +161,7 @@ export function sysctlText(key: string, value: unknown): { text?: string; allowe
     const rule = KNOWN_SYSCTLS.find(([re]) => re.test(key))?.[1];
     if (!rule) {
         const text = typeof value === "boolean" ? (value ? "1" : "0") : typeof value === "number" ? (Number.isSafeInteger(value) ? String(value) : undefined) : Array.isArray(value) ? (value.every((n) => Number.isSafeInteger(n)) && value.length > 0 ? value.join(" ") : undefined) : typeof value === "string" ? value : undefined;
-        return { text: text !== undefined && PLAIN_VALUE.test(text) ? text : undefined, allowed: PLAIN_VALUE_ALLOWED };
+        return { text: text !== undefined && PLAIN_VALUE.test(text) && !text.split(" ").some(UNPRINTED_INTEGER) ? text : undefined, allowed: PLAIN_VALUE_ALLOWED };
     }
     const allowed = ruleAllowed(rule);
     if (rule.kind === "word") return { text: typeof value === "string" && rule.words.includes(value) ? value : undefined, allowed };
@@ -136,6 +214,12 @@ export const tuningShape = {
         .describe(
             "Kernel settings, e.g. `{ \"net.ipv4.tcp_congestion_control\": \"bbr\", \"net.core.default_qdisc\": \"fq\" }`. Common keys are checked by their own rule (congestion control and qdisc from a list, booleans, integer ranges, `rp_filter` 0 to 2, port ranges); any other key takes a plain value. Written to /etc/sysctl.d/60-hearth.conf (for boot) and set live where the live value differs; a congestion control the kernel does not offer stops the converge before anything is written. A key no longer declared gets back the value it had before hearth first set it. @default none",
         ),
+    loosen: z
+        .record(z.string(say(SYSCTL_KEY_ALLOWED)).refine(isSysctlKey, say(SYSCTL_KEY_ALLOWED)), reasonInWords(), say("a mapping from sysctl names to reasons"))
+        .optional()
+        .describe(
+            "Reasons for sysctl values that weaken the host, by key, e.g. `{ \"kernel.perf_event_paranoid\": \"profiling with perf as the build user\" }`. A value below its safe level (address space randomization off, kernel pointers or the kernel log shown to users, unprivileged BPF, userfaultfd or io_uring, kernel profiling, ptrace of any process, sysrq debugging or signalling, protected links off, setuid core dumps, an unhardened BPF JIT, mmap at low addresses, line discipline autoloading, SYN cookies off, source routing) is refused without one; the reason is written above its line in the sysctl file. A reason for a value that weakens nothing is refused too. @default none",
+        ),
     timeSync: timeSyncSchema.optional().describe("Time servers for systemd-timesyncd (a drop-in in /etc/systemd/timesyncd.conf.d/), which is enabled and restarted when they change; the package must be installed. @default the distribution's"),
     hostname: hostnameArg().optional().describe(`The static hostname (/etc/hostname and the live hostname): lowercase DNS labels (a-z, 0-9, inner '-') joined by single dots, at most 64 characters, not all digits. Without it the hostname is left alone (one hearth set before is put back). @default unchanged`),
     hosts: list(hostsEntrySchema, "a list of { address, names } entries", MAX_HOSTS_ENTRIES)
@@ -144,14 +228,33 @@ export const tuningShape = {
 };
 
 /** The rules between fields; paths are relative to the arguments. */
-export function checkTuning(v: { sysctls?: Record<string, unknown>; hosts?: readonly { address: string; names: readonly string[] }[] }, ctx: z.RefinementCtx): void {
+export function checkTuning(v: { sysctls?: Record<string, unknown>; loosen?: Record<string, string>; hosts?: readonly { address: string; names: readonly string[] }[] }, ctx: z.RefinementCtx): void {
+    const loosen = v.loosen ?? {};
+    const keys = Object.keys(v.sysctls ?? {});
     for (const [key, value] of Object.entries(v.sysctls ?? {})) {
-        if (SYSCTL_REFUSED[key]) {
-            problem(ctx, ["sysctls", key], value, `no value: ${key} is not set through sysctls (${SYSCTL_REFUSED[key]})`);
+        const refused = sysctlRefused(key);
+        if (refused) {
+            problem(ctx, ["sysctls", key], value, `no value: hearth does not set ${key} (${refused})`);
             continue;
         }
         const { text, allowed } = sysctlText(key, value);
-        if (text === undefined) problem(ctx, ["sysctls", key], value, allowed);
+        if (text === undefined) {
+            problem(ctx, ["sysctls", key], value, allowed);
+            continue;
+        }
+        const oneWay = SYSCTL_ONE_WAY.find(([k, t]) => k === key && t === text);
+        if (oneWay) {
+            problem(ctx, ["sysctls", key], value, `a value other than ${text}: ${oneWay[2]}`);
+            continue;
+        }
+        const safe = sysctlLoosening(key, text);
+        if (safe !== undefined && loosen[key] === undefined) problem(ctx, ["sysctls", key], value, `${safe}: ${key} = ${text} weakens the host; to set it anyway, give the reason in words as loosen["${key}"]`);
+        if (safe === undefined && loosen[key] !== undefined) problem(ctx, ["loosen", key], loosen[key], `a reason only for a sysctl value that weakens the host (sysctls["${key}"] is ${text}, which does not)`);
+        const tied = keys.find((other) => other !== key && sysctlTie(key, other));
+        if (tied) problem(ctx, ["sysctls", key], value, `not ${key} together with ${tied}: ${sysctlTie(key, tied)}, so declared together they would fight on every run (declare one of them)`);
+    }
+    for (const key of Object.keys(loosen)) {
+        if (!keys.includes(key)) problem(ctx, ["loosen", key], loosen[key], `a reason only for a key of sysctls (${key} is not declared)`);
     }
     const seen = new Map<string, number>();
     (v.hosts ?? []).forEach((e, i) => {
