@@ -3337,47 +3337,130 @@ hearth_keys_check_sudoers() {
 }
 # ==== upgrades and the reboot window (HostUpgrades): hearth_upgrades_*, hearth_reboot_* ====
 # What hearth's apt configuration makes, against what apt reads from every file of /etc/apt/apt.conf.d: `apt-config
-# dump`, whose last value of a setting wins and whose Origins-Pattern list is every file's entries after the last
-# `#clear`. hearth_upgrades_diff KEY=VALUE... -- ORIGIN...: prints one "what<TAB>desired<TAB>found" line per difference.
+# dump`, whose last value of a setting wins and whose list is every file's entries after the last `#clear`.
+# hearth_upgrades_diff WORD... -- ORIGIN...: a WORD KEY=VALUE is a setting that must read VALUE; a WORD KEY:: is a list
+# that must be empty (a list that widens, narrows or times what is upgraded: unattended-upgrades' Allowed-Origins,
+# Package-Blacklist, Package-Whitelist, Update-Days); the ORIGINs are Unattended-Upgrade::Origins-Pattern, exactly.
+# Prints one "what<TAB>desired<TAB>found" line per difference, found naming the files that mention the setting.
 hearth_upgrades_diff() {
-  local dump line k v want=() origins=() o
-  declare -A got=()
+  local dump line k v o want=''
+  declare -A got=() list=()
   dump=$(apt-config dump 2>/dev/null) || {
     printf 'apt configuration\treadable\tapt-config dump failed\n'
     return 0
   }
   while IFS= read -r line; do
     case $line in
-      'Unattended-Upgrade::Origins-Pattern:: "'*'";') v=${line#*:: \"} && origins+=("${v%\";}") ;;
+      *':: "'*'";') k=${line%%:: \"*} v=${line#*:: \"} && list[$k]+="${list[$k]:+;}${v%\";}" ;;
       *' "'*'";') k=${line%% \"*} && v=${line#* \"} && got[$k]=${v%\";} ;;
     esac
   done <<<"$dump"
   while [ "$#" -gt 0 ] && [ "$1" != -- ]; do
-    k=${1%%=*} v=${1#*=}
-    if [ "${got[$k]-(unset)}" != "$v" ]; then printf 'apt %s\t%s\t%s\n' "$k" "$v" "${got[$k]-(unset)}"; fi
+    case $1 in
+      *::) k=${1%::} && v=${list[$k]-} && if [ -n "$v" ]; then hearth_upgrades_differs "$k" "(none)" "$v"; fi ;;
+      *) k=${1%%=*} v=${1#*=} && if [ "${got[$k]-(unset)}" != "$v" ]; then hearth_upgrades_differs "$k" "$v" "${got[$k]-(unset)}"; fi ;;
+    esac
     shift
   done
   shift
-  for o in "$@"; do want+=("$o"); done
-  if [ "$(printf '%s\n' "${want[@]}")" != "$(printf '%s\n' "${origins[@]}")" ]; then
-    printf 'apt Unattended-Upgrade::Origins-Pattern\t%s\t%s\n' "$(IFS=';' && echo "${want[*]}")" "$(IFS=';' && echo "${origins[*]-(none)}")"
-  fi
+  for o in "$@"; do want+="${want:+;}$o"; done
+  k=Unattended-Upgrade::Origins-Pattern
+  if [ "$want" != "${list[$k]-}" ]; then hearth_upgrades_differs "$k" "$want" "${list[$k]:-(none)}"; fi
 }
 
-# hearth_upgrades_config KEY=VALUE... -- ORIGIN...: apt reads hearth's configuration as written; a file read after
-# hearth's that overrides it stops the converge (65), naming each setting.
+# hearth_upgrades_differs KEY WANT FOUND: one line of hearth_upgrades_diff; FOUND gets the files of apt's configuration
+# that mention KEY's last name, where a reader can find it (in apt's order: the parts directory, then apt.conf; hearth's
+# own file aside, and for a list hearth's file clears only the files read after it).
+hearth_upgrades_differs() {
+  local apt_main='' apt_parts='' f first where='' after=1
+  case $1 in *::Origins-Pattern | *::Allowed-Origins) after='' ;; esac
+  eval "$(apt-config shell apt_main Dir::Etc::main/f apt_parts Dir::Etc::parts/d 2>/dev/null)"
+  for f in "$apt_parts"* "$apt_main"; do
+    if [ ! -f "$f" ]; then continue; fi
+    first=''
+    IFS= read -r first <"$f" || true
+    case $first in '# hearth-owner: '*) after=1 && continue ;; esac
+    if [ -n "$after" ] && grep -qiwF -- "${1##*::}" "$f" 2>/dev/null; then where+="${where:+, }$f"; fi
+  done
+  printf 'apt %s\t%s\t%s\n' "$1" "$2" "$3${where:+ (set in $where)}"
+}
+
+# hearth_upgrades_config WORD... -- ORIGIN...: apt reads hearth's configuration as written; a file that overrides it,
+# widens or narrows what is upgraded or switches it off stops the converge (65), naming each setting and its files.
 hearth_upgrades_config() {
   local d
   d=$(hearth_upgrades_diff "$@")
-  if [ -n "$d" ]; then hearth_die 65 "apt's configuration overrides hearth's ${d//$'\t'/ | } (a file in /etc/apt/apt.conf.d read after 52hearth-upgrades, or APT_CONFIG: remove the setting there)"; fi
+  if [ -n "$d" ]; then hearth_die 65 "apt's configuration overrides hearth's ${d//$'\t'/ | } (a file in /etc/apt/apt.conf.d, or /etc/apt/apt.conf: remove the setting there)"; fi
 }
 
-# hearth_upgrades_check_config KEY=VALUE... -- ORIGIN...: the same, reported as drift.
+# hearth_upgrades_check_config WORD... -- ORIGIN...: the same, reported as drift.
 hearth_upgrades_check_config() {
   local what want found
   while IFS=$'\t' read -r what want found; do
     if [ -n "$what" ]; then hearth_drift "$what" "$want" "$found"; fi
   done < <(hearth_upgrades_diff "$@")
+}
+
+# hearth_upgrades_calendar ARG CALENDAR: systemd on this host reads CALENDAR (the argument ARG) and it elapses again;
+# dies (65) naming the argument before anything is written otherwise (a past date, a day no month has).
+hearth_upgrades_calendar() {
+  local out
+  out=$(systemd-analyze calendar -- "$2" 2>&1) || hearth_die 65 "$1 '$2': systemd on this host cannot read it: ${out##*: }"
+  case $out in
+    *'Next elapse: never'*) hearth_die 65 "$1 '$2': it never elapses again on this host (systemd-analyze calendar: Next elapse: never): declare a repeating calendar" ;;
+    *'Next elapse: '*) ;;
+    *) hearth_die 65 "$1 '$2': systemd-analyze calendar gives no next elapse: $out" ;;
+  esac
+}
+
+# hearth_upgrades_usec SPAN: the microseconds systemd reads in the time span SPAN (systemd-analyze timespan).
+hearth_upgrades_usec() {
+  local k v
+  while read -r k v; do
+    case $k in Original: | Human:) ;; *:) echo "$v" ;; esac
+  done < <(systemd-analyze timespan -- "$1" 2>/dev/null)
+}
+
+# hearth_upgrades_schedule_diff TIMER CALENDAR SECONDS: TIMER's effective schedule (as systemd runs it, every drop-in
+# read) is CALENDAR alone with a RandomizedDelaySec of SECONDS; one "what<TAB>desired<TAB>found" line per difference,
+# found naming the timer's drop-ins.
+hearth_upgrades_schedule_diff() {
+  local out line want='' found='' k v cal='' delay='' dropins=''
+  out=$(systemd-analyze calendar -- "$2" 2>/dev/null) || true
+  while IFS= read -r line; do
+    case $line in *'Normalized form: '*) want=${line#*Normalized form: } ;; esac
+  done <<<"$out"
+  while IFS='=' read -r k v; do
+    case $k in
+      TimersCalendar) cal=$v ;;
+      RandomizedDelayUSec) delay=$v ;;
+      DropInPaths) dropins=$v ;;
+    esac
+  done < <(systemctl show -p TimersCalendar,RandomizedDelayUSec,DropInPaths -- "$1" 2>/dev/null || true)
+  # "{ OnCalendar=EXPR ; next_elapse=... }" per calendar.
+  while [[ $cal == *'OnCalendar='* ]]; do
+    cal=${cal#*OnCalendar=}
+    found+="${found:+; }${cal%% ; *}"
+  done
+  dropins=${dropins:-none}
+  if [ "$found" != "${want:-$2}" ]; then printf 'unit %s OnCalendar\t%s\t%s\n' "$1" "${want:-$2}" "${found:-none} (drop-ins: $dropins)"; fi
+  if [ "$(hearth_upgrades_usec "${delay:-?}")" != "$(hearth_upgrades_usec "${3}s")" ]; then printf 'unit %s RandomizedDelaySec\t%s\t%s\n' "$1" "${3}s" "${delay:-unknown} (drop-ins: $dropins)"; fi
+}
+
+# hearth_upgrades_schedule TIMER CALENDAR SECONDS: the declared upgrade time is the one systemd runs; another drop-in
+# on TIMER that moves it stops the converge (65).
+hearth_upgrades_schedule() {
+  local d
+  d=$(hearth_upgrades_schedule_diff "$@")
+  if [ -n "$d" ]; then hearth_die 65 "another drop-in overrides the declared upgrade time: ${d//$'\t'/ | } (remove it, or declare the time it sets)"; fi
+}
+
+# hearth_upgrades_check_schedule TIMER CALENDAR SECONDS: the same, reported as drift.
+hearth_upgrades_check_schedule() {
+  local what want found
+  while IFS=$'\t' read -r what want found; do
+    if [ -n "$what" ]; then hearth_drift "$what" "$want" "$found"; fi
+  done < <(hearth_upgrades_schedule_diff "$@")
 }
 
 # hearth_upgrades_timers TIMER...: each of apt's packaged timers is enabled and active, as systemctl says now (a timer

@@ -17,9 +17,22 @@ import { check } from "../validate";
 import { RebootWindow, REBOOT_SCRIPT, REBOOT_UNIT, renderUpgrades, UPGRADE_DROPIN, UPGRADES_CONF, UPGRADES_PACKAGE, UPGRADES_SHUTDOWN_UNIT, upgradesSpec, UpgradesSpec } from "./render";
 import { HostUpgradesArgs, HostUpgradesArgsSchema } from "./schema";
 
-export { HostUpgradesArgs, HostUpgradesArgsSchema, hostUpgradesShape, isOriginPattern, ORIGIN_ALLOWED, DEBIAN_SECURITY_ORIGIN, MIN_WINDOW_MINUTES, MAX_WINDOW_MINUTES } from "./schema";
 export {
+    CALENDAR_ALLOWED,
+    HostUpgradesArgs,
+    HostUpgradesArgsSchema,
+    hostUpgradesShape,
+    isOriginPattern,
+    isRepeatingCalendar,
+    ORIGIN_ALLOWED,
+    DEBIAN_SECURITY_ORIGIN,
+    MIN_WINDOW_MINUTES,
+    MAX_WINDOW_MINUTES,
+} from "./schema";
+export {
+    APT_EMPTY_LISTS,
     APT_SETTINGS,
+    configArgs,
     APT_TIMERS,
     REBOOT_SCRIPT,
     REBOOT_UNIT,

@@ -70,29 +70,42 @@ export function upgradesSpec(a: { extraOrigins?: readonly string[]; upgradeTime?
 /**
  * The apt configuration. `#clear` drops the origins of every file read before (the packaged 50unattended-upgrades
  * lists the whole release, not only its security archive), so the origins upgraded are exactly these; a file read
- * after this one that changes them is what the converge refuses and the check reports.
+ * after this one that changes them, or any file that sets one of the APT_EMPTY_LISTS, is what the converge refuses and
+ * the check reports.
  */
 export function renderAptConf(spec: UpgradesSpec, mark: OwnerMark): string {
     return [
         `# hearth-owner: ${mark.id}`,
         "// Managed by hearth (HostUpgrades): unattended upgrades of these origins only; hearth decides reboots.",
-        ...APT_SETTINGS.slice(0, 2).map(([k, v]) => `${k} "${v}";`),
+        ...APT_SETTINGS.map(([k, v]) => `${k} "${v}";`),
         "#clear Unattended-Upgrade::Allowed-Origins;",
         "#clear Unattended-Upgrade::Origins-Pattern;",
         "Unattended-Upgrade::Origins-Pattern {",
         ...spec.origins.map((o) => `        "${o}";`),
         "};",
-        ...APT_SETTINGS.slice(2).map(([k, v]) => `${k} "${v}";`),
         "",
     ].join("\n");
 }
 
-/** The effective apt settings hearth's configuration makes (what `apt-config dump` must say), origins aside. */
+/**
+ * The effective apt settings hearth's configuration makes (what `apt-config dump` must say), origins aside: the periodic
+ * job on (APT::Periodic::Enable "0" switches all of it off), lists updated and unattended-upgrade run daily, upgrades in
+ * the background (not at shutdown), no automatic reboot.
+ */
 export const APT_SETTINGS: readonly (readonly [string, string])[] = [
+    ["APT::Periodic::Enable", "1"],
     ["APT::Periodic::Update-Package-Lists", "1"],
     ["APT::Periodic::Unattended-Upgrade", "1"],
+    ["Unattended-Upgrade::InstallOnShutdown", "false"],
     ["Unattended-Upgrade::Automatic-Reboot", "false"],
 ];
+
+/**
+ * unattended-upgrades' lists that must be empty as apt reads them (hearth writes none of them): Allowed-Origins widens
+ * the origins (hearth clears the packaged ones), Package-Blacklist and Package-Whitelist narrow the packages upgraded,
+ * Update-Days the days an upgrade runs.
+ */
+export const APT_EMPTY_LISTS = ["Unattended-Upgrade::Allowed-Origins", "Unattended-Upgrade::Package-Blacklist", "Unattended-Upgrade::Package-Whitelist", "Unattended-Upgrade::Update-Days"] as const;
 
 /** The drop-in that moves unattended-upgrade's run to the declared time (the empty OnCalendar= clears apt's). */
 export function renderUpgradeDropIn(t: UpgradeTime, mark: OwnerMark): string {
@@ -112,8 +125,11 @@ export function renderRebootScript(w: RebootWindow, mark: OwnerMark): string {
     return ["#!/bin/bash", `# hearth-owner: ${mark.id}`, RUNTIME, ["hearth_reboot_window", w.onCalendar, String(w.durationMinutes)].map(shq).join(" "), ""].join("\n");
 }
 
-/** The arguments of hearth_upgrades_config: each setting as KEY=VALUE, then the origins. */
-const configArgs = (spec: UpgradesSpec) => [...APT_SETTINGS.map(([k, v]) => `${k}=${v}`), "--", ...spec.origins];
+/** The arguments of hearth_upgrades_config: each setting as KEY=VALUE, each list that must be empty as KEY::, then the origins. */
+export const configArgs = (spec: UpgradesSpec) => [...APT_SETTINGS.map(([k, v]) => `${k}=${v}`), ...APT_EMPTY_LISTS.map((k) => `${k}::`), "--", ...spec.origins];
+
+/** The arguments of hearth_upgrades_schedule: the upgrade timer, its declared calendar and delay in seconds. */
+const scheduleArgs = (t: UpgradeTime) => [UPGRADE_TIMER, t.onCalendar, String(t.randomizedDelaySec)];
 
 const line = (...words: readonly string[]) => words.map(shq).join(" ");
 
@@ -128,6 +144,9 @@ export function renderUpgrades(spec: UpgradesSpec, mark: OwnerMark): RenderedUpg
     const s = new Script("unattended upgrades and the reboot window").owner(mark);
     // One converge of these files at a time (a delete of a renamed resource runs beside the new one's converge).
     s.raw("hearth_lock upgrades");
+    // Each calendar elapses again as systemd on this host reads it (a fixed past date never does): before anything is written.
+    if (spec.upgradeTime) s.raw(line("hearth_upgrades_calendar", "upgradeTime.onCalendar", spec.upgradeTime.onCalendar));
+    if (spec.rebootWindow) s.raw(line("hearth_upgrades_calendar", "rebootWindow.onCalendar", spec.rebootWindow.onCalendar));
     s.raw(claim(UPGRADES_CONF));
     if (spec.upgradeTime) s.raw(claim(UPGRADE_DROPIN));
     if (spec.rebootWindow) s.raw(claim(REBOOT_SCRIPT));
@@ -136,12 +155,15 @@ export function renderUpgrades(spec: UpgradesSpec, mark: OwnerMark): RenderedUpg
         files.push({ path: UPGRADE_DROPIN, content: renderUpgradeDropIn(spec.upgradeTime, mark), mode: 0o644 });
         s.install(files[files.length - 1]);
         s.raw(line("hearth_daemon_reload", "--dropin", UPGRADE_DROPIN, UPGRADE_TIMER));
+        // The schedule systemd runs, every drop-in read: another drop-in that moves it stops here.
+        s.raw(line("hearth_upgrades_schedule", ...scheduleArgs(spec.upgradeTime)));
     } else {
         // A removed drop-in leaves the timer stale (NeedDaemonReload) until a reload: read from systemd, so a run
         // killed between the two still reloads.
         s.raw(removeMine(UPGRADE_DROPIN), line("hearth_daemon_reload", UPGRADE_TIMER));
     }
-    // apt's configuration as apt reads it (every file of apt.conf.d): a later file overriding hearth's stops here.
+    // apt's configuration as apt reads it (every file of apt.conf.d): a file overriding hearth's, or widening, narrowing or
+    // switching off what is upgraded, stops here.
     s.raw(line("hearth_upgrades_config", ...configArgs(spec)));
     s.raw(line("hearth_upgrades_timers", ...APT_TIMERS));
     if (spec.rebootWindow) {
@@ -159,7 +181,7 @@ export function renderUpgrades(spec: UpgradesSpec, mark: OwnerMark): RenderedUpg
     const check = [
         line("hearth_upgrades_check_config", ...configArgs(spec)),
         line("hearth_upgrades_check_timers", ...APT_TIMERS),
-        ...(spec.upgradeTime ? [line("hearth_check_dropin", UPGRADE_TIMER, UPGRADE_DROPIN)] : []),
+        ...(spec.upgradeTime ? [line("hearth_check_dropin", UPGRADE_TIMER, UPGRADE_DROPIN), line("hearth_upgrades_check_schedule", ...scheduleArgs(spec.upgradeTime))] : []),
         line("hearth_reboot_check_pending", spec.rebootWindow ? `${spec.rebootWindow.onCalendar} + ${spec.rebootWindow.durationMinutes} min` : "-"),
     ];
     const script = s.render();

@@ -6,8 +6,43 @@ import { DEBIAN_SECURITY_ORIGIN } from "./render";
 
 export { DEBIAN_SECURITY_ORIGIN };
 
-/** What a calendar argument holds (the rule SystemdService's `timer.onCalendar` uses). */
-export const CALENDAR_ALLOWED = "a systemd calendar expression (systemd.time(7)), e.g. 'daily', 'Sun 03:00', '*-*-* 04:30:00'";
+/** What a calendar argument holds: the rule SystemdService's `timer.onCalendar` uses, and one that elapses again and again. */
+export const CALENDAR_ALLOWED =
+    "a systemd calendar expression (systemd.time(7)) that repeats, e.g. 'daily', 'Sun 03:00', '*-*-* 04:30:00' (no @timestamp; no fixed year: * or a repetition such as 2025/1; a month and day that exist, not *-02-30)";
+
+/** The most days each month has (February in a leap year). */
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** The numbers of a calendar field written as plain numbers and ranges (`2,4..6`); undefined when it has `*` or a repetition. */
+function plainValues(field: string): number[] | undefined {
+    const out: number[] = [];
+    for (const e of field.split(",")) {
+        const m = /^(\d+)(?:\.\.(\d+))?$/.exec(e);
+        if (!m) return undefined;
+        for (let n = Number(m[1]); n <= Number(m[2] ?? m[1]) && out.length < 400; n++) out.push(n);
+    }
+    return out;
+}
+
+/**
+ * A calendar expression that can be decided offline to elapse again and again, as a reboot window or an upgrade time
+ * must: no `@timestamp` (one moment), a year that is `*` or has a repetition with no end (`2025/1`), and a month and
+ * day some month has (`*-02-30` never comes). What it cannot decide (a weekday no such date falls on) the converge asks
+ * systemd on the host (`systemd-analyze calendar`).
+ */
+export function isRepeatingCalendar(v: string): boolean {
+    if (v.startsWith("@")) return false;
+    for (const t of v.split(" ")) {
+        if (!/^[\d*]/.test(t) || !/[-~]/.test(t) || t.includes(":")) continue;
+        const m = /^(?:([^-~]+)-)?([^-~]+)[-~]([^-~]+)$/.exec(t);
+        if (!m) continue;
+        if (m[1] !== undefined && !m[1].split(",").some((e) => e === "*" || /^(?:\*|\d+)\/\d+$/.test(e))) return false;
+        const months = plainValues(m[2]);
+        const days = plainValues(m[3]);
+        if (months && days && !months.some((mo) => mo >= 1 && mo <= 12 && days.some((d) => d >= 1 && d <= DAYS_IN_MONTH[mo - 1]))) return false;
+    }
+    return true;
+}
 
 /** The keys unattended-upgrades reads in an Origins-Pattern entry (its long names and their one-letter forms). */
 export const ORIGIN_KEYS = ["origin", "codename", "archive", "suite", "label", "component", "site", "o", "n", "a", "l", "c"] as const;
@@ -38,7 +73,7 @@ export function isOriginPattern(v: unknown): v is string {
 export const MIN_WINDOW_MINUTES = 5;
 export const MAX_WINDOW_MINUTES = 1440;
 
-const calendar = () => z.string(say(CALENDAR_ALLOWED)).refine(isCalendarExpression, say(CALENDAR_ALLOWED));
+const calendar = () => z.string(say(CALENDAR_ALLOWED)).refine((v) => isCalendarExpression(v) && isRepeatingCalendar(v), say(CALENDAR_ALLOWED));
 
 export const hostUpgradesShape = {
     host: hostArg().describe("The Debian host whose packages unattended-upgrades keeps patched (apt, systemd; reached with `sudo -n`)."),

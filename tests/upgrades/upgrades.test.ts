@@ -197,14 +197,15 @@ describe("HostUpgrades", () => {
                 // A file read after hearth's that turns the reboot back on and adds an origin: the converge stops, the check reports both.
                 fs.writeFileSync(path.join(dir, "apt.conf.d", "99local"), 'Unattended-Upgrade::Automatic-Reboot "true";\nUnattended-Upgrade::Origins-Pattern { "origin=Extra"; };\n');
                 const check = bash(`hearth_upgrades_check_config ${args}`, env);
+                const later = path.join(dir, "apt.conf.d", "99local");
                 assert.deepEqual(check.out.trim().split("\n"), [
-                    "hearth-drift\tapt Unattended-Upgrade::Automatic-Reboot\tfalse\ttrue",
-                    `hearth-drift\tapt Unattended-Upgrade::Origins-Pattern\t${full.origins.join(";")}\t${[...full.origins, "origin=Extra"].join(";")}`,
+                    `hearth-drift\tapt Unattended-Upgrade::Automatic-Reboot\tfalse\ttrue (set in ${later})`,
+                    `hearth-drift\tapt Unattended-Upgrade::Origins-Pattern\t${full.origins.join(";")}\t${[...full.origins, "origin=Extra"].join(";")} (set in ${later})`,
                 ]);
                 const converge = bash(`hearth_upgrades_config ${args}; echo not reached`, env);
                 assert.equal(converge.status, 65);
                 assert.equal(converge.out, "");
-                assert.match(converge.err, /apt's configuration overrides hearth's apt Unattended-Upgrade::Automatic-Reboot \| false \| true/);
+                assert.match(converge.err, /apt's configuration overrides hearth's apt Unattended-Upgrade::Automatic-Reboot \| false \| true \(set in .*99local\)/);
             } finally {
                 fs.rmSync(dir, { recursive: true, force: true });
             }
