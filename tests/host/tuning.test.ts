@@ -9,7 +9,8 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../components/host";
-import { CONGESTION_CONTROLS, HostTuning, HostTuningArgs, renderSysctlConf, SYSCTL_CONF, TIMESYNC_DROPIN } from "../../components/tuning";
+import { CONGESTION_CONTROLS, HostTuning, HostTuningArgs, renderSysctlConf, renderTuning, SYSCTL_CONF, TIMESYNC_DROPIN } from "../../components/tuning";
+import { frameStdin } from "../../components/core/shell";
 import { describeHost, startHost, TestHost } from "./harness";
 import { CrashRun, crashPoints, fileFacts, mustExec } from "./crash";
 import { checkHost, driftLines } from "./drift";
@@ -152,6 +153,76 @@ describeHost("HostTuning on a real host", function () {
             assert.match(r.stderr, message);
             assert.deepEqual(await fingerprint(), before, "nothing written");
         }
+    });
+
+    it("never wedges: a key it cannot read is refused before anything is written, a value the kernel rewrites is put back and refused, an old value the kernel will not take back is forgotten with a warning, a second hosts block is refused naming its lines", async () => {
+        const mark = { id: "hearth/test/hearth:host:Tuning/tune", aliases: [], adopt: false };
+        // An IPv6 stable_secret the kernel will not show before it is set (the arguments refuse the key; the script,
+        // rendered past them here, refuses it too): nothing written, nothing recorded as an empty "before".
+        const secret = renderTuning({ sysctls: [["net.ipv6.conf.lo.stable_secret", "fd00::1234"]], hosts: [] }, mark);
+        let before = await fingerprint();
+        let r = await h.exec(secret.script, { stdin: frameStdin(secret.frames) });
+        assert.equal(r.code, 65, r.stderr);
+        assert.match(r.stderr, /sysctl net\.ipv6\.conf\.lo\.stable_secret: its value cannot be read here, so hearth could neither compare it nor put it back/);
+        assert.deepEqual(await fingerprint(), before, "nothing written");
+        assert.notEqual((await h.exec("cat /proc/sys/net/ipv6/conf/lo/stable_secret")).code, 0, "still unset");
+
+        // A value the kernel reads back in another form: the live value is put back, the converge stops naming the
+        // form, nothing is persisted for boot; the value as the kernel prints it converges; dropped, the old value is back.
+        const reserved = "net.ipv4.ip_local_reserved_ports";
+        const origReserved = (await sh(`sysctl -n ${reserved}`)).trim();
+        let c = await commands(args({ sysctls: { [reserved]: "9000-9010,8080" } }));
+        r = await h.exec(c.converge.command, { stdin: c.converge.stdin });
+        assert.equal(r.code, 65, r.stderr);
+        assert.match(r.stderr, /sysctl net\.ipv4\.ip_local_reserved_ports=9000-9010,8080: the kernel reads it back as '8080,9000-9010': declare the value as the kernel prints it/);
+        assert.equal((await sh(`sysctl -n ${reserved}`)).trim(), origReserved, "the live value put back");
+        assert.equal((await h.exec(`test -e ${SYSCTL_CONF}`)).code, 1, "not persisted for boot");
+        c = await commands(args({ sysctls: { [reserved]: "8080,9000-9010" } }));
+        r = await h.exec(c.converge.command, { stdin: c.converge.stdin });
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal((await sh(`sysctl -n ${reserved}`)).trim(), "8080,9000-9010");
+        c = await commands(args({ sysctls: {} }));
+        r = await h.exec(c.converge.command, { stdin: c.converge.stdin });
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal((await sh(`sysctl -n ${reserved}`)).trim(), origReserved);
+
+        // Records whose value the kernel will not take back (an old value it refuses; an empty "before" of an unreadable
+        // key, as an earlier hearth recorded): the release warns, forgets them and goes on; so does the delete.
+        const plant = "mkdir -p /var/lib/hearth/applied/tuning/sysctl && printf '=not-a-number\\n' > /var/lib/hearth/applied/tuning/sysctl/net.core.somaxconn && printf '=\\n' > /var/lib/hearth/applied/tuning/sysctl/net.ipv6.conf.lo.stable_secret";
+        const somaxconn = (await sh("sysctl -n net.core.somaxconn")).trim();
+        await sh(plant);
+        r = await h.exec(c.converge.command, { stdin: c.converge.stdin });
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, new RegExp(`sysctl net\\.core\\.somaxconn: could not put back not-a-number \\(the kernel refused it \\(Invalid argument\\)\\): it stays ${somaxconn} until set by hand or the next boot; forgetting it`));
+        assert.match(r.stderr, /sysctl net\.ipv6\.conf\.lo\.stable_secret is gone from this kernel or cannot be read: nothing to put back, forgetting it/);
+        assert.equal(await sh("ls -A /var/lib/hearth/applied/tuning/sysctl"), "");
+        await sh(plant);
+        r = await h.exec(c.del.command);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, /could not put back not-a-number/);
+        assert.equal(await sh("ls -A /var/lib/hearth/applied/tuning/sysctl; cat /var/lib/hearth/applied/tuning/owner 2>&1 || true"), "cat: /var/lib/hearth/applied/tuning/owner: No such file or directory\n");
+        assert.equal((await sh("sysctl -n net.core.somaxconn")).trim(), somaxconn);
+
+        // A second block of hearth's in /etc/hosts (copied by hand): refused naming the marker lines, nothing written.
+        c = await commands(args());
+        r = await h.exec(c.converge.command, { stdin: c.converge.stdin });
+        assert.equal(r.code, 0, r.stderr);
+        await sh("printf '%s\\n' '# hearth-hosts: begin (managed by hearth: lines up to the end marker are rewritten)' '10.9.9.9\tmine' '# hearth-hosts: end' >> /etc/hosts && hostname x");
+        const hosts = await sh("cat /etc/hosts");
+        const at = hosts.split("\n").flatMap((l, i) => (l.startsWith("# hearth-hosts: ") ? [i + 1] : []));
+        assert.equal(at.length, 4);
+        before = await fingerprint();
+        r = await h.exec(c.converge.command, { stdin: c.converge.stdin });
+        assert.equal(r.code, 65, r.stderr);
+        assert.match(r.stderr, new RegExp(`/etc/hosts has hearth's marker lines out of pairs, or more than one block \\(marker lines at ${at.join(",")}\\): repair the block by hand`));
+        assert.deepEqual(await fingerprint(), before, "nothing written");
+        assert.match(await sh("cat /etc/hosts"), /^10\.9\.9\.9\tmine$/m);
+        await sh("head -n -3 /etc/hosts > /root/hosts.fixed && cat /root/hosts.fixed > /etc/hosts && rm /root/hosts.fixed");
+        r = await h.exec(c.del.command);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(await sh("cat /etc/hosts"), origHosts);
+        assert.deepEqual(await live(), orig);
+        assert.equal((await sh("cat /proc/sys/kernel/hostname")).trim(), origName);
     });
 
     it("never follows a link: at the sysctl file (refused before hearth wrote it, replaced once hearth's), at /etc/hosts, at temp names in /etc", async () => {

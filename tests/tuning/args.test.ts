@@ -167,7 +167,7 @@ describe("HostTuning arguments", () => {
         });
     }
     it("takes each key of a tied pair alone, and keys of different interfaces together", async () => {
-        for (const sysctls of [{ "net.ipv4.ip_forward": 1 }, { "net.ipv4.conf.all.forwarding": 1 }, { "net.ipv4.conf.eth0.forwarding": 1, "net.ipv4.conf.eth1.forwarding": 0, "net.ipv6.conf.eth0.forwarding": 1 }, { "vm.dirty_bytes": 1 << 26, "vm.dirty_background_bytes": 1 << 25 }]) {
+        for (const sysctls of <Record<string, number>[]>[{ "net.ipv4.ip_forward": 1 }, { "net.ipv4.conf.all.forwarding": 1 }, { "net.ipv4.conf.eth0.forwarding": 1, "net.ipv4.conf.eth1.forwarding": 0, "net.ipv6.conf.eth0.forwarding": 1 }, { "vm.dirty_bytes": 1 << 26, "vm.dirty_background_bytes": 1 << 25 }]) {
             const r = await build({ sysctls });
             assert.equal(r.error, undefined, JSON.stringify(sysctls));
         }
