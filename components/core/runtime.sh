@@ -2736,8 +2736,8 @@ hearth_guard_unlock() { exec {hearth_guard_fd}>&-; }
 # 0: nothing pending past its deadline; 2: restored now (recorded fired); 4: the restore failed (still pending;
 # hearth_guard_said says so).
 hearth_guard_overdue() {
-  local d=$hearth_guard_dir/$1 tok armed deadline id restore rc=0
-  read -r tok armed deadline id restore <"$d/pending" 2>/dev/null || return 0
+  local d=$hearth_guard_dir/$1 armed deadline id restore rc=0
+  read -r _ armed deadline id restore <"$d/pending" 2>/dev/null || return 0
   [[ $deadline =~ ^[0-9]{1,12}$ ]] && [ "$(date +%s)" -ge "$deadline" ] && [ -n "$restore" ] || return 0
   timeout 300 /bin/bash "$restore" >&2 || rc=$?
   if [ "$rc" != 0 ]; then
@@ -2791,7 +2791,7 @@ hearth_guard_arm() {
 
 hearth_guard_said=
 hearth_guard_confirm() {
-  local name=$1 want=${2-} d at rc=0 armed deadline id tok
+  local name=$1 want=${2-} d at rc=0 armed deadline id
   hearth_guard_name "$name"
   hearth_guard_id "$name" "$want"
   d=$hearth_guard_dir/$name
@@ -2799,7 +2799,7 @@ hearth_guard_confirm() {
   hearth_guard_lock "$name"
   hearth_guard_overdue "$name" || rc=$?
   if [ "$rc" = 4 ]; then hearth_die 75 "$hearth_guard_said"; fi
-  if read -r tok armed deadline id _ <"$d/pending" 2>/dev/null; then
+  if read -r _ armed deadline id _ <"$d/pending" 2>/dev/null; then
     if [ "$id" != "$want" ]; then
       hearth_guard_unlock
       printf -v hearth_guard_said 'guard %s: the pending change is %s (armed at %s, undone at %s unless confirmed), not %s: nothing confirmed' "$name" \
