@@ -8,7 +8,7 @@ export { DEBIAN_SECURITY_ORIGIN };
 
 /** What a calendar argument holds: the rule SystemdService's `timer.onCalendar` uses, and one that elapses again and again. */
 export const CALENDAR_ALLOWED =
-    "a systemd calendar expression (systemd.time(7)) that repeats, e.g. 'daily', 'Sun 03:00', '*-*-* 04:30:00' (no @timestamp; no fixed year: * or a repetition such as 2025/1; a month and day that exist, not *-02-30)";
+    "a systemd calendar expression (systemd.time(7)) that repeats, e.g. 'daily', 'Sun 03:00', '*-*-* 04:30:00' (no @timestamp; no fixed year: * or a repetition such as 2025/1; a month and day that exist, not *-02-30 or *-*~29)";
 
 /** The most days each month has (February in a leap year). */
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
@@ -27,18 +27,20 @@ function plainValues(field: string): number[] | undefined {
 /**
  * A calendar expression that can be decided offline to elapse again and again, as a reboot window or an upgrade time
  * must: no `@timestamp` (one moment), a year that is `*` or has a repetition with no end (`2025/1`), and a month and
- * day some month has (`*-02-30` never comes). What it cannot decide (a weekday no such date falls on) the converge asks
+ * day some month has (`*-02-30` never comes; from a month's end, `~`, systemd reads up to 28 days). What it cannot decide (a weekday no such date falls on) the converge asks
  * systemd on the host (`systemd-analyze calendar`).
  */
 export function isRepeatingCalendar(v: string): boolean {
     if (v.startsWith("@")) return false;
     for (const t of v.split(" ")) {
         if (!/^[\d*]/.test(t) || !/[-~]/.test(t) || t.includes(":")) continue;
-        const m = /^(?:([^-~]+)-)?([^-~]+)[-~]([^-~]+)$/.exec(t);
+        const m = /^(?:([^-~]+)-)?([^-~]+)([-~])([^-~]+)$/.exec(t);
         if (!m) continue;
         if (m[1] !== undefined && !m[1].split(",").some((e) => e === "*" || /^(?:\*|\d+)\/\d+$/.test(e))) return false;
         const months = plainValues(m[2]);
-        const days = plainValues(m[3]);
+        const days = plainValues(m[4]);
+        // Counted from a month's end (`~`), systemd reads days up to 28 only.
+        if (m[3] === "~" && days?.some((d) => d > 28)) return false;
         if (months && days && !months.some((mo) => mo >= 1 && mo <= 12 && days.some((d) => d >= 1 && d <= DAYS_IN_MONTH[mo - 1]))) return false;
     }
     return true;

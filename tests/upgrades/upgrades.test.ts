@@ -11,7 +11,9 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../components/host";
 import {
+    APT_EMPTY_LISTS,
     APT_SETTINGS,
+    configArgs,
     DEBIAN_SECURITY_ORIGIN,
     HostUpgrades,
     HostUpgradesArgs,
@@ -108,6 +110,13 @@ describe("HostUpgrades", () => {
         ["a window as a string", { rebootWindow: { ...window, durationMinutes: "60" as unknown as number } }, /'rebootWindow.durationMinutes'.*integer from 5 to 1440/],
         ["a window opening at no calendar", { rebootWindow: { ...window, onCalendar: "sunday night" } }, /'rebootWindow.onCalendar'.*systemd calendar expression/],
         ["a window calendar with a quote", { rebootWindow: { ...window, onCalendar: "Sun 03:00'" } }, /'rebootWindow.onCalendar'.*systemd calendar expression/],
+        ...(["upgradeTime", "rebootWindow"] as const).flatMap((arg): [string, Partial<HostUpgradesArgs>, RegExp][] =>
+            ["2020-01-01 00:00:00", "@1234567890", "*-02-30 00:00", "*-04-31 03:00", "2027-*-* 03:00", "2020..2030-*-* 03:00", "Mon *-02,04-31 03:00", "*-*~29 03:00"].map((cal) => [
+                `${arg} '${cal}' (it stops elapsing, or never does)`,
+                { [arg]: arg === "upgradeTime" ? { onCalendar: cal } : { ...window, onCalendar: cal } },
+                new RegExp(`'${arg}.onCalendar' argument "${cal.replace(/[*.]/g, "\\$&")}".*that repeats.*no @timestamp; no fixed year`),
+            ]),
+        ),
         ["an unknown key (a typo)", { rebootWindows: window } as Partial<HostUpgradesArgs>, /one of the keys of HostUpgradesArgs: host, extraOrigins, upgradeTime, rebootWindow/],
     ];
     for (const [what, args, message] of hostile) {
@@ -122,6 +131,17 @@ describe("HostUpgrades", () => {
     it("takes the values the rules allow (abbreviated keys, inner spaces, the macros)", async () => {
         const r = await build({ extraOrigins: ["o=Debian,n=${distro_codename}-updates", "origin=Debian Backports,a=stable", "site=deb.example.org,c=main"], rebootWindow: { onCalendar: "*-*-* 04:00:00", durationMinutes: 5 } });
         assert.equal(r.error, undefined);
+    });
+
+    it("takes calendars that repeat (a leap day, a year repetition, the last days of a month, time zones)", async () => {
+        for (const cal of ["*-02-29 04:00", "2025/1-*-* 03:00", "*-02~28 03:00", "*-04,05-31 03:00", "Sun 03:00 Europe/Berlin", "weekly", "*-*-1..7 03:00"]) {
+            const r = await build({ upgradeTime: { onCalendar: cal }, rebootWindow: { ...window, onCalendar: cal } });
+            assert.equal(r.error, undefined, `${cal}: ${r.error?.message}`);
+            // What the schema takes, systemd reads and finds a next elapse for.
+            const out = spawnSync("systemd-analyze", ["calendar", "--", cal], { encoding: "utf8" });
+            assert.equal(out.status, 0, out.stderr);
+            assert.doesNotMatch(out.stdout, /Next elapse: never/);
+        }
     });
 
     it("registers the packages child, its converge with the check lines, and the reboot window's job", async () => {
@@ -237,6 +257,107 @@ describe("HostUpgrades", () => {
             const { exposure } = securityScore(`${REBOOT_UNIT}.service`, svc);
             console.log(`      systemd-analyze security --offline: ${REBOOT_UNIT}.service ${exposure.toFixed(1)}`);
             assert.ok(exposure <= 1.5, `exposure ${exposure} over the policy pack's default budget of 1.5`);
+        });
+    });
+
+    describe("apt settings that widen, narrow or switch off upgrades (a file after hearth's, as apt-config dump reads it)", () => {
+        const spec = upgradesSpec({});
+        const args = configArgs(spec).map((w) => `'${w}'`).join(" ");
+        const later: [string, string, string][] = [
+            ["Allowed-Origins (the whole release)", 'Unattended-Upgrade::Allowed-Origins { "Debian:${distro_codename}"; "Debian:${distro_codename}-backports"; };', "apt Unattended-Upgrade::Allowed-Origins\t(none)\tDebian:${distro_codename};Debian:${distro_codename}-backports"],
+            ["APT::Periodic::Enable 0 (switches the periodic job off)", 'APT::Periodic::Enable "0";', "apt APT::Periodic::Enable\t1\t0"],
+            ["Package-Blacklist (every package)", 'Unattended-Upgrade::Package-Blacklist { ".*"; };', "apt Unattended-Upgrade::Package-Blacklist\t(none)\t.*"],
+            ["Package-Blacklist in the nested form", 'Unattended-Upgrade { Package-Blacklist { "linux-"; "libc6$"; }; };', "apt Unattended-Upgrade::Package-Blacklist\t(none)\tlinux-;libc6$"],
+            ["Package-Whitelist", 'Unattended-Upgrade::Package-Whitelist { "bash"; };', "apt Unattended-Upgrade::Package-Whitelist\t(none)\tbash"],
+            ["Update-Days", 'Unattended-Upgrade::Update-Days { "Sun"; };', "apt Unattended-Upgrade::Update-Days\t(none)\tSun"],
+            ["InstallOnShutdown", 'Unattended-Upgrade::InstallOnShutdown "true";', "apt Unattended-Upgrade::InstallOnShutdown\tfalse\ttrue"],
+        ];
+        it("hearth's configuration after Debian's packaged files reads as declared: every list empty", () => {
+            const { env, dir } = aptConfig({ "20auto-upgrades": AUTO, "50unattended-upgrades": `${PACKAGED}Unattended-Upgrade::Package-Blacklist {\n};\n`, "52hearth-upgrades": renderAptConf(spec, mark) });
+            try {
+                assert.equal(bash(`hearth_upgrades_check_config ${args}; hearth_upgrades_config ${args}; echo done`, env).out, "done\n");
+                assert.deepEqual(APT_EMPTY_LISTS.map((k) => `${k}::`), configArgs(spec).filter((w) => w.endsWith("::")));
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        });
+        for (const [what, text, drift] of later) {
+            it(`${what}: the converge stops (65) naming the setting and the file; the check reports it`, () => {
+                const { env, dir } = aptConfig({ "20auto-upgrades": AUTO, "50unattended-upgrades": PACKAGED, "52hearth-upgrades": renderAptConf(spec, mark), "99local": `${text}\n` });
+                try {
+                    const file = path.join(dir, "apt.conf.d", "99local");
+                    const check = bash(`hearth_upgrades_check_config ${args}`, env);
+                    assert.deepEqual(check.out.trim().split("\n"), [`hearth-drift\t${drift} (set in ${file})`], check.err);
+                    const converge = bash(`hearth_upgrades_config ${args}; echo not reached`, env);
+                    assert.equal(converge.status, 65);
+                    assert.equal(converge.out, "");
+                    assert.ok(converge.err.includes(`apt's configuration overrides hearth's ${drift.replace(/\t/g, " | ")} (set in ${file})`), converge.err);
+                } finally {
+                    fs.rmSync(dir, { recursive: true, force: true });
+                }
+            });
+        }
+        it("a list set in a file read before hearth's is refused too, and named (hearth does not clear it)", () => {
+            const { env, dir } = aptConfig({ "10local": 'Unattended-Upgrade::Package-Blacklist { "vim"; };\n', "52hearth-upgrades": renderAptConf(spec, mark) });
+            try {
+                const r = bash(`hearth_upgrades_config ${args}`, env);
+                assert.equal(r.status, 65);
+                assert.ok(r.err.includes(`Unattended-Upgrade::Package-Blacklist | (none) | vim (set in ${path.join(dir, "apt.conf.d", "10local")})`), r.err);
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        });
+    });
+
+    describe("the declared upgrade time as systemd runs it, and calendars on the host", () => {
+        // systemctl show answered by a function (bash prefers it to the command): the timer as systemd would load it.
+        const show = (calendars: string[], delay: string, dropins: string) =>
+            `systemctl() { printf '%s\\n' 'TimersCalendar=${calendars.map((c) => `{ OnCalendar=${c} ; next_elapse=Mon 2026-11-30 05:30:00 UTC }`).join(" ")}' 'RandomizedDelayUSec=${delay}' 'DropInPaths=${dropins}'; }`;
+        const own = UPGRADE_DROPIN;
+        const local = "/etc/systemd/system/apt-daily-upgrade.timer.d/99-local.conf";
+        it("hearth's drop-in alone: nothing to report, the converge goes on (the calendar compared in systemd's normalized form, the delay in microseconds)", () => {
+            const r = bash(`${show(["Sun *-*-* 05:30:00"], "10min", own)}; hearth_upgrades_check_schedule apt-daily-upgrade.timer 'Sun 05:30' 600; hearth_upgrades_schedule apt-daily-upgrade.timer 'Sun 05:30' 600; echo done`);
+            assert.equal(r.out, "done\n", r.err);
+        });
+        it("another drop-in that moves the time or the delay: the converge stops (65) naming the drop-ins; the check reports both", () => {
+            const stub = show(["*-*-* 12:00:00"], "1h", `${own} ${local}`);
+            const check = bash(`${stub}; hearth_upgrades_check_schedule apt-daily-upgrade.timer '*-*-* 05:30:00' 0`);
+            assert.deepEqual(check.out.trim().split("\n"), [
+                `hearth-drift\tunit apt-daily-upgrade.timer OnCalendar\t*-*-* 05:30:00\t*-*-* 12:00:00 (drop-ins: ${own} ${local})`,
+                `hearth-drift\tunit apt-daily-upgrade.timer RandomizedDelaySec\t0s\t1h (drop-ins: ${own} ${local})`,
+            ]);
+            const converge = bash(`${stub}; hearth_upgrades_schedule apt-daily-upgrade.timer '*-*-* 05:30:00' 0; echo not reached`);
+            assert.equal(converge.status, 65);
+            assert.match(converge.err, /another drop-in overrides the declared upgrade time: unit apt-daily-upgrade.timer OnCalendar \| \*-\*-\* 05:30:00 \| \*-\*-\* 12:00:00 \(drop-ins: .*99-local.conf\)/);
+        });
+        it("a drop-in that adds a second calendar is a difference too", () => {
+            const r = bash(`${show(["*-*-* 05:30:00", "*-*-* 17:30:00"], "0", own)}; hearth_upgrades_check_schedule apt-daily-upgrade.timer '*-*-* 05:30:00' 0`);
+            assert.equal(r.out, `hearth-drift\tunit apt-daily-upgrade.timer OnCalendar\t*-*-* 05:30:00\t*-*-* 05:30:00; *-*-* 17:30:00 (drop-ins: ${own})\n`);
+        });
+        it("a calendar that never elapses again stops the converge (65) naming the argument; a repeating one passes", () => {
+            for (const cal of ["2020-01-01 00:00:00", "*-02-30 00:00", "@1234567890"]) {
+                const r = bash(`hearth_upgrades_calendar rebootWindow.onCalendar '${cal}'; echo not reached`);
+                assert.equal(r.status, 65, cal);
+                assert.ok(r.err.includes(`hearth: rebootWindow.onCalendar '${cal}': it never elapses again on this host`), r.err);
+            }
+            assert.equal(bash("hearth_upgrades_calendar upgradeTime.onCalendar 'Sun 03:00'; echo done").out, "done\n");
+            const bad = bash("hearth_upgrades_calendar upgradeTime.onCalendar 'no such day'; echo not reached");
+            assert.equal(bad.status, 65);
+            assert.match(bad.err, /upgradeTime.onCalendar 'no such day': systemd on this host cannot read it/);
+        });
+        it("the converge checks both calendars before it claims or writes anything, and the schedule after its drop-in is loaded", () => {
+            const r = renderUpgrades(upgradesSpec({ upgradeTime: { onCalendar: "*-*-* 05:30:00" }, rebootWindow: window }), mark);
+            // A line of the script's own (the runtime before it defines the functions).
+            const at = (start: string) => r.script.indexOf(`\n${start}`);
+            assert.ok(at("hearth_upgrades_calendar upgradeTime.onCalendar '*-*-* 05:30:00'\n") > 0);
+            assert.ok(at("hearth_upgrades_calendar rebootWindow.onCalendar 'Sun 03:00'\n") > at("hearth_upgrades_calendar upgradeTime.onCalendar"));
+            assert.ok(at("hearth_upgrades_calendar rebootWindow.onCalendar") < at(`if [ -e ${UPGRADES_CONF} ]`));
+            assert.ok(at(`if [ -e ${UPGRADES_CONF} ]`) > 0);
+            assert.ok(at("hearth_upgrades_schedule apt-daily-upgrade.timer '*-*-* 05:30:00' 0\n") > at("hearth_daemon_reload '--dropin'"));
+            assert.ok(at("hearth_daemon_reload '--dropin'") > 0);
+            assert.ok(r.check.includes("hearth_upgrades_check_schedule apt-daily-upgrade.timer '*-*-* 05:30:00' 0"), r.check.join("\n"));
+            const bare = renderUpgrades(upgradesSpec({}), mark);
+            assert.ok(!bare.script.includes("\nhearth_upgrades_calendar ") && !bare.script.includes("\nhearth_upgrades_schedule "));
         });
     });
 
