@@ -1,7 +1,9 @@
 // HostAccounts on a real host (one booted host for every case): converged as root, the deploy account logs in with its
 // key over real SSH and runs `sudo -n true`, a human user logs in; a removed user's key no longer logs in (also from its
 // ~/.ssh); the bootstrap switch to the deploy account and a key rotation without a failed login; a change that locks the
-// deploy login out is rolled back by the guard and the confirm says so; planted links are never followed; crash points.
+// deploy login out is rolled back by the guard and the confirm says so (in the same up); a confirm confirms only its own
+// change; a second HostAccounts (another program) is refused and its delete touches nothing; system accounts are never
+// taken over; groups hearth added are taken away again; planted links are never followed; crash points.
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../components/host";
@@ -49,6 +51,9 @@ describeHost("HostAccounts on a real host", function () {
     it("converged as root: the deploy account logs in with its key and runs sudo -n; a human user logs in; a re-run runs nothing; the check finds no drift", async () => {
         const first = await runner.up(program(h.host, base([aliceUser(), bobUser()])));
         assert.deepEqual(first.created.sort(), ["acc-accounts", "acc-accounts-lifecycle", "acc-confirm"]);
+        // The confirm took the guard in its main shell (a step in a subshell would have died half-way, silently).
+        const confirmed = first.runs.find((r) => r.resource === "acc-confirm")!;
+        assert.match(confirmed.stdout, /the deploy login works over a fresh connection: change confirmed/, confirmed.stdout + confirmed.stderr);
         const d = await login("hearthd", client, "id -un; sudo -n true && echo sudo-ok");
         assert.equal(d.code, 0, d.stderr);
         assert.equal(d.stdout, "hearthd\nsudo-ok\n");
@@ -96,17 +101,97 @@ describeHost("HostAccounts on a real host", function () {
         assert.equal(await sh("cat /run/hearth/guard/accounts/pending 2>/dev/null || echo none"), "none\n");
     });
 
-    it("a change that locks the deploy login out is rolled back by the guard, and the confirm fails saying so", async () => {
+    it("a change that locks the deploy login out: the same up's confirm waits for the guard's rollback and fails saying so", async () => {
         const users = [aliceUser()];
         const locking = program(hostAs("hearthd", next), base(users, [client.publicKey]));
-        await assert.rejects(runner.up(locking), (e: Error) => e instanceof RemoteCommandError && /acc-confirm/.test(e.message));
-        assert.notEqual((await login("hearthd", next, "true")).code, 0, "locked out until the guard fires");
-        await new Promise((r) => setTimeout(r, 16_000));
+        const t0 = Date.now();
+        await assert.rejects(runner.up(locking), (e: Error) => e instanceof RemoteCommandError && /acc-confirm/.test(e.message) && /rolled back/.test(e.message));
+        assert.ok(Date.now() - t0 >= 11_000, `the confirm got in after ${Date.now() - t0} ms, before the 12 s window ended`);
         assert.equal((await login("hearthd", next, "sudo -n true && echo ok")).stdout, "ok\n", "the guard put the previous keys back");
+        assert.notEqual((await login("hearthd", client, "true")).code, 0, "the rolled-back key does not log in");
         await assert.rejects(runner.up(locking), (e: Error) => /rolled back/.test(e.message));
         // Declared back as it was: the converge runs again and the confirm passes.
         await runner.up(program(hostAs("hearthd", next), base(users, [next.publicKey])));
         assert.equal(await sh("cat /run/hearth/guard/accounts/fired 2>/dev/null || echo none"), "none\n");
+    });
+
+    /** The converge, confirm and delete commands of a declaration, run as root over the harness (not the runner). */
+    const commandsOf = async (args: Omit<HostAccountsArgs, "host">, name = "acc") => {
+        const all = await registeredCommands(() => {
+            new HostAccounts(name, { host: h.host, ...args });
+        });
+        const conv = all.find((c) => c.name === `${name}-accounts`)!.inputs;
+        return {
+            converge: () => h.exec(conv.create as string, { stdin: conv.stdin as string }),
+            confirm: () => h.exec(all.find((c) => c.name === `${name}-confirm`)!.inputs.create as string),
+            remove: () => h.exec(all.find((c) => c.name === `${name}-accounts-lifecycle`)!.inputs.delete as string),
+        };
+    };
+
+    it("a confirm of an earlier declaration run after a later converge confirms nothing: the later change is still rolled back", async () => {
+        const users = [aliceUser()];
+        const v1 = await commandsOf(base(users, [next.publicKey]));
+        const v2 = await commandsOf(base(users, [client.publicKey]));
+        const c2 = await v2.converge();
+        assert.equal(c2.code, 0, c2.stdout + c2.stderr);
+        assert.notEqual((await login("hearthd", next, "true")).code, 0, "v2 leaves the Host's key out");
+        // v1's confirm, as over a connection opened before v2 went live.
+        const c1 = await v1.confirm();
+        assert.equal(c1.code, 75, c1.stdout + c1.stderr);
+        assert.match(c1.stderr + c1.stdout, /not this one .*another up ran the converge since/);
+        assert.match(await sh("cat /run/hearth/guard/accounts/pending"), /^[0-9a-f]+ /, "v2's change still waits for its confirm");
+        await new Promise((r) => setTimeout(r, 15_000));
+        assert.equal((await login("hearthd", next, "sudo -n true && echo ok")).stdout, "ok\n", "v2 was rolled back");
+        // v1 again: made live and confirmed.
+        assert.equal((await v1.converge()).code, 0);
+        const again = await v1.confirm();
+        assert.equal(again.code, 0, again.stdout + again.stderr);
+        assert.equal(await sh("test ! -e /run/hearth/guard/accounts/pending && test ! -e /run/hearth/guard/accounts/fired && echo none"), "none\n");
+    });
+
+    it("a second HostAccounts (another program or stack) is refused even after the drop-in is gone, and its delete touches nothing", async () => {
+        const other = await commandsOf(base([{ name: "mallory", keys: [bob.publicKey], sudo: { reason: "mallory takes the host over" } }], [bob.publicKey]), "other");
+        await sh("rm /etc/ssh/sshd_config.d/00-hearth-accounts.conf");
+        const before = await fileFacts(h, ["/etc/ssh/hearth/authorized_keys/alice", "/etc/ssh/hearth/authorized_keys/hearthd", "/etc/sudoers.d/hearth-alice"]);
+        const r = await other.converge();
+        assert.equal(r.code, 65, r.stdout + r.stderr);
+        assert.match(r.stdout + r.stderr, /the accounts and SSH keys of this host \(HostAccounts\) is owned by another resource \(.*hearth:host:Accounts\/acc\)/);
+        const d = await other.remove();
+        assert.equal(d.code, 0, d.stdout + d.stderr);
+        assert.match(d.stdout + d.stderr, /are .*hearth:host:Accounts\/acc's, not .*\/other's: left as they are/);
+        assert.deepEqual(await fileFacts(h, ["/etc/ssh/hearth/authorized_keys/alice", "/etc/ssh/hearth/authorized_keys/hearthd", "/etc/sudoers.d/hearth-alice"]), before);
+        assert.equal(await sh("getent passwd mallory || echo none; getent shadow alice | cut -d: -f8"), "none\n\n");
+        await runner.rerunCreate();
+        assert.equal((await login("alice", alice, "id -un")).stdout, "alice\n");
+        assert.deepEqual(driftLines(await checkHost(h, runner.resources)), []);
+    });
+
+    it("never takes over a system or service account; groups hearth added are taken away once undeclared, others never; an undeclared sudo member is drift", async () => {
+        await sh("useradd --system --shell /usr/sbin/nologin svcapp && useradd --create-home --shell /usr/sbin/nologin svcweb && useradd --create-home --shell /bin/bash -G audio dave");
+        const facts = () => sh("getent passwd svcapp svcweb | cut -d: -f1,7; ls /etc/sudoers.d; cat /var/lib/hearth/applied/accounts/users");
+        const seen = await facts();
+        const asDeploy = await (await commandsOf({ ...base([aliceUser()]), deploy: { user: "svcapp", keys: [next.publicKey] } })).converge();
+        assert.equal(asDeploy.code, 65, asDeploy.stdout + asDeploy.stderr);
+        assert.match(asDeploy.stderr, /svcapp exists as a system account \(UID \d+, below the host's UID_MIN 1000\) that hearth did not create.*keys and passwordless sudo/);
+        const asUser = await (await commandsOf(base([aliceUser(), { name: "svcweb", keys: [bob.publicKey] }], [next.publicKey]))).converge();
+        assert.equal(asUser.code, 65, asUser.stdout + asUser.stderr);
+        assert.match(asUser.stderr, /svcweb exists with the shell \/usr\/sbin\/nologin .*never takes it over/);
+        assert.equal(await facts(), seen, "nothing changed");
+        // dave was in audio before hearth: declared with users and audio, then with neither.
+        const dave = (groups: string[]) => program(hostAs("hearthd", next), base([aliceUser(), { name: "dave", keys: [bob.publicKey], groups }], [next.publicKey]));
+        await runner.up(dave(["users", "audio"]));
+        assert.equal(await sh("id -nG dave"), "dave audio users\n");
+        const r = await runner.up(dave([]));
+        assert.match(r.runs.map((x) => x.stdout).join(""), /took dave out of the group users/);
+        assert.equal(await sh("id -nG dave"), "dave audio\n");
+        await sh("usermod -aG sudo dave");
+        assert.ok(driftLines(await checkHost(h, runner.resources)).some((l) => /group sudo.*dave is a member \(not declared with sudo\)/.test(l)));
+        await sh("gpasswd -d dave sudo >/dev/null");
+        // Declared again with users, then dropped from the declaration: locked and out of users, still in audio.
+        await runner.up(dave(["users"]));
+        await runner.up(program(hostAs("hearthd", next), base([aliceUser()], [next.publicKey])));
+        assert.equal(await sh("id -nG dave; getent shadow dave | cut -d: -f8"), "dave audio\n1\n");
+        assert.deepEqual(driftLines(await checkHost(h, runner.resources)), []);
     });
 
     it("never follows a planted link: a keys file pointing at /etc/shadow is replaced, a user's ~/.ssh link is never read", async () => {
