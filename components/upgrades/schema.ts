@@ -86,7 +86,9 @@ export const hostUpgradesShape = {
         ),
     upgradeTime: record(
         {
-            onCalendar: calendar().describe("When `apt-daily-upgrade.timer` runs unattended-upgrade (its `OnCalendar=`, replacing the packaged `6:00`)."),
+            onCalendar: calendar().describe(
+                "When `apt-daily-upgrade.timer` runs unattended-upgrade (its `OnCalendar=`, replacing the packaged `6:00`): a calendar that repeats (no `@timestamp`, no fixed year, a month and day that exist; the converge asks systemd on the host that it elapses again). Another drop-in that moves it is refused by the converge and reported by the check.",
+            ),
             randomizedDelaySec: int(0, 6 * 3600)
                 .optional()
                 .describe("Spread the start by up to this many seconds (`RandomizedDelaySec=`, replacing the packaged 60 minutes). @default 0"),
@@ -97,7 +99,9 @@ export const hostUpgradesShape = {
         .describe("A declared upgrade time: a drop-in on apt's `apt-daily-upgrade.timer`. @default - apt's packaged schedule (06:00 plus up to 60 minutes)"),
     rebootWindow: record(
         {
-            onCalendar: calendar().describe("When the window opens: the `OnCalendar=` of the `hearth-reboot-window.timer`, in the host's local time."),
+            onCalendar: calendar().describe(
+                "When the window opens: the `OnCalendar=` of the `hearth-reboot-window.timer`, in the host's local time; a calendar that repeats (no `@timestamp`, no fixed year, a month and day that exist; the converge asks systemd on the host that it elapses again).",
+            ),
             durationMinutes: int(MIN_WINDOW_MINUTES, MAX_WINDOW_MINUTES).describe("How long the window stays open after each opening, in minutes; a run outside it never reboots."),
         },
         "a reboot window { onCalendar, durationMinutes }",
