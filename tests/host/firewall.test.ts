@@ -11,7 +11,7 @@ import { HostFirewall } from "../../components/firewall";
 import { SystemdService } from "../../components/systemd";
 import { describeHost, startHost, TestHost } from "./harness";
 import { crashPoints, mustExec } from "./crash";
-import { ProgramRunner, RemoteCommandError } from "./runner";
+import { ProgramRunner, registeredCommands, RemoteCommandError } from "./runner";
 
 describeHost("HostFirewall on real hosts", function () {
     this.timeout(600_000);
@@ -59,6 +59,26 @@ describeHost("HostFirewall on real hosts", function () {
         const live = await liveHash();
         await mustExec(fw, "nft delete table inet hearth && systemctl restart hearth-firewall.service");
         assert.equal(await liveHash(), live, "the boot unit loads the same table");
+    });
+
+    it("a late confirm of an earlier ruleset neither confirms nor disarms a newer one: the newer one is rolled back at its deadline", async () => {
+        await runner.up(program());
+        const good = await liveHash();
+        const a = await registeredCommands(program());
+        const b = await registeredCommands(program({ admin: [lanNet()], confirmSeconds: 10 }));
+        const get = (cmds: typeof a, name: string) => cmds.find((c) => c.name === name)!.inputs;
+        // B's converge: its ruleset drops new SSH connections from the runner; fw.exec rides a connection made before.
+        const conv = await fw.exec(get(b, "fw-ruleset").create, { stdin: get(b, "fw-ruleset").stdin });
+        assert.equal(conv.code, 0, conv.stderr);
+        assert.notEqual(await liveHash(), good);
+        // A's confirm, run again over that old connection while B waits for its own.
+        const late = await fw.exec(get(a, "fw-confirm").create);
+        assert.notEqual(late.code, 0, late.stdout);
+        assert.match(late.stderr, /this confirm is of ruleset [0-9a-f]{12}, but a later apply waits for its own confirm \(guard firewall: the pending change is [0-9a-f]{64} /);
+        assert.equal((await mustExec(fw, "cat /run/hearth/guard/firewall/pending | wc -l")).trim(), "1", "B's pending record is gone");
+        await new Promise((r) => setTimeout(r, 12_000));
+        assert.equal(await liveHash(), good, "B was not rolled back");
+        assert.match((await fw.exec(get(b, "fw-confirm").create)).stderr, /was rolled back: no fresh SSH connection confirmed it/);
     });
 
     it("closes the port of a service removed from the program", async () => {
