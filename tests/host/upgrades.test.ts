@@ -16,7 +16,8 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../components/host";
-import { HostUpgrades, HostUpgradesArgs, REBOOT_SCRIPT, REBOOT_UNIT, UPGRADE_DROPIN, UPGRADES_CONF } from "../../components/upgrades";
+import { HostUpgrades, HostUpgradesArgs, REBOOT_SCRIPT, REBOOT_UNIT, renderUpgrades, UPGRADE_DROPIN, UPGRADES_CONF, upgradesSpec } from "../../components/upgrades";
+import { frameStdin, unwrapCommand, wrapCommand } from "../../components/core/shell";
 import { checkHost, driftLines } from "./drift";
 import { CrashRun, crashPoints, fileFacts, mustExec, unitFacts } from "./crash";
 import { describeHost, startHost, TestHost } from "./harness";
@@ -153,6 +154,71 @@ describeHost("HostUpgrades on a real host", function () {
     describe("after the reboot window", () => {
         it("the drift check finds the host as declared once the spec's stub is gone", async () => {
             assert.deepEqual(driftLines(await checkHost(h, runner.resources)), []);
+        });
+
+        describe("what else on the host widens, narrows, switches off or moves the upgrades", () => {
+            const LOCAL = "/etc/apt/apt.conf.d/99local";
+            const TIMER_LOCAL = "/etc/systemd/system/apt-daily-upgrade.timer.d/99-local.conf";
+            /** The upgrades converge as the last up registered it, run once on the host. */
+            const converge = async () => {
+                const c = runner.resources.find((r) => r.name === "up-upgrades")!.inputs;
+                return h.exec(c.create, { stdin: c.stdin });
+            };
+            const upgradesDrift = async () => driftLines(await checkHost(h, runner.resources)).filter((l) => l.startsWith("up-upgrades: "));
+            after(async () => {
+                await h?.exec(`rm -f ${LOCAL} ${TIMER_LOCAL}; systemctl daemon-reload`);
+            });
+
+            const apt: [string, string, string][] = [
+                ["Allowed-Origins (the whole release)", 'Unattended-Upgrade::Allowed-Origins { "Debian:${distro_codename}"; };', "apt Unattended-Upgrade::Allowed-Origins: (none) -> Debian:${distro_codename}"],
+                ["APT::Periodic::Enable 0", 'APT::Periodic::Enable "0";', "apt APT::Periodic::Enable: 1 -> 0"],
+                ["Package-Blacklist of every package", 'Unattended-Upgrade::Package-Blacklist { ".*"; };', "apt Unattended-Upgrade::Package-Blacklist: (none) -> .*"],
+            ];
+            for (const [what, text, drift] of apt) {
+                it(`a later ${LOCAL} with ${what}: the converge stops (65) naming it and the file; the check reports it; removed, both are clean`, async () => {
+                    await sh(`printf '%s\\n' '${text}' > ${LOCAL}`);
+                    const r = await converge();
+                    assert.equal(r.code, 65, r.stdout + r.stderr);
+                    assert.ok(r.stderr.includes(`apt's configuration overrides hearth's ${drift.replace(": ", " | ").replace(" -> ", " | ")} (set in ${LOCAL})`), r.stderr);
+                    assert.deepEqual(await upgradesDrift(), [`up-upgrades: ${drift} (set in ${LOCAL})`]);
+                    // What unattended-upgrade itself reads agrees (the whole release among its origins).
+                    if (what.startsWith("Allowed-Origins")) assert.match(await sh("unattended-upgrade --dry-run --debug 2>&1 | grep -m1 'Allowed origins are'"), /o=Debian,a=bookworm\b/);
+                    await sh(`rm -f ${LOCAL}`);
+                    const ok = await converge();
+                    assert.equal(ok.code, 0, ok.stderr);
+                    assert.deepEqual(await upgradesDrift(), []);
+                });
+            }
+
+            it("a later drop-in on apt-daily-upgrade.timer that moves the declared time: the converge stops (65) naming it; the check reports it", async () => {
+                await sh(`mkdir -p ${TIMER_LOCAL.slice(0, TIMER_LOCAL.lastIndexOf("/"))} && printf '[Timer]\\nOnCalendar=\\nOnCalendar=*-*-* 12:00:00\\n' > ${TIMER_LOCAL} && systemctl daemon-reload`);
+                const r = await converge();
+                assert.equal(r.code, 65, r.stdout + r.stderr);
+                assert.match(r.stderr, /another drop-in overrides the declared upgrade time: unit apt-daily-upgrade.timer OnCalendar \| \*-\*-\* 05:30:00 \| \*-\*-\* 12:00:00 \(drop-ins: .*99-local\.conf/);
+                const drift = await upgradesDrift();
+                assert.ok(drift.some((l) => l.startsWith("up-upgrades: unit apt-daily-upgrade.timer OnCalendar: *-*-* 05:30:00 -> *-*-* 12:00:00 (drop-ins: ") && l.includes(TIMER_LOCAL)), drift.join("\n"));
+                await sh(`rm -f ${TIMER_LOCAL} && systemctl daemon-reload`);
+                const ok = await converge();
+                assert.equal(ok.code, 0, ok.stderr);
+                assert.deepEqual(await upgradesDrift(), []);
+            });
+
+            it("a calendar that never elapses again (past the schema, as an older plan or another tool might send it): the converge stops (65) naming the argument before it writes anything", async () => {
+                const id = (await sh(`head -n1 ${UPGRADES_CONF}`)).trim().replace(/^# hearth-owner: /, "");
+                const before = await sh(`sha256sum ${UPGRADES_CONF} ${UPGRADE_DROPIN} ${REBOOT_SCRIPT}`);
+                for (const [arg, spec] of [
+                    ["upgradeTime.onCalendar", upgradesSpec({ ...args(inside), upgradeTime: { onCalendar: "2020-01-01 00:00:00" } })],
+                    ["rebootWindow.onCalendar", upgradesSpec({ ...args(inside), rebootWindow: { onCalendar: "*-02-30 03:00", durationMinutes: 30 } })],
+                ] as const) {
+                    const rendered = renderUpgrades(spec, { id, aliases: [], adopt: false });
+                    const sudo = unwrapCommand(runner.resources.find((c) => c.name === "up-upgrades")!.inputs.create)!.sudo;
+                    const r = await h.exec(wrapCommand(rendered.script, sudo), { stdin: frameStdin(rendered.files.map((f) => f.content)) });
+                    assert.equal(r.code, 65, r.stdout + r.stderr);
+                    assert.match(r.stderr, new RegExp(`^hearth: ${arg.replace(".", "\\.")} '[^']*': it never elapses again on this host`, "m"));
+                    assert.doesNotMatch(r.stderr, /wrote /);
+                }
+                assert.equal(await sh(`sha256sum ${UPGRADES_CONF} ${UPGRADE_DROPIN} ${REBOOT_SCRIPT}`), before);
+            });
         });
 
         it("crash points: the converge from nothing (timers disabled, no files), killed after every step, finishes on the re-run", async () => {
