@@ -5,7 +5,7 @@
 import { createHash } from "crypto";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { listenersOf, rehearsalPoint } from "../core/owner";
+import { listenersOf, type RegisteredListener, rehearsalPoint } from "../core/owner";
 import { parseArgs } from "../core/schema";
 import { parseCidr } from "../core/ip";
 import { Host, outlasting, remoteScript } from "../host";
@@ -34,7 +34,8 @@ export function resolveFirewall(args: HostFirewallArgs): { spec: FirewallSpec; h
     if (sshPort !== host.port) {
         fail("sshPort", sshPort, `the port hearth connects to this host on (${host.port}, the host's port): a ruleset that opens SSH on another port cuts hearth's own connection`);
     }
-    const listeners = listenersOf(host);
+    // A copy: the registry's list grows as the program declares more; the ruleset is what was declared until now.
+    const listeners = [...listenersOf(host)];
     const local = a.networks?.local ?? [];
     const overlay = a.networks?.overlay ?? [];
     const overlayInterfaces = [...new Set([...wireguardInterfaces(listeners), ...(a.overlayInterfaces ?? [])])].sort();
@@ -73,6 +74,16 @@ export function resolveFirewall(args: HostFirewallArgs): { spec: FirewallSpec; h
     return { spec, host, adopt: a.adopt ?? false };
 }
 
+/**
+ * The listeners declared on the firewall's host after the firewall: its ruleset leaves them closed (declare the
+ * firewall last). Empty when there are none; each message names the listener, who declared it and the firewall.
+ */
+export function listenersLeftClosed(fw: HostFirewall): string[] {
+    const known = new Set<RegisteredListener>(fw.spec.listeners);
+    const late = listenersOf(fw.host).filter((l) => !known.has(l) && l.scope !== "none" && l.scope !== "loopback");
+    return late.map((l) => `${listenerSource(l)} was declared after the HostFirewall ${fw.firewallName} of host ${fw.spec.hostName}: its ruleset leaves it closed (declare the firewall last)`);
+}
+
 export class HostFirewall extends pulumi.ComponentResource {
     /** The ruleset file (what `nft -f` loads), as the plan prints it. */
     readonly ruleset: string;
@@ -84,6 +95,9 @@ export class HostFirewall extends pulumi.ComponentResource {
     readonly command: command.remote.Command;
     /** The second, fresh SSH connection that confirms the applied ruleset (or fails saying it was rolled back). */
     readonly confirm: command.remote.Command;
+    /** The host it guards, and its own name (for listenersLeftClosed). */
+    readonly host: Host;
+    readonly firewallName: string;
 
     constructor(name: string, args: HostFirewallArgs, opts: pulumi.ComponentResourceOptions = {}) {
         const { spec, host, adopt } = check(() => resolveFirewall(args));
@@ -97,6 +111,8 @@ export class HostFirewall extends pulumi.ComponentResource {
         this.ruleset = r.ruleset;
         this.rulesetHash = r.rulesetHash;
         this.spec = spec;
+        this.host = host;
+        this.firewallName = name;
         const cmds = remoteScript(
             `${name}-ruleset`,
             { host, script: r.script, deleteScript: r.deleteScript, stdin: frameStdin([r.ruleset, r.unit]), hash: r.hash, check: r.check },

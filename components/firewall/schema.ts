@@ -61,7 +61,7 @@ export const allowRuleSchema = record(
     {
         protocol: oneOf(["tcp", "udp"] as const).describe("`tcp` or `udp`."),
         ports: list(portSpec(), `an array of ports (${PORTS_ALLOWED})`, MAX_PORTS, 1).describe("Destination ports: numbers or `\"LOW-HIGH\"` ranges."),
-        from: z.union([z.literal("internet"), networks("sources", 1)], { error: () => FROM_ALLOWED }).describe("`\"internet\"` (any source, both families) or the source networks (CIDR)."),
+        from: z.union([z.literal("internet"), networks("sources", 1)], { error: () => FROM_ALLOWED }).describe("`\"internet\"` (any source, both families) or the source networks (CIDR, at least one; IPv4 networks as IPv4, never IPv4-mapped IPv6)."),
         reason: reasonInWords().describe("Why the port is open: written above the rule in the ruleset and shown by the plan."),
     },
     "an allow rule",

@@ -5,7 +5,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { firewallPlan, HostFirewall, HostFirewallArgs, renderBootUnit, renderRuleset, resolveFirewall } from "../../components/firewall";
+import { firewallPlan, HostFirewall, HostFirewallArgs, listenersLeftClosed, renderBootUnit, renderRuleset, resolveFirewall } from "../../components/firewall";
 import { Host } from "../../components/host";
 import { SystemdService } from "../../components/systemd";
 import { WireguardLink } from "../../components/wireguard";
@@ -114,6 +114,21 @@ describe("HostFirewall", () => {
             const problems = checkScript(unwrapCommand(s)!.script).flatMap((p) => p.split("\n")).filter((l) => l.trim() !== "" && !/^(shellcheck: )?\S+:\d+:\d+: warning: hearth_\w+ appears unused\. .*\[SC2034\]$/.test(l));
             assert.deepEqual(problems, []);
         }
+    });
+
+    it("names a listener declared after the firewall: its ruleset leaves it closed, and its plan does not list it", () => {
+        const h = fakeHost("nas", "10.0.0.5");
+        svc(h, "web", "internet", [443]);
+        const fw = new HostFirewall("fw", { host: h, adminNetworks: ADMIN });
+        assert.deepEqual(listenersLeftClosed(fw), []);
+        svc(h, "late", "internet", [8443]);
+        svc(h, "quiet", "internet", []);
+        assert.deepEqual(listenersLeftClosed(fw), [
+            "unit late.service tcp/8443 (scope internet), declared by hearth/test/hearth:systemd:Service/late (listenPorts[0]) was declared after the HostFirewall fw of host nas: its ruleset leaves it closed (declare the firewall last)",
+        ]);
+        assert.equal(fw.spec.listeners.length, 1, "the spec grew with the registry");
+        assert.doesNotMatch(firewallPlan(fw.spec).join("\n"), /late\.service/);
+        assert.doesNotMatch(fw.ruleset, /8443/);
     });
 
     it("writes a boot unit systemd-analyze verify accepts without a warning", () => {
