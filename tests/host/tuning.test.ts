@@ -155,24 +155,26 @@ describeHost("HostTuning on a real host", function () {
         }
     });
 
-    it("never wedges: a key it cannot read is refused before anything is written, a value the kernel rewrites is put back and refused, an old value the kernel will not take back is forgotten with a warning, a second hosts block is refused naming its lines", async () => {
+    it("never wedges on a key it cannot read: refused before anything is written, never recorded as an empty value", async () => {
         const mark = { id: "hearth/test/hearth:host:Tuning/tune", aliases: [], adopt: false };
         // An IPv6 stable_secret the kernel will not show before it is set (the arguments refuse the key; the script,
         // rendered past them here, refuses it too): nothing written, nothing recorded as an empty "before".
         const secret = renderTuning({ sysctls: [["net.ipv6.conf.lo.stable_secret", "fd00::1234"]], hosts: [] }, mark);
-        let before = await fingerprint();
-        let r = await h.exec(secret.script, { stdin: frameStdin(secret.frames) });
+        const before = await fingerprint();
+        const r = await h.exec(secret.script, { stdin: frameStdin(secret.frames) });
         assert.equal(r.code, 65, r.stderr);
         assert.match(r.stderr, /sysctl net\.ipv6\.conf\.lo\.stable_secret: its value cannot be read here, so hearth could neither compare it nor put it back/);
         assert.deepEqual(await fingerprint(), before, "nothing written");
         assert.notEqual((await h.exec("cat /proc/sys/net/ipv6/conf/lo/stable_secret")).code, 0, "still unset");
+    });
 
+    it("never wedges on a value the kernel reads back in another form: put back and refused, naming the form", async () => {
         // A value the kernel reads back in another form: the live value is put back, the converge stops naming the
         // form, nothing is persisted for boot; the value as the kernel prints it converges; dropped, the old value is back.
         const reserved = "net.ipv4.ip_local_reserved_ports";
         const origReserved = (await sh(`sysctl -n ${reserved}`)).trim();
         let c = await commands(args({ sysctls: { [reserved]: "9000-9010,8080" } }));
-        r = await h.exec(c.converge.command, { stdin: c.converge.stdin });
+        let r = await h.exec(c.converge.command, { stdin: c.converge.stdin });
         assert.equal(r.code, 65, r.stderr);
         assert.match(r.stderr, /sysctl net\.ipv4\.ip_local_reserved_ports=9000-9010,8080: the kernel reads it back as '8080,9000-9010': declare the value as the kernel prints it/);
         assert.equal((await sh(`sysctl -n ${reserved}`)).trim(), origReserved, "the live value put back");
@@ -185,7 +187,13 @@ describeHost("HostTuning on a real host", function () {
         r = await h.exec(c.converge.command, { stdin: c.converge.stdin });
         assert.equal(r.code, 0, r.stderr);
         assert.equal((await sh(`sysctl -n ${reserved}`)).trim(), origReserved);
+        assert.equal((await h.exec(c.del.command)).code, 0);
+    });
 
+    it("never wedges on an old value the kernel will not take back: the release and the delete warn, forget it and go on", async () => {
+        const c = await commands(args({ sysctls: {} }));
+        let r = await h.exec(c.converge.command, { stdin: c.converge.stdin });
+        assert.equal(r.code, 0, r.stderr);
         // Records whose value the kernel will not take back (an old value it refuses; an empty "before" of an unreadable
         // key, as an earlier hearth recorded): the release warns, forgets them and goes on; so does the delete.
         const plant = "mkdir -p /var/lib/hearth/applied/tuning/sysctl && printf '=not-a-number\\n' > /var/lib/hearth/applied/tuning/sysctl/net.core.somaxconn && printf '=\\n' > /var/lib/hearth/applied/tuning/sysctl/net.ipv6.conf.lo.stable_secret";
@@ -202,16 +210,18 @@ describeHost("HostTuning on a real host", function () {
         assert.match(r.stderr, /could not put back not-a-number/);
         assert.equal(await sh("ls -A /var/lib/hearth/applied/tuning/sysctl; cat /var/lib/hearth/applied/tuning/owner 2>&1 || true"), "cat: /var/lib/hearth/applied/tuning/owner: No such file or directory\n");
         assert.equal((await sh("sysctl -n net.core.somaxconn")).trim(), somaxconn);
+    });
 
+    it("refuses a second block of hearth's in /etc/hosts, naming the marker lines, before anything is written", async () => {
         // A second block of hearth's in /etc/hosts (copied by hand): refused naming the marker lines, nothing written.
-        c = await commands(args());
-        r = await h.exec(c.converge.command, { stdin: c.converge.stdin });
+        const c = await commands(args());
+        let r = await h.exec(c.converge.command, { stdin: c.converge.stdin });
         assert.equal(r.code, 0, r.stderr);
         await sh("printf '%s\\n' '# hearth-hosts: begin (managed by hearth: lines up to the end marker are rewritten)' '10.9.9.9\tmine' '# hearth-hosts: end' >> /etc/hosts && hostname x");
         const hosts = await sh("cat /etc/hosts");
         const at = hosts.split("\n").flatMap((l, i) => (l.startsWith("# hearth-hosts: ") ? [i + 1] : []));
         assert.equal(at.length, 4);
-        before = await fingerprint();
+        const before = await fingerprint();
         r = await h.exec(c.converge.command, { stdin: c.converge.stdin });
         assert.equal(r.code, 65, r.stderr);
         assert.match(r.stderr, new RegExp(`/etc/hosts has hearth's marker lines out of pairs, or more than one block \\(marker lines at ${at.join(",")}\\): repair the block by hand`));
