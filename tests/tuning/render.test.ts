@@ -81,6 +81,17 @@ describe("tuning render", () => {
         });
     }
 
+    it("sets the live values before it persists them for boot (a value the kernel refuses is never written to the file)", () => {
+        const s = own(renderTuning(FULL, MARK).script);
+        const apply = s.indexOf("hearth_sysctl_apply ");
+        assert.ok(apply > 0 && apply < s.indexOf(`hearth_install ${SYSCTL_CONF}`) && apply < s.indexOf("hearth_install "), "apply before the sysctl file");
+    });
+
+    it("writes a loosening's reason as a comment above its line, and nothing for the others", () => {
+        const r = renderTuning({ sysctls: [["kernel.sysrq", "1"], ["vm.swappiness", "10"]], loosen: { "kernel.sysrq": "console debugging on the lab box" }, hosts: [] }, MARK);
+        assert.deepEqual(r.frames[0].split("\n").slice(2), ["# loosened: console debugging on the lab box", "kernel.sysrq = 1", "vm.swappiness = 10", ""]);
+    });
+
     it("writes the sysctl file as sysctl.d(5) reads it, and the drop-in as timesyncd.conf(5) does", () => {
         const r = renderTuning(FULL, MARK);
         const [conf, dropin] = r.frames;
