@@ -2745,10 +2745,12 @@ hearth_guard_overdue() {
     hearth_warn "$hearth_guard_said"
     return 4
   fi
+  # Called where set -e does not hold (state's `|| true`): each write checked, the record cleared only after "fired".
   hearth_tmp_in "$d"
-  printf '%s 0 %s %s %s\n' "$(date +%s)" "$armed" "$deadline" "$id" >"$hearth_tmp"
-  mv -f -T -- "$hearth_tmp" "$d/fired"
-  rm -f -- "$d/pending"
+  if ! { printf '%s 0 %s %s %s\n' "$(date +%s)" "$armed" "$deadline" "$id" >"$hearth_tmp" && mv -f -T -- "$hearth_tmp" "$d/fired" && rm -f -- "$d/pending"; }; then
+    hearth_guard_said="guard $1: the change ${id:-?} was restored but could not be recorded; it stays pending"
+    return 4
+  fi
   systemctl stop "hearth-guard-$1.timer" "hearth-guard-$1.service" 2>/dev/null || true
   return 2
 }
@@ -2827,14 +2829,15 @@ hearth_guard_confirm() {
 }
 
 # hearth_guard_state NAME: pending, fired or none. A pending record past its deadline is rolled back first (it then
-# prints fired; pending while that restore fails).
+# prints fired; pending while that restore fails, or where the records cannot be written: the drift timer's read-only
+# sandbox, or the guard's lock held for 30 s by the timer's own restore).
 hearth_guard_state() {
   hearth_guard_name "$1"
-  local d=$hearth_guard_dir/$1 deadline
-  if read -r _ _ deadline _ <"$d/pending" 2>/dev/null && [[ $deadline =~ ^[0-9]{1,12}$ ]] && [ "$(date +%s)" -ge "$deadline" ]; then
-    hearth_guard_lock "$1"
-    hearth_guard_overdue "$1" || true
-    hearth_guard_unlock
+  local d=$hearth_guard_dir/$1 deadline fd
+  if read -r _ _ deadline _ <"$d/pending" 2>/dev/null && [[ $deadline =~ ^[0-9]{1,12}$ ]] && [ "$(date +%s)" -ge "$deadline" ] && [ -w "$d" ] &&
+    { exec {fd}>>"$d/lock"; } 2>/dev/null; then
+    if flock -w 30 "$fd"; then hearth_guard_overdue "$1" || true; fi
+    exec {fd}>&-
   fi
   if [ -f "$d/pending" ]; then echo pending; elif [ -f "$d/fired" ]; then echo fired; else echo none; fi
 }
@@ -2883,8 +2886,9 @@ hearth_firewall_claim() {
 # unconfirmed table.
 hearth_firewall_converge() {
   local secs=$1 want=$2 live state
-  live=$(hearth_firewall_live)
+  # The state first: reading it rolls back a change past its deadline, which changes the live table.
   state=$(hearth_guard_state "$hearth_fw_guard_name")
+  live=$(hearth_firewall_live)
   if [ "$(hearth_applied firewall/confirmed)" = "$want $live" ] && [ "$state" != pending ]; then
     hearth_say "firewall: table inet hearth is the confirmed ruleset ${want:0:12}"
     # A rollback of another ruleset since: nothing left to report for this one.
@@ -2972,6 +2976,7 @@ hearth_firewall_remove() {
 # pending or fired, and the boot file holds it. Reads only.
 hearth_check_firewall() {
   local want=$1 conf live state boot
+  state=$(hearth_guard_state "$hearth_fw_guard_name")
   conf=$(hearth_applied firewall/confirmed)
   live=$(hearth_firewall_live)
   if [ "${conf%% *}" != "$want" ]; then
@@ -2979,7 +2984,6 @@ hearth_check_firewall() {
   elif [ "${conf#* }" != "$live" ]; then
     hearth_drift "table inet hearth" "as confirmed (${conf#* })" "changed since (${live})"
   fi
-  state=$(hearth_guard_state "$hearth_fw_guard_name")
   if [ "$state" != none ]; then hearth_drift "firewall guard" none "$state"; fi
   boot=absent
   if [ -f "$hearth_fw_boot" ] && [ ! -L "$hearth_fw_boot" ]; then boot=$(sha256sum <"$hearth_fw_boot" | cut -d' ' -f1); fi
