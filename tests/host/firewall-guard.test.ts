@@ -22,7 +22,7 @@ function flakyRestore(first: string): string {
 }
 
 /** A script over the runtime: writes the restore (it appends a line to MARK) unless there is one, then `lines`. */
-function guardScript(lines: readonly string[]): string {
+function guardText(lines: readonly string[]): string {
     const s = new Script("guard probe");
     s.raw(
         `if [ ! -e ${RESTORE} ]; then`,
@@ -33,8 +33,9 @@ function guardScript(lines: readonly string[]): string {
         "fi",
         ...lines,
     );
-    return bashCommand(s.render());
+    return s.render();
 }
+const guardScript = (lines: readonly string[]): string => bashCommand(guardText(lines));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -161,6 +162,12 @@ describeHost("guarded changes (hearth_guard_*) on a real host", function () {
         await sleep(4000);
         assert.equal(await restored(), 0);
         assert.equal((await h.exec(`test -e ${FLAG} && test -f /run/hearth/guard/probe/pending && test ! -e /run/hearth/guard/probe/fired`)).code, 0, "a failed restore is recorded as fired, or its change forgotten");
+        // Where the records cannot be written (the drift timer's ProtectSystem=strict), reading the state only reads.
+        assert.equal((await h.exec("cat > /root/guard-state.sh", { stdin: guardText(["hearth_guard_state probe"]) })).code, 0);
+        const ro = await h.exec("systemd-run --quiet --wait --pipe -p ProtectSystem=strict /bin/bash --noprofile --norc /root/guard-state.sh");
+        assert.equal(ro.code, 0, ro.stderr);
+        assert.equal(ro.stdout.trim().split("\n").pop(), "pending");
+        assert.equal(await restored(), 0);
         // Before the service's retry (10 s): a read of the state (what every drift check does) runs the restore.
         assert.equal(await state(), "fired");
         assert.equal(await restored(), 1);
