@@ -3374,9 +3374,10 @@ hearth_upgrades_diff() {
 
 # hearth_upgrades_differs KEY WANT FOUND: one line of hearth_upgrades_diff; FOUND gets the files of apt's configuration
 # that mention KEY's last name, where a reader can find it (in apt's order: the parts directory, then apt.conf; hearth's
-# own file aside, and for a list hearth's file clears only the files read after it).
+# own file aside, and for a list hearth's file clears only the files read after it). A mention is outside comments
+# (// and # lines) and not an empty list (the packaged `Package-Blacklist { };`).
 hearth_upgrades_differs() {
-  local apt_main='' apt_parts='' f first where='' after=1
+  local apt_main='' apt_parts='' f first where='' after=1 leaf=${1##*::}
   case $1 in *::Origins-Pattern | *::Allowed-Origins) after='' ;; esac
   eval "$(apt-config shell apt_main Dir::Etc::main/f apt_parts Dir::Etc::parts/d 2>/dev/null)"
   for f in "$apt_parts"* "$apt_main"; do
@@ -3384,7 +3385,8 @@ hearth_upgrades_differs() {
     first=''
     IFS= read -r first <"$f" || true
     case $first in '# hearth-owner: '*) after=1 && continue ;; esac
-    if [ -n "$after" ] && grep -qiwF -- "${1##*::}" "$f" 2>/dev/null; then where+="${where:+, }$f"; fi
+    if [ -n "$after" ] && sed -e 's://.*$::' -e '/^[[:space:]]*#/d' -- "$f" 2>/dev/null | tr -s ' \t\n' ' ' |
+      sed -E "s/[^ {};\"]*$leaf ?\{ ?\};?//Ig" | grep -qiwF -- "$leaf"; then where+="${where:+, }$f"; fi
   done
   printf 'apt %s\t%s\t%s\n' "$1" "$2" "$3${where:+ (set in $where)}"
 }

@@ -281,9 +281,21 @@ describe("HostUpgrades", () => {
                 fs.rmSync(dir, { recursive: true, force: true });
             }
         });
+        // The packaged file mentions these keys only in comments and in an empty list: it is not named.
+        const packaged = [
+            PACKAGED,
+            "// Python regular expressions, matching packages to exclude from upgrading",
+            "Unattended-Upgrade::Package-Blacklist {",
+            '//  "libc6$";',
+            "};",
+            '//Unattended-Upgrade::InstallOnShutdown "false";',
+            '// Unattended-Upgrade::SyslogEnable "false";',
+            '# Unattended-Upgrade::Update-Days { "Sun"; }; Package-Whitelist',
+            "",
+        ].join("\n");
         for (const [what, text, drift] of later) {
             it(`${what}: the converge stops (65) naming the setting and the file; the check reports it`, () => {
-                const { env, dir } = aptConfig({ "20auto-upgrades": AUTO, "50unattended-upgrades": PACKAGED, "52hearth-upgrades": renderAptConf(spec, mark), "99local": `${text}\n` });
+                const { env, dir } = aptConfig({ "20auto-upgrades": AUTO, "50unattended-upgrades": packaged, "52hearth-upgrades": renderAptConf(spec, mark), "99local": `${text}\n` });
                 try {
                     const file = path.join(dir, "apt.conf.d", "99local");
                     const check = bash(`hearth_upgrades_check_config ${args}`, env);
