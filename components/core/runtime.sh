@@ -3186,9 +3186,32 @@ hearth_keys_live() {
     /bin/bash "$hearth_keys_state/restore.sh" >/dev/null 2>&1 || true
     hearth_die 65 "sshd refuses its configuration with hearth's drop-in (put back the previous files): $err"
   fi
-  systemctl reload ssh.service
-  hearth_step
+  hearth_keys_reload
   hearth_record accounts/login "$want"
+}
+
+# hearth_keys_reload: sshd reloads its configuration and listens again before this returns: on SIGHUP it re-executes
+# itself, closing its listening sockets for a moment, and `systemctl reload` returns before that, so a login right
+# after a bare reload may be refused. Waits (at most 10 s) until sshd's main process holds new sockets again.
+hearth_keys_reload() {
+  local pid before now i=0
+  pid=$(systemctl show -p MainPID --value ssh.service 2>/dev/null) || true
+  [[ $pid =~ ^[0-9]+$ ]] || pid=0
+  before=$(hearth_keys_sockets "$pid")
+  systemctl reload ssh.service
+  while [ "$pid" != 0 ] && [ -n "$before" ] && [ "$i" -lt 100 ]; do
+    now=$(hearth_keys_sockets "$pid")
+    if [ "$now" != "$before" ] && [ "$(wc -l <<<"$now")" -ge "$(wc -l <<<"$before")" ]; then break; fi
+    sleep 0.1
+    i=$((i + 1))
+  done
+  hearth_step
+}
+
+# hearth_keys_sockets PID: the sockets process PID holds, one per line, sorted.
+hearth_keys_sockets() {
+  local f
+  for f in /proc/"$1"/fd/*; do readlink -- "$f" 2>/dev/null || true; done | grep '^socket:' | sort || true
 }
 
 # hearth_keys_prune k:USER... s:USER...: removes the keys files (k:) and hearth's sudoers files (s:) of users not
@@ -3253,8 +3276,7 @@ hearth_keys_remove_all() {
     hearth_remove /etc/ssh/sshd_config.d/00-hearth-accounts.conf
   fi
   if [ -n "$(hearth_applied accounts/login)" ]; then
-    systemctl reload ssh.service
-    hearth_step
+    hearth_keys_reload
     hearth_forget accounts/login
   fi
   hearth_keys_prune -
