@@ -51,8 +51,16 @@ describeHost("HostUpgrades on a real host", function () {
         const started = await h.exec(`systemctl start ${SERVICE}`);
         const id = (await sh(`systemctl show -p InvocationID --value ${SERVICE}`)).trim();
         assert.match(id, /^[0-9a-f]{32}$/);
-        await sh("journalctl --sync");
-        const journal = await sh(`journalctl --no-pager -o cat _SYSTEMD_INVOCATION_ID=${id}`);
+        // The job's stdout reaches journald over a stream socket that may still hold its last lines when the unit has
+        // exited (`journalctl --sync` flushes what journald has, not what it has not read yet): wait for the verdict.
+        let journal = "";
+        for (let i = 0; i < 50; i++) {
+            await sh("journalctl --sync");
+            journal = await sh(`journalctl --no-pager -o cat _SYSTEMD_INVOCATION_ID=${id}`);
+            const verdict = /^hearth: (no reboot required|a reboot is required)/m.test(journal);
+            if (verdict && (!/requesting a reboot$/m.test(journal) || /^hearth-test: reboot requested/m.test(journal))) break;
+            await new Promise((r) => setTimeout(r, 100));
+        }
         assert.equal(started.code, 0, journal);
         return journal;
     }
