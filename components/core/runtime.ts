@@ -42,12 +42,17 @@ export const RUNTIME_FUNCTIONS: readonly string[] = [...RUNTIME.matchAll(/^(hear
 // comment): the closure may hold a function that never runs, never lack one that does. runtime.sh builds no function
 // name from a string (no `"hearth_$x"` call, no eval): tests/core/runtime-closure.test.ts checks what bash defines.
 
-/** A piece of a runtime: top-level code (always carried) or one function with the blank and directive lines before it. */
+/**
+ * A piece of a runtime: top-level code (always carried), one function with the blank and directive lines before it,
+ * or one top-level variable assignment (carried when something carried names the variable: an assignment nothing
+ * reads is what shellcheck calls unused, SC2034).
+ */
 interface Segment {
     readonly text: string;
-    /** The function it defines; undefined for top-level code. */
+    /** The function or variable it defines; undefined for top-level code. */
     readonly name?: string;
-    /** The runtime's functions its text names. */
+    readonly variable?: boolean;
+    /** The runtime's functions and top-level variables its text names. */
     readonly refs: readonly string[];
 }
 
@@ -64,24 +69,39 @@ export interface RuntimeClosures {
     closure(text: string): string[];
     /**
      * The runtime a script whose own lines (everything but the runtime) are `text` carries: the runtime's lines in
-     * their order without the functions `text` cannot reach. The same string for the same closure.
+     * their order without the functions `text` cannot reach and the variable assignments nothing carried names. The
+     * same string for the same closure.
      */
     runtimeFor(text: string): string;
 }
 
 const FUNCTION_HEAD = /^(hearth_[a-z0-9_]+)\(\) \{/;
+/** A top-level assignment of one plain value on one line (anything else stays top-level code, always carried). */
+const VARIABLE_LINE = /^(?:declare -[aA] )?(hearth_[a-z0-9_]+)=(?:\(\)|'[^']*'|"[^"$`\\]*"|[^\s'"`$();&|<>\\]*)$/;
 const WORD = /hearth_[a-z0-9_]+/g;
 
 /**
- * Cuts `runtime` (comment lines already stripped) at its functions: a function starts with `hearth_NAME() {` in
- * column 0 and ends on that line when it ends with `}`, else at the first `}` in column 0. `made` hears of every
- * runtime text made for a closure the first time.
+ * Cuts `runtime` (comment lines already stripped) at its functions and top-level variables: a function starts with
+ * `hearth_NAME() {` in column 0 and ends on that line when it ends with `}`, else at the first `}` in column 0.
+ * `made` hears of every runtime text made for a closure the first time.
  */
 export function runtimeClosures(runtime: string, made: (text: string) => void = () => {}): RuntimeClosures {
     const lines = runtime.split("\n");
-    const cut: { lines: string[]; name?: string }[] = [];
+    const cut: { lines: string[]; name?: string; variable?: boolean }[] = [];
     let top: string[] = [];
+    const flush = (upTo: number) => {
+        if (upTo > 0) cut.push({ lines: top.slice(0, upTo) });
+        const rest = top.slice(upTo);
+        top = [];
+        return rest;
+    };
     for (let i = 0; i < lines.length; i++) {
+        const variable = VARIABLE_LINE.exec(lines[i]);
+        if (variable) {
+            flush(top.length);
+            cut.push({ lines: [lines[i]], name: variable[1], variable: true });
+            continue;
+        }
         const head = FUNCTION_HEAD.exec(lines[i]);
         if (!head) {
             top.push(lines[i]);
@@ -90,53 +110,75 @@ export function runtimeClosures(runtime: string, made: (text: string) => void = 
         // Blank lines and shellcheck directives just above a function go with it (a directive applies to what follows).
         let lead = top.length;
         while (lead > 0 && (top[lead - 1].trim() === "" || /^# shellcheck /.test(top[lead - 1]))) lead--;
-        if (lead > 0) cut.push({ lines: top.slice(0, lead) });
-        const fn = top.slice(lead);
-        top = [];
+        const fn = flush(lead);
         let end = i;
         if (!/\}\s*$/.test(lines[i])) {
             while (end < lines.length && lines[end] !== "}") end++;
             if (end === lines.length) throw new Error(`runtime: function ${head[1]} has no closing brace in column 0`);
         }
         fn.push(...lines.slice(i, end + 1));
-        if (cut.some((c) => c.name === head[1])) throw new Error(`runtime: function ${head[1]} is defined twice`);
+        if (cut.some((c) => c.name === head[1] && !c.variable)) throw new Error(`runtime: function ${head[1]} is defined twice`);
         cut.push({ lines: fn, name: head[1] });
         i = end;
     }
-    if (top.length > 0) cut.push({ lines: top });
-    const byName = new Map<string, Segment>();
-    const names = new Set(cut.flatMap((c) => (c.name ? [c.name] : [])));
+    flush(top.length);
+    const functions = cut.flatMap((c) => (c.name && !c.variable ? [c.name] : []));
+    const fnNames = new Set(functions);
+    const allNames = new Set(cut.flatMap((c) => (c.name ? [c.name] : [])));
+    const byName = new Map<string, Segment[]>();
     const segments: Segment[] = cut.map((c) => {
         const text = c.lines.join("\n");
-        const seg = { text, name: c.name, refs: referencedIn(text, names) };
-        if (c.name) byName.set(c.name, seg);
+        const seg: Segment = { text, name: c.name, variable: c.variable, refs: referencedIn(text, allNames) };
+        if (c.name) byName.set(c.name, [...(byName.get(c.name) ?? []), seg]);
         return seg;
     });
     const roots = segments.filter((s) => !s.name).flatMap((s) => s.refs);
-    const texts = new Map<string, string>([[[...names].sort().join(" "), runtime]]);
-    const namesIn = (text: string) => referencedIn(text, names);
-    const closure = (text: string) => {
-        const seen = new Set<string>();
-        const todo = [...namesIn(text), ...roots];
+    const texts = new Map<string, string>([[[...allNames].sort().join(" "), runtime]]);
+    const close = (seen: Set<string>, todo: string[]) => {
         while (todo.length > 0) {
             const n = todo.pop()!;
             if (seen.has(n)) continue;
             seen.add(n);
-            todo.push(...byName.get(n)!.refs);
+            for (const seg of byName.get(n)!) todo.push(...seg.refs);
         }
-        return [...seen].sort();
+        return seen;
+    };
+    const readers = new Map([...allNames].filter((n) => !fnNames.has(n)).map((v) => [v, segments.filter((s) => s.name && !s.variable && s.refs.includes(v))] as const));
+    const alone = new Map<string, number>();
+    const size = (f: string) => alone.get(f) ?? alone.set(f, [...close(new Set(), [f])].reduce((n, g) => n + byName.get(g)!.reduce((m, s) => m + s.text.length, 0), 0)).get(f)!;
+    const reach = (text: string) => {
+        const seen = close(new Set(), [...referencedIn(text, allNames), ...roots]);
+        // A runtime variable the script's own lines set (the owner variables of a delete) that no function carried
+        // reads: the smallest function that reads it goes too, so shellcheck sees the assignment read (SC2034), as in
+        // the whole runtime. It never runs; a cut may carry more than runs, never less.
+        for (let again = true; again; ) {
+            again = false;
+            const named = new Set([...seen].filter((n) => fnNames.has(n)).flatMap((n) => byName.get(n)!.flatMap((s) => s.refs)).concat(roots));
+            for (const v of [...seen].filter((n) => !fnNames.has(n) && !named.has(n))) {
+                const by = readers.get(v)!.map((s) => s.name!).sort((a, b) => size(a) - size(b) || (a < b ? -1 : 1))[0];
+                if (by !== undefined) (close(seen, [by]), (again = true));
+            }
+        }
+        return seen;
     };
     return {
-        functions: [...names],
-        namesIn,
-        closure,
+        functions,
+        namesIn: (text: string) => referencedIn(text, fnNames),
+        closure: (text: string) => [...reach(text)].filter((n) => fnNames.has(n)).sort(),
         runtimeFor(text: string): string {
-            const reach = closure(text);
-            const key = reach.join(" ");
+            const keep = reach(text);
+            const key = [...keep].sort().join(" ");
             let out = texts.get(key);
             if (out === undefined) {
-                const keep = new Set(reach);
-                out = segments.filter((s) => !s.name || keep.has(s.name)).map((s) => s.text).join("\n");
+                // Top-level code that is only blank lines (between dropped pieces) goes too.
+                const kept = segments.filter((s) => (s.name ? keep.has(s.name) : s.text.trim() !== ""));
+                const text = kept.map((s) => s.text);
+                // What shellcheck would say of the runtime's own functions in a cut is said of the whole runtime
+                // (shellchecked as a file): a function whose callers with arguments were cut away (SC2120). Before the
+                // first command, the directive holds for the whole script, whose own lines define no function.
+                const first = text[0].indexOf("\n");
+                text[0] = first < 0 ? `${text[0]}\n${CUT_LINES[0]}` : `${text[0].slice(0, first)}\n${CUT_LINES[0]}${text[0].slice(first)}`;
+                out = text.join("\n");
                 texts.set(key, out);
                 made(out);
             }
@@ -144,6 +186,9 @@ export function runtimeClosures(runtime: string, made: (text: string) => void = 
         },
     };
 }
+
+/** The lines a cut runtime has that the runtime has not (shellcheck directives: core/shell.ts line scans know them). */
+export const CUT_LINES = ["# shellcheck disable=SC2120 # a cut runtime: callers with arguments may be cut away"] as const;
 
 function referencedIn(text: string, names: ReadonlySet<string>): string[] {
     const out = new Set<string>();

@@ -2,7 +2,7 @@
 //
 // Part of the core: nothing here imports @pulumi/*; renderers build scripts with it and the policy pack reads them back.
 import { createHash } from "crypto";
-import { KNOWN_RUNTIMES, RUNTIME, runtimeFor } from "./runtime";
+import { CUT_LINES, KNOWN_RUNTIMES, RUNTIME, runtimeFor } from "./runtime";
 import { OwnerMark } from "./owner";
 
 /** POSIX single-quote a value for the shell. NUL cannot be carried by any shell word, so it is refused. */
@@ -100,11 +100,11 @@ export function linesToScan(script: string, patterns: readonly RegExp[]): string
 
 const runtimeMatchCache = new WeakMap<readonly RegExp[], boolean>();
 
-/** Whether a line of RUNTIME (every runtime text is made of its lines) matches one of `patterns`. */
+/** Whether a line of RUNTIME or CUT_LINES (every runtime text is made of these) matches one of `patterns`. */
 function runtimeMatches(patterns: readonly RegExp[]): boolean {
     let m = runtimeMatchCache.get(patterns);
     if (m === undefined) {
-        const lines = RUNTIME.split("\n");
+        const lines = [...RUNTIME.split("\n"), ...CUT_LINES];
         m = patterns.some((p) => lines.some((l) => new RegExp(p.source, p.flags.replace(/[gy]/g, "")).test(l)));
         runtimeMatchCache.set(patterns, m);
     }
