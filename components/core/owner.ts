@@ -45,6 +45,8 @@ let noted = new WeakMap<object, Map<string, Claim[]>>();
 let listening = new WeakMap<object, RegisteredListener[]>();
 /** The hosts that have listeners in the current registry, in the order they got their first. */
 let listeningHostList: object[] = [];
+/** Hosts whose registry a firewall has read: who read it (a listener declared after it would stay closed). */
+let closedBy = new WeakMap<object, Claim>();
 let claimContext: string | undefined;
 
 /**
@@ -148,6 +150,7 @@ export function forgetClaims(): void {
     noted = new WeakMap();
     listening = new WeakMap();
     listeningHostList = [];
+    closedBy = new WeakMap();
 }
 
 export function rehearse<T>(fn: () => T): T {
@@ -155,10 +158,12 @@ export function rehearse<T>(fn: () => T): T {
     const realNoted = noted;
     const realListening = listening;
     const realHosts = listeningHostList;
+    const realClosed = closedBy;
     claimed = new WeakMap();
     noted = new WeakMap();
     listening = new WeakMap();
     listeningHostList = [];
+    closedBy = new WeakMap();
     const outer = rehearsing;
     rehearsing = true;
     try {
@@ -170,6 +175,7 @@ export function rehearse<T>(fn: () => T): T {
         noted = realNoted;
         listening = realListening;
         listeningHostList = realHosts;
+        closedBy = realClosed;
     }
 }
 
@@ -262,6 +268,15 @@ function overlaps(a?: string, b?: string): boolean {
  * protocol and port with an overlapping address (naming where the first was declared). `arg` names the argument.
  */
 export function claimListener(host: object, declared: Listener, owner: string, arg: string, value: unknown): void {
+    // Loopback and unreachable listeners need no rule (lo is accepted): only a reachable one comes too late.
+    const closed = declared.scope === "none" || declared.scope === "loopback" ? undefined : closedBy.get(host);
+    if (closed) {
+        throw new ArgumentError(
+            arg,
+            value,
+            `a listener declared before the host's firewall (${claimant(closed)}): its ruleset is made from the listeners declared before it, so ${declared.protocol}/${declared.port} would stay closed; declare the firewall (or the HostBaseline) last on the host`,
+        );
+    }
     const address = listenerAddress(declared.address);
     const { address: _a, ...rest } = declared;
     const l: Listener = { ...rest, ...(address === undefined ? {} : { address }) };
@@ -280,6 +295,14 @@ export function claimListener(host: object, declared: Listener, owner: string, a
         throw new ArgumentError(arg, value, `a port no other listener on this host uses (${on} is already used by ${p.listener}, declared by ${claimant(p)})`);
     }
     list.push({ ...l, owner, arg, where: placeOf(arg) });
+}
+
+/**
+ * Marks the host's listener registry as read by `owner`'s firewall: a listener claimed on the host after this is refused,
+ * naming the firewall (its ruleset would leave it closed). `arg` names the firewall's argument for the message's place.
+ */
+export function closeListeners(host: object, owner: string, arg: string): void {
+    if (!closedBy.has(host)) closedBy.set(host, { owner, where: placeOf(arg) });
 }
 
 /** Every listener declared on the host so far (in the current registry: the rehearsal's while one runs). */

@@ -5,7 +5,7 @@
 import { createHash } from "crypto";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { listenersOf, type RegisteredListener, rehearsalPoint } from "../core/owner";
+import { closeListeners, listenersOf, rehearsalPoint } from "../core/owner";
 import { parseArgs } from "../core/schema";
 import { parseCidr } from "../core/ip";
 import { Host, outlasting, remoteScript } from "../host";
@@ -74,16 +74,6 @@ export function resolveFirewall(args: HostFirewallArgs): { spec: FirewallSpec; h
     return { spec, host, adopt: a.adopt ?? false };
 }
 
-/**
- * The listeners declared on the firewall's host after the firewall: its ruleset leaves them closed (declare the
- * firewall last). Empty when there are none; each message names the listener, who declared it and the firewall.
- */
-export function listenersLeftClosed(fw: HostFirewall): string[] {
-    const known = new Set<RegisteredListener>(fw.spec.listeners);
-    const late = listenersOf(fw.host).filter((l) => !known.has(l) && l.scope !== "none" && l.scope !== "loopback");
-    return late.map((l) => `${listenerSource(l)} was declared after the HostFirewall ${fw.firewallName} of host ${fw.spec.hostName}: its ruleset leaves it closed (declare the firewall last)`);
-}
-
 export class HostFirewall extends pulumi.ComponentResource {
     /** The ruleset file (what `nft -f` loads), as the plan prints it. */
     readonly ruleset: string;
@@ -95,9 +85,6 @@ export class HostFirewall extends pulumi.ComponentResource {
     readonly command: command.remote.Command;
     /** The second, fresh SSH connection that confirms the applied ruleset (or fails saying it was rolled back). */
     readonly confirm: command.remote.Command;
-    /** The host it guards, and its own name (for listenersLeftClosed). */
-    readonly host: Host;
-    readonly firewallName: string;
 
     constructor(name: string, args: HostFirewallArgs, opts: pulumi.ComponentResourceOptions = {}) {
         const { spec, host, adopt } = check(() => resolveFirewall(args));
@@ -105,14 +92,14 @@ export class HostFirewall extends pulumi.ComponentResource {
         claimOnHost(host, TABLE_OBJECT, mark, "host", host.name);
         for (const p of [DESIRED_PATH, BOOT_PATH]) claimOnHost(host, fileObject(p), mark, "host", host.name);
         claimOnHost(host, unitObject(BOOT_UNIT), mark, "host", host.name);
+        // Its ruleset is made from the listeners declared so far: one declared after it is refused where it is declared.
+        closeListeners(host, mark.id, "host");
         rehearsalPoint();
         super(FIREWALL_TYPE, name, { host: host.name, adminNetworks: spec.adminNetworks, local: spec.local, overlay: spec.overlay, overlayInterfaces: spec.overlayInterfaces, allow: spec.allow, sshPort: spec.sshPort, confirmSeconds: spec.confirmSeconds }, opts);
         const r = renderFirewall(spec, mark, sha256);
         this.ruleset = r.ruleset;
         this.rulesetHash = r.rulesetHash;
         this.spec = spec;
-        this.host = host;
-        this.firewallName = name;
         const cmds = remoteScript(
             `${name}-ruleset`,
             { host, script: r.script, deleteScript: r.deleteScript, stdin: frameStdin([r.ruleset, r.unit]), hash: r.hash, check: r.check },

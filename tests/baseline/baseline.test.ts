@@ -43,8 +43,11 @@ describe("HostBaseline", () => {
         const h = host();
         new SystemdService("web", { host: h, description: "web", execStart: ["/usr/bin/python3", "-m", "http.server", "8080"], network: "local", listenPorts: [8080] });
         new HostBaseline("web1-baseline", { host: h, ...FULL });
-        // A listener declared after the baseline is not the firewall's: declare the baseline last.
-        new SystemdService("late", { host: h, description: "late", execStart: ["/usr/bin/python3", "-m", "http.server", "9090"], network: "local", listenPorts: [9090] });
+        // A reachable listener declared after the baseline would stay closed: refused where it is declared.
+        assert.throws(
+            () => new SystemdService("late", { host: h, description: "late", execStart: ["/usr/bin/python3", "-m", "http.server", "9090"], network: "local", listenPorts: [9090] }),
+            /'listenPorts\[0\]' argument 9090 is not allowed: expected a listener declared before the host's firewall \(.*web1-baseline-firewall\).*tcp\/9090 would stay closed; declare the firewall \(or the HostBaseline\) last/,
+        );
         await settle();
         const parts = recorded.filter((r) => [ACCOUNTS_TYPE, TUNING_TYPE, UPGRADES_TYPE, FIREWALL_TYPE].includes(r.type));
         assert.deepEqual(parts.map((r) => r.name).sort(), ["web1-baseline-accounts", "web1-baseline-firewall", "web1-baseline-tuning", "web1-baseline-upgrades"]);

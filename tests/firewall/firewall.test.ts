@@ -5,11 +5,11 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { firewallPlan, HostFirewall, HostFirewallArgs, listenersLeftClosed, renderBootUnit, renderRuleset, resolveFirewall } from "../../components/firewall";
+import { firewallPlan, HostFirewall, HostFirewallArgs, renderBootUnit, renderRuleset, resolveFirewall } from "../../components/firewall";
 import { Host } from "../../components/host";
 import { SystemdService } from "../../components/systemd";
 import { WireguardLink } from "../../components/wireguard";
-import { forgetClaims } from "../../components/core/owner";
+import { claimListener, forgetClaims } from "../../components/core/owner";
 import { unwrapCommand } from "../../components/core/shell";
 import { fakeHost, refused } from "../attempt";
 import { installMocks, recorded, resetRecorded, settle } from "../mocks";
@@ -116,19 +116,17 @@ describe("HostFirewall", () => {
         }
     });
 
-    it("names a listener declared after the firewall: its ruleset leaves it closed, and its plan does not list it", () => {
+    it("refuses a reachable listener declared after the firewall, naming it; one no network reaches needs no rule", () => {
         const h = fakeHost("nas", "10.0.0.5");
         svc(h, "web", "internet", [443]);
         const fw = new HostFirewall("fw", { host: h, adminNetworks: ADMIN });
-        assert.deepEqual(listenersLeftClosed(fw), []);
-        svc(h, "late", "internet", [8443]);
+        assert.throws(() => svc(h, "late", "internet", [8443]), /'listenPorts\[0\]' argument 8443 is not allowed: expected a listener declared before the host's firewall \(hearth\/test\/hearth:host:Firewall\/fw\)/);
+        assert.throws(() => svc(h, "lan", "local", [8080]), /tcp\/8080 would stay closed/);
         svc(h, "quiet", "internet", []);
-        assert.deepEqual(listenersLeftClosed(fw), [
-            "unit late.service tcp/8443 (scope internet), declared by hearth/test/hearth:systemd:Service/late (listenPorts[0]) was declared after the HostFirewall fw of host nas: its ruleset leaves it closed (declare the firewall last)",
-        ]);
-        assert.equal(fw.spec.listeners.length, 1, "the spec grew with the registry");
-        assert.doesNotMatch(firewallPlan(fw.spec).join("\n"), /late\.service/);
-        assert.doesNotMatch(fw.ruleset, /8443/);
+        // A loopback listener (a pooler on 127.0.0.1) needs no rule: lo is accepted.
+        claimListener(h, { protocol: "tcp", port: 9000, address: "127.0.0.1", listener: "pooler", scope: "loopback" }, "owner", "pooler.port", 9000);
+        assert.equal(fw.spec.listeners.length, 1);
+        assert.doesNotMatch(fw.ruleset, /8443|8080|9000/);
     });
 
     it("writes a boot unit systemd-analyze verify accepts without a warning", () => {

@@ -35,7 +35,7 @@ function errorOf(values: Values, secretKeys?: string[]): string {
     assert.fail("the config was accepted");
 }
 
-const HOST_KEYS = "name, address, port, user, hostKey, sudo, facts, reapply, sshKey, proxy, driftTimer";
+const HOST_KEYS = "name, address, port, user, hostKey, sudo, facts, reapply, sshKey, proxy, driftTimer, baseline";
 const LABEL = "a lowercase DNS label (a-z, 0-9, inner '-', 1 to 63 characters)";
 const ADDRESS = HOST_ADDRESS_ALLOWED;
 const KEY_LINE = "an OpenSSH public key line '<type> <base64> [comment]' with type one of ssh-ed25519, ecdsa-sha2-nistp256, ecdsa-sha2-nistp384, ecdsa-sha2-nistp521, ssh-rsa, sk-ssh-ed25519@openssh.com, sk-ecdsa-sha2-nistp256@openssh.com, e.g. the host's /etc/ssh/ssh_host_ed25519_key.pub, or a line of `ssh-keyscan -t ed25519 <address>` without the host name";
