@@ -2319,7 +2319,7 @@ hearth_wg_diff() {
     return 0
   fi
   if [ -f "$key" ]; then
-    want=$(wg pubkey <"$key" 2>/dev/null) || want="(not a key)"
+    want=$(wg pubkey 2>/dev/null <"$key") || want="(not a key)"
     IFS=$'\t' read -r _ found _ <<<"${running[0]}"
     if [ "$found" != "$want" ]; then printf 'drift\tpublic key of %s\t%s\t%s\n' "$ifc" "${want:0:8}... (the half of $key)" "${found:0:8}..."; fi
   fi
@@ -2714,7 +2714,7 @@ set -u
 d=/run/hearth/guard/$1
 exec 9>>"$d/lock" || exit 1
 flock 9 || exit 1
-read -r tok armed deadline id restore <"$d/pending" 2>/dev/null || exit 0
+read -r tok armed deadline id restore 2>/dev/null <"$d/pending" || exit 0
 [ "$tok" = "$2" ] || exit 0
 timeout 300 /bin/bash "$restore"
 rc=$?
@@ -2737,7 +2737,7 @@ hearth_guard_unlock() { exec {hearth_guard_fd}>&-; }
 # hearth_guard_said says so).
 hearth_guard_overdue() {
   local d=$hearth_guard_dir/$1 armed deadline id restore rc=0
-  read -r _ armed deadline id restore <"$d/pending" 2>/dev/null || return 0
+  read -r _ armed deadline id restore 2>/dev/null <"$d/pending" || return 0
   [[ $deadline =~ ^[0-9]{1,12}$ ]] && [ "$(date +%s)" -ge "$deadline" ] && [ -n "$restore" ] || return 0
   timeout 300 /bin/bash "$restore" >&2 || rc=$?
   if [ "$rc" != 0 ]; then
@@ -2801,7 +2801,7 @@ hearth_guard_confirm() {
   hearth_guard_lock "$name"
   hearth_guard_overdue "$name" || rc=$?
   if [ "$rc" = 4 ]; then hearth_die 75 "$hearth_guard_said"; fi
-  if read -r _ armed deadline id _ <"$d/pending" 2>/dev/null; then
+  if read -r _ armed deadline id _ 2>/dev/null <"$d/pending"; then
     if [ "$id" != "$want" ]; then
       hearth_guard_unlock
       printf -v hearth_guard_said 'guard %s: the pending change is %s (armed at %s, undone at %s unless confirmed), not %s: nothing confirmed' "$name" \
@@ -2834,7 +2834,7 @@ hearth_guard_confirm() {
 hearth_guard_state() {
   hearth_guard_name "$1"
   local d=$hearth_guard_dir/$1 deadline fd
-  if read -r _ _ deadline _ <"$d/pending" 2>/dev/null && [[ $deadline =~ ^[0-9]{1,12}$ ]] && [ "$(date +%s)" -ge "$deadline" ] && [ -w "$d" ] &&
+  if read -r _ _ deadline _ 2>/dev/null <"$d/pending" && [[ $deadline =~ ^[0-9]{1,12}$ ]] && [ "$(date +%s)" -ge "$deadline" ] && [ -w "$d" ] &&
     { exec {fd}>>"$d/lock"; } 2>/dev/null; then
     if flock -w 30 "$fd"; then hearth_guard_overdue "$1" || true; fi
     exec {fd}>&-
