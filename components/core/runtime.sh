@@ -3061,12 +3061,12 @@ hearth_keys_claim() {
 
 # hearth_account_manage USER...: adds the declared users to the ones hearth manages (applied accounts/users).
 hearth_account_manage() {
-  local -a have
+  local -a managed
   local u all
-  read -r -a have <<<"$(hearth_applied accounts/users)"
-  all=" ${have[*]} "
-  for u in "$@"; do case $all in *" $u "*) ;; *) have+=("$u") ;; esac; done
-  hearth_record accounts/users "${have[*]}"
+  read -r -a managed <<<"$(hearth_applied accounts/users)"
+  all=" ${managed[*]} "
+  for u in "$@"; do case $all in *" $u "*) ;; *) managed+=("$u") ;; esac; done
+  hearth_record accounts/users "${managed[*]}"
 }
 
 # hearth_account_ensure USER SHELL SYSTEM GROUP...: USER exists (created with a home and its own group; a system
@@ -3253,17 +3253,17 @@ hearth_account_lock() {
 
 # hearth_account_retire USER...: locks every managed user not listed, then manages the listed ones only.
 hearth_account_retire() {
-  local -a have
+  local -a managed
   local u
-  read -r -a have <<<"$(hearth_applied accounts/users)"
-  for u in "${have[@]}"; do hearth_keys_listed "$u" "$@" || hearth_account_lock "$u"; done
+  read -r -a managed <<<"$(hearth_applied accounts/users)"
+  for u in "${managed[@]}"; do hearth_keys_listed "$u" "$@" || hearth_account_lock "$u"; done
   hearth_record accounts/users "$*"
 }
 
 # hearth_keys_remove_all: the delete, only when the host's accounts are this resource's: hearth's drop-in, keys files
 # and sudoers files go (sshd reloaded), every managed account is locked; homes and accounts stay.
 hearth_keys_remove_all() {
-  local -a have
+  local -a managed
   local u o
   o=$(hearth_keys_owner)
   if [ -n "$o" ] && ! hearth_mine "$o"; then
@@ -3280,8 +3280,8 @@ hearth_keys_remove_all() {
     hearth_forget accounts/login
   fi
   hearth_keys_prune -
-  read -r -a have <<<"$(hearth_applied accounts/users)"
-  for u in "${have[@]}"; do hearth_account_lock "$u"; done
+  read -r -a managed <<<"$(hearth_applied accounts/users)"
+  for u in "${managed[@]}"; do hearth_account_lock "$u"; done
   hearth_forget accounts/users
   if [ -d /etc/ssh/hearth/authorized_keys ]; then hearth_rmdir /etc/ssh/hearth/authorized_keys; fi
   if [ -d /etc/ssh/hearth ]; then hearth_rmdir /etc/ssh/hearth; fi

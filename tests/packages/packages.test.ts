@@ -166,7 +166,8 @@ describe("DebianPackages render", () => {
             const mask = script.indexOf('hearth_apt_settle "$u" install', download);
             const install = script.indexOf('apt-get "${apt_opts[@]}" install --', download + 1);
             assert.ok(download > 0 && mask > download && install > mask, "download, then mask, then install");
-            for (const text of [r.script, r.deleteScript]) {
+            // The component's own lines (the runtime's upgrades section speaks of upgrades; this script runs none).
+            for (const text of [own(r.script), own(r.deleteScript)]) {
                 assert.doesNotMatch(text, /policy-rc\.d/);
                 assert.doesNotMatch(text, /\b(upgrade|dist-upgrade|full-upgrade|purge|autoremove)\b/);
             }
