@@ -35,16 +35,47 @@ export function ipv4Mapped(text: string): string | undefined {
     return `${formatIp(4, c.base & 0xffffffffn)}/${c.prefixLength - 96}`;
 }
 
-/** A list of networks, each once (by its canonical form), none IPv4-mapped. */
+const MAPPED = 0xffffn << 32n;
+
+/**
+ * Why an IPv6 network cannot stand in an `ip6 saddr` set (what it names never arrives as an IPv6 source), and what to
+ * write instead; undefined when it can. Refused: a network inside ::ffff:0:0/96 (IPv4-mapped), one that contains
+ * it without being ::/0 (every IPv6 source), and one inside ::/96 (the deprecated IPv4-compatible form) other than
+ * ::/128 and ::1/128.
+ */
+export function ipv4InIpv6(text: string): string | undefined {
+    const c = parseCidr(text);
+    if (!c || c.family !== 6) return undefined;
+    const p = c.prefixLength;
+    const v4 = ipv4Mapped(text);
+    if (v4 !== undefined) return `${text} is the IPv4 network ${v4} written as IPv4-mapped IPv6, which the firewall never matches (IPv4 packets are matched by their IPv4 address): write "${v4}"`;
+    if (p > 0 && p < 96 && c.base >> BigInt(128 - p) === MAPPED >> BigInt(128 - p)) {
+        // The rest of the network: the sibling of ::ffff:0:0/96's path at every length from p+1 to 96.
+        const rest: string[] = [];
+        for (let i = p; i < 96; i++) {
+            const sh = BigInt(127 - i);
+            rest.push(`${formatIp(6, ((MAPPED >> sh) ^ 1n) << sh)}/${i + 1}`);
+        }
+        const instead = rest.length <= 4 ? rest.map((r) => `"${r}"`).join(", ") : `the IPv6 networks of ${text} outside it`;
+        return `${text} contains ::ffff:0:0/96, the IPv4-mapped addresses, which the firewall never matches (IPv4 packets are matched by their IPv4 address): write ${instead}, and IPv4 networks as IPv4 (e.g. "0.0.0.0/0"); "::/0" means every IPv6 source`;
+    }
+    if (p >= 96 && c.base >> 32n === 0n && !(p === 128 && c.base <= 1n)) {
+        const v4c = `${formatIp(4, c.base & 0xffffffffn)}/${p - 96}`;
+        return `${text} is the IPv4 network ${v4c} in the deprecated IPv4-compatible IPv6 form (inside ::/96, where only ::/128 and ::1/128 are IPv6 addresses), which no packet carries: write "${v4c}"`;
+    }
+    return undefined;
+}
+
+/** A list of networks, each once (by its canonical form), none naming IPv4 addresses as IPv6 (ipv4InIpv6). */
 export function networks(what: string, min = 0) {
     return list(cidr(), `an array of networks (${CIDR_ALLOWED})`, MAX_NETWORKS, min).superRefine((v, ctx) => {
         const seen = new Map<string, number>();
         v.forEach((n, i) => {
             const k = parseCidr(n)?.networkText;
             if (k === undefined) return;
-            const v4 = ipv4Mapped(n);
-            if (v4 !== undefined) {
-                ctx.addIssue({ code: "custom", path: [i], input: n, message: `a network in its own family: ${n} is the IPv4 network ${v4} written as IPv4-mapped IPv6, which the firewall never matches (IPv4 packets are matched by their IPv4 address): write "${v4}"` });
+            const why = ipv4InIpv6(n);
+            if (why !== undefined) {
+                ctx.addIssue({ code: "custom", path: [i], input: n, message: `a network in its own family: ${why}` });
                 return;
             }
             const j = seen.get(k);

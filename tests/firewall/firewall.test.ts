@@ -129,6 +129,13 @@ describe("HostFirewall", () => {
         assert.doesNotMatch(fw.ruleset, /8443|8080|9000/);
     });
 
+    it("takes ::/0 (every IPv6 source), ::/128, ::1/128 and networks beside the IPv4-mapped range as IPv6 networks", () => {
+        const h = fakeHost("nas", "10.0.0.5");
+        const fw = new HostFirewall("fw", { host: h, adminNetworks: ["0.0.0.0/0", "::/0"], networks: { local: ["::/128", "::1/128", "::fffe:0:0/96", "::ffff:0:0:0/96", "64:ff9b::a00:0/104"] } });
+        assert.equal(nftCheck(fw.ruleset), "");
+        assert.match(fw.ruleset, /^\t\tip6 saddr \{ ::\/0 \} tcp dport 22 accept$/m);
+    });
+
     it("writes a boot unit systemd-analyze verify accepts without a warning", () => {
         assert.deepEqual(verifyUnits({ "hearth-firewall.service": renderBootUnit() }), []);
         assert.match(renderBootUnit(), /^Before=network-pre\.target shutdown\.target$/m);
@@ -158,6 +165,10 @@ describe("HostFirewall", () => {
             ["an IPv4-mapped local network", (h) => ({ ...base(h), networks: { local: ["192.168.1.0/24", "::ffff:192.168.2.0/120"] } }), `The 'networks.local[1]' argument "::ffff:192.168.2.0/120" is not allowed: expected a network in its own family: ::ffff:192.168.2.0/120 is the IPv4 network 192.168.2.0/24 written as IPv4-mapped IPv6`],
             ["an IPv4-mapped overlay network", (h) => ({ ...base(h), networks: { overlay: ["::ffff:0:0/96"] } }), `write "0.0.0.0/0"`],
             ["an IPv4-mapped source", (h) => ({ ...base(h), allow: [{ protocol: "tcp", ports: [1], from: ["::ffff:203.0.113.7/128"], reason: "a port for testing here" }] }), `The 'allow[0].from[0]' argument "::ffff:203.0.113.7/128" is not allowed: expected a network in its own family: ::ffff:203.0.113.7/128 is the IPv4 network 203.0.113.7/32 written as IPv4-mapped IPv6, which the firewall never matches (IPv4 packets are matched by their IPv4 address): write "203.0.113.7/32".`],
+            ["a source partly IPv4-mapped", (h) => ({ ...base(h), allow: [{ protocol: "tcp", ports: [1], from: ["::fffe:0:0/95"], reason: "a port for testing here" }] }), `The 'allow[0].from[0]' argument "::fffe:0:0/95" is not allowed: expected a network in its own family: ::fffe:0:0/95 contains ::ffff:0:0/96, the IPv4-mapped addresses, which the firewall never matches (IPv4 packets are matched by their IPv4 address): write "::fffe:0:0/96", and IPv4 networks as IPv4 (e.g. "0.0.0.0/0"); "::/0" means every IPv6 source.`],
+            ["an admin network around the IPv4-mapped range", (h) => ({ ...base(h), adminNetworks: ["::/80"] }), `The 'adminNetworks[0]' argument "::/80" is not allowed: expected a network in its own family: ::/80 contains ::ffff:0:0/96`],
+            ["an IPv4-compatible local network", (h) => ({ ...base(h), networks: { local: ["::a00:0/104"] } }), `The 'networks.local[0]' argument "::a00:0/104" is not allowed: expected a network in its own family: ::a00:0/104 is the IPv4 network 10.0.0.0/8 in the deprecated IPv4-compatible IPv6 form (inside ::/96, where only ::/128 and ::1/128 are IPv6 addresses), which no packet carries: write "10.0.0.0/8".`],
+            ["::/96 as an overlay network", (h) => ({ ...base(h), networks: { overlay: ["::/96"] } }), `::/96 is the IPv4 network 0.0.0.0/0 in the deprecated IPv4-compatible IPv6 form`],
             ["a missing reason", (h) => ({ ...base(h), allow: [{ protocol: "tcp", ports: [1], from: "internet" } as any] }), `The 'allow[0].reason' argument`],
             ["a reason with a newline", (h) => ({ ...base(h), allow: [{ protocol: "tcp", ports: [1], from: "internet", reason: "open it\n\t\taccept" }] }), `The 'allow[0].reason' argument`],
             ["a reason with a quote and no words", (h) => ({ ...base(h), allow: [{ protocol: "tcp", ports: [1], from: "internet", reason: '"";;;;;;;' }] }), `The 'allow[0].reason' argument`],
