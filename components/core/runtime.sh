@@ -2697,7 +2697,10 @@ hearth_check_verdict() {
 # a confirm, a confirm never takes another change's pending record, and an armed, unconfirmed change is always restored
 # once its deadline passed.
 # A reboot clears /run: whatever loads at boot must be the last confirmed state (callers install boot files only
-# after a confirm).
+# after a confirm). Records lost while a timer is armed: its service says so in the journal and exits 0 (no restart).
+# The records (pending, fired, lock) are opened only when they are regular files: a link or a FIFO there is refused
+# (exit 65 naming it), never followed or opened, and the lock is created only where it is absent. A restore runs at
+# most 300 s (then TERM, KILL 10 s later); a confirm waits for a running restore 60 s at most, then fails saying so.
 hearth_guard_dir=/run/hearth/guard
 hearth_guard_name() {
   [[ $1 =~ ^[a-z0-9][a-z0-9_-]{0,47}$ ]] || hearth_die 70 "bad guard name: '$1' (lowercase letters, digits, _ and -, at most 48)"
@@ -2711,12 +2714,17 @@ hearth_guard_id() {
 hearth_guard_fire_script() {
   cat <<'FIRE'
 set -u
-d=/run/hearth/guard/$1
-exec 9>>"$d/lock" || exit 1
-flock 9 || exit 1
-read -r tok armed deadline id restore 2>/dev/null <"$d/pending" || exit 0
-[ "$tok" = "$2" ] || exit 0
-timeout 300 /bin/bash "$restore"
+n=$1 d=/run/hearth/guard/$1
+if [ ! -d "$d" ]; then echo "hearth: guard $n: its records ($d) are gone: nothing to restore"; exit 0; fi
+bad() { [ -L "$1" ] || { [ -e "$1" ] && [ ! -f "$1" ]; }; }
+[ -e "$d/lock" ] || [ -L "$d/lock" ] || (set -C; : >"$d/lock") 2>/dev/null
+for f in "$d/lock" "$d/pending"; do
+  if bad "$f" || [ ! -f "$d/lock" ]; then echo "hearth: guard $n: $f is not a regular file (a link, a FIFO or missing): not opened; retried in 10 s"; exit 1; fi
+  [ "$f" = "$d/pending" ] || { exec 9<"$d/lock" && flock 9; } || exit 1
+done
+if ! read -r tok armed deadline id restore 2>/dev/null <"$d/pending"; then echo "hearth: guard $n: nothing pending (confirmed, cancelled or its record removed): nothing to restore"; exit 0; fi
+if [ "$tok" != "$2" ]; then echo "hearth: guard $n: the pending change $id is not this timer's (re-armed since): nothing to do"; exit 0; fi
+timeout -k 10 300 /bin/bash "$restore"
 rc=$?
 [ "$rc" = 0 ] || exit 1
 printf '%s 0 %s %s %s\n' "$(date +%s)" "$armed" "$deadline" "$id" >"$d/fired.new" && mv -f -T "$d/fired.new" "$d/fired" || exit 1
@@ -2724,11 +2732,31 @@ rm -f "$d/pending"
 FIRE
 }
 
+# hearth_guard_plain NAME FILE: 0 when FILE is a regular file, 1 when it is absent; dies 65 on a link, a FIFO or
+# anything else, which nothing opens (a FIFO blocks a read forever, a link leads elsewhere).
+hearth_guard_plain() {
+  if [ -L "$2" ] || { [ -e "$2" ] && [ ! -f "$2" ]; }; then
+    hearth_die 65 "guard $1: $2 is not a regular file (a link, a FIFO or another kind): refusing to open it; remove it and run again"
+  fi
+  [ -f "$2" ]
+}
+
+# hearth_guard_open NAME: the guard's lock file open (read-only) on fd hearth_guard_fd, created only where absent
+# (noclobber: O_EXCL, never through a link). Fails where it cannot be created (the records read-only).
 hearth_guard_fd=
+hearth_guard_open() {
+  local f=$hearth_guard_dir/$1/lock
+  [ -e "$f" ] || [ -L "$f" ] || (set -C; : >"$f") 2>/dev/null || true
+  hearth_guard_plain "$1" "$f" || return 1
+  exec {hearth_guard_fd}<"$f"
+}
+
+# hearth_guard_lock NAME [SECONDS]: holds the guard's lock, waiting SECONDS (600) at most for a running restore.
 hearth_guard_lock() {
+  local w=${2:-600}
   hearth_dir "$hearth_guard_dir/$1" 0700
-  exec {hearth_guard_fd}>>"$hearth_guard_dir/$1/lock"
-  flock -w 600 "$hearth_guard_fd" || hearth_die 75 "guard $1: its lock is held by something else for 10 minutes"
+  hearth_guard_open "$1" || hearth_die 73 "guard $1: cannot create its lock $hearth_guard_dir/$1/lock"
+  flock -w "$w" "$hearth_guard_fd" || hearth_die 75 "guard $1: its lock is held for ${w} s: a restore is running (the timer's, or a late one); nothing was changed, run again once it is done"
 }
 hearth_guard_unlock() { exec {hearth_guard_fd}>&-; }
 
@@ -2737,9 +2765,10 @@ hearth_guard_unlock() { exec {hearth_guard_fd}>&-; }
 # hearth_guard_said says so).
 hearth_guard_overdue() {
   local d=$hearth_guard_dir/$1 armed deadline id restore rc=0
+  hearth_guard_plain "$1" "$d/pending" || return 0
   read -r _ armed deadline id restore 2>/dev/null <"$d/pending" || return 0
   [[ $deadline =~ ^[0-9]{1,12}$ ]] && [ "$(date +%s)" -ge "$deadline" ] && [ -n "$restore" ] || return 0
-  timeout 300 /bin/bash "$restore" >&2 || rc=$?
+  timeout -k 10 300 /bin/bash "$restore" >&2 || rc=$?
   if [ "$rc" != 0 ]; then
     hearth_guard_said="guard $1: the change ${id:-?} passed its deadline and its restore $restore failed (exit $rc); it stays pending and is retried"
     hearth_warn "$hearth_guard_said"
@@ -2781,7 +2810,7 @@ hearth_guard_arm() {
   systemd-run --quiet --collect --unit="hearth-guard-$name" --description="hearth: undo the unconfirmed change $name" \
     --on-active="${secs}s" --timer-property=AccuracySec=1s --property=Restart=on-failure --property=RestartSec=10s \
     --property=RestartForceExitStatus='SIGTERM SIGINT SIGHUP SIGPIPE' --property=StartLimitIntervalSec=0 \
-    /bin/bash "$d/fire" "$name" "$tok" >/dev/null
+    /bin/bash -c "test -f $d/fire || { echo 'hearth: guard $name: $d/fire is gone (its records were removed): nothing to restore'; exit 0; }; exec /bin/bash $d/fire $name $tok" >/dev/null
   hearth_step
   hearth_tmp_in "$d"
   printf '%s %s %s %s %s\n' "$tok" "$now" "$((now + secs))" "$id" "$restore" >"$hearth_tmp"
@@ -2798,10 +2827,10 @@ hearth_guard_confirm() {
   hearth_guard_id "$name" "$want"
   d=$hearth_guard_dir/$name
   [ -d "$d" ] || return 1
-  hearth_guard_lock "$name"
+  hearth_guard_lock "$name" 60
   hearth_guard_overdue "$name" || rc=$?
   if [ "$rc" = 4 ]; then hearth_die 75 "$hearth_guard_said"; fi
-  if read -r _ armed deadline id _ 2>/dev/null <"$d/pending"; then
+  if hearth_guard_plain "$name" "$d/pending" && read -r _ armed deadline id _ 2>/dev/null <"$d/pending"; then
     if [ "$id" != "$want" ]; then
       hearth_guard_unlock
       printf -v hearth_guard_said 'guard %s: the pending change is %s (armed at %s, undone at %s unless confirmed), not %s: nothing confirmed' "$name" \
@@ -2816,7 +2845,7 @@ hearth_guard_confirm() {
     hearth_guard_unlock
     return 0
   fi
-  if [ -f "$d/fired" ]; then
+  if hearth_guard_plain "$name" "$d/fired"; then
     read -r at rc armed deadline id <"$d/fired" || true
     hearth_guard_unlock
     printf -v hearth_guard_said 'guard %s fired at %s (change %s, armed at %s, deadline %s; the restore exited %s)' "$name" \
@@ -2833,11 +2862,12 @@ hearth_guard_confirm() {
 # sandbox, or the guard's lock held for 30 s by the timer's own restore).
 hearth_guard_state() {
   hearth_guard_name "$1"
-  local d=$hearth_guard_dir/$1 deadline fd
-  if read -r _ _ deadline _ 2>/dev/null <"$d/pending" && [[ $deadline =~ ^[0-9]{1,12}$ ]] && [ "$(date +%s)" -ge "$deadline" ] && [ -w "$d" ] &&
-    { exec {fd}>>"$d/lock"; } 2>/dev/null; then
-    if flock -w 30 "$fd"; then hearth_guard_overdue "$1" || true; fi
-    exec {fd}>&-
+  local d=$hearth_guard_dir/$1 deadline
+  hearth_guard_plain "$1" "$d/fired" || true
+  if hearth_guard_plain "$1" "$d/pending" && read -r _ _ deadline _ 2>/dev/null <"$d/pending" && [[ $deadline =~ ^[0-9]{1,12}$ ]] &&
+    [ "$(date +%s)" -ge "$deadline" ] && [ -w "$d" ] && hearth_guard_open "$1"; then
+    if flock -w 30 "$hearth_guard_fd"; then hearth_guard_overdue "$1" || true; fi
+    hearth_guard_unlock
   fi
   if [ -f "$d/pending" ]; then echo pending; elif [ -f "$d/fired" ]; then echo fired; else echo none; fi
 }
@@ -2845,7 +2875,10 @@ hearth_guard_state() {
 hearth_guard_cancel() {
   local d=$hearth_guard_dir/$1
   hearth_guard_name "$1"
-  [ -d "$d" ] || return 0
+  if [ ! -d "$d" ]; then
+    systemctl stop "hearth-guard-$1.timer" "hearth-guard-$1.service" 2>/dev/null || true
+    return 0
+  fi
   hearth_guard_lock "$1"
   rm -f -- "$d/pending" "$d/fired"
   hearth_step

@@ -195,6 +195,79 @@ describeHost("guarded changes (hearth_guard_*) on a real host", function () {
         assert.equal(await state(), "pending");
     });
 
+    it("records lost while a change is pending: the timer's service exits 0 saying why, never restarts; arm and cancel still work", async () => {
+        await reset();
+        const since = (await h.exec("date +%s")).stdout.trim();
+        const journal = async () => (await h.exec(`journalctl -u hearth-guard-probe.service --since @${since} --no-pager -o cat`)).stdout;
+        assert.equal((await run(["hearth_guard_arm probe 2 " + RESTORE + " c1"])).code, 0);
+        assert.equal((await h.exec("rm -rf /run/hearth/guard/probe")).code, 0);
+        await sleep(14_000);
+        const j = await journal();
+        assert.match(j, /^hearth: guard probe: \/run\/hearth\/guard\/probe\/fire is gone \(its records were removed\): nothing to restore$/m, j);
+        assert.doesNotMatch(j, /status=127|Scheduled restart/, j);
+        const u = await h.exec("systemctl show -p NRestarts,Result,ActiveState hearth-guard-probe.service");
+        assert.match(u.stdout, /^NRestarts=0$/m, u.stdout);
+        assert.match(u.stdout, /^Result=success$/m, u.stdout);
+        assert.match(u.stdout, /^ActiveState=inactive$/m, u.stdout);
+        assert.equal(await restored(), 0);
+        // Only the pending record lost: the service finds nothing pending and says so.
+        assert.equal((await run(["hearth_guard_arm probe 2 " + RESTORE + " c2", "rm -f /run/hearth/guard/probe/pending"])).code, 0);
+        await sleep(5000);
+        const j2 = await journal();
+        assert.match(j2, /^hearth: guard probe: nothing pending \(confirmed, cancelled or its record removed\): nothing to restore$/m, j2);
+        assert.equal(await restored(), 0);
+        // Records lost, then a cancel: it stops the timer all the same; a later arm works.
+        assert.equal((await run(["hearth_guard_arm probe 60 " + RESTORE + " c3", "rm -rf /run/hearth/guard/probe", "hearth_guard_cancel probe"])).code, 0);
+        assert.notEqual((await h.exec("systemctl is-active hearth-guard-probe.timer")).stdout.trim(), "active");
+        assert.equal((await run(["hearth_guard_arm probe 60 " + RESTORE + " c4"])).code, 0);
+        assert.equal(await state(), "pending");
+        assert.equal((await confirm("c4")).rc, 0);
+    });
+
+    it("a link or FIFO planted among the records is refused naming it, never opened nor followed: nothing blocks", async () => {
+        const ops: [string, string][] = [["state", "hearth_guard_state probe"], ["confirm", "hearth_guard_confirm probe c1"], ["arm", `hearth_guard_arm probe 60 ${RESTORE} c1`]];
+        // [what, plant, the file refused, the ops that must refuse it (the others never open it)]
+        const cases: [string, string, string, string[]][] = [
+            ["a FIFO pending", "mkfifo -m 600 /run/hearth/guard/probe/pending", "pending", ["state", "confirm", "arm"]],
+            ["a link pending", "ln -s /dev/zero /run/hearth/guard/probe/pending", "pending", ["state", "confirm", "arm"]],
+            ["a FIFO fired", "mkfifo -m 600 /run/hearth/guard/probe/fired", "fired", ["state", "confirm"]],
+            ["a link lock", "ln -s /root/lockvictim /run/hearth/guard/probe/lock", "lock", ["confirm", "arm"]],
+            ["a FIFO lock", "mkfifo -m 600 /run/hearth/guard/probe/lock", "lock", ["confirm", "arm"]],
+        ];
+        const seen: string[] = [];
+        for (const [what, plant, file] of cases) {
+            for (const [op, line] of ops) {
+                await reset();
+                assert.equal((await h.exec(`rm -f /root/lockvictim; mkdir -p -m 700 /run/hearth/guard/probe && ${plant}`)).code, 0);
+                const t0 = Date.now();
+                const r = await runSsh(h.ssh, "timeout -s KILL 20 " + guardScript([line]));
+                const secs = (Date.now() - t0) / 1000;
+                const refused = r.code === 65 && r.stderr.includes(`hearth: guard probe: /run/hearth/guard/probe/${file} is not a regular file (a link, a FIFO or another kind): refusing to open it`);
+                seen.push(`${what}/${op}: ${secs < 15 ? "" : "blocked "}${refused ? "refused" : r.code === 0 ? "ok" : `exit ${r.code} ${r.stderr.trim().split("\n").pop()}`}`);
+                assert.equal((await h.exec("test ! -e /root/lockvictim && test ! -L /root/lockvictim")).code, 0, `${what}/${op}: the link was followed`);
+            }
+        }
+        await reset();
+        const want = cases.flatMap(([what, , , refusing]) => ops.map(([op]) => `${what}/${op}: ${refusing.includes(op) ? "refused" : "ok"}`));
+        assert.deepEqual(seen, want);
+    });
+
+    it("a hanging restore: the service's restore is bounded (timeout -k), a confirm meanwhile fails within about 60 s saying a restore is running", async () => {
+        await reset();
+        assert.equal((await run([`hearth_dir ${RESTORE_DIR} 0700; printf 'sleep 1000\\n' > ${RESTORE}`, `hearth_guard_arm probe 2 ${RESTORE} c1`])).code, 0);
+        await sleep(4000);
+        const ps = await h.exec("systemctl show -p MainPID --value hearth-guard-probe.service | xargs -r pgrep -a -P");
+        assert.match(ps.stdout, new RegExp(`^\\d+ timeout -k 10 300 /bin/bash ${RESTORE}$`, "m"), ps.stdout);
+        const t0 = Date.now();
+        const r = await runSsh(h.ssh, "timeout -s KILL 120 " + guardScript(["hearth_guard_confirm probe c1"]));
+        const secs = (Date.now() - t0) / 1000;
+        assert.equal(r.code, 75, r.stderr);
+        assert.match(r.stderr, /^hearth: guard probe: its lock is held for 60 s: a restore is running \(the timer's, or a late one\); nothing was changed, run again once it is done$/m);
+        assert.ok(secs >= 59 && secs < 90, `the confirm waited ${secs} s`);
+        assert.equal((await h.exec("test -f /run/hearth/guard/probe/pending && test ! -e /run/hearth/guard/probe/fired")).code, 0, "a hanging restore recorded as fired, or its change forgotten");
+        await reset();
+    });
+
     it("cancel forgets a pending change: its restore never runs", async () => {
         await reset();
         assert.equal((await run(["hearth_guard_arm probe 2 " + RESTORE + " c1", "hearth_guard_cancel probe"])).code, 0);
