@@ -3454,13 +3454,16 @@ hearth_upgrades_config() {
   if [ -n "$d" ]; then hearth_die 65 "apt's configuration overrides hearth's ${d//$'\t'/ | } (a file in /etc/apt/apt.conf.d, or /etc/apt/apt.conf: remove the setting there)"; fi
 }
 
-# hearth_upgrades_check_config WORD... -- ORIGIN...: the same, reported as drift.
-hearth_upgrades_check_config() {
+# hearth_drift_from FUNCTION ARG...: each `what<TAB>want<TAB>found` line FUNCTION prints is reported as drift.
+hearth_drift_from() {
   local what want found
   while IFS=$'\t' read -r what want found; do
     if [ -n "$what" ]; then hearth_drift "$what" "$want" "$found"; fi
-  done < <(hearth_upgrades_diff "$@")
+  done < <("$@")
 }
+
+# hearth_upgrades_check_config WORD... -- ORIGIN...: the same, reported as drift.
+hearth_upgrades_check_config() { hearth_drift_from hearth_upgrades_diff "$@"; }
 
 # hearth_upgrades_calendar ARG CALENDAR: systemd on this host reads CALENDAR (the argument ARG) and it elapses again;
 # dies (65) naming the argument before anything is written otherwise (a past date, a day no month has).
@@ -3517,12 +3520,7 @@ hearth_upgrades_schedule() {
 }
 
 # hearth_upgrades_check_schedule TIMER CALENDAR SECONDS: the same, reported as drift.
-hearth_upgrades_check_schedule() {
-  local what want found
-  while IFS=$'\t' read -r what want found; do
-    if [ -n "$what" ]; then hearth_drift "$what" "$want" "$found"; fi
-  done < <(hearth_upgrades_schedule_diff "$@")
-}
+hearth_upgrades_check_schedule() { hearth_drift_from hearth_upgrades_schedule_diff "$@"; }
 
 # hearth_upgrades_timers TIMER...: each of apt's packaged timers is enabled and active, as systemctl says now (a timer
 # disabled by hand is enabled again by the next run). A masked one is refused: someone masked it on purpose.
