@@ -106,6 +106,11 @@ export interface RemoteScriptArgs {
      * without them.
      */
     readonly check?: readonly string[];
+    /**
+     * The connection both commands use instead of the host's: the same connection with a field that checks something
+     * when it resolves (the command fails before it runs when the check throws). @default the host's connection
+     */
+    readonly connection?: Connection;
 }
 
 export interface RemoteScript {
@@ -164,7 +169,7 @@ export function remoteScript(name: string, args: RemoteScriptArgs, opts: pulumi.
     const converge = new command.remote.Command(
         name,
         {
-            connection: args.host.connection,
+            connection: args.connection ?? args.host.connection,
             create,
             update: create,
             ...(args.stdin !== undefined ? { stdin: args.stdin } : {}),
@@ -177,7 +182,7 @@ export function remoteScript(name: string, args: RemoteScriptArgs, opts: pulumi.
     const lifecycle = new command.remote.Command(
         `${name}-lifecycle`,
         {
-            connection: args.host.connection,
+            connection: args.connection ?? args.host.connection,
             delete: del,
             addPreviousOutputInEnv: false,
         },

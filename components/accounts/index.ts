@@ -4,7 +4,8 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { rehearsalPoint } from "../core/owner";
-import { Host, outlasting, remoteScript } from "../host";
+import { Connection, Host, outlasting, remoteScript } from "../host";
+import { publicKeyOfPrivateKey } from "../core/sshkey";
 import { claimOnHost, fileObject, ownerMark } from "../ownership";
 import { frameStdin, wrapCommand } from "../shell";
 import { ACCOUNTS_TYPE } from "../tokens";
@@ -39,6 +40,31 @@ export function resolveAccountsArgs(args: HostAccountsArgs): { host: Host; spec:
         confirmWithinSec: a.confirmWithinSec ?? 120,
     };
     return { host: a.host, spec, adopt: a.adopt ?? false };
+}
+
+/**
+ * The Host's connection, its private key checked when it resolves: when the Host logs in as an account this resource
+ * declares, that account's keys must include the key's public half, or the converge would lock hearth out (every other
+ * command on the host, this up and the next, would be refused until the guard rolls back). The converge then fails
+ * before it runs, naming the account and the public key to add. A key in a format without a public header (PEM) is
+ * not checked; the guard still rolls back a lock-out.
+ */
+export function keyChecked(name: string, host: Host, spec: AccountsSpec): Connection {
+    const login = host.user;
+    const keys = "user" in spec.deploy && spec.deploy.user === login ? spec.deploy.keys : spec.users.find((u) => u.name === login)?.keys.map((k) => k.key);
+    if (keys === undefined) return host.connection;
+    const declared = new Set(keys.map((k) => k.split(" ").slice(0, 2).join(" ")));
+    const privateKey = pulumi.output(host.connection.privateKey).apply((pk): string => {
+        const pub = typeof pk === "string" ? publicKeyOfPrivateKey(pk) : undefined;
+        if (pub !== undefined && !declared.has(pub)) {
+            throw new Error(
+                `HostAccounts ${name}: the keys declared for ${login}, the account host ${host.name} logs in as, do not include the public half of the Host's private key; ` +
+                    `this converge would lock hearth out of ${host.name}. Add it to ${"user" in spec.deploy && spec.deploy.user === login ? "deploy.keys" : `the keys of users '${login}'`}: ${pub}`,
+            );
+        }
+        return pk as string;
+    });
+    return { ...host.connection, privateKey };
 }
 
 export class HostAccounts extends pulumi.ComponentResource {
@@ -77,7 +103,11 @@ export class HostAccounts extends pulumi.ComponentResource {
         );
         this.deployUser = deployUser;
         const r = renderAccounts(spec, mark);
-        const cmds = remoteScript(`${name}-accounts`, { host, script: r.script, deleteScript: r.deleteScript, stdin: frameStdin(r.frames), hash: r.hash, check: r.check }, { parent: this });
+        const cmds = remoteScript(
+            `${name}-accounts`,
+            { host, script: r.script, deleteScript: r.deleteScript, stdin: frameStdin(r.frames), hash: r.hash, check: r.check, connection: keyChecked(name, host, spec) },
+            { parent: this },
+        );
         this.command = cmds.converge;
         // Dials afresh (its own command) as the deploy account with the Host's key, through sudo -n like every converge.
         const confirmConnection = outlasting({ ...host.connection, user: deployUser }, spec.confirmWithinSec);

@@ -131,3 +131,35 @@ export function isSshPublicKey(value: unknown): boolean {
         throw e;
     }
 }
+
+/**
+ * The public half (`<type> <base64>`) of an OpenSSH private key (`-----BEGIN OPENSSH PRIVATE KEY-----`, what ssh-keygen
+ * writes), read from its unencrypted header (an encrypted key carries its public key in clear too); undefined for any
+ * other text or format (PEM RSA/PKCS#8 keys carry no such header). Never returns or throws anything of the private part.
+ */
+export function publicKeyOfPrivateKey(text: string): string | undefined {
+    const m = /-----BEGIN OPENSSH PRIVATE KEY-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END OPENSSH PRIVATE KEY-----/.exec(text);
+    if (!m) return undefined;
+    const raw = Buffer.from(m[1].replace(/\s+/g, ""), "base64");
+    const magic = Buffer.from("openssh-key-v1\0", "latin1");
+    if (raw.length < magic.length || !raw.subarray(0, magic.length).equals(magic)) return undefined;
+    let at = magic.length;
+    const str = (): Uint8Array | undefined => {
+        if (at + 4 > raw.length) return undefined;
+        const len = raw.readUInt32BE(at);
+        at += 4;
+        if (at + len > raw.length) return undefined;
+        const b = raw.subarray(at, at + len);
+        at += len;
+        return b;
+    };
+    // ciphername, kdfname, kdfoptions, then the number of keys and the first public key blob.
+    if (!str() || !str() || !str() || at + 4 > raw.length) return undefined;
+    if (raw.readUInt32BE(at) < 1) return undefined;
+    at += 4;
+    const blob = str();
+    const parts = blob && wireStrings(blob);
+    if (!blob || !parts || parts.length === 0) return undefined;
+    const type = decode(parts[0]);
+    return isType(type) ? `${type} ${Buffer.from(blob).toString("base64")}` : undefined;
+}

@@ -213,15 +213,37 @@ export async function registeredCommands(program: () => unknown): Promise<Regist
     forgetClaims();
     const options = new Map<string, pulumi.ResourceOptions>();
     let failure: unknown;
-    await pulumi.runtime.runInPulumiStack(async () => {
-        pulumi.runtime.registerStackTransformation((a) => {
-            options.set(`${a.type}::${a.name}`, a.opts);
-            return undefined;
-        });
-        try { await program(); } catch (e) { failure = e; }
-        return undefined;
-    });
-    await settleRpcs();
+    // An input that rejects (a check in an Output's apply) never registers its resource: the SDK's promise rejects
+    // unhandled, and the Node.js language host fails the program with it. So does the runner, before anything runs.
+    // Resources that wait on the failed one never register either, so the runner stops waiting at the first one.
+    let stop: (e: unknown) => void = () => {};
+    const stopped = new Promise<never>((_, reject) => (stop = reject));
+    stopped.catch(() => undefined);
+    const rejected = (e: unknown) => {
+        failure ??= e;
+        stop(e);
+    };
+    process.on("unhandledRejection", rejected);
+    try {
+        await Promise.race([
+            (async () => {
+                await pulumi.runtime.runInPulumiStack(async () => {
+                    pulumi.runtime.registerStackTransformation((a) => {
+                        options.set(`${a.type}::${a.name}`, a.opts);
+                        return undefined;
+                    });
+                    try { await program(); } catch (e) { failure = e; }
+                    return undefined;
+                });
+                await settleRpcs();
+            })(),
+            stopped,
+        ]);
+    } catch (e) {
+        failure ??= e;
+    } finally {
+        process.off("unhandledRejection", rejected);
+    }
     if (failure) throw failure;
     const out: RegisteredCommand[] = [];
     const seen = new Set<string>();
