@@ -219,9 +219,13 @@ export async function registeredCommands(program: () => unknown): Promise<Regist
     let stop: (e: unknown) => void = () => {};
     const stopped = new Promise<never>((_, reject) => (stop = reject));
     stopped.catch(() => undefined);
+    // Not a component's outputs: its registerOutputs may reject while the mocks' stdout is empty (the runner has not run
+    // the commands yet); that rejection names the component, an input's does not.
     const rejected = (e: unknown) => {
-        failure ??= e;
-        stop(e);
+        const resource = (e as { resource?: unknown } | undefined)?.resource;
+        if (pulumi.ComponentResource.isInstance(resource)) return;
+        failure ??= new Error((e as Error).message);
+        stop(failure);
     };
     process.on("unhandledRejection", rejected);
     try {
